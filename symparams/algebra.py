@@ -1,0 +1,160 @@
+"""SymPy helpers: symbols, exact integer division that keeps nested floors flat, and
+presentation of formulas the way a person writes them.
+
+Every symbol is a positive integer; that assumption is what makes the floor identities
+below valid, and it lets SymPy drop floor() around integer expressions by itself.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy
+from sympy import Add, Integer, Mul, Rational, ceiling, floor
+
+
+@functools.lru_cache(maxsize=None)
+def symbol(name: str) -> sympy.Symbol:
+    """The SymPy symbol for a DSL name: a positive integer."""
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+@functools.lru_cache(maxsize=None)
+def index_symbol(name: str) -> sympy.Symbol:
+    """A loop index of `repeat N as i`: 0, 1, ..., N - 1."""
+    return sympy.Symbol(name, integer=True, nonnegative=True)
+
+
+def is_number(expr) -> bool:
+    return isinstance(expr, (int, Integer, Rational)) or (isinstance(expr, sympy.Basic) and expr.is_number)
+
+
+def as_int(expr) -> int | None:
+    """The Python int this expression equals, or None when it is symbolic or not whole."""
+    if isinstance(expr, int):
+        return expr
+    if isinstance(expr, Integer):
+        return int(expr)
+    if isinstance(expr, sympy.Basic) and expr.is_number and expr.is_integer:
+        return int(expr)
+    return None
+
+
+def _split_rounded(x):
+    """Write x as q + m with q = floor(y/a) or ceiling(y/a) and m an integer free of floors.
+
+    Returns (kind, y, a, m) or None."""
+    terms = Add.make_args(x)
+    rounded = [t for t in terms if isinstance(t, (floor, ceiling))]
+    if len(rounded) != 1:
+        return None
+    q = rounded[0]
+    m = x - q
+    if m.has(floor, ceiling) or m.is_integer is not True:
+        return None
+    y, a = q.args[0].together().as_numer_denom()
+    if y.is_integer is not True or a.is_integer is not True or a.is_positive is not True:
+        return None
+    return ("floor" if isinstance(q, floor) else "ceiling"), y, a, m
+
+
+def floor_div(x, b, *, whole_divisor=False):
+    """floor(x / b) for integer x and positive integer b, collapsing nested floors:
+    floor((floor(y/a) + m) / b) = floor((y + m*a) / (a*b)); likewise for ceiling inside.
+    whole_divisor: the caller knows b is a positive integer though SymPy cannot prove it."""
+    b = sympy.sympify(b)
+    if b == 1:
+        return x
+    split = _split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
+    if split is not None:
+        kind, y, a, m = split
+        if kind == "floor":
+            return floor((y + m * a) / (a * b))
+        return floor((y + a - 1 + m * a) / (a * b))
+    return floor(x / b)
+
+
+def ceil_div(x, b, *, whole_divisor=False):
+    """ceil(x / b) for integer x and positive integer b, collapsing nested roundings."""
+    b = sympy.sympify(b)
+    if b == 1:
+        return x
+    split = _split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
+    if split is not None:
+        kind, y, a, m = split
+        if kind == "ceiling":
+            return ceiling((y + m * a) / (a * b))
+        return ceiling((y + m * a - a + 1) / (a * b))
+    return ceiling(x / b)
+
+
+def product(values):
+    out = Integer(1)
+    for v in values:
+        out = out * v
+    return out
+
+
+def nice(expr):
+    """A formula as a person writes it: common factors pulled out, f*(c*k**2 + 1)."""
+    if not isinstance(expr, sympy.Basic) or expr.is_number:
+        return expr
+    return sympy.factor_terms(expr)
+
+
+def collected(expr):
+    """A total collected by symbol: expanded, then grouped by each free symbol."""
+    if not isinstance(expr, sympy.Basic) or expr.is_number:
+        return expr
+    if expr.has(floor, ceiling, sympy.Sum, sympy.Piecewise, sympy.Min, sympy.Max):
+        return sympy.factor_terms(expr)
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    try:
+        return sympy.collect(sympy.expand(expr), syms)
+    except Exception:  # pragma: no cover - collect is best effort presentation only
+        return expr
+
+
+def equal(a, b) -> bool | None:
+    """True/False when a and b are provably (un)equal, None when SymPy cannot tell."""
+    diff = sympy.expand(a - b)
+    if diff == 0:
+        return True
+    if diff.is_number:
+        return False
+    if diff.is_zero is False:
+        return False
+    return None
+
+
+def minimal_value(expr, symbol_, lower=1, limit=10**12):
+    """Smallest integer value of symbol_ >= lower for which expr >= 1, assuming expr
+    grows with symbol_ (sizes do); None when none is found below limit."""
+    def ok(v):
+        value = expr.subs(symbol_, v)
+        return bool(value >= 1) if value.is_number else None
+
+    lo = lower
+    first = ok(lo)
+    if first is None:
+        return None
+    if first:
+        return lo
+    hi = max(2 * lo, 2)
+    while True:
+        state = ok(hi)
+        if state is None:
+            return None
+        if state:
+            break
+        lo = hi
+        hi *= 2
+        if hi > limit:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

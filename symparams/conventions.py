@@ -1,0 +1,75 @@
+"""Where Keras and PyTorch count or shape differently — and nowhere else.
+
+Each function takes the convention name ('keras' or 'pytorch') and answers one question.
+The README's "Keras vs PyTorch counting" section is generated from these through the
+engine (scripts/conventions_table.py), so what is documented is what is computed.
+"""
+
+from __future__ import annotations
+
+from .errors import DefinitionError
+from .layers.base import KERAS, PYTORCH, Weight
+
+
+def check(convention: str) -> str:
+    if convention not in (KERAS, PYTORCH):
+        raise DefinitionError(f"unknown convention '{convention}'; use 'keras' or 'pytorch'")
+    return convention
+
+
+def batchnorm_weights(channels, convention: str) -> tuple[Weight, ...]:
+    """Keras counts the moving mean and variance as (non-trainable) parameters;
+    PyTorch keeps them as buffers, outside parameters()."""
+    scale_shift = (Weight("gamma" if convention == KERAS else "weight", (channels,)),
+                   Weight("beta" if convention == KERAS else "bias", (channels,)))
+    if convention == KERAS:
+        return scale_shift + (Weight("moving_mean", (channels,), trainable=False),
+                              Weight("moving_variance", (channels,), trainable=False))
+    return scale_shift + (Weight("running_mean", (channels,), trainable=False, buffer=True),
+                          Weight("running_var", (channels,), trainable=False, buffer=True))
+
+
+def recurrent_bias_vectors(cell: str, convention: str) -> int:
+    """How many bias vectors each gate has. PyTorch always has b_ih and b_hh; Keras has one,
+    except GRU with reset_after=True (its default), which keeps two."""
+    if convention == PYTORCH:
+        return 2
+    return 2 if cell == "gru" else 1
+
+
+def same_padding_error(kind: str, stride, convention: str) -> str | None:
+    """PyTorch accepts padding='same' only for stride-1 convolutions, and not for pooling."""
+    if convention != PYTORCH:
+        return None
+    if kind == "pool":
+        return "PyTorch pooling has no padding='same'; give an explicit padding (e.g. padding=1)"
+    if any(s != 1 for s in stride):
+        return "PyTorch allows padding='same' only with stride 1; give an explicit padding instead"
+    return None
+
+
+def explicit_padding_error(kind: str, convention: str) -> str | None:
+    """Keras pooling layers take only 'valid' or 'same'."""
+    if convention == KERAS and kind == "pool":
+        return "Keras pooling takes padding=valid or padding=same; explicit padding is PyTorch style (use --convention pytorch or a zeropad layer)"
+    return None
+
+
+def transposed_conv_uses_keras_rules(convention: str) -> bool:
+    """Keras sizes a 'valid' transposed convolution as H*s + max(k - s, 0); PyTorch as (H - 1)s + k."""
+    return convention == KERAS
+
+
+def attention_head_dim_error(heads, key_dim, model_dim, convention: str) -> str | None:
+    """torch.nn.MultiheadAttention splits the model width across heads: key_dim = d / heads."""
+    if convention != PYTORCH or key_dim is None:
+        return None
+    if key_dim * heads != model_dim:
+        return (f"PyTorch MultiheadAttention needs heads*key_dim = model width ({model_dim}); "
+                f"got {heads}*{key_dim}")
+    return None
+
+
+def weight_names(convention: str) -> tuple[str, str]:
+    """(kernel name, bias name) of a convolution or dense layer."""
+    return ("kernel", "bias") if convention == KERAS else ("weight", "bias")

@@ -1,0 +1,111 @@
+"""The one error type of symparams and its kinds.
+
+Every problem a user can cause is reported as a :class:`SymparamsError` that knows
+where it happened (file, line, column) and renders the offending line with a caret,
+so no Python traceback ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+    end_column: int | None = None
+
+
+class SymparamsError(Exception):
+    """Root of every error symparams raises on purpose."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 end_column: int | None = None, hint: str | None = None,
+                 file: str | None = None, source: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.end_column = end_column
+        self.hint = hint
+        self.file = file
+        self.source = source
+
+    def with_source(self, file: str | None, source: str | None) -> "SymparamsError":
+        """Attach the file name and text, keeping any already known."""
+        if self.file is None:
+            self.file = file
+        if self.source is None:
+            self.source = source
+        return self
+
+    def source_line(self) -> str | None:
+        if self.source is None or self.line is None:
+            return None
+        lines = self.source.splitlines()
+        if 1 <= self.line <= len(lines):
+            return lines[self.line - 1]
+        return None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.line is not None:
+            where.append(str(self.line))
+            if self.column is not None:
+                where.append(str(self.column))
+        head = ":".join(where)
+        text = f"{head}: {self.kind}: {self.message}" if head else f"{self.kind}: {self.message}"
+        line = self.source_line()
+        if line is not None:
+            shown = line.expandtabs(1)
+            if len(shown) > 200:
+                shown = shown[:200] + " ..."
+            text += f"\n    {shown}"
+            if self.column is not None and self.column - 1 <= len(shown):
+                width = 1
+                if self.end_column is not None and self.end_column > self.column:
+                    width = min(self.end_column - self.column, max(1, len(shown) - self.column + 1))
+                text += "\n    " + " " * (self.column - 1) + "^" * width
+        if self.hint:
+            text += f"\n  {self.hint}"
+        return text
+
+
+class DSLSyntaxError(SymparamsError):
+    """The text does not follow the grammar."""
+    kind = "syntax error"
+
+
+class DefinitionError(SymparamsError):
+    """Well-formed text that means nothing: unknown layer, bad option, wrong arity..."""
+    kind = "error"
+
+
+class ShapeError(SymparamsError):
+    """A configuration that cannot exist: a kernel larger than its input, mismatched branches..."""
+    kind = "shape error"
+
+
+class UsageError(SymparamsError):
+    """Bad command-line or API usage (exit code 2 on the command line)."""
+    kind = "usage error"
+
+
+class MissingDependencyError(SymparamsError):
+    """An optional extra is needed for this command."""
+    kind = "missing dependency"
+
+
+def did_you_mean(word: str, choices, *, what: str = "") -> str | None:
+    """A 'did you mean ...?' hint for a misspelt word, or None."""
+    matches = difflib.get_close_matches(word, sorted(set(choices)), n=3, cutoff=0.6)
+    if not matches:
+        return None
+    quoted = " or ".join(f"'{m}'" for m in matches)
+    return f"did you mean {quoted}?"

@@ -1,0 +1,1 @@
+"""Export to and import from PyTorch and Keras; checks against them."""

@@ -1,0 +1,182 @@
+"""What a layer kind is: a small spec that checks its arguments, computes its output
+shape, and declares its weights. Parameter counts are never written by hand: they are
+derived from the declared weight shapes, here, once.
+
+To add a layer kind: subclass LayerSpec in the module of its family, give it keywords,
+arguments and options, implement output_shape and weights, decorate it with @register,
+and add its tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import sympy
+from sympy import Integer
+
+from ..algebra import as_int, product
+from ..errors import DefinitionError, ShapeError
+
+KERAS = "keras"
+PYTORCH = "pytorch"
+CONVENTIONS = (KERAS, PYTORCH)
+
+ACTIVATIONS = (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish", "sigmoid",
+    "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "hard_swish",
+    "exponential", "linear",
+)
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight tensor of a layer. A 'buffer' is state that is not a parameter
+    (PyTorch batch-norm running statistics)."""
+    name: str
+    shape: tuple
+    trainable: bool = True
+    buffer: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", tuple(sympy.sympify(d) for d in self.shape))
+
+    @property
+    def size(self):
+        return product(self.shape)
+
+
+# Argument and option kinds.
+COUNT = "count"          # one positive whole number (filters, units)
+WINDOW = "window"        # one value per spatial axis (kernel, pool size, stride, dilation)
+DIMS = "dims"            # any number of sizes (input shape, reshape target)
+RATE = "rate"            # a fraction in [0, 1) (dropout)
+PADDING = "padding"      # valid | same | a window of explicit paddings
+NONNEG_WINDOW = "nonneg_window"   # like WINDOW but 0 is allowed (output_padding, zeropad)
+BOOL = "bool"
+WORD = "word"
+STRING = "string"
+INTEGER = "integer"      # a whole number, 0 allowed
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: str
+    required: bool = True
+    default: Any = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Opt:
+    kind: str
+    default: Any = None
+    choices: tuple = ()
+    doc: str = ""
+
+
+class Config(dict):
+    """Resolved arguments of one layer: SymPy values, tuples per spatial axis, words."""
+
+    def __getattr__(self, item):
+        try:
+            return self[item]
+        except KeyError as exc:
+            raise AttributeError(item) from exc
+
+
+@dataclass
+class Context:
+    """What a spec may ask of the engine while it works on one layer."""
+    convention: str = KERAS
+    constraints: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
+
+    def require_positive(self, value, message: str):
+        """value >= 1: an error when it is a number that is not, a constraint when symbolic."""
+        if value.is_number:
+            if not value >= 1:
+                raise ShapeError(message)
+        elif value.is_positive is not True:
+            self.constraints.append((value, message))
+
+    def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
+        """A check that may be undecidable with symbols: record it then."""
+        if condition is False:
+            raise ShapeError(message)
+        if condition is None and symbolic_note:
+            self.constraints.append((None, symbolic_note))
+
+    def warn(self, message: str):
+        self.warnings.append(message)
+
+
+def divides(divisor, value) -> bool | None:
+    """Whether divisor divides value: True/False when numbers, None when symbolic."""
+    d, v = as_int(divisor), as_int(value)
+    if d is not None and v is not None:
+        return v % d == 0
+    ratio = sympy.cancel(value / divisor)
+    if ratio.is_integer:
+        return True
+    return None
+
+
+class LayerSpec:
+    """Base of every layer kind."""
+
+    keywords: tuple[str, ...] = ()
+    family: str = ""
+    summary: str = ""
+    formula: str = ""                   # the parameter formula, as documented
+    arguments: tuple[Arg, ...] = ()
+    options: Mapping[str, Opt] = {}
+    takes_activation: bool = False
+    # keyword -> number of spatial axes it requires (conv2d -> 2); None: any
+    spatial_rank_of: Mapping[str, int] = {}
+    min_rank: int = 1                   # smallest input rank (H x W x C has rank 3)
+    max_rank: int | None = None
+
+    # -- what a spec implements -------------------------------------------------------
+    def configure(self, cfg: Config, shape: tuple, ctx: Context) -> None:
+        """Check arguments against the input and fill derived values (default: nothing)."""
+
+    def output_shape(self, cfg: Config, shape: tuple, ctx: Context) -> tuple:
+        return shape
+
+    def weights(self, cfg: Config, shape: tuple, ctx: Context) -> tuple[Weight, ...]:
+        return ()
+
+    # -- helpers shared by specs -------------------------------------------------------
+    def kind_name(self, keyword: str, shape: tuple) -> str:
+        """The reported kind (conv2d for 'conv' on an image)."""
+        return keyword
+
+    @staticmethod
+    def channels(shape: tuple):
+        return shape[-1]
+
+
+REGISTRY: dict[str, LayerSpec] = {}
+
+
+def register(cls):
+    spec = cls()
+    for keyword in cls.keywords:
+        if keyword in REGISTRY:
+            raise RuntimeError(f"layer keyword {keyword!r} registered twice")
+        REGISTRY[keyword] = spec
+    return cls
+
+
+def whole(value, what: str):
+    """Check that a SymPy value is a whole number (or may be one, when symbolic)."""
+    if value.is_integer is False:
+        raise DefinitionError(f"{what} must be a whole number, got {value}")
+    return value
+
+
+def one(value) -> Integer:
+    return Integer(value)

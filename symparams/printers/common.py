@@ -1,0 +1,116 @@
+"""Formatting shared by the printers: numbers, shapes, formulas, values at the defaults."""
+
+from __future__ import annotations
+
+import sympy
+
+from ..algebra import as_int, collected, nice
+from ..network import Layer, Network
+
+
+def fmt_int(value) -> str:
+    """832 -> '832', 217706 -> '217,706'; symbolic or fractional values as text."""
+    v = as_int(value)
+    if v is not None:
+        return f"{v:,}"
+    return str(value)
+
+
+def fmt_expr(expr) -> str:
+    if isinstance(expr, sympy.Basic):
+        return sympy.sstr(expr)
+    return str(expr)
+
+
+def fmt_shape(shape) -> str:
+    if not shape:
+        return "()"
+    return "(" + ", ".join(fmt_expr(d) for d in shape) + ")"
+
+
+def formula(expr) -> str:
+    return fmt_expr(nice(expr))
+
+
+def total_formula(expr) -> str:
+    return fmt_expr(collected(expr))
+
+
+def at(expr, values: dict):
+    """expr with the given symbol values substituted (Sums evaluated); None if still symbolic."""
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    if values and expr.free_symbols:
+        expr = expr.subs(values)
+    if expr.has(sympy.Sum):
+        expr = expr.doit()
+    if expr.free_symbols:
+        return None
+    return expr
+
+
+def default_values(net: Network) -> dict:
+    """{Symbol: value} for every symbol with a default."""
+    return {s: v for s, v in net.symbols.items() if v is not None}
+
+
+def row_label(row: Layer) -> str:
+    if row.kind == "iteration":
+        return iteration_label(row)
+    if row.kind == "path":
+        return f"{row.name}:"
+    if row.kind == "repeat":
+        return f"{row.name} (repeat x{fmt_expr(row.config['count'])})"
+    if row.kind == "block":
+        return f"{row.name} ({row.config['block']})"
+    return f"{row.name} ({row.kind})"
+
+
+def iteration_label(row: Layer) -> str:
+    start = row.start + 1
+    if row.index is not None:
+        last = row.start + row.count
+        return f"pass {row.index} + 1 for {row.index} = {fmt_expr(row.start)} .. {fmt_expr(last - 1)}"
+    if row.count == 1:
+        return f"pass {fmt_expr(start)}"
+    last = row.start + row.count
+    return f"passes {fmt_expr(start)} .. {fmt_expr(last)} (x{fmt_expr(row.count)}, identical)"
+
+
+def weight_arithmetic(row: Layer, values: dict | None = None) -> str | None:
+    """The parameter count as a person writes it: '(5·5·1 + 1)·32'."""
+    shapes = []
+    for w in row.weights:
+        if w.buffer:
+            continue
+        dims = [at(d, values or {}) if values else d for d in w.shape]
+        if any(d is None for d in dims):
+            dims = list(w.shape)
+        shapes.append([sympy.sympify(d) for d in dims])
+    if not shapes:
+        return None
+
+    def prod_text(dims):
+        return "·".join(fmt_expr(d) if (d.is_Atom or d.is_number) else f"({fmt_expr(d)})" for d in dims) or "1"
+
+    if len(shapes) == 1:
+        return prod_text(shapes[0])
+    common = None
+    for candidate in reversed(shapes[0]):
+        if all(any(sympy.expand(candidate - d) == 0 for d in s) for s in shapes[1:]):
+            common = candidate
+            break
+    if common is None or common == 1:
+        return " + ".join(prod_text(s) for s in shapes)
+    terms = []
+    for s in shapes:
+        rest = list(s)
+        for k in range(len(rest) - 1, -1, -1):
+            if sympy.expand(rest[k] - common) == 0:
+                del rest[k]
+                break
+        terms.append(prod_text(rest))
+    factor = fmt_expr(common) if common.is_Atom else f"({fmt_expr(common)})"
+    if all(t == "1" for t in terms):
+        return f"{len(terms)}·{factor}"
+    return f"({' + '.join(terms)})·{factor}"

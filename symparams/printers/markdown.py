@@ -1,0 +1,53 @@
+"""Markdown summary with $...$ math (renders on GitHub and in Jupyter)."""
+
+from __future__ import annotations
+
+import sympy
+
+from ..algebra import collected, nice
+from ..network import Network
+from .common import at, default_values, fmt_int, row_label
+
+
+def _math(expr) -> str:
+    return "$" + sympy.latex(expr) + "$"
+
+
+def _shape(shape) -> str:
+    if not shape:
+        return "$()$"
+    return "$" + r" \times ".join(sympy.latex(d) for d in shape) + "$"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+def render(net: Network, *, title: str | None = None) -> str:
+    values = default_values(net)
+    lines = [f"**{title or net.program.file or 'Network'}** (convention: {net.convention})", "",
+             "| Layer | Type | Output shape | Parameters | Count |", "|---|---|---|---|---:|"]
+    for depth, row in net.walk():
+        indent = "&nbsp;&nbsp;" * depth
+        label = row_label(row)
+        if row.kind == "path":
+            lines.append(f"| {indent}{_cell(label)} | | {_shape(row.output_shape)} | | |")
+            continue
+        value = at(row.params, values)
+        lines.append(f"| {indent}{_cell(row.name)} | {_cell(row.kind)} | {_shape(row.output_shape)} | "
+                     f"{_math(nice(row.params))} | {fmt_int(value) if value is not None else '?'} |")
+    lines.append("")
+    for label, expr in (("Total", net.params), ("Trainable", net.trainable_params),
+                        ("Non-trainable", net.non_trainable_params)):
+        value = at(expr, values)
+        shown = _math(collected(expr)) if expr.free_symbols else ""
+        number = fmt_int(value) if value is not None else ""
+        joiner = " = " if shown and number else ""
+        lines.append(f"- **{label} params**: {shown}{joiner}{number}")
+    if net.symbols:
+        lines.append("- **Symbols**: " + ", ".join(
+            f"${sympy.latex(s)} = {v}$" if v is not None else f"${sympy.latex(s)}$ (free)"
+            for s, v in net.symbols.items()))
+    if net.constraints:
+        lines.append("- **Valid for**: " + "; ".join(f"`{c}`" for c in net.constraints))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,295 @@
+"""Text -> immutable IR.
+
+The grammar (grammar/symparams.lark) is the only description of the syntax. This module
+loads it once, parses with LALR (fast, linear time), and turns the tree into the
+nodes of symparams/ir.py, keeping line and column on each. Parser failures become
+DSLSyntaxError with what was expected said in words.
+"""
+
+from __future__ import annotations
+
+import functools
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ir
+from .errors import DSLSyntaxError, SymparamsError
+
+MAX_SOURCE_BYTES = 20_000_000
+
+# How the grammar's terminals are named to a person.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "CALLNAME": "a block or function call such as 'basic(' or 'floor('",
+    "INT": "a whole number",
+    "DECIMAL": "a decimal number",
+    "DIMS": "a size such as 3x3",
+    "STRING": 'a quoted string',
+    "X": "'x'",
+    "_NL": "a new line",
+    "_POW": "'**'",
+    "$END": "the end of the file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def grammar_text() -> str:
+    try:
+        return resources.files("symparams.grammar").joinpath("symparams.lark").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        # Running from a source checkout without installing: the grammar sits beside the package.
+        return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def _pos_of_token(tok: Token) -> ir.Pos:
+    return ir.Pos(tok.line or 1, tok.column or 1, tok.end_column)
+
+
+def _pos_of_meta(meta) -> ir.Pos:
+    if getattr(meta, "empty", True):
+        return ir.Pos(1, 1, None)
+    end = meta.end_column if meta.end_line == meta.line else None
+    return ir.Pos(meta.line, meta.column, end)
+
+
+def _int_literal(text: str) -> int:
+    return int(text.replace("_", ""))
+
+
+@v_args(meta=True)
+class _ToIR(Transformer):
+    # ------------------------------------------------------------- expressions
+    def integer(self, meta, children):
+        tok = children[0]
+        return ir.Num(_int_literal(tok), _pos_of_token(tok))
+
+    def decimal(self, meta, children):
+        tok = children[0]
+        return ir.Dec(Fraction(str(tok)), str(tok), _pos_of_token(tok))
+
+    def name(self, meta, children):
+        tok = children[0]
+        return ir.Name(str(tok), _pos_of_token(tok))
+
+    def _bin(op):
+        def rule(self, meta, children):
+            left, right = children
+            return ir.BinOp(op, left, right, _pos_of_meta(meta))
+        return rule
+
+    add = _bin("+")
+    sub = _bin("-")
+    mul = _bin("*")
+    div = _bin("/")
+    floordiv = _bin("//")
+    pow = _bin("**")
+    del _bin
+
+    def neg(self, meta, children):
+        return ir.Neg(children[0], _pos_of_meta(meta))
+
+    def unary(self, meta, children):       # unary plus
+        return children[0]
+
+    def func(self, meta, children):
+        tok = children[0]
+        args = tuple(c for c in children[1:] if c is not None)
+        return ir.Func(str(tok)[:-1], args, _pos_of_token(tok))
+
+    # ------------------------------------------------------------- sizes and options
+    def tuple(self, meta, children):
+        return [c for c in children if c is not None]
+
+    def size(self, meta, children):
+        parts: list = []
+        for child in children:
+            if isinstance(child, Token):
+                if child.type == "X":
+                    continue
+                if child.type == "DIMS":
+                    col = child.column
+                    for piece in str(child).split("x"):
+                        parts.append(ir.Num(_int_literal(piece), ir.Pos(child.line, col, col + len(piece))))
+                        col += len(piece) + 1
+                    continue
+            if isinstance(child, list):
+                parts.extend(child)
+            else:
+                parts.append(child)
+        return ir.Size(tuple(parts), _pos_of_meta(meta))
+
+    def string_value(self, meta, children):
+        tok = children[0]
+        return ir.Str(str(tok)[1:-1], _pos_of_token(tok))
+
+    def option(self, meta, children):
+        name, value = children
+        return ir.Option(str(name), value, _pos_of_token(name))
+
+    # ------------------------------------------------------------- statements
+    def let(self, meta, children):
+        name, value = children
+        return ir.Let(str(name), value, _pos_of_token(name))
+
+    def layer(self, meta, children):
+        keyword = children[0]
+        args = tuple(c for c in children[1:] if isinstance(c, ir.Size))
+        options = tuple(c for c in children[1:] if isinstance(c, ir.Option))
+        return ir.LayerStmt(str(keyword), args, options, _pos_of_token(keyword))
+
+    def body(self, meta, children):
+        return tuple(c for c in children if c is not None and not isinstance(c, Token))
+
+    def block_def(self, meta, children):
+        callname, *rest = children
+        body = rest[-1]
+        params = tuple(str(t) for t in rest[:-1] if isinstance(t, Token))
+        return ir.BlockDef(str(callname)[:-1], params, body, _pos_of_token(callname))
+
+    def block_def_noargs(self, meta, children):
+        name, body = children
+        return ir.BlockDef(str(name), (), body, _pos_of_token(name))
+
+    def keyword_arg(self, meta, children):
+        name, value = children
+        return (str(name), value, _pos_of_token(name))
+
+    def call_arg(self, meta, children):
+        return children[0]
+
+    def call(self, meta, children):
+        callname, *rest = children
+        args, kwargs, options = [], [], []
+        for item in rest:
+            if item is None:
+                continue
+            if isinstance(item, ir.Option):
+                options.append(item)
+            elif isinstance(item, tuple):
+                kwargs.append(item)
+            else:
+                args.append(item)
+        return ir.Call(str(callname)[:-1], tuple(args), tuple(kwargs), tuple(options), _pos_of_token(callname))
+
+    def repeat(self, meta, children):
+        count, index, body = children
+        return ir.Repeat(count, str(index) if index is not None else None, body, _pos_of_meta(meta))
+
+    def residual(self, meta, children):
+        body, shortcut = children
+        return ir.Residual(body, shortcut, _pos_of_meta(meta))
+
+    def concat(self, meta, children):
+        return ir.Branches("concat", tuple(children), _pos_of_meta(meta))
+
+    def add_branches(self, meta, children):
+        return ir.Branches("add", tuple(children), _pos_of_meta(meta))
+
+    def start(self, meta, children):
+        return tuple(c for c in children if c is not None and not isinstance(c, Token))
+
+
+def _describe_expected(expected) -> str:
+    words = []
+    grammar = parser()
+    for name in sorted(set(expected)):
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+            continue
+        try:
+            pattern = grammar.get_terminal(name).pattern
+        except KeyError:
+            words.append(name.lower())
+            continue
+        if pattern.type == "str":
+            words.append(f"'{pattern.value}'")
+        else:
+            words.append(name.lower())
+    words = sorted(set(words))
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_words(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    if token.type == "_NL":
+        return "the end of the line"
+    return f"'{token}'"
+
+
+def _syntax_error(err: UnexpectedInput, source: str, file: str | None) -> DSLSyntaxError:
+    if isinstance(err, UnexpectedCharacters):
+        char = source[err.pos_in_stream] if 0 <= err.pos_in_stream < len(source) else "?"
+        shown = repr(char) if not char.isprintable() or char == "'" else f"'{char}'"
+        message = f"unexpected character {shown}"
+        hint = None
+        if char == "=":
+            hint = "options are written name=value right after the layer's arguments, e.g. 'stride=2'"
+        elif char == ".":
+            hint = "decimals are written like 0.5"
+        return DSLSyntaxError(message, line=err.line, column=err.column, hint=hint, file=file, source=source)
+    if isinstance(err, UnexpectedEOF):
+        lines = source.splitlines() or [""]
+        return DSLSyntaxError(f"the file ends too early; expected {_describe_expected(err.expected)}",
+                              line=len(lines), column=len(lines[-1]) + 1, file=file, source=source)
+    assert isinstance(err, UnexpectedToken)
+    token = err.token
+    expected = _describe_expected(err.expected)
+    message = f"unexpected {_token_words(token)}; expected {expected}"
+    hint = None
+    if token.type == "$END":
+        lines = source.splitlines() or [""]
+        return DSLSyntaxError(f"the file ends too early; expected {expected}", line=len(lines),
+                              column=len(lines[-1]) + 1, file=file, source=source,
+                              hint="is a '}' or ')' missing?")
+    if token.type == "_NL" and "RBRACE" in err.expected:
+        hint = "is a '}' missing?"
+    elif token.type == "CALLNAME":
+        hint = "a name directly followed by '(' is a call; put a space before '(' for a size like 'f (3, 3)'"
+    line = token.line or 1
+    column = token.column or 1
+    end = token.end_column if token.type not in ("_NL", "$END") else None
+    return DSLSyntaxError(message, line=line, column=column, end_column=end, hint=hint, file=file, source=source)
+
+
+def parse_program(source: str, file: str | None = None) -> ir.Program:
+    """Parse architecture text into an ir.Program, or raise a DSLSyntaxError."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DSLSyntaxError(f"the file is not UTF-8 text (bad byte at offset {exc.start})", file=file) from None
+    if len(source) > MAX_SOURCE_BYTES:
+        raise DSLSyntaxError(f"the file is too large ({len(source):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
+                             file=file)
+    if "\x00" in source:
+        line = source[:source.index("\x00")].count("\n") + 1
+        raise DSLSyntaxError("the file contains a NUL byte; is it a binary file?", line=line, file=file)
+    try:
+        tree = parser().parse(source)
+    except UnexpectedInput as err:
+        raise _syntax_error(err, source, file) from None
+    try:
+        statements = _ToIR().transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, SymparamsError):
+            raise err.orig_exc.with_source(file, source) from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise DSLSyntaxError("the text is nested too deeply", file=file) from None
+        raise
+    except RecursionError:
+        raise DSLSyntaxError("the text is nested too deeply", file=file) from None
+    return ir.Program(statements, source, file)
