@@ -925,6 +925,35 @@ class Network:
         out = [f"{s} >= {b}" for s, b in sorted(lower.items(), key=lambda kv: kv[0].name)]
         return out + list(dict.fromkeys(texts))
 
+    # -- metrics and design-space tools ------------------------------------------------------
+    BASE_METRICS = ("params", "trainable", "non_trainable", "buffers")
+
+    def metric(self, name: str = "params") -> sympy.Expr:
+        """A network total by name: params, trainable, non_trainable, buffers (and the cost
+        metrics of symparams/cost.py: macs, flops, act, act_bytes, param_bytes, rf ...)."""
+        if name == "params":
+            return self.params
+        if name == "trainable":
+            return self.trainable_params
+        if name == "non_trainable":
+            return self.non_trainable_params
+        if name == "buffers":
+            return self.buffers
+        from . import cost
+        return cost.metric(self, name)
+
+    def solve(self, *args, **kwargs):
+        from .solve import solve
+        return solve(self, *args, **kwargs)
+
+    def sweep(self, *args, **kwargs):
+        from .sweep import sweep
+        return sweep(self, *args, **kwargs)
+
+    def lambdify(self, metric: str = "params", *args, **kwargs):
+        from .sweep import lambdify
+        return lambdify(self, metric, *args, **kwargs)
+
     def __repr__(self) -> str:
         return f"<Network {len(self.layers)} rows, params={self.params}>"
 
@@ -932,6 +961,10 @@ class Network:
     def _repr_markdown_(self) -> str:
         from .printers.markdown import render
         return render(self)
+
+    def _repr_latex_(self) -> str:
+        from .printers.latex import notebook
+        return notebook(self)
 
 
 def _check_value(name, value):
