@@ -16,9 +16,18 @@ def fmt_int(value) -> str:
     return str(value)
 
 
+def readable(expr):
+    """Display form: floor/ceiling arguments over one denominator, ceiling((n - 5)/4) rather
+    than SymPy's distributed ceiling(n/4 - 5/4). Presentation only; never fed back."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.floor, sympy.ceiling):
+        return expr
+    return expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+                        lambda e: e.func(sympy.together(e.args[0]), evaluate=False))
+
+
 def fmt_expr(expr) -> str:
     if isinstance(expr, sympy.Basic):
-        return sympy.sstr(expr)
+        return sympy.sstr(readable(expr))
     return str(expr)
 
 
