@@ -1,0 +1,121 @@
+"""Regenerate the README sections that show the engine's own output.
+
+Each generated section sits between `<!-- BEGIN generated:NAME -->` and
+`<!-- END generated:NAME -->`. Run `python scripts/update_readme.py` after changing
+layers or printers; tests/test_readme.py fails when a section is stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+
+def _cli(*argv: str) -> str:
+    from symparams.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        main(list(argv))
+    return out.getvalue()
+
+
+def layer_reference() -> str:
+    from symparams.commands.layers import describe
+
+    rows = ["| Layer | Arguments | Options | Parameters | What it does |", "|---|---|---|---|---|"]
+    for keyword, args, opts, formula, summary, aliases in describe():
+        name = f"`{keyword}`" + (f" ({', '.join(f'`{a}`' for a in aliases)})" if aliases else "")
+        cell_opts = opts.replace("=", "") if opts else ""
+        rows.append(f"| {name} | {args.replace('[', '[').lower() or '—'} | {cell_opts or '—'} | "
+                    f"`{formula}` | {summary.replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+def command(*argv: str) -> str:
+    def generate() -> str:
+        shown = " ".join(argv)
+        return f"```console\n$ symparams {shown}\n{_cli(*argv).rstrip()}\n```"
+    return generate
+
+
+def api_example() -> str:
+    import symparams
+
+    code = '''import symparams
+net = symparams.load("examples/lecture_symbolic.arch")
+print(net.params)
+print(net.symbols)
+print(net.layers[1].name, net.layers[1].output_shape, net.layers[1].params)
+small = net.subs(n=32, f=64)
+print(small.params, int(small.params))
+print(int(net.evaluate().params))'''
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<readme>", "exec"), {"symparams": symparams})
+    return f"```python\n{code}\n```\n\n```text\n{out.getvalue().rstrip()}\n```"
+
+
+def error_example() -> str:
+    import os
+    import tempfile
+
+    text = "input 28x28x1\nconv 32 3x3 paddin=same\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bad.arch")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        try:
+            out = _cli("summary", "bad.arch")
+        finally:
+            os.chdir(cwd)
+    return f"```console\n$ cat bad.arch\n{text.rstrip()}\n$ symparams summary bad.arch\n{out.rstrip()}\n```"
+
+
+GENERATORS = {
+    "error-example": error_example,
+    "layers": layer_reference,
+    "summary-seed002": command("summary", "examples/seed002_mnist.arch", "--explain"),
+    "summary-lecture": command("summary", "examples/lecture_symbolic.arch"),
+    "summary-json": command("summary", "examples/seed000_same_convs.arch", "--format", "json"),
+    "api": api_example,
+}
+
+
+def render(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        generator = GENERATORS.get(name)
+        if generator is None:
+            return match.group(0)
+        return f"<!-- BEGIN generated:{name} -->\n{generator()}\n<!-- END generated:{name} -->"
+
+    return re.sub(r"<!-- BEGIN generated:([\w-]+) -->.*?<!-- END generated:\1 -->", replace, text, flags=re.S)
+
+
+def main() -> int:
+    import os
+
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if "--check" in sys.argv:
+        if new != text:
+            print("README.md is stale: run python scripts/update_readme.py", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
