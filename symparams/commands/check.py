@@ -1,0 +1,30 @@
+"""symparams check: build the network with PyTorch or Keras and compare every layer."""
+
+from __future__ import annotations
+
+from ._common import add_file, add_set, load_network
+
+
+def add_parser(sub):
+    p = sub.add_parser("check", help="compare counts and shapes with a real PyTorch or Keras model",
+                       description="Build the exported model with the framework, run it on zeros of the input "
+                                   "shape, and compare each layer's parameter count and output shape with "
+                                   "symparams'. Exit 0 only when every layer agrees.")
+    add_file(p)
+    p.add_argument("--against", required=True, choices=("pytorch", "keras"), help="the framework to compare with")
+    add_set(p)
+    p.add_argument("--convention", choices=("keras", "pytorch"), default=None,
+                   help="counting rules (default: the --against framework's)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..frameworks import check
+    from ..frameworks.plan import need
+
+    args.convention = args.convention or args.against
+    net = load_network(args)
+    need("torch" if args.against == "pytorch" else "keras", args.against)
+    report = check.check(net, args.against)
+    print(check.render(report), end="")
+    return 0 if report.ok else 1

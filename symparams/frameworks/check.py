@@ -1,0 +1,135 @@
+"""Build the exported model with the real framework, run it on zeros, compare every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .plan import KERAS, PYTORCH, check_target, ints, make_plan, need
+
+
+@dataclass
+class Comparison:
+    name: str
+    kind: str
+    line: int
+    ours_params: int
+    their_params: int
+    ours_shape: tuple
+    their_shape: tuple
+
+    @property
+    def ok(self) -> bool:
+        return self.ours_params == self.their_params and self.ours_shape == self.their_shape
+
+
+@dataclass
+class Report:
+    framework: str
+    rows: list
+    ours_total: int
+    their_total: int
+
+    @property
+    def ok(self) -> bool:
+        return self.ours_total == self.their_total and all(r.ok for r in self.rows)
+
+
+def run_source(source: str, name: str = "symparams_export"):
+    """Execute generated source as a module and return its namespace."""
+    namespace = {"__name__": name}
+    exec(compile(source, f"<{name}>", "exec"), namespace)      # our own generated code, never user text
+    return namespace
+
+
+def check(net, framework: str) -> Report:
+    """Compare `net` (already under the wanted convention) with the framework's model."""
+    check_target(framework)
+    plan = make_plan(net)
+    if framework == PYTORCH:
+        return _check_torch(plan)
+    return _check_keras(plan)
+
+
+def _expected(plan):
+    out = []
+    for row in plan.leaves:
+        out.append((plan.name(row), row, int(row.params), ints(row.output_shape)))
+    return out
+
+
+def _check_torch(plan) -> Report:
+    torch = need("torch", "pytorch")
+    from . import torch_export
+    ns = run_source(torch_export.write(plan))
+    torch.manual_seed(0)
+    model = ns["build"]()
+    model.eval()
+    seen = {}
+    hooks = []
+    for name, row, _, _ in _expected(plan)[1:]:
+        module = getattr(model, name)
+        hooks.append(module.register_forward_hook(
+            lambda mod, inp, out, name=name: seen.__setitem__(name, tuple(out.shape[1:]))))
+    x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    rows = []
+    for name, row, ours, shape in _expected(plan):
+        if row.kind == "input":
+            theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
+        else:
+            module = getattr(model, name)
+            theirs = sum(p.numel() for p in module.parameters())
+            their_shape = torch_export.to_channels_last(seen.get(name, ()))
+        rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, tuple(their_shape)))
+    total = sum(p.numel() for p in model.parameters())
+    return Report(PYTORCH, rows, int(plan.net.params), int(total))
+
+
+def _check_keras(plan) -> Report:
+    keras = need("keras", "keras")
+    import numpy as np
+    from . import keras_export
+    ns = run_source(keras_export.write(plan))
+    model = ns["build"]()
+    expected = _expected(plan)
+    names = [name for name, *_ in expected[1:]]
+    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
+    x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+    outputs = probe([x], training=False) if probe is not None else []
+    if len(names) == 1:
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    shapes = {n: tuple(int(d) for d in tuple(o.shape)[1:]) for n, o in zip(names, outputs)}
+    rows = []
+    for name, row, ours, shape in expected:
+        if row.kind == "input":
+            theirs, their_shape = 0, tuple(x.shape[1:])
+        else:
+            theirs = model.get_layer(name).count_params()
+            their_shape = shapes[name]
+        rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, their_shape))
+    return Report(KERAS, rows, int(plan.net.params), int(model.count_params()))
+
+
+def render(report: Report) -> str:
+    """The per-layer table with ✓/✗."""
+    head = ("layer", "kind", "symparams params", f"{report.framework} params", "symparams shape",
+            f"{report.framework} shape", "")
+    body = []
+    for r in report.rows:
+        body.append((r.name, r.kind, f"{r.ours_params:,}", f"{r.their_params:,}", " x ".join(map(str, r.ours_shape)),
+                     " x ".join(map(str, r.their_shape)), "✓" if r.ok else "✗"))
+    ok_total = report.ours_total == report.their_total
+    body.append(("total", "", f"{report.ours_total:,}", f"{report.their_total:,}", "", "", "✓" if ok_total else "✗"))
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+    lines = []
+    for k, row in enumerate([head] + body):
+        cells = [row[i].rjust(widths[i]) if i in (2, 3) else row[i].ljust(widths[i]) for i in range(len(head))]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0 or k == len(body) - 1:
+            lines.append("  ".join("-" * w for w in widths))
+    bad = sum(not r.ok for r in report.rows) + (not ok_total)
+    lines.append("all layers agree" if report.ok else f"{bad} disagreement{'s' if bad != 1 else ''}")
+    return "\n".join(lines) + "\n"
