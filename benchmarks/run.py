@@ -1,0 +1,499 @@
+"""symparams performance benchmarks: one run measures everything and writes RESULTS.md and results.json.
+
+    python benchmarks/run.py            # full run (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # small sizes, no deep-learning frameworks (CI, under a minute)
+
+Every measurement runs in a fresh child process (this file, called with --child), so peak memory is
+the child's own resource maxrss and a "cold" time includes its imports. Warm times are the median of
+repeats inside one child after a first run. Targets are measured and reported, never asserted here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ZOO_DIR = ROOT / "examples" / "zoo"
+SEED = ROOT / "examples" / "seed002_mnist.arch"
+
+# name shown, key matched against the normalised zoo file name, keras.applications builder (None: export)
+ZOO = (
+    ("VGG16", "vgg16", "VGG16"),
+    ("ResNet-50", "resnet50", "ResNet50"),
+    ("MobileNetV2", "mobilenetv2", "MobileNetV2"),
+    ("DenseNet121", "densenet121", "DenseNet121"),
+    ("ViT-B/16", "vitb16", None),
+)
+
+TARGETS = {
+    "zoo_speed": 50.0,        # symparams warm at least this many times faster than a framework
+    "vgg_memory": 10.0,       # peak memory at least this many times lower on VGG16
+    "scale_1000": 2.0,        # seconds
+    "scale_10000": 20.0,      # seconds
+    "growth": 12.0,           # time(10,000) / time(1,000)
+    "sweep": 1e6,             # grid points per second
+    "solve": 0.5,             # seconds
+    "cold_start": 0.6,        # seconds
+}
+
+
+# ============================================================================ children
+# Each child prints one JSON object on its last line of stdout.
+
+def _maxrss_mb() -> float:
+    import resource
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
+
+
+def _symparams_work(path: str):
+    """Parse + derive + every output shape and the total, symbolic and at the defaults."""
+    import symparams
+    net = symparams.load(path)
+    total = net.params
+    shapes = [row.output_shape for _, row in net.walk()]
+    numeric = net.evaluate()
+    count = int(numeric.params)
+    numbers = [tuple(int(d) for d in row.output_shape) for _, row in numeric.walk()]
+    return total, shapes, count, numbers
+
+
+def child_symparams(spec):
+    start = time.perf_counter()
+    _, _, count, numbers = _symparams_work(spec["path"])
+    cold = time.perf_counter() - start
+    warm = []
+    for _ in range(spec.get("repeats", 3)):
+        t = time.perf_counter()
+        _symparams_work(spec["path"])
+        warm.append(time.perf_counter() - t)
+    return {"cold_s": cold, "warm_s": statistics.median(warm) if warm else None, "params": count,
+            "rows": len(numbers), "maxrss_mb": _maxrss_mb()}
+
+
+def _load_exported(code_path: str, framework: str):
+    """The model defined by exported code: a build function, a module-level model, or the model class."""
+    namespace = {"__name__": "exported_model"}
+    code = Path(code_path).read_text(encoding="utf-8")
+    exec(compile(code, code_path, "exec"), namespace)
+    for name in ("build_model", "make_model", "build", "create_model", "get_model"):
+        if callable(namespace.get(name)):
+            return namespace[name]
+    if framework == "pytorch":
+        import torch
+        classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)
+                   and v.__module__ == "exported_model"]
+        if classes:
+            return classes[-1]
+        models = [v for v in namespace.values() if isinstance(v, torch.nn.Module)]
+    else:
+        import keras
+        classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, keras.Model)
+                   and v.__module__ == "exported_model"]
+        if classes:
+            return classes[-1]
+        models = [v for v in namespace.values() if isinstance(v, keras.Model)]
+    if models:
+        return lambda: models[-1]
+    raise RuntimeError("the exported code defines no model, model class or build function")
+
+
+def _keras_once(spec):
+    import keras
+    keras.backend.clear_session()
+    if spec.get("application"):
+        model = getattr(keras.applications, spec["application"])(weights=None)
+    else:
+        model = _load_exported(spec["code"], "keras")()
+    count = model.count_params()
+    shapes = [tuple(layer.output.shape) for layer in model.layers]
+    return count, shapes
+
+
+def child_keras(spec):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    start = time.perf_counter()
+    import keras  # noqa: F401  (part of the cold time)
+    imported = time.perf_counter()
+    count, shapes = _keras_once(spec)
+    cold = time.perf_counter() - start
+    first = time.perf_counter() - imported
+    warm = []
+    for _ in range(spec.get("repeats", 1)):
+        t = time.perf_counter()
+        _keras_once(spec)
+        warm.append(time.perf_counter() - t)
+    return {"cold_s": cold, "first_build_s": first, "warm_s": statistics.median(warm) if warm else first,
+            "params": int(count), "rows": len(shapes), "maxrss_mb": _maxrss_mb()}
+
+
+def _torch_once(spec):
+    import torch
+    import torchinfo
+    model = _load_exported(spec["code"], "pytorch")()
+    if not isinstance(model, torch.nn.Module):
+        raise RuntimeError("the exported PyTorch code did not give an nn.Module")
+    if spec.get("tokens"):          # token ids: an integer input, which embeddings need
+        stats = torchinfo.summary(model, input_data=torch.zeros(spec["input_size"], dtype=torch.long),
+                                  verbose=0, device="cpu")
+    else:
+        stats = torchinfo.summary(model, input_size=tuple(spec["input_size"]), verbose=0, device="cpu")
+    return int(stats.total_params), len(stats.summary_list)
+
+
+def child_torch(spec):
+    start = time.perf_counter()
+    import torch  # noqa: F401
+    import torchinfo  # noqa: F401
+    imported = time.perf_counter()
+    count, rows = _torch_once(spec)
+    cold = time.perf_counter() - start
+    first = time.perf_counter() - imported
+    warm = []
+    for _ in range(spec.get("repeats", 1)):
+        t = time.perf_counter()
+        _torch_once(spec)
+        warm.append(time.perf_counter() - t)
+    return {"cold_s": cold, "first_build_s": first, "warm_s": statistics.median(warm) if warm else first,
+            "params": count, "rows": rows, "maxrss_mb": _maxrss_mb()}
+
+
+def scaling_text(kind: str, layers: int) -> str:
+    """A plain stack (each conv its own symbolic width) or a residual stack, on a symbolic h x w x c input."""
+    lines = ["# generated by benchmarks/run.py", "input h x w x c"]
+    if kind == "plain":
+        lines += [f"conv f{k} 3x3 padding=same relu" for k in range(layers)]
+    else:
+        lines += ["residual { conv c 3x3 padding=same bias=false; batchnorm; relu }"] * layers
+    return "\n".join(lines) + "\n"
+
+
+def child_scaling(spec):
+    import symparams
+    text = scaling_text(spec["kind"], spec["layers"])
+    start = time.perf_counter()
+    net = symparams.parse(text)
+    total = net.params
+    shapes = [row.output_shape for _, row in net.walk()]
+    elapsed = time.perf_counter() - start
+    return {"derive_s": elapsed, "rows": len(shapes), "terms": len(total.args), "maxrss_mb": _maxrss_mb()}
+
+
+def child_sweep(spec):
+    import symparams
+    net = symparams.load(spec["path"])
+    try:
+        from symparams import sweep as sweep_module  # noqa: F401
+    except ImportError:
+        return {"missing": "symparams/sweep.py (net.lambdify / net.sweep) is not in the tree yet"}
+    import numpy as np
+    symbols = [s.name for s in net.symbols]
+    f = net.lambdify("params")
+    points = spec.get("points", 1_000_000)
+    rng = np.random.default_rng(0)
+    args = {name: rng.integers(1, 512, size=points) for name in symbols}
+    f(**{k: v[:10] for k, v in args.items()})      # warm up
+    t = time.perf_counter()
+    values = f(**args)
+    elapsed = time.perf_counter() - t
+    return {"points": points, "seconds": elapsed, "per_s": points / elapsed, "symbols": symbols,
+            "finite": bool(np.all(np.isfinite(np.asarray(values, dtype=float)))), "maxrss_mb": _maxrss_mb()}
+
+
+def child_solve(spec):
+    import symparams
+    net = symparams.load(spec["path"])
+    try:
+        from symparams import solve as solve_module  # noqa: F401
+    except ImportError:
+        return {"missing": "symparams/solve.py (net.solve) is not in the tree yet"}
+    budget = spec["budget"]
+    symbol = spec["symbol"]
+    t = time.perf_counter()
+    result = net.solve(budget=budget, symbol=symbol)
+    elapsed = time.perf_counter() - t
+    return {"seconds": elapsed, "result": str(result), "maxrss_mb": _maxrss_mb()}
+
+
+CHILDREN = {"symparams": child_symparams, "keras": child_keras, "torch": child_torch, "scaling": child_scaling,
+            "sweep": child_sweep, "solve": child_solve}
+
+
+def run_child(spec: dict, timeout: float = 900) -> dict:
+    """Run one measurement in a fresh interpreter; {'error': ...} when it fails."""
+    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONHASHSEED="0")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:300]}
+    return json.loads(lines[-1])
+
+
+# ============================================================================ parent
+
+class Report:
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.raw: dict = {}
+
+    def add(self, section, measurement, target, measured, ok, note=""):
+        self.rows.append({"section": section, "measurement": measurement, "target": target,
+                          "measured": measured, "ok": ok, "note": note})
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def find_zoo_file(key: str):
+    if not ZOO_DIR.is_dir():
+        return None
+    for path in sorted(ZOO_DIR.glob("*.arch")):
+        if key in _norm(path.stem):
+            return path
+    return None
+
+
+def export_code(path: Path, framework: str, out_dir: Path):
+    """Code from `symparams export --to <framework>`, or (None, reason)."""
+    from symparams import cli
+    if "export" not in cli.COMMANDS or not (ROOT / "symparams" / "commands" / "export.py").exists():
+        return None, "symparams export is not in the tree yet (symparams/commands/export.py)"
+    target = out_dir / f"{_norm(path.stem)}_{framework}.py"
+    proc = subprocess.run([sys.executable, "-m", "symparams.cli", "export", "--to", framework, str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"symparams export --to {framework} failed: {tail[:200]}"
+    target.write_text(proc.stdout, encoding="utf-8")
+    return target, None
+
+
+def _fmt_s(seconds) -> str:
+    if seconds is None:
+        return "?"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _mark(ok) -> str:
+    return "—" if ok is None else ("✓" if ok else "✗")
+
+
+def bench_zoo(report: Report, quick: bool, work: Path):
+    section = "Zoo"
+    for label, key, application in ZOO:
+        path = find_zoo_file(key)
+        if path is None:
+            report.add(section, f"{label}", "file present", "not yet available", False,
+                       f"examples/zoo has no file matching '{key}' yet")
+            continue
+        mine = run_child({"task": "symparams", "path": str(path), "repeats": 1 if quick else 5})
+        report.raw[f"zoo/{label}/symparams"] = mine
+        if "error" in mine:
+            report.add(section, f"{label}: symparams", "derives", "error", False, mine["error"])
+            continue
+        report.add(section, f"{label}: symparams parse + derive + substitute (all shapes and total)", "—",
+                   f"cold {_fmt_s(mine['cold_s'])} (with imports), warm {_fmt_s(mine['warm_s'])}, "
+                   f"peak {mine['maxrss_mb']:.0f} MB", None, f"{mine['params']:,} parameters, {mine['rows']} rows")
+        if quick:
+            continue
+        frameworks = []
+        if application is not None:
+            frameworks.append(("Keras", {"task": "keras", "application": application, "repeats": 2},
+                               f"keras.applications.{application}(weights=None), count_params(), output shapes"))
+        else:
+            code, reason = export_code(path, "keras", work)
+            if code is None:
+                report.add(section, f"{label}: vs Keras", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "not measured",
+                           False, f"no keras.applications model; {reason}")
+            else:
+                frameworks.append(("Keras", {"task": "keras", "code": str(code), "repeats": 2},
+                                   "model from `symparams export --to keras`, count_params(), output shapes"))
+        code, reason = export_code(path, "pytorch", work)
+        if code is None:
+            report.add(section, f"{label}: vs PyTorch", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "not measured",
+                       False, f"torchvision is not installed here; {reason}")
+        else:
+            import symparams
+            shape = [int(d) for d in symparams.load(path).evaluate().input_shape]
+            tokens = len(shape) == 1
+            size = [1] + shape if tokens or len(shape) == 2 else [1, shape[-1]] + shape[:-1]  # channels first
+            spec = {"task": "torch", "code": str(code), "input_size": size, "tokens": tokens, "repeats": 2}
+            frameworks.append(("PyTorch", spec, "model from `symparams export --to pytorch`, torchinfo.summary"))
+        for name, spec, how in frameworks:
+            theirs = run_child(spec)
+            report.raw[f"zoo/{label}/{name}"] = theirs
+            if "error" in theirs:
+                report.add(section, f"{label}: vs {name}", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "error",
+                           False, theirs["error"])
+                continue
+            speed = theirs["warm_s"] / mine["warm_s"]
+            cold_speed = theirs["cold_s"] / mine["cold_s"]
+            report.add(section, f"{label}: speed vs {name} (warm)", f"≥ {TARGETS['zoo_speed']:.0f}×",
+                       f"{speed:,.0f}× ({_fmt_s(mine['warm_s'])} vs {_fmt_s(theirs['warm_s'])}); "
+                       f"cold {cold_speed:,.1f}× ({_fmt_s(mine['cold_s'])} vs {_fmt_s(theirs['cold_s'])})",
+                       speed >= TARGETS["zoo_speed"], how)
+            memory = theirs["maxrss_mb"] / mine["maxrss_mb"]
+            need = TARGETS["vgg_memory"] if label == "VGG16" else 1.0
+            report.add(section, f"{label}: peak memory vs {name}",
+                       f"≥ {need:.0f}× lower" if need > 1 else "lower",
+                       f"{memory:.1f}× lower ({mine['maxrss_mb']:.0f} MB vs {theirs['maxrss_mb']:.0f} MB)",
+                       memory >= need and memory > 1, "maxrss of each fresh child process, imports included")
+            agree = theirs["params"] == mine["params"]
+            report.add(section, f"{label}: parameter count agrees with {name}", "equal",
+                       f"{mine['params']:,} vs {theirs['params']:,}", agree,
+                       "" if agree else "counts differ: see the zoo tests")
+
+
+def bench_scaling(report: Report, quick: bool):
+    section = "Scaling"
+    sizes = (10, 100) if quick else (10, 100, 1_000, 10_000)
+    for kind in ("plain", "residual"):
+        times = {}
+        for layers in sizes:
+            result = run_child({"task": "scaling", "kind": kind, "layers": layers}, timeout=1800)
+            report.raw[f"scaling/{kind}/{layers}"] = result
+            if "error" in result:
+                report.add(section, f"{kind} stack, {layers:,} layers", "derives", "error", False, result["error"])
+                continue
+            times[layers] = result["derive_s"]
+            target = {1_000: TARGETS["scale_1000"], 10_000: TARGETS["scale_10000"]}.get(layers)
+            report.add(section, f"{kind} stack, {layers:,} symbolic layers: derive", f"< {target:.0f} s" if target
+                       else "—", f"{_fmt_s(result['derive_s'])}, peak {result['maxrss_mb']:.0f} MB",
+                       None if target is None else result["derive_s"] < target,
+                       f"{result['rows']:,} rows; total has {result['terms']:,} terms")
+        if 1_000 in times and 10_000 in times:
+            growth = times[10_000] / times[1_000]
+            report.add(section, f"{kind} stack: growth 1,000 → 10,000 layers", f"≤ {TARGETS['growth']:.0f}",
+                       f"{growth:.1f}×", growth <= TARGETS["growth"], "10× the layers; linear is 10")
+        elif 10 in times and 100 in times:
+            report.add(section, f"{kind} stack: growth 10 → 100 layers", "—", f"{times[100] / times[10]:.1f}×",
+                       None, "small sizes are dominated by fixed costs")
+
+
+def bench_sweep(report: Report, quick: bool):
+    path = find_zoo_file("resnet50") or find_zoo_file("mobilenetv2") or SEED
+    result = run_child({"task": "sweep", "path": str(path), "points": 100_000 if quick else 1_000_000})
+    report.raw["sweep"] = result
+    what = f"sweep throughput of the total of {path.stem}"
+    target = f"≥ {TARGETS['sweep']:,.0f} points/s"
+    if "missing" in result or "error" in result:
+        report.add("Sweep", what, target, "not measured", False, result.get("missing") or result["error"])
+        return
+    report.add("Sweep", what, target, f"{result['per_s']:,.0f} points/s ({result['points']:,} points in "
+               f"{_fmt_s(result['seconds'])})", result["per_s"] >= TARGETS["sweep"],
+               f"net.lambdify('params') on numpy arrays over {', '.join(result['symbols'])}")
+
+
+def bench_solve(report: Report, quick: bool):
+    path = find_zoo_file("resnet50")
+    what = "solve latency: width for a parameter budget on ResNet-50"
+    target = f"< {TARGETS['solve']} s"
+    if path is None:
+        report.add("Solve", what, target, "not measured", False, "ResNet-50 zoo file not yet available")
+        return
+    result = run_child({"task": "solve", "path": str(path), "budget": 25_000_000, "symbol": "w"})
+    report.raw["solve"] = result
+    if "missing" in result or "error" in result:
+        report.add("Solve", what, target, "not measured", False, result.get("missing") or result["error"])
+        return
+    report.add("Solve", what, target, _fmt_s(result["seconds"]), result["seconds"] < TARGETS["solve"],
+               f"answer {result['result']}")
+
+
+def bench_cold_start(report: Report, quick: bool):
+    runs = 3 if quick else 9
+    commands = [("python -m symparams.cli", [sys.executable, "-m", "symparams.cli"])]
+    script = Path(sys.executable).with_name("symparams")
+    if script.exists():
+        commands.insert(0, ("symparams (console script)", [str(script)]))
+    for label, base in commands:
+        times = []
+        output = ""
+        for _ in range(runs + 1):
+            t = time.perf_counter()
+            proc = subprocess.run(base + ["summary", str(SEED)], capture_output=True, text=True, cwd=ROOT)
+            times.append(time.perf_counter() - t)
+            output = proc.stdout if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr[-200:]}"
+        median = statistics.median(times[1:])          # the first run warms the file-system cache
+        report.raw[f"cold_start/{label}"] = {"runs_s": times, "median_s": median}
+        total = re.search(r"217[,' _]?706", output)
+        report.add("CLI", f"cold start: {label} summary examples/{SEED.name}", f"< {TARGETS['cold_start']} s",
+                   f"{_fmt_s(median)} (median of {runs})", median < TARGETS["cold_start"],
+                   "prints the published 217,706 total" if total else f"did not print 217,706: {output[:120]}")
+
+
+def write_results(report: Report, out: Path, quick: bool, started: float):
+    out.mkdir(parents=True, exist_ok=True)
+    versions = {}
+    for name in ("sympy", "lark", "torch", "keras", "torchinfo", "numpy"):
+        try:
+            from importlib.metadata import version
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": quick,
+            "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "versions": versions, "elapsed_s": round(time.perf_counter() - started, 1)}
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": report.rows, "raw": report.raw},
+                                                 indent=2, default=str) + "\n", encoding="utf-8")
+    met = sum(1 for r in report.rows if r["ok"] is True)
+    missed = sum(1 for r in report.rows if r["ok"] is False)
+    lines = ["# symparams benchmark results", "",
+             f"Written by `python benchmarks/run.py{' --quick' if quick else ''}` on {meta['date']} "
+             f"(Python {meta['python']}, {meta['cpus']} CPUs, load average at the end "
+             f"{', '.join(f'{x:.1f}' for x in meta['load_average'] or [])}; sympy {versions['sympy']}, "
+             f"torch {versions['torch']}, keras {versions['keras']}). {met} targets met, {missed} missed.", "",
+             "Method: each measurement runs in a fresh Python process. Peak memory is that process's maxrss "
+             "(imports included, the same way for symparams, Keras and PyTorch). Cold = first run in the "
+             "process including imports; warm = median of repeats after it. Keras uses the torch backend.", "",
+             "| Section | Measurement | Target | Measured | ✓/✗ | Note |", "|---|---|---|---|---|---|"]
+    for r in report.rows:
+        cells = [r["section"], r["measurement"], r["target"], r["measured"], _mark(r["ok"]), r["note"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    (out / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and no frameworks (for CI)")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent),
+                        help="directory for RESULTS.md and results.json (default: benchmarks/)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        spec = json.loads(args.child)
+        print(json.dumps(CHILDREN[spec["task"]](spec)))
+        return 0
+    started = time.perf_counter()
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="symparams-bench-") as work:
+        for step in (bench_cold_start, bench_scaling, bench_zoo, bench_sweep, bench_solve):
+            print(f"[bench] {step.__name__[6:]} ...", file=sys.stderr, flush=True)
+            if step is bench_zoo:
+                step(report, args.quick, Path(work))
+            else:
+                step(report, args.quick)
+    write_results(report, Path(args.out), args.quick, started)
+    print(f"[bench] wrote {Path(args.out) / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
