@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import conventions
-from ..algebra import as_int
+from ..algebra import as_int, product
 from ..errors import DefinitionError, ShapeError
 from .base import BOOL, COUNT, KERAS, Arg, LayerSpec, Opt, Weight, divides, register
 
@@ -23,6 +23,9 @@ class Embedding(LayerSpec):
 
     def weights(self, cfg, shape, ctx):
         return (Weight("embeddings" if ctx.convention == KERAS else "weight", (cfg.vocabulary, cfg.dim)),)
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "start"
 
 
 @register
@@ -68,6 +71,23 @@ class Attention(LayerSpec):
             out += (Weight("out_proj.bias", (d,)),)
         return out
 
+    def macs(self, cfg, shape, out, ctx):
+        """Query, key and value projections, the T x T scores, their weighted sum of the values,
+        and the output projection (a causal mask still computes every score)."""
+        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
+        return 4 * t * d * hk + 2 * t * t * hk
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
+        return 3 * t * hk + t * d if cfg.bias else 0
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """The softmax over each head's T x T scores, one op per score."""
+        return cfg.heads * shape[0] * shape[0]
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "global"
+
 
 @register
 class PositionalEmbedding(LayerSpec):
@@ -89,6 +109,9 @@ class PositionalEmbedding(LayerSpec):
 
     def weights(self, cfg, shape, ctx):
         return (Weight("position_embeddings", (cfg.length, shape[-1])),)
+
+    def other_ops(self, cfg, shape, out, ctx):
+        return shape[0] * shape[-1]
 
 
 @register
@@ -141,3 +164,7 @@ class TiedHead(LayerSpec):
 
     def output_shape(self, cfg, shape, ctx):
         return shape[:-1] + (cfg.vocabulary,)
+
+    def macs(self, cfg, shape, out, ctx):
+        """The logits: every position's D values against every one of the V embeddings."""
+        return product(shape) * cfg.vocabulary

@@ -151,6 +151,25 @@ class LayerSpec:
 
     # -- helpers shared by specs -------------------------------------------------------
     def kind_name(self, keyword: str, shape: tuple) -> str:
+    # -- cost (read by symparams/cost.py): one forward pass of one example --------------
+    def macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Multiply-accumulates (products of two values added into a sum)."""
+        return Integer(0)
+
+    def bias_adds(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Additions of a bias, outside the MACs (in FLOPs only when asked for)."""
+        return Integer(0)
+
+    def other_ops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Element operations that are not MACs: pooling compares/adds, normalisation, merges."""
+        return Integer(0)
+
+    def receptive(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """How the layer moves the receptive field: None (acts position by position),
+        'start' (its output positions are input positions), 'global' (mixes every position),
+        'unknown', or one (span, stride, padding before) per spatial axis."""
+        return None
+
         """The reported kind (conv2d for 'conv' on an image)."""
         return keyword
 

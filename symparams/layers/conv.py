@@ -6,7 +6,8 @@ from sympy import Integer
 
 from .. import conventions
 from ..errors import DefinitionError, ShapeError
-from ..shapes import conv_length, transposed_conv_length
+from ..algebra import product
+from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, KERAS, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt,
                    Weight, divides, register)
 
@@ -47,6 +48,23 @@ class _Windowed(LayerSpec):
             out.append(length)
         return out
 
+    def receptive(self, cfg, shape, out, ctx):
+        """(span, stride, zeros before) per spatial axis; 'same' puts the odd zero after (TF/Keras)."""
+        window = cfg.kernel if self.window_kind == "conv" else cfg.pool
+        moves = []
+        for axis, size in enumerate(shape[:-1]):
+            dilation = cfg.dilation[axis] if "dilation" in cfg else 1
+            span, stride = dilated_kernel(window[axis], dilation), cfg.stride[axis]
+            if cfg.padding == "valid":
+                before = Integer(0)
+            elif cfg.padding == "same":
+                total = span - 1 if stride == 1 else same_padding_total(size, window[axis], stride, dilation)
+                before = total // 2
+            else:
+                before = cfg.padding[axis]
+            moves.append((span, stride, before))
+        return tuple(moves)
+
 
 @register
 class Conv(_Windowed):
@@ -83,6 +101,12 @@ class Conv(_Windowed):
             out += (Weight(bias_name, (cfg.filters,)),)
         return out
 
+    def macs(self, cfg, shape, out, ctx):
+        return product(out[:-1]) * cfg.filters * product(cfg.kernel) * shape[-1] / cfg.groups
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        return product(out) if cfg.bias else Integer(0)
+
 
 @register
 class DepthwiseConv(_Windowed):
@@ -115,6 +139,12 @@ class DepthwiseConv(_Windowed):
             out += (Weight("bias", (channels * mult,)),)
         return out
 
+    def macs(self, cfg, shape, out, ctx):
+        return product(out) * product(cfg.kernel)
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        return product(out) if cfg.bias else Integer(0)
+
 
 @register
 class SeparableConv(_Windowed):
@@ -145,6 +175,13 @@ class SeparableConv(_Windowed):
         if cfg.bias:
             out += (Weight("bias", (cfg.filters,)),)
         return out
+
+    def macs(self, cfg, shape, out, ctx):
+        """The depthwise pass, then the 1x1 pointwise pass, both at the output positions."""
+        return product(out[:-1]) * shape[-1] * cfg.multiplier * (product(cfg.kernel) + cfg.filters)
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        return product(out) if cfg.bias else Integer(0)
 
 
 @register
@@ -194,4 +231,14 @@ class TransposedConv(_Windowed):
         if cfg.bias:
             out += (Weight("bias", (cfg.filters,)),)
         return out
+
+    def macs(self, cfg, shape, out, ctx):
+        """Each input position scatters its C values through the whole kernel."""
+        return product(shape) * cfg.filters / cfg.groups * product(cfg.kernel)
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        return product(out) if cfg.bias else Integer(0)
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "unknown"
 

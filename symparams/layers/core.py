@@ -30,6 +30,9 @@ class Input(LayerSpec):
     def output_shape(self, cfg, shape, ctx):
         return tuple(cfg.shape)
 
+    def receptive(self, cfg, shape, out, ctx):
+        return "start" if len(out) >= 2 else None
+
 
 @register
 class Dense(LayerSpec):
@@ -56,6 +59,13 @@ class Dense(LayerSpec):
         if cfg.bias:
             out += (Weight(bias_name, (cfg.units,)),)
         return out
+
+    def macs(self, cfg, shape, out, ctx):
+        """in x out at every position (T positions on a T x D sequence)."""
+        return product(shape) * cfg.units
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        return product(out) if cfg.bias else Integer(0)
 
 
 @register
@@ -109,6 +119,9 @@ class Reshape(LayerSpec):
             ctx.constraints.append((None, f"reshape: {product(target)} = {total}"))
         return tuple(target)
 
+    def receptive(self, cfg, shape, out, ctx):
+        return None if tuple(shape) == tuple(out) else "unknown"
+
 
 @register
 class ZeroPad(LayerSpec):
@@ -124,6 +137,9 @@ class ZeroPad(LayerSpec):
         return f"zeropad{len(shape) - 1}d"
 
     def output_shape(self, cfg, shape, ctx):
+    def receptive(self, cfg, shape, out, ctx):
+        return tuple((Integer(1), Integer(1), p) for p in cfg.padding)
+
         return tuple(s + 2 * p for s, p in zip(shape[:-1], cfg.padding)) + (shape[-1],)
 
 
@@ -145,6 +161,10 @@ class Upsample(LayerSpec):
 
 
 @register
+    def receptive(self, cfg, shape, out, ctx):
+        """Each output position copies one input position: the stride shrinks by the factor."""
+        return tuple((Integer(1), 1 / f, Integer(0)) for f in cfg.size)
+
 class Identity(LayerSpec):
     keywords = ("identity",)
     family = "core"

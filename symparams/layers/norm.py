@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import conventions
+from ..algebra import product
 from .base import COUNT, KERAS, Arg, LayerSpec, Weight, divides, register
 
 
@@ -16,6 +17,10 @@ class BatchNorm(LayerSpec):
     def weights(self, cfg, shape, ctx):
         return conventions.batchnorm_weights(shape[-1], ctx.convention)
 
+    def other_ops(self, cfg, shape, out, ctx):
+        """Inference: the statistics fold into one scale and one shift per value."""
+        return 2 * product(shape)
+
 
 @register
 class LayerNorm(LayerSpec):
@@ -23,6 +28,10 @@ class LayerNorm(LayerSpec):
     family = "norm"
     summary = "layer normalisation over the last axis D"
     formula = "2*D"
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """Mean, variance, normalise, scale, shift: 5 per value."""
+        return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
         d = shape[-1]
@@ -42,6 +51,9 @@ class GroupNorm(LayerSpec):
     def configure(self, cfg, shape, ctx):
         ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} channels",
                     f"groups={cfg.groups} must divide the channels {shape[-1]}")
+
+    def other_ops(self, cfg, shape, out, ctx):
+        return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
         c = shape[-1]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..algebra import ceil_div
+from sympy import Integer
+
+from ..algebra import ceil_div, product
 from ..errors import DefinitionError
 from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, register
 from .conv import _Windowed
@@ -27,6 +29,10 @@ class _Pool(_Windowed):
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.pool)) + (shape[-1],)
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """One compare (max) or add (average) per window element of each output value."""
+        return product(out) * product(cfg.pool)
 
 
 @register
@@ -54,6 +60,9 @@ class _GlobalPool(LayerSpec):
     def output_shape(self, cfg, shape, ctx):
         return (shape[-1],)
 
+    def other_ops(self, cfg, shape, out, ctx):
+        return product(shape)
+
 
 @register
 class GlobalAvgPool(_GlobalPool):
@@ -78,6 +87,9 @@ class Subsample(LayerSpec):
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(ceil_div(size, s) for size, s in zip(shape[:-1], cfg.stride)) + (shape[-1],)
+
+    def receptive(self, cfg, shape, out, ctx):
+        return tuple((Integer(1), s, Integer(0)) for s in cfg.stride)
 
 
 @register

@@ -43,6 +43,25 @@ class _Recurrent(LayerSpec):
                     out += (Weight("bias_ih" + suffix, (g * units,)), Weight("bias_hh" + suffix, (g * units,)))
         return out
 
+    def macs(self, cfg, shape, out, ctx):
+        """Every step: the G gates of U units from the D inputs and the U previous outputs."""
+        directions = 2 if cfg.bidirectional else 1
+        return shape[0] * directions * GATES[self.cell] * cfg.units * (shape[-1] + cfg.units)
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        if not cfg.bias:
+            return 0
+        directions = 2 if cfg.bidirectional else 1
+        vectors = conventions.recurrent_bias_vectors(self.cell, ctx.convention)
+        return shape[0] * directions * GATES[self.cell] * cfg.units * vectors
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """The gate nonlinearities, one per gate value and step."""
+        return shape[0] * (2 if cfg.bidirectional else 1) * GATES[self.cell] * cfg.units
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "global"
+
 
 @register
 class SimpleRNN(_Recurrent):
