@@ -1,0 +1,33 @@
+"""symparams plot: a metric drawn against one symbol (matplotlib, the 'plot' extra)."""
+
+from __future__ import annotations
+
+from ._common import add_convention, add_file, add_set, load_network
+from .sweep import add_vary
+
+
+def add_parser(sub):
+    p = sub.add_parser("plot", help="draw a metric against a symbol (PNG, SVG or PDF)",
+                       description="Draw a network total against the first --vary symbol, one line per value "
+                                   "of a second --vary symbol; --by-layer stacks where the parameters go. "
+                                   "Needs matplotlib: pip install 'symparams[plot]'.")
+    add_file(p)
+    add_vary(p)
+    p.add_argument("--metric", default="params", help="params (default), trainable, ... or a cost metric")
+    p.add_argument("--by-layer", action="store_true", help="stacked areas: the metric of each top-level row")
+    p.add_argument("--log", action="store_true", help="logarithmic metric axis")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .png, .svg or .pdf")
+    add_set(p)
+    add_convention(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from .. import plot, sweep
+
+    vary = sweep.parse_vary(args.vary)
+    plot.check_output(args.output)
+    net = load_network(args)
+    plot.plot(net, vary, metric=args.metric, out=args.output, by_layer=args.by_layer, log=args.log)
+    print(f"wrote {args.output}")
+    return 0

@@ -1,0 +1,38 @@
+"""symparams solve: the value of one symbol that meets a parameter (or cost) budget."""
+
+from __future__ import annotations
+
+from ._common import add_convention, add_file, add_set, load_network
+
+
+def add_parser(sub):
+    p = sub.add_parser("solve", help="largest symbol value under a budget, or values hitting a target",
+                       description="Solve a network total for one symbol: the largest value with the metric "
+                                   "at most a budget, the smallest with it at least a floor, or every value "
+                                   "giving it exactly. Numbers: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G.")
+    add_file(p)
+    p.add_argument("--for", dest="unknown", metavar="NAME", help="the symbol to solve for")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument("--max-params", "--max", dest="at_most", metavar="N", help="budget: metric <= N")
+    goal.add_argument("--params", "--equals", dest="exactly", metavar="N", help="target: metric = N exactly")
+    goal.add_argument("--min-params", "--min", dest="at_least", metavar="N", help="floor: metric >= N")
+    p.add_argument("--metric", default="params",
+                   help="params (default), trainable, non_trainable, buffers, or a cost metric (macs, flops, ...)")
+    add_set(p)
+    add_convention(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..errors import UsageError
+    from ..sweep import parse_number
+
+    given = [(k, getattr(args, k)) for k in ("at_most", "exactly", "at_least") if getattr(args, k) is not None]
+    if not given:
+        raise UsageError("solve needs a goal: --max-params N, --params N or --min-params N")
+    flag = {"at_most": "--max-params", "exactly": "--params", "at_least": "--min-params"}[given[0][0]]
+    target = parse_number(given[0][1], flag)
+    net = load_network(args)
+    result = net.solve(args.unknown, metric=args.metric, **{given[0][0]: target})
+    print(result.render(), end="")
+    return 0

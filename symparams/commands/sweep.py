@@ -1,0 +1,45 @@
+"""symparams sweep: exact metric values over a grid of symbol values."""
+
+from __future__ import annotations
+
+from ._common import add_convention, add_file, add_set, load_network
+
+
+def add_vary(p, required=True):
+    p.add_argument("--vary", action="append", default=[], required=required, metavar="NAME=VALUES",
+                   help="a symbol and its values: n=16:256:16 (start:stop:step, stop included), "
+                        "f=8:128 (step 1) or f=16,32,64; repeat for a grid")
+
+
+def add_parser(sub):
+    p = sub.add_parser("sweep", help="metric values over a grid of symbol values",
+                       description="Evaluate network totals exactly on every point of a grid of symbol "
+                                   "values (compiled integer arithmetic; exact beyond 2^63). Points where the "
+                                   "network is not valid are marked invalid.")
+    add_file(p)
+    add_vary(p)
+    p.add_argument("--metric", action="append", default=[], metavar="NAME",
+                   help="params (default), trainable, non_trainable, buffers or a cost metric; repeatable")
+    p.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
+    p.add_argument("--plot", metavar="OUT", help="also draw the first metric to OUT (.png, .svg or .pdf)")
+    add_set(p)
+    add_convention(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from .. import sweep
+
+    vary = sweep.parse_vary(args.vary)
+    metrics = args.metric or ["params"]
+    net = load_network(args)
+    if args.plot:
+        from .. import plot
+        plot.check_output(args.plot)
+    g = sweep.grid(net, vary, metrics)
+    rows = g.rows()
+    print(sweep.render(rows, g.names, metrics, args.format), end="")
+    if args.plot:
+        from .. import plot
+        plot.plot(net, vary, metric=metrics[0], out=args.plot)
+    return 0

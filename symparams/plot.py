@@ -1,0 +1,149 @@
+"""Figures of a metric against one symbol (matplotlib with the Agg backend; the 'plot' extra).
+
+matplotlib and numpy are imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import sympy
+
+from .errors import MissingDependencyError, UsageError
+
+FORMATS = (".png", ".svg", ".pdf")
+ROW_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
+               "buffers": "buffers"}
+MAX_LINES = 12        # lines of a second symbol drawn; stacked areas drawn before 'other'
+MAX_AREAS = 9
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingDependencyError("plotting needs matplotlib: pip install 'symparams[plot]'") from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def check_output(path: str) -> None:
+    if Path(path).suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot tell the image format of '{path}': use a .png, .svg or .pdf name")
+
+
+def title_text(expr, metric: str) -> str:
+    """The total formula as mathtext when matplotlib can typeset it, else as plain text."""
+    from matplotlib.mathtext import MathTextParser
+
+    from .algebra import collected
+    from .printers.common import readable
+
+    shown = readable(collected(expr))
+    tex = sympy.latex(shown).replace(r"\operatorname", r"\mathrm")
+    text = f"{metric} = ${tex}$"
+    if len(tex) > 160:
+        return f"{metric} = " + _shorten(sympy.sstr(shown), 110)
+    try:
+        MathTextParser("path").parse(text.split("= ", 1)[1])
+    except Exception:       # mathtext cannot typeset this formula: show it as text
+        return f"{metric} = " + _shorten(sympy.sstr(shown), 110)
+    return text
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _floats(arr, valid):
+    import numpy as np
+    out = np.array([float(v) for v in np.ravel(arr)], dtype=float).reshape(np.shape(arr))
+    out[~np.broadcast_to(valid, out.shape)] = np.nan
+    return out
+
+
+def plot(net, vary: Mapping[str, Sequence[int]], *, metric: str = "params", out: str, by_layer: bool = False,
+         log: bool = False, values: Mapping[str, int] | None = None, size=(8, 5), dpi: int = 100):
+    """Draw `metric` against the first symbol of `vary` (one line per value of the second)
+    or, with by_layer, stacked areas of each top-level row's share; write it to `out`."""
+    from . import sweep
+
+    check_output(out)
+    plt = _pyplot()
+    if not vary:
+        raise UsageError("plot needs --vary NAME=VALUES for its horizontal axis")
+    if len(vary) > 2:
+        raise UsageError("plot draws one symbol against another at most: give one or two --vary")
+    if values:
+        net = net.subs(values)
+    names = list(vary)
+    x_name = names[0]
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    try:
+        if by_layer:
+            _by_layer(net, vary, metric, ax)
+        else:
+            g = sweep.grid(net, vary, metric)
+            ys = _floats(g.metrics[metric], g.valid)
+            xs = [int(v) for v in g.axes[0]]
+            if len(names) == 1:
+                ax.plot(xs, ys, marker="o" if len(xs) <= 40 else None, label=metric)
+            else:
+                other = g.axes[1]
+                step = max(1, -(-len(other) // MAX_LINES))
+                for k in range(0, len(other), step):
+                    ax.plot(xs, ys[:, k], marker="o" if len(xs) <= 40 else None, label=f"{names[1]} = {other[k]}")
+                ax.legend(title=names[1] if len(other) > 1 else None, fontsize="small")
+        fixed = {**net.defaults}
+        for n in names:
+            fixed.pop(n, None)
+        expr = sweep.metric_expr(net.subs(fixed) if fixed else net, metric)
+        ax.set_title(title_text(expr, metric), fontsize=10)
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(metric + (" (log scale)" if log else ""))
+        if log:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(out)
+    finally:
+        plt.close(fig)
+    return out
+
+
+def _by_layer(net, vary, metric, ax):
+    import numpy as np
+
+    from .algebra import symbol
+    from .sweep import compile_expr
+
+    if len(vary) != 1:
+        raise UsageError("--by-layer draws one symbol: give one --vary (fix the others with --set)")
+    if metric not in ROW_METRICS:
+        raise UsageError(f"--by-layer splits {', '.join(ROW_METRICS)}; not '{metric}'")
+    (name, values), = vary.items()
+    fixed = {k: v for k, v in net.defaults.items() if k != name}
+    if fixed:
+        net = net.subs(fixed)
+    if name not in {s.name for s in net.symbols}:
+        raise UsageError(f"--vary {name}: the network has no symbol '{name}'")
+    x = symbol(name)
+    xs = np.array([int(v) for v in values], dtype=object)
+    series = []
+    for row in net.layers:
+        expr = getattr(row, ROW_METRICS[metric])
+        if expr == 0:
+            continue
+        fn = compile_expr(expr, [x])
+        ys = fn.evaluate_arrays([xs])
+        series.append((row.name, np.array([float(v) for v in ys], dtype=float)))
+    if not series:
+        raise UsageError(f"no layer has any {metric}")
+    series.sort(key=lambda s: -s[1][-1])
+    if len(series) > MAX_AREAS:
+        rest = sum(s[1] for s in series[MAX_AREAS - 1:])
+        series = series[:MAX_AREAS - 1] + [(f"other ({len(series) - MAX_AREAS + 1} rows)", rest)]
+    ax.stackplot([int(v) for v in xs], *[s[1] for s in series], labels=[s[0] for s in series], alpha=0.85)
+    ax.legend(loc="upper left", fontsize="small")

@@ -1,0 +1,550 @@
+"""Solving a network metric for one symbol: the largest value under a budget, the smallest
+above a floor, or every value that hits a target exactly.
+
+The integer answer always comes from an exact search on the compiled metric (Python ints,
+floor as integer division): exponential then binary search where the metric is proven
+non-decreasing, an exhaustive scan (within a stated bound) where it is not. The real
+boundary is given in closed form when SymPy solves the equation; the answers are checked
+by SymPy substitution before they are returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy
+from sympy import Integer, Max, Min, Mul, Pow, ceiling, floor
+
+from .algebra import symbol
+from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
+from .sweep import compile_expr, metric_expr
+
+EXHAUSTIVE_LIMIT = 100_000     # values scanned one by one where monotonicity is not proven
+SEARCH_LIMIT = 2 ** 256        # no answer is looked for beyond this
+LIST_LIMIT = 50                # exact solutions listed one by one up to this many
+
+MODES = ("at_most", "exactly", "at_least")
+_WORDS = {"at_most": "<=", "exactly": "=", "at_least": ">="}
+
+
+@dataclass
+class Point:
+    value: int
+    count: int
+    valid: bool = True
+
+
+@dataclass
+class SolveResult:
+    """What `Network.solve` found. `value` is the answer of a budget (largest value with
+    metric <= target, or smallest with metric >= target); `solutions` those of an exact
+    target (`solution_range` when there are more than LIST_LIMIT)."""
+    unknown: str
+    metric: str
+    mode: str
+    target: int
+    expr: sympy.Expr                      # the metric as a function of the unknown (others fixed)
+    fixed: dict = field(default_factory=dict)
+    lowest: int = 1                       # smallest valid value of the unknown
+    highest: int | None = None            # largest valid value, when there is one
+    value: int | None = None
+    count: int | None = None
+    next: Point | None = None             # one step beyond the answer
+    boundary: sympy.Expr | None = None    # exact real solution of metric = target, when found
+    solutions: list = field(default_factory=list)
+    solution_range: tuple | None = None
+    below: Point | None = None            # nearest values on each side of an exact target
+    above: Point | None = None
+    formulas: list = field(default_factory=list)   # unknown in terms of other free symbols
+    monotone: bool = True
+    method: str = ""
+    notes: list = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        if self.mode == "exactly":
+            return bool(self.solutions or self.solution_range or self.formulas)
+        return self.value is not None or bool(self.formulas)
+
+    def render(self) -> str:
+        return render(self)
+
+
+# ----------------------------------------------------------------------------- monotonicity
+
+def _direction(e, x, lo) -> int | None:
+    """+1 if e is provably non-decreasing in x for integer x >= lo, -1 non-increasing,
+    0 constant, None unknown. Products need their factors non-negative: a non-decreasing
+    factor is, when it is non-negative at lo."""
+    if x not in e.free_symbols:
+        return 0
+    if e == x:
+        return 1
+    if e.is_Add:
+        dirs = [_direction(a, x, lo) for a in e.args]
+        if None in dirs:
+            return None
+        signs = {d for d in dirs if d}
+        return signs.pop() if len(signs) == 1 else (0 if not signs else None)
+    if isinstance(e, Mul):
+        coeff, rest = e.as_coeff_Mul()
+        if coeff != 1:
+            d = _direction(rest, x, lo)
+            return None if d is None else d * (1 if coeff > 0 else -1)
+        factors = [a for a in e.args if x in a.free_symbols]
+        const = Mul(*[a for a in e.args if x not in a.free_symbols])
+        if const.free_symbols or not const.is_number:
+            return None
+        dirs = [_direction(a, x, lo) for a in factors]
+        if all(d == 1 for d in dirs) and all(_at(a, x, lo) >= 0 for a in factors):
+            return 1 if const >= 0 else -1
+        return None
+    if isinstance(e, Pow):
+        base, exp = e.args
+        if exp.is_Integer:
+            d = _direction(base, x, lo)
+            if d == 1 and _at(base, x, lo) >= 0:
+                return 1 if exp > 0 else (-1 if _at(base, x, lo) > 0 else None)
+            return None
+        if base.is_number and x not in base.free_symbols:
+            d = _direction(exp, x, lo)
+            if d is None or base <= 0:
+                return None
+            return d if base > 1 else (-d if base < 1 else 0)
+        return None
+    if isinstance(e, (floor, ceiling)):
+        return _direction(e.args[0], x, lo)
+    if isinstance(e, (Max, Min)):
+        dirs = {_direction(a, x, lo) for a in e.args}
+        dirs.discard(0)
+        if None in dirs or len(dirs) > 1:
+            return None
+        return dirs.pop() if dirs else 0
+    return None
+
+
+def _at(e, x, v):
+    value = e.subs(x, v)
+    return value if value.is_number else sympy.oo
+
+
+def _monotone_from(expr, x, lo) -> int | None:
+    """The smallest m >= lo from which expr is provably non-decreasing in integer x, or None."""
+    if _direction(expr, x, lo) in (0, 1):
+        return lo
+    if expr.has(floor, ceiling, Max, Min) or not expr.is_polynomial(x):
+        return None
+    diff = sympy.expand(expr.subs(x, x + 1) - expr)
+    if diff.is_number:
+        return lo if diff >= 0 else None
+    poly = sympy.Poly(diff, x)
+    if poly.LC() < 0:
+        return None
+    roots = [r for r in sympy.real_roots(poly)] if poly.free_symbols_in_domain == set() else None
+    if roots is None:
+        return None
+    if not roots:
+        return lo
+    top = max(roots)
+    return max(lo, int(sympy.floor(top)) + 1)
+
+
+# ----------------------------------------------------------------------------- validity
+
+def _valid_range(net, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
+    """(lowest, highest or None) values of `name` for which the network derives without a
+    shape error, assuming the valid values form one interval (sizes are monotone in every
+    symbol): exponential probing, then binary search at each end."""
+    cache: dict[int, bool] = {}
+
+    def ok(v):
+        if v not in cache:
+            cache[v] = _is_valid(net, name, v)
+        return cache[v]
+
+    lo = 1
+    if not ok(1):
+        hi = 2
+        while not ok(hi):
+            hi *= 2
+            if hi > limit:
+                raise ShapeError(f"the network is not valid for any {name} up to {limit:,}")
+        low = hi // 2
+        while hi - low > 1:
+            mid = (low + hi) // 2
+            if ok(mid):
+                hi = mid
+            else:
+                low = mid
+        lo = hi
+    good, probe = lo, lo * 2
+    while probe <= limit and ok(probe):
+        good, probe = probe, probe * 2
+    if probe > limit:
+        return lo, None
+    while probe - good > 1:
+        mid = (good + probe) // 2
+        if ok(mid):
+            good = mid
+        else:
+            probe = mid
+    return lo, good
+
+
+def _is_valid(net, name, v) -> bool:
+    try:
+        net.subs({name: v})
+        return True
+    except (ShapeError, DefinitionError):
+        return False
+
+
+# ----------------------------------------------------------------------------- searches
+
+def _first_reaching(f, target, start, strict=False, top=None):
+    """Smallest x >= start with f(x) >= target (> target when strict) for non-decreasing f;
+    None if none up to `top` (or SEARCH_LIMIT)."""
+    def hit(v):
+        return f(v) > target if strict else f(v) >= target
+
+    end = SEARCH_LIMIT if top is None else top
+    if hit(start):
+        return start
+    step = 1
+    lo = start
+    hi = start + step
+    while hi <= end and not hit(hi):
+        lo = hi
+        step *= 2
+        hi = start + step
+    if hi > end:
+        if end <= lo or not hit(end):
+            return None
+        hi = end
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if hit(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_least=None,
+          metric: str = "params", values: Mapping[str, int] | None = None) -> SolveResult:
+    """Solve metric(unknown) <= at_most (largest value), = exactly (every value) or
+    >= at_least (smallest value). Other symbols take `values`, then their defaults; a
+    symbol left without a value makes the answer a formula (when the metric is polynomial
+    in the unknown) or an error asking for --set."""
+    from .sweep import parse_number
+
+    given = [(m, v) for m, v in (("at_most", at_most), ("exactly", exactly), ("at_least", at_least))
+             if v is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of --max-params, --params, --min-params "
+                         "(at_most=, exactly=, at_least=)")
+    mode, target = given[0]
+    target = parse_number(target, f"--{ {'at_most': 'max-params', 'exactly': 'params', 'at_least': 'min-params'}[mode] }") \
+        if isinstance(target, str) else int(target)
+    if values:
+        net = net.subs(values)
+    names = [s.name for s in net.symbols]
+    if unknown is None:
+        if len(names) == 1:
+            unknown = names[0]
+        else:
+            raise UsageError("which symbol? give --for NAME" + (f" (one of {', '.join(names)})" if names else ""))
+    if unknown not in names:
+        from .errors import did_you_mean
+        hint = did_you_mean(unknown, names) or (f"its symbols are {', '.join(names)}" if names
+                                                else "the network has no free symbols")
+        raise DefinitionError(f"--for {unknown}: the network has no symbol '{unknown}'", hint=hint)
+    fixed = {k: v for k, v in net.defaults.items() if k != unknown}
+    if fixed:
+        net = net.subs(fixed)
+    x = symbol(unknown)
+    expr = metric_expr(net, metric)
+    if expr.has(sympy.Sum):
+        expr = expr.doit()
+    result = SolveResult(unknown=unknown, metric=metric, mode=mode, target=target, expr=expr, fixed=fixed)
+    others = sorted((s for s in expr.free_symbols if s != x), key=lambda s: s.name)
+    if others:
+        return _symbolic(result, expr, x, others, net)
+    if x not in expr.free_symbols:
+        raise DefinitionError(f"{metric} does not depend on {unknown} (it is {expr} for every value)")
+
+    lo, top = _valid_range(net, unknown)
+    result.lowest, result.highest = lo, top
+    fn = compile_expr(expr, [x])
+    f = fn.exact
+    m0 = _monotone_from(expr, x, lo)
+    if m0 is not None and m0 - lo > EXHAUSTIVE_LIMIT:
+        m0 = None
+    if m0 is None or (top is not None and top - lo <= 64):
+        hi = lo + EXHAUSTIVE_LIMIT if top is None else min(top, lo + EXHAUSTIVE_LIMIT)
+        values_ = [f(v) for v in range(lo, hi + 1)]
+        drop = next((k for k in range(len(values_) - 1) if values_[k + 1] < values_[k]), None)
+        if m0 is not None:
+            result.notes.append(f"the whole valid range {unknown} = {lo} .. {top} was scanned")
+        elif drop is not None:
+            result.monotone = False
+            a = lo + drop
+            result.notes.append(f"{metric} does not always grow with {unknown}: {values_[drop]:,} at {unknown} = {a} "
+                                f"but {values_[drop + 1]:,} at {unknown} = {a + 1}")
+        else:
+            result.monotone = False
+            result.notes.append(f"could not prove that {metric} never decreases in {unknown}")
+        if m0 is None:
+            result.notes.append(f"searched {unknown} = {lo} .. {hi} exhaustively"
+                                + (" (larger values not checked)" if top is None or hi < top else
+                                   " (the whole valid range)"))
+        result.method = "exhaustive scan"
+        _scan(result, f, lo, hi, values_)
+    else:
+        if m0 > lo:
+            result.notes.append(f"{metric} is non-decreasing in {unknown} only from {unknown} = {m0}; "
+                                f"{lo} .. {m0 - 1} were scanned one by one")
+        result.method = "exact integer search (exponential + binary)"
+        _monotone(result, f, lo, m0, top)
+    if result.value is None and mode != "exactly":
+        rel = _WORDS[mode]
+        start = Point(lo, f(lo))
+        where = (f"even the smallest valid {unknown} = {lo} gives {metric} = {start.count:,}"
+                 if mode == "at_most" else f"no {unknown} up to {lo + EXHAUSTIVE_LIMIT if m0 is None else 2 ** 256} "
+                 f"reaches it")
+        notes = "; ".join(result.notes)
+        raise DefinitionError(f"no {unknown} gives {metric} {rel} {target:,}: {where}" + (f" ({notes})" if notes else ""))
+    result.boundary = _boundary(expr, x, target, result)
+    _verify(result, net, x)
+    return result
+
+
+def _scan(result, f, lo, hi, values_):
+    target = result.target
+    xs = range(lo, hi + 1)
+    if result.mode == "at_most":
+        fits = [v for v, c in zip(xs, values_) if c <= target]
+        if fits:
+            result.value = fits[-1]
+    elif result.mode == "at_least":
+        fits = [v for v, c in zip(xs, values_) if c >= target]
+        if fits:
+            result.value = fits[0]
+    else:
+        hits = [v for v, c in zip(xs, values_) if c == target]
+        _set_solutions(result, hits)
+        under = [(v, c) for v, c in zip(xs, values_) if c < target]
+        over = [(v, c) for v, c in zip(xs, values_) if c > target]
+        if under:
+            v, c = max(under, key=lambda p: (p[1], -p[0]))
+            result.below = Point(v, c)
+        if over:
+            v, c = min(over, key=lambda p: (p[1], p[0]))
+            result.above = Point(v, c)
+    if result.value is not None:
+        step = 1 if result.mode == "at_most" else -1
+        nxt = result.value + step
+        if nxt >= lo:
+            result.next = Point(nxt, f(nxt))
+        result.count = f(result.value)
+
+
+def _monotone(result, f, lo, m0, top):
+    target = result.target
+    head = [(v, f(v)) for v in range(lo, m0)]           # the part not proven monotone
+    if result.mode == "at_most":
+        first_over = _first_reaching(f, target, m0, strict=True, top=top)
+        if first_over is None and top is not None:
+            result.value = top
+            result.notes.append(f"{top} is the largest valid {result.unknown}")
+        elif first_over is None:
+            raise DefinitionError(f"{result.metric} stays at or below {target:,} for every {result.unknown} "
+                                  f"up to 2^256; there is no largest value")
+        if first_over > m0:
+            result.value = first_over - 1
+        else:
+            fits = [v for v, c in head if c <= target]
+            result.value = fits[-1] if fits else None
+        if result.value is not None:
+            result.count = f(result.value)
+            result.next = Point(result.value + 1, f(result.value + 1))
+    elif result.mode == "at_least":
+        fits = [v for v, c in head if c >= target]
+        result.value = fits[0] if fits else _first_reaching(f, target, m0, top=top)
+        if result.value is not None:
+            result.count = f(result.value)
+            if result.value > lo:
+                result.next = Point(result.value - 1, f(result.value - 1))
+    else:
+        hits = [v for v, c in head if c == target]
+        a = _first_reaching(f, target, m0, top=top)
+        b = _first_reaching(f, target, m0, strict=True, top=top)
+        if a is not None and f(a) == target:
+            end = (b - 1) if b is not None else top
+            if end is None:
+                raise DefinitionError(f"{result.metric} equals {target:,} for every {result.unknown} >= {a}")
+            if not hits and end - a + 1 > LIST_LIMIT:
+                result.solution_range = (a, end)
+            else:
+                hits += list(range(a, end + 1))
+        _set_solutions(result, hits)
+        under = [(v, c) for v, c in head if c < target]
+        if a is not None and a > m0:
+            under.append((a - 1, f(a - 1)))
+        if under:
+            v, c = max(under, key=lambda p: (p[1], -p[0]))
+            result.below = Point(v, c)
+        over = [(v, c) for v, c in head if c > target]
+        if b is not None:
+            over.append((b, f(b)))
+        if over:
+            v, c = min(over, key=lambda p: (p[1], p[0]))
+            result.above = Point(v, c)
+
+
+def _set_solutions(result, hits):
+    if len(hits) > LIST_LIMIT and hits == list(range(hits[0], hits[-1] + 1)):
+        result.solution_range = (hits[0], hits[-1])
+    else:
+        result.solutions = hits
+
+
+def _boundary(expr, x, target, result):
+    """The real x with expr = target next to the answer, in closed form, when SymPy finds it."""
+    if expr.has(floor, ceiling, Max, Min):
+        result.notes.append("the formula is piecewise in "
+                            f"{result.unknown} (floor/ceiling): the answer is from the exact integer search")
+        return None
+    real_x = sympy.Symbol(x.name, positive=True)
+    try:
+        roots = [r.subs(real_x, x) for r in sympy.solve(sympy.Eq(expr.subs(x, real_x), target), real_x)]
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    real = []
+    for r in roots:
+        if not r.is_real or r.has(sympy.I):
+            continue
+        real.append(r)
+    if not real:
+        return None
+    anchor = result.value if result.value is not None else (result.solutions[0] if result.solutions else None)
+    if anchor is None and result.below is not None:
+        anchor = result.below.value
+    if anchor is None:
+        return real[0] if len(real) == 1 else None
+    near = [r for r in real if anchor - 1 <= r <= anchor + 1]
+    return sympy.factor_terms(near[0]) if near else None
+
+
+def _verify(result, net, x):
+    """Check every reported number by SymPy substitution (and the network's own checks)."""
+    def sub(v):
+        value = result.expr.subs(x, v)
+        return int(value.doit() if value.has(sympy.Sum) else value)
+
+    for p in (result.next, result.below, result.above):
+        if p is not None:
+            if sub(p.value) != p.count:
+                raise AssertionError(f"internal: compiled count at {p.value} differs from SymPy")  # pragma: no cover
+            p.valid = _is_valid(net, result.unknown, p.value)
+    if result.value is not None:
+        if sub(result.value) != result.count:
+            raise AssertionError("internal: compiled count differs from SymPy")  # pragma: no cover
+        if not _is_valid(net, result.unknown, result.value):
+            result.notes.append(f"the network itself rejects {result.unknown} = {result.value} "
+                                "(a divisibility or shape check); pick a nearby valid value")
+    for v in result.solutions[:LIST_LIMIT]:
+        if sub(v) != result.target:
+            raise AssertionError("internal: solution does not verify")  # pragma: no cover
+
+
+def _symbolic(result, expr, x, others, net):
+    """More than one free symbol: the unknown as a formula in the others (polynomial case)."""
+    names = ", ".join(s.name for s in others)
+    ask = (f"{result.metric} depends on {names} too; give {'them' if len(others) > 1 else 'it'} "
+           f"values with --set {others[0].name}=...")
+    if x in _inside_roundings(expr) or not expr.is_polynomial(x) or sympy.degree(expr, x) > 4:
+        raise UsageError(ask + f" (the formula is not polynomial in {result.unknown})")
+    real_x = sympy.Symbol(x.name, real=True)
+    try:
+        roots = sympy.solve(sympy.Eq(expr.subs(x, real_x), result.target), real_x)
+    except (NotImplementedError, ValueError, TypeError):
+        raise UsageError(ask) from None
+    keep = []
+    probe = {s: 64 for s in others}
+    for r in roots:
+        if r.is_negative or r.is_real is False:
+            continue
+        v = sympy.N(r.subs(probe))
+        if v.is_real and v > 0 or (v.is_real is None and sympy.im(v) == 0 and sympy.re(v) > 0):
+            keep.append(r)
+    if not keep:
+        keep = [r for r in roots if not r.is_negative]
+    if not keep:
+        raise UsageError(ask + " (no positive solution found symbolically)")
+    result.formulas = keep
+    result.method = "symbolic solution (other symbols free)"
+    result.notes.append(ask + " for a number")
+    return result
+
+
+def _inside_roundings(expr) -> set:
+    out = set()
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (floor, ceiling, Max, Min)) or (isinstance(node, Pow) and not node.exp.is_number):
+            out |= node.free_symbols
+    return out
+
+
+# ----------------------------------------------------------------------------- text
+
+def render(r: SolveResult) -> str:
+    from .printers.common import fmt_expr
+
+    u, m = r.unknown, r.metric
+    lines = [f"{m}({u}) = {fmt_expr(r.expr)}"]
+    if r.fixed:
+        lines.append("with " + ", ".join(f"{k} = {v}" for k, v in sorted(r.fixed.items())) + " (defaults)")
+    if r.formulas:
+        rel = _WORDS[r.mode]
+        for k, fml in enumerate(r.formulas):
+            lines.append(f"{m} {rel} {r.target:,} at {u} = {fmt_expr(fml)}")
+        if r.mode == "at_most":
+            lines.append(f"largest {u} = floor of that")
+        elif r.mode == "at_least":
+            lines.append(f"smallest {u} = ceiling of that")
+        for n in r.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines) + "\n"
+    lines.append(f"valid range: {u} >= {r.lowest}" if r.highest is None
+                 else f"valid range: {r.lowest} <= {u} <= {r.highest}")
+    if r.mode == "exactly":
+        if r.solution_range:
+            a, b = r.solution_range
+            lines.append(f"{m} = {r.target:,} for every {u} in {a} .. {b} ({b - a + 1:,} values)")
+        elif r.solutions:
+            lines.append(f"{m} = {r.target:,} at {u} = " + ", ".join(str(v) for v in r.solutions))
+        else:
+            lines.append(f"no whole {u} gives {m} = {r.target:,} exactly")
+        if not r.solutions and not r.solution_range:
+            if r.below:
+                lines.append(f"  nearest below: {u} = {r.below.value} -> {r.below.count:,}")
+            if r.above:
+                lines.append(f"  nearest above: {u} = {r.above.value} -> {r.above.count:,}")
+    elif r.value is None:
+        lines.append(f"no {u} >= {r.lowest} gives {m} {_WORDS[r.mode]} {r.target:,}")
+    else:
+        word = "largest" if r.mode == "at_most" else "smallest"
+        lines.append(f"{word} {u} with {m} {_WORDS[r.mode]} {r.target:,}: {u} = {r.value}  ({m} = {r.count:,})")
+        if r.next is not None:
+            where = "one step above" if r.mode == "at_most" else "one step below"
+            lines.append(f"{where}: {u} = {r.next.value}  ({m} = {r.next.count:,})"
+                         + ("" if r.next.valid else "  (not a valid network)"))
+    if r.boundary is not None:
+        approx = sympy.N(r.boundary, 15)
+        lines.append(f"exact boundary: {u} = {sympy.sstr(r.boundary)} ~ {approx}")
+    lines.append(f"method: {r.method}")
+    for n in r.notes:
+        lines.append(f"note: {n}")
+    return "\n".join(lines) + "\n"

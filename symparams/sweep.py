@@ -1,0 +1,483 @@
+"""Exact, fast evaluation of network metrics over grids of symbol values.
+
+A metric is compiled from its SymPy expression into Python source that uses only integer
+operations: the expression is put over one integer denominator (`numer // denom`, exact
+because metrics are whole numbers) and every floor/ceiling becomes integer floor division.
+The same code runs on Python ints (exact at any size) and on numpy arrays. Before numpy
+int64 is used, a bound on every intermediate value is computed with exact Python ints from
+the largest magnitude of each input; when any bound reaches 2**62 the arrays are object
+arrays of Python ints instead, so results beyond 2**63 stay exact.
+
+numpy is imported only inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import sympy
+from sympy import Add, Integer, Max, Min, Mul, Pow, Rational, ceiling, floor
+
+from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
+
+INT64_SAFE = 2 ** 62          # every intermediate below this runs in int64
+MAX_GRID = 50_000_000         # points in one sweep
+_SUFFIXES = {"k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9, "b": 10 ** 9, "t": 10 ** 12}
+
+
+class _Unsupported(Exception):
+    """A node the integer compiler does not handle (evaluation falls back to SymPy)."""
+
+
+# ----------------------------------------------------------------------------- numbers
+
+def parse_number(text: str, what: str = "value") -> int:
+    """An exact whole number from user text: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G, 1.5e9.
+
+    Parsed with decimal arithmetic on the digits (never a float), so 123456789012345678901 is exact."""
+    from fractions import Fraction
+
+    raw = text
+    t = text.strip().replace("_", "").replace(",", "")
+    scale = 1
+    if t and t[-1].lower() in _SUFFIXES:
+        scale = _SUFFIXES[t[-1].lower()]
+        t = t[:-1]
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", t or "x"):
+        raise UsageError(f"{what}: '{raw}' is not a number (examples: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G)")
+    mantissa, _, exponent = t.lower().partition("e")
+    if exponent and abs(int(exponent)) > 4000:
+        raise UsageError(f"{what}: '{raw}' is too large")
+    value = Fraction(mantissa) * scale * Fraction(10) ** int(exponent or 0)
+    if value.denominator != 1:
+        raise UsageError(f"{what}: '{raw}' is not a whole number")
+    return int(value)
+
+
+def parse_values(text: str, what: str = "--vary") -> list[int]:
+    """'16:256:16' (start:stop:step, stop included), '8:128' (step 1) or '16,32,64'."""
+    text = text.strip()
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
+            raise UsageError(f"{what}: a range is START:STOP or START:STOP:STEP, got '{text}'")
+        start, stop = parse_number(parts[0], what), parse_number(parts[1], what)
+        step = parse_number(parts[2], what) if len(parts) == 3 else 1
+        if step < 1:
+            raise UsageError(f"{what}: the step must be at least 1, got {step}")
+        if stop < start:
+            raise UsageError(f"{what}: the range {text} is empty (stop below start)")
+        if (stop - start) // step + 1 > MAX_GRID:
+            raise UsageError(f"{what}: the range {text} has more than {MAX_GRID:,} values")
+        return list(range(start, stop + 1, step))
+    values = [parse_number(p, what) for p in text.split(",") if p.strip()]
+    if not values:
+        raise UsageError(f"{what}: no values in '{text}'")
+    return values
+
+
+def parse_vary(items: Sequence[str]) -> dict[str, list[int]]:
+    """--vary NAME=VALUES options -> {name: [values]} in the order given."""
+    out: dict[str, list[int]] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise UsageError(f"--vary takes NAME=VALUES (n=16:256:16 or f=16,32,64), got '{item}'")
+        if name in out:
+            raise UsageError(f"--vary {name} is given twice")
+        out[name] = parse_values(text, f"--vary {name}")
+    return out
+
+
+# ----------------------------------------------------------------------------- compiler
+
+def _prepare(expr) -> sympy.Expr:
+    expr = sympy.sympify(expr)
+    if expr.has(sympy.Sum, sympy.Product):
+        expr = expr.doit()
+    return expr
+
+
+class _Gen:
+    """SymPy -> integer-only Python source over argument names a0, a1, ...; also a bound on the
+    magnitude of every node given a bound on each argument."""
+
+    def __init__(self, names: Mapping[sympy.Symbol, str]):
+        self.names = dict(names)
+
+    def code(self, e) -> str:
+        """Source for an integer-valued expression."""
+        e = sympy.sympify(e)
+        numer, denom = self._split(e)
+        if denom == 1:
+            return self._poly(numer)
+        return f"(({self._poly(numer)}) // ({self._poly(denom)}))"
+
+    def _split(self, e):
+        if e.is_Integer or e.is_Symbol:
+            return e, Integer(1)
+        numer, denom = sympy.together(e).as_numer_denom()
+        if denom.is_number and denom < 0:
+            numer, denom = -numer, -denom
+        return numer, denom
+
+    def _poly(self, e) -> str:
+        """Source for an expression built from integers, symbols, +, *, whole powers and roundings."""
+        if e.is_Integer:
+            return f"({int(e)})"
+        if e.is_Symbol:
+            if e not in self.names:
+                raise _Unsupported(f"free symbol {e}")
+            return self.names[e]
+        if isinstance(e, Add):
+            return "(" + " + ".join(self._poly(a) for a in e.args) + ")"
+        if isinstance(e, Mul):
+            if any(a.is_Rational and not a.is_Integer for a in e.args):
+                raise _Unsupported(e)
+            return "(" + " * ".join(self._poly(a) for a in e.args) + ")"
+        if isinstance(e, Pow):
+            base, exp = e.args
+            if exp.is_Integer:
+                if exp < 0:
+                    raise _Unsupported(e)
+                return f"({self._poly(base)} ** {int(exp)})"
+            if base.is_Integer and base > 0 and exp.is_integer:
+                return f"({self._poly(base)} ** {self.code(exp)})"
+            raise _Unsupported(e)
+        if isinstance(e, (floor, ceiling)):
+            numer, denom = self._split(e.args[0])
+            n, d = self._poly(numer), self._poly(denom)
+            if isinstance(e, floor):
+                return f"(({n}) // ({d}))"
+            return f"(-((-({n})) // ({d})))"
+        if isinstance(e, (Max, Min)):
+            fn = "_max" if isinstance(e, Max) else "_min"
+            out = self.code(e.args[0])
+            for a in e.args[1:]:
+                out = f"{fn}({out}, {self.code(a)})"
+            return out
+        raise _Unsupported(e)
+
+    # -- magnitude bounds (exact Python ints) -------------------------------------------
+    def bound(self, e, sizes: Mapping[sympy.Symbol, int]) -> int:
+        """An upper bound on |value| of every intermediate of code(e) when |arg| <= sizes[arg]."""
+        worst = [0]
+
+        def note(v):
+            if v > worst[0]:
+                worst[0] = v
+            return v
+
+        def poly(x):
+            if x.is_Integer:
+                return note(abs(int(x)))
+            if x.is_Symbol:
+                return note(sizes[x])
+            if isinstance(x, Add):
+                return note(sum(poly(a) for a in x.args))
+            if isinstance(x, Mul):
+                out = 1
+                for a in x.args:
+                    out *= poly(a)
+                    note(out)
+                return out
+            if isinstance(x, Pow):
+                base, exp = x.args
+                b = poly(base)
+                k = int(exp) if exp.is_Integer else top(exp)
+                if b > 1 and k.bit_length() > 20:
+                    return note(2 ** 10_000)
+                return note(b ** k) if b > 1 else note(b)
+            if isinstance(x, (floor, ceiling)):
+                numer, denom = self._split(x.args[0])
+                poly(denom)
+                return note(poly(numer) + 1)
+            if isinstance(x, (Max, Min)):
+                return note(max(top(a) for a in x.args))
+            raise _Unsupported(x)
+
+        def top(x):
+            numer, denom = self._split(sympy.sympify(x))
+            poly(denom)
+            return poly(numer)
+
+        top(e)
+        return worst[0]
+
+
+def _max(a, b):
+    import numpy as np
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.maximum(a, b)
+    return a if a >= b else b
+
+
+def _min(a, b):
+    import numpy as np
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.minimum(a, b)
+    return a if a <= b else b
+
+
+@dataclass
+class Compiled:
+    """A metric compiled to exact integer code. Call with one value (int or array) per symbol,
+    positionally in `.symbols` order or by name; arrays broadcast (numpy rules)."""
+    expr: sympy.Expr
+    symbols: tuple
+    source: str | None
+    _fn: object = field(default=None, repr=False)
+    _gen: object = field(default=None, repr=False)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.symbols)
+
+    def _args(self, args, kwargs):
+        if len(args) > len(self.symbols):
+            raise UsageError(f"expected at most {len(self.symbols)} values ({', '.join(self.names)})")
+        values = dict(zip(self.names, args))
+        for k, v in kwargs.items():
+            if k not in self.names:
+                raise UsageError(f"unknown symbol '{k}'; this metric depends on {', '.join(self.names) or 'nothing'}")
+            values[k] = v
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise UsageError(f"missing value for {', '.join(missing)}")
+        return [values[n] for n in self.names]
+
+    def __call__(self, *args, **kwargs):
+        vals = self._args(args, kwargs)
+        if not any(_is_array(v) for v in vals):
+            return self.exact(*[int(v) for v in vals])
+        import numpy as np
+        arrays = [np.asarray(v) for v in vals]
+        return self.evaluate_arrays(arrays)
+
+    def exact(self, *vals: int) -> int:
+        """One point with Python ints (exact at any size)."""
+        if self._fn is None:
+            value = self.expr.subs(dict(zip(self.symbols, vals)))
+            return int(value.doit() if value.has(sympy.Sum) else value)
+        return int(self._fn(*vals))
+
+    def evaluate_arrays(self, arrays):
+        """Arrays of values (broadcastable) -> int64 array when provably safe, else object array."""
+        import numpy as np
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        if self._fn is None:                      # SymPy per point (rare node kinds)
+            flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+            out = np.array([self.exact(*[int(v[i]) for v in flat]) for i in range(int(np.prod(shape)))],
+                           dtype=object)
+            return _narrow(out.reshape(shape))
+        sizes = {s: int(max(abs(int(a.max())), abs(int(a.min())))) if a.size else 0
+                 for s, a in zip(self.symbols, arrays)}
+        if self._gen.bound(self.expr, sizes) < INT64_SAFE:
+            ins = [a.astype(np.int64) for a in arrays]
+            out = self._fn(*ins)
+        else:
+            ins = [a.astype(object) for a in arrays]
+            out = self._fn(*ins)
+        out = np.asarray(out)
+        if out.shape != shape:
+            out = np.broadcast_to(out, shape).copy()
+        return out
+
+
+def _is_array(v) -> bool:
+    return hasattr(v, "shape") and hasattr(v, "dtype") and getattr(v, "ndim", 0) > 0 or isinstance(v, (list, tuple))
+
+
+def _narrow(out):
+    import numpy as np
+    try:
+        if out.size and max(abs(int(x)) for x in out.ravel()) < 2 ** 63:
+            return out.astype(np.int64)
+    except (TypeError, ValueError):
+        pass
+    return out
+
+
+def compile_expr(expr, symbols: Sequence[sympy.Symbol] | None = None) -> Compiled:
+    """Compile an integer-valued SymPy expression to exact integer code."""
+    expr = _prepare(expr)
+    if symbols is None:
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    symbols = tuple(symbols)
+    extra = expr.free_symbols - set(symbols)
+    if extra:
+        raise UsageError(f"symbol{'s' if len(extra) > 1 else ''} {', '.join(sorted(s.name for s in extra))} "
+                         "need a value (--set NAME=VALUE or --vary)")
+    names = {s: f"a{i}" for i, s in enumerate(symbols)}
+    gen = _Gen(names)
+    try:
+        body = gen.code(expr)
+        gen.bound(expr, {s: 1 for s in symbols})
+    except _Unsupported:
+        return Compiled(expr, symbols, None)
+    source = f"def _metric({', '.join(names[s] for s in symbols)}):\n    return {body}\n"
+    scope = {"_max": _max, "_min": _min}
+    exec(compile(source, "<symparams metric>", "exec"), scope)   # generated from SymPy nodes only
+    return Compiled(expr, symbols, source, scope["_metric"], gen)
+
+
+def metric_expr(net, metric: str = "params") -> sympy.Expr:
+    """net.metric(name), with an unknown name reported as a usage error."""
+    try:
+        return net.metric(metric)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("symparams"):
+            raise UsageError(f"unknown metric '{metric}'; available: params, trainable, non_trainable, "
+                             "buffers") from None
+        raise
+    except (KeyError, AttributeError, ValueError):
+        raise UsageError(f"unknown metric '{metric}'") from None
+
+
+def lambdify(net, metric: str = "params", symbols: Sequence[str] | None = None) -> Compiled:
+    """A fast exact callable for a metric of the network: fn(n=..., f=...) or fn(*values)
+    in sorted symbol order; numpy arrays broadcast."""
+    from .algebra import symbol
+    expr = metric_expr(net, metric)
+    syms = [symbol(s) if isinstance(s, str) else s for s in symbols] if symbols is not None else None
+    if syms is not None:
+        known = {s.name for s in net.free_symbols} | set(net.symbols and [s.name for s in net.symbols])
+        for s in syms:
+            if s.name not in known:
+                raise UsageError(f"unknown symbol '{s.name}'", hint=_symbols_hint(net))
+    return compile_expr(expr, syms)
+
+
+def _symbols_hint(net) -> str:
+    names = [s.name for s in net.symbols]
+    return f"its symbols are {', '.join(names)}" if names else "the network has no symbols"
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+def _constraint_exprs(net):
+    """Conditions expr >= 1 under which the formulas hold (shape sizes, repeat counts)."""
+    out = []
+    for expr, _message in getattr(net, "_raw_constraints", ()):
+        if expr is None:
+            continue
+        expr = _prepare(expr)
+        if expr.free_symbols and all(s.is_positive for s in expr.free_symbols):
+            out.append(expr)
+    return out
+
+
+@dataclass
+class Grid:
+    """The result of a sweep in array form: axes, one exact array per metric, and validity."""
+    names: tuple
+    axes: tuple
+    metrics: dict
+    valid: object
+    fixed: dict
+
+    def rows(self) -> list[dict]:
+        import numpy as np
+        out = []
+        index = np.ndindex(*[len(a) for a in self.axes]) if self.axes else [()]
+        for idx in index:
+            row = {n: int(self.axes[k][idx[k]]) for k, n in enumerate(self.names)}
+            ok = bool(self.valid[idx])
+            for m, arr in self.metrics.items():
+                row[m] = int(arr[idx]) if ok else None
+            out.append(row)
+        return out
+
+
+def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
+         values: Mapping[str, int] | None = None) -> Grid:
+    """Evaluate metrics on the full grid of `vary` values (other symbols: `values`, then defaults)."""
+    import numpy as np
+    from .algebra import symbol
+
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if values:
+        net = net.subs(values)
+    if not vary:
+        raise UsageError("nothing to vary: give --vary NAME=VALUES")
+    known = {s.name for s in net.symbols}
+    for name in vary:
+        if name not in known:
+            raise UsageError(f"--vary {name}: the network has no symbol '{name}'", hint=_symbols_hint(net))
+    size = 1
+    for vals in vary.values():
+        size *= len(vals)
+    if size > MAX_GRID:
+        raise UsageError(f"the grid has {size:,} points; at most {MAX_GRID:,}")
+    fixed = {k: v for k, v in net.defaults.items() if k not in vary}
+    if fixed:
+        net = net.subs(fixed)
+    syms = [symbol(n) for n in vary]
+    names = tuple(vary)
+    axes = tuple(np.array([int(v) for v in vals], dtype=object) for vals in vary.values())
+    for name, ax in zip(names, axes):
+        if any(v < 1 for v in ax):
+            raise UsageError(f"--vary {name}: symbols are positive whole numbers")
+    shaped = []
+    for k, ax in enumerate(axes):
+        shape = [1] * len(axes)
+        shape[k] = len(ax)
+        arr = _narrow(ax) if len(ax) else ax
+        shaped.append(arr.reshape(shape))
+    full = tuple(len(a) for a in axes)
+    results = {}
+    for m in metrics:
+        fn = compile_expr(metric_expr(net, m), syms)
+        results[m] = np.broadcast_to(fn.evaluate_arrays(shaped), full)
+    valid = np.ones(full, dtype=bool)
+    for c in _constraint_exprs(net):
+        if not c.free_symbols <= set(syms):
+            continue
+        fn = compile_expr(c, syms)
+        valid &= np.broadcast_to(fn.evaluate_arrays(shaped) >= 1, full)
+    return Grid(names, axes, results, valid, fixed)
+
+
+def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
+          values: Mapping[str, int] | None = None) -> list[dict]:
+    """Rows {symbol: value, ..., metric: exact int or None where the network is not valid}."""
+    return grid(net, vary, metrics, values).rows()
+
+
+# ----------------------------------------------------------------------------- output
+
+def render(rows: list[dict], names: Sequence[str], metrics: Sequence[str], fmt: str = "text") -> str:
+    cols = list(names) + list(metrics)
+    if fmt == "json":
+        import json
+        return json.dumps(rows, indent=1) + "\n"
+    if fmt == "csv":
+        import csv
+        import io
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow(["" if r[c] is None else r[c] for c in cols])
+        return buf.getvalue()
+
+    def cell(v, c):
+        if v is None:
+            return "invalid"
+        return f"{v:,}" if c in metrics else str(v)
+
+    table = [[cell(r[c], c) for c in cols] for r in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(cols) + " |",
+                 "|" + "|".join("---:" for _ in cols) + "|"]
+        lines += ["| " + " | ".join(t) + " |" for t in table]
+        return "\n".join(lines) + "\n"
+    widths = [max([len(c)] + [len(t[k]) for t in table]) for k, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(t, widths)) for t in table]
+    return "\n".join(lines) + "\n"
