@@ -86,10 +86,13 @@ def iteration_label(row: Layer) -> str:
     return f"passes {fmt_expr(start)} .. {fmt_expr(last)} (x{fmt_expr(row.count)}, identical)"
 
 
-def weight_arithmetic(row: Layer, values: dict | None = None) -> str | None:
-    """The parameter count as a person writes it: '(5·5·1 + 1)·32'."""
+def weight_arithmetic(row: Layer, values: dict | None = None, *, weights=None, fmt=fmt_expr,
+                      dot: str = "·") -> str | None:
+    """The parameter count as a person writes it: '(5·5·1 + 1)·32'.
+    weights, fmt, dot: other weights (e.g. in generic symbols), expression formatter and product sign
+    (the LaTeX printer passes sympy.latex and '\\cdot ')."""
     shapes = []
-    for w in row.weights:
+    for w in (row.weights if weights is None else weights):
         if w.buffer:
             continue
         dims = [at(d, values or {}) if values else d for d in w.shape]
@@ -100,7 +103,9 @@ def weight_arithmetic(row: Layer, values: dict | None = None) -> str | None:
         return None
 
     def prod_text(dims):
-        return "·".join(fmt_expr(d) if (d.is_Atom or d.is_number) else f"({fmt_expr(d)})" for d in dims) or "1"
+        if len(dims) == 1:
+            return fmt(dims[0])
+        return dot.join(fmt(d) if (d.is_Atom or d.is_number) else f"({fmt(d)})" for d in dims) or "1"
 
     if len(shapes) == 1:
         return prod_text(shapes[0])
@@ -119,7 +124,7 @@ def weight_arithmetic(row: Layer, values: dict | None = None) -> str | None:
                 del rest[k]
                 break
         terms.append(prod_text(rest))
-    factor = fmt_expr(common) if common.is_Atom else f"({fmt_expr(common)})"
+    factor = fmt(common) if common.is_Atom else f"({fmt(common)})"
     if all(t == "1" for t in terms):
-        return f"{len(terms)}·{factor}"
-    return f"({' + '.join(terms)})·{factor}"
+        return f"{len(terms)}{dot}{factor}"
+    return f"({' + '.join(terms)}){dot}{factor}"

@@ -1,0 +1,48 @@
+"""symparams latex: the layer table, the worked derivation and the totals as LaTeX."""
+
+from __future__ import annotations
+
+from ._common import add_convention, add_file, add_set, load_network
+
+
+def add_parser(sub):
+    p = sub.add_parser("latex", help="LaTeX table, derivation and totals (fragment, article or beamer slides)",
+                       description="Write the layer table (booktabs), the worked derivation (align*) or the "
+                                   "closed-form totals as LaTeX: a fragment to paste, a complete article "
+                                   "(--standalone) or beamer slides (--beamer).")
+    add_file(p)
+    add_set(p)
+    add_convention(p)
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--table", dest="parts", action="store_const", const=("table",),
+                      help="the layer table (default)")
+    what.add_argument("--derivation", dest="parts", action="store_const", const=("derivation",),
+                      help="each layer's formula, arithmetic and value, then the total")
+    what.add_argument("--totals", dest="parts", action="store_const", const=("totals",),
+                      help="just the closed-form totals as display math")
+    what.add_argument("--all", dest="parts", action="store_const", const=("table", "derivation", "totals"),
+                      help="table, derivation and totals")
+    doc = p.add_mutually_exclusive_group()
+    doc.add_argument("--standalone", dest="mode", action="store_const", const="standalone",
+                     help="a complete article document")
+    doc.add_argument("--beamer", dest="mode", action="store_const", const="beamer",
+                     help="a complete beamer document: one frame per part, long parts split over frames")
+    p.add_argument("-o", "--output", metavar="OUT.tex", help="write to this file instead of standard output")
+    p.set_defaults(run=run, parts=("table",), mode="fragment")
+
+
+def run(args) -> int:
+    from ..errors import UsageError
+    from ..printers import latex
+
+    net = load_network(args)
+    text = latex.render(net, args.parts, args.mode)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        print(text, end="")
+    return 0

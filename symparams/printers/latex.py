@@ -1,0 +1,624 @@
+"""LaTeX for papers and lecture slides: a booktabs table, a worked derivation, closed-form totals;
+fragments, complete article documents, beamer slides, and the MathJax array Jupyter shows.
+
+Everything user-written (layer names, file names) is escaped, so the output always compiles;
+symbol names are typeset as a person would (n_in -> n_{\\mathrm{in}}, alpha -> \\alpha).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+
+import sympy
+from sympy.printing.latex import LatexPrinter, greek_letters_set
+
+from ..algebra import as_int, collected, nice
+from ..network import Layer, Network
+from .common import at, default_values, weight_arithmetic
+
+PARTS = ("table", "derivation", "totals")
+PACKAGES = ("amsmath", "booktabs", "graphicx")
+
+# ----------------------------------------------------------------------------- text and math
+
+_TEXT_ESCAPES = {
+    "\\": r"$\backslash$", "{": r"$\{$", "}": r"$\}$", "$": r"$\$$", "&": r"\&", "#": r"\#", "%": r"\%",
+    "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"$<$", ">": r"$>$", "|": r"$|$", '"': "''",
+}
+
+
+def escape(text: str) -> str:
+    """User text made safe for LaTeX text mode (any character; unknown ones become '?')."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", str(text)):
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif unicodedata.combining(ch):
+            continue
+        elif ch < " " or ch == "\x7f":
+            out.append(" ")
+        elif ch > "\x7f":
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_GREEK = set(greek_letters_set) | {"lamda", "Lamda"}
+_PLAIN = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
+
+
+def _part(word: str, upright: bool) -> str:
+    if word in _GREEK:
+        return sympy.latex(sympy.Symbol(word))
+    if len(word) == 1 or word.isdigit():
+        return word
+    return (r"\mathrm{%s}" if upright else r"\mathit{%s}") % word
+
+
+def symbol_name(name: str) -> str:
+    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}."""
+    m = _PLAIN.match(name)
+    if m is None:
+        return r"\mathit{%s}" % escape(name)
+    base, digits, sub = m.groups()
+    if digits and sub:
+        return r"\mathit{%s}" % escape(name)
+    text = _part(base, upright=False)
+    sub = digits or sub
+    if sub:
+        text += "_{%s}" % _part(sub, upright=True)
+    return text
+
+
+class _Printer(LatexPrinter):
+    """sympy.latex with \\cdot products, 12{,}345 grouping, exact decimals and our symbol names."""
+
+    def __init__(self):
+        super().__init__({"mul_symbol": "dot", "fold_short_frac": False})
+
+    def _print_Integer(self, expr):
+        n = int(expr)
+        return ("-" if n < 0 else "") + group(abs(n))
+
+    def _print_Float(self, expr):
+        return self._print(sympy.Rational(str(expr)))
+
+    def _print_Symbol(self, expr, style="plain"):
+        return symbol_name(expr.name)
+
+    def _print_Dummy(self, expr):
+        return symbol_name(expr.name)
+
+
+_PRINTER = _Printer()
+
+
+def tex(expr) -> str:
+    """A SymPy expression (or number) as LaTeX math."""
+    return _PRINTER.doprint(sympy.sympify(expr))
+
+
+def group(n: int) -> str:
+    """217706 -> '217{,}706' (math mode)."""
+    return f"{n:,}".replace(",", "{,}")
+
+
+def number(value) -> str:
+    v = as_int(value)
+    return group(v) if v is not None else tex(value)
+
+
+def shape(dims) -> str:
+    return r" \times ".join(tex(d) for d in dims) if dims else "()"
+
+
+# ----------------------------------------------------------------------------- labels
+
+def _kind_note(row: Layer) -> str:
+    return r" {\footnotesize(%s)}" % escape(row.kind)
+
+
+def label(row: Layer) -> str:
+    """The table's first column for one row (text mode)."""
+    if row.kind == "path":
+        return r"\textit{%s}" % escape(row.name)
+    if row.kind == "iteration":
+        start = row.start + 1
+        if row.index is not None:
+            last = row.start + row.count - 1
+            return r"\textit{pass} $%s + 1$, $%s = %s, \dots, %s$" % (
+                tex(row.index), tex(row.index), tex(row.start), tex(last))
+        if row.count == 1:
+            return r"\textit{pass} $%s$" % tex(start)
+        return r"\textit{passes} $%s$--$%s$ ($\times %s$)" % (tex(start), tex(row.start + row.count),
+                                                              tex(row.count))
+    if row.kind == "repeat":
+        return r"%s ($\times %s$)" % (escape(row.name), tex(row.config["count"]))
+    if row.kind == "block":
+        block = row.config["block"]
+        return escape(row.name) + ("" if row.name.startswith(block) else r" {\footnotesize(%s)}" % escape(block))
+    if row.name.startswith(row.kind):
+        return escape(row.name)
+    return escape(row.name) + _kind_note(row)
+
+
+# ----------------------------------------------------------------------------- formulas
+
+def arithmetic(row: Layer, values: dict | None = None, weights=None) -> str | None:
+    """weight_arithmetic in LaTeX: (5 \\cdot 5 \\cdot 1 + 1) \\cdot 32."""
+    return weight_arithmetic(row, values, weights=weights, fmt=tex, dot=r" \cdot ")
+
+
+# generic names of a layer's own quantities, for the general formula of the derivation
+_ARG_NAMES = {"filters": "C_out", "units": "N_out", "vocabulary": "V", "dim": "D", "channels": "C_out",
+              "groups": "G"}
+_INPUT_NAME = {"conv": "C_in", "dense": "N_in", "rnn": "D", "lstm": "D", "gru": "D", "batchnorm": "C",
+               "layernorm": "C", "groupnorm": "C", "dwconv": "C_in", "sepconv": "C_in", "deconv": "C_in",
+               "attention": "d", "posembed": "D", "clstoken": "D"}
+_AXES = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
+_RECURRENT_UNITS = ("rnn", "lstm", "gru")
+
+
+def _generic_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def general_weights(row: Layer, convention: str):
+    """The row's weights re-derived with its own sizes as letters (kernel k_h x k_w, C_in input
+    channels, C_out filters), checked to give the same count; None when that does not apply."""
+    from ..layers import REGISTRY
+    from ..layers.base import COUNT, WINDOW, Config, Context
+    cfg = row.config or {}
+    keyword = cfg.get("keyword")
+    spec = REGISTRY.get(keyword)
+    if spec is None or not row.weights or not row.input_shape:
+        return None
+    family = spec.keywords[0]
+    generic = Config(cfg)
+    subs = {}
+    for arg in spec.arguments:
+        value = cfg.get(arg.name)
+        if value is None:
+            continue
+        if arg.kind == COUNT and arg.name in _ARG_NAMES:
+            name = "U" if family in _RECURRENT_UNITS and arg.name == "units" else _ARG_NAMES[arg.name]
+            s = _generic_symbol(name)
+            subs[s] = value
+            generic[arg.name] = s
+        elif arg.kind == WINDOW and isinstance(value, tuple) and arg.name == "kernel" and len(value) in _AXES:
+            syms = tuple(_generic_symbol(f"k_{a}" if a else "k") for a in _AXES[len(value)])
+            subs.update(zip(syms, value))
+            generic[arg.name] = syms
+    in_shape = tuple(row.input_shape)
+    if family in _INPUT_NAME:
+        s = _generic_symbol(_INPUT_NAME[family])
+        if s in subs:
+            return None
+        subs[s] = in_shape[-1]
+        in_shape = in_shape[:-1] + (s,)
+    if not subs:
+        return None
+    try:
+        ctx = Context(convention=convention)
+        spec.configure(generic, in_shape, ctx)
+        weights = tuple(spec.weights(generic, in_shape, ctx))
+    except Exception:   # noqa: BLE001 - presentation only: fall back to the plain arithmetic
+        return None
+    size = sympy.Add(*[w.size for w in weights if not w.buffer])
+    if not size.free_symbols & set(subs) or sympy.expand(size.subs(subs, simultaneous=True) - row.params) != 0:
+        return None
+    return weights
+
+
+_AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def size_arithmetic(row: Layer, values: dict) -> str | None:
+    """How a windowed layer's output size follows from its input: '28 - 5 + 1 = 24'."""
+    cfg = row.config or {}
+    window = cfg.get("kernel") or cfg.get("pool")
+    spatial = row.input_shape[:-1]
+    if not row.is_leaf or window is None or "stride" not in cfg or not spatial or len(spatial) not in _AXIS_LETTERS:
+        return None
+    if row.kind.startswith("deconv"):
+        return None
+    if all(at(a, values) == at(b, values) for a, b in zip(spatial, row.output_shape)):
+        return None     # the size does not change: nothing to show
+    pieces = []
+    for axis, size in enumerate(spatial):
+        H, out = at(size, values), at(row.output_shape[axis], values)
+        k, s = at(window[axis], values), at(cfg["stride"][axis], values)
+        d = at(cfg["dilation"][axis], values) if cfg.get("dilation") else 1
+        if None in (H, out, k, s, d):
+            return None
+        pad = cfg.get("padding", "valid")
+        if pad == "same":
+            text = r"\left\lceil %s / %s \right\rceil" % (tex(H), tex(s))
+        else:
+            p = 0 if pad == "valid" else at(pad[axis], values)
+            if p is None:
+                return None
+            span = tex(k) if d == 1 else r"%s \cdot (%s - 1) + 1" % (tex(d), tex(k))
+            padded = tex(H) + (r" + 2 \cdot %s" % tex(p) if p else "")
+            if s == 1:
+                text = r"%s - %s + 1" % (padded, span if d == 1 else "(%s)" % span)
+            else:
+                text = r"\left\lfloor (%s - %s) / %s \right\rfloor + 1" % (padded, span if d == 1 else "(%s)" % span,
+                                                                          tex(s))
+        pieces.append((text, tex(out)))
+    letters = _AXIS_LETTERS[len(spatial)]
+    if len(set(pieces)) == 1:
+        names = " = ".join(f"{x}'" for x in letters)
+        return r"%s &= %s = %s" % (names, pieces[0][0], pieces[0][1])
+    return r" \\ ".join(r"%s' &= %s = %s" % (x, t, o) for x, (t, o) in zip(letters, pieces))
+
+
+# ----------------------------------------------------------------------------- table
+
+def table_rows(net: Network, values: dict | None = None) -> list[str]:
+    values = default_values(net) if values is None else values
+    rows = []
+    for depth, row in net.walk():
+        indent = r"\hspace*{%gem}" % depth if depth else ""
+        cells = [indent + label(row), "$%s$" % shape(row.output_shape)]
+        if row.kind == "path":
+            cells += ["", ""]
+        else:
+            params = row.params
+            if params.free_symbols:
+                formula = tex(nice(params))
+            elif row.is_leaf and row.weights:
+                formula = arithmetic(row) or ""
+                if formula == number(params):
+                    formula = ""
+            else:
+                formula = ""
+            value = at(params, values)
+            cells += ["$%s$" % formula if formula else "", "$%s$" % number(value) if value is not None else "--"]
+        rows.append(" & ".join(cells) + r" \\")
+    return rows
+
+
+def totals_rows(net: Network, values: dict | None = None) -> list[str]:
+    values = default_values(net) if values is None else values
+    rows = []
+    for name, expr in _totals(net):
+        value = at(expr, values)
+        formula = "$%s$" % tex(collected(expr)) if expr.free_symbols else ""
+        rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s \\" % (
+            name, formula, "$%s$" % number(value) if value is not None else "--"))
+    return rows
+
+
+def _totals(net: Network):
+    items = [("Total params", net.params), ("Trainable params", net.trainable_params),
+             ("Non-trainable params", net.non_trainable_params)]
+    if net.buffers != 0:
+        items.append(("Buffers (not params)", net.buffers))
+    return items
+
+
+def tabular(rows: list[str], totals: list[str] | None) -> str:
+    lines = [r"\begin{tabular}{@{}llll@{}}", r"\toprule",
+             r"Layer & Output shape & Parameters & \multicolumn{1}{r@{}}{Count} \\", r"\midrule"]
+    lines += [_right_count(r) for r in rows]
+    if totals:
+        lines.append(r"\midrule")
+        lines += [_right_count(r) for r in totals]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def _right_count(row: str) -> str:
+    """Set the last cell of a row flush right (column type l keeps the fragment package-free)."""
+    head, sep, last = row[:-len(r" \\")].rpartition(" & ")
+    return f"{head}{sep}\\multicolumn{{1}}{{r@{{}}}}{{{last}}} \\\\"
+
+
+def table(net: Network) -> str:
+    """The layer table: a booktabs tabular (needs \\usepackage{booktabs})."""
+    return tabular(table_rows(net), totals_rows(net))
+
+
+# ----------------------------------------------------------------------------- derivation
+
+def _subscript_name(row: Layer) -> str:
+    return r"P_{\text{%s}}" % escape(row.name)
+
+
+def derivation_groups(net: Network) -> list[str]:
+    """One group of align* lines per layer worth explaining (a repeat's sum after its passes),
+    then the total."""
+    values = default_values(net)
+    groups: list[str] = []
+
+    def visit(row: Layer, context: tuple):
+        if not row.is_leaf:
+            inner = context + ((_context_note(row),) if _context_note(row) else ())
+            for child in row.children:
+                visit(child, inner)
+            if row.kind == "repeat" and row.params != 0:
+                groups.append(_repeat_group(row, values))
+            return
+        group = _layer_group(net, row, values, context)
+        if group:
+            groups.append(group)
+
+    for top in net.layers:
+        visit(top, ())
+    groups.append(_total_group(net, values))
+    return groups
+
+
+def _layer_group(net: Network, row: Layer, values: dict, context: tuple) -> str | None:
+    if row.kind == "input":
+        return None
+    lines = []
+    size = size_arithmetic(row, values)
+    if size:
+        lines.append(size)
+    flat = _flatten_arithmetic(row, values)
+    if flat:
+        lines.append(flat)
+    if any(not w.buffer for w in row.weights) and row.params != 0:
+        lines += _param_lines(net, row, values)
+    if not lines:
+        return None
+    where = (" in " + ", ".join(context)) if context else ""
+    out = [at(d, values) for d in row.output_shape]
+    out_text = shape([o if o is not None else d for o, d in zip(out, row.output_shape)])
+    head = r"\intertext{\textbf{%s}%s%s\quad output $%s$}" % (
+        escape(row.name), "" if row.name.startswith(row.kind) else _kind_note(row), where, out_text)
+    return head + "\n" + " \\\\\n".join(lines)
+
+
+def _context_note(row: Layer) -> str:
+    if row.kind == "repeat":
+        return escape(row.name)
+    if row.kind == "iteration":
+        if row.index is not None:
+            return r"pass $%s + 1$" % tex(row.index)
+        if row.count == 1:
+            return r"pass $%s$" % tex(row.start + 1)
+        return r"passes $%s$--$%s$, $\times %s$" % (tex(row.start + 1), tex(row.start + row.count), tex(row.count))
+    if row.kind == "path":
+        return escape(row.name)
+    if row.kind == "block":
+        return escape(row.name)
+    return ""
+
+
+def _flatten_arithmetic(row: Layer, values: dict) -> str | None:
+    if row.kind != "flatten" or len(row.input_shape) < 2:
+        return None
+    dims = [at(d, values) for d in row.input_shape]
+    out = at(row.output_shape[0], values)
+    if None in dims or out is None:
+        return None
+    return r"N' &= %s = %s" % (r" \cdot ".join(tex(d) for d in dims), number(out))
+
+
+def _param_lines(net: Network, row: Layer, values: dict) -> list[str]:
+    steps = []
+    generic = general_weights(row, net.convention)
+    if generic is not None:
+        steps.append(arithmetic(row, weights=generic))
+    steps.append(arithmetic(row))
+    numeric = arithmetic(row, values) if values else None
+    if numeric:
+        steps.append(numeric)
+    value = at(row.params, values)
+    if value is not None:
+        steps.append(number(value))
+    elif row.params.free_symbols:
+        steps.append(tex(nice(row.params)))
+    steps = [s for k, s in enumerate(steps) if s and (k == 0 or s != steps[k - 1])]
+    name = _subscript_name(row)
+    if len(steps) <= 2 or sum(len(s) for s in steps) < 70:
+        return [name + " &= " + " = ".join(steps)]
+    return [name + " &= " + steps[0], "&= " + " = ".join(steps[1:])]
+
+
+def _repeat_group(row: Layer, values: dict) -> str:
+    value = at(row.params, values)
+    steps = [tex(row.params)]
+    if row.params.has(sympy.Sum):
+        steps.append(tex(row.params.doit()))
+    if value is not None and steps[-1] != number(value):
+        steps.append(number(value))
+    head = r"\intertext{\textbf{%s}: repeated $%s$ times}" % (escape(row.name), tex(row.config["count"]))
+    return head + "\n" + _subscript_name(row) + " &= " + " = ".join(dict.fromkeys(steps))
+
+
+def _total_group(net: Network, values: dict) -> str:
+    lines = []
+    expr = net.params
+    terms = [r.params for r in net.layers if r.params != 0]
+    value = at(expr, values)
+    if expr.free_symbols:
+        lines.append(r"P &= %s" % tex(collected(expr)))
+        if value is not None:
+            where = ", ".join(f"{symbol_name(s.name)} = {number(v)}" for s, v in values.items()
+                              if s in expr.free_symbols)
+            lines.append(r"&= %s \qquad (%s)" % (number(value), where))
+    else:
+        if 1 < len(terms) <= 8:
+            lines.append(r"P &= %s" % " + ".join(number(t) for t in terms))
+            lines.append(r"&= %s" % number(expr))
+        else:
+            lines.append(r"P &= %s" % number(expr))
+    return r"\intertext{\textbf{Total}}" + "\n" + " \\\\\n".join(lines)
+
+
+def align(groups: list[str]) -> str:
+    return "\\begin{align*}\n" + " \\\\[2pt]\n".join(groups) + "\n\\end{align*}"
+
+
+def derivation(net: Network, per_align: int = 6) -> str:
+    """The worked derivation: align* environments of at most per_align layers each (needs amsmath)."""
+    groups = derivation_groups(net)
+    return "\n".join(align(groups[k:k + per_align]) for k in range(0, len(groups), per_align))
+
+
+# ----------------------------------------------------------------------------- totals
+
+def totals(net: Network) -> str:
+    """The closed-form totals as display math (needs amsmath)."""
+    values = default_values(net)
+    lines = []
+    for name, expr in _totals(net):
+        value = at(expr, values)
+        short = name.split()[0].lower()
+        text = tex(collected(expr))
+        if expr.free_symbols and value is not None:
+            text += " = " + number(value)
+        lines.append(r"P_{\text{%s}} &= %s" % (short, text))
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+# ----------------------------------------------------------------------------- documents
+
+def title_of(net: Network) -> str:
+    return os.path.basename(net.program.file or "") or "Network"
+
+
+_HEADINGS = {"table": "Layers", "derivation": "Derivation", "totals": "Totals"}
+
+
+def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
+    out = [f"% symparams: {escape(title_of(net))} ({net.convention}); needs \\usepackage{{{','.join(PACKAGES)}}}"]
+    for part in parts:
+        if headings:
+            out.append(r"\subsection*{%s}" % _HEADINGS[part])
+        if part == "table":
+            out.append("\\begin{center}\n" + table(net) + "\n\\end{center}")
+        elif part == "derivation":
+            out.append(derivation(net))
+        elif part == "totals":
+            out.append(totals(net))
+    return "\n\n".join(out) + "\n"
+
+
+def standalone(net: Network, parts=("table",)) -> str:
+    body = fragment(net, parts, headings=len(parts) > 1)
+    return "\n".join([
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\usepackage{%s}" % ",".join(PACKAGES),
+        r"\allowdisplaybreaks",
+        r"\begin{document}",
+        r"\section*{%s}" % escape(title_of(net)),
+        r"Convention: %s." % escape(net.convention),
+        "",
+        body,
+        r"\end{document}",
+        "",
+    ])
+
+
+FRAME_ROWS = 14         # table rows per slide
+FRAME_GROUPS = 3        # derivation layers per slide
+
+
+def beamer(net: Network, parts=("table",)) -> str:
+    title = escape(title_of(net))
+    out = [
+        r"\documentclass[aspectratio=169]{beamer}",
+        r"\usepackage{%s}" % ",".join(PACKAGES),
+        r"\setbeamertemplate{navigation symbols}{}",
+        r"\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}",
+        r"\title{%s}" % title,
+        r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
+        r"\date{}",
+        r"\begin{document}",
+        r"\begin{frame}\titlepage\end{frame}",
+    ]
+    for part in parts:
+        if part == "table":
+            rows = table_rows(net)
+            chunks = [rows[k:k + FRAME_ROWS] for k in range(0, len(rows), FRAME_ROWS)] or [[]]
+            for k, chunk in enumerate(chunks):
+                last = k == len(chunks) - 1
+                out.append(_frame("Layers" + _cont(k, len(chunks)),
+                                  r"\centering\small" + "\n" + r"\fitwidth{%" + "\n"
+                                  + tabular(chunk, totals_rows(net) if last else None) + "}"))
+        elif part == "derivation":
+            groups = derivation_groups(net)
+            chunks = [groups[k:k + FRAME_GROUPS] for k in range(0, len(groups), FRAME_GROUPS)]
+            for k, chunk in enumerate(chunks):
+                out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
+        elif part == "totals":
+            out.append(_frame("Totals", r"\small" + "\n" + totals(net)))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _cont(k: int, n: int) -> str:
+    return f" ({k + 1}/{n})" if n > 1 else ""
+
+
+def _frame(title: str, body: str) -> str:
+    return "\\begin{frame}{%s}\n%s\n\\end{frame}" % (title, body)
+
+
+def render(net: Network, parts=("table",), mode: str = "fragment") -> str:
+    """parts: any of table, derivation, totals; mode: fragment, standalone or beamer."""
+    parts = tuple(p for p in PARTS if p in parts)
+    if mode == "standalone":
+        return standalone(net, parts)
+    if mode == "beamer":
+        return beamer(net, parts)
+    return fragment(net, parts)
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+def _mathjax_text(text: str) -> str:
+    """Text for \\text{} under MathJax (which knows no \\textbackslash and friends)."""
+    out = []
+    for ch in str(text):
+        if ch in "\\{}$&#%_^~":
+            out.append("}" + _MATHJAX_CHAR[ch] + r"\text{")
+        elif ch < " ":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return r"\text{" + "".join(out) + "}"
+
+
+_MATHJAX_CHAR = {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"$\$$", "&": r"\&", "#": r"\#", "%": r"\%",
+                 "_": r"\_", "^": r"\hat{}", "~": r"\sim"}
+
+
+def notebook(net: Network) -> str:
+    """A self-contained $$\\begin{array}...$$ that MathJax renders (no booktabs)."""
+    values = default_values(net)
+    lines = [r"\begin{array}{llll}", r"\textbf{Layer} & \textbf{Output shape} & \textbf{Parameters} & "
+                                     r"\textbf{Count} \\ \hline"]
+    for depth, row in net.walk():
+        indent = r"\quad " * depth
+        name = _mathjax_text(row.name if row.kind in ("path", "iteration") else f"{row.name} ({row.kind})")
+        if row.kind == "iteration":
+            name = _mathjax_text("pass") + " " + tex(row.start + 1) + (
+                r"\ (\times %s)" % tex(row.count) if row.count != 1 else "")
+        formula = count = ""
+        if row.kind != "path":
+            params = row.params
+            if params.free_symbols:
+                formula = tex(nice(params))
+            elif row.is_leaf and row.weights:
+                formula = arithmetic(row) or ""
+            value = at(params, values)
+            count = number(value) if value is not None else "-"
+        lines.append(f"{indent}{name} & {shape(row.output_shape)} & {formula} & {count} \\\\")
+    lines[-1] += r" \hline"
+    for name, expr in _totals(net):
+        value = at(expr, values)
+        formula = tex(collected(expr)) if expr.free_symbols else ""
+        lines.append(r"%s & & %s & %s \\" % (_mathjax_text(name), formula,
+                                           number(value) if value is not None else "-"))
+    lines.append(r"\end{array}")
+    return "$$\n" + "\n".join(lines) + "\n$$"
