@@ -274,11 +274,18 @@ class _Deriver:
             self._check_rank(spec, stmt, shape)
         cfg = self.configure(spec, stmt, shape, scope)
         in_shape = shape if shape is not None else ()
-        spec.configure(cfg, in_shape, self.ctx)
-        out = tuple(spec.output_shape(cfg, in_shape, self.ctx))
-        weights = tuple(spec.weights(cfg, in_shape, self.ctx))
         kind = spec.kind_name(stmt.keyword, in_shape) if not is_input else "input"
         name = cfg.get("name") or self._auto_name(kind)
+        first = len(self.ctx.constraints)
+        try:
+            spec.configure(cfg, in_shape, self.ctx)
+            out = tuple(spec.output_shape(cfg, in_shape, self.ctx))
+            weights = tuple(spec.weights(cfg, in_shape, self.ctx))
+        except ShapeError as exc:     # name the layer: "conv2d_3 (line 7): kernel 7x7 does not fit ..."
+            exc.message = f"{name} (line {stmt.pos.line}): {exc.message}"
+            exc.args = (exc.message,)
+            raise
+        self.ctx.constraints[first:] = [(e, f"{name}: {m}") for e, m in self.ctx.constraints[first:]]
         for w in weights:
             for d in w.shape:
                 if d.is_number and not d.is_integer:

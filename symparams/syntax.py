@@ -65,6 +65,15 @@ def _int_literal(text: str) -> int:
     return int(text.replace("_", ""))
 
 
+def _dims_parts(tok: Token) -> list:
+    """'28x28x1' -> three numbers, each with its own column."""
+    parts, col = [], tok.column
+    for piece in str(tok).split("x"):
+        parts.append(ir.Num(_int_literal(piece), ir.Pos(tok.line, col, col + len(piece))))
+        col += len(piece) + 1
+    return parts
+
+
 @v_args(meta=True)
 class _ToIR(Transformer):
     # ------------------------------------------------------------- expressions
@@ -116,16 +125,17 @@ class _ToIR(Transformer):
                 if child.type == "X":
                     continue
                 if child.type == "DIMS":
-                    col = child.column
-                    for piece in str(child).split("x"):
-                        parts.append(ir.Num(_int_literal(piece), ir.Pos(child.line, col, col + len(piece))))
-                        col += len(piece) + 1
+                    parts.extend(_dims_parts(child))
                     continue
             if isinstance(child, list):
                 parts.extend(child)
             else:
                 parts.append(child)
         return ir.Size(tuple(parts), _pos_of_meta(meta))
+
+    def neg_dims(self, meta, children):
+        first, *rest = _dims_parts(children[0])
+        return [ir.Neg(first, _pos_of_meta(meta)), *rest]
 
     def string_value(self, meta, children):
         tok = children[0]
@@ -271,7 +281,10 @@ def parse_program(source: str, file: str | None = None) -> ir.Program:
         try:
             source = source.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise DSLSyntaxError(f"the file is not UTF-8 text (bad byte at offset {exc.start})", file=file) from None
+            line = source.count(b"\n", 0, exc.start) + 1
+            column = exc.start - source.rfind(b"\n", 0, exc.start)
+            raise DSLSyntaxError(f"the file is not UTF-8 text (bad byte at offset {exc.start}); is it a binary file?",
+                                 line=line, column=column, file=file) from None
     if len(source) > MAX_SOURCE_BYTES:
         raise DSLSyntaxError(f"the file is too large ({len(source):,} characters; the limit is {MAX_SOURCE_BYTES:,})",
                              file=file)
