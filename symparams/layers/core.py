@@ -45,9 +45,9 @@ class Dense(LayerSpec):
     takes_activation = True
 
     def configure(self, cfg, shape, ctx):
-        if len(shape) > 1 and ctx.convention == KERAS and len(shape) >= 3:
+        if len(shape) > 1:
             ctx.warn(f"dense on a {'x'.join(map(str, shape))} input acts on the last axis only "
-                     "(as Keras does); put 'flatten' before it to connect every value")
+                     "(as Keras Dense and PyTorch Linear do); put 'flatten' before it to connect every value")
 
     def output_shape(self, cfg, shape, ctx):
         return shape[:-1] + (cfg.units,)
