@@ -149,8 +149,6 @@ class LayerSpec:
     def weights(self, cfg: Config, shape: tuple, ctx: Context) -> tuple[Weight, ...]:
         return ()
 
-    # -- helpers shared by specs -------------------------------------------------------
-    def kind_name(self, keyword: str, shape: tuple) -> str:
     # -- cost (read by symparams/cost.py): one forward pass of one example --------------
     def macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Multiply-accumulates (products of two values added into a sum)."""
@@ -170,6 +168,8 @@ class LayerSpec:
         'unknown', or one (span, stride, padding before) per spatial axis."""
         return None
 
+    # -- helpers shared by specs -------------------------------------------------------
+    def kind_name(self, keyword: str, shape: tuple) -> str:
         """The reported kind (conv2d for 'conv' on an image)."""
         return keyword
 

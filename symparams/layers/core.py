@@ -136,10 +136,10 @@ class ZeroPad(LayerSpec):
     def kind_name(self, keyword, shape):
         return f"zeropad{len(shape) - 1}d"
 
-    def output_shape(self, cfg, shape, ctx):
     def receptive(self, cfg, shape, out, ctx):
         return tuple((Integer(1), Integer(1), p) for p in cfg.padding)
 
+    def output_shape(self, cfg, shape, ctx):
         return tuple(s + 2 * p for s, p in zip(shape[:-1], cfg.padding)) + (shape[-1],)
 
 
@@ -159,12 +159,12 @@ class Upsample(LayerSpec):
     def output_shape(self, cfg, shape, ctx):
         return tuple(s * f for s, f in zip(shape[:-1], cfg.size)) + (shape[-1],)
 
-
-@register
     def receptive(self, cfg, shape, out, ctx):
         """Each output position copies one input position: the stride shrinks by the factor."""
         return tuple((Integer(1), 1 / f, Integer(0)) for f in cfg.size)
 
+
+@register
 class Identity(LayerSpec):
     keywords = ("identity",)
     family = "core"
