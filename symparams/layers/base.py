@@ -116,6 +116,8 @@ class Context:
 def divides(divisor, value) -> bool | None:
     """Whether divisor divides value: True/False when numbers, None when symbolic."""
     d, v = as_int(divisor), as_int(value)
+    if d == 1:
+        return True
     if d is not None and v is not None:
         return v % d == 0
     ratio = sympy.cancel(value / divisor)

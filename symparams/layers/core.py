@@ -128,9 +128,10 @@ class ZeroPad(LayerSpec):
     keywords = ("zeropad", "zeropad1d", "zeropad2d", "zeropad3d")
     spatial_rank_of = {"zeropad1d": 1, "zeropad2d": 2, "zeropad3d": 3}
     family = "core"
-    summary = "P zeros on both sides of each spatial axis"
+    summary = "P zeros on both sides of each spatial axis (after=Q: P before and Q after, Keras ((P, Q), ...))"
     formula = "0"
     arguments = (Arg("padding", NONNEG_WINDOW),)
+    options = {"after": Opt(NONNEG_WINDOW, None)}
     min_rank = 2
 
     def kind_name(self, keyword, shape):
@@ -140,7 +141,8 @@ class ZeroPad(LayerSpec):
         return tuple((Integer(1), Integer(1), p) for p in cfg.padding)
 
     def output_shape(self, cfg, shape, ctx):
-        return tuple(s + 2 * p for s, p in zip(shape[:-1], cfg.padding)) + (shape[-1],)
+        after = cfg.after if cfg.after is not None else cfg.padding
+        return tuple(s + p + q for s, p, q in zip(shape[:-1], cfg.padding, after)) + (shape[-1],)
 
 
 @register
