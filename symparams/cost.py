@@ -349,6 +349,9 @@ def receptive_field(net):
     row, state = analysis.last
     if isinstance(state, str):
         raise ShapeError(f"receptive field not available at '{row.name}': {REASONS[state]}")
+    leaves = [r for _, r in row.walk() if r.is_leaf]
+    if leaves and analysis.states.get(leaves[-1]) == state:
+        row = leaves[-1]            # name the layer (pool5), not the block that ends with it
     return row, list(state)
 
 

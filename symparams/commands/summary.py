@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
 from ._common import add_convention, add_file, add_set, load_network
 
 
@@ -14,19 +15,35 @@ def add_parser(sub):
     add_convention(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--explain", action="store_true", help="show each layer's arithmetic step by step")
+    p.add_argument("--columns", default="params", metavar="COL[,COL...]",
+                   help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
+                        "param_bytes, rf, rf_stride, rf_padding")
+    p.add_argument("--batch", default="1", metavar="B",
+                   help="batch size (a number or a symbol name): multiplies macs, flops, ops and activations")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16", "int8", "float64"),
+                   help="bytes per value for act_bytes and param_bytes (default float32)")
+    p.add_argument("--bias-adds", action="store_true",
+                   help="count one FLOP per bias addition on top of 2 per MAC")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    columns, options = ("params",), None
+    if args.columns != "params" or args.batch != "1" or args.dtype != "float32" or args.bias_adds:
+        from .. import cost
+        columns = cost.check_columns(args.columns)
+        options = cost.Options(batch=args.batch, dtype=args.dtype, bias_adds=args.bias_adds)
+        if args.format == "markdown" and columns != ("params",):
+            raise UsageError("--columns works with --format text or json")
     net = load_network(args)
     if args.format == "json":
         from ..printers import jsonout
-        text = jsonout.render(net)
+        text = jsonout.render(net, columns=columns, cost_options=options)
     elif args.format == "markdown":
         from ..printers import markdown
         text = markdown.render(net)
     else:
         from ..printers import text as text_printer
-        text = text_printer.render(net, explain=args.explain)
+        text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options)
     print(text, end="")
     return 0

@@ -21,13 +21,20 @@ def _table(headers, rows) -> list[str]:
     return out, line
 
 
-def render(net: Network, *, title: str | None = None, explain: bool = False) -> str:
+def render(net: Network, *, title: str | None = None, explain: bool = False, columns=("params",),
+           cost_options=None) -> str:
     values = default_values(net)
     symbolic = bool(net.free_symbols)
     headers = ["Layer (type)", "Output shape"]
     if symbolic and values:
         headers.append("Shape at defaults")
-    headers += ["Param formula", "Param #"]
+    columns = tuple(columns or ("params",))
+    costs = None
+    if columns != ("params",):
+        from .. import cost
+        costs = cost.row_costs(net, columns, cost_options)
+    for column in columns:
+        headers += ["Param formula", "Param #"] if column == "params" else [_cost_label(column)]
     rows = []
     for depth, row in net.walk():
         label = "  " * depth + row_label(row)
@@ -35,24 +42,80 @@ def render(net: Network, *, title: str | None = None, explain: bool = False) -> 
         if symbolic and values:
             numeric = [at(d, values) for d in row.output_shape]
             cells.append(fmt_shape(numeric) if all(v is not None for v in numeric) else "")
-        if row.kind == "path":
-            cells += ["", ""]
-        else:
-            params = row.params
-            if params.free_symbols:
-                text = formula(params)
+        for column in columns:
+            if column != "params":
+                cells.append(_cost_cell(costs[row][column], values) if row.kind != "path" else "")
             else:
-                text = (weight_arithmetic(row) if row.is_leaf and row.weights else None) or fmt_int(params)
-            value = at(params, values)
-            cells += [text if row.is_leaf or params.free_symbols else "", fmt_int(value) if value is not None else "?"]
+                cells += _param_cells(row, values)
         rows.append(cells)
     head = f"Model: {title or net.program.file or '<text>'}   (convention: {net.convention})"
     table, line = _table(headers, rows)
     out = [head, line, *table, line]
     out += _totals(net, values)
+    if costs is not None:
+        out += cost_totals(net, columns, cost_options, values)
     if explain:
         out += ["", "Worked arithmetic:"] + explain_lines(net)
     return "\n".join(out) + "\n"
+
+
+def _cost_label(column: str) -> str:
+    from ..cost import LABELS
+    return LABELS[column]
+
+
+def _cost_cell(expr, values) -> str:
+    if expr is None:
+        return "-"
+    value = at(expr, values)
+    return fmt_int(value) if value is not None else formula(expr)
+
+
+def cost_totals(net: Network, columns, cost_options, values) -> list[str]:
+    """One line per cost column: the total as a formula and at the defaults; the receptive
+    field of the last spatial layer with its effective stride and padding."""
+    from .. import cost
+    from ..errors import ShapeError
+    out = []
+    wanted = [c for c in columns if c != "params"]
+    options = cost_options or cost.Options()
+    scale = "" if options.batch == 1 else f" (batch {options.batch})"
+    sums = cost.totals(net, [c for c in wanted if not c.startswith("rf")], options)
+    for column, expr in sums.items():
+        unit = f", {options.dtype}" if column.endswith("_bytes") else ""
+        value = at(expr, values)
+        shown = total_formula(expr) if expr.free_symbols else fmt_int(expr)
+        if expr.free_symbols and value is not None:
+            shown += f" = {fmt_int(value)}"
+        extra = " (2 per MAC + bias adds)" if column == "flops" and options.bias_adds else ""
+        out.append(f"Total {cost.LABELS[column]}{scale if column != 'param_bytes' else ''}{unit}{extra}: {shown}")
+    if any(c.startswith("rf") for c in wanted):
+        try:
+            row, axes = cost.receptive_field(net)
+        except ShapeError as exc:
+            out.append(f"Receptive field: {exc.message}")
+        else:
+            parts = []
+            for which, label in ((0, ""), (1, "effective stride "), (2, "effective padding ")):
+                texts = []
+                for axis in axes:
+                    value = at(axis[which], values)
+                    texts.append(fmt_int(value) if value is not None else formula(axis[which]))
+                parts.append(label + (texts[0] if len(set(texts)) == 1 else " x ".join(texts)))
+            out.append(f"Receptive field: {parts[0]} ({parts[1]}, {parts[2]}) at {row.name}")
+    return out
+
+
+def _param_cells(row, values) -> list[str]:
+    if row.kind == "path":
+        return ["", ""]
+    params = row.params
+    if params.free_symbols:
+        text = formula(params)
+    else:
+        text = (weight_arithmetic(row) if row.is_leaf and row.weights else None) or fmt_int(params)
+    value = at(params, values)
+    return [text if row.is_leaf or params.free_symbols else "", fmt_int(value) if value is not None else "?"]
 
 
 def _totals(net: Network, values) -> list[str]:
