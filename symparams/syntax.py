@@ -47,7 +47,9 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # cache=True keeps the LALR tables in a temporary file keyed by the grammar's hash: about 0.1 s
+    # less at every start (Lark rebuilds the tables when the file is missing, stale or unreadable)
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
 
 
 def _pos_of_token(tok: Token) -> ir.Pos:
