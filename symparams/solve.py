@@ -152,17 +152,9 @@ def _monotone_from(expr, x, lo) -> int | None:
 
 # ----------------------------------------------------------------------------- validity
 
-def _valid_range(net, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
-    """(lowest, highest or None) values of `name` for which the network derives without a
-    shape error, assuming the valid values form one interval (sizes are monotone in every
-    symbol): exponential probing, then binary search at each end."""
-    cache: dict[int, bool] = {}
-
-    def ok(v):
-        if v not in cache:
-            cache[v] = _is_valid(net, name, v)
-        return cache[v]
-
+def _interval(ok, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
+    """(lowest, highest or None) integer >= 1 where ok holds, assuming it holds on one interval:
+    exponential probing, then binary search at each end."""
     lo = 1
     if not ok(1):
         hi = 2
@@ -190,6 +182,32 @@ def _valid_range(net, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]
         else:
             probe = mid
     return lo, good
+
+
+def _valid_range(net, name: str) -> tuple[int, int | None]:
+    """The values of `name` for which the network derives without a shape error. Found on the
+    network's compiled size conditions (fast), confirmed at the ends by re-deriving the
+    network; when they disagree, found by re-deriving at every probe."""
+    from .sweep import _constraint_exprs
+
+    x = symbol(name)
+    conditions = [compile_expr(c, [x]) for c in _constraint_exprs(net) if c.free_symbols == {x}]
+
+    def fast(v):
+        return all(c.exact(v) >= 1 for c in conditions)
+
+    lo, top = _interval(fast, name)
+    if (_is_valid(net, name, lo) and (lo == 1 or not _is_valid(net, name, lo - 1))
+            and (top is None or (_is_valid(net, name, top) and not _is_valid(net, name, top + 1)))):
+        return lo, top
+    cache: dict[int, bool] = {}
+
+    def ok(v):
+        if v not in cache:
+            cache[v] = _is_valid(net, name, v)
+        return cache[v]
+
+    return _interval(ok, name)
 
 
 def _is_valid(net, name, v) -> bool:
@@ -310,9 +328,15 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     if result.value is None and mode != "exactly":
         rel = _WORDS[mode]
         start = Point(lo, f(lo))
-        where = (f"even the smallest valid {unknown} = {lo} gives {metric} = {start.count:,}"
-                 if mode == "at_most" else f"no {unknown} up to {lo + EXHAUSTIVE_LIMIT if m0 is None else 2 ** 256} "
-                 f"reaches it")
+        if result.method == "exhaustive scan":
+            least = min(range(len(values_)), key=lambda k: values_[k] if mode == "at_most" else -values_[k])
+            where = (f"the {'smallest' if mode == 'at_most' else 'largest'} in {unknown} = {lo} .. {hi} is "
+                     f"{values_[least]:,} at {unknown} = {lo + least}")
+        elif mode == "at_most":
+            where = f"even the smallest valid {unknown} = {lo} gives {metric} = {start.count:,}"
+        else:
+            end = top if top is not None else "2^256"
+            where = f"{metric} stays below it for {unknown} up to {end}"
         notes = "; ".join(result.notes)
         raise DefinitionError(f"no {unknown} gives {metric} {rel} {target:,}: {where}" + (f" ({notes})" if notes else ""))
     result.boundary = _boundary(expr, x, target, result)
@@ -417,8 +441,12 @@ def _boundary(expr, x, target, result):
                             f"{result.unknown} (floor/ceiling): the answer is from the exact integer search")
         return None
     real_x = sympy.Symbol(x.name, positive=True)
+    equation = expr.subs(x, real_x) - target
     try:
-        roots = [r.subs(real_x, x) for r in sympy.solve(sympy.Eq(expr.subs(x, real_x), target), real_x)]
+        if equation.is_polynomial(real_x):
+            roots = list(sympy.roots(sympy.Poly(equation, real_x)))     # radicals up to degree 4
+        else:
+            roots = sympy.solve(equation, real_x, simplify=False)
     except (NotImplementedError, ValueError, TypeError):
         return None
     real = []
@@ -542,7 +570,7 @@ def render(r: SolveResult) -> str:
             lines.append(f"{where}: {u} = {r.next.value}  ({m} = {r.next.count:,})"
                          + ("" if r.next.valid else "  (not a valid network)"))
     if r.boundary is not None:
-        approx = sympy.N(r.boundary, 15)
+        approx = sympy.N(r.boundary, 15 + len(str(r.value or 0)))
         lines.append(f"exact boundary: {u} = {sympy.sstr(r.boundary)} ~ {approx}")
     lines.append(f"method: {r.method}")
     for n in r.notes:
