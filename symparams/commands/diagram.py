@@ -1,0 +1,51 @@
+"""symparams diagram: the architecture as boxes and arrows (TikZ or SVG)."""
+
+from __future__ import annotations
+
+from ._common import add_convention, add_file, add_set, load_network
+
+
+def add_parser(sub):
+    p = sub.add_parser("diagram", help="draw the architecture as TikZ (.tex) or SVG (.svg)",
+                       description="Draw one box per layer with its output shape; residual, concat and add "
+                                   "branches side by side, repeats framed with their count. The format follows "
+                                   "the extension of -o (.tex or .svg) unless --format is given.")
+    add_file(p)
+    add_set(p)
+    add_convention(p)
+    p.add_argument("-o", "--output", metavar="OUT.tex|OUT.svg", help="write here (default: TikZ on standard output)")
+    p.add_argument("--format", choices=("tikz", "svg"), help="tikz or svg (default: from the extension of -o)")
+    p.add_argument("--fragment", action="store_true",
+                   help="TikZ: only the tikzpicture (needs \\usepackage{tikz}), not a standalone document")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..errors import UsageError
+    from ..printers import diagram
+
+    fmt = args.format
+    if fmt is None:
+        out = (args.output or "").lower()
+        if out.endswith(".svg"):
+            fmt = "svg"
+        elif out.endswith(".tex") or not out:
+            fmt = "tikz"
+        else:
+            raise UsageError(f"cannot tell the format from '{args.output}': use a .tex or .svg name, or --format")
+    if fmt == "svg" and args.fragment:
+        raise UsageError("--fragment is for TikZ output; an SVG is always a complete document")
+    net = load_network(args)
+    if fmt == "svg":
+        text = diagram.svg(net)
+    else:
+        text = diagram.tikz(net) if args.fragment else diagram.tikz_document(net)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        print(text, end="")
+    return 0

@@ -1,0 +1,341 @@
+"""Architecture diagrams: one box per layer with its output shape, branches side by side
+(residual shortcut as a bypass arrow), repeats framed with x N; as TikZ or SVG.
+
+One layout (coordinates in centimetres, y growing downwards) feeds both writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape as xml_escape
+
+import sympy
+
+from ..network import Layer, Network
+from .common import fmt_expr
+from .latex import escape as tex_escape
+from .latex import shape as tex_shape
+from .latex import tex
+
+BOX_H = 1.0         # a layer box: name and output shape
+GAP = 0.55          # vertical space (an arrow) between consecutive items
+BRANCH_GAP = 0.5    # horizontal space between branches
+PAD = 0.3           # inside a frame
+LABEL_H = 0.45      # a frame's label line
+MERGE_R = 0.22      # the circle where branches meet
+CHAR_W = 0.19       # width of a character of the box title, for sizing boxes
+
+
+# ----------------------------------------------------------------------------- primitives
+
+@dataclass
+class Box:
+    x: float            # centre
+    y: float            # top
+    w: float
+    h: float
+    title: str
+    shape: tuple
+    kind: str
+
+
+@dataclass
+class Frame:
+    x: float
+    y: float
+    w: float
+    h: float
+    label: str          # plain text
+    label_math: str     # the same as LaTeX math (\times N)
+    dashed: bool
+
+
+@dataclass
+class Path:
+    points: list
+    arrow: bool = True
+
+
+@dataclass
+class Merge:
+    x: float
+    y: float            # centre
+    op: str             # '+' or 'concat'
+    shape: tuple
+
+
+@dataclass
+class Drawing:
+    items: list = field(default_factory=list)
+    width: float = 0.0
+    height: float = 0.0
+
+
+# ----------------------------------------------------------------------------- layout
+
+class _Node:
+    """Something with a size that can place itself: entry at (x, y), exit at (x, y + h)."""
+    w: float
+    h: float
+
+    def place(self, x: float, y: float, out: list):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _Leaf(_Node):
+    def __init__(self, row: Layer):
+        self.row = row
+        title = _title(row)
+        shape_len = len(_plain_shape(row.output_shape))
+        self.w = max(2.6, CHAR_W * len(title) + 0.5, 0.16 * shape_len + 0.5)
+        self.h = BOX_H
+
+    def place(self, x, y, out):
+        out.append(Box(x, y, self.w, self.h, _title(self.row), self.row.output_shape, self.row.kind))
+
+
+class _Sequence(_Node):
+    def __init__(self, nodes):
+        self.nodes = list(nodes)
+        self.w = max((n.w for n in self.nodes), default=0.0)
+        self.h = sum(n.h for n in self.nodes) + GAP * max(len(self.nodes) - 1, 0)
+
+    def place(self, x, y, out):
+        for k, node in enumerate(self.nodes):
+            if k:
+                out.append(Path([(x, y - GAP), (x, y)]))
+            node.place(x, y, out)
+            y += node.h + GAP
+
+
+class _Framed(_Node):
+    def __init__(self, inner: _Node, label: str, label_math: str, dashed: bool):
+        self.inner, self.label, self.label_math, self.dashed = inner, label, label_math, dashed
+        self.w = max(inner.w + 2 * PAD, CHAR_W * len(label) + 2 * PAD)
+        self.h = inner.h + LABEL_H + 2 * PAD
+
+    def place(self, x, y, out):
+        out.append(Frame(x, y, self.w, self.h, self.label, self.label_math, self.dashed))
+        top = y + LABEL_H + PAD
+        out.append(Path([(x, y), (x, top)], arrow=bool(self.inner.h)))
+        self.inner.place(x, top, out)
+        out.append(Path([(x, top + self.inner.h), (x, y + self.h)], arrow=False))
+
+
+class _Branches(_Node):
+    """Paths side by side from a split point to a merge circle; an empty path is an identity line."""
+
+    def __init__(self, row: Layer):
+        self.row = row
+        self.paths = [_sequence(p.children) for p in row.children]
+        if row.kind == "residual" and len(self.paths) == 1:
+            self.paths.append(_Sequence([]))          # identity shortcut: a bypass on the right
+        self.widths = [max(p.w, 0.4) for p in self.paths]
+        self.w = sum(self.widths) + BRANCH_GAP * (len(self.paths) - 1)
+        self.inner_h = max((p.h for p in self.paths), default=0.0)
+        self.h = GAP + self.inner_h + GAP + 2 * MERGE_R
+
+    def place(self, x, y, out):
+        left = x - self.w / 2
+        split_y = y + GAP / 2
+        top = y + GAP
+        merge_y = top + self.inner_h + GAP + MERGE_R
+        main = max(range(len(self.paths)), key=lambda k: self.paths[k].h) if self.row.kind == "residual" else None
+        centres = []
+        for w in self.widths:
+            centres.append(left + w / 2)
+            left += w + BRANCH_GAP
+        if main is not None:     # keep the residual body on the main line
+            shift = x - centres[main]
+            centres = [c + shift for c in centres]
+        out.append(Path([(x, y), (x, split_y)], arrow=False))
+        for path, cx in zip(self.paths, centres):
+            if path.h:
+                out.append(Path([(x, split_y), (cx, split_y), (cx, top)]))
+                path.place(cx, top, out)
+                start = top + path.h
+            else:
+                start = split_y
+            side = 0 if abs(cx - x) < 1e-9 else (MERGE_R if cx > x else -MERGE_R)
+            end = (x + side, merge_y) if side else (x, merge_y - MERGE_R)
+            points = [(cx, start), (cx, merge_y), end] if side else [(cx, start), end]
+            if not path.h and side:
+                points = [(x, split_y), (cx, split_y)] + points[1:]
+            out.append(Path(points))
+        op = "concat" if self.row.kind == "concat" else "+"
+        out.append(Merge(x, merge_y, op, self.row.output_shape))
+
+
+def _sequence(rows) -> _Node:
+    return _Sequence([_node(r) for r in rows])
+
+
+def _node(row: Layer) -> _Node:
+    if row.kind in ("residual", "concat", "add"):
+        return _Branches(row)
+    if row.kind == "repeat":
+        segments = [s for s in row.children]
+        if len(segments) == 1:
+            inner = _sequence(segments[0].children)
+        else:
+            inner = _Sequence([_Framed(_sequence(s.children), _segment_label(s), _segment_math(s), dashed=True)
+                               for s in segments])
+        count = row.config["count"]
+        return _Framed(inner, f"{row.name} ×{_plain(count)}", r"%s $\times %s$" % (tex_escape(row.name), tex(count)),
+                       dashed=True)
+    if row.kind == "block":
+        return _Framed(_sequence(row.children), row.name, tex_escape(row.name), dashed=False)
+    if row.children:
+        return _sequence(row.children)
+    return _Leaf(row)
+
+
+def _segment_label(seg: Layer) -> str:
+    if seg.index is not None:
+        return f"pass {_plain(seg.index)} + 1, {_plain(seg.index)} = {_plain(seg.start)}..{_plain(seg.start + seg.count - 1)}"
+    if seg.count == 1:
+        return f"pass {_plain(seg.start + 1)}"
+    return f"passes {_plain(seg.start + 1)}..{_plain(seg.start + seg.count)} ×{_plain(seg.count)}"
+
+
+def _segment_math(seg: Layer) -> str:
+    if seg.index is not None:
+        return r"pass $%s + 1$, $%s = %s, \dots, %s$" % (tex(seg.index), tex(seg.index), tex(seg.start),
+                                                        tex(seg.start + seg.count - 1))
+    if seg.count == 1:
+        return r"pass $%s$" % tex(seg.start + 1)
+    return r"passes $%s$--$%s$ $\times %s$" % (tex(seg.start + 1), tex(seg.start + seg.count), tex(seg.count))
+
+
+def _title(row: Layer) -> str:
+    return row.name if row.name.startswith(row.kind) else f"{row.name} ({row.kind})"
+
+
+def _plain(expr) -> str:
+    text = fmt_expr(expr) if isinstance(expr, sympy.Basic) else str(expr)
+    return text.replace("**", "^").replace("*", "·")
+
+
+def _plain_shape(dims) -> str:
+    parts = [f"({_plain(d)})" if sympy.sympify(d).is_Add else _plain(d) for d in dims]
+    return " × ".join(parts) if parts else "()"
+
+
+def layout(net: Network) -> Drawing:
+    root = _sequence(net.layers)
+    items: list = []
+    margin = 0.3
+    root.place(root.w / 2 + margin + 1.5, margin, items)
+    return Drawing(items, root.w + 2 * margin + 3.0, root.h + 2 * margin)
+
+
+# ----------------------------------------------------------------------------- TikZ
+
+_FILL = {"conv": "blue!12", "deconv": "blue!12", "dwconv": "blue!8", "sepconv": "blue!8", "dense": "orange!20",
+         "pool": "green!12", "norm": "gray!15", "input": "black!6", "rnn": "violet!12", "lstm": "violet!12",
+         "gru": "violet!12", "embedding": "yellow!20", "attention": "red!12"}
+_SVG_FILL = {"blue!12": "#e0e6f8", "blue!8": "#ebeffa", "orange!20": "#ffe6cc", "green!12": "#e0f5e0",
+             "gray!15": "#ececec", "black!6": "#f0f0f0", "violet!12": "#f0e0f0", "yellow!20": "#ffffcc",
+             "red!12": "#ffe0e0", "white": "#ffffff"}
+
+
+def _fill(kind: str) -> str:
+    for key, colour in _FILL.items():
+        if key in kind:
+            return colour
+    return "white"
+
+
+def _pt(p) -> str:
+    return f"({p[0]:.3f},{p[1]:.3f})"
+
+
+def tikz(net: Network) -> str:
+    """A tikzpicture (needs \\usepackage{tikz}); y is flipped so the network flows downwards."""
+    d = layout(net)
+    out = [r"\begin{tikzpicture}[x=1cm, y=-1cm, font=\small, >=stealth,",
+           r"  layer/.style={draw, rounded corners=2pt, align=center, inner sep=0pt},",
+           r"  flow/.style={->, thick, black!70}]"]
+    for it in d.items:
+        if isinstance(it, Frame):
+            style = "dashed, black!60" if it.dashed else "black!40"
+            out.append(r"\draw[%s, rounded corners=4pt] %s rectangle %s;" % (
+                style, _pt((it.x - it.w / 2, it.y)), _pt((it.x + it.w / 2, it.y + it.h))))
+            out.append(r"\node[anchor=north east, font=\footnotesize\itshape] at %s {%s};" % (
+                _pt((it.x + it.w / 2 - 0.08, it.y + 0.05)), it.label_math))
+    for it in d.items:
+        if isinstance(it, Box):
+            out.append(r"\node[layer, fill=%s, minimum width=%.3fcm, minimum height=%.3fcm] at %s "
+                       r"{\textbf{%s}\\[1pt] {\footnotesize $%s$}};" % (
+                           _fill(it.kind), it.w, it.h, _pt((it.x, it.y + it.h / 2)), tex_escape(it.title),
+                           tex_shape(it.shape)))
+        elif isinstance(it, Path):
+            out.append(r"\draw[%s] %s;" % ("flow" if it.arrow else "thick, black!70",
+                                           " -- ".join(_pt(p) for p in it.points)))
+        elif isinstance(it, Merge):
+            symbol = r"\textbf{+}" if it.op == "+" else r"\textsf{C}"
+            out.append(r"\node[draw, circle, thick, fill=white, inner sep=0pt, minimum size=%.3fcm] at %s {%s};" % (
+                2 * MERGE_R, _pt((it.x, it.y)), symbol))
+            out.append(r"\node[anchor=north west, font=\footnotesize, inner sep=1pt] at %s {$%s$};" % (
+                _pt((it.x + 0.12, it.y + MERGE_R)), tex_shape(it.shape)))
+    out.append(r"\end{tikzpicture}")
+    return "\n".join(out) + "\n"
+
+
+def tikz_document(net: Network) -> str:
+    return "\n".join([r"\documentclass[tikz, border=6pt]{standalone}", r"\usepackage{amsmath}",
+                      r"\begin{document}", tikz(net).rstrip(), r"\end{document}", ""])
+
+
+# ----------------------------------------------------------------------------- SVG
+
+SCALE = 40.0        # pixels per centimetre
+
+
+def svg(net: Network) -> str:
+    """A standalone SVG document."""
+    d = layout(net)
+
+    def px(v):
+        return f"{v * SCALE:.1f}"
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{px(d.width)}" height="{px(d.height)}" '
+           f'viewBox="0 0 {px(d.width)} {px(d.height)}" font-family="Helvetica, Arial, sans-serif" font-size="12">',
+           "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" "
+           "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/>"
+           "</marker></defs>",
+           f'<title>{xml_escape(_svg_text(net.program.file or "network"))}</title>']
+    for it in d.items:
+        if isinstance(it, Frame):
+            dash = ' stroke-dasharray="5,3"' if it.dashed else ""
+            out.append(f'<rect x="{px(it.x - it.w / 2)}" y="{px(it.y)}" width="{px(it.w)}" height="{px(it.h)}" '
+                       f'rx="6" fill="none" stroke="#888"{dash}/>')
+            out.append(f'<text x="{px(it.x + it.w / 2 - 0.1)}" y="{px(it.y + 0.35)}" text-anchor="end" '
+                       f'font-style="italic" font-size="11">{xml_escape(_svg_text(it.label))}</text>')
+    for it in d.items:
+        if isinstance(it, Box):
+            fill = _SVG_FILL.get(_fill(it.kind), "#ffffff")
+            out.append(f'<rect x="{px(it.x - it.w / 2)}" y="{px(it.y)}" width="{px(it.w)}" height="{px(it.h)}" '
+                       f'rx="3" fill="{fill}" stroke="#333"/>')
+            out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.42)}" text-anchor="middle" font-weight="bold">'
+                       f'{xml_escape(_svg_text(it.title))}</text>')
+            out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.8)}" text-anchor="middle" font-size="11">'
+                       f'{xml_escape(_plain_shape(it.shape))}</text>')
+        elif isinstance(it, Path):
+            points = " ".join(f"{px(x)},{px(y)}" for x, y in it.points)
+            marker = ' marker-end="url(#arrow)"' if it.arrow else ""
+            out.append(f'<polyline points="{points}" fill="none" stroke="#555" stroke-width="1.5"{marker}/>')
+        elif isinstance(it, Merge):
+            out.append(f'<circle cx="{px(it.x)}" cy="{px(it.y)}" r="{px(MERGE_R)}" fill="#fff" stroke="#333" '
+                       f'stroke-width="1.5"/>')
+            out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.14)}" text-anchor="middle" font-weight="bold">'
+                       f'{"+" if it.op == "+" else "C"}</text>')
+            out.append(f'<text x="{px(it.x + 0.15)}" y="{px(it.y + MERGE_R + 0.35)}" font-size="11">'
+                       f'{xml_escape(_plain_shape(it.shape))}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _svg_text(text: str) -> str:
+    """Characters XML 1.0 cannot hold (controls) become spaces."""
+    return "".join(ch if ch >= " " or ch in "\t\n" else " " for ch in str(text))
