@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy
+from sympy.printing.latex import greek_letters_set
 
 from ..algebra import as_int, collected, nice
 from ..network import Layer, Network
@@ -43,6 +46,40 @@ def formula(expr) -> str:
 
 def total_formula(expr) -> str:
     return fmt_expr(collected(expr))
+
+
+_GREEK = set(greek_letters_set) | {"lamda", "Lamda"}
+_PLAIN = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
+
+
+def _part(word: str, upright: bool) -> str:
+    if word in _GREEK:
+        return sympy.latex(sympy.Symbol(word))
+    if len(word) == 1 or word.isdigit():
+        return word
+    return (r"\mathrm{%s}" if upright else r"\mathit{%s}") % word
+
+
+def symbol_name(name: str) -> str:
+    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}."""
+    m = _PLAIN.match(name)
+    if m is None:
+        return r"\mathit{%s}" % name.replace("_", r"\_")
+    base, digits, sub = m.groups()
+    if digits and sub:
+        return r"\mathit{%s}" % name.replace("_", r"\_")
+    text = _part(base, upright=False)
+    sub = digits or sub
+    if sub:
+        text += "_{%s}" % _part(sub, upright=True)
+    return text
+
+
+def latex_symbol_names(expr) -> dict:
+    """symbol_names= for sympy.latex: every free symbol of expr typeset by symbol_name."""
+    if not isinstance(expr, sympy.Basic):
+        return {}
+    return {s: symbol_name(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
 
 
 def at(expr, values: dict):

@@ -12,11 +12,11 @@ import re
 import unicodedata
 
 import sympy
-from sympy.printing.latex import LatexPrinter, greek_letters_set
+from sympy.printing.latex import LatexPrinter
 
 from ..algebra import as_int, collected, nice
 from ..network import Layer, Network
-from .common import at, default_values, weight_arithmetic
+from .common import at, default_values, symbol_name, weight_arithmetic
 
 PARTS = ("table", "derivation", "totals")
 PACKAGES = ("amsmath", "booktabs", "graphicx")
@@ -44,33 +44,6 @@ def escape(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-_GREEK = set(greek_letters_set) | {"lamda", "Lamda"}
-_PLAIN = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
-
-
-def _part(word: str, upright: bool) -> str:
-    if word in _GREEK:
-        return sympy.latex(sympy.Symbol(word))
-    if len(word) == 1 or word.isdigit():
-        return word
-    return (r"\mathrm{%s}" if upright else r"\mathit{%s}") % word
-
-
-def symbol_name(name: str) -> str:
-    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}."""
-    m = _PLAIN.match(name)
-    if m is None:
-        return r"\mathit{%s}" % escape(name)
-    base, digits, sub = m.groups()
-    if digits and sub:
-        return r"\mathit{%s}" % escape(name)
-    text = _part(base, upright=False)
-    sub = digits or sub
-    if sub:
-        text += "_{%s}" % _part(sub, upright=True)
-    return text
 
 
 class _Printer(LatexPrinter):
@@ -112,7 +85,9 @@ def number(value) -> str:
 
 
 def shape(dims) -> str:
-    return r" \times ".join(tex(d) for d in dims) if dims else "()"
+    """28 x 28 x 1 with \times; a sum in parentheses: (n - 4) \times (n - 4) \times 32."""
+    parts = [r"\left(%s\right)" % tex(d) if sympy.sympify(d).is_Add else tex(d) for d in dims]
+    return r" \times ".join(parts) if parts else "()"
 
 
 # ----------------------------------------------------------------------------- labels

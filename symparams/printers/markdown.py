@@ -6,21 +6,31 @@ import sympy
 
 from ..algebra import collected, nice
 from ..network import Network
-from .common import at, default_values, fmt_int, row_label
+from .common import at, default_values, fmt_int, latex_symbol_names, row_label
+
+
+def _latex(expr) -> str:
+    # a '|' would end the table cell on GitHub even inside $...$: write it as \vert
+    return sympy.latex(expr, symbol_names=latex_symbol_names(expr)).replace("|", r"\vert ")
 
 
 def _math(expr) -> str:
-    return "$" + sympy.latex(expr) + "$"
+    return "$" + _latex(expr) + "$"
 
 
 def _shape(shape) -> str:
     if not shape:
         return "$()$"
-    return "$" + r" \times ".join(sympy.latex(d) for d in shape) + "$"
+    return "$" + r" \times ".join(f"({_latex(d)})" if d.is_Add else _latex(d) for d in shape) + "$"
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]<>()#+-!|$~^&")
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", r"\|")
+    """User text (layer names) as literal Markdown: every punctuation mark that could start
+    emphasis, a link, HTML, math or a new cell is backslash-escaped."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else (" " if ch < " " else ch) for ch in text)
 
 
 def render(net: Network, *, title: str | None = None) -> str:
@@ -46,7 +56,7 @@ def render(net: Network, *, title: str | None = None) -> str:
         lines.append(f"- **{label} params**: {shown}{joiner}{number}")
     if net.symbols:
         lines.append("- **Symbols**: " + ", ".join(
-            f"${sympy.latex(s)} = {v}$" if v is not None else f"${sympy.latex(s)}$ (free)"
+            f"${_latex(s)} = {v}$" if v is not None else f"${_latex(s)}$ (free)"
             for s, v in net.symbols.items()))
     if net.constraints:
         lines.append("- **Valid for**: " + "; ".join(f"`{c}`" for c in net.constraints))
