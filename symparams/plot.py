@@ -5,6 +5,7 @@ matplotlib and numpy are imported only inside these functions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -81,26 +82,31 @@ def plot(net, vary: Mapping[str, Sequence[int]], *, metric: str = "params", out:
     names = list(vary)
     x_name = names[0]
     fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    drawn = {}
     try:
         if by_layer:
-            _by_layer(net, vary, metric, ax)
+            drawn = _by_layer(net, vary, metric, ax)
         else:
             g = sweep.grid(net, vary, metric)
             ys = _floats(g.metrics[metric], g.valid)
             xs = [int(v) for v in g.axes[0]]
             if len(names) == 1:
                 ax.plot(xs, ys, marker="o" if len(xs) <= 40 else None, label=metric)
+                drawn[metric] = ys
             else:
                 other = g.axes[1]
                 step = max(1, -(-len(other) // MAX_LINES))
                 for k in range(0, len(other), step):
-                    ax.plot(xs, ys[:, k], marker="o" if len(xs) <= 40 else None, label=f"{names[1]} = {other[k]}")
+                    label = f"{names[1]} = {other[k]}"
+                    ax.plot(xs, ys[:, k], marker="o" if len(xs) <= 40 else None, label=label)
+                    drawn[label] = ys[:, k]
                 ax.legend(title=names[1] if len(other) > 1 else None, fontsize="small")
         fixed = {**net.defaults}
         for n in names:
             fixed.pop(n, None)
         expr = sweep.metric_expr(net.subs(fixed) if fixed else net, metric)
-        ax.set_title(title_text(expr, metric), fontsize=10)
+        title = title_text(expr, metric)
+        ax.set_title(title, fontsize=10)
         ax.set_xlabel(x_name)
         ax.set_ylabel(metric + (" (log scale)" if log else ""))
         if log:
@@ -110,7 +116,18 @@ def plot(net, vary: Mapping[str, Sequence[int]], *, metric: str = "params", out:
         fig.savefig(out)
     finally:
         plt.close(fig)
-    return out
+    return Drawing(out, x_name, [int(v) for v in vary[x_name]], drawn, title)
+
+
+@dataclass
+class Drawing:
+    """What was drawn: the file, the horizontal symbol and values, each series (floats, NaN
+    where the network is not valid) by its legend label, and the title."""
+    out: str
+    x_name: str
+    xs: list
+    series: dict
+    title: str
 
 
 def _by_layer(net, vary, metric, ax):
@@ -131,6 +148,8 @@ def _by_layer(net, vary, metric, ax):
         raise UsageError(f"--vary {name}: the network has no symbol '{name}'")
     x = symbol(name)
     xs = np.array([int(v) for v in values], dtype=object)
+    from .sweep import grid
+    valid = grid(net, {name: values}, metric).valid
     series = []
     for row in net.layers:
         expr = getattr(row, ROW_METRICS[metric])
@@ -138,12 +157,13 @@ def _by_layer(net, vary, metric, ax):
             continue
         fn = compile_expr(expr, [x])
         ys = fn.evaluate_arrays([xs])
-        series.append((row.name, np.array([float(v) for v in ys], dtype=float)))
+        series.append((row.name, _floats(np.broadcast_to(ys, valid.shape), valid)))
     if not series:
         raise UsageError(f"no layer has any {metric}")
-    series.sort(key=lambda s: -s[1][-1])
+    series.sort(key=lambda s: -np.nan_to_num(s[1][-1]))
     if len(series) > MAX_AREAS:
         rest = sum(s[1] for s in series[MAX_AREAS - 1:])
         series = series[:MAX_AREAS - 1] + [(f"other ({len(series) - MAX_AREAS + 1} rows)", rest)]
     ax.stackplot([int(v) for v in xs], *[s[1] for s in series], labels=[s[0] for s in series], alpha=0.85)
     ax.legend(loc="upper left", fontsize="small")
+    return dict(series)
