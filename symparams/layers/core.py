@@ -120,6 +120,8 @@ class Reshape(LayerSpec):
         return tuple(target)
 
     def receptive(self, cfg, shape, out, ctx):
+        if len(shape) < 2:
+            return "start"          # a vector laid out as an image: its positions start here
         return None if tuple(shape) == tuple(out) else "unknown"
 
 
