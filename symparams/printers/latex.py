@@ -65,6 +65,36 @@ class _Printer(LatexPrinter):
     def _print_Dummy(self, expr):
         return symbol_name(expr.name)
 
+    def _print_Add(self, expr, order=None):
+        """Terms as a person orders them: n - k + 1 (symbols, the negative ones after, the number last)."""
+        terms = list(self._as_ordered_terms(expr, order=order))
+        terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
+        out = ""
+        for k, term in enumerate(terms):
+            if k and term.could_extract_minus_sign():
+                out += " - "
+                term = -term
+            elif k:
+                out += " + "
+            text = self._print(term)
+            if self._needs_add_brackets(term):
+                text = r"\left(%s\right)" % text
+            out += text
+        return out
+
+    def _print_floor(self, expr, exp=None):
+        return self._rounded(expr, r"\lfloor", r"\rfloor", exp)
+
+    def _print_ceiling(self, expr, exp=None):
+        return self._rounded(expr, r"\lceil", r"\rceil", exp)
+
+    def _rounded(self, expr, left, right, exp):
+        """floor((n - k + 1)/2) over one fraction bar, not as -k/2 + n/2 + 1/2."""
+        num, den = expr.args[0].as_numer_denom()
+        inner = self._print(num) if den == 1 else r"\frac{%s}{%s}" % (self._print(num), self._print(den))
+        text = r"\left%s %s \right%s" % (left, inner, right)
+        return r"%s^{%s}" % (text, exp) if exp else text
+
 
 _PRINTER = _Printer()
 
@@ -298,6 +328,18 @@ def table(net: Network) -> str:
     return tabular(table_rows(net), totals_rows(net))
 
 
+def table_chunks(net: Network, per: int) -> list[str]:
+    """The table split into tabulars of at most per rows (the totals under the last), each
+    scaled down to the line width when wider (needs the \\fitwidth of the documents)."""
+    rows = table_rows(net)
+    chunks = [rows[k:k + per] for k in range(0, len(rows), per)] or [[]]
+    return ["\\fitwidth{%\n" + tabular(c, totals_rows(net) if k == len(chunks) - 1 else None) + "}"
+            for k, c in enumerate(chunks)]
+
+
+FIT_WIDTH = r"\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}"
+
+
 # ----------------------------------------------------------------------------- derivation
 
 def _subscript_name(row: Layer) -> str:
@@ -463,13 +505,16 @@ def title_of(net: Network) -> str:
 _HEADINGS = {"table": "Layers", "derivation": "Derivation", "totals": "Totals"}
 
 
-def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
+def fragment(net: Network, parts=("table",), headings: bool = False, per_table: int | None = None) -> str:
     out = [f"% symparams: {escape(title_of(net))} ({net.convention}); needs \\usepackage{{{','.join(PACKAGES)}}}"]
     for part in parts:
         if headings:
             out.append(r"\subsection*{%s}" % _HEADINGS[part])
         if part == "table":
-            out.append("\\begin{center}\n" + table(net) + "\n\\end{center}")
+            if per_table:
+                out += ["\\begin{center}\n" + t + "\n\\end{center}" for t in table_chunks(net, per_table)]
+            else:
+                out.append("\\begin{center}\n" + table(net) + "\n\\end{center}")
         elif part == "derivation":
             out.append(derivation(net))
         elif part == "totals":
@@ -478,11 +523,12 @@ def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
 
 
 def standalone(net: Network, parts=("table",)) -> str:
-    body = fragment(net, parts, headings=len(parts) > 1)
+    body = fragment(net, parts, headings=len(parts) > 1, per_table=PAGE_ROWS)
     return "\n".join([
         r"\documentclass[11pt]{article}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{%s}" % ",".join(PACKAGES),
+        FIT_WIDTH,
         r"\allowdisplaybreaks",
         r"\begin{document}",
         r"\section*{%s}" % escape(title_of(net)),
@@ -494,6 +540,7 @@ def standalone(net: Network, parts=("table",)) -> str:
     ])
 
 
+PAGE_ROWS = 45          # table rows per tabular on an article page
 FRAME_ROWS = 14         # table rows per slide
 FRAME_GROUPS = 3        # derivation layers per slide
 
@@ -504,7 +551,7 @@ def beamer(net: Network, parts=("table",)) -> str:
         r"\documentclass[aspectratio=169]{beamer}",
         r"\usepackage{%s}" % ",".join(PACKAGES),
         r"\setbeamertemplate{navigation symbols}{}",
-        r"\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}",
+        FIT_WIDTH,
         r"\title{%s}" % title,
         r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
         r"\date{}",
@@ -513,13 +560,9 @@ def beamer(net: Network, parts=("table",)) -> str:
     ]
     for part in parts:
         if part == "table":
-            rows = table_rows(net)
-            chunks = [rows[k:k + FRAME_ROWS] for k in range(0, len(rows), FRAME_ROWS)] or [[]]
+            chunks = table_chunks(net, FRAME_ROWS)
             for k, chunk in enumerate(chunks):
-                last = k == len(chunks) - 1
-                out.append(_frame("Layers" + _cont(k, len(chunks)),
-                                  r"\centering\small" + "\n" + r"\fitwidth{%" + "\n"
-                                  + tabular(chunk, totals_rows(net) if last else None) + "}"))
+                out.append(_frame("Layers" + _cont(k, len(chunks)), r"\centering\small" + "\n" + chunk))
         elif part == "derivation":
             groups = derivation_groups(net)
             chunks = [groups[k:k + FRAME_GROUPS] for k in range(0, len(groups), FRAME_GROUPS)]
