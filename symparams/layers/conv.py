@@ -65,6 +65,10 @@ class _Windowed(LayerSpec):
             moves.append((span, stride, before))
         return tuple(moves)
 
+    def bias_adds(self, cfg, shape, out, ctx):
+        """One addition per output value of a layer with a bias (pooling has none)."""
+        return product(out) if cfg.get("bias") else Integer(0)
+
 
 @register
 class Conv(_Windowed):
@@ -104,9 +108,6 @@ class Conv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         return product(out[:-1]) * cfg.filters * product(cfg.kernel) * shape[-1] / cfg.groups
 
-    def bias_adds(self, cfg, shape, out, ctx):
-        return product(out) if cfg.bias else Integer(0)
-
 
 @register
 class DepthwiseConv(_Windowed):
@@ -142,9 +143,6 @@ class DepthwiseConv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         return product(out) * product(cfg.kernel)
 
-    def bias_adds(self, cfg, shape, out, ctx):
-        return product(out) if cfg.bias else Integer(0)
-
 
 @register
 class SeparableConv(_Windowed):
@@ -179,9 +177,6 @@ class SeparableConv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         """The depthwise pass, then the 1x1 pointwise pass, both at the output positions."""
         return product(out[:-1]) * shape[-1] * cfg.multiplier * (product(cfg.kernel) + cfg.filters)
-
-    def bias_adds(self, cfg, shape, out, ctx):
-        return product(out) if cfg.bias else Integer(0)
 
 
 @register
@@ -235,9 +230,6 @@ class TransposedConv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         """Each input position scatters its C values through the whole kernel."""
         return product(shape) * cfg.filters / cfg.groups * product(cfg.kernel)
-
-    def bias_adds(self, cfg, shape, out, ctx):
-        return product(out) if cfg.bias else Integer(0)
 
     def receptive(self, cfg, shape, out, ctx):
         return "unknown"
