@@ -177,6 +177,7 @@ class _Writer:
             if padding not in ("valid", "same"):
                 raise unsupported("pooling with explicit padding", "Keras")
             kind = "Max" if spec == "MaxPool" else "Average"
+            strides = f", strides={_tuple(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else ""
             text = f"layers.{kind}Pooling{n}D({_tuple(cfg.pool)}{strides}{pad_text}, {tag})"
         elif spec in ("GlobalAvgPool", "GlobalMaxPool"):
             kind = "Average" if spec == "GlobalAvgPool" else "Max"
