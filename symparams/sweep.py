@@ -382,15 +382,18 @@ class Grid:
 
     def rows(self) -> list[dict]:
         import numpy as np
-        out = []
-        index = np.ndindex(*[len(a) for a in self.axes]) if self.axes else [()]
-        for idx in index:
-            row = {n: int(self.axes[k][idx[k]]) for k, n in enumerate(self.names)}
-            ok = bool(self.valid[idx])
-            for m, arr in self.metrics.items():
-                row[m] = int(arr[idx]) if ok else None
-            out.append(row)
-        return out
+        keys = tuple(self.names) + tuple(self.metrics)
+        shape = tuple(len(a) for a in self.axes)
+        columns = [np.broadcast_to(np.asarray(a, dtype=object).reshape(
+            [len(a) if j == k else 1 for j in range(len(shape))]), shape).ravel().tolist()
+            for k, a in enumerate(self.axes)]
+        valid = self.valid.ravel()
+        for m in self.metrics:
+            flat = self.metrics[m].ravel().tolist()                     # Python ints, exact
+            if not valid.all():
+                flat = [v if ok else None for v, ok in zip(flat, valid.tolist())]
+            columns.append(flat)
+        return [dict(zip(keys, values)) for values in zip(*columns)]
 
 
 def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
