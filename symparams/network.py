@@ -449,7 +449,7 @@ class _Deriver:
                 raise DefinitionError(f"{what} is one number")
             rate = values[0]
             if rate.is_number and not (0 <= rate < 1):
-                raise DefinitionError(f"{what} must be at least 0 and below 1, got {rate}")
+                raise DefinitionError(f"{what} must be at least 0 and below 1, got {format(float(rate), 'g') if abs(rate) < 10**9 else rate}")
             return rate
         if kind == DIMS:
             for node, v in zip(size.parts, values):

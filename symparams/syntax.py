@@ -238,7 +238,7 @@ def _token_words(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     if token.type == "_NL":
-        return "the end of the line"
+        return "end of the line"
     return f"'{token}'"
 
 
