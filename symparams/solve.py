@@ -57,6 +57,7 @@ class SolveResult:
     below: Point | None = None            # nearest values on each side of an exact target
     above: Point | None = None
     formulas: list = field(default_factory=list)   # unknown in terms of other free symbols
+    coefficients: list = field(default_factory=list)  # of metric - target as a polynomial in the unknown
     monotone: bool = True
     method: str = ""
     notes: list = field(default_factory=list)
@@ -496,8 +497,18 @@ def _symbolic(result, expr, x, others, net):
         raise UsageError(ask + f" (the formula is not polynomial in {result.unknown})")
     real_x = sympy.Symbol(x.name, real=True)
     try:
-        roots = sympy.solve(sympy.Eq(expr.subs(x, real_x), result.target), real_x)
-    except (NotImplementedError, ValueError, TypeError):
+        # solve the generic polynomial, then put the (factored) coefficients back: the
+        # quadratic formula in the coefficients reads better than SymPy's expanded roots
+        coeffs = sympy.Poly(expr.subs(x, real_x) - result.target, real_x).all_coeffs()
+        dummies = sympy.symbols(f"c0:{len(coeffs)}", real=True)
+        generic = sum(d * real_x ** k for k, d in enumerate(reversed(dummies)))
+        found = sympy.roots(sympy.Poly(generic, real_x)) if len(coeffs) <= 3 else {}
+        if len(coeffs) > 3 or sum(found.values()) != len(coeffs) - 1:
+            found = {r: 1 for r in sympy.solve(generic, real_x)}
+        back = dict(zip(dummies, [sympy.factor_terms(c) for c in coeffs]))
+        roots = [r.subs(back) for r in found]
+        result.coefficients = [back[d] for d in dummies]
+    except (NotImplementedError, ValueError, TypeError, sympy.PolynomialError):
         raise UsageError(ask) from None
     keep = []
     probe = {s: 64 for s in others}
@@ -538,6 +549,10 @@ def render(r: SolveResult) -> str:
         rel = _WORDS[r.mode]
         for k, fml in enumerate(r.formulas):
             lines.append(f"{m} {rel} {r.target:,} at {u} = {fmt_expr(fml)}")
+        if len(r.coefficients) == 3:
+            a, b, c = (fmt_expr(v) for v in r.coefficients)
+            lines.append(f"  from a*{u}**2 + b*{u} + c = 0: {u} = (-b + sqrt(b**2 - 4*a*c))/(2*a) "
+                         f"with a = {a}, b = {b}, c = {c}")
         if r.mode == "at_most":
             lines.append(f"largest {u} = floor of that")
         elif r.mode == "at_least":
@@ -569,7 +584,7 @@ def render(r: SolveResult) -> str:
             where = "one step above" if r.mode == "at_most" else "one step below"
             lines.append(f"{where}: {u} = {r.next.value}  ({m} = {r.next.count:,})"
                          + ("" if r.next.valid else "  (not a valid network)"))
-    if r.boundary is not None:
+    if r.boundary is not None and not (r.boundary.is_Integer and r.mode == "exactly"):
         approx = sympy.N(r.boundary, 15 + len(str(r.value or 0)))
         lines.append(f"exact boundary: {u} = {sympy.sstr(r.boundary)} ~ {approx}")
     lines.append(f"method: {r.method}")
