@@ -153,36 +153,37 @@ def _monotone_from(expr, x, lo) -> int | None:
 
 # ----------------------------------------------------------------------------- validity
 
-def _interval(ok, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
-    """(lowest, highest or None) integer >= 1 where ok holds, assuming it holds on one interval:
-    exponential probing, then binary search at each end."""
-    lo = 1
-    if not ok(1):
-        hi = 2
-        while not ok(hi):
-            hi *= 2
-            if hi > limit:
-                raise ShapeError(f"the network is not valid for any {name} up to {limit:,}")
-        low = hi // 2
-        while hi - low > 1:
-            mid = (low + hi) // 2
-            if ok(mid):
-                hi = mid
-            else:
-                low = mid
+def _first_true(pred, start: int, end: int) -> int | None:
+    """Smallest x in start .. end with pred(x), for pred false then true as x grows (None if
+    pred(end) is false): exponential steps from start, then binary search, all in exact ints."""
+    if pred(start):
+        return start
+    lo, step = start, 1
+    hi = start + step
+    while hi < end and not pred(hi):
         lo = hi
-    good, probe = lo, lo * 2
-    while probe <= limit and ok(probe):
-        good, probe = probe, probe * 2
-    if probe > limit:
-        return lo, None
-    while probe - good > 1:
-        mid = (good + probe) // 2
-        if ok(mid):
-            good = mid
+        step *= 2
+        hi = start + step
+    if hi >= end:
+        if end <= lo or not pred(end):
+            return None
+        hi = end
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
         else:
-            probe = mid
-    return lo, good
+            lo = mid
+    return hi
+
+
+def _interval(ok, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
+    """(lowest, highest or None) integer >= 1 where ok holds, assuming it holds on one interval."""
+    lo = _first_true(ok, 1, limit)
+    if lo is None:
+        raise ShapeError(f"the network is not valid for any {name} up to {limit:,}")
+    past = _first_true(lambda v: not ok(v), lo, limit)
+    return lo, (None if past is None else past - 1)
 
 
 def _valid_range(net, name: str) -> tuple[int, int | None]:
@@ -224,30 +225,8 @@ def _is_valid(net, name, v) -> bool:
 def _first_reaching(f, target, start, strict=False, top=None):
     """Smallest x >= start with f(x) >= target (> target when strict) for non-decreasing f;
     None if none up to `top` (or SEARCH_LIMIT)."""
-    def hit(v):
-        return f(v) > target if strict else f(v) >= target
-
     end = SEARCH_LIMIT if top is None else top
-    if hit(start):
-        return start
-    step = 1
-    lo = start
-    hi = start + step
-    while hi <= end and not hit(hi):
-        lo = hi
-        step *= 2
-        hi = start + step
-    if hi > end:
-        if end <= lo or not hit(end):
-            return None
-        hi = end
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if hit(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _first_true((lambda v: f(v) > target) if strict else (lambda v: f(v) >= target), start, end)
 
 
 def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_least=None,
