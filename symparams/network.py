@@ -302,16 +302,18 @@ class _Deriver:
         rank = len(shape)
         need = spec.spatial_rank_of.get(stmt.keyword)
         described = {1: "a vector", 2: "a sequence (T x D)", 3: "an image (H x W x C)", 4: "a volume (D x H x W x C)"}
-        gets = f"{described.get(rank, f'a rank-{rank} tensor')} of shape {_shape_text(shape)}"
+        def gets():     # printed only for an error: formatting every shape is most of a derive's time
+            return f"{described.get(rank, f'a rank-{rank} tensor')} of shape {_shape_text(shape)}"
+
         if need is not None and rank != need + 1:
-            raise ShapeError(f"{stmt.keyword} needs a {need}-D input with channels ({need + 1} axes); it gets {gets}")
+            raise ShapeError(f"{stmt.keyword} needs a {need}-D input with channels ({need + 1} axes); it gets {gets()}")
         if rank < spec.min_rank:
             raise ShapeError(f"{stmt.keyword} needs an input with spatial axes and channels (like H x W x C); "
-                             f"it gets {gets}", hint="did a 'flatten' or a dense layer come too early?")
+                             f"it gets {gets()}", hint="did a 'flatten' or a dense layer come too early?")
         if spec.max_rank is not None and rank > spec.max_rank:
             if stmt.keyword == "embedding":
-                raise ShapeError(f"embedding takes token ids (input T); it gets {gets}")
-            raise ShapeError(f"{stmt.keyword} takes at most {spec.max_rank} axes; it gets {gets}")
+                raise ShapeError(f"embedding takes token ids (input T); it gets {gets()}")
+            raise ShapeError(f"{stmt.keyword} takes at most {spec.max_rank} axes; it gets {gets()}")
 
     # -- arguments ------------------------------------------------------------------------
     def configure(self, spec: LayerSpec, stmt: ir.LayerStmt, shape, scope) -> Config:

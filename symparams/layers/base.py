@@ -94,13 +94,14 @@ class Context:
     warnings: list = field(default_factory=list)
     embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
 
-    def require_positive(self, value, message: str):
-        """value >= 1: an error when it is a number that is not, a constraint when symbolic."""
+    def require_positive(self, value, message):
+        """value >= 1: an error when it is a number that is not, a constraint when symbolic.
+        message: a string, or a function giving it (formatted only when it is needed)."""
         if value.is_number:
             if not value >= 1:
-                raise ShapeError(message)
+                raise ShapeError(message() if callable(message) else message)
         elif value.is_positive is not True:
-            self.constraints.append((value, message))
+            self.constraints.append((value, message() if callable(message) else message))
 
     def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
         """A check that may be undecidable with symbols: record it then."""

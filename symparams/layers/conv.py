@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sympy import Integer
 
 from .. import conventions
@@ -13,7 +15,13 @@ from .base import (BOOL, COUNT, KERAS, NONNEG_WINDOW, PADDING, WINDOW, Arg, Conf
 
 
 def spatial_text(shape) -> str:
-    return "x".join(str(d) for d in shape[:-1])
+    return _axes_text(tuple(shape[:-1]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _axes_text(axes) -> str:
+    # cached: many layers share their spatial axes, and printing SymPy expressions is slow
+    return "x".join(str(d) for d in axes)
 
 
 class _Windowed(LayerSpec):
@@ -43,8 +51,8 @@ class _Windowed(LayerSpec):
             dilation = cfg.dilation[axis] if "dilation" in cfg else 1
             length = conv_length(size, window[axis], cfg.stride[axis], pad, dilation)
             what = "kernel" if self.window_kind == "conv" else "pool size"
-            ctx.require_positive(length, f"{what} {'x'.join(map(str, window))} does not fit its "
-                                         f"{spatial_text(shape)} input")
+            ctx.require_positive(length, lambda: f"{what} {'x'.join(map(str, window))} does not fit its "
+                                                 f"{spatial_text(shape)} input")
             out.append(length)
         return out
 
