@@ -41,3 +41,27 @@ def need_program(name: str) -> str:
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture
+def pdflatex(tmp_path):
+    """compile(source, name) -> the text of the PDF (pdftotext). Runs pdflatex in tmp_path with a
+    private TEXMFVAR, and fails when LaTeX fails or has to generate bitmap fonts."""
+    import subprocess
+
+    latex, totext = need_program("pdflatex"), need_program("pdftotext")
+    env = dict(os.environ, TEXMFVAR=str(tmp_path / "texmf-var"))
+
+    def compile_(source: str, name: str = "doc") -> str:
+        (tmp_path / f"{name}.tex").write_text(source, encoding="utf-8")
+        proc = subprocess.run([latex, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, errors="replace", env=env, timeout=600)
+        if proc.returncode != 0:
+            errors = [line for line in proc.stdout.splitlines() if line.startswith("!") or line.startswith("l.")]
+            pytest.fail(f"pdflatex failed on {name}.tex: {' | '.join(errors[:6]) or proc.stdout[-800:]}")
+        assert "mktexpk" not in proc.stdout + proc.stderr, f"{name}.tex needs bitmap fonts generated"
+        out = subprocess.run([totext, f"{name}.pdf", "-"], cwd=tmp_path, capture_output=True, text=True,
+                             errors="replace", timeout=120, check=True)
+        return out.stdout
+
+    return compile_

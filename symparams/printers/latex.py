@@ -330,14 +330,14 @@ def table(net: Network) -> str:
 
 def table_chunks(net: Network, per: int) -> list[str]:
     """The table split into tabulars of at most per rows (the totals under the last), each
-    scaled down to the line width when wider (needs the \\fitwidth of the documents)."""
+    scaled down to the line width when wider."""
     rows = table_rows(net)
     chunks = [rows[k:k + per] for k in range(0, len(rows), per)] or [[]]
-    return ["\\fitwidth{%\n" + tabular(c, totals_rows(net) if k == len(chunks) - 1 else None) + "}"
+    return [FIT_WIDTH + "{%\n" + tabular(c, totals_rows(net) if k == len(chunks) - 1 else None) + "}"
             for k, c in enumerate(chunks)]
 
 
-FIT_WIDTH = r"\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}"
+FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"   # graphicx
 
 
 # ----------------------------------------------------------------------------- derivation
@@ -505,16 +505,13 @@ def title_of(net: Network) -> str:
 _HEADINGS = {"table": "Layers", "derivation": "Derivation", "totals": "Totals"}
 
 
-def fragment(net: Network, parts=("table",), headings: bool = False, per_table: int | None = None) -> str:
+def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
     out = [f"% symparams: {escape(title_of(net))} ({net.convention}); needs \\usepackage{{{','.join(PACKAGES)}}}"]
     for part in parts:
         if headings:
             out.append(r"\subsection*{%s}" % _HEADINGS[part])
         if part == "table":
-            if per_table:
-                out += ["\\begin{center}\n" + t + "\n\\end{center}" for t in table_chunks(net, per_table)]
-            else:
-                out.append("\\begin{center}\n" + table(net) + "\n\\end{center}")
+            out += ["\\begin{center}\n" + t + "\n\\end{center}" for t in table_chunks(net, PAGE_ROWS)]
         elif part == "derivation":
             out.append(derivation(net))
         elif part == "totals":
@@ -523,12 +520,11 @@ def fragment(net: Network, parts=("table",), headings: bool = False, per_table: 
 
 
 def standalone(net: Network, parts=("table",)) -> str:
-    body = fragment(net, parts, headings=len(parts) > 1, per_table=PAGE_ROWS)
+    body = fragment(net, parts, headings=len(parts) > 1)
     return "\n".join([
         r"\documentclass[11pt]{article}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{%s}" % ",".join(PACKAGES),
-        FIT_WIDTH,
         r"\allowdisplaybreaks",
         r"\begin{document}",
         r"\section*{%s}" % escape(title_of(net)),
@@ -551,7 +547,6 @@ def beamer(net: Network, parts=("table",)) -> str:
         r"\documentclass[aspectratio=169]{beamer}",
         r"\usepackage{%s}" % ",".join(PACKAGES),
         r"\setbeamertemplate{navigation symbols}{}",
-        FIT_WIDTH,
         r"\title{%s}" % title,
         r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
         r"\date{}",
