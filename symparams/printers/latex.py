@@ -593,7 +593,7 @@ def _mathjax_text(text: str) -> str:
     """Text for \\text{} under MathJax (which knows no \\textbackslash and friends)."""
     out = []
     for ch in str(text):
-        if ch in "\\{}$&#%_^~":
+        if ch in _MATHJAX_CHAR:
             out.append("}" + _MATHJAX_CHAR[ch] + r"\text{")
         elif ch < " ":
             out.append(" ")
@@ -602,8 +602,8 @@ def _mathjax_text(text: str) -> str:
     return r"\text{" + "".join(out) + "}"
 
 
-_MATHJAX_CHAR = {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"$\$$", "&": r"\&", "#": r"\#", "%": r"\%",
-                 "_": r"\_", "^": r"\hat{}", "~": r"\sim"}
+_MATHJAX_CHAR = {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+                 "_": r"\_", "^": r"\hat{}", "~": r"\sim", "<": r"\lt", ">": r"\gt", "|": r"\vert"}
 
 
 def notebook(net: Network) -> str:
@@ -613,7 +613,8 @@ def notebook(net: Network) -> str:
                                      r"\textbf{Count} \\ \hline"]
     for depth, row in net.walk():
         indent = r"\quad " * depth
-        name = _mathjax_text(row.name if row.kind in ("path", "iteration") else f"{row.name} ({row.kind})")
+        plain = row.kind in ("path", "iteration") or row.name.startswith(row.kind)
+        name = _mathjax_text(row.name if plain else f"{row.name} ({row.kind})")
         if row.kind == "iteration":
             name = _mathjax_text("pass") + " " + tex(row.start + 1) + (
                 r"\ (\times %s)" % tex(row.count) if row.count != 1 else "")
