@@ -85,6 +85,21 @@ def test_attention(t, d, heads):
     assert ours(f"input {t} x {d}\nattention heads={heads}") == theirs
 
 
+@pytest.mark.parametrize("t, d, heads, key_dim, bias", [(5, 8, 2, 3, True), (7, 12, 3, 4, False), (4, 6, 1, 6, True)])
+def test_keras_attention_with_its_own_key_dim(t, d, heads, key_dim, bias):
+    """keras.layers.MultiHeadAttention on the torch backend: the counter sees its q/k/v and
+    output projections (einsum -> bmm) but not the fused scaled-dot-product kernel, so the
+    difference is exactly our scores and weighted values, 2*T*T*heads*key_dim."""
+    need_module("torch")
+    keras = need_module("keras")
+    layer = keras.layers.MultiHeadAttention(num_heads=heads, key_dim=key_dim, use_bias=bias)
+    x = keras.ops.zeros((1, t, d))
+    layer(x, x)                                          # build the weights outside the count
+    theirs = torch_macs(lambda v: layer(v, v), x)
+    net = symparams.parse(f"input {t} x {d}\nattention heads={heads} key_dim={key_dim} bias={str(bias).lower()}")
+    assert net.metric("macs") - 2 * t * t * heads * key_dim == theirs
+
+
 def test_attention_keras_key_dim_by_hand():
     """Keras MultiHeadAttention with key_dim != d/heads: q, k, v projections d -> h*k, output
     h*k -> d, scores and weighted values T*T*h*k each."""
