@@ -303,7 +303,7 @@ class _Writer:
             return f"ChannelPad({one(cfg.channels)}, dim={1 if rank >= 3 else -1})"
         else:
             raise unsupported(f"layer kind '{row.kind}'", "PyTorch")
-        if act:
+        if act and act != "linear":
             text = f"nn.Sequential({text}, {self.activation(act, 1 if native_cf else -1)})"
         if native_cf and seq:
             self.helpers.add("ChannelsFirst")

@@ -1,0 +1,113 @@
+"""Import: from_torch / from_keras give DSL text whose network matches the framework's model;
+export -> build -> import gives back the same network (per-layer counts and shapes)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symparams
+from conftest import need_module
+from test_differential import architectures
+
+ROUND_TRIPS = int(os.environ.get("SYMPARAMS_ROUNDTRIP_EXAMPLES", "100"))
+SETTINGS = settings(max_examples=ROUND_TRIPS, derandomize=True, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _rows(net):
+    return [(r.name, int(r.params), tuple(int(d) for d in r.output_shape)) for r in net.evaluate().unrolled().leaves()]
+
+
+def round_trip(text: str, framework: str) -> str:
+    from symparams.frameworks import keras_export, torch_export
+    from symparams.frameworks.check import run_source
+    net = symparams.parse(text, convention=framework)
+    if framework == "pytorch":
+        model = run_source(torch_export.export(net))["build"]()
+        back = symparams.from_torch(model, tuple(int(d) for d in net.evaluate().input_shape))
+    else:
+        model = run_source(keras_export.export(net))["build"]()
+        back = symparams.from_keras(model)
+    again = symparams.parse(back, convention=framework)
+    assert _rows(again) == _rows(net), f"round trip changed the network:\n{text}\n--- came back as ---\n{back}"
+    assert int(again.evaluate().params) == int(net.evaluate().params)
+    return back
+
+
+@SETTINGS
+@given(st.data())
+def test_round_trip_pytorch(data):
+    need_module("torch")
+    round_trip(data.draw(architectures("pytorch")), "pytorch")
+
+
+@SETTINGS
+@given(st.data())
+def test_round_trip_keras(data):
+    need_module("keras")
+    round_trip(data.draw(architectures("keras")), "keras")
+
+
+RESIDUAL = """
+input 16x16x3
+conv 8 3x3 padding=1 bias=false name=stem
+batchnorm
+relu
+repeat 2 {
+  residual { conv 8 3x3 padding=1 bias=false; batchnorm; relu; conv 8 3x3 padding=1 bias=false; batchnorm }
+  relu
+}
+residual { conv 16 3x3 stride=2 padding=1; batchnorm } shortcut { conv 16 1x1 stride=2; batchnorm }
+concat { } { conv 4 1x1 relu }
+globalavgpool
+dense 10 softmax
+"""
+
+
+def test_round_trip_of_a_residual_network_both_frameworks():
+    for framework in ("pytorch", "keras"):
+        need_module("torch" if framework == "pytorch" else "keras")
+        back = round_trip(RESIDUAL, framework)
+        assert back.count("residual {") == 3 and "shortcut {" in back and "concat { } {" in back
+
+
+def test_from_torch_sequential_matches_torch_count():
+    torch = need_module("torch")
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3),
+                          nn.BatchNorm2d(32), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 6 * 6, 10))
+    text = symparams.from_torch(model, (16, 16, 3))
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    out = model(torch.zeros(1, 3, 16, 16))
+    assert tuple(int(d) for d in net.output_shape) == tuple(out.shape[1:])
+
+
+def test_from_keras_sequential_matches_keras_count():
+    keras = need_module("keras")
+    from keras import layers
+    model = keras.Sequential([keras.Input((20, 6)), layers.Conv1D(8, 3, activation="relu"), layers.LSTM(5),
+                              layers.Dense(3, activation="softmax")])
+    text = symparams.from_keras(model)
+    net = symparams.parse(text, convention="keras")
+    assert int(net.params) == model.count_params()
+    assert tuple(int(d) for d in net.output_shape) == (3,)
+
+
+def test_generalize_turns_chosen_numbers_into_symbols():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    def model(f):
+        return nn.Sequential(nn.Conv2d(3, f, 3), nn.ReLU(), nn.Conv2d(f, 2 * f, 3), nn.Flatten(),
+                             nn.Linear(2 * f * 4 * 4, 10))
+
+    text = symparams.from_torch(model(8), (8, 8, 3), generalize={"filters": "f", "input": "n"})
+    assert "let f = 8" in text and "2*f" in text and "input n x n x 3" in text
+    net = symparams.parse(text, convention="pytorch")
+    assert {s.name for s in net.symbols} == {"f", "n"}
+    for f in (8, 12, 32):
+        assert int(net.subs(f=f, n=8).params) == sum(p.numel() for p in model(f).parameters())
