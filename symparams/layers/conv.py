@@ -92,10 +92,12 @@ class Conv(_Windowed):
 
     def configure(self, cfg, shape, ctx):
         channels = shape[-1]
-        ctx.require(divides(cfg.groups, channels), f"groups={cfg.groups} does not divide the {channels} input channels",
-                    f"groups={cfg.groups} must divide the input channels {channels}")
-        ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} filters",
-                    f"groups={cfg.groups} must divide the filters {cfg.filters}")
+        if cfg.groups != 1:     # 1 divides everything; skip formatting the messages (slow for SymPy)
+            ctx.require(divides(cfg.groups, channels),
+                        f"groups={cfg.groups} does not divide the {channels} input channels",
+                        f"groups={cfg.groups} must divide the input channels {channels}")
+            ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} "
+                        "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
         self.check_padding(cfg, ctx)
 
     def output_shape(self, cfg, shape, ctx):
