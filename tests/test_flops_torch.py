@@ -162,19 +162,49 @@ def test_embedding_has_no_macs():
     assert ours("input 10\nembedding 50 8") == 0
 
 
+def _export_and_count(net) -> int:
+    torch = need_module("torch")
+    from symparams.frameworks import torch_export
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.plan import make_plan
+    ns = run_source(torch_export.write(make_plan(net)))
+    with torch.device("meta"):
+        model = ns["build"]().eval()
+    x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device="meta")
+    return torch_macs(model, x)
+
+
+statement = st.one_of(
+    st.builds(lambda f, k, s: f"conv {f} {k}x{k} stride={s} padding={k // 2}", st.integers(1, 8),
+              st.sampled_from([1, 3]), st.integers(1, 2)),
+    st.builds(lambda k: f"dwconv {k}x{k} padding={k // 2}", st.sampled_from([1, 3])),
+    st.sampled_from(["maxpool 2", "avgpool 2", "batchnorm", "relu"]),
+    st.builds(lambda k: f"residual {{ conv 4 {k}x{k} padding={k // 2}; relu }} shortcut {{ conv 4 1x1 }}",
+              st.sampled_from([1, 3])),
+    st.builds(lambda a, b: f"concat {{ conv {a} 1x1 }} {{ conv {b} 3x3 padding=1 }}", st.integers(1, 4),
+              st.integers(1, 4)),
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(size=st.integers(16, 40), channels=st.integers(1, 4), body=st.lists(statement, min_size=1, max_size=6),
+       units=st.integers(1, 10))
+def test_random_networks_through_the_exporter(size, channels, body, units):
+    """Random conv nets (strides, pools, residual and concat merges, a dense head) exported to
+    PyTorch: the network's MACs equal the counter's on the built model."""
+    text = "\n".join([f"input {size} x {size} x {channels}", *body, "flatten", f"dense {units}"])
+    try:
+        net = symparams.parse(text, convention="pytorch")
+    except symparams.errors.SymparamsError:
+        assume(False)           # the image shrank away: not a network
+    assert int(net.metric("macs")) == _export_and_count(net)
+
+
 ZOO = ["lenet5", "alexnet", "vgg16", "resnet18", "resnet50", "cifar_resnet", "densenet121", "gpt2_small", "vit_b16"]
 
 
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_through_the_pytorch_exporter(name):
     """The zoo exported by symparams.frameworks, built on the meta device (no arithmetic runs)."""
-    torch = need_module("torch")
-    from symparams.frameworks import torch_export
-    from symparams.frameworks.check import run_source
-    from symparams.frameworks.plan import make_plan
     net = symparams.load(EXAMPLES / "zoo" / f"{name}.arch", convention="pytorch").evaluate()
-    ns = run_source(torch_export.write(make_plan(net)))
-    with torch.device("meta"):
-        model = ns["build"]().eval()
-    x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device="meta")
-    assert int(net.metric("macs")) == torch_macs(model, x)
+    assert int(net.metric("macs")) == _export_and_count(net)
