@@ -299,7 +299,7 @@ def _column(analysis, row_totals, state, column, options, params, buffers):
     raise UsageError(f"unknown cost column '{column}'", hint=did_you_mean(column, list(COLUMNS)))
 
 
-def check_columns(columns) -> tuple[str, ...]:
+def check_columns(columns, *, allow_empty: bool = False) -> tuple[str, ...]:
     """Validate column names (a comma-separated text or a sequence)."""
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
@@ -310,7 +310,7 @@ def check_columns(columns) -> tuple[str, ...]:
                              hint=did_you_mean(c, list(COLUMNS)))
         if c not in out:
             out.append(c)
-    if not out:
+    if not out and not allow_empty:
         raise UsageError(f"no columns given; the columns are {', '.join(COLUMNS)}")
     return tuple(out)
 
@@ -319,7 +319,7 @@ def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
     """{row: {column: SymPy expression or None (not available)}} for every row of net.walk().
     Composite rows carry the sums of their children (times their count); rf columns give the
     receptive field at the row's output, in input pixels (None without spatial axes)."""
-    columns = check_columns(columns)
+    columns = check_columns(columns, allow_empty=True)
     options = options or Options()
     analysis = analyse(net)
     out = {}
@@ -332,7 +332,7 @@ def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
 
 def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
     """{column: the network's total}; for the rf columns, those of the last spatial layer."""
-    columns = check_columns(columns)
+    columns = check_columns(columns, allow_empty=True)
     options = options or Options()
     analysis = analyse(net)
     summed = {k: Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}

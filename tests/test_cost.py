@@ -163,6 +163,10 @@ def test_cli_columns_text_and_json(capsys):
     assert data["total"]["rf_value"] == 12
     conv1 = data["layers"][1]
     assert conv1["macs_value"] == 2 * 24 * 24 * 32 * 25 and conv1["rf_value"] == 5
+    assert main(["summary", str(MNIST), "--columns", "rf"]) == 0
+    assert "Receptive field: 12 (effective stride 4, effective padding 0)" in capsys.readouterr().out
+    assert main(["summary", str(MNIST), "--columns", "rf_stride", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["rf_stride_value"] == 4
     assert main(["summary", str(MNIST), "--columns", "params,flop"]) == 2
     assert "did you mean" in capsys.readouterr().err
 

@@ -93,7 +93,7 @@ def cost_totals(net: Network, columns, cost_options, values) -> list[str]:
         try:
             row, axes = cost.receptive_field(net)
         except ShapeError as exc:
-            out.append(f"Receptive field: {exc.message}")
+            out.append(exc.message[:1].upper() + exc.message[1:])
         else:
             parts = []
             for which, label in ((0, ""), (1, "effective stride "), (2, "effective padding ")):
