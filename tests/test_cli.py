@@ -1,0 +1,142 @@
+"""symparams summary: text, markdown and JSON output, --set forms, --convention, --explain, stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from symparams import cli
+from conftest import EXAMPLES
+
+MNIST = EXAMPLES / "seed002_mnist.arch"
+
+
+def main(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def test_text_summary_has_formula_and_number_columns(capsys):
+    code, out, err = main(capsys, "summary", str(MNIST))
+    assert code == 0 and err == ""
+    assert "Param formula" in out and "Param #" in out
+    assert "(5·5·1 + 1)·32" in out and "832" in out
+    assert "9,248" in out and "205,056" in out and "2,570" in out
+    assert "Total params: 217,706" in out
+    assert "Non-trainable params: 0" in out
+
+
+def test_explain_prints_the_arithmetic(capsys):
+    code, out, _ = main(capsys, "summary", str(MNIST), "--explain")
+    assert code == 0
+    assert "conv2d_1: (28 − (5 − 1)) = 24 → 24×24×32; (5·5·1 + 1)·32 = 832" in out
+    assert "conv2d_2: (12 − (3 − 1)) = 10 → 10×10×32; (3·3·32 + 1)·32 = 9,248" in out
+    assert "(800 + 1)·256 = 205,056" in out
+
+
+def symbolic_file(tmp_path):
+    path = tmp_path / "sym.arch"
+    path.write_text("let n = 28\ninput n x n x 1\nconv f 3x3 padding=same\nmaxpool 2\nflatten\ndense 10\n")
+    return path
+
+
+def by_hand(n, f):
+    return f * (9 + 1) + ((n // 2) ** 2 * f + 1) * 10
+
+
+def test_symbolic_text_shows_formula_symbols_and_constraints(capsys, tmp_path):
+    code, out, _ = main(capsys, "summary", str(symbolic_file(tmp_path)))
+    assert code == 0
+    assert "Symbols: f (no default), n = 28" in out
+    assert "Valid for: n >= 2" in out
+    assert "Total params: " in out and "f" in out.split("Total params: ")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("sets", [["--set", "n=32", "--set", "f=64"], ["--set", "n=32,f=64"], ["--set", "f=64,n=32"],
+                                  ["--set", "n = 32 , f = 64"]])
+def test_set_forms_agree(capsys, tmp_path, sets):
+    code, out, _ = main(capsys, "summary", str(symbolic_file(tmp_path)), *sets, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"]["params_value"] == by_hand(32, 64)
+
+
+def test_json_keys_exactly_as_the_issue(capsys, tmp_path):
+    code, out, _ = main(capsys, "summary", str(symbolic_file(tmp_path)), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"convention", "symbols", "layers", "total", "constraints"} <= set(data)
+    assert data["convention"] == "keras"
+    assert data["symbols"] == {"f": None, "n": 28}
+    for layer in data["layers"]:
+        assert {"name", "kind", "line", "output_shape", "params", "params_value", "trainable",
+                "non_trainable"} <= set(layer)
+        assert isinstance(layer["line"], int)
+        assert all(isinstance(d, str) for d in layer["output_shape"])
+        assert isinstance(layer["params"], str)
+        assert layer["params_value"] is None or isinstance(layer["params_value"], int)
+    assert {"params", "params_value", "trainable", "trainable_value", "non_trainable",
+            "non_trainable_value"} <= set(data["total"])
+    assert data["total"]["params_value"] is None          # f has no default
+    assert data["constraints"] == ["n >= 2"]
+    conv = [layer for layer in data["layers"] if layer["kind"] == "conv2d"][0]
+    assert conv["params"] == "10*f" and conv["output_shape"] == ["n", "n", "f"] and conv["line"] == 3
+
+
+def test_json_numbers_are_exact_integers(capsys, tmp_path):
+    path = tmp_path / "big.arch"
+    path.write_text("input 1000000\ndense 1000000000\n")
+    code, out, _ = main(capsys, "summary", str(path), "--format", "json")
+    data = json.loads(out)
+    assert data["total"]["params_value"] == 10**15 + 10**9
+    assert data["total"]["params"] == str(10**15 + 10**9)
+
+
+def test_convention_switch(capsys, tmp_path):
+    path = tmp_path / "bn.arch"
+    path.write_text("input 8x8x64\nbatchnorm\n")
+    _, out, _ = main(capsys, "summary", str(path), "--format", "json")
+    keras = json.loads(out)
+    _, out, _ = main(capsys, "summary", str(path), "--format", "json", "--convention", "pytorch")
+    torch = json.loads(out)
+    assert (keras["total"]["params_value"], keras["total"]["non_trainable_value"]) == (256, 128)
+    assert (torch["total"]["params_value"], torch["total"]["non_trainable_value"]) == (128, 0)
+    assert torch["convention"] == "pytorch"
+
+
+def test_markdown(capsys):
+    code, out, _ = main(capsys, "summary", str(MNIST), "--format", "markdown")
+    assert code == 0
+    assert "|" in out and "217,706" in out
+
+
+def test_stdin_dash(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"input 10\ndense 3\n")))
+    code, out, _ = main(capsys, "summary", "-")
+    assert code == 0 and "Total params: 33" in out and "<stdin>" in out
+
+
+def test_console_script_exit_codes(tmp_path):
+    good = tmp_path / "good.arch"
+    good.write_text("input 10\ndense 3\n")
+    bad = tmp_path / "bad.arch"
+    bad.write_text("input 10\ndense 3 paddin=1\n")
+    for path, code in ((good, 0), (bad, 1), (tmp_path / "missing.arch", 2)):
+        proc = subprocess.run([sys.executable, "-m", "symparams.cli", "summary", str(path)], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == code, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_layers_lists_every_kind(capsys):
+    code, out, _ = main(capsys, "layers")
+    assert code == 0
+    for word in ("conv", "dwconv", "sepconv", "deconv", "maxpool", "dense", "batchnorm", "layernorm", "embedding",
+                 "lstm", "gru", "rnn", "flatten", "dropout"):
+        assert f"\n{word} " in "\n" + out
