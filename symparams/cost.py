@@ -278,7 +278,7 @@ def _rf_value(state, which: int):
     return values[0] if all(equal(v, values[0]) is True for v in values) else sympy.Max(*values)
 
 
-def _column(analysis, row_totals, state, column, options, params, buffers):
+def _column(row_totals, state, column, options, params, buffers):
     batch = options.batch
     if column == "params":
         return params
@@ -326,7 +326,7 @@ def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
     for _, row in net.walk():
         totals = analysis.totals.get(row) or analysis._total(row)
         state = analysis.states.get(row)
-        out[row] = {c: _column(analysis, totals, state, c, options, row.params, row.buffers) for c in columns}
+        out[row] = {c: _column(totals, state, c, options, row.params, row.buffers) for c in columns}
     return out
 
 
@@ -337,7 +337,7 @@ def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
     analysis = analyse(net)
     summed = {k: Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
     state = analysis.last[1] if analysis.last else None
-    return {c: _column(analysis, summed, state, c, options, net.params, net.buffers) for c in columns}
+    return {c: _column(summed, state, c, options, net.params, net.buffers) for c in columns}
 
 
 def receptive_field(net):
