@@ -21,7 +21,7 @@ from sympy import Add, Integer
 from . import conventions, ir
 from .algebra import as_int, ceil_div, equal, floor_div, index_symbol, minimal_value, symbol
 from .errors import DefinitionError, ShapeError, SymparamsError, UsageError, did_you_mean
-from .expressions import to_sympy
+from .expressions import names_in, to_sympy
 from .layers import REGISTRY
 from .layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, KERAS, NONNEG_WINDOW, PADDING, RATE, STRING,
                           WINDOW, WORD, Config, Context, LayerSpec, Weight)
@@ -181,7 +181,11 @@ class _Deriver:
                                   line=stmt.pos.line, column=stmt.pos.column)
         self.lets[stmt.name] = stmt
         value = to_sympy(stmt.value, self._global_lookup)
-        if value.free_symbols:
+        if value.free_symbols or names_in(stmt.value):
+            # an alias, also when the names it is made of were given values (then it is a number)
+            if value.is_number and not (value.is_integer and value.is_positive):
+                raise DefinitionError(f"'{stmt.name}' = {value}, but sizes are positive whole numbers",
+                                      line=stmt.pos.line, column=stmt.pos.column)
             self.aliases[stmt.name] = value
             self.env[stmt.name] = value
             return
