@@ -21,7 +21,7 @@ def spatial_text(shape) -> str:
 @functools.lru_cache(maxsize=4096)
 def _axes_text(axes) -> str:
     # cached: many layers share their spatial axes, and printing SymPy expressions is slow
-    return "x".join(str(d) for d in axes)
+    return "x".join(str(d) if d.is_Atom else f"({d})" for d in axes)     # '(n - 2)x(n - 2)'
 
 
 class _Windowed(LayerSpec):
