@@ -172,7 +172,7 @@ def _axis_arithmetic(row, values) -> str | None:
                 text = f"({H} − ({k} − 1)) = {out}"
             else:
                 pad_text = f" + 2·{p}" if p else ""
-                span = f"{d}·({k} − 1) + 1" if d != 1 else f"{k}"
+                span = f"({d}·({k} − 1) + 1)" if d != 1 else f"{k}"
                 text = f"⌊({H}{pad_text} − {span})/{s}⌋ + 1 = {out}"
         pieces.append(text)
     if len(set(pieces)) == 1:
