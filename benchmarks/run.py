@@ -72,40 +72,41 @@ def child_symparams(spec):
     start = time.perf_counter()
     _, _, count, numbers = _symparams_work(spec["path"])
     cold = time.perf_counter() - start
+    from sympy.core.cache import clear_cache
     warm = []
     for _ in range(spec.get("repeats", 3)):
+        clear_cache()               # warm = imports done, but nothing remembered from the run before
         t = time.perf_counter()
         _symparams_work(spec["path"])
         warm.append(time.perf_counter() - t)
+    maxrss = _maxrss_mb()
+    import symparams
+    try:                        # not timed: the count to compare with PyTorch's
+        in_torch = int(symparams.load(spec["path"], convention="pytorch").evaluate().params)
+    except symparams.SymparamsError:
+        in_torch = None         # a Keras-only construct (such as padding=same with a stride)
     return {"cold_s": cold, "warm_s": statistics.median(warm) if warm else None, "params": count,
-            "rows": len(numbers), "maxrss_mb": _maxrss_mb()}
+            "params_pytorch": in_torch, "rows": len(numbers), "maxrss_mb": maxrss}
 
 
 def _load_exported(code_path: str, framework: str):
-    """The model defined by exported code: a build function, a module-level model, or the model class."""
+    """(build function, namespace) of exported code: its build(), or its model class."""
     namespace = {"__name__": "exported_model"}
     code = Path(code_path).read_text(encoding="utf-8")
-    exec(compile(code, code_path, "exec"), namespace)
-    for name in ("build_model", "make_model", "build", "create_model", "get_model"):
-        if callable(namespace.get(name)):
-            return namespace[name]
+    exec(compile(code, code_path, "exec"), namespace)      # code written by `symparams export`
+    if callable(namespace.get("build")):
+        return namespace["build"], namespace
     if framework == "pytorch":
         import torch
-        classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, torch.nn.Module)
-                   and v.__module__ == "exported_model"]
-        if classes:
-            return classes[-1]
-        models = [v for v in namespace.values() if isinstance(v, torch.nn.Module)]
+        base = torch.nn.Module
     else:
         import keras
-        classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, keras.Model)
-                   and v.__module__ == "exported_model"]
-        if classes:
-            return classes[-1]
-        models = [v for v in namespace.values() if isinstance(v, keras.Model)]
-    if models:
-        return lambda: models[-1]
-    raise RuntimeError("the exported code defines no model, model class or build function")
+        base = keras.Model
+    classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, base)
+               and v.__module__ == "exported_model"]
+    if classes:
+        return classes[-1], namespace
+    raise RuntimeError("the exported code defines no build() and no model class")
 
 
 def _keras_once(spec):
@@ -114,7 +115,7 @@ def _keras_once(spec):
     if spec.get("application"):
         model = getattr(keras.applications, spec["application"])(weights=None)
     else:
-        model = _load_exported(spec["code"], "keras")()
+        model = _load_exported(spec["code"], "keras")[0]()
     count = model.count_params()
     shapes = [tuple(layer.output.shape) for layer in model.layers]
     return count, shapes
@@ -140,14 +141,13 @@ def child_keras(spec):
 def _torch_once(spec):
     import torch
     import torchinfo
-    model = _load_exported(spec["code"], "pytorch")()
+    build, namespace = _load_exported(spec["code"], "pytorch")
+    model = build()
     if not isinstance(model, torch.nn.Module):
         raise RuntimeError("the exported PyTorch code did not give an nn.Module")
-    if spec.get("tokens"):          # token ids: an integer input, which embeddings need
-        stats = torchinfo.summary(model, input_data=torch.zeros(spec["input_size"], dtype=torch.long),
-                                  verbose=0, device="cpu")
-    else:
-        stats = torchinfo.summary(model, input_size=tuple(spec["input_size"]), verbose=0, device="cpu")
+    shape = (1,) + tuple(namespace["INPUT_SHAPE"])
+    dtype = namespace.get("INPUT_DTYPE", torch.float32)
+    stats = torchinfo.summary(model, input_data=[torch.zeros(shape, dtype=dtype)], verbose=0, device="cpu")
     return int(stats.total_params), len(stats.summary_list)
 
 
@@ -181,52 +181,96 @@ def scaling_text(kind: str, layers: int) -> str:
 def child_scaling(spec):
     import symparams
     text = scaling_text(spec["kind"], spec["layers"])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     net = symparams.parse(text)
     total = net.params
     shapes = [row.output_shape for _, row in net.walk()]
-    elapsed = time.perf_counter() - start
-    return {"derive_s": elapsed, "rows": len(shapes), "terms": len(total.args), "maxrss_mb": _maxrss_mb()}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"derive_s": elapsed, "cpu_s": cpu, "rows": len(shapes), "terms": len(total.args),
+            "maxrss_mb": _maxrss_mb()}
+
+
+WIDTHS = {"64": "w", "128": "2*w", "256": "4*w", "512": "8*w"}
+
+
+def resnet50_width_text(path: Path) -> str:
+    """The zoo ResNet-50 with its stage widths 64, 128, 256, 512 written as w, 2w, 4w, 8w (let w = 64)."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        code, hash_, comment = line.partition("#")
+        if code.strip().startswith("input "):
+            out.append("let w = 64")
+        else:
+            code = re.sub(r"\b(64|128|256|512)\b", lambda m: WIDTHS[m.group(1)], code)
+        out.append(code + hash_ + comment)
+    return "\n".join(out) + "\n"
 
 
 def child_sweep(spec):
     import symparams
-    net = symparams.load(spec["path"])
     try:
         from symparams import sweep as sweep_module  # noqa: F401
     except ImportError:
         return {"missing": "symparams/sweep.py (net.lambdify / net.sweep) is not in the tree yet"}
     import numpy as np
-    symbols = [s.name for s in net.symbols]
+    net = symparams.parse(resnet50_width_text(spec["path"]))
+    t = time.perf_counter()
     f = net.lambdify("params")
+    compile_s = time.perf_counter() - t
+    check = int(f(**{name: net.defaults[name] for name in f.names}))
     points = spec.get("points", 1_000_000)
     rng = np.random.default_rng(0)
-    args = {name: rng.integers(1, 512, size=points) for name in symbols}
+    args = {name: rng.integers(1, 1024, size=points) for name in f.names}
     f(**{k: v[:10] for k, v in args.items()})      # warm up
     t = time.perf_counter()
     values = f(**args)
     elapsed = time.perf_counter() - t
-    return {"points": points, "seconds": elapsed, "per_s": points / elapsed, "symbols": symbols,
-            "finite": bool(np.all(np.isfinite(np.asarray(values, dtype=float)))), "maxrss_mb": _maxrss_mb()}
+    from symparams.sweep import grid
+    side = spec.get("side", 1000)
+    vary = {"w": list(range(1, side + 1)), "classes": list(range(1, side + 1))}
+    t = time.perf_counter()
+    result = grid(net, vary)            # the array form of net.sweep: compile, evaluate, validity mask
+    grid_s = time.perf_counter() - t
+    grid_points = int(result.metrics["params"].size)
+    corner = int(result.metrics["params"][63, 999]) if side >= 1000 else None   # w = 64, classes = 1000
+    return {"points": points, "seconds": elapsed, "per_s": points / elapsed, "symbols": list(f.names),
+            "compile_s": compile_s, "at_defaults": check, "values": len(values), "grid_points": grid_points,
+            "grid_s": grid_s, "grid_per_s": grid_points / grid_s, "grid_at_defaults": corner,
+            "maxrss_mb": _maxrss_mb()}
 
 
 def child_solve(spec):
     import symparams
-    net = symparams.load(spec["path"])
     try:
         from symparams import solve as solve_module  # noqa: F401
     except ImportError:
         return {"missing": "symparams/solve.py (net.solve) is not in the tree yet"}
-    budget = spec["budget"]
-    symbol = spec["symbol"]
     t = time.perf_counter()
-    result = net.solve(budget=budget, symbol=symbol)
-    elapsed = time.perf_counter() - t
-    return {"seconds": elapsed, "result": str(result), "maxrss_mb": _maxrss_mb()}
+    net = symparams.parse(resnet50_width_text(spec["path"]))
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    result = net.solve("w", at_most=spec["budget"])
+    first = time.perf_counter() - t
+    warm = []
+    for budget in (5_000_000, 12_000_000, 20_000_000):
+        t = time.perf_counter()
+        net.solve("w", at_most=budget)
+        warm.append(time.perf_counter() - t)
+    return {"seconds": first, "warm_s": statistics.median(warm), "load_s": load_s, "value": result.value,
+            "method": result.method, "maxrss_mb": _maxrss_mb()}
 
 
 CHILDREN = {"symparams": child_symparams, "keras": child_keras, "torch": child_torch, "scaling": child_scaling,
             "sweep": child_sweep, "solve": child_solve}
+
+
+def _stderr_tail(text: str) -> str:
+    """The last meaningful line of an error output (a symparams error's first line, not its caret)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip().strip("^~")]
+    for line in reversed(lines):
+        if "error" in line.lower():
+            return line[:300]
+    return (lines or ["no output"])[-1][:300]
 
 
 def run_child(spec: dict, timeout: float = 900) -> dict:
@@ -239,8 +283,7 @@ def run_child(spec: dict, timeout: float = 900) -> dict:
         return {"error": f"timed out after {timeout:.0f} s"}
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": tail[:300]}
+        return {"error": _stderr_tail(proc.stderr)}
     return json.loads(lines[-1])
 
 
@@ -278,8 +321,7 @@ def export_code(path: Path, framework: str, out_dir: Path):
     proc = subprocess.run([sys.executable, "-m", "symparams.cli", "export", "--to", framework, str(path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     if proc.returncode != 0 or not proc.stdout.strip():
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"symparams export --to {framework} failed: {tail[:200]}"
+        return None, f"symparams export --to {framework} failed: {_stderr_tail(proc.stderr)[:200]}"
     target.write_text(proc.stdout, encoding="utf-8")
     return target, None
 
@@ -329,11 +371,7 @@ def bench_zoo(report: Report, quick: bool, work: Path):
             report.add(section, f"{label}: vs PyTorch", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "not measured",
                        False, f"torchvision is not installed here; {reason}")
         else:
-            import symparams
-            shape = [int(d) for d in symparams.load(path).evaluate().input_shape]
-            tokens = len(shape) == 1
-            size = [1] + shape if tokens or len(shape) == 2 else [1, shape[-1]] + shape[:-1]  # channels first
-            spec = {"task": "torch", "code": str(code), "input_size": size, "tokens": tokens, "repeats": 2}
+            spec = {"task": "torch", "code": str(code), "repeats": 2}
             frameworks.append(("PyTorch", spec, "model from `symparams export --to pytorch`, torchinfo.summary"))
         for name, spec, how in frameworks:
             theirs = run_child(spec)
@@ -354,9 +392,10 @@ def bench_zoo(report: Report, quick: bool, work: Path):
                        f"≥ {need:.0f}× lower" if need > 1 else "lower",
                        f"{memory:.1f}× lower ({mine['maxrss_mb']:.0f} MB vs {theirs['maxrss_mb']:.0f} MB)",
                        memory >= need and memory > 1, "maxrss of each fresh child process, imports included")
-            agree = theirs["params"] == mine["params"]
+            ours = mine["params_pytorch"] if name == "PyTorch" else mine["params"]
+            agree = theirs["params"] == ours
             report.add(section, f"{label}: parameter count agrees with {name}", "equal",
-                       f"{mine['params']:,} vs {theirs['params']:,}", agree,
+                       f"{ours:,} vs {theirs['params']:,}", agree,
                        "" if agree else "counts differ: see the zoo tests")
 
 
@@ -364,7 +403,7 @@ def bench_scaling(report: Report, quick: bool):
     section = "Scaling"
     sizes = (10, 100) if quick else (10, 100, 1_000, 10_000)
     for kind in ("plain", "residual"):
-        times = {}
+        times, cpu_times = {}, {}
         for layers in sizes:
             result = run_child({"task": "scaling", "kind": kind, "layers": layers}, timeout=1800)
             report.raw[f"scaling/{kind}/{layers}"] = result
@@ -372,48 +411,67 @@ def bench_scaling(report: Report, quick: bool):
                 report.add(section, f"{kind} stack, {layers:,} layers", "derives", "error", False, result["error"])
                 continue
             times[layers] = result["derive_s"]
+            cpu_times[layers] = result["cpu_s"]
             target = {1_000: TARGETS["scale_1000"], 10_000: TARGETS["scale_10000"]}.get(layers)
-            report.add(section, f"{kind} stack, {layers:,} symbolic layers: derive", f"< {target:.0f} s" if target
-                       else "—", f"{_fmt_s(result['derive_s'])}, peak {result['maxrss_mb']:.0f} MB",
-                       None if target is None else result["derive_s"] < target,
-                       f"{result['rows']:,} rows; total has {result['terms']:,} terms")
+            note = f"{result['rows']:,} rows; total has {result['terms']:,} terms"
+            if target is not None and result["derive_s"] >= target > result["cpu_s"]:
+                note += f"; missed on wall time with the machine loaded: CPU time {_fmt_s(result['cpu_s'])}"
+            report.add(section, f"{kind} stack, {layers:,} symbolic layers: parse + derive + totals",
+                       f"< {target:.0f} s" if target else "—",
+                       f"{_fmt_s(result['derive_s'])} wall, {_fmt_s(result['cpu_s'])} CPU, "
+                       f"peak {result['maxrss_mb']:.0f} MB", None if target is None else result["derive_s"] < target,
+                       note)
         if 1_000 in times and 10_000 in times:
             growth = times[10_000] / times[1_000]
+            cpu_growth = cpu_times[10_000] / cpu_times[1_000]
             report.add(section, f"{kind} stack: growth 1,000 → 10,000 layers", f"≤ {TARGETS['growth']:.0f}",
-                       f"{growth:.1f}×", growth <= TARGETS["growth"], "10× the layers; linear is 10")
+                       f"{growth:.1f}× wall, {cpu_growth:.1f}× CPU", growth <= TARGETS["growth"],
+                       "10× the layers; linear is 10")
         elif 10 in times and 100 in times:
             report.add(section, f"{kind} stack: growth 10 → 100 layers", "—", f"{times[100] / times[10]:.1f}×",
                        None, "small sizes are dominated by fixed costs")
 
 
 def bench_sweep(report: Report, quick: bool):
-    path = find_zoo_file("resnet50") or find_zoo_file("mobilenetv2") or SEED
-    result = run_child({"task": "sweep", "path": str(path), "points": 100_000 if quick else 1_000_000})
-    report.raw["sweep"] = result
-    what = f"sweep throughput of the total of {path.stem}"
+    path = find_zoo_file("resnet50")
+    what = "sweep throughput: ResNet-50 total over (w, classes), widths w, 2w, 4w, 8w"
     target = f"≥ {TARGETS['sweep']:,.0f} points/s"
+    if path is None:
+        report.add("Sweep", what, target, "not measured", False, "ResNet-50 zoo file not yet available")
+        return
+    result = run_child({"task": "sweep", "path": str(path), "points": 100_000 if quick else 1_000_000,
+                        "side": 100 if quick else 1000})
+    report.raw["sweep"] = result
     if "missing" in result or "error" in result:
         report.add("Sweep", what, target, "not measured", False, result.get("missing") or result["error"])
         return
-    report.add("Sweep", what, target, f"{result['per_s']:,.0f} points/s ({result['points']:,} points in "
-               f"{_fmt_s(result['seconds'])})", result["per_s"] >= TARGETS["sweep"],
-               f"net.lambdify('params') on numpy arrays over {', '.join(result['symbols'])}")
+    side = int(round(result["grid_points"] ** 0.5))
+    report.add("Sweep", what, target, f"{result['grid_per_s']:,.0f} points/s ({side:,} x {side:,} grid in "
+               f"{_fmt_s(result['grid_s'])})", result["grid_per_s"] >= TARGETS["sweep"],
+               "symparams.sweep.grid (net.sweep without the row dicts): compile, exact int64 evaluation and "
+               "validity mask, all included")
+    report.add("Sweep", "compiled total on random points (net.lambdify)", target,
+               f"{result['per_s']:,.0f} points/s ({result['points']:,} points in {_fmt_s(result['seconds'])})",
+               result["per_s"] >= TARGETS["sweep"], f"compiled once in {_fmt_s(result['compile_s'])}; "
+               f"{result['at_defaults']:,} at w = 64 (published ResNet-50: 25,636,712)")
 
 
 def bench_solve(report: Report, quick: bool):
     path = find_zoo_file("resnet50")
-    what = "solve latency: width for a parameter budget on ResNet-50"
+    what = "solve latency: largest ResNet-50 width w with at most 10,000,000 parameters"
     target = f"< {TARGETS['solve']} s"
     if path is None:
         report.add("Solve", what, target, "not measured", False, "ResNet-50 zoo file not yet available")
         return
-    result = run_child({"task": "solve", "path": str(path), "budget": 25_000_000, "symbol": "w"})
+    result = run_child({"task": "solve", "path": str(path), "budget": 10_000_000})
     report.raw["solve"] = result
     if "missing" in result or "error" in result:
         report.add("Solve", what, target, "not measured", False, result.get("missing") or result["error"])
         return
-    report.add("Solve", what, target, _fmt_s(result["seconds"]), result["seconds"] < TARGETS["solve"],
-               f"answer {result['result']}")
+    report.add("Solve", what, target, f"first {_fmt_s(result['seconds'])}, then {_fmt_s(result['warm_s'])} "
+               "(median of 3 other budgets)", result["seconds"] < TARGETS["solve"],
+               f"w = {result['value']} by {result['method']}; the first call includes SymPy's lazy imports of its "
+               f"solvers; parse + derive before it {_fmt_s(result['load_s'])}")
 
 
 def bench_cold_start(report: Report, quick: bool):
@@ -423,19 +481,29 @@ def bench_cold_start(report: Report, quick: bool):
     if script.exists():
         commands.insert(0, ("symparams (console script)", [str(script)]))
     for label, base in commands:
-        times = []
+        times, cpus = [], []
         output = ""
         for _ in range(runs + 1):
+            before = os.times()
             t = time.perf_counter()
             proc = subprocess.run(base + ["summary", str(SEED)], capture_output=True, text=True, cwd=ROOT)
             times.append(time.perf_counter() - t)
+            after = os.times()
+            cpus.append(after.children_user - before.children_user + after.children_system - before.children_system)
             output = proc.stdout if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr[-200:]}"
         median = statistics.median(times[1:])          # the first run warms the file-system cache
-        report.raw[f"cold_start/{label}"] = {"runs_s": times, "median_s": median}
+        cpu = statistics.median(cpus[1:])
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        report.raw[f"cold_start/{label}"] = {"runs_s": times, "median_s": median, "cpu_runs_s": cpus,
+                                             "median_cpu_s": cpu, "load_average": load}
         total = re.search(r"217[,' _]?706", output)
+        note = "prints the published 217,706 total" if total else f"did not print 217,706: {output[:120]}"
+        if median >= TARGETS["cold_start"] > cpu:
+            note += (f"; missed on wall time with the machine loaded (load average {load:.1f} on "
+                     f"{os.cpu_count()} CPUs): its CPU time, {_fmt_s(cpu)}, is within the target")
         report.add("CLI", f"cold start: {label} summary examples/{SEED.name}", f"< {TARGETS['cold_start']} s",
-                   f"{_fmt_s(median)} (median of {runs})", median < TARGETS["cold_start"],
-                   "prints the published 217,706 total" if total else f"did not print 217,706: {output[:120]}")
+                   f"{_fmt_s(median)} wall, {_fmt_s(cpu)} CPU (medians of {runs})", median < TARGETS["cold_start"],
+                   note)
 
 
 def write_results(report: Report, out: Path, quick: bool, started: float):
@@ -462,7 +530,8 @@ def write_results(report: Report, out: Path, quick: bool, started: float):
              f"torch {versions['torch']}, keras {versions['keras']}). {met} targets met, {missed} missed.", "",
              "Method: each measurement runs in a fresh Python process. Peak memory is that process's maxrss "
              "(imports included, the same way for symparams, Keras and PyTorch). Cold = first run in the "
-             "process including imports; warm = median of repeats after it. Keras uses the torch backend.", "",
+             "process including imports; warm = median of repeats after it (SymPy's cache cleared before each "
+             "symparams repeat). Keras uses the torch backend; nothing runs on a GPU.", "",
              "| Section | Measurement | Target | Measured | ✓/✗ | Note |", "|---|---|---|---|---|---|"]
     for r in report.rows:
         cells = [r["section"], r["measurement"], r["target"], r["measured"], _mark(r["ok"]), r["note"]]
