@@ -145,7 +145,7 @@ def test_layers_lists_every_kind(capsys):
 def test_explain_with_padding_and_dilation(capsys, tmp_path):
     path = tmp_path / "dil.arch"
     path.write_text("input 16x16x4\nconv 8 3 padding=1 dilation=2\n")
-    code, out, _ = main(capsys, "summary", str(path), "--explain", "--convention", "pytorch")
+    code, out, _ = main(capsys, "summary", str(path), "--explain")
     assert code == 0
     # floor((16 + 2*1 - (2*(3-1) + 1))/1) + 1 = 14, by hand
     line = [ln for ln in out.splitlines() if ln.strip().startswith("conv2d_1:")][0]
