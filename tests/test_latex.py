@@ -90,17 +90,17 @@ def test_seed_slides_match_the_published_numbers(tmp_path, pdflatex, monkeypatch
 def test_parts_and_modes_select_what_is_written(capsys):
     assert cli.main(["latex", str(SEED)]) == 0                  # default: the table, a fragment
     out = capsys.readouterr().out
-    assert r"\begin{tabular}" in out and r"\toprule" in out and "align*" not in out
+    assert r"\begin{tabular}" in out and r"\toprule" in out and "align" not in out
     assert r"\documentclass" not in out and r"217{,}706" in out
     assert cli.main(["latex", str(SEED), "--totals"]) == 0
     out = capsys.readouterr().out
     assert "tabular" not in out and r"P_{\text{total}} &= 217{,}706" in out
     assert cli.main(["latex", str(SEED), "--derivation", "--standalone"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(r"\documentclass") and "tabular" not in out and r"\begin{align*}" in out
+    assert out.startswith(r"\documentclass") and "tabular" not in out and r"\begin{alignat*}{2}" in out
     assert cli.main(["latex", str(SEED), "--table", "--beamer"]) == 0
     out = capsys.readouterr().out
-    assert r"\documentclass[aspectratio=169]{beamer}" in out and "align*" not in out
+    assert r"\documentclass[aspectratio=169]{beamer}" in out and "align" not in out
 
 
 def test_symbol_names_are_typeset():

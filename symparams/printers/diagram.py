@@ -24,6 +24,7 @@ PAD = 0.3           # inside a frame
 LABEL_H = 0.45      # a frame's label line
 MERGE_R = 0.22      # the circle where branches meet
 CHAR_W = 0.19       # width of a character of the box title, for sizing boxes
+SHAPE_CHAR_W = 0.13  # the same for the shape line (smaller type)
 
 
 # ----------------------------------------------------------------------------- primitives
@@ -65,6 +66,14 @@ class Merge:
 
 
 @dataclass
+class Note:
+    x: float
+    y: float            # centre
+    text: str
+    text_math: str
+
+
+@dataclass
 class Drawing:
     items: list = field(default_factory=list)
     width: float = 0.0
@@ -87,8 +96,9 @@ class _Leaf(_Node):
         self.row = row
         title = _title(row)
         shape_len = len(_plain_shape(row.output_shape))
-        self.w = max(2.6, CHAR_W * len(title) + 0.5, 0.16 * shape_len + 0.5)
-        self.h = BOX_H
+        self.w = max(2.6, CHAR_W * len(title) + 0.5, SHAPE_CHAR_W * shape_len + 0.5)
+        self.h = BOX_H + (0.25 if any(sympy.sympify(d).has(sympy.floor, sympy.ceiling) for d in row.output_shape)
+                          else 0.0)     # room for a fraction bar
 
     def place(self, x, y, out):
         out.append(Box(x, y, self.w, self.h, _title(self.row), self.row.output_shape, self.row.kind))
@@ -122,6 +132,17 @@ class _Framed(_Node):
         out.append(Path([(x, top + self.inner.h), (x, y + self.h)], arrow=False))
 
 
+class _Note(_Node):
+    """A line of text in the flow (elided passes)."""
+
+    def __init__(self, text: str, text_math: str):
+        self.text, self.text_math = text, text_math
+        self.w, self.h = max(2.6, 0.17 * len(text)), 0.7
+
+    def place(self, x, y, out):
+        out.append(Note(x, y + self.h / 2, self.text, self.text_math))
+
+
 class _Branches(_Node):
     """Paths side by side from a split point to a merge circle; an empty path is an identity line."""
 
@@ -131,23 +152,25 @@ class _Branches(_Node):
         if row.kind == "residual" and len(self.paths) == 1:
             self.paths.append(_Sequence([]))          # identity shortcut: a bypass on the right
         self.widths = [max(p.w, 0.4) for p in self.paths]
-        self.w = sum(self.widths) + BRANCH_GAP * (len(self.paths) - 1)
+        # centres relative to the main line: side by side, and when a path is an identity line the
+        # tallest path stays on the main line (a residual body, the working branch of a concat)
+        offsets, left = [], -(sum(self.widths) + BRANCH_GAP * (len(self.paths) - 1)) / 2
+        for w in self.widths:
+            offsets.append(left + w / 2)
+            left += w + BRANCH_GAP
+        if any(not p.h for p in self.paths):
+            main = max(range(len(self.paths)), key=lambda k: self.paths[k].h)
+            offsets = [o - offsets[main] for o in offsets]
+        self.offsets = offsets
+        self.w = 2 * max(abs(o) + w / 2 for o, w in zip(offsets, self.widths))
         self.inner_h = max((p.h for p in self.paths), default=0.0)
         self.h = GAP + self.inner_h + GAP + 2 * MERGE_R
 
     def place(self, x, y, out):
-        left = x - self.w / 2
         split_y = y + GAP / 2
         top = y + GAP
         merge_y = top + self.inner_h + GAP + MERGE_R
-        main = max(range(len(self.paths)), key=lambda k: self.paths[k].h) if self.row.kind == "residual" else None
-        centres = []
-        for w in self.widths:
-            centres.append(left + w / 2)
-            left += w + BRANCH_GAP
-        if main is not None:     # keep the residual body on the main line
-            shift = x - centres[main]
-            centres = [c + shift for c in centres]
+        centres = [x + o for o in self.offsets]
         out.append(Path([(x, y), (x, split_y)], arrow=False))
         for path, cx in zip(self.paths, centres):
             if path.h:
@@ -174,12 +197,17 @@ def _node(row: Layer) -> _Node:
     if row.kind in ("residual", "concat", "add"):
         return _Branches(row)
     if row.kind == "repeat":
-        segments = [s for s in row.children]
+        segments = list(row.children)
         if len(segments) == 1:
             inner = _sequence(segments[0].children)
         else:
-            inner = _Sequence([_Framed(_sequence(s.children), _segment_label(s), _segment_math(s), dashed=True)
-                               for s in segments])
+            framed = [_Framed(_sequence(s.children), _segment_label(s), _segment_math(s), dashed=True)
+                      for s in (segments if len(segments) <= 3 else (segments[0], segments[-1]))]
+            if len(segments) > 3:     # the first and the last pass, the ones between elided
+                first, last = segments[1].start + 1, segments[-2].start + segments[-2].count
+                framed.insert(1, _Note(f"⋮ passes {_plain(first)}..{_plain(last)}",
+                                       r"$\vdots$ passes $%s$--$%s$" % (tex(first), tex(last))))
+            inner = _Sequence(framed)
         count = row.config["count"]
         return _Framed(inner, f"{row.name} ×{_plain(count)}", r"%s $\times %s$" % (tex_escape(row.name), tex(count)),
                        dashed=True)
@@ -221,12 +249,37 @@ def _plain_shape(dims) -> str:
     return " × ".join(parts) if parts else "()"
 
 
+COLUMN_H = 40.0     # a taller network continues in another column to the right
+LABEL_ROOM = 3.0    # right of a column, for the shapes written beside the merge circles
+
+
 def layout(net: Network) -> Drawing:
-    root = _sequence(net.layers)
+    nodes = [_node(r) for r in net.layers]
+    limit = max([COLUMN_H] + [n.h for n in nodes])
+    columns: list[list] = [[]]
+    height = 0.0
+    for node in nodes:
+        if columns[-1] and height + GAP + node.h > limit:
+            columns.append([])
+            height = 0.0
+        height += (GAP if columns[-1] else 0.0) + node.h
+        columns[-1].append(node)
     items: list = []
-    margin = 0.3
-    root.place(root.w / 2 + margin + 1.5, margin, items)
-    return Drawing(items, root.w + 2 * margin + 3.0, root.h + 2 * margin)
+    top, left, previous = 0.6, 0.3, None
+    bottom = top
+    for column in columns:
+        seq = _Sequence(column)
+        x = left + seq.w / 2
+        seq.place(x, top, items)
+        if previous is not None:
+            px, pb, right = previous
+            route = top - 0.35
+            mid = (right + left) / 2
+            items.append(Path([(px, pb), (px, pb + 0.3), (mid, pb + 0.3), (mid, route), (x, route), (x, top)]))
+        previous = (x, top + seq.h, left + seq.w + LABEL_ROOM / 2)
+        left += seq.w + LABEL_ROOM
+        bottom = max(bottom, top + seq.h + 0.3)
+    return Drawing(items, left, bottom + 0.3)
 
 
 # ----------------------------------------------------------------------------- TikZ
@@ -272,6 +325,8 @@ def tikz(net: Network) -> str:
         elif isinstance(it, Path):
             out.append(r"\draw[%s] %s;" % ("flow" if it.arrow else "thick, black!70",
                                            " -- ".join(_pt(p) for p in it.points)))
+        elif isinstance(it, Note):
+            out.append(r"\node[font=\footnotesize\itshape] at %s {%s};" % (_pt((it.x, it.y)), it.text_math))
         elif isinstance(it, Merge):
             symbol = r"\textbf{+}" if it.op == "+" else r"\textsf{C}"
             out.append(r"\node[draw, circle, thick, fill=white, inner sep=0pt, minimum size=%.3fcm] at %s {%s};" % (
@@ -319,12 +374,15 @@ def svg(net: Network) -> str:
                        f'rx="3" fill="{fill}" stroke="#333"/>')
             out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.42)}" text-anchor="middle" font-weight="bold">'
                        f'{xml_escape(_svg_text(it.title))}</text>')
-            out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.8)}" text-anchor="middle" font-size="11">'
+            out.append(f'<text x="{px(it.x)}" y="{px(it.y + it.h - 0.2)}" text-anchor="middle" font-size="11">'
                        f'{xml_escape(_plain_shape(it.shape))}</text>')
         elif isinstance(it, Path):
             points = " ".join(f"{px(x)},{px(y)}" for x, y in it.points)
             marker = ' marker-end="url(#arrow)"' if it.arrow else ""
             out.append(f'<polyline points="{points}" fill="none" stroke="#555" stroke-width="1.5"{marker}/>')
+        elif isinstance(it, Note):
+            out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.12)}" text-anchor="middle" font-style="italic" '
+                       f'font-size="11">{xml_escape(it.text)}</text>')
         elif isinstance(it, Merge):
             out.append(f'<circle cx="{px(it.x)}" cy="{px(it.y)}" r="{px(MERGE_R)}" fill="#fff" stroke="#333" '
                        f'stroke-width="1.5"/>')

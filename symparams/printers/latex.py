@@ -221,8 +221,8 @@ def general_weights(row: Layer, convention: str):
 _AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-def size_arithmetic(row: Layer, values: dict) -> str | None:
-    """How a windowed layer's output size follows from its input: '28 - 5 + 1 = 24'."""
+def size_arithmetic(row: Layer, values: dict) -> list[str] | None:
+    """How a windowed layer's output size follows from its input: "H' = W' &= 28 - 5 + 1 = 24"."""
     cfg = row.config or {}
     window = cfg.get("kernel") or cfg.get("pool")
     spatial = row.input_shape[:-1]
@@ -257,8 +257,8 @@ def size_arithmetic(row: Layer, values: dict) -> str | None:
     letters = _AXIS_LETTERS[len(spatial)]
     if len(set(pieces)) == 1:
         names = " = ".join(f"{x}'" for x in letters)
-        return r"%s &= %s = %s" % (names, pieces[0][0], pieces[0][1])
-    return r" \\ ".join(r"%s' &= %s = %s" % (x, t, o) for x, (t, o) in zip(letters, pieces))
+        return [r"%s &= %s = %s" % (names, pieces[0][0], pieces[0][1])]
+    return [r"%s' &= %s = %s" % (x, t, o) for x, (t, o) in zip(letters, pieces)]
 
 
 # ----------------------------------------------------------------------------- table
@@ -342,10 +342,6 @@ FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"   
 
 # ----------------------------------------------------------------------------- derivation
 
-def _subscript_name(row: Layer) -> str:
-    return r"P_{\text{%s}}" % escape(row.name)
-
-
 def derivation_groups(net: Network) -> list[str]:
     """One group of align* lines per layer worth explaining (a repeat's sum after its passes),
     then the total."""
@@ -373,10 +369,7 @@ def derivation_groups(net: Network) -> list[str]:
 def _layer_group(net: Network, row: Layer, values: dict, context: tuple) -> str | None:
     if row.kind == "input":
         return None
-    lines = []
-    size = size_arithmetic(row, values)
-    if size:
-        lines.append(size)
+    lines = list(size_arithmetic(row, values) or [])
     flat = _flatten_arithmetic(row, values)
     if flat:
         lines.append(flat)
@@ -384,12 +377,21 @@ def _layer_group(net: Network, row: Layer, values: dict, context: tuple) -> str 
         lines += _param_lines(net, row, values)
     if not lines:
         return None
-    where = (" in " + ", ".join(context)) if context else ""
     out = [at(d, values) for d in row.output_shape]
-    out_text = shape([o if o is not None else d for o, d in zip(out, row.output_shape)])
-    head = r"\intertext{\textbf{%s}%s%s\quad output $%s$}" % (
-        escape(row.name), "" if row.name.startswith(row.kind) else _kind_note(row), where, out_text)
-    return head + "\n" + " \\\\\n".join(lines)
+    labels = [r"\text{\textbf{%s}%s}" % (escape(row.name), "" if row.name.startswith(row.kind) else _kind_note(row)),
+              r"\text{\footnotesize $%s$}" % shape([o if o is not None else d for o, d in zip(out, row.output_shape)])]
+    if context:
+        labels.append(r"\text{\footnotesize in %s}" % ", ".join(context))
+    return _group(labels, lines)
+
+
+def _group(labels: list[str], lines: list[str]) -> str:
+    """Rows of the derivation's alignat*{2}: labels in the first column, 'lhs &= rhs' lines aligned at =."""
+    rows = []
+    for k in range(max(len(labels), len(lines))):
+        label = labels[k] + r" \qquad" if k < len(labels) else ""
+        rows.append(f"& {label} & {lines[k] if k < len(lines) else '&'}")
+    return " \\\\\n".join(rows)
 
 
 def _context_note(row: Layer) -> str:
@@ -433,10 +435,9 @@ def _param_lines(net: Network, row: Layer, values: dict) -> list[str]:
     elif row.params.free_symbols:
         steps.append(tex(nice(row.params)))
     steps = [s for k, s in enumerate(steps) if s and (k == 0 or s != steps[k - 1])]
-    name = _subscript_name(row)
     if len(steps) <= 2 or sum(len(s) for s in steps) < 70:
-        return [name + " &= " + " = ".join(steps)]
-    return [name + " &= " + steps[0], "&= " + " = ".join(steps[1:])]
+        return ["P &= " + " = ".join(steps)]
+    return ["P &= " + steps[0], "&= " + " = ".join(steps[1:])]
 
 
 def _repeat_group(row: Layer, values: dict) -> str:
@@ -446,8 +447,9 @@ def _repeat_group(row: Layer, values: dict) -> str:
         steps.append(tex(row.params.doit()))
     if value is not None and steps[-1] != number(value):
         steps.append(number(value))
-    head = r"\intertext{\textbf{%s}: repeated $%s$ times}" % (escape(row.name), tex(row.config["count"]))
-    return head + "\n" + _subscript_name(row) + " &= " + " = ".join(dict.fromkeys(steps))
+    labels = [r"\text{\textbf{%s}}" % escape(row.name), r"\text{\footnotesize repeated $%s$ times}" % tex(
+        row.config["count"])]
+    return _group(labels, ["P &= " + " = ".join(dict.fromkeys(steps))])
 
 
 def _total_group(net: Network, values: dict) -> str:
@@ -467,17 +469,31 @@ def _total_group(net: Network, values: dict) -> str:
             lines.append(r"&= %s" % number(expr))
         else:
             lines.append(r"P &= %s" % number(expr))
-    return r"\intertext{\textbf{Total}}" + "\n" + " \\\\\n".join(lines)
+    return _group([r"\text{\textbf{Total}}"], lines)
 
 
 def align(groups: list[str]) -> str:
-    return "\\begin{align*}\n" + " \\\\[2pt]\n".join(groups) + "\n\\end{align*}"
+    """Derivation groups in one alignat*{2} (amsmath): labels left, equations aligned at =."""
+    return "\\begin{alignat*}{2}\n" + " \\\\[5pt]\n".join(groups) + "\n\\end{alignat*}"
 
 
-def derivation(net: Network, per_align: int = 6) -> str:
-    """The worked derivation: align* environments of at most per_align layers each (needs amsmath)."""
-    groups = derivation_groups(net)
-    return "\n".join(align(groups[k:k + per_align]) for k in range(0, len(groups), per_align))
+def derivation(net: Network, rows: int = 32) -> str:
+    """The worked derivation: alignat* environments of about a page each (needs amsmath)."""
+    return "\n".join(align(chunk) for chunk in chunked(derivation_groups(net), rows))
+
+
+def chunked(groups: list[str], rows: int) -> list[list[str]]:
+    """Consecutive groups, at most `rows` lines a chunk (a longer group is a chunk of its own)."""
+    chunks: list[list[str]] = [[]]
+    count = 0
+    for group in groups:
+        lines = group.count("\\\\\n") + 1
+        if chunks[-1] and count + lines > rows:
+            chunks.append([])
+            count = 0
+        chunks[-1].append(group)
+        count += lines
+    return chunks
 
 
 # ----------------------------------------------------------------------------- totals
@@ -538,7 +554,7 @@ def standalone(net: Network, parts=("table",)) -> str:
 
 PAGE_ROWS = 45          # table rows per tabular on an article page
 FRAME_ROWS = 14         # table rows per slide
-FRAME_GROUPS = 3        # derivation layers per slide
+FRAME_LINES = 11        # derivation lines per slide
 
 
 def beamer(net: Network, parts=("table",)) -> str:
@@ -560,7 +576,7 @@ def beamer(net: Network, parts=("table",)) -> str:
                 out.append(_frame("Layers" + _cont(k, len(chunks)), r"\centering\small" + "\n" + chunk))
         elif part == "derivation":
             groups = derivation_groups(net)
-            chunks = [groups[k:k + FRAME_GROUPS] for k in range(0, len(groups), FRAME_GROUPS)]
+            chunks = chunked(groups, FRAME_LINES)
             for k, chunk in enumerate(chunks):
                 out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
         elif part == "totals":
