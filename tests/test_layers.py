@@ -6,8 +6,6 @@ Shapes are channels-last in the DSL; PyTorch tensors are channels-first, so they
 
 from __future__ import annotations
 
-import functools
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,16 +13,6 @@ import symparams
 from conftest import need_module
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@functools.lru_cache(maxsize=1)
-def _torch():
-    return need_module("torch")
-
-
-@functools.lru_cache(maxsize=1)
-def _keras():
-    return need_module("keras")
 
 
 def last(text: str, convention: str):
@@ -39,7 +27,7 @@ def torch_count(module):
 
 def torch_out(module, shape_cl):
     """Run a channels-last shape through a channels-first torch module; channels-last output shape."""
-    torch = _torch()
+    torch = need_module("torch")
     x = torch.zeros((1, shape_cl[-1]) + tuple(shape_cl[:-1]))
     with torch.no_grad():
         y = module(x)
@@ -48,7 +36,7 @@ def torch_out(module, shape_cl):
 
 
 def keras_layer(layer, shape):
-    keras = _keras()
+    keras = need_module("keras")
     x = keras.Input(tuple(shape))
     y = layer(x)
     return layer.count_params(), tuple(int(d) for d in y.shape[1:])
@@ -77,7 +65,7 @@ conv_case = st.fixed_dictionaries({
 @SETTINGS
 @given(conv_case)
 def test_conv_matches_torch(c):
-    torch = _torch()
+    torch = need_module("torch")
     rank, g = c["rank"], c["groups"]
     cin, cout = c["channels_per_group"] * g, c["filters_per_group"] * g
     shape = (c["size"],) * rank + (cin,)
@@ -94,7 +82,7 @@ def test_conv_matches_torch(c):
 @SETTINGS
 @given(conv_case, st.sampled_from(["valid", "same"]))
 def test_conv_matches_keras(c, padding):
-    keras = _keras()
+    keras = need_module("keras")
     rank, g = min(c["rank"], 2), c["groups"]
     cin, cout = c["channels_per_group"] * g, c["filters_per_group"] * g
     shape = (c["size"],) * rank + (cin,)
@@ -112,7 +100,7 @@ def test_conv_matches_keras(c, padding):
 @given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(5, 9),
        st.booleans())
 def test_depthwise_matches_torch_and_keras(channels, mult, kernel, stride, size, bias):
-    torch, keras = _torch(), _keras()
+    torch, keras = need_module("torch"), need_module("keras")
     shape = (size, size, channels)
     text = (f"input {size_text(shape)}\ndwconv {kernel} stride={stride} multiplier={mult} "
             f"bias={'true' if bias else 'false'}")
@@ -128,7 +116,7 @@ def test_depthwise_matches_torch_and_keras(channels, mult, kernel, stride, size,
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 3), st.integers(1, 3), st.integers(5, 9),
        st.booleans(), st.sampled_from(["valid", "same"]))
 def test_separable_matches_keras(channels, filters, mult, kernel, size, bias, padding):
-    keras = _keras()
+    keras = need_module("keras")
     shape = (size, size, channels)
     text = (f"input {size_text(shape)}\nsepconv {filters} {kernel} multiplier={mult} padding={padding} "
             f"bias={'true' if bias else 'false'}")
@@ -143,7 +131,7 @@ def test_separable_matches_keras(channels, filters, mult, kernel, size, bias, pa
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),
        st.integers(0, 2), st.integers(3, 7), st.booleans())
 def test_deconv_matches_torch(cin, cout, kernel, stride, padding, output_padding, size, bias):
-    torch = _torch()
+    torch = need_module("torch")
     output_padding = min(output_padding, stride - 1)
     shape = (size, size, cin)
     text = (f"input {size_text(shape)}\ndeconv {cout} {kernel} stride={stride} padding={padding} "
@@ -161,7 +149,7 @@ def test_deconv_matches_torch(cin, cout, kernel, stride, padding, output_padding
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(3, 7),
        st.sampled_from(["valid", "same"]), st.sampled_from([None, 0, 1]))
 def test_deconv_matches_keras(cin, cout, kernel, stride, size, padding, output_padding):
-    keras = _keras()
+    keras = need_module("keras")
     if output_padding is not None and output_padding >= stride:
         output_padding = None
     shape = (size, size, cin)
@@ -177,7 +165,7 @@ def test_deconv_matches_keras(cin, cout, kernel, stride, size, padding, output_p
 @SETTINGS
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(4, 10), st.sampled_from(["max", "avg"]))
 def test_pool_matches_torch(pool, stride, padding, size, kind):
-    torch = _torch()
+    torch = need_module("torch")
     padding = min(padding, pool // 2)
     shape = (size, size, 2)
     params, out, _ = last(f"input {size_text(shape)}\n{kind}pool {pool} stride={stride} padding={padding}",
@@ -191,7 +179,7 @@ def test_pool_matches_torch(pool, stride, padding, size, kind):
 @given(st.integers(1, 3), st.one_of(st.none(), st.integers(1, 3)), st.integers(4, 10),
        st.sampled_from(["valid", "same"]))
 def test_pool_matches_keras(pool, stride, size, padding):
-    keras = _keras()
+    keras = need_module("keras")
     shape = (size, size, 2)
     stride_text = f" stride={stride}" if stride else ""
     params, out, _ = last(f"input {size_text(shape)}\nmaxpool {pool}{stride_text} padding={padding}", "keras")
@@ -203,14 +191,14 @@ def test_pool_matches_keras(pool, stride, size, padding):
 @SETTINGS
 @given(st.integers(1, 50), st.integers(1, 50), st.booleans())
 def test_dense_both_conventions(n_in, units, bias):
-    torch, keras = _torch(), _keras()
+    torch, keras = need_module("torch"), need_module("keras")
     text = f"input {n_in}\ndense {units} bias={'true' if bias else 'false'}"
     assert last(text, "pytorch")[0] == torch_count(torch.nn.Linear(n_in, units, bias=bias))
     assert last(text, "keras")[:2] == keras_layer(keras.layers.Dense(units, use_bias=bias), (n_in,))
 
 
 def test_dense_on_a_sequence_acts_on_the_last_axis_and_warns():
-    keras = _keras()
+    keras = need_module("keras")
     params, out, net = last("input 7x12\ndense 5", "keras")
     assert (params, out) == keras_layer(keras.layers.Dense(5), (7, 12))
     assert any("flatten" in w for w in net.warnings)
@@ -219,7 +207,7 @@ def test_dense_on_a_sequence_acts_on_the_last_axis_and_warns():
 @SETTINGS
 @given(st.integers(1, 64), st.integers(1, 5))
 def test_batchnorm(channels, size):
-    torch, keras = _torch(), _keras()
+    torch, keras = need_module("torch"), need_module("keras")
     text = f"input {size}x{size}x{channels}\nbatchnorm"
     net = symparams.parse(text, convention="keras")
     layer = keras.layers.BatchNormalization()
@@ -242,7 +230,7 @@ def test_batchnorm_issue_numbers():
 @SETTINGS
 @given(st.integers(1, 40), st.integers(1, 5))
 def test_layernorm(width, length):
-    torch, keras = _torch(), _keras()
+    torch, keras = need_module("torch"), need_module("keras")
     text = f"input {length}x{width}\nlayernorm"
     assert last(text, "pytorch")[0] == torch_count(torch.nn.LayerNorm(width))
     assert last(text, "keras")[:2] == keras_layer(keras.layers.LayerNormalization(), (length, width))
@@ -251,7 +239,7 @@ def test_layernorm(width, length):
 @SETTINGS
 @given(st.integers(1, 100), st.integers(1, 20), st.integers(1, 10))
 def test_embedding(vocab, dim, length):
-    torch, keras = _torch(), _keras()
+    torch, keras = need_module("torch"), need_module("keras")
     text = f"input {length}\nembedding {vocab} {dim}"
     params, out, _ = last(text, "pytorch")
     assert (params, out) == (torch_count(torch.nn.Embedding(vocab, dim)), (length, dim))
@@ -260,14 +248,20 @@ def test_embedding(vocab, dim, length):
 
 # ----------------------------------------------------------------------------- recurrent
 
-@SETTINGS
-@given(st.sampled_from(["rnn", "lstm", "gru"]), st.integers(1, 20), st.integers(1, 20), st.integers(1, 6),
-       st.booleans(), st.booleans())
-def test_recurrent_matches_torch(cell, units, dim, length, bidirectional, sequences):
-    torch = _torch()
-    text = (f"input {length}x{dim}\n{cell} {units} bidirectional={'true' if bidirectional else 'false'} "
+recurrent_case = (st.sampled_from(["rnn", "lstm", "gru"]), st.integers(1, 20), st.integers(1, 20), st.integers(1, 6),
+                  st.booleans(), st.booleans())
+
+
+def recurrent_text(cell, units, dim, length, bidirectional, sequences):
+    return (f"input {length}x{dim}\n{cell} {units} bidirectional={'true' if bidirectional else 'false'} "
             f"return_sequences={'true' if sequences else 'false'}")
-    params, out, _ = last(text, "pytorch")
+
+
+@SETTINGS
+@given(*recurrent_case)
+def test_recurrent_matches_torch(cell, units, dim, length, bidirectional, sequences):
+    torch = need_module("torch")
+    params, out, _ = last(recurrent_text(cell, units, dim, length, bidirectional, sequences), "pytorch")
     cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
     m = cls(dim, units, batch_first=True, bidirectional=bidirectional)
     with torch.no_grad():
@@ -277,13 +271,10 @@ def test_recurrent_matches_torch(cell, units, dim, length, bidirectional, sequen
 
 
 @SETTINGS
-@given(st.sampled_from(["rnn", "lstm", "gru"]), st.integers(1, 20), st.integers(1, 20), st.integers(1, 6),
-       st.booleans(), st.booleans())
+@given(*recurrent_case)
 def test_recurrent_matches_keras(cell, units, dim, length, bidirectional, sequences):
-    keras = _keras()
-    text = (f"input {length}x{dim}\n{cell} {units} bidirectional={'true' if bidirectional else 'false'} "
-            f"return_sequences={'true' if sequences else 'false'}")
-    params, out, _ = last(text, "keras")
+    keras = need_module("keras")
+    params, out, _ = last(recurrent_text(cell, units, dim, length, bidirectional, sequences), "keras")
     cls = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
     layer = cls(units, return_sequences=sequences)
     if bidirectional:
@@ -317,7 +308,7 @@ def test_recurrent_formulas_symbolic():
 @SETTINGS
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(2, 6))
 def test_parameter_free_layers(pad, up, size):
-    torch = _torch()
+    torch = need_module("torch")
     shape = (size, size, 3)
     _, out, _ = last(f"input {size_text(shape)}\nzeropad {pad}", "pytorch")
     assert out == torch_out(torch.nn.ZeroPad2d(pad), shape)

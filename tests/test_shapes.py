@@ -3,24 +3,12 @@ against the issue's formulas, one axis at a time."""
 
 from __future__ import annotations
 
-import functools
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symparams.algebra import as_int, symbol
 from symparams.shapes import conv_length, dilated_kernel, transposed_conv_length
 from conftest import need_module
-
-
-@functools.lru_cache(maxsize=1)
-def _torch():
-    return need_module("torch")
-
-
-@functools.lru_cache(maxsize=1)
-def _keras():
-    return need_module("keras")
 
 
 @settings(max_examples=200, deadline=None)
@@ -34,7 +22,7 @@ def test_conv_length_formula(size, k, s, p, d):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2), st.integers(1, 2))
 def test_conv_length_matches_torch(size, k, s, p, d):
-    torch = _torch()
+    torch = need_module("torch")
     if size + 2 * p - d * (k - 1) - 1 < 0:
         return
     y = torch.nn.functional.conv1d(torch.zeros(1, 1, size), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d)
@@ -51,7 +39,7 @@ def test_same_is_ceil(size, s):
 @given(st.integers(1, 20), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2), st.integers(0, 3),
        st.integers(1, 2))
 def test_transposed_matches_torch(size, k, s, p, op, d):
-    torch = _torch()
+    torch = need_module("torch")
     op = op % max(s, d)
     expected = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
     if expected < 1:
@@ -66,7 +54,7 @@ def test_transposed_matches_torch(size, k, s, p, op, d):
 @given(st.integers(1, 12), st.integers(1, 5), st.integers(1, 4), st.sampled_from(["valid", "same"]),
        st.sampled_from([None, 0, 1, 2]))
 def test_transposed_keras_rule_matches_keras(size, k, s, padding, op):
-    keras = _keras()
+    keras = need_module("keras")
     if op is not None and op >= s:
         op = None
     layer = keras.layers.Conv1DTranspose(1, k, strides=s, padding=padding, output_padding=op)
