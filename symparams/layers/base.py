@@ -9,6 +9,7 @@ and add its tests.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -41,7 +42,7 @@ class Weight:
     def __post_init__(self):
         object.__setattr__(self, "shape", tuple(sympy.sympify(d) for d in self.shape))
 
-    @property
+    @functools.cached_property      # asked once per total (params, trainable, buffers, ...)
     def size(self):
         return product(self.shape)
 
