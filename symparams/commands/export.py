@@ -21,9 +21,11 @@ def add_parser(sub):
 def run(args) -> int:
     from ..errors import UsageError
     from ..frameworks import keras_export, torch_export
+    from ..frameworks.plan import require_installed
 
     args.convention = args.convention or args.to
     net = load_network(args)
+    require_installed("torch" if args.to == "pytorch" else "keras", args.to)
     text = torch_export.export(net) if args.to == "pytorch" else keras_export.export(net)
     if args.output:
         try:
