@@ -124,7 +124,39 @@ def equal(a, b) -> bool | None:
         return False
     if diff.is_zero is False:
         return False
+    if diff.has(floor, ceiling):
+        canonical = sympy.expand(_rounding_normal_form(diff))
+        if canonical == 0:
+            return True
+        if canonical.is_number:
+            return False
     return None
+
+
+def _rounding_normal_form(expr):
+    """floor/ceiling of y/a (y integer, a a positive whole number) as floor((y' + r)/a) + k with the
+    constant r in [0, a): ceil(y/a) = floor((y + a - 1)/a) and floor((y + c)/a) = floor((y + c - k a)/a) + k,
+    so that e.g. floor((s - 1)/2) + 1 and ceiling(s/2) meet."""
+    def parts(arg):
+        y, a = arg.together().as_numer_denom()
+        if a.is_Integer and a > 0 and y.is_integer:
+            return y, a
+        return None
+
+    def from_ceiling(arg):
+        split = parts(arg)
+        return floor((split[0] + split[1] - 1) / split[1]) if split else ceiling(arg)
+
+    def from_floor(arg):
+        split = parts(arg)
+        if not split:
+            return floor(arg)
+        y, a = split
+        constant, _ = y.as_coeff_Add()
+        k = Integer(constant) // a if constant.is_Integer else Integer(0)
+        return floor(sympy.expand(y - k * a) / a) + k
+
+    return expr.replace(ceiling, from_ceiling).replace(floor, from_floor)
 
 
 def minimal_value(expr, symbol_, lower=1, limit=10**12):

@@ -610,8 +610,10 @@ class _Deriver:
         if n == 0:
             return Layer(name=name, kind="repeat", line=stmt.pos.line, column=stmt.pos.column, input_shape=shape,
                          output_shape=shape, count=Integer(1), config=Config(count=count)), shape
-        if n is None and count.is_positive is not True:
-            self.ctx.constraints.append((count, f"repeat count {count} must be at least 1"))
+        if n is None and count.is_nonnegative is not True:
+            # zero passes are fine (the input passes through); passes peeled off one by one below
+            # need at least that many (_require_passes)
+            self.ctx.constraints.append((count + 1, f"repeat count {count} cannot be negative"))
         segments = []
         current = shape
         if self.unroll and n is not None:
@@ -650,7 +652,7 @@ class _Deriver:
         raise failure
 
     def _require_passes(self, count, n, peeled):
-        if n is None and peeled > 1:
+        if n is None and peeled >= 1:
             self.ctx.constraints.append((count - peeled + 1, f"repeat count {count} must be at least {peeled}"))
 
     def _repeat_row(self, stmt, name, shape, out, segments, count):

@@ -317,3 +317,44 @@ def test_library_errors_are_symparams_errors():
         symparams.parse("input 8x8x3\nrepeat d { conv 8 4x4 stride=3 }")
     with pytest.raises(ShapeError):
         symparams.parse("input 8x8x3\nadd { conv 8 1x1 } { conv 4 1x1 }")
+
+
+# ----------------------------------------------------------------------------- engine fixes
+
+def test_symbolic_repeat_may_run_zero_times():
+    """repeat d - 1 of a shape-keeping body is right at d = 1 (zero passes): no 'd >= 2' condition."""
+    net = symparams.parse("input 8x8x4\nrepeat d - 1 { conv 4 3x3 padding=same }")
+    assert net.constraints == []
+    for depth in (1, 2, 3):
+        assert net.params.subs(D, depth) == net.subs(d=depth).params == (depth - 1) * conv_params(4, 9, 4)
+    # a body whose first pass differs is peeled: then one pass is needed
+    peeled = symparams.parse("input 8x8x3\nrepeat d - 1 { conv 4 3x3 padding=same }")
+    assert peeled.constraints == ["d >= 2"]
+
+
+def test_option_a_shortcut_shapes_match_symbolically():
+    """floor((s + 2 - 3)/2) + 1 (the strided conv) and ceil(s/2) (the subsampled shortcut) are equal
+    for every whole s; the residual must not leave that as an open condition."""
+    net = symparams.parse("input s x s x 16\nresidual { conv 32 3x3 stride=2 padding=1 } "
+                          "shortcut { subsample 2; channelpad 32 }")
+    assert not any("residual" in c for c in net.constraints), net.constraints
+    for size in (1, 2, 7, 32, 33):
+        assert net.subs(s=size).output_shape[0] == -(-size // 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(c1=st.integers(-6, 6), c2=st.integers(-6, 6), a=st.integers(2, 5), k=st.integers(-3, 3),
+       ceil_first=st.booleans())
+def test_equal_of_roundings_agrees_with_numbers(c1, c2, a, k, ceil_first):
+    """algebra.equal on floor/ceiling expressions: True only when equal for every s, False only when
+    they differ for some s (checked over a full period of a)."""
+    from symparams.algebra import equal, symbol
+    s = symbol("s")
+    left = (sympy.ceiling if ceil_first else sympy.floor)((s + c1) / a) + k
+    right = sympy.floor((s + c2) / a)
+    answer = equal(left, right)
+    values = [(left.subs(s, v), right.subs(s, v)) for v in range(1, 3 * a + 8)]
+    if answer is True:
+        assert all(x == y for x, y in values)
+    elif answer is False:
+        assert any(x != y for x, y in values)
