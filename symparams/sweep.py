@@ -437,6 +437,7 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
     for m in metrics:
         fn = compile_expr(metric_expr(net, m), syms)
         results[m] = np.broadcast_to(fn.evaluate_arrays(shaped), full)
+        _spot_check(fn, results[m], axes)
     valid = np.ones(full, dtype=bool)
     for c in _constraint_exprs(net):
         if not c.free_symbols <= set(syms):
@@ -444,6 +445,24 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
         fn = compile_expr(c, syms)
         valid &= np.broadcast_to(fn.evaluate_arrays(shaped) >= 1, full)
     return Grid(names, axes, results, valid, fixed)
+
+
+def _spot_check(fn: Compiled, values, axes, points: int = 3) -> None:
+    """Compare a few grid points (first, middle, last) with SymPy substitution."""
+    import numpy as np
+    shape = values.shape
+    size = int(values.size)
+    for flat in sorted({0, size // 2, size - 1})[:points]:
+        if size == 0:
+            return
+        idx = [int(i) for i in np.unravel_index(flat, shape)]
+        point = {s: int(axes[k][idx[k]]) for k, s in enumerate(fn.symbols)}
+        want = fn.expr.subs(point)
+        if want.has(sympy.Sum):
+            want = want.doit()
+        if int(values[tuple(idx)]) != want:      # pragma: no cover - a compiler bug, never a user error
+            raise AssertionError(f"internal: compiled {fn.expr} gives {values[tuple(idx)]} at {point}, "
+                                 f"SymPy gives {want}")
 
 
 def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),

@@ -95,3 +95,11 @@ def test_without_matplotlib(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "pip install 'symparams[plot]'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.png").exists()
+
+
+def test_sweep_with_plot(tmp_path, capsys):
+    need_module("matplotlib")
+    out = tmp_path / "s.svg"
+    assert main(["sweep", str(WIDTH), "--vary", "f=8:32:8", "--format", "csv", "--plot", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"8,{seed_by_hand(8)}"
+    assert ET.parse(out).getroot().tag.endswith("svg")
