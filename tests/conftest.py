@@ -65,3 +65,17 @@ def pdflatex(tmp_path):
         return out.stdout
 
     return compile_
+
+
+def load_example(path):
+    """An example under the first convention it derives in (some zoo files are PyTorch style);
+    skipped when it derives in neither (test_zoo checks the examples themselves)."""
+    import symparams
+    from symparams.errors import SymparamsError
+
+    for convention in ("keras", "pytorch"):
+        try:
+            return symparams.load(path, convention=convention)
+        except SymparamsError:
+            continue
+    pytest.skip(f"{path} derives under neither convention")

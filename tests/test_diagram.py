@@ -10,10 +10,9 @@ import pytest
 
 import symparams
 from symparams import cli
-from symparams.errors import SymparamsError
 from symparams.printers import diagram
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, load_example
 
 EXAMPLE_FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.arch"))
 SVG = "{http://www.w3.org/2000/svg}"
@@ -31,15 +30,6 @@ repeat d { conv 32 3x3 padding=same }
 globalavgpool
 dense 10
 """
-
-
-def load_any(path):
-    for convention in ("keras", "pytorch"):
-        try:
-            return symparams.load(path, convention=convention)
-        except SymparamsError:
-            continue
-    pytest.skip(f"{path} derives under neither convention")
 
 
 def drawn_leaves(net):
@@ -78,7 +68,7 @@ def check_layout(net):
 
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_every_example_draws_as_svg_and_tikz(name, pdflatex):
-    net = load_any(EXAMPLES / name)
+    net = load_example(EXAMPLES / name)
     pdflatex(diagram.tikz_document(net), "diagram")
     drawing, boxes, merges = check_layout(net)
     root = ET.fromstring(diagram.svg(net))
@@ -129,7 +119,7 @@ def test_tall_networks_fit_in_tex_dimensions(name, pdflatex):
     path = EXAMPLES / name
     if not path.exists():
         pytest.skip(f"{name} is not in examples/")
-    net = load_any(path)
+    net = load_example(path)
     drawing = diagram.layout(net)
     assert drawing.height < 100
     pdflatex(diagram.tikz_document(net), "tall")

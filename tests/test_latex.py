@@ -17,23 +17,13 @@ from symparams.errors import SymparamsError
 from symparams.printers import latex
 from symparams.printers.common import at, default_values, symbol_name
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, load_example
 
 ARTICLE = "\n".join([r"\documentclass{article}", r"\usepackage[margin=1.5cm]{geometry}",
                      r"\usepackage{amsmath,booktabs,graphicx}", r"\begin{document}", "%s", r"\end{document}", ""])
 EXAMPLE_FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.arch"))
 SEED = EXAMPLES / "seed002_mnist.arch"
 TIMINGS: dict[str, float] = {}
-
-
-def load_any(path):
-    """The example under the first convention it is valid in (some zoo files are PyTorch style)."""
-    for convention in ("keras", "pytorch"):
-        try:
-            return symparams.load(path, convention=convention)
-        except SymparamsError:
-            continue
-    pytest.skip(f"{path} derives under neither convention")
 
 
 def shown_total(net) -> str | None:
@@ -47,7 +37,7 @@ def squash(text: str) -> str:
 
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_every_mode_of_every_example_compiles(name, pdflatex):
-    net = load_any(EXAMPLES / name)
+    net = load_example(EXAMPLES / name)
     total = shown_total(net)
     started = time.perf_counter()
     documents = {

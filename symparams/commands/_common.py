@@ -61,3 +61,15 @@ def load_network(args, *, values=None):
     if values:
         merged.update(values)
     return Network(program, getattr(args, "convention", "keras"), merged)
+
+
+def write_output(text: str, path: str | None) -> None:
+    """The command's output to the file -o names, or to standard output."""
+    if not path:
+        print(text, end="")
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network
+from ._common import add_convention, add_file, add_set, load_network, write_output
 
 
 def add_parser(sub):
@@ -32,17 +32,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..errors import UsageError
     from ..printers import latex
 
     net = load_network(args)
     text = latex.render(net, args.parts, args.mode)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    else:
-        print(text, end="")
+    write_output(text, args.output)
     return 0

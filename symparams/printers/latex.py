@@ -69,6 +69,11 @@ class _Printer(LatexPrinter):
         """Terms as a person orders them: n - k + 1 (symbols, the negative ones after, the number last)."""
         terms = list(self._as_ordered_terms(expr, order=order))
         terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
+        if terms[0].could_extract_minus_sign():     # 63 - 3k rather than -3k + 63
+            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
+            if first is not None:
+                terms.remove(first)
+                terms.insert(0, first)
         out = ""
         for k, term in enumerate(terms):
             if k and term.could_extract_minus_sign():
