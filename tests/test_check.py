@@ -60,3 +60,38 @@ def test_check_reports_sequences_channels_last(tmp_path, capsys):
     assert cli.main(["check", str(arch), "--against", "pytorch"]) == 0
     out, _ = _table(capsys)
     assert "8 x 6" in out and "8 x 10" in out
+
+
+def test_conventions_table_in_readme_is_current():
+    import importlib.util
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location("conventions_table", ROOT / "scripts" / "conventions_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert module.rewrite(text) == text, "run python scripts/conventions_table.py --write"
+    table = module.table()
+    assert "| batch norm on C channels | `4*C` | `2*C` |" in table
+    assert "`4*U*(D + U + 1)` | `4*U*(D + U + 2)`" in table
+
+
+def test_conventions_table_differences_hold_in_the_frameworks():
+    """The differences the table documents, measured on the frameworks themselves."""
+    torch = need_module("torch")
+    keras = need_module("keras")
+    from keras import layers
+    nn = torch.nn
+    # batch norm on 8 channels: Keras 4*8 weights (2*8 non-trainable), PyTorch 2*8 parameters + 2*8 buffers
+    bn = keras.Sequential([keras.Input((4, 4, 8)), layers.BatchNormalization()])
+    assert bn.count_params() == 32
+    tbn = nn.BatchNorm2d(8)
+    assert sum(p.numel() for p in tbn.parameters()) == 16
+    assert tbn.running_mean.numel() + tbn.running_var.numel() == 16
+    # LSTM, U=3 on D=5: 4*3*(5+3+1) = 108 vs 4*3*(5+3+2) = 120
+    lstm = keras.Sequential([keras.Input((7, 5)), layers.LSTM(3)])
+    assert lstm.count_params() == 108
+    assert sum(p.numel() for p in nn.LSTM(5, 3).parameters()) == 120
+    # transposed conv 'valid', n=5, K=1, s=2: Keras 5*2 + max(1-2, 0) = 10, PyTorch (5-1)*2 + 1 = 9
+    up = keras.Sequential([keras.Input((5, 1)), layers.Conv1DTranspose(1, 1, strides=2)])
+    assert tuple(up.output_shape) == (None, 10, 1)
+    assert nn.ConvTranspose1d(1, 1, 1, stride=2)(torch.zeros(1, 1, 5)).shape[-1] == 9
