@@ -245,6 +245,8 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     mode, target = given[0]
     target = parse_number(target, f"--{ {'at_most': 'max-params', 'exactly': 'params', 'at_least': 'min-params'}[mode] }") \
         if isinstance(target, str) else int(target)
+    if unknown is not None and (unknown in (values or {}) or unknown in net.values):
+        raise UsageError(f"--for {unknown} and --set {unknown} both given: leave the unknown without a value")
     if values:
         net = net.subs(values)
     names = [s.name for s in net.symbols]

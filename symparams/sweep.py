@@ -310,8 +310,9 @@ def compile_expr(expr, symbols: Sequence[sympy.Symbol] | None = None) -> Compile
     symbols = tuple(symbols)
     extra = expr.free_symbols - set(symbols)
     if extra:
-        raise UsageError(f"symbol{'s' if len(extra) > 1 else ''} {', '.join(sorted(s.name for s in extra))} "
-                         "need a value (--set NAME=VALUE or --vary)")
+        many = len(extra) > 1
+        raise UsageError(f"symbol{'s' if many else ''} {', '.join(sorted(s.name for s in extra))} "
+                         f"need{'' if many else 's'} a value (--set NAME=VALUE or --vary)")
     names = {s: f"a{i}" for i, s in enumerate(symbols)}
     gen = _Gen(names)
     try:

@@ -229,6 +229,8 @@ def test_errors(tmp_path, capsys):
     path.write_text("input n x n x 3\nconv f 3x3\nflatten\ndense 10\n")
     assert main(["solve", str(path), "--for", "g", "--max-params", "1M", "--set", "n=32"]) == 1
     assert "no symbol 'g'" in capsys.readouterr().err
+    assert main(["solve", str(path), "--for", "f", "--max-params", "1M", "--set", "n=32,f=3"]) == 2
+    assert "leave the unknown without a value" in capsys.readouterr().err
     assert main(["solve", str(path), "--for", "f", "--set", "n=32"]) == 2
     assert "--max-params" in capsys.readouterr().err
     assert main(["solve", str(path), "--for", "f", "--max-params", "12", "--set", "n=32"]) == 1
