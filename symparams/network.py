@@ -931,10 +931,12 @@ class Network:
                 if s.is_nonnegative and not s.is_positive:
                     continue
                 bound = minimal_value(expr, s)
-                if bound is not None and bound > 1:
-                    lower[s] = max(lower.get(s, 0), bound)
-                    continue
-                if bound == 1:
+                # a lower bound only when the size keeps holding above it (not for 31 - n or floor(27/n))
+                if bound is not None and all(bool(v >= 1) for v in (expr.subs(s, t) for t in
+                                                                   (bound + 1, 2 * bound + 7, 10**6, 10**12))
+                                             if v.is_number):
+                    if bound > 1:
+                        lower[s] = max(lower.get(s, 0), bound)
                     continue
             texts.append(f"{sympy.sstr(expr)} >= 1 ({message})")
         out = [f"{s} >= {b}" for s, b in sorted(lower.items(), key=lambda kv: kv[0].name)]
