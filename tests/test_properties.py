@@ -124,3 +124,39 @@ def test_reported_minimum_is_exact(text):
     # and it keeps working above the bound (sizes grow with n)
     for n in (minimum + 1, minimum + 7, 2 * minimum + 3):
         assert succeeds(text, n), (text, n)
+
+
+@st.composite
+def symbol_anywhere(draw):
+    """One symbol n that may sit where a larger n shrinks the output (kernel, stride, 20 - n)."""
+    def layer():
+        return st.sampled_from(["conv 4 3", "conv 4 n", "conv 4 3 stride=n", "maxpool 2", "maxpool n",
+                                "conv 4 (n, 1)", "conv 4 3 padding=same stride=2", "avgpool 2 stride=n"])
+    first = draw(st.sampled_from(["input 30 x 30 x 1", "input n x n x 1", "input (40 - n) x 30 x 1",
+                                  "input (n + 5) x (60 - 2*n) x 1"]))
+    return "\n".join([first] + draw(st.lists(layer(), min_size=1, max_size=4)))
+
+
+def reported_hold(net, n):
+    """Whether every reported condition (a SymPy relation) holds at n."""
+    for relation, _text in net.conditions:
+        if relation is not None and not bool(relation.subs(sym("n"), n)):
+            return False
+    return True
+
+
+@SETTINGS
+@given(symbol_anywhere())
+def test_constraints_are_exact_wherever_the_symbol_sits(text):
+    """Numeric derivation succeeds at n exactly when every reported condition holds at n:
+    no condition is dropped (e.g. 31 - n >= 1 for 'conv 4 n' on 30x30) and none is too strict."""
+    try:
+        net = symparams.parse(text, convention="keras")
+    except SymparamsError:       # invalid for every n (e.g. maxpool n after maxpool 2 on n x n)
+        assert not any(succeeds(text, n) for n in range(1, 45))
+        return
+    if sym("n") not in net.symbols:
+        assert net.constraints == []
+        return
+    for n in range(1, 45):
+        assert succeeds(text, n) == reported_hold(net, n), (text, n, net.constraints)
