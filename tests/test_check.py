@@ -95,3 +95,11 @@ def test_conventions_table_differences_hold_in_the_frameworks():
     up = keras.Sequential([keras.Input((5, 1)), layers.Conv1DTranspose(1, 1, strides=2)])
     assert tuple(up.output_shape) == (None, 10, 1)
     assert nn.ConvTranspose1d(1, 1, 1, stride=2)(torch.zeros(1, 1, 5)).shape[-1] == 9
+
+
+def test_groupnorm_on_one_value_per_group_runs(tmp_path, capsys):
+    """Regression (found by 2,000 differential examples): GroupNorm rejects a batch of one here."""
+    need_module("torch")
+    arch = tmp_path / "gn.arch"
+    arch.write_text("input 3x3x1\nmaxpool 3\ngroupnorm 1\n")
+    assert cli.main(["check", str(arch), "--against", "pytorch"]) == 0

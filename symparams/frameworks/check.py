@@ -70,7 +70,8 @@ def _check_torch(plan) -> Report:
         module = getattr(model, name)
         hooks.append(module.register_forward_hook(
             lambda mod, inp, out, name=name: seen.__setitem__(name, tuple(out.shape[1:]))))
-    x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+    # a batch of two: GroupNorm rejects a single value per group even in eval mode
+    x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
     with torch.no_grad():
         model(x)
     for h in hooks:
