@@ -159,6 +159,28 @@ def _rounding_normal_form(expr):
     return expr.replace(ceiling, from_ceiling).replace(floor, from_floor)
 
 
+def maximal_value(expr, symbol_, lower=1, limit=10**12):
+    """Largest integer value of symbol_ >= lower for which expr >= 1, when expr holds at
+    `lower` and fails for large values (a kernel that must fit its input); else None."""
+    def ok(v):
+        value = expr.subs(symbol_, v)
+        return bool(value >= 1) if value.is_number else None
+
+    if ok(lower) is not True or ok(limit) is not False:
+        return None
+    lo, hi = lower, limit
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        state = ok(mid)
+        if state is None:
+            return None
+        if state:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def minimal_value(expr, symbol_, lower=1, limit=10**12):
     """Smallest integer value of symbol_ >= lower for which expr >= 1, assuming expr
     grows with symbol_ (sizes do); None when none is found below limit."""

@@ -19,7 +19,7 @@ import sympy
 from sympy import Add, Integer
 
 from . import conventions, ir
-from .algebra import as_int, ceil_div, equal, floor_div, index_symbol, minimal_value, symbol
+from .algebra import as_int, ceil_div, equal, floor_div, index_symbol, maximal_value, minimal_value, symbol
 from .errors import DefinitionError, ShapeError, SymparamsError, UsageError, did_you_mean
 from .expressions import names_in, to_sympy
 from .layers import REGISTRY
@@ -628,6 +628,7 @@ class _Deriver:
         limit = explicit if explicit is not None else SYMBOLIC_PEEL + 1
         failure = None
         for j in range(limit):
+            before = (self.counters.copy(), list(self.ctx.constraints), list(self.ctx.warnings))
             rows, nxt = self._iteration(stmt, current, scope, Integer(j))
             if not uses_index and len(nxt) == len(current) and all(equal(a, b) is True for a, b in zip(nxt, current)):
                 # every later pass sees the same shape: the rest are copies of this one
@@ -636,6 +637,8 @@ class _Deriver:
                 return self._repeat_row(stmt, name, shape, nxt, segments, count), nxt
             if explicit is None:
                 saved = (self.counters.copy(), list(self.ctx.constraints), list(self.ctx.warnings))
+                # the closed form replaces this explicit pass: its names and conditions go with it
+                self.counters, self.ctx.constraints, self.ctx.warnings = before
                 try:
                     segment, final = self._closed_form(stmt, current, Integer(j), count, scope)
                 except ShapeError as exc:
@@ -724,8 +727,8 @@ class _Deriver:
                              f"({_shape_text(out)} vs {_shape_text(following)}); use a numeric count")
         # constraints that mention the index hold for every pass when they hold for the last one
         last = count - 1
-        self.ctx.constraints = [(e.subs(i, last) if e is not None and e.has(i) else e, m)
-                                for e, m in self.ctx.constraints]
+        self.ctx.constraints = [(e.subs(i, last), f"{m}, at the last pass {i} = {last}")
+                                if e is not None and e.has(i) else (e, m) for e, m in self.ctx.constraints]
         final = tuple(c.subs(i, count) for c in closed)
         for d in final:
             if d.is_number and not d >= 1:
@@ -912,18 +915,19 @@ class Network:
 
     # -- constraints ----------------------------------------------------------------------
     @functools.cached_property
-    def constraints(self) -> list[str]:
-        """Conditions under which the symbolic results hold, simplest form first."""
+    def conditions(self) -> list[tuple]:
+        """Conditions under which the symbolic results hold, as (relation, text) pairs:
+        relation is a SymPy relational in the symbols (None for a condition only said in
+        words, such as divisibility), text is how `constraints` prints it."""
         lower: dict = {}
-        texts: list[str] = []
+        upper: dict = {}
+        others: list[tuple] = []
         for expr, message in self._raw_constraints:
             if expr is None:
-                texts.append(message)
+                others.append((None, message))
                 continue
             expr = sympy.sympify(expr)
-            if expr.is_number:
-                continue
-            if expr.is_positive is True:
+            if expr.is_number or expr.is_positive is True:
                 continue
             syms = expr.free_symbols
             if len(syms) == 1:
@@ -938,9 +942,31 @@ class Network:
                     if bound > 1:
                         lower[s] = max(lower.get(s, 0), bound)
                     continue
-            texts.append(f"{sympy.sstr(expr)} >= 1 ({message})")
-        out = [f"{s} >= {b}" for s, b in sorted(lower.items(), key=lambda kv: kv[0].name)]
-        return out + list(dict.fromkeys(texts))
+                top = maximal_value(expr, s)
+                if top is not None:
+                    upper[s] = min(upper.get(s, top), top)
+                    continue
+            others.append((sympy.Ge(expr, 1, evaluate=False), f"{_relation_text(expr)} ({message})"))
+        out = []
+        for s in sorted(set(lower) | set(upper), key=lambda s: s.name):
+            if s in lower and s in upper:
+                out.append((sympy.And(sympy.Ge(s, lower[s]), sympy.Le(s, upper[s])),
+                            f"{lower[s]} <= {s} <= {upper[s]}"))
+            elif s in lower:
+                out.append((sympy.Ge(s, lower[s]), f"{s} >= {lower[s]}"))
+            else:
+                out.append((sympy.Le(s, upper[s]), f"{s} <= {upper[s]}"))
+        seen = set()
+        for relation, text in others:
+            if text not in seen:
+                seen.add(text)
+                out.append((relation, text))
+        return out
+
+    @property
+    def constraints(self) -> list[str]:
+        """The conditions as text: 'n >= 12', 'k <= 64', 'n >= k (conv2d_1: ...)'."""
+        return [text for _, text in self.conditions]
 
     # -- metrics and design-space tools ------------------------------------------------------
     BASE_METRICS = ("params", "trainable", "non_trainable", "buffers")
@@ -982,6 +1008,18 @@ class Network:
     def _repr_latex_(self) -> str:
         from .printers.latex import notebook
         return notebook(self)
+
+
+def _relation_text(expr) -> str:
+    """expr >= 1 written as a person would: '-k + n + 1 >= 1' reads 'n >= k'."""
+    rest = expr - 1
+    bigger, smaller = [], []
+    for term in Add.make_args(rest):
+        (smaller if term.could_extract_minus_sign() else bigger).append(term)
+    left = Add(*bigger) if bigger else Integer(0)
+    right = -Add(*smaller) if smaller else Integer(0)
+    from .printers.common import fmt_expr
+    return f"{fmt_expr(left)} >= {fmt_expr(right)}"
 
 
 def _check_value(name, value):
