@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symparams
 from symparams.errors import DefinitionError, ShapeError, SymparamsError
+from symparams.expressions import simple_lookup, to_sympy
+from symparams.syntax import parse_program
 
 
 def S(name):
@@ -185,3 +192,58 @@ def test_composites_sum_their_children():
     assert net.layers[4].params == 3 * (9 * 3 + 1) * 3
     assert net.params == sum(r.params for r in net.layers)
     assert net.params == (9 * 4 + 1) * 4 + (4 + 1) * 4 + (4 + 1) * 2 + 2 * (6 + 1) * 3 + 3 * (9 * 3 + 1) * 3
+
+
+# ----------------------------------------------------------------------------- expressions vs Python
+
+def _expr_tree(depth):
+    leaf = st.integers(0, 30).map(lambda v: (str(v), Fraction(v)))
+    if depth == 0:
+        return leaf
+
+    def combine(op, a, b):
+        (ta, va), (tb, vb) = a, b
+        if op in ("/", "//") and vb == 0:
+            return ta, va
+        if op in ("**", "^"):
+            if vb.denominator != 1 or not 0 <= vb <= 3 or (va == 0 and vb < 0):
+                return ta, va
+            return f"({ta}){op}({tb})", va ** int(vb)
+        value = {"+": va + vb, "-": va - vb, "*": va * vb, "/": va / vb if vb else va,
+                 "//": Fraction(math.floor(va / vb)) if vb else va}[op]
+        return f"({ta} {op} {tb})", value
+
+    def func(name, a, b):
+        (ta, va), (tb, vb) = a, b
+        if name == "floor":
+            return f"floor({ta})", Fraction(math.floor(va))
+        if name == "ceil":
+            return f"ceil({ta})", Fraction(math.ceil(va))
+        return f"{name}({ta}, {tb})", (min if name == "min" else max)(va, vb)
+
+    sub = _expr_tree(depth - 1)
+    return st.one_of(leaf,
+                     st.builds(combine, st.sampled_from(["+", "-", "*", "/", "//", "**", "^"]), sub, sub),
+                     st.builds(func, st.sampled_from(["floor", "ceil", "min", "max"]), sub, sub),
+                     sub.map(lambda a: (f"-({a[0]})", -a[1])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_expr_tree(3))
+def test_expressions_follow_python_arithmetic(case):
+    text, expected = case
+    program = parse_program(f"input ({text}) x 1")
+    node = program.statements[0].args[0].parts[0]
+    value = to_sympy(node, simple_lookup({}))
+    assert value == sympy.Rational(expected.numerator, expected.denominator), text
+
+
+def test_operator_precedence():
+    def ev(text):
+        return to_sympy(parse_program(f"input ({text}) x 1").statements[0].args[0].parts[0], simple_lookup({}))
+    assert ev("2 + 3 * 4") == 14
+    assert ev("2 * 3 ^ 2") == 18 and ev("2 * 3 ** 2") == 18
+    assert ev("2 ^ 3 ^ 2") == 2 ** 9               # right-associative, as in Python
+    assert ev("-2 ^ 2") == -4                       # as in Python: -(2**2)
+    assert ev("7 // 2 * 2") == 6 and ev("7 - 2 - 1") == 4 and ev("8 / 4 / 2") == 1
+    assert shape_of("input 2*n x 2*n x 3") == (2 * n, 2 * n, 3)   # x binds loosest
