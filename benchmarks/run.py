@@ -118,24 +118,31 @@ def _keras_once(spec):
         model = _load_exported(spec["code"], "keras")[0]()
     count = model.count_params()
     shapes = [tuple(layer.output.shape) for layer in model.layers]
-    return count, shapes
+    return count, len(shapes)
 
 
-def child_keras(spec):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
+def _framework_child(once, spec, modules):
+    """Cold (imports + first build) and warm (median of repeats) times of one framework's build."""
+    import importlib
     start = time.perf_counter()
-    import keras  # noqa: F401  (part of the cold time)
+    for name in modules:            # part of the cold time
+        importlib.import_module(name)
     imported = time.perf_counter()
-    count, shapes = _keras_once(spec)
+    count, rows = once(spec)
     cold = time.perf_counter() - start
     first = time.perf_counter() - imported
     warm = []
     for _ in range(spec.get("repeats", 1)):
         t = time.perf_counter()
-        _keras_once(spec)
+        once(spec)
         warm.append(time.perf_counter() - t)
     return {"cold_s": cold, "first_build_s": first, "warm_s": statistics.median(warm) if warm else first,
-            "params": int(count), "rows": len(shapes), "maxrss_mb": _maxrss_mb()}
+            "params": int(count), "rows": rows, "maxrss_mb": _maxrss_mb()}
+
+
+def child_keras(spec):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return _framework_child(_keras_once, spec, ("keras",))
 
 
 def _torch_once(spec):
@@ -152,20 +159,7 @@ def _torch_once(spec):
 
 
 def child_torch(spec):
-    start = time.perf_counter()
-    import torch  # noqa: F401
-    import torchinfo  # noqa: F401
-    imported = time.perf_counter()
-    count, rows = _torch_once(spec)
-    cold = time.perf_counter() - start
-    first = time.perf_counter() - imported
-    warm = []
-    for _ in range(spec.get("repeats", 1)):
-        t = time.perf_counter()
-        _torch_once(spec)
-        warm.append(time.perf_counter() - t)
-    return {"cold_s": cold, "first_build_s": first, "warm_s": statistics.median(warm) if warm else first,
-            "params": count, "rows": rows, "maxrss_mb": _maxrss_mb()}
+    return _framework_child(_torch_once, spec, ("torch", "torchinfo"))
 
 
 def scaling_text(kind: str, layers: int) -> str:
