@@ -141,7 +141,7 @@ def test_issue_formulas_symbolic():
 
 
 def test_output_size_formulas():
-    H, k, s, p, d = (S(x) for x in "Hksp") + (S("d"),) if False else (S("H"), S("k"), S("s"), S("p"), S("d"))
+    H, k, s, p, d = (S(x) for x in "Hkspd")
     row = symparams.parse("input H x H x 1\nconv 1 k stride=s padding=p dilation=d", convention="pytorch").layers[-1]
     expected = sympy.floor((H + 2 * p - d * (k - 1) - 1) / s) + 1
     for values in ({H: 30, k: 3, s: 2, p: 1, d: 2}, {H: 17, k: 5, s: 3, p: 0, d: 1}, {H: 9, k: 1, s: 4, p: 2, d: 3}):
