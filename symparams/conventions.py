@@ -52,6 +52,8 @@ def explicit_padding_error(kind: str, convention: str) -> str | None:
     """Keras pooling layers take only 'valid' or 'same'."""
     if convention == KERAS and kind == "pool":
         return "Keras pooling takes padding=valid or padding=same; explicit padding is PyTorch style (use --convention pytorch or a zeropad layer)"
+    if convention == KERAS and kind == "deconv":
+        return "Keras transposed convolutions take padding=valid or padding=same; explicit padding is PyTorch style (use --convention pytorch)"
     return None
 
 

@@ -350,3 +350,12 @@ def test_generator_covers_the_core_kinds():
         assert word in seen, f"the generator never produced {word}"
     assert any("dilation=" in t for t in texts) and any("groups=" in t for t in texts)
     assert any("input" in t and t.splitlines()[0].count("x") == 3 for t in texts)      # volumes
+
+
+def test_keras_convention_refuses_explicit_transposed_padding():
+    """Regression: under Keras rules an explicit deconv padding was silently ignored (17 x 17 for
+    8 x 8, kernel 3, stride 2, padding 1). Keras has no such padding; PyTorch gives (8-1)*2 - 2 + 3 = 15."""
+    text = "input 8x8x3\ndeconv 4 3 stride=2 padding=1"
+    with pytest.raises(symparams.DefinitionError, match="Keras transposed convolutions"):
+        symparams.parse(text, convention="keras")
+    assert tuple(int(d) for d in symparams.parse(text, convention="pytorch").output_shape) == (15, 15, 4)

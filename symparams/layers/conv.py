@@ -209,6 +209,10 @@ class TransposedConv(_Windowed):
         ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} filters")
         if cfg.padding == "same" and not conventions.transposed_conv_uses_keras_rules(ctx.convention):
             raise DefinitionError("PyTorch transposed convolutions have no padding='same'; give an explicit padding")
+        if cfg.padding not in ("valid", "same"):
+            problem = conventions.explicit_padding_error("deconv", ctx.convention)
+            if problem:
+                raise DefinitionError(problem)
         if cfg.output_padding is not None:
             for op, s, d in zip(cfg.output_padding, cfg.stride, cfg.dilation):
                 if (op >= s) is True and (op >= d) is True:
