@@ -770,11 +770,12 @@ def _solve_recurrence(x, f, initial, start, i):
             return ceil_div(initial, a ** (i - start), whole_divisor=True)
         c = c + a - 1
     c = c + m * a
-    # floor((x + c)/a) = floor((x + g)/a) ... with g = -c/(a - 1): y(t+1) = floor(y(t)/a) for y = x - g
-    g = -c / (a - 1)
-    if not g.is_integer:
+    # With h = -c/(a - 1), y = x + h obeys y(t+1) = floor((x + c + a*h)/a) = floor(y(t)/a),
+    # so y(t) = floor(y(start)/a**(t - start)) and x(t) = y(t) - h.
+    h = -c / (a - 1)
+    if not h.is_integer:
         return None
-    return floor_div(initial - g, a ** (i - start), whole_divisor=True) + g
+    return floor_div(initial + h, a ** (i - start), whole_divisor=True) - h
 
 
 def _agrees(a, b, i, start) -> bool:
