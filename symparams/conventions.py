@@ -57,6 +57,17 @@ def explicit_padding_error(kind: str, convention: str) -> str | None:
     return None
 
 
+def avgpool3d_window_error(sizes, pool, convention: str) -> str | None:
+    """PyTorch's AvgPool3d wants every input axis at least as long as the pool, padding aside
+    (MaxPool3d and the 1-D/2-D pools count the padding)."""
+    if convention != PYTORCH or len(pool) != 3:
+        return None
+    if any((size - p).is_negative is True for size, p in zip(sizes, pool)):
+        return (f"PyTorch AvgPool3d needs each input axis ({'x'.join(map(str, sizes))}) at least the pool size "
+                f"({'x'.join(map(str, pool))}), whatever the padding")
+    return None
+
+
 def transposed_conv_uses_keras_rules(convention: str) -> bool:
     """Keras sizes a 'valid' transposed convolution as H*s + max(k - s, 0); PyTorch as (H - 1)s + k."""
     return convention == KERAS

@@ -359,3 +359,17 @@ def test_keras_convention_refuses_explicit_transposed_padding():
     with pytest.raises(symparams.DefinitionError, match="Keras transposed convolutions"):
         symparams.parse(text, convention="keras")
     assert tuple(int(d) for d in symparams.parse(text, convention="pytorch").output_shape) == (15, 15, 4)
+
+
+def test_pytorch_avgpool3d_needs_the_input_at_least_the_pool():
+    """Regression (differential seed 2009): torch.nn.AvgPool3d((3, 1, 3), padding=(1, 0, 1)) rejects a
+    1 x 7 x 3 input although the padded size fits; MaxPool3d and 2-D pools accept theirs."""
+    torch = need_module("torch")
+    pool = torch.nn.AvgPool3d((3, 1, 3), stride=(2, 2, 1), padding=(1, 0, 1))
+    with pytest.raises(RuntimeError):
+        pool(torch.zeros(1, 3, 1, 7, 3))
+    text = "input 1x7x3x3\navgpool 3x1x3 stride=2x2x1 padding=1x0x1"
+    with pytest.raises(symparams.ShapeError, match="AvgPool3d"):
+        symparams.parse(text, convention="pytorch")
+    ok = symparams.parse(text.replace("avgpool", "maxpool"), convention="pytorch")
+    assert tuple(int(d) for d in ok.output_shape) == (1, 4, 3, 3)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sympy import Integer
 
+from .. import conventions
 from ..algebra import ceil_div, product
-from ..errors import DefinitionError
+from ..errors import DefinitionError, ShapeError
 from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, register
 from .conv import _Windowed
 
@@ -47,6 +48,12 @@ class AvgPool(_Pool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
     spatial_rank_of = {"avgpool1d": 1, "avgpool2d": 2, "avgpool3d": 3}
     summary = "average over each P window; stride defaults to P"
+
+    def configure(self, cfg, shape, ctx):
+        super().configure(cfg, shape, ctx)
+        problem = conventions.avgpool3d_window_error(shape[:-1], cfg.pool, ctx.convention)
+        if problem:
+            raise ShapeError(problem)
 
 
 class _GlobalPool(LayerSpec):
