@@ -175,7 +175,7 @@ class Builder:
         if kind == "channelpad":
             return self.add(f"channelpad {c + self.integer(0, 3)}")
         if kind == "dense":
-            return self.add(f"dense {self.integer(1, 4)}{self.act()}")
+            return self.add(f"dense {self.integer(1, 4)}{self.act()}" + ("" if self.coin() else " bias=false"))
         if depth > 0:
             return False
         return self.composite(kind, depth)
@@ -228,7 +228,7 @@ class Builder:
                 text += " causal=true"
             return self.add(text)
         if kind == "dense":
-            return self.add(f"dense {self.integer(1, 8)}{self.act()}")
+            return self.add(f"dense {self.integer(1, 8)}{self.act()}" + ("" if self.coin() else " bias=false"))
         if kind in ("layernorm", "batchnorm"):
             return self.add(kind)
         if kind == "posembed":
