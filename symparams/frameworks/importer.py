@@ -169,6 +169,23 @@ def _fold(nodes: dict, order: list, input_key, output_key) -> list[str]:
     return folder.chain(input_key, output_key, set(order))
 
 
+# ----------------------------------------------------------------------------- layers
+
+def _helper_line(cls: str, obj, tag: str) -> str | None:
+    """The small custom layers both exporters write, under the same class names."""
+    if cls == "PositionEmbedding":
+        length = obj.length if hasattr(obj, "length") else obj.weight.shape[0]
+        return f"posembed length={int(length)}" + tag
+    simple = {"ClassToken": "clstoken", "ClassPool": "clspool", "Unembed": "unembed"}
+    if cls in simple:
+        return simple[cls] + tag
+    if cls == "Subsample":
+        return f"subsample {_window(obj.stride)}" + tag
+    if cls == "ChannelPad":
+        return f"channelpad {obj.channels}" + tag
+    return None
+
+
 # ----------------------------------------------------------------------------- PyTorch
 
 def _torch_line(module, name: str, num: _Numbers) -> str:
@@ -260,18 +277,9 @@ def _torch_line(module, name: str, num: _Numbers) -> str:
         if mha.in_proj_bias is None:
             text += " bias=false"
         return text + (" causal=true" if module.causal else "") + tag
-    if cls == "PositionEmbedding":
-        return f"posembed length={module.weight.shape[0]}" + tag
-    if cls == "ClassToken":
-        return "clstoken" + tag
-    if cls == "ClassPool":
-        return "clspool" + tag
-    if cls == "Unembed":
-        return "unembed" + tag
-    if cls == "Subsample":
-        return f"subsample {_window(module.stride)}" + tag
-    if cls == "ChannelPad":
-        return f"channelpad {module.channels}" + tag
+    helper = _helper_line(cls, module, tag)
+    if helper is not None:
+        return helper
     if cls == "GlobalPool":
         return ("globalavgpool" if module.mode == "avg" else "globalmaxpool") + tag
     if cls == "Reshape":
@@ -447,18 +455,9 @@ def _keras_line(layer, name, num, padding=None) -> str:
     if cls == "MultiHeadAttention":
         text = f"attention heads={layer.num_heads} key_dim={layer.key_dim}"
         return text + ("" if layer.use_bias else " bias=false") + tag
-    if cls == "PositionEmbedding":
-        return f"posembed length={layer.length}" + tag
-    if cls == "ClassToken":
-        return "clstoken" + tag
-    if cls == "ClassPool":
-        return "clspool" + tag
-    if cls == "Unembed":
-        return "unembed" + tag
-    if cls == "Subsample":
-        return f"subsample {_window(layer.stride)}" + tag
-    if cls == "ChannelPad":
-        return f"channelpad {layer.channels}" + tag
+    helper = _helper_line(cls, layer, tag)
+    if helper is not None:
+        return helper
     raise DefinitionError(f"symparams cannot read the Keras layer '{name}' ({cls})")
 
 

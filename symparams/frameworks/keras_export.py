@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .plan import Plan, ints, make_plan, one, spec_of, token_input, unsupported
+from .plan import window_text as _tuple
 
 HELPERS = {
     "PositionEmbedding": '''
@@ -87,13 +88,6 @@ class ChannelPad(layers.Layer):
 }
 
 ACTIVATIONS = {"leakyrelu": "leaky_relu", "hardswish": "hard_swish"}
-
-
-def _tuple(values) -> str:
-    v = ints(values)
-    if len(set(v)) == 1:
-        return str(v[0])
-    return "(" + ", ".join(map(str, v)) + ")"
 
 
 class _Writer:

@@ -71,6 +71,14 @@ def ints(values) -> tuple:
     return tuple(out)
 
 
+def window_text(values) -> str:
+    """Python text of a window argument: 3 when every axis is 3, else (3, 1)."""
+    v = ints(values)
+    if len(set(v)) == 1:
+        return str(v[0])
+    return "(" + ", ".join(map(str, v)) + ")"
+
+
 def one(v) -> int:
     return ints((v,))[0]
 

@@ -8,6 +8,7 @@ vectors. Modules that want another layout are wrapped in ChannelsFirst / Channel
 from __future__ import annotations
 
 from .plan import Plan, ints, make_plan, one, spec_of, token_input, unsupported
+from .plan import window_text as _tuple
 
 HELPERS = {
     "ChannelsFirst": '''
@@ -163,13 +164,6 @@ ACTIVATIONS = {
     "softsign": "nn.Softsign()", "hard_swish": "nn.Hardswish()", "hardswish": "nn.Hardswish()",
     "exponential": "Exp()", "linear": "nn.Identity()",
 }
-
-
-def _tuple(values) -> str:
-    v = ints(values)
-    if len(set(v)) == 1:
-        return str(v[0])
-    return "(" + ", ".join(map(str, v)) + ")"
 
 
 class _Writer:
