@@ -25,7 +25,7 @@ from .expressions import names_in, to_sympy
 from .layers import REGISTRY
 from .layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, KERAS, NONNEG_WINDOW, PADDING, RATE, STRING,
                           WINDOW, WORD, Config, Context, LayerSpec, Weight)
-from .syntax import parse_program
+from .syntax import collector_paused, parse_program
 
 MAX_BLOCK_DEPTH = 64
 MAX_EXPLICIT_ITERATIONS = 64      # a numeric repeat is iterated explicitly only this far
@@ -808,8 +808,9 @@ class Network:
         self.unroll = unroll
         deriver = _Deriver(program, convention, self.values, unroll)
         try:
-            deriver.collect_definitions()
-            rows, shape = deriver.statements(program.statements, None, _Scope())
+            with collector_paused():
+                deriver.collect_definitions()
+                rows, shape = deriver.statements(program.statements, None, _Scope())
         except RecursionError:
             raise DefinitionError("the architecture is nested too deeply").with_source(program.file,
                                                                                        program.source) from None
@@ -835,19 +836,23 @@ class Network:
     # -- totals ---------------------------------------------------------------------------
     @functools.cached_property
     def params(self) -> sympy.Expr:
-        return Add(*[row.params for row in self.layers])
+        with collector_paused():
+            return Add(*[row.params for row in self.layers])
 
     @functools.cached_property
     def trainable_params(self) -> sympy.Expr:
-        return Add(*[row.trainable_params for row in self.layers])
+        with collector_paused():
+            return Add(*[row.trainable_params for row in self.layers])
 
     @functools.cached_property
     def non_trainable_params(self) -> sympy.Expr:
-        return Add(*[row.non_trainable_params for row in self.layers])
+        with collector_paused():
+            return Add(*[row.non_trainable_params for row in self.layers])
 
     @functools.cached_property
     def buffers(self) -> sympy.Expr:
-        return Add(*[row.buffers for row in self.layers])
+        with collector_paused():
+            return Add(*[row.buffers for row in self.layers])
 
     # -- symbols --------------------------------------------------------------------------
     @functools.cached_property

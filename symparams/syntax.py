@@ -8,7 +8,9 @@ DSLSyntaxError with what was expected said in words.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -43,6 +45,20 @@ def grammar_text() -> str:
     except (ModuleNotFoundError, FileNotFoundError):
         # Running from a source checkout without installing: the grammar sits beside the package.
         return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while parsing or deriving: both allocate many
+    objects and leave no cycles worth finding, and the collector's full passes over a growing
+    heap made 10,000-layer files superlinear (about 40% of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @functools.lru_cache(maxsize=1)
@@ -294,11 +310,13 @@ def parse_program(source: str, file: str | None = None) -> ir.Program:
         line = source[:source.index("\x00")].count("\n") + 1
         raise DSLSyntaxError("the file contains a NUL byte; is it a binary file?", line=line, file=file)
     try:
-        tree = parser().parse(source)
+        with collector_paused():
+            tree = parser().parse(source)
     except UnexpectedInput as err:
         raise _syntax_error(err, source, file) from None
     try:
-        statements = _ToIR().transform(tree)
+        with collector_paused():
+            statements = _ToIR().transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, SymparamsError):
             raise err.orig_exc.with_source(file, source) from None
