@@ -111,3 +111,50 @@ def test_generalize_turns_chosen_numbers_into_symbols():
     assert {s.name for s in net.symbols} == {"f", "n"}
     for f in (8, 12, 32):
         assert int(net.subs(f=f, n=8).params) == sum(p.numel() for p in model(f).parameters())
+
+
+def test_from_torch_reads_a_hand_written_resnet():
+    """torchvision-style code: a shared nn.ReLU, `out += identity`, AdaptiveAvgPool2d + torch.flatten."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Basic(nn.Module):
+        def __init__(self, cin, c, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+            self.downsample = None
+            if stride != 1 or cin != c:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c))
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+            return self.relu(out)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 7, 2, 3, bias=False)
+            self.layer1 = nn.Sequential(Basic(8, 8, 1), Basic(8, 16, 2))
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(16, 10)
+
+        def forward(self, x):
+            x = self.layer1(self.stem(x))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    model = Net()
+    text = symparams.from_torch(model, (32, 32, 3))
+    assert text.count("residual {") == 2 and text.count("shortcut {") == 1
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    stem_out = model.stem(torch.zeros(1, 3, 32, 32))
+    assert tuple(int(d) for d in net.layers[1].output_shape) == tuple(stem_out.shape[2:]) + (8,)

@@ -74,6 +74,15 @@ def _name(text: str) -> str:
     return word if not word[0].isdigit() else "layer_" + word
 
 
+def _unique(name: str, taken: set) -> str:
+    """A module called twice (a shared nn.ReLU) gives rows relu, relu_2, ..."""
+    out, k = name, 2
+    while out in taken:
+        out, k = f"{name}_{k}", k + 1
+    taken.add(out)
+    return out
+
+
 def _shape_text(shape, numbers=None) -> str:
     parts = []
     for k, d in enumerate(shape):
@@ -246,6 +255,12 @@ def _torch_line(module, name: str, num: _Numbers) -> str:
         return f"dropout {module.p}" + tag
     if isinstance(module, nn.Flatten):
         return "flatten" + tag
+    if isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
+                           nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
+        size = module.output_size if isinstance(module.output_size, tuple) else (module.output_size,)
+        if set(size) != {1}:
+            raise DefinitionError(f"'{name}': only adaptive pooling to size 1 (a global pool) has a DSL form")
+        return ("globalavgpool" if "Avg" in cls else "globalmaxpool") + tag
     if isinstance(module, nn.Identity):
         return "identity" + tag
     if isinstance(module, nn.modules.padding._ConstantPadNd):
@@ -332,18 +347,30 @@ def from_torch(module, input_shape, generalize=None) -> str:
     num = _Numbers(generalize)
     nodes, order = {}, []
     placeholder = output = None
+    names: set[str] = set()
+    functions = {torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh", torch.flatten: "flatten"}
+    functions.update({getattr(torch.nn.functional, f): f for f in ("relu", "gelu", "silu", "elu", "selu", "mish",
+                                                                  "softplus", "softsign")})
+    methods = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "flatten": "flatten", "view": "flatten",
+               "reshape": "flatten"}
     for node in graph.nodes:
-        args = [a for a in _flat(node.args) if isinstance(a, fx.Node)]
+        args = [a for a in _flat(node.args) if isinstance(a, fx.Node) and a in nodes]
         if node.op == "placeholder":
             placeholder = node
             nodes[node] = Node(node, "input")
+        elif node.op == "call_method" and node.target == "size":
+            continue                                # x.size(0) in x.view(x.size(0), -1)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
-            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, _name(node.target), num))
-        elif node.op == "call_function" and node.target in (operator.add, torch.add):
+            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, _unique(_name(node.target), names), num))
+        elif node.op == "call_function" and node.target in (operator.add, operator.iadd, torch.add):
             nodes[node] = Node(node, "add", args)
         elif node.op == "call_function" and node.target in (torch.cat, torch.concat):
             nodes[node] = Node(node, "concat", args)
+        elif (node.op == "call_function" and node.target in functions) or (
+                node.op == "call_method" and node.target in methods):
+            word = functions[node.target] if node.op == "call_function" else methods[node.target]
+            nodes[node] = Node(node, "layer", args[:1], f"{word} name={_unique(_name(node.name), names)}")
         elif node.op == "output":
             output = args[0]
             continue
