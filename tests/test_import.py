@@ -158,3 +158,16 @@ def test_from_torch_reads_a_hand_written_resnet():
     assert int(net.params) == sum(p.numel() for p in model.parameters())
     stem_out = model.stem(torch.zeros(1, 3, 32, 32))
     assert tuple(int(d) for d in net.layers[1].output_shape) == tuple(stem_out.shape[2:]) + (8,)
+
+
+def test_from_keras_reads_keras_applications():
+    """keras.applications.ResNet50 (published: 25,636,712 parameters) and MobileNetV2 (3,538,984),
+    built without weights, come back as DSL with the framework's own counts and output shape."""
+    keras = need_module("keras")
+    for build, published in ((keras.applications.ResNet50, 25_636_712),
+                             (keras.applications.MobileNetV2, 3_538_984)):
+        model = build(weights=None, input_shape=(64, 64, 3))
+        text = symparams.from_keras(model)
+        net = symparams.parse(text, convention="keras")
+        assert int(net.params) == model.count_params() == published
+        assert tuple(int(d) for d in net.output_shape) == (1000,)

@@ -21,6 +21,7 @@ TORCH_ACTIVATIONS = {
     "Hardswish": "hard_swish", "Exp": "exponential",
 }
 KERAS_ACTIVATIONS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}
+CONVS = {f"{kind}{n}D" for kind in ("Conv", "DepthwiseConv", "SeparableConv") for n in (1, 2, 3)}
 HELPER_CLASSES = {"ChannelsFirst", "ChannelsLast", "Recurrent", "SelfAttention", "PositionEmbedding", "ClassToken",
                   "ClassPool", "Unembed", "Subsample", "ChannelPad", "GlobalPool", "Reshape", "Exp"}
 
@@ -457,6 +458,8 @@ def _keras_line(layer, name, num, padding=None) -> str:
         return "identity" + tag
     if cls == "Activation":
         return (act.strip() or "linear") + tag
+    if cls == "ReLU":
+        return ("relu6" if layer.max_value == 6 else "relu") + tag
     if cls == "Reshape":
         return "reshape " + "x".join(str(int(d)) for d in layer.target_shape) + tag
     if cls.startswith("ZeroPadding"):
@@ -506,6 +509,7 @@ def from_keras(model, generalize=None) -> str:
     producer[id(inputs[0])] = start
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     pads = {}
+    by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         cls = type(layer).__name__
         node = layer._inbound_nodes[0]
@@ -518,7 +522,8 @@ def from_keras(model, generalize=None) -> str:
             if key not in keys or cls in ("Add", "Concatenate"):
                 keys.append(key)
         out = node.output_tensors[0]
-        if cls.startswith("ZeroPadding") and layer.name.endswith("_pad"):
+        folded = by_name.get(layer.name[:-4]) if layer.name.endswith("_pad") else None
+        if cls.startswith("ZeroPadding") and type(folded).__name__ in CONVS and folded.padding == "valid":
             pads[layer.name[:-4]] = (layer, keys)
             producer[id(out)] = keys[0]            # folded into the convolution that follows
             continue
