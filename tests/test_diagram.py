@@ -7,9 +7,12 @@ import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import symparams
 from symparams import cli
+from symparams.errors import SymparamsError
 from symparams.printers import diagram
 
 from conftest import EXAMPLES, load_example
@@ -133,3 +136,27 @@ def test_cli_formats(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(r"\begin{tikzpicture}")
     assert cli.main(["diagram", seed, "-o", str(tmp_path / "a.png")]) == 2
     assert cli.main(["diagram", seed, "--format", "svg", "--fragment"]) == 2
+
+
+ANY_NAME = st.text(st.characters(blacklist_characters='"\n', blacklist_categories=("Cs",)), min_size=1, max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ANY_NAME, ANY_NAME)
+def test_any_layer_name_gives_well_formed_svg(a, b):
+    try:
+        net = symparams.parse(f'input 8x8x1\nconv 2 3x3 name="{a}"\nresidual {{ conv 2 1x1 name="{b}" }}\n')
+    except SymparamsError:
+        assume(False)
+    root = ET.fromstring(diagram.svg(net))
+    assert len(root.findall(f"{SVG}circle")) == 1
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ANY_NAME)
+def test_any_layer_name_gives_compilable_tikz(pdflatex, a):
+    try:
+        net = symparams.parse(f'input 8x8x1\nconv 2 3x3 name="{a}"\nflatten\ndense 3\n')
+    except SymparamsError:
+        assume(False)
+    assert "6×6×2" in "".join(pdflatex(diagram.tikz_document(net), "any").split())

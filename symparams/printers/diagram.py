@@ -396,4 +396,4 @@ def svg(net: Network) -> str:
 
 def _svg_text(text: str) -> str:
     """Characters XML 1.0 cannot hold (controls) become spaces."""
-    return "".join(ch if ch >= " " or ch in "\t\n" else " " for ch in str(text))
+    return "".join(" " if (ch < " " and ch not in "\t\n") or ch in "\ufffe\uffff" else ch for ch in str(text))
