@@ -343,8 +343,12 @@ class _Deriver:
             positional.append(size)
         if len(positional) > len(spec.arguments):
             extra = positional[len(spec.arguments)]
+            words = [w for w, o in spec.options.items() if o.kind == BOOL]
+            words += list(ACTIVATIONS) if spec.takes_activation else []
+            words += ["same", "valid"] if "padding" in spec.options else []
+            hint = did_you_mean(extra.word, words) if extra.word else None     # 'conv 8 3 rleu'
             raise DefinitionError(f"{stmt.keyword} takes {self._usage(spec, stmt.keyword)}; "
-                                  f"'{self._text(extra)}' is one too many",
+                                  f"'{self._text(extra)}' is one too many", hint=hint,
                                   line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
         for arg, size in itertools.zip_longest(spec.arguments, positional):
             if size is None:
