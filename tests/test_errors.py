@@ -57,6 +57,8 @@ LOCATED = [
     ("input 3\ndense floor(1, 2)\n", 2, 7, ["floor() takes one argument"], "floor"),
     ("input 3\ndense flor(2)\n", 2, 7, ["unknown function 'flor'", "did you mean 'floor'"], "flor"),
     ("input 3\ndense 1/0\n", 2, 7, ["division by zero"], None),
+    ("input 8x8x1\nconv 8 3 rleu\n", 2, 10, ["'rleu' is one too many", "did you mean 'relu'"], "rleu"),
+    ("input 8x8x1\nconv 8 3 sme\n", 2, 10, ["did you mean 'same'"], "sme"),
 ]
 
 
