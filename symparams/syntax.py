@@ -321,8 +321,31 @@ def parse_program(source: str, file: str | None = None) -> ir.Program:
         if isinstance(err.orig_exc, SymparamsError):
             raise err.orig_exc.with_source(file, source) from None
         if isinstance(err.orig_exc, RecursionError):
-            raise DSLSyntaxError("the text is nested too deeply", file=file) from None
+            raise _too_deep(source, file) from None
         raise
     except RecursionError:
-        raise DSLSyntaxError("the text is nested too deeply", file=file) from None
+        raise _too_deep(source, file) from None
     return ir.Program(statements, source, file)
+
+
+def _too_deep(source: str, file: str | None) -> DSLSyntaxError:
+    """'nested too deeply', pointing at the deepest '(' or '{' (or the longest line, for a long chain)."""
+    depth, best, at = 0, 0, None
+    for index, char in enumerate(source):
+        if char in "({":
+            depth += 1
+            if depth > best:
+                best, at = depth, index
+        elif char in ")}":
+            depth -= 1
+    if at is None or best < 50:
+        lines = source.split("\n")
+        longest = max(range(len(lines)), key=lambda k: len(lines[k]))
+        at = sum(len(line) + 1 for line in lines[:longest])
+    else:       # the first bracket of that line, so the caret shows
+        start = source.rfind("\n", 0, at) + 1
+        at = min(i for i in (source.find("(", start, at + 1), source.find("{", start, at + 1)) if i >= 0)
+    line = source.count("\n", 0, at) + 1
+    column = at - source.rfind("\n", 0, at)
+    return DSLSyntaxError("the text is nested too deeply (or one expression is too long)", line=line, column=column,
+                          file=file, source=source)
