@@ -59,6 +59,8 @@ LOCATED = [
     ("input 3\ndense 1/0\n", 2, 7, ["division by zero"], None),
     ("input 8x8x1\nconv 8 3 rleu\n", 2, 10, ["'rleu' is one too many", "did you mean 'relu'"], "rleu"),
     ("input 8x8x1\nconv 8 3 sme\n", 2, 10, ["did you mean 'same'"], "sme"),
+    ("input 3\n" + "residual { " * 2000 + "dense 3" + " }" * 2000 + "\n", 2, 10, ["nested too deeply"], "{"),
+    ("input 3\ndense " + "1+" * 20000 + "1\n", 2, 1, ["nested too deeply"], "dense"),
 ]
 
 
@@ -73,7 +75,7 @@ def test_located_errors(capsys, tmp_path, text, line, column, words, at):
         assert w in err, (w, err)
     lines = err.splitlines()
     source = text.splitlines()[line - 1]
-    assert lines[1] == "    " + source
+    assert lines[1] == "    " + (source if len(source) <= 200 else source[:200] + " ...")
     caret = lines[2]
     assert re.fullmatch(r" *\^+", caret), err
     assert caret.index("^") - 4 == column - 1
