@@ -292,12 +292,13 @@ def table_rows(net: Network, values: dict | None = None) -> list[str]:
     return rows
 
 
-def totals_rows(net: Network, values: dict | None = None) -> list[str]:
+def totals_rows(net: Network, values: dict | None = None, formulas: bool = True) -> list[str]:
+    """formulas=False: numbers only (when the totals are shown as formulas elsewhere)."""
     values = default_values(net) if values is None else values
     rows = []
     for name, expr in _totals(net):
         value = at(expr, values)
-        formula = "$%s$" % tex(collected(expr)) if expr.free_symbols else ""
+        formula = "$%s$" % tex(collected(expr)) if expr.free_symbols and formulas else ""
         rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s \\" % (
             name, formula, "$%s$" % number(value) if value is not None else "--"))
     return rows
@@ -333,12 +334,13 @@ def table(net: Network) -> str:
     return tabular(table_rows(net), totals_rows(net))
 
 
-def table_chunks(net: Network, per: int) -> list[str]:
+def table_chunks(net: Network, per: int, formulas: bool = True) -> list[str]:
     """The table split into tabulars of at most per rows (the totals under the last), each
     scaled down to the line width when wider."""
     rows = table_rows(net)
     chunks = [rows[k:k + per] for k in range(0, len(rows), per)] or [[]]
-    return [FIT_WIDTH + "{%\n" + tabular(c, totals_rows(net) if k == len(chunks) - 1 else None) + "}"
+    last = len(chunks) - 1
+    return [FIT_WIDTH + "{%\n" + tabular(c, totals_rows(net, formulas=formulas) if k == last else None) + "}"
             for k, c in enumerate(chunks)]
 
 
@@ -576,7 +578,8 @@ def beamer(net: Network, parts=("table",)) -> str:
     ]
     for part in parts:
         if part == "table":
-            chunks = table_chunks(net, FRAME_ROWS)
+            # on a slide the long total formulas would shrink the table: they have their own frame
+            chunks = table_chunks(net, FRAME_ROWS, formulas="totals" not in parts)
             for k, chunk in enumerate(chunks):
                 out.append(_frame("Layers" + _cont(k, len(chunks)), r"\centering\small" + "\n" + chunk))
         elif part == "derivation":
