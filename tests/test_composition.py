@@ -358,3 +358,15 @@ def test_equal_of_roundings_agrees_with_numbers(c1, c2, a, k, ceil_first):
         assert all(x == y for x, y in values)
     elif answer is False:
         assert any(x != y for x, y in values)
+
+
+def test_closed_form_keeps_no_conditions_of_the_pass_it_replaces():
+    """The first pass is peeled (3 input channels); the closed form starts at pass 1, so the pool of
+    pass 1 must not demand n >= 4 when d may be 1. Conditions of the closed form name the last pass."""
+    net = symparams.parse("input n x n x 3\nrepeat d as i { conv 8*2^i 3x3 padding=same; maxpool 2 }")
+    assert "n >= 4" not in net.constraints
+    assert "n >= 2" in net.constraints
+    assert any("at the last pass i = d - 1" in c for c in net.constraints)
+    assert net.subs(n=2, d=1).params == conv_params(8, 9, 3)
+    names = [row.name for _, row in net.walk() if row.kind == "conv2d"]
+    assert names == ["conv2d_1", "conv2d_2"]
