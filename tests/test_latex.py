@@ -152,3 +152,19 @@ def test_the_documented_awkward_names_compile(pdflatex):
         assert net is not None
         text = squash(pdflatex(latex.render(net, latex.PARTS, "standalone")))
         assert shown_total(net) in text
+
+
+def test_set_values_reach_the_totals(capsys):
+    """examples/lecture_symbolic.arch at n = 64 (f = 16, k = 3 by default), by hand: conv (3*3*3 + 1)*16
+    = 448 on 62x62; pool to 31; conv (3*3*16 + 1)*32 = 4,640 on 29x29; pool to 14; dense
+    (14*14*32 + 1)*10 = 62,730; total 67,818."""
+    path = EXAMPLES / "lecture_symbolic.arch"
+    if not path.exists():
+        pytest.skip("examples/lecture_symbolic.arch is not there")
+    assert cli.main(["latex", str(path), "--set", "n=64", "--totals"]) == 0
+    out = capsys.readouterr().out
+    assert r"= 67{,}818 \\" in out
+    assert cli.main(["latex", str(path), "--set", "n=64", "--derivation"]) == 0
+    out = capsys.readouterr().out
+    for part in ("448", "4{,}640", "62{,}730", r"(6{,}272 + 1) \cdot 10"):
+        assert part in out
