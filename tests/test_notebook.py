@@ -103,3 +103,14 @@ def test_markdown_specials_stay_literal(name):
     line = next(line for line in md.splitlines() if "conv2d" in line)
     escaped = "".join("\\" + c if c in "|$_<>" else c for c in name)
     assert escaped in line
+
+
+@pytest.mark.parametrize("symbol", ["x__y", "_z", "a_b_c", "n_in", "alpha"])
+def test_markdown_math_has_no_backslash_before_punctuation(symbol):
+    """GitHub treats backslash + punctuation as a Markdown escape even inside $...$ (\\_ would lose
+    its backslash and become a subscript): math cells use backslash + letters only."""
+    md = awkward("layer", symbol=symbol)._repr_markdown_()
+    maths = re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", md)
+    assert maths
+    for math in maths:
+        assert not re.search(r"\\[!-/:-@\[-`{-~]", math), math

@@ -60,14 +60,15 @@ def _part(word: str, upright: bool) -> str:
     return (r"\mathrm{%s}" if upright else r"\mathit{%s}") % word
 
 
-def symbol_name(name: str) -> str:
-    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}."""
+def symbol_name(name: str, underscore: str = r"\_") -> str:
+    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}
+    (underscore: how a literal '_' is written; GitHub Markdown eats the backslash of \\_)."""
     m = _PLAIN.match(name)
     if m is None:
-        return r"\mathit{%s}" % name.replace("_", r"\_")
+        return r"\mathit{%s}" % name.replace("_", underscore)
     base, digits, sub = m.groups()
     if digits and sub:
-        return r"\mathit{%s}" % name.replace("_", r"\_")
+        return r"\mathit{%s}" % name.replace("_", underscore)
     text = _part(base, upright=False)
     sub = digits or sub
     if sub:
@@ -75,11 +76,11 @@ def symbol_name(name: str) -> str:
     return text
 
 
-def latex_symbol_names(expr) -> dict:
+def latex_symbol_names(expr, underscore: str = r"\_") -> dict:
     """symbol_names= for sympy.latex: every free symbol of expr typeset by symbol_name."""
     if not isinstance(expr, sympy.Basic):
         return {}
-    return {s: symbol_name(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
+    return {s: symbol_name(s.name, underscore) for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
 
 
 def at(expr, values: dict):

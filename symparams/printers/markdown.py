@@ -9,9 +9,16 @@ from ..network import Network
 from .common import at, default_values, fmt_int, latex_symbol_names, row_label
 
 
+# GitHub reads a backslash before punctuation as a Markdown escape even inside $...$, and a '|'
+# ends the table cell: write math with backslashes before letters only
+_MATH_SAFE = {"|": r"\vert ", r"\{": r"\lbrace ", r"\}": r"\rbrace ", r"\,": r"\ "}
+
+
 def _latex(expr) -> str:
-    # a '|' would end the table cell on GitHub even inside $...$: write it as \vert
-    return sympy.latex(expr, symbol_names=latex_symbol_names(expr)).replace("|", r"\vert ")
+    text = sympy.latex(expr, symbol_names=latex_symbol_names(expr, underscore=r"\underline{\phantom{x}}"))
+    for bad, good in _MATH_SAFE.items():
+        text = text.replace(bad, good)
+    return text
 
 
 def _math(expr) -> str:
