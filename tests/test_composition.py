@@ -15,7 +15,6 @@ import symparams
 from symparams import cli
 from symparams.errors import ShapeError, SymparamsError
 
-d_, i_ = sympy.symbols("d i", integer=True, positive=True)
 D = sympy.Symbol("d", integer=True, positive=True)
 
 
@@ -242,6 +241,22 @@ def test_repeat_count_must_be_whole(tmp_path, capsys):
 CHANNELS = ["w", "2*w", "8", "w + 4"]
 
 
+# statement templates: {c} a width, {cur} the current channels, {k} a kernel, {r} a repeat count;
+# the second item is the channels afterwards (None: unchanged)
+STATEMENTS = {
+    "conv": ("conv {c} {k}x{k} padding=same", "{c}"),
+    "bn": ("batchnorm", None),
+    "pool": ("maxpool 2", None),
+    "residual": ("residual {{ conv {cur} 3x3 padding=same; batchnorm }}", None),
+    "projection": ("residual {{ conv {c} 3x3 padding=same }} shortcut {{ conv {c} 1x1 }}", "{c}"),
+    "concat": ("concat {{ }} {{ conv {c} 1x1 }}", "({cur}) + ({c})"),
+    "add": ("add {{ conv {c} 1x1 }} {{ conv {c} 3x3 padding=same }}", "{c}"),
+    "repeat": ("repeat {r} {{ conv {c} 3x3 padding=same; batchnorm }}", "{c}"),
+    "repeat_i": ("repeat d as i {{ conv {c}*(i + 1) 1x1 }}", "({c})*d"),
+    "block": ("unit({c})", "{c}"),
+}
+
+
 @st.composite
 def programs(draw):
     """A small random composition on an n x n x 3 image, tracking the channels so every
@@ -249,39 +264,17 @@ def programs(draw):
     lines = ["block unit(c) { conv c 3x3 padding=same; relu }", "input n x n x 3"]
     current, pools = "3", 0
     for _ in range(draw(st.integers(1, 5))):
-        choice = draw(st.sampled_from(["conv", "bn", "pool", "residual", "projection", "concat", "add",
-                                       "repeat", "repeat_i", "block"]))
-        c = draw(st.sampled_from(CHANNELS))
-        if choice == "conv":
-            k = draw(st.sampled_from([1, 3]))
-            lines.append(f"conv {c} {k}x{k} padding=same")
-            current = c
-        elif choice == "bn":
-            lines.append("batchnorm")
-        elif choice == "pool" and pools < 2:
-            lines.append("maxpool 2")
+        choice = draw(st.sampled_from(sorted(STATEMENTS)))
+        if choice == "pool":
+            if pools == 2:          # keep n = 16 large enough
+                continue
             pools += 1
-        elif choice == "residual":
-            lines.append(f"residual {{ conv {current} 3x3 padding=same; batchnorm }}")
-        elif choice == "projection":
-            lines.append(f"residual {{ conv {c} 3x3 padding=same }} shortcut {{ conv {c} 1x1 }}")
-            current = c
-        elif choice == "concat":
-            lines.append(f"concat {{ }} {{ conv {c} 1x1 }}")
-            current = f"({current}) + ({c})"
-        elif choice == "add":
-            lines.append(f"add {{ conv {c} 1x1 }} {{ conv {c} 3x3 padding=same }}")
-            current = c
-        elif choice == "repeat":
-            count = draw(st.sampled_from(["d", "2", "d + 1"]))
-            lines.append(f"repeat {count} {{ conv {c} 3x3 padding=same; batchnorm }}")
-            current = c
-        elif choice == "repeat_i":
-            lines.append(f"repeat d as i {{ conv {c}*(i + 1) 1x1 }}")
-            current = f"({c})*d"
-        elif choice == "block":
-            lines.append(f"unit({c})")
-            current = c
+        fields = dict(c=draw(st.sampled_from(CHANNELS)), cur=current, k=draw(st.sampled_from([1, 3])),
+                      r=draw(st.sampled_from(["d", "2", "d + 1"])))
+        template, channels = STATEMENTS[choice]
+        lines.append(template.format(**fields))
+        if channels is not None:
+            current = channels.format(**fields)
     lines += ["globalavgpool", "dense 10"]
     return "\n".join(lines)
 
