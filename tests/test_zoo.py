@@ -18,7 +18,7 @@ from conftest import EXAMPLES, need_module
 
 ZOO = EXAMPLES / "zoo"
 
-# file -> (convention, published total, published trainable or None, source)
+# file -> (convention, published total, published trainable or None); the source is in each comment
 PUBLISHED = {
     "lenet5.arch": ("keras", 61_706, None),                   # LeCun et al. 1998, 6/16 maps, 120, 84, 10
     "alexnet.arch": ("pytorch", 61_100_840, None),            # torchvision AlexNet_Weights docs
