@@ -247,17 +247,21 @@ def size_arithmetic(row: Layer, values: dict) -> list[str] | None:
         pad = cfg.get("padding", "valid")
         if pad == "same":
             text = r"\left\lceil %s / %s \right\rceil" % (tex(H), tex(s))
+            expected = -(-H // s)
         else:
             p = 0 if pad == "valid" else at(pad[axis], values)
             if p is None:
                 return None
             span = tex(k) if d == 1 else r"%s \cdot (%s - 1) + 1" % (tex(d), tex(k))
             padded = tex(H) + (r" + 2 \cdot %s" % tex(p) if p else "")
+            expected = (H + 2 * p - d * (k - 1) - 1) // s + 1
             if s == 1:
                 text = r"%s - %s + 1" % (padded, span if d == 1 else "(%s)" % span)
             else:
                 text = r"\left\lfloor (%s - %s) / %s \right\rfloor + 1" % (padded, span if d == 1 else "(%s)" % span,
                                                                           tex(s))
+        if expected != out:
+            return None     # a rule this formula does not know: show no arithmetic rather than a wrong one
         pieces.append((text, tex(out)))
     letters = _AXIS_LETTERS[len(spatial)]
     if len(set(pieces)) == 1:
