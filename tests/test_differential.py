@@ -110,7 +110,7 @@ class Builder:
         n, c = self.n, self.channels
         kind = self.pick(["conv", "conv", "conv", "dwconv", "sepconv", "deconv", "pool", "batchnorm", "groupnorm",
                           "layernorm", "zeropad", "upsample", "dropout", "activation", "residual", "concat", "add",
-                          "subsample", "channelpad", "dense"])
+                          "subsample", "channelpad", "dense", "repeat"])
         if kind == "conv":
             groups = self.pick([g for g in (1, 2, 3) if c % g == 0])
             filters = groups * self.integer(1, 3)
@@ -184,16 +184,18 @@ class Builder:
         """residual / concat / add with short random bodies (grown with the same engine check)."""
         saved_lines, saved_shape = list(self.lines), self.shape
         bodies = []
-        count = 2 if kind != "residual" else self.integer(1, 2)
+        count = {"residual": self.integer(1, 2), "repeat": 1}.get(kind, 2)
         for _ in range(count):
             self.lines, self.shape = list(saved_lines), saved_shape
-            for _ in range(self.integer(0, 2)):
+            for _ in range(self.integer(1 if kind == "repeat" else 0, 2)):
                 self.layer(depth + 1)
             bodies.append(self.lines[len(saved_lines):])
         self.lines, self.shape = saved_lines, saved_shape
         text = ["{ " + "; ".join(b) + " }" for b in bodies]
         if kind == "residual":
             line = "residual " + text[0] + (" shortcut " + text[1] if len(text) > 1 else "")
+        elif kind == "repeat":
+            line = f"repeat {self.integer(1, 3)} " + text[0]
         else:
             line = kind + " " + " ".join(text)
         same = "residual { conv %d 1 } shortcut { conv %d 1 }" % (self.channels, self.channels)
@@ -206,7 +208,7 @@ class Builder:
         t, d = self.shape
         kind = self.pick(["rnn", "rnn", "attention", "attention", "dense", "layernorm", "batchnorm", "posembed",
                           "clstoken", "conv", "pool", "dropout", "residual", "concat", "add", "activation",
-                          "upsample", "zeropad"])
+                          "upsample", "zeropad", "repeat"])
         if kind == "rnn":
             cell = self.pick(["rnn", "lstm", "gru"])
             text = f"{cell} {self.integer(1, 5)} return_sequences=true"
@@ -345,7 +347,7 @@ def test_generator_covers_the_core_kinds():
     for word in ("conv", "dwconv", "sepconv", "deconv", "maxpool", "avgpool", "batchnorm", "layernorm", "groupnorm",
                  "rnn", "lstm", "gru", "bidirectional=true", "attention", "embedding", "residual", "concat", "add",
                  "dense", "posembed", "clstoken", "unembed", "flatten", "globalavgpool", "reshape", "zeropad",
-                 "upsample", "subsample", "channelpad", "shortcut", "return_sequences=true", "bias=false",
+                 "upsample", "subsample", "channelpad", "shortcut", "return_sequences=true", "bias=false", "repeat",
                  "padding=same"):
         assert word in seen, f"the generator never produced {word}"
     assert any("dilation=" in t for t in texts) and any("groups=" in t for t in texts)
