@@ -862,10 +862,9 @@ class Network:
     @functools.cached_property
     def free_symbols(self) -> set:
         found = set()
-        for row in self.layers:
-            for _, r in row.walk():
-                for d in r.output_shape:
-                    found |= d.free_symbols
+        # distinct sizes first: rows share most of them, and SymPy recomputes free_symbols each time
+        for d in {d for row in self.layers for _, r in row.walk() for d in r.output_shape}:
+            found |= d.free_symbols
         found |= self.params.free_symbols
         return {s for s in found if s.is_positive}
 
