@@ -434,26 +434,35 @@ def bench_scaling(report: Report, quick: bool):
         if 1_000 in times and 10_000 in times:
             growth = times[10_000] / times[1_000]
             cpu_growth = cpu_times[10_000] / cpu_times[1_000]
-            report.add(section, f"{kind} stack: growth 1,000 → 10,000 layers", f"≤ {TARGETS['growth']:.0f}",
-                       f"{growth:.1f}× wall, {cpu_growth:.1f}× CPU", growth <= TARGETS["growth"],
-                       "10× the layers; linear is 10")
+            report.add(section, f"{kind} stack: growth 1,000 → 10,000 layers (CPU time)",
+                       f"≤ {TARGETS['growth']:.0f}", f"{cpu_growth:.1f}× CPU, {growth:.1f}× wall",
+                       cpu_growth <= TARGETS["growth"], "10× the layers; linear is 10. Judged on the child's CPU "
+                       "time: the wall-time ratio moves with the other load on a shared machine")
         elif 10 in times and 100 in times:
             report.add(section, f"{kind} stack: growth 10 → 100 layers", "—", f"{times[100] / times[10]:.1f}×",
                        None, "small sizes are dominated by fixed costs")
 
 
-def bench_sweep(report: Report, quick: bool):
+def _resnet_child(report: Report, section: str, what: str, target: str, spec: dict):
+    """Run a child on the zoo ResNet-50; None (and a row saying why) when it cannot."""
     path = find_zoo_file("resnet50")
+    if path is None:
+        report.add(section, what, target, "not measured", False, "ResNet-50 zoo file not yet available")
+        return None
+    result = run_child(dict(spec, path=str(path)))
+    report.raw[spec["task"]] = result
+    if "missing" in result or "error" in result:
+        report.add(section, what, target, "not measured", False, result.get("missing") or result["error"])
+        return None
+    return result
+
+
+def bench_sweep(report: Report, quick: bool):
     what = "sweep throughput: ResNet-50 total over (w, classes), widths w, 2w, 4w, 8w"
     target = f"≥ {TARGETS['sweep']:,.0f} points/s"
-    if path is None:
-        report.add("Sweep", what, target, "not measured", False, "ResNet-50 zoo file not yet available")
-        return
-    result = run_child({"task": "sweep", "path": str(path), "points": 100_000 if quick else 1_000_000,
-                        "side": 100 if quick else 1000})
-    report.raw["sweep"] = result
-    if "missing" in result or "error" in result:
-        report.add("Sweep", what, target, "not measured", False, result.get("missing") or result["error"])
+    result = _resnet_child(report, "Sweep", what, target, {"task": "sweep", "side": 100 if quick else 1000,
+                                                          "points": 100_000 if quick else 1_000_000})
+    if result is None:
         return
     side = int(round(result["grid_points"] ** 0.5))
     report.add("Sweep", what, target, f"{result['grid_per_s']:,.0f} points/s ({side:,} x {side:,} grid in "
@@ -467,16 +476,10 @@ def bench_sweep(report: Report, quick: bool):
 
 
 def bench_solve(report: Report, quick: bool):
-    path = find_zoo_file("resnet50")
     what = "solve latency: largest ResNet-50 width w with at most 10,000,000 parameters"
     target = f"< {TARGETS['solve']} s"
-    if path is None:
-        report.add("Solve", what, target, "not measured", False, "ResNet-50 zoo file not yet available")
-        return
-    result = run_child({"task": "solve", "path": str(path), "budget": 10_000_000})
-    report.raw["solve"] = result
-    if "missing" in result or "error" in result:
-        report.add("Solve", what, target, "not measured", False, result.get("missing") or result["error"])
+    result = _resnet_child(report, "Solve", what, target, {"task": "solve", "budget": 10_000_000})
+    if result is None:
         return
     report.add("Solve", what, target, f"first {_fmt_s(result['seconds'])}, then {_fmt_s(result['warm_s'])} "
                "(median of 3 other budgets)", result["seconds"] < TARGETS["solve"],
