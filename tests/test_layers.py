@@ -197,10 +197,17 @@ def test_dense_both_conventions(n_in, units, bias):
     assert last(text, "keras")[:2] == keras_layer(keras.layers.Dense(units, use_bias=bias), (n_in,))
 
 
-def test_dense_on_a_sequence_acts_on_the_last_axis_and_warns():
+def test_dense_on_a_sequence_acts_per_token_without_a_warning():
     keras = need_module("keras")
     params, out, net = last("input 7x12\ndense 5", "keras")
     assert (params, out) == keras_layer(keras.layers.Dense(5), (7, 12))
+    assert net.warnings == []          # per-token dense is ordinary (transformers)
+
+
+def test_dense_on_an_image_acts_on_the_last_axis_and_warns():
+    keras = need_module("keras")
+    params, out, net = last("input 3x4x6\ndense 5", "keras")
+    assert (params, out) == keras_layer(keras.layers.Dense(5), (3, 4, 6))
     assert any("flatten" in w for w in net.warnings)
 
 

@@ -45,7 +45,9 @@ class Dense(LayerSpec):
     takes_activation = True
 
     def configure(self, cfg, shape, ctx):
-        if len(shape) > 1:
+        # Per-token dense on a T x D sequence is ordinary (transformers); on an image or volume it
+        # is usually a forgotten flatten.
+        if len(shape) > 2:
             ctx.warn(f"dense on a {'x'.join(map(str, shape))} input acts on the last axis only "
                      "(as Keras Dense and PyTorch Linear do); put 'flatten' before it to connect every value")
 
