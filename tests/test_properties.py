@@ -160,3 +160,19 @@ def test_constraints_are_exact_wherever_the_symbol_sits(text):
         return
     for n in range(1, 45):
         assert succeeds(text, n) == reported_hold(net, n), (text, n, net.constraints)
+
+
+def test_nested_symbolic_repeats_are_fast_and_exact():
+    """Used to hang: checking the closed form tried d in the thousands inside 2**(d*i)."""
+    import time
+    start = time.perf_counter()
+    net = symparams.parse("input n x n x 4\nrepeat d { repeat e { maxpool 2 padding=same } }")
+    assert time.perf_counter() - start < 30
+    n, d, e = sym("n"), sym("d"), sym("e")
+    assert tuple(net.output_shape) == (sympy.ceiling(n / 2 ** (d * e)),) * 2 + (4,)
+    for values in ({"n": 100, "d": 2, "e": 3}, {"n": 7, "d": 1, "e": 1}, {"n": 1000, "d": 3, "e": 2}):
+        side = values["n"]
+        for _ in range(values["d"] * values["e"]):
+            side = -(-side // 2)
+        assert symparams.parse("input n x n x 4\nrepeat d { repeat e { maxpool 2 padding=same } }",
+                               values=values).output_shape == (side, side, 4)
