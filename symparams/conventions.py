@@ -7,6 +7,7 @@ engine (scripts/conventions_table.py), so what is documented is what is computed
 
 from __future__ import annotations
 
+from .algebra import as_int
 from .errors import DefinitionError
 from .layers.base import KERAS, PYTORCH, Weight
 
@@ -80,6 +81,23 @@ def attention_head_dim_error(heads, key_dim, model_dim, convention: str) -> str 
     if key_dim * heads != model_dim:
         return (f"PyTorch MultiheadAttention needs heads*key_dim = model width ({model_dim}); "
                 f"got {heads}*{key_dim}")
+    return None
+
+
+def keras_limitation(kind: str, cfg, spatial_rank: int, convention: str) -> str | None:
+    """Convolutions PyTorch builds but Keras 3 refuses: stride > 1 together with dilation > 1,
+    grouped transposed convolutions, and 3-D depthwise convolutions."""
+    if convention != KERAS:
+        return None
+    strides = [as_int(s) for s in cfg.get("stride") or ()]
+    dilations = [as_int(d) for d in cfg.get("dilation") or ()]
+    if any(s is not None and s > 1 for s in strides) and any(d is not None and d > 1 for d in dilations):
+        return ("Keras does not allow stride > 1 together with dilation > 1 "
+                "(use --convention pytorch, or split the layer)")
+    if kind == "deconv" and as_int(cfg.get("groups", 1)) != 1:
+        return "Keras transposed convolutions have no groups= (use --convention pytorch)"
+    if kind == "dwconv" and spatial_rank == 3:
+        return "Keras has no 3-D depthwise convolution (use --convention pytorch)"
     return None
 
 

@@ -34,6 +34,11 @@ class _Windowed(LayerSpec):
         base = keyword.rstrip("123d") if keyword[-2:] in ("1d", "2d", "3d") else keyword
         return f"{base}{len(shape) - 1}d"
 
+    def check_framework(self, kind: str, cfg: Config, shape: tuple, ctx: Context):
+        problem = conventions.keras_limitation(kind, cfg, len(shape) - 1, ctx.convention)
+        if problem:
+            raise DefinitionError(problem)
+
     def check_padding(self, cfg: Config, ctx: Context):
         if cfg.padding == "same":
             problem = conventions.same_padding_error(self.window_kind, cfg.stride, ctx.convention)
@@ -99,6 +104,7 @@ class Conv(_Windowed):
             ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} "
                         "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
         self.check_padding(cfg, ctx)
+        self.check_framework("conv", cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (cfg.filters,)
@@ -136,6 +142,7 @@ class DepthwiseConv(_Windowed):
 
     def configure(self, cfg, shape, ctx):
         self.check_padding(cfg, ctx)
+        self.check_framework("dwconv", cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (shape[-1] * cfg.multiplier,)
@@ -171,6 +178,7 @@ class SeparableConv(_Windowed):
 
     def configure(self, cfg, shape, ctx):
         self.check_padding(cfg, ctx)
+        self.check_framework("sepconv", cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (cfg.filters,)
@@ -207,6 +215,7 @@ class TransposedConv(_Windowed):
     def configure(self, cfg, shape, ctx):
         ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} input channels")
         ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} filters")
+        self.check_framework("deconv", cfg, shape, ctx)
         if cfg.padding == "same" and not conventions.transposed_conv_uses_keras_rules(ctx.convention):
             raise DefinitionError("PyTorch transposed convolutions have no padding='same'; give an explicit padding")
         if cfg.padding not in ("valid", "same"):
