@@ -41,10 +41,29 @@ def pool_layer(draw):
 
 
 @st.composite
+def composite_layer(draw):
+    """residual / concat / repeat (numeric or symbolic count d, with or without an index) around small bodies."""
+    inner = st.sampled_from(["conv f 3 padding=same", "conv 8 1", "batchnorm", "relu", "maxpool 2 padding=same",
+                             "conv f 3 stride=2 padding=same", "dwconv 3 padding=same", "conv 4 3", "upsample 2"])
+    kind = draw(st.sampled_from(["residual", "projection", "concat", "repeat", "indexed"]))
+    body = "; ".join(draw(st.lists(inner, min_size=1, max_size=2)))
+    if kind == "residual":
+        return "residual { conv 8 3 padding=same; relu }"
+    if kind == "projection":
+        return f"residual {{ {body} }} shortcut {{ {body} }}"
+    if kind == "concat":
+        return f"concat {{ }} {{ {body} }}"
+    count = draw(st.sampled_from(["2", "d", "d + 1"]))
+    if kind == "indexed":
+        return f"repeat {count} as i {{ conv 4*(i + 1) 3 padding=same; {body} }}"
+    return f"repeat {count} {{ {body} }}"
+
+
+@st.composite
 def architecture(draw):
     body = draw(st.lists(st.one_of(conv_layer(), pool_layer(), st.just("batchnorm"), st.just("relu"),
                                    st.builds(lambda c: f"dwconv 3 padding=same multiplier={c}",
-                                             st.sampled_from(["1", "2"]))),
+                                             st.sampled_from(["1", "2"])), composite_layer()),
                          min_size=1, max_size=6))
     tail = draw(st.sampled_from([[], ["flatten", "dense u"], ["globalavgpool", "dense 10"], ["flatten", "dense 2*u"]]))
     lines = ["input n x n x c"] + body + tail
@@ -52,7 +71,7 @@ def architecture(draw):
 
 
 values_st = st.fixed_dictionaries({"n": st.integers(1, 80), "c": st.integers(1, 5), "f": st.integers(1, 9),
-                                   "u": st.integers(1, 20)})
+                                   "u": st.integers(1, 20), "d": st.integers(1, 3)})
 
 
 def sym(name):
@@ -81,11 +100,11 @@ def test_substitute_first_or_last(text, values, convention):
         return
     subs = {sym(k): v for k, v in used.items()}
     for total in ("params", "trainable_params", "non_trainable_params", "buffers"):
-        assert getattr(symbolic, total).subs(subs) == getattr(numeric, total)
+        assert getattr(symbolic, total).subs(subs).doit() == getattr(numeric, total), text
     assert len(symbolic.layers) == len(numeric.layers)
     for a, b in zip(symbolic.layers, numeric.layers):
-        assert tuple(d.subs(subs) for d in a.output_shape) == tuple(b.output_shape), (a.name, text)
-        assert a.params.subs(subs) == b.params
+        assert tuple(d.subs(subs).doit() for d in a.output_shape) == tuple(b.output_shape), (a.name, text)
+        assert a.params.subs(subs).doit() == b.params
     assert int(symbolic.subs(**used).params) == int(numeric.params)
 
 
