@@ -3,7 +3,7 @@
     >>> import symparams
     >>> net = symparams.parse("input 28x28x1\\nconv 32 5x5\\nflatten\\ndense 10")
     >>> int(net.params)
-    184652
+    185162
 """
 
 from .errors import (DefinitionError, DSLSyntaxError, MissingDependencyError, ShapeError, SymparamsError,

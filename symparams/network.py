@@ -908,6 +908,20 @@ class Network:
                              f"{missing[0]}=... or a 'let {missing[0]} = ...' line")
         return self.subs(values)
 
+    def at_defaults(self) -> "Network":
+        """The network with every symbol that has a default set to it (others stay symbolic);
+        an error says when the defaults themselves make an impossible network."""
+        defaults = {k: v for k, v in self.defaults.items()}
+        if not defaults:
+            return self
+        try:
+            return self.subs(defaults)
+        except SymparamsError as exc:
+            shown = ", ".join(f"{k} = {v}" for k, v in sorted(defaults.items()))
+            exc.message = f"with the defaults ({shown}): {exc.message}"
+            exc.args = (exc.message,)
+            raise
+
     def with_convention(self, convention: str) -> "Network":
         return Network(self.program, convention, self.values, unroll=self.unroll)
 

@@ -36,6 +36,7 @@ def run(args) -> int:
         if args.format == "markdown" and columns != ("params",):
             raise UsageError("--columns works with --format text or json")
     net = load_network(args)
+    net.at_defaults()          # the numbers shown at the defaults must come from a possible network
     if args.format == "json":
         from ..printers import jsonout
         text = jsonout.render(net, columns=columns, cost_options=options)
