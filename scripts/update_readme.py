@@ -53,8 +53,10 @@ net = symparams.load("examples/lecture_symbolic.arch")
 print(net.params)
 print(net.symbols)
 print(net.layers[1].name, net.layers[1].output_shape, net.layers[1].params)
-small = net.subs(n=32, f=64)
-print(small.params, int(small.params))
+half = net.subs(n=64, k=5)                 # f stays a symbol
+print(half.params)
+small = net.subs(n=32, f=64, k=5)          # fully numeric
+print(int(small.params))
 print(int(net.evaluate().params))'''
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
