@@ -82,7 +82,20 @@ def error_example() -> str:
     return f"```console\n$ cat bad.arch\n{text.rstrip()}\n$ symparams summary bad.arch\n{out.rstrip()}\n```"
 
 
+def command_usage() -> str:
+    from symparams.cli import build_parser
+
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices      # argparse keeps subparsers here
+    lines = []
+    for name, sub in choices.items():
+        usage = " ".join(sub.format_usage().split())[len("usage: "):]
+        lines.append(f"{usage}\n    {sub.description.splitlines()[0] if sub.description else ''}".rstrip())
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
 GENERATORS = {
+    "commands": command_usage,
     "error-example": error_example,
     "layers": layer_reference,
     "summary-seed002": command("summary", "examples/seed002_mnist.arch", "--explain"),

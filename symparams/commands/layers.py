@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def add_parser(sub):
-    p = sub.add_parser("layers", help="list every layer kind with its formula")
+    p = sub.add_parser("layers", help="list every layer kind with its formula",
+                       description="List every layer kind: its arguments, options, parameter formula and aliases.")
     p.set_defaults(run=run)
 
 
