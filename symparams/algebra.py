@@ -11,6 +11,7 @@ import functools
 
 import sympy
 from sympy import Add, Integer, Mul, Rational, ceiling, floor
+from sympy.core.cache import cacheit
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,6 +41,17 @@ def as_int(expr) -> int | None:
     return None
 
 
+def small_int(value) -> int | None:
+    """The Python int a plain int or SymPy Integer holds, else None: the fast path for numbers,
+    asking SymPy nothing (most sizes in a numeric derive are Integers)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, Integer):
+        return value.p
+    return None
+
+
+@cacheit       # together() is slow; SymPy's own cache (emptied with it) remembers the answer
 def _split_rounded(x):
     """Write x as q + m with q = floor(y/a) or ceiling(y/a) and m an integer free of floors.
 
@@ -62,6 +74,13 @@ def floor_div(x, b, *, whole_divisor=False):
     """floor(x / b) for integer x and positive integer b, collapsing nested floors:
     floor((floor(y/a) + m) / b) = floor((y + m*a) / (a*b)); likewise for ceiling inside.
     whole_divisor: the caller knows b is a positive integer though SymPy cannot prove it."""
+    nb = small_int(b)
+    if nb is not None and nb > 0:
+        if nb == 1:
+            return x
+        nx = small_int(x)
+        if nx is not None:
+            return Integer(nx // nb)
     b = sympy.sympify(b)
     if b == 1:
         return x
@@ -76,6 +95,13 @@ def floor_div(x, b, *, whole_divisor=False):
 
 def ceil_div(x, b, *, whole_divisor=False):
     """ceil(x / b) for integer x and positive integer b, collapsing nested roundings."""
+    nb = small_int(b)
+    if nb is not None and nb > 0:
+        if nb == 1:
+            return x
+        nx = small_int(x)
+        if nx is not None:
+            return Integer(-(-nx // nb))
     b = sympy.sympify(b)
     if b == 1:
         return x
@@ -89,8 +115,17 @@ def ceil_div(x, b, *, whole_divisor=False):
 
 
 def product(values):
-    out = Integer(1)
-    for v in values:
+    values = tuple(values)
+    whole = 1
+    for k, v in enumerate(values):      # the leading numbers in Python ints: the same Integer
+        n = small_int(v)
+        if n is None:
+            break
+        whole *= n
+    else:
+        return Integer(whole)
+    out = Integer(whole)
+    for v in values[k:]:
         out = out * v
     return out
 
@@ -117,6 +152,9 @@ def collected(expr):
 
 def equal(a, b) -> bool | None:
     """True/False when a and b are provably (un)equal, None when SymPy cannot tell."""
+    na, nb = small_int(a), small_int(b)
+    if na is not None and nb is not None:
+        return na == nb
     diff = sympy.expand(a - b)
     if diff == 0:
         return True

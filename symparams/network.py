@@ -61,12 +61,20 @@ class Layer:
     def _own(self, pick) -> sympy.Expr:
         terms = [w.size for w in self.weights if pick(w)]
         terms += [getattr(c, _TOTAL_OF[pick]) for c in self.children]
-        once = Add(*terms) if terms else Integer(0)
+        if all(isinstance(t, Integer) for t in terms):      # numbers: add them as Python ints
+            once = Integer(sum(t.p for t in terms))
+        else:
+            once = Add(*terms)
         if self.index is not None:
             end = self.start + self.count - 1
             if once.has(self.index):
                 return sympy.summation(once, (self.index, self.start, end))
             return once * self.count
+        if isinstance(self.count, Integer):
+            if self.count.p == 1:
+                return once
+            if isinstance(once, Integer):
+                return Integer(once.p * self.count.p)
         return once * self.count if self.count != 1 else once
 
     @functools.cached_property
@@ -488,6 +496,8 @@ class _Deriver:
         return tuple(values)
 
     def _whole(self, v, what, node):
+        if isinstance(v, Integer):
+            return v
         if v.is_integer is False:
             raise DefinitionError(f"{what} must be a whole number, got {v}", line=node.pos.line,
                                   column=node.pos.column)
@@ -496,6 +506,8 @@ class _Deriver:
         return v
 
     def _positive(self, v, what, node):
+        if isinstance(v, Integer) and v.p >= 1:
+            return
         if v.is_number and not v >= 1:
             raise DefinitionError(f"{what} must be at least 1, got {v}", line=node.pos.line, column=node.pos.column)
         if not v.is_number and v.is_positive is not True:

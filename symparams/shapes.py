@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from sympy import Max
 
-from .algebra import ceil_div, floor_div
+from sympy import Integer
+
+from .algebra import ceil_div, floor_div, small_int
 
 
 def dilated_kernel(kernel, dilation=1):
@@ -20,6 +22,10 @@ def conv_length(size, kernel, stride=1, padding="valid", dilation=1):
     if padding == "same":
         return ceil_div(size, stride)
     pad = 0 if padding == "valid" else padding
+    numbers = (small_int(size), small_int(kernel), small_int(stride), small_int(pad), small_int(dilation))
+    if None not in numbers and numbers[2] > 0:     # all numbers: the same formula in Python ints
+        n, k, s, p, d = numbers
+        return Integer((n + 2 * p - d * (k - 1) - 1) // s + 1)
     return floor_div(size + 2 * pad - dilated_kernel(kernel, dilation), stride) + 1
 
 

@@ -309,6 +309,23 @@ def parse_program(source: str, file: str | None = None) -> ir.Program:
     if "\x00" in source:
         line = source[:source.index("\x00")].count("\n") + 1
         raise DSLSyntaxError("the file contains a NUL byte; is it a binary file?", line=line, file=file)
+    if len(source) <= CACHED_SOURCE_CHARS:
+        return _parse_cached(source, file)
+    return _parse_text(source, file)
+
+
+# The IR is immutable, so parsing the same text again gives an equal program: remember the last
+# few files of ordinary size (bounded; a failed parse raises and is not remembered). Lark was
+# 25-40% of re-loading a file.
+CACHED_SOURCE_CHARS = 200_000
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_cached(source: str, file: str | None) -> ir.Program:
+    return _parse_text(source, file)
+
+
+def _parse_text(source: str, file: str | None) -> ir.Program:
     try:
         with collector_paused():
             tree = parser().parse(source)

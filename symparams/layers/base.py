@@ -40,7 +40,8 @@ class Weight:
     buffer: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, "shape", tuple(sympy.sympify(d) for d in self.shape))
+        object.__setattr__(self, "shape", tuple(d if isinstance(d, sympy.Basic) else sympy.sympify(d)
+                                                for d in self.shape))
 
     @functools.cached_property      # asked once per total (params, trainable, buffers, ...)
     def size(self):
@@ -98,6 +99,10 @@ class Context:
     def require_positive(self, value, message):
         """value >= 1: an error when it is a number that is not, a constraint when symbolic.
         message: a string, or a function giving it (formatted only when it is needed)."""
+        if isinstance(value, Integer):      # the common case, without asking SymPy's assumptions
+            if value.p < 1:
+                raise ShapeError(message() if callable(message) else message)
+            return
         if value.is_number:
             if not value >= 1:
                 raise ShapeError(message() if callable(message) else message)
