@@ -50,11 +50,27 @@ def same_padding_error(kind: str, stride, convention: str) -> str | None:
 
 
 def explicit_padding_error(kind: str, convention: str) -> str | None:
-    """Keras pooling layers take only 'valid' or 'same'."""
-    if convention == KERAS and kind == "pool":
-        return "Keras pooling takes padding=valid or padding=same; explicit padding is PyTorch style (use --convention pytorch or a zeropad layer)"
+    """Keras transposed convolutions take only 'valid' or 'same'. (Explicit pooling padding is
+    allowed under both: see pool_pads_with_zeros.)"""
     if convention == KERAS and kind == "deconv":
         return "Keras transposed convolutions take padding=valid or padding=same; explicit padding is PyTorch style (use --convention pytorch)"
+    return None
+
+
+def pool_pads_with_zeros(convention: str) -> bool:
+    """What an explicit pooling padding p means. Keras: zeros, then a 'valid' pool (ZeroPadding2D +
+    MaxPooling2D, as keras.applications.ResNet50 writes it). PyTorch: the pool's own padding (max
+    pooling ignores the padded cells, average pooling counts them as zeros). Sizes are the same."""
+    return convention == KERAS
+
+
+def pool_padding_error(pads, pool, convention: str) -> str | None:
+    """PyTorch pools refuse a padding of more than half the pool size; zeros then a pool (Keras) do not."""
+    if convention != PYTORCH:
+        return None
+    for pad, size in zip(pads, pool):
+        if (2 * pad > size) is True:
+            return f"padding {pad} is more than half the pool size {size} (PyTorch rejects it)"
     return None
 
 

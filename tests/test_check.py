@@ -34,14 +34,30 @@ def test_convention_follows_against_by_default(tmp_path, capsys):
     arch = tmp_path / "bn.arch"
     arch.write_text(BN)
     assert cli.main(["check", str(arch), "--against", "pytorch"]) == 0
-    capsys.readouterr()
-    # Keras counting (4*C for batch norm) against PyTorch (2*C parameters): the batchnorm row disagrees
-    assert cli.main(["check", str(arch), "--against", "pytorch", "--convention", "keras"]) == 1
     out, rows = _table(capsys)
-    bad = [r for r in rows if r.endswith("✗")]
-    assert len(bad) == 2 and bad[0].startswith("batchnorm_1") and bad[1].startswith("total")
-    assert "16" in bad[0] and "8" in bad[0]      # keras 4*4 vs torch 2*4
-    assert "2 disagreements" in out
+    assert "counted by" not in out
+    batchnorm = next(r for r in rows if r.startswith("batchnorm_1")).split()
+    assert batchnorm[2:4] == ["8", "8"]          # torch: weight + bias = 2*4
+
+
+def test_check_counts_by_the_framework_rules_whatever_the_convention(tmp_path, capsys):
+    """--convention keras against PyTorch: shapes are Keras' (strided 'same' allowed), counts
+    PyTorch's (batch-norm statistics are buffers): 2*C, not Keras' 4*C. And the other way round."""
+    need_module("torch")
+    need_module("keras")
+    arch = tmp_path / "bn.arch"
+    arch.write_text(BN.replace("conv 4 3x3", "conv 4 3x3 stride=2 padding=same"))
+    assert cli.main(["check", str(arch), "--against", "pytorch", "--convention", "keras"]) == 0
+    out, rows = _table(capsys)
+    assert "counted by pytorch's rules" in out and all(r.endswith("✓") for r in rows)
+    batchnorm = next(r for r in rows if r.startswith("batchnorm_1")).split()
+    assert batchnorm[2:4] == ["8", "8"] and batchnorm[4:7] == ["4", "x", "4"]     # ceil(8/2) = 4
+    arch.write_text(BN.replace("conv 4 3x3", "maxpool 3 stride=2 padding=1\nconv 4 3x3"))
+    assert cli.main(["check", str(arch), "--against", "keras", "--convention", "pytorch"]) == 0
+    out, rows = _table(capsys)
+    assert "counted by keras's rules" in out and all(r.endswith("✓") for r in rows)
+    batchnorm = next(r for r in rows if r.startswith("batchnorm_1")).split()
+    assert batchnorm[2:4] == ["16", "16"]        # gamma, beta, moving mean and variance: 4*4
 
 
 def test_check_feeds_token_ids(tmp_path, capsys):

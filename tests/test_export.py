@@ -74,7 +74,7 @@ def test_missing_framework_is_one_line_naming_the_extra(monkeypatch, capsys, fra
 
 
 def test_unexpressible_layers_are_reported_not_crashed(capsys):
-    arch = "input 8x8x3\nmaxpool 2 padding=1\n"
+    arch = "input 6x6x6x3\ndwconv 3\n"          # Keras has no 3-D depthwise convolution
     from symparams.frameworks import keras_export
     net = symparams.parse(arch, convention="pytorch")
     with pytest.raises(symparams.DefinitionError, match="Keras"):

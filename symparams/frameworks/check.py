@@ -1,4 +1,11 @@
-"""Build the exported model with the real framework, run it on zeros, compare every layer."""
+"""Build the exported model with the real framework, run it on zeros, compare every layer.
+
+Parameter counts are compared under the framework's own counting rules (`check --against
+pytorch` counts as PyTorch does, e.g. batch-norm statistics as buffers), whatever convention the
+network was derived with; shapes and paddings are the network's own (its --convention), which
+the exporter reproduces. So `--against pytorch --convention keras` checks a Keras-style network
+(padding='same' with a stride) built in PyTorch, counted the PyTorch way.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ class Report:
     rows: list
     ours_total: int
     their_total: int
+    convention: str = ""          # the rules the shapes were derived with, when not the framework's
 
     @property
     def ok(self) -> bool:
@@ -50,11 +58,33 @@ def check(net, framework: str) -> Report:
     return _check_keras(plan)
 
 
-def _expected(plan):
+def counted(row, framework: str) -> int:
+    """A leaf's parameter count under `framework`'s rules (its shapes and configuration unchanged)."""
+    if row.kind == "input":
+        return 0
+    from ..layers import REGISTRY
+    from ..layers.base import Context
+    weights = REGISTRY[row.config["keyword"]].weights(row.config, row.input_shape, Context(convention=framework))
+    return int(sum(w.size for w in weights if not w.buffer))
+
+
+def _expected(plan, framework):
     out = []
+    same = plan.net.convention == framework
     for row in plan.leaves:
-        out.append((plan.name(row), row, int(row.params), ints(row.output_shape)))
+        out.append((plan.name(row), row, int(row.params) if same else counted(row, framework),
+                    ints(row.output_shape)))
     return out
+
+
+def _total(plan, expected, framework) -> int:
+    if plan.net.convention == framework:
+        return int(plan.net.params)
+    return sum(ours for _, _, ours, _ in expected)
+
+
+def _other(plan, framework) -> str:
+    return "" if plan.net.convention == framework else plan.net.convention
 
 
 def _check_torch(plan) -> Report:
@@ -66,7 +96,8 @@ def _check_torch(plan) -> Report:
     model.eval()
     seen = {}
     hooks = []
-    for name, row, _, _ in _expected(plan)[1:]:
+    expected = _expected(plan, PYTORCH)
+    for name, row, _, _ in expected[1:]:
         module = getattr(model, name)
         hooks.append(module.register_forward_hook(
             lambda mod, inp, out, name=name: seen.__setitem__(name, tuple(out.shape[1:]))))
@@ -77,7 +108,7 @@ def _check_torch(plan) -> Report:
     for h in hooks:
         h.remove()
     rows = []
-    for name, row, ours, shape in _expected(plan):
+    for name, row, ours, shape in expected:
         if row.kind == "input":
             theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
         else:
@@ -86,7 +117,7 @@ def _check_torch(plan) -> Report:
             their_shape = torch_export.to_channels_last(seen.get(name, ()))
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, tuple(their_shape)))
     total = sum(p.numel() for p in model.parameters())
-    return Report(PYTORCH, rows, int(plan.net.params), int(total))
+    return Report(PYTORCH, rows, _total(plan, expected, PYTORCH), int(total), _other(plan, PYTORCH))
 
 
 def _check_keras(plan) -> Report:
@@ -95,7 +126,7 @@ def _check_keras(plan) -> Report:
     from . import keras_export
     ns = run_source(keras_export.write(plan))
     model = ns["build"]()
-    expected = _expected(plan)
+    expected = _expected(plan, KERAS)
     names = [name for name, *_ in expected[1:]]
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
     x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
@@ -111,7 +142,7 @@ def _check_keras(plan) -> Report:
             theirs = model.get_layer(name).count_params()
             their_shape = shapes[name]
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, their_shape))
-    return Report(KERAS, rows, int(plan.net.params), int(model.count_params()))
+    return Report(KERAS, rows, _total(plan, expected, KERAS), int(model.count_params()), _other(plan, KERAS))
 
 
 def render(report: Report) -> str:
@@ -132,5 +163,8 @@ def render(report: Report) -> str:
         if k == 0 or k == len(body) - 1:
             lines.append("  ".join("-" * w for w in widths))
     bad = sum(not r.ok for r in report.rows) + (not ok_total)
+    if report.convention:
+        lines.append(f"parameters counted by {report.framework}'s rules; shapes and padding by the "
+                     f"{report.convention} convention")
     lines.append("all layers agree" if report.ok else f"{bad} disagreement{'s' if bad != 1 else ''}")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .plan import Plan, ints, make_plan, one, spec_of, token_input, unsupported
 from .plan import window_text as _tuple
+from .. import conventions
 
 HELPERS = {
     "PositionEmbedding": '''
@@ -69,6 +70,20 @@ class Subsample(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         spatial = tuple(None if n is None else -(-n // s) for n, s in zip(input_shape[1:-1], self.stride))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+''',
+    "ConstantPadding": '''
+class ConstantPadding(layers.Layer):
+    """Pads each spatial axis with `value` (-inf before a max pool: PyTorch's pooling padding)."""
+    def __init__(self, padding, value, **kwargs):
+        super().__init__(**kwargs)
+        self.padding, self.value = tuple(padding), value
+
+    def call(self, x):
+        return ops.pad(x, [[0, 0]] + [list(p) for p in self.padding] + [[0, 0]], constant_values=self.value)
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(None if n is None else n + a + b for n, (a, b) in zip(input_shape[1:-1], self.padding))
         return (input_shape[0],) + spatial + (input_shape[-1],)
 ''',
     "ChannelPad": '''
@@ -139,6 +154,15 @@ class _Writer:
         act = f', activation="{ACTIVATIONS.get(row.activation, row.activation)}"' if row.activation else ""
         if spec in ("Conv", "DepthwiseConv", "SeparableConv") and cfg.padding not in ("valid", "same"):
             var = self.emit(f'layers.ZeroPadding{n}D({self._pads(cfg.padding, n)}, name="{name}_pad")', var)
+        elif spec in ("MaxPool", "AvgPool") and cfg.padding not in ("valid", "same"):
+            # explicit pooling padding, then a 'valid' pool: zeros under the Keras convention (and for
+            # PyTorch's average pooling, which counts them); -inf for PyTorch's max pooling
+            if spec == "MaxPool" and not conventions.pool_pads_with_zeros(self.plan.net.convention):
+                self.helpers.add("ConstantPadding")
+                pads = tuple((p, p) for p in ints(cfg.padding))
+                var = self.emit(f'ConstantPadding({pads}, float("-inf"), name="{name}_pad")', var)
+            else:
+                var = self.emit(f'layers.ZeroPadding{n}D({self._pads(cfg.padding, n)}, name="{name}_pad")', var)
         padding = cfg.get("padding")
         pad_text = ', padding="same"' if padding == "same" else ""
         strides = f", strides={_tuple(cfg.stride)}" if "stride" in cfg and cfg.stride is not None \
@@ -168,8 +192,6 @@ class _Writer:
             text = (f"layers.Conv{n}DTranspose({one(cfg.filters)}, {_tuple(cfg.kernel)}{strides}{pad_text}{op}"
                     f"{dilation}{bias}{act}, {tag})")
         elif spec in ("MaxPool", "AvgPool"):
-            if padding not in ("valid", "same"):
-                raise unsupported("pooling with explicit padding", "Keras")
             kind = "Max" if spec == "MaxPool" else "Average"
             strides = f", strides={_tuple(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else ""
             text = f"layers.{kind}Pooling{n}D({_tuple(cfg.pool)}{strides}{pad_text}, {tag})"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from .plan import Plan, ints, make_plan, one, spec_of, token_input, unsupported
 from .plan import window_text as _tuple
+from .. import conventions
+from ..shapes import same_padding_total
 
 HELPERS = {
     "ChannelsFirst": '''
@@ -149,6 +151,19 @@ class Reshape(nn.Module):
         x = x.reshape((x.shape[0],) + self.shape)
         return x.movedim(-1, 1) if self.channels_first_out else x
 ''',
+    "ValidCellAverage": '''
+class ValidCellAverage(nn.Module):
+    """Keras/TensorFlow 'same' average pooling: pads, pools, and divides by the number of real
+    (unpadded) cells in each window, as count_include_pad=False would with asymmetric padding."""
+    def __init__(self, pad, pool):
+        super().__init__()
+        self.pad = pad
+        self.pool = pool
+
+    def forward(self, x):
+        ones = torch.ones_like(x[:1, :1])
+        return self.pool(self.pad(x)) / self.pool(self.pad(ones))
+''',
     "Exp": '''
 class Exp(nn.Module):
     def forward(self, x):
@@ -190,37 +205,57 @@ class _Writer:
         native_cf = True        # whether the module itself wants channels first
         act = row.activation if spec != "Activation" else None
         n = rank - 1
+        # Keras 'same' with a stride: PyTorch has no such padding, so the zeros TF would add
+        # (the smaller half before, the larger after) come first and the convolution is 'valid'
+        pad = self._same_pads(cfg, shape, cfg.kernel, 0.0) if spec in (
+            "Conv", "DepthwiseConv", "SeparableConv") and cfg.padding == "same" and set(ints(cfg.stride)) != {1} \
+            else None
         if spec == "Conv":
             text = (f"nn.Conv{n}d({one(shape[-1])}, {one(cfg.filters)}, kernel_size={_tuple(cfg.kernel)}"
-                    + self._window_opts(cfg) + (f", groups={one(cfg.groups)}" if cfg.groups != 1 else "")
+                    + self._window_opts(cfg, pad) + (f", groups={one(cfg.groups)}" if cfg.groups != 1 else "")
                     + ("" if cfg.bias else ", bias=False") + ")")
         elif spec == "DepthwiseConv":
             c = one(shape[-1])
             text = (f"nn.Conv{n}d({c}, {c * one(cfg.multiplier)}, kernel_size={_tuple(cfg.kernel)}"
-                    + self._window_opts(cfg) + f", groups={c}" + ("" if cfg.bias else ", bias=False") + ")")
+                    + self._window_opts(cfg, pad) + f", groups={c}" + ("" if cfg.bias else ", bias=False") + ")")
         elif spec == "SeparableConv":
             c, m = one(shape[-1]), one(cfg.multiplier)
             text = (f"nn.Sequential(nn.Conv{n}d({c}, {c * m}, kernel_size={_tuple(cfg.kernel)}"
-                    + self._window_opts(cfg) + f", groups={c}, bias=False), "
+                    + self._window_opts(cfg, pad) + f", groups={c}, bias=False), "
                     + f"nn.Conv{n}d({c * m}, {one(cfg.filters)}, kernel_size=1"
                     + ("" if cfg.bias else ", bias=False") + "))")
         elif spec == "TransposedConv":
-            if cfg.padding == "same":
+            padding, output_padding = cfg.padding, cfg.output_padding
+            if conventions.transposed_conv_uses_keras_rules(self.plan.net.convention):
+                padding, output_padding = self._keras_transposed(row)
+            elif padding == "same":
                 raise unsupported("a transposed convolution with padding=same", "PyTorch")
             text = (f"nn.ConvTranspose{n}d({one(shape[-1])}, {one(cfg.filters)}, kernel_size={_tuple(cfg.kernel)}"
                     + (f", stride={_tuple(cfg.stride)}" if set(ints(cfg.stride)) != {1} else "")
-                    + (f", padding={_tuple(cfg.padding)}" if cfg.padding != "valid" else "")
-                    + (f", output_padding={_tuple(cfg.output_padding)}" if cfg.output_padding is not None else "")
+                    + (f", padding={_tuple(padding)}" if padding != "valid" else "")
+                    + (f", output_padding={_tuple(output_padding)}" if output_padding is not None else "")
                     + (f", groups={one(cfg.groups)}" if cfg.groups != 1 else "")
                     + ("" if cfg.bias else ", bias=False")
                     + (f", dilation={_tuple(cfg.dilation)}" if set(ints(cfg.dilation)) != {1} else "") + ")")
         elif spec in ("MaxPool", "AvgPool"):
-            if cfg.padding == "same":
-                raise unsupported("pooling with padding=same", "PyTorch")
             kind = "Max" if spec == "MaxPool" else "Avg"
+            own = cfg.padding not in ("valid", "same") and not conventions.pool_pads_with_zeros(
+                self.plan.net.convention)
             text = (f"nn.{kind}Pool{n}d({_tuple(cfg.pool)}"
                     + (f", stride={_tuple(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else "")
-                    + (f", padding={_tuple(cfg.padding)}" if cfg.padding != "valid" else "") + ")")
+                    + (f", padding={_tuple(cfg.padding)}" if own else "") + ")")
+            if cfg.padding == "same":
+                # Keras 'same' pooling: TF's padding, then a 'valid' pool. Max pooling pads with -inf
+                # (padded cells never win); average pooling divides by the real cells only.
+                if spec == "MaxPool":
+                    text = f"nn.Sequential({self._same_pads(cfg, shape, cfg.pool, '-inf')}, {text})"
+                else:
+                    self.helpers.add("ValidCellAverage")
+                    text = f"ValidCellAverage({self._same_pads(cfg, shape, cfg.pool, 0.0)}, {text})"
+            elif cfg.padding != "valid" and not own:
+                # Keras convention: an explicit pooling padding is zeros, then a 'valid' pool
+                # (ZeroPadding2D + MaxPooling2D, as keras.applications writes it)
+                text = f"nn.Sequential({self._pad_module(n, ints(cfg.padding), ints(cfg.padding), 0.0)}, {text})"
         elif spec in ("GlobalAvgPool", "GlobalMaxPool"):
             self.helpers.add("GlobalPool")
             mode = "avg" if spec == "GlobalAvgPool" else "max"
@@ -274,6 +309,8 @@ class _Writer:
             return (f"Recurrent(nn.{cls}({one(shape[-1])}, {one(cfg.units)}, batch_first=True{extra})"
                     + (", return_sequences=True" if cfg.return_sequences else "") + ")")
         elif spec == "Attention":
+            if cfg.key_dim is not None and one(cfg.key_dim) * one(cfg.heads) != one(shape[-1]):
+                raise unsupported("attention with heads*key_dim other than the model width", "PyTorch")
             self.helpers.add("SelfAttention")
             return (f"SelfAttention(nn.MultiheadAttention({one(shape[-1])}, {one(cfg.heads)}, batch_first=True"
                     + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
@@ -297,6 +334,8 @@ class _Writer:
             return f"ChannelPad({one(cfg.channels)}, dim={1 if rank >= 3 else -1})"
         else:
             raise unsupported(f"layer kind '{row.kind}'", "PyTorch")
+        if pad is not None:
+            text = f"nn.Sequential({pad}, {text})"
         if act and act != "linear":
             text = f"nn.Sequential({text}, {self.activation(act, 1 if native_cf else -1)})"
         if native_cf and seq:
@@ -308,11 +347,50 @@ class _Writer:
         return text
 
     @staticmethod
-    def _window_opts(cfg) -> str:
+    def _pad_module(n, before, after, value) -> str:
+        """nn.ConstantPad{n}d with PyTorch's order: the last axis first, (before, after) each."""
+        pads = []
+        for p, q in reversed(list(zip(before, after))):
+            pads += [p, q]
+        fill = 'float("-inf")' if value == "-inf" else repr(float(value))
+        return f"nn.ConstantPad{n}d({tuple(pads)}, {fill})"
+
+    def _same_pads(self, cfg, shape, window, value) -> str:
+        """The padding module of TensorFlow/Keras 'same': per axis max((ceil(H/s) - 1)s + d(k - 1) + 1 - H, 0)
+        zeros (or `value`), the smaller half before."""
+        before, after = [], []
+        for axis, size in enumerate(shape[:-1]):
+            dilation = cfg.dilation[axis] if "dilation" in cfg else 1
+            total = one(same_padding_total(size, window[axis], cfg.stride[axis], dilation))
+            before.append(total // 2)
+            after.append(total - total // 2)
+        return self._pad_module(len(shape) - 1, before, after, value)
+
+    @staticmethod
+    def _keras_transposed(row):
+        """PyTorch padding and output_padding giving a Keras-sized transposed convolution (the same
+        output length; Keras crops 'same' outputs asymmetrically, so values at the edges may differ)."""
+        cfg, shape = row.config, row.input_shape
+        pads, extras = [], []
+        for axis, size in enumerate(shape[:-1]):
+            s, d, k = one(cfg.stride[axis]), one(cfg.dilation[axis]), one(cfg.kernel[axis])
+            rest = one(row.output_shape[axis]) - ((one(size) - 1) * s + d * (k - 1) + 1)   # = output_padding - 2p
+            p = 0 if rest >= 0 else (1 - rest) // 2
+            extra = rest + 2 * p
+            if extra >= max(s, d):
+                raise unsupported("this Keras-sized transposed convolution", "PyTorch")
+            pads.append(p)
+            extras.append(extra)
+        return (pads if any(pads) else "valid"), (extras if any(extras) else None)
+
+    @staticmethod
+    def _window_opts(cfg, pad=None) -> str:
         out = ""
         if set(ints(cfg.stride)) != {1}:
             out += f", stride={_tuple(cfg.stride)}"
-        if cfg.padding == "same":
+        if pad is not None:
+            pass                # the padding module before the layer does it
+        elif cfg.padding == "same":
             out += ', padding="same"'
         elif cfg.padding != "valid":
             out += f", padding={_tuple(cfg.padding)}"

@@ -23,10 +23,9 @@ class _Pool(_Windowed):
             cfg["stride"] = cfg.pool        # Keras and PyTorch: the stride defaults to the pool size
         self.check_padding(cfg, ctx)
         if cfg.padding not in ("valid", "same"):
-            for pad, size in zip(cfg.padding, cfg.pool):
-                if (2 * pad > size) is True:
-                    raise DefinitionError(f"padding {pad} is more than half the pool size {size} "
-                                          "(PyTorch rejects it)")
+            problem = conventions.pool_padding_error(cfg.padding, cfg.pool, ctx.convention)
+            if problem:
+                raise DefinitionError(problem)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.pool)) + (shape[-1],)
