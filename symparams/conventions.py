@@ -69,7 +69,7 @@ def pool_padding_error(pads, pool, convention: str) -> str | None:
     if convention != PYTORCH:
         return None
     for pad, size in zip(pads, pool):
-        if (2 * pad > size) is True:
+        if (2 * pad - size).is_positive:        # (a SymPy relation is never `is True`)
             return f"padding {pad} is more than half the pool size {size} (PyTorch rejects it)"
     return None
 

@@ -79,3 +79,84 @@ def test_unexpressible_layers_are_reported_not_crashed(capsys):
     net = symparams.parse(arch, convention="pytorch")
     with pytest.raises(symparams.DefinitionError, match="Keras"):
         keras_export.export(net)
+
+
+def _outputs(text, convention, seed=0):
+    """The same random input through the PyTorch and the Keras export of `text` (channels last)."""
+    torch = need_module("torch")
+    need_module("keras")
+    import numpy as np
+    from symparams.frameworks import keras_export, torch_export
+    from symparams.frameworks.check import run_source
+    net = symparams.parse(text, convention=convention)
+    x = np.random.default_rng(seed).standard_normal((2,) + tuple(int(d) for d in net.input_shape)).astype("float32")
+    x -= 3.0                                     # mostly negative: zero padding and -inf padding differ
+    k_model = run_source(keras_export.export(net))["build"]()
+    t_model = run_source(torch_export.export(net))["build"]()
+    with torch.no_grad():
+        t_out = t_model(torch.from_numpy(np.moveaxis(x, -1, 1).copy())).numpy()
+    keras = need_module("keras")
+    return keras.ops.convert_to_numpy(k_model(x)), np.moveaxis(t_out, 1, -1), k_model, t_model
+
+
+@pytest.mark.parametrize("layer", ["maxpool 3x2 stride=2x3 padding=same", "avgpool 3x2 stride=2x3 padding=same",
+                                   "maxpool 2 padding=same", "avgpool 3 stride=1 padding=same"])
+def test_keras_same_pooling_exported_to_pytorch_gives_keras_values(layer):
+    """TF/Keras 'same' pooling pads (total - total // 2 after) and ignores the padded cells, in max
+    and in average pooling; the PyTorch export (explicit pad, then a 'valid' pool) must agree."""
+    import numpy as np
+    ours, theirs, _, _ = _outputs(f"input 7x8x3\n{layer}", "keras")
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
+
+
+def test_keras_strided_same_convolution_exported_to_pytorch_gives_keras_values():
+    """Keras' kernel copied into the PyTorch export: the explicit (smaller half before) padding puts
+    every window where TensorFlow puts it, so the outputs are equal, not just the shapes."""
+    torch = need_module("torch")
+    import numpy as np
+    text = "input 7x8x3\nconv 4 3x2 stride=2x3 padding=same name=c"
+    net = symparams.parse(text, convention="keras")
+    from symparams.frameworks import keras_export, torch_export
+    from symparams.frameworks.check import run_source
+    k_model = run_source(keras_export.export(net))["build"]()
+    t_model = run_source(torch_export.export(net))["build"]()
+    kernel, bias = (tuple(w.shape) for w in k_model.get_layer("c").weights)
+    rng = np.random.default_rng(1)
+    kernel, bias = rng.standard_normal(kernel).astype("float32"), rng.standard_normal(bias).astype("float32")
+    k_model.get_layer("c").set_weights([kernel, bias])
+    conv = t_model.c[1]
+    assert isinstance(t_model.c[0], torch.nn.ConstantPad2d) and conv.padding == (0, 0)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(np.transpose(kernel, (3, 2, 0, 1)).copy()))
+        conv.bias.copy_(torch.from_numpy(bias))
+    x = rng.standard_normal((2, 7, 8, 3)).astype("float32")
+    with torch.no_grad():
+        theirs = np.moveaxis(t_model(torch.from_numpy(np.moveaxis(x, -1, 1).copy())).numpy(), 1, -1)
+    ours = need_module("keras").ops.convert_to_numpy(k_model(x))
+    assert ours.shape == theirs.shape == (2, 4, 3, 4)      # ceil(7/2), ceil(8/3)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("convention", ["keras", "pytorch"])
+@pytest.mark.parametrize("word", ["maxpool", "avgpool"])
+def test_explicit_pool_padding_means_the_same_in_both_exports(word, convention):
+    """Keras convention: zeros, then a 'valid' pool (ZeroPadding2D + MaxPooling2D, as
+    keras.applications.ResNet50 writes it). PyTorch convention: the pool's own padding (-inf for
+    max pooling, counted zeros for average pooling). Either way both exports compute the same."""
+    import numpy as np
+    ours, theirs, k_model, _ = _outputs(f"input 7x8x3\n{word} 3x2 stride=2 padding=1x1", convention)
+    assert ours.shape == theirs.shape == (2, 4, 5, 3)           # (7 + 2 - 3)//2 + 1, (8 + 2 - 2)//2 + 1
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
+    if word == "maxpool":      # on mostly negative inputs the padding value shows at the corners
+        assert (ours[:, 0, 0, :] == 0).any() == (convention == "keras")
+
+
+def test_keras_convention_allows_pool_padding_beyond_half_the_pool():
+    """Zeros then a pool has no PyTorch limit (padding <= pool // 2); the PyTorch convention keeps it."""
+    text = "input 6x6x2\nmaxpool 2 padding=2"
+    assert tuple(int(d) for d in symparams.parse(text, convention="keras").output_shape) == (5, 5, 2)  # (6+4-2)//2+1
+    with pytest.raises(symparams.DefinitionError, match="more than half"):
+        symparams.parse(text, convention="pytorch")
+    ours, theirs, _, _ = _outputs(text, "keras")
+    assert ours.shape == theirs.shape == (2, 5, 5, 2)
