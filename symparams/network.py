@@ -24,7 +24,7 @@ from .errors import DefinitionError, ShapeError, SymparamsError, UsageError, did
 from .expressions import names_in, to_sympy
 from .layers import REGISTRY
 from .layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, KERAS, NONNEG_WINDOW, PADDING, RATE, STRING,
-                          WINDOW, WORD, Config, Context, LayerSpec, Weight)
+                          WINDOW, WORD, Config, Context, Deferred, LayerSpec, Weight, cached_value)
 from .syntax import collector_paused, parse_program
 
 MAX_BLOCK_DEPTH = 64
@@ -34,6 +34,9 @@ SYMBOLIC_PEEL = 2                 # iterations tried before looking for a closed
 
 
 # ----------------------------------------------------------------------------- rows
+
+_ONE, _ZERO = Integer(1), Integer(0)
+
 
 @dataclass(frozen=True, eq=False)
 class Layer:
@@ -49,10 +52,18 @@ class Layer:
     children: tuple = ()
     config: Mapping | None = None
     activation: str | None = None
-    count: object = Integer(1)        # occurrences of this row in its parent (repeat segments)
+    count: object = _ONE              # occurrences of this row in its parent (repeat segments)
     index: sympy.Symbol | None = None # a repeat segment in closed form: index runs start .. start+count-1
-    start: object = Integer(0)
+    start: object = _ZERO
     role: str | None = None           # 'body' / 'shortcut' of a residual, 'branch' of concat/add
+
+    def __init__(self, name, kind, line, column, input_shape, output_shape, weights=(), children=(), config=None,
+                 activation=None, count=_ONE, index=None, start=_ZERO, role=None):
+        # the fields above, set in one dict update: the dataclass's own __init__ calls the frozen
+        # object.__setattr__ once per field, half the cost of a row (there are thousands)
+        self.__dict__.update(name=name, kind=kind, line=line, column=column, input_shape=input_shape,
+                             output_shape=output_shape, weights=weights, children=children, config=config,
+                             activation=activation, count=count, index=index, start=start, role=role)
 
     @property
     def is_leaf(self) -> bool:
@@ -77,19 +88,19 @@ class Layer:
                 return Integer(once.p * self.count.p)
         return once * self.count if self.count != 1 else once
 
-    @functools.cached_property
+    @cached_value
     def params(self) -> sympy.Expr:
         return self._own(_is_param)
 
-    @functools.cached_property
+    @cached_value
     def trainable_params(self) -> sympy.Expr:
         return self._own(_is_trainable)
 
-    @functools.cached_property
+    @cached_value
     def non_trainable_params(self) -> sympy.Expr:
         return self._own(_is_frozen)
 
-    @functools.cached_property
+    @cached_value
     def buffers(self) -> sympy.Expr:
         return self._own(_is_buffer)
 
@@ -297,7 +308,8 @@ class _Deriver:
             exc.message = f"{name} (line {stmt.pos.line}): {exc.message}"
             exc.args = (exc.message,)
             raise
-        self.ctx.constraints[first:] = [(e, f"{name}: {m}") for e, m in self.ctx.constraints[first:]]
+        self.ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
+                                        for e, m in self.ctx.constraints[first:]]
         for w in weights:
             for d in w.shape:
                 if d.is_number and not d.is_integer:
@@ -511,7 +523,7 @@ class _Deriver:
         if v.is_number and not v >= 1:
             raise DefinitionError(f"{what} must be at least 1, got {v}", line=node.pos.line, column=node.pos.column)
         if not v.is_number and v.is_positive is not True:
-            self.ctx.constraints.append((v, f"{what} {v} must be at least 1"))
+            self.ctx.constraints.append((v, Deferred(functools.partial("{} {} must be at least 1".format, what, v))))
 
     # -- composition ----------------------------------------------------------------------
     def call(self, stmt: ir.Call, shape, scope: _Scope):
@@ -959,6 +971,7 @@ class Network:
         upper: dict = {}
         others: list[tuple] = []
         for expr, message in self._raw_constraints:
+            message = str(message)      # formatted only now (Deferred during the derive)
             if expr is None:
                 others.append((None, message))
                 continue

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-from sympy import Max
-
-from sympy import Integer
+from sympy import Integer, Max
 
 from .algebra import ceil_div, floor_div, small_int
 

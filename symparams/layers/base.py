@@ -30,6 +30,23 @@ ACTIVATIONS = (
 )
 
 
+class cached_value:
+    """functools.cached_property without the lock Python 3.11 takes at every first access (Python
+    3.12 dropped it too): rows and weights are made by the thousand, each total asked once."""
+
+    def __init__(self, func):
+        self.func, self.name, self.__doc__ = func, func.__name__, func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 @dataclass(frozen=True)
 class Weight:
     """One weight tensor of a layer. A 'buffer' is state that is not a parameter
@@ -39,11 +56,12 @@ class Weight:
     trainable: bool = True
     buffer: bool = False
 
-    def __post_init__(self):
-        object.__setattr__(self, "shape", tuple(d if isinstance(d, sympy.Basic) else sympy.sympify(d)
-                                                for d in self.shape))
+    def __init__(self, name: str, shape: tuple, trainable: bool = True, buffer: bool = False):
+        # the dataclass's own __init__ would set each field through the frozen object.__setattr__
+        self.__dict__.update(name=name, shape=tuple([d if isinstance(d, sympy.Basic) else sympy.sympify(d)
+                                                     for d in shape]), trainable=trainable, buffer=buffer)
 
-    @functools.cached_property      # asked once per total (params, trainable, buffers, ...)
+    @cached_value      # asked once per total (params, trainable, buffers, ...)
     def size(self):
         return product(self.shape)
 
@@ -88,6 +106,26 @@ class Config(dict):
             raise AttributeError(item) from exc
 
 
+class Deferred:
+    """Text made when it is first read: most constraint messages of a derive are never printed,
+    and printing SymPy expressions is slow."""
+    __slots__ = ("make", "text")
+
+    def __init__(self, make):
+        self.make, self.text = make, None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = self.make()
+        return self.text
+
+    def __format__(self, spec) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
 @dataclass
 class Context:
     """What a spec may ask of the engine while it works on one layer."""
@@ -107,7 +145,7 @@ class Context:
             if not value >= 1:
                 raise ShapeError(message() if callable(message) else message)
         elif value.is_positive is not True:
-            self.constraints.append((value, message() if callable(message) else message))
+            self.constraints.append((value, Deferred(message) if callable(message) else message))
 
     def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
         """A check that may be undecidable with symbols: record it then."""
