@@ -1,6 +1,8 @@
 """Differential property test: random valid architectures, exported and built in PyTorch and in
 Keras; every layer's parameter count and output shape must equal symparams' under the
-framework's convention.
+framework's convention. A third property derives under Keras rules (strided and pooling
+padding='same', explicit pooling padding as zeros then a pool) and builds in PyTorch: shapes
+follow Keras, counts PyTorch.
 
 CI runs 300 examples per framework with a fixed seed; SYMPARAMS_DIFF_EXAMPLES=10000 runs more.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,9 +31,10 @@ ACTS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "softmax", "silu", "re
 class Builder:
     """Grows an architecture line by line, keeping only lines the engine accepts."""
 
-    def __init__(self, rng, framework):
+    def __init__(self, rng, framework, target=None):
         self.rng = rng
-        self.fw = framework
+        self.fw = framework                 # the convention the lines must be valid under
+        self.target = target or framework   # the framework that builds them
         self.lines: list[str] = []
         self.shape: tuple = ()
         self.embedding_dim = None
@@ -136,6 +140,9 @@ class Builder:
             pad = self.pick(["valid", "same", "explicit"] if self.fw == "keras" else ["valid", "explicit"])
             if pad == "explicit" and self.fw == "keras":
                 pad = "valid"
+            if pad == "same" and self.target != self.fw and min(stride) == 1:
+                pad = "valid"       # Keras' stride-1 'same' of an even kernel has no PyTorch sizes
+
             if pad == "explicit":
                 text += " padding=" + self.window(n, 0, 1)[0]
             elif pad == "same":
@@ -151,8 +158,9 @@ class Builder:
             text = f"{word} {pool_text}"
             if self.coin():
                 text += " stride=" + self.window(n, 1, 2)[0]
-            if self.fw == "keras":
-                text += self.pick(["", " padding=same", " padding=valid"])
+            if self.fw == "keras":       # explicit: zeros then a pool, any size (keras.applications style)
+                text += self.pick(["", " padding=same", " padding=valid",
+                                   " padding=" + "x".join(str(self.integer(0, p)) for p in pool)])
             elif self.coin():
                 text += " padding=" + "x".join(str(self.integer(0, p // 2)) for p in pool)
             return self.add(text)
@@ -222,7 +230,7 @@ class Builder:
         if kind == "attention":
             heads = self.pick([h for h in (1, 2, 3, 4) if d % h == 0])
             text = f"attention heads={heads}"
-            if self.fw == "keras" and self.coin():
+            if self.fw == "keras" and self.target == "keras" and self.coin():
                 text += f" key_dim={self.integer(1, 4)}"
             if not self.coin():
                 text += " bias=false"
@@ -262,9 +270,10 @@ class Builder:
                                    "dropout 0.5", self.pick(ACTS)]))
 
 
-def architecture(seed: int, framework: str) -> str:
-    """One random architecture the engine accepts under `framework`'s convention."""
-    b = Builder(random.Random(seed), framework)
+def architecture(seed: int, framework: str, target: str | None = None) -> str:
+    """One random architecture the engine accepts under `framework`'s convention (to be built in
+    `target`, by default the same framework)."""
+    b = Builder(random.Random(seed), framework, target)
     kind = b.pick((["image", "image", "image", "signal", "volume", "sequence", "sequence", "tokens",
                                  "vector"]))
     if kind == "image":
@@ -301,14 +310,14 @@ def architecture(seed: int, framework: str) -> str:
 
 
 
-def architectures(framework):
+def architectures(framework, target=None):
     """Hypothesis draws the seed; the seed fixes the architecture (so examples stay diverse)."""
-    return st.integers(0, 2**32 - 1).map(lambda seed: architecture(seed, framework))
+    return st.integers(0, 2**32 - 1).map(lambda seed: architecture(seed, framework, target))
 
 
-def _agree(text, framework):
+def _agree(text, framework, convention=None):
     from symparams.frameworks.check import check, render
-    net = symparams.parse(text, convention=framework)
+    net = symparams.parse(text, convention=convention or framework)
     report = check(net, framework)
     assert report.ok, f"{framework} disagrees on\n{text}\n\n{render(report)}"
     return report
@@ -328,10 +337,20 @@ def test_keras_agrees_on_random_architectures(data):
     _agree(data.draw(architectures("keras")), "keras")
 
 
+@settings(SETTINGS, max_examples=max(EXAMPLES // 2, 1))
+@given(st.data())
+def test_keras_rules_built_in_pytorch_agree_on_random_architectures(data):
+    """Keras-convention networks (strided 'same', 'same' pooling, explicit pooling padding) built in
+    PyTorch with explicit padding: Keras' shapes, PyTorch's parameter counts."""
+    need_module("torch")
+    _agree(data.draw(architectures("keras", "pytorch")), "pytorch", convention="keras")
+
+
 def test_generator_covers_the_core_kinds():
     """The generator reaches every core layer kind (so the property above tests them all)."""
     seen = set()
     texts = []
+    keras_lines = []
 
     @settings(max_examples=400, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -340,6 +359,8 @@ def test_generator_covers_the_core_kinds():
         fw = data.draw(st.sampled_from(["keras", "pytorch"]))
         text = data.draw(architectures(fw))
         texts.append(text)
+        if fw == "keras":
+            keras_lines.extend(text.replace("{", ";").replace("}", ";").replace(";", "\n").splitlines())
         for line in text.splitlines():
             seen.update(w.strip("{};") for w in line.replace(";", " ").split())
 
@@ -352,6 +373,10 @@ def test_generator_covers_the_core_kinds():
         assert word in seen, f"the generator never produced {word}"
     assert any("dilation=" in t for t in texts) and any("groups=" in t for t in texts)
     assert any("input" in t and t.splitlines()[0].count("x") == 3 for t in texts)      # volumes
+    # the Keras-only cases that the PyTorch export writes as explicit padding, and Keras as ZeroPadding
+    assert any(re.match(r"\s*(maxpool|avgpool) .*padding=\d", line) for line in keras_lines)
+    assert any(re.match(r"\s*(maxpool|avgpool) .*padding=same", line) for line in keras_lines)
+    assert any(re.match(r"\s*(conv|dwconv|sepconv) .*stride=\S*2.* padding=same", line) for line in keras_lines)
 
 
 def test_keras_convention_refuses_explicit_transposed_padding():
