@@ -119,3 +119,22 @@ def test_groupnorm_on_one_value_per_group_runs(tmp_path, capsys):
     arch = tmp_path / "gn.arch"
     arch.write_text("input 3x3x1\nmaxpool 3\ngroupnorm 1\n")
     assert cli.main(["check", str(arch), "--against", "pytorch"]) == 0
+
+
+def test_mobilenet_v2_checks_in_pytorch_under_keras_padding(capsys):
+    """Regression: the zoo's MobileNetV2 (Keras' strided padding='same' in Conv1) was skipped in
+    PyTorch. Now every row agrees, and the total is torchvision's published 3,504,872."""
+    need_module("torch")
+    path = EXAMPLES / "zoo" / "mobilenet_v2.arch"
+    assert cli.main(["check", str(path), "--against", "pytorch", "--convention", "keras"]) == 0
+    out, rows = _table(capsys)
+    assert all(r.endswith("✓") for r in rows) and rows[-1].split()[1:3] == ["3,504,872", "3,504,872"]
+
+
+def test_resnet18_checks_in_keras(capsys):
+    """Regression: the zoo's ResNet-18 (max pool padding=1) was refused under the Keras convention.
+    Keras counts the 9,600 batch-norm moving statistics too: 11,689,512 + 9,600."""
+    need_module("keras")
+    assert cli.main(["check", str(EXAMPLES / "zoo" / "resnet18.arch"), "--against", "keras"]) == 0
+    out, rows = _table(capsys)
+    assert all(r.endswith("✓") for r in rows) and rows[-1].split()[1:3] == ["11,699,112", "11,699,112"]

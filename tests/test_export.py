@@ -160,3 +160,18 @@ def test_keras_convention_allows_pool_padding_beyond_half_the_pool():
         symparams.parse(text, convention="pytorch")
     ours, theirs, _, _ = _outputs(text, "keras")
     assert ours.shape == theirs.shape == (2, 5, 5, 2)
+
+
+def test_export_mobilenet_v2_to_pytorch_with_keras_padding(tmp_path):
+    """`export --to pytorch --convention keras` writes Conv1's strided 'same' as ConstantPad2d((0, 1, 0, 1))
+    (224 -> 112: TF pads max((112 - 1)*2 + 3 - 224, 0) = 1, after) and the file runs."""
+    need_module("torch")
+    out = tmp_path / "mnv2.py"
+    assert cli.main(["export", str(EXAMPLES / "zoo" / "mobilenet_v2.arch"), "--to", "pytorch", "--convention", "keras",
+                     "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "nn.Sequential(nn.ConstantPad2d((0, 1, 0, 1), 0.0), nn.Conv2d(3, 32, kernel_size=3, stride=2, bias=False))" \
+        in text and 'padding="same", groups' in text          # stride-1 'same' stays PyTorch's own
+    done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "torch.Size([1, 1000])" in done.stdout and "3504872 parameters" in done.stdout

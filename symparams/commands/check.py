@@ -9,12 +9,14 @@ def add_parser(sub):
     p = sub.add_parser("check", help="compare counts and shapes with a real PyTorch or Keras model",
                        description="Build the exported model with the framework, run it on zeros of the input "
                                    "shape, and compare each layer's parameter count and output shape with "
-                                   "symparams'. Exit 0 only when every layer agrees.")
+                                   "symparams'. Parameters are counted by the --against framework's rules; "
+                                   "--convention decides shapes and padding. Exit 0 only when every layer agrees.")
     add_file(p)
     p.add_argument("--against", required=True, choices=("pytorch", "keras"), help="the framework to compare with")
     add_set(p)
     p.add_argument("--convention", choices=("keras", "pytorch"), default=None,
-                   help="counting rules (default: the --against framework's)")
+                   help="rules for sizes and padding, e.g. keras for strided padding=same "
+                        "(default: the --against framework's; counts always follow --against)")
     p.set_defaults(run=run)
 
 

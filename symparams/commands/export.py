@@ -13,7 +13,8 @@ def add_parser(sub):
     p.add_argument("--to", required=True, choices=("pytorch", "keras"), help="the framework to write code for")
     add_set(p)
     p.add_argument("--convention", choices=("keras", "pytorch"), default=None,
-                   help="counting rules used to validate the network (default: the --to framework's)")
+                   help="rules the network is derived with; keras allows strided padding=same, which the "
+                        "PyTorch code writes as explicit padding (default: the --to framework's)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the code here instead of standard output")
     p.set_defaults(run=run)
 
