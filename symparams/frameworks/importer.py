@@ -22,6 +22,8 @@ TORCH_ACTIVATIONS = {
 }
 KERAS_ACTIVATIONS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}
 CONVS = {f"{kind}{n}D" for kind in ("Conv", "DepthwiseConv", "SeparableConv") for n in (1, 2, 3)}
+# an exported explicit padding (ZeroPadding named <layer>_pad) folds back into these layers
+PADDED = CONVS | {f"{kind}Pooling{n}D" for kind in ("Max", "Average") for n in (1, 2, 3)}
 HELPER_CLASSES = {"ChannelsFirst", "ChannelsLast", "Recurrent", "SelfAttention", "PositionEmbedding", "ClassToken",
                   "ClassPool", "Unembed", "Subsample", "ChannelPad", "GlobalPool", "Reshape", "Exp"}
 
@@ -401,6 +403,11 @@ def _keras_activation(layer) -> str:
     return " " + KERAS_ACTIVATIONS.get(name, name)
 
 
+def _symmetric(padding) -> bool:
+    pads = padding if isinstance(padding[0], (tuple, list)) else (padding,)
+    return all(isinstance(p, int) or p[0] == p[1] for p in pads)
+
+
 def _keras_line(layer, name, num, padding=None) -> str:
     cls = type(layer).__name__
     tag = f" name={name}"
@@ -437,6 +444,8 @@ def _keras_line(layer, name, num, padding=None) -> str:
         text = f"{word} {_window(layer.pool_size)}"
         if _window(layer.strides) != _window(layer.pool_size):
             text += f" stride={_window(layer.strides)}"
+        if padding is not None:          # zeros, then the pool: the Keras convention's explicit padding
+            return text + f" padding={_window(padding)}" + tag
         return text + (" padding=same" if layer.padding == "same" else "") + tag
     if cls.startswith("GlobalAveragePooling"):
         return "globalavgpool" + tag
@@ -523,7 +532,8 @@ def from_keras(model, generalize=None) -> str:
                 keys.append(key)
         out = node.output_tensors[0]
         folded = by_name.get(layer.name[:-4]) if layer.name.endswith("_pad") else None
-        if cls.startswith("ZeroPadding") and type(folded).__name__ in CONVS and folded.padding == "valid":
+        if cls.startswith("ZeroPadding") and type(folded).__name__ in PADDED and folded.padding == "valid" \
+                and _symmetric(layer.padding):
             pads[layer.name[:-4]] = (layer, keys)
             producer[id(out)] = keys[0]            # folded into the convolution that follows
             continue
