@@ -152,11 +152,10 @@ class _Writer:
         spec = spec_of(row)
         tag = f'name="{name}"'
         act = f', activation="{ACTIVATIONS.get(row.activation, row.activation)}"' if row.activation else ""
-        if spec in ("Conv", "DepthwiseConv", "SeparableConv") and cfg.padding not in ("valid", "same"):
-            var = self.emit(f'layers.ZeroPadding{n}D({self._pads(cfg.padding, n)}, name="{name}_pad")', var)
-        elif spec in ("MaxPool", "AvgPool") and cfg.padding not in ("valid", "same"):
-            # explicit pooling padding, then a 'valid' pool: zeros under the Keras convention (and for
-            # PyTorch's average pooling, which counts them); -inf for PyTorch's max pooling
+        if spec in ("Conv", "DepthwiseConv", "SeparableConv", "MaxPool", "AvgPool") \
+                and cfg.padding not in ("valid", "same"):
+            # explicit padding, then a 'valid' layer: zeros (also for pools under the Keras convention and
+            # for PyTorch's average pooling, which counts them); -inf for PyTorch's max pooling
             if spec == "MaxPool" and not conventions.pool_pads_with_zeros(self.plan.net.convention):
                 self.helpers.add("ConstantPadding")
                 pads = tuple((p, p) for p in ints(cfg.padding))

@@ -3,6 +3,8 @@
 Tensors are (batch, C, *spatial) for images and volumes (rank >= 3 in symparams' shapes),
 (batch, T, D) for sequences (batch_first, as RNNs and attention want) and (batch, D) for
 vectors. Modules that want another layout are wrapped in ChannelsFirst / ChannelsLast.
+Keras-convention paddings PyTorch has no word for (strided or pooling 'same', explicit pooling
+padding as zeros) are written as an nn.ConstantPad*d in front of a 'valid' layer.
 """
 
 from __future__ import annotations
