@@ -26,6 +26,12 @@ def index_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, nonnegative=True)
 
 
+@cacheit
+def known_number(expr) -> bool:
+    """expr.is_number for a SymPy expression, remembered: SymPy walks the whole tree each time."""
+    return expr.is_number
+
+
 def is_number(expr) -> bool:
     return isinstance(expr, (int, Integer, Rational)) or (isinstance(expr, sympy.Basic) and expr.is_number)
 
@@ -81,6 +87,7 @@ def floor_div(x, b, *, whole_divisor=False):
         nx = small_int(x)
         if nx is not None:
             return Integer(nx // nb)
+        b, whole_divisor = Integer(nb), True
     b = sympy.sympify(b)
     if b == 1:
         return x
@@ -102,6 +109,7 @@ def ceil_div(x, b, *, whole_divisor=False):
         nx = small_int(x)
         if nx is not None:
             return Integer(-(-nx // nb))
+        b, whole_divisor = Integer(nb), True
     b = sympy.sympify(b)
     if b == 1:
         return x
@@ -155,6 +163,8 @@ def equal(a, b) -> bool | None:
     na, nb = small_int(a), small_int(b)
     if na is not None and nb is not None:
         return na == nb
+    if a is b and isinstance(a, sympy.Basic) and a.is_finite:     # one expression (not nan or zoo)
+        return True
     diff = sympy.expand(a - b)
     if diff == 0:
         return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import itertools
 import random
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -36,6 +35,7 @@ SYMBOLIC_PEEL = 2                 # iterations tried before looking for a closed
 # ----------------------------------------------------------------------------- rows
 
 _ONE, _ZERO = Integer(1), Integer(0)
+_UNBOUND = object()
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,12 +70,18 @@ class Layer:
         return not self.children and self.kind not in COMPOSITE_KINDS
 
     def _own(self, pick) -> sympy.Expr:
+        if not self.weights and not self.children:
+            return _ZERO
         terms = [w.size for w in self.weights if pick(w)]
         terms += [getattr(c, _TOTAL_OF[pick]) for c in self.children]
-        if all(isinstance(t, Integer) for t in terms):      # numbers: add them as Python ints
-            once = Integer(sum(t.p for t in terms))
+        whole = 0
+        for t in terms:     # numbers: added as Python ints
+            if not isinstance(t, Integer):
+                once = Add(*terms)
+                break
+            whole += t.p
         else:
-            once = Add(*terms)
+            once = Integer(whole)
         if self.index is not None:
             end = self.start + self.count - 1
             if once.has(self.index):
@@ -160,7 +166,7 @@ class _Deriver:
         self.values = dict(values)
         self.unroll = unroll
         self.ctx = Context(convention=self.convention)
-        self.counters: Counter = Counter()
+        self.counters: dict[str, int] = {}
         self.blocks: dict[str, ir.BlockDef] = {}
         self.lets: dict[str, ir.Let] = {}
         self.env: dict[str, sympy.Expr] = {}
@@ -168,6 +174,8 @@ class _Deriver:
         self.aliases: dict[str, sympy.Expr] = {}
         self.used_names: set[str] = set()
         self.has_input = False
+        self.configs: dict[tuple, tuple] = {}        # see configure()
+        self.names_of: dict[int, tuple] = {}
 
     # -- names ------------------------------------------------------------------------
     def collect_definitions(self):
@@ -235,6 +243,11 @@ class _Deriver:
         return find
 
     def expr(self, node: ir.Expr, scope: _Scope):
+        # a literal or a lone name (most sizes) as to_sympy gives it, without its closures
+        if type(node) is ir.Num and node.value.bit_length() <= 64:
+            return Integer(node.value)
+        if type(node) is ir.Name:
+            return scope.local[node.id] if node.id in scope.local else self._global_lookup(node)
         return to_sympy(node, self.lookup(scope))
 
     # -- statements -------------------------------------------------------------------
@@ -319,8 +332,8 @@ class _Deriver:
         return row, out
 
     def _auto_name(self, kind: str) -> str:
-        self.counters[kind] += 1
-        return f"{kind}_{self.counters[kind]}"
+        self.counters[kind] = number = self.counters.get(kind, 0) + 1
+        return f"{kind}_{number}"
 
     def _check_rank(self, spec: LayerSpec, stmt: ir.LayerStmt, shape):
         rank = len(shape)
@@ -341,6 +354,27 @@ class _Deriver:
 
     # -- arguments ------------------------------------------------------------------------
     def configure(self, spec: LayerSpec, stmt: ir.LayerStmt, shape, scope) -> Config:
+        """The resolved arguments, remembered within this derive: a statement in a block or
+        repeat body resolves to the same values whenever its spatial rank and the local names it
+        mentions (block parameters, loop indices) are the same; the global names are fixed for a
+        derive. The conditions it records are recorded again on each use."""
+        names = self.names_of.get(id(stmt))
+        if names is None:
+            sizes = stmt.args + tuple(o.value for o in stmt.options if isinstance(o.value, ir.Size))
+            names = self.names_of[id(stmt)] = tuple(sorted({n.id for size in sizes for p in size.parts
+                                                            for n in names_in(p)}))
+        key = (id(stmt), (len(shape) - 1) if shape else 0, tuple(scope.local.get(n, _UNBOUND) for n in names))
+        known = self.configs.get(key)
+        if known is not None:
+            cfg, conditions = known
+            self.ctx.constraints.extend(conditions)
+            return Config(cfg)
+        first = len(self.ctx.constraints)
+        cfg = self._resolve(spec, stmt, shape, scope)
+        self.configs[key] = (Config(cfg), tuple(self.ctx.constraints[first:]))
+        return cfg
+
+    def _resolve(self, spec: LayerSpec, stmt: ir.LayerStmt, shape, scope) -> Config:
         cfg = Config(keyword=stmt.keyword, activation=None, name=None)
         spatial = (len(shape) - 1) if shape else 0
         positional = []

@@ -21,9 +21,14 @@ def conv_length(size, kernel, stride=1, padding="valid", dilation=1):
         return ceil_div(size, stride)
     pad = 0 if padding == "valid" else padding
     numbers = (small_int(size), small_int(kernel), small_int(stride), small_int(pad), small_int(dilation))
-    if None not in numbers and numbers[2] > 0:     # all numbers: the same formula in Python ints
+    if None not in numbers[1:] and numbers[2] > 0:
         n, k, s, p, d = numbers
-        return Integer((n + 2 * p - d * (k - 1) - 1) // s + 1)
+        offset = 2 * p - d * (k - 1) - 1
+        if n is not None:       # all numbers: the same formula in Python ints
+            return Integer((n + offset) // s + 1)
+        # a symbolic size: one SymPy addition of the whole offset (additions of numbers to a
+        # SymPy sum collect into its one numeric term, so this is the same expression)
+        return floor_div(size + offset if offset else size, stride) + 1
     return floor_div(size + 2 * pad - dilated_kernel(kernel, dilation), stride) + 1
 
 
