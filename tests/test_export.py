@@ -93,10 +93,11 @@ def _outputs(text, convention, seed=0):
     x -= 3.0                                     # mostly negative: zero padding and -inf padding differ
     k_model = run_source(keras_export.export(net))["build"]()
     t_model = run_source(torch_export.export(net))["build"]()
+    first = x.ndim >= 4           # images and volumes are channels first in PyTorch, sequences (batch, T, D)
     with torch.no_grad():
-        t_out = t_model(torch.from_numpy(np.moveaxis(x, -1, 1).copy())).numpy()
+        t_out = t_model(torch.from_numpy(np.moveaxis(x, -1, 1).copy() if first else x)).numpy()
     keras = need_module("keras")
-    return keras.ops.convert_to_numpy(k_model(x)), np.moveaxis(t_out, 1, -1), k_model, t_model
+    return keras.ops.convert_to_numpy(k_model(x)), np.moveaxis(t_out, 1, -1) if first else t_out, k_model, t_model
 
 
 @pytest.mark.parametrize("layer", ["maxpool 3x2 stride=2x3 padding=same", "avgpool 3x2 stride=2x3 padding=same",
@@ -150,6 +151,23 @@ def test_explicit_pool_padding_means_the_same_in_both_exports(word, convention):
     np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
     if word == "maxpool":      # on mostly negative inputs the padding value shows at the corners
         assert (ours[:, 0, 0, :] == 0).any() == (convention == "keras")
+
+
+@pytest.mark.parametrize("convention", ["keras", "pytorch"])
+@pytest.mark.parametrize("text, shape", [("input 9x3\nmaxpool 3 stride=2 padding=1", (5, 3)),
+                                         ("input 5x4x6x2\nmaxpool 3x2x3 stride=2 padding=1x1x0", (3, 3, 2, 2)),
+                                         ("input 9x3\navgpool 2 padding=same", (5, 3)),
+                                         ("input 5x4x6x2\nmaxpool 2x3x2 stride=2 padding=same", (3, 2, 3, 2))])
+def test_pool_padding_in_one_and_three_dimensions(text, shape, convention):
+    """The padding layers of sequences (channels first inside ChannelsFirst) and volumes pad the right axes."""
+    import numpy as np
+    if "same" in text and convention == "pytorch":
+        with pytest.raises(symparams.DefinitionError, match="PyTorch pooling has no padding='same'"):
+            symparams.parse(text, convention=convention)
+        return
+    ours, theirs, _, _ = _outputs(text, convention)
+    assert ours.shape == theirs.shape == (2,) + shape
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
 
 
 def test_keras_convention_allows_pool_padding_beyond_half_the_pool():
