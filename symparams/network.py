@@ -321,8 +321,9 @@ class _Deriver:
             exc.message = f"{name} (line {stmt.pos.line}): {exc.message}"
             exc.args = (exc.message,)
             raise
-        self.ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
-                                        for e, m in self.ctx.constraints[first:]]
+        if len(self.ctx.constraints) > first:
+            self.ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
+                                            for e, m in self.ctx.constraints[first:]]
         for w in weights:
             for d in w.shape:
                 if d.is_number and not d.is_integer:
