@@ -111,9 +111,14 @@ class Layer:
         return self._own(_is_buffer)
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, "Layer"]]:
-        yield depth, self
-        for child in self.children:
-            yield from child.walk(depth + 1)
+        # depth first, parents before children, with a stack: nested generators passed every row
+        # up through one frame per level
+        stack = [(depth, self)]
+        while stack:
+            level, row = stack.pop()
+            yield level, row
+            if row.children:
+                stack.extend((level + 1, child) for child in reversed(row.children))
 
 
 def _is_param(w: Weight) -> bool:
