@@ -76,18 +76,27 @@ def _split_rounded(x):
     return ("floor" if isinstance(q, floor) else "ceiling"), y, a, m
 
 
+def _divide_numbers(x, b, up: bool):
+    """The fast path of floor_div/ceil_div, asking SymPy nothing: x itself when b is 1, the rounded
+    quotient when x and b are numbers (b positive), else None."""
+    nb = small_int(b)
+    if nb is None or nb < 1:
+        return None
+    if nb == 1:
+        return x
+    nx = small_int(x)
+    if nx is None:
+        return None
+    return Integer(-(-nx // nb) if up else nx // nb)
+
+
 def floor_div(x, b, *, whole_divisor=False):
     """floor(x / b) for integer x and positive integer b, collapsing nested floors:
     floor((floor(y/a) + m) / b) = floor((y + m*a) / (a*b)); likewise for ceiling inside.
     whole_divisor: the caller knows b is a positive integer though SymPy cannot prove it."""
-    nb = small_int(b)
-    if nb is not None and nb > 0:
-        if nb == 1:
-            return x
-        nx = small_int(x)
-        if nx is not None:
-            return Integer(nx // nb)
-        b, whole_divisor = Integer(nb), True
+    quick = _divide_numbers(x, b, up=False)
+    if quick is not None:
+        return quick
     b = sympy.sympify(b)
     if b == 1:
         return x
@@ -102,14 +111,9 @@ def floor_div(x, b, *, whole_divisor=False):
 
 def ceil_div(x, b, *, whole_divisor=False):
     """ceil(x / b) for integer x and positive integer b, collapsing nested roundings."""
-    nb = small_int(b)
-    if nb is not None and nb > 0:
-        if nb == 1:
-            return x
-        nx = small_int(x)
-        if nx is not None:
-            return Integer(-(-nx // nb))
-        b, whole_divisor = Integer(nb), True
+    quick = _divide_numbers(x, b, up=True)
+    if quick is not None:
+        return quick
     b = sympy.sympify(b)
     if b == 1:
         return x
