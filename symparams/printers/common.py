@@ -152,7 +152,7 @@ def weight_arithmetic(row: Layer, values: dict | None = None, *, weights=None, f
         if all(any(sympy.expand(candidate - d) == 0 for d in s) for s in shapes[1:]):
             common = candidate
             break
-    if common is None or common == 1:
+    if common is None:
         return " + ".join(prod_text(s) for s in shapes)
     terms = []
     for s in shapes:

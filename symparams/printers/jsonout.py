@@ -48,6 +48,7 @@ def as_dict(net: Network, *, columns=("params",), cost_options=None) -> dict:
     return {
         "convention": net.convention,
         "symbols": {s.name: v for s, v in net.symbols.items()},
+        "set": dict(sorted(net.values.items())),
         "aliases": {k: fmt_expr(v) for k, v in net.aliases.items()},
         "input_shape": [fmt_expr(d) for d in net.input_shape],
         "output_shape": [fmt_expr(d) for d in net.output_shape],

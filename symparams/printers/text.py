@@ -134,8 +134,9 @@ def _totals(net: Network, values) -> list[str]:
             shown = fmt_int(expr)
         out.append(f"{label}: {shown}")
     symbols = net.symbols
-    if symbols:
-        parts = [f"{s} = {fmt_int(v)}" if v is not None else f"{s} (no default)" for s, v in symbols.items()]
+    parts = [f"{s} = {fmt_int(v)}" if v is not None else f"{s} (no default)" for s, v in symbols.items()]
+    parts += [f"{name} = {fmt_int(v)} (set)" for name, v in sorted(net.values.items())]
+    if parts:
         out.append("Symbols: " + ", ".join(parts))
     for name, expr in net.aliases.items():
         out.append(f"Alias: {name} = {fmt_expr(expr)}")
