@@ -117,6 +117,20 @@ def keras_limitation(kind: str, cfg, spatial_rank: int, convention: str) -> str 
     return None
 
 
+def output_padding_error(output_padding, stride, dilation, convention: str) -> str | None:
+    """A transposed convolution's output_padding must be below the stride (Keras), or below the
+    stride or the dilation (PyTorch)."""
+    for op, s, d in zip(output_padding, stride, dilation):
+        if (op - s).is_nonnegative is not True:
+            continue
+        if convention == KERAS:
+            return f"Keras needs output_padding below the stride: output_padding {op}, stride {s}"
+        if (op - d).is_nonnegative is True:
+            return (f"PyTorch needs output_padding below the stride or the dilation: output_padding {op}, "
+                    f"stride {s}, dilation {d}")
+    return None
+
+
 def weight_names(convention: str) -> tuple[str, str]:
     """(kernel name, bias name) of a convolution or dense layer."""
     return ("kernel", "bias") if convention == KERAS else ("weight", "bias")

@@ -223,9 +223,9 @@ class TransposedConv(_Windowed):
             if problem:
                 raise DefinitionError(problem)
         if cfg.output_padding is not None:
-            for op, s, d in zip(cfg.output_padding, cfg.stride, cfg.dilation):
-                if (op >= s) is True and (op >= d) is True:
-                    raise DefinitionError(f"output_padding {op} must be smaller than the stride or the dilation")
+            problem = conventions.output_padding_error(cfg.output_padding, cfg.stride, cfg.dilation, ctx.convention)
+            if problem:
+                raise DefinitionError(problem)
 
     def output_shape(self, cfg, shape, ctx):
         keras_rules = conventions.transposed_conv_uses_keras_rules(ctx.convention)
