@@ -162,6 +162,8 @@ class Context:
 
     def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
         """A check that may be undecidable with symbols: record it then."""
+        if condition is not None and not isinstance(condition, bool):
+            condition = bool(condition)          # SymPy's true/false are not Python's True/False
         if condition is False:
             raise ShapeError(message)
         if condition is None and symbolic_note:
