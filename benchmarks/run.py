@@ -87,7 +87,10 @@ def child_symparams(spec):
     try:                        # not timed: the count to compare with PyTorch's
         in_torch = int(symparams.load(spec["path"], convention="pytorch").evaluate().params)
     except symparams.SymparamsError:
-        in_torch = None         # a Keras-only construct (such as padding=same with a stride)
+        # a Keras-style file (such as padding=same with a stride): its layers counted by PyTorch's rules
+        from symparams.frameworks.check import counted
+        keras_net = symparams.load(spec["path"]).evaluate().unrolled()
+        in_torch = sum(counted(row, "pytorch") for row in keras_net.leaves())
     return {"cold_s": cold, "warm_s": min(warm) if warm else None,
             "warm_cleared_s": min(cleared) if cleared else None, "params": count,
             "params_pytorch": in_torch, "rows": len(numbers), "maxrss_mb": maxrss}
