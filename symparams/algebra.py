@@ -211,56 +211,59 @@ def _rounding_normal_form(expr):
     return expr.replace(ceiling, from_ceiling).replace(floor, from_floor)
 
 
-def maximal_value(expr, symbol_, lower=1, limit=10**12):
-    """Largest integer value of symbol_ >= lower for which expr >= 1, when expr holds at
-    `lower` and fails for large values (a kernel that must fit its input); else None."""
-    def ok(v):
-        value = expr.subs(symbol_, v)
-        return bool(value >= 1) if value.is_number else None
-
-    if ok(lower) is not True or ok(limit) is not False:
-        return None
-    lo, hi = lower, limit
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        state = ok(mid)
-        if state is None:
-            return None
-        if state:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def minimal_value(expr, symbol_, lower=1, limit=10**12):
-    """Smallest integer value of symbol_ >= lower for which expr >= 1, assuming expr
-    grows with symbol_ (sizes do); None when none is found below limit."""
-    def ok(v):
-        value = expr.subs(symbol_, v)
-        return bool(value >= 1) if value.is_number else None
-
-    lo = lower
-    first = ok(lo)
-    if first is None:
-        return None
-    if first:
-        return lo
-    hi = max(2 * lo, 2)
-    while True:
-        state = ok(hi)
-        if state is None:
-            return None
-        if state:
-            break
+def first_true(pred, start: int, end: int) -> int | None:
+    """Smallest x in start .. end with pred(x), for pred false then true as x grows (None if
+    pred(end) is false): exponential steps from start, then binary search, all in exact ints."""
+    if pred(start):
+        return start
+    lo, step = start, 1
+    hi = start + step
+    while hi < end and not pred(hi):
         lo = hi
-        hi *= 2
-        if hi > limit:
+        step *= 2
+        hi = start + step
+    if hi >= end:
+        if end <= lo or not pred(end):
             return None
+        hi = end
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if ok(mid):
+        if pred(mid):
             hi = mid
         else:
             lo = mid
     return hi
+
+
+class _Undecided(Exception):
+    """expr is still symbolic after substituting one symbol."""
+
+
+def _holds(expr, symbol_):
+    def ok(v) -> bool:
+        value = expr.subs(symbol_, v)
+        if not value.is_number:
+            raise _Undecided
+        return bool(value >= 1)
+    return ok
+
+
+def maximal_value(expr, symbol_, lower=1, limit=10**12):
+    """Largest integer value of symbol_ >= lower for which expr >= 1, when expr holds at
+    `lower` and fails for large values (a kernel that must fit its input); else None."""
+    ok = _holds(expr, symbol_)
+    try:
+        if not ok(lower) or ok(limit):
+            return None
+        return first_true(lambda v: not ok(v), lower, limit) - 1
+    except _Undecided:
+        return None
+
+
+def minimal_value(expr, symbol_, lower=1, limit=10**12):
+    """Smallest integer value of symbol_ >= lower for which expr >= 1, assuming expr
+    grows with symbol_ (sizes do); None when none is found up to limit."""
+    try:
+        return first_true(_holds(expr, symbol_), lower, limit)
+    except _Undecided:
+        return None

@@ -16,7 +16,7 @@ from typing import Mapping
 import sympy
 from sympy import Integer, Max, Min, Mul, Pow, ceiling, floor
 
-from .algebra import symbol
+from .algebra import first_true, symbol
 from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
 from .sweep import compile_expr, metric_expr
 
@@ -153,36 +153,12 @@ def _monotone_from(expr, x, lo) -> int | None:
 
 # ----------------------------------------------------------------------------- validity
 
-def _first_true(pred, start: int, end: int) -> int | None:
-    """Smallest x in start .. end with pred(x), for pred false then true as x grows (None if
-    pred(end) is false): exponential steps from start, then binary search, all in exact ints."""
-    if pred(start):
-        return start
-    lo, step = start, 1
-    hi = start + step
-    while hi < end and not pred(hi):
-        lo = hi
-        step *= 2
-        hi = start + step
-    if hi >= end:
-        if end <= lo or not pred(end):
-            return None
-        hi = end
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if pred(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def _interval(ok, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
     """(lowest, highest or None) integer >= 1 where ok holds, assuming it holds on one interval."""
-    lo = _first_true(ok, 1, limit)
+    lo = first_true(ok, 1, limit)
     if lo is None:
         raise ShapeError(f"the network is not valid for any {name} up to {limit:,}")
-    past = _first_true(lambda v: not ok(v), lo, limit)
+    past = first_true(lambda v: not ok(v), lo, limit)
     return lo, (None if past is None else past - 1)
 
 
@@ -226,7 +202,7 @@ def _first_reaching(f, target, start, strict=False, top=None):
     """Smallest x >= start with f(x) >= target (> target when strict) for non-decreasing f;
     None if none up to `top` (or SEARCH_LIMIT)."""
     end = SEARCH_LIMIT if top is None else top
-    return _first_true((lambda v: f(v) > target) if strict else (lambda v: f(v) >= target), start, end)
+    return first_true((lambda v: f(v) > target) if strict else (lambda v: f(v) >= target), start, end)
 
 
 def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_least=None,
