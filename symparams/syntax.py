@@ -71,9 +71,10 @@ def collector_paused():
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
-    # cache=True keeps the LALR tables in a temporary file keyed by the grammar's hash: about 0.1 s
-    # less at every start (Lark rebuilds the tables when the file is missing, stale or unreadable)
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
+    # the LALR tables are kept in a per-user cache (never the shared temporary directory, never a
+    # pickle): about 0.1 s less at every start; see parser_cache.py
+    from .parser_cache import lark_parser
+    return lark_parser(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
 def _pos_of_token(tok: Token) -> ir.Pos:
