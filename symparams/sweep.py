@@ -210,6 +210,8 @@ class _Gen:
 
 
 def _max(a, b):
+    if type(a) is int and type(b) is int:      # exact scalars need no numpy (an optional extra)
+        return a if a >= b else b
     import numpy as np
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.maximum(a, b)
@@ -217,6 +219,8 @@ def _max(a, b):
 
 
 def _min(a, b):
+    if type(a) is int and type(b) is int:
+        return a if a <= b else b
     import numpy as np
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.minimum(a, b)

@@ -1,0 +1,310 @@
+"""symparams serve: the playground, a static site that runs symparams itself in the browser.
+
+`--build DIR` writes the site and exits; without it the site is built when its sources changed,
+served on 127.0.0.1 and opened in a browser. Everything the page loads is copied into the site
+at build time (the Pyodide runtime, CodeMirror and KaTeX from web/node_modules; wheels of
+symparams, sympy, mpmath and lark), so the page needs no network once built.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+from ..errors import MissingDependencyError, UsageError
+
+STAMP = "symparams-site.json"
+RUNTIME_WHEELS = ("sympy", "mpmath", "lark")     # pure-Python wheels the engine imports
+DEFAULT_EXAMPLE = "seed002_mnist.arch"
+VENDOR = {                      # node_modules path -> site path: what the page loads
+    "pyodide/pyodide.js": "pyodide/pyodide.js",
+    "pyodide/pyodide.asm.js": "pyodide/pyodide.asm.js",
+    "pyodide/pyodide.asm.wasm": "pyodide/pyodide.asm.wasm",
+    "pyodide/python_stdlib.zip": "pyodide/python_stdlib.zip",
+    "pyodide/pyodide-lock.json": "pyodide/pyodide-lock.json",
+    "codemirror/lib/codemirror.js": "vendor/codemirror/codemirror.js",
+    "codemirror/lib/codemirror.css": "vendor/codemirror/codemirror.css",
+    "codemirror/addon/mode/simple.js": "vendor/codemirror/simple.js",
+    "katex/dist/katex.min.js": "vendor/katex/katex.min.js",
+    "katex/dist/katex.min.css": "vendor/katex/katex.min.css",
+    "katex/dist/fonts": "vendor/katex/fonts",
+}
+
+
+def add_parser(sub):
+    p = sub.add_parser("serve", help="the playground in the browser (build the static site, serve it)",
+                       description="Build the playground (a static site running symparams in the browser "
+                                   "with Pyodide) and serve it on 127.0.0.1, opening FILE in it; "
+                                   "--build DIR only writes the site to DIR.")
+    p.add_argument("file", metavar="FILE", nargs="?", help="architecture file to open in the page")
+    p.add_argument("--build", metavar="DIR", help="write the static site to DIR and exit")
+    p.add_argument("--dir", metavar="DIR", help="where serve keeps its build (default: web/site in the checkout)")
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.build:
+        if args.file:
+            raise UsageError("--build writes the site only; open a file with 'symparams serve FILE'")
+        out = build(Path(args.build), log=_log)
+        _log(f"site written to {out}")
+        return 0
+    fragment = ""
+    if args.file:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+        fragment = share_fragment(text, name=Path(args.file).name)
+    site = Path(args.dir) if args.dir else checkout() / "web" / "site"
+    if needs_build(site):
+        build(site, log=_log)
+    serve(site, args.port, fragment, open_browser=not args.no_open)
+    return 0
+
+
+def _log(message: str) -> None:
+    print(f"symparams serve: {message}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- sources
+
+def checkout() -> Path:
+    """The source checkout this package runs from: the site is built from its web/ folder."""
+    root = Path(__file__).resolve().parent.parent.parent
+    if not (root / "web" / "package.json").is_file() or not (root / "pyproject.toml").is_file():
+        raise UsageError("the playground is built from a source checkout of symparams (its web/ folder); "
+                         f"none found at {root}")
+    return root
+
+
+def _sources(root: Path) -> list[Path]:
+    files = [root / "pyproject.toml", root / "web" / "package-lock.json"]
+    for folder, pattern in (("symparams", "*.py"), ("grammar", "*.lark"), ("web/src", "*"), ("examples", "*.arch")):
+        files += sorted(p for p in (root / folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+    return files
+
+
+def source_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in _sources(root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def needs_build(site: Path) -> bool:
+    try:
+        stamp = json.loads((site / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return stamp.get("sources") != source_hash(checkout())
+
+
+# ----------------------------------------------------------------------------- build
+
+def _run(cmd, cwd, what: str) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
+        raise UsageError(f"{what} failed ({' '.join(map(str, cmd[:4]))} ...):\n  " + "\n  ".join(tail))
+
+
+def node_modules(root: Path, log=None) -> Path:
+    """web/node_modules, installed from the lockfile with `npm ci` when missing."""
+    web = root / "web"
+    modules = web / "node_modules"
+    installed = modules / ".package-lock.json"       # npm's record of what node_modules holds
+    if not installed.exists() or installed.stat().st_mtime < (web / "package-lock.json").stat().st_mtime \
+            or not all((modules / src).exists() for src in VENDOR):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise MissingDependencyError("npm is needed to build the playground (Debian: apt-get install npm)")
+        if log:
+            log("npm ci in web/ (Pyodide, CodeMirror, KaTeX)")
+        _run([npm, "ci", "--no-audit", "--no-fund"], web, "npm ci")
+    return modules
+
+
+def _installed_version(name: str) -> str | None:
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def wheels(root: Path, dest: Path, log=None) -> list[str]:
+    """A wheel of this checkout, and the pure-Python wheels it runs on, in the same versions as
+    the CLI here (so the page computes what the CLI prints); downloads are cached in web/.cache."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cache = root / "web" / ".cache" / "wheels"
+    cache.mkdir(parents=True, exist_ok=True)
+    wanted = [f"{n}=={v}" if (v := _installed_version(n)) else n for n in RUNTIME_WHEELS]
+    cached = [next(cache.glob(f"{w.split('==')[0]}-{w.split('==')[1]}-*.whl"), None) if "==" in w else None
+              for w in wanted]
+    if not all(cached):
+        if log:
+            log("pip download " + " ".join(wanted))
+        _run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
+              "-d", str(cache), *wanted], root, "pip download")
+    names = []
+    for w in wanted:
+        name = w.split("==")[0]
+        found = sorted(cache.glob(f"{name}-{w.split('==')[1]}-*.whl" if "==" in w else f"{name}-*.whl"))
+        found = [p for p in found if p.name.endswith("-py3-none-any.whl") or "-none-any" in p.name]
+        if not found:
+            raise UsageError(f"no pure-Python wheel of {w} was downloaded")
+        shutil.copy2(found[-1], dest / found[-1].name)
+        names.append(found[-1].name)
+    with tempfile.TemporaryDirectory() as tmp:
+        # build from a copy: pip writes build/ and *.egg-info next to the sources it builds
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for item in ("pyproject.toml", "README.md", "symparams", "grammar"):
+            path = root / item
+            if path.is_dir():
+                shutil.copytree(path, src / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            elif path.exists():
+                shutil.copy2(path, src / item)
+        if log:
+            log("pip wheel --no-deps . (symparams)")
+        isolation = [] if _installed_version("setuptools") else None
+        cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(Path(tmp) / "out"), str(src)]
+        if isolation is not None:
+            cmd.insert(-1, "--no-build-isolation")     # offline and fast when setuptools is here
+        _run(cmd, tmp, "pip wheel")
+        built = sorted((Path(tmp) / "out").glob("symparams-*.whl"))
+        if not built:
+            raise UsageError("pip wheel built no symparams wheel")
+        shutil.copy2(built[0], dest / built[0].name)
+        names.append(built[0].name)
+    return names
+
+
+def examples(root: Path) -> list[dict]:
+    out = []
+    for folder, group in ((root / "examples", "Examples"), (root / "examples" / "zoo", "Zoo")):
+        for path in sorted(folder.glob("*.arch")):
+            out.append({"name": path.name, "group": group, "path": str(path.relative_to(root)),
+                        "text": path.read_text(encoding="utf-8")})
+    return out
+
+
+def build(dest: Path, *, log=None) -> Path:
+    """Write the playground to dest (replacing an earlier build there) and return it."""
+    from ..web import language
+
+    root = checkout()
+    dest = dest.resolve()
+    if dest.exists() and any(dest.iterdir()) and not (dest / STAMP).exists():
+        raise UsageError(f"{dest} is not empty and holds no playground build; give an empty or new folder")
+    modules = node_modules(root, log)
+    sources = source_hash(root)
+    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=dest.parent if dest.parent.exists() else None))
+    try:
+        shutil.copytree(root / "web" / "src", staging, dirs_exist_ok=True)
+        for src, target in VENDOR.items():
+            path, out = modules / src, staging / target
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, out)
+            else:
+                shutil.copy2(path, out)
+        wheel_names = wheels(root, staging / "wheels", log)
+        pyodide_version = json.loads((modules / "pyodide" / "package.json").read_text())["version"]
+        from .. import __version__
+        site = {"version": __version__, "pyodide": pyodide_version, "wheels": wheel_names,
+                "default": DEFAULT_EXAMPLE, "language": language(), "examples": examples(root)}
+        (staging / "site.json").write_text(json.dumps(site), encoding="utf-8")
+        (staging / STAMP).write_text(json.dumps({"sources": sources, "version": __version__}), encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return dest
+
+
+# ----------------------------------------------------------------------------- links and serving
+
+def share_fragment(text: str, *, name: str | None = None, values: dict | None = None,
+                   convention: str | None = None) -> str:
+    """The URL fragment the page reads: the text deflated and base64url-encoded, slider values,
+    convention and file name (the page writes the same form when its state changes)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)           # raw deflate: DecompressionStream('deflate-raw')
+    data = packer.compress(text.encode("utf-8")) + packer.flush()
+    parts = ["z=" + base64.urlsafe_b64encode(data).decode().rstrip("=")]
+    if values:
+        parts.append("v=" + ",".join(f"{k}:{v}" for k, v in values.items()))
+    if convention and convention != "keras":
+        parts.append("c=" + convention)
+    if name:
+        from urllib.parse import quote
+        parts.append("n=" + quote(name))
+    return "#" + "&".join(parts)
+
+
+def serve_handler():
+    """The request handler: files of the site, with the types Pyodide needs (application/wasm)."""
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                          ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+                          ".json": "application/json", ".whl": "application/zip"}
+
+        def log_message(self, format, *args):      # quiet: one line per request is noise here
+            pass
+
+    return Handler
+
+
+@contextlib.contextmanager
+def background(site: Path, port: int = 0):
+    """The site served from a thread on 127.0.0.1 while the block runs; yields its URL."""
+    import functools
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(serve_handler(), directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def serve(site: Path, port: int, fragment: str = "", *, open_browser: bool = True) -> None:
+    import functools
+    import http.server
+    import webbrowser
+
+    handler = functools.partial(serve_handler(), directory=str(site))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    url = f"http://127.0.0.1:{server.server_address[1]}/{fragment}"
+    _log(f"serving {site} at {url.split('#')[0]} (Ctrl-C stops)")
+    print(url, flush=True)
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

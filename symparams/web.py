@@ -1,0 +1,318 @@
+"""The playground's calls into the engine, as JSON-able dicts (the page runs this module in
+Pyodide; plain pytest runs it too).
+
+`Session.derive` parses and derives once and compiles every count, shape and validity
+condition to exact integer code (symparams.sweep.compile_expr); `Session.evaluate` then
+re-evaluates those compiled functions for new symbol values without deriving again, which
+is what keeps a slider move within a few milliseconds. Everything else (solve, LaTeX) calls
+the public API of the package on the derived network.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sympy
+
+from . import parse
+from .algebra import collected, nice, symbol
+from .errors import SymparamsError, UsageError
+from .printers import latex as latex_printer
+from .printers.common import fmt_expr, row_label
+from .sweep import compile_expr, metric_expr, parse_number
+
+PLOT_POINTS = 160           # at most this many points on the plot's x axis
+METRICS = ("params", "trainable", "non_trainable", "macs", "flops", "act", "param_bytes")
+MODES = {"at_most": "at_most", "exactly": "exactly", "at_least": "at_least"}
+
+
+def error_dict(exc: SymparamsError) -> dict:
+    """The error as the CLI prints it (without a file name) and where to mark it."""
+    exc.file = None
+    return {"kind": exc.kind, "message": exc.message, "line": exc.line, "column": exc.column,
+            "end_column": exc.end_column, "hint": exc.hint, "text": str(exc)}
+
+
+def _digits(value: int) -> dict:
+    """An exact integer for the page: its digits (JavaScript numbers stop being exact at 2**53)
+    and the grouped form shown."""
+    return {"v": str(value), "s": f"{value:,}"}
+
+
+class _Values:
+    """Unique expressions compiled once, evaluated together for one set of symbol values."""
+
+    def __init__(self, symbols: tuple):
+        self.symbols = symbols
+        self.index: dict = {}
+        self.functions: list = []
+
+    def add(self, expr) -> int | None:
+        """Position of expr's value in `evaluate`'s list; None when it cannot be evaluated
+        (a symbol without a default value)."""
+        expr = sympy.sympify(expr)
+        if expr in self.index:
+            return self.index[expr]
+        if expr.free_symbols - set(self.symbols):
+            if expr.has(sympy.Sum):
+                expr = expr.doit()
+            if expr.free_symbols - set(self.symbols):
+                self.index[expr] = None
+                return None
+        if not expr.free_symbols and expr.is_Integer:
+            fn = int(expr)
+        else:
+            fn = compile_expr(expr, self.symbols).exact
+        self.index[expr] = len(self.functions)
+        self.functions.append(fn)
+        return self.index[expr]
+
+    def evaluate(self, values: list[int]) -> list[int]:
+        return [fn if type(fn) is int else fn(*values) for fn in self.functions]
+
+
+def _bounds(net) -> dict:
+    """{name: (lowest, highest or None)} from the validity conditions on one symbol alone."""
+    out: dict = {}
+    for relation, _text in net.conditions:
+        if relation is None:
+            continue
+        parts = relation.args if isinstance(relation, sympy.And) else (relation,)
+        for rel in parts:
+            if not isinstance(rel, (sympy.Ge, sympy.Le)) or not isinstance(rel.lhs, sympy.Symbol) \
+                    or not rel.rhs.is_Integer:
+                continue
+            lo, hi = out.get(rel.lhs.name, (1, None))
+            if isinstance(rel, sympy.Ge):
+                lo = max(lo, int(rel.rhs))
+            else:
+                hi = int(rel.rhs) if hi is None else min(hi, int(rel.rhs))
+            out[rel.lhs.name] = (lo, hi)
+    return out
+
+
+class Session:
+    """One editor's state: the last network derived and its compiled counts."""
+
+    def __init__(self):
+        self.net = None
+        self.text = ""
+        self.file = None
+        self.names: tuple = ()          # symbols with a default: one slider each
+        self.compiled: _Values | None = None
+        self.rows: list = []
+        self.totals: list = []
+        self.conditions: list = []
+        self.metrics: dict = {}
+
+    # -- deriving ---------------------------------------------------------------------------
+    def derive(self, text: str, convention: str = "keras", file: str | None = None) -> dict:
+        """Parse and derive the text; the table's formulas (LaTeX), the sliders, and the values
+        at the defaults. A bad text gives {'ok': False, 'error': ...} with the CLI's message."""
+        try:
+            net = parse(text, convention=convention)
+            symbols = net.symbols
+            bounds = _bounds(net)
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+        self.net, self.text, self.file, self.metrics = net, text, file, {}
+        self.names = tuple(s.name for s, v in symbols.items() if v is not None)
+        self.compiled = values = _Values(tuple(symbol(n) for n in self.names))
+        symbolic = bool(net.free_symbols)
+        rows = []
+        self.rows = []
+        for depth, row in net.walk():
+            params = row.params
+            if row.kind == "path":
+                formula = ""
+            elif params.free_symbols:
+                formula = latex_printer.tex(nice(params))
+            elif row.is_leaf and row.weights:
+                formula = latex_printer.arithmetic(row) or ""
+                if formula == latex_printer.number(params):
+                    formula = ""
+            else:
+                formula = ""
+            rows.append({"label": row_label(row), "kind": row.kind, "depth": depth, "line": row.line,
+                         "leaf": row.is_leaf, "shape": latex_printer.shape(row.output_shape), "formula": formula})
+            self.rows.append(([values.add(d) for d in row.output_shape],
+                              values.add(params) if row.kind != "path" else None))
+        self.totals = []
+        totals = []
+        for key, name, expr in (("params", "Total params", net.params),
+                                ("trainable", "Trainable params", net.trainable_params),
+                                ("non_trainable", "Non-trainable params", net.non_trainable_params),
+                                ("buffers", "Buffers (not params)", net.buffers)):
+            if key == "buffers" and expr == 0:
+                continue
+            totals.append({"key": key, "name": name, "tex": latex_printer.tex(collected(expr)),
+                           "text": fmt_expr(collected(expr)), "symbolic": bool(expr.free_symbols)})
+            self.totals.append(values.add(expr))
+        self.conditions = []
+        for relation, text_ in net.conditions:
+            checks = []
+            parts = () if relation is None else relation.args if isinstance(relation, sympy.And) else (relation,)
+            for rel in parts:
+                if isinstance(rel, (sympy.Ge, sympy.Le)):
+                    diff = rel.lhs - rel.rhs if isinstance(rel, sympy.Ge) else rel.rhs - rel.lhs
+                    checks.append(values.add(diff))
+            self.conditions.append((text_, [c for c in checks if c is not None]))
+        sliders = []
+        for name in self.names:
+            default = symbols[symbol(name)]
+            lo, hi = bounds.get(name, (1, None))
+            top = max(4 * default, 16, lo + 16)
+            sliders.append({"name": name, "tex": latex_printer.tex(symbol(name)), "default": default,
+                            "min": lo, "max": top if hi is None else min(hi, top), "limit": hi})
+        free = [s.name for s, v in symbols.items() if v is None]
+        return {"ok": True, "convention": net.convention, "symbolic": symbolic, "sliders": sliders, "free": free,
+                "rows": rows, "totals": totals, "constraints": [t for t, _ in self.conditions],
+                "warnings": list(net.warnings), "aliases": {k: fmt_expr(v) for k, v in net.aliases.items()},
+                "metrics": list(METRICS)}
+
+    def _values(self, given: dict | None) -> list[int]:
+        defaults = self.net.defaults
+        out = []
+        for name in self.names:
+            v = (given or {}).get(name, defaults.get(name))
+            if isinstance(v, str):
+                v = parse_number(v, name)
+            v = int(v)
+            if v < 1:
+                raise UsageError(f"{name} = {v}: symbols are positive whole numbers")
+            out.append(v)
+        return out
+
+    # -- the fast path ------------------------------------------------------------------------
+    def evaluate(self, given: dict | None = None) -> dict:
+        """Every shape, count and total at these values through the compiled functions, and the
+        conditions they break (no derive)."""
+        if self.net is None:
+            raise UsageError("nothing derived yet")
+        try:
+            point = self._values(given)
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+        results = self.compiled.evaluate(point)
+
+        def pick(k):
+            return None if k is None else results[k]
+
+        rows = []
+        for dims, params in self.rows:
+            shape = [pick(d) for d in dims]
+            count = pick(params)
+            rows.append({"shape": None if any(d is None for d in shape) else "(" + ", ".join(map(str, shape)) + ")",
+                         "params": None if count is None else _digits(count)})
+        totals = [None if k is None else _digits(results[k]) for k in self.totals]
+        broken = [text for text, checks in self.conditions if any(results[c] < 0 for c in checks)]
+        return {"ok": True, "values": dict(zip(self.names, point)), "rows": rows, "totals": totals,
+                "broken": broken}
+
+    def check(self, given: dict | None = None) -> dict:
+        """The real derive at these values (every check on the numbers): None or the error."""
+        try:
+            point = self._values(given)
+            self.net.subs(dict(zip(self.names, point)))
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+        return {"ok": True}
+
+    # -- design-space tools ---------------------------------------------------------------------
+    def _metric(self, name: str):
+        if name not in self.metrics:
+            expr = metric_expr(self.net, name)
+            if expr.has(sympy.Sum):
+                expr = expr.doit()
+            missing = expr.free_symbols - {symbol(n) for n in self.names}
+            if missing:
+                raise UsageError(f"{name} depends on {', '.join(sorted(s.name for s in missing))}, "
+                                 "which has no default ('let NAME = VALUE')")
+            self.metrics[name] = (expr, compile_expr(expr, self.compiled.symbols).exact)
+        return self.metrics[name]
+
+    def plot(self, metric: str, name: str, lo: int, hi: int, given: dict | None = None) -> dict:
+        """metric against one symbol from lo to hi (others at their values), exact, with the
+        points where the network is not valid marked."""
+        try:
+            if name not in self.names:
+                raise UsageError(f"no symbol '{name}' with a default to vary")
+            expr, fn = self._metric(metric)
+            point = self._values(given)
+            lo, hi = int(lo), int(hi)
+            if lo < 1 or hi < lo:
+                raise UsageError(f"plot range {lo} .. {hi}: give 1 <= from <= to")
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+        step = max(1, -(-(hi - lo) // PLOT_POINTS))
+        at = self.names.index(name)
+        xs = list(range(lo, hi + 1, step))
+        if xs[-1] != hi:
+            xs.append(hi)
+        conditions = [c for _, checks in self.conditions for c in checks]
+        points = []
+        for x in xs:
+            point[at] = x
+            valid = all(self.compiled.functions[c](*point) >= 0 if type(self.compiled.functions[c]) is not int
+                        else self.compiled.functions[c] >= 0 for c in conditions)
+            points.append({"x": x, "y": _digits(fn(*point)), "valid": valid})
+        return {"ok": True, "metric": metric, "symbol": name, "tex": latex_printer.tex(collected(expr)),
+                "points": points}
+
+    def solve(self, name: str, mode: str, target: str, metric: str = "params", given: dict | None = None) -> dict:
+        """Network.solve for one symbol, the others at their current values."""
+        try:
+            if mode not in MODES:
+                raise UsageError(f"unknown goal '{mode}'")
+            point = dict(zip(self.names, self._values(given)))
+            point.pop(name, None)
+            result = self.net.solve(name, metric=metric, values=point, **{mode: parse_number(str(target), "budget")})
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+        return {"ok": True, "text": result.render(), "value": result.value,
+                "solutions": [int(v) for v in result.solutions]}
+
+    def latex(self, parts=("table",), mode: str = "fragment", given: dict | None = None) -> dict:
+        """`symparams latex` of the current text with the sliders' values as the defaults."""
+        try:
+            text = with_defaults(self.text, dict(zip(self.names, self._values(given))))
+            net = parse(text, convention=self.net.convention, file=self.file or "playground.arch")
+            return {"ok": True, "text": latex_printer.render(net, tuple(parts), mode)}
+        except SymparamsError as exc:
+            return {"ok": False, "error": error_dict(exc)}
+
+
+def with_defaults(text: str, values: dict) -> str:
+    """The text with each `let NAME = N` given the new value N (the symbol stays a symbol)."""
+    from . import ir
+    from .syntax import parse_program
+
+    lines = text.split("\n")
+    lets = [s for s in parse_program(text, None).statements
+            if isinstance(s, ir.Let) and s.name in values and isinstance(s.value, ir.Num)]
+    for stmt in sorted(lets, key=lambda s: (s.value.pos.line, s.value.pos.column), reverse=True):
+        pos = stmt.value.pos            # right to left, so the columns of the others still hold
+        line = lines[pos.line - 1]
+        lines[pos.line - 1] = line[:pos.column - 1] + str(int(values[stmt.name])) + line[pos.end_column - 1:]
+    return "\n".join(lines)
+
+
+def language() -> dict:
+    """Words the editor highlights: statement keywords, layer kinds, activations, options."""
+    from .layers import REGISTRY
+    from .layers.base import ACTIVATIONS
+
+    return {"keywords": ["let", "input", "block", "residual", "shortcut", "repeat", "as", "concat", "add"],
+            "kinds": sorted(k for k in REGISTRY if k != "input"), "activations": sorted(ACTIVATIONS),
+            "options": ["stride", "padding", "dilation", "groups", "bias", "name", "activation"]}
+
+
+SESSION = Session()
+
+
+def call(method: str, args_json: str = "[]") -> str:
+    """The page's one entry point: SESSION.method(*args) as JSON text."""
+    if method not in ("derive", "evaluate", "check", "plot", "solve", "latex"):
+        return json.dumps({"ok": False, "error": {"kind": "usage error", "message": f"unknown call {method}",
+                                                  "text": f"unknown call {method}"}})
+    return json.dumps(getattr(SESSION, method)(*json.loads(args_json)))

@@ -1,0 +1,67 @@
+// Debian's Chromium driven by playwright-core, for the browser tests, the benchmark and the screenshot.
+// The network is closed except 127.0.0.1: other host names do not resolve, and any request that
+// leaves localhost anyway is aborted and recorded (the page must work offline once built).
+import { chromium } from "playwright-core";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+export async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "symparams-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+    viewport: { width: 1500, height: 1000 },
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
+  const outside = [];
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === "127.0.0.1" || url.protocol === "data:" || url.protocol === "blob:") return route.continue();
+    outside.push(route.request().url());
+    return route.abort();
+  });
+  context.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["127.0.0.1"].includes(url.hostname) && !["data:", "blob:"].includes(url.protocol)) outside.push(request.url());
+  });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, outside, close };
+}
+
+// a page with the page's own errors collected (an uncaught error in the page fails a test)
+export async function open(context, url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(String(err)));
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
+  await page.goto(url);
+  return { page, errors };
+}
+
+// waits until Python is up and the first derive is on screen
+export async function ready(page, timeout = 120000) {
+  await page.waitForFunction(() => window.__playground && window.__playground.derives > 0, null, { timeout });
+}
+
+// replace the editor's text the way a user does: select all, delete, type (key by key; an indented
+// text is inserted as a paste, since CodeMirror indents each new line by itself)
+export async function typeText(page, text) {
+  await page.click(".CodeMirror");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  if (/\n[ \t]/.test(text)) await page.keyboard.insertText(text);
+  else await page.keyboard.type(text);
+}
+
+// a derive (of the page's own making) finished after `before` derives
+export async function derived(page, before, timeout = 60000) {
+  await page.waitForFunction((n) => window.__playground.derives > n, before, { timeout });
+}

@@ -1,0 +1,42 @@
+// The engine's thread: Pyodide with the wheels the site ships, and symparams.web.call for every request.
+// The page never waits on Python: a derive of a large network runs here while the page stays responsive.
+importScripts("pyodide/pyodide.js");
+
+let call = null;
+const ready = (async () => {
+  const t0 = performance.now();
+  const site = await (await fetch("site.json")).json();
+  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", self.location).href });
+  const t1 = performance.now();
+  // pure-Python wheels, unpacked straight into site-packages (no micropip, no index, no network)
+  await Promise.all(site.wheels.map(async (name) => {
+    const response = await fetch("wheels/" + name);
+    if (!response.ok) throw new Error(`wheels/${name}: HTTP ${response.status}`);
+    pyodide.unpackArchive(await response.arrayBuffer(), "wheel");
+  }));
+  pyodide.runPython("import symparams.web, sympy");
+  call = pyodide.pyimport("symparams.web").call;
+  const t2 = performance.now();
+  return { runtime: t1 - t0, imports: t2 - t1 };
+})();
+
+self.onmessage = async (event) => {
+  const { id, method, args } = event.data;
+  if (method === "boot") {
+    try {
+      postMessage({ id, result: JSON.stringify({ ok: true, timing: await ready }) });
+    } catch (err) {
+      postMessage({ id, result: JSON.stringify({ ok: false, error: { kind: "error", text: "could not start Python: " + err } }) });
+    }
+    return;
+  }
+  try {
+    await ready;
+    const t = performance.now();
+    const result = call(method, JSON.stringify(args));
+    postMessage({ id, result, ms: performance.now() - t });
+  } catch (err) {
+    // a bug, not a user error: symparams.web turns every SymparamsError into {ok: false}
+    postMessage({ id, result: JSON.stringify({ ok: false, error: { kind: "internal error", text: "internal error: " + String(err).slice(-2000) } }) });
+  }
+};
