@@ -36,7 +36,7 @@ def _rows(data, section):
 def test_every_section_has_rows_with_target_and_verdict(quick_run):
     data, markdown = quick_run
     assert data["meta"]["quick"] is True
-    for section in ("CLI", "Scaling", "Zoo", "Sweep", "Solve"):
+    for section in ("CLI", "Scaling", "Zoo", "Render", "End to end", "Sweep", "Solve"):
         assert _rows(data, section), f"no {section} rows"
     for row in data["rows"]:
         assert set(row) == {"section", "measurement", "target", "measured", "ok", "note"}
@@ -51,7 +51,7 @@ def test_every_section_has_rows_with_target_and_verdict(quick_run):
 
 def test_cold_start_runs_the_real_cli_on_the_seed(quick_run):
     data, _ = quick_run
-    rows = _rows(data, "CLI")
+    rows = [r for r in _rows(data, "CLI") if r["measurement"].startswith("cold start:")]
     assert rows
     for row in rows:
         # the seed file's published total (the hand-worked MNIST network), printed by the command measured
@@ -106,3 +106,50 @@ def test_sweep_and_solve_rows_use_the_width_parameterised_resnet(quick_run):
     net = symparams.parse(bench.resnet50_width_text(bench.find_zoo_file("resnet50")))
     w = solve["value"]
     assert int(net.subs(w=w).evaluate().params) <= 10_000_000 < int(net.subs(w=w + 1).evaluate().params)
+
+
+LENET5 = 156 + 2_416 + 48_120 + 10_164 + 850       # LeCun et al. 1998, layer by layer (the zoo file's header)
+
+
+def _bench_module():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import run as bench
+    finally:
+        sys.path.pop(0)
+    return bench
+
+
+def test_render_rows_time_derive_and_render_of_the_summary(quick_run):
+    data, _ = quick_run
+    published = {"LeNet-5": LENET5, "VGG16": PUBLISHED["VGG16"]}
+    for label, total in published.items():
+        raw = data["raw"][f"render/{label}"]
+        assert "error" not in raw, raw
+        assert raw["params"] == total                      # read back from the printed table
+        assert raw["derive_s"] > 0 and raw["render_s"] > 0 and raw["first_render_s"] > 0
+        row = next(r for r in _rows(data, "Render") if r["measurement"].startswith(label + ":"))
+        assert row["ok"] is (raw["render_s"] <= raw["derive_s"])
+
+
+def test_end_to_end_rows_run_the_cli_cold_and_read_its_total(quick_run):
+    data, _ = quick_run
+    raw = data["raw"]["e2e/LeNet-5"]
+    assert raw["keras-side"]["rc"] == 0 and raw["keras-side"]["total"] == LENET5
+    assert raw["torch-side"]["total"] == LENET5            # the convention makes no difference on LeNet-5
+    assert raw["keras-side"]["cpu_s"] > 0
+    floor = data["raw"]["imports"]
+    assert floor["floor_cpu_s"]["symparams"] >= floor["floor_cpu_s"]["python"]
+    assert "sympy" in floor["median_ms_by_package"]        # -X importtime was read
+
+
+def test_printed_count_reads_each_summary_format():
+    bench = _bench_module()
+    symbolic = "Total params: 4097*classes + 1048576*(floor(n/32 - 63/32) + 1)**2 + 19255104 = 61,100,840\n"
+    assert bench.printed_count(symbolic) == 61_100_840
+    keras = " Total params: 138,357,544 (527.79 MB)\n Trainable params: 138,357,544 (527.79 MB)\n"
+    assert bench.printed_count(keras) == 138_357_544
+    assert bench.printed_count(keras, "Trainable params") == 138_357_544
+    torchinfo = "====\nTotal params: 7,978,856\nTrainable params: 7,978,856\nNon-trainable params: 0\n"
+    assert bench.printed_count(torchinfo) == 7_978_856
+    assert bench.printed_count("Non-trainable params: 0\n") is None
