@@ -8,7 +8,7 @@
 
 from .errors import (DefinitionError, DSLSyntaxError, MissingDependencyError, ShapeError, SymparamsError,
                      UsageError)
-from .network import Layer, Network, load, parse
+from .engine import Layer, Network, load, parse
 
 __version__ = "0.1.0"
 

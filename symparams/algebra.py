@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 import sympy
-from sympy import Add, Integer, Mul, Rational, ceiling, floor
+from sympy import Add, Integer, ceiling, floor
 from sympy.core.cache import cacheit
 
 
@@ -30,10 +30,6 @@ def index_symbol(name: str) -> sympy.Symbol:
 def known_number(expr) -> bool:
     """expr.is_number for a SymPy expression, remembered: SymPy walks the whole tree each time."""
     return expr.is_number
-
-
-def is_number(expr) -> bool:
-    return isinstance(expr, (int, Integer, Rational)) or (isinstance(expr, sympy.Basic) and expr.is_number)
 
 
 def as_int(expr) -> int | None:
@@ -58,7 +54,7 @@ def small_int(value) -> int | None:
 
 
 @cacheit       # together() is slow; SymPy's own cache (emptied with it) remembers the answer
-def _split_rounded(x):
+def split_rounded(x):
     """Write x as q + m with q = floor(y/a) or ceiling(y/a) and m an integer free of floors.
 
     Returns (kind, y, a, m) or None."""
@@ -100,7 +96,7 @@ def floor_div(x, b, *, whole_divisor=False):
     b = sympy.sympify(b)
     if b == 1:
         return x
-    split = _split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
+    split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
     if split is not None:
         kind, y, a, m = split
         if kind == "floor":
@@ -117,7 +113,7 @@ def ceil_div(x, b, *, whole_divisor=False):
     b = sympy.sympify(b)
     if b == 1:
         return x
-    split = _split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
+    split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
     if split is not None:
         kind, y, a, m = split
         if kind == "ceiling":

@@ -8,15 +8,6 @@ so no Python traceback ever reaches a user.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Position:
-    line: int
-    column: int
-    end_column: int | None = None
-
 
 class SymparamsError(Exception):
     """Root of every error symparams raises on purpose."""

@@ -1,6 +1,6 @@
 """The immutable intermediate representation of an architecture file.
 
-symparams/syntax.py builds these nodes from the Lark parse tree; symparams/network.py
+symparams/syntax.py builds these nodes from the Lark parse tree; symparams/engine/
 folds them into layers with shapes and counts. Every node knows where it came from
 (line, column) so later stages can point at the text in their errors.
 """

@@ -1,0 +1,100 @@
+"""Validity conditions: the requirements recorded during a derive, reduced to what a reader
+needs (bounds per symbol, then the other relations), as SymPy relations. No printing here:
+each Condition says how to write itself given a formatter for expressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Add, Integer
+
+from ..algebra import maximal_value, minimal_value
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition under which the symbolic results hold.
+
+    relation: a SymPy relational in the symbols, or None for a condition said only in words
+    (divisibility, equal shapes). kind: 'bounds' (lower <= symbol <= upper, either may be
+    None), 'relation' (left >= right, with the message of the layer that asked) or 'words'."""
+    relation: object
+    kind: str
+    message: str = ""
+    symbol: object = None
+    lower: object = None
+    upper: object = None
+    left: object = None
+    right: object = None
+
+    def text(self, fmt) -> str:
+        """The condition written out; fmt(expr) -> str prints an expression."""
+        if self.kind == "bounds":
+            if self.lower is not None and self.upper is not None:
+                return f"{self.lower} <= {self.symbol} <= {self.upper}"
+            if self.lower is not None:
+                return f"{self.symbol} >= {self.lower}"
+            return f"{self.symbol} <= {self.upper}"
+        if self.kind == "relation":
+            return f"{fmt(self.left)} >= {fmt(self.right)} ({self.message})"
+        return self.message
+
+
+def _sides(expr):
+    """expr >= 1 as a person writes it: '-k + n + 1 >= 1' reads 'n >= k'."""
+    bigger, smaller = [], []
+    for term in Add.make_args(expr - 1):
+        (smaller if term.could_extract_minus_sign() else bigger).append(term)
+    return (Add(*bigger) if bigger else Integer(0)), (-Add(*smaller) if smaller else Integer(0))
+
+
+def validity(raw) -> list[Condition]:
+    """The conditions of (expression that must be >= 1 or None, message) pairs from a derive."""
+    lower: dict = {}
+    upper: dict = {}
+    others: list[Condition] = []
+    for expr, message in raw:
+        message = str(message)      # formatted only now (Deferred during the derive)
+        if expr is None:
+            others.append(Condition(None, "words", message))
+            continue
+        expr = sympy.sympify(expr)
+        if expr.is_number or expr.is_positive is True:
+            continue
+        syms = expr.free_symbols
+        if len(syms) == 1:
+            s = next(iter(syms))
+            if s.is_nonnegative and not s.is_positive:
+                continue
+            bound = minimal_value(expr, s)
+            # a lower bound only when the size keeps holding above it (not for 31 - n or floor(27/n))
+            if bound is not None and all(bool(v >= 1) for v in (expr.subs(s, t) for t in
+                                                               (bound + 1, 2 * bound + 7, 10**6, 10**12))
+                                         if v.is_number):
+                if bound > 1:
+                    lower[s] = max(lower.get(s, 0), bound)
+                continue
+            top = maximal_value(expr, s)
+            if top is not None:
+                upper[s] = min(upper.get(s, top), top)
+                continue
+        left, right = _sides(expr)
+        others.append(Condition(sympy.Ge(expr, 1, evaluate=False), "relation", message, left=left, right=right))
+    out = []
+    for s in sorted(set(lower) | set(upper), key=lambda s: s.name):
+        lo, hi = lower.get(s), upper.get(s)
+        if lo is not None and hi is not None:
+            relation = sympy.And(sympy.Ge(s, lo), sympy.Le(s, hi))
+        elif lo is not None:
+            relation = sympy.Ge(s, lo)
+        else:
+            relation = sympy.Le(s, hi)
+        out.append(Condition(relation, "bounds", symbol=s, lower=lo, upper=hi))
+    seen = set()
+    for condition in others:
+        key = (condition.kind, condition.message, condition.left, condition.right)
+        if key not in seen:
+            seen.add(key)
+            out.append(condition)
+    return out

@@ -1,0 +1,267 @@
+"""Folding statements into rows: one layer, a block call, residual, concat/add, repeat.
+
+`Folder.statement` dispatches on the IR node's type through FOLDS; a new statement kind adds its
+fold function there (it gets the folder, the statement, the input shape and the scope, and
+returns (row, output shape)).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Mapping
+
+from sympy import Add
+
+from .. import conventions, ir
+from ..algebra import equal
+from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
+from ..layers import REGISTRY
+from ..layers.base import Config, Context, Deferred, LayerSpec
+from .binding import Binder, located
+from .repeats import fold_repeat
+from .rows import ADD, BLOCK, PATH, RESIDUAL, Layer, shape_text
+from .scopes import Globals, Scope
+
+MAX_BLOCK_DEPTH = 64
+
+
+class Folder:
+    """One pass over a program: the fold from statements to rows."""
+
+    def __init__(self, program: ir.Program, convention: str, values: Mapping[str, int], unroll: bool):
+        self.program = program
+        self.unroll = unroll
+        self.ctx = Context(convention=conventions.check(convention))
+        self.names = Globals(program, values)
+        self.binder = Binder(self.names, self.ctx)
+        self.counters: dict[str, int] = {}
+        self.has_input = False
+
+    def run(self):
+        """(rows, output shape) of the whole program."""
+        self.names.collect()
+        return self.statements(self.program.statements, None, Scope())
+
+    # -- state a closed form may roll back ------------------------------------------------
+    def save(self):
+        return self.counters.copy(), list(self.ctx.constraints), list(self.ctx.warnings)
+
+    def restore(self, state):
+        self.counters, self.ctx.constraints, self.ctx.warnings = state
+
+    def auto_name(self, kind: str) -> str:
+        self.counters[kind] = number = self.counters.get(kind, 0) + 1
+        return f"{kind}_{number}"
+
+    # -- statements -------------------------------------------------------------------
+    def statements(self, stmts, shape, scope: Scope):
+        rows = []
+        for stmt in stmts:
+            if isinstance(stmt, ir.Let):
+                if not scope.top_level:
+                    raise DefinitionError("'let' belongs at the top level of the file",
+                                          line=stmt.pos.line, column=stmt.pos.column)
+                continue
+            if isinstance(stmt, ir.BlockDef):
+                if not scope.top_level:
+                    raise DefinitionError("blocks are defined at the top level of the file",
+                                          line=stmt.pos.line, column=stmt.pos.column)
+                continue
+            try:
+                row, shape = self.statement(stmt, shape, scope)
+            except SymparamsError as exc:
+                raise located(exc, stmt.pos)
+            rows.append(row)
+        return rows, shape
+
+    def statement(self, stmt, shape, scope: Scope):
+        fold = FOLDS.get(type(stmt))
+        if fold is None:
+            raise TypeError(stmt)  # pragma: no cover - the grammar makes no other statements
+        if shape is None and fold not in _MAY_COME_FIRST:
+            raise DefinitionError("the network needs an 'input' line before its first layer",
+                                  line=stmt.pos.line, column=stmt.pos.column)
+        return fold(self, stmt, shape, scope)
+
+
+# ----------------------------------------------------------------------------- one layer
+
+def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
+    if stmt.keyword not in REGISTRY and stmt.keyword in folder.names.blocks:
+        call = ir.Call(stmt.keyword, tuple(a.parts[0] for a in stmt.args if len(a.parts) == 1), (),
+                       stmt.options, stmt.pos)
+        return fold_call(folder, call, shape, scope)
+    spec = REGISTRY.get(stmt.keyword)
+    if spec is None:
+        choices = list(REGISTRY) + list(folder.names.blocks)
+        hint = did_you_mean(stmt.keyword, choices) or "see 'symparams layers' for every layer kind"
+        raise DefinitionError(f"unknown layer '{stmt.keyword}'", line=stmt.pos.line, column=stmt.pos.column,
+                              end_column=stmt.pos.column + len(stmt.keyword), hint=hint)
+    ctx = folder.ctx
+    is_input = getattr(spec, "is_input", False)
+    if is_input:
+        if folder.has_input or shape is not None:
+            raise DefinitionError("the network already has an input; only one 'input' line is allowed")
+        folder.has_input = True
+    elif shape is None:
+        raise DefinitionError("the network needs an 'input' line before its first layer")
+    else:
+        _check_rank(spec, stmt, shape)
+    cfg = folder.binder.configure(spec, stmt, shape, scope)
+    in_shape = shape if shape is not None else ()
+    kind = spec.kind_name(stmt.keyword, in_shape) if not is_input else "input"
+    name = cfg.get("name") or folder.auto_name(kind)
+    first = len(ctx.constraints)
+    try:
+        spec.configure(cfg, in_shape, ctx)
+        out = tuple(spec.output_shape(cfg, in_shape, ctx))
+        weights = tuple(spec.weights(cfg, in_shape, ctx))
+    except ShapeError as exc:     # name the layer: "conv2d_3 (line 7): kernel 7x7 does not fit ..."
+        exc.message = f"{name} (line {stmt.pos.line}): {exc.message}"
+        exc.args = (exc.message,)
+        raise
+    if len(ctx.constraints) > first:
+        ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
+                                   for e, m in ctx.constraints[first:]]
+    for w in weights:
+        for d in w.shape:
+            if d.is_number and not d.is_integer:
+                raise DefinitionError(f"{kind}: weight '{w.name}' would have a fractional size {d}")
+    row = Layer(name=name, kind=kind, line=stmt.pos.line, column=stmt.pos.column, input_shape=in_shape,
+                output_shape=out, weights=weights, config=cfg, activation=cfg.get("activation"))
+    return row, out
+
+
+_DESCRIBED = {1: "a vector", 2: "a sequence (T x D)", 3: "an image (H x W x C)", 4: "a volume (D x H x W x C)"}
+
+
+def _check_rank(spec: LayerSpec, stmt: ir.LayerStmt, shape):
+    rank = len(shape)
+    need = spec.spatial_rank_of.get(stmt.keyword)
+
+    def gets():     # printed only for an error: formatting every shape is most of a derive's time
+        return f"{_DESCRIBED.get(rank, f'a rank-{rank} tensor')} of shape {shape_text(shape)}"
+
+    if need is not None and rank != need + 1:
+        raise ShapeError(f"{stmt.keyword} needs a {need}-D input with channels ({need + 1} axes); it gets {gets()}")
+    if rank < spec.min_rank:
+        raise ShapeError(f"{stmt.keyword} needs an input with spatial axes and channels (like H x W x C); "
+                         f"it gets {gets()}", hint="did a 'flatten' or a dense layer come too early?")
+    if spec.max_rank is not None and rank > spec.max_rank:
+        if stmt.keyword == "embedding":
+            raise ShapeError(f"embedding takes token ids (input T); it gets {gets()}")
+        raise ShapeError(f"{stmt.keyword} takes at most {spec.max_rank} axes; it gets {gets()}")
+
+
+# ----------------------------------------------------------------------------- composites
+
+def fold_call(folder: Folder, stmt: ir.Call, shape, scope: Scope):
+    names = folder.names
+    block = names.blocks.get(stmt.block)
+    if block is None:
+        if stmt.block in REGISTRY:
+            raise DefinitionError(f"'{stmt.block}' is a layer, not a block; write it without parentheses, "
+                                  f"e.g. '{stmt.block} 32 3x3'")
+        hint = did_you_mean(stmt.block, list(names.blocks)) or (
+            f"define it first with 'block {stmt.block}(...) {{ ... }}'")
+        raise DefinitionError(f"unknown block '{stmt.block}'", hint=hint)
+    if shape is None:
+        raise DefinitionError("the network needs an 'input' line before its first layer")
+    if stmt.block in scope.block_stack:
+        chain = " -> ".join(scope.block_stack + (stmt.block,))
+        raise DefinitionError(f"block '{stmt.block}' calls itself ({chain}); recursion is not allowed")
+    if len(scope.block_stack) >= MAX_BLOCK_DEPTH:
+        raise DefinitionError(f"blocks nested more than {MAX_BLOCK_DEPTH} deep")
+    params = block.params
+    if len(stmt.args) > len(params):
+        raise DefinitionError(f"block '{block.name}' takes {len(params)} argument"
+                              f"{'' if len(params) == 1 else 's'} ({', '.join(params)}), got {len(stmt.args)}")
+    bound = {}
+    for name, node in zip(params, stmt.args):
+        bound[name] = names.expr(node, scope)
+    for name, node, pos in stmt.kwargs:
+        if name not in params:
+            raise DefinitionError(f"block '{block.name}' has no parameter '{name}'", line=pos.line,
+                                  column=pos.column, hint=did_you_mean(name, params))
+        if name in bound:
+            raise DefinitionError(f"parameter '{name}' is given twice", line=pos.line, column=pos.column)
+        bound[name] = names.expr(node, scope)
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise DefinitionError(f"block '{block.name}' needs {', '.join(missing)} "
+                              f"(it takes {len(params)}: {', '.join(params)})")
+    try:
+        rows, out = folder.statements(block.body, shape, scope.enter_block(block.name, bound))
+    except SymparamsError as exc:
+        if exc.hint is None:
+            exc.hint = f"in block '{block.name}' called on line {stmt.pos.line}"
+        raise
+    name = None
+    for option in stmt.options:
+        if option.name != "name":
+            raise DefinitionError(f"a block call takes only name=, not '{option.name}='")
+        name = option.value.text if isinstance(option.value, ir.Str) else option.value.word
+    row = Layer(name=name or folder.auto_name(block.name), kind=BLOCK, line=stmt.pos.line,
+                column=stmt.pos.column, input_shape=shape, output_shape=out, children=tuple(rows),
+                config=Config(block=block.name, args=dict(bound)))
+    return row, out
+
+
+def _path(stmt, name, role, shape, out, rows) -> Layer:
+    return Layer(name=name, kind=PATH, line=stmt.pos.line, column=stmt.pos.column, input_shape=shape,
+                 output_shape=out, children=tuple(rows), role=role)
+
+
+def fold_residual(folder: Folder, stmt: ir.Residual, shape, scope: Scope):
+    body_rows, body_out = folder.statements(stmt.body, shape, scope)
+    paths = [_path(stmt, "body", "body", shape, body_out, body_rows)]
+    short_out = shape
+    if stmt.shortcut is not None:
+        short_rows, short_out = folder.statements(stmt.shortcut, shape, scope)
+        paths.append(_path(stmt, "shortcut", "shortcut", shape, short_out, short_rows))
+    _same_shapes(folder.ctx, [body_out, short_out], ["the body", "the shortcut"], RESIDUAL,
+                 "a projection shortcut ('shortcut { conv ... }') changes the shortcut's shape")
+    row = Layer(name=folder.auto_name(RESIDUAL), kind=RESIDUAL, line=stmt.pos.line, column=stmt.pos.column,
+                input_shape=shape, output_shape=body_out, children=tuple(paths))
+    return row, body_out
+
+
+def fold_branches(folder: Folder, stmt: ir.Branches, shape, scope: Scope):
+    paths, outs = [], []
+    for number, branch in enumerate(stmt.branches, 1):
+        rows, out = folder.statements(branch, shape, scope)
+        outs.append(out)
+        paths.append(_path(stmt, f"branch {number}", "branch", shape, out, rows))
+    names = [f"branch {i}" for i in range(1, len(outs) + 1)]
+    if stmt.mode == ADD:
+        _same_shapes(folder.ctx, outs, names, ADD, None)
+        out = outs[0]
+    else:
+        _same_shapes(folder.ctx, [o[:-1] for o in outs], names, stmt.mode, None, ranks=[len(o) for o in outs],
+                     what="all axes but the channels")
+        out = outs[0][:-1] + (Add(*[o[-1] for o in outs]),)
+    row = Layer(name=folder.auto_name(stmt.mode), kind=stmt.mode, line=stmt.pos.line, column=stmt.pos.column,
+                input_shape=shape, output_shape=out, children=tuple(paths))
+    return row, out
+
+
+def _same_shapes(ctx: Context, shapes, names, what_kind, hint, ranks=None, what="shapes"):
+    first = shapes[0]
+    for name, other in zip(names[1:], shapes[1:]):
+        if len(other) != len(first) or (ranks and len(set(ranks)) != 1):
+            raise ShapeError(f"{what_kind}: {names[0]} gives {shape_text(shapes[0])} but {name} gives "
+                             f"{shape_text(other)} (different ranks)", hint=hint)
+        for a, b in zip(first, other):
+            same = equal(a, b)
+            if same is False:
+                raise ShapeError(f"{what_kind}: {names[0]} gives {shape_text(first) or 'a vector'} but {name} "
+                                 f"gives {shape_text(other)}; {what} must match", hint=hint)
+            if same is None:
+                ctx.constraints.append((None, f"{what_kind}: {a} = {b}"))
+
+
+# The fold of each statement kind: fold(folder, stmt, shape, scope) -> (row, output shape). Only a
+# layer (the input line) or a block call (which then says what is missing) may come before the input.
+FOLDS = {ir.LayerStmt: fold_layer, ir.Call: fold_call, ir.Repeat: fold_repeat, ir.Residual: fold_residual,
+         ir.Branches: fold_branches}
+_MAY_COME_FIRST = (fold_layer, fold_call)

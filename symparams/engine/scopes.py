@@ -1,0 +1,130 @@
+"""Names: what each name in a program means where it is used.
+
+The globals of a derive (lets, aliases, values given with --set, the blocks), and the Scope of one
+statement (block parameters and loop indices, looked up first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy
+from sympy import Integer
+
+from .. import ir
+from ..algebra import symbol
+from ..errors import DefinitionError
+from ..expressions import names_in, to_sympy
+from ..layers import REGISTRY
+
+
+@dataclass
+class Scope:
+    """Names visible to one statement: block parameters and loop indices, then the globals."""
+    local: dict = field(default_factory=dict)
+    block_stack: tuple = ()
+
+    def enter_block(self, name: str, bound: dict) -> "Scope":
+        return Scope(local=bound, block_stack=self.block_stack + (name,))
+
+    def with_index(self, name: str | None, value) -> "Scope":
+        local = dict(self.local)
+        if name is not None:
+            local[name] = value
+        return Scope(local=local, block_stack=self.block_stack)
+
+    @property
+    def top_level(self) -> bool:
+        return not self.block_stack and not self.local
+
+
+class Globals:
+    """The top-level names of one program under given values."""
+
+    def __init__(self, program: ir.Program, values: Mapping[str, int]):
+        self.program = program
+        self.values = dict(values)
+        self.blocks: dict[str, ir.BlockDef] = {}
+        self.lets: dict[str, ir.Let] = {}
+        self.env: dict[str, sympy.Expr] = {}
+        self.defaults: dict[str, int | None] = {}
+        self.aliases: dict[str, sympy.Expr] = {}
+        self.used_names: set[str] = set()
+
+    def collect(self):
+        for stmt in self.program.statements:
+            if isinstance(stmt, ir.BlockDef):
+                if stmt.name in self.blocks:
+                    first = self.blocks[stmt.name].pos.line
+                    raise DefinitionError(f"block '{stmt.name}' is defined twice (first on line {first})",
+                                          line=stmt.pos.line, column=stmt.pos.column)
+                if stmt.name in REGISTRY:
+                    raise DefinitionError(f"'{stmt.name}' is a layer kind; give the block another name",
+                                          line=stmt.pos.line, column=stmt.pos.column)
+                if len(set(stmt.params)) != len(stmt.params):
+                    raise DefinitionError(f"block '{stmt.name}' names a parameter twice",
+                                          line=stmt.pos.line, column=stmt.pos.column)
+                self.blocks[stmt.name] = stmt
+        for stmt in self.program.statements:
+            if isinstance(stmt, ir.Let):
+                self._define(stmt)
+        unknown = [name for name in self.values if name in self.aliases]
+        if unknown:
+            name = unknown[0]
+            line = self.lets[name].pos.line
+            raise DefinitionError(f"'{name}' is an alias for {self.aliases[name]} (line {line}); "
+                                  "set the symbols it is made of instead", line=line, column=1)
+
+    def _define(self, stmt: ir.Let):
+        if stmt.name in self.lets:
+            raise DefinitionError(f"'{stmt.name}' is defined twice (first on line {self.lets[stmt.name].pos.line})",
+                                  line=stmt.pos.line, column=stmt.pos.column)
+        self.lets[stmt.name] = stmt
+        value = to_sympy(stmt.value, self.lookup_global)
+        if value.free_symbols or names_in(stmt.value):
+            # an alias, also when the names it is made of were given values (then it is a number)
+            if value.is_number and not (value.is_integer and value.is_positive):
+                raise DefinitionError(f"'{stmt.name}' = {value}, but sizes are positive whole numbers",
+                                      line=stmt.pos.line, column=stmt.pos.column)
+            self.aliases[stmt.name] = value
+            self.env[stmt.name] = value
+            return
+        if not (value.is_integer and value.is_positive):
+            raise DefinitionError(f"'{stmt.name}' must be a positive whole number (every symbol is), got {value}",
+                                  line=stmt.pos.line, column=stmt.pos.column)
+        self.defaults[stmt.name] = int(value)
+        if stmt.name in self.values:
+            self.env[stmt.name] = Integer(self.values[stmt.name])
+        else:
+            self.env[stmt.name] = symbol(stmt.name)
+
+    def is_free_word(self, word: str | None, scope: Scope) -> bool:
+        """A bare word that names no number here (so it may be a keyword such as 'same' or 'relu')."""
+        return word is not None and word not in scope.local and word not in self.env
+
+    def lookup_global(self, name: ir.Name):
+        self.used_names.add(name.id)
+        if name.id in self.env:
+            return self.env[name.id]
+        if name.id in self.values:
+            return Integer(self.values[name.id])
+        if name.id in self.blocks:
+            raise DefinitionError(f"'{name.id}' is a block, not a number", line=name.pos.line, column=name.pos.column)
+        return symbol(name.id)
+
+    def lookup(self, scope: Scope):
+        def find(name: ir.Name):
+            if name.id in scope.local:
+                return scope.local[name.id]
+            return self.lookup_global(name)
+        return find
+
+    def expr(self, node: ir.Expr, scope: Scope):
+        """The value of an expression where it stands."""
+        # a literal or a lone name (most sizes) as to_sympy gives it, without its closures
+        if type(node) is ir.Num and node.value.bit_length() <= 64:
+            return Integer(node.value)
+        if type(node) is ir.Name:
+            return scope.local[node.id] if node.id in scope.local else self.lookup_global(node)
+        return to_sympy(node, self.lookup(scope))
