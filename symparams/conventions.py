@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from .algebra import as_int
 from .errors import DefinitionError
-from .layers.base import KERAS, PYTORCH, Weight
+
+KERAS = "keras"
+PYTORCH = "pytorch"
 
 
 def check(convention: str) -> str:
@@ -18,16 +20,87 @@ def check(convention: str) -> str:
     return convention
 
 
-def batchnorm_weights(channels, convention: str) -> tuple[Weight, ...]:
-    """Keras counts the moving mean and variance as (non-trainable) parameters;
-    PyTorch keeps them as buffers, outside parameters()."""
-    scale_shift = (Weight("gamma" if convention == KERAS else "weight", (channels,)),
-                   Weight("beta" if convention == KERAS else "bias", (channels,)))
+# -- weight names and layouts: (name, shape) pairs; the kinds make their Weight objects from them
+
+def norm_weight_names(convention: str) -> tuple[str, str]:
+    """(scale, shift) of a normalisation: Keras gamma/beta, PyTorch weight/bias."""
+    return ("gamma", "beta") if convention == KERAS else ("weight", "bias")
+
+
+def batch_statistics(convention: str) -> tuple[tuple[str, str], bool]:
+    """Batch norm's (mean, variance) names, and whether they are buffers: Keras counts the moving
+    mean and variance as (non-trainable) parameters; PyTorch keeps them as buffers, outside parameters()."""
     if convention == KERAS:
-        return scale_shift + (Weight("moving_mean", (channels,), trainable=False),
-                              Weight("moving_variance", (channels,), trainable=False))
-    return scale_shift + (Weight("running_mean", (channels,), trainable=False, buffer=True),
-                          Weight("running_var", (channels,), trainable=False, buffer=True))
+        return ("moving_mean", "moving_variance"), False
+    return ("running_mean", "running_var"), True
+
+
+def dense_kernel(inputs, units, convention: str) -> tuple:
+    """Keras stores a dense kernel (in, out); PyTorch's Linear weight is (out, in)."""
+    return (inputs, units) if convention == KERAS else (units, inputs)
+
+
+def conv_kernel(kernel: tuple, per_group, filters, convention: str) -> tuple:
+    """Keras: (*kernel, C/groups, F); PyTorch: (F, C/groups, *kernel)."""
+    return tuple(kernel) + (per_group, filters) if convention == KERAS else (filters, per_group) + tuple(kernel)
+
+
+def transposed_kernel(kernel: tuple, channels, filters_per_group, convention: str) -> tuple:
+    """Keras: (*kernel, F/groups, C); PyTorch: (C, F/groups, *kernel)."""
+    if convention == KERAS:
+        return tuple(kernel) + (filters_per_group, channels)
+    return (channels, filters_per_group) + tuple(kernel)
+
+
+def depthwise_kernel(kernel: tuple, channels, multiplier, convention: str) -> tuple[str, tuple]:
+    """Keras: depthwise_kernel (*kernel, C, M); PyTorch: a grouped conv weight (C*M, 1, *kernel)."""
+    if convention == KERAS:
+        return "depthwise_kernel", tuple(kernel) + (channels, multiplier)
+    return "weight", (channels * multiplier, 1) + tuple(kernel)
+
+
+def embedding_weight_name(convention: str) -> str:
+    return "embeddings" if convention == KERAS else "weight"
+
+
+def recurrent_weights(direction: str, inputs, units, gates: int, biases: int, convention: str) -> list:
+    """(name, shape) of one direction ('', 'forward' or 'backward') of a recurrent layer with `biases`
+    bias vectors per gate. Keras: kernel, recurrent_kernel, bias (two rows for GRU's reset_after);
+    PyTorch: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 (_reverse for the backward pass)."""
+    width = gates * units
+    if convention == KERAS:
+        prefix = f"{direction}_" if direction else ""
+        out = [(prefix + "kernel", (inputs, width)), (prefix + "recurrent_kernel", (units, width))]
+        if biases:
+            out.append((prefix + "bias", (biases, width) if biases > 1 else (width,)))
+        return out
+    suffix = "_l0_reverse" if direction == "backward" else "_l0"
+    out = [("weight_ih" + suffix, (width, inputs)), ("weight_hh" + suffix, (width, units))]
+    if biases:
+        out += [("bias_ih" + suffix, (width,)), ("bias_hh" + suffix, (width,))]
+    return out
+
+
+def attention_weights(d, heads, key_dim, bias: bool, convention: str) -> list:
+    """(name, shape) of multi-head self-attention. Keras: query/key/value kernels (d, h, k) and an
+    output kernel (h, k, d); PyTorch: one packed in_proj (3d, d) and out_proj (d, d)."""
+    out = []
+    if convention == KERAS:
+        for name in ("query", "key", "value"):
+            out.append((f"{name}_kernel", (d, heads, key_dim)))
+            if bias:
+                out.append((f"{name}_bias", (heads, key_dim)))
+        out.append(("output_kernel", (heads, key_dim, d)))
+        if bias:
+            out.append(("output_bias", (d,)))
+        return out
+    out.append(("in_proj_weight", (3 * d, d)))
+    if bias:
+        out.append(("in_proj_bias", (3 * d,)))
+    out.append(("out_proj.weight", (d, d)))
+    if bias:
+        out.append(("out_proj.bias", (d,)))
+    return out
 
 
 def recurrent_bias_vectors(cell: str, convention: str) -> int:

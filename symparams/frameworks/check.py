@@ -53,18 +53,15 @@ def check(net, framework: str) -> Report:
     """Compare `net` (already under the wanted convention) with the framework's model."""
     check_target(framework)
     plan = make_plan(net)
-    if framework == PYTORCH:
-        return _check_torch(plan)
-    return _check_keras(plan)
+    return {PYTORCH: _check_torch, KERAS: _check_keras}[framework](plan)
 
 
 def counted(row, framework: str) -> int:
     """A leaf's parameter count under `framework`'s rules (its shapes and configuration unchanged)."""
     if row.kind == "input":
         return 0
-    from ..layers import REGISTRY
-    from ..layers.base import Context
-    weights = REGISTRY[row.config["keyword"]].weights(row.config, row.input_shape, Context(convention=framework))
+    from ..layers.base import Context, spec_for
+    weights = spec_for(row).weights(row.config, row.input_shape, Context(convention=framework))
     return int(sum(w.size for w in weights if not w.buffer))
 
 

@@ -12,20 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import DefinitionError, UsageError
+from ..layers.base import kinds
 from .plan import need
 
-TORCH_ACTIVATIONS = {
-    "ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu", "ELU": "elu", "SELU": "selu", "GELU": "gelu",
-    "SiLU": "silu", "Mish": "mish", "Sigmoid": "sigmoid", "Hardsigmoid": "hard_sigmoid", "Tanh": "tanh",
-    "Softmax": "softmax", "LogSoftmax": "log_softmax", "Softplus": "softplus", "Softsign": "softsign",
-    "Hardswish": "hard_swish", "Exp": "exponential",
-}
-KERAS_ACTIVATIONS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}
-CONVS = {f"{kind}{n}D" for kind in ("Conv", "DepthwiseConv", "SeparableConv") for n in (1, 2, 3)}
-# an exported explicit padding (ZeroPadding named <layer>_pad) folds back into these layers
-PADDED = CONVS | {f"{kind}Pooling{n}D" for kind in ("Max", "Average") for n in (1, 2, 3)}
-HELPER_CLASSES = {"ChannelsFirst", "ChannelsLast", "Recurrent", "SelfAttention", "PositionEmbedding", "ClassToken",
-                  "ClassPool", "Unembed", "Subsample", "ChannelPad", "GlobalPool", "Reshape", "Exp"}
+# the walker's own wrappers (a kind's helper classes are LayerSpec.torch_helpers)
+LAYOUT_WRAPPERS = ("ChannelsFirst", "ChannelsLast")
 
 
 @dataclass
@@ -63,13 +54,6 @@ class _Numbers:
             if kind in self.base:
                 out.append(f"let {symbol} = {self.base[kind]}")
         return out
-
-
-def _window(values) -> str:
-    values = tuple(int(v) for v in (values if isinstance(values, (tuple, list)) else (values,)))
-    if len(set(values)) == 1:
-        return str(values[0])
-    return "x".join(map(str, values))
 
 
 def _name(text: str) -> str:
@@ -183,140 +167,86 @@ def _fold(nodes: dict, order: list, input_key, output_key) -> list[str]:
 
 # ----------------------------------------------------------------------------- layers
 
-def _helper_line(cls: str, obj, tag: str) -> str | None:
-    """The small custom layers both exporters write, under the same class names."""
-    if cls == "PositionEmbedding":
-        length = obj.length if hasattr(obj, "length") else obj.weight.shape[0]
-        return f"posembed length={int(length)}" + tag
-    simple = {"ClassToken": "clstoken", "ClassPool": "clspool", "Unembed": "unembed"}
-    if cls in simple:
-        return simple[cls] + tag
-    if cls == "Subsample":
-        return f"subsample {_window(obj.stride)}" + tag
-    if cls == "ChannelPad":
-        return f"channelpad {obj.channels}" + tag
+@dataclass
+class Reader:
+    """What a kind's import_torch / import_keras may ask: the framework's nn (PyTorch), the number
+    writer (generalize), the row's name (for messages) and a folded explicit padding (Keras)."""
+    num: _Numbers
+    name: str = ""
+    nn: object = None
+    padding: list | None = None
+
+    @staticmethod
+    def cls(obj) -> str:
+        return type(obj).__name__
+
+    @staticmethod
+    def bias(layer) -> str:
+        return "" if getattr(layer, "use_bias", True) else " bias=false"
+
+    @staticmethod
+    def activation(layer) -> str:
+        from ..layers.core import ACTIVATION
+        return ACTIVATION.keras_word(layer)
+
+
+def _recognise(method: str, obj, reader: Reader) -> str | None:
+    """The first kind that recognises `obj` (at most one should)."""
+    for spec in kinds():
+        if spec.unsupported_reason(method):
+            continue
+        text = getattr(spec, method)(obj, reader)
+        if text is not None:
+            return text
     return None
 
 
 # ----------------------------------------------------------------------------- PyTorch
 
 def _torch_line(module, name: str, num: _Numbers) -> str:
+    from ..layers.core import ACTIVATION
     nn = need("torch", "pytorch").nn
     cls = type(module).__name__
-    tag = f" name={name}"
-    if cls in ("ChannelsFirst", "ChannelsLast"):
+    if cls in LAYOUT_WRAPPERS:
         return _torch_line(module.module, name, num)
+    reader = Reader(num, name, nn)
     if isinstance(module, nn.Sequential):
         parts = list(module)
-        if len(parts) == 2 and type(parts[1]).__name__ in TORCH_ACTIVATIONS:
-            return _torch_line(parts[0], name, num).replace(tag, "") + " " + TORCH_ACTIVATIONS[type(parts[1]).__name__] + tag
-        if len(parts) == 2 and all(isinstance(p, nn.modules.conv._ConvNd) for p in parts):
-            dw, pw = parts
-            text = f"sepconv {num('filters', pw.out_channels)} {_window(dw.kernel_size)}" + _conv_opts(dw)
-            mult = dw.out_channels // dw.in_channels
-            text += (f" multiplier={mult}" if mult != 1 else "") + ("" if pw.bias is not None else " bias=false")
-            return text + tag
-        raise DefinitionError(f"cannot read the nn.Sequential '{name}' as one layer")
-    if cls in TORCH_ACTIVATIONS:
-        return TORCH_ACTIVATIONS[cls] + tag
-    if isinstance(module, nn.modules.conv._ConvTransposeNd):
-        text = f"deconv {num('filters', module.out_channels)} {_window(module.kernel_size)}"
-        if set(module.stride) != {1}:
-            text += f" stride={_window(module.stride)}"
-        if set(module.padding) != {0}:
-            text += f" padding={_window(module.padding)}"
-        if set(module.output_padding) != {0}:
-            text += f" output_padding={_window(module.output_padding)}"
-        if set(module.dilation) != {1}:
-            text += f" dilation={_window(module.dilation)}"
-        if module.groups != 1:
-            text += f" groups={module.groups}"
-        return text + ("" if module.bias is not None else " bias=false") + tag
-    if isinstance(module, nn.modules.conv._ConvNd):
-        text = f"conv {num('filters', module.out_channels)} {_window(module.kernel_size)}" + _conv_opts(module)
-        if module.groups != 1:
-            text += f" groups={module.groups}"
-        return text + ("" if module.bias is not None else " bias=false") + tag
-    if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
-        word = "maxpool" if "Max" in cls else "avgpool"
-        text = f"{word} {_window(module.kernel_size)}"
-        stride = module.stride if module.stride is not None else module.kernel_size
-        if _window(stride) != _window(module.kernel_size):
-            text += f" stride={_window(stride)}"
-        if _window(module.padding) != "0":
-            text += f" padding={_window(module.padding)}"
-        return text + tag
-    if isinstance(module, nn.Linear):
-        return f"dense {num('units', module.out_features)}" + ("" if module.bias is not None else " bias=false") + tag
-    if isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return "batchnorm" + tag
-    if isinstance(module, nn.LayerNorm):
-        return "layernorm" + tag
-    if isinstance(module, nn.GroupNorm):
-        return f"groupnorm {module.num_groups}" + tag
-    if isinstance(module, nn.modules.dropout._DropoutNd):
-        return f"dropout {module.p}" + tag
-    if isinstance(module, nn.Flatten):
-        return "flatten" + tag
-    if isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
-                           nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
-        size = module.output_size if isinstance(module.output_size, tuple) else (module.output_size,)
-        if set(size) != {1}:
-            raise DefinitionError(f"'{name}': only adaptive pooling to size 1 (a global pool) has a DSL form")
-        return ("globalavgpool" if "Avg" in cls else "globalmaxpool") + tag
-    if isinstance(module, nn.Identity):
-        return "identity" + tag
-    if isinstance(module, nn.modules.padding._ConstantPadNd):
-        pads = list(module.padding)
-        before = [pads[i] for i in range(len(pads) - 2, -1, -2)]
-        after = [pads[i + 1] for i in range(len(pads) - 2, -1, -2)]
-        text = f"zeropad {_window(before)}"
-        return text + (f" after={_window(after)}" if before != after else "") + tag
-    if isinstance(module, nn.Upsample):
-        return f"upsample {_window(module.scale_factor)}" + tag
-    if isinstance(module, nn.Embedding):
-        return f"embedding {num('vocabulary', module.num_embeddings)} {num('dim', module.embedding_dim)}" + tag
-    if cls == "Recurrent":
-        rnn = module.rnn
-        word = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}[type(rnn).__name__]
-        text = f"{word} {num('units', rnn.hidden_size)}"
-        if module.return_sequences:
-            text += " return_sequences=true"
-        if rnn.bidirectional:
-            text += " bidirectional=true"
-        if not rnn.bias:
-            text += " bias=false"
-        if word == "rnn" and rnn.nonlinearity == "relu":
-            text += " relu"
-        return text + tag
-    if cls == "SelfAttention":
-        mha = module.attention
-        text = f"attention heads={mha.num_heads}"
-        if mha.in_proj_bias is None:
-            text += " bias=false"
-        return text + (" causal=true" if module.causal else "") + tag
-    helper = _helper_line(cls, module, tag)
-    if helper is not None:
-        return helper
-    if cls == "GlobalPool":
-        return ("globalavgpool" if module.mode == "avg" else "globalmaxpool") + tag
-    if cls == "Reshape":
-        return "reshape " + "x".join(str(int(d)) for d in module.shape) + tag
-    raise DefinitionError(f"symparams cannot read the PyTorch module '{name}' ({cls})")
+        if len(parts) == 2 and ACTIVATION.torch_word(parts[1]) is not None:
+            return _torch_line(parts[0], name, num).rsplit(" name=", 1)[0] + " " + ACTIVATION.torch_word(parts[1]) \
+                + f" name={name}"
+        text = _recognise("import_torch", module, reader)
+        if text is None:
+            raise DefinitionError(f"cannot read the nn.Sequential '{name}' as one layer")
+        return text + f" name={name}"
+    text = _recognise("import_torch", module, reader)
+    if text is None:
+        raise DefinitionError(f"symparams cannot read the PyTorch module '{name}' ({cls})")
+    return text + f" name={name}"
 
 
-def _conv_opts(module) -> str:
-    text = ""
-    if set(module.stride) != {1}:
-        text += f" stride={_window(module.stride)}"
-    if isinstance(module.padding, str):
-        if module.padding == "same":
-            text += " padding=same"
-    elif set(module.padding) != {0}:
-        text += f" padding={_window(module.padding)}"
-    if set(module.dilation) != {1}:
-        text += f" dilation={_window(module.dilation)}"
-    return text
+def _torch_leaf(module) -> bool:
+    """A module the tracer keeps whole: a helper class some kind writes, or a two-part nn.Sequential
+    that is one layer (a layer and its activation, or a separable convolution)."""
+    if type(module).__name__ in _helper_classes():
+        return True
+    nn = need("torch", "pytorch").nn
+    if isinstance(module, nn.Sequential):
+        parts = list(module)
+        if len(parts) != 2:
+            return False
+        from ..layers.core import ACTIVATION
+        if ACTIVATION.torch_word(parts[1]) is not None:
+            return True
+        return _recognise("import_torch", module, Reader(_Numbers(None), "", nn)) is not None
+    return False
+
+
+def _helper_classes() -> set:
+    names = set(LAYOUT_WRAPPERS)
+    for spec in kinds():
+        names.update(spec.torch_helpers)
+    return names
 
 
 def from_torch(module, input_shape, generalize=None) -> str:
@@ -333,15 +263,12 @@ def from_torch(module, input_shape, generalize=None) -> str:
     if not shape:
         raise UsageError("from_torch needs the input shape, e.g. (28, 28, 1)")
 
+    # decided before tracing: torch.fx turns every parameter read during the trace into a graph node
+    leaves = {id(m) for m in module.modules() if _torch_leaf(m)}
+
     class Tracer(fx.Tracer):
         def is_leaf_module(self, m, qualname):
-            if type(m).__name__ in HELPER_CLASSES:
-                return True
-            if isinstance(m, nn.Sequential):
-                parts = list(m)
-                return len(parts) == 2 and (type(parts[1]).__name__ in TORCH_ACTIVATIONS or all(
-                    isinstance(p, nn.modules.conv._ConvNd) for p in parts))
-            return super().is_leaf_module(m, qualname)
+            return id(m) in leaves or super().is_leaf_module(m, qualname)
 
     try:
         graph = Tracer().trace(module)
@@ -395,109 +322,21 @@ def _flat(args):
 
 # ----------------------------------------------------------------------------- Keras
 
-def _keras_activation(layer) -> str:
-    fn = getattr(layer, "activation", None)
-    name = getattr(fn, "__name__", None)
-    if not name or name == "linear":
-        return ""
-    return " " + KERAS_ACTIVATIONS.get(name, name)
-
-
 def _symmetric(padding) -> bool:
     pads = padding if isinstance(padding[0], (tuple, list)) else (padding,)
     return all(isinstance(p, int) or p[0] == p[1] for p in pads)
 
 
 def _keras_line(layer, name, num, padding=None) -> str:
-    cls = type(layer).__name__
-    tag = f" name={name}"
-    act = _keras_activation(layer)
-    bias = "" if getattr(layer, "use_bias", True) else " bias=false"
+    text = _recognise("import_keras", layer, Reader(num, name, padding=padding))
+    if text is None:
+        raise DefinitionError(f"symparams cannot read the Keras layer '{name}' ({type(layer).__name__})")
+    return text + f" name={name}"
 
-    def conv_opts():
-        text = ""
-        if set(layer.strides) != {1}:
-            text += f" stride={_window(layer.strides)}"
-        if padding is not None:
-            text += f" padding={_window(padding)}"
-        elif layer.padding == "same":
-            text += " padding=same"
-        if set(layer.dilation_rate) != {1}:
-            text += f" dilation={_window(layer.dilation_rate)}"
-        return text
 
-    if cls in ("Conv1D", "Conv2D", "Conv3D"):
-        groups = f" groups={layer.groups}" if layer.groups != 1 else ""
-        return f"conv {num('filters', layer.filters)} {_window(layer.kernel_size)}{conv_opts()}{groups}{bias}{act}{tag}"
-    if cls in ("DepthwiseConv1D", "DepthwiseConv2D"):
-        mult = f" multiplier={layer.depth_multiplier}" if layer.depth_multiplier != 1 else ""
-        return f"dwconv {_window(layer.kernel_size)}{conv_opts()}{mult}{bias}{act}{tag}"
-    if cls in ("SeparableConv1D", "SeparableConv2D"):
-        mult = f" multiplier={layer.depth_multiplier}" if layer.depth_multiplier != 1 else ""
-        return (f"sepconv {num('filters', layer.filters)} {_window(layer.kernel_size)}{conv_opts()}{mult}{bias}"
-                f"{act}{tag}")
-    if cls in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):
-        op = f" output_padding={_window(layer.output_padding)}" if layer.output_padding is not None else ""
-        return f"deconv {num('filters', layer.filters)} {_window(layer.kernel_size)}{conv_opts()}{op}{bias}{act}{tag}"
-    if "Pooling" in cls and "Global" not in cls:
-        word = "maxpool" if cls.startswith("Max") else "avgpool"
-        text = f"{word} {_window(layer.pool_size)}"
-        if _window(layer.strides) != _window(layer.pool_size):
-            text += f" stride={_window(layer.strides)}"
-        if padding is not None:          # zeros, then the pool: the Keras convention's explicit padding
-            return text + f" padding={_window(padding)}" + tag
-        return text + (" padding=same" if layer.padding == "same" else "") + tag
-    if cls.startswith("GlobalAveragePooling"):
-        return "globalavgpool" + tag
-    if cls.startswith("GlobalMaxPooling"):
-        return "globalmaxpool" + tag
-    if cls == "Dense":
-        return f"dense {num('units', layer.units)}{bias}{act}{tag}"
-    if cls == "BatchNormalization":
-        return "batchnorm" + tag
-    if cls == "LayerNormalization":
-        return "layernorm" + tag
-    if cls == "GroupNormalization":
-        return f"groupnorm {layer.groups}" + tag
-    if cls == "Dropout":
-        return f"dropout {layer.rate}" + tag
-    if cls == "Flatten":
-        return "flatten" + tag
-    if cls == "Identity":
-        return "identity" + tag
-    if cls == "Activation":
-        return (act.strip() or "linear") + tag
-    if cls == "ReLU":
-        return ("relu6" if layer.max_value == 6 else "relu") + tag
-    if cls == "Reshape":
-        return "reshape " + "x".join(str(int(d)) for d in layer.target_shape) + tag
-    if cls.startswith("ZeroPadding"):
-        pads = layer.padding
-        pads = pads if isinstance(pads[0], (tuple, list)) else (pads,)
-        before, after = [p[0] for p in pads], [p[1] for p in pads]
-        return f"zeropad {_window(before)}" + (f" after={_window(after)}" if before != after else "") + tag
-    if cls.startswith("UpSampling"):
-        return f"upsample {_window(layer.size)}" + tag
-    if cls == "Embedding":
-        return f"embedding {num('vocabulary', layer.input_dim)} {num('dim', layer.output_dim)}" + tag
-    if cls in ("SimpleRNN", "LSTM", "GRU", "Bidirectional"):
-        inner = layer.forward_layer if cls == "Bidirectional" else layer
-        word = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}[type(inner).__name__]
-        text = f"{word} {num('units', inner.units)}"
-        if inner.return_sequences:
-            text += " return_sequences=true"
-        if cls == "Bidirectional":
-            text += " bidirectional=true"
-        if not inner.use_bias:
-            text += " bias=false"
-        return text + tag
-    if cls == "MultiHeadAttention":
-        text = f"attention heads={layer.num_heads} key_dim={layer.key_dim}"
-        return text + ("" if layer.use_bias else " bias=false") + tag
-    helper = _helper_line(cls, layer, tag)
-    if helper is not None:
-        return helper
-    raise DefinitionError(f"symparams cannot read the Keras layer '{name}' ({cls})")
+def _pad_folds() -> set:
+    """Keras classes an exported explicit padding (a ZeroPadding named <layer>_pad) folds back into."""
+    return {cls for spec in kinds() for cls in spec.keras_pad_folds}
 
 
 def from_keras(model, generalize=None) -> str:
@@ -532,7 +371,7 @@ def from_keras(model, generalize=None) -> str:
                 keys.append(key)
         out = node.output_tensors[0]
         folded = by_name.get(layer.name[:-4]) if layer.name.endswith("_pad") else None
-        if cls.startswith("ZeroPadding") and type(folded).__name__ in PADDED and folded.padding == "valid" \
+        if cls.startswith("ZeroPadding") and type(folded).__name__ in _pad_folds() and folded.padding == "valid" \
                 and _symmetric(layer.padding):
             pads[layer.name[:-4]] = (layer, keys)
             producer[id(out)] = keys[0]            # folded into the convolution that follows

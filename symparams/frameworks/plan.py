@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..conventions import KERAS, PYTORCH
 from ..errors import DefinitionError, UsageError
-from ..layers import REGISTRY
-
-KERAS = "keras"
-PYTORCH = "pytorch"
-MERGES = ("residual", "concat", "add")
+from ..layers.base import spec_for
+from ..layers.text import ints, one, window_text  # noqa: F401  (the exporters' numbers)
 
 
 @dataclass
@@ -57,36 +55,10 @@ def make_plan(net) -> Plan:
     return plan
 
 
-def spec_of(row):
-    """The layer-spec class name of a leaf row (Conv, Dense, BatchNorm, ...)."""
-    return type(REGISTRY[row.config["keyword"]]).__name__
-
-
-def ints(values) -> tuple:
-    out = []
-    for v in values:
-        if not getattr(v, "is_integer", False) and not isinstance(v, int):
-            raise DefinitionError(f"cannot export the non-whole size {v}")
-        out.append(int(v))
-    return tuple(out)
-
-
-def window_text(values) -> str:
-    """Python text of a window argument: 3 when every axis is 3, else (3, 1)."""
-    v = ints(values)
-    if len(set(v)) == 1:
-        return str(v[0])
-    return "(" + ", ".join(map(str, v)) + ")"
-
-
-def one(v) -> int:
-    return ints((v,))[0]
-
-
 def token_input(plan: Plan) -> bool:
     """Whether the input holds token ids (an embedding reads it)."""
     rows = plan.leaves
-    return len(rows) > 1 and len(rows[0].output_shape) == 1 and spec_of(rows[1]) == "Embedding"
+    return len(rows) > 1 and len(rows[0].output_shape) == 1 and spec_for(rows[1]).reads_tokens
 
 
 def unsupported(what: str, framework: str):

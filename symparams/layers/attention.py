@@ -3,47 +3,89 @@
 from __future__ import annotations
 
 from .. import conventions
-from ..algebra import as_int, product
+from ..algebra import product
 from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, KERAS, Arg, LayerSpec, Opt, Weight, divides, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, divides, register
+from .text import one
 
 
 @register
 class Embedding(LayerSpec):
     keywords = ("embedding",)
-    family = "attention"
     summary = "a learned D-vector for each of V token ids: T -> T x D"
     formula = "V*D"
     arguments = (Arg("vocabulary", COUNT), Arg("dim", COUNT))
     max_rank = 1
+    reads_tokens = True
+    diagram = "embedding"
+    letters = {"vocabulary": "V", "dim": "D"}
 
     def output_shape(self, cfg, shape, ctx):
         ctx.embeddings.append((cfg.vocabulary, cfg.dim))
         return shape + (cfg.dim,)
 
     def weights(self, cfg, shape, ctx):
-        return (Weight("embeddings" if ctx.convention == KERAS else "weight", (cfg.vocabulary, cfg.dim)),)
+        return (Weight(conventions.embedding_weight_name(ctx.convention), (cfg.vocabulary, cfg.dim)),)
 
     def receptive(self, cfg, shape, out, ctx):
         return "start"
+
+    def emit_torch(self, row, out):
+        out.embedding = out.plan.name(row)          # a tied head after it reads this attribute's weight
+        return f"nn.Embedding({one(row.config.vocabulary)}, {one(row.config.dim)})"
+
+    def emit_keras(self, row, var, out):
+        name = out.name(row)
+        out.embedding = name
+        out.lines.append(f"    {name} = layers.Embedding({one(row.config.vocabulary)}, {one(row.config.dim)}, "
+                         f"{out.tag(row)})")
+        return out.emit(name, var, row)
+
+    def import_torch(self, module, r):
+        if isinstance(module, r.nn.Embedding):
+            return f"embedding {r.num('vocabulary', module.num_embeddings)} {r.num('dim', module.embedding_dim)}"
+        return None
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) == "Embedding":
+            return f"embedding {r.num('vocabulary', layer.input_dim)} {r.num('dim', layer.output_dim)}"
+        return None
 
 
 @register
 class Attention(LayerSpec):
     keywords = ("attention", "mha")
-    family = "attention"
     summary = "multi-head self-attention on T x d (query, key and value projections and an output projection)"
     formula = "keras: 3*(d*h*k + h*k) + h*k*d + d  (= 4*d**2 + 4*d when h*k = d); pytorch: 4*d**2 + 4*d"
     options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "bias": Opt(BOOL, True),
                "causal": Opt(BOOL, False)}
     min_rank = 2
     max_rank = 2
+    diagram = "attention"
+    letters = {"input": "d"}
+    torch_helpers = {"SelfAttention": '''
+class SelfAttention(nn.Module):
+    """Self-attention with nn.MultiheadAttention (batch_first): query = key = value = x."""
+    def __init__(self, attention, causal=False):
+        super().__init__()
+        self.attention = attention
+        self.causal = causal
+
+    def forward(self, x):
+        mask = None
+        if self.causal:
+            mask = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)
+        return self.attention(x, x, x, need_weights=False, attn_mask=mask)[0]
+'''}
+
+    def framework_problem(self, cfg, shape, framework):
+        return conventions.attention_head_dim_error(cfg.heads, cfg.key_dim, shape[-1], framework)
 
     def configure(self, cfg, shape, ctx):
         if cfg.heads is None:
             raise DefinitionError("attention needs heads=H")
         d = shape[-1]
-        problem = conventions.attention_head_dim_error(cfg.heads, cfg.key_dim, d, ctx.convention)
+        problem = self.framework_problem(cfg, shape, ctx.convention)
         if problem:
             raise DefinitionError(problem)
         if cfg.key_dim is None:
@@ -52,24 +94,8 @@ class Attention(LayerSpec):
             cfg["key_dim"] = d / cfg.heads
 
     def weights(self, cfg, shape, ctx):
-        d, h, k = shape[-1], cfg.heads, cfg.key_dim
-        out = ()
-        if ctx.convention == KERAS:
-            for name in ("query", "key", "value"):
-                out += (Weight(f"{name}_kernel", (d, h, k)),)
-                if cfg.bias:
-                    out += (Weight(f"{name}_bias", (h, k)),)
-            out += (Weight("output_kernel", (h, k, d)),)
-            if cfg.bias:
-                out += (Weight("output_bias", (d,)),)
-            return out
-        out = (Weight("in_proj_weight", (3 * d, d)),)
-        if cfg.bias:
-            out += (Weight("in_proj_bias", (3 * d,)),)
-        out += (Weight("out_proj.weight", (d, d)),)
-        if cfg.bias:
-            out += (Weight("out_proj.bias", (d,)),)
-        return out
+        return tuple(Weight(name, shape_) for name, shape_ in conventions.attention_weights(
+            shape[-1], cfg.heads, cfg.key_dim, cfg.bias, ctx.convention))
 
     def macs(self, cfg, shape, out, ctx):
         """Query, key and value projections, the T x T scores, their weighted sum of the values,
@@ -82,22 +108,77 @@ class Attention(LayerSpec):
         return 3 * t * hk + t * d if cfg.bias else 0
 
     def other_ops(self, cfg, shape, out, ctx):
-        """The softmax over each head's T x T scores, one op per score."""
+        """1 per score: the softmax over each head's T x T scores."""
         return cfg.heads * shape[0] * shape[0]
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
 
+    def emit_torch(self, row, out):
+        cfg, d = row.config, one(row.input_shape[-1])
+        out.helper(self.torch_helpers, "SelfAttention")
+        return (f"SelfAttention(nn.MultiheadAttention({d}, {one(cfg.heads)}, batch_first=True"
+                + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
+
+    def emit_keras(self, row, var, out):
+        cfg = row.config
+        causal = ", use_causal_mask=True" if cfg.causal else ""
+        layer = (f"layers.MultiHeadAttention(num_heads={one(cfg.heads)}, key_dim={one(cfg.key_dim)}"
+                 f"{out.options(cfg)[3]}, {out.tag(row)})")
+        return out.emit(layer, f"{var}, {var}{causal}", row)
+
+    def import_torch(self, module, r):
+        if r.cls(module) != "SelfAttention":
+            return None
+        mha = module.attention
+        text = f"attention heads={mha.num_heads}"
+        if mha.in_proj_bias is None:
+            text += " bias=false"
+        return text + (" causal=true" if module.causal else "")
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) != "MultiHeadAttention":
+            return None
+        text = f"attention heads={layer.num_heads} key_dim={layer.key_dim}"
+        return text + ("" if layer.use_bias else " bias=false")
+
 
 @register
 class PositionalEmbedding(LayerSpec):
     keywords = ("posembed",)
-    family = "attention"
     summary = "a learned position embedding added to T x D (table of L positions, L defaults to T)"
     formula = "L*D"
     options = {"length": Opt(COUNT, None)}
     min_rank = 2
     max_rank = 2
+    diagram = "plain"
+    letters = {"input": "D"}
+    torch_helpers = {"PositionEmbedding": '''
+class PositionEmbedding(nn.Module):
+    """A learned position table of `length` rows added to (batch, T, D)."""
+    def __init__(self, length, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(length, dim))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[1]]
+'''}
+    keras_helpers = {"PositionEmbedding": '''
+class PositionEmbedding(layers.Layer):
+    """A learned position table of `length` rows; the first T rows are added to (batch, T, D)."""
+    def __init__(self, length, tokens, **kwargs):
+        super().__init__(**kwargs)
+        self.length, self.tokens = length, tokens
+
+    def build(self, input_shape):
+        self.position_embeddings = self.add_weight(shape=(self.length, input_shape[-1]), initializer="zeros")
+
+    def call(self, x):
+        return x + self.position_embeddings[: self.tokens]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+'''}
 
     def configure(self, cfg, shape, ctx):
         if cfg.length is None:
@@ -111,17 +192,59 @@ class PositionalEmbedding(LayerSpec):
         return (Weight("position_embeddings", (cfg.length, shape[-1])),)
 
     def other_ops(self, cfg, shape, out, ctx):
+        """1 per value: the position's vector added."""
         return shape[0] * shape[-1]
+
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "PositionEmbedding")
+        return f"PositionEmbedding({one(row.config.length)}, {one(row.input_shape[-1])})"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "PositionEmbedding")
+        return out.emit(f"PositionEmbedding({one(row.config.length)}, {one(row.input_shape[0])}, {out.tag(row)})",
+                        var, row)
+
+    def import_torch(self, module, r):
+        if r.cls(module) != "PositionEmbedding":
+            return None
+        length = module.length if hasattr(module, "length") else module.weight.shape[0]
+        return f"posembed length={int(length)}"
+
+    import_keras = import_torch
 
 
 @register
 class ClassToken(LayerSpec):
     keywords = ("clstoken",)
-    family = "attention"
     summary = "prepends one learned token: T x D -> (T + 1) x D"
     formula = "D"
     min_rank = 2
     max_rank = 2
+    diagram = "plain"
+    letters = {"input": "D"}
+    torch_helpers = {"ClassToken": '''
+class ClassToken(nn.Module):
+    """Prepends one learned token: (batch, T, D) -> (batch, T + 1, D)."""
+    def __init__(self, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x):
+        return torch.cat([self.weight.expand(x.shape[0], 1, -1), x], dim=1)
+'''}
+    keras_helpers = {"ClassToken": '''
+class ClassToken(layers.Layer):
+    """Prepends one learned token: (batch, T, D) -> (batch, T + 1, D)."""
+    def build(self, input_shape):
+        self.class_token = self.add_weight(shape=(input_shape[-1],), initializer="zeros")
+
+    def call(self, x):
+        token = ops.zeros_like(x[:, :1, :]) + self.class_token
+        return ops.concatenate([token, x], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] + 1, input_shape[2])
+'''}
 
     def output_shape(self, cfg, shape, ctx):
         return (shape[0] + 1, shape[1])
@@ -129,27 +252,91 @@ class ClassToken(LayerSpec):
     def weights(self, cfg, shape, ctx):
         return (Weight("class_token", (shape[-1],)),)
 
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "ClassToken")
+        return f"ClassToken({one(row.input_shape[-1])})"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "ClassToken")
+        return out.emit(f"ClassToken({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "clstoken" if r.cls(module) == "ClassToken" else None
+
+    import_keras = import_torch
+
 
 @register
 class ClassPool(LayerSpec):
     keywords = ("clspool",)
-    family = "attention"
     summary = "keeps the first (class) token: T x D -> D"
     formula = "0"
     min_rank = 2
     max_rank = 2
+    diagram = "pool"
+    torch_helpers = {"ClassPool": '''
+class ClassPool(nn.Module):
+    """Keeps the first (class) token: (batch, T, D) -> (batch, D)."""
+    def forward(self, x):
+        return x[:, 0]
+'''}
+    keras_helpers = {"ClassPool": '''
+class ClassPool(layers.Layer):
+    """Keeps the first (class) token: (batch, T, D) -> (batch, D)."""
+    def call(self, x):
+        return x[:, 0]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+'''}
 
     def output_shape(self, cfg, shape, ctx):
         return (shape[-1],)
+
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "ClassPool")
+        return "ClassPool()"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "ClassPool")
+        return out.emit(f"ClassPool({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "clspool" if r.cls(module) == "ClassPool" else None
+
+    import_keras = import_torch
 
 
 @register
 class TiedHead(LayerSpec):
     keywords = ("unembed", "tiedhead")
-    family = "attention"
     summary = "output logits over the vocabulary with the embedding matrix reused (tied): T x D -> T x V"
     formula = "0 (the weights are the embedding's)"
     arguments = (Arg("vocabulary", COUNT, required=False),)
+    diagram = "plain"
+    torch_helpers = {"Unembed": '''
+class Unembed(nn.Module):
+    """Logits over the vocabulary with the embedding's weight (tied, not a second parameter)."""
+    def __init__(self, embedding):
+        super().__init__()
+        self.__dict__["embedding"] = embedding      # not registered: the weight is counted once
+
+    def forward(self, x):
+        return x @ self.embedding.weight.t()
+'''}
+    keras_helpers = {"Unembed": '''
+class Unembed(layers.Layer):
+    """Logits over the vocabulary with the embedding's matrix (tied: no weight of its own)."""
+    def __init__(self, embedding, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = lambda: embedding        # a function, so Keras does not track it twice
+
+    def call(self, x):
+        return ops.matmul(x, ops.transpose(self.embedding().embeddings))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.embedding().input_dim,)
+'''}
 
     def configure(self, cfg, shape, ctx):
         if not ctx.embeddings:
@@ -168,3 +355,16 @@ class TiedHead(LayerSpec):
     def macs(self, cfg, shape, out, ctx):
         """The logits: every position's D values against every one of the V embeddings."""
         return product(shape) * cfg.vocabulary
+
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "Unembed")
+        return f"Unembed(self.{out.embedding})"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "Unembed")
+        return out.emit(f"Unembed({out.embedding}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "unembed" if r.cls(module) == "Unembed" else None
+
+    import_keras = import_torch

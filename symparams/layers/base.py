@@ -1,15 +1,17 @@
-"""What a layer kind is: a small spec that checks its arguments, computes its output
-shape, and declares its weights. Parameter counts are never written by hand: they are
-derived from the declared weight shapes, here, once.
+"""What a layer kind is: one spec holding everything about it. It checks its arguments, computes
+its output shape and declares its weights (parameter counts are derived from the declared weight
+shapes, here, once), states its costs and receptive field, writes itself as PyTorch and Keras code,
+recognises itself in a PyTorch module or a Keras layer, names the letters of its general formula
+and its diagram category. Consumers call these methods; none keeps a table of kinds.
 
-To add a layer kind: subclass LayerSpec in the module of its family, give it keywords,
-arguments and options, implement output_shape and weights, decorate it with @register,
-and add its tests.
+To add a layer kind: subclass LayerSpec in the module of its family (or a module of its own under
+symparams/layers/, imported in layers/__init__.py), give it keywords, arguments and options,
+implement the capabilities below, decorate it with @register, and add tests/kinds/test_<family>.py
+with its generator for the shared harness. tests/kinds/test_registry.py names what is missing.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -17,11 +19,8 @@ import sympy
 from sympy import Integer
 
 from ..algebra import as_int, known_number, product
-from ..errors import DefinitionError, ShapeError
-
-KERAS = "keras"
-PYTORCH = "pytorch"
-CONVENTIONS = (KERAS, PYTORCH)
+from ..conventions import KERAS
+from ..errors import ShapeError
 
 ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish", "sigmoid",
@@ -190,8 +189,7 @@ class LayerSpec:
     """Base of every layer kind."""
 
     keywords: tuple[str, ...] = ()
-    family: str = ""
-    summary: str = ""
+    summary: str = ""                   # one line: what the layer does (the README's layer table)
     formula: str = ""                   # the parameter formula, as documented
     arguments: tuple[Arg, ...] = ()
     options: Mapping[str, Opt] = {}
@@ -200,6 +198,20 @@ class LayerSpec:
     spatial_rank_of: Mapping[str, int] = {}
     min_rank: int = 1                   # smallest input rank (H x W x C has rank 3)
     max_rank: int | None = None
+    is_input: bool = False
+    reads_tokens: bool = False          # reads integer token ids (the input then holds ints)
+
+    # -- presentation facts ----------------------------------------------------------------
+    diagram: str = ""                   # diagram category (printers/diagram.py colours it): conv, dense, ...
+    # letters of the general formula in the LaTeX derivation: 'input' names the input's last axis,
+    # other keys name count arguments (Conv: input C_in, filters C_out); None: not given
+    letters: Mapping[str, str] | None = None
+    # what a consumer cannot do with this kind, with the reason users see: keys are capabilities
+    # (emit_torch, emit_keras, import_torch, import_keras, letters) or a framework (pytorch, keras)
+    unsupported: Mapping[str, str] = {}
+    keras_pad_folds: tuple[str, ...] = ()    # Keras classes an exported '<name>_pad' ZeroPadding folds into
+    torch_helpers: Mapping[str, str] = {}    # class name -> source of the nn.Module helpers it writes
+    keras_helpers: Mapping[str, str] = {}    # class name -> source of the Keras layer helpers it writes
 
     # -- what a spec implements -------------------------------------------------------
     def configure(self, cfg: Config, shape: tuple, ctx: Context) -> None:
@@ -221,7 +233,7 @@ class LayerSpec:
         return Integer(0)
 
     def other_ops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
-        """Element operations that are not MACs: pooling compares/adds, normalisation, merges."""
+        """None: no element operation besides its activation."""
         return Integer(0)
 
     def receptive(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
@@ -230,14 +242,52 @@ class LayerSpec:
         'unknown', or one (span, stride, padding before) per spatial axis."""
         return None
 
+    # -- frameworks (frameworks/torch_export.py, keras_export.py, importer.py call these) ----
+    def framework_problem(self, cfg: Config, shape: tuple, framework: str) -> str | None:
+        """Why `framework`'s own layer cannot be this one (a limit conventions.py states), or None.
+        configure() refuses it under that convention; an export to the other framework asks it too."""
+        return None
+
+    def emit_torch(self, row, out) -> str | None:
+        """The constructor text of this row's nn.Module, taking and returning the model's layout.
+        `out` is the PyTorch writer (helpers, padding modules, activation and layout wrapping).
+        None: the row writes no module (the input)."""
+        raise out.unsupported(f"layer kind '{row.kind}'")
+
+    def emit_keras(self, row, var: str, out) -> str:
+        """Write the Keras layer(s) of this row applied to `var` through `out` (the Keras writer);
+        return the output variable."""
+        raise out.unsupported(f"layer kind '{row.kind}'")
+
+    def import_torch(self, module, reader) -> str | None:
+        """The DSL line (without its name=) of a PyTorch module this kind recognises, else None."""
+        return None
+
+    def import_keras(self, layer, reader) -> str | None:
+        """The DSL line (without its name=) of a Keras layer this kind recognises, else None."""
+        return None
+
     # -- helpers shared by specs -------------------------------------------------------
     def kind_name(self, keyword: str, shape: tuple) -> str:
         """The reported kind (conv2d for 'conv' on an image)."""
         return keyword
 
-    @staticmethod
-    def channels(shape: tuple):
-        return shape[-1]
+    def unsupported_reason(self, capability: str) -> str | None:
+        """Why this kind cannot do `capability` (emit_torch, import_keras, ...), or None."""
+        if capability in self.unsupported:
+            return self.unsupported[capability]
+        framework = "keras" if capability.endswith("keras") else "pytorch" if capability.endswith("torch") else None
+        return self.unsupported.get(framework) if framework else None
+
+    @classmethod
+    def ops_line(cls) -> str:
+        """The one-line statement of its element operations (the first line of other_ops' docstring)."""
+        doc = cls.other_ops.__doc__ or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+    @property
+    def keyword(self) -> str:
+        return self.keywords[0]
 
 
 REGISTRY: dict[str, LayerSpec] = {}
@@ -252,12 +302,11 @@ def register(cls):
     return cls
 
 
-def whole(value, what: str):
-    """Check that a SymPy value is a whole number (or may be one, when symbolic)."""
-    if value.is_integer is False:
-        raise DefinitionError(f"{what} must be a whole number, got {value}")
-    return value
+def spec_for(row) -> LayerSpec:
+    """The spec of a leaf row."""
+    return REGISTRY[row.config["keyword"]]
 
 
-def one(value) -> Integer:
-    return Integer(value)
+def kinds() -> list[LayerSpec]:
+    """Every registered spec once, in registration order."""
+    return list(dict.fromkeys(REGISTRY.values()))

@@ -7,11 +7,12 @@ import functools
 from sympy import Integer
 
 from .. import conventions
-from ..errors import DefinitionError, ShapeError
 from ..algebra import product
+from ..errors import DefinitionError
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
-from .base import (BOOL, COUNT, KERAS, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt,
-                   Weight, divides, register)
+from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Weight, divides,
+                   register)
+from .text import ints, one, window, window_text
 
 
 def spatial_text(shape) -> str:
@@ -29,25 +30,77 @@ class _Windowed(LayerSpec):
     spatial_rank_of = {}
     min_rank = 2
     window_kind = "conv"
+    diagram = "conv"
 
     def kind_name(self, keyword, shape):
         base = keyword.rstrip("123d") if keyword[-2:] in ("1d", "2d", "3d") else keyword
         return f"{base}{len(shape) - 1}d"
 
-    def check_framework(self, kind: str, cfg: Config, shape: tuple, ctx: Context):
-        problem = conventions.keras_limitation(kind, cfg, len(shape) - 1, ctx.convention)
+    limit_kind = "conv"         # what conventions.keras_limitation calls it
+
+    def framework_problem(self, cfg, shape, framework):
+        problem = conventions.keras_limitation(self.limit_kind, cfg, len(shape) - 1, framework)
+        if problem is None and cfg.padding not in ("valid", "same"):
+            problem = conventions.explicit_padding_error(self.limit_kind, framework)
+        return problem
+
+    def check_framework(self, cfg: Config, shape: tuple, ctx: Context):
+        problem = self.framework_problem(cfg, shape, ctx.convention)
         if problem:
             raise DefinitionError(problem)
 
     def check_padding(self, cfg: Config, ctx: Context):
         if cfg.padding == "same":
             problem = conventions.same_padding_error(self.window_kind, cfg.stride, ctx.convention)
-        elif cfg.padding == "valid":
-            problem = None
-        else:
-            problem = conventions.explicit_padding_error(self.window_kind, ctx.convention)
-        if problem:
-            raise DefinitionError(problem)
+            if problem:
+                raise DefinitionError(problem)
+
+    # -- frameworks: what every convolution writes and reads the same way -----------------
+    def torch_conv(self, row, out, in_channels, out_channels, groups, bias: bool, kernel=None) -> tuple[str, str]:
+        """(nn.ConvNd text, the padding module before it or None)."""
+        cfg, n = row.config, len(row.input_shape) - 1
+        kernel = cfg.kernel if kernel is None else kernel
+        pad = out.strided_same_pad(row, kernel)
+        text = (f"nn.Conv{n}d({in_channels}, {out_channels}, kernel_size={window_text(kernel)}"
+                + out.window_opts(row.config, pad) + (f", groups={groups}" if groups != 1 else "")
+                + ("" if bias else ", bias=False") + ")")
+        return text, pad
+
+    def keras_layer(self, row, var, out, head: str, extra: str = "") -> str:
+        """layers.<head>(..., strides, padding, dilation, extra, bias, activation, name) after any explicit padding."""
+        var = out.explicit_padding(row, var)
+        pad_text, strides, dilation, bias = out.options(row.config)
+        return out.emit(f"layers.{head}{strides}{pad_text}{dilation}{extra}{bias}{out.activation(row)}, "
+                        f"{out.tag(row)})", var, row)
+
+    @staticmethod
+    def torch_opts(module) -> str:
+        """stride=, padding= and dilation= of a PyTorch convolution, as DSL options."""
+        text = ""
+        if set(module.stride) != {1}:
+            text += f" stride={window(module.stride)}"
+        if isinstance(module.padding, str):
+            if module.padding == "same":
+                text += " padding=same"
+        elif set(module.padding) != {0}:
+            text += f" padding={window(module.padding)}"
+        if set(module.dilation) != {1}:
+            text += f" dilation={window(module.dilation)}"
+        return text
+
+    @staticmethod
+    def keras_opts(layer, r) -> str:
+        """stride=, padding= and dilation= of a Keras convolution (r.padding: a folded explicit padding)."""
+        text = ""
+        if set(layer.strides) != {1}:
+            text += f" stride={window(layer.strides)}"
+        if r.padding is not None:
+            text += f" padding={window(r.padding)}"
+        elif layer.padding == "same":
+            text += " padding=same"
+        if set(layer.dilation_rate) != {1}:
+            text += f" dilation={window(layer.dilation_rate)}"
+        return text
 
     def window_output(self, cfg: Config, shape: tuple, ctx: Context, window) -> list:
         out = []
@@ -87,13 +140,14 @@ class _Windowed(LayerSpec):
 class Conv(_Windowed):
     keywords = ("conv", "conv1d", "conv2d", "conv3d")
     spatial_rank_of = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
-    family = "conv"
     summary = "convolution with F filters of size K"
     formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups"
     arguments = (Arg("filters", COUNT), Arg("kernel", WINDOW))
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
                "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
+    letters = {"input": "C_in", "filters": "C_out"}
+    keras_pad_folds = ("Conv1D", "Conv2D", "Conv3D")
 
     def configure(self, cfg, shape, ctx):
         channels = shape[-1]
@@ -104,7 +158,7 @@ class Conv(_Windowed):
             ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} "
                         "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
         self.check_padding(cfg, ctx)
-        self.check_framework("conv", cfg, shape, ctx)
+        self.check_framework(cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (cfg.filters,)
@@ -112,11 +166,7 @@ class Conv(_Windowed):
     def weights(self, cfg, shape, ctx):
         per_group = shape[-1] / cfg.groups
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
-        if ctx.convention == KERAS:
-            kernel = tuple(cfg.kernel) + (per_group, cfg.filters)
-        else:
-            kernel = (cfg.filters, per_group) + tuple(cfg.kernel)
-        out = (Weight(kernel_name, kernel),)
+        out = (Weight(kernel_name, conventions.conv_kernel(cfg.kernel, per_group, cfg.filters, ctx.convention)),)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.filters,)),)
         return out
@@ -124,35 +174,62 @@ class Conv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         return product(out[:-1]) * cfg.filters * product(cfg.kernel) * shape[-1] / cfg.groups
 
+    def emit_torch(self, row, out):
+        cfg = row.config
+        text, pad = self.torch_conv(row, out, one(row.input_shape[-1]), one(cfg.filters), one(cfg.groups), cfg.bias)
+        return out.wrap(row, text, pad=pad)
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        groups = f", groups={one(cfg.groups)}" if cfg.groups != 1 else ""
+        return self.keras_layer(row, var, out, f"Conv{n}D({one(cfg.filters)}, {window_text(cfg.kernel)}", groups)
+
+    def import_torch(self, module, r):
+        conv = r.nn.modules.conv
+        if not isinstance(module, conv._ConvNd) or isinstance(module, conv._ConvTransposeNd):
+            return None
+        text = f"conv {r.num('filters', module.out_channels)} {window(module.kernel_size)}" + self.torch_opts(module)
+        if module.groups != 1:
+            text += f" groups={module.groups}"
+        return text + ("" if module.bias is not None else " bias=false")
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) not in self.keras_pad_folds:
+            return None
+        groups = f" groups={layer.groups}" if layer.groups != 1 else ""
+        return (f"conv {r.num('filters', layer.filters)} {window(layer.kernel_size)}{self.keras_opts(layer, r)}{groups}"
+                f"{r.bias(layer)}{r.activation(layer)}")
+
 
 @register
 class DepthwiseConv(_Windowed):
     keywords = ("dwconv", "dwconv1d", "dwconv2d", "dwconv3d", "depthwiseconv")
     spatial_rank_of = {"dwconv1d": 1, "dwconv2d": 2, "dwconv3d": 3}
-    family = "conv"
     summary = "depthwise convolution: each input channel convolved with M filters of its own"
     formula = "prod(K)*C*M + C*M"
     arguments = (Arg("kernel", WINDOW),)
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
                "multiplier": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
+    limit_kind = "dwconv"
+    letters = {"input": "C_in"}
+    keras_pad_folds = ("DepthwiseConv1D", "DepthwiseConv2D")
+    unsupported = {"import_torch": "PyTorch has no depthwise layer: the export is an nn.Conv with groups=C, "
+                                   "read back as conv ... groups=C (the same weights)"}
 
     def kind_name(self, keyword, shape):
         return f"dwconv{len(shape) - 1}d"
 
     def configure(self, cfg, shape, ctx):
         self.check_padding(cfg, ctx)
-        self.check_framework("dwconv", cfg, shape, ctx)
+        self.check_framework(cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (shape[-1] * cfg.multiplier,)
 
     def weights(self, cfg, shape, ctx):
         channels, mult = shape[-1], cfg.multiplier
-        if ctx.convention == KERAS:
-            out = (Weight("depthwise_kernel", tuple(cfg.kernel) + (channels, mult)),)
-        else:
-            out = (Weight("weight", (channels * mult, Integer(1)) + tuple(cfg.kernel)),)
+        out = (Weight(*conventions.depthwise_kernel(cfg.kernel, channels, mult, ctx.convention)),)
         if cfg.bias:
             out += (Weight("bias", (channels * mult,)),)
         return out
@@ -160,25 +237,43 @@ class DepthwiseConv(_Windowed):
     def macs(self, cfg, shape, out, ctx):
         return product(out) * product(cfg.kernel)
 
+    def emit_torch(self, row, out):
+        c, cfg = one(row.input_shape[-1]), row.config
+        text, pad = self.torch_conv(row, out, c, c * one(cfg.multiplier), c, cfg.bias)
+        return out.wrap(row, text, pad=pad)
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        mult = f", depth_multiplier={one(cfg.multiplier)}" if cfg.multiplier != 1 else ""
+        return self.keras_layer(row, var, out, f"DepthwiseConv{n}D({window_text(cfg.kernel)}", mult)
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) not in self.keras_pad_folds:
+            return None
+        mult = f" multiplier={layer.depth_multiplier}" if layer.depth_multiplier != 1 else ""
+        return f"dwconv {window(layer.kernel_size)}{self.keras_opts(layer, r)}{mult}{r.bias(layer)}{r.activation(layer)}"
+
 
 @register
 class SeparableConv(_Windowed):
     keywords = ("sepconv", "sepconv1d", "sepconv2d", "separableconv")
     spatial_rank_of = {"sepconv1d": 1, "sepconv2d": 2}
-    family = "conv"
     summary = "depthwise convolution (multiplier M) followed by a 1x1 convolution to F filters"
     formula = "prod(K)*C*M + C*M*F + F"
     arguments = (Arg("filters", COUNT), Arg("kernel", WINDOW))
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
                "multiplier": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
+    limit_kind = "sepconv"
+    letters = {"input": "C_in", "filters": "C_out"}
+    keras_pad_folds = ("SeparableConv1D", "SeparableConv2D")
 
     def kind_name(self, keyword, shape):
         return f"sepconv{len(shape) - 1}d"
 
     def configure(self, cfg, shape, ctx):
         self.check_padding(cfg, ctx)
-        self.check_framework("sepconv", cfg, shape, ctx)
+        self.check_framework(cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (cfg.filters,)
@@ -196,36 +291,66 @@ class SeparableConv(_Windowed):
         """The depthwise pass, then the 1x1 pointwise pass, both at the output positions."""
         return product(out[:-1]) * shape[-1] * cfg.multiplier * (product(cfg.kernel) + cfg.filters)
 
+    def emit_torch(self, row, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        c, m = one(row.input_shape[-1]), one(cfg.multiplier)
+        depthwise, pad = self.torch_conv(row, out, c, c * m, c, False)
+        text = (f"nn.Sequential({depthwise}, nn.Conv{n}d({c * m}, {one(cfg.filters)}, kernel_size=1"
+                + ("" if cfg.bias else ", bias=False") + "))")
+        return out.wrap(row, text, pad=pad)
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        mult = f", depth_multiplier={one(cfg.multiplier)}" if cfg.multiplier != 1 else ""
+        return self.keras_layer(row, var, out, f"SeparableConv{n}D({one(cfg.filters)}, {window_text(cfg.kernel)}",
+                                mult)
+
+    def import_torch(self, module, r):
+        """An nn.Sequential of a depthwise and a 1x1 convolution (what emit_torch writes)."""
+        parts = list(module) if isinstance(module, r.nn.Sequential) else []
+        if len(parts) != 2 or not all(isinstance(p, r.nn.modules.conv._ConvNd) for p in parts):
+            return None
+        dw, pw = parts
+        text = f"sepconv {r.num('filters', pw.out_channels)} {window(dw.kernel_size)}" + self.torch_opts(dw)
+        mult = dw.out_channels // dw.in_channels
+        return text + (f" multiplier={mult}" if mult != 1 else "") + ("" if pw.bias is not None else " bias=false")
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) not in self.keras_pad_folds:
+            return None
+        mult = f" multiplier={layer.depth_multiplier}" if layer.depth_multiplier != 1 else ""
+        return (f"sepconv {r.num('filters', layer.filters)} {window(layer.kernel_size)}{self.keras_opts(layer, r)}"
+                f"{mult}{r.bias(layer)}{r.activation(layer)}")
+
 
 @register
 class TransposedConv(_Windowed):
     keywords = ("deconv", "deconv1d", "deconv2d", "deconv3d", "convtranspose")
     spatial_rank_of = {"deconv1d": 1, "deconv2d": 2, "deconv3d": 3}
-    family = "conv"
     summary = "transposed convolution with F filters of size K"
     formula = "prod(K)*C*F/groups + F"
     arguments = (Arg("filters", COUNT), Arg("kernel", WINDOW))
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
                "output_padding": Opt(NONNEG_WINDOW, None), "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
+    limit_kind = "deconv"
+    letters = {"input": "C_in", "filters": "C_out"}
 
     def kind_name(self, keyword, shape):
         return f"deconv{len(shape) - 1}d"
 
+    def framework_problem(self, cfg, shape, framework):
+        problem = super().framework_problem(cfg, shape, framework)
+        if problem is None and cfg.output_padding is not None:
+            problem = conventions.output_padding_error(cfg.output_padding, cfg.stride, cfg.dilation, framework)
+        return problem
+
     def configure(self, cfg, shape, ctx):
         ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} input channels")
         ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} filters")
-        self.check_framework("deconv", cfg, shape, ctx)
         if cfg.padding == "same" and not conventions.transposed_conv_uses_keras_rules(ctx.convention):
             raise DefinitionError("PyTorch transposed convolutions have no padding='same'; give an explicit padding")
-        if cfg.padding not in ("valid", "same"):
-            problem = conventions.explicit_padding_error("deconv", ctx.convention)
-            if problem:
-                raise DefinitionError(problem)
-        if cfg.output_padding is not None:
-            problem = conventions.output_padding_error(cfg.output_padding, cfg.stride, cfg.dilation, ctx.convention)
-            if problem:
-                raise DefinitionError(problem)
+        self.check_framework(cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
         keras_rules = conventions.transposed_conv_uses_keras_rules(ctx.convention)
@@ -240,14 +365,11 @@ class TransposedConv(_Windowed):
         return tuple(out) + (cfg.filters,)
 
     def weights(self, cfg, shape, ctx):
-        channels = shape[-1]
-        if ctx.convention == KERAS:
-            kernel = tuple(cfg.kernel) + (cfg.filters / cfg.groups, channels)
-            out = (Weight("kernel", kernel),)
-        else:
-            out = (Weight("weight", (channels, cfg.filters / cfg.groups) + tuple(cfg.kernel)),)
+        kernel_name, bias_name = conventions.weight_names(ctx.convention)
+        kernel = conventions.transposed_kernel(cfg.kernel, shape[-1], cfg.filters / cfg.groups, ctx.convention)
+        out = (Weight(kernel_name, kernel),)
         if cfg.bias:
-            out += (Weight("bias", (cfg.filters,)),)
+            out += (Weight(bias_name, (cfg.filters,)),)
         return out
 
     def macs(self, cfg, shape, out, ctx):
@@ -256,4 +378,65 @@ class TransposedConv(_Windowed):
 
     def receptive(self, cfg, shape, out, ctx):
         return "unknown"
+
+    def emit_torch(self, row, out):
+        cfg, shape, n = row.config, row.input_shape, len(row.input_shape) - 1
+        padding, output_padding = cfg.padding, cfg.output_padding
+        if conventions.transposed_conv_uses_keras_rules(out.convention):
+            padding, output_padding = self._keras_sized(row, out)
+        text = (f"nn.ConvTranspose{n}d({one(shape[-1])}, {one(cfg.filters)}, kernel_size={window_text(cfg.kernel)}"
+                + (f", stride={window_text(cfg.stride)}" if set(ints(cfg.stride)) != {1} else "")
+                + (f", padding={window_text(padding)}" if padding != "valid" else "")
+                + (f", output_padding={window_text(output_padding)}" if output_padding is not None else "")
+                + (f", groups={one(cfg.groups)}" if cfg.groups != 1 else "")
+                + ("" if cfg.bias else ", bias=False")
+                + (f", dilation={window_text(cfg.dilation)}" if set(ints(cfg.dilation)) != {1} else "") + ")")
+        return out.wrap(row, text)
+
+    @staticmethod
+    def _keras_sized(row, out):
+        """PyTorch padding and output_padding giving a Keras-sized transposed convolution (the same
+        output length; Keras crops 'same' outputs asymmetrically, so values at the edges may differ)."""
+        cfg, shape = row.config, row.input_shape
+        pads, extras = [], []
+        for axis, size in enumerate(shape[:-1]):
+            s, d, k = one(cfg.stride[axis]), one(cfg.dilation[axis]), one(cfg.kernel[axis])
+            rest = one(row.output_shape[axis]) - ((one(size) - 1) * s + d * (k - 1) + 1)   # = output_padding - 2p
+            p = 0 if rest >= 0 else (1 - rest) // 2
+            extra = rest + 2 * p
+            if extra >= max(s, d):
+                raise out.unsupported("this Keras-sized transposed convolution")
+            pads.append(p)
+            extras.append(extra)
+        return (pads if any(pads) else "valid"), (extras if any(extras) else None)
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        op = f", output_padding={window_text(cfg.output_padding)}" if cfg.output_padding is not None else ""
+        pad_text, strides, dilation, bias = out.options(cfg)
+        return out.emit(f"layers.Conv{n}DTranspose({one(cfg.filters)}, {window_text(cfg.kernel)}{strides}{pad_text}{op}"
+                        f"{dilation}{bias}{out.activation(row)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        if not isinstance(module, r.nn.modules.conv._ConvTransposeNd):
+            return None
+        text = f"deconv {r.num('filters', module.out_channels)} {window(module.kernel_size)}"
+        if set(module.stride) != {1}:
+            text += f" stride={window(module.stride)}"
+        if set(module.padding) != {0}:
+            text += f" padding={window(module.padding)}"
+        if set(module.output_padding) != {0}:
+            text += f" output_padding={window(module.output_padding)}"
+        if set(module.dilation) != {1}:
+            text += f" dilation={window(module.dilation)}"
+        if module.groups != 1:
+            text += f" groups={module.groups}"
+        return text + ("" if module.bias is not None else " bias=false")
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) not in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):
+            return None
+        op = f" output_padding={window(layer.output_padding)}" if layer.output_padding is not None else ""
+        return (f"deconv {r.num('filters', layer.filters)} {window(layer.kernel_size)}{self.keras_opts(layer, r)}{op}"
+                f"{r.bias(layer)}{r.activation(layer)}")
 

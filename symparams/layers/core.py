@@ -6,20 +6,23 @@ from __future__ import annotations
 from sympy import Integer
 
 from .. import conventions
-from ..algebra import as_int, equal, product
+from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
-from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, KERAS, NONNEG_WINDOW, RATE, WINDOW, Arg, LayerSpec, Opt,
-                   Weight, register)
+from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, WINDOW, Arg, LayerSpec, Opt, Weight,
+                   register)
+from .text import ints, one, window, window_text
 
 
 @register
 class Input(LayerSpec):
     keywords = ("input",)
-    family = "core"
     summary = "the input: T x D (sequence), H x W x C (image), D x H x W x C (volume), N (vector or tokens)"
     formula = "0"
     arguments = (Arg("shape", DIMS),)
     is_input = True
+    diagram = "input"
+    unsupported = {"import_torch": "the importer writes the input line from the shape it is given",
+                   "import_keras": "the importer writes the input line from the model's keras.Input"}
 
     def configure(self, cfg, shape, ctx):
         if len(cfg.shape) > 4:
@@ -33,16 +36,23 @@ class Input(LayerSpec):
     def receptive(self, cfg, shape, out, ctx):
         return "start" if len(out) >= 2 else None
 
+    def emit_torch(self, row, out):
+        return None             # the model's argument x
+
+    def emit_keras(self, row, var, out):
+        return var              # keras.Input, written by the walker
+
 
 @register
 class Dense(LayerSpec):
     keywords = ("dense", "fc")
-    family = "core"
     summary = "fully connected: U units on the last axis"
     formula = "U*(in + 1); without bias U*in"
     arguments = (Arg("units", COUNT),)
     options = {"bias": Opt(BOOL, True)}
     takes_activation = True
+    diagram = "dense"
+    letters = {"input": "N_in", "units": "N_out"}
 
     def configure(self, cfg, shape, ctx):
         # Per-token dense on a T x D sequence is ordinary (transformers); on an image or volume it
@@ -56,8 +66,7 @@ class Dense(LayerSpec):
 
     def weights(self, cfg, shape, ctx):
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
-        kernel = (shape[-1], cfg.units) if ctx.convention == KERAS else (cfg.units, shape[-1])
-        out = (Weight(kernel_name, kernel),)
+        out = (Weight(kernel_name, conventions.dense_kernel(shape[-1], cfg.units, ctx.convention)),)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.units,)),)
         return out
@@ -69,34 +78,92 @@ class Dense(LayerSpec):
     def bias_adds(self, cfg, shape, out, ctx):
         return product(out) if cfg.bias else Integer(0)
 
+    def emit_torch(self, row, out):
+        cfg = row.config
+        text = f"nn.Linear({one(row.input_shape[-1])}, {one(cfg.units)}" + ("" if cfg.bias else ", bias=False") + ")"
+        return out.wrap(row, text, channels_first=False)
+
+    def emit_keras(self, row, var, out):
+        bias = out.options(row.config)[3]
+        return out.emit(f"layers.Dense({one(row.config.units)}{bias}{out.activation(row)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        if isinstance(module, r.nn.Linear):
+            return f"dense {r.num('units', module.out_features)}" + ("" if module.bias is not None else " bias=false")
+        return None
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) == "Dense":
+            return f"dense {r.num('units', layer.units)}{r.bias(layer)}{r.activation(layer)}"
+        return None
+
 
 @register
 class Flatten(LayerSpec):
     keywords = ("flatten",)
-    family = "core"
     summary = "all axes into one: H x W x C -> H*W*C"
     formula = "0"
+    diagram = "plain"
 
     def output_shape(self, cfg, shape, ctx):
         return (product(shape),)
+
+    def emit_torch(self, row, out):
+        return "nn.Flatten()"
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.Flatten({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "flatten" if isinstance(module, r.nn.Flatten) else None
+
+    def import_keras(self, layer, r):
+        return "flatten" if r.cls(layer) == "Flatten" else None
 
 
 @register
 class Dropout(LayerSpec):
     keywords = ("dropout",)
-    family = "core"
     summary = "zeroes a fraction R of the values while training"
     formula = "0"
     arguments = (Arg("rate", RATE),)
+    diagram = "plain"
+
+    def emit_torch(self, row, out):
+        return f"nn.Dropout({float(row.config.rate)})"
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.Dropout({float(row.config.rate)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return f"dropout {module.p}" if isinstance(module, r.nn.modules.dropout._DropoutNd) else None
+
+    def import_keras(self, layer, r):
+        return f"dropout {layer.rate}" if r.cls(layer) == "Dropout" else None
 
 
 @register
 class Reshape(LayerSpec):
     keywords = ("reshape",)
-    family = "core"
     summary = "the same values in a new shape; one axis may be -1 (inferred)"
     formula = "0"
     arguments = (Arg("shape", DIMS),)
+    diagram = "plain"
+    torch_helpers = {"Reshape": '''
+class Reshape(nn.Module):
+    """Reshape in channels-last order (as symparams and Keras do), then back to this model's layout."""
+    def __init__(self, shape, channels_first_in=False, channels_first_out=False):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.channels_first_in = channels_first_in
+        self.channels_first_out = channels_first_out
+
+    def forward(self, x):
+        if self.channels_first_in:
+            x = x.movedim(1, -1)
+        x = x.reshape((x.shape[0],) + self.shape)
+        return x.movedim(-1, 1) if self.channels_first_out else x
+'''}
 
     def output_shape(self, cfg, shape, ctx):
         target = list(cfg.shape)
@@ -126,17 +193,35 @@ class Reshape(LayerSpec):
             return "start"          # a vector laid out as an image: its positions start here
         return None if tuple(shape) == tuple(out) else "unknown"
 
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "Reshape")
+        target = ints(row.output_shape)
+        return f"Reshape({target}, channels_first_in={len(row.input_shape) >= 3}, channels_first_out={len(target) >= 3})"
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.Reshape({ints(row.output_shape)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        if r.cls(module) == "Reshape":
+            return "reshape " + "x".join(str(int(d)) for d in module.shape)
+        return None
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) == "Reshape":
+            return "reshape " + "x".join(str(int(d)) for d in layer.target_shape)
+        return None
+
 
 @register
 class ZeroPad(LayerSpec):
     keywords = ("zeropad", "zeropad1d", "zeropad2d", "zeropad3d")
     spatial_rank_of = {"zeropad1d": 1, "zeropad2d": 2, "zeropad3d": 3}
-    family = "core"
     summary = "P zeros on both sides of each spatial axis (after=Q: P before and Q after, Keras ((P, Q), ...))"
     formula = "0"
     arguments = (Arg("padding", NONNEG_WINDOW),)
     options = {"after": Opt(NONNEG_WINDOW, None)}
     min_rank = 2
+    diagram = "plain"
 
     def kind_name(self, keyword, shape):
         return f"zeropad{len(shape) - 1}d"
@@ -148,16 +233,43 @@ class ZeroPad(LayerSpec):
         after = cfg.after if cfg.after is not None else cfg.padding
         return tuple(s + p + q for s, p, q in zip(shape[:-1], cfg.padding, after)) + (shape[-1],)
 
+    def emit_torch(self, row, out):
+        cfg = row.config
+        after = cfg.get("after") or cfg.padding
+        return out.wrap(row, out.pad_module(len(row.input_shape) - 1, ints(cfg.padding), ints(after), 0.0))
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        after = cfg.get("after") or cfg.padding
+        pads = tuple(zip(ints(cfg.padding), ints(after)))
+        return out.emit(f"layers.ZeroPadding{n}D({pads if n > 1 else pads[0]}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        if not isinstance(module, r.nn.modules.padding._ConstantPadNd):
+            return None
+        pads = list(module.padding)
+        before = [pads[i] for i in range(len(pads) - 2, -1, -2)]
+        after = [pads[i + 1] for i in range(len(pads) - 2, -1, -2)]
+        return f"zeropad {window(before)}" + (f" after={window(after)}" if before != after else "")
+
+    def import_keras(self, layer, r):
+        if not r.cls(layer).startswith("ZeroPadding"):
+            return None
+        pads = layer.padding
+        pads = pads if isinstance(pads[0], (tuple, list)) else (pads,)
+        before, after = [p[0] for p in pads], [p[1] for p in pads]
+        return f"zeropad {window(before)}" + (f" after={window(after)}" if before != after else "")
+
 
 @register
 class Upsample(LayerSpec):
     keywords = ("upsample", "upsample1d", "upsample2d", "upsample3d")
     spatial_rank_of = {"upsample1d": 1, "upsample2d": 2, "upsample3d": 3}
-    family = "core"
     summary = "repeat each position S times along each spatial axis (nearest neighbour)"
     formula = "0"
     arguments = (Arg("size", WINDOW, required=False, default=2),)
     min_rank = 2
+    diagram = "plain"
 
     def kind_name(self, keyword, shape):
         return f"upsample{len(shape) - 1}d"
@@ -169,22 +281,71 @@ class Upsample(LayerSpec):
         """Each output position copies one input position: the stride shrinks by the factor."""
         return tuple((Integer(1), 1 / f, Integer(0)) for f in cfg.size)
 
+    def emit_torch(self, row, out):
+        return out.wrap(row, f"nn.Upsample(scale_factor={ints(row.config.size)}, mode=\"nearest\")")
+
+    def emit_keras(self, row, var, out):
+        n = len(row.input_shape) - 1
+        return out.emit(f"layers.UpSampling{n}D({window_text(row.config.size)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return f"upsample {window(module.scale_factor)}" if isinstance(module, r.nn.Upsample) else None
+
+    def import_keras(self, layer, r):
+        return f"upsample {window(layer.size)}" if r.cls(layer).startswith("UpSampling") else None
+
 
 @register
 class Identity(LayerSpec):
     keywords = ("identity",)
-    family = "core"
     summary = "passes its input through"
     formula = "0"
+    diagram = "plain"
+
+    def emit_torch(self, row, out):
+        return "nn.Identity()"
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.Identity({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "identity" if isinstance(module, r.nn.Identity) else None
+
+    def import_keras(self, layer, r):
+        return "identity" if r.cls(layer) == "Identity" else None
+
+
+TORCH_ACTIVATIONS = {
+    "relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "leaky_relu": "nn.LeakyReLU(0.2)", "leakyrelu": "nn.LeakyReLU(0.2)",
+    "elu": "nn.ELU()", "selu": "nn.SELU()", "gelu": "nn.GELU()", "silu": "nn.SiLU()", "swish": "nn.SiLU()",
+    "mish": "nn.Mish()", "sigmoid": "nn.Sigmoid()", "hard_sigmoid": "nn.Hardsigmoid()", "tanh": "nn.Tanh()",
+    "softmax": "nn.Softmax(dim={dim})", "log_softmax": "nn.LogSoftmax(dim={dim})", "softplus": "nn.Softplus()",
+    "softsign": "nn.Softsign()", "hard_swish": "nn.Hardswish()", "hardswish": "nn.Hardswish()",
+    "exponential": "Exp()", "linear": "nn.Identity()",
+}
+# PyTorch class -> DSL word (the importer's reading of the table above)
+TORCH_CLASSES = {
+    "ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu", "ELU": "elu", "SELU": "selu", "GELU": "gelu",
+    "SiLU": "silu", "Mish": "mish", "Sigmoid": "sigmoid", "Hardsigmoid": "hard_sigmoid", "Tanh": "tanh",
+    "Softmax": "softmax", "LogSoftmax": "log_softmax", "Softplus": "softplus", "Softsign": "softsign",
+    "Hardswish": "hard_swish", "Exp": "exponential",
+}
+KERAS_NAMES = {"leakyrelu": "leaky_relu", "hardswish": "hard_swish"}     # DSL word -> Keras name
+KERAS_WORDS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}    # Keras name -> DSL word
 
 
 @register
 class Activation(LayerSpec):
     keywords = ACTIVATIONS + ("leakyrelu", "hardswish", "activation")
-    family = "core"
     summary = "an element-wise activation function (relu, softmax, ...)"
     formula = "0"
     takes_activation = True
+    diagram = "plain"
+    torch_helpers = {"Exp": '''
+class Exp(nn.Module):
+    def forward(self, x):
+        return torch.exp(x)
+'''}
 
     def configure(self, cfg, shape, ctx):
         if cfg.keyword == "activation" and not cfg.activation:
@@ -194,3 +355,49 @@ class Activation(LayerSpec):
 
     def kind_name(self, keyword, shape):
         return keyword
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """None here: every activation, standalone or fused, costs 1 op per output value (cost.py adds it)."""
+        return Integer(0)
+
+    # -- the activation table, also used for activations fused into other layers --------
+    def torch_activation(self, name: str, channel_dim: int, out) -> str:
+        text = TORCH_ACTIVATIONS[name]
+        if text.startswith("Exp"):
+            out.helper(self.torch_helpers, "Exp")
+        return text.format(dim=channel_dim)
+
+    def keras_activation(self, name: str) -> str:
+        return KERAS_NAMES.get(name, name)
+
+    def torch_word(self, module) -> str | None:
+        """The DSL word of a PyTorch activation module, or None."""
+        return TORCH_CLASSES.get(type(module).__name__)
+
+    def keras_word(self, layer) -> str:
+        """' word' of a Keras layer's fused activation ('' for none or linear)."""
+        fn = getattr(layer, "activation", None)
+        name = getattr(fn, "__name__", None)
+        if not name or name == "linear":
+            return ""
+        return " " + KERAS_WORDS.get(name, name)
+
+    def emit_torch(self, row, out):
+        return self.torch_activation(row.activation, 1 if len(row.input_shape) >= 3 else -1, out)
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f'layers.Activation("{self.keras_activation(row.activation)}", {out.tag(row)})', var, row)
+
+    def import_torch(self, module, r):
+        return self.torch_word(module)
+
+    def import_keras(self, layer, r):
+        cls = r.cls(layer)
+        if cls == "Activation":
+            return self.keras_word(layer).strip() or "linear"
+        if cls == "ReLU":
+            return "relu6" if layer.max_value == 6 else "relu"
+        return None
+
+
+ACTIVATION = REGISTRY["activation"]

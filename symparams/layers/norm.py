@@ -4,59 +4,102 @@ from __future__ import annotations
 
 from .. import conventions
 from ..algebra import product
-from .base import COUNT, KERAS, Arg, LayerSpec, Weight, divides, register
+from .base import COUNT, Arg, LayerSpec, Weight, divides, register
+from .text import one
+
+
+def scale_and_shift(channels, convention) -> tuple[Weight, Weight]:
+    scale, shift = conventions.norm_weight_names(convention)
+    return Weight(scale, (channels,)), Weight(shift, (channels,))
 
 
 @register
 class BatchNorm(LayerSpec):
     keywords = ("batchnorm", "bn")
-    family = "norm"
     summary = "batch normalisation over the channels C (the last axis)"
     formula = "keras: 4*C, of which 2*C non-trainable; pytorch: 2*C (+ 2*C buffers)"
+    diagram = "norm"
+    letters = {"input": "C"}
 
     def weights(self, cfg, shape, ctx):
-        return conventions.batchnorm_weights(shape[-1], ctx.convention)
+        (mean, variance), buffer = conventions.batch_statistics(ctx.convention)
+        c = shape[-1]
+        return scale_and_shift(c, ctx.convention) + (Weight(mean, (c,), trainable=False, buffer=buffer),
+                                                     Weight(variance, (c,), trainable=False, buffer=buffer))
 
     def other_ops(self, cfg, shape, out, ctx):
-        """Inference: the statistics fold into one scale and one shift per value."""
+        """2 per value: at inference the statistics fold into one scale and one shift."""
         return 2 * product(shape)
+
+    def emit_torch(self, row, out):
+        return out.wrap(row, f"nn.BatchNorm{max(len(row.input_shape) - 1, 1)}d({one(row.input_shape[-1])})")
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.BatchNormalization({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "batchnorm" if isinstance(module, r.nn.modules.batchnorm._BatchNorm) else None
+
+    def import_keras(self, layer, r):
+        return "batchnorm" if r.cls(layer) == "BatchNormalization" else None
 
 
 @register
 class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
-    family = "norm"
     summary = "layer normalisation over the last axis D"
     formula = "2*D"
+    diagram = "norm"
+    letters = {"input": "C"}
 
     def other_ops(self, cfg, shape, out, ctx):
-        """Mean, variance, normalise, scale, shift: 5 per value."""
+        """5 per value: mean, variance, normalise, scale, shift."""
         return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
-        d = shape[-1]
-        if ctx.convention == KERAS:
-            return (Weight("gamma", (d,)), Weight("beta", (d,)))
-        return (Weight("weight", (d,)), Weight("bias", (d,)))
+        return scale_and_shift(shape[-1], ctx.convention)
+
+    def emit_torch(self, row, out):
+        return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])})", channels_first=False)
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.LayerNormalization({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "layernorm" if isinstance(module, r.nn.LayerNorm) else None
+
+    def import_keras(self, layer, r):
+        return "layernorm" if r.cls(layer) == "LayerNormalization" else None
 
 
 @register
 class GroupNorm(LayerSpec):
     keywords = ("groupnorm",)
-    family = "norm"
     summary = "group normalisation: the C channels in G groups"
     formula = "2*C"
     arguments = (Arg("groups", COUNT),)
+    diagram = "norm"
+    letters = {"input": "C", "groups": "G"}
 
     def configure(self, cfg, shape, ctx):
         ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} channels",
                     f"groups={cfg.groups} must divide the channels {shape[-1]}")
 
     def other_ops(self, cfg, shape, out, ctx):
+        """5 per value: mean, variance, normalise, scale, shift."""
         return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
-        c = shape[-1]
-        if ctx.convention == KERAS:
-            return (Weight("gamma", (c,)), Weight("beta", (c,)))
-        return (Weight("weight", (c,)), Weight("bias", (c,)))
+        return scale_and_shift(shape[-1], ctx.convention)
+
+    def emit_torch(self, row, out):
+        return out.wrap(row, f"nn.GroupNorm({one(row.config.groups)}, {one(row.input_shape[-1])})")
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.GroupNormalization({one(row.config.groups)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return f"groupnorm {module.num_groups}" if isinstance(module, r.nn.GroupNorm) else None
+
+    def import_keras(self, layer, r):
+        return f"groupnorm {layer.groups}" if r.cls(layer) == "GroupNormalization" else None

@@ -9,11 +9,14 @@ from ..algebra import ceil_div, product
 from ..errors import DefinitionError, ShapeError
 from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, register
 from .conv import _Windowed
+from .text import ints, one, window, window_text
 
 
 class _Pool(_Windowed):
-    family = "pool"
     window_kind = "pool"
+    limit_kind = "pool"
+    diagram = "pool"
+    torch_name = keras_name = ""    # Max / Avg, Max / Average
     arguments = (Arg("pool", WINDOW, required=False, default=2),)
     options = {"stride": Opt(WINDOW, None), "padding": Opt(PADDING, "valid")}
     formula = "0"
@@ -31,8 +34,56 @@ class _Pool(_Windowed):
         return tuple(self.window_output(cfg, shape, ctx, cfg.pool)) + (shape[-1],)
 
     def other_ops(self, cfg, shape, out, ctx):
-        """One compare (max) or add (average) per window element of each output value."""
+        """1 per window element of each output value: a compare (max) or an add (average)."""
         return product(out) * product(cfg.pool)
+
+    def emit_torch(self, row, out):
+        cfg, shape, n = row.config, row.input_shape, len(row.input_shape) - 1
+        own = cfg.padding not in ("valid", "same") and not conventions.pool_pads_with_zeros(out.convention)
+        text = (f"nn.{self.torch_name}Pool{n}d({window_text(cfg.pool)}"
+                + (f", stride={window_text(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else "")
+                + (f", padding={window_text(cfg.padding)}" if own else "") + ")")
+        if cfg.padding == "same":
+            text = self.torch_same(row, out, text)
+        elif cfg.padding != "valid" and not own:
+            # Keras convention: an explicit pooling padding is zeros, then a 'valid' pool
+            # (ZeroPadding2D + MaxPooling2D, as keras.applications writes it)
+            text = f"nn.Sequential({out.pad_module(n, ints(cfg.padding), ints(cfg.padding), 0.0)}, {text})"
+        return out.wrap(row, text)
+
+    def emit_keras(self, row, var, out):
+        cfg, n = row.config, len(row.input_shape) - 1
+        var = out.explicit_padding(row, var, self.keras_pad_value(out.convention))
+        pad_text = out.options(cfg)[0]
+        strides = f", strides={window_text(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else ""
+        return out.emit(f"layers.{self.keras_name}Pooling{n}D({window_text(cfg.pool)}{strides}{pad_text}, "
+                        f"{out.tag(row)})", var, row)
+
+    def keras_pad_value(self, convention) -> float | str:
+        """What an explicit padding is filled with before the 'valid' Keras pool: zeros (Keras convention,
+        and PyTorch's average pooling, which counts them)."""
+        return 0.0
+
+    def import_torch(self, module, r):
+        if not isinstance(module, self.torch_class(r.nn)):
+            return None
+        text = f"{self.keyword} {window(module.kernel_size)}"
+        stride = module.stride if module.stride is not None else module.kernel_size
+        if window(stride) != window(module.kernel_size):
+            text += f" stride={window(stride)}"
+        if window(module.padding) != "0":
+            text += f" padding={window(module.padding)}"
+        return text
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) not in self.keras_pad_folds:
+            return None
+        text = f"{self.keyword} {window(layer.pool_size)}"
+        if window(layer.strides) != window(layer.pool_size):
+            text += f" stride={window(layer.strides)}"
+        if r.padding is not None:          # zeros, then the pool: the Keras convention's explicit padding
+            return text + f" padding={window(r.padding)}"
+        return text + (" padding=same" if layer.padding == "same" else "")
 
 
 @register
@@ -40,6 +91,20 @@ class MaxPool(_Pool):
     keywords = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
     spatial_rank_of = {"maxpool1d": 1, "maxpool2d": 2, "maxpool3d": 3}
     summary = "maximum over each P window; stride defaults to P"
+    torch_name, keras_name = "Max", "Max"
+    keras_pad_folds = ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+
+    @staticmethod
+    def torch_class(nn):
+        return nn.modules.pooling._MaxPoolNd
+
+    def torch_same(self, row, out, text):
+        """Keras 'same' max pooling: TF's padding with -inf (padded cells never win), then a 'valid' pool."""
+        return f"nn.Sequential({out.same_pads(row.config, row.input_shape, row.config.pool, '-inf')}, {text})"
+
+    def keras_pad_value(self, convention):
+        """PyTorch's max pooling ignores its padded cells: -inf, unless the convention pads with zeros."""
+        return 0.0 if conventions.pool_pads_with_zeros(convention) else "-inf"
 
 
 @register
@@ -47,6 +112,30 @@ class AvgPool(_Pool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
     spatial_rank_of = {"avgpool1d": 1, "avgpool2d": 2, "avgpool3d": 3}
     summary = "average over each P window; stride defaults to P"
+    torch_name, keras_name = "Avg", "Average"
+    keras_pad_folds = ("AveragePooling1D", "AveragePooling2D", "AveragePooling3D")
+    torch_helpers = {"ValidCellAverage": '''
+class ValidCellAverage(nn.Module):
+    """Keras/TensorFlow 'same' average pooling: pads, pools, and divides by the number of real
+    (unpadded) cells in each window, as count_include_pad=False would with asymmetric padding."""
+    def __init__(self, pad, pool):
+        super().__init__()
+        self.pad = pad
+        self.pool = pool
+
+    def forward(self, x):
+        ones = torch.ones_like(x[:1, :1])
+        return self.pool(self.pad(x)) / self.pool(self.pad(ones))
+'''}
+
+    @staticmethod
+    def torch_class(nn):
+        return nn.modules.pooling._AvgPoolNd
+
+    def torch_same(self, row, out, text):
+        """Keras 'same' average pooling divides by the real cells only."""
+        out.helper(self.torch_helpers, "ValidCellAverage")
+        return f"ValidCellAverage({out.same_pads(row.config, row.input_shape, row.config.pool, 0.0)}, {text})"
 
     def configure(self, cfg, shape, ctx):
         super().configure(cfg, shape, ctx)
@@ -56,9 +145,22 @@ class AvgPool(_Pool):
 
 
 class _GlobalPool(LayerSpec):
-    family = "pool"
     min_rank = 2
     formula = "0"
+    diagram = "pool"
+    mode = keras_name = ""           # avg / max, Average / Max
+    torch_helpers = {"GlobalPool": '''
+class GlobalPool(nn.Module):
+    """Average or maximum over every spatial position."""
+    def __init__(self, mode, channels_first=True):
+        super().__init__()
+        self.mode = mode
+        self.channels_first = channels_first
+
+    def forward(self, x):
+        x = x.flatten(2) if self.channels_first else x.transpose(1, 2)
+        return x.mean(dim=-1) if self.mode == "avg" else x.amax(dim=-1)
+'''}
 
     def kind_name(self, keyword, shape):
         return f"{keyword}{len(shape) - 1}d"
@@ -67,25 +169,79 @@ class _GlobalPool(LayerSpec):
         return (shape[-1],)
 
     def other_ops(self, cfg, shape, out, ctx):
+        """1 per input value."""
         return product(shape)
+
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "GlobalPool")
+        return f'GlobalPool("{self.mode}")' if len(row.input_shape) != 2 else \
+            f'GlobalPool("{self.mode}", channels_first=False)'
+
+    def emit_keras(self, row, var, out):
+        n = len(row.input_shape) - 1
+        return out.emit(f"layers.Global{self.keras_name}Pooling{n}D({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        if r.cls(module) == "GlobalPool":
+            return self.keyword if module.mode == self.mode else None
+        adaptive = tuple(getattr(r.nn, f"Adaptive{self.mode.title()}Pool{n}d") for n in (1, 2, 3))
+        if not isinstance(module, adaptive):
+            return None
+        size = module.output_size if isinstance(module.output_size, tuple) else (module.output_size,)
+        if set(size) != {1}:
+            raise DefinitionError(f"'{r.name}': only adaptive pooling to size 1 (a global pool) has a DSL form")
+        return self.keyword
+
+    def import_keras(self, layer, r):
+        return self.keyword if r.cls(layer).startswith(f"Global{self.keras_name}Pooling") else None
 
 
 @register
 class GlobalAvgPool(_GlobalPool):
     keywords = ("globalavgpool",)
     summary = "average over all spatial positions: H x W x C -> C"
+    mode, keras_name = "avg", "Average"
 
 
 @register
 class GlobalMaxPool(_GlobalPool):
     keywords = ("globalmaxpool",)
     summary = "maximum over all spatial positions: H x W x C -> C"
+    mode, keras_name = "max", "Max"
 
 
 @register
 class Subsample(LayerSpec):
     keywords = ("subsample",)
-    family = "pool"
+    diagram = "plain"
+    torch_helpers = {"Subsample": '''
+class Subsample(nn.Module):
+    """Keeps every s-th position along each spatial axis (x[:, :, ::s, ::s])."""
+    def __init__(self, stride, channels_first=True):
+        super().__init__()
+        self.stride = tuple(stride)
+        self.channels_first = channels_first
+
+    def forward(self, x):
+        steps = tuple(slice(None, None, s) for s in self.stride)
+        if self.channels_first:
+            return x[(slice(None), slice(None)) + steps]
+        return x[(slice(None),) + steps]
+'''}
+    keras_helpers = {"Subsample": '''
+class Subsample(layers.Layer):
+    """Keeps every s-th position along each spatial axis (x[:, ::s, ::s, :])."""
+    def __init__(self, stride, **kwargs):
+        super().__init__(**kwargs)
+        self.stride = tuple(stride)
+
+    def call(self, x):
+        return x[(slice(None),) + tuple(slice(None, None, s) for s in self.stride)]
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(None if n is None else -(-n // s) for n, s in zip(input_shape[1:-1], self.stride))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+'''}
     summary = "keep every S-th position (x[::S, ::S]); the parameter-free ResNet option-A shortcut"
     formula = "0"
     arguments = (Arg("stride", WINDOW),)
@@ -97,11 +253,50 @@ class Subsample(LayerSpec):
     def receptive(self, cfg, shape, out, ctx):
         return tuple((Integer(1), s, Integer(0)) for s in cfg.stride)
 
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "Subsample")
+        return f"Subsample({ints(row.config.stride)}" + (", channels_first=False" if len(row.input_shape) == 2 else "") + ")"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "Subsample")
+        return out.emit(f"Subsample({ints(row.config.stride)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return f"subsample {window(module.stride)}" if r.cls(module) == "Subsample" else None
+
+    import_keras = import_torch
+
 
 @register
 class ChannelPad(LayerSpec):
     keywords = ("channelpad",)
-    family = "pool"
+    diagram = "plain"
+    torch_helpers = {"ChannelPad": '''
+class ChannelPad(nn.Module):
+    """Zero-pads the channels (axis `dim`) up to `channels`."""
+    def __init__(self, channels, dim=1):
+        super().__init__()
+        self.channels = channels
+        self.dim = dim
+
+    def forward(self, x):
+        extra = self.channels - x.shape[self.dim]
+        return F.pad(x.movedim(self.dim, -1), (0, extra)).movedim(-1, self.dim)
+'''}
+    keras_helpers = {"ChannelPad": '''
+class ChannelPad(layers.Layer):
+    """Zero-pads the channels (last axis) up to `channels`."""
+    def __init__(self, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+
+    def call(self, x):
+        extra = self.channels - x.shape[-1]
+        return ops.pad(x, [[0, 0]] * (len(x.shape) - 1) + [[0, extra]])
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.channels,)
+'''}
     summary = "zero-pad the channels up to C (ResNet option-A shortcut)"
     formula = "0"
     arguments = (Arg("channels", COUNT),)
@@ -113,3 +308,16 @@ class ChannelPad(LayerSpec):
 
     def output_shape(self, cfg, shape, ctx):
         return shape[:-1] + (cfg.channels,)
+
+    def emit_torch(self, row, out):
+        out.helper(self.torch_helpers, "ChannelPad")
+        return f"ChannelPad({one(row.config.channels)}, dim={1 if len(row.input_shape) >= 3 else -1})"
+
+    def emit_keras(self, row, var, out):
+        out.helper(self.keras_helpers, "ChannelPad")
+        return out.emit(f"ChannelPad({one(row.config.channels)}, {out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return f"channelpad {module.channels}" if r.cls(module) == "ChannelPad" else None
+
+    import_keras = import_torch

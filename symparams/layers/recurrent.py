@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from .. import conventions
-from .base import BOOL, COUNT, KERAS, Arg, LayerSpec, Opt, Weight, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, register
+from .text import one
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
+TORCH_RECURRENT = '''
+class Recurrent(nn.Module):
+    """An nn.RNN/LSTM/GRU (batch_first) returning the sequence or the last state(s)."""
+    def __init__(self, rnn, return_sequences=False):
+        super().__init__()
+        self.rnn = rnn
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, state = self.rnn(x)
+        if self.return_sequences:
+            return out
+        h = state[0] if isinstance(state, tuple) else state
+        return torch.cat([h[-2], h[-1]], dim=-1) if self.rnn.bidirectional else h[-1]
+'''
+
 
 class _Recurrent(LayerSpec):
-    family = "recurrent"
     arguments = (Arg("units", COUNT),)
     options = {"return_sequences": Opt(BOOL, False), "bidirectional": Opt(BOOL, False), "bias": Opt(BOOL, True)}
     takes_activation = True
     min_rank = 2
     max_rank = 2
     cell = "rnn"
+    torch_class = keras_class = ""      # nn.RNN / keras.layers.SimpleRNN, ...
+    diagram = "recurrent"
+    letters = {"input": "D", "units": "U"}
+    torch_helpers = {"Recurrent": TORCH_RECURRENT}
 
     def kind_name(self, keyword, shape):
         return self.cell
@@ -25,22 +45,11 @@ class _Recurrent(LayerSpec):
         return (shape[0], width) if cfg.return_sequences else (width,)
 
     def weights(self, cfg, shape, ctx):
-        units, d, g = cfg.units, shape[-1], GATES[self.cell]
         biases = conventions.recurrent_bias_vectors(self.cell, ctx.convention) if cfg.bias else 0
-        directions = ("forward", "backward") if cfg.bidirectional else ("",)
         out = ()
-        for direction in directions:
-            prefix = f"{direction}_" if direction else ""
-            if ctx.convention == KERAS:
-                out += (Weight(prefix + "kernel", (d, g * units)),
-                        Weight(prefix + "recurrent_kernel", (units, g * units)))
-                if biases:
-                    out += (Weight(prefix + "bias", ((biases, g * units) if biases > 1 else (g * units,))),)
-            else:
-                suffix = "_l0_reverse" if direction == "backward" else "_l0"
-                out += (Weight("weight_ih" + suffix, (g * units, d)), Weight("weight_hh" + suffix, (g * units, units)))
-                if biases:
-                    out += (Weight("bias_ih" + suffix, (g * units,)), Weight("bias_hh" + suffix, (g * units,)))
+        for direction in (("forward", "backward") if cfg.bidirectional else ("",)):
+            out += tuple(Weight(name, shape_) for name, shape_ in conventions.recurrent_weights(
+                direction, shape[-1], cfg.units, GATES[self.cell], biases, ctx.convention))
         return out
 
     def macs(self, cfg, shape, out, ctx):
@@ -56,17 +65,67 @@ class _Recurrent(LayerSpec):
         return shape[0] * directions * GATES[self.cell] * cfg.units * vectors
 
     def other_ops(self, cfg, shape, out, ctx):
-        """The gate nonlinearities, one per gate value and step."""
+        """1 per gate value and step: the gate nonlinearities."""
         return shape[0] * (2 if cfg.bidirectional else 1) * GATES[self.cell] * cfg.units
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
+
+    def emit_torch(self, row, out):
+        cfg = row.config
+        out.helper(self.torch_helpers, "Recurrent")
+        extra = ""
+        if self.cell == "rnn" and row.activation == "relu":
+            extra += ', nonlinearity="relu"'
+        if not cfg.bias:
+            extra += ", bias=False"
+        if cfg.bidirectional:
+            extra += ", bidirectional=True"
+        return (f"Recurrent(nn.{self.torch_class}({one(row.input_shape[-1])}, {one(cfg.units)}, batch_first=True{extra})"
+                + (", return_sequences=True" if cfg.return_sequences else "") + ")")
+
+    def emit_keras(self, row, var, out):
+        cfg = row.config
+        seqs = ", return_sequences=True" if cfg.return_sequences else ""
+        inner = f"layers.{self.keras_class}({one(cfg.units)}{seqs}{out.options(cfg)[3]}{out.activation(row)}"
+        text = f"layers.Bidirectional({inner}), {out.tag(row)})" if cfg.bidirectional else f"{inner}, {out.tag(row)})"
+        return out.emit(text, var, row)
+
+    def import_torch(self, module, r):
+        if r.cls(module) != "Recurrent" or type(module.rnn).__name__ != self.torch_class:
+            return None
+        rnn = module.rnn
+        text = f"{self.cell} {r.num('units', rnn.hidden_size)}"
+        if module.return_sequences:
+            text += " return_sequences=true"
+        if rnn.bidirectional:
+            text += " bidirectional=true"
+        if not rnn.bias:
+            text += " bias=false"
+        if self.cell == "rnn" and rnn.nonlinearity == "relu":
+            text += " relu"
+        return text
+
+    def import_keras(self, layer, r):
+        cls = r.cls(layer)
+        inner = layer.forward_layer if cls == "Bidirectional" else layer
+        if type(inner).__name__ != self.keras_class:
+            return None
+        text = f"{self.cell} {r.num('units', inner.units)}"
+        if inner.return_sequences:
+            text += " return_sequences=true"
+        if cls == "Bidirectional":
+            text += " bidirectional=true"
+        if not inner.use_bias:
+            text += " bias=false"
+        return text
 
 
 @register
 class SimpleRNN(_Recurrent):
     keywords = ("rnn",)
     cell = "rnn"
+    torch_class, keras_class = "RNN", "SimpleRNN"
     summary = "simple recurrent layer with U units"
     formula = "keras: U*(U + D + 1); pytorch: U*(U + D + 2); x2 when bidirectional"
 
@@ -75,6 +134,7 @@ class SimpleRNN(_Recurrent):
 class LSTM(_Recurrent):
     keywords = ("lstm",)
     cell = "lstm"
+    torch_class, keras_class = "LSTM", "LSTM"
     summary = "long short-term memory with U units"
     formula = "keras: 4*U*(U + D + 1); pytorch: 4*U*(U + D + 2); x2 when bidirectional"
 
@@ -83,5 +143,6 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     keywords = ("gru",)
     cell = "gru"
+    torch_class, keras_class = "GRU", "GRU"
     summary = "gated recurrent unit with U units (Keras reset_after=True)"
     formula = "3*U*(U + D + 2) in both; x2 when bidirectional"

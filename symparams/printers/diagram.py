@@ -37,7 +37,7 @@ class Box:
     h: float
     title: str
     shape: tuple
-    kind: str
+    category: str       # the kind's diagram category (colours the box)
 
 
 @dataclass
@@ -101,7 +101,7 @@ class _Leaf(_Node):
                           else 0.0)     # room for a fraction bar
 
     def place(self, x, y, out):
-        out.append(Box(x, y, self.w, self.h, _title(self.row), self.row.output_shape, self.row.kind))
+        out.append(Box(x, y, self.w, self.h, _title(self.row), self.row.output_shape, _category(self.row)))
 
 
 class _Sequence(_Node):
@@ -284,19 +284,23 @@ def layout(net: Network) -> Drawing:
 
 # ----------------------------------------------------------------------------- TikZ
 
-_FILL = {"conv": "blue!12", "deconv": "blue!12", "dwconv": "blue!8", "sepconv": "blue!8", "dense": "orange!20",
-         "pool": "green!12", "norm": "gray!15", "input": "black!6", "rnn": "violet!12", "lstm": "violet!12",
-         "gru": "violet!12", "embedding": "yellow!20", "attention": "red!12"}
+# colour of each diagram category (LayerSpec.diagram); 'plain' and anything else: white
+_FILL = {"conv": "blue!12", "dense": "orange!20", "pool": "green!12", "norm": "gray!15", "input": "black!6",
+         "recurrent": "violet!12", "embedding": "yellow!20", "attention": "red!12"}
 _SVG_FILL = {"blue!12": "#e0e6f8", "blue!8": "#ebeffa", "orange!20": "#ffe6cc", "green!12": "#e0f5e0",
              "gray!15": "#ececec", "black!6": "#f0f0f0", "violet!12": "#f0e0f0", "yellow!20": "#ffffcc",
              "red!12": "#ffe0e0", "white": "#ffffff"}
 
 
-def _fill(kind: str) -> str:
-    for key, colour in _FILL.items():
-        if key in kind:
-            return colour
-    return "white"
+def _category(row) -> str:
+    """The kind's diagram category (a block or other composite: none)."""
+    from ..layers import REGISTRY
+    spec = REGISTRY.get((row.config or {}).get("keyword")) if row.is_leaf else None
+    return spec.diagram if spec is not None else ""
+
+
+def _fill(category: str) -> str:
+    return _FILL.get(category, "white")
 
 
 def _pt(p) -> str:
@@ -320,7 +324,7 @@ def tikz(net: Network) -> str:
         if isinstance(it, Box):
             out.append(r"\node[layer, fill=%s, minimum width=%.3fcm, minimum height=%.3fcm] at %s "
                        r"{\textbf{%s}\\[1pt] {\footnotesize $%s$}};" % (
-                           _fill(it.kind), it.w, it.h, _pt((it.x, it.y + it.h / 2)), tex_escape(it.title),
+                           _fill(it.category), it.w, it.h, _pt((it.x, it.y + it.h / 2)), tex_escape(it.title),
                            tex_shape(it.shape)))
         elif isinstance(it, Path):
             out.append(r"\draw[%s] %s;" % ("flow" if it.arrow else "thick, black!70",
@@ -369,7 +373,7 @@ def svg(net: Network) -> str:
                        f'font-style="italic" font-size="11">{xml_escape(_svg_text(it.label))}</text>')
     for it in d.items:
         if isinstance(it, Box):
-            fill = _SVG_FILL.get(_fill(it.kind), "#ffffff")
+            fill = _SVG_FILL.get(_fill(it.category), "#ffffff")
             out.append(f'<rect x="{px(it.x - it.w / 2)}" y="{px(it.y)}" width="{px(it.w)}" height="{px(it.h)}" '
                        f'rx="3" fill="{fill}" stroke="#333"/>')
             out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.42)}" text-anchor="middle" font-weight="bold">'

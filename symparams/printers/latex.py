@@ -162,14 +162,8 @@ def arithmetic(row: Layer, values: dict | None = None, weights=None) -> str | No
     return weight_arithmetic(row, values, weights=weights, fmt=tex, dot=r" \cdot ")
 
 
-# generic names of a layer's own quantities, for the general formula of the derivation
-_ARG_NAMES = {"filters": "C_out", "units": "N_out", "vocabulary": "V", "dim": "D", "channels": "C_out",
-              "groups": "G"}
-_INPUT_NAME = {"conv": "C_in", "dense": "N_in", "rnn": "D", "lstm": "D", "gru": "D", "batchnorm": "C",
-               "layernorm": "C", "groupnorm": "C", "dwconv": "C_in", "sepconv": "C_in", "deconv": "C_in",
-               "attention": "d", "posembed": "D", "clstoken": "D"}
+# the generic names of a layer's own quantities are the kind's (LayerSpec.letters)
 _AXES = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
-_RECURRENT_UNITS = ("rnn", "lstm", "gru")
 
 
 def _generic_symbol(name: str) -> sympy.Symbol:
@@ -186,16 +180,15 @@ def general_weights(row: Layer, convention: str):
     spec = REGISTRY.get(keyword)
     if spec is None or not row.weights or not row.input_shape:
         return None
-    family = spec.keywords[0]
+    letters = spec.letters or {}
     generic = Config(cfg)
     subs = {}
     for arg in spec.arguments:
         value = cfg.get(arg.name)
         if value is None:
             continue
-        if arg.kind == COUNT and arg.name in _ARG_NAMES:
-            name = "U" if family in _RECURRENT_UNITS and arg.name == "units" else _ARG_NAMES[arg.name]
-            s = _generic_symbol(name)
+        if arg.kind == COUNT and arg.name in letters:
+            s = _generic_symbol(letters[arg.name])
             subs[s] = value
             generic[arg.name] = s
         elif arg.kind == WINDOW and isinstance(value, tuple) and arg.name == "kernel" and len(value) in _AXES:
@@ -203,8 +196,8 @@ def general_weights(row: Layer, convention: str):
             subs.update(zip(syms, value))
             generic[arg.name] = syms
     in_shape = tuple(row.input_shape)
-    if family in _INPUT_NAME:
-        s = _generic_symbol(_INPUT_NAME[family])
+    if "input" in letters:
+        s = _generic_symbol(letters["input"])
         if s in subs:
             return None
         subs[s] = in_shape[-1]
