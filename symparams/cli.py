@@ -12,7 +12,7 @@ import sys
 
 from .errors import SymparamsError, UsageError
 
-COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve")
+COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_")
 
 
 def build_parser() -> argparse.ArgumentParser:
