@@ -66,9 +66,21 @@ Expr = Union[Num, Dec, Name, BinOp, Neg, Func]
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A saved tensor: 'skip1', or 'skip[i]' (the tensor saved at one pass of a repeat)."""
+    name: str
+    index: Expr | None
+    pos: Pos
+
+    def text(self) -> str:
+        return self.name if self.index is None else f"{self.name}[...]"
+
+
+@dataclass(frozen=True)
 class Size:
-    """One or more expressions: '3x5', 'n x n x 3', '(n, n, 3)' or a lone expression."""
-    parts: tuple[Expr, ...]
+    """One or more expressions: '3x5', 'n x n x 3', '(n, n, 3)' or a lone expression.
+    A part is a Ref only where a saved tensor is named with an index (to=skip[i])."""
+    parts: tuple[Expr | Ref, ...]
     pos: Pos
 
     @property
@@ -76,6 +88,17 @@ class Size:
         """The bare identifier this size is, if it is one (e.g. 'same', 'relu')."""
         if len(self.parts) == 1 and isinstance(self.parts[0], Name):
             return self.parts[0].id
+        return None
+
+    @property
+    def ref(self) -> Ref | None:
+        """The saved tensor this value names, if it is a lone name or name[index] (context=enc)."""
+        if len(self.parts) == 1:
+            part = self.parts[0]
+            if isinstance(part, Ref):
+                return part
+            if isinstance(part, Name):
+                return Ref(part.id, None, part.pos)
         return None
 
 
@@ -107,6 +130,7 @@ class LayerStmt:
     args: tuple[Size, ...]
     options: tuple[Option, ...]
     pos: Pos
+    alias: str | None = None        # 'input 16 as dec': the name of a second input
 
 
 @dataclass(frozen=True)
@@ -143,12 +167,51 @@ class Residual:
 
 @dataclass(frozen=True)
 class Branches:
-    mode: str                                  # 'concat' or 'add'
+    mode: str                                  # 'concat', 'add' or 'mul' (element-wise, broadcasting)
     branches: tuple[tuple["Stmt", ...], ...]
     pos: Pos
 
 
-Stmt = Union[Let, LayerStmt, Call, BlockDef, Repeat, Residual, Branches]
+@dataclass(frozen=True)
+class Save:
+    """save NAME / save NAME[i]: name the current tensor (it passes through unchanged)."""
+    ref: Ref
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Use:
+    """use NAME: continue from a saved tensor."""
+    ref: Ref
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Merge:
+    """concat with NAME [crop] / add with NAME / mul with NAME: the current tensor and a saved one."""
+    mode: str                                  # 'concat', 'add' or 'mul'
+    ref: Ref
+    crop: bool
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class CropTo:
+    """crop to=NAME: centre-crop the spatial axes to a saved tensor's size (the odd row goes after)."""
+    ref: Ref
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Moe:
+    """moe experts=E top_k=K [shared=S] [router_bias] { one expert }: a mixture of experts."""
+    args: tuple[Size, ...]                     # bare words (router_bias)
+    options: tuple[Option, ...]
+    body: tuple["Stmt", ...]
+    pos: Pos
+
+
+Stmt = Union[Let, LayerStmt, Call, BlockDef, Repeat, Residual, Branches, Save, Use, Merge, CropTo, Moe]
 
 
 @dataclass(frozen=True)

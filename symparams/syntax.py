@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ir
-from .errors import DSLSyntaxError, SymparamsError
+from .errors import DSLSyntaxError, SymparamsError, did_you_mean
 
 MAX_SOURCE_BYTES = 20_000_000
 
@@ -40,11 +40,12 @@ TERMINAL_WORDS = {
 
 @functools.lru_cache(maxsize=1)
 def grammar_text() -> str:
-    try:
-        return resources.files("symparams.grammar").joinpath("symparams.lark").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        # Running from a source checkout without installing: the grammar sits beside the package.
-        return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text(encoding="utf-8")
+    # A source checkout (or a worktree of one) has the grammar beside the package: that copy goes with
+    # this code, whatever an editable install elsewhere maps 'symparams.grammar' to.
+    beside = Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark"
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8")
+    return resources.files("symparams.grammar").joinpath("symparams.lark").read_text(encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -160,6 +161,14 @@ class _ToIR(Transformer):
                 parts.append(child)
         return ir.Size(tuple(parts), _pos_of_meta(meta))
 
+    def indexed(self, meta, children):
+        name, index = children
+        return ir.Ref(str(name), index, _pos_of_token(name))
+
+    def ref(self, meta, children):
+        name, index = children
+        return ir.Ref(str(name), index, _pos_of_token(name))
+
     def neg_dims(self, meta, children):
         first, *rest = _dims_parts(children[0])
         return [ir.Neg(first, _pos_of_meta(meta)), *rest]
@@ -178,10 +187,22 @@ class _ToIR(Transformer):
         return ir.Let(str(name), value, _pos_of_token(name))
 
     def layer(self, meta, children):
-        keyword = children[0]
-        args = tuple(c for c in children[1:] if isinstance(c, ir.Size))
-        options = tuple(c for c in children[1:] if isinstance(c, ir.Option))
-        return ir.LayerStmt(str(keyword), args, options, _pos_of_token(keyword))
+        keyword, *items, alias = children
+        args = tuple(c for c in items if isinstance(c, ir.Size))
+        options = tuple(c for c in items if isinstance(c, ir.Option))
+        pos = _pos_of_token(keyword)
+        if alias is not None and keyword != "input":
+            raise DSLSyntaxError(f"only 'input' takes 'as NAME' (a named second input), not '{keyword}'",
+                                 line=alias.line, column=alias.column, end_column=alias.end_column,
+                                 hint="to name the current tensor, write 'save NAME' on the next line")
+        if str(keyword) in NAMED_TENSOR_WORDS:
+            return _named_tensor(str(keyword), args, options, pos)
+        for size in args:
+            for part in size.parts:
+                if isinstance(part, ir.Ref):
+                    raise DSLSyntaxError(f"'{part.name}[...]' names a saved tensor; a layer's size is a number",
+                                         line=part.pos.line, column=part.pos.column)
+        return ir.LayerStmt(str(keyword), args, options, pos, str(alias) if alias is not None else None)
 
     def body(self, meta, children):
         return tuple(c for c in children if c is not None and not isinstance(c, Token))
@@ -231,8 +252,69 @@ class _ToIR(Transformer):
     def add_branches(self, meta, children):
         return ir.Branches("add", tuple(children), _pos_of_meta(meta))
 
+    def mul_branches(self, meta, children):
+        return ir.Branches("mul", tuple(children), _pos_of_meta(meta))
+
+    def _merge_with(mode):
+        def rule(self, meta, children):
+            ref, flag = children
+            crop = False
+            if flag is not None:
+                if mode == "concat" and str(flag) == "crop":
+                    crop = True
+                else:
+                    allowed = ["crop"] if mode == "concat" else []
+                    raise DSLSyntaxError(f"'{mode} with' takes {'only the word crop' if allowed else 'no words'} "
+                                         f"after the name, not '{flag}'", line=flag.line, column=flag.column,
+                                         end_column=flag.end_column, hint=did_you_mean(str(flag), allowed))
+            return ir.Merge(mode, ref, crop, _pos_of_meta(meta))
+        return rule
+
+    concat_with = _merge_with("concat")
+    add_with = _merge_with("add")
+    mul_with = _merge_with("mul")
+    del _merge_with
+
+    def moe(self, meta, children):
+        *items, body = children
+        args = tuple(c for c in items if isinstance(c, ir.Size))
+        options = tuple(c for c in items if isinstance(c, ir.Option))
+        return ir.Moe(args, options, body, _pos_of_meta(meta))
+
     def start(self, meta, children):
         return tuple(c for c in children if c is not None and not isinstance(c, Token))
+
+
+# Statements written like a layer ('save skip1', 'use enc', 'crop to=skip1') that act on named tensors.
+NAMED_TENSOR_WORDS = ("save", "use", "crop")
+
+
+def _named_tensor(keyword: str, args, options, pos: ir.Pos):
+    """save NAME / use NAME / crop to=NAME, checked here so a mistake points at its text."""
+    def fail(message, at, hint=None):
+        raise DSLSyntaxError(message, line=at.line, column=at.column, end_column=at.end_column, hint=hint)
+
+    if keyword == "crop":
+        for size in args:
+            fail("crop takes to=NAME (a saved tensor whose size to crop to)", size.pos)
+        if not options:
+            fail("crop needs to=NAME: the saved tensor whose spatial size to crop to", pos)
+        for option in options:
+            if option.name != "to":
+                fail(f"crop has no option '{option.name}'; it takes to=NAME", option.pos,
+                     did_you_mean(option.name, ["to"]))
+        ref = options[0].value.ref if isinstance(options[0].value, ir.Size) else None
+        if ref is None:
+            fail("crop to= takes the name of a saved tensor", options[0].value.pos)
+        return ir.CropTo(ref, pos)
+    for option in options:
+        fail(f"'{keyword}' takes a name, not options ('{option.name}=')", option.pos)
+    if len(args) != 1 or args[0].ref is None:
+        at = args[1].pos if len(args) > 1 else (args[0].pos if args else pos)
+        what = "the name to give the current tensor" if keyword == "save" else "the name of a saved tensor"
+        fail(f"'{keyword}' takes one name: {what}, e.g. '{keyword} skip1'", at)
+    ref = args[0].ref
+    return ir.Save(ref, pos) if keyword == "save" else ir.Use(ref, pos)
 
 
 def _describe_expected(expected) -> str:
