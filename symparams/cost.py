@@ -40,7 +40,7 @@ LABELS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "ops": "Other op
           "act_bytes": "Activation bytes", "param_bytes": "Weight bytes", "rf": "RF",
           "rf_stride": "RF stride", "rf_padding": "RF padding"}
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
-MERGES = ("residual", "add", "concat")
+MERGES = ("residual", "add", "concat", "mul")
 CONTAINERS = ("block", "path", "repeat", "iteration")
 
 # receptive-field states besides a tuple of (rf, stride, padding) per spatial axis
@@ -102,7 +102,7 @@ def _own(net, row) -> dict:
     zero = Integer(0)
     if row.kind in MERGES:
         values = product(row.output_shape)
-        branches = len(row.children) if row.kind == "add" else (2 if row.kind == "residual" else 1)
+        branches = len(row.children) if row.kind in ("add", "mul") else (2 if row.kind == "residual" else 1)
         return {"macs": zero, "bias": zero, "ops": values * (branches - 1), "act": values}
     if not row.is_leaf:
         return {"macs": zero, "bias": zero, "ops": zero, "act": zero}
@@ -143,13 +143,15 @@ class _Analysis:
             sub = self._total(child)
             own = {k: own[k] + sub[k] for k in own}
         out = {}
+        # a token runs through top_k of a mixture's experts (symparams/engine/tensors.py), not all of them
+        count = row.config["active"] if row.role == "experts" else row.count
         for key, once in own.items():
             if row.index is not None:
                 end = row.start + row.count - 1
                 out[key] = (sympy.summation(once, (row.index, row.start, end)) if once.has(row.index)
                             else once * row.count)
             else:
-                out[key] = once * row.count if row.count != 1 else once
+                out[key] = once * count if count != 1 else once
         self.totals[row] = out
         return out
 

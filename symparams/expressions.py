@@ -121,6 +121,8 @@ def names_in(node: ir.Expr):
             todo.append(n.operand)
         elif isinstance(n, ir.Func):
             todo += list(n.args)
+        elif isinstance(n, ir.Ref) and n.index is not None:    # context=enc[i]: the index's names
+            todo.append(n.index)
     return out
 
 

@@ -17,6 +17,7 @@ from ..algebra import equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec
+from . import tensors
 from .binding import Binder, located
 from .repeats import fold_repeat
 from .rows import ADD, BLOCK, PATH, RESIDUAL, Layer, shape_text
@@ -100,8 +101,9 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     ctx = folder.ctx
     is_input = getattr(spec, "is_input", False)
     if is_input:
-        if folder.has_input or shape is not None:
-            raise DefinitionError("the network already has an input; only one 'input' line is allowed")
+        if (folder.has_input or shape is not None) and stmt.alias is None:
+            raise DefinitionError("the network already has an input; only one 'input' line is allowed",
+                                  hint="a second input is named: 'input S as NAME'")
         folder.has_input = True
     elif shape is None:
         raise DefinitionError("the network needs an 'input' line before its first layer")
@@ -127,6 +129,7 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         for d in w.shape:
             if d.is_number and not d.is_integer:
                 raise DefinitionError(f"{kind}: weight '{w.name}' would have a fractional size {d}")
+    tensors.name_input(folder, stmt, out)
     row = Layer(name=name, kind=kind, line=stmt.pos.line, column=stmt.pos.column, input_shape=in_shape,
                 output_shape=out, weights=weights, config=cfg, activation=cfg.get("activation"))
     return row, out
@@ -265,3 +268,4 @@ def _same_shapes(ctx: Context, shapes, names, what_kind, hint, ranks=None, what=
 FOLDS = {ir.LayerStmt: fold_layer, ir.Call: fold_call, ir.Repeat: fold_repeat, ir.Residual: fold_residual,
          ir.Branches: fold_branches}
 _MAY_COME_FIRST = (fold_layer, fold_call)
+tensors.install(FOLDS)      # named tensors, mul { } { } and moe (symparams/engine/tensors.py)

@@ -182,6 +182,9 @@ class Network:
     def metric(self, name: str = "params") -> sympy.Expr:
         """A network total by name: params, trainable, non_trainable, buffers (and the cost
         metrics of symparams/cost.py: macs, flops, act, act_bytes, param_bytes, rf ...)."""
+        if name == "active":           # parameters used per token (a mixture of experts runs top_k)
+            from .tensors import active
+            return active(self)
         own = _OWN_METRICS.get(name)
         if own is not None:
             return getattr(self, own)

@@ -120,6 +120,14 @@ def _body_uses(body, name) -> bool:
         elif isinstance(stmt, ir.Branches):
             for b in stmt.branches:
                 stack += list(b)
+        elif isinstance(stmt, (ir.Save, ir.Use, ir.Merge, ir.CropTo)):     # skip[i]: one tensor per pass
+            if stmt.ref.index is not None and any(n.id == name for n in names_in(stmt.ref.index)):
+                return True
+        elif isinstance(stmt, ir.Moe):
+            if any(n.id == name for o in stmt.options if isinstance(o.value, ir.Size)
+                   for p in o.value.parts for n in names_in(p)):
+                return True
+            stack += list(stmt.body)
     return False
 
 

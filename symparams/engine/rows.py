@@ -20,7 +20,8 @@ ONE, ZERO = Integer(1), Integer(0)
 # The kinds of composite rows, named once: a row of one of these kinds is never a leaf, even
 # when empty (a repeat 0, a residual around nothing).
 BLOCK, RESIDUAL, CONCAT, ADD, REPEAT, ITERATION, PATH = "block", "residual", "concat", "add", "repeat", "iteration", "path"
-COMPOSITE_KINDS = (BLOCK, RESIDUAL, CONCAT, ADD, REPEAT, ITERATION, PATH)
+MUL, MOE = "mul", "moe"
+COMPOSITE_KINDS = (BLOCK, RESIDUAL, CONCAT, ADD, MUL, MOE, REPEAT, ITERATION, PATH)
 
 
 def _is_param(w: Weight) -> bool:
