@@ -89,7 +89,7 @@ def checkout() -> Path:
 
 
 def _sources(root: Path) -> list[Path]:
-    files = [root / "pyproject.toml", root / "web" / "package-lock.json"]
+    files = [root / "pyproject.toml", root / "web" / "package-lock.json", root / "web" / "precompile.mjs"]
     for folder, pattern in (("symparams", "*.py"), ("grammar", "*.lark"), ("web/src", "*"), ("examples", "*.arch")):
         files += sorted(p for p in (root / folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
     return files
@@ -191,6 +191,33 @@ def wheels(root: Path, dest: Path, log=None) -> list[str]:
     return names
 
 
+def precompiled(root: Path, site: Path, wheel_names: list[str], pyodide_version: str, log=None) -> list[str]:
+    """The wheels installed and compiled to bytecode by Pyodide itself (web/precompile.mjs, in Node):
+    the page imports .pyc files instead of compiling SymPy at every visit. The dependencies' archive
+    is cached in web/.cache by wheel names and Pyodide version; the package's is made each build."""
+    node = shutil.which("node")
+    if node is None:
+        raise MissingDependencyError("Node.js is needed to build the playground (Debian: apt-get install nodejs)")
+    out = site / "python"
+    out.mkdir(parents=True, exist_ok=True)
+    deps = sorted(n for n in wheel_names if not n.startswith("symparams-"))
+    key = hashlib.sha256(json.dumps([deps, pyodide_version]).encode()).hexdigest()[:16]
+    cache = root / "web" / ".cache" / "python" / f"deps-{key}.zip"
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        if log:
+            log("compiling sympy, mpmath and lark to bytecode in Pyodide (once per version)")
+        part = cache.with_suffix(".part")
+        _run([node, str(root / "web" / "precompile.mjs"), str(part), *[str(site / "wheels" / n) for n in deps]],
+             root / "web", "precompiling the dependencies")
+        part.replace(cache)
+    shutil.copy2(cache, out / cache.name)
+    own = [n for n in wheel_names if n.startswith("symparams-")]
+    _run([node, str(root / "web" / "precompile.mjs"), str(out / "symparams.zip"), str(site / "wheels" / own[0])],
+         root / "web", "precompiling symparams")
+    return [f"python/{cache.name}", "python/symparams.zip"]
+
+
 def examples(root: Path) -> list[dict]:
     out = []
     for folder, group in ((root / "examples", "Examples"), (root / "examples" / "zoo", "Zoo")):
@@ -222,8 +249,9 @@ def build(dest: Path, *, log=None) -> Path:
                 shutil.copy2(path, out)
         wheel_names = wheels(root, staging / "wheels", log)
         pyodide_version = json.loads((modules / "pyodide" / "package.json").read_text())["version"]
+        archives = precompiled(root, staging, wheel_names, pyodide_version, log)
         from .. import __version__
-        site = {"version": __version__, "pyodide": pyodide_version, "wheels": wheel_names,
+        site = {"version": __version__, "pyodide": pyodide_version, "wheels": wheel_names, "archives": archives,
                 "default": DEFAULT_EXAMPLE, "language": language(), "examples": examples(root)}
         (staging / "site.json").write_text(json.dumps(site), encoding="utf-8")
         (staging / STAMP).write_text(json.dumps({"sources": sources, "version": __version__}), encoding="utf-8")

@@ -8,12 +8,19 @@ const ready = (async () => {
   const site = await (await fetch("site.json")).json();
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", self.location).href });
   const t1 = performance.now();
-  // pure-Python wheels, unpacked straight into site-packages (no micropip, no index, no network)
-  await Promise.all(site.wheels.map(async (name) => {
-    const response = await fetch("wheels/" + name);
-    if (!response.ok) throw new Error(`wheels/${name}: HTTP ${response.status}`);
-    pyodide.unpackArchive(await response.arrayBuffer(), "wheel");
-  }));
+  const fetched = async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  };
+  if (site.archives) {
+    // the same wheels, installed and compiled to bytecode at build time (web/precompile.mjs)
+    const purelib = pyodide.runPython("import site; site.getsitepackages()[0]");
+    for (const archive of site.archives) pyodide.unpackArchive(await fetched(archive), "zip", { extractDir: purelib });
+  } else {
+    // pure-Python wheels, unpacked straight into site-packages (no micropip, no index, no network)
+    for (const name of site.wheels) pyodide.unpackArchive(await fetched("wheels/" + name), "wheel");
+  }
   pyodide.runPython("import symparams.web, sympy");
   call = pyodide.pyimport("symparams.web").call;
   const t2 = performance.now();
