@@ -12,7 +12,8 @@ import sys
 
 from .errors import SymparamsError, UsageError
 
-COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_")
+COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_",
+            "memory")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,24 @@ Conventions (one forward pass, inference):
   rf_stride    its effective stride and
   rf_padding   its effective padding (google-research/receptive_field's definitions)
 A batch size (a number or a symbol) multiplies macs, flops, ops, act and act_bytes.
+
+Training (one optimiser step on a batch; docs/cost.md has the derivations):
+  train_flops  forward + backward FLOPs of one step, under the FLOP convention `flops`:
+               torch       what torch.utils.flop_counter.FlopCounterMode counts with loss.backward():
+                           2 per MAC of every product forward; backward the weight gradient and the
+                           input gradient of each product, the latter skipped where nothing before the
+                           layer is trained (input_grad='needed', autograd's rule; 'all' counts it
+                           everywhere); grouped weight gradients as the counter counts them
+               kaplan      6·N per token, N the parameters without embeddings (Kaplan et al. 2020)
+               palm        6·N + 12·L·H·Q·T per token (Chowdhery et al. 2022, appendix B), N the
+                           parameters without the tables only looked up (a tied head's table counts)
+               chinchilla  3 x the forward of Hoffmann et al. (2022) appendix F: embeddings and
+                           logits as products, 3 FLOPs per softmax score, backward = 2 x forward
+  bwd_flops    the backward part; flops is the forward part under the same convention
+  train_flops_token  train_flops per token (per example when the input is not a sequence)
+  train_compute      train_flops_token x the training tokens D (`tokens`: a number or k·N)
+Memory (bytes; symparams/memory.py): weight_bytes, grad_bytes, optim_bytes, act_train_bytes,
+kv_bytes, train_bytes (weights + gradients + optimiser + activations), infer_bytes (weights + KV).
 """
 
 from __future__ import annotations
@@ -34,11 +52,23 @@ from sympy import Add, Integer
 from .algebra import equal, product, symbol
 from .errors import ShapeError, UsageError, did_you_mean
 
-COLUMNS = ("params", "macs", "flops", "ops", "act", "act_bytes", "param_bytes", "rf", "rf_stride", "rf_padding")
+TRAIN_COLUMNS = ("train_flops", "bwd_flops", "train_flops_token", "train_compute")
+MEMORY_COLUMNS = ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes", "kv_bytes", "train_bytes",
+                  "infer_bytes")
+COLUMNS = ("params", "macs", "flops", "ops", "act", "act_bytes", "param_bytes", "rf", "rf_stride",
+           "rf_padding") + TRAIN_COLUMNS + MEMORY_COLUMNS
 METRICS = COLUMNS[1:]
 LABELS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "ops": "Other ops", "act": "Activations",
           "act_bytes": "Activation bytes", "param_bytes": "Weight bytes", "rf": "RF",
-          "rf_stride": "RF stride", "rf_padding": "RF padding"}
+          "rf_stride": "RF stride", "rf_padding": "RF padding", "train_flops": "Train FLOPs",
+          "bwd_flops": "Backward FLOPs", "train_flops_token": "Train FLOPs/token", "train_compute": "Train compute",
+          "weight_bytes": "Weights (B)", "grad_bytes": "Gradients (B)", "optim_bytes": "Optimizer (B)",
+          "act_train_bytes": "Saved act. (B)", "kv_bytes": "KV cache (B)", "train_bytes": "Train mem. (B)",
+          "infer_bytes": "Inference mem. (B)"}
+FLOP_CONVENTIONS = ("torch", "kaplan", "palm", "chinchilla")
+INPUT_GRAD = ("needed", "all")
+ACT_STYLES = ("pytorch", "megatron")
+DEVICES = ("cuda", "cpu")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MERGES = ("residual", "add", "concat", "mul")
 CONTAINERS = ("block", "path", "repeat", "iteration")
@@ -53,16 +83,37 @@ REASONS = {GLOBAL: "an attention or recurrent layer mixes every position",
 @dataclass(frozen=True)
 class Options:
     """How costs are reported: batch size (a number or a symbol name), dtype, and whether
-    FLOPs include the bias additions."""
+    FLOPs include the bias additions; for training, the FLOP convention, which products need an
+    input gradient, the optimiser, the precision, the recomputation policy, whose accounting of
+    saved activations (pytorch or megatron), the device whose kernels decide a dropout mask's
+    size, and the training tokens (a number, or k·N as in 20N)."""
     batch: object = 1
     dtype: str = "float32"
     bias_adds: bool = False
+    flops: str = "torch"
+    input_grad: str = "needed"
+    optimizer: str = "adamw"
+    precision: str = "fp32"
+    recompute: str = "none"
+    style: str = "pytorch"
+    device: str = "cuda"
+    tokens: object = None
 
     def __post_init__(self):
         if self.dtype not in DTYPE_BYTES:
             raise UsageError(f"unknown dtype '{self.dtype}'; use one of {', '.join(DTYPE_BYTES)}",
                              hint=did_you_mean(str(self.dtype), list(DTYPE_BYTES)))
+        from . import memory
+        for field_, allowed in (("flops", FLOP_CONVENTIONS), ("input_grad", INPUT_GRAD),
+                                ("optimizer", tuple(memory.OPTIMIZERS)), ("precision", tuple(memory.PRECISIONS)),
+                                ("recompute", memory.RECOMPUTE), ("style", ACT_STYLES), ("device", DEVICES)):
+            value = getattr(self, field_)
+            if value not in allowed:
+                raise UsageError(f"unknown {field_.replace('_', '-')} '{value}'; use one of {', '.join(allowed)}",
+                                 hint=did_you_mean(str(value), list(allowed)))
         object.__setattr__(self, "batch", batch_value(self.batch))
+        if self.tokens is not None:
+            object.__setattr__(self, "tokens", tokens_value(self.tokens))
 
     @property
     def bytes(self) -> int:
@@ -85,6 +136,33 @@ def batch_value(batch) -> sympy.Expr:
     if text.isidentifier():
         return symbol(text)
     raise UsageError(f"batch size must be a positive whole number or a symbol name, got '{batch}'")
+
+
+def tokens_value(tokens):
+    """Training tokens: a whole number (300e9, 1.4T), a symbol name, or k·N (20N, 20*N): k times the
+    convention's parameter count. Returns an Integer/Symbol, or ('N', k) for the multiple."""
+    if isinstance(tokens, (sympy.Basic, tuple)):
+        return tokens
+    text = str(tokens).strip().replace(" ", "")
+    if text.upper().endswith("N"):
+        factor = text[:-1].rstrip("*·") or "1"
+        from .sweep import parse_number
+        return ("N", Integer(parse_number(factor, "--tokens")))
+    if text.isidentifier():
+        return symbol(text)
+    from .sweep import parse_number
+    return Integer(parse_number(text, "--tokens"))
+
+
+class Metric(str):
+    """A metric name that carries its cost options (--flops, --optimizer, --batch, ...), so that
+    solve, sweep and plot, which pass the name through to Network.metric, need not know them."""
+    options: "Options | None" = None
+
+    def __new__(cls, name: str, options: "Options | None" = None):
+        made = super().__new__(cls, name)
+        made.options = options
+        return made
 
 
 # ----------------------------------------------------------------------------- per row
@@ -301,6 +379,18 @@ def _column(row_totals, state, column, options, params, buffers):
     raise UsageError(f"unknown cost column '{column}'", hint=did_you_mean(column, list(COLUMNS)))
 
 
+def _training(column, row_totals, options, net, raw, params, trainable, buffers, top=None):
+    """A training column of one row (or of the network: top = the flow's top-level rows)."""
+    if column in TRAIN_COLUMNS or column == "flops":
+        return _train_column(column, row_totals, raw, params, options, net)
+    from . import memory
+    return memory.column(column, raw, params, trainable, buffers, options, net, top)
+
+
+def _is_training(column, options) -> bool:
+    return column in TRAIN_COLUMNS or column in MEMORY_COLUMNS or (column == "flops" and options.flops != "torch")
+
+
 def check_columns(columns, *, allow_empty: bool = False) -> tuple[str, ...]:
     """Validate column names (a comma-separated text or a sequence)."""
     if isinstance(columns, str):
@@ -324,11 +414,16 @@ def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
     columns = check_columns(columns, allow_empty=True)
     options = options or Options()
     analysis = analyse(net)
+    training = any(_is_training(c, options) for c in columns)
+    fl = flow(net, options) if training else None
     out = {}
     for _, row in net.walk():
         totals = analysis.totals.get(row) or analysis._total(row)
         state = analysis.states.get(row)
-        out[row] = {c: _column(totals, state, c, options, row.params, row.buffers) for c in columns}
+        raw = fl.rows.get(row, {}) if fl else None
+        out[row] = {c: (_training(c, totals, options, net, raw, row.params, row.trainable_params, row.buffers,
+                                  [row]) if _is_training(c, options)
+                        else _column(totals, state, c, options, row.params, row.buffers)) for c in columns}
     return out
 
 
@@ -339,7 +434,16 @@ def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
     analysis = analyse(net)
     summed = {k: Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
     state = analysis.last[1] if analysis.last else None
-    return {c: _column(summed, state, c, options, net.params, net.buffers) for c in columns}
+    out = {}
+    for c in columns:
+        if _is_training(c, options):
+            fl = flow(net, options)
+            params = _active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
+            out[c] = _training(c, summed, options, net, fl.total, params, net.trainable_params, net.buffers,
+                               list(net.layers))
+        else:
+            out[c] = _column(summed, state, c, options, net.params, net.buffers)
+    return out
 
 
 def receptive_field(net):
@@ -360,6 +464,8 @@ def receptive_field(net):
 def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
     """One network total by name: macs, flops, ops, act, act_bytes, param_bytes, rf, rf_stride,
     rf_padding (batch 1, float32, FLOPs without bias additions unless options say otherwise)."""
+    options = options or getattr(name, "options", None)
+    name = str(name)
     if name not in METRICS:
         raise UsageError(f"unknown metric '{name}'; the metrics are params, trainable, non_trainable, buffers, "
                          f"{', '.join(METRICS)}", hint=did_you_mean(name, list(METRICS) + ["params"]))
@@ -367,3 +473,307 @@ def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
         receptive_field(net)            # a clear error when it is not available
     value = totals(net, (name,), options)[name]
     return sympy.sympify(value)
+
+
+# ----------------------------------------------------------------------------- training flow
+# The backward pass and the saved activations depend on what came before a layer: whether
+# anything before it is trained (autograd computes its input gradient only then) and whether an
+# earlier layer already keeps the tensor it keeps (each storage is counted once). The flow walks
+# the rows in order carrying that state; a repeat's first pass may differ from the later ones.
+
+_ZERO = Integer(0)
+_RAW = ("bwd", "chin", "score", "emb", "shared", "kv", "tensors", "factored")
+
+
+class _Store:
+    """One tensor storage flowing between layers: its values per example (a view that selects,
+    like x[:, 0], keeps the whole storage alive) and whether a layer already keeps it."""
+    __slots__ = ("values", "counted")
+
+    def __init__(self, values=_ZERO, counted: bool = False):
+        self.values, self.counted = values, counted
+
+
+class _State:
+    __slots__ = ("grad", "store")
+
+    def __init__(self, grad: bool, store: _Store):
+        self.grad, self.store = grad, store
+
+    def key(self):
+        return (self.grad, self.store.counted)
+
+
+def _saved_key(entry) -> str:
+    """Accumulator name of a saved tensor: its dtype class, per example or per batch, core or not."""
+    return f"saved:{entry.dtype}:{'e' if entry.per_example else 'b'}:{'c' if entry.core else 'n'}"
+
+
+def _add(acc: dict, key: str, value) -> None:
+    if value is None or (isinstance(value, Integer) and value == 0):
+        return
+    acc[key] = acc.get(key, _ZERO) + value
+
+
+def _sum(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, _ZERO) + v
+    return out
+
+
+def _scale(acc: dict, factor) -> dict:
+    return {k: v * factor for k, v in acc.items()}
+
+
+def _has_trained(row) -> bool:
+    return not (isinstance(row.trainable_params, Integer) and row.trainable_params == 0)
+
+
+class _Flow:
+    """Per-row training quantities of one network under one (style, input_grad) choice:
+    backward MACs (as the flop counter counts them), Chinchilla FLOPs, score MACs, embedding and
+    shared parameters, KV-cache values, parameter tensors and Adafactor's factored state, and the
+    saved activations by dtype class. `rows` holds each row's first occurrence (children included)."""
+
+    def __init__(self, net, style: str = "pytorch", input_grad: str = "needed"):
+        from .layers import REGISTRY
+        self.net, self.style, self.all_grads = net, style, input_grad == "all"
+        self.activation_spec = REGISTRY["activation"]
+        self.rows: dict = {}
+        self.total, state = self._rows(net.layers, _State(False, _Store(product(net.input_shape))))
+
+    def _rows(self, rows, state):
+        total: dict = {}
+        for row in rows:
+            acc, state = self._row(row, state)
+            total = _sum(total, acc)
+        return total, state
+
+    def _row(self, row, state):
+        if row.kind in MERGES or row.kind == "mul":
+            acc, state = self._merge(row, state)
+        elif row.kind == "iteration":
+            acc, state = self._segment(row, state)
+        elif row.kind in CONTAINERS or not row.is_leaf:
+            acc, state = self._rows(row.children, state)
+        else:
+            acc, state = self._leaf(row, state)
+        self.rows.setdefault(row, acc)
+        return acc, state
+
+    def _merge(self, row, state):
+        acc: dict = {}
+        outs = []
+        for path in row.children:
+            sub, end = self._rows(path.children, state)
+            self.rows.setdefault(path, sub)
+            acc = _sum(acc, sub)
+            outs.append(end)
+        if row.kind == "residual" and len(row.children) == 1:
+            outs.append(state)                      # the identity shortcut
+        if row.kind == "mul":                       # a product keeps both factors
+            for end, path in zip(outs, row.children):
+                if not end.store.counted:
+                    _add(acc, "saved:act:e:n", end.store.values)
+                    end.store.counted = True
+        grad = any(o.grad for o in outs)
+        return acc, _State(grad, _Store(product(row.output_shape)))     # the sum / concatenation is new
+
+    def _segment(self, row, state):
+        """`count` passes of the body: the first walked with the incoming state, the later ones
+        with the state a pass leaves (repeated until it settles), summed over the index if any."""
+        seen = state.key()                          # before the walk: a pass may mark its input kept
+        first, after = self._rows(row.children, state)
+        count, i = row.count, row.index
+        if equal(count, 1) is True:
+            return (_subs(first, i, row.start) if i is not None else first), after
+        later = first
+        for _ in range(3):
+            if after.key() == seen:
+                break
+            seen = after.key()
+            later, after = self._rows(row.children, after)
+        if i is None:
+            if later == first:
+                return _scale(first, count), after
+            return _sum(first, _scale(later, count - 1)), after
+        end = row.start + count - 1
+        if later == first:
+            return {k: _summed(v, i, row.start, end, count) for k, v in first.items()}, after
+        out = _subs(first, i, row.start)
+        return _sum(out, {k: _summed(v, i, row.start + 1, end, count - 1) for k, v in later.items()}), after
+
+    def _leaf(self, row, state):
+        spec, ctx = _spec_and_ctx(self.net, row)
+        cfg, shape, out = row.config, row.input_shape, row.output_shape
+        acc: dict = {}
+        if spec is None or getattr(spec, "is_input", False):
+            return acc, _State(False, _Store(product(out)))
+        grad_in = state.grad or self.all_grads
+        _add(acc, "bwd", sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True)))
+        _add(acc, "chin", sympy.sympify(spec.chinchilla_flops(cfg, shape, out, ctx)))
+        _add(acc, "score", sympy.sympify(spec.score_macs(cfg, shape, out, ctx)))
+        _add(acc, "emb", sympy.sympify(spec.embedding_params(cfg, shape, out, ctx)))
+        _add(acc, "shared", sympy.sympify(spec.shared_product_params(cfg, shape, out, ctx)))
+        _add(acc, "kv", sympy.sympify(spec.kv_cache_values(cfg, shape, out, ctx)))
+        trained = spec.optimizer_shapes(cfg, shape, out, ctx) if row.weights else []
+        _add(acc, "tensors", Integer(len(trained)))
+        _add(acc, "factored", Add(*[_factored(s) for s in trained]) if trained else _ZERO)
+        # the saved activations, each storage once; a layer autograd does not record (nothing
+        # before it and nothing in it is trained) keeps nothing
+        trains = _has_trained(row) or acc.get("shared", _ZERO) != 0
+        recorded = state.grad or trains
+        saved = tuple(spec.saved_activations(cfg, shape, out, ctx, self.style)) if recorded else ()
+        self._keep(acc, [e for e in saved if e.what != "output"], state.store)
+        core = state.store if spec.output_is_view(cfg, shape, out, ctx) else _Store(product(out))
+        self._keep(acc, [e for e in saved if e.what == "output"], core)
+        final = core
+        if row.activation and row.activation != "linear":
+            function = tuple(self.activation_spec.function_saves(row.activation, product(out)))
+            if function:
+                final = _Store(product(out))
+                if recorded:
+                    self._keep(acc, [e for e in function if e.what != "output"], core)
+                    self._keep(acc, [e for e in function if e.what == "output"], final)
+        return acc, _State(recorded, final)
+
+    @staticmethod
+    def _keep(acc, entries, store):
+        for e in entries:
+            if e.what == "own":
+                _add(acc, _saved_key(e), sympy.sympify(e.values))
+            elif not store.counted:
+                _add(acc, _saved_key(e), store.values)
+                store.counted = True
+
+
+def _factored(shape) -> sympy.Expr:
+    """Adafactor's second-moment state of one weight: a row and a column factor over its last two
+    axes (torch.optim.Adafactor), the whole tensor for a vector."""
+    if len(shape) < 2:
+        return product(shape)
+    size = product(shape)
+    return size / shape[-1] + size / shape[-2]
+
+
+def _subs(acc: dict, i, value) -> dict:
+    return {k: v.subs(i, value) for k, v in acc.items()}
+
+
+def _summed(v, i, start, end, count):
+    return sympy.summation(v, (i, start, end)) if v.has(i) else v * count
+
+
+_FLOWS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def flow(net, options: "Options | None" = None) -> _Flow:
+    """The training flow of `net` (cached per network, style and input-gradient rule)."""
+    options = options or Options()
+    key = (options.style, options.input_grad)
+    per_net = _FLOWS.get(net)
+    if per_net is None:
+        per_net = _FLOWS[net] = {}
+    found = per_net.get(key)
+    if found is None:
+        found = per_net[key] = _Flow(net, *key)
+    return found
+
+
+def tokens_per_example(net) -> sympy.Expr:
+    """Tokens in one example: the length of a token-id input read by an embedding or of a T x D
+    sequence; 1 for anything else (an image is one example)."""
+    shape = tuple(net.input_shape)
+    if len(shape) == 2:
+        return shape[0]
+    if len(shape) == 1:
+        for _, row in net.walk():
+            if row.is_leaf and row.kind != "input":
+                spec, ctx = _spec_and_ctx(net, row)
+                if spec is not None and spec.embedding_params(row.config, row.input_shape, row.output_shape,
+                                                              ctx) != 0:
+                    return shape[0]
+                break
+    return Integer(1)
+
+
+def _active_params(net) -> sympy.Expr:
+    """Parameters used per token: the `active` metric where a mixture of experts defines it."""
+    try:
+        return sympy.sympify(net.metric("active"))
+    except (UsageError, KeyError, AttributeError):
+        return net.params
+
+
+def convention_params(net, raw: dict, params, convention: str) -> sympy.Expr:
+    """N of a convention: without the looked-up tables (kaplan), with a tied head's table read as a
+    product (palm); all parameters otherwise."""
+    if convention == "kaplan":
+        return params - raw.get("emb", _ZERO)
+    if convention == "palm":
+        return params - raw.get("emb", _ZERO) + raw.get("shared", _ZERO)
+    return params
+
+
+def _train_flops(kind: str, raw: dict, macs, bias, params, tokens, options) -> sympy.Expr:
+    """Forward ('fwd'), backward ('bwd') or both ('train') FLOPs of one example."""
+    conv = options.flops
+    if conv == "torch":
+        fwd = 2 * macs + (bias if options.bias_adds else 0)
+        bwd = 2 * raw.get("bwd", _ZERO)
+    elif conv == "chinchilla":
+        fwd = raw.get("chin", _ZERO)
+        bwd = 2 * fwd
+    else:
+        n = convention_params(None, raw, params, conv)
+        fwd = 2 * n * tokens + (2 * raw.get("score", _ZERO) if conv == "palm" else 0)
+        bwd = 2 * fwd
+    return {"fwd": fwd, "bwd": bwd, "train": fwd + bwd}[kind]
+
+
+def _train_column(column, totals_, raw, params, options, net):
+    tokens = tokens_per_example(net)
+    batch = options.batch
+    if column == "flops" and options.flops != "torch":
+        return _train_flops("fwd", raw, totals_["macs"], totals_["bias"], params, tokens, options) * batch
+    if column == "bwd_flops":
+        return _train_flops("bwd", raw, totals_["macs"], totals_["bias"], params, tokens, options) * batch
+    step = _train_flops("train", raw, totals_["macs"], totals_["bias"], params, tokens, options)
+    if column == "train_flops":
+        return step * batch
+    per_token = step / tokens
+    if column == "train_flops_token":
+        return per_token
+    if column == "train_compute":
+        if options.tokens is None:
+            raise UsageError("train_compute needs the training tokens: --tokens D (a number, or 20N for "
+                             "20 tokens per parameter)")
+        d = options.tokens
+        if isinstance(d, tuple):
+            d = d[1] * convention_params(net, flow(net, options).total, _active_params(net), options.flops)
+        return per_token * d
+    raise UsageError(f"unknown cost column '{column}'")
+
+
+BATCH_FREE = ("param_bytes", "weight_bytes", "grad_bytes", "optim_bytes", "train_flops_token", "train_compute")
+
+
+def total_note(column: str, options: "Options | None" = None) -> str:
+    """What a total line says about its column's options: ' (batch B)', the dtype, the FLOP
+    convention, the optimiser and precision."""
+    options = options or Options()
+    notes = []
+    if options.batch != 1 and column not in BATCH_FREE:
+        notes.append(f" (batch {options.batch})")
+    if column in ("act_bytes", "param_bytes"):
+        notes.append(f", {options.dtype}")
+    elif column in TRAIN_COLUMNS or (column == "flops" and options.flops != "torch"):
+        notes.append(f", {options.flops} convention")
+    elif column in MEMORY_COLUMNS:
+        notes.append(f", {options.precision}")
+        if column in ("optim_bytes", "train_bytes"):
+            notes.append(f", {options.optimizer}")
+        if column in ("act_train_bytes", "train_bytes"):
+            notes.append(f", recompute {options.recompute}")
+    return "".join(notes)

@@ -19,6 +19,8 @@ def add_parser(sub):
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .png, .svg or .pdf")
     add_set(p)
     add_convention(p)
+    from .memory import add_cost_options
+    add_cost_options(p)
     p.set_defaults(run=run)
 
 
@@ -28,6 +30,8 @@ def run(args) -> int:
     vary = sweep.parse_vary(args.vary)
     plot.check_output(args.output)
     net = load_network(args)
-    plot.plot(net, vary, metric=args.metric, out=args.output, by_layer=args.by_layer, log=args.log)
+    from .memory import metric_names
+    plot.plot(net, vary, metric=metric_names(args.metric, args), out=args.output, by_layer=args.by_layer,
+              log=args.log)
     print(f"wrote {args.output}")
     return 0

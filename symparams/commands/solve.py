@@ -20,6 +20,8 @@ def add_parser(sub):
                    help="params (default), trainable, non_trainable, buffers, or a cost metric (macs, flops, ...)")
     add_set(p)
     add_convention(p)
+    from .memory import add_cost_options
+    add_cost_options(p)
     p.set_defaults(run=run)
 
 
@@ -33,6 +35,7 @@ def run(args) -> int:
     flag = {"at_most": "--max-params", "exactly": "--params", "at_least": "--min-params"}[given[0][0]]
     target = parse_number(given[0][1], flag)
     net = load_network(args)
-    result = net.solve(args.unknown, metric=args.metric, **{given[0][0]: target})
+    from .memory import metric_names
+    result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
     print(result.render(), end="")
     return 0

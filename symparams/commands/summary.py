@@ -17,13 +17,17 @@ def add_parser(sub):
     p.add_argument("--explain", action="store_true", help="show each layer's arithmetic step by step")
     p.add_argument("--columns", default="params", metavar="COL[,COL...]",
                    help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
-                        "param_bytes, rf, rf_stride, rf_padding")
+                        "param_bytes, rf, rf_stride, rf_padding, train_flops, bwd_flops, train_flops_token, "
+                        "train_compute, weight_bytes, grad_bytes, optim_bytes, act_train_bytes, kv_bytes, "
+                        "train_bytes, infer_bytes")
     p.add_argument("--batch", default="1", metavar="B",
                    help="batch size (a number or a symbol name): multiplies macs, flops, ops and activations")
     p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16", "int8", "float64"),
                    help="bytes per value for act_bytes and param_bytes (default float32)")
     p.add_argument("--bias-adds", action="store_true",
                    help="count one FLOP per bias addition on top of 2 per MAC")
+    from .memory import add_cost_options
+    add_cost_options(p, batch=False)
     p.set_defaults(run=run)
 
 
@@ -31,8 +35,9 @@ def run(args) -> int:
     columns, options = ("params",), None
     if args.columns != "params" or args.batch != "1" or args.dtype != "float32" or args.bias_adds:
         from .. import cost
+        from .memory import cost_options
         columns = cost.check_columns(args.columns)
-        options = cost.Options(batch=args.batch, dtype=args.dtype, bias_adds=args.bias_adds)
+        options = cost_options(args)
         if args.format == "markdown" and columns != ("params",):
             raise UsageError("--columns works with --format text or json")
     net = load_network(args)

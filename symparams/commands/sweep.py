@@ -24,6 +24,8 @@ def add_parser(sub):
     p.add_argument("--plot", metavar="OUT", help="also draw the first metric to OUT (.png, .svg or .pdf)")
     add_set(p)
     add_convention(p)
+    from .memory import add_cost_options
+    add_cost_options(p)
     p.set_defaults(run=run)
 
 
@@ -31,7 +33,8 @@ def run(args) -> int:
     from .. import sweep
 
     vary = sweep.parse_vary(args.vary)
-    metrics = args.metric or ["params"]
+    from .memory import metric_names
+    metrics = metric_names(args.metric or ["params"], args)
     net = load_network(args)
     if args.plot:
         from .. import plot

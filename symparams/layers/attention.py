@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, divides, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, register
 from .text import one
 
 
@@ -51,6 +51,17 @@ class Embedding(LayerSpec):
             return f"embedding {r.num('vocabulary', layer.input_dim)} {r.num('dim', layer.output_dim)}"
         return None
 
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """The token ids (int64), to scatter the gradient into the table."""
+        return (Saved("input", dtype="index"),)
+
+    def chinchilla_flops(self, cfg, shape, out, ctx):
+        """Appendix F counts the lookup as a product with one-hot rows: 2·T·V·D."""
+        return 2 * product(shape) * cfg.vocabulary * cfg.dim
+
+    def embedding_params(self, cfg, shape, out, ctx):
+        return cfg.vocabulary * cfg.dim
 
 @register
 class Attention(LayerSpec):
@@ -143,6 +154,47 @@ class SelfAttention(nn.Module):
         return text + ("" if layer.use_bias else " bias=false")
 
 
+    def _kv_heads(self, cfg):
+        return cfg.get("kv_heads") or cfg.heads         # grouped-query attention, where given
+
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Every product twice (the scores and the weighted values need both operands' gradients),
+        except the input gradient of the query/key/value projections when nothing before is trained."""
+        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
+        m = self.macs(cfg, shape, out, ctx)
+        return 2 * m if input_grad else 2 * m - 3 * t * d * hk
+
+    def score_macs(self, cfg, shape, out, ctx):
+        """The T x T scores and their weighted sum of the values, per head."""
+        return 2 * shape[0] * shape[0] * cfg.heads * cfg.key_dim
+
+    def chinchilla_flops(self, cfg, shape, out, ctx):
+        """2 per MAC of projections, scores and weighted values, and 3 per softmax score (appendix F)."""
+        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * shape[0] * shape[0]
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """pytorch (nn.MultiheadAttention, scaled_dot_product_attention's flash kernel, as exported):
+        the projections' input, the packed q, k, v, the softmax statistics (float32, one per head
+        and position), the heads' output (the output projection's input) and, when causal, the
+        T x T mask the exporter builds (one per batch). megatron (Korthikanti et al. 2022, eager
+        attention with dropout on the probabilities): the projections' input, Q, K and V, the
+        softmax output, its dropout mask and the dropped probabilities (the 5·a·s/h term, recomputed
+        under 'selective'), and the output projection's input."""
+        t, hk, h = shape[0], cfg.heads * cfg.key_dim, cfg.heads
+        if style != "pytorch":
+            return (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t * t, core=True),
+                    Saved("own", h * t * t, dtype="mask", core=True), Saved("own", h * t * t, core=True),
+                    Saved("own", t * hk))
+        out_ = (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t, dtype="stat", core=True),
+                Saved("own", t * hk))
+        if cfg.causal:
+            out_ += (Saved("own", t * t, per_example=False, core=True),)
+        return out_
+
+    def kv_cache_values(self, cfg, shape, out, ctx):
+        """Keys and values of every position: 2·T·kv_heads·head_dim."""
+        return 2 * shape[0] * self._kv_heads(cfg) * cfg.key_dim
+
 @register
 class PositionalEmbedding(LayerSpec):
     keywords = ("posembed",)
@@ -213,6 +265,9 @@ class PositionEmbedding(layers.Layer):
     import_keras = import_torch
 
 
+    def embedding_params(self, cfg, shape, out, ctx):
+        return cfg.length * shape[-1]
+
 @register
 class ClassToken(LayerSpec):
     keywords = ("clstoken",)
@@ -266,6 +321,10 @@ class ClassToken(layers.Layer):
     import_keras = import_torch
 
 
+    def embedding_params(self, cfg, shape, out, ctx):
+        """A learned token, as the embeddings are."""
+        return shape[-1]
+
 @register
 class ClassPool(LayerSpec):
     keywords = ("clspool",)
@@ -306,6 +365,10 @@ class ClassPool(layers.Layer):
 
     import_keras = import_torch
 
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        """x[:, 0] is a view."""
+        return True
 
 @register
 class TiedHead(LayerSpec):
@@ -368,3 +431,9 @@ class Unembed(layers.Layer):
         return "unembed" if r.cls(module) == "Unembed" else None
 
     import_keras = import_torch
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        return (Saved("input"),)
+
+    def shared_product_params(self, cfg, shape, out, ctx):
+        """The embedding table, read here as a matrix product (PaLM's N counts it)."""
+        return cfg.vocabulary * shape[-1]

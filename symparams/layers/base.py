@@ -65,6 +65,17 @@ class Weight:
         return product(self.shape)
 
 
+@dataclass(frozen=True)
+class Saved:
+    """One tensor autograd keeps for a layer's backward pass (LayerSpec.saved_activations)."""
+    what: str                   # 'input' (the layer's input tensor), 'output' (its output) or 'own'
+    values: Any = 0             # values per example of an 'own' tensor (input/output: their shape's)
+    dtype: str = "act"          # 'act' (the activations' precision), 'index' (int64), 'mask' (a dropout
+                                # mask: bool on GPU, the activations' dtype on CPU), 'stat' (float32)
+    per_example: bool = True    # False: one tensor for the whole batch (a mask built from T)
+    core: bool = False          # part of the attention core: recomputed under the 'selective' policy
+
+
 # Argument and option kinds.
 COUNT = "count"          # one positive whole number (filters, units)
 WINDOW = "window"        # one value per spatial axis (kernel, pool size, stride, dilation)
@@ -288,6 +299,57 @@ class LayerSpec:
     @property
     def keyword(self) -> str:
         return self.keywords[0]
+
+    # -- training cost and memory (read by symparams/cost.py and symparams/memory.py) ------------
+    # One example, like macs(). Only what the kind knows is here; the conventions, the batch,
+    # the precisions and the sharing of tensors between layers are the analysis' business.
+    def backward_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, input_grad: bool = True,
+                      counted: bool = False):
+        """Multiply-accumulates of the backward pass. Each product of the forward pass becomes two:
+        the gradient of its weight (or of its second operand) and the gradient of its input, which
+        autograd skips when nothing before the layer is trained (input_grad=False: the first
+        layer). counted=True gives what torch.utils.flop_counter counts, where that differs.
+        Default: every MAC of macs() is a product of the input with a trained weight."""
+        m = self.macs(cfg, shape, out, ctx)
+        return 2 * m if input_grad else m
+
+    def chinchilla_flops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Forward FLOPs by Hoffmann et al. (2022), appendix F: 2 per MAC of the matrix products;
+        embeddings and the softmax of attention are counted by their own kinds."""
+        return 2 * self.macs(cfg, shape, out, ctx)
+
+    def score_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """MACs of products between two activations (attention scores and their weighted sum):
+        PaLM's 12·L·H·Q·T term counts them apart from 6·N."""
+        return Integer(0)
+
+    def embedding_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Parameters that are looked up, not multiplied (Kaplan et al.'s embedding parameters)."""
+        return Integer(0)
+
+    def shared_product_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Parameters of another layer this one multiplies by (a tied output head)."""
+        return Integer(0)
+
+    def saved_activations(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, style: str = "pytorch"):
+        """What autograd keeps of this layer for the backward pass, as Saved entries (the layer's
+        activation function apart). style 'pytorch': what PyTorch's kernels save for the exported
+        module in training mode; 'megatron': Korthikanti et al. (2022)'s accounting.
+        Default: nothing (a layer without trained products or nonlinear steps)."""
+        return ()
+
+    def output_is_view(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> bool:
+        """Whether the exported module's output shares its input's storage (flatten, identity)."""
+        return False
+
+    def kv_cache_values(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Values this layer keeps per example in an inference key-value cache."""
+        return Integer(0)
+
+    def optimizer_shapes(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> list:
+        """Shapes of the trained tensors as the convention's framework stores them (a factored
+        optimiser such as Adafactor keeps a row and a column factor of the last two axes)."""
+        return [w.shape for w in self.weights(cfg, shape, ctx) if w.trainable and not w.buffer]
 
 
 REGISTRY: dict[str, LayerSpec] = {}

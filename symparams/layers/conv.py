@@ -10,8 +10,8 @@ from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
-from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Weight, divides,
-                   register)
+from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
+                  divides, register)
 from .text import ints, one, window, window_text
 
 
@@ -136,6 +136,10 @@ class _Windowed(LayerSpec):
         return product(out) if cfg.get("bias") else Integer(0)
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """A convolution keeps its input (the weight is a parameter)."""
+        return (Saved("input"),)
+
 @register
 class Conv(_Windowed):
     keywords = ("conv", "conv1d", "conv2d", "conv3d")
@@ -201,6 +205,12 @@ class Conv(_Windowed):
                 f"{r.bias(layer)}{r.activation(layer)}")
 
 
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Weight and input gradients, the forward's MACs each. torch.utils.flop_counter counts a
+        grouped weight gradient as if it were not grouped: groups x the real products."""
+        m = self.macs(cfg, shape, out, ctx)
+        return (cfg.groups if counted else 1) * m + (m if input_grad else 0)
+
 @register
 class DepthwiseConv(_Windowed):
     keywords = ("dwconv", "dwconv1d", "dwconv2d", "dwconv3d", "depthwiseconv")
@@ -253,6 +263,11 @@ class DepthwiseConv(_Windowed):
         mult = f" multiplier={layer.depth_multiplier}" if layer.depth_multiplier != 1 else ""
         return f"dwconv {window(layer.kernel_size)}{self.keras_opts(layer, r)}{mult}{r.bias(layer)}{r.activation(layer)}"
 
+
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """As Conv with groups = C (the flop counter's weight gradient: C x the real products)."""
+        m = self.macs(cfg, shape, out, ctx)
+        return (shape[-1] if counted else 1) * m + (m if input_grad else 0)
 
 @register
 class SeparableConv(_Windowed):
@@ -322,6 +337,24 @@ class SeparableConv(_Windowed):
         return (f"sepconv {r.num('filters', layer.filters)} {window(layer.kernel_size)}{self.keras_opts(layer, r)}"
                 f"{mult}{r.bias(layer)}{r.activation(layer)}")
 
+
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """The depthwise pass as DepthwiseConv; the pointwise pass always needs its input gradient."""
+        depthwise = product(out[:-1]) * shape[-1] * cfg.multiplier * product(cfg.kernel)
+        pointwise = self.macs(cfg, shape, out, ctx) - depthwise
+        return (shape[-1] if counted else 1) * depthwise + (depthwise if input_grad else 0) + 2 * pointwise
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input, and the depthwise pass's output (the pointwise convolution's input)."""
+        return (Saved("input"), Saved("own", product(out[:-1]) * shape[-1] * cfg.multiplier))
+
+    def optimizer_shapes(self, cfg, shape, out, ctx):
+        """The two passes as the convention's framework stores them (PyTorch: two Conv weights,
+        (C·M, 1, *K) and (F, C·M, 1, ...)), which a factored optimiser factors over their last two axes."""
+        cm, ones = shape[-1] * cfg.multiplier, (Integer(1),) * len(cfg.kernel)
+        shapes = [conventions.depthwise_kernel(tuple(cfg.kernel), shape[-1], cfg.multiplier, ctx.convention)[1],
+                  conventions.conv_kernel(ones, cm, cfg.filters, ctx.convention)]
+        return shapes + ([(cfg.filters,)] if cfg.bias else [])
 
 @register
 class TransposedConv(_Windowed):
@@ -439,4 +472,8 @@ class TransposedConv(_Windowed):
         op = f" output_padding={window(layer.output_padding)}" if layer.output_padding is not None else ""
         return (f"deconv {r.num('filters', layer.filters)} {window(layer.kernel_size)}{self.keras_opts(layer, r)}{op}"
                 f"{r.bias(layer)}{r.activation(layer)}")
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """As Conv (the flop counter counts the grouped weight gradient groups x)."""
+        m = self.macs(cfg, shape, out, ctx)
+        return (cfg.groups if counted else 1) * m + (m if input_grad else 0)
 

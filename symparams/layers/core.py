@@ -8,8 +8,8 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
-from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, WINDOW, Arg, LayerSpec, Opt, Weight,
-                   register)
+from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, WINDOW, Arg, LayerSpec, Opt, Saved,
+                  Weight, register)
 from .text import ints, one, window, window_text
 
 
@@ -98,6 +98,13 @@ class Dense(LayerSpec):
         return None
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """The input of the product (the weight is a parameter, not an activation). On an image
+        the exported Linear reads a channels-last view and keeps the contiguous copy it makes."""
+        if len(shape) > 2 and style == "pytorch":
+            return (Saved("own", product(shape)),)
+        return (Saved("input"),)
+
 @register
 class Flatten(LayerSpec):
     keywords = ("flatten",)
@@ -121,6 +128,9 @@ class Flatten(LayerSpec):
         return "flatten" if r.cls(layer) == "Flatten" else None
 
 
+    def output_is_view(self, cfg, shape, out, ctx):
+        return True
+
 @register
 class Dropout(LayerSpec):
     keywords = ("dropout",)
@@ -141,6 +151,17 @@ class Dropout(LayerSpec):
     def import_keras(self, layer, r):
         return f"dropout {layer.rate}" if r.cls(layer) == "Dropout" else None
 
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """The mask: one bool per value on GPU (native_dropout); PyTorch's CPU path multiplies by a
+        mask in the activations' dtype and keeps that (dtype 'mask' says which, per device).
+        A rate of 0 returns its input: nothing kept."""
+        if cfg.rate == 0:
+            return ()
+        return (Saved("own", product(out), dtype="mask"),)
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        return cfg.rate == 0
 
 @register
 class Reshape(LayerSpec):
@@ -211,6 +232,10 @@ class Reshape(nn.Module):
             return "reshape " + "x".join(str(int(d)) for d in layer.target_shape)
         return None
 
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        """A sequence or vector reshapes in place; a channels-first image is copied to channels last."""
+        return len(shape) <= 2
 
 @register
 class ZeroPad(LayerSpec):
@@ -314,6 +339,9 @@ class Identity(LayerSpec):
     def import_keras(self, layer, r):
         return "identity" if r.cls(layer) == "Identity" else None
 
+    def output_is_view(self, cfg, shape, out, ctx):
+        return True
+
 
 TORCH_ACTIVATIONS = {
     "relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "leaky_relu": "nn.LeakyReLU(0.2)", "leakyrelu": "nn.LeakyReLU(0.2)",
@@ -398,6 +426,25 @@ class Exp(nn.Module):
         if cls == "ReLU":
             return "relu6" if layer.max_value == 6 else "relu"
         return None
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        """The layer itself passes its input on; function_saves() says what the function keeps."""
+        return True
+
+    # What autograd keeps for each function (measured on PyTorch's modules, as exported): its
+    # result, its input, or its input and one more tensor of the same size.
+    SAVES_OUTPUT = frozenset({"relu", "tanh", "sigmoid", "softmax", "log_softmax", "exponential"})
+    SAVES_INPUT_TWICE = frozenset({"softsign"})          # x / (1 + |x|): x and 1 + |x|
+
+    def function_saves(self, name: str, values) -> tuple:
+        """Saved entries of the activation function `name` on `values` values (fused or alone)."""
+        if not name or name == "linear":
+            return ()
+        if name in self.SAVES_OUTPUT:
+            return (Saved("output"),)
+        if name in self.SAVES_INPUT_TWICE:
+            return (Saved("input"), Saved("own", values))
+        return (Saved("input"),)
 
 
 ACTIVATION = REGISTRY["activation"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import conventions
 from ..algebra import product
-from .base import COUNT, Arg, LayerSpec, Weight, divides, register
+from .base import COUNT, Arg, LayerSpec, Saved, Weight, divides, register
 from .text import one
 
 
@@ -44,6 +44,13 @@ class BatchNorm(LayerSpec):
         return "batchnorm" if r.cls(layer) == "BatchNormalization" else None
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Training: its input and the batch mean and inverse deviation per channel (float32, one
+        pair for the whole batch; the running statistics are buffers, not activations)."""
+        if style != "pytorch":
+            return (Saved("input"),)
+        return (Saved("input"), Saved("own", 2 * shape[-1], dtype="stat", per_example=False))
+
 @register
 class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
@@ -71,6 +78,13 @@ class LayerNorm(LayerSpec):
     def import_keras(self, layer, r):
         return "layernorm" if r.cls(layer) == "LayerNormalization" else None
 
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input, and the mean and inverse deviation of each normalised row (float32); Megatron's
+        accounting keeps only the input."""
+        if style != "pytorch":
+            return (Saved("input"),)
+        return (Saved("input"), Saved("own", 2 * product(shape[:-1]), dtype="stat"))
 
 @register
 class GroupNorm(LayerSpec):
@@ -103,3 +117,9 @@ class GroupNorm(LayerSpec):
 
     def import_keras(self, layer, r):
         return f"groupnorm {layer.groups}" if r.cls(layer) == "GroupNormalization" else None
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input, and the mean and inverse deviation of each group (float32)."""
+        if style != "pytorch":
+            return (Saved("input"),)
+        return (Saved("input"), Saved("own", 2 * cfg.groups, dtype="stat"))

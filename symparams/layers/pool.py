@@ -7,7 +7,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import ceil_div, product
 from ..errors import DefinitionError, ShapeError
-from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, register
+from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, register
 from .conv import _Windowed
 from .text import ints, one, window, window_text
 
@@ -107,6 +107,10 @@ class MaxPool(_Pool):
         return 0.0 if conventions.pool_pads_with_zeros(convention) else "-inf"
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input and the int64 index of each maximum."""
+        return (Saved("input"), Saved("own", product(out), dtype="index"))
+
 @register
 class AvgPool(_Pool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
@@ -196,6 +200,10 @@ class GlobalPool(nn.Module):
         return self.keyword if r.cls(layer).startswith(f"Global{self.keras_name}Pooling") else None
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """A mean needs only sizes (GlobalAvgPool); amax keeps its input and its result."""
+        return ()
+
 @register
 class GlobalAvgPool(_GlobalPool):
     keywords = ("globalavgpool",)
@@ -209,6 +217,9 @@ class GlobalMaxPool(_GlobalPool):
     summary = "maximum over all spatial positions: H x W x C -> C"
     mode, keras_name = "max", "Max"
 
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        return (Saved("input"), Saved("output"))
 
 @register
 class Subsample(LayerSpec):
@@ -266,6 +277,10 @@ class Subsample(layers.Layer):
 
     import_keras = import_torch
 
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        """x[:, :, ::s, ::s] is a strided view."""
+        return True
 
 @register
 class ChannelPad(LayerSpec):

@@ -121,6 +121,14 @@ class _Recurrent(LayerSpec):
         return text
 
 
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Per direction and step: the gradients of both weight matrices, of the input (when anything
+        before is trained) and of the previous output (not before the first step: the initial state
+        is zeros, not trained)."""
+        t, d, u, g = shape[0], shape[-1], cfg.units, GATES[self.cell]
+        directions = 2 if cfg.bidirectional else 1
+        return directions * g * u * (t * (d + u) + (t * d if input_grad else 0) + (t - 1) * u)
+
 @register
 class SimpleRNN(_Recurrent):
     keywords = ("rnn",)

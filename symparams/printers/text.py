@@ -79,16 +79,14 @@ def cost_totals(net: Network, columns, cost_options, values) -> list[str]:
     out = []
     wanted = [c for c in columns if c != "params"]
     options = cost_options or cost.Options()
-    scale = "" if options.batch == 1 else f" (batch {options.batch})"
     sums = cost.totals(net, [c for c in wanted if not c.startswith("rf")], options)
     for column, expr in sums.items():
-        unit = f", {options.dtype}" if column.endswith("_bytes") else ""
         value = at(expr, values)
         shown = total_formula(expr) if expr.free_symbols else fmt_int(expr)
         if expr.free_symbols and value is not None:
             shown += f" = {fmt_int(value)}"
         extra = " (2 per MAC + bias adds)" if column == "flops" and options.bias_adds else ""
-        out.append(f"Total {cost.LABELS[column]}{scale if column != 'param_bytes' else ''}{unit}{extra}: {shown}")
+        out.append(f"Total {cost.LABELS[column]}{cost.total_note(column, options)}{extra}: {shown}")
     if any(c.startswith("rf") for c in wanted):
         try:
             row, axes = cost.receptive_field(net)

@@ -1,0 +1,167 @@
+"""symparams memory: weights, gradients, optimiser state and activations of training (or weights
+and the KV cache of inference), each as a formula and a number; the largest batch (or any symbol)
+that fits a memory budget. Also the cost options summary, solve, sweep and plot share."""
+
+from __future__ import annotations
+
+import json
+
+from ._common import add_convention, add_file, add_set, load_network, parse_sets
+
+FLOPS = ("torch", "kaplan", "palm", "chinchilla")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "adafactor")
+PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed", "bf16")
+RECOMPUTE = ("none", "selective", "full")
+
+
+def add_cost_options(p, *, batch: bool = True, memory: bool = True):
+    """The training-cost options (symparams/cost.py Options), for summary, solve, sweep and plot."""
+    g = p.add_argument_group("training cost")
+    if batch:
+        g.add_argument("--batch", default="1", metavar="B",
+                       help="batch size: a number or a symbol name (default 1)")
+    g.add_argument("--flops", default="torch", choices=FLOPS,
+                   help="FLOP convention of flops/train_flops: torch (FlopCounterMode, forward + backward; "
+                        "default), kaplan (6N per token), palm (6N + 12LHQT per token), chinchilla "
+                        "(Hoffmann et al. appendix F)")
+    g.add_argument("--input-grad", default="needed", choices=("needed", "all"),
+                   help="torch convention: input gradients only where something before is trained "
+                        "(needed, autograd's rule; default) or for every product (all)")
+    g.add_argument("--tokens", metavar="D", help="training tokens for train_compute: a number (300e9) or k·N (20N)")
+    if memory:
+        g.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="optimiser state (default adamw)")
+        g.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                       help="fp32 (default), bf16-mixed / fp16-mixed (fp32 master weights), bf16 (pure)")
+        g.add_argument("--recompute", default="none", choices=RECOMPUTE,
+                       help="activation recomputation: none (default), selective (attention core), full "
+                            "(each top-level statement / repeat pass keeps only its input)")
+        g.add_argument("--saving", default="pytorch", choices=("pytorch", "megatron"),
+                       help="whose account of saved activations: pytorch (what PyTorch keeps; default) or "
+                            "megatron (Korthikanti et al. 2022)")
+        g.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
+                       help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
+
+
+def cost_options(args, **extra):
+    """cost.Options from the parsed arguments."""
+    from .. import cost
+    fields = dict(batch=getattr(args, "batch", "1"), flops=args.flops, input_grad=args.input_grad,
+                  tokens=getattr(args, "tokens", None))
+    for name, field in (("optimizer", "optimizer"), ("precision", "precision"), ("recompute", "recompute"),
+                        ("saving", "style"), ("device", "device"), ("dtype", "dtype"), ("bias_adds", "bias_adds")):
+        if getattr(args, name, None) is not None:
+            fields[field] = getattr(args, name)
+    fields.update(extra)
+    return cost.Options(**fields)
+
+
+def metric_names(names, args):
+    """Metric names carrying the cost options, for solve, sweep and plot."""
+    from .. import cost
+    options = cost_options(args)
+    if isinstance(names, str):
+        return cost.Metric(names, options)
+    return [cost.Metric(n, options) for n in names]
+
+
+def add_parser(sub):
+    p = sub.add_parser("memory", help="training or inference memory: each part as a formula and a number",
+                       description="Weights, gradients, optimiser state, saved activations and their total "
+                                   "(or, with --inference, weights and the KV cache), each as a formula in the "
+                                   "network's symbols and the batch, and its value in bytes and GiB. With "
+                                   "--budget and --for, the largest value of that symbol that fits.")
+    add_file(p)
+    add_set(p)
+    add_convention(p)
+    p.add_argument("--inference", action="store_true", help="weights and the KV cache instead of training")
+    p.add_argument("--budget", metavar="SIZE", help="memory budget: 80GB (10^9 bytes), 80GiB (2^30), 512MiB")
+    p.add_argument("--for", dest="unknown", metavar="NAME",
+                   help="with --budget: the symbol to maximise (the batch symbol or a network symbol)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_cost_options(p)
+    p.set_defaults(run=run)
+
+
+def _split_sets(args, net_names, batch_name):
+    """--set values for the network, and the one for the batch symbol (not a network symbol)."""
+    values = parse_sets(args.sets)
+    batch_value = values.pop(batch_name, None) if batch_name and batch_name not in net_names else None
+    return values, batch_value
+
+
+def run(args) -> int:
+    from .. import memory
+    from ..errors import UsageError
+
+    if (args.budget is None) != (args.unknown is None):
+        raise UsageError("--budget and --for go together: --budget 80GB --for b")
+    budget = memory.parse_bytes(args.budget) if args.budget is not None else None
+    batch_name = args.batch.strip() if args.batch.strip().isidentifier() else None
+    sets = parse_sets(args.sets)
+    if batch_name and batch_name in sets:
+        args.batch = str(sets[batch_name])           # --set b=8 gives the batch symbol a value
+        sets.pop(batch_name)
+    args.sets = [",".join(f"{k}={v}" for k, v in sets.items())] if sets else []
+    net = load_network(args)
+    options = cost_options(args)
+    rep = memory.report(net, options, inference=args.inference)
+    solved = None
+    if budget is not None:
+        solved = memory.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
+        rep.solved = solved
+    if args.format == "json":
+        print(json.dumps(as_dict(rep, net), indent=2))
+    else:
+        print(render(rep, net), end="")
+    return 0
+
+
+def _gib(value: int) -> str:
+    return f"{value / 2 ** 30:,.2f} GiB"
+
+
+def _formula(expr) -> str:
+    from ..printers.common import total_formula
+    return total_formula(expr)
+
+
+def render(rep, net) -> str:
+    o = rep.options
+    what = "inference" if rep.inference else "training"
+    lines = [f"Memory ({what}): {net.program.file or '<text>'}   (convention: {net.convention})",
+             f"precision {o.precision}" + ("" if rep.inference else f", optimizer {o.optimizer}, recompute "
+                                           f"{o.recompute}, saving {o.style}") + f", batch {o.batch}"]
+    params = rep.params
+    lines.append(f"Parameters: {_formula(params)}" + (f" (active per token: {_formula(rep.active)})"
+                                                       if rep.active is not None else ""))
+    width = max(len(p.label) for p in rep.parts)
+    for part in rep.parts:
+        shown = _formula(part.formula)
+        if part.value is not None:
+            number = f"{part.value:,} bytes ({_gib(part.value)})"
+            shown = number if not part.formula.free_symbols else f"{shown} = {number}"
+        lines.append(f"  {part.label.ljust(width)}  {shown}")
+    given = {k: v for k, v in rep.values.items()}
+    if given:
+        lines.append("Symbols: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(given.items())))
+    if rep.solved:
+        s = rep.solved
+        lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
+                     f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(rep, net) -> dict:
+    o = rep.options
+    out = {"file": net.program.file, "convention": net.convention, "inference": rep.inference,
+           "options": {"batch": str(o.batch), "precision": o.precision, "optimizer": o.optimizer,
+                       "recompute": o.recompute, "saving": o.style, "device": o.device},
+           "params": str(rep.params), "active": str(rep.active) if rep.active is not None else None,
+           "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
+                                "gib": (p.value / 2 ** 30) if p.value is not None else None} for p in rep.parts},
+           "symbols": rep.values}
+    if rep.solved:
+        s = rep.solved
+        out["budget"] = {"symbol": s["symbol"], "budget": s["budget"], "value": s["value"], "bytes": s["at_value"],
+                         "formula": str(s["formula"])}
+    return out

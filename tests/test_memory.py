@@ -1,0 +1,312 @@
+"""Memory formulas against what PyTorch and transformers really keep: the activations autograd
+saves (torch.autograd.graph.saved_tensors_hooks on the exported model in training mode), the
+optimiser state after one step (torch.optim), the KV cache of a LLaMA-style model built from a
+config (transformers, never from_pretrained); and Korthikanti et al. (2022)'s activation memory
+of a transformer layer reproduced symbolically."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symparams
+from symparams import cost, memory
+from symparams.algebra import symbol
+from symparams.cli import main
+from symparams.layers import REGISTRY
+
+from conftest import EXAMPLES, need_module
+from test_training_cost import CASES, exported
+
+DIFF_EXAMPLES = max(int(os.environ.get("SYMPARAMS_DIFF_EXAMPLES", "300")) // 5, 10)
+GPT2 = EXAMPLES / "zoo" / "gpt2_small.arch"
+
+# Recurrent layers: PyTorch's fused RNN kernels keep an implementation-defined workspace (the CPU
+# oneDNN kernel a uint8 buffer), which no per-kind formula states; symparams counts their input
+# and output only (a lower bound), and the oracle leaves them out.
+NOT_MEASURED = {"SimpleRNN", "LSTM", "GRU"}
+
+
+def measured_saved_bytes(net, batch: int = 2) -> int:
+    """Bytes of the tensors autograd saves in one training-mode forward pass of the exported
+    model: parameters and buffers excluded, each storage counted once (untyped_storage data_ptr)."""
+    torch = need_module("torch")
+    ns = exported(net)
+    torch.manual_seed(0)
+    model = ns["build"]().train()
+    shape = (batch,) + tuple(ns["INPUT_SHAPE"])
+    x = torch.randint(0, 2, shape) if ns["INPUT_DTYPE"] == torch.long else torch.randn(shape)
+    weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    seen: dict = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in weights:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(x)
+    return sum(seen.values())
+
+
+def ours(net, batch=2, **options) -> int:
+    options = {"device": "cpu", **options}
+    return int(cost.totals(net, ("act_train_bytes",), cost.Options(batch=batch, **options))["act_train_bytes"])
+
+
+MEASURED = [(k, t) for k, t in CASES if k not in NOT_MEASURED]
+
+
+@pytest.mark.parametrize("kind, text", MEASURED, ids=[f"{k}-{i}" for i, (k, _) in enumerate(MEASURED)])
+def test_each_kind_saves_what_pytorch_saves(kind, text):
+    """The 'none'-policy act_train_bytes (CPU kernels, fp32) equals the measured bytes, per kind."""
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net) == measured_saved_bytes(net)
+
+
+def test_cpu_dropout_keeps_a_mask_in_the_activation_dtype():
+    """The documented difference: a GPU's native_dropout keeps a bool mask (1 byte per value); the
+    CPU path multiplies by a float mask and keeps it (4 bytes in fp32). dense 8 -> 5 x 8 values."""
+    net = symparams.parse("input 5x8\ndense 8\ndropout 0.3\ndense 2", convention="pytorch")
+    measured = measured_saved_bytes(net, batch=3)
+    assert ours(net, batch=3) == measured
+    assert ours(net, batch=3, device="cuda") == measured - 3 * 5 * 8 * (4 - 1)
+
+
+def test_the_first_layers_without_trained_input_keep_nothing():
+    """maxpool and relu straight on the data are not recorded by autograd; the conv after them
+    keeps its input (for its weight gradient). 2 x (3·3·3·4 input + 2·2·4 relu... )"""
+    net = symparams.parse("input 6x6x3\nrelu\nmaxpool 2\nconv 4 3x3 padding=1\nrelu", convention="pytorch")
+    assert ours(net, batch=1) == (3 * 3 * 3 + 3 * 3 * 4) * 4 == measured_saved_bytes(net, batch=1)
+
+
+@settings(max_examples=DIFF_EXAMPLES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_random_architectures_save_what_pytorch_saves(data):
+    """The differential test's random PyTorch-convention networks (without recurrent layers)."""
+    need_module("torch")
+    from test_differential import architectures
+    text = data.draw(architectures("pytorch").filter(lambda t: not any(w in t for w in ("rnn", "lstm", "gru"))))
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net) == measured_saved_bytes(net), text
+
+
+ZOO = [("lenet5", {}), ("alexnet", {}), ("vgg16", {"n": 32}), ("resnet18", {"n": 64}), ("resnet50", {"n": 64}),
+       ("cifar_resnet", {}), ("densenet121", {"n": 64}), ("vit_b16", {"n": 64, "depth": 2}),
+       ("gpt2_small", {"T": 64, "layers": 2})]
+
+
+@pytest.mark.parametrize("name, values", ZOO, ids=[z[0] for z in ZOO])
+def test_zoo_saves_what_pytorch_saves(name, values):
+    """Zoo models (smaller inputs or fewer blocks where the published size is slow on CPU): the
+    formula at those values equals the measurement."""
+    full = symparams.load(EXAMPLES / "zoo" / f"{name}.arch", convention="pytorch")
+    formula = cost.totals(full, ("act_train_bytes",), cost.Options(batch=1, device="cpu"))["act_train_bytes"]
+    net = full.subs(**values).evaluate() if values else full.evaluate()
+    at = {symbol(k): v for k, v in full.defaults.items()}
+    at.update({symbol(k): v for k, v in values.items()})
+    assert sympy.sympify(formula).subs(at).doit() == ours(net, batch=1) == measured_saved_bytes(net, batch=1)
+
+
+# ----------------------------------------------------------------------------- Korthikanti et al.
+
+BLOCK = """input s x h
+repeat 1 {
+    residual { layernorm; attention heads=a causal; dropout 0.1 }
+    residual { layernorm; dense 4*h gelu; dense h; dropout 0.1 }
+}
+"""
+
+
+def _block_bytes(**options):
+    net = symparams.parse(BLOCK, convention="pytorch")
+    repeat = [row for row in net.layers if row.kind == "repeat"][0]
+    values = cost.row_costs(net, ("act_train_bytes",), cost.Options(batch="b", **options))
+    return values[repeat]["act_train_bytes"]
+
+
+def test_korthikanti_activation_memory_per_layer():
+    """Korthikanti et al. (2022), Table 2 / eq. (2): s·b·h·(34 + 5·a·s/h) bytes per transformer layer in
+    16-bit without recomputation; with selective recomputation 34·s·b·h; with full 2·s·b·h. Their
+    conventions: 16-bit activations, 1-byte dropout masks, eager attention with dropout on the
+    probabilities, layer-norm statistics left out (--saving megatron)."""
+    s, b, h, a = (symbol(n) for n in "s b h a".split())
+    none = _block_bytes(precision="bf16-mixed", style="megatron")
+    assert sympy.expand(none - s * b * h * (34 + 5 * a * s / h)) == 0
+    selective = _block_bytes(precision="bf16-mixed", style="megatron", recompute="selective")
+    assert sympy.expand(selective - 34 * s * b * h) == 0
+    full = _block_bytes(precision="bf16-mixed", style="megatron", recompute="full")
+    assert sympy.expand(full - 2 * s * b * h) == 0
+
+
+def test_korthikanti_terms_under_pytorchs_own_saving():
+    """What PyTorch itself keeps for the same layer (16-bit, GPU masks): the flash kernel keeps
+    no s x s probabilities (the 5·a·s²·b term is gone) but its softmax statistics, a float32 per head
+    and position (4·a·s·b), the causal mask the export builds (2·s² bytes, once per batch), and the
+    layer norms' float32 mean and inverse deviation (2 x 8·s·b)."""
+    s, b, h, a = (symbol(n) for n in "s b h a".split())
+    got = _block_bytes(precision="bf16-mixed")
+    assert sympy.expand(got - (34 * s * b * h + 4 * a * s * b + 2 * s * s + 16 * s * b)) == 0
+
+
+# ----------------------------------------------------------------------------- optimiser state
+
+OPTIMIZERS = {"sgd": ("SGD", {"lr": 0.1}), "momentum": ("SGD", {"lr": 0.1, "momentum": 0.9}),
+              "adam": ("Adam", {}), "adamw": ("AdamW", {}), "adafactor": ("Adafactor", {})}
+NETS = ["input 6x6x3\nconv 4 3x3\nbatchnorm\nrelu\nflatten\ndense 5",
+        "input 5\nembedding 11 8\nposembed\nattention heads=2\nlayernorm\ndense 16 gelu\ndense 8\nunembed",
+        "input 6x6x4\ndwconv 3\nsepconv 5 3 multiplier=2\ndeconv 2 2 stride=2 bias=false"]
+
+
+def _state_bytes(net, optimizer, dtype):
+    torch = need_module("torch")
+    ns = exported(net)
+    torch.manual_seed(0)
+    model = ns["build"]().train().to(dtype)
+    name, kwargs = OPTIMIZERS[optimizer]
+    opt = getattr(torch.optim, name)(model.parameters(), **kwargs)
+    x = torch.randint(0, 3, (2,) + tuple(ns["INPUT_SHAPE"])) if ns["INPUT_DTYPE"] == torch.long else \
+        torch.randn((2,) + tuple(ns["INPUT_SHAPE"]), dtype=dtype)
+    model(x).float().sum().backward()
+    opt.step()
+    return sum(v.untyped_storage().nbytes() for state in opt.state.values() for v in state.values()
+               if torch.is_tensor(v))
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("text", NETS, ids=["cnn", "transformer", "separable"])
+def test_optimizer_state_after_one_step(text, optimizer):
+    torch = need_module("torch")
+    net = symparams.parse(text, convention="pytorch")
+    for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        formula = cost.totals(net, ("optim_bytes",), cost.Options(optimizer=optimizer, precision=precision))
+        assert formula["optim_bytes"] == _state_bytes(net, optimizer, dtype), precision
+
+
+def test_mixed_precision_adam_is_sixteen_bytes_per_parameter():
+    """Rajbhandari et al. (2020): 2 (bf16 weights) + 2 (gradients) + 4 (fp32 master) + 4 + 4 (Adam's
+    moments) bytes per parameter, plus PyTorch's 4-byte step per parameter tensor."""
+    net = symparams.load(GPT2)
+    got = cost.totals(net, ("weight_bytes", "grad_bytes", "optim_bytes"), cost.Options(precision="bf16-mixed"))
+    n = net.params
+    tensors = cost.flow(net).total["tensors"]
+    assert got["weight_bytes"] == 2 * n and got["grad_bytes"] == 2 * n
+    assert sympy.expand(got["optim_bytes"] - (12 * n + 4 * tensors)) == 0
+
+
+# ----------------------------------------------------------------------------- KV cache
+
+def _llama_cache_bytes(layers, heads, kv_heads, hidden, batch, context, dtype_name="float32"):
+    torch = need_module("torch")
+    transformers = need_module("transformers")
+    config = transformers.LlamaConfig(vocab_size=64, hidden_size=hidden, intermediate_size=2 * hidden,
+                                      num_hidden_layers=layers, num_attention_heads=heads,
+                                      num_key_value_heads=kv_heads, max_position_embeddings=context)
+    model = transformers.LlamaForCausalLM(config).eval().to(getattr(torch, dtype_name))
+    with torch.no_grad():
+        out = model(torch.randint(0, 64, (batch, context)), use_cache=True)
+    cache = getattr(out, "past_key_values", None)
+    total = 0
+    for layer in cache.layers:
+        total += layer.keys.untyped_storage().nbytes() + layer.values.untyped_storage().nbytes()
+    return total
+
+
+def _decoder(layers, heads, kv_heads, hidden):
+    """A LLaMA-shaped decoder in the DSL (grouped-query attention where the language has it)."""
+    gqa = f" kv_heads={kv_heads}" if kv_heads != heads else ""
+    return (f"let T = 16\ninput T\nembedding 64 {hidden}\nrepeat {layers} {{\n"
+            f"  residual {{ layernorm; attention heads={heads}{gqa} causal bias=false }}\n"
+            f"  residual {{ layernorm; dense {2 * hidden} bias=false silu; dense {hidden} bias=false }}\n}}\n"
+            f"layernorm\ndense 64 bias=false")
+
+
+@pytest.mark.parametrize("precision, dtype", [("fp32", "float32"), ("bf16", "bfloat16")])
+def test_kv_cache_of_a_llama_built_from_its_config(precision, dtype):
+    """Multi-head LLaMA (kv_heads = heads): past_key_values' bytes equal kv_bytes."""
+    layers, heads, hidden, batch, context = 3, 4, 32, 2, 16
+    net = symparams.parse(_decoder(layers, heads, heads, hidden), convention="pytorch")
+    formula = cost.totals(net, ("kv_bytes",), cost.Options(batch="b", precision=precision))["kv_bytes"]
+    assert formula.subs({symbol("b"): batch, symbol("T"): context}) == \
+        _llama_cache_bytes(layers, heads, heads, hidden, batch, context, dtype)
+
+
+def test_kv_cache_with_grouped_query_attention():
+    """kv_heads < heads (TinyLlama-style 32/4 scaled down): the network's kv_bytes where the DSL
+    has `attention kv_heads=`, and the formula function (batch, context, layers, kv_heads,
+    head_dim, bytes) in any case, both against transformers' cache."""
+    layers, heads, kv_heads, hidden, batch, context = 2, 8, 2, 32, 3, 16
+    measured = _llama_cache_bytes(layers, heads, kv_heads, hidden, batch, context)
+    assert memory.kv_cache_bytes(batch, context, layers, kv_heads, hidden // heads, 4) == measured
+    if "kv_heads" in REGISTRY["attention"].options:
+        net = symparams.parse(_decoder(layers, heads, kv_heads, hidden), convention="pytorch")
+        got = cost.totals(net, ("kv_bytes",), cost.Options(batch=batch))["kv_bytes"]
+        assert got == measured
+
+
+def test_gpt2_kv_cache_formula():
+    """2 (keys, values) x b x T x 12 layers x 768 x 2 bytes in 16-bit: 36,864·b·T."""
+    net = symparams.load(GPT2)
+    got = cost.totals(net, ("kv_bytes",), cost.Options(batch="b", precision="bf16"))["kv_bytes"]
+    b, t, layers = symbol("b"), symbol("T"), symbol("layers")
+    assert sympy.expand(got - 2 * b * t * layers * 768 * 2) == 0
+
+
+# ----------------------------------------------------------------------------- the memory command
+
+def test_memory_command_text(capsys):
+    assert main(["memory", str(GPT2), "--optimizer", "adamw", "--precision", "bf16-mixed", "--batch", "b",
+                 "--recompute", "selective", "--budget", "80GB", "--for", "b"]) == 0
+    out = capsys.readouterr().out
+    for label in ("Weights", "Gradients", "Optimizer state", "Activations", "Total"):
+        assert label in out
+    assert "248,879,616 bytes" in out and "GiB" in out
+    net = symparams.load(GPT2)
+    options = cost.Options(batch="b", precision="bf16-mixed", recompute="selective")
+    total = cost.totals(net, ("train_bytes",), options)["train_bytes"]
+    at = {symbol(k): v for k, v in net.defaults.items()}
+    per = sympy.Lambda(symbol("b"), total.subs(at))
+    best = int(out.split("b = ")[-1].split()[0].replace(",", ""))
+    assert per(best) <= 80 * 10 ** 9 < per(best + 1)
+
+
+def test_memory_command_json_and_inference(capsys):
+    assert main(["memory", str(GPT2), "--inference", "--batch", "4", "--precision", "bf16", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    parts = data["parts"]
+    assert parts["weight_bytes"]["bytes"] == 2 * 124_439_808
+    assert parts["kv_bytes"]["bytes"] == 2 * 4 * 1024 * 12 * 768 * 2
+    assert parts["infer_bytes"]["bytes"] == parts["weight_bytes"]["bytes"] + parts["kv_bytes"]["bytes"]
+    assert main(["memory", str(GPT2), "--batch", "b", "--budget", "80GiB", "--for", "layers", "--set", "b=8"]) == 0
+    out = capsys.readouterr().out
+    assert "Largest layers within 85,899,345,920 bytes" in out
+
+
+def test_memory_command_errors(capsys):
+    assert main(["memory", str(GPT2), "--budget", "80GB"]) == 2
+    assert "--budget and --for" in capsys.readouterr().err
+    assert main(["memory", str(GPT2), "--budget", "eighty", "--for", "b", "--batch", "b"]) == 2
+    assert main(["memory", str(GPT2), "--budget", "1KB", "--for", "b", "--batch", "b"]) == 1
+    assert "budget" in capsys.readouterr().err
+    assert main(["memory", str(GPT2), "--budget", "80GB", "--for", "q", "--batch", "b"]) == 1
+
+
+def test_memory_metrics_in_summary_solve_and_sweep(capsys):
+    assert main(["summary", str(GPT2), "--columns", "weight_bytes,grad_bytes,optim_bytes,act_train_bytes,kv_bytes,"
+                 "train_bytes", "--precision", "bf16-mixed", "--batch", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Total Train mem. (B) (batch 2), bf16-mixed, adamw, recompute none:" in out
+    assert main(["solve", str(GPT2), "--for", "layers", "--metric", "train_bytes", "--max", "40G", "--batch", "8",
+                 "--precision", "bf16-mixed"]) == 0
+    assert "largest layers" in capsys.readouterr().out
+    assert main(["sweep", str(GPT2), "--vary", "T=128,256", "--metric", "act_train_bytes", "--metric", "kv_bytes",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[1]["kv_bytes"] == 2 * rows[0]["kv_bytes"]
