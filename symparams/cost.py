@@ -551,7 +551,9 @@ class _Flow:
         return total, state
 
     def _row(self, row, state):
-        if row.kind in MERGES or row.kind == "mul":
+        if row.kind == "moe":
+            acc, state = self._mixture(row, state)
+        elif row.kind in MERGES or row.kind == "mul":
             acc, state = self._merge(row, state)
         elif row.kind == "iteration":
             acc, state = self._segment(row, state)
@@ -579,6 +581,25 @@ class _Flow:
                     end.store.counted = True
         grad = any(o.grad for o in outs)
         return acc, _State(grad, _Store(product(row.output_shape)))     # the sum / concatenation is new
+
+    def _mixture(self, row, state):
+        """A mixture of experts: the router and every expert read the same input; each token runs
+        through top_k of the experts (and every shared one), while every expert's weights are stored
+        and trained (their tensors count `experts` times)."""
+        acc: dict = {}
+        grads = []
+        for child in row.children:
+            if child.is_leaf:
+                sub, end = self._row(child, state)
+            else:
+                once, end = self._rows(child.children, state)
+                runs = child.config["active"] if child.role == "experts" and child.config else child.count
+                sub = {k: v * (child.count if k in ("tensors", "factored", "emb", "shared") else runs)
+                       for k, v in once.items()}
+                self.rows.setdefault(child, sub)
+            acc = _sum(acc, sub)
+            grads.append(end.grad)
+        return acc, _State(any(grads), _Store(product(row.output_shape)))
 
     def _segment(self, row, state):
         """`count` passes of the body: the first walked with the incoming state, the later ones

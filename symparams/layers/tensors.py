@@ -13,7 +13,7 @@ from sympy import Integer
 
 from ..algebra import equal, product
 from ..errors import ShapeError
-from .base import LayerSpec, register
+from .base import LayerSpec, Saved, register
 
 ONE = Integer(1)
 
@@ -78,6 +78,9 @@ class Save(NamedTensorSpec):
         return None
 
 
+    def output_is_view(self, cfg, shape, out, ctx):
+        return True
+
 @register
 class Use(NamedTensorSpec):
     keywords = ("use",)
@@ -141,6 +144,11 @@ class MulWith(NamedTensorSpec):
         return product(out)
 
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """A product keeps both factors: the current tensor and the saved one (counted as its own,
+        as symparams does not follow which storage a name refers to)."""
+        return (Saved("input"), Saved("own", product(cfg.other)))
+
 @register
 class CropTo(NamedTensorSpec):
     keywords = ("crop to",)
@@ -155,3 +163,7 @@ class CropTo(NamedTensorSpec):
     def receptive(self, cfg, shape, out, ctx):
         """The crop shifts every position's offset by ⌊(H − h)/2⌋: not followed (yet)."""
         return "unknown"
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        """A crop is a slice: a view keeping the whole storage."""
+        return True
