@@ -11,6 +11,7 @@ the public API of the package on the derived network.
 from __future__ import annotations
 
 import json
+import re
 
 import sympy
 
@@ -302,9 +303,21 @@ def language() -> dict:
     from .layers import REGISTRY
     from .layers.base import ACTIVATIONS
 
-    return {"keywords": ["let", "input", "block", "residual", "shortcut", "repeat", "as", "concat", "add"],
-            "kinds": sorted(k for k in REGISTRY if k != "input"), "activations": sorted(ACTIVATIONS),
-            "options": ["stride", "padding", "dilation", "groups", "bias", "name", "activation"]}
+    from .syntax import grammar_text
+
+    # the grammar's own quoted words (let, block, residual, ...): the one source of the syntax
+    words = set(re.findall(r'"([a-z_]+)"', grammar_text())) - {"x"}
+    return {"keywords": sorted(words | {"input"}),
+            "kinds": sorted(k for k in REGISTRY if k not in words and k != "input"),
+            "activations": sorted(ACTIVATIONS),
+            "options": sorted(_option_names() | {"name", "activation"})}
+
+
+def _option_names() -> set:
+    """Every option a layer kind declares (stride=, padding=, heads=, ...), as `symparams layers` lists them."""
+    from .commands.layers import describe
+
+    return {name for _, _, options, *_ in describe() for name in re.findall(r"([a-z_]+)=", options or "")}
 
 
 SESSION = Session()
