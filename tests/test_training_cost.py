@@ -287,3 +287,18 @@ def test_sweep_and_plot_take_the_conventions(capsys, tmp_path):
     assert main(["plot", str(GPT2), "--vary", "layers=1:4", "--metric", "train_flops", "--flops", "palm",
                  "-o", str(out)]) == 0
     assert out.stat().st_size > 0
+
+
+def test_generated_cost_docs_are_current():
+    """docs/cost.md's convention table and command outputs come from the engine
+    (python scripts/flops_table.py rewrites them)."""
+    import importlib.util
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location("flops_table", ROOT / "scripts" / "flops_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path in module.TARGETS:
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            assert module.render(text) == text, f"{path.name} is stale: run python scripts/flops_table.py"
+    assert "| `chinchilla` | 371,148,718,080 |" in (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
