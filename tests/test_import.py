@@ -3,53 +3,14 @@ export -> build -> import gives back the same network (per-layer counts and shap
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+import sys
+from pathlib import Path
 
 import symparams
 from conftest import need_module
-from test_differential import architectures
 
-ROUND_TRIPS = int(os.environ.get("SYMPARAMS_ROUNDTRIP_EXAMPLES", "100"))
-SETTINGS = settings(max_examples=ROUND_TRIPS, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
-
-
-def _rows(net):
-    return [(r.name, int(r.params), tuple(int(d) for d in r.output_shape)) for r in net.evaluate().unrolled().leaves()]
-
-
-def round_trip(text: str, framework: str) -> str:
-    from symparams.frameworks import keras_export, torch_export
-    from symparams.frameworks.check import run_source
-    net = symparams.parse(text, convention=framework)
-    if framework == "pytorch":
-        model = run_source(torch_export.export(net))["build"]()
-        back = symparams.from_torch(model, tuple(int(d) for d in net.evaluate().input_shape))
-    else:
-        model = run_source(keras_export.export(net))["build"]()
-        back = symparams.from_keras(model)
-    again = symparams.parse(back, convention=framework)
-    assert _rows(again) == _rows(net), f"round trip changed the network:\n{text}\n--- came back as ---\n{back}"
-    assert int(again.evaluate().params) == int(net.evaluate().params)
-    return back
-
-
-@SETTINGS
-@given(st.data())
-def test_round_trip_pytorch(data):
-    need_module("torch")
-    round_trip(data.draw(architectures("pytorch")), "pytorch")
-
-
-@SETTINGS
-@given(st.data())
-def test_round_trip_keras(data):
-    need_module("keras")
-    round_trip(data.draw(architectures("keras")), "keras")
-
+sys.path.insert(0, str(Path(__file__).resolve().parent / "kinds"))
+from harness import round_trip  # noqa: E402  (the property round trips live in tests/kinds/test_differential.py)
 
 RESIDUAL = """
 input 16x16x3

@@ -1,0 +1,95 @@
+"""Token and transformer layers (embedding, attention, posembed, clstoken, clspool, unembed): the
+harness's generators, and each kind against the real PyTorch and Keras."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symparams
+from conftest import need_module
+from harness import ACTS, kind, keras_layer, last, size_text, torch_count, torch_out  # noqa: F401
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ----------------------------------------------------------------------------- generators (the harness)
+
+@kind("embedding", ranks=("tokens",))
+def embedding(b):
+    return f"embedding {b.integer(2, 20)} {b.integer(1, 8)}"
+
+
+@kind("attention", ranks=(2,), weight=2)
+def attention(b):
+    d = b.shape[-1]
+    text = f"attention heads={b.pick([h for h in (1, 2, 3, 4) if d % h == 0])}"
+    if b.fw == "keras" and b.target == "keras" and b.coin():
+        text += f" key_dim={b.integer(1, 4)}"
+    if not b.coin():
+        text += " bias=false"
+    if b.coin():
+        text += " causal=true"
+    return text
+
+
+@kind("posembed", ranks=(2,))
+def posembed(b):
+    return "posembed" + (f" length={b.shape[0] + b.integer(0, 3)}" if b.coin() else "")
+
+
+@kind("clstoken", ranks=(2,))
+def clstoken(b):
+    return "clstoken"
+
+
+@kind("clspool", ranks=(2,), weight=0, tail=lambda b: "clspool")
+def clspool(b):
+    return "clspool"
+
+
+def tied_head(b):
+    """unembed needs an embedding before it and its width."""
+    return "unembed" if b.embedding_dim is not None and b.shape[-1] == b.embedding_dim else None
+
+
+@kind("unembed", ranks=(2,), tail=tied_head)
+def unembed(b):
+    return tied_head(b)
+
+
+# ----------------------------------------------------------------------------- against the frameworks, one layer at a time
+
+@SETTINGS
+@given(st.integers(1, 100), st.integers(1, 20), st.integers(1, 10))
+def test_embedding(vocab, dim, length):
+    torch, keras = need_module("torch"), need_module("keras")
+    text = f"input {length}\nembedding {vocab} {dim}"
+    params, out, _ = last(text, "pytorch")
+    assert (params, out) == (torch_count(torch.nn.Embedding(vocab, dim)), (length, dim))
+    assert last(text, "keras")[:2] == keras_layer(keras.layers.Embedding(vocab, dim), (length,))
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("input 10x8\nposembed length=12", True),
+    ("input 10x8\nposembed length=10", True),
+    ("input 10x8\nposembed length=5", False),   # a table shorter than the sequence
+])
+def test_posembed_table_covers_the_sequence(text, ok):
+    """Checks written as numeric comparisons fire (SymPy's false is not Python's False)."""
+    if ok:
+        symparams.parse(text)
+    else:
+        with pytest.raises(symparams.ShapeError):
+            symparams.parse(text)
+
+
+def test_attention_against_torch_and_keras():
+    torch, keras = need_module("torch"), need_module("keras")
+    text = "input 6x8\nattention heads=2"
+    assert last(text, "pytorch")[0] == torch_count(torch.nn.MultiheadAttention(8, 2))
+    layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    x = keras.Input((6, 8))
+    y = layer(x, x)
+    assert last(text, "keras")[:2] == (layer.count_params(), tuple(int(d) for d in y.shape[1:]))

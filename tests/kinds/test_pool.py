@@ -1,0 +1,125 @@
+"""Pooling and subsampling (maxpool, avgpool, global pools, subsample, channelpad): the harness's
+generators, and each kind against the real PyTorch and Keras."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symparams
+from conftest import need_module
+from harness import ACTS, kind, keras_layer, last, size_text, torch_count, torch_out  # noqa: F401
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ----------------------------------------------------------------------------- generators (the harness)
+
+def pool_line(b, word):
+    if b.n == 1:
+        return f"{word} {b.integer(1, 2)}"
+    pool_text, pool = b.window(b.n, 1, 3)
+    text = f"{word} {pool_text}"
+    if b.coin():
+        text += " stride=" + b.window(b.n, 1, 2)[0]
+    if b.fw == "keras":       # explicit: zeros then a pool, any size (keras.applications style)
+        text += b.pick(["", " padding=same", " padding=valid",
+                        " padding=" + "x".join(str(b.integer(0, p)) for p in pool)])
+    elif b.coin():
+        text += " padding=" + "x".join(str(b.integer(0, p // 2)) for p in pool)
+    return text
+
+
+@kind("maxpool", ranks=(2, 3, 4))
+def maxpool(b):
+    return pool_line(b, "maxpool")
+
+
+@kind("avgpool", ranks=(2, 3, 4))
+def avgpool(b):
+    return pool_line(b, "avgpool")
+
+
+@kind("globalavgpool", ranks=(2, 3, 4), weight=0, tail=lambda b: "globalavgpool")
+def globalavgpool(b):
+    return "globalavgpool"
+
+
+@kind("globalmaxpool", ranks=(2, 3, 4), weight=0, tail=lambda b: "globalmaxpool")
+def globalmaxpool(b):
+    return "globalmaxpool"
+
+
+@kind("subsample", ranks=(3, 4))
+def subsample(b):
+    return f"subsample {b.window(b.n, 1, 2)[0]}"
+
+
+@kind("channelpad", ranks=(3, 4))
+def channelpad(b):
+    return f"channelpad {b.channels + b.integer(0, 3)}"
+
+
+# ----------------------------------------------------------------------------- against the frameworks, one layer at a time
+
+@SETTINGS
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 1), st.integers(4, 10), st.sampled_from(["max", "avg"]))
+def test_pool_matches_torch(pool, stride, padding, size, kind):
+    torch = need_module("torch")
+    padding = min(padding, pool // 2)
+    shape = (size, size, 2)
+    params, out, _ = last(f"input {size_text(shape)}\n{kind}pool {pool} stride={stride} padding={padding}",
+                          "pytorch")
+    cls = torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d
+    m = cls(pool, stride=stride, padding=padding)
+    assert (params, out) == (0, torch_out(m, shape))
+
+
+@SETTINGS
+@given(st.integers(1, 3), st.one_of(st.none(), st.integers(1, 3)), st.integers(4, 10),
+       st.sampled_from(["valid", "same"]))
+def test_pool_matches_keras(pool, stride, size, padding):
+    keras = need_module("keras")
+    shape = (size, size, 2)
+    stride_text = f" stride={stride}" if stride else ""
+    params, out, _ = last(f"input {size_text(shape)}\nmaxpool {pool}{stride_text} padding={padding}", "keras")
+    assert (params, out) == keras_layer(keras.layers.MaxPooling2D(pool, strides=stride, padding=padding), shape)
+
+
+def test_global_pools_and_subsample_against_torch():
+    torch = need_module("torch")
+    shape = (6, 5, 3)
+    for text, module in (("globalavgpool", torch.nn.AdaptiveAvgPool2d(1)), ("globalmaxpool", torch.nn.AdaptiveMaxPool2d(1))):
+        params, out, _ = last(f"input {size_text(shape)}\n{text}", "pytorch")
+        assert (params, out) == (0, torch_out(module, shape)[-1:])
+    _, out, _ = last(f"input {size_text(shape)}\nsubsample 2x3", "pytorch")
+    assert out == tuple(torch.zeros(1, 3, 6, 5)[:, :, ::2, ::3].movedim(1, -1).shape[1:])
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("input 4x4x8\nchannelpad 16", True),
+    ("input 4x4x8\nchannelpad 8", True),
+    ("input 4x4x8\nchannelpad 4", False),       # fewer channels than the input: not a padding
+])
+def test_channelpad_needs_at_least_the_input_channels(text, ok):
+    """Checks written as numeric comparisons fire (SymPy's false is not Python's False)."""
+    if ok:
+        symparams.parse(text)
+    else:
+        with pytest.raises(symparams.ShapeError):
+            symparams.parse(text)
+
+
+def test_pytorch_avgpool3d_needs_the_input_at_least_the_pool():
+    """Regression (differential seed 2009): torch.nn.AvgPool3d((3, 1, 3), padding=(1, 0, 1)) rejects a
+    1 x 7 x 3 input although the padded size fits; MaxPool3d and 2-D pools accept theirs."""
+    torch = need_module("torch")
+    pool = torch.nn.AvgPool3d((3, 1, 3), stride=(2, 2, 1), padding=(1, 0, 1))
+    with pytest.raises(RuntimeError):
+        pool(torch.zeros(1, 3, 1, 7, 3))
+    text = "input 1x7x3x3\navgpool 3x1x3 stride=2x2x1 padding=1x0x1"
+    with pytest.raises(symparams.ShapeError, match="AvgPool3d"):
+        symparams.parse(text, convention="pytorch")
+    ok = symparams.parse(text.replace("avgpool", "maxpool"), convention="pytorch")
+    assert tuple(int(d) for d in ok.output_shape) == (1, 4, 3, 3)

@@ -1,0 +1,116 @@
+"""Every registered kind has every capability, or says on its spec why not (LayerSpec.unsupported).
+
+Walks symparams.layers.REGISTRY and fails naming the kind and the capability: its one-line docs
+(summary, parameter formula, op count), a generator in tests/kinds/ (so the harness tests its shape,
+weights and costs against the real frameworks), a shape, weights that agree with its documented
+formula, MACs/ops and a receptive-field answer, PyTorch and Keras emission, import recognition in
+both, LaTeX letters for its general formula, and a diagram category.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy
+
+import symparams
+from harness import generators_of, kind_architecture, load_kind_modules
+from symparams.layers.base import Context, LayerSpec, kinds
+
+load_kind_modules()
+
+FRAMEWORK_METHODS = ("emit_torch", "emit_keras", "import_torch", "import_keras")
+CATEGORIES = ("input", "conv", "dense", "pool", "norm", "recurrent", "embedding", "attention", "plain")
+RECEPTIVE_STATES = (None, "start", "global", "unknown")
+
+
+def _name(spec) -> str:
+    return spec.keywords[0]
+
+
+def _implements(spec, method: str) -> bool:
+    """Whether the kind's class (not LayerSpec's fallback) defines `method`."""
+    return getattr(type(spec), method) is not getattr(LayerSpec, method)
+
+
+def missing_capabilities(spec) -> list[str]:
+    """What `spec` lacks and does not declare unsupported (an empty list: complete)."""
+    missing = []
+    if not spec.summary.strip():
+        missing.append("doc line (summary)")
+    if not spec.formula.strip():
+        missing.append("doc line (parameter formula)")
+    if not spec.ops_line():
+        missing.append("doc line (the op count: other_ops' docstring)")
+    for method in FRAMEWORK_METHODS:
+        if not _implements(spec, method) and not spec.unsupported_reason(method):
+            missing.append(method)
+    if spec.diagram not in CATEGORIES:
+        missing.append(f"diagram category (got {spec.diagram!r}; one of {', '.join(CATEGORIES)})")
+    for framework, helpers in (("torch", spec.torch_helpers), ("keras", spec.keras_helpers)):
+        for name, source in helpers.items():
+            if not re.search(rf"^class {name}\(", source, re.M):
+                missing.append(f"{framework} helper {name} (its source defines no class {name})")
+    if spec.is_input:
+        return missing
+    if not generators_of(spec):
+        missing.append("a generator in tests/kinds/test_<family>.py (@kind), so the harness tests it")
+        return missing
+    for convention in ("keras", "pytorch"):
+        try:
+            text = kind_architecture(spec, 0, convention)
+        except AssertionError as exc:
+            missing.append(f"shape under {convention} ({exc})")
+            continue
+        net = symparams.parse(text, convention=convention)
+        row = net.layers[-1]
+        cfg, shape, out, ctx = row.config, row.input_shape, row.output_shape, Context(convention=convention)
+        if not all(sympy.sympify(d).is_Integer and d >= 1 for d in out):
+            missing.append(f"shape (got {out} for\n{text})")
+        weightless = spec.formula.strip().startswith("0")
+        if weightless != (not row.weights):
+            missing.append(f"weights under {convention}: formula '{spec.formula}' but weights {row.weights}")
+        for cost in ("macs", "bias_adds", "other_ops"):
+            value = sympy.sympify(getattr(spec, cost)(cfg, shape, out, ctx))
+            if not (value.is_Integer and value >= 0):
+                missing.append(f"{cost} (got {value})")
+        state = spec.receptive(cfg, shape, out, ctx)
+        if state not in RECEPTIVE_STATES and not (isinstance(state, tuple) and len(state) == len(shape) - 1
+                                                  and all(len(axis) == 3 for axis in state)):
+            missing.append(f"receptive (got {state!r})")
+        if row.weights and not spec.letters and not spec.unsupported_reason("letters"):
+            missing.append("letters (the LaTeX derivation's general formula needs them)")
+    return sorted(set(missing))
+
+
+@pytest.mark.parametrize("spec", kinds(), ids=_name)
+def test_every_kind_has_every_capability(spec):
+    missing = missing_capabilities(spec)
+    assert not missing, f"layer kind '{_name(spec)}' lacks: " + "; ".join(missing)
+
+
+def test_unsupported_reasons_are_sentences_users_can_read():
+    for spec in kinds():
+        for capability, reason in spec.unsupported.items():
+            assert capability in FRAMEWORK_METHODS + ("letters", "pytorch", "keras"), (_name(spec), capability)
+            assert len(reason.split()) >= 4, f"{_name(spec)}: say why '{capability}' is unsupported"
+
+
+def test_a_removed_capability_is_named(monkeypatch):
+    """The check itself: take one capability away from a kind and it names the kind and the capability."""
+    from symparams.layers.norm import GroupNorm
+    monkeypatch.delattr(GroupNorm, "emit_keras")
+    monkeypatch.setattr(GroupNorm, "letters", None)
+    spec = symparams.layers.REGISTRY["groupnorm"]
+    assert missing_capabilities(spec) == ["emit_keras", "letters (the LaTeX derivation's general formula needs them)"]
+
+
+def test_unsupported_is_raised_with_its_reason(monkeypatch):
+    """A consumer asked for what a kind declares unsupported raises the project's error with the reason."""
+    from symparams.frameworks import keras_export
+    from symparams.layers.norm import GroupNorm
+    monkeypatch.setattr(GroupNorm, "unsupported", {"keras": "no reason at all, for this test"})
+    net = symparams.parse("input 4x4x4\ngroupnorm 2")
+    with pytest.raises(symparams.DefinitionError, match="no reason at all, for this test"):
+        keras_export.export(net)
