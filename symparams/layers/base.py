@@ -196,6 +196,11 @@ def divides(divisor, value) -> bool | None:
     return None
 
 
+# what LayerSpec.diagram may be (printers/diagram.py colours each; plain and merge are white)
+DIAGRAM_CATEGORIES = ("input", "conv", "dense", "pool", "norm", "recurrent", "embedding", "attention", "merge",
+                      "plain")
+
+
 class LayerSpec:
     """Base of every layer kind."""
 
@@ -213,7 +218,7 @@ class LayerSpec:
     reads_tokens: bool = False          # reads integer token ids (the input then holds ints)
 
     # -- presentation facts ----------------------------------------------------------------
-    diagram: str = ""                   # diagram category (printers/diagram.py colours it): conv, dense, ...
+    diagram: str = ""                   # diagram category, one of DIAGRAM_CATEGORIES
     # letters of the general formula in the LaTeX derivation: 'input' names the input's last axis,
     # other keys name count arguments (Conv: input C_in, filters C_out); None: not given
     letters: Mapping[str, str] | None = None

@@ -58,7 +58,6 @@ def centre_crop(big: tuple, small: tuple, ctx, what: str) -> None:
 
 class NamedTensorSpec(LayerSpec):
     """Shared by the named-tensor statements: no weights, no arguments of their own."""
-    family = "tensors"
     diagram = "merge"
     # what consumers cannot do with them yet, with the reason users see
     unsupported = {"pytorch": "named tensors (save/use/with/crop) are not exported to PyTorch yet",

@@ -41,7 +41,7 @@ COMPOSITES = ("residual", "concat", "add", "repeat")
 @dataclass
 class Generator:
     spec: LayerSpec
-    make: Callable          # Builder -> a line, a tuple of candidate lines, or None
+    make: Callable          # Builder -> a line, a tuple of candidate lines, a list of lines in order, or None
     ranks: tuple            # input ranks it writes lines for (1 vector, 2 sequence, 3 image, 4 volume, TOKENS)
     weight: int             # how often the random architectures pick it
     tail: Callable | None   # Builder -> a line that reduces the input to a vector (the end of a network), or None
@@ -81,6 +81,20 @@ class Builder:
         self.shape: tuple = ()
         self.embedding_dim = None
         self.tokens = False                 # the input holds token ids and nothing read them yet
+        self.saved: dict[str, tuple] = {}   # named tensors (save NAME) and their shapes
+
+    def write(self, line) -> bool:
+        """Add a generator's answer: a line, candidate lines (the first accepted), or lines in order."""
+        if line is None:
+            return False
+        if isinstance(line, list):
+            return all(self.add(one) for one in line)
+        return self.add(*(line if isinstance(line, tuple) else (line,)))
+
+    def exportable(self, spec) -> bool:
+        """Whether both the convention's and the target's framework can write this kind."""
+        return not any(spec.unsupported_reason("emit_torch" if fw == "pytorch" else "emit_keras")
+                       for fw in {self.fw, self.target})
 
     def parse(self, lines):
         try:
@@ -164,7 +178,7 @@ class Builder:
     def layer(self, depth=0) -> bool:
         """One random line: a registered kind's, or a composite of short random bodies."""
         rank = self.rank
-        weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks]
+        weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)]
         if rank != TOKENS and rank >= 2 and depth == 0:
             weighted += list(COMPOSITES)
         if not weighted:
@@ -177,7 +191,7 @@ class Builder:
             return False
         if choice.spec.reads_tokens:
             self.embedding_dim = None
-        ok = self.add(*(line if isinstance(line, tuple) else (line,)))
+        ok = self.write(line)
         if ok and choice.spec.reads_tokens:
             self.embedding_dim = self.shape[-1]
         return ok
@@ -207,10 +221,10 @@ class Builder:
 
     def tail(self) -> bool:
         """End on a vector: a random kind that reduces this rank (global pool, flatten, a last state...)."""
-        tails = [g for g in GENERATORS if g.tail is not None and self.rank in g.ranks]
+        tails = [g for g in GENERATORS if g.tail is not None and self.rank in g.ranks and self.exportable(g.spec)]
         if not tails:
             return False
-        return self.add(self.pick(tails).tail(self))
+        return self.write(self.pick(tails).tail(self))
 
 
 def architecture(seed: int, framework: str, target: str | None = None) -> str:
@@ -238,8 +252,7 @@ def kind_architecture(spec, seed: int, framework: str, target: str | None = None
                 b.layer(depth=1)
         for g in gens:
             if b.rank in g.ranks:
-                line = g.make(b)
-                if line is not None and b.add(*(line if isinstance(line, tuple) else (line,))):
+                if b.write(g.make(b)):
                     return "\n".join(b.lines)
     raise AssertionError(f"the harness could not place a {spec.keywords[0]} line in 400 tries")
 
@@ -316,3 +329,9 @@ def size_text(shape):
 def registered() -> list:
     """Every registered kind but the input (which every architecture starts with)."""
     return [spec for spec in kinds() if not spec.is_input]
+
+
+def exportable() -> list:
+    """The registered kinds both exporters write (the others say why on their spec)."""
+    return [spec for spec in registered()
+            if not spec.unsupported_reason("emit_torch") and not spec.unsupported_reason("emit_keras")]

@@ -16,12 +16,12 @@ import sympy
 
 import symparams
 from harness import generators_of, kind_architecture, load_kind_modules
-from symparams.layers.base import Context, LayerSpec, kinds
+from symparams.layers.base import DIAGRAM_CATEGORIES, Context, LayerSpec, kinds
 
 load_kind_modules()
 
 FRAMEWORK_METHODS = ("emit_torch", "emit_keras", "import_torch", "import_keras")
-CATEGORIES = ("input", "conv", "dense", "pool", "norm", "recurrent", "embedding", "attention", "plain")
+CATEGORIES = DIAGRAM_CATEGORIES
 RECEPTIVE_STATES = (None, "start", "global", "unknown")
 
 
