@@ -40,7 +40,7 @@ OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "adafactor": "fact
 STEP_COUNTER = {"adam", "adamw", "adafactor"}     # torch keeps a float32 `step` tensor per parameter
 STEP_BYTES = 4
 RECOMPUTE = ("none", "selective", "full")
-FIXED_BYTES = {"index": 8, "stat": 4}             # int64 indices, float32 statistics
+FIXED_BYTES = {"index": 8, "stat": 4, "bool": 1}  # int64 indices, float32 statistics, bool masks
 
 _ZERO = Integer(0)
 

@@ -91,8 +91,17 @@ KINDS = {
     "SimpleRNN": ["input 5x8\nrnn 4", "input 5x8\ndense 3\nrnn 4 bidirectional return_sequences"],
     "LSTM": ["input 5x8\nlstm 4 return_sequences"],
     "GRU": ["input 5x8\ndense 3\ngru 4 bidirectional"],
+    "RMSNorm": ["input 5x8\ndense 6\nrmsnorm\ndense 2"],
+    "LayerScale": ["input 5x8\ndense 6\nlayerscale\ndense 2"],
 }
-CASES = [(kind, text) for kind, texts in KINDS.items() for text in texts]
+if "kv_heads" in REGISTRY["attention"].options:
+    # the forms of issue 12, exported as explicit projections (grouped-query attention, a relative
+    # position bias, biases on q, k, v only, heads·key_dim other than the width)
+    KINDS["Attention"] += ["input 5x8\ndense 8\nattention heads=4 kv_heads=2 causal",
+                           "input 5x8\nattention heads=4 kv_heads=1 key_dim=3 bias=false",
+                           "input 5x8\ndense 8\nattention heads=2 relbias=3 bias=qkv causal"]
+REGISTERED = {type(spec).__name__ for spec in REGISTRY.values()}
+CASES = [(kind, text) for kind, texts in KINDS.items() if kind in REGISTERED for text in texts]
 
 
 def test_every_kind_is_covered():

@@ -154,46 +154,70 @@ class SelfAttention(nn.Module):
         return text + ("" if layer.use_bias else " bias=false")
 
 
-    def _kv_heads(self, cfg):
-        return cfg.get("kv_heads") or cfg.heads         # grouped-query attention, where given
+    def _cost_dims(self, cfg, shape):
+        """(T, d, heads·key_dim, kv_heads·key_dim, context tokens T', context width d'): the keys and
+        values come from kv_heads groups (grouped-query attention) of a context (self: the input)."""
+        t, d, k = shape[0], shape[-1], cfg.key_dim
+        g = cfg.get("kv_heads") or cfg.heads
+        tc = cfg.get("context_tokens") or t
+        dc = cfg.get("context_dim") or d
+        return t, d, cfg.heads * k, g * k, tc, dc
 
     def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
         """Every product twice (the scores and the weighted values need both operands' gradients),
         except the input gradient of the query/key/value projections when nothing before is trained."""
-        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
         m = self.macs(cfg, shape, out, ctx)
-        return 2 * m if input_grad else 2 * m - 3 * t * d * hk
+        return 2 * m if input_grad else 2 * m - t * d * hk - 2 * tc * dc * gk
 
     def score_macs(self, cfg, shape, out, ctx):
-        """The T x T scores and their weighted sum of the values, per head."""
-        return 2 * shape[0] * shape[0] * cfg.heads * cfg.key_dim
+        """The T x T' scores and their weighted sum of the values, per head."""
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+        return 2 * t * tc * hk
 
     def chinchilla_flops(self, cfg, shape, out, ctx):
         """2 per MAC of projections, scores and weighted values, and 3 per softmax score (appendix F)."""
-        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * shape[0] * shape[0]
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * t * tc
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """pytorch (nn.MultiheadAttention, scaled_dot_product_attention's flash kernel, as exported):
-        the projections' input, the packed q, k, v, the softmax statistics (float32, one per head
-        and position), the heads' output (the output projection's input) and, when causal, the
-        T x T mask the exporter builds (one per batch). megatron (Korthikanti et al. 2022, eager
-        attention with dropout on the probabilities): the projections' input, Q, K and V, the
-        softmax output, its dropout mask and the dropped probabilities (the 5·a·s/h term, recomputed
-        under 'selective'), and the output projection's input."""
-        t, hk, h = shape[0], cfg.heads * cfg.key_dim, cfg.heads
+        """pytorch, nn.MultiheadAttention through scaled_dot_product_attention's flash kernel (the
+        export of plain self-attention): the projections' input, the packed q, k, v, the softmax
+        statistics (float32, one per head and position), the heads' output (the output projection's
+        input) and, when causal, the T x T mask the exporter builds (one per batch).
+        pytorch, explicit projections (the export of kv_heads, relbias, bias=qkv, other key_dim):
+        the input, contiguous copies of q and of the repeated k, the repeated v, the softmax output,
+        the output projection's input, a causal layer's bool mask and a relative bias's int64 buckets
+        (one per batch).
+        megatron (Korthikanti et al. 2022, eager attention with dropout on the probabilities): the
+        projections' input, Q, K and V, the softmax output, its dropout mask and the dropped
+        probabilities (the 5·a·s/h term, recomputed under 'selective'), the output projection's input."""
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+        h = cfg.heads
+        context = (Saved("own", tc * dc),) if cfg.get("context") else ()
         if style != "pytorch":
-            return (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t * t, core=True),
-                    Saved("own", h * t * t, dtype="mask", core=True), Saved("own", h * t * t, core=True),
-                    Saved("own", t * hk))
-        out_ = (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t, dtype="stat", core=True),
+            return (Saved("input"),) + context + (
+                Saved("own", t * hk + 2 * tc * gk), Saved("own", h * t * tc, core=True),
+                Saved("own", h * t * tc, dtype="mask", core=True), Saved("own", h * t * tc, core=True),
                 Saved("own", t * hk))
+        if cfg.get("projected"):
+            saved = (Saved("input"),) + context + (Saved("own", 2 * t * hk + 2 * tc * hk),
+                                                  Saved("own", h * t * tc, core=True))
+            if cfg.causal:
+                saved += (Saved("own", t * tc, dtype="bool", per_example=False, core=True),)
+            if cfg.get("relbias"):
+                saved += (Saved("own", t * tc, dtype="index", per_example=False),)
+            return saved
+        saved = (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t, dtype="stat", core=True),
+                 Saved("own", t * hk))
         if cfg.causal:
-            out_ += (Saved("own", t * t, per_example=False, core=True),)
-        return out_
+            saved += (Saved("own", t * t, per_example=False, core=True),)
+        return saved
 
     def kv_cache_values(self, cfg, shape, out, ctx):
-        """Keys and values of every position: 2·T·kv_heads·head_dim."""
-        return 2 * shape[0] * self._kv_heads(cfg) * cfg.key_dim
+        """Keys and values of every position: 2·T'·kv_heads·head_dim."""
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+        return 2 * tc * gk
 
 @register
 class PositionalEmbedding(LayerSpec):

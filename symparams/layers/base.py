@@ -71,7 +71,8 @@ class Saved:
     what: str                   # 'input' (the layer's input tensor), 'output' (its output) or 'own'
     values: Any = 0             # values per example of an 'own' tensor (input/output: their shape's)
     dtype: str = "act"          # 'act' (the activations' precision), 'index' (int64), 'mask' (a dropout
-                                # mask: bool on GPU, the activations' dtype on CPU), 'stat' (float32)
+                                # mask: bool on GPU, the activations' dtype on CPU), 'stat' (float32),
+                                # 'bool' (a bool mask everywhere)
     per_example: bool = True    # False: one tensor for the whole batch (a mask built from T)
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
 
