@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 ROOT = Path(__file__).resolve().parent.parent
+# the kinds' harness (tests/kinds/harness.py) and its random architectures, importable from any test
+sys.path.insert(0, str(ROOT / "tests" / "kinds"))
 EXAMPLES = ROOT / "examples"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

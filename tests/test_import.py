@@ -3,14 +3,9 @@ export -> build -> import gives back the same network (per-layer counts and shap
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import symparams
 from conftest import need_module
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "kinds"))
-from harness import round_trip  # noqa: E402  (the property round trips live in tests/kinds/test_differential.py)
+from harness import round_trip      # (the property round trips live in tests/kinds/test_differential.py)
 
 RESIDUAL = """
 input 16x16x3
