@@ -19,18 +19,14 @@ COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symparams",
-        description="Symbolic shapes, parameter counts and costs of neural networks from a compact DSL.")
+        description="Symbolic shapes, parameter counts and costs of neural networks from a compact DSL.",
+        epilog="Run 'symparams COMMAND --help' for a command's options. Exit status: 0 done, "
+               "1 bad input (the message says where), 2 bad usage.")
     parser.add_argument("--version", action="version", version=f"symparams {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"commands.{name}"):
-                continue    # a command not built yet
-            raise
-        module.add_parser(sub)
+        importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
     return parser
 
 
@@ -39,22 +35,90 @@ def _version() -> str:
     return __version__
 
 
+INTERNAL_ERROR = 70     # EX_SOFTWARE: never expected; every failure a user can cause is 1 or 2
+
+
 def main(argv=None) -> int:
+    _printable_errors()
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()                      # bare `symparams`: what it does and its commands
+        return _finish(0)
     args = parser.parse_args(argv)
     try:
-        code = args.run(args)
+        code = int(args.run(args) or 0)
     except UsageError as exc:
-        print(f"symparams: {exc}", file=sys.stderr)
-        return 2
+        code = _report(f"symparams: {exc}", 2)
     except SymparamsError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+        code = _report(str(exc), 1)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
-    return int(code or 0)
+        return _quiet_stdout(0)
+    except RecursionError:
+        code = _report("symparams: error: the architecture is nested too deeply to analyse", 1)
+    except MemoryError:
+        code = _report("symparams: error: the architecture is too large to analyse in the memory available", 1)
+    except OSError as exc:
+        if not _stdout_failed(exc):
+            raise
+        code = _report(f"symparams: error: cannot write to standard output: {exc.strerror or exc}", 1)
+        return _quiet_stdout(code)
+    except Exception as exc:                    # a bug: say so in one line (SYMPARAMS_DEBUG=1 shows the traceback)
+        import os
+        if os.environ.get("SYMPARAMS_DEBUG"):
+            raise
+        code = _report(f"symparams: internal error (a bug; please report it with the input): "
+                       f"{type(exc).__name__}: {exc}"[:2000], INTERNAL_ERROR)
+    return _finish(code)
+
+
+def _finish(code: int) -> int:
+    """Flush standard output now, while a failure can still be reported (a full disk, a closed pipe),
+    instead of at interpreter exit, where it would be a traceback."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_stdout(code)
+    except OSError as exc:
+        _report(f"symparams: error: cannot write to standard output: {exc.strerror or exc}", 1)
+        return _quiet_stdout(1)
+    return code
+
+
+def _quiet_stdout(code: int) -> int:
+    """Point standard output at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return code
+
+
+def _stdout_failed(exc: OSError) -> bool:
+    import errno
+    return exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", -1)) \
+        and not getattr(exc, "filename", None)
+
+
+def _printable_errors() -> None:
+    """Messages name files as given; a name that is not valid UTF-8 must not make printing fail."""
+    for stream in (sys.stderr, sys.stdout):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
+def _report(message: str, code: int) -> int:
+    try:
+        print(message, file=sys.stderr)
+    except OSError:
+        pass
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

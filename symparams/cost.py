@@ -130,12 +130,14 @@ def batch_value(batch) -> sympy.Expr:
         if batch < 1:
             raise UsageError(f"batch size must be at least 1, got {batch}")
         return Integer(batch)
-    text = str(batch).strip().replace("_", "")
-    if text.isdigit() and int(text) >= 1:
-        return Integer(int(text))
+    from .integers import parse_int
+    text = str(batch).strip()
     if text.isidentifier():
         return symbol(text)
-    raise UsageError(f"batch size must be a positive whole number or a symbol name, got '{batch}'")
+    value = parse_int(text, "--batch")          # ASCII digits, a stated size limit
+    if value < 1:
+        raise UsageError(f"batch size must be at least 1, got {value}")
+    return Integer(value)
 
 
 def tokens_value(tokens):

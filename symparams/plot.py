@@ -20,11 +20,18 @@ MAX_LINES = 12        # lines of a second symbol drawn; stacked areas drawn befo
 MAX_AREAS = 9
 
 
-def _pyplot():
+def require_matplotlib():
+    """matplotlib, or a clear error naming the extra that installs it."""
     try:
         import matplotlib
     except ImportError:
-        raise MissingDependencyError("plotting needs matplotlib: pip install 'symparams[plot]'") from None
+        raise MissingDependencyError("plotting needs matplotlib, which is not installed: "
+                                     "pip install 'symparams[plot]'") from None
+    return matplotlib
+
+
+def _pyplot():
+    matplotlib = require_matplotlib()
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt
@@ -58,9 +65,20 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
+FLOAT_MAX = 1.7976931348623157e308
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        raise UsageError(f"a value of {len(str(abs(int(v)))):,} digits is beyond what a plot can draw "
+                         f"(about 1.8e308); `symparams sweep` gives the exact numbers") from None
+
+
 def _floats(arr, valid):
     import numpy as np
-    out = np.array([float(v) for v in np.ravel(arr)], dtype=float).reshape(np.shape(arr))
+    out = np.array([_float(v) for v in np.ravel(arr)], dtype=float).reshape(np.shape(arr))
     out[~np.broadcast_to(valid, out.shape)] = np.nan
     return out
 
@@ -113,10 +131,35 @@ def plot(net, vary: Mapping[str, Sequence[int]], *, metric: str = "params", out:
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         fig.tight_layout()
-        fig.savefig(out)
+        _save(fig, out)
     finally:
         plt.close(fig)
     return Drawing(out, x_name, [int(v) for v in vary[x_name]], drawn, title)
+
+
+def _save(fig, out: str) -> None:
+    """Write the figure; a folder that vanished, a directory or a full disk is a clear error,
+    and no partial file is left behind."""
+    import os
+
+    from .errors import SymparamsError
+    name = out.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        fig.savefig(out)
+    except OSError as exc:
+        if not os.path.isdir(out):
+            try:
+                os.unlink(out)
+            except OSError:
+                pass
+        raise SymparamsError(f"cannot write {name}: {exc.strerror or exc}") from None
+
+
+def _label(text: str) -> str:
+    """User text (a layer name) as a literal legend label: matplotlib reads $...$ as math and
+    hides labels that start with '_'."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(text)).replace("$", r"\$")
+    return "\u200b" + text if text.startswith("_") else text
 
 
 @dataclass
@@ -164,6 +207,6 @@ def _by_layer(net, vary, metric, ax):
     if len(series) > MAX_AREAS:
         rest = sum(s[1] for s in series[MAX_AREAS - 1:])
         series = series[:MAX_AREAS - 1] + [(f"other ({len(series) - MAX_AREAS + 1} rows)", rest)]
-    ax.stackplot([int(v) for v in xs], *[s[1] for s in series], labels=[s[0] for s in series], alpha=0.85)
+    ax.stackplot([int(v) for v in xs], *[s[1] for s in series], labels=[_label(s[0]) for s in series], alpha=0.85)
     ax.legend(loc="upper left", fontsize="small")
     return dict(series)

@@ -22,9 +22,16 @@ import sympy
 from sympy import Add, Integer, Max, Min, Mul, Pow, Rational, ceiling, floor
 
 from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
+from .integers import MAX_DIGITS, MAX_TARGET_DIGITS, parse_int, shown
 
 INT64_SAFE = 2 ** 62          # every intermediate below this runs in int64
-MAX_GRID = 50_000_000         # points in one sweep
+# Points in one sweep, and values (points x metrics) in its table: every point becomes a row of
+# Python ints and text, so the bound keeps a sweep within seconds and about 1 GB (measured: 1M
+# values, 2.7 s and 0.5 GB for the text table on a loaded 2-core machine).
+MAX_GRID = 1_000_000
+MAX_VALUES = 2_000_000
+MAX_SLOW_POINTS = 20_000      # points evaluated by SymPy substitution when a metric does not compile
+SLOW_SECONDS = 5
 _SUFFIXES = {"k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9, "b": 10 ** 9, "t": 10 ** 12}
 
 
@@ -34,10 +41,11 @@ class _Unsupported(Exception):
 
 # ----------------------------------------------------------------------------- numbers
 
-def parse_number(text: str, what: str = "value") -> int:
+def parse_number(text: str, what: str = "value", *, max_digits: int = MAX_TARGET_DIGITS) -> int:
     """An exact whole number from user text: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G, 1.5e9.
 
-    Parsed with decimal arithmetic on the digits (never a float), so 123456789012345678901 is exact."""
+    Parsed with decimal arithmetic on the digits (never a float), so 123456789012345678901 is exact.
+    Digits are ASCII only and at most `max_digits` of them, the exponent included (integers.py)."""
     from fractions import Fraction
 
     raw = text
@@ -46,15 +54,21 @@ def parse_number(text: str, what: str = "value") -> int:
     if t and t[-1].lower() in _SUFFIXES:
         scale = _SUFFIXES[t[-1].lower()]
         t = t[:-1]
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", t or "x"):
-        raise UsageError(f"{what}: '{raw}' is not a number (examples: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G)")
-    mantissa, _, exponent = t.lower().partition("e")
-    if exponent and abs(int(exponent)) > 4000:
-        raise UsageError(f"{what}: '{raw}' is too large")
-    value = Fraction(mantissa) * scale * Fraction(10) ** int(exponent or 0)
+    match = re.fullmatch(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))?", t, re.ASCII)
+    if not t or not match or not (match.group(2) or match.group(3)):
+        raise UsageError(f"{what}: '{shown(raw)}' is not a number (examples: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G)")
+    sign, whole, frac, esign, exp = match.groups()
+    whole = parse_int(whole or "0", what, max_digits=max_digits)
+    fraction = Fraction(parse_int(frac, what, max_digits=max_digits), 10 ** len(frac)) if frac else 0
+    exponent = parse_int(exp, what, max_digits=max_digits) if exp else 0
+    if exponent > max_digits:
+        raise UsageError(f"{what}: '{shown(raw)}' has more than {max_digits:,} digits, the limit")
+    value = (whole + fraction) * scale * (Fraction(10) ** (-exponent if esign == "-" else exponent))
     if value.denominator != 1:
-        raise UsageError(f"{what}: '{raw}' is not a whole number")
-    return int(value)
+        raise UsageError(f"{what}: '{shown(raw)}' is not a whole number")
+    if len(str(abs(value.numerator))) > max_digits:
+        raise UsageError(f"{what}: '{shown(raw)}' has more than {max_digits:,} digits, the limit")
+    return -int(value) if sign == "-" else int(value)
 
 
 def parse_values(text: str, what: str = "--vary") -> list[int]:
@@ -64,19 +78,42 @@ def parse_values(text: str, what: str = "--vary") -> list[int]:
         parts = text.split(":")
         if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
             raise UsageError(f"{what}: a range is START:STOP or START:STOP:STEP, got '{text}'")
-        start, stop = parse_number(parts[0], what), parse_number(parts[1], what)
-        step = parse_number(parts[2], what) if len(parts) == 3 else 1
+        start, stop = (parse_number(parts[0], what, max_digits=MAX_DIGITS),
+                       parse_number(parts[1], what, max_digits=MAX_DIGITS))
+        step = parse_number(parts[2], what, max_digits=MAX_DIGITS) if len(parts) == 3 else 1
         if step < 1:
             raise UsageError(f"{what}: the step must be at least 1, got {step}")
         if stop < start:
             raise UsageError(f"{what}: the range {text} is empty (stop below start)")
         if (stop - start) // step + 1 > MAX_GRID:
-            raise UsageError(f"{what}: the range {text} has more than {MAX_GRID:,} values")
+            raise UsageError(f"{what}: the range {shown(text)} has {(stop - start) // step + 1:,} values; "
+                             f"a sweep computes at most {MAX_GRID:,} points")
         return list(range(start, stop + 1, step))
-    values = [parse_number(p, what) for p in text.split(",") if p.strip()]
+    values = [parse_number(p, what, max_digits=MAX_DIGITS) for p in text.split(",") if p.strip()]
+    if len(values) > MAX_GRID:
+        raise UsageError(f"{what}: {len(values):,} values; at most {MAX_GRID:,} points in a sweep")
     if not values:
         raise UsageError(f"{what}: no values in '{text}'")
     return values
+
+
+def points(vary: Mapping[str, Sequence[int]]) -> int:
+    size = 1
+    for vals in vary.values():
+        size *= len(vals)
+    return size
+
+
+def check_size(vary: Mapping[str, Sequence[int]], metrics: int = 1) -> None:
+    """Refuse a grid past the stated bounds before anything is computed."""
+    size = points(vary)
+    if size > MAX_GRID:
+        shape = " x ".join(f"{len(v):,}" for v in vary.values())
+        raise UsageError(f"the grid has {size:,} points ({shape}); a sweep computes at most {MAX_GRID:,}: "
+                         "use a coarser step or fewer values")
+    if size * metrics > MAX_VALUES:
+        raise UsageError(f"{size:,} points x {metrics} metrics is {size * metrics:,} values; a sweep computes "
+                         f"at most {MAX_VALUES:,}: use fewer points or metrics")
 
 
 def parse_vary(items: Sequence[str]) -> dict[str, list[int]]:
@@ -120,7 +157,9 @@ class _Gen:
     def _split(self, e):
         if e.is_Integer or e.is_Symbol:
             return e, Integer(1)
-        numer, denom = sympy.together(e).as_numer_denom()
+        # 2**(2 - d) -> 4/2**d: a power of a symbolic exponent is kept only with a positive exponent,
+        # the rest goes to the denominator (integer code has no negative powers)
+        numer, denom = sympy.together(sympy.expand_power_exp(e)).as_numer_denom()
         if denom.is_number and denom < 0:
             numer, denom = -numer, -denom
         return numer, denom
@@ -145,7 +184,7 @@ class _Gen:
                 if exp < 0:
                     raise _Unsupported(e)
                 return f"({self._poly(base)} ** {int(exp)})"
-            if base.is_Integer and base > 0 and exp.is_integer:
+            if base.is_Integer and base > 0 and exp.is_integer and exp.is_nonnegative:
                 return f"({self._poly(base)} ** {self.code(exp)})"
             raise _Unsupported(e)
         if isinstance(e, (floor, ceiling)):
@@ -273,11 +312,23 @@ class Compiled:
         """Arrays of values (broadcastable) -> int64 array when provably safe, else object array."""
         import numpy as np
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
-        if self._fn is None:                      # SymPy per point (rare node kinds)
+        if self._fn is None:                      # SymPy per point (rare node kinds): slow, so bounded
+            import time
             flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
-            out = np.array([self.exact(*[int(v[i]) for v in flat]) for i in range(int(np.prod(shape)))],
-                           dtype=object)
-            return _narrow(out.reshape(shape))
+            size = int(np.prod(shape))
+            if size > MAX_SLOW_POINTS:
+                raise UsageError(f"{_short(self.expr)} has a form the fast evaluator does not compile; "
+                                 f"it is evaluated point by point, at most {MAX_SLOW_POINTS:,} points "
+                                 f"(this grid has {size:,})")
+            deadline = time.monotonic() + SLOW_SECONDS
+            out = []
+            for i in range(size):
+                out.append(self.exact(*[int(v[i]) for v in flat]))
+                if time.monotonic() > deadline:
+                    raise UsageError(f"{_short(self.expr)} is evaluated point by point (a form the fast "
+                                     f"evaluator does not compile) and {i + 1:,} of {size:,} points took "
+                                     f"over {SLOW_SECONDS} s, the limit: use fewer points")
+            return _narrow(np.array(out, dtype=object).reshape(shape))
         sizes = {s: int(max(abs(int(a.max())), abs(int(a.min())))) if a.size else 0
                  for s, a in zip(self.symbols, arrays)}
         if self._gen.bound(self.expr, sizes) < INT64_SAFE:
@@ -290,6 +341,10 @@ class Compiled:
         if out.shape != shape:
             out = np.broadcast_to(out, shape).copy()
         return out
+
+
+def _short(expr, width: int = 60) -> str:
+    return shown(sympy.sstr(expr), width)
 
 
 def _is_array(v) -> bool:
@@ -385,20 +440,27 @@ class Grid:
     valid: object
     fixed: dict
 
-    def rows(self) -> list[dict]:
+    def columns(self) -> dict:
+        """{symbol or metric: list of exact Python ints (None where the network is not valid)},
+        one entry per grid point, the last symbol varying fastest."""
         import numpy as np
-        keys = tuple(self.names) + tuple(self.metrics)
         shape = tuple(len(a) for a in self.axes)
-        columns = [np.broadcast_to(np.asarray(a, dtype=object).reshape(
-            [len(a) if j == k else 1 for j in range(len(shape))]), shape).ravel().tolist()
-            for k, a in enumerate(self.axes)]
+        out = {}
+        for k, (name, a) in enumerate(zip(self.names, self.axes)):
+            out[name] = np.broadcast_to(np.asarray(a, dtype=object).reshape(
+                [len(a) if j == k else 1 for j in range(len(shape))]), shape).ravel().tolist()
         valid = self.valid.ravel()
         for m in self.metrics:
             flat = self.metrics[m].ravel().tolist()                     # Python ints, exact
             if not valid.all():
                 flat = [v if ok else None for v, ok in zip(flat, valid.tolist())]
-            columns.append(flat)
-        return [dict(zip(keys, values)) for values in zip(*columns)]
+            out[m] = flat
+        return out
+
+    def rows(self) -> list[dict]:
+        columns = self.columns()
+        keys = tuple(columns)
+        return [dict(zip(keys, values)) for values in zip(*columns.values())]
 
 
 def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
@@ -417,11 +479,7 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
     for name in vary:
         if name not in known:
             raise UsageError(f"--vary {name}: the network has no symbol '{name}'", hint=_symbols_hint(net))
-    size = 1
-    for vals in vary.values():
-        size *= len(vals)
-    if size > MAX_GRID:
-        raise UsageError(f"the grid has {size:,} points; at most {MAX_GRID:,}")
+    check_size(vary, len(metrics))
     fixed = {k: v for k, v in net.defaults.items() if k not in vary}
     if fixed:
         net = net.subs(fixed)
@@ -480,31 +538,43 @@ def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str =
 
 def render(rows: list[dict], names: Sequence[str], metrics: Sequence[str], fmt: str = "text") -> str:
     cols = list(names) + list(metrics)
+    return render_columns({c: [r[c] for r in rows] for c in cols}, names, metrics, fmt)
+
+
+def render_columns(columns: Mapping[str, list], names: Sequence[str], metrics: Sequence[str],
+                   fmt: str = "text") -> str:
+    """The table from Grid.columns(): text, markdown, csv or json. Column by column, so a
+    sweep of a million points renders in about a second."""
+    cols = list(names) + list(metrics)
+    size = len(columns[cols[0]]) if cols else 0
     if fmt == "json":
         import json
-        return json.dumps(rows, indent=1) + "\n"
+        rows = [dict(zip(cols, values)) for values in zip(*(columns[c] for c in cols))]
+        if size <= 10_000:
+            return json.dumps(rows, indent=1) + "\n"
+        return json.dumps(rows) + "\n"          # one line: the C encoder, ten times faster
     if fmt == "csv":
         import csv
         import io
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(cols)
-        for r in rows:
-            writer.writerow(["" if r[c] is None else r[c] for c in cols])
+        writer.writerows(zip(*(["" if v is None else v for v in columns[c]] for c in cols)))
         return buf.getvalue()
 
-    def cell(v, c):
-        if v is None:
-            return "invalid"
-        return f"{v:,}" if c in metrics else str(v)
+    def cells(c):
+        if c in metrics:
+            return ["invalid" if v is None else f"{v:,}" for v in columns[c]]
+        return ["invalid" if v is None else str(v) for v in columns[c]]
 
-    table = [[cell(r[c], c) for c in cols] for r in rows]
+    table = [cells(c) for c in cols]
     if fmt == "markdown":
         lines = ["| " + " | ".join(cols) + " |",
                  "|" + "|".join("---:" for _ in cols) + "|"]
-        lines += ["| " + " | ".join(t) + " |" for t in table]
+        lines += ["| " + " | ".join(t) + " |" for t in zip(*table)]
         return "\n".join(lines) + "\n"
-    widths = [max([len(c)] + [len(t[k]) for t in table]) for k, c in enumerate(cols)]
+    widths = [max([len(c)] + [len(v) for v in t]) for c, t in zip(cols, table)]
+    padded = [[v.rjust(w) for v in t] for t, w in zip(table, widths)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(t, widths)) for t in table]
+    lines += ["  ".join(t) for t in zip(*padded)]
     return "\n".join(lines) + "\n"

@@ -98,10 +98,10 @@ def test_empty_file(capsys, tmp_path):
         assert err.startswith(f"{path}: error: the file has no 'input' line")
 
 
-def test_missing_file_is_usage_error(capsys, tmp_path):
+def test_missing_file_is_bad_input(capsys, tmp_path):
     code = cli.main(["summary", str(tmp_path / "nope.arch")])
     out, err = capsys.readouterr()
-    assert code == 2 and "cannot read" in err and "Traceback" not in err
+    assert code == 1 and "cannot read" in err and "Traceback" not in err       # issue 15: bad input exits 1
 
 
 @pytest.mark.parametrize("sets, code, words", [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
-from ..errors import DefinitionError, UsageError
+from ..errors import DefinitionError, SymparamsError, UsageError
 
 
 def add_file(parser):
@@ -22,6 +23,8 @@ def add_convention(parser):
 
 
 def parse_sets(items) -> dict[str, int]:
+    from ..integers import parse_int, shown
+
     values: dict[str, int] = {}
     for item in items:
         for piece in item.split(","):
@@ -29,47 +32,175 @@ def parse_sets(items) -> dict[str, int]:
             if not piece:
                 continue
             if "=" not in piece:
-                raise UsageError(f"--set takes NAME=VALUE, got '{piece}'")
+                raise UsageError(f"--set takes NAME=VALUE, got '{shown(piece)}'")
             name, _, text = piece.partition("=")
             name, text = name.strip(), text.strip()
             if not name.isidentifier():
-                raise UsageError(f"--set: '{name}' is not a symbol name")
-            digits = text.replace("_", "")
-            if not digits.isdigit():
-                raise DefinitionError(f"--set {name}={text}: expected a positive whole number")
-            values[name] = int(digits)
+                raise UsageError(f"--set: '{shown(name)}' is not a symbol name")
+            value = parse_int(text, f"--set {name}", error=DefinitionError)
+            if name in values:
+                raise UsageError(f"--set {name} is given twice ({values[name]} and {value}); give each symbol once")
+            values[name] = value
     return values
 
 
+def display_name(path: str) -> str:
+    """The file name as the user gave it, printable: bytes that are not UTF-8 (a file name from
+    another system) become U+FFFD, so no printer or output encoding fails on them."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_source(path: str):
+    """The bytes of FILE (or standard input for -) and the name to show. At most the parser's
+    size limit plus one byte is read, so /dev/zero or an endless pipe ends at once."""
+    from ..syntax import MAX_SOURCE_BYTES
+
+    limit = MAX_SOURCE_BYTES
     if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(), path
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        stream, name = sys.stdin.buffer, "<stdin>"
+        data = stream.read(limit + 1)
+    else:
+        name = display_name(path)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise SymparamsError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
+    if len(data) > limit:
+        raise SymparamsError(f"the input is larger than {limit:,} bytes, the limit for an architecture file",
+                             file=name)
+    return data, name
 
 
 def load_network(args, *, values=None):
     from ..network import Network
     from ..syntax import parse_program
 
+    import os
+
+    merged = parse_sets(getattr(args, "sets", []))      # the command line first: its errors need no file
     data, name = read_source(args.file)
-    program = parse_program(data, name)
-    merged = parse_sets(getattr(args, "sets", []))
     if values:
         merged.update(values)
-    return Network(program, getattr(args, "convention", "keras"), merged)
+    # outputs (titles, docstrings, SVG) name the file as given, but never by an absolute path of
+    # this machine: the file name then; error messages keep the path as given, to find the file
+    shown = os.path.basename(name) if os.path.isabs(name) else name
+    try:
+        return Network(parse_program(data, shown), getattr(args, "convention", "keras"), merged)
+    except SymparamsError as exc:
+        if exc.file == shown:
+            exc.file = name
+        raise
 
 
 def write_output(text: str, path: str | None) -> None:
-    """The command's output to the file -o names, or to standard output."""
+    """The command's output to the file -o names, or to standard output. The text is encoded
+    before the file is opened, so a failure leaves no empty file behind; a failed write removes
+    the partial file."""
     if not path:
-        print(text, end="")
+        sys.stdout.write(text)
         return
+    data = text.encode("utf-8")
+    write_bytes(data, path)
+
+
+def write_bytes(data: bytes, path: str) -> None:
+    import os
+    name = display_name(path)
+    if os.path.isdir(path):
+        raise SymparamsError(f"cannot write {name}: it is a directory")
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        handle = open(path, "wb")
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise SymparamsError(f"cannot write {name}: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            handle.write(data)
+    except OSError as exc:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise SymparamsError(f"cannot write {name}: {exc.strerror or exc}") from None
+
+
+def check_writable(path: str) -> None:
+    """Fail early, before any work, when -o names a file that cannot be created: a missing
+    folder, a directory, a folder without write permission."""
+    import os
+    name = display_name(path)
+    if os.path.isdir(path):
+        raise SymparamsError(f"cannot write {name}: it is a directory")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise SymparamsError(f"cannot write {name}: the folder {display_name(folder)} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SymparamsError(f"cannot write {name}: the folder {display_name(folder)} is not writable")
+
+
+def progress(message: str) -> None:
+    """A status line on standard error while long work runs, only when a person watches it
+    (stderr is a terminal); the next call or done() replaces it."""
+    stream = sys.stderr
+    try:
+        if not stream.isatty():
+            return
+        stream.write("\r\x1b[K" + message if message else "\r\x1b[K")
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def done() -> None:
+    progress("")
+
+
+WORK_SECONDS = 6.0      # solve, sweep, plot and cost columns: a stated bound on the analysis time (with
+                        # start-up and parsing, a command that hits it still ends within 10 s)
+
+
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so that no `except Exception` inside SymPy swallows it."""
+
+
+@contextlib.contextmanager
+def time_limit(what: str, hint: str = "", seconds: float | None = None):
+    """Stop `what` after a stated time with a clear error instead of running for minutes.
+    SYMPARAMS_TIME_LIMIT=SECONDS changes the bound (0: none). The alarm repeats every half second
+    until it reaches this frame, in case library code catches and retries."""
+    import os
+    import signal
+    import threading
+
+    if seconds is None:
+        try:
+            seconds = float(os.environ.get("SYMPARAMS_TIME_LIMIT", WORK_SECONDS))
+        except ValueError:
+            seconds = WORK_SECONDS
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    armed = [True]
+
+    def on_alarm(signum, frame):
+        if armed[0]:
+            raise _OutOfTime()
+
+    def disarm():
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        try:
+            yield
+        finally:
+            disarm()
+    except _OutOfTime:
+        disarm()
+        raise SymparamsError(f"{what} took longer than {seconds:g} s, the limit"
+                             + (f": {hint}" if hint else "")
+                             + " (SYMPARAMS_TIME_LIMIT=SECONDS changes the limit)") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_file, add_set, load_network
+from ._common import add_file, add_set, done, load_network, progress, write_output
 
 
 def add_parser(sub):
@@ -27,6 +27,10 @@ def run(args) -> int:
     args.convention = args.convention or args.against
     net = load_network(args)
     need("torch" if args.against == "pytorch" else "keras", args.against)
-    report = check.check(net, args.against)
-    print(check.render(report), end="")
+    progress(f"building the model with {'PyTorch' if args.against == 'pytorch' else 'Keras'} and comparing ...")
+    try:
+        report = check.check(net, args.against)
+    finally:
+        done()
+    write_output(check.render(report), None)
     return 0 if report.ok else 1

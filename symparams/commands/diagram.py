@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network, write_output
+from ._common import add_convention, add_file, add_set, check_writable, load_network, write_output
 
 
 def add_parser(sub):
@@ -35,6 +35,8 @@ def run(args) -> int:
             raise UsageError(f"cannot tell the format from '{args.output}': use a .tex or .svg name, or --format")
     if fmt == "svg" and args.fragment:
         raise UsageError("--fragment is for TikZ output; an SVG is always a complete document")
+    if args.output:
+        check_writable(args.output)
     net = load_network(args)
     if fmt == "svg":
         text = diagram.svg(net)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_file, add_set, load_network
+from ._common import add_file, add_set, check_writable, load_network, write_output
 
 
 def add_parser(sub):
@@ -20,20 +20,13 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..errors import UsageError
+    # only text is written: the framework need not be installed here (it is where the code runs)
     from ..frameworks import keras_export, torch_export
-    from ..frameworks.plan import require_installed
 
     args.convention = args.convention or args.to
-    net = load_network(args)
-    require_installed("torch" if args.to == "pytorch" else "keras", args.to)
-    text = torch_export.export(net) if args.to == "pytorch" else keras_export.export(net)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    else:
-        print(text, end="")
+        check_writable(args.output)
+    net = load_network(args)
+    text = torch_export.export(net) if args.to == "pytorch" else keras_export.export(net)
+    write_output(text, args.output)
     return 0

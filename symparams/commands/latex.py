@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network, write_output
+from ._common import add_convention, add_file, add_set, check_writable, load_network, write_output
 
 
 def add_parser(sub):
@@ -34,6 +34,8 @@ def add_parser(sub):
 def run(args) -> int:
     from ..printers import latex
 
+    if args.output:
+        check_writable(args.output)
     net = load_network(args)
     text = latex.render(net, args.parts, args.mode)
     write_output(text, args.output)

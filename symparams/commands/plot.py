@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network
+from ._common import (add_convention, add_file, add_set, check_writable, display_name, load_network,
+                      time_limit, write_output)
 from .sweep import add_vary
 
 
@@ -29,9 +30,12 @@ def run(args) -> int:
 
     vary = sweep.parse_vary(args.vary)
     plot.check_output(args.output)
+    check_writable(args.output)
+    plot.require_matplotlib()
     net = load_network(args)
     from .memory import metric_names
-    plot.plot(net, vary, metric=metric_names(args.metric, args), out=args.output, by_layer=args.by_layer,
-              log=args.log)
-    print(f"wrote {args.output}")
+    with time_limit("the plot", "use fewer points, or give symbols values with --set"):
+        plot.plot(net, vary, metric=metric_names(args.metric, args), out=args.output, by_layer=args.by_layer,
+                  log=args.log)
+    write_output(f"wrote {display_name(args.output)}\n", None)
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network
+from ._common import add_convention, add_file, add_set, done, load_network, progress, time_limit, write_output
 
 
 def add_parser(sub):
@@ -36,6 +36,12 @@ def run(args) -> int:
     target = parse_number(given[0][1], flag)
     net = load_network(args)
     from .memory import metric_names
-    result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
-    print(result.render(), end="")
+    progress("solving ...")
+    try:
+        with time_limit("solve", "give the other symbols values with --set, or a metric without "
+                        "unsimplified sums"):
+            result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
+    finally:
+        done()
+    write_output(result.render(), None)
     return 0

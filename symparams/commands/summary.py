@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
-from ._common import add_convention, add_file, add_set, load_network
+from ._common import add_convention, add_file, add_set, load_network, time_limit, write_output
 
 
 def add_parser(sub):
@@ -14,7 +14,8 @@ def add_parser(sub):
     add_set(p)
     add_convention(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--explain", action="store_true", help="show each layer's arithmetic step by step")
+    p.add_argument("--explain", action="store_true",
+                   help="show each layer's arithmetic step by step (JSON: an 'arithmetic' list)")
     p.add_argument("--columns", default="params", metavar="COL[,COL...]",
                    help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
                         "param_bytes, rf, rf_stride, rf_padding, train_flops, bwd_flops, train_flops_token, "
@@ -42,14 +43,31 @@ def run(args) -> int:
             raise UsageError("--columns works with --format text or json")
     net = load_network(args)
     net.at_defaults()          # the numbers shown at the defaults must come from a possible network
+    if columns != ("params",):
+        with time_limit("the cost columns", "sums over a symbolic repeat that do not simplify are the usual "
+                        "cause; give the repeat count a value with --set NAME=N"):
+            text = _render(net, args, columns, options)
+    else:
+        text = _render(net, args, columns, options)
+    write_output(text, None)
+    return 0
+
+
+def _render(net, args, columns, options) -> str:
     if args.format == "json":
         from ..printers import jsonout
         text = jsonout.render(net, columns=columns, cost_options=options)
+        if args.explain:
+            import json
+
+            from ..printers.text import explain_lines
+            data = json.loads(text)
+            data["arithmetic"] = [line.strip() for line in explain_lines(net)]
+            text = json.dumps(data, indent=2) + "\n"
     elif args.format == "markdown":
         from ..printers import markdown
         text = markdown.render(net)
     else:
         from ..printers import text as text_printer
         text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options)
-    print(text, end="")
-    return 0
+    return text

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, load_network
+from ._common import (add_convention, add_file, add_set, check_writable, done, load_network, progress,
+                      time_limit, write_output)
 
 
 def add_vary(p, required=True):
@@ -31,18 +32,28 @@ def add_parser(sub):
 
 def run(args) -> int:
     from .. import sweep
+    from ..errors import UsageError
 
     vary = sweep.parse_vary(args.vary)
     from .memory import metric_names
     metrics = metric_names(args.metric or ["params"], args)
-    net = load_network(args)
-    if args.plot:
+    if args.plot:                       # before any work, and before the table is printed
         from .. import plot
         plot.check_output(args.plot)
-    g = sweep.grid(net, vary, metrics)
-    rows = g.rows()
-    print(sweep.render(rows, g.names, metrics, args.format), end="")
-    if args.plot:
-        from .. import plot
-        plot.plot(net, vary, metric=metrics[0], out=args.plot)
+        check_writable(args.plot)
+        plot.require_matplotlib()
+        if len(vary) > 2:
+            raise UsageError("--plot draws one symbol against another at most: give one or two --vary")
+    sweep.check_size(vary, len(metrics))
+    net = load_network(args)
+    progress(f"evaluating {sweep.points(vary):,} points ...")
+    try:
+        with time_limit("the sweep", "use fewer points, or give symbols values with --set"):
+            g = sweep.grid(net, vary, metrics)
+            text = sweep.render_columns(g.columns(), g.names, metrics, args.format)
+            if args.plot:
+                plot.plot(net, vary, metric=metrics[0], out=args.plot)
+    finally:
+        done()
+    write_output(text, None)
     return 0

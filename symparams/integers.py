@@ -1,0 +1,36 @@
+"""The one way user text becomes a whole number: ASCII digits only, and a stated size limit.
+
+`str.isdigit` accepts characters `int` refuses ('²', '①'), `int` accepts others a person would not
+type as a count ('٣', full-width digits), and past 4,300 digits `int` refuses the text with a
+message about sys.set_int_max_str_digits. Every user-facing integer (--set, --batch, --vary, a
+solve target, the parts of a number like 2.5K) is parsed here instead.
+"""
+
+from __future__ import annotations
+
+from .errors import SymparamsError, UsageError
+
+MAX_DIGITS = 100            # a symbol value, a batch size, a --vary value: 10**100 is plenty
+MAX_TARGET_DIGITS = 1000    # a budget or target for solve
+
+
+def shown(text: str, width: int = 40) -> str:
+    """User text for an error message: control characters escaped, long text cut."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def parse_int(text: str, what: str, *, max_digits: int = MAX_DIGITS,
+              error: type[SymparamsError] = UsageError) -> int:
+    """A non-negative whole number written with ASCII digits 0-9 (underscores allowed between
+    them, as in Python: 1_000_000) and at most `max_digits` significant digits. `what` names the
+    option as the user wrote it (--set n, --batch): messages read `what=text: ...`."""
+    raw = str(text)
+    digits = raw.strip().replace("_", "")
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        raise error(f"{what}={shown(raw)}: expected a whole number written with the digits 0-9")
+    significant = digits.lstrip("0")
+    if len(significant) > max_digits:
+        raise error(f"{what}={shown(raw, 20)}: a number of {len(significant):,} digits; "
+                    f"at most {max_digits:,} digits are accepted")
+    return int(significant or "0")
