@@ -38,6 +38,14 @@ def layer_reference() -> str:
     return "\n".join(rows)
 
 
+def ops_reference() -> str:
+    """Each kind's element operations, as its spec states them (the first line of other_ops' docstring)."""
+    from symparams.layers.base import LayerSpec, kinds
+
+    default = LayerSpec.ops_line()
+    return "\n".join(f"  - `{spec.keywords[0]}`: {spec.ops_line()}" for spec in kinds() if spec.ops_line() != default)
+
+
 def command(*argv: str) -> str:
     def generate() -> str:
         shown = " ".join(argv)
@@ -98,6 +106,7 @@ GENERATORS = {
     "commands": command_usage,
     "error-example": error_example,
     "layers": layer_reference,
+    "ops": ops_reference,
     "summary-seed002": command("summary", "examples/seed002_mnist.arch", "--explain"),
     "summary-lecture": command("summary", "examples/lecture_symbolic.arch"),
     "summary-json": command("summary", "examples/seed000_same_convs.arch", "--format", "json"),

@@ -11,9 +11,8 @@ Conventions (one forward pass, inference):
                recurrent gates and tied output heads; bias additions are not MACs
   flops        2 * macs (torch.utils.flop_counter's convention); with bias_adds=True plus
                one addition per bias value applied
-  ops          element operations that are not MACs: activations (one per value), pooling
-               (one per window element per output), batch norm (2 per value), layer/group
-               norm (5 per value), softmax of attention (one per score), residual/add merges
+  ops          element operations that are not MACs: activations (one per value), what each
+               kind's other_ops states (its docstring's first line; README lists them), residual/add merges
   act          output values of every layer (the input not counted) and of every merge
   act_bytes    act * bytes of the dtype
   param_bytes  (parameters + buffers) * bytes of the dtype

@@ -384,10 +384,6 @@ class Exp(nn.Module):
     def kind_name(self, keyword, shape):
         return keyword
 
-    def other_ops(self, cfg, shape, out, ctx):
-        """None here: every activation, standalone or fused, costs 1 op per output value (cost.py adds it)."""
-        return Integer(0)
-
     # -- the activation table, also used for activations fused into other layers --------
     def torch_activation(self, name: str, channel_dim: int, out) -> str:
         text = TORCH_ACTIVATIONS[name]
