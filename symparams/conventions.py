@@ -27,6 +27,21 @@ def norm_weight_names(convention: str) -> tuple[str, str]:
     return ("gamma", "beta") if convention == KERAS else ("weight", "bias")
 
 
+def rms_scale_name(convention: str) -> str:
+    """RMS normalisation's one weight: Keras RMSNormalization 'scale', PyTorch nn.RMSNorm 'weight'."""
+    return "scale" if convention == KERAS else "weight"
+
+
+def batchnorm_affine_error(scale: bool, center: bool, convention: str) -> str | None:
+    """Keras BatchNormalization drops gamma (scale=False) or beta (center=False) separately; PyTorch's
+    BatchNorm has both (affine=True) or neither (affine=False)."""
+    if convention == PYTORCH and scale != center:
+        return ("PyTorch BatchNorm has both a scale and a shift or neither (affine=False): "
+                f"scale={'true' if scale else 'false'} center={'true' if center else 'false'} is Keras only "
+                "(use --convention keras, or give both)")
+    return None
+
+
 def batch_statistics(convention: str) -> tuple[tuple[str, str], bool]:
     """Batch norm's (mean, variance) names, and whether they are buffers: Keras counts the moving
     mean and variance as (non-trainable) parameters; PyTorch keeps them as buffers, outside parameters()."""
@@ -103,6 +118,36 @@ def attention_weights(d, heads, key_dim, bias: bool, convention: str) -> list:
     return out
 
 
+def attention_projection_weights(d, context_dim, heads, kv_heads, key_dim, qkv_bias: bool, out_bias: bool,
+                                 relbias, convention: str) -> list:
+    """(name, shape) of attention written as four projections (grouped-query, cross-attention or a
+    relative position bias). Keras: query (d, h, k), key and value (d_ctx, g, k), output (h, k, d)
+    kernels (MultiHeadAttention / GroupQueryAttention); PyTorch: q_proj, k_proj, v_proj, o_proj Linear
+    weights (out, in), as Hugging Face writes them. The relative bias table is (buckets, heads)."""
+    out = []
+    if convention == KERAS:
+        for name, width, n in (("query", d, heads), ("key", context_dim, kv_heads), ("value", context_dim, kv_heads)):
+            out.append((f"{name}_kernel", (width, n, key_dim)))
+            if qkv_bias:
+                out.append((f"{name}_bias", (n, key_dim)))
+        out.append(("output_kernel", (heads, key_dim, d)))
+        if out_bias:
+            out.append(("output_bias", (d,)))
+        if relbias:
+            out.append(("relative_attention_bias", (relbias, heads)))
+        return out
+    for name, width, n in (("q_proj", d, heads), ("k_proj", context_dim, kv_heads), ("v_proj", context_dim, kv_heads)):
+        out.append((f"{name}.weight", (n * key_dim, width)))
+        if qkv_bias:
+            out.append((f"{name}.bias", (n * key_dim,)))
+    out.append(("o_proj.weight", (d, heads * key_dim)))
+    if out_bias:
+        out.append(("o_proj.bias", (d,)))
+    if relbias:
+        out.append(("relative_attention_bias.weight", (relbias, heads)))
+    return out
+
+
 def recurrent_bias_vectors(cell: str, convention: str) -> int:
     """How many bias vectors each gate has. PyTorch always has b_ih and b_hh; Keras has one,
     except GRU with reset_after=True (its default), which keeps two."""
@@ -164,12 +209,17 @@ def transposed_conv_uses_keras_rules(convention: str) -> bool:
 
 
 def attention_head_dim_error(heads, key_dim, model_dim, convention: str) -> str | None:
-    """torch.nn.MultiheadAttention splits the model width across heads: key_dim = d / heads."""
-    if convention != PYTORCH or key_dim is None:
-        return None
-    if key_dim * heads != model_dim:
-        return (f"PyTorch MultiheadAttention needs heads*key_dim = model width ({model_dim}); "
-                f"got {heads}*{key_dim}")
+    """torch.nn.MultiheadAttention splits the model width across heads (key_dim = d / heads); where
+    heads*key_dim differs, PyTorch attention is four explicit projections (as Hugging Face writes it),
+    so no framework refuses it."""
+    return None
+
+
+def attention_context_error(model_dim, context_dim, grouped: bool, convention: str) -> str | None:
+    """Keras GroupQueryAttention needs keys and values as wide as the queries."""
+    if convention == KERAS and grouped and (model_dim - context_dim).is_number and model_dim != context_dim:
+        return (f"Keras GroupQueryAttention needs the context as wide as the queries ({model_dim}); "
+                f"the context is {context_dim} wide (use --convention pytorch)")
     return None
 
 

@@ -12,7 +12,11 @@ import symparams
 from conftest import EXAMPLES, need_module
 
 ZOO = EXAMPLES / "zoo"
-FILES = sorted(ZOO.glob("*.arch"))
+# checked in tests/test_zoo_modern.py against their own oracles (transformers from config objects,
+# keras.applications, a hand-written PyTorch U-Net), at sizes a test can build
+CHECKED_ELSEWHERE = {"llama_tinyllama.arch", "mixtral_moe.arch", "bert_base.arch", "t5_small.arch", "unet.arch",
+                     "efficientnet_b0.arch", "inception_v3.arch", "convnext_tiny.arch", "mobilenet_v3_small.arch"}
+FILES = sorted(p for p in ZOO.glob("*.arch") if p.name not in CHECKED_ELSEWHERE)
 # MobileNetV2 is written with Keras' strided padding='same' (as keras.applications builds it),
 # which the PyTorch convention refuses; exported to PyTorch it becomes explicit padding + 'valid'.
 KERAS_ONLY = {"mobilenet_v2.arch"}

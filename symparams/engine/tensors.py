@@ -218,6 +218,11 @@ def _unused(row, memo: dict):
     return value
 
 
+def has_experts(net) -> bool:
+    """Whether the network has a mixture of experts (then 'active' differs from 'params')."""
+    return any(row.kind == MOE for _, row in net.walk())
+
+
 def active(net) -> sympy.Expr:
     """Parameters used per token: every weight but the experts a token is not routed to."""
     memo: dict = {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import conventions
 from ..algebra import product
-from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, register
+from ..errors import DefinitionError, ShapeError, did_you_mean
+from .base import BOOL, COUNT, INTEGER, STRING, WORD, Arg, LayerSpec, Opt, Saved, Weight, divides, register
 from .text import one
 
 
@@ -63,13 +63,22 @@ class Embedding(LayerSpec):
     def embedding_params(self, cfg, shape, out, ctx):
         return cfg.vocabulary * cfg.dim
 
+
+ATTENTION_BIAS = ("true", "false", "qkv")
+
+
 @register
 class Attention(LayerSpec):
     keywords = ("attention", "mha")
-    summary = "multi-head self-attention on T x d (query, key and value projections and an output projection)"
-    formula = "keras: 3*(d*h*k + h*k) + h*k*d + d  (= 4*d**2 + 4*d when h*k = d); pytorch: 4*d**2 + 4*d"
-    options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "bias": Opt(BOOL, True),
-               "causal": Opt(BOOL, False)}
+    summary = ("multi-head attention on T x d: query, key, value and output projections; kv_heads=G groups "
+               "the keys and values (1: multi-query), context=NAME takes them from a saved sequence, "
+               "relbias=N adds a learned N x heads relative position bias")
+    formula = ("d*h*k + 2*d_ctx*g*k + h*k*d (+ biases h*k + 2*g*k + d; + N*h); g = h, d_ctx = d and "
+               "k = d/h by default, so 4*d**2 + 4*d")
+    options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "kv_heads": Opt(COUNT, None),
+               "bias": Opt(WORD, "true", choices=ATTENTION_BIAS, doc="false: none; qkv: on q, k, v only"),
+               "causal": Opt(BOOL, False), "context": Opt(STRING, None, doc="a saved T' x d' sequence"),
+               "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)")}
     min_rank = 2
     max_rank = 2
     diagram = "attention"
@@ -87,15 +96,59 @@ class SelfAttention(nn.Module):
         if self.causal:
             mask = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)
         return self.attention(x, x, x, need_weights=False, attn_mask=mask)[0]
+''', "ProjectedAttention": '''
+class ProjectedAttention(nn.Module):
+    """Attention as four projections, as Hugging Face writes it: q_proj, k_proj, v_proj, o_proj
+    (kv_heads groups of key/value heads shared by heads / kv_heads query heads each) and an optional
+    learned relative position bias table (buckets x heads, T5's bucketing)."""
+    def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0):
+        super().__init__()
+        self.heads, self.kv_heads, self.key_dim, self.causal = heads, kv_heads, key_dim, causal
+        self.q_proj = nn.Linear(dim, heads * key_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias)
+        self.v_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias)
+        self.o_proj = nn.Linear(heads * key_dim, dim, bias=out_bias)
+        self.relative_attention_bias = nn.Embedding(buckets, heads) if buckets else None
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.heads, self.key_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
+        v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
+        scores = q @ k.transpose(-1, -2) / self.key_dim ** 0.5
+        if self.relative_attention_bias is not None:
+            pos = torch.arange(t, device=x.device)
+            buckets = (pos[None, :] - pos[:, None]).clamp(0, self.relative_attention_bias.num_embeddings - 1)
+            scores = scores + self.relative_attention_bias(buckets).permute(2, 0, 1)
+        if self.causal:
+            scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1), float("-inf"))
+        out = scores.softmax(-1) @ v
+        return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.key_dim))
 '''}
 
     def framework_problem(self, cfg, shape, framework):
+        if cfg.get("context_dim") is not None:
+            grouped = cfg.kv_heads is not None and cfg.kv_heads != cfg.heads
+            return conventions.attention_context_error(shape[-1], cfg.context_dim, grouped, framework)
         return conventions.attention_head_dim_error(cfg.heads, cfg.key_dim, shape[-1], framework)
 
     def configure(self, cfg, shape, ctx):
         if cfg.heads is None:
             raise DefinitionError("attention needs heads=H")
         d = shape[-1]
+        cfg["context_dim"] = cfg["context_tokens"] = None
+        if cfg.context is not None:
+            other = ctx.tensors.get(cfg.context)
+            if other is None:
+                known = sorted(k for k in ctx.tensors if isinstance(k, str))
+                raise DefinitionError(f"context={cfg.context}: no tensor '{cfg.context}' has been saved",
+                                      hint=did_you_mean(cfg.context, known) or "write 'save NAME' where it is made")
+            if len(other) != 2:
+                raise ShapeError(f"context={cfg.context} must be a sequence (T x D) like the queries "
+                                 f"({' x '.join(map(str, shape))}); it is {' x '.join(map(str, other)) or 'a scalar'}")
+            cfg["context_tokens"], cfg["context_dim"] = other
         problem = self.framework_problem(cfg, shape, ctx.convention)
         if problem:
             raise DefinitionError(problem)
@@ -103,43 +156,100 @@ class SelfAttention(nn.Module):
             ctx.require(divides(cfg.heads, d), f"heads={cfg.heads} does not divide the model width {d}; give key_dim=",
                         f"heads={cfg.heads} must divide the model width {d}")
             cfg["key_dim"] = d / cfg.heads
+        if cfg.kv_heads is not None:
+            ctx.require(divides(cfg.kv_heads, cfg.heads), f"kv_heads={cfg.kv_heads} does not divide heads={cfg.heads}",
+                        f"kv_heads={cfg.kv_heads} must divide heads={cfg.heads}")
+        word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
+        cfg["bias"], cfg["out_bias"] = word != "false", word == "true"
+        cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias
+                                or word == "qkv" or (cfg.key_dim * cfg.heads - d) != 0)
+
+    def _dims(self, cfg, shape):
+        """(tokens, width, heads * key_dim, kv heads * key_dim, context tokens, context width)."""
+        t, d, k = shape[0], shape[-1], cfg.key_dim
+        g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
+        tc = cfg.context_tokens if cfg.context_tokens is not None else t
+        dc = cfg.context_dim if cfg.context_dim is not None else d
+        return t, d, cfg.heads * k, g * k, tc, dc
 
     def weights(self, cfg, shape, ctx):
-        return tuple(Weight(name, shape_) for name, shape_ in conventions.attention_weights(
-            shape[-1], cfg.heads, cfg.key_dim, cfg.bias, ctx.convention))
+        d = shape[-1]
+        if cfg.projected or ctx.convention == conventions.KERAS:
+            g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
+            dc = cfg.context_dim if cfg.context_dim is not None else d
+            pairs = conventions.attention_projection_weights(d, dc, cfg.heads, g, cfg.key_dim, cfg.bias,
+                                                             cfg.out_bias, cfg.relbias, ctx.convention)
+        else:
+            pairs = conventions.attention_weights(d, cfg.heads, cfg.key_dim, cfg.bias, ctx.convention)
+        return tuple(Weight(name, shape_) for name, shape_ in pairs)
 
     def macs(self, cfg, shape, out, ctx):
-        """Query, key and value projections, the T x T scores, their weighted sum of the values,
+        """Query, key and value projections, the T x T' scores, their weighted sum of the values,
         and the output projection (a causal mask still computes every score)."""
-        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
-        return 4 * t * d * hk + 2 * t * t * hk
+        t, d, hk, gk, tc, dc = self._dims(cfg, shape)
+        return 2 * t * d * hk + 2 * tc * dc * gk + 2 * t * tc * hk
 
     def bias_adds(self, cfg, shape, out, ctx):
-        t, d, hk = shape[0], shape[-1], cfg.heads * cfg.key_dim
-        return 3 * t * hk + t * d if cfg.bias else 0
+        t, d, hk, gk, tc, dc = self._dims(cfg, shape)
+        return (t * hk + 2 * tc * gk if cfg.bias else 0) + (t * d if cfg.out_bias else 0)
 
     def other_ops(self, cfg, shape, out, ctx):
-        """1 per score: the softmax over each head's T x T scores."""
-        return cfg.heads * shape[0] * shape[0]
+        """1 per score: the softmax over each head's T x T' scores (and 1 more with a relative bias)."""
+        t, d, hk, gk, tc, dc = self._dims(cfg, shape)
+        return cfg.heads * t * tc * (2 if cfg.relbias else 1)
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
 
     def emit_torch(self, row, out):
         cfg, d = row.config, one(row.input_shape[-1])
+        if cfg.context is not None:
+            raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
+        if cfg.projected:
+            out.helper(self.torch_helpers, "ProjectedAttention")
+            g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
+            return (f"ProjectedAttention({d}, {one(cfg.heads)}, {one(g)}, {one(cfg.key_dim)}"
+                    + ("" if cfg.bias else ", qkv_bias=False") + ("" if cfg.out_bias else ", out_bias=False")
+                    + (", causal=True" if cfg.causal else "")
+                    + (f", buckets={one(cfg.relbias)}" if cfg.relbias else "") + ")")
         out.helper(self.torch_helpers, "SelfAttention")
         return (f"SelfAttention(nn.MultiheadAttention({d}, {one(cfg.heads)}, batch_first=True"
                 + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
 
     def emit_keras(self, row, var, out):
         cfg = row.config
+        if cfg.context is not None:
+            raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
+        if cfg.relbias:
+            raise out.unsupported("a relative position bias (relbias=): Keras has no such layer")
+        if cfg.bias != cfg.out_bias:
+            raise out.unsupported("bias=qkv: Keras attention biases all four projections or none")
         causal = ", use_causal_mask=True" if cfg.causal else ""
-        layer = (f"layers.MultiHeadAttention(num_heads={one(cfg.heads)}, key_dim={one(cfg.key_dim)}"
-                 f"{out.options(cfg)[3]}, {out.tag(row)})")
+        bias = "" if cfg.bias else ", use_bias=False"
+        if cfg.kv_heads is not None:
+            layer = (f"layers.GroupQueryAttention(head_dim={one(cfg.key_dim)}, num_query_heads={one(cfg.heads)}, "
+                     f"num_key_value_heads={one(cfg.kv_heads)}{bias}, {out.tag(row)})")
+        else:
+            layer = (f"layers.MultiHeadAttention(num_heads={one(cfg.heads)}, key_dim={one(cfg.key_dim)}"
+                     f"{bias}, {out.tag(row)})")
         return out.emit(layer, f"{var}, {var}{causal}", row)
 
     def import_torch(self, module, r):
-        if r.cls(module) != "SelfAttention":
+        name = r.cls(module)
+        if name == "ProjectedAttention":
+            text = f"attention heads={module.heads}"
+            if module.kv_heads != module.heads:
+                text += f" kv_heads={module.kv_heads}"
+            if module.key_dim * module.heads != module.q_proj.in_features:
+                text += f" key_dim={module.key_dim}"
+            if module.q_proj.bias is None:
+                text += " bias=false"
+            elif module.o_proj.bias is None:
+                text += " bias=qkv"
+            if module.relative_attention_bias is not None:
+                text += f" relbias={module.relative_attention_bias.num_embeddings}"
+            return text + (" causal=true" if module.causal else "")
+        if name != "SelfAttention":
             return None
         mha = module.attention
         text = f"attention heads={mha.num_heads}"
@@ -148,7 +258,12 @@ class SelfAttention(nn.Module):
         return text + (" causal=true" if module.causal else "")
 
     def import_keras(self, layer, r):
-        if r.cls(layer) != "MultiHeadAttention":
+        name = r.cls(layer)
+        if name == "GroupedQueryAttention":
+            text = (f"attention heads={layer.num_query_heads} kv_heads={layer.num_key_value_heads} "
+                    f"key_dim={layer.head_dim}")
+            return text + ("" if layer.use_bias else " bias=false")
+        if name != "MultiHeadAttention":
             return None
         text = f"attention heads={layer.num_heads} key_dim={layer.key_dim}"
         return text + ("" if layer.use_bias else " bias=false")

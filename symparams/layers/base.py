@@ -157,6 +157,8 @@ class Context:
     constraints: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
+    tensors: dict = field(default_factory=dict)        # saved tensors: name (or (name, index)) -> shape
+    tables: dict = field(default_factory=dict)         # named embedding tables: name -> (vocabulary, dim)
 
     def require_positive(self, value, message):
         """value >= 1: an error when it is a number that is not, a constraint when symbolic.

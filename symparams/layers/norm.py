@@ -1,10 +1,11 @@
-"""Normalisation: batchnorm, layernorm, groupnorm."""
+"""Normalisation: batchnorm, layernorm, rmsnorm, groupnorm."""
 
 from __future__ import annotations
 
 from .. import conventions
 from ..algebra import product
-from .base import COUNT, Arg, LayerSpec, Saved, Weight, divides, register
+from ..errors import DefinitionError
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, register
 from .text import one
 
 
@@ -16,33 +17,51 @@ def scale_and_shift(channels, convention) -> tuple[Weight, Weight]:
 @register
 class BatchNorm(LayerSpec):
     keywords = ("batchnorm", "bn")
-    summary = "batch normalisation over the channels C (the last axis)"
-    formula = "keras: 4*C, of which 2*C non-trainable; pytorch: 2*C (+ 2*C buffers)"
+    summary = ("batch normalisation over the channels C (the last axis); scale=false drops the learned "
+               "scale (gamma), center=false the shift (beta)")
+    formula = "keras: 4*C, of which 2*C non-trainable (C less for each of scale=false, center=false); pytorch: 2*C (+ 2*C buffers)"
+    options = {"scale": Opt(BOOL, True), "center": Opt(BOOL, True)}
     diagram = "norm"
     letters = {"input": "C"}
+
+    def framework_problem(self, cfg, shape, framework):
+        return conventions.batchnorm_affine_error(cfg.scale, cfg.center, framework)
+
+    def configure(self, cfg, shape, ctx):
+        problem = self.framework_problem(cfg, shape, ctx.convention)
+        if problem:
+            raise DefinitionError(problem)
 
     def weights(self, cfg, shape, ctx):
         (mean, variance), buffer = conventions.batch_statistics(ctx.convention)
         c = shape[-1]
-        return scale_and_shift(c, ctx.convention) + (Weight(mean, (c,), trainable=False, buffer=buffer),
-                                                     Weight(variance, (c,), trainable=False, buffer=buffer))
+        scale, shift = scale_and_shift(c, ctx.convention)
+        kept = ((scale,) if cfg.scale else ()) + ((shift,) if cfg.center else ())
+        return kept + (Weight(mean, (c,), trainable=False, buffer=buffer),
+                       Weight(variance, (c,), trainable=False, buffer=buffer))
 
     def other_ops(self, cfg, shape, out, ctx):
         """2 per value: at inference the statistics fold into one scale and one shift."""
         return 2 * product(shape)
 
     def emit_torch(self, row, out):
-        return out.wrap(row, f"nn.BatchNorm{max(len(row.input_shape) - 1, 1)}d({one(row.input_shape[-1])})")
+        affine = "" if row.config.scale else ", affine=False"
+        return out.wrap(row, f"nn.BatchNorm{max(len(row.input_shape) - 1, 1)}d({one(row.input_shape[-1])}{affine})")
 
     def emit_keras(self, row, var, out):
-        return out.emit(f"layers.BatchNormalization({out.tag(row)})", var, row)
+        cfg = row.config
+        flags = ("" if cfg.scale else "scale=False, ") + ("" if cfg.center else "center=False, ")
+        return out.emit(f"layers.BatchNormalization({flags}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
-        return "batchnorm" if isinstance(module, r.nn.modules.batchnorm._BatchNorm) else None
+        if not isinstance(module, r.nn.modules.batchnorm._BatchNorm):
+            return None
+        return "batchnorm" if module.affine else "batchnorm scale=false center=false"
 
     def import_keras(self, layer, r):
-        return "batchnorm" if r.cls(layer) == "BatchNormalization" else None
-
+        if r.cls(layer) != "BatchNormalization":
+            return None
+        return "batchnorm" + ("" if layer.scale else " scale=false") + ("" if layer.center else " center=false")
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Training: its input and the batch mean and inverse deviation per channel (float32, one
@@ -54,8 +73,9 @@ class BatchNorm(LayerSpec):
 @register
 class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
-    summary = "layer normalisation over the last axis D"
-    formula = "2*D"
+    summary = "layer normalisation over the last axis D (bias=false: scale only)"
+    formula = "2*D; without bias D"
+    options = {"bias": Opt(BOOL, True)}
     diagram = "norm"
     letters = {"input": "C"}
 
@@ -64,20 +84,26 @@ class LayerNorm(LayerSpec):
         return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
-        return scale_and_shift(shape[-1], ctx.convention)
+        scale, shift = scale_and_shift(shape[-1], ctx.convention)
+        return (scale, shift) if cfg.bias else (scale,)
 
     def emit_torch(self, row, out):
-        return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])})", channels_first=False)
+        bias = "" if row.config.bias else ", bias=False"
+        return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])}{bias})", channels_first=False)
 
     def emit_keras(self, row, var, out):
-        return out.emit(f"layers.LayerNormalization({out.tag(row)})", var, row)
+        center = "" if row.config.bias else "center=False, "
+        return out.emit(f"layers.LayerNormalization({center}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
-        return "layernorm" if isinstance(module, r.nn.LayerNorm) else None
+        if not isinstance(module, r.nn.LayerNorm):
+            return None
+        return "layernorm" if module.bias is not None else "layernorm bias=false"
 
     def import_keras(self, layer, r):
-        return "layernorm" if r.cls(layer) == "LayerNormalization" else None
-
+        if r.cls(layer) != "LayerNormalization":
+            return None
+        return "layernorm" if layer.center else "layernorm bias=false"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the mean and inverse deviation of each normalised row (float32); Megatron's
@@ -85,6 +111,41 @@ class LayerNorm(LayerSpec):
         if style != "pytorch":
             return (Saved("input"),)
         return (Saved("input"), Saved("own", 2 * product(shape[:-1]), dtype="stat"))
+
+
+@register
+class RMSNorm(LayerSpec):
+    keywords = ("rmsnorm",)
+    summary = "RMS normalisation over the last axis D with a learned scale (LLaMA, T5)"
+    formula = "D"
+    diagram = "norm"
+    letters = {"input": "D"}
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """4 per value: square, mean, normalise, scale."""
+        return 4 * product(shape)
+
+    def weights(self, cfg, shape, ctx):
+        return (Weight(conventions.rms_scale_name(ctx.convention), (shape[-1],)),)
+
+    def emit_torch(self, row, out):
+        return out.wrap(row, f"nn.RMSNorm({one(row.input_shape[-1])})", channels_first=False)
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.RMSNormalization({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return "rmsnorm" if isinstance(module, r.nn.RMSNorm) else None
+
+    def import_keras(self, layer, r):
+        return "rmsnorm" if r.cls(layer) == "RMSNormalization" else None
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input, and the inverse root mean square of each normalised row (float32); Megatron's
+        accounting keeps only the input."""
+        if style != "pytorch":
+            return (Saved("input"),)
+        return (Saved("input"), Saved("own", product(shape[:-1]), dtype="stat"))
 
 @register
 class GroupNorm(LayerSpec):

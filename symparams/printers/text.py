@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..algebra import as_int
+from ..engine.tensors import has_experts
 from ..network import Network
 from .common import (at, default_values, fmt_expr, fmt_int, fmt_shape, formula, row_label, total_formula,
                      weight_arithmetic)
@@ -122,6 +123,8 @@ def _totals(net: Network, values) -> list[str]:
              ("Non-trainable params", net.non_trainable_params)]
     if net.buffers != 0:
         items.append(("Buffers (not parameters)", net.buffers))
+    if has_experts(net):        # a mixture of experts: what one token uses
+        items.append(("Active params (per token)", net.metric("active")))
     for label, expr in items:
         value = at(expr, values)
         if expr.free_symbols:
