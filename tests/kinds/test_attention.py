@@ -24,11 +24,18 @@ def embedding(b):
 @kind("attention", ranks=(2,), weight=2)
 def attention(b):
     d = b.shape[-1]
-    text = f"attention heads={b.pick([h for h in (1, 2, 3, 4) if d % h == 0])}"
-    if b.fw == "keras" and b.target == "keras" and b.coin():
-        text += f" key_dim={b.integer(1, 4)}"
-    if not b.coin():
-        text += " bias=false"
+    heads = b.pick([h for h in (1, 2, 3, 4) if d % h == 0])
+    text = f"attention heads={heads}"
+    if b.coin():
+        text += f" key_dim={b.integer(1, 4)}"          # heads * key_dim may differ from d: explicit projections
+    if b.coin():                                       # grouped-query (1: multi-query)
+        text += f" kv_heads={b.pick([g for g in (1, 2, 4) if heads % g == 0])}"
+    keras_builds = "keras" in (b.fw, b.target)
+    bias = b.pick(["true", "false"] if keras_builds else ["true", "false", "qkv"])
+    if bias != "true":
+        text += f" bias={bias}"
+    if not keras_builds and b.coin():                  # a relative position bias: Keras has no such layer
+        text += f" relbias={b.integer(1, 8)}"
     if b.coin():
         text += " causal=true"
     return text

@@ -1,4 +1,4 @@
-"""Normalisation (batchnorm, layernorm, groupnorm): the harness's generators, and each kind against
+"""Normalisation (batchnorm, layernorm, rmsnorm, groupnorm): the harness's generators, and each kind against
 the real PyTorch and Keras."""
 
 from __future__ import annotations
@@ -18,12 +18,20 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 @kind("batchnorm")
 def batchnorm(b):
-    return "batchnorm"
+    if b.fw == "keras" and b.target == "keras":      # Keras drops gamma and beta separately
+        return b.pick(["batchnorm", "batchnorm scale=false", "batchnorm center=false",
+                       "batchnorm scale=false center=false"])
+    return b.pick(["batchnorm", "batchnorm scale=false center=false"])
 
 
 @kind("layernorm")
 def layernorm(b):
-    return "layernorm"
+    return b.pick(["layernorm", "layernorm bias=false"])
+
+
+@kind("rmsnorm")
+def rmsnorm(b):
+    return "rmsnorm"
 
 
 @kind("groupnorm", ranks=(3, 4))
