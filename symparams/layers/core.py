@@ -105,31 +105,38 @@ class Dense(LayerSpec):
             return (Saved("own", product(shape)),)
         return (Saved("input"),)
 
+class _View(LayerSpec):
+    """A weightless view of its input written as one argument-free module: nn.<name>() in PyTorch,
+    layers.<name>() in Keras (the same class name in both)."""
+    framework_name = ""
+    diagram = "plain"
+    formula = "0"
+
+    def emit_torch(self, row, out):
+        return f"nn.{self.framework_name}()"
+
+    def emit_keras(self, row, var, out):
+        return out.emit(f"layers.{self.framework_name}({out.tag(row)})", var, row)
+
+    def import_torch(self, module, r):
+        return self.keyword if isinstance(module, getattr(r.nn, self.framework_name)) else None
+
+    def import_keras(self, layer, r):
+        return self.keyword if r.cls(layer) == self.framework_name else None
+
+    def output_is_view(self, cfg, shape, out, ctx):
+        return True
+
+
 @register
-class Flatten(LayerSpec):
+class Flatten(_View):
     keywords = ("flatten",)
     summary = "all axes into one: H x W x C -> H*W*C"
-    formula = "0"
-    diagram = "plain"
+    framework_name = "Flatten"
 
     def output_shape(self, cfg, shape, ctx):
         return (product(shape),)
 
-    def emit_torch(self, row, out):
-        return "nn.Flatten()"
-
-    def emit_keras(self, row, var, out):
-        return out.emit(f"layers.Flatten({out.tag(row)})", var, row)
-
-    def import_torch(self, module, r):
-        return "flatten" if isinstance(module, r.nn.Flatten) else None
-
-    def import_keras(self, layer, r):
-        return "flatten" if r.cls(layer) == "Flatten" else None
-
-
-    def output_is_view(self, cfg, shape, out, ctx):
-        return True
 
 @register
 class Dropout(LayerSpec):
@@ -321,26 +328,10 @@ class Upsample(LayerSpec):
 
 
 @register
-class Identity(LayerSpec):
+class Identity(_View):
     keywords = ("identity",)
     summary = "passes its input through"
-    formula = "0"
-    diagram = "plain"
-
-    def emit_torch(self, row, out):
-        return "nn.Identity()"
-
-    def emit_keras(self, row, var, out):
-        return out.emit(f"layers.Identity({out.tag(row)})", var, row)
-
-    def import_torch(self, module, r):
-        return "identity" if isinstance(module, r.nn.Identity) else None
-
-    def import_keras(self, layer, r):
-        return "identity" if r.cls(layer) == "Identity" else None
-
-    def output_is_view(self, cfg, shape, out, ctx):
-        return True
+    framework_name = "Identity"
 
 
 TORCH_ACTIVATIONS = {
