@@ -21,7 +21,7 @@ from symparams.cli import main
 from symparams.layers import REGISTRY
 
 from conftest import EXAMPLES, need_module
-from test_training_cost import CASES, exported
+from test_training_cost import CASES, exported, random_architectures
 
 DIFF_EXAMPLES = max(int(os.environ.get("SYMPARAMS_DIFF_EXAMPLES", "300")) // 5, 10)
 GPT2 = EXAMPLES / "zoo" / "gpt2_small.arch"
@@ -92,8 +92,7 @@ def test_the_first_layers_without_trained_input_keep_nothing():
 def test_random_architectures_save_what_pytorch_saves(data):
     """The differential test's random PyTorch-convention networks (without recurrent layers)."""
     need_module("torch")
-    from test_differential import architectures
-    text = data.draw(architectures("pytorch").filter(lambda t: not any(w in t for w in ("rnn", "lstm", "gru"))))
+    text = data.draw(random_architectures().filter(lambda t: not any(w in t for w in ("rnn", "lstm", "gru"))))
     net = symparams.parse(text, convention="pytorch")
     assert ours(net) == measured_saved_bytes(net), text
 

@@ -104,6 +104,18 @@ REGISTERED = {type(spec).__name__ for spec in REGISTRY.values()}
 CASES = [(kind, text) for kind, texts in KINDS.items() if kind in REGISTERED for text in texts]
 
 
+def random_architectures():
+    """The differential harness's random PyTorch-convention networks (tests/kinds/harness.py)."""
+    import sys
+    from pathlib import Path
+    kinds_dir = str(Path(__file__).resolve().parent / "kinds")
+    if kinds_dir not in sys.path:
+        sys.path.insert(0, kinds_dir)
+    from harness import architecture, load_kind_modules
+    load_kind_modules()
+    return st.integers(0, 2 ** 32 - 1).map(lambda seed: architecture(seed, "pytorch"))
+
+
 def test_every_kind_is_covered():
     """Each registered layer kind that PyTorch export writes has a network above (add one for a new
     kind: its backward products and saved tensors are then checked against PyTorch here and in
@@ -185,8 +197,7 @@ def test_repeat_whose_first_pass_has_no_trained_input():
 def test_random_architectures_against_the_flop_counter(data):
     """The differential test's random PyTorch-convention networks, forward and backward."""
     need_module("torch")
-    from test_differential import architectures
-    text = data.draw(architectures("pytorch"))
+    text = data.draw(random_architectures())
     net = symparams.parse(text, convention="pytorch")
     assert ours(net) == counted_training_flops(net), text
 

@@ -7,7 +7,7 @@ import functools
 from sympy import Integer
 
 from .. import conventions
-from ..algebra import product
+from ..algebra import as_int, product
 from ..errors import DefinitionError
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
@@ -138,7 +138,20 @@ class _Windowed(LayerSpec):
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """A convolution keeps its input (the weight is a parameter)."""
-        return (Saved("input"),)
+        return (self.kept_input(cfg, shape, style),)
+
+    def kept_input(self, cfg, shape, style="pytorch") -> Saved:
+        """The input, or, for PyTorch's padding='same' with an odd total padding d·(k - 1) on some
+        axis, the copy it makes first with the odd zero after on those axes (the even part is the
+        convolution's own padding), which it keeps instead."""
+        if style != "pytorch" or self.window_kind != "conv" or cfg.get("padding") != "same":
+            return Saved("input")
+        window = cfg.kernel
+        totals = [(cfg.dilation[axis] if "dilation" in cfg else 1) * (window[axis] - 1) for axis in range(len(window))]
+        if not any(as_int(t) is not None and as_int(t) % 2 == 1 for t in totals):
+            return Saved("input")           # symmetric (or symbolic: taken as symmetric)
+        extra = [as_int(t) % 2 if as_int(t) is not None else 0 for t in totals]
+        return Saved("own", product([size + e for size, e in zip(shape[:-1], extra)]) * shape[-1])
 
 @register
 class Conv(_Windowed):
@@ -346,7 +359,7 @@ class SeparableConv(_Windowed):
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the depthwise pass's output (the pointwise convolution's input)."""
-        return (Saved("input"), Saved("own", product(out[:-1]) * shape[-1] * cfg.multiplier))
+        return (self.kept_input(cfg, shape, style), Saved("own", product(out[:-1]) * shape[-1] * cfg.multiplier))
 
     def optimizer_shapes(self, cfg, shape, out, ctx):
         """The two passes as the convention's framework stores them (PyTorch: two Conv weights,

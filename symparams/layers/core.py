@@ -100,8 +100,9 @@ class Dense(LayerSpec):
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input of the product (the weight is a parameter, not an activation). On an image
-        the exported Linear reads a channels-last view and keeps the contiguous copy it makes."""
-        if len(shape) > 2 and style == "pytorch":
+        the exported Linear reads a channels-last view and keeps the contiguous copy it makes (no
+        copy when the view is contiguous already: one channel, or one position)."""
+        if len(shape) > 2 and style == "pytorch" and shape[-1] != 1 and product(shape[:-1]) != 1:
             return (Saved("own", product(shape)),)
         return (Saved("input"),)
 
