@@ -38,12 +38,15 @@ def layer_reference() -> str:
     return "\n".join(rows)
 
 
-def ops_reference() -> str:
-    """Each kind's element operations, as its spec states them (the first line of other_ops' docstring)."""
-    from symparams.layers.base import LayerSpec, kinds
+def cost_reference(method: str):
+    """Each kind's formula for a cost, as its spec states it (the first line of the method's docstring)."""
+    def generate() -> str:
+        from symparams.layers.base import LayerSpec, kinds
 
-    default = LayerSpec.ops_line()
-    return "\n".join(f"  - `{spec.keywords[0]}`: {spec.ops_line()}" for spec in kinds() if spec.ops_line() != default)
+        default = LayerSpec.doc_line(method)
+        return "\n".join(f"  - `{spec.keywords[0]}`: {spec.doc_line(method)}" for spec in kinds()
+                         if spec.doc_line(method) != default)
+    return generate
 
 
 def command(*argv: str) -> str:
@@ -106,7 +109,8 @@ GENERATORS = {
     "commands": command_usage,
     "error-example": error_example,
     "layers": layer_reference,
-    "ops": ops_reference,
+    "ops": cost_reference("other_ops"),
+    "macs": cost_reference("macs"),
     "summary-seed002": command("summary", "examples/seed002_mnist.arch", "--explain"),
     "summary-lecture": command("summary", "examples/lecture_symbolic.arch"),
     "summary-json": command("summary", "examples/seed000_same_convs.arch", "--format", "json"),

@@ -184,8 +184,8 @@ class ProjectedAttention(nn.Module):
         return tuple(Weight(name, shape_) for name, shape_ in pairs)
 
     def macs(self, cfg, shape, out, ctx):
-        """Query, key and value projections, the T x T' scores, their weighted sum of the values,
-        and the output projection (a causal mask still computes every score)."""
+        """4·T·d·h·k for the query, key, value and output projections, 2·T·T'·h·k for the T x T' scores and
+        their weighted sum of the values (a causal mask still computes every score; fewer kv_heads shrink k and v)."""
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
         return 2 * t * d * hk + 2 * tc * dc * gk + 2 * t * tc * hk
 
@@ -555,7 +555,7 @@ class Unembed(layers.Layer):
         return shape[:-1] + (cfg.vocabulary,)
 
     def macs(self, cfg, shape, out, ctx):
-        """The logits: every position's D values against every one of the V embeddings."""
+        """T·D·V: the logits, every position's D values against every one of the V embeddings."""
         return product(shape) * cfg.vocabulary
 
     def emit_torch(self, row, out):

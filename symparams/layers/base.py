@@ -244,7 +244,9 @@ class LayerSpec:
 
     # -- cost (read by symparams/cost.py): one forward pass of one example --------------
     def macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
-        """Multiply-accumulates (products of two values added into a sum)."""
+        """0: no multiply-accumulates (products of two values added into a sum).
+
+        A kind with products states its formula on the first line of its docstring (README lists them)."""
         return Integer(0)
 
     def bias_adds(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
@@ -300,9 +302,14 @@ class LayerSpec:
 
     @classmethod
     def ops_line(cls) -> str:
-        """The one-line statement of its element operations (the first line of other_ops' docstring)."""
-        doc = cls.other_ops.__doc__ or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        """The statement of its element operations (the first paragraph of other_ops' docstring)."""
+        return cls.doc_line("other_ops")
+
+    @classmethod
+    def doc_line(cls, method: str) -> str:
+        """The first paragraph of a cost method's docstring: the formula the kind states (README lists them)."""
+        doc = (getattr(cls, method).__doc__ or "").strip()
+        return " ".join(doc.split("\n\n")[0].split())
 
     @property
     def keyword(self) -> str:

@@ -189,6 +189,7 @@ class Conv(_Windowed):
         return out
 
     def macs(self, cfg, shape, out, ctx):
+        """H_out·W_out·F·∏k·C/groups."""
         return product(out[:-1]) * cfg.filters * product(cfg.kernel) * shape[-1] / cfg.groups
 
     def emit_torch(self, row, out):
@@ -258,6 +259,7 @@ class DepthwiseConv(_Windowed):
         return out
 
     def macs(self, cfg, shape, out, ctx):
+        """H_out·W_out·C·M·∏k."""
         return product(out) * product(cfg.kernel)
 
     def emit_torch(self, row, out):
@@ -316,7 +318,7 @@ class SeparableConv(_Windowed):
         return out
 
     def macs(self, cfg, shape, out, ctx):
-        """The depthwise pass, then the 1x1 pointwise pass, both at the output positions."""
+        """H_out·W_out·C·M·(∏k + F): the depthwise pass, then the 1x1 pointwise pass, at the output positions."""
         return product(out[:-1]) * shape[-1] * cfg.multiplier * (product(cfg.kernel) + cfg.filters)
 
     def emit_torch(self, row, out):
@@ -419,7 +421,7 @@ class TransposedConv(_Windowed):
         return out
 
     def macs(self, cfg, shape, out, ctx):
-        """Each input position scatters its C values through the whole kernel."""
+        """H_in·W_in·C·F/groups·∏k: each input position scatters its C values through the whole kernel."""
         return product(shape) * cfg.filters / cfg.groups * product(cfg.kernel)
 
     def receptive(self, cfg, shape, out, ctx):

@@ -72,7 +72,7 @@ class Dense(LayerSpec):
         return out
 
     def macs(self, cfg, shape, out, ctx):
-        """in x out at every position (T positions on a T x D sequence)."""
+        """in·out at every position (T·D·U on a T x D sequence)."""
         return product(shape) * cfg.units
 
     def bias_adds(self, cfg, shape, out, ctx):

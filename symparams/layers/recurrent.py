@@ -53,7 +53,7 @@ class _Recurrent(LayerSpec):
         return out
 
     def macs(self, cfg, shape, out, ctx):
-        """Every step: the G gates of U units from the D inputs and the U previous outputs."""
+        """T·G·U·(D + U) (G = 1, 4, 3 gates; ×2 bidirectional): every step's gates from the inputs and the last outputs."""
         directions = 2 if cfg.bidirectional else 1
         return shape[0] * directions * GATES[self.cell] * cfg.units * (shape[-1] + cfg.units)
 
