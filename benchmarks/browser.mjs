@@ -23,7 +23,7 @@ try {
 
   // a slider move -> every count updated on screen (input event to the last cell written)
   async function sliderRun(name, values) {
-    const times = [], python = [];
+    const times = [], python = [], apply = [];
     await page.waitForTimeout(2000);     // the check and plot that follow a derive have finished
     for (const v of values) {
       const n = await page.evaluate(() => window.__playground.evaluations);
@@ -31,8 +31,10 @@ try {
       await page.waitForFunction((n) => window.__playground.evaluations > n, n);
       times.push(await page.evaluate(() => window.__playground.lastUpdateMs));
       python.push(await page.evaluate(() => window.__playground.lastEvaluatePythonMs));
+      apply.push(await page.evaluate(() => window.__playground.lastApplyMs));
     }
-    return { median: median(times), p95: p95(times), max: Math.max(...times), n: times.length, python_median: median(python) };
+    return { median: median(times), p95: p95(times), min: Math.min(...times), max: Math.max(...times), n: times.length,
+      python_median: median(python), dom_median: median(apply) };
   }
   async function load(text) {
     const before = await page.evaluate(() => window.__playground.derives);

@@ -10,6 +10,7 @@ the public API of the package on the derived network.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -63,13 +64,59 @@ class _Values:
         if not expr.free_symbols and expr.is_Integer:
             fn = int(expr)
         else:
-            fn = compile_expr(expr, self.symbols).exact
+            fn = compile_expr(expr, self.symbols)
         self.index[expr] = len(self.functions)
         self.functions.append(fn)
         return self.index[expr]
 
     def evaluate(self, values: list[int]) -> list[int]:
-        return [fn if type(fn) is int else fn(*values) for fn in self.functions]
+        return [fn if type(fn) is int else fn.exact(*values) for fn in self.functions]
+
+    def javascript(self) -> dict | None:
+        """The same functions as one JavaScript array expression over BigInt arguments a0, a1, ...
+        (exact, like the Python ints), so the page evaluates a slider move on its own thread; None
+        when a function has no integer code (SymPy evaluates those, in Python)."""
+        items = []
+        try:
+            for fn in self.functions:
+                if type(fn) is int:
+                    items.append(f"{fn}n")
+                elif fn.source is None:
+                    return None
+                else:
+                    body = ast.parse(fn.source).body[0].body[0].value     # def _metric(...): return <expr>
+                    items.append(_js(body))
+        except _NoJavaScript:
+            return None
+        return {"args": [f"a{i}" for i in range(len(self.symbols))], "items": items}
+
+
+class _NoJavaScript(Exception):
+    """A node of the generated Python the JavaScript translation does not know."""
+
+
+_JS_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Pow: "**"}
+
+
+def _js(node) -> str:
+    """The integer expression compile_expr generated (numbers, a0.., + - * ** //, _max, _min), in
+    JavaScript over BigInt: generated from SymPy nodes only, never from the user's text."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return f"{node.value}n"
+    if isinstance(node, ast.Name) and re.fullmatch(r"a\d+", node.id):
+        return node.id
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{_js(node.operand)})"
+    if isinstance(node, ast.BinOp):
+        left, right = _js(node.left), _js(node.right)
+        if isinstance(node.op, ast.FloorDiv):
+            return f"_fdiv({left}, {right})"
+        if type(node.op) in _JS_OPS:
+            return f"({left} {_JS_OPS[type(node.op)]} {right})"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_max", "_min") \
+            and not node.keywords:
+        return f"{node.func.id}({', '.join(_js(a) for a in node.args)})"
+    raise _NoJavaScript(ast.dump(node)[:80])
 
 
 def _bounds(net) -> dict:
@@ -166,7 +213,9 @@ class Session:
             sliders.append({"name": name, "tex": latex_printer.tex(symbol(name)), "default": default,
                             "min": lo, "max": top if hi is None else min(hi, top), "limit": hi})
         free = [s.name for s, v in symbols.items() if v is None]
-        return {"ok": True, "convention": net.convention, "symbolic": symbolic, "sliders": sliders, "free": free,
+        slots = {"rows": [{"dims": d, "params": p} for d, p in self.rows], "totals": self.totals,
+                 "conditions": [{"text": t, "checks": c} for t, c in self.conditions]}
+        return {"ok": True, "slots": slots, "javascript": values.javascript(), "convention": net.convention, "symbolic": symbolic, "sliders": sliders, "free": free,
                 "rows": rows, "totals": totals, "constraints": [t for t, _ in self.conditions],
                 "warnings": list(net.warnings), "aliases": {k: fmt_expr(v) for k, v in net.aliases.items()},
                 "metrics": list(METRICS)}
@@ -254,8 +303,8 @@ class Session:
         points = []
         for x in xs:
             point[at] = x
-            valid = all(self.compiled.functions[c](*point) >= 0 if type(self.compiled.functions[c]) is not int
-                        else self.compiled.functions[c] >= 0 for c in conditions)
+            valid = all(f >= 0 if type(f) is int else f.exact(*point) >= 0
+                        for f in (self.compiled.functions[c] for c in conditions))
             points.append({"x": x, "y": _digits(fn(*point)), "valid": valid})
         return {"ok": True, "metric": metric, "symbol": name, "tex": latex_printer.tex(collected(expr)),
                 "points": points}

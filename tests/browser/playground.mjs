@@ -88,6 +88,14 @@ try {
   seen.fValue = await page.$eval("#value-f", (el) => el.value);
   seen.movedTotal = await text(page, "#total-params");
   seen.derivesDuringSlider = (await page.evaluate(() => window.__playground.derives)) - derivesBefore;
+  seen.evaluatedWhere = await page.evaluate(() => window.__playground.lastEvaluateWhere);
+  // the page's BigInt translation of the compiled counts against Python's own evaluation of them
+  seen.pageVsPython = await page.evaluate(async () => {
+    const here = evaluateHere();
+    const python = await rpc("evaluate", [values]);
+    return { same: JSON.stringify([here.rows, here.totals, here.broken]) === JSON.stringify([python.rows, python.totals, python.broken]),
+      rows: here.rows.length };
+  });
 
   // 5. solve, plot and LaTeX on the same state
   await page.selectOption("#solve-symbol", "f");

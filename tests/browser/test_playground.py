@@ -110,6 +110,8 @@ def test_slider_moves_the_total_to_the_cli_value(seen):
     expected = total(cli("summary", lecture, "--set", f"f={F_MOVED}").stdout)
     assert seen["movedTotal"] == expected != seen["lectureTotal"]
     assert seen["derivesDuringSlider"] == 0       # compiled formulas, no re-derive
+    assert seen["evaluatedWhere"] == "page"       # their BigInt translation, on the page's thread
+    assert seen["pageVsPython"] == {"same": True, "rows": 7}
     assert len(seen["updateMs"]) == F_MOVED - 16
     # the page updates within 50 ms (the benchmark measures it); loose here for a loaded CI machine
     assert statistics.median(seen["updateMs"]) < 250, seen["updateMs"]

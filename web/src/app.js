@@ -328,13 +328,14 @@ async function deriveNow() {
   hideError();
   $("right").classList.remove("stale");
   derived = d;
+  fast = compileFast(d);
   const kept = {};
   for (const s of d.sliders) kept[s.name] = Number.isInteger(values[s.name]) ? values[s.name] : s.default;
   values = kept;
   renderTable(d);
   renderSliders(d);
   renderTools(d);
-  const e = await rpc("evaluate", [values]);
+  const e = evaluateHere() || await rpc("evaluate", [values]);
   if (seq !== deriveSeq) return;
   applyValues(e);
   const ms = performance.now() - t0;
@@ -348,10 +349,54 @@ async function deriveNow() {
   else $("plot").innerHTML = "";
 }
 
+// The counts as one JavaScript function over BigInt (exact), translated from the code symparams
+// compiled for this derive (symparams/web.py): a slider move is evaluated on the page's own thread,
+// with no message to Python at all. Without it (a formula with no integer code) Python evaluates.
+let fast = null;
+const _fdiv = (a, b) => {
+  const q = a / b;
+  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+};
+const _max = (a, b) => (a >= b ? a : b);
+const _min = (a, b) => (a <= b ? a : b);
+function compileFast(d) {
+  if (!d.javascript) return null;
+  try {
+    // generated from SymPy integer expressions only (numbers, a0.., + - * ** and the helpers above)
+    return new Function(...d.javascript.args, "_fdiv", "_max", "_min", "return [" + d.javascript.items.join(",") + "];");
+  } catch (err) {
+    return null;
+  }
+}
+function evaluateHere() {
+  if (!fast) return null;
+  let results;
+  try {
+    results = fast(...derived.sliders.map((s) => BigInt(values[s.name])), _fdiv, _max, _min);
+  } catch (err) {
+    return null;       // e.g. a negative power: Python's rules, in Python
+  }
+  const pick = (k) => (k === null ? null : results[k]);
+  const number = (v) => ({ v: v.toString(), s: v.toLocaleString("en-US") });
+  const rows = derived.slots.rows.map((r) => {
+    const dims = r.dims.map(pick);
+    const count = pick(r.params);
+    return { shape: dims.some((x) => x === null) ? null : "(" + dims.join(", ") + ")", params: count === null ? null : number(count) };
+  });
+  const totals = derived.slots.totals.map((k) => (k === null ? null : number(results[k])));
+  const broken = derived.slots.conditions.filter((c) => c.checks.some((k) => results[k] < 0n)).map((c) => c.text);
+  return { ok: true, rows, totals, broken, python_ms: 0 };
+}
+
 let evalBusy = false;
 let evalPending = null;
 function requestEvaluate(started) {
   if (!derived) return;
+  const here = evaluateHere();
+  if (here) {
+    afterEvaluate(here, started);
+    return;
+  }
   if (evalBusy) {
     evalPending = evalPending === null ? started : Math.min(evalPending, started);
     return;
@@ -360,17 +405,7 @@ function requestEvaluate(started) {
   const seq = deriveSeq;
   rpc("evaluate", [values]).then((e) => {
     evalBusy = false;
-    if (seq === deriveSeq) {
-      applyValues(e);
-      PG.lastUpdateMs = performance.now() - started;
-      PG.lastEvaluatePythonMs = e.python_ms;
-      // and to the next frame on screen (style, layout and paint included)
-      requestAnimationFrame(() => setTimeout(() => { PG.lastFrameMs = performance.now() - started; }, 0));
-      PG.evaluations++;
-      markPlot();
-      scheduleCheck();
-      schedulePlot();
-    }
+    if (seq === deriveSeq) afterEvaluate(e, started);
     if (evalPending !== null) {
       const next = evalPending;
       evalPending = null;
@@ -379,18 +414,33 @@ function requestEvaluate(started) {
   });
 }
 
+function afterEvaluate(e, started) {
+  const t = performance.now();
+  applyValues(e);
+  PG.lastApplyMs = performance.now() - t;
+  PG.lastUpdateMs = performance.now() - started;
+  PG.lastEvaluatePythonMs = e.python_ms;
+  PG.lastEvaluateWhere = e.python_ms === 0 ? "page" : "python";
+  PG.evaluations++;
+  markPlot();
+  scheduleCheck();
+  schedulePlot();
+}
+
 function applyValues(e) {
   if (!e.ok) {
     showError(e.error);
     return;
   }
+  // only the cells whose text changes: an unchanged cell written again is laid out and painted again
+  const put = (cell, text) => {
+    if (cell && cell.textContent !== text) cell.textContent = text;
+  };
   e.rows.forEach((r, i) => {
-    if (cells.shapes[i]) cells.shapes[i].textContent = r.shape || "";
-    cells.counts[i].textContent = r.params ? r.params.s : (derived.rows[i].kind === "path" ? "" : "—");
+    put(cells.shapes[i], r.shape || "");
+    put(cells.counts[i], r.params ? r.params.s : (derived.rows[i].kind === "path" ? "" : "—"));
   });
-  e.totals.forEach((t, i) => {
-    cells.totals[i].textContent = t ? t.s : "—";
-  });
+  e.totals.forEach((t, i) => put(cells.totals[i], t ? t.s : "—"));
   const broken = $("broken");
   broken.hidden = e.broken.length === 0;
   broken.textContent = e.broken.length ? "Not a possible network at these values — the formulas need: " + e.broken.join("; ") : "";
