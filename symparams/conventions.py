@@ -208,6 +208,13 @@ def transposed_conv_uses_keras_rules(convention: str) -> bool:
     return convention == KERAS
 
 
+def attention_packed(projected: bool, convention: str) -> bool:
+    """Whether self-attention's weights are PyTorch's packed nn.MultiheadAttention (one in_proj for q, k
+    and v): under PyTorch unless the layer needs its own projections (grouped heads, a context,
+    relative bias, q/k/v-only bias, heads*key_dim other than the width); Keras keeps four projections."""
+    return convention == PYTORCH and not projected
+
+
 def attention_head_dim_error(heads, key_dim, model_dim, convention: str) -> str | None:
     """torch.nn.MultiheadAttention splits the model width across heads (key_dim = d / heads); where
     heads*key_dim differs, PyTorch attention is four explicit projections (as Hugging Face writes it),

@@ -174,7 +174,7 @@ class ProjectedAttention(nn.Module):
 
     def weights(self, cfg, shape, ctx):
         d = shape[-1]
-        if cfg.projected or ctx.convention == conventions.KERAS:
+        if not conventions.attention_packed(cfg.projected, ctx.convention):
             g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
             dc = cfg.context_dim if cfg.context_dim is not None else d
             pairs = conventions.attention_projection_weights(d, dc, cfg.heads, g, cfg.key_dim, cfg.bias,
