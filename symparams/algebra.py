@@ -8,10 +8,13 @@ below valid, and it lets SymPy drop floor() around integer expressions by itself
 from __future__ import annotations
 
 import functools
+import math
 
 import sympy
 from sympy import Add, Integer, ceiling, floor
 from sympy.core.cache import cacheit
+
+from .limits import EXPAND_AT_MOST, MAX_SEARCHED_BITS
 
 
 @functools.lru_cache(maxsize=None)
@@ -90,36 +93,30 @@ def floor_div(x, b, *, whole_divisor=False):
     """floor(x / b) for integer x and positive integer b, collapsing nested floors:
     floor((floor(y/a) + m) / b) = floor((y + m*a) / (a*b)); likewise for ceiling inside.
     whole_divisor: the caller knows b is a positive integer though SymPy cannot prove it."""
-    quick = _divide_numbers(x, b, up=False)
-    if quick is not None:
-        return quick
-    b = sympy.sympify(b)
-    if b == 1:
-        return x
-    split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
-    if split is not None:
-        kind, y, a, m = split
-        if kind == "floor":
-            return floor((y + m * a) / (a * b))
-        return floor((y + a - 1 + m * a) / (a * b))
-    return floor(x / b)
+    return _rounded_div(x, b, False, whole_divisor)
 
 
 def ceil_div(x, b, *, whole_divisor=False):
     """ceil(x / b) for integer x and positive integer b, collapsing nested roundings."""
-    quick = _divide_numbers(x, b, up=True)
+    return _rounded_div(x, b, True, whole_divisor)
+
+
+def _rounded_div(x, b, up: bool, whole_divisor: bool):
+    quick = _divide_numbers(x, b, up=up)
     if quick is not None:
         return quick
     b = sympy.sympify(b)
     if b == 1:
         return x
+    rounding = ceiling if up else floor
     split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
     if split is not None:
         kind, y, a, m = split
-        if kind == "ceiling":
-            return ceiling((y + m * a) / (a * b))
-        return ceiling((y + m * a - a + 1) / (a * b))
-    return ceiling(x / b)
+        # ceil(y/a) = floor((y + a - 1)/a) and floor(y/a) = ceil((y - a + 1)/a)
+        same = (kind == "ceiling") == up
+        shift = 0 if same else (a - 1 if not up else 1 - a)
+        return rounding((y + shift + m * a) / (a * b))
+    return rounding(x / b)
 
 
 def product(values):
@@ -138,6 +135,39 @@ def product(values):
     return out
 
 
+def expanded_terms(expr) -> int:
+    """An upper bound on the terms of expr multiplied out, or of any part of it (expand also works
+    inside floor() and the like): (a + b + c)**e has C(e + 2, 2). Cheap, so that expand() is never
+    called on a user expression whose expansion would take minutes."""
+    most = 1
+
+    def terms(e) -> int:
+        nonlocal most
+        if not e.args:
+            return 1
+        parts = [terms(a) for a in e.args]
+        if e.is_Add:
+            n = sum(parts)
+        elif e.is_Mul:
+            n = 1
+            for p in parts:
+                n *= p
+        elif e.is_Pow and e.exp.is_Integer and e.exp > 1 and parts[0] > 1:
+            n = math.comb(parts[0] + int(e.exp) - 1, int(e.exp)) if e.exp < 10**6 else 10**100
+        else:
+            n = 1       # a function or a symbolic power: expanded inside only
+        most = max(most, n)
+        return n
+
+    terms(expr)
+    return most
+
+
+def _expandable(expr) -> bool:
+    """Whether expand() finishes quickly on expr (about a millisecond per term)."""
+    return expanded_terms(expr) <= EXPAND_AT_MOST
+
+
 def nice(expr):
     """A formula as a person writes it: common factors pulled out, f*(c*k**2 + 1)."""
     if not isinstance(expr, sympy.Basic) or expr.is_number:
@@ -151,6 +181,8 @@ def collected(expr):
         return expr
     if expr.has(floor, ceiling, sympy.Sum, sympy.Piecewise, sympy.Min, sympy.Max):
         return sympy.factor_terms(expr)
+    if not _expandable(expr):
+        return expr         # a power of a long sum: shown as it is rather than multiplied out
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
     try:
         return sympy.collect(sympy.expand(expr), syms)
@@ -165,7 +197,10 @@ def equal(a, b) -> bool | None:
         return na == nb
     if a is b and isinstance(a, sympy.Basic) and a.is_finite:     # one expression (not nan or zoo)
         return True
-    diff = sympy.expand(a - b)
+    diff = a - b
+    if not _expandable(diff):
+        return True if diff == 0 else None
+    diff = sympy.expand(diff)
     if diff == 0:
         return True
     if diff.is_number:
@@ -240,14 +275,38 @@ def _holds(expr, symbol_):
         value = expr.subs(symbol_, v)
         if not value.is_number:
             raise _Undecided
+        if value.is_finite is not True or value.is_extended_real is not True:
+            return False        # a division by zero there (4/(n - 3) at n = 3): no valid size
         return bool(value >= 1)
     return ok
+
+
+def search_limit(expr, symbol_, limit=10**12) -> int:
+    """The largest value of symbol_ worth substituting into expr, at most limit: where symbol_ is in
+    an exponent (2**d, 2**(1 - d)), no further than where that power has MAX_SEARCHED_BITS bits
+    (substituting d = 10**12 would compute 2**(10**12))."""
+    for power in expr.atoms(sympy.Pow):
+        exponent = power.exp
+        if not exponent.has(symbol_):
+            continue
+        base = power.base
+        if not base.is_number:
+            continue        # n**d: substituting d alone leaves it symbolic (undecided), nothing computed
+        if not exponent.is_polynomial(symbol_) or exponent.has(floor, ceiling):
+            limit = min(limit, 64)
+            continue
+        bits = max(1, int(abs(base)).bit_length() if abs(base) >= 1 else (1 / abs(base)).ceiling().p.bit_length())
+        too_big = first_true(lambda v: abs(exponent.subs(symbol_, v)) * bits > MAX_SEARCHED_BITS, 1, limit)
+        if too_big is not None:
+            limit = min(limit, max(1, too_big - 1))
+    return limit
 
 
 def maximal_value(expr, symbol_, lower=1, limit=10**12):
     """Largest integer value of symbol_ >= lower for which expr >= 1, when expr holds at
     `lower` and fails for large values (a kernel that must fit its input); else None."""
     ok = _holds(expr, symbol_)
+    limit = search_limit(expr, symbol_, limit)
     try:
         if not ok(lower) or ok(limit):
             return None
@@ -260,6 +319,6 @@ def minimal_value(expr, symbol_, lower=1, limit=10**12):
     """Smallest integer value of symbol_ >= lower for which expr >= 1, assuming expr
     grows with symbol_ (sizes do); None when none is found up to limit."""
     try:
-        return first_true(_holds(expr, symbol_), lower, limit)
+        return first_true(_holds(expr, symbol_), lower, search_limit(expr, symbol_, limit))
     except _Undecided:
         return None

@@ -37,7 +37,7 @@ class SymparamsError(Exception):
     def source_line(self) -> str | None:
         if self.source is None or self.line is None:
             return None
-        lines = self.source.splitlines()
+        lines = source_lines(self.source)
         if 1 <= self.line <= len(lines):
             return lines[self.line - 1]
         return None
@@ -91,6 +91,16 @@ class UsageError(SymparamsError):
 class MissingDependencyError(SymparamsError):
     """An optional extra is needed for this command."""
     kind = "missing dependency"
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a file as the parser numbers them: split at '\n' only (str.splitlines also
+    splits at a form feed, U+2028 and others, which would shift every later line), '\r\n' read as
+    '\n', no empty line after a final newline."""
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def did_you_mean(word: str, choices, *, what: str = "") -> str | None:

@@ -8,13 +8,12 @@ import sympy
 from sympy import Integer, Max, Min, Rational, ceiling, floor
 
 from . import ir
-from .algebra import as_int, floor_div
+from .algebra import as_int, expanded_terms, floor_div
 from .errors import DefinitionError, did_you_mean
 
-FUNCTIONS = ("floor", "ceil", "min", "max")
+from .limits import MAX_EXPANDED_TERMS, MAX_INTEGER_BITS, MAX_SYMBOLIC_EXPONENT
 
-# A number written in a file may be large (10**400 is fine) but not absurd.
-MAX_INTEGER_BITS = 100_000
+FUNCTIONS = ("floor", "ceil", "min", "max")
 
 
 def _fail(message: str, pos: ir.Pos, hint: str | None = None):
@@ -42,9 +41,13 @@ def _power(base, exponent, pos: ir.Pos):
                 _fail(f"number too large: the power has more than {MAX_INTEGER_BITS:,} bits", pos)
     elif base.is_number and exponent.is_number:
         _fail("the exponent must be a whole number", pos)
-    elif exp_int is not None and abs(exp_int) > 10_000:
-        _fail("the exponent is too large for a symbolic power", pos)
-    return base ** exponent
+    elif exp_int is not None and abs(exp_int) > MAX_SYMBOLIC_EXPONENT:
+        _fail(f"the exponent is too large for a symbolic power (at most {MAX_SYMBOLIC_EXPONENT:,})", pos)
+    power = base ** exponent
+    if exp_int is not None and not base.is_number and expanded_terms(power) > MAX_EXPANDED_TERMS:
+        _fail(f"this power has {expanded_terms(power):,} terms multiplied out; at most {MAX_EXPANDED_TERMS:,} "
+              "are accepted", pos)
+    return power
 
 
 def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Expr:
@@ -104,7 +107,11 @@ def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Ex
                   did_you_mean(n.name, FUNCTIONS) or f"the functions are {', '.join(FUNCTIONS)}")
         raise TypeError(f"not an expression: {n!r}")  # pragma: no cover - grammar makes no other nodes
 
-    return ev(node)
+    value = ev(node)
+    if not value.is_number and expanded_terms(value) > MAX_EXPANDED_TERMS:
+        _fail(f"this expression has {expanded_terms(value):,} terms multiplied out; at most "
+              f"{MAX_EXPANDED_TERMS:,} are accepted", node.pos)
+    return value
 
 
 def names_in(node: ir.Expr):

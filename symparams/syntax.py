@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
+import re
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -19,9 +21,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ir
-from .errors import DSLSyntaxError, SymparamsError, did_you_mean
-
-MAX_SOURCE_BYTES = 20_000_000
+from .errors import DSLSyntaxError, SymparamsError, did_you_mean, source_lines
+from .limits import MAX_DECIMAL_EXPONENT, MAX_LITERAL_DIGITS, MAX_NESTING, MAX_SOURCE_BYTES, MAX_STATEMENTS
 
 # How the grammar's terminals are named to a person.
 TERMINAL_WORDS = {
@@ -52,21 +53,16 @@ def grammar_text() -> str:
 def collector_paused():
     """Pause Python's cyclic garbage collector while parsing or deriving: both allocate many
     objects and leave no cycles worth finding, and the collector's full passes over a growing
-    heap made 10,000-layer files superlinear (about 40% of the time)."""
+    heap made 10,000-layer files superlinear (about 40% of the time). Nothing else is done on
+    resuming: moving the new objects to the oldest generation (gc.freeze then gc.unfreeze) hid
+    them from the collector's count, so the cycles among them were never collected and a long
+    process grew without bound."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            if gc.get_freeze_count() == 0:
-                # Hand what was built to the oldest generation unscanned (freeze then unfreeze moves
-                # the lists, in constant time): otherwise the first allocation after enable() runs a
-                # young collection over every row and expression just made (5% of a derive). Cycles
-                # among them are still found by the next full collection. Skipped when the program
-                # froze objects of its own, which unfreeze() would let go.
-                gc.freeze()
-                gc.unfreeze()
             gc.enable()
 
 
@@ -89,15 +85,35 @@ def _pos_of_meta(meta) -> ir.Pos:
     return ir.Pos(meta.line, meta.column, end)
 
 
-def _int_literal(text: str) -> int:
-    return int(text.replace("_", ""))
+def _int_literal(text: str, pos: ir.Pos) -> int:
+    digits = text.replace("_", "").lstrip("0") or "0"
+    if len(digits) > MAX_LITERAL_DIGITS:
+        raise DSLSyntaxError(f"a number of {len(digits):,} digits; at most {MAX_LITERAL_DIGITS:,} digits are accepted",
+                             line=pos.line, column=pos.column, end_column=pos.end_column)
+    return int(digits)
+
+
+_DECIMAL = re.compile(r"([0-9]*)\.?([0-9]*)(?:[eE]([-+]?[0-9]+))?")
+
+
+def _decimal_literal(text: str, pos: ir.Pos) -> Fraction:
+    """'0.5', '1e-3' exactly; the exponent is bounded first (Fraction('1e-999999999') computes
+    10**999999999)."""
+    whole, fraction, exponent = _DECIMAL.fullmatch(text).groups()
+    digits = (whole + fraction).lstrip("0")
+    if len(exponent or "") > 12 or abs(int(exponent or 0)) > MAX_DECIMAL_EXPONENT or len(digits) > MAX_LITERAL_DIGITS:
+        raise DSLSyntaxError(f"the decimal {text[:20] + '...' if len(text) > 20 else text} is out of range "
+                             f"(exponents up to {MAX_DECIMAL_EXPONENT}, at most {MAX_LITERAL_DIGITS:,} digits)",
+                             line=pos.line, column=pos.column, end_column=pos.end_column)
+    return Fraction(int(whole + fraction or "0"), 10 ** len(fraction)) * Fraction(10) ** int(exponent or 0)
 
 
 def _dims_parts(tok: Token) -> list:
     """'28x28x1' -> three numbers, each with its own column."""
     parts, col = [], tok.column
     for piece in str(tok).split("x"):
-        parts.append(ir.Num(_int_literal(piece), ir.Pos(tok.line, col, col + len(piece))))
+        pos = ir.Pos(tok.line, col, col + len(piece))
+        parts.append(ir.Num(_int_literal(piece, pos), pos))
         col += len(piece) + 1
     return parts
 
@@ -107,11 +123,11 @@ class _ToIR(Transformer):
     # ------------------------------------------------------------- expressions
     def integer(self, meta, children):
         tok = children[0]
-        return ir.Num(_int_literal(tok), _pos_of_token(tok))
+        return ir.Num(_int_literal(str(tok), _pos_of_token(tok)), _pos_of_token(tok))
 
     def decimal(self, meta, children):
         tok = children[0]
-        return ir.Dec(Fraction(str(tok)), str(tok), _pos_of_token(tok))
+        return ir.Dec(_decimal_literal(str(tok), _pos_of_token(tok)), str(tok), _pos_of_token(tok))
 
     def name(self, meta, children):
         tok = children[0]
@@ -361,7 +377,7 @@ def _syntax_error(err: UnexpectedInput, source: str, file: str | None) -> DSLSyn
             hint = "decimals are written like 0.5"
         return DSLSyntaxError(message, line=err.line, column=err.column, hint=hint, file=file, source=source)
     if isinstance(err, UnexpectedEOF):
-        lines = source.splitlines() or [""]
+        lines = source_lines(source) or [""]
         return DSLSyntaxError(f"the file ends too early; expected {_describe_expected(err.expected)}",
                               line=len(lines), column=len(lines[-1]) + 1, file=file, source=source)
     assert isinstance(err, UnexpectedToken)
@@ -370,7 +386,7 @@ def _syntax_error(err: UnexpectedInput, source: str, file: str | None) -> DSLSyn
     message = f"unexpected {_token_words(token)}; expected {expected}"
     hint = None
     if token.type == "$END":
-        lines = source.splitlines() or [""]
+        lines = source_lines(source) or [""]
         return DSLSyntaxError(f"the file ends too early; expected {expected}", line=len(lines),
                               column=len(lines[-1]) + 1, file=file, source=source,
                               hint="is a '}' or ')' missing?")
@@ -405,6 +421,36 @@ def parse_program(source: str, file: str | None = None) -> ir.Program:
     return _parse_text(source, file)
 
 
+# a statement starts on a line whose first character is not blank or a comment, or after a ';'
+_STATEMENT_START = re.compile(r"^[ \t\f\r]*[^\s#]|;", re.MULTILINE)
+_BRACKETS = re.compile(r"#[^\n]*|\"[^\"\n]*\"|[(){}\[\]]")
+
+
+def _check_limits(source: str, file: str | None):
+    """The statement count and the nesting depth, checked on the text before Lark builds a tree
+    for it (a million lines or a thousand nested braces cost seconds to gigabytes to parse)."""
+    if source.count("\n") + source.count(";") >= MAX_STATEMENTS:
+        past = next(itertools.islice(_STATEMENT_START.finditer(source), MAX_STATEMENTS, None), None)
+        if past is not None:
+            at = past.start()
+            raise DSLSyntaxError(f"more than {MAX_STATEMENTS:,} statements; that is the limit for one file",
+                                 line=source.count("\n", 0, at) + 1, column=1, file=file, source=source)
+    depth = 0
+    for match in _BRACKETS.finditer(source):
+        char = match.group()
+        if char in "({[":
+            depth += 1
+            if depth > MAX_NESTING:
+                start = source.rfind("\n", 0, match.start()) + 1
+                # the first bracket of that line, so the caret shows on a long line
+                at = min(i for i in (source.find(b, start, match.end()) for b in "({[") if i >= 0)
+                raise DSLSyntaxError(f"the text is nested too deeply (more than {MAX_NESTING} brackets or "
+                                     "blocks inside each other)", line=source.count("\n", 0, at) + 1,
+                                     column=at - source.rfind("\n", 0, at), file=file, source=source)
+        elif char in ")}]":
+            depth = max(0, depth - 1)
+
+
 # The IR is immutable, so parsing the same text again gives an equal program: remember the last
 # few files of ordinary size (bounded; a failed parse raises and is not remembered). Lark was
 # 25-40% of re-loading a file.
@@ -417,6 +463,7 @@ def _parse_cached(source: str, file: str | None) -> ir.Program:
 
 
 def _parse_text(source: str, file: str | None) -> ir.Program:
+    _check_limits(source, file)
     try:
         with collector_paused():
             tree = parser().parse(source)

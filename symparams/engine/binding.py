@@ -12,7 +12,7 @@ import itertools
 from sympy import Integer
 
 from .. import ir
-from ..errors import DefinitionError, SymparamsError, did_you_mean
+from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, PADDING, RATE, STRING, WINDOW,
                            WORD, Config, Context, Deferred, LayerSpec)
@@ -162,7 +162,7 @@ class Binder:
         cfg[option.name] = self.value(opt.kind, option.name, option.value, spatial, scope, choices=opt.choices)
 
     def _text(self, size: ir.Size) -> str:
-        lines = self.names.program.source.splitlines()
+        lines = source_lines(self.names.program.source)
         line = lines[size.pos.line - 1] if 0 < size.pos.line <= len(lines) else ""
         end = size.pos.end_column or len(line) + 1
         return line[size.pos.column - 1:end - 1] or "?"

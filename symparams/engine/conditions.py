@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Add, Integer
 
-from ..algebra import maximal_value, minimal_value
+from ..algebra import maximal_value, minimal_value, search_limit
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ def _sides(expr):
     return (Add(*bigger) if bigger else Integer(0)), (-Add(*smaller) if smaller else Integer(0))
 
 
+def _at_least_one(value) -> bool:
+    """value >= 1 where value is a number (a value still symbolic is not held against the bound)."""
+    if not value.is_number:
+        return True
+    return value.is_finite is True and value.is_extended_real is True and bool(value >= 1)
+
+
 def validity(raw) -> list[Condition]:
     """The conditions of (expression that must be >= 1 or None, message) pairs from a derive."""
     lower: dict = {}
@@ -68,10 +75,11 @@ def validity(raw) -> list[Condition]:
             if s.is_nonnegative and not s.is_positive:
                 continue
             bound = minimal_value(expr, s)
-            # a lower bound only when the size keeps holding above it (not for 31 - n or floor(27/n))
-            if bound is not None and all(bool(v >= 1) for v in (expr.subs(s, t) for t in
-                                                               (bound + 1, 2 * bound + 7, 10**6, 10**12))
-                                         if v.is_number):
+            # a lower bound only when the size keeps holding above it (not for 31 - n or floor(27/n)),
+            # tried no further than a power of s stays small (search_limit)
+            top = search_limit(expr, s)
+            if bound is not None and all(_at_least_one(expr.subs(s, min(t, top))) for t in
+                                         (bound + 1, 2 * bound + 7, 10**6, 10**12)):
                 if bound > 1:
                     lower[s] = max(lower.get(s, 0), bound)
                 continue

@@ -17,13 +17,14 @@ from ..algebra import equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec
+from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
 from . import tensors
 from .binding import Binder, located
+from .budget import LeastRows, too_many_rows
 from .repeats import fold_repeat
 from .rows import ADD, BLOCK, PATH, RESIDUAL, Layer, shape_text
 from .scopes import Globals, Scope
 
-MAX_BLOCK_DEPTH = 64
 
 
 class Folder:
@@ -37,10 +38,12 @@ class Folder:
         self.binder = Binder(self.names, self.ctx)
         self.counters: dict[str, int] = {}
         self.has_input = False
+        self.rows_made = 0          # bounded by MAX_ROWS
 
     def run(self):
         """(rows, output shape) of the whole program."""
         self.names.collect()
+        LeastRows(self.names, self.unroll).check(self.program.statements)
         return self.statements(self.program.statements, None, Scope())
 
     # -- state a closed form may roll back ------------------------------------------------
@@ -73,6 +76,9 @@ class Folder:
             except SymparamsError as exc:
                 raise located(exc, stmt.pos)
             rows.append(row)
+            self.rows_made += 1
+            if self.rows_made > MAX_ROWS:
+                raise located(too_many_rows("the network"), stmt.pos)
         return rows, shape
 
     def statement(self, stmt, shape, scope: Scope):

@@ -15,6 +15,7 @@ from .. import ir
 from ..algebra import as_int, symbol
 from ..errors import DefinitionError, SymparamsError, UsageError, did_you_mean
 from ..layers.base import KERAS
+from ..integers import parse_int, shown
 from ..syntax import collector_paused, parse_program
 from .conditions import Condition, validity
 from .fold import Folder
@@ -59,25 +60,25 @@ class Network:
         raise AttributeError(f"a Network is immutable; use subs() or evaluate() for another ('{name}')")
 
     # -- totals ---------------------------------------------------------------------------
+    def _total(self, metric: str) -> sympy.Expr:
+        with collector_paused():
+            return total([getattr(row, metric) for row in self.layers])
+
     @functools.cached_property
     def params(self) -> sympy.Expr:
-        with collector_paused():
-            return total([row.params for row in self.layers])
+        return self._total("params")
 
     @functools.cached_property
     def trainable_params(self) -> sympy.Expr:
-        with collector_paused():
-            return total([row.trainable_params for row in self.layers])
+        return self._total("trainable_params")
 
     @functools.cached_property
     def non_trainable_params(self) -> sympy.Expr:
-        with collector_paused():
-            return total([row.non_trainable_params for row in self.layers])
+        return self._total("non_trainable_params")
 
     @functools.cached_property
     def buffers(self) -> sympy.Expr:
-        with collector_paused():
-            return total([row.buffers for row in self.layers])
+        return self._total("buffers")
 
     # -- symbols --------------------------------------------------------------------------
     @functools.cached_property
@@ -226,10 +227,10 @@ def _check_value(name, value):
     if isinstance(value, (int, Integer)):
         v = int(value)
     elif isinstance(value, str):
-        text = value.strip().replace("_", "")
-        if not text.lstrip("-").isdigit():
-            raise DefinitionError(f"--set {name}={value}: expected a whole number")
-        v = int(text)
+        text = value.strip()
+        if text.startswith("-"):
+            raise DefinitionError(f"--set {name}={shown(text)}: symbols are positive whole numbers")
+        v = parse_int(text, f"--set {name}", error=DefinitionError)
     else:
         v = as_int(sympy.sympify(value)) if isinstance(value, sympy.Basic) else None
         if v is None:

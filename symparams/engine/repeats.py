@@ -11,13 +11,12 @@ from sympy import Integer
 from .. import ir
 from ..algebra import as_int, ceil_div, equal, floor_div, index_symbol, split_rounded
 from ..errors import DefinitionError, ShapeError
-from ..expressions import names_in
 from ..layers.base import Config
+from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_ROWS, MAX_UNROLL
+from .budget import too_many_rows
 from .rows import ITERATION, REPEAT, Layer, shape_text
-from .scopes import Scope
+from .scopes import Scope, body_uses
 
-MAX_EXPLICIT_ITERATIONS = 64      # a numeric repeat is iterated explicitly only this far
-MAX_UNROLL = 100_000              # unrolled (for export) no further than this many iterations
 SYMBOLIC_PEEL = 2                 # iterations tried before looking for a closed form
 
 
@@ -44,16 +43,21 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
         if n > MAX_UNROLL:
             raise DefinitionError(f"repeat {n} is too many iterations to unroll (limit {MAX_UNROLL:,})")
         for j in range(n):
+            made = folder.rows_made
             rows, current = _iteration(folder, stmt, current, scope, Integer(j))
             segments.append(_segment(stmt, rows, current, Integer(1), Integer(j)))
+            _foresee(folder, n, j, made)
         return _repeat_row(stmt, name, shape, current, segments, count), current
-    uses_index = stmt.index is not None and _body_uses(stmt.body, stmt.index)
+    uses_index = stmt.index is not None and body_uses(stmt.body, stmt.index)
     explicit = n if n is not None and n <= MAX_EXPLICIT_ITERATIONS else None
     limit = explicit if explicit is not None else SYMBOLIC_PEEL + 1
     failure = None
     for j in range(limit):
         before = folder.save()
+        made = folder.rows_made
         rows, nxt = _iteration(folder, stmt, current, scope, Integer(j))
+        if uses_index and explicit is not None:
+            _foresee(folder, explicit, j, made)
         if not uses_index and len(nxt) == len(current) and all(equal(a, b) is True for a, b in zip(nxt, current)):
             # every later pass sees the same shape: the rest are copies of this one
             segments.append(_segment(stmt, rows, nxt, count - j, Integer(j)))
@@ -79,6 +83,14 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
     raise failure
 
 
+def _foresee(folder, n, j, made_before):
+    """Every pass of this repeat will be made: refuse now, not after minutes, when the passes
+    left, each as large as this one, would pass the bound on rows."""
+    per_pass = folder.rows_made - made_before
+    if folder.rows_made + per_pass * (n - j - 1) > MAX_ROWS:
+        raise too_many_rows(f"repeat {n}", per_pass * n)
+
+
 def _require_passes(folder, count, n, peeled):
     if n is None and peeled >= 1:
         folder.ctx.constraints.append((count - peeled + 1, f"repeat count {count} must be at least {peeled}"))
@@ -98,37 +110,6 @@ def _segment(stmt, rows, out, count, start, index=None):
 def _iteration(folder, stmt, shape, scope: Scope, index_value):
     return folder.statements(stmt.body, shape, scope.with_index(stmt.index, index_value))
 
-
-def _body_uses(body, name) -> bool:
-    stack = list(body)
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, ir.LayerStmt):
-            for size in stmt.args + tuple(o.value for o in stmt.options if isinstance(o.value, ir.Size)):
-                if any(n.id == name for p in size.parts for n in names_in(p)):
-                    return True
-        elif isinstance(stmt, ir.Call):
-            exprs = list(stmt.args) + [e for _, e, _ in stmt.kwargs]
-            if any(n.id == name for e in exprs for n in names_in(e)):
-                return True
-        elif isinstance(stmt, ir.Repeat):
-            if any(n.id == name for n in names_in(stmt.count)):
-                return True
-            stack += list(stmt.body)
-        elif isinstance(stmt, ir.Residual):
-            stack += list(stmt.body) + list(stmt.shortcut or ())
-        elif isinstance(stmt, ir.Branches):
-            for b in stmt.branches:
-                stack += list(b)
-        elif isinstance(stmt, (ir.Save, ir.Use, ir.Merge, ir.CropTo)):     # skip[i]: one tensor per pass
-            if stmt.ref.index is not None and any(n.id == name for n in names_in(stmt.ref.index)):
-                return True
-        elif isinstance(stmt, ir.Moe):
-            if any(n.id == name for o in stmt.options if isinstance(o.value, ir.Size)
-                   for p in o.value.parts for n in names_in(p)):
-                return True
-            stack += list(stmt.body)
-    return False
 
 
 def _closed_form(folder, stmt, shape, start, count, scope):

@@ -128,3 +128,36 @@ class Globals:
         if type(node) is ir.Name:
             return scope.local[node.id] if node.id in scope.local else self.lookup_global(node)
         return to_sympy(node, self.lookup(scope))
+
+
+def body_uses(body, name) -> bool:
+    """Whether a statement in body (at any depth) mentions name in a size, a call or a count."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ir.LayerStmt):
+            for size in stmt.args + tuple(o.value for o in stmt.options if isinstance(o.value, ir.Size)):
+                if any(n.id == name for p in size.parts for n in names_in(p)):
+                    return True
+        elif isinstance(stmt, ir.Call):
+            exprs = list(stmt.args) + [e for _, e, _ in stmt.kwargs]
+            if any(n.id == name for e in exprs for n in names_in(e)):
+                return True
+        elif isinstance(stmt, ir.Repeat):
+            if any(n.id == name for n in names_in(stmt.count)):
+                return True
+            stack += list(stmt.body)
+        elif isinstance(stmt, ir.Residual):
+            stack += list(stmt.body) + list(stmt.shortcut or ())
+        elif isinstance(stmt, ir.Branches):
+            for b in stmt.branches:
+                stack += list(b)
+        elif isinstance(stmt, (ir.Save, ir.Use, ir.Merge, ir.CropTo)):     # skip[i]: one tensor per pass
+            if stmt.ref.index is not None and any(n.id == name for n in names_in(stmt.ref.index)):
+                return True
+        elif isinstance(stmt, ir.Moe):
+            if any(n.id == name for o in stmt.options if isinstance(o.value, ir.Size)
+                   for p in o.value.parts for n in names_in(p)):
+                return True
+            stack += list(stmt.body)
+    return False

@@ -1,0 +1,23 @@
+"""Every resource limit of the parser and the derive, stated once. A file past one of them gets a
+located error naming the construct and the limit, reached in well under a second (tests/test_limits.py);
+none of them is near what a real architecture needs."""
+
+# the text
+MAX_SOURCE_BYTES = 20_000_000     # characters of one architecture file
+MAX_STATEMENTS = 150_000          # statements written in one file (a 100,000-layer file is fine)
+MAX_NESTING = 100                 # '{' ... '}' and '(' ... ')' nested inside each other
+MAX_LITERAL_DIGITS = 4_000        # digits of one integer literal (Python's int() stops at 4,300)
+MAX_DECIMAL_EXPONENT = 400        # |e| of a decimal such as 1e-400 (dropout rates are near 0.1)
+
+# numbers and expressions
+MAX_INTEGER_BITS = 100_000        # bits of any number a file computes (10**30000 is allowed)
+MAX_SYMBOLIC_EXPONENT = 10_000    # the exponent of a symbolic base: n**10000
+MAX_EXPANDED_TERMS = 20_000       # terms of an expression multiplied out: (n + k + 1)**200 has 20,301
+EXPAND_AT_MOST = 400              # terms the engine multiplies out (totals, equality); larger stays as written
+
+# the derive
+MAX_ROWS = 150_000                # rows of one network, composites and repeat passes included
+MAX_BLOCK_DEPTH = 64              # blocks calling blocks
+MAX_EXPLICIT_ITERATIONS = 64      # a numeric repeat is iterated pass by pass only this far
+MAX_UNROLL = 100_000              # passes of one repeat written out (for export and check)
+MAX_SEARCHED_BITS = 1_024         # validity bounds: a symbol in an exponent (2**d) is tried while 2**d has this many bits
