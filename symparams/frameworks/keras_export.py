@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from .plan import Plan, ints, make_plan, token_input, unsupported
+from .plan import Plan, Writer, ints, make_plan, token_input
 from .plan import window_text as _tuple
-from ..conventions import KERAS
-from ..errors import DefinitionError
-from ..layers.base import spec_for
 
 # the walker's own helper: padding with a value other than zero (a kind's helpers are LayerSpec.keras_helpers)
 HELPERS = {
@@ -27,30 +24,16 @@ class ConstantPadding(layers.Layer):
 }
 
 
-class _Writer:
+class _Writer(Writer):
     """Writes the functional model; each kind writes its own layer text through the methods below
     (LayerSpec.emit_keras)."""
+    framework, capability = "Keras", "emit_keras"
 
     def __init__(self, plan: Plan):
-        self.plan = plan
-        self.convention = plan.net.convention
+        super().__init__(plan)
         self.lines: list[str] = []
-        self.helpers: dict[str, str] = {}
-        self.counter = 0
-        self.embedding = None           # the variable of the last embedding layer (a tied head reads it)
 
-    # -- what a kind may ask ------------------------------------------------------------
-    def helper(self, source_of: dict, name: str) -> None:
-        """Write the helper class `name` (its source from a kind's keras_helpers) once."""
-        self.helpers.setdefault(name, source_of[name])
-
-    @staticmethod
-    def unsupported(what: str):
-        return unsupported(what, "Keras")
-
-    def name(self, row) -> str:
-        return self.plan.name(row)
-
+    # -- what a kind may ask (and Writer's helper, unsupported, name) ----------------------
     def tag(self, row) -> str:
         return f'name="{self.plan.name(row)}"'
 
@@ -85,10 +68,6 @@ class _Writer:
         p = ints(cfg.padding)
         return self.emit(f'layers.ZeroPadding{n}D({p[0] if n == 1 else p}, name="{name}_pad")', var)
 
-    def fresh(self) -> str:
-        self.counter += 1
-        return f"x{self.counter}"
-
     def emit(self, layer: str, var: str, row=None, comment=True) -> str:
         """`layer`(var) as a new variable; with `row`, a comment giving its line and shape."""
         out = self.fresh()
@@ -116,14 +95,7 @@ class _Writer:
         return self.leaf(row, var)
 
     def leaf(self, row, var):
-        spec = spec_for(row)
-        reason = spec.unsupported_reason("emit_keras")
-        if reason:
-            raise DefinitionError(f"{row.kind} cannot be written as Keras: {reason}")
-        problem = spec.framework_problem(row.config, row.input_shape, KERAS)
-        if problem:
-            raise DefinitionError(problem)
-        return spec.emit_keras(row, var, self)
+        return self.spec(row).emit_keras(row, var, self)
 
 
 def export(net) -> str:

@@ -55,6 +55,46 @@ def make_plan(net) -> Plan:
     return plan
 
 
+class Writer:
+    """What both exporters' writers share: the plan, its convention, helper classes written once,
+    fresh variable names, and each leaf's spec checked against the target framework first."""
+    framework = ""                      # PyTorch / Keras, as users read it
+    capability = ""                     # emit_torch / emit_keras
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.convention = plan.net.convention
+        self.helpers: dict[str, str] = {}
+        self.counter = 0
+        self.embedding = None           # where the last embedding's weight is (a tied head reads it)
+
+    def helper(self, source_of: dict, name: str) -> None:
+        """Write the helper class `name` (its source from a kind's torch_helpers/keras_helpers) once."""
+        self.helpers.setdefault(name, source_of[name])
+
+    def unsupported(self, what: str):
+        return unsupported(what, self.framework)
+
+    def name(self, row) -> str:
+        return self.plan.name(row)
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"x{self.counter}"
+
+    def spec(self, row):
+        """The leaf's spec, once the kind says it can be written and the framework's limits allow it."""
+        spec = spec_for(row)
+        reason = spec.unsupported_reason(self.capability)
+        if reason:
+            raise DefinitionError(f"{row.kind} cannot be written as {self.framework}: {reason}")
+        problem = spec.framework_problem(row.config, row.input_shape, KERAS if self.capability == "emit_keras"
+                                         else PYTORCH)
+        if problem:
+            raise DefinitionError(problem)
+        return spec
+
+
 def token_input(plan: Plan) -> bool:
     """Whether the input holds token ids (an embedding reads it)."""
     rows = plan.leaves

@@ -9,11 +9,8 @@ padding as zeros) are written as an nn.ConstantPad*d in front of a 'valid' layer
 
 from __future__ import annotations
 
-from .plan import Plan, ints, make_plan, one, token_input, unsupported
+from .plan import Plan, Writer, ints, make_plan, one, token_input
 from .plan import window_text as _tuple
-from ..conventions import PYTORCH
-from ..errors import DefinitionError
-from ..layers.base import spec_for
 from ..shapes import same_padding_total
 
 # the walker's own helpers: layout adapters (a kind's helpers are LayerSpec.torch_helpers)
@@ -41,28 +38,17 @@ class ChannelsLast(nn.Module):
 }
 
 
-class _Writer:
+class _Writer(Writer):
     """Writes the model; each kind writes its own module text through the methods below
     (LayerSpec.emit_torch)."""
+    framework, capability = "PyTorch", "emit_torch"
 
     def __init__(self, plan: Plan):
-        self.plan = plan
-        self.convention = plan.net.convention
+        super().__init__(plan)
         self.init: list[str] = []
         self.forward: list[str] = []
-        self.helpers: dict[str, str] = {}
-        self.counter = 0
-        self.embedding = None           # the attribute of the last embedding (a tied head reads it)
 
-    # -- what a kind may ask ------------------------------------------------------------
-    def helper(self, source_of: dict, name: str) -> None:
-        """Write the helper class `name` (its source from a kind's torch_helpers) once."""
-        self.helpers.setdefault(name, source_of[name])
-
-    @staticmethod
-    def unsupported(what: str):
-        return unsupported(what, "PyTorch")
-
+    # -- what a kind may ask (and Writer's helper, unsupported, name) ----------------------
     def activation(self, name, channel_dim) -> str:
         from ..layers.core import ACTIVATION
         return ACTIVATION.torch_activation(name, channel_dim, self)
@@ -132,20 +118,9 @@ class _Writer:
     # -- module text per leaf -------------------------------------------------------
     def module(self, row) -> str | None:
         """The constructor text of a leaf, taking and returning this model's layout."""
-        spec = spec_for(row)
-        reason = spec.unsupported_reason("emit_torch")
-        if reason:
-            raise DefinitionError(f"{row.kind} cannot be written as PyTorch: {reason}")
-        problem = spec.framework_problem(row.config, row.input_shape, PYTORCH)
-        if problem:
-            raise DefinitionError(problem)
-        return spec.emit_torch(row, self)
+        return self.spec(row).emit_torch(row, self)
 
     # -- forward text ------------------------------------------------------------------
-    def fresh(self) -> str:
-        self.counter += 1
-        return f"x{self.counter}"
-
     def rows(self, rows, var: str, indent: str = "        ") -> str:
         for row in rows:
             var = self.row(row, var, indent)
