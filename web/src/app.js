@@ -154,7 +154,7 @@ function renderTable(d) {
   const showAt = d.symbolic && d.sliders.length > 0;
   // fixed column widths: a slider move then re-lays out only the cells it changes (auto table
   // layout measured every KaTeX formula again, 20-40 ms on ResNet-50)
-  const widths = showAt ? [19, 27, 12, 29, 13] : [22, 30, 34, 14];
+  const widths = showAt ? [21, 26, 12, 28, 13] : [24, 29, 33, 14];
   const table = $("summary");
   table.querySelector("colgroup")?.remove();
   const cols = document.createElement("colgroup");
@@ -497,7 +497,7 @@ function grouped(v) {
   return Math.abs(v) >= 1e15 ? v.toExponential(3) : Math.round(v).toLocaleString("en-US");
 }
 function renderPlot() {
-  const W = 460, H = 240, L = 86, R = 12, T = 26, B = 34;
+  const W = 460, H = 240, L = 86, R = 22, T = 26, B = 34;
   const pts = plotData.points.map((p) => ({ x: p.x, y: Number(p.y.v), s: p.y.s, valid: p.valid }));
   const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
   const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(0, ...ys), y1 = Math.max(...ys) || 1;
