@@ -220,14 +220,15 @@ def _derive_then_render(path: str, convention: str, render):
     """What `symparams summary FILE` does in-process, timed in two parts: the derive (parse, rows, the
     totals, the symbols, the validity conditions, the check at the defaults) and the text render."""
     import symparams
-    start = time.perf_counter()
+    # CPU time of this process: on a shared machine the wall time of a part moves with the other load
+    start = time.process_time()
     net = symparams.load(path, convention=convention)
     net.at_defaults()
     for name in ("params", "trainable_params", "non_trainable_params", "buffers", "free_symbols", "conditions"):
         getattr(net, name, None)        # the engine's facts the table prints (cached on the network)
-    derived = time.perf_counter()
+    derived = time.process_time()
     text = render(net)
-    return derived - start, time.perf_counter() - derived, text
+    return derived - start, time.process_time() - derived, text
 
 
 def child_parts(spec):
@@ -519,7 +520,7 @@ def bench_render(report: Report, quick: bool):
                      "formula and substitutes the defaults into every cell with SymPy (simplifying, printing), "
                      "work the engine does not do; helper 'present' owns the render")
         report.add(section, f"{label}: derive and text render, SymPy's cache emptied (headline)", target,
-                   f"derive {_fmt_s(derive)}, render {_fmt_s(render)} ({ratio:.2f}× the derive; median of "
+                   f"CPU: derive {_fmt_s(derive)}, render {_fmt_s(render)} ({ratio:.2f}× the derive; median of "
                    f"{result['repeats']}); first in the process {_fmt_s(result['first_derive_s'])} + "
                    f"{_fmt_s(result['first_render_s'])}; warm (cache kept) {_fmt_s(result['warm_derive_s'])} + "
                    f"{_fmt_s(result['warm_render_s'])}", ok, note)
@@ -561,11 +562,12 @@ def bench_imports(report: Report, quick: bool):
     floor = {name: statistics.median(times) for name, times in measured.items()}
     report.raw["imports"] = {"command": command, "median_ms_by_package": median, "total_ms": total,
                              "floor_cpu_s": floor}
-    shown = ", ".join(f"{name} {ms:,.0f} ms" for name, ms in top)
+    shown = ", ".join(f"{name} {ms / total:.0%}" for name, ms in top)
     report.add("CLI", f"cold start profile: python -X importtime -m symparams.cli summary {_shown(path)}", "—",
-               f"imports {total:,.0f} ms: {shown}", None,
-               f"self times summed by top-level package, medians of {runs}; symparams' own modules are "
-               "'symparams'; SymPy's lazily imported parts load later, during the derive")
+               f"of the imports' time: {shown}", None,
+               f"self times summed by top-level package, medians of {runs} (wall time, {total:,.0f} ms in all on "
+               "this loaded machine: read the shares); symparams' own modules are 'symparams'; mpmath comes with "
+               "SymPy; SymPy's lazily imported parts load later, during the derive")
     text = "; ".join(f"{'Python alone' if name == 'python' else 'import ' + name} {_fmt_s(t)}"
                      for name, t in floor.items())
     note = "CPU time of a fresh `python -c ...` (medians): the least any cold process of each can take"
@@ -700,11 +702,12 @@ def _e2e_reason(report: Report, label: str, mine: dict, theirs: dict, name: str)
     floor = imports.get("floor_cpu_s", {})
     if "symparams" in floor:
         top = sorted(imports["median_ms_by_package"].items(), key=lambda kv: -kv[1])[:2]
-        parts.append(f"{_fmt_s(floor['symparams'])} is Python's start and the imports "
-                     f"({', '.join(f'{k} {v:,.0f} ms' for k, v in top)} by -X importtime)")
+        shares = ", ".join(f"{k} {v / imports['total_ms']:.0%}" for k, v in top)
+        parts.append(f"{_fmt_s(floor['symparams'])} is Python's start and the imports ({shares} of the imports "
+                     "by -X importtime)")
     render = report.raw.get(f"render/{label}")
     if render and "error" not in render:
-        parts.append(f"the first derive takes {_fmt_s(render['first_derive_s'])} and the text render "
+        parts.append(f"the first derive takes {_fmt_s(render['first_derive_s'])} CPU and the text render "
                      f"{_fmt_s(render['first_render_s'])} (Render rows)")
     peer_floor = floor.get("torch + torchinfo" if name.startswith("PyTorch") else "keras")
     reason = f"of symparams' {_fmt_s(mine['cpu_s'])} CPU, " + ("; ".join(parts) if parts else "see the CLI rows")

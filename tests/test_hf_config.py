@@ -39,20 +39,15 @@ CASES = [
                       intermediate_size=48, max_position_embeddings=64),
                  [dict(hidden_size=48, num_attention_heads=6, intermediate_size=64),
                   dict(num_hidden_layers=3, vocab_size=130, type_vocab_size=3)], marks=PENDING_FORMS),
-    pytest.param("llama", "LlamaConfig", ("LlamaForCausalLM", "LlamaModel", "LlamaForSequenceClassification"),
-                 SMALL_DECODER,
-                 [dict(hidden_size=64, num_key_value_heads=4),
-                  dict(num_hidden_layers=3, intermediate_size=80, num_attention_heads=8, num_key_value_heads=2)],
-                 marks=PENDING_FORMS),
-    pytest.param("mistral", "MistralConfig", ("MistralForCausalLM",), dict(SMALL_DECODER, head_dim=16),
-                 [dict(head_dim=8, num_key_value_heads=4), dict(hidden_size=48, vocab_size=90)], marks=PENDING_FORMS),
-    pytest.param("mixtral", "MixtralConfig", ("MixtralForCausalLM",),
-                 dict(SMALL_DECODER, num_local_experts=4, num_experts_per_tok=2),
-                 [dict(num_local_experts=6, num_experts_per_tok=3), dict(hidden_size=48, intermediate_size=24)],
-                 marks=PENDING_FORMS),
-    pytest.param("qwen2", "Qwen2Config", ("Qwen2ForCausalLM",), SMALL_DECODER,
-                 [dict(hidden_size=64, num_attention_heads=8), dict(num_hidden_layers=3, num_key_value_heads=4)],
-                 marks=PENDING_FORMS),
+    ("llama", "LlamaConfig", ("LlamaForCausalLM", "LlamaModel", "LlamaForSequenceClassification"), SMALL_DECODER,
+     [dict(hidden_size=64, num_key_value_heads=4),
+      dict(num_hidden_layers=3, intermediate_size=80, num_attention_heads=8, num_key_value_heads=2)]),
+    ("mistral", "MistralConfig", ("MistralForCausalLM",), dict(SMALL_DECODER, head_dim=16),
+     [dict(head_dim=8, num_key_value_heads=4), dict(hidden_size=48, vocab_size=90)]),
+    ("mixtral", "MixtralConfig", ("MixtralForCausalLM",), dict(SMALL_DECODER, num_local_experts=4, num_experts_per_tok=2),
+     [dict(num_local_experts=6, num_experts_per_tok=3), dict(hidden_size=48, intermediate_size=24)]),
+    ("qwen2", "Qwen2Config", ("Qwen2ForCausalLM",), SMALL_DECODER,
+     [dict(hidden_size=64, num_attention_heads=8), dict(num_hidden_layers=3, num_key_value_heads=4)]),
     pytest.param("gemma", "GemmaConfig", ("GemmaForCausalLM",), dict(SMALL_DECODER, head_dim=16),
                  [dict(head_dim=8), dict(hidden_size=48, num_hidden_layers=3)], marks=PENDING_FORMS),
     pytest.param("t5", "T5Config", ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"),
@@ -124,9 +119,9 @@ def test_import_counts_what_transformers_builds(tmp_path, capsys, family, config
 
 @pytest.mark.parametrize("family,config_class,model_class,fields", [
     ("gpt2", "GPT2Config", "GPT2LMHeadModel", dict(vocab_size=50, n_positions=16, n_embd=8, n_layer=1, n_head=2)),
-    pytest.param("llama", "LlamaConfig", "LlamaForCausalLM",
-                 dict(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
-                      num_attention_heads=4, max_position_embeddings=32), marks=PENDING_FORMS),
+    ("llama", "LlamaConfig", "LlamaForCausalLM",
+     dict(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1, num_attention_heads=4,
+          max_position_embeddings=32)),
     pytest.param("gemma", "GemmaConfig", "GemmaForCausalLM",
                  dict(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
                       num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=32), marks=PENDING_FORMS),
@@ -140,17 +135,21 @@ def test_a_config_with_only_its_sizes_takes_transformers_defaults(tmp_path, caps
     assert _summary_total(capsys, arch) == _count(transformers, config_class, model_class, fields)
 
 
-@pytest.mark.xfail(reason="needs moe of issue 12 (the active metric) not merged yet", strict=False)
 def test_mixtral_active_parameters(tmp_path, capsys):
-    """active = every weight but the (E - K) experts a token does not use, in every layer."""
+    """active = every weight but the (E - K) experts a token does not use, in every layer; at the config's
+    sizes and with other numbers of experts (the config's field names)."""
+    import symparams
     transformers = _transformers()
     fields = dict(SMALL_DECODER, num_local_experts=4, num_experts_per_tok=2)
-    model = transformers.MixtralForCausalLM(transformers.MixtralConfig(**fields))
-    expert = sum(p.numel() for p in model.model.layers[0].mlp.experts.parameters()) // 4
-    expected = sum(p.numel() for p in model.parameters()) - fields["num_hidden_layers"] * (4 - 2) * expert
-    import symparams
     arch = _import(tmp_path, capsys, dict(transformers.MixtralConfig(**fields).to_dict()))
-    assert int(symparams.load(str(arch)).evaluate().metric("active")) == expected
+    for change in ({}, dict(num_local_experts=6, num_experts_per_tok=3), dict(num_local_experts=3,
+                                                                           num_experts_per_tok=1)):
+        sizes = {**fields, **change}
+        experts, top_k = sizes["num_local_experts"], sizes["num_experts_per_tok"]
+        model = transformers.MixtralForCausalLM(transformers.MixtralConfig(**sizes))
+        expert = sum(p.numel() for p in model.model.layers[0].mlp.experts.parameters()) // experts
+        expected = sum(p.numel() for p in model.parameters()) - sizes["num_hidden_layers"] * (experts - top_k) * expert
+        assert int(symparams.load(str(arch), values=change).evaluate().metric("active")) == expected, change
 
 
 # ---------------------------------------------------------------------------- bad sources
