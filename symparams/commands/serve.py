@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -207,7 +208,7 @@ def precompiled(root: Path, site: Path, wheel_names: list[str], pyodide_version:
         cache.parent.mkdir(parents=True, exist_ok=True)
         if log:
             log("compiling sympy, mpmath and lark to bytecode in Pyodide (once per version)")
-        part = cache.with_suffix(".part")
+        part = cache.with_name(f"{cache.stem}.{os.getpid()}.part")     # two builds at once each write their own
         _run([node, str(root / "web" / "precompile.mjs"), str(part), *[str(site / "wheels" / n) for n in deps]],
              root / "web", "precompiling the dependencies")
         part.replace(cache)

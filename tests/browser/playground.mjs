@@ -108,6 +108,9 @@ try {
   await page.waitForFunction(() => window.__playground.lastCopied);
   seen.latexTotals = await page.evaluate(() => window.__playground.lastCopied);
   seen.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => "unreadable: " + e);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#slides")]);
+  seen.slidesName = download.suggestedFilename();
+  seen.slides = fs.readFileSync(await download.path(), "utf-8");
 
   // 6. the link shares the exact state
   await page.waitForFunction((f) => location.hash.includes("v=") && location.hash.includes(`f:${f}`), cases.f);

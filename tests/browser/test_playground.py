@@ -127,6 +127,8 @@ def test_solve_plot_and_latex(seen):
     moved.write_text(lecture.read_text().replace("let f = 16", f"let f = {F_MOVED}"))
     assert seen["latexTotals"] == cli("latex", moved, "--totals").stdout
     assert seen["clipboard"] == seen["latexTotals"]
+    assert seen["slidesName"] == "lecture_symbolic_slides.tex"
+    assert seen["slides"] == cli("latex", moved, "--beamer", "--all").stdout
 
 
 def test_shared_link_restores_the_state(seen):
