@@ -127,6 +127,13 @@ try {
   };
   seen.pageErrors = errors.concat(second.errors);
   await second.page.close();
+
+  // 7. values where the network cannot exist: flagged at once, then the real engine's message
+  await page.fill("#value-n", String(cases.badN));
+  await page.waitForSelector("#broken", { state: "visible" });
+  seen.broken = await text(page, "#broken");
+  await page.waitForFunction(() => document.querySelector("#error").textContent.startsWith("At these values"), null, { timeout: 60000 });
+  seen.checkText = await text(page, "#error");
   await page.close();
 } catch (err) {
   seen.failure = String(err.stack || err);

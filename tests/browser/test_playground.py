@@ -52,7 +52,7 @@ def seen(site_url, tmp_path_factory):
     seed = "\n".join(line for line in (EXAMPLES / "seed002_mnist.arch").read_text().splitlines()
                      if line.strip() and not line.startswith("#"))
     cases = {"seed002": seed, "errorLine": 2, "errorSuffix": " foo=3", "lectureName": "lecture_symbolic.arch",
-             "f": F_MOVED, "solveBudget": BUDGET}
+             "f": F_MOVED, "solveBudget": BUDGET, "badN": 5}
     (tmp / "cases.json").write_text(json.dumps(cases))
     need_program("chromium")
     node = need_program("node")
@@ -138,6 +138,15 @@ def test_shared_link_restores_the_state(seen):
     assert shared["fValue"] == str(F_MOVED)
     assert shared["total"] == seen["movedTotal"]
     assert shared["example"] == "lecture_symbolic.arch"
+
+
+def test_impossible_values_are_flagged_with_the_engines_message(seen):
+    assert "Not a possible network at these values" in seen["broken"] and "conv2d_2" in seen["broken"]
+    proc = cli("summary", EXAMPLES / "lecture_symbolic.arch", "--set", f"f={F_MOVED},n=5")
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]               # ...:11:1: shape error: conv2d_2 (line 11): kernel ...
+    where, message = re.match(r".*?:(\d+:\d+): shape error: (?:with the defaults \([^)]*\): )?(.*)", first).groups()
+    assert seen["checkText"].startswith(f"At these values: {where}: shape error: {message}")
 
 
 def test_build_refuses_a_folder_it_did_not_write(tmp_path):
