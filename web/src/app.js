@@ -698,4 +698,7 @@ async function main() {
   PG.deriveNow = deriveNow;
   await deriveNow();
 }
-main();
+main().catch((err) => {
+  // e.g. index.html opened as a file: the page needs its files served (symparams serve, or any web server)
+  setStatus("could not start: " + err + (location.protocol === "file:" ? " (serve this folder: symparams serve)" : ""));
+});
