@@ -151,3 +151,16 @@ def test_explain_with_padding_and_dilation(capsys, tmp_path):
     line = [ln for ln in out.splitlines() if ln.strip().startswith("conv2d_1:")][0]
     assert "⌊(16 + 2·1 − (2·(3 − 1) + 1))/1⌋ + 1 = 14 → 14×14×8" in line
     assert "(3·3·4 + 1)·8 = 296" in line
+
+
+def test_markdown_with_cost_columns_and_explain(capsys):
+    """Issue 15: --columns works with --format markdown, and --explain is honoured there too."""
+    code, out, err = main(capsys, "summary", str(MNIST), "--format", "markdown", "--columns", "params,macs",
+                          "--explain")
+    assert code == 0, err
+    header = [line for line in out.splitlines() if line.startswith("| Layer")][0]
+    assert header.endswith("| MACs |"), header
+    conv = [line for line in out.splitlines() if line.startswith("| conv2d\\_1")][0]
+    assert conv.endswith("| 460,800 |"), conv          # 24·24·32 outputs × 5·5·1 products each
+    assert "**Worked arithmetic**" in out and "= 832" in out
+    assert "Total MACs" in out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
 from ._common import add_convention, add_file, add_set, load_network, time_limit, write_output
 
 
@@ -39,8 +38,6 @@ def run(args) -> int:
         from .memory import cost_options
         columns = cost.check_columns(args.columns)
         options = cost_options(args)
-        if args.format == "markdown" and columns != ("params",):
-            raise UsageError("--columns works with --format text or json")
     net = load_network(args)
     net.at_defaults()          # the numbers shown at the defaults must come from a possible network
     if columns != ("params",):
@@ -66,7 +63,7 @@ def _render(net, args, columns, options) -> str:
             text = json.dumps(data, indent=2) + "\n"
     elif args.format == "markdown":
         from ..printers import markdown
-        text = markdown.render(net)
+        text = markdown.render(net, columns=columns, cost_options=options, explain=args.explain)
     else:
         from ..printers import text as text_printer
         text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options)

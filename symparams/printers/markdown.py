@@ -40,19 +40,36 @@ def _cell(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else (" " if ch < " " else ch) for ch in text)
 
 
-def render(net: Network, *, title: str | None = None) -> str:
+def _cost_cell(expr, values) -> str:
+    if expr is None:
+        return "–"
+    value = at(expr, values)
+    return fmt_int(value) if value is not None else _math(nice(expr))
+
+
+def render(net: Network, *, title: str | None = None, columns=("params",), cost_options=None,
+           explain: bool = False) -> str:
     values = default_values(net)
+    extra = [c for c in (columns or ()) if c != "params"]
+    costs = None
+    labels = []
+    if extra:
+        from .. import cost
+        costs = cost.row_costs(net, extra, cost_options)
+        labels = [cost.LABELS[c] for c in extra]
     lines = [f"**{title or net.program.file or 'Network'}** (convention: {net.convention})", "",
-             "| Layer | Type | Output shape | Parameters | Count |", "|---|---|---|---|---:|"]
+             "| Layer | Type | Output shape | Parameters | Count |" + "".join(f" {_cell(x)} |" for x in labels),
+             "|---|---|---|---|---:|" + "---:|" * len(extra)]
     for depth, row in net.walk():
         indent = "&nbsp;&nbsp;" * depth
         label = row_label(row)
         if row.kind == "path":
-            lines.append(f"| {indent}{_cell(label)} | | {_shape(row.output_shape)} | | |")
+            lines.append(f"| {indent}{_cell(label)} | | {_shape(row.output_shape)} | | |" + " |" * len(extra))
             continue
         value = at(row.params, values)
         lines.append(f"| {indent}{_cell(row.name)} | {_cell(row.kind)} | {_shape(row.output_shape)} | "
-                     f"{_math(nice(row.params))} | {fmt_int(value) if value is not None else '?'} |")
+                     f"{_math(nice(row.params))} | {fmt_int(value) if value is not None else '?'} |"
+                     + "".join(f" {_cost_cell(costs[row][c], values)} |" for c in extra))
     lines.append("")
     for label, expr in (("Total", net.params), ("Trainable", net.trainable_params),
                         ("Non-trainable", net.non_trainable_params)):
@@ -67,4 +84,10 @@ def render(net: Network, *, title: str | None = None) -> str:
             for s, v in net.symbols.items()))
     if net.constraints:
         lines.append("- **Valid for**: " + "; ".join(f"`{c}`" for c in net.constraints))
+    if extra:
+        from .text import cost_totals
+        lines += [f"- {_cell(line)}" for line in cost_totals(net, extra, cost_options, values)]
+    if explain:
+        from .text import explain_lines
+        lines += ["", "**Worked arithmetic**", ""] + [f"- {_cell(line.strip())}" for line in explain_lines(net)]
     return "\n".join(lines) + "\n"
