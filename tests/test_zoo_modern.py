@@ -116,3 +116,117 @@ def test_mixtral_active_is_a_closed_form_in_experts_and_top_k():
     # the experts not routed to are the whole difference: layers * (experts - top_k) * 3 * width * mlp_width
     gap = by["layers"] * (by["experts"] - by["top_k"]) * 3 * by["width"] * by["mlp_width"]
     assert sympy.expand(total - active - gap) == 0
+
+
+# ----------------------------------------------------------------------------- BERT and T5
+
+def test_bert_base_with_pooler():
+    tf = need_module("transformers")
+    model = _meta(lambda: tf.BertModel(tf.BertConfig()))
+    assert _count(model) == 109_482_240
+    assert int(_load("bert_base.arch").evaluate().params) == _count(model)
+
+
+def test_bert_at_small_sizes():
+    tf = need_module("transformers")
+    config = tf.BertConfig(vocab_size=321, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
+                           intermediate_size=80, max_position_embeddings=64)
+    net = _load("bert_base.arch", vocab=321, width=48, layers=2, heads=4, mlp_width=80, positions=64, seq=64)
+    assert int(net.params) == _count(tf.BertModel(config))
+
+
+def test_t5_small_encoder_decoder_with_shared_embedding():
+    tf = need_module("transformers")
+    model = _meta(lambda: tf.T5ForConditionalGeneration(tf.T5Config()))
+    assert _count(model) == 60_506_624
+    assert int(_load("t5_small.arch").evaluate().params) == _count(model)
+
+
+def test_t5_at_small_sizes():
+    tf = need_module("transformers")
+    config = tf.T5Config(vocab_size=200, d_model=32, d_kv=8, d_ff=48, num_layers=3, num_heads=4,
+                         relative_attention_num_buckets=16)
+    net = _load("t5_small.arch", vocab=200, width=32, key_dim=8, mlp_width=48, layers=3, heads=4, buckets=16)
+    assert int(net.params) == _count(tf.T5ForConditionalGeneration(config))
+
+
+# ----------------------------------------------------------------------------- U-Net
+
+def _torch_unet(torch, base=64, classes=2):
+    """Ronneberger et al. 2015, written by hand: valid 3x3 convolutions, 2x2 max pools, 2x2
+    up-convolutions, skip connections centre-cropped to the upsampled size."""
+    nn = torch.nn
+
+    def double(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3), nn.ReLU(), nn.Conv2d(cout, cout, 3), nn.ReLU())
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            widths = [base * 2 ** i for i in range(5)]
+            self.down = nn.ModuleList([double(1 if i == 0 else widths[i - 1], widths[i]) for i in range(4)])
+            self.bottom = double(widths[3], widths[4])
+            self.up = nn.ModuleList([nn.ConvTranspose2d(widths[4 - i], widths[3 - i], 2, stride=2) for i in range(4)])
+            self.merge = nn.ModuleList([double(widths[4 - i], widths[3 - i]) for i in range(4)])
+            self.head = nn.Conv2d(base, classes, 1)
+
+        def forward(self, x):
+            skips = []
+            for block in self.down:
+                x = block(x)
+                skips.append(x)
+                x = nn.functional.max_pool2d(x, 2)
+            x = self.bottom(x)
+            for up, merge, skip in zip(self.up, self.merge, reversed(skips)):
+                x = up(x)
+                top = (skip.shape[2] - x.shape[2]) // 2
+                left = (skip.shape[3] - x.shape[3]) // 2
+                skip = skip[:, :, top:top + x.shape[2], left:left + x.shape[3]]
+                x = merge(torch.cat([skip, x], dim=1))
+            return self.head(x)
+
+    return UNet()
+
+
+def test_unet_against_pytorch_at_572():
+    torch = need_module("torch")
+    model = _torch_unet(torch)
+    net = _load("unet.arch").evaluate()
+    assert int(net.params) == _count(model) == 31_030_658
+    with torch.no_grad():
+        out = model(torch.zeros(1, 1, 572, 572))
+    assert tuple(out.shape[2:]) == (388, 388)
+    assert tuple(int(d) for d in net.output_shape) == (388, 388, 2)
+
+
+@pytest.mark.parametrize("size", [188, 204, 220, 253])
+def test_unet_output_side_is_a_formula_in_the_input_side(size):
+    torch = need_module("torch")
+    model = _torch_unet(torch, base=4)
+    net = _load("unet.arch")
+    formula = net.output_shape[0]
+    assert {s.name for s in formula.free_symbols} == {"size"}
+    with torch.no_grad():
+        out = model(torch.zeros(1, 1, size, size))
+    assert int(formula.subs({s: size for s in formula.free_symbols})) == out.shape[2]
+    small = _load("unet.arch", size=size, base=4).evaluate()
+    assert int(small.params) == _count(model)
+    assert int(small.output_shape[0]) == out.shape[2]
+
+
+def test_unet_refuses_an_input_too_small_for_its_crops():
+    from symparams.errors import SymparamsError
+    with pytest.raises(SymparamsError) as err:
+        _load("unet.arch", size=100)
+    assert "unet.arch" in str(err.value)
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "keras"])
+def test_unet_exported_agrees_with_each_framework(framework):
+    """Saved tensors and crops are written as variables of the forward code; every layer agrees."""
+    need_module("torch" if framework == "pytorch" else "keras")
+    from symparams.frameworks.check import check, render
+    net = symparams.load(ZOO / "unet.arch", convention=framework, values={"size": 188, "base": 4})
+    report = check(net, framework)
+    assert report.ok, render(report)
+    assert report.their_total == int(net.evaluate().params)

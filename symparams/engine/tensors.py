@@ -175,8 +175,9 @@ def fold_moe(folder, stmt: ir.Moe, shape, scope):
     if len(out) != len(shape) or any(equal(a, b) is False for a, b in zip(out, shape)):
         raise ShapeError(f"moe: an expert must give back its input's shape ({shape_text(shape)}); "
                          f"this one gives {shape_text(out)}")
-    router_cfg = Config(keyword="dense", activation=None, name=None, units=experts, bias=values["router_bias"])
     dense = REGISTRY["dense"]
+    router_cfg = Config({name: opt.default for name, opt in dense.options.items()}, keyword="dense", activation=None,
+                        name=None, units=experts, bias=values["router_bias"])
     router = Layer(name=folder.auto_name("router"), kind="dense", line=stmt.pos.line, column=stmt.pos.column,
                    input_shape=shape, output_shape=tuple(shape[:-1]) + (experts,),
                    weights=tuple(dense.weights(router_cfg, shape, ctx)), config=router_cfg)

@@ -84,6 +84,13 @@ def _other(plan, framework) -> str:
     return "" if plan.net.convention == framework else plan.net.convention
 
 
+def _is_layer(row) -> bool:
+    """Whether the row is a layer of the built model (named tensors are variables of its forward code,
+    checked through the layers that read them)."""
+    from ..layers.base import spec_for
+    return row.kind != "input" and getattr(spec_for(row), "writes_layer", True)
+
+
 def _check_torch(plan) -> Report:
     torch = need("torch", "pytorch")
     from . import torch_export
@@ -95,6 +102,8 @@ def _check_torch(plan) -> Report:
     hooks = []
     expected = _expected(plan, PYTORCH)
     for name, row, _, _ in expected[1:]:
+        if not _is_layer(row):
+            continue
         module = getattr(model, name)
         hooks.append(module.register_forward_hook(
             lambda mod, inp, out, name=name: seen.__setitem__(name, tuple(out.shape[1:]))))
@@ -108,6 +117,8 @@ def _check_torch(plan) -> Report:
     for name, row, ours, shape in expected:
         if row.kind == "input":
             theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
+        elif not _is_layer(row):
+            theirs, their_shape = 0, shape
         else:
             module = getattr(model, name)
             theirs = sum(p.numel() for p in module.parameters())
@@ -124,7 +135,7 @@ def _check_keras(plan) -> Report:
     ns = run_source(keras_export.write(plan))
     model = ns["build"]()
     expected = _expected(plan, KERAS)
-    names = [name for name, *_ in expected[1:]]
+    names = [name for name, row, *_ in expected[1:] if _is_layer(row)]
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
     x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
     outputs = probe([x], training=False) if probe is not None else []
@@ -135,6 +146,8 @@ def _check_keras(plan) -> Report:
     for name, row, ours, shape in expected:
         if row.kind == "input":
             theirs, their_shape = 0, tuple(x.shape[1:])
+        elif not _is_layer(row):
+            theirs, their_shape = 0, shape
         else:
             theirs = model.get_layer(name).count_params()
             their_shape = shapes[name]

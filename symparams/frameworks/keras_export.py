@@ -85,12 +85,16 @@ class _Writer(Writer):
     def row(self, row, var):
         if row.kind in ("block", "repeat", "iteration", "path"):
             return self.rows(row.children, var)
-        if row.kind in ("residual", "concat", "add"):
+        if row.kind == "moe":
+            raise DefinitionError("a mixture of experts (moe) cannot be written as Keras yet")
+        if row.kind == "input" and row is not self.plan.net.layers[0]:
+            raise DefinitionError("a network with a second input ('input ... as NAME') cannot be written as Keras yet")
+        if row.kind in ("residual", "concat", "add", "mul"):
             self.lines.append(f"    # {row.kind} {self.plan.name(row)} (line {row.line})")
             outs = [self.rows(path.children, var) for path in row.children]
             if row.kind == "residual" and len(outs) == 1:
                 outs.append(var)
-            merge = "Concatenate" if row.kind == "concat" else "Add"
+            merge = {"concat": "Concatenate", "mul": "Multiply"}.get(row.kind, "Add")
             return self.emit(f'layers.{merge}(name="{self.plan.name(row)}")', "[" + ", ".join(outs) + "]", row)
         return self.leaf(row, var)
 

@@ -129,7 +129,11 @@ class _Writer(Writer):
     def row(self, row, var, indent):
         if row.kind in ("block", "repeat", "iteration", "path"):
             return self.rows(row.children, var, indent)
-        if row.kind in ("residual", "concat", "add"):
+        if row.kind == "moe":
+            raise DefinitionError("a mixture of experts (moe) cannot be written as PyTorch yet")
+        if row.kind == "input" and row is not self.plan.net.layers[0]:
+            raise DefinitionError("a network with a second input ('input ... as NAME') cannot be written as PyTorch yet")
+        if row.kind in ("residual", "concat", "add", "mul"):
             outs = []
             self.forward.append(f"{indent}# {row.kind} {self.plan.name(row)} (line {row.line})")
             for path in row.children:
@@ -141,8 +145,11 @@ class _Writer(Writer):
                 dim = 1 if len(row.output_shape) >= 3 else -1
                 self.forward.append(f"{indent}{out} = torch.cat([{', '.join(outs)}], dim={dim})")
             else:
-                self.forward.append(f"{indent}{out} = {' + '.join(outs)}")
+                self.forward.append(f"{indent}{out} = {(' * ' if row.kind == 'mul' else ' + ').join(outs)}")
             return out
+        forward = getattr(spec_for(row), "torch_forward", None)
+        if forward is not None:         # a kind that acts on the forward code itself (named tensors)
+            return forward(row, var, self, indent)
         text = self.module(row)
         if text is None:
             return var

@@ -9,35 +9,81 @@ from .base import BOOL, COUNT, INTEGER, STRING, WORD, Arg, LayerSpec, Opt, Saved
 from .text import one
 
 
+def tied_table(ctx, name: str, who: str):
+    """The (vocabulary, width) of the embedding table named `name`, or a clear error."""
+    table = ctx.tables.get(name)
+    if table is None:
+        raise DefinitionError(f"{who} tied={name}: no embedding named '{name}' comes before it",
+                              hint=did_you_mean(name, list(ctx.tables)) or
+                              f"name the table where it is made: 'embedding V D name={name}'")
+    return table
+
+
+def _differs(a, b) -> bool:
+    return (a - b).is_number and a != b
+
+
 @register
 class Embedding(LayerSpec):
     keywords = ("embedding",)
-    summary = "a learned D-vector for each of V token ids: T -> T x D"
-    formula = "V*D"
-    arguments = (Arg("vocabulary", COUNT), Arg("dim", COUNT))
+    summary = ("a learned D-vector for each of V token ids: T -> T x D; name=N names the table, "
+               "tied=N reuses a named table (0 new weights)")
+    formula = "V*D; tied: 0"
+    arguments = (Arg("vocabulary", COUNT, required=False), Arg("dim", COUNT, required=False))
+    options = {"tied": Opt(STRING, None, doc="the name of an earlier embedding whose table this reuses")}
     max_rank = 1
     reads_tokens = True
     diagram = "embedding"
     letters = {"vocabulary": "V", "dim": "D"}
 
+    def configure(self, cfg, shape, ctx):
+        if cfg.tied is not None:
+            vocab, dim = tied_table(ctx, cfg.tied, "embedding")
+            for given, have, what in ((cfg.vocabulary, vocab, "vocabulary"), (cfg.dim, dim, "width")):
+                if given is not None and _differs(given, have):
+                    raise ShapeError(f"embedding tied={cfg.tied}: {what} {given} does not match the table's "
+                                     f"{vocab} x {dim}")
+            cfg["vocabulary"], cfg["dim"] = vocab, dim
+        elif cfg.vocabulary is None or cfg.dim is None:
+            raise DefinitionError("embedding needs its vocabulary and width: 'embedding V D' "
+                                  "(or tied=NAME to reuse a named table)")
+
     def output_shape(self, cfg, shape, ctx):
         ctx.embeddings.append((cfg.vocabulary, cfg.dim))
+        if cfg.get("name") and cfg.tied is None:
+            ctx.tables[cfg.name] = (cfg.vocabulary, cfg.dim)
         return shape + (cfg.dim,)
 
     def weights(self, cfg, shape, ctx):
+        if cfg.tied is not None:
+            return ()
         return (Weight(conventions.embedding_weight_name(ctx.convention), (cfg.vocabulary, cfg.dim)),)
 
     def receptive(self, cfg, shape, out, ctx):
         return "start"
 
     def emit_torch(self, row, out):
+        cfg = row.config
+        tables = out.__dict__.setdefault("tables", {})
+        if cfg.tied is not None:
+            out.embedding = tables[cfg.tied]
+            return f"self.{tables[cfg.tied]}"          # the same module: its weight is counted once
         out.embedding = out.plan.name(row)          # a tied head after it reads this attribute's weight
-        return f"nn.Embedding({one(row.config.vocabulary)}, {one(row.config.dim)})"
+        if cfg.get("name"):
+            tables[cfg.name] = out.embedding
+        return f"nn.Embedding({one(cfg.vocabulary)}, {one(cfg.dim)})"
 
     def emit_keras(self, row, var, out):
+        cfg = row.config
+        tables = out.__dict__.setdefault("tables", {})
+        if cfg.tied is not None:                     # the same layer applied again: one table
+            out.embedding = tables[cfg.tied]
+            return out.emit(tables[cfg.tied], var, row)
         name = out.name(row)
         out.embedding = name
-        out.lines.append(f"    {name} = layers.Embedding({one(row.config.vocabulary)}, {one(row.config.dim)}, "
+        if cfg.get("name"):
+            tables[cfg.name] = name
+        out.lines.append(f"    {name} = layers.Embedding({one(cfg.vocabulary)}, {one(cfg.dim)}, "
                          f"{out.tag(row)})")
         return out.emit(name, var, row)
 
@@ -50,7 +96,6 @@ class Embedding(LayerSpec):
         if r.cls(layer) == "Embedding":
             return f"embedding {r.num('vocabulary', layer.input_dim)} {r.num('dim', layer.output_dim)}"
         return None
-
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The token ids (int64), to scatter the gradient into the table."""

@@ -8,8 +8,8 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
-from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, WINDOW, Arg, LayerSpec, Opt, Saved,
-                  Weight, register)
+from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, LayerSpec, Opt,
+                   Saved, Weight, register)
 from .text import ints, one, window, window_text
 
 
@@ -49,12 +49,50 @@ class Dense(LayerSpec):
     summary = "fully connected: U units on the last axis"
     formula = "U*(in + 1); without bias U*in"
     arguments = (Arg("units", COUNT),)
-    options = {"bias": Opt(BOOL, True)}
+    options = {"bias": Opt(BOOL, True),
+               "tied": Opt(STRING, None, doc="an output head reusing a named embedding table as its kernel")}
     takes_activation = True
     diagram = "dense"
     letters = {"input": "N_in", "units": "N_out"}
+    torch_helpers = {"TiedLinear": '''
+class TiedLinear(nn.Module):
+    """A linear layer whose weight is an embedding's table (tied: counted once), with its own bias."""
+    def __init__(self, embedding, table, bias=True):
+        super().__init__()
+        self.__dict__["embedding"] = embedding      # not registered: the weight is the embedding's
+        self.table = table                          # the table's name, for symparams import
+        self.bias = nn.Parameter(torch.zeros(embedding.num_embeddings)) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.embedding.weight, self.bias)
+'''}
+    keras_helpers = {"TiedDense": '''
+class TiedDense(layers.Layer):
+    """A dense layer whose kernel is an embedding's table, transposed (tied), with its own bias."""
+    def __init__(self, embedding, table, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = lambda: embedding        # a function, so Keras does not track it twice
+        self.table, self.use_bias = table, use_bias      # the table's name, for symparams import
+
+    def build(self, input_shape):
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.embedding().input_dim,), initializer="zeros")
+
+    def call(self, x):
+        y = ops.matmul(x, ops.transpose(self.embedding().embeddings))
+        return y + self.bias if self.use_bias else y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.embedding().input_dim,)
+'''}
 
     def configure(self, cfg, shape, ctx):
+        if cfg.tied is not None:
+            from .attention import tied_table
+            vocab, dim = tied_table(ctx, cfg.tied, "dense")
+            if (cfg.units - vocab).is_number and cfg.units != vocab or (shape[-1] - dim).is_number and shape[-1] != dim:
+                raise ShapeError(f"dense {cfg.units} tied={cfg.tied}: the layer is {shape[-1]} -> {cfg.units} but the "
+                                 f"table is {vocab} x {dim} (it needs {dim} -> {vocab})")
         # Per-token dense on a T x D sequence is ordinary (transformers); on an image or volume it
         # is usually a forgotten flatten.
         if len(shape) > 2:
@@ -66,7 +104,9 @@ class Dense(LayerSpec):
 
     def weights(self, cfg, shape, ctx):
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
-        out = (Weight(kernel_name, conventions.dense_kernel(shape[-1], cfg.units, ctx.convention)),)
+        out = ()
+        if cfg.tied is None:          # tied: the kernel is the named embedding's table
+            out = (Weight(kernel_name, conventions.dense_kernel(shape[-1], cfg.units, ctx.convention)),)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.units,)),)
         return out
@@ -80,19 +120,33 @@ class Dense(LayerSpec):
 
     def emit_torch(self, row, out):
         cfg = row.config
+        if cfg.tied is not None:
+            out.helper(self.torch_helpers, "TiedLinear")
+            return out.wrap(row, f"TiedLinear(self.{out.tables[cfg.tied]}, {cfg.tied!r}"
+                            + ("" if cfg.bias else ", bias=False") + ")", channels_first=False)
         text = f"nn.Linear({one(row.input_shape[-1])}, {one(cfg.units)}" + ("" if cfg.bias else ", bias=False") + ")"
         return out.wrap(row, text, channels_first=False)
 
     def emit_keras(self, row, var, out):
         bias = out.options(row.config)[3]
+        if row.config.tied is not None:
+            out.helper(self.keras_helpers, "TiedDense")
+            return out.emit(f"TiedDense({out.tables[row.config.tied]}, {row.config.tied!r}{bias}, {out.tag(row)})",
+                            var, row)
         return out.emit(f"layers.Dense({one(row.config.units)}{bias}{out.activation(row)}, {out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
+        if r.cls(module) == "TiedLinear":
+            return (f"dense {r.num('units', module.embedding.num_embeddings)} tied={module.table}"
+                    + ("" if module.bias is not None else " bias=false"))
         if isinstance(module, r.nn.Linear):
             return f"dense {r.num('units', module.out_features)}" + ("" if module.bias is not None else " bias=false")
         return None
 
     def import_keras(self, layer, r):
+        if r.cls(layer) == "TiedDense":
+            return (f"dense {r.num('units', layer.embedding().input_dim)} tied={layer.table}"
+                    + ("" if layer.use_bias else " bias=false"))
         if r.cls(layer) == "Dense":
             return f"dense {r.num('units', layer.units)}{r.bias(layer)}{r.activation(layer)}"
         return None

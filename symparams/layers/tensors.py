@@ -59,9 +59,25 @@ def centre_crop(big: tuple, small: tuple, ctx, what: str) -> None:
 class NamedTensorSpec(LayerSpec):
     """Shared by the named-tensor statements: no weights, no arguments of their own."""
     diagram = "merge"
-    # what consumers cannot do with them yet, with the reason users see
-    unsupported = {"pytorch": "named tensors (save/use/with/crop) are not exported to PyTorch yet",
-                   "keras": "named tensors (save/use/with/crop) are not exported to Keras yet"}
+    # importing from a framework: a saved tensor is a graph edge there, which the importer does not fold back
+    unsupported = {"import_torch": "a saved tensor is a plain edge of the PyTorch graph; import reads it as a branch",
+                   "import_keras": "a saved tensor is a plain edge of the Keras graph; import reads it as a branch"}
+
+    # the exporters' walkers hand these the current variable: they name, fetch or merge variables, so
+    # they are no layer of the built model (check compares the layers that read them)
+    writes_layer = False
+    @staticmethod
+    def saved(out) -> dict:
+        return out.__dict__.setdefault("saved", {})
+
+    def torch_forward(self, row, var, out, indent):
+        return var
+
+    def emit_keras(self, row, var, out):
+        return var
+
+    def emit_torch(self, row, out):         # torch_forward writes the forward code instead
+        return None
 
     def receptive(self, cfg, shape, out, ctx):
         return "unknown" if cfg.get("other") is not None else None
@@ -76,9 +92,17 @@ class Save(NamedTensorSpec):
     def receptive(self, cfg, shape, out, ctx):
         return None
 
-
     def output_is_view(self, cfg, shape, out, ctx):
         return True
+
+    def torch_forward(self, row, var, out, indent):
+        self.saved(out)[row.config.tensor] = var
+        return var
+
+    def emit_keras(self, row, var, out):
+        self.saved(out)[row.config.tensor] = var
+        return var
+
 
 @register
 class Use(NamedTensorSpec):
@@ -88,6 +112,33 @@ class Use(NamedTensorSpec):
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(cfg.other)
+
+    def torch_forward(self, row, var, out, indent):
+        return self.saved(out)[row.config.tensor]
+
+    def emit_keras(self, row, var, out):
+        return self.saved(out)[row.config.tensor]
+
+
+def crop_pads(big, small) -> list:
+    """(before, after) per spatial axis of a centre crop from `big` to `small` (numbers)."""
+    pads = []
+    for a, b in zip(big[:-1], small[:-1]):
+        gap = int(a) - int(b)
+        pads.append((gap // 2, gap - gap // 2))
+    return pads
+
+
+def torch_crop(var, pads, first_spatial: int) -> str:
+    """A slicing expression that crops `var`'s spatial axes (channels-first layout)."""
+    parts = [":"] * first_spatial + [f"{b}:-{a}" if a else f"{b}:" for b, a in pads]
+    return f"{var}[{', '.join(parts)}]"
+
+
+def keras_crop(out, var, pads, row) -> str:
+    n = len(pads)
+    text = pads[0] if n == 1 else tuple(pads)
+    return out.emit(f"layers.Cropping{n}D({text})", var)
 
 
 @register
@@ -114,6 +165,24 @@ class ConcatWith(NamedTensorSpec):
                     ctx.constraints.append((None, f"concat with {cfg.tensor}: {a} = {b}"))
         return tuple(shape[:-1]) + (shape[-1] + other[-1],)
 
+    def _other(self, row, out, crop_torch):
+        other = self.saved(out)[row.config.tensor]
+        if not row.config.get("crop"):
+            return other
+        pads = crop_pads(row.config.other, row.input_shape)
+        return crop_torch(other, pads) if crop_torch else keras_crop(out, other, pads, row)
+
+    def torch_forward(self, row, var, out, indent):
+        other = self._other(row, out, lambda v, pads: torch_crop(v, pads, 2))
+        dim = 1 if len(row.output_shape) >= 3 else -1
+        result = out.fresh()
+        out.forward.append(f"{indent}{result} = torch.cat([{var}, {other}], dim={dim})  # line {row.line}")
+        return result
+
+    def emit_keras(self, row, var, out):
+        other = self._other(row, out, None)
+        return out.emit(f'layers.Concatenate(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
+
 
 @register
 class AddWith(NamedTensorSpec):
@@ -128,6 +197,15 @@ class AddWith(NamedTensorSpec):
         """1 per output value: the sum."""
         return product(out)
 
+    def torch_forward(self, row, var, out, indent):
+        result = out.fresh()
+        out.forward.append(f"{indent}{result} = {var} + {self.saved(out)[row.config.tensor]}  # line {row.line}")
+        return result
+
+    def emit_keras(self, row, var, out):
+        other = self.saved(out)[row.config.tensor]
+        return out.emit(f'layers.Add(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
+
 
 @register
 class MulWith(NamedTensorSpec):
@@ -141,6 +219,15 @@ class MulWith(NamedTensorSpec):
     def other_ops(self, cfg, shape, out, ctx):
         """1 per output value: the product."""
         return product(out)
+
+    def torch_forward(self, row, var, out, indent):
+        result = out.fresh()
+        out.forward.append(f"{indent}{result} = {var} * {self.saved(out)[row.config.tensor]}  # line {row.line}")
+        return result
+
+    def emit_keras(self, row, var, out):
+        other = self.saved(out)[row.config.tensor]
+        return out.emit(f'layers.Multiply(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
@@ -162,6 +249,15 @@ class CropTo(NamedTensorSpec):
     def receptive(self, cfg, shape, out, ctx):
         """The crop shifts every position's offset by ⌊(H − h)/2⌋: not followed (yet)."""
         return "unknown"
+
+    def torch_forward(self, row, var, out, indent):
+        result = out.fresh()
+        pads = crop_pads(row.input_shape, row.config.other)
+        out.forward.append(f"{indent}{result} = {torch_crop(var, pads, 2)}  # line {row.line}")
+        return result
+
+    def emit_keras(self, row, var, out):
+        return keras_crop(out, var, crop_pads(row.input_shape, row.config.other), row)
 
     def output_is_view(self, cfg, shape, out, ctx):
         """A crop is a slice: a view keeping the whole storage."""

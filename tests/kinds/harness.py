@@ -73,8 +73,9 @@ def generators_of(spec) -> list[Generator]:
 class Builder:
     """Grows an architecture line by line, keeping only lines the engine accepts."""
 
-    def __init__(self, rng, framework, target=None):
+    def __init__(self, rng, framework, target=None, importable=False):
         self.rng = rng
+        self.importable = importable        # only kinds the importer reads back (for round trips)
         self.fw = framework                 # the convention the lines must be valid under
         self.target = target or framework   # the framework that builds them
         self.lines: list[str] = []
@@ -93,6 +94,9 @@ class Builder:
 
     def exportable(self, spec) -> bool:
         """Whether both the convention's and the target's framework can write this kind."""
+        if self.importable and any(spec.unsupported_reason("import_torch" if fw == "pytorch" else "import_keras")
+                                   for fw in {self.fw, self.target}):
+            return False
         return not any(spec.unsupported_reason("emit_torch" if fw == "pytorch" else "emit_keras")
                        for fw in {self.fw, self.target})
 
@@ -227,10 +231,10 @@ class Builder:
         return self.write(self.pick(tails).tail(self))
 
 
-def architecture(seed: int, framework: str, target: str | None = None) -> str:
+def architecture(seed: int, framework: str, target: str | None = None, importable: bool = False) -> str:
     """One random architecture the engine accepts under `framework`'s convention (to be built in
-    `target`, by default the same framework)."""
-    b = Builder(random.Random(seed), framework, target)
+    `target`, by default the same framework; `importable`: only kinds the importer reads back)."""
+    b = Builder(random.Random(seed), framework, target, importable)
     b.start()
     for _ in range(b.integer(1, 6)):
         b.layer()
@@ -239,13 +243,13 @@ def architecture(seed: int, framework: str, target: str | None = None) -> str:
     return "\n".join(b.lines)
 
 
-def kind_architecture(spec, seed: int, framework: str, target: str | None = None) -> str:
+def kind_architecture(spec, seed: int, framework: str, target: str | None = None, importable: bool = False) -> str:
     """A small random architecture that holds `spec`'s kind (its last line), valid under `framework`."""
     gens = generators_of(spec)
     assert gens, f"no generator for {spec.keywords[0]} in tests/kinds/ (add one with @kind)"
     ranks = {r for g in gens for r in g.ranks}
     for attempt in range(400):
-        b = Builder(random.Random(seed * 1009 + attempt), framework, target)
+        b = Builder(random.Random(seed * 1009 + attempt), framework, target, importable)
         b.start(ranks)
         for _ in range(b.integer(0, 2) if attempt % 2 else 0):
             if b.rank not in ranks or b.coin():

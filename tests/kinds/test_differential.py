@@ -27,9 +27,9 @@ SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, data
 ROUND_TRIP_SETTINGS = settings(SETTINGS, max_examples=ROUND_TRIPS)
 
 
-def architectures(framework, target=None):
+def architectures(framework, target=None, importable=False):
     """Hypothesis draws the seed; the seed fixes the architecture (so examples stay diverse)."""
-    return st.integers(0, 2**32 - 1).map(lambda seed: architecture(seed, framework, target))
+    return st.integers(0, 2**32 - 1).map(lambda seed: architecture(seed, framework, target, importable))
 
 
 @SETTINGS
@@ -55,13 +55,13 @@ def test_keras_rules_built_in_pytorch_agree_on_random_architectures(data):
 @ROUND_TRIP_SETTINGS
 @given(st.data())
 def test_round_trip_pytorch(data):
-    round_trip(data.draw(architectures("pytorch")), "pytorch")
+    round_trip(data.draw(architectures("pytorch", importable=True)), "pytorch")
 
 
 @ROUND_TRIP_SETTINGS
 @given(st.data())
 def test_round_trip_keras(data):
-    round_trip(data.draw(architectures("keras")), "keras")
+    round_trip(data.draw(architectures("keras", importable=True)), "keras")
 
 
 def test_generator_covers_every_registered_kind():
