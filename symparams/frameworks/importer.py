@@ -191,14 +191,20 @@ class Reader:
 
 
 def _recognise(method: str, obj, reader: Reader) -> str | None:
-    """The first kind that recognises `obj` (at most one should)."""
+    """The first kind that recognises `obj` (at most one should: tests/kinds/test_every_kind.py)."""
+    for _, text in recognisers(method, obj, reader):
+        return text
+    return None
+
+
+def recognisers(method: str, obj, reader: Reader):
+    """(spec, DSL text) of every kind whose import_torch / import_keras recognises `obj`."""
     for spec in kinds():
         if spec.unsupported_reason(method):
             continue
         text = getattr(spec, method)(obj, reader)
         if text is not None:
-            return text
-    return None
+            yield spec, text
 
 
 # ----------------------------------------------------------------------------- PyTorch

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 import symparams
+from conftest import need_module
 from harness import PER_KIND, agree, exportable, kind_architecture, load_kind_modules, registered, round_trip
 from symparams import cli
 
@@ -40,6 +41,40 @@ def test_counts_and_shapes_match_the_framework(spec, framework):
 def test_export_build_import_round_trip(spec, framework):
     for text in _examples(spec, framework, importable=True):
         round_trip(text, framework)
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "keras"])
+@pytest.mark.parametrize("spec", EXPORTED, ids=EXPORTED_IDS)
+def test_exactly_one_kind_recognises_each_exported_layer(spec, framework):
+    """The importer asks every kind; two answering for one module or layer would make the reading
+    depend on registration order."""
+    need_module("torch" if framework == "pytorch" else "keras")
+    from symparams.frameworks import keras_export, torch_export
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.importer import LAYOUT_WRAPPERS, Reader, _Numbers, recognisers
+    for text in _examples(spec, framework):
+        net = symparams.parse(text, convention=framework)
+        if framework == "pytorch":
+            import torch
+            model = run_source(torch_export.export(net))["build"]()
+            reader = Reader(_Numbers(None), "", torch.nn)
+            objects = []
+            for module in model.children():
+                while type(module).__name__ in LAYOUT_WRAPPERS:
+                    module = module.module
+                parts = list(module) if isinstance(module, torch.nn.Sequential) else []
+                objects += [module] if not parts else [module] + parts
+            method = "import_torch"
+        else:
+            model = run_source(keras_export.export(net))["build"]()
+            reader = Reader(_Numbers(None), "")
+            objects = [layer for layer in model.layers if type(layer).__name__ not in ("InputLayer", "Add", "Concatenate")]
+            method = "import_keras"
+        for obj in objects:
+            found = [s.keywords[0] for s, _ in recognisers(method, obj, reader)]
+            assert len(found) <= 1, f"{type(obj).__name__} is recognised by {found} in\n{text}"
+            if framework == "keras":
+                assert found, f"no kind recognises the Keras layer {type(obj).__name__} in\n{text}"
 
 
 @pytest.mark.parametrize("spec", KINDS, ids=IDS)
