@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .plan import Plan, Writer, ints, make_plan, token_input
 from .plan import window_text as _tuple
+from ..errors import DefinitionError
 
 # the walker's own helper: padding with a value other than zero (a kind's helpers are LayerSpec.keras_helpers)
 HELPERS = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from .plan import Plan, Writer, ints, make_plan, one, token_input
 from .plan import window_text as _tuple
+from ..errors import DefinitionError
+from ..layers.base import spec_for
 from ..shapes import same_padding_total
 
 # the walker's own helpers: layout adapters (a kind's helpers are LayerSpec.torch_helpers)
