@@ -17,11 +17,6 @@ import pytest
 from conftest import need_module
 from symparams import cli
 
-# Forms of issue 12 (rmsnorm, kv_heads, mul, moe, tied=, input ... as, save / add with, context=, relbias=)
-# that a family's file needs; a family stays xfail until the language has them (not strict: it passes as soon
-# as they land, and the mark is then removed).
-PENDING_FORMS = pytest.mark.xfail(reason="needs forms of issue 12 not merged yet", strict=False)
-
 SMALL_DECODER = dict(vocab_size=101, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
 
@@ -42,9 +37,8 @@ CASES = [
     ("bert", "BertConfig", ("BertModel", "BertForSequenceClassification"), SMALL_BERT,
      [dict(hidden_size=48, num_attention_heads=6, intermediate_size=64),
       dict(num_hidden_layers=3, vocab_size=130, type_vocab_size=3)]),
-    pytest.param("bert-mlm", "BertConfig", ("BertForMaskedLM",), SMALL_BERT,
-                 [dict(hidden_size=48, num_attention_heads=6), dict(vocab_size=130, max_position_embeddings=80)],
-                 marks=PENDING_FORMS),
+    ("bert-mlm", "BertConfig", ("BertForMaskedLM",), SMALL_BERT,
+     [dict(hidden_size=48, num_attention_heads=6), dict(vocab_size=130, max_position_embeddings=80)]),
     ("llama", "LlamaConfig", ("LlamaForCausalLM", "LlamaModel", "LlamaForSequenceClassification"), SMALL_DECODER,
      [dict(hidden_size=64, num_key_value_heads=4),
       dict(num_hidden_layers=3, intermediate_size=80, num_attention_heads=8, num_key_value_heads=2)]),
@@ -54,20 +48,14 @@ CASES = [
      [dict(num_local_experts=6, num_experts_per_tok=3), dict(hidden_size=48, intermediate_size=24)]),
     ("qwen2", "Qwen2Config", ("Qwen2ForCausalLM",), SMALL_DECODER,
      [dict(hidden_size=64, num_attention_heads=8), dict(num_hidden_layers=3, num_key_value_heads=4)]),
-    ("gemma", "GemmaConfig", ("GemmaModel",), dict(SMALL_DECODER, head_dim=16),
+    ("gemma", "GemmaConfig", ("GemmaForCausalLM", "GemmaModel"), dict(SMALL_DECODER, head_dim=16),
      [dict(head_dim=8), dict(hidden_size=48, num_hidden_layers=3)]),
-    pytest.param("gemma-lm", "GemmaConfig", ("GemmaForCausalLM",), dict(SMALL_DECODER, head_dim=16),
-                 [dict(head_dim=8), dict(hidden_size=48, num_hidden_layers=3)], marks=PENDING_FORMS),
-    ("t5-encoder", "T5Config", ("T5EncoderModel",), SMALL_T5,
-     [dict(d_model=48, num_heads=6), dict(num_layers=3, d_ff=64, relative_attention_num_buckets=16)]),
-    pytest.param("t5", "T5Config", ("T5ForConditionalGeneration", "T5Model"),
-                 dict(vocab_size=101, d_model=32, d_kv=8, d_ff=48, num_layers=2, num_heads=4),
-                 [dict(d_model=48, num_heads=6), dict(num_layers=3, num_decoder_layers=2, d_ff=64,
-                                                      relative_attention_num_buckets=16)], marks=PENDING_FORMS),
-    pytest.param("t5-gated-untied", "T5Config", ("T5ForConditionalGeneration",),
-                 dict(vocab_size=101, d_model=32, d_kv=8, d_ff=48, num_layers=2, num_heads=4,
-                      feed_forward_proj="gated-gelu", tie_word_embeddings=False),
-                 [dict(d_ff=40), dict(num_decoder_layers=3)], marks=PENDING_FORMS),
+    ("t5", "T5Config", ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), SMALL_T5,
+     [dict(d_model=48, num_heads=6),
+      dict(num_layers=3, num_decoder_layers=2, d_ff=64, relative_attention_num_buckets=16)]),
+    ("t5-gated-untied", "T5Config", ("T5ForConditionalGeneration",),
+     dict(SMALL_T5, feed_forward_proj="gated-gelu", tie_word_embeddings=False),
+     [dict(d_ff=40), dict(num_decoder_layers=3)]),
 ]
 
 
@@ -132,9 +120,9 @@ def test_import_counts_what_transformers_builds(tmp_path, capsys, family, config
     ("llama", "LlamaConfig", "LlamaForCausalLM",
      dict(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1, num_attention_heads=4,
           max_position_embeddings=32)),
-    pytest.param("gemma", "GemmaConfig", "GemmaForCausalLM",
+    ("gemma", "GemmaConfig", "GemmaForCausalLM",
                  dict(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=32), marks=PENDING_FORMS),
+                      num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=32)),
 ])
 def test_a_config_with_only_its_sizes_takes_transformers_defaults(tmp_path, capsys, family, config_class,
                                                                     model_class, fields):
@@ -276,7 +264,7 @@ PUBLISHED = [
                          num_attention_heads=32, num_key_value_heads=4), "LlamaForCausalLM", 1_100_048_384, None),
     ("MixtralConfig", {}, "MixtralForCausalLM", 46_702_792_704, 12_879_925_248),
     ("BertConfig", {}, "BertModel", 109_482_240, None),
-    pytest.param("T5Config", {}, "T5ForConditionalGeneration", 60_506_624, None, marks=PENDING_FORMS),
+    ("T5Config", {}, "T5ForConditionalGeneration", 60_506_624, None),
 ]
 
 
