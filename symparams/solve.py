@@ -21,6 +21,7 @@ from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
 from .sweep import compile_expr, metric_expr
 
 EXHAUSTIVE_LIMIT = 100_000     # values scanned one by one where monotonicity is not proven
+SLOW_SCAN_LIMIT = 2_000        # the same when the metric does not compile (SymPy per value, ~1 ms each)
 SEARCH_LIMIT = 2 ** 256        # no answer is looked for beyond this
 LIST_LIMIT = 50                # exact solutions listed one by one up to this many
 
@@ -255,10 +256,11 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     fn = compile_expr(expr, [x])
     f = fn.exact
     m0 = _monotone_from(expr, x, lo)
-    if m0 is not None and m0 - lo > EXHAUSTIVE_LIMIT:
+    scan = EXHAUSTIVE_LIMIT if fn.source is not None else SLOW_SCAN_LIMIT     # a stated bound on the work
+    if m0 is not None and m0 - lo > scan:
         m0 = None
     if m0 is None or (top is not None and top - lo <= 64):
-        hi = lo + EXHAUSTIVE_LIMIT if top is None else min(top, lo + EXHAUSTIVE_LIMIT)
+        hi = lo + scan if top is None else min(top, lo + scan)
         values_ = [f(v) for v in range(lo, hi + 1)]
         drop = next((k for k in range(len(values_) - 1) if values_[k + 1] < values_[k]), None)
         if m0 is not None:
