@@ -147,15 +147,10 @@ def parse_bytes(text: str) -> int:
     t = str(text).strip().replace(" ", "").lower()
     for unit in sorted(_UNITS, key=len, reverse=True):
         if t.endswith(unit) and t[: -len(unit)]:
-            from fractions import Fraction
-            number = t[: -len(unit)].replace("_", "").replace(",", "")
-            try:
-                value = Fraction(number) * _UNITS[unit]
-            except (ValueError, ZeroDivisionError):
-                raise UsageError(f"--budget: '{text}' is not a size (examples: 80GB, 80GiB, 512MiB)") from None
-            if value.denominator != 1 or value <= 0:
+            value = parse_number(t[: -len(unit)], "--budget", unit=_UNITS[unit])    # ASCII digits, bounded
+            if value <= 0:
                 raise UsageError(f"--budget: '{text}' is not a positive whole number of bytes")
-            return int(value)
+            return value
     return parse_number(text, "--budget")
 
 

@@ -41,17 +41,18 @@ class _Unsupported(Exception):
 
 # ----------------------------------------------------------------------------- numbers
 
-def parse_number(text: str, what: str = "value", *, max_digits: int = MAX_TARGET_DIGITS) -> int:
+def parse_number(text: str, what: str = "value", *, max_digits: int = MAX_TARGET_DIGITS, unit: int = 1) -> int:
     """An exact whole number from user text: 100000, 1_000_000, 1e6, 2.5K, 1M, 1G, 1.5e9.
 
     Parsed with decimal arithmetic on the digits (never a float), so 123456789012345678901 is exact.
-    Digits are ASCII only and at most `max_digits` of them, the exponent included (integers.py)."""
+    Digits are ASCII only and at most `max_digits` of them, the exponent included (integers.py).
+    `unit` multiplies the number before it must be whole (1.5 with unit 10**9: 1,500,000,000)."""
     from fractions import Fraction
 
     raw = text
     t = text.strip().replace("_", "").replace(",", "")
-    scale = 1
-    if t and t[-1].lower() in _SUFFIXES:
+    scale = unit
+    if unit == 1 and t and t[-1].lower() in _SUFFIXES:
         scale = _SUFFIXES[t[-1].lower()]
         t = t[:-1]
     match = re.fullmatch(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))?", t, re.ASCII)
