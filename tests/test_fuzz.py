@@ -218,7 +218,7 @@ def command_line(draw):
     return argv
 
 
-@examples(60)
+@examples(40)
 @given(command_line())
 def test_random_command_lines(capsys, argv):
     with Bounded(argv):

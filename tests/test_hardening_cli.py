@@ -287,3 +287,31 @@ def test_export_without_the_framework_installed(tmp_path, framework, module):
 def test_no_progress_when_stderr_is_not_a_terminal():
     r = cli("sweep", LECTURE, "--vary", "n=16:256")
     assert r.err == ""
+
+
+def test_progress_when_stderr_is_a_terminal():
+    """Long work says what it does on a terminal (issue 15), and clears the line when done."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "symparams.cli", "sweep", LECTURE, "--vary", "n=16:256"],
+                              stdout=subprocess.PIPE, stderr=slave, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        os.close(slave)
+        slave = None
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    assert b"evaluating 241 points" in seen and seen.endswith(b"\r\x1b[K")
+    assert b"evaluating" not in proc.stdout
