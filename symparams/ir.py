@@ -125,6 +125,14 @@ class Let:
 
 
 @dataclass(frozen=True)
+class Convention:
+    """convention pytorch|keras: the rules the file is written for (taken out of the statements
+    into Program.convention by the parser)."""
+    name: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class LayerStmt:
     keyword: str
     args: tuple[Size, ...]
@@ -219,3 +227,4 @@ class Program:
     statements: tuple[Stmt, ...]
     source: str = field(repr=False, default="")
     file: str | None = None
+    convention: str | None = None              # from a 'convention' statement; None: not said

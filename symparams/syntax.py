@@ -202,6 +202,13 @@ class _ToIR(Transformer):
         name, value = children
         return ir.Let(str(name), value, _pos_of_token(name))
 
+    def convention(self, meta, children):
+        (name,) = children
+        if str(name) not in CONVENTIONS:
+            raise DSLSyntaxError(f"unknown convention '{name}'", line=name.line, column=name.column,
+                                 end_column=name.end_column, hint="write 'convention pytorch' or 'convention keras'")
+        return ir.Convention(str(name), _pos_of_token(name))
+
     def layer(self, meta, children):
         keyword, *items, alias = children
         args = tuple(c for c in items if isinstance(c, ir.Size))
@@ -221,6 +228,10 @@ class _ToIR(Transformer):
         return ir.LayerStmt(str(keyword), args, options, pos, str(alias) if alias is not None else None)
 
     def body(self, meta, children):
+        for c in children:
+            if isinstance(c, ir.Convention):
+                raise DSLSyntaxError("'convention' is said once for the whole file, not inside braces",
+                                     line=c.pos.line, column=c.pos.column, hint="move it to the top of the file")
         return tuple(c for c in children if c is not None and not isinstance(c, Token))
 
     def block_def(self, meta, children):
@@ -299,6 +310,19 @@ class _ToIR(Transformer):
 
     def start(self, meta, children):
         return tuple(c for c in children if c is not None and not isinstance(c, Token))
+
+
+CONVENTIONS = ("keras", "pytorch")
+
+
+def _take_convention(statements: tuple) -> tuple[tuple, str | None]:
+    """The file's 'convention' statement taken out of its statements (said at most once)."""
+    said = [s for s in statements if isinstance(s, ir.Convention)]
+    if len(said) > 1:
+        raise DSLSyntaxError("a second 'convention' statement; the file says its convention once",
+                             line=said[1].pos.line, column=said[1].pos.column)
+    rest = tuple(s for s in statements if not isinstance(s, ir.Convention))
+    return rest, (said[0].name if said else None)
 
 
 # Statements written like a layer ('save skip1', 'use enc', 'crop to=skip1') that act on named tensors.
@@ -480,7 +504,11 @@ def _parse_text(source: str, file: str | None) -> ir.Program:
         raise
     except RecursionError:
         raise _too_deep(source, file) from None
-    return ir.Program(statements, source, file)
+    try:
+        statements, convention = _take_convention(statements)
+    except SymparamsError as exc:
+        raise exc.with_source(file, source) from None
+    return ir.Program(statements, source, file, convention)
 
 
 def _too_deep(source: str, file: str | None) -> DSLSyntaxError:

@@ -71,12 +71,12 @@ def pdflatex(tmp_path):
 
 
 def load_example(path):
-    """An example under the first convention it derives in (some zoo files are PyTorch style);
+    """An example under its own convention, else the first it derives in;
     skipped when it derives in neither (test_zoo checks the examples themselves)."""
     import symparams
     from symparams.errors import SymparamsError
 
-    for convention in ("keras", "pytorch"):
+    for convention in (None, "keras", "pytorch"):      # None: the file's own 'convention', else Keras
         try:
             return symparams.load(path, convention=convention)
         except SymparamsError:

@@ -18,8 +18,9 @@ def add_set(parser):
 
 
 def add_convention(parser):
-    parser.add_argument("--convention", choices=("keras", "pytorch"), default="keras",
-                        help="counting rules: keras (default) or pytorch")
+    parser.add_argument("--convention", choices=("keras", "pytorch"), default=None,
+                        help="counting rules: keras or pytorch (default: the file's 'convention' statement, "
+                             "else keras)")
 
 
 def parse_sets(items) -> dict[str, int]:
@@ -86,7 +87,7 @@ def load_network(args, *, values=None):
     # this machine: the file name then; error messages keep the path as given, to find the file
     shown = os.path.basename(name) if os.path.isabs(name) else name
     try:
-        return Network(parse_program(data, shown), getattr(args, "convention", "keras"), merged)
+        return Network(parse_program(data, shown), getattr(args, "convention", None), merged)
     except SymparamsError as exc:
         if exc.file == shown:
             exc.file = name

@@ -26,8 +26,10 @@ class Network:
     """The derived analysis of one program: rows, totals, symbols and conditions. Immutable:
     `subs`, `evaluate`, `at_defaults` and `unrolled` give new networks."""
 
-    def __init__(self, program: ir.Program, convention: str = KERAS, values: Mapping[str, object] | None = None,
-                 *, unroll: bool = False):
+    def __init__(self, program: ir.Program, convention: str | None = None,
+                 values: Mapping[str, object] | None = None, *, unroll: bool = False):
+        # the caller's convention wins; else the file's own 'convention' statement; else Keras
+        convention = convention or program.convention or KERAS
         values = {k: _check_value(k, v) for k, v in (values or {}).items()}
         folder = Folder(program, convention, values, unroll)
         try:
@@ -240,13 +242,13 @@ def _check_value(name, value):
     return v
 
 
-def parse(text: str, *, convention: str = KERAS, values: Mapping[str, object] | None = None,
+def parse(text: str, *, convention: str | None = None, values: Mapping[str, object] | None = None,
           file: str | None = None) -> Network:
     """Parse architecture text and derive its network."""
     return Network(parse_program(text, file), convention, values)
 
 
-def load(path, *, convention: str = KERAS, values: Mapping[str, object] | None = None) -> Network:
+def load(path, *, convention: str | None = None, values: Mapping[str, object] | None = None) -> Network:
     """Read an architecture file and derive its network."""
     p = Path(path)
     try:
