@@ -17,12 +17,25 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 
+WIDTH = "100"       # the terminal width the README's terminal output is laid out for
+
+
 def _cli(*argv: str) -> str:
+    import os
+
     from symparams.cli import main
 
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        main(list(argv))
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = WIDTH
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            main(list(argv))
+    finally:
+        if before is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = before
     return out.getvalue()
 
 

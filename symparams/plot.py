@@ -43,21 +43,21 @@ def check_output(path: str) -> None:
 
 
 def title_text(expr, metric: str) -> str:
-    """The total formula as mathtext when matplotlib can typeset it, else as plain text."""
+    """The total formula as mathtext when matplotlib can typeset it, else as the text summary writes it."""
     from matplotlib.mathtext import MathTextParser
 
     from .algebra import collected
-    from .printers.common import readable
+    from .printers import math as M
 
-    shown = readable(collected(expr))
-    tex = sympy.latex(shown).replace(r"\operatorname", r"\mathrm")
+    shown = collected(expr)
+    tex = M.latex(shown).replace(r"\operatorname", r"\mathrm")
     text = f"{metric} = ${tex}$"
     if len(tex) > 160:
-        return f"{metric} = " + _shorten(sympy.sstr(shown), 110)
+        return f"{metric} = " + _shorten(M.text(shown), 110)
     try:
         MathTextParser("path").parse(text.split("= ", 1)[1])
     except Exception:       # mathtext cannot typeset this formula: show it as text
-        return f"{metric} = " + _shorten(sympy.sstr(shown), 110)
+        return f"{metric} = " + _shorten(M.text(shown), 110)
     return text
 
 

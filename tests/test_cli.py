@@ -35,7 +35,7 @@ def test_text_summary_has_formula_and_number_columns(capsys):
 def test_explain_prints_the_arithmetic(capsys):
     code, out, _ = main(capsys, "summary", str(MNIST), "--explain")
     assert code == 0
-    assert "conv2d_1: (28 − (5 − 1)) = 24 → 24×24×32; (5·5·1 + 1)·32 = 832" in out
+    assert "conv2d_1: 28 − 5 + 1 = 24 → 24 × 24 × 32; (5·5·1 + 1)·32 = 832" in out
     assert "conv2d_2: (12 − (3 − 1)) = 10 → 10×10×32; (3·3·32 + 1)·32 = 9,248" in out
     assert "(800 + 1)·256 = 205,056" in out
 
@@ -54,7 +54,7 @@ def test_symbolic_text_shows_formula_symbols_and_constraints(capsys, tmp_path):
     code, out, _ = main(capsys, "summary", str(symbolic_file(tmp_path)))
     assert code == 0
     assert "Symbols: f (no default), n = 28" in out
-    assert "Valid for: n >= 2" in out
+    assert "Valid for: n ≥ 2" in out
     assert "Total params: " in out and "f" in out.split("Total params: ")[1].splitlines()[0]
 
 
@@ -149,7 +149,7 @@ def test_explain_with_padding_and_dilation(capsys, tmp_path):
     assert code == 0
     # floor((16 + 2*1 - (2*(3-1) + 1))/1) + 1 = 14, by hand
     line = [ln for ln in out.splitlines() if ln.strip().startswith("conv2d_1:")][0]
-    assert "⌊(16 + 2·1 − (2·(3 − 1) + 1))/1⌋ + 1 = 14 → 14×14×8" in line
+    assert "16 + 2·1 − (2·(3 − 1) + 1) + 1 = 14 → 14 × 14 × 8" in line
     assert "(3·3·4 + 1)·8 = 296" in line
 
 

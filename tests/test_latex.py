@@ -166,5 +166,5 @@ def test_set_values_reach_the_totals(capsys):
     assert r"= 67{,}818 \\" in out
     assert cli.main(["latex", str(path), "--set", "n=64", "--derivation"]) == 0
     out = capsys.readouterr().out
-    for part in ("448", "4{,}640", "62{,}730", r"(6{,}272 + 1) \cdot 10"):
+    for part in ("448", "4{,}640", "62{,}730", r"\left(6{,}272 + 1\right) \cdot 10"):
         assert part in out

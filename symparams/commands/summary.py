@@ -15,6 +15,9 @@ def add_parser(sub):
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--explain", action="store_true",
                    help="show each layer's arithmetic step by step (JSON: an 'arithmetic' list)")
+    p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (2f^2k^2, ceil(n/4)) for plain terminals")
+    p.add_argument("--expand", action="store_true",
+                   help="show every pass of a repeat in full (default: a pass with the first pass's layers is one line)")
     p.add_argument("--columns", default="params", metavar="COL[,COL...]",
                    help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
                         "param_bytes, rf, rf_stride, rf_padding, train_flops, bwd_flops, train_flops_token, "
@@ -66,5 +69,6 @@ def _render(net, args, columns, options) -> str:
         text = markdown.render(net, columns=columns, cost_options=options, explain=args.explain)
     else:
         from ..printers import text as text_printer
-        text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options)
+        text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options,
+                                   ascii=args.ascii, expand=args.expand)
     return text

@@ -11,11 +11,11 @@ from xml.sax.saxutils import escape as xml_escape
 
 import sympy
 
-from ..network import Layer, Network
-from .common import fmt_expr
+from . import math as M
 from .latex import escape as tex_escape
 from .latex import shape as tex_shape
 from .latex import tex
+from .view import BRANCH_KINDS, Range, Words, kind_note, pass_label, plain_label, row_label, tex_label
 
 BOX_H = 1.0         # a layer box: name and output shape
 GAP = 0.55          # vertical space (an arrow) between consecutive items
@@ -92,7 +92,7 @@ class _Node:
 
 
 class _Leaf(_Node):
-    def __init__(self, row: Layer):
+    def __init__(self, row):
         self.row = row
         title = _title(row)
         shape_len = len(_plain_shape(row.output_shape))
@@ -146,7 +146,7 @@ class _Note(_Node):
 class _Branches(_Node):
     """Paths side by side from a split point to a merge circle; an empty path is an identity line."""
 
-    def __init__(self, row: Layer):
+    def __init__(self, row):
         self.row = row
         self.paths = [_sequence(p.children) for p in row.children]
         if row.kind == "residual" and len(self.paths) == 1:
@@ -193,8 +193,8 @@ def _sequence(rows) -> _Node:
     return _Sequence([_node(r) for r in rows])
 
 
-def _node(row: Layer) -> _Node:
-    if row.kind in ("residual", "concat", "add"):
+def _node(row) -> _Node:
+    if row.kind in BRANCH_KINDS:
         return _Branches(row)
     if row.kind == "repeat":
         segments = list(row.children)
@@ -205,12 +205,11 @@ def _node(row: Layer) -> _Node:
                       for s in (segments if len(segments) <= 3 else (segments[0], segments[-1]))]
             if len(segments) > 3:     # the first and the last pass, the ones between elided
                 first, last = segments[1].start + 1, segments[-2].start + segments[-2].count
-                framed.insert(1, _Note(f"⋮ passes {_plain(first)}..{_plain(last)}",
-                                       r"$\vdots$ passes $%s$--$%s$" % (tex(first), tex(last))))
+                elided = (Words("passes"), Range(first, last))
+                framed.insert(1, _Note("⋮ " + plain_label(elided), r"$\vdots$ " + tex_label(elided, tex_escape)))
             inner = _Sequence(framed)
         count = row.config["count"]
-        return _Framed(inner, f"{row.name} ×{_plain(count)}", r"%s $\times %s$" % (tex_escape(row.name), tex(count)),
-                       dashed=True)
+        return _Framed(inner, plain_label(row_label(row)), tex_label(row_label(row), tex_escape), dashed=True)
     if row.kind == "block":
         return _Framed(_sequence(row.children), row.name, tex_escape(row.name), dashed=False)
     if row.children:
@@ -218,42 +217,28 @@ def _node(row: Layer) -> _Node:
     return _Leaf(row)
 
 
-def _segment_label(seg: Layer) -> str:
-    if seg.index is not None:
-        return f"pass {_plain(seg.index)} + 1, {_plain(seg.index)} = {_plain(seg.start)}..{_plain(seg.start + seg.count - 1)}"
-    if seg.count == 1:
-        return f"pass {_plain(seg.start + 1)}"
-    return f"passes {_plain(seg.start + 1)}..{_plain(seg.start + seg.count)} ×{_plain(seg.count)}"
+def _segment_label(seg) -> str:
+    return plain_label(pass_label(seg))
 
 
-def _segment_math(seg: Layer) -> str:
-    if seg.index is not None:
-        return r"pass $%s + 1$, $%s = %s, \dots, %s$" % (tex(seg.index), tex(seg.index), tex(seg.start),
-                                                        tex(seg.start + seg.count - 1))
-    if seg.count == 1:
-        return r"pass $%s$" % tex(seg.start + 1)
-    return r"passes $%s$--$%s$ $\times %s$" % (tex(seg.start + 1), tex(seg.start + seg.count), tex(seg.count))
+def _segment_math(seg) -> str:
+    return tex_label(pass_label(seg), tex_escape)
 
 
-def _title(row: Layer) -> str:
-    return row.name if row.name.startswith(row.kind) else f"{row.name} ({row.kind})"
-
-
-def _plain(expr) -> str:
-    text = fmt_expr(expr) if isinstance(expr, sympy.Basic) else str(expr)
-    return text.replace("**", "^").replace("*", "·")
+def _title(row) -> str:
+    note = kind_note(row)
+    return f"{row.name} ({note})" if note else row.name
 
 
 def _plain_shape(dims) -> str:
-    parts = [f"({_plain(d)})" if sympy.sympify(d).is_Add else _plain(d) for d in dims]
-    return " × ".join(parts) if parts else "()"
+    return M.shape(dims, "text") if dims else "()"
 
 
 COLUMN_H = 40.0     # a taller network continues in another column to the right
 LABEL_ROOM = 3.0    # right of a column, for the shapes written beside the merge circles
 
 
-def layout(net: Network) -> Drawing:
+def layout(net) -> Drawing:
     nodes = [_node(r) for r in net.layers]
     limit = max([COLUMN_H] + [n.h for n in nodes])
     columns: list[list] = [[]]
@@ -307,7 +292,7 @@ def _pt(p) -> str:
     return f"({p[0]:.3f},{p[1]:.3f})"
 
 
-def tikz(net: Network) -> str:
+def tikz(net) -> str:
     """A tikzpicture (needs \\usepackage{tikz}); y is flipped so the network flows downwards."""
     d = layout(net)
     out = [r"\begin{tikzpicture}[x=1cm, y=-1cm, font=\small, >=stealth,",
@@ -341,7 +326,7 @@ def tikz(net: Network) -> str:
     return "\n".join(out) + "\n"
 
 
-def tikz_document(net: Network) -> str:
+def tikz_document(net) -> str:
     return "\n".join([r"\documentclass[tikz, border=6pt]{standalone}", r"\usepackage{amsmath}",
                       r"\begin{document}", tikz(net).rstrip(), r"\end{document}", ""])
 
@@ -351,7 +336,7 @@ def tikz_document(net: Network) -> str:
 SCALE = 40.0        # pixels per centimetre
 
 
-def svg(net: Network) -> str:
+def svg(net) -> str:
     """A standalone SVG document."""
     d = layout(net)
 

@@ -7,16 +7,16 @@ symbol names are typeset as a person would (n_in -> n_{\\mathrm{in}}, alpha -> \
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 
 import sympy
-from sympy.printing.latex import LatexPrinter
 
 from ..algebra import as_int, collected, nice
-from ..network import Layer, Network
-from .common import at, default_values, symbol_name, weight_arithmetic
+from . import math as M
+from .math import symbol_name
+from .view import at, axis_sizes, default_values, pass_label, row_label, tex_label, view
+from .view import arithmetic as _arithmetic
 
 PARTS = ("table", "derivation", "totals")
 PACKAGES = ("amsmath", "booktabs", "graphicx")
@@ -46,67 +46,9 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-class _Printer(LatexPrinter):
-    """sympy.latex with \\cdot products, 12{,}345 grouping, exact decimals and our symbol names."""
-
-    def __init__(self):
-        super().__init__({"mul_symbol": "dot", "fold_short_frac": False})
-
-    def _print_Integer(self, expr):
-        n = int(expr)
-        return ("-" if n < 0 else "") + group(abs(n))
-
-    def _print_Float(self, expr):
-        return self._print(sympy.Rational(str(expr)))
-
-    def _print_Symbol(self, expr, style="plain"):
-        return symbol_name(expr.name)
-
-    def _print_Dummy(self, expr):
-        return symbol_name(expr.name)
-
-    def _print_Add(self, expr, order=None):
-        """Terms as a person orders them: n - k + 1 (symbols, the negative ones after, the number last)."""
-        terms = list(self._as_ordered_terms(expr, order=order))
-        terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
-        if terms[0].could_extract_minus_sign():     # 63 - 3k rather than -3k + 63
-            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
-            if first is not None:
-                terms.remove(first)
-                terms.insert(0, first)
-        out = ""
-        for k, term in enumerate(terms):
-            if k and term.could_extract_minus_sign():
-                out += " - "
-                term = -term
-            elif k:
-                out += " + "
-            text = self._print(term)
-            if self._needs_add_brackets(term):
-                text = r"\left(%s\right)" % text
-            out += text
-        return out
-
-    def _print_floor(self, expr, exp=None):
-        return self._rounded(expr, r"\lfloor", r"\rfloor", exp)
-
-    def _print_ceiling(self, expr, exp=None):
-        return self._rounded(expr, r"\lceil", r"\rceil", exp)
-
-    def _rounded(self, expr, left, right, exp):
-        """floor((n - k + 1)/2) over one fraction bar, not as -k/2 + n/2 + 1/2."""
-        num, den = expr.args[0].as_numer_denom()
-        inner = self._print(num) if den == 1 else r"\frac{%s}{%s}" % (self._print(num), self._print(den))
-        text = r"\left%s %s \right%s" % (left, inner, right)
-        return r"%s^{%s}" % (text, exp) if exp else text
-
-
-_PRINTER = _Printer()
-
-
 def tex(expr) -> str:
-    """A SymPy expression (or number) as LaTeX math."""
-    return _PRINTER.doprint(sympy.sympify(expr))
+    """A SymPy expression (or number) as LaTeX math (the one math printer's LaTeX mode)."""
+    return M.latex(expr)
 
 
 def group(n: int) -> str:
@@ -121,45 +63,34 @@ def number(value) -> str:
 
 def shape(dims) -> str:
     """28 x 28 x 1 with \times; a sum in parentheses: (n - 4) \times (n - 4) \times 32."""
-    parts = [r"\left(%s\right)" % tex(d) if sympy.sympify(d).is_Add else tex(d) for d in dims]
-    return r" \times ".join(parts) if parts else "()"
+    return M.shape(dims, "latex") if dims else "()"
 
 
 # ----------------------------------------------------------------------------- labels
 
-def _kind_note(row: Layer) -> str:
+def _kind_note(row) -> str:
     return r" {\footnotesize(%s)}" % escape(row.kind)
 
 
-def label(row: Layer) -> str:
-    """The table's first column for one row (text mode)."""
-    if row.kind == "path":
-        return r"\textit{%s}" % escape(row.name)
-    if row.kind == "iteration":
-        start = row.start + 1
-        if row.index is not None:
-            last = row.start + row.count - 1
-            return r"\textit{pass} $%s + 1$, $%s = %s, \dots, %s$" % (
-                tex(row.index), tex(row.index), tex(row.start), tex(last))
-        if row.count == 1:
-            return r"\textit{pass} $%s$" % tex(start)
-        return r"\textit{passes} $%s$--$%s$ ($\times %s$)" % (tex(start), tex(row.start + row.count),
-                                                              tex(row.count))
-    if row.kind == "repeat":
-        return r"%s ($\times %s$)" % (escape(row.name), tex(row.config["count"]))
-    if row.kind == "block":
-        block = row.config["block"]
-        return escape(row.name) + ("" if row.name.startswith(block) else r" {\footnotesize(%s)}" % escape(block))
-    if row.name.startswith(row.kind):
-        return escape(row.name)
-    return escape(row.name) + _kind_note(row)
+def label(row) -> str:
+    """The table's first column for one row (text mode): the view's label pieces, the name in
+    roman, a pass or a path in italics, a kind note in small type."""
+    pieces = row_label(row)
+    if row.kind in ("path", "iteration"):
+        return r"\textit{%s}" % tex_label(pieces, escape)
+    text = tex_label(pieces[:1], escape)
+    rest = pieces[1:]
+    if rest and row.kind != "repeat":
+        return text + r" {\footnotesize%s}" % tex_label(rest, escape)
+    return text + (" " + tex_label(rest, escape) if rest else "")
 
 
 # ----------------------------------------------------------------------------- formulas
 
-def arithmetic(row: Layer, values: dict | None = None, weights=None) -> str | None:
-    """weight_arithmetic in LaTeX: (5 \\cdot 5 \\cdot 1 + 1) \\cdot 32."""
-    return weight_arithmetic(row, values, weights=weights, fmt=tex, dot=r" \cdot ")
+def arithmetic(row, values: dict | None = None, weights=None) -> str | None:
+    """The view's worked arithmetic in LaTeX: (5 \\cdot 5 \\cdot 1 + 1) \\cdot 32."""
+    a = _arithmetic(row, values, weights=weights)
+    return a.show("latex") if a is not None else None
 
 
 # the generic names of a layer's own quantities are the kind's (LayerSpec.letters)
@@ -170,7 +101,7 @@ def _generic_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, positive=True)
 
 
-def general_weights(row: Layer, convention: str):
+def general_weights(row, convention: str):
     """The row's weights re-derived with its own sizes as letters (kernel k_h x k_w, C_in input
     channels, C_out filters), checked to give the same count; None when that does not apply."""
     from ..layers import REGISTRY
@@ -219,44 +150,16 @@ def general_weights(row: Layer, convention: str):
 _AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-def size_arithmetic(row: Layer, values: dict) -> list[str] | None:
-    """How a windowed layer's output size follows from its input: "H' = W' &= 28 - 5 + 1 = 24"."""
-    cfg = row.config or {}
-    window = cfg.get("kernel") or cfg.get("pool")
-    spatial = row.input_shape[:-1]
-    if not row.is_leaf or window is None or "stride" not in cfg or not spatial or len(spatial) not in _AXIS_LETTERS:
+def size_arithmetic(row, values: dict) -> list[str] | None:
+    """How a windowed layer's output size follows from its input: "H' = W' &= 28 - 5 + 1 = 24"
+    (the view's AxisSize, in LaTeX)."""
+    sizes = axis_sizes(row, values)
+    if not sizes or len(sizes) not in _AXIS_LETTERS:
         return None
-    if row.kind.startswith("deconv"):
-        return None
-    if all(at(a, values) == at(b, values) for a, b in zip(spatial, row.output_shape)):
+    if all(a.size == a.out for a in sizes):
         return None     # the size does not change: nothing to show
-    pieces = []
-    for axis, size in enumerate(spatial):
-        H, out = at(size, values), at(row.output_shape[axis], values)
-        k, s = at(window[axis], values), at(cfg["stride"][axis], values)
-        d = at(cfg["dilation"][axis], values) if cfg.get("dilation") else 1
-        if None in (H, out, k, s, d):
-            return None
-        pad = cfg.get("padding", "valid")
-        if pad == "same":
-            text = r"\left\lceil %s / %s \right\rceil" % (tex(H), tex(s))
-            expected = -(-H // s)
-        else:
-            p = 0 if pad == "valid" else at(pad[axis], values)
-            if p is None:
-                return None
-            span = tex(k) if d == 1 else r"%s \cdot (%s - 1) + 1" % (tex(d), tex(k))
-            padded = tex(H) + (r" + 2 \cdot %s" % tex(p) if p else "")
-            expected = (H + 2 * p - d * (k - 1) - 1) // s + 1
-            if s == 1:
-                text = r"%s - %s + 1" % (padded, span if d == 1 else "(%s)" % span)
-            else:
-                text = r"\left\lfloor (%s - %s) / %s \right\rfloor + 1" % (padded, span if d == 1 else "(%s)" % span,
-                                                                          tex(s))
-        if expected != out:
-            return None     # a rule this formula does not know: show no arithmetic rather than a wrong one
-        pieces.append((text, tex(out)))
-    letters = _AXIS_LETTERS[len(spatial)]
+    pieces = [(a.show("latex"), tex(a.out)) for a in sizes]
+    letters = _AXIS_LETTERS[len(sizes)]
     if len(set(pieces)) == 1:
         names = " = ".join(f"{x}'" for x in letters)
         return [r"%s &= %s = %s" % (names, pieces[0][0], pieces[0][1])]
@@ -265,48 +168,31 @@ def size_arithmetic(row: Layer, values: dict) -> list[str] | None:
 
 # ----------------------------------------------------------------------------- table
 
-def table_rows(net: Network, values: dict | None = None) -> list[str]:
-    values = default_values(net) if values is None else values
+def table_rows(net, values: dict | None = None) -> list[str]:
+    v = view(net)
     rows = []
-    for depth, row in net.walk():
-        indent = r"\hspace*{%gem}" % depth if depth else ""
-        cells = [indent + label(row), "$%s$" % shape(row.output_shape)]
-        if row.kind == "path":
-            cells += ["", ""]
-        else:
-            params = row.params
-            if params.free_symbols:
-                formula = tex(nice(params))
-            elif row.is_leaf and row.weights:
-                formula = arithmetic(row) or ""
-                if formula == number(params):
-                    formula = ""
-            else:
-                formula = ""
-            value = at(params, values)
+    for r in v.rows:
+        indent = r"\hspace*{%gem}" % r.depth if r.depth else ""
+        cells = [indent + label(r.row), "$%s$" % shape(r.row.output_shape)]
+        if r.has_count:
+            formula = r.formula_text("latex")
+            value = r.value if values is None else at(r.params, values)
             cells += ["$%s$" % formula if formula else "", "$%s$" % number(value) if value is not None else "--"]
+        else:
+            cells += ["", ""]
         rows.append(" & ".join(cells) + r" \\")
     return rows
 
 
-def totals_rows(net: Network, values: dict | None = None, formulas: bool = True) -> list[str]:
+def totals_rows(net, values: dict | None = None, formulas: bool = True) -> list[str]:
     """formulas=False: numbers only (when the totals are shown as formulas elsewhere)."""
-    values = default_values(net) if values is None else values
     rows = []
-    for name, expr in _totals(net):
-        value = at(expr, values)
-        formula = "$%s$" % tex(collected(expr)) if expr.free_symbols and formulas else ""
+    for t in view(net).totals:
+        value = t.value if values is None else at(t.expr, values)
+        formula = "$%s$" % tex(t.formula) if t.formula is not None and formulas else ""
         rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s \\" % (
-            name, formula, "$%s$" % number(value) if value is not None else "--"))
+            t.label, formula, "$%s$" % number(value) if value is not None else "--"))
     return rows
-
-
-def _totals(net: Network):
-    items = [("Total params", net.params), ("Trainable params", net.trainable_params),
-             ("Non-trainable params", net.non_trainable_params)]
-    if net.buffers != 0:
-        items.append(("Buffers (not params)", net.buffers))
-    return items
 
 
 def tabular(rows: list[str], totals: list[str] | None) -> str:
@@ -326,12 +212,12 @@ def _right_count(row: str) -> str:
     return f"{head}{sep}\\multicolumn{{1}}{{r@{{}}}}{{{last}}} \\\\"
 
 
-def table(net: Network) -> str:
+def table(net) -> str:
     """The layer table: a booktabs tabular (needs \\usepackage{booktabs})."""
     return tabular(table_rows(net), totals_rows(net))
 
 
-def table_chunks(net: Network, per: int, formulas: bool = True) -> list[str]:
+def table_chunks(net, per: int, formulas: bool = True) -> list[str]:
     """The table split into tabulars of at most per rows (the totals under the last), each
     scaled down to the line width when wider."""
     rows = table_rows(net)
@@ -346,13 +232,13 @@ FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"   
 
 # ----------------------------------------------------------------------------- derivation
 
-def derivation_groups(net: Network) -> list[str]:
+def derivation_groups(net) -> list[str]:
     """One group of align* lines per layer worth explaining (a repeat's sum after its passes),
     then the total."""
     values = default_values(net)
     groups: list[str] = []
 
-    def visit(row: Layer, context: tuple):
+    def visit(row, context: tuple):
         if not row.is_leaf:
             inner = context + ((_context_note(row),) if _context_note(row) else ())
             for child in row.children:
@@ -370,7 +256,7 @@ def derivation_groups(net: Network) -> list[str]:
     return groups
 
 
-def _layer_group(net: Network, row: Layer, values: dict, context: tuple) -> str | None:
+def _layer_group(net, row, values: dict, context: tuple) -> str | None:
     if row.kind == "input":
         return None
     lines = list(size_arithmetic(row, values) or [])
@@ -398,23 +284,15 @@ def _group(labels: list[str], lines: list[str]) -> str:
     return " \\\\\n".join(rows)
 
 
-def _context_note(row: Layer) -> str:
-    if row.kind == "repeat":
-        return escape(row.name)
+def _context_note(row) -> str:
     if row.kind == "iteration":
-        if row.index is not None:
-            return r"pass $%s + 1$" % tex(row.index)
-        if row.count == 1:
-            return r"pass $%s$" % tex(row.start + 1)
-        return r"passes $%s$--$%s$, $\times %s$" % (tex(row.start + 1), tex(row.start + row.count), tex(row.count))
-    if row.kind == "path":
-        return escape(row.name)
-    if row.kind == "block":
+        return tex_label(pass_label(row), escape)
+    if row.kind in ("repeat", "path", "block"):
         return escape(row.name)
     return ""
 
 
-def _flatten_arithmetic(row: Layer, values: dict) -> str | None:
+def _flatten_arithmetic(row, values: dict) -> str | None:
     if row.kind != "flatten" or len(row.input_shape) < 2:
         return None
     dims = [at(d, values) for d in row.input_shape]
@@ -424,7 +302,7 @@ def _flatten_arithmetic(row: Layer, values: dict) -> str | None:
     return r"N' &= %s = %s" % (r" \cdot ".join(tex(d) for d in dims), number(out))
 
 
-def _param_lines(net: Network, row: Layer, values: dict) -> list[str]:
+def _param_lines(net, row, values: dict) -> list[str]:
     steps = []
     generic = general_weights(row, net.convention)
     if generic is not None:
@@ -444,7 +322,7 @@ def _param_lines(net: Network, row: Layer, values: dict) -> list[str]:
     return ["P &= " + steps[0], "&= " + " = ".join(steps[1:])]
 
 
-def _repeat_group(row: Layer, values: dict) -> str:
+def _repeat_group(row, values: dict) -> str:
     value = at(row.params, values)
     steps = [tex(row.params)]
     if row.params.has(sympy.Sum):
@@ -456,7 +334,7 @@ def _repeat_group(row: Layer, values: dict) -> str:
     return _group(labels, ["P &= " + " = ".join(dict.fromkeys(steps))])
 
 
-def _total_group(net: Network, values: dict) -> str:
+def _total_group(net, values: dict) -> str:
     lines = []
     expr = net.params
     terms = [r.params for r in net.layers if r.params != 0]
@@ -481,7 +359,7 @@ def align(groups: list[str]) -> str:
     return "\\begin{alignat*}{2}\n" + " \\\\[5pt]\n".join(groups) + "\n\\end{alignat*}"
 
 
-def derivation(net: Network, rows: int = 32) -> str:
+def derivation(net, rows: int = 32) -> str:
     """The worked derivation: alignat* environments of about a page each (needs amsmath)."""
     return "\n".join(align(chunk) for chunk in chunked(derivation_groups(net), rows))
 
@@ -502,30 +380,25 @@ def chunked(groups: list[str], rows: int) -> list[list[str]]:
 
 # ----------------------------------------------------------------------------- totals
 
-def totals(net: Network) -> str:
+def totals(net) -> str:
     """The closed-form totals as display math (needs amsmath)."""
-    values = default_values(net)
     lines = []
-    for name, expr in _totals(net):
-        value = at(expr, values)
-        short = name.split()[0].lower()
-        text = tex(collected(expr))
-        if expr.free_symbols and value is not None:
-            text += " = " + number(value)
-        lines.append(r"P_{\text{%s}} &= %s" % (short, text))
+    for t in view(net).totals:
+        text = t.show("latex")
+        lines.append(r"P_{\text{%s}} &= %s" % (t.short, text))
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 
 # ----------------------------------------------------------------------------- documents
 
-def title_of(net: Network) -> str:
-    return os.path.basename(net.program.file or "") or "Network"
+def title_of(net) -> str:
+    return view(net).title
 
 
 _HEADINGS = {"table": "Layers", "derivation": "Derivation", "totals": "Totals"}
 
 
-def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
+def fragment(net, parts=("table",), headings: bool = False) -> str:
     out = [f"% symparams: {escape(title_of(net))} ({net.convention}); needs \\usepackage{{{','.join(PACKAGES)}}}"]
     for part in parts:
         if headings:
@@ -539,7 +412,7 @@ def fragment(net: Network, parts=("table",), headings: bool = False) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def standalone(net: Network, parts=("table",)) -> str:
+def standalone(net, parts=("table",)) -> str:
     body = fragment(net, parts, headings=len(parts) > 1)
     return "\n".join([
         r"\documentclass[11pt]{article}",
@@ -561,7 +434,7 @@ FRAME_ROWS = 14         # table rows per slide
 FRAME_LINES = 11        # derivation lines per slide
 
 
-def beamer(net: Network, parts=("table",)) -> str:
+def beamer(net, parts=("table",)) -> str:
     title = escape(title_of(net))
     out = [
         r"\documentclass[aspectratio=169]{beamer}",
@@ -598,7 +471,7 @@ def _frame(title: str, body: str) -> str:
     return "\\begin{frame}{%s}\n%s\n\\end{frame}" % (title, body)
 
 
-def render(net: Network, parts=("table",), mode: str = "fragment") -> str:
+def render(net, parts=("table",), mode: str = "fragment") -> str:
     """parts: any of table, derivation, totals; mode: fragment, standalone or beamer."""
     parts = tuple(p for p in PARTS if p in parts)
     if mode == "standalone":
@@ -627,33 +500,21 @@ _MATHJAX_CHAR = {"\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"\$", "&": r
                  "_": r"\_", "^": r"\hat{}", "~": r"\sim", "<": r"\lt", ">": r"\gt", "|": r"\vert"}
 
 
-def notebook(net: Network) -> str:
+def notebook(net) -> str:
     """A self-contained $$\\begin{array}...$$ that MathJax renders (no booktabs)."""
-    values = default_values(net)
+    v = view(net)
     lines = [r"\begin{array}{llll}", r"\textbf{Layer} & \textbf{Output shape} & \textbf{Parameters} & "
                                      r"\textbf{Count} \\ \hline"]
-    for depth, row in net.walk():
-        indent = r"\quad " * depth
-        plain = row.kind in ("path", "iteration") or row.name.startswith(row.kind)
-        name = _mathjax_text(row.name if plain else f"{row.name} ({row.kind})")
-        if row.kind == "iteration":
-            name = _mathjax_text("pass") + " " + tex(row.start + 1) + (
-                r"\ (\times %s)" % tex(row.count) if row.count != 1 else "")
-        formula = count = ""
-        if row.kind != "path":
-            params = row.params
-            if params.free_symbols:
-                formula = tex(nice(params))
-            elif row.is_leaf and row.weights:
-                formula = arithmetic(row) or ""
-            value = at(params, values)
-            count = number(value) if value is not None else "-"
-        lines.append(f"{indent}{name} & {shape(row.output_shape)} & {formula} & {count} \\\\")
+    for r in v.rows:
+        indent = r"\quad " * r.depth
+        name = tex_label(r.label, _mathjax_text, "mathjax").replace("$", "")
+        count = (M.mathjax(r.value) if r.value is not None else "-") if r.has_count else ""
+        lines.append(f"{indent}{name} & {M.shape(r.row.output_shape, 'mathjax')} & "
+                     f"{r.formula_text('mathjax')} & {count} \\\\")
     lines[-1] += r" \hline"
-    for name, expr in _totals(net):
-        value = at(expr, values)
-        formula = tex(collected(expr)) if expr.free_symbols else ""
-        lines.append(r"%s & & %s & %s \\" % (_mathjax_text(name), formula,
-                                           number(value) if value is not None else "-"))
+    for t in v.totals:
+        formula = M.mathjax(t.formula) if t.formula is not None else ""
+        lines.append(r"%s & & %s & %s \\" % (_mathjax_text(t.label), formula,
+                                           M.mathjax(t.value) if t.value is not None else "-"))
     lines.append(r"\end{array}")
     return "$$\n" + "\n".join(lines) + "\n$$"

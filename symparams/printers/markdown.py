@@ -1,93 +1,104 @@
-"""Markdown summary with $...$ math (renders on GitHub and in Jupyter)."""
+"""Markdown summary with $...$ math (renders on GitHub and in Jupyter), laid out from the view."""
 
 from __future__ import annotations
 
-import sympy
+import unicodedata
 
-from ..algebra import collected, nice
-from ..network import Network
-from .common import at, default_values, fmt_int, latex_symbol_names, row_label
+from ..algebra import nice
+from . import math as M
+from .view import GROUP_KINDS, Math, Range, Times, Words, view
+
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-!|$~^")
+_PROSE_SPECIAL = frozenset("\\`*_[]|$~^#")     # enough for running text (no line starts here)
+_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}   # entities: no renderer reads them as markup
 
 
-# GitHub reads a backslash before punctuation as a Markdown escape even inside $...$, and a '|'
-# ends the table cell: write math with backslashes before letters only
-_MATH_SAFE = {"|": r"\vert ", r"\{": r"\lbrace ", r"\}": r"\rbrace ", r"\,": r"\ "}
-
-
-def _latex(expr) -> str:
-    text = sympy.latex(expr, symbol_names=latex_symbol_names(expr, underscore=r"\underline{\phantom{x}}"))
-    for bad, good in _MATH_SAFE.items():
-        text = text.replace(bad, good)
-    return text
+def cell(text: str, special=_MARKDOWN_SPECIAL) -> str:
+    """User text (layer names) as literal Markdown: HTML characters as entities, every punctuation
+    mark that could start emphasis, a link, math or a new cell backslash-escaped, control characters
+    (and the C1 and bidi controls) as spaces."""
+    out = []
+    for ch in str(text):
+        if ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in special:
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf"):
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _math(expr) -> str:
-    return "$" + _latex(expr) + "$"
+    return "$" + M.mathjax(expr) + "$"
 
 
-def _shape(shape) -> str:
-    if not shape:
-        return "$()$"
-    return "$" + r" \times ".join(f"({_latex(d)})" if d.is_Add else _latex(d) for d in shape) + "$"
+def _shape(dims) -> str:
+    return "$" + (M.shape(dims, "mathjax") if dims else "()") + "$"
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]<>()#+-!|$~^&")
+def label(pieces) -> str:
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Words):
+            out.append(cell(piece.text))
+        elif isinstance(piece, Math):
+            out.append(_math(piece.expr))
+        elif isinstance(piece, Times):
+            out.append(r"$\times %s$" % M.mathjax(piece.expr))
+        elif isinstance(piece, Range):
+            out.append("$%s$–$%s$" % (M.mathjax(piece.first), M.mathjax(piece.last)))
+    return " ".join(out)
 
 
-def _cell(text: str) -> str:
-    """User text (layer names) as literal Markdown: every punctuation mark that could start
-    emphasis, a link, HTML, math or a new cell is backslash-escaped."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else (" " if ch < " " else ch) for ch in text)
-
-
-def _cost_cell(expr, values) -> str:
+def _cost_cell(expr, v) -> str:
     if expr is None:
         return "–"
-    value = at(expr, values)
-    return fmt_int(value) if value is not None else _math(nice(expr))
+    value = v.value(expr)
+    return M.show(value) if value is not None else _math(nice(expr))
 
 
-def render(net: Network, *, title: str | None = None, columns=("params",), cost_options=None,
-           explain: bool = False) -> str:
-    values = default_values(net)
+def render(net, *, title: str | None = None, columns=("params",), cost_options=None, explain: bool = False) -> str:
+    """The table (a column per cost metric in columns besides params), the totals, and with
+    explain each layer's worked arithmetic."""
+    v = view(net)
     extra = [c for c in (columns or ()) if c != "params"]
-    costs = None
-    labels = []
+    costs, labels = None, []
     if extra:
         from .. import cost
         costs = cost.row_costs(net, extra, cost_options)
         labels = [cost.LABELS[c] for c in extra]
-    lines = [f"**{title or net.program.file or 'Network'}** (convention: {net.convention})", "",
-             "| Layer | Type | Output shape | Parameters | Count |" + "".join(f" {_cell(x)} |" for x in labels),
+    lines = [f"**{cell(title or net.program.file or 'Network')}** (convention: {net.convention})", "",
+             "| Layer | Type | Output shape | Parameters | Count |" + "".join(f" {cell(x)} |" for x in labels),
              "|---|---|---|---|---:|" + "---:|" * len(extra)]
-    for depth, row in net.walk():
-        indent = "&nbsp;&nbsp;" * depth
-        label = row_label(row)
-        if row.kind == "path":
-            lines.append(f"| {indent}{_cell(label)} | | {_shape(row.output_shape)} | | |" + " |" * len(extra))
-            continue
-        value = at(row.params, values)
-        lines.append(f"| {indent}{_cell(row.name)} | {_cell(row.kind)} | {_shape(row.output_shape)} | "
-                     f"{_math(nice(row.params))} | {fmt_int(value) if value is not None else '?'} |"
-                     + "".join(f" {_cost_cell(costs[row][c], values)} |" for c in extra))
+    for r in v.rows:
+        indent = "&nbsp;&nbsp;" * r.depth
+        formula = r.formula_text("mathjax")
+        count = M.show(r.value, "text") if r.value is not None else ("?" if r.has_count else "")
+        grouping = r.row.kind in GROUP_KINDS
+        name = label(r.label) if grouping or r.row.kind == "repeat" else cell(r.row.name)
+        kind = "" if grouping else cell(r.row.kind)
+        lines.append(f"| {indent}{name} | {kind} | {_shape(r.row.output_shape)} | "
+                     f"{'$' + formula + '$' if formula else ''} | {count} |"
+                     + "".join(f" {_cost_cell(costs[r.row][c], v) if r.has_count else ''} |" for c in extra))
     lines.append("")
-    for label, expr in (("Total", net.params), ("Trainable", net.trainable_params),
-                        ("Non-trainable", net.non_trainable_params)):
-        value = at(expr, values)
-        shown = _math(collected(expr)) if expr.free_symbols else ""
-        number = fmt_int(value) if value is not None else ""
-        joiner = " = " if shown and number else ""
-        lines.append(f"- **{label} params**: {shown}{joiner}{number}")
+    for t in v.totals:
+        formula = _math(t.formula) if t.formula is not None else ""
+        number = M.show(t.value, "text") if t.value is not None else ""
+        lines.append(f"- **{t.label}**: {' = '.join(x for x in (formula, number) if x)}")
     if net.symbols:
         lines.append("- **Symbols**: " + ", ".join(
-            f"${_latex(s)} = {v}$" if v is not None else f"${_latex(s)}$ (free)"
-            for s, v in net.symbols.items()))
-    if net.constraints:
-        lines.append("- **Valid for**: " + "; ".join(f"`{c}`" for c in net.constraints))
+            f"${M.mathjax(s)} = {M.mathjax(val)}$" if val is not None else f"${M.mathjax(s)}$ (free)"
+            for s, val in net.symbols.items()))
+    conditions = v.conditions("text")
+    if conditions:
+        lines.append("- **Valid for**: " + "; ".join(cell(c, _PROSE_SPECIAL) for c in conditions))
     if extra:
         from .text import cost_totals
-        lines += [f"- {_cell(line)}" for line in cost_totals(net, extra, cost_options, values)]
+        lines += [f"- {cell(line, _PROSE_SPECIAL)}" for line in cost_totals(net, extra, cost_options, v)]
     if explain:
         from .text import explain_lines
-        lines += ["", "**Worked arithmetic**", ""] + [f"- {_cell(line.strip())}" for line in explain_lines(net)]
+        lines += ["", "**Worked arithmetic**", ""] + [f"- {cell(line.strip(), _PROSE_SPECIAL)}"
+                                                      for line in explain_lines(net)]
     return "\n".join(lines) + "\n"

@@ -1,63 +1,212 @@
-"""The Keras-like text summary, and --explain's worked arithmetic."""
+"""The Keras-like text summary, laid out from the view to fit the terminal, and --explain's
+worked arithmetic.
+
+The table fits `width` columns (COLUMNS, else the terminal's width): formula and shape cells wrap at
+their + and · signs, numbers are right-aligned, and the │ separators stay in one place on every line.
+A repeat's passes that repeat the first one's layers show as one line each unless expand=True.
+"""
 
 from __future__ import annotations
 
-from ..algebra import as_int
-from ..engine.tensors import has_experts
-from ..network import Network
-from .common import (at, default_values, fmt_expr, fmt_int, fmt_shape, formula, row_label, total_formula,
-                     weight_arithmetic)
+import shutil
+import unicodedata
+
+from . import math as M
+from .view import GROUP_KINDS, RowView, plain_label, view
+
+SEP = " │ "
+MIN_WRAP = 12       # narrowest a wrapped column gets
 
 
-def _table(headers, rows) -> list[str]:
-    widths = [len(h) for h in headers]
+def terminal_text(text: str) -> str:
+    """User text made safe for a terminal: control characters (ESC sequences, bell, carriage
+    return, bidi overrides) become '?', so a layer or file name cannot retitle or clear it."""
+    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in str(text))
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+# ----------------------------------------------------------------------------- wrapping
+
+# break points, best first: (mark, characters of it kept at the end of the line, characters dropped)
+_BREAKS = ((" + ", 0, 1), (" − ", 0, 1), (" - ", 0, 1), (" × ", 0, 1), (" x ", 0, 1), ("; ", 1, 1),
+           (", ", 1, 1), ("·", 1, 0), (" ", 0, 1))
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most width characters, broken before a + or − (the sign starts the next line),
+    after a product dot or comma, or at a space; a piece with no break point is cut."""
+    width = max(width, 4)
+    lines = []
+    while len(text) > width:
+        cut = _break(text, width, True, width // 3) or _break(text, width, False, 2) or (width, width)
+        lines.append(text[:cut[0]].rstrip())
+        text = text[cut[1]:]
+    lines.append(text)
+    return lines
+
+
+def _depths(text: str) -> list[int]:
+    depth, out = 0, []
+    for ch in text:
+        depth -= ch in ")]⌋⌉"
+        out.append(depth)
+        depth += ch in "([⌊⌈"
+    return out
+
+
+def _break(text: str, width: int, outside: bool, lo: int):
+    """(end of this line, start of the next) at the best break point; outside: only outside brackets."""
+    depth = _depths(text) if outside else None
+    for mark, kept, dropped in _BREAKS:
+        end = width - kept + len(mark)
+        k = text.rfind(mark, lo, end)
+        while k >= lo and depth is not None and depth[k] != 0:
+            k = text.rfind(mark, lo, k)
+        if k >= lo:
+            return k + kept, k + kept + dropped
+    return None
+
+
+def wrap_words(text: str, width: int, indent: str = "    ") -> list[str]:
+    """A footer line (totals, symbols, conditions) wrapped with a hanging indent."""
+    first, *rest = wrap(text, width)
+    rest = wrap("".join(" " + r if r[:1] not in "+−-" else " " + r for r in rest).strip(), width - len(indent)) \
+        if rest else []
+    return [first] + [indent + r for r in rest]
+
+
+# ----------------------------------------------------------------------------- table layout
+
+class Column:
+    def __init__(self, header: str, right: bool = False, wrap_order: int = 0):
+        self.header, self.right, self.wrap_order = header, right, wrap_order
+
+
+def table(columns: list[Column], rows: list[list[str]], width: int) -> list[str]:
+    """Header, rule and rows with every cell padded to its column; columns that may wrap
+    (wrap_order > 0, lowest first) narrow until the table fits width."""
+    widths = [max([len(c.header)] + [len(r[k]) for r in rows]) for k, c in enumerate(columns)]
+    total = sum(widths) + len(SEP) * (len(widths) - 1)
+    floors = [max(MIN_WRAP, len(c.header)) for c in columns]
+    while total > width:     # narrow the widest column that may wrap, one character at a time
+        k = max((k for k, c in enumerate(columns) if c.wrap_order and widths[k] > floors[k]),
+                key=lambda k: (widths[k], -columns[k].wrap_order), default=None)
+        if k is None:
+            break
+        widths[k] -= 1
+        total -= 1
+    rule = "─" * min(total, max(width, total))
+
+    def lay(cells):
+        pieces = [_wrap_cell(cell, w) if len(cell) > w else [cell] for cell, w in zip(cells, widths)]
+        out = []
+        for line in range(max(len(p) for p in pieces)):
+            parts = []
+            for k, (p, w) in enumerate(zip(pieces, widths)):
+                cell = p[line] if line < len(p) else ""
+                parts.append(cell.rjust(w) if columns[k].right else cell.ljust(w))
+            out.append(SEP.join(parts).rstrip())
+        return out
+
+    lines = lay([c.header for c in columns]) + [rule]
     for r in rows:
-        for k, cell in enumerate(r):
-            widths[k] = max(widths[k], len(cell))
-    widths = [min(w, 60) for w in widths]
-    line = "─" * (sum(widths) + 3 * (len(widths) - 1))
-    out = [" │ ".join(h.ljust(w) for h, w in zip(headers, widths)), line]
-    for r in rows:
-        out.append(" │ ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
-    return out, line
+        lines += lay(r)
+    return lines, rule
 
 
-def render(net: Network, *, title: str | None = None, explain: bool = False, columns=("params",),
-           cost_options=None) -> str:
-    values = default_values(net)
-    symbolic = bool(net.free_symbols)
-    headers = ["Layer (type)", "Output shape"]
-    if symbolic and values:
-        headers.append("Shape at defaults")
+def _wrap_cell(cell: str, width: int) -> list[str]:
+    """An indented cell (a nested row's label) keeps its indent, and two more on later lines."""
+    body = cell.lstrip(" ")
+    indent = len(cell) - len(body)
+    if not indent or width - indent - 2 < MIN_WRAP // 2:
+        return wrap(cell, width)
+    first, *rest = wrap(body, width - indent)
+    rest = wrap(" ".join(rest), width - indent - 2) if rest else []
+    return [" " * indent + first] + [" " * (indent + 2) + r for r in rest]
+
+
+# ----------------------------------------------------------------------------- the summary
+
+def _signature(row):
+    """A row's structure without names or sizes: repeated passes with one signature show once."""
+    return (row.kind, tuple(_signature(c) for c in row.children))
+
+
+def _shown_rows(v, expand: bool):
+    """The view's rows to print as (RowView, note): unless expand, a repeat's pass with the same
+    layers as its first pass is one line (its shape and count), its layers left out."""
+    out, skip_below, first = [], None, {}
+    for r in v.rows:
+        if skip_below is not None and r.depth > skip_below:
+            continue
+        skip_below, note = None, ""
+        if r.row.kind == "repeat":
+            first[r.depth + 1] = None
+        elif r.row.kind == "iteration" and not expand and r.row.children and r.row.index is None:
+            sig = _signature(r.row)
+            seen = first.get(r.depth)
+            if seen is None:
+                first[r.depth] = (plain_label(r.label), sig)
+            elif seen[1] == sig:
+                note, skip_below = f"(as {seen[0]})", r.depth
+        out.append((r, note))
+    return out
+
+
+def render(net, *, title: str | None = None, explain: bool = False, columns=("params",), cost_options=None,
+           width: int | None = None, ascii: bool = False, expand: bool = False) -> str:
+    """The layer table and totals; width: columns to fit (None: the terminal's); ascii: plain
+    ASCII math (2f^2k^2, ceil(n/4)); expand: every pass of a repeat in full."""
+    v = view(net)
+    mode = "ascii" if ascii else "text"
+    width = width or terminal_width()
+    values = v.values
+    with_defaults = v.symbolic and bool(values)
+    cols = [Column("Layer (type)", wrap_order=3), Column("Output shape", wrap_order=2)]
+    if with_defaults:
+        cols.append(Column("At defaults", wrap_order=4))
     columns = tuple(columns or ("params",))
     costs = None
     if columns != ("params",):
         from .. import cost
         costs = cost.row_costs(net, columns, cost_options)
     for column in columns:
-        headers += ["Param formula", "Param #"] if column == "params" else [_cost_label(column)]
+        if column == "params":
+            cols += [Column("Param formula", wrap_order=1), Column("Param #", right=True)]
+        else:
+            cols.append(Column(_cost_label(column), right=True, wrap_order=1))
     rows = []
-    for depth, row in net.walk():
-        label = "  " * depth + row_label(row)
-        cells = [label, fmt_shape(row.output_shape)]
-        if symbolic and values:
-            numeric = [at(d, values) for d in row.output_shape]
-            cells.append(fmt_shape(numeric) if all(v is not None for v in numeric) else "")
+    for r, note in _shown_rows(v, expand):
+        label = "  " * r.depth + terminal_text(plain_label(r.label, mode)) + (f" {note}" if note else "")
+        cells = [label, M.shape(r.row.output_shape, mode)]
+        if with_defaults:
+            cells.append(M.shape(r.shape_values, mode) if r.shape_values is not None else "")
         for column in columns:
             if column != "params":
-                cells.append(_cost_cell(costs[row][column], values) if row.kind != "path" else "")
+                cells.append(_cost_cell(costs[r.row][column], v, mode) if r.has_count else "")
             else:
-                cells += _param_cells(row, values)
+                cells += _param_cells(r, mode)
         rows.append(cells)
-    head = f"Model: {title or net.program.file or '<text>'}   (convention: {net.convention})"
-    table, line = _table(headers, rows)
-    out = [head, line, *table, line]
-    out += _totals(net, values)
+    head = f"Model: {terminal_text(title or net.program.file or '<text>')}   (convention: {net.convention})"
+    lines, rule = table(cols, rows, width)
+    out = [head, rule, *lines, rule]
+    out += footer(v, mode, width)
     if costs is not None:
-        out += cost_totals(net, columns, cost_options, values)
+        out += [line for text in cost_totals(net, columns, cost_options, v, mode) for line in wrap_words(text, width)]
     if explain:
-        out += ["", "Worked arithmetic:"] + explain_lines(net)
+        out += ["", "Worked arithmetic:"] + [line for text in explain_lines(net, mode)
+                                             for line in wrap_words(text, width, "      ")]
     return "\n".join(out) + "\n"
+
+
+def _param_cells(r: RowView, mode: str) -> list[str]:
+    if not r.has_count:
+        return ["", ""]
+    text = r.formula_text(mode) if (r.row.is_leaf or r.formula is not None) else ""
+    return [text, M.show(r.value, mode) if r.value is not None else "?"]
 
 
 def _cost_label(column: str) -> str:
@@ -65,14 +214,33 @@ def _cost_label(column: str) -> str:
     return LABELS[column]
 
 
-def _cost_cell(expr, values) -> str:
+def _cost_cell(expr, v, mode) -> str:
     if expr is None:
         return "-"
-    value = at(expr, values)
-    return fmt_int(value) if value is not None else formula(expr)
+    value = v.value(expr)
+    return M.show(value, mode) if value is not None else M.show(expr, mode)
 
 
-def cost_totals(net: Network, columns, cost_options, values) -> list[str]:
+def footer(v, mode: str, width: int) -> list[str]:
+    """Totals, symbols, aliases, validity conditions and warnings, each wrapped to width."""
+    net = v.net
+    texts = [f"{t.label}: {t.show(mode)}" for t in v.totals]
+    parts = [f"{s} = {M.show(val, mode)}" if val is not None else f"{s} (no default)"
+             for s, val in net.symbols.items()]
+    parts += [f"{terminal_text(name)} = {M.show(val, mode)} (set)" for name, val in sorted(net.values.items())]
+    if parts:
+        texts.append("Symbols: " + ", ".join(parts))
+    for name, expr in net.aliases.items():
+        texts.append(f"Alias: {terminal_text(name)} = {M.show(expr, mode)}")
+    conditions = v.conditions(mode)
+    if conditions:
+        texts.append("Valid for: " + "; ".join(terminal_text(c) for c in conditions))
+    for warning in net.warnings:
+        texts.append(f"Warning: {terminal_text(warning)}")
+    return [line for text in texts for line in wrap_words(text, width)]
+
+
+def cost_totals(net, columns, cost_options, v, mode: str = "text") -> list[str]:
     """One line per cost column: the total as a formula and at the defaults; the receptive
     field of the last spatial layer with its effective stride and padding."""
     from .. import cost
@@ -82,131 +250,61 @@ def cost_totals(net: Network, columns, cost_options, values) -> list[str]:
     options = cost_options or cost.Options()
     sums = cost.totals(net, [c for c in wanted if not c.startswith("rf")], options)
     for column, expr in sums.items():
-        value = at(expr, values)
-        shown = total_formula(expr) if expr.free_symbols else fmt_int(expr)
+        value = v.value(expr)
+        shown = M.show(_collected(expr), mode) if expr.free_symbols else M.show(expr, mode)
         if expr.free_symbols and value is not None:
-            shown += f" = {fmt_int(value)}"
+            shown += f" = {M.show(value, mode)}"
         extra = " (2 per MAC + bias adds)" if column == "flops" and options.bias_adds else ""
         out.append(f"Total {cost.LABELS[column]}{cost.total_note(column, options)}{extra}: {shown}")
     if any(c.startswith("rf") for c in wanted):
         try:
             row, axes = cost.receptive_field(net)
         except ShapeError as exc:
-            out.append(exc.message[:1].upper() + exc.message[1:])
+            out.append(terminal_text(exc.message[:1].upper() + exc.message[1:]))
         else:
             parts = []
             for which, label in ((0, ""), (1, "effective stride "), (2, "effective padding ")):
                 texts = []
                 for axis in axes:
-                    value = at(axis[which], values)
-                    texts.append(fmt_int(value) if value is not None else formula(axis[which]))
-                parts.append(label + (texts[0] if len(set(texts)) == 1 else " x ".join(texts)))
-            out.append(f"Receptive field: {parts[0]} ({parts[1]}, {parts[2]}) at {row.name}")
+                    value = v.value(axis[which])
+                    texts.append(M.show(value if value is not None else axis[which], mode))
+                parts.append(label + (texts[0] if len(set(texts)) == 1 else M.times(mode).join(texts)))
+            out.append(f"Receptive field: {parts[0]} ({parts[1]}, {parts[2]}) at {terminal_text(row.name)}")
     return out
 
 
-def _param_cells(row, values) -> list[str]:
-    if row.kind == "path":
-        return ["", ""]
-    params = row.params
-    if params.free_symbols:
-        text = formula(params)
-    else:
-        text = (weight_arithmetic(row) if row.is_leaf and row.weights else None) or fmt_int(params)
-    value = at(params, values)
-    return [text if row.is_leaf or params.free_symbols else "", fmt_int(value) if value is not None else "?"]
+def _collected(expr):
+    from ..algebra import collected
+    return collected(expr)
 
 
-def _totals(net: Network, values) -> list[str]:
-    out = []
-    items = [("Total params", net.params), ("Trainable params", net.trainable_params),
-             ("Non-trainable params", net.non_trainable_params)]
-    if net.buffers != 0:
-        items.append(("Buffers (not parameters)", net.buffers))
-    if has_experts(net):        # a mixture of experts: what one token uses
-        items.append(("Active params (per token)", net.metric("active")))
-    for label, expr in items:
-        value = at(expr, values)
-        if expr.free_symbols:
-            shown = f"{total_formula(expr)}"
-            if value is not None:
-                shown += f" = {fmt_int(value)}"
-        else:
-            shown = fmt_int(expr)
-        out.append(f"{label}: {shown}")
-    symbols = net.symbols
-    parts = [f"{s} = {fmt_int(v)}" if v is not None else f"{s} (no default)" for s, v in symbols.items()]
-    parts += [f"{name} = {fmt_int(v)} (set)" for name, v in sorted(net.values.items())]
-    if parts:
-        out.append("Symbols: " + ", ".join(parts))
-    for name, expr in net.aliases.items():
-        out.append(f"Alias: {name} = {fmt_expr(expr)}")
-    if net.constraints:
-        out.append("Valid for: " + "; ".join(net.constraints))
-    for warning in net.warnings:
-        out.append(f"Warning: {warning}")
-    return out
-
-
-def _axis_arithmetic(row, values) -> str | None:
-    cfg = row.config or {}
-    if not row.is_leaf or "stride" not in cfg or len(row.input_shape) < 2:
-        return None
-    pieces = []
-    spatial = row.input_shape[:-1]
-    window = cfg.get("kernel") or cfg.get("pool")
-    for axis, size in enumerate(spatial):
-        H = at(size, values)
-        out = at(row.output_shape[axis], values)
-        if H is None or out is None or window is None:
-            return None
-        k = at(window[axis], values)
-        s = at(cfg["stride"][axis], values)
-        d = at(cfg["dilation"][axis], values) if cfg.get("dilation") else 1
-        pad = cfg.get("padding", "valid")
-        if row.kind.startswith("deconv"):
-            return None
-        if pad == "same":
-            text = f"⌈{H}/{s}⌉ = {out}"
-        else:
-            p = 0 if pad == "valid" else at(pad[axis], values)
-            if s == 1 and d == 1 and p == 0:
-                text = f"({H} − ({k} − 1)) = {out}"
-            else:
-                pad_text = f" + 2·{p}" if p else ""
-                span = f"({d}·({k} − 1) + 1)" if d != 1 else f"{k}"
-                text = f"⌊({H}{pad_text} − {span})/{s}⌋ + 1 = {out}"
-        pieces.append(text)
-    if len(set(pieces)) == 1:
-        return pieces[0]
-    return ", ".join(pieces)
-
-
-def explain_lines(net: Network) -> list[str]:
-    values = default_values(net)
+def explain_lines(net, mode: str = "text") -> list[str]:
+    """Per leaf: how its output size follows from its input, and its parameter count worked out."""
+    v = view(net)
+    arrow = "->" if mode == "ascii" else "→"
     lines = []
-    for depth, row in net.walk():
+    for r in v.rows:
+        row = r.row
         if not row.is_leaf or row.kind == "input":
             continue
-        shape_values = [at(d, values) for d in row.output_shape]
-        shape_text = "×".join(fmt_int(v) if v is not None else fmt_expr(d)
-                              for v, d in zip(shape_values, row.output_shape))
+        shape_text = M.times(mode).join(M.show(val if val is not None else d, mode) for val, d in
+                                        zip(r.shape_values or (None,) * len(row.output_shape), row.output_shape))
         parts = []
-        axis = _axis_arithmetic(row, values)
-        if axis:
-            parts.append(f"{axis} → {shape_text}")
+        sizes = r.sizes
+        if sizes:
+            texts = [f"{s.show(mode)} = {M.show(s.out, mode)}" for s in sizes]
+            axis = texts[0] if len(set(texts)) == 1 else ", ".join(texts)
+            parts.append(f"{axis} {arrow} {shape_text}")
         else:
             parts.append(shape_text)
-        params = row.params
-        value = at(params, values)
         if row.weights and any(not w.buffer for w in row.weights):
-            general = weight_arithmetic(row)
-            numeric = weight_arithmetic(row, values)
-            text = numeric if numeric else fmt_expr(params)
-            if params.free_symbols and general != numeric:
+            general = r.arithmetic.show(mode) if r.arithmetic else None
+            numeric = r.arithmetic_at_values.show(mode) if r.arithmetic_at_values else None
+            text = numeric or M.show(row.params, mode)
+            if row.params.free_symbols and general != numeric:
                 text = f"{general} = {numeric}"
-            parts.append(f"{text} = {fmt_int(value) if value is not None else fmt_expr(params)}")
+            parts.append(f"{text} = {M.show(r.value if r.value is not None else row.params, mode)}")
         else:
             parts.append("0 parameters")
-        lines.append(f"  {row.name}: " + "; ".join(parts))
+        lines.append(f"  {terminal_text(row.name)}: " + "; ".join(parts))
     return lines

@@ -1,0 +1,420 @@
+"""The presentation model: what the printers show about a network, worked out once.
+
+`view(net)` gathers, per row, the label, the output shape (symbolic and at the defaults), the
+parameter formula and count, the worked arithmetic and the output-size arithmetic, and the totals.
+Text, Markdown, JSON, LaTeX, the notebook reprs and the diagram only lay these out, each in its
+mode of the one math printer (printers/math.py). Labels are made of pieces (words, math,
+multiplicities, ranges) so that each output writes the same label its own way.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy
+
+from ..algebra import as_int, collected, nice
+from . import math as M
+
+# row kinds whose children are parallel paths (drawn side by side, merged by + or concatenation)
+BRANCH_KINDS = ("residual", "concat", "add")
+# rows that only group others and have no kind keyword of their own
+GROUP_KINDS = ("path", "iteration")
+
+
+# ----------------------------------------------------------------------------- values
+
+def at(expr, values: dict):
+    """expr with the given symbol values substituted (Sums evaluated); None if still symbolic."""
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    if values and expr.free_symbols:
+        expr = expr.subs(values)
+    if expr.has(sympy.Sum):
+        expr = expr.doit()
+    if expr.free_symbols:
+        return None
+    return expr
+
+
+def default_values(net) -> dict:
+    """{Symbol: value} for every symbol with a default."""
+    return {s: v for s, v in net.symbols.items() if v is not None}
+
+
+# ----------------------------------------------------------------------------- labels
+
+@dataclass(frozen=True)
+class Words:
+    text: str           # user or fixed text: escaped by each output
+
+
+@dataclass(frozen=True)
+class Math:
+    expr: object
+
+
+@dataclass(frozen=True)
+class Times:
+    expr: object        # a multiplicity: ×6
+
+
+@dataclass(frozen=True)
+class Range:
+    first: object
+    last: object        # 2–5
+
+
+def pass_label(row) -> tuple:
+    """A repeat segment: 'pass i + 1, i = 0 … d − 1', 'pass 3', 'passes 2–5 ×4'."""
+    if row.index is not None:
+        return (Words("pass"), Math(row.index + 1), Words(","), Math(row.index), Words("="),
+                Range(row.start, row.start + row.count - 1))
+    if row.count == 1:
+        return (Words("pass"), Math(row.start + 1))
+    return (Words("passes"), Range(row.start + 1, row.start + row.count), Times(row.count))
+
+
+def kind_note(row) -> str | None:
+    """What a row's name does not already say about its kind: conv2d_1 needs none, 'stem' (conv2d)."""
+    if row.kind == "block":
+        block = row.config["block"]
+        return None if row.name.startswith(block) else block
+    if row.kind in GROUP_KINDS or row.name.startswith(row.kind):
+        return None
+    return row.kind
+
+
+def row_label(row) -> tuple:
+    """Label pieces of one row: name, its kind when the name does not say it, a repeat's count."""
+    if row.kind == "iteration":
+        return pass_label(row)
+    if row.kind == "path":
+        return (Words(row.name + ":"),)
+    if row.kind == "repeat":
+        return (Words(row.name), Times(row.config["count"]))
+    note = kind_note(row)
+    return (Words(row.name),) + ((Words(f"({note})"),) if note else ())
+
+
+def plain_label(pieces, mode: str = "text") -> str:
+    """Label pieces as text in a math mode's notation (text/ascii): words as they are."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Words):
+            if piece.text in (",", ":") and out:
+                out[-1] += piece.text
+                continue
+            out.append(piece.text)
+        elif isinstance(piece, Math):
+            out.append(M.show(piece.expr, mode))
+        elif isinstance(piece, Times):
+            out.append(("x" if mode == "ascii" else "×") + M.show(piece.expr, mode))
+        elif isinstance(piece, Range):
+            dash = "-" if mode == "ascii" else "–"
+            first, last = M.show(piece.first, mode), M.show(piece.last, mode)
+            out.append(f"{first}{dash}{last}" if " " not in first + last else f"{first} … {last}"
+                       if mode != "ascii" else f"{first} .. {last}")
+    return " ".join(out)
+
+
+def tex_label(pieces, escape, mode: str = "latex") -> str:
+    """Label pieces as LaTeX text (escape: the text-mode escaper of the output)."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Words):
+            if piece.text in (",", ":") and out:
+                out[-1] += piece.text
+                continue
+            out.append(escape(piece.text))
+        elif isinstance(piece, Math):
+            out.append("$%s$" % M.show(piece.expr, mode))
+        elif isinstance(piece, Times):
+            out.append(r"$\times %s$" % M.show(piece.expr, mode))
+        elif isinstance(piece, Range):
+            out.append("$%s$--$%s$" % (M.show(piece.first, mode), M.show(piece.last, mode)))
+    return " ".join(out)
+
+
+# ----------------------------------------------------------------------------- worked arithmetic
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """A parameter count as a person writes it: terms · common, each term a product of factors
+    ((5·5·1 + 1)·32: terms [[5, 5, 1], [1]], common 32)."""
+    terms: tuple
+    common: object = None
+
+    def show(self, mode: str = "text") -> str:
+        dot = M.dot(mode)
+        texts = [M.product(t, mode) if t else "1" for t in self.terms]
+        if self.common is None:
+            return " + ".join(texts)
+        common = sympy.sympify(self.common)
+        factor = M.show(common, mode) if common.is_Atom else M.group(M.show(common, mode), mode)
+        if len(texts) == 1:
+            return M.product(list(self.terms[0]) + [common], mode)
+        if all(t == "1" for t in texts):
+            return f"{len(texts)}{dot}{factor}"
+        return M.group(" + ".join(texts), mode) + dot + factor
+
+
+def arithmetic(row, values: dict | None = None, weights=None) -> Arithmetic | None:
+    """The row's trainable and non-trainable weights (not buffers) as an Arithmetic; values: the
+    sizes at those symbol values; weights: other weights (the LaTeX derivation's general letters)."""
+    shapes = []
+    for w in (row.weights if weights is None else weights):
+        if w.buffer:
+            continue
+        dims = [at(d, values) for d in w.shape] if values else list(w.shape)
+        if any(d is None for d in dims):
+            dims = list(w.shape)
+        shapes.append([sympy.sympify(d) for d in dims])
+    if not shapes:
+        return None
+    if len(shapes) == 1:
+        return Arithmetic((tuple(shapes[0]),))
+    common = None
+    for candidate in reversed(shapes[0]):
+        if all(any(sympy.expand(candidate - d) == 0 for d in s) for s in shapes[1:]):
+            common = candidate
+            break
+    if common is None:
+        return Arithmetic(tuple(tuple(s) for s in shapes))
+    terms = []
+    for s in shapes:
+        rest = list(s)
+        for k in range(len(rest) - 1, -1, -1):
+            if sympy.expand(rest[k] - common) == 0:
+                del rest[k]
+                break
+        terms.append(tuple(rest))
+    return Arithmetic(tuple(terms), common)
+
+
+# ----------------------------------------------------------------------------- output sizes
+
+@dataclass(frozen=True)
+class AxisSize:
+    """How one spatial axis of a windowed layer follows from its input, at numbers:
+    'same' padding: ⌈H/s⌉; else ⌊(H + 2p − d·(k − 1) − 1)/s⌋ + 1, written as a person would."""
+    size: int
+    window: int
+    stride: int
+    dilation: int
+    padding: object     # 'same' or a whole number
+    out: int
+
+    def show(self, mode: str = "text") -> str:
+        n = lambda v: M.show(v, mode)      # noqa: E731
+        minus = " - " if mode in ("ascii", "latex", "mathjax") else " − "
+        dot = M.dot(mode)
+        rounding = {"text": ("⌈", "⌉", "⌊", "⌋"), "ascii": ("ceil(", ")", "floor(", ")")}.get(
+            mode, (r"\left\lceil ", r" \right\rceil", r"\left\lfloor ", r" \right\rfloor"))
+        if self.padding == "same":
+            return f"{rounding[0]}{n(self.size)}/{n(self.stride)}{rounding[1]}"
+        span = n(self.window) if self.dilation == 1 else \
+            f"{n(self.dilation)}{dot}{M.group(n(self.window) + minus + '1', mode)} + 1"
+        padded = n(self.size) + (f" + 2{dot}{n(self.padding)}" if self.padding else "")
+        if self.stride == 1:
+            inner = span if self.dilation == 1 else M.group(span, mode)
+            return f"{padded}{minus}{inner} + 1"
+        inner = span if self.dilation == 1 else M.group(span, mode)
+        return f"{rounding[2]}{M.group(padded + minus + inner, mode)}/{n(self.stride)}{rounding[3]} + 1"
+
+
+def axis_sizes(row, values: dict) -> list[AxisSize] | None:
+    """The size arithmetic of a windowed layer (conv, pool) per spatial axis at the values;
+    None when it does not apply or a rule it does not know gives another size (transposed conv)."""
+    cfg = row.config or {}
+    window = cfg.get("kernel") or cfg.get("pool")
+    spatial = row.input_shape[:-1]
+    if not row.is_leaf or window is None or "stride" not in cfg or not spatial or row.kind.startswith("deconv"):
+        return None
+    out = []
+    for axis, size in enumerate(spatial):
+        H, o = at(size, values), at(row.output_shape[axis], values)
+        k, s = at(window[axis], values), at(cfg["stride"][axis], values)
+        d = at(cfg["dilation"][axis], values) if cfg.get("dilation") else 1
+        pad = cfg.get("padding", "valid")
+        p = pad if pad == "same" else 0 if pad == "valid" else at(pad[axis], values)
+        if None in (H, o, k, s, d, p):
+            return None
+        H, o, k, s, d = (int(v) for v in (H, o, k, s, d))
+        expected = -(-H // s) if p == "same" else (H + 2 * int(p) - d * (k - 1) - 1) // s + 1
+        if expected != o:
+            return None     # a rule this formula does not know: no arithmetic rather than a wrong one
+        out.append(AxisSize(H, k, s, d, p if p == "same" else int(p), o))
+    return out
+
+
+# ----------------------------------------------------------------------------- rows and totals
+
+class RowView:
+    """One row's facts, each worked out when first asked and then kept."""
+
+    def __init__(self, view: "View", depth: int, row):
+        self.view, self.depth, self.row = view, depth, row
+        self.label = row_label(row)
+
+    @property
+    def has_count(self) -> bool:
+        return self.row.kind != "path"
+
+    @cached_property
+    def shape_values(self) -> tuple | None:
+        """The output shape at the defaults; None when a size stays symbolic."""
+        dims = tuple(self.view.value(d) for d in self.row.output_shape)
+        return None if any(d is None for d in dims) else dims
+
+    @cached_property
+    def params(self):
+        return self.row.params if self.has_count else None
+
+    @cached_property
+    def value(self) -> int | None:
+        return self.view.value(self.row.params) if self.has_count else None
+
+    @cached_property
+    def formula(self):
+        """The parameter formula (common factors pulled out), None for a number or a path."""
+        p = self.params
+        return nice(p) if p is not None and isinstance(p, sympy.Basic) and p.free_symbols else None
+
+    @cached_property
+    def arithmetic(self) -> Arithmetic | None:
+        """The count as its factors, for a leaf with weights: (5·5·1 + 1)·32."""
+        if not (self.row.is_leaf and self.row.weights):
+            return None
+        return arithmetic(self.row)
+
+    @cached_property
+    def arithmetic_at_values(self) -> Arithmetic | None:
+        if not (self.row.is_leaf and self.row.weights):
+            return None
+        return arithmetic(self.row, self.view.values)
+
+    @cached_property
+    def sizes(self) -> list[AxisSize] | None:
+        return axis_sizes(self.row, self.view.values)
+
+    def formula_text(self, mode: str) -> str:
+        """The parameter cell: the formula when symbolic, else the worked arithmetic of a leaf."""
+        if not self.has_count:
+            return ""
+        if self.formula is not None:
+            return M.show(self.formula, mode)
+        if self.arithmetic is not None:
+            text = self.arithmetic.show(mode)
+            return "" if text == M.show(self.params, mode) else text
+        return ""
+
+
+@dataclass(frozen=True)
+class Total:
+    key: str            # params, trainable, non_trainable, buffers (the JSON and metric names)
+    label: str          # 'Total params'
+    short: str          # 'total' (LaTeX P_total)
+    expr: object
+    value: object       # at the defaults, None when still symbolic
+
+    @property
+    def formula(self):
+        """The closed form, collected by symbol; None when the total is a number."""
+        return collected(self.expr) if isinstance(self.expr, sympy.Basic) and self.expr.free_symbols else None
+
+    def show(self, mode: str = "text", *, number: bool = True) -> str:
+        """'formula = value', the formula alone, or the value alone."""
+        formula = M.show(self.formula, mode) if self.formula is not None else ""
+        value = M.show(self.value, mode) if self.value is not None and number else ""
+        return " = ".join(t for t in (formula, value) if t) or ("–" if mode == "text" else "-")
+
+
+# the totals every output lists, in this order; buffers only when the network has some
+TOTALS = (("params", "Total params", "total"), ("trainable", "Trainable params", "trainable"),
+          ("non_trainable", "Non-trainable params", "non-trainable"),
+          ("buffers", "Buffers (not parameters)", "buffers"))
+
+
+def _as_person_writes(relation):
+    """lhs >= 1 as 'bigger >= smaller': n - k + 1 >= 1 reads n >= k."""
+    constant, rest = M.canonical(relation.lhs - relation.rhs).as_coeff_Add()
+    bigger = [t for t in sympy.Add.make_args(rest) if not t.could_extract_minus_sign()]
+    smaller = [-t for t in sympy.Add.make_args(rest) if t.could_extract_minus_sign()] + [-constant]
+    return sympy.Ge(sympy.Add(*bigger, evaluate=False) if len(bigger) > 1 else (bigger or [0])[0],
+                    sympy.Add(*smaller), evaluate=False)
+
+
+class View:
+    """Everything a printer shows about one network (build it with view(net))."""
+
+    def __init__(self, net):
+        self.net = net
+        self.values = default_values(net)
+        self._at: dict = {}
+        self.rows = [RowView(self, depth, row) for depth, row in net.walk()]
+
+    def value(self, expr):
+        """expr at the defaults (cached per expression), None when it stays symbolic."""
+        try:
+            return self._at[expr]
+        except KeyError:
+            v = at(expr, self.values)
+            self._at[expr] = v
+            return v
+        except TypeError:       # unhashable: not a SymPy expression
+            return at(expr, self.values)
+
+    @cached_property
+    def symbolic(self) -> bool:
+        return bool(self.net.free_symbols)
+
+    @cached_property
+    def totals(self) -> list[Total]:
+        net, out = self.net, []
+        exprs = {"params": net.params, "trainable": net.trainable_params,
+                 "non_trainable": net.non_trainable_params, "buffers": net.buffers}
+        for key, label, short in TOTALS:
+            expr = exprs[key]
+            if key == "buffers" and expr == 0:
+                continue
+            out.append(Total(key, label, short, expr, self.value(expr)))
+        return out
+
+    def conditions(self, mode: str = "text") -> list[str]:
+        """The validity conditions with their relation in the math printer's notation
+        ('n ≥ k (conv2d_1: …)'); the engine's explanation after it as the engine wrote it."""
+        out = []
+        for relation, text in self.net.conditions:
+            if relation is None:
+                out.append(text)
+                continue
+            reason = ""
+            if not (isinstance(relation, sympy.And) or relation.lhs.is_Symbol and relation.rhs.is_number):
+                head, sep, rest = text.partition(" >= ")
+                cut = rest.find(" (")
+                reason = rest[cut:] if sep and cut >= 0 else ""
+                relation = _as_person_writes(relation)
+            out.append(M.show(relation, mode) + reason)
+        return out
+
+    @cached_property
+    def title(self) -> str:
+        import os
+        return os.path.basename(self.net.program.file or "") or "Network"
+
+
+_VIEWS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def view(net) -> View:
+    """The view of net, built once and kept while net lives."""
+    try:
+        return _VIEWS[net]
+    except KeyError:
+        v = _VIEWS[net] = View(net)
+        return v
+    except TypeError:       # not weak-referenceable: build it each time
+        return View(net)
