@@ -17,10 +17,11 @@ import re
 import sympy
 
 from . import parse
-from .algebra import collected, nice, symbol
+from .algebra import collected, symbol
 from .errors import SymparamsError, UsageError
 from .printers import latex as latex_printer
 from .printers.common import fmt_expr, row_label
+from .printers.view import view
 from .sweep import compile_expr, metric_expr, parse_number
 
 PLOT_POINTS = 160           # at most this many points on the plot's x axis
@@ -169,33 +170,20 @@ class Session:
         symbolic = bool(net.free_symbols)
         rows = []
         self.rows = []
-        for depth, row in net.walk():
-            params = row.params
-            if row.kind == "path":
-                formula = ""
-            elif params.free_symbols:
-                formula = latex_printer.tex(nice(params))
-            elif row.is_leaf and row.weights:
-                formula = latex_printer.arithmetic(row) or ""
-                if formula == latex_printer.number(params):
-                    formula = ""
-            else:
-                formula = ""
+        shown = view(net)       # the printers' view: one formula per row and one totals list
+        for r in shown.rows:
+            row, depth, params = r.row, r.depth, r.row.params
             rows.append({"label": row_label(row), "kind": row.kind, "depth": depth, "line": row.line,
-                         "leaf": row.is_leaf, "shape": latex_printer.shape(row.output_shape), "formula": formula})
+                         "leaf": row.is_leaf, "shape": latex_printer.shape(row.output_shape),
+                         "formula": r.formula_text("latex")})
             self.rows.append(([values.add(d) for d in row.output_shape],
                               values.add(params) if row.kind != "path" else None))
         self.totals = []
         totals = []
-        for key, name, expr in (("params", "Total params", net.params),
-                                ("trainable", "Trainable params", net.trainable_params),
-                                ("non_trainable", "Non-trainable params", net.non_trainable_params),
-                                ("buffers", "Buffers (not params)", net.buffers)):
-            if key == "buffers" and expr == 0:
-                continue
-            totals.append({"key": key, "name": name, "tex": latex_printer.tex(collected(expr)),
-                           "text": fmt_expr(collected(expr)), "symbolic": bool(expr.free_symbols)})
-            self.totals.append(values.add(expr))
+        for t in shown.totals:
+            totals.append({"key": t.key, "name": t.label, "tex": latex_printer.tex(collected(t.expr)),
+                           "text": fmt_expr(collected(t.expr)), "symbolic": bool(t.expr.free_symbols)})
+            self.totals.append(values.add(t.expr))
         self.conditions = []
         for relation, text_ in net.conditions:
             checks = []

@@ -36,7 +36,7 @@ def test_explain_prints_the_arithmetic(capsys):
     code, out, _ = main(capsys, "summary", str(MNIST), "--explain")
     assert code == 0
     assert "conv2d_1: 28 − 5 + 1 = 24 → 24 × 24 × 32; (5·5·1 + 1)·32 = 832" in out
-    assert "conv2d_2: (12 − (3 − 1)) = 10 → 10×10×32; (3·3·32 + 1)·32 = 9,248" in out
+    assert "conv2d_2: 12 − 3 + 1 = 10 → 10 × 10 × 32; (3·3·32 + 1)·32 = 9,248" in out
     assert "(800 + 1)·256 = 205,056" in out
 
 

@@ -9,6 +9,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import as_int, product
 from ..errors import DefinitionError
+from ..printers.math import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
                   divides, register)
@@ -22,7 +23,7 @@ def spatial_text(shape) -> str:
 @functools.lru_cache(maxsize=4096)
 def _axes_text(axes) -> str:
     # cached: many layers share their spatial axes, and printing SymPy expressions is slow
-    return "x".join(str(d) if d.is_Atom else f"({d})" for d in axes)     # '(n - 2)x(n - 2)'
+    return "x".join(math_text(d) if d.is_Atom else f"({math_text(d)})" for d in axes)     # '(n − 2)x(n − 2)'
 
 
 class _Windowed(LayerSpec):
@@ -109,7 +110,7 @@ class _Windowed(LayerSpec):
             dilation = cfg.dilation[axis] if "dilation" in cfg else 1
             length = conv_length(size, window[axis], cfg.stride[axis], pad, dilation)
             what = "kernel" if self.window_kind == "conv" else "pool size"
-            ctx.require_positive(length, lambda: f"{what} {'x'.join(map(str, window))} does not fit its "
+            ctx.require_positive(length, lambda: f"{what} {'x'.join(map(math_text, window))} does not fit its "
                                                  f"{spatial_text(shape)} input")
             out.append(length)
         return out

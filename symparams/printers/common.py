@@ -40,3 +40,10 @@ def formula(expr) -> str:
 
 def total_formula(expr) -> str:
     return fmt_expr(collected(expr))
+
+
+def row_label(row) -> str:
+    """A row's label as plain text ('conv2d_1', 'stem (conv2d)', 'pass 3', 'repeat_1 ×6')."""
+    from .view import plain_label
+    from .view import row_label as pieces
+    return plain_label(pieces(row))

@@ -15,7 +15,7 @@ import sympy
 from ..algebra import as_int, collected, nice
 from . import math as M
 from .math import symbol_name
-from .view import at, axis_sizes, default_values, pass_label, row_label, tex_label, view
+from .view import GROUP_KINDS, at, axis_sizes, default_values, pass_label, row_label, tex_label, view
 from .view import arithmetic as _arithmetic
 
 PARTS = ("table", "derivation", "totals")
@@ -76,7 +76,7 @@ def label(row) -> str:
     """The table's first column for one row (text mode): the view's label pieces, the name in
     roman, a pass or a path in italics, a kind note in small type."""
     pieces = row_label(row)
-    if row.kind in ("path", "iteration"):
+    if row.kind in GROUP_KINDS:
         return r"\textit{%s}" % tex_label(pieces, escape)
     text = tex_label(pieces[:1], escape)
     rest = pieces[1:]

@@ -6,7 +6,7 @@ import unicodedata
 
 from ..algebra import nice
 from . import math as M
-from .view import GROUP_KINDS, Math, Range, Times, Words, view
+from .view import GROUP_KINDS, lay_label, view
 
 _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-!|$~^")
 _PROSE_SPECIAL = frozenset("\\`*_[]|$~^#")     # enough for running text (no line starts here)
@@ -39,17 +39,8 @@ def _shape(dims) -> str:
 
 
 def label(pieces) -> str:
-    out = []
-    for piece in pieces:
-        if isinstance(piece, Words):
-            out.append(cell(piece.text))
-        elif isinstance(piece, Math):
-            out.append(_math(piece.expr))
-        elif isinstance(piece, Times):
-            out.append(r"$\times %s$" % M.mathjax(piece.expr))
-        elif isinstance(piece, Range):
-            out.append("$%s$–$%s$" % (M.mathjax(piece.first), M.mathjax(piece.last)))
-    return " ".join(out)
+    return lay_label(pieces, cell, _math, lambda e: r"$\times %s$" % M.mathjax(e),
+                     lambda a, b: "$%s$–$%s$" % (M.mathjax(a), M.mathjax(b)))
 
 
 def _cost_cell(expr, v) -> str:

@@ -22,9 +22,10 @@ from functools import lru_cache
 import sympy
 from sympy import Add, Integer, Mul, Pow, ceiling, floor
 from sympy.printing.latex import LatexPrinter, greek_letters_set
+from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
-MODES = ("text", "ascii", "latex", "mathjax", "sympy")
+MODES = ("text", "ascii", "latex", "mathjax", "mathml", "sympy")
 
 # ----------------------------------------------------------------------------- one form
 
@@ -116,7 +117,11 @@ class _Layout:
     ones, the number last: n − k + 1; 63 − 3k rather than −3k + 63)."""
 
     def _person_terms(self, expr, order=None):
-        terms = list(self._as_ordered_terms(expr, order=order))
+        return self._person_order(self._as_ordered_terms(expr, order=order))
+
+    @staticmethod
+    def _person_order(terms):
+        terms = list(terms)
         terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
         if terms[0].could_extract_minus_sign():
             first = next((t for t in terms if not t.could_extract_minus_sign()), None)
@@ -398,6 +403,44 @@ class LatexMathPrinter(_Layout, LatexPrinter):
         return r"%s^{%s}" % (text, exp) if exp else text
 
 
+# ----------------------------------------------------------------------------- MathML
+
+
+class MathMLPrinter(_Layout, MathMLPresentationPrinter):
+    """Presentation MathML (browsers render it with no script or font download): the same term
+    order, one fraction bar inside ⌊ ⌋ and ⌈ ⌉, and 16,618 grouping as the other modes."""
+
+    printmethod = "_symparams_mathml"
+
+    def _as_ordered_terms(self, expr, order=None):
+        return self._person_order(super()._as_ordered_terms(expr, order=order))
+
+    def _element(self, tag, *children, text=None):
+        node = self.dom.createElement(tag)
+        if text is not None:
+            node.appendChild(self.dom.createTextNode(text))
+        for child in children:
+            node.appendChild(child)
+        return node
+
+    def _print_Integer(self, expr):
+        n = int(expr)
+        if n < 0:
+            return self._element("mrow", self._element("mo", text="−"), self._element("mn", text=f"{-n:,}"))
+        return self._element("mn", text=f"{n:,}")
+
+    def _rounded(self, expr, left, right):
+        num, den = expr.args[0].as_numer_denom()
+        inner = self._print(num) if den == 1 else self._element("mfrac", self._print(num), self._print(den))
+        return self._element("mrow", self._element("mo", text=left), inner, self._element("mo", text=right))
+
+    def _print_floor(self, expr):
+        return self._rounded(expr, "⌊", "⌋")
+
+    def _print_ceiling(self, expr):
+        return self._rounded(expr, "⌈", "⌉")
+
+
 # GitHub reads a backslash before punctuation as a Markdown escape even inside $...$, and a '|'
 # ends a table cell: MathJax text for Markdown has backslashes before letters only
 _MATH_SAFE = {"|": r"\vert ", r"\{": r"\lbrace ", r"\}": r"\rbrace ", r"\,": r"\ "}
@@ -416,6 +459,7 @@ _PRINTERS = {
     "ascii": TextPrinter({"ascii": True}),
     "latex": LatexMathPrinter(),
     "mathjax": LatexMathPrinter({"underscore": r"\underline{\phantom{x}}"}),
+    "mathml": MathMLPrinter(),
 }
 
 
@@ -455,9 +499,16 @@ def machine(expr) -> str:
     return show(expr, "sympy")
 
 
-_TIMES = {"text": " × ", "ascii": " x ", "latex": r" \times ", "mathjax": r" \times ", "sympy": ", "}
-_DOT = {"text": "·", "ascii": "*", "latex": r" \cdot ", "mathjax": r" \cdot ", "sympy": "*"}
-_OPEN = {"latex": (r"\left(", r"\right)"), "mathjax": (r"\left(", r"\right)")}
+_TIMES = {"text": " × ", "ascii": " x ", "latex": r" \times ", "mathjax": r" \times ", "sympy": ", ",
+          "mathml": "<mo>×</mo>"}
+_DOT = {"text": "·", "ascii": "*", "latex": r" \cdot ", "mathjax": r" \cdot ", "sympy": "*", "mathml": "<mo>·</mo>"}
+_OPEN = {"latex": (r"\left(", r"\right)"), "mathjax": (r"\left(", r"\right)"),
+         "mathml": ("<mrow><mo>(</mo>", "<mo>)</mo></mrow>")}
+
+
+def mathml_block(inner: str) -> str:
+    """MathML fragments (from show/shape/product in mode 'mathml') as one <math> element."""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"><mrow>{inner}</mrow></math>'
 
 
 def group(text: str, mode: str) -> str:

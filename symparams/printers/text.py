@@ -192,7 +192,7 @@ def render(net, *, title: str | None = None, explain: bool = False, columns=("pa
         rows.append(cells)
     head = f"Model: {terminal_text(title or net.program.file or '<text>')}   (convention: {net.convention})"
     lines, rule = table(cols, rows, width)
-    out = [head, rule, *lines, rule]
+    out = [*wrap_words(head, width), rule, *lines, rule]
     out += footer(v, mode, width)
     if costs is not None:
         out += [line for text in cost_totals(net, columns, cost_options, v, mode) for line in wrap_words(text, width)]

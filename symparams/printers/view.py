@@ -15,13 +15,14 @@ from functools import cached_property
 
 import sympy
 
-from ..algebra import as_int, collected, nice
+from ..algebra import collected, nice
+from ..engine.rows import ADD, CONCAT, ITERATION, PATH, RESIDUAL
 from . import math as M
 
 # row kinds whose children are parallel paths (drawn side by side, merged by + or concatenation)
-BRANCH_KINDS = ("residual", "concat", "add")
+BRANCH_KINDS = (RESIDUAL, CONCAT, ADD)
 # rows that only group others and have no kind keyword of their own
-GROUP_KINDS = ("path", "iteration")
+GROUP_KINDS = (PATH, ITERATION)
 
 
 # ----------------------------------------------------------------------------- values
@@ -99,43 +100,44 @@ def row_label(row) -> tuple:
     return (Words(row.name),) + ((Words(f"({note})"),) if note else ())
 
 
-def plain_label(pieces, mode: str = "text") -> str:
-    """Label pieces as text in a math mode's notation (text/ascii): words as they are."""
+def lay_label(pieces, words, math, times, span) -> str:
+    """Label pieces joined by spaces, each written by its function (words(text), math(expr),
+    times(expr), span(first, last)); a lone ',' or ':' sticks to the piece before it."""
     out = []
     for piece in pieces:
         if isinstance(piece, Words):
             if piece.text in (",", ":") and out:
                 out[-1] += piece.text
-                continue
-            out.append(piece.text)
+            else:
+                out.append(words(piece.text))
         elif isinstance(piece, Math):
-            out.append(M.show(piece.expr, mode))
+            out.append(math(piece.expr))
         elif isinstance(piece, Times):
-            out.append(("x" if mode == "ascii" else "×") + M.show(piece.expr, mode))
+            out.append(times(piece.expr))
         elif isinstance(piece, Range):
-            dash = "-" if mode == "ascii" else "–"
-            first, last = M.show(piece.first, mode), M.show(piece.last, mode)
-            out.append(f"{first}{dash}{last}" if " " not in first + last else f"{first} … {last}"
-                       if mode != "ascii" else f"{first} .. {last}")
+            out.append(span(piece.first, piece.last))
     return " ".join(out)
+
+
+def plain_label(pieces, mode: str = "text") -> str:
+    """Label pieces as text in the text or ascii notation: words as they are, pass 2–5 ×4."""
+    plain = mode == "ascii"
+
+    def span(first, last):
+        first, last = M.show(first, mode), M.show(last, mode)
+        if " " not in first + last:
+            return f"{first}{'-' if plain else '–'}{last}"
+        return f"{first} {'..' if plain else '…'} {last}"
+
+    return lay_label(pieces, str, lambda e: M.show(e, mode), lambda e: ("x" if plain else "×") + M.show(e, mode),
+                     span)
 
 
 def tex_label(pieces, escape, mode: str = "latex") -> str:
-    """Label pieces as LaTeX text (escape: the text-mode escaper of the output)."""
-    out = []
-    for piece in pieces:
-        if isinstance(piece, Words):
-            if piece.text in (",", ":") and out:
-                out[-1] += piece.text
-                continue
-            out.append(escape(piece.text))
-        elif isinstance(piece, Math):
-            out.append("$%s$" % M.show(piece.expr, mode))
-        elif isinstance(piece, Times):
-            out.append(r"$\times %s$" % M.show(piece.expr, mode))
-        elif isinstance(piece, Range):
-            out.append("$%s$--$%s$" % (M.show(piece.first, mode), M.show(piece.last, mode)))
-    return " ".join(out)
+    """Label pieces as LaTeX text (escape: the text-mode escaper of the output): math in $...$."""
+    return lay_label(pieces, escape, lambda e: "$%s$" % M.show(e, mode),
+                     lambda e: r"$\times %s$" % M.show(e, mode),
+                     lambda a, b: "$%s$--$%s$" % (M.show(a, mode), M.show(b, mode)))
 
 
 # ----------------------------------------------------------------------------- worked arithmetic
@@ -338,13 +340,14 @@ TOTALS = (("params", "Total params", "total"), ("trainable", "Trainable params",
           ("buffers", "Buffers (not parameters)", "buffers"))
 
 
-def _as_person_writes(relation):
-    """lhs >= 1 as 'bigger >= smaller': n - k + 1 >= 1 reads n >= k."""
-    constant, rest = M.canonical(relation.lhs - relation.rhs).as_coeff_Add()
-    bigger = [t for t in sympy.Add.make_args(rest) if not t.could_extract_minus_sign()]
-    smaller = [-t for t in sympy.Add.make_args(rest) if t.could_extract_minus_sign()] + [-constant]
-    return sympy.Ge(sympy.Add(*bigger, evaluate=False) if len(bigger) > 1 else (bigger or [0])[0],
-                    sympy.Add(*smaller), evaluate=False)
+def _sides(expr):
+    """expr >= 0 as 'bigger >= smaller', numbers on the right: ⌈(n − k)/2⌉ − 1 >= 0 reads ⌈(n − k)/2⌉ >= 1."""
+    constant, rest = M.canonical(expr).as_coeff_Add()
+    terms = sympy.Add.make_args(rest) if rest != 0 else ()
+    bigger = [t for t in terms if not t.could_extract_minus_sign()]
+    smaller = [-t for t in terms if t.could_extract_minus_sign()]
+    left = sympy.Add(*bigger, evaluate=False) if len(bigger) > 1 else (bigger[0] if bigger else sympy.Integer(0))
+    return left, sympy.Add(*smaller, -constant)
 
 
 class View:
@@ -384,20 +387,23 @@ class View:
         return out
 
     def conditions(self, mode: str = "text") -> list[str]:
-        """The validity conditions with their relation in the math printer's notation
-        ('n ≥ k (conv2d_1: …)'); the engine's explanation after it as the engine wrote it."""
+        """The validity conditions in the math printer's notation ('n ≥ 12', '⌈(n − k)/2⌉ ≥ k
+        (conv2d_2: …)'); the layer's own explanation after it as the engine wrote it."""
+        ge, le = (">=", "<=") if mode == "ascii" else ("≥", "≤")
         out = []
-        for relation, text in self.net.conditions:
-            if relation is None:
-                out.append(text)
-                continue
-            reason = ""
-            if not (isinstance(relation, sympy.And) or relation.lhs.is_Symbol and relation.rhs.is_number):
-                head, sep, rest = text.partition(" >= ")
-                cut = rest.find(" (")
-                reason = rest[cut:] if sep and cut >= 0 else ""
-                relation = _as_person_writes(relation)
-            out.append(M.show(relation, mode) + reason)
+        for c in self.net.validity:
+            if c.kind == "bounds":
+                s = M.show(c.symbol, mode)
+                parts = ([M.show(c.lower, mode), le] if c.lower is not None else []) + [s] + \
+                        ([le, M.show(c.upper, mode)] if c.upper is not None else [])
+                if c.upper is None:
+                    parts = [s, ge, M.show(c.lower, mode)]
+                out.append(" ".join(parts))
+            elif c.kind == "relation":
+                left, right = _sides(c.left - c.right)
+                out.append(f"{M.show(left, mode)} {ge} {M.show(right, mode)} ({c.message})")
+            else:
+                out.append(c.message)
         return out
 
     @cached_property
