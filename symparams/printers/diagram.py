@@ -61,7 +61,7 @@ class Path:
 class Merge:
     x: float
     y: float            # centre
-    op: str             # '+' or 'concat'
+    op: str             # '+', '×' (mul) or 'concat'
     shape: tuple
 
 
@@ -185,7 +185,7 @@ class _Branches(_Node):
             if not path.h and side:
                 points = [(x, split_y), (cx, split_y)] + points[1:]
             out.append(Path(points))
-        op = "concat" if self.row.kind == "concat" else "+"
+        op = {"concat": "concat", "mul": "×"}.get(self.row.kind, "+")
         out.append(Merge(x, merge_y, op, self.row.output_shape))
 
 
@@ -317,7 +317,7 @@ def tikz(net) -> str:
         elif isinstance(it, Note):
             out.append(r"\node[font=\footnotesize\itshape] at %s {%s};" % (_pt((it.x, it.y)), it.text_math))
         elif isinstance(it, Merge):
-            symbol = r"\textbf{+}" if it.op == "+" else r"\textsf{C}"
+            symbol = {"+": r"\textbf{+}", "×": r"$\times$"}.get(it.op, r"\textsf{C}")
             out.append(r"\node[draw, circle, thick, fill=white, inner sep=0pt, minimum size=%.3fcm] at %s {%s};" % (
                 2 * MERGE_R, _pt((it.x, it.y)), symbol))
             out.append(r"\node[anchor=north west, font=\footnotesize, inner sep=1pt] at %s {$%s$};" % (
@@ -376,7 +376,7 @@ def svg(net) -> str:
             out.append(f'<circle cx="{px(it.x)}" cy="{px(it.y)}" r="{px(MERGE_R)}" fill="#fff" stroke="#333" '
                        f'stroke-width="1.5"/>')
             out.append(f'<text x="{px(it.x)}" y="{px(it.y + 0.14)}" text-anchor="middle" font-weight="bold">'
-                       f'{"+" if it.op == "+" else "C"}</text>')
+                       f'{it.op if it.op in ("+", "×") else "C"}</text>')
             out.append(f'<text x="{px(it.x + 0.15)}" y="{px(it.y + MERGE_R + 0.35)}" font-size="11">'
                        f'{xml_escape(_plain_shape(it.shape))}</text>')
     out.append("</svg>")

@@ -16,11 +16,11 @@ from functools import cached_property
 import sympy
 
 from ..algebra import collected, nice
-from ..engine.rows import ADD, CONCAT, ITERATION, PATH, RESIDUAL
+from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
 from . import math as M
 
-# row kinds whose children are parallel paths (drawn side by side, merged by + or concatenation)
-BRANCH_KINDS = (RESIDUAL, CONCAT, ADD)
+# row kinds whose children are parallel paths (drawn side by side, merged by +, × or concatenation)
+BRANCH_KINDS = (RESIDUAL, CONCAT, ADD, MUL)
 # rows that only group others and have no kind keyword of their own
 GROUP_KINDS = (PATH, ITERATION)
 
