@@ -63,6 +63,17 @@ class SolveResult:
     method: str = ""
     notes: list = field(default_factory=list)
 
+    # what a person reads (print, IPython, notebooks); repr stays the dataclass's
+    def __str__(self) -> str:
+        return render(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(render(self))
+
+    def _repr_html_(self) -> str:
+        from html import escape
+        return "<pre>" + escape(render(self)) + "</pre>"
+
     @property
     def found(self) -> bool:
         if self.mode == "exactly":

@@ -209,7 +209,22 @@ class Network:
     def __repr__(self) -> str:
         return f"<Network {len(self.layers)} rows, params={self.params}>"
 
+    def __str__(self) -> str:
+        """The layer table (print(net)), as `symparams summary` writes it."""
+        from ..printers.text import render
+        return render(self)
+
+    def summary(self, *, explain: bool = False, expand: bool = False, ascii: bool = False,
+                width: int | None = None) -> None:
+        """Print the layer table, as Keras's model.summary() does."""
+        from ..printers.text import render
+        print(render(self, explain=explain, expand=expand, ascii=ascii, width=width), end="")
+
     # notebooks
+    def _repr_html_(self) -> str:
+        from ..printers.html import render
+        return render(self)
+
     def _repr_markdown_(self) -> str:
         from ..printers.markdown import render
         return render(self)

@@ -468,6 +468,8 @@ def _show(expr, mode: str) -> str:
     if mode == "sympy":
         return sympy.sstr(expr)
     text = _PRINTERS[mode].doprint(canonical(expr))
+    if mode == "mathml":        # the character itself: the entity is HTML's, not XML's
+        return text.replace("&InvisibleTimes;", "\u2062")
     return _markdown_safe(text) if mode == "mathjax" else text
 
 
