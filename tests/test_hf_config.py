@@ -84,6 +84,7 @@ def _summary_total(capsys, path, *args) -> int:
     code = cli.main(["summary", str(path), *args])
     out, err = capsys.readouterr()
     assert code == 0, err
+    out = out.replace("\n    ", " ")         # a long total wraps to the terminal width, indented
     match = re.search(r"^Total params:.*?(\d[\d,]*)\s*$", out, re.M)
     assert match, out
     return int(match.group(1).replace(",", ""))

@@ -16,6 +16,7 @@ from functools import cached_property
 import sympy
 
 from ..algebra import collected, nice
+from ..shapes import conv_length
 from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
 from . import math as M
 
@@ -245,8 +246,7 @@ def axis_sizes(row, values: dict) -> list[AxisSize] | None:
         if None in (H, o, k, s, d, p):
             return None
         H, o, k, s, d = (int(v) for v in (H, o, k, s, d))
-        expected = -(-H // s) if p == "same" else (H + 2 * int(p) - d * (k - 1) - 1) // s + 1
-        if expected != o:
+        if conv_length(H, k, s, p, d) != o:
             return None     # a rule this formula does not know: no arithmetic rather than a wrong one
         out.append(AxisSize(H, k, s, d, p if p == "same" else int(p), o))
     return out
