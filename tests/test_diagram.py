@@ -14,6 +14,7 @@ import symparams
 from symparams import cli
 from symparams.errors import SymparamsError
 from symparams.printers import diagram
+from symparams.printers.view import BRANCH_KINDS
 
 from conftest import EXAMPLES, load_example
 
@@ -59,7 +60,7 @@ def check_layout(net):
     boxes = [it for it in drawing.items if isinstance(it, diagram.Box)]
     merges = [it for it in drawing.items if isinstance(it, diagram.Merge)]
     assert len(boxes) == drawn_leaves(net)
-    assert len(merges) <= sum(1 for _, r in net.walk() if r.kind in ("residual", "concat", "add"))
+    assert len(merges) <= sum(1 for _, r in net.walk() if r.kind in BRANCH_KINDS)
     for a, b in itertools.combinations(boxes, 2):        # no two boxes overlap
         apart = (abs(a.x - b.x) >= (a.w + b.w) / 2 - 1e-6) or (a.y + a.h <= b.y + 1e-6) or (b.y + b.h <= a.y + 1e-6)
         assert apart, (a.title, b.title)

@@ -41,7 +41,7 @@ def as_dict(net, *, columns=("params",), cost_options=None) -> dict:
             layers[-1].update(_cost_entry(column, costs[row][column], v))
     total = {}
     exprs = {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
-             "buffers": net.buffers}
+             "buffers": net.buffers} | {t.key: t.expr for t in v.totals}
     for key, expr in exprs.items():      # buffers always listed here, 0 when none (a stable schema)
         total[key] = total_formula(expr)
         total[f"{key}_text"] = M.show(total_formula_expr(expr))

@@ -18,6 +18,7 @@ import sympy
 from ..algebra import collected, nice
 from ..shapes import conv_length
 from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
+from ..engine.tensors import has_experts
 from . import math as M
 
 # row kinds whose children are parallel paths (drawn side by side, merged by +, × or concatenation)
@@ -334,10 +335,11 @@ class Total:
         return " = ".join(t for t in (formula, value) if t) or ("–" if mode == "text" else "-")
 
 
-# the totals every output lists, in this order; buffers only when the network has some
+# the totals every output lists, in this order; buffers only when the network has some, active
+# parameters only for a mixture of experts
 TOTALS = (("params", "Total params", "total"), ("trainable", "Trainable params", "trainable"),
           ("non_trainable", "Non-trainable params", "non-trainable"),
-          ("buffers", "Buffers (not parameters)", "buffers"))
+          ("buffers", "Buffers (not parameters)", "buffers"), ("active", "Active params (per token)", "active"))
 
 
 def _sides(expr):
@@ -379,9 +381,11 @@ class View:
         net, out = self.net, []
         exprs = {"params": net.params, "trainable": net.trainable_params,
                  "non_trainable": net.non_trainable_params, "buffers": net.buffers}
+        if has_experts(net):        # a mixture of experts: what one token uses
+            exprs["active"] = net.metric("active")
         for key, label, short in TOTALS:
-            expr = exprs[key]
-            if key == "buffers" and expr == 0:
+            expr = exprs.get(key)
+            if expr is None or key == "buffers" and expr == 0:
                 continue
             out.append(Total(key, label, short, expr, self.value(expr)))
         return out
