@@ -33,10 +33,6 @@ ISSUE_SEEDS = [
     "input s x 64\nrepeat d as i {\n maxpool1d 2\n attention heads=4\n}\n",
     "input 8\n" + "dense 3\n" * 2000,
     "let n = " + "9" * 400 + "\ninput n x n x 3\nconv 8 3\n",
-]
-# Inputs of issue 17 the parser/derive side still has to bound (helper "engine"): they join
-# ISSUE_SEEDS when it does. Until then they would hang or raise here.
-PENDING_ENGINE = [
     "input 8\ndense 4/(n-3)\n",
     "input 32x32x3\nrepeat d { maxpool 2 }\n",
     "input 8\ndense " + "9" * 5000 + "\n",

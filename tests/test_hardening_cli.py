@@ -315,3 +315,31 @@ def test_progress_when_stderr_is_a_terminal():
     assert proc.returncode == 0
     assert b"evaluating 241 points" in seen and seen.endswith(b"\r\x1b[K")
     assert b"evaluating" not in proc.stdout
+
+
+# ----------------------------------------------------------------------------- the issue's programs
+
+def _issue_seeds():
+    import test_fuzz
+    return test_fuzz.ISSUE_SEEDS
+
+
+@pytest.mark.parametrize("index", range(len(_issue_seeds())))
+def test_issue_programs_through_the_command_line(tmp_path, index):
+    arch = tmp_path / "case.arch"
+    arch.write_text(_issue_seeds()[index], encoding="utf-8")
+    r = cli("summary", arch)
+    if r.code == 1:
+        assert r.err.startswith(str(arch)), r.err                 # located
+    r = cli("summary", arch, "--format", "json", "--columns", "params,macs")
+
+
+@pytest.mark.parametrize("args", [
+    ["summary", VGG, "--set", "n=64"],
+    ["sweep", VGG, "--set", "n=64", "--vary", "d=1:10"],
+    ["plot", VGG, "--set", "n=64", "--vary", "d=1:10", "-o", "{tmp}/v.png"],
+    ["solve", VGG, "--set", "n=64", "--for", "d", "--max-params", "1M"],
+])
+def test_vgg_depth_at_a_given_size(tmp_path, args):
+    r = cli(*[a.format(tmp=tmp_path) for a in args])
+    assert r.code == 0, r.err
