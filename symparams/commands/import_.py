@@ -1,8 +1,8 @@
 """symparams import: an architecture file from what people already have.
 
 A Hugging Face config.json (read as JSON, nothing else needed), a saved Keras model (.keras), or a
-PyTorch module given as package.module:factory with its input shape. ONNX files are recognised and
-refused with a clear message until their reader exists.
+PyTorch module given as package.module:factory with its input shape, or an ONNX file (.onnx, read
+with the `onnx` package).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ def add_parser(sub):
                        description="Write the architecture of an existing model as a symparams file. SOURCE is a "
                                    "Hugging Face config.json (or the folder holding it): the file's symbols are the "
                                    "config's field names at its values, and its count is that of the class first in "
-                                   "`architectures`; a saved Keras model (.keras); or a PyTorch module as "
+                                   "`architectures`; a saved Keras model (.keras); an ONNX graph (.onnx); or a PyTorch module as "
                                    "package.module:factory (a callable returning the nn.Module) with --input-shape.")
-    p.add_argument("source", metavar="SOURCE", help="config.json, MODEL.keras, or package.module:factory")
+    p.add_argument("source", metavar="SOURCE", help="config.json, MODEL.keras, MODEL.onnx, or package.module:factory")
     p.add_argument("-o", "--output", metavar="FILE.arch", help="write the file here instead of standard output")
     p.add_argument("--generalize", action="append", default=[], metavar="KIND=SYMBOL[,KIND=SYMBOL]",
                    help="turn a recurring value into a symbol (Keras and PyTorch sources), e.g. "
@@ -54,9 +54,8 @@ def run(args) -> int:
         source = os.path.join(source, "config.json")
     lower = source.lower()
     if lower.endswith(".onnx"):
-        raise DefinitionError(f"{source}: importing ONNX files is not supported yet",
-                              hint="export the model to .keras, or give its PyTorch module as package.module:factory")
-    if lower.endswith(".keras"):
+        text = _from_onnx_file(source, generalize)
+    elif lower.endswith(".keras"):
         text = _from_keras_file(source, generalize)
     elif lower.endswith(".json"):
         if generalize:
@@ -73,6 +72,13 @@ def run(args) -> int:
                               hint="give a Hugging Face config.json, a .keras file, or package.module:factory")
     write_output(text, args.output)
     return 0
+
+
+def _from_onnx_file(path: str, generalize) -> str:
+    from ..frameworks.onnx_import import from_onnx
+    if not os.path.isfile(path):
+        raise UsageError(f"cannot read {path}: no such file")
+    return from_onnx(path, generalize=generalize, source=path)
 
 
 def _from_keras_file(path: str, generalize) -> str:
@@ -109,7 +115,11 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise DefinitionError(f"{reference}: {module_name} has no callable '{factory_name}'")
-    model = factory()
+    try:
+        model = factory()
+    except Exception as exc:        # noqa: BLE001 - the user's code decides what it raises
+        raise DefinitionError(f"{reference}: calling {factory_name}() failed: {type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
     if not isinstance(model, torch.nn.Module):
         raise DefinitionError(f"{reference}: {factory_name}() returned a {type(model).__name__}, not an nn.Module")
     return from_torch(model, input_shape, generalize=generalize)

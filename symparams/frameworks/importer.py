@@ -8,10 +8,12 @@ the exporters write, come back as the same network (same per-layer counts and sh
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from dataclasses import dataclass, field
 
-from ..errors import DefinitionError, UsageError
+from ..errors import DefinitionError, SymparamsError, UsageError
 from ..layers.base import kinds
 from .plan import need
 
@@ -25,6 +27,8 @@ class Node:
     op: str                      # 'layer', 'add', 'concat'
     inputs: list = field(default_factory=list)
     line: str = ""
+    name: str = ""               # the row's name= (layers)
+    module: object = None        # the framework's layer (compared with the row)
 
 
 class _Numbers:
@@ -57,7 +61,8 @@ class _Numbers:
 
 
 def _name(text: str) -> str:
-    word = re.sub(r"\W", "_", str(text)).strip("_") or "layer"
+    """An ASCII identifier the DSL reads (a unicode or punctuated framework name is cleaned)."""
+    word = re.sub(r"[^A-Za-z0-9_]", "_", str(text)).strip("_")[:64] or "layer"
     return word if not word[0].isdigit() else "layer_" + word
 
 
@@ -155,7 +160,7 @@ class _Folder:
             if short:
                 text += " shortcut {\n" + "\n".join(short) + "\n" + indent + "}"
             return text
-        word = "add" if op == "add" else "concat"
+        word = op
         parts = [("{\n" + "\n".join(b) + "\n" + indent + "}") if b else "{ }" for b in bodies]
         return indent + word + " " + " ".join(parts)
 
@@ -255,19 +260,32 @@ def _helper_classes() -> set:
     return names
 
 
+def input_shape_of(value, what="from_torch") -> tuple[int, ...]:
+    """A channels-last input shape from a tuple of ints or text like '32x32x3' (a clear error otherwise)."""
+    parts = value.replace(" ", "").split("x") if isinstance(value, str) else value
+    try:
+        parts = list(parts)
+    except TypeError:
+        parts = None
+    if not parts or not all(isinstance(p, int) and not isinstance(p, bool) and p > 0 or
+                            isinstance(p, str) and p.isascii() and p.isdigit() and 0 < len(p) < 10 and int(p) > 0
+                            for p in parts):
+        raise UsageError(f"{what} needs the input shape as positive whole numbers, channels last, e.g. (28, 28, 1) "
+                         f"or '28x28x1'; got {str(value)[:80]!r}")
+    return tuple(int(p) for p in parts)
+
+
 def from_torch(module, input_shape, generalize=None) -> str:
     """DSL text for a PyTorch module. `input_shape` is symparams' input (channels last, without
-    the batch axis), as a tuple or text like '32x32x3'."""
+    the batch axis), as a tuple or text like '32x32x3'. The module is run once on zeros of that
+    shape (channels first) so each layer's shape can be compared with the network written."""
     torch = need("torch", "pytorch")
     import operator
-    from torch import fx, nn
+    from torch import fx
 
-    if isinstance(input_shape, str):
-        shape = tuple(int(p) for p in input_shape.replace(" ", "").split("x"))
-    else:
-        shape = tuple(int(d) for d in input_shape)
-    if not shape:
-        raise UsageError("from_torch needs the input shape, e.g. (28, 28, 1)")
+    shape = input_shape_of(input_shape)
+    if not isinstance(module, torch.nn.Module):
+        raise UsageError(f"from_torch needs an nn.Module, got a {type(module).__name__}")
 
     # decided before tracing: torch.fx turns every parameter read during the trace into a graph node
     leaves = {id(m) for m in module.modules() if _torch_leaf(m)}
@@ -279,7 +297,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     try:
         graph = Tracer().trace(module)
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
-        raise DefinitionError(f"cannot trace the PyTorch module: {exc}") from None
+        raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
+    shapes = _torch_shapes(module, graph, shape)
     num = _Numbers(generalize)
     nodes, order = {}, []
     placeholder = output = None
@@ -289,33 +308,164 @@ def from_torch(module, input_shape, generalize=None) -> str:
                                                                   "softplus", "softsign")})
     methods = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "flatten": "flatten", "view": "flatten",
                "reshape": "flatten"}
+    merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
+              operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
         args = [a for a in _flat(node.args) if isinstance(a, fx.Node) and a in nodes]
         if node.op == "placeholder":
+            if placeholder is not None:
+                raise DefinitionError(f"the module's forward takes more than one input ('{placeholder.name}', "
+                                      f"'{node.name}'); symparams imports modules with one input")
             placeholder = node
             nodes[node] = Node(node, "input")
         elif node.op == "call_method" and node.target == "size":
             continue                                # x.size(0) in x.view(x.size(0), -1)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
-            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, _unique(_name(node.target), names), num))
-        elif node.op == "call_function" and node.target in (operator.add, operator.iadd, torch.add):
-            nodes[node] = Node(node, "add", args)
-        elif node.op == "call_function" and node.target in (torch.cat, torch.concat):
-            nodes[node] = Node(node, "concat", args)
+            name = _unique(_name(node.target), names)
+            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
+        elif node.op == "call_function" and node.target in merges:
+            op = merges[node.target]
+            _torch_merge_problem(node, op, args, shapes)
+            nodes[node] = Node(node, op, args)
         elif (node.op == "call_function" and node.target in functions) or (
                 node.op == "call_method" and node.target in methods):
             word = functions[node.target] if node.op == "call_function" else methods[node.target]
-            nodes[node] = Node(node, "layer", args[:1], f"{word} name={_unique(_name(node.name), names)}")
+            extra = [a for a in list(node.args[1:]) + list(node.kwargs.values()) if not isinstance(a, fx.Node)]
+            if word != "flatten" and (len(args) != 1 or extra):
+                raise DefinitionError(f"the operation '{node.name}' ({word}) has arguments symparams does not "
+                                      f"represent: {_args_text(node)}")
+            if word == "flatten" and node.op == "call_function" and list(node.args[1:]) not in ([], [1]):
+                raise DefinitionError(f"the operation '{node.name}' flattens from axis {node.args[1]}; symparams' "
+                                      "flatten keeps only the batch axis (torch.flatten(x, 1))")
+            name = _unique(_name(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"{word} name={name}", name)
         elif node.op == "output":
+            outputs = [a for a in _flat(node.args) if isinstance(a, fx.Node)]
+            if len(outputs) != 1 or len(list(_flat(node.args))) != 1:
+                raise DefinitionError(f"the module returns {len(list(_flat(node.args)))} values; symparams imports "
+                                      "modules with one output")
             output = args[0]
             continue
         else:
-            raise DefinitionError(f"symparams cannot read the operation {node.op} {node.target} of the module")
+            raise DefinitionError(f"symparams cannot read the operation '{node.name}' ({node.op} "
+                                  f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
     body = _fold(nodes, order, placeholder, output)
-    head = num.lets() + [f"input {_shape_text(shape, num)}"]
-    return "\n".join(head + body) + "\n"
+    text = _text(num, shape, body)
+    _compare_torch(text, nodes, shapes, module)
+    return text
+
+
+def _args_text(node) -> str:
+    return ", ".join([str(a) for a in node.args] + [f"{k}={v}" for k, v in node.kwargs.items()])[:200]
+
+
+def _torch_shapes(module, graph, shape) -> dict:
+    """Each traced node's output shape (the exporter's layout: channels first from rank 3 on, batch
+    axis included) from one run in eval mode on a batch of two zeros (floats, else token ids);
+    empty when the module runs on neither (the shapes are then not compared)."""
+    torch = need("torch", "pytorch")
+    from torch import fx
+    from torch.fx.passes.shape_prop import ShapeProp
+    layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
+    modes = {m: m.training for m in module.modules()}
+    try:
+        gm = fx.GraphModule(module, graph)
+        gm.eval()
+        for dtype in (torch.float32, torch.long):
+            try:
+                with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):    # fx prints the failure
+                    ShapeProp(gm).propagate(torch.zeros((2,) + tuple(layout), dtype=dtype))
+                break
+            except Exception:       # noqa: BLE001 - the module decides what it accepts
+                continue
+        else:
+            return {}
+    except Exception:               # noqa: BLE001
+        return {}
+    finally:
+        for m, training in modes.items():
+            m.training = training
+    out = {}
+    for node in gm.graph.nodes:
+        meta = node.meta.get("tensor_meta")
+        if meta is not None and hasattr(meta, "shape"):
+            out[node.name] = tuple(int(d) for d in meta.shape)
+    return out
+
+
+def _torch_merge_problem(node, op, args, shapes) -> None:
+    """add/cat/mul of traced tensors only (no constant operand), cat on the channels (axis 1)."""
+    from torch import fx
+    tensors = list(_flat(node.args[:1])) if op == "concat" else list(node.args)
+    extra = {k: v for k, v in node.kwargs.items() if not (op == "concat" and k == "dim")}
+    if len(args) < 2 or extra or not all(isinstance(a, fx.Node) for a in tensors):
+        raise DefinitionError(f"the operation '{node.name}' ({op} of {_args_text(node)}) is not a merge of layers' "
+                              "outputs; symparams represents adding, multiplying or concatenating tensors only")
+    if op == "concat":
+        dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+        rank = len(shapes.get(node.name, ())) or 4
+        channel = 1 if rank >= 4 else rank - 1          # the exporter's layout
+        if dim not in (channel, channel - rank):
+            raise DefinitionError(f"the operation '{node.name}' concatenates on axis {dim}, not the channels "
+                                  "(axis 1); symparams' concat joins the channels")
+
+
+def _compare_torch(text, nodes, shapes, module) -> None:
+    """Each imported layer's count and shape against the module's own; a difference names the layer."""
+    from .torch_export import to_channels_last
+    net = _parse_back(text, "pytorch")
+    got = {r.name: r for r in net.unrolled().leaves()}
+    for node in nodes.values():
+        if node.op != "layer" or node.name not in got:
+            continue
+        row = got[node.name]
+        if node.module is not None:
+            own = sum(p.numel() for p in node.module.parameters())
+            if int(row.params) != own:
+                raise DefinitionError(f"the module '{node.name}' ({type(node.module).__name__}) has {own} parameters "
+                                      f"but reads as '{_line_of(text, node.name)}' with {int(row.params)}: it has an "
+                                      "option symparams does not represent")
+        torch_shape = shapes.get(node.key.name)
+        if torch_shape:
+            mine = to_channels_last(torch_shape[1:])
+            if _squeezed(row.output_shape) != _squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
+                raise DefinitionError(f"the module '{node.name}' gives {'x'.join(map(str, mine))} (channels last) but "
+                                      f"reads as '{_line_of(text, node.name)}' giving "
+                                      f"{'x'.join(str(int(d)) for d in row.output_shape)}: it has an option "
+                                      "symparams does not represent")
+    total = sum(p.numel() for p in module.parameters())
+    if int(net.params) != total:
+        raise DefinitionError(f"the imported network counts {int(net.params)} parameters, the module {total} "
+                              "(parameters outside the traced forward, or a layer symparams does not represent)")
+
+
+def _squeezed(shape) -> tuple:
+    return tuple(int(d) for d in shape if int(d) != 1)
+
+
+def _line_of(text, name) -> str:
+    for line in text.splitlines():
+        if line.rstrip().endswith(f"name={name}"):
+            return line.strip()[:120]
+    return name
+
+
+def _parse_back(text, convention):
+    from ..engine.network import parse
+    try:
+        return parse(text, convention=convention).evaluate()
+    except SymparamsError as exc:
+        raise DefinitionError(f"the import wrote text symparams cannot read back ({exc}); please report this "
+                              "model") from None
+
+
+def _text(num, shape, body) -> str:
+    """The file: its lets (each with its default: the input line registers its numbers first), the
+    input and the body."""
+    first = f"input {_shape_text(shape, num)}"
+    return "\n".join(num.lets() + [first] + body) + "\n"
 
 
 def _flat(args):
@@ -351,7 +501,10 @@ def from_keras(model, generalize=None) -> str:
     num = _Numbers(generalize)
     inputs = list(getattr(model, "inputs", None) or [])
     if len(inputs) != 1:
-        raise DefinitionError("symparams reads Keras models with exactly one input")
+        raise DefinitionError(f"the Keras model has {len(inputs)} inputs; symparams imports models with exactly one")
+    outputs = list(getattr(model, "outputs", None) or [])
+    if len(outputs) != 1:
+        raise DefinitionError(f"the Keras model has {len(outputs)} outputs; symparams imports models with exactly one")
     shape = tuple(inputs[0].shape[1:])
     if any(d is None for d in shape):
         raise DefinitionError("the Keras model's input shape has unknown sizes; give keras.Input(shape=...) numbers")
@@ -364,8 +517,15 @@ def from_keras(model, generalize=None) -> str:
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     pads = {}
     by_name = {layer.name: layer for layer in layers}
+    names: set[str] = set()
     for layer in layers:
         cls = type(layer).__name__
+        if not layer.trainable and layer.weights:
+            raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) has trainable=False; symparams counts "
+                                  "every layer's weights as trained (make it trainable, or count it apart)")
+        if len(layer._inbound_nodes) != 1:
+            raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) is called {len(layer._inbound_nodes)} "
+                                  "times (shared weights); symparams imports each layer called once")
         node = layer._inbound_nodes[0]
         tensors = list(node.input_tensors)
         keys = []
@@ -373,8 +533,11 @@ def from_keras(model, generalize=None) -> str:
             key = producer.get(id(t))
             if key is None:
                 raise DefinitionError(f"cannot follow the input of the Keras layer '{layer.name}'")
-            if key not in keys or cls in ("Add", "Concatenate"):
+            if key not in keys or cls in ("Add", "Concatenate", "Multiply"):
                 keys.append(key)
+        if len(node.output_tensors) != 1:
+            raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) gives {len(node.output_tensors)} outputs; "
+                                  "symparams reads layers with one")
         out = node.output_tensors[0]
         folded = by_name.get(layer.name[:-4]) if layer.name.endswith("_pad") else None
         if cls.startswith("ZeroPadding") and type(folded).__name__ in _pad_folds() and folded.padding == "valid" \
@@ -383,20 +546,47 @@ def from_keras(model, generalize=None) -> str:
             producer[id(out)] = keys[0]            # folded into the convolution that follows
             continue
         key = (layer.name,)
-        if cls == "Add":
-            nodes[key] = Node(key, "add", keys)
-        elif cls == "Concatenate":
-            nodes[key] = Node(key, "concat", keys)
+        if cls in ("Add", "Concatenate", "Multiply"):
+            if cls == "Concatenate" and layer.axis not in (-1, len(out.shape) - 1):
+                raise DefinitionError(f"the Keras layer '{layer.name}' is Concatenate(axis={layer.axis}); symparams' "
+                                      "concat joins the channels (the last axis)")
+            nodes[key] = Node(key, {"Add": "add", "Concatenate": "concat", "Multiply": "mul"}[cls], keys)
         else:
             padding = None
             if layer.name in pads:
                 pad_layer, _ = pads[layer.name]
                 padding = [p[0] for p in (pad_layer.padding if isinstance(pad_layer.padding[0], (tuple, list))
                                           else (pad_layer.padding,))]
-            nodes[key] = Node(key, "layer", keys[:1], _keras_line(layer, _name(layer.name), num, padding))
+            name = _unique(_name(layer.name), names)
+            nodes[key] = Node(key, "layer", keys[:1], _keras_line(layer, name, num, padding), name, layer)
         producer[id(out)] = key
         order.append(key)
-    output = producer[id(model.outputs[0])]
+    output = producer[id(outputs[0])]
     body = _fold(nodes, order, start, output)
-    head = num.lets() + [f"input {_shape_text(shape, num)}"]
-    return "\n".join(head + body) + "\n"
+    text = _text(num, shape, body)
+    _compare_keras(text, nodes, model)
+    return text
+
+
+def _compare_keras(text, nodes, model) -> None:
+    """Each imported layer's count and output shape against the Keras layer's; a difference names it."""
+    net = _parse_back(text, "keras")
+    got = {r.name: r for r in net.unrolled().leaves()}
+    for node in nodes.values():
+        if node.op != "layer" or node.name not in got:
+            continue
+        row, layer = got[node.name], node.module
+        own = int(layer.count_params())
+        if int(row.params) != own:
+            raise DefinitionError(f"the Keras layer '{layer.name}' ({type(layer).__name__}) has {own} parameters but "
+                                  f"reads as '{_line_of(text, node.name)}' with {int(row.params)}: it has an option "
+                                  "symparams does not represent")
+        theirs = tuple(int(d) for d in layer._inbound_nodes[0].output_tensors[0].shape[1:])
+        mine = tuple(int(d) for d in row.output_shape)
+        if mine != theirs:
+            raise DefinitionError(f"the Keras layer '{layer.name}' gives {'x'.join(map(str, theirs))} but reads as "
+                                  f"'{_line_of(text, node.name)}' giving {'x'.join(map(str, mine))}: it has an option "
+                                  "symparams does not represent")
+    if int(net.params) != int(model.count_params()):
+        raise DefinitionError(f"the imported network counts {int(net.params)} parameters, the Keras model "
+                              f"{int(model.count_params())}")

@@ -93,6 +93,11 @@ class _Windowed(LayerSpec):
     def keras_opts(layer, r) -> str:
         """stride=, padding= and dilation= of a Keras convolution (r.padding: a folded explicit padding)."""
         text = ""
+        if layer.padding == "causal":
+            raise DefinitionError(f"the Keras layer '{r.name}' has padding='causal' (all on the left); symparams' "
+                                  "conv pads symmetrically (padding=same or a number)")
+        if getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise DefinitionError(f"the Keras layer '{r.name}' is channels first; symparams reads channels last")
         if set(layer.strides) != {1}:
             text += f" stride={window(layer.strides)}"
         if r.padding is not None:

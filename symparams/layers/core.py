@@ -192,6 +192,17 @@ class Flatten(_View):
     def output_shape(self, cfg, shape, ctx):
         return (product(shape),)
 
+    def import_torch(self, module, r):
+        if isinstance(module, r.nn.Flatten) and (module.start_dim, module.end_dim) != (1, -1):
+            raise DefinitionError(f"the module '{r.name}' is Flatten(start_dim={module.start_dim}, "
+                                  f"end_dim={module.end_dim}); symparams' flatten keeps only the batch axis")
+        return super().import_torch(module, r)
+
+    def import_keras(self, layer, r):
+        if r.cls(layer) == "Flatten" and getattr(layer, "data_format", "channels_last") != "channels_last":
+            raise DefinitionError(f"the Keras layer '{r.name}' flattens channels first; symparams reads channels last")
+        return super().import_keras(layer, r)
+
 
 @register
 class Dropout(LayerSpec):
@@ -448,9 +459,13 @@ class Exp(nn.Module):
         """' word' of a Keras layer's fused activation ('' for none or linear)."""
         fn = getattr(layer, "activation", None)
         name = getattr(fn, "__name__", None)
-        if not name or name == "linear":
+        if fn is None or name == "linear":
             return ""
-        return " " + KERAS_WORDS.get(name, name)
+        word = KERAS_WORDS.get(name, name)
+        if word not in ACTIVATIONS:         # a lambda, a custom function: no DSL word
+            raise DefinitionError(f"the Keras layer '{layer.name}' has the activation {str(name or fn)[:60]!r}, "
+                                  "which symparams has no word for")
+        return " " + word
 
     def emit_torch(self, row, out):
         return self.torch_activation(row.activation, 1 if len(row.input_shape) >= 3 else -1, out)
@@ -466,6 +481,10 @@ class Exp(nn.Module):
         if cls == "Activation":
             return self.keras_word(layer).strip() or "linear"
         if cls == "ReLU":
+            if layer.max_value not in (None, 6) or layer.negative_slope or layer.threshold:
+                raise DefinitionError(f"the Keras layer '{layer.name}' is ReLU(max_value={layer.max_value}, "
+                                      f"negative_slope={layer.negative_slope}, threshold={layer.threshold}); "
+                                      "symparams has relu and relu6")
             return "relu6" if layer.max_value == 6 else "relu"
         return None
 

@@ -56,6 +56,9 @@ class BatchNorm(LayerSpec):
     def import_torch(self, module, r):
         if not isinstance(module, r.nn.modules.batchnorm._BatchNorm):
             return None
+        if not module.track_running_stats:
+            raise DefinitionError(f"the module '{r.name}' is {r.cls(module)}(track_running_stats=False): it keeps no "
+                                  "running statistics, which symparams' batchnorm counts as buffers")
         return "batchnorm" if module.affine else "batchnorm scale=false center=false"
 
     def import_keras(self, layer, r):
@@ -98,11 +101,21 @@ class LayerNorm(LayerSpec):
     def import_torch(self, module, r):
         if not isinstance(module, r.nn.LayerNorm):
             return None
+        if len(module.normalized_shape) != 1:
+            raise DefinitionError(f"the module '{r.name}' is LayerNorm({list(module.normalized_shape)}): symparams' "
+                                  "layernorm normalises the last axis only")
+        if not module.elementwise_affine:
+            raise DefinitionError(f"the module '{r.name}' is LayerNorm(elementwise_affine=False); symparams' layernorm "
+                                  "always has its scale")
         return "layernorm" if module.bias is not None else "layernorm bias=false"
 
     def import_keras(self, layer, r):
         if r.cls(layer) != "LayerNormalization":
             return None
+        axis = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+        if not layer.scale or list(axis) not in ([-1], [len(layer.input.shape) - 1]):
+            raise DefinitionError(f"the Keras layer '{r.name}' is LayerNormalization(axis={layer.axis}, "
+                                  f"scale={layer.scale}); symparams' layernorm normalises the last axis with a scale")
         return "layernorm" if layer.center else "layernorm bias=false"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
@@ -174,10 +187,20 @@ class GroupNorm(LayerSpec):
         return out.emit(f"layers.GroupNormalization({one(row.config.groups)}, {out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
-        return f"groupnorm {module.num_groups}" if isinstance(module, r.nn.GroupNorm) else None
+        if not isinstance(module, r.nn.GroupNorm):
+            return None
+        if not module.affine:
+            raise DefinitionError(f"the module '{r.name}' is GroupNorm(affine=False); symparams' groupnorm always has "
+                                  "its scale and shift")
+        return f"groupnorm {module.num_groups}"
 
     def import_keras(self, layer, r):
-        return f"groupnorm {layer.groups}" if r.cls(layer) == "GroupNormalization" else None
+        if r.cls(layer) != "GroupNormalization":
+            return None
+        if not (layer.scale and layer.center):
+            raise DefinitionError(f"the Keras layer '{r.name}' is GroupNormalization(scale={layer.scale}, "
+                                  f"center={layer.center}); symparams' groupnorm always has its scale and shift")
+        return f"groupnorm {layer.groups}"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the mean and inverse deviation of each group (float32)."""

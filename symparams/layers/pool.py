@@ -67,6 +67,11 @@ class _Pool(_Windowed):
     def import_torch(self, module, r):
         if not isinstance(module, self.torch_class(r.nn)):
             return None
+        for option, plain in (("dilation", 1), ("ceil_mode", False), ("return_indices", False)):
+            value = getattr(module, option, plain)
+            if value != plain and not (option == "dilation" and set(window(value).split("x")) == {"1"}):
+                raise DefinitionError(f"the module '{r.name}' is {r.cls(module)}({option}={value}); symparams' "
+                                      f"{self.keyword} has no such option")
         text = f"{self.keyword} {window(module.kernel_size)}"
         stride = module.stride if module.stride is not None else module.kernel_size
         if window(stride) != window(module.kernel_size):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import conventions
+from ..errors import DefinitionError
 from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, register
 from .text import one
 
@@ -111,6 +112,12 @@ class _Recurrent(LayerSpec):
         inner = layer.forward_layer if cls == "Bidirectional" else layer
         if type(inner).__name__ != self.keras_class:
             return None
+        if self.cell == "gru" and not getattr(inner, "reset_after", True):
+            raise DefinitionError(f"the Keras layer '{r.name}' is GRU(reset_after=False): one bias vector per gate "
+                                  "where symparams' gru (Keras' default) has two")
+        if cls == "Bidirectional" and layer.merge_mode != "concat":
+            raise DefinitionError(f"the Keras layer '{r.name}' is Bidirectional(merge_mode={layer.merge_mode!r}); "
+                                  "symparams' bidirectional=true concatenates the two directions")
         text = f"{self.cell} {r.num('units', inner.units)}"
         if inner.return_sequences:
             text += " return_sequences=true"

@@ -1,0 +1,329 @@
+"""DSL text from an ONNX graph (read with the `onnx` package, shapes from ONNX shape inference).
+
+Each operator symparams has a form for becomes a layer line (Conv, Gemm/MatMul+Add, the pools,
+BatchNormalization, Flatten, the activations) or a merge (Add, Concat on the channels, Mul of two
+tensors); the graph is then folded into residual/concat forms as the PyTorch and Keras importers
+do. The first operator without a form is a clear error naming it and its node. A tensor of rank 4
+or more is channels first (NCHW, as PyTorch exports it); rank 2 and 3 are (N, D) and (N, T, D).
+"""
+
+from __future__ import annotations
+
+from ..errors import DefinitionError
+from .importer import Node, _fold, _name, _Numbers, _parse_back, _squeezed, _text, _unique
+from .plan import need
+
+ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
+               "Softplus": "softplus", "Softsign": "softsign", "HardSigmoid": "hard_sigmoid",
+               "HardSwish": "hard_swish", "Mish": "mish", "Gelu": "gelu", "LeakyRelu": "leaky_relu"}
+VIEWS = ("Identity", "Dropout")
+KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
+                                  "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "BatchNormalization", "Flatten", "Reshape",
+                                  "Softmax", "LogSoftmax", "Clip", "Constant", *VIEWS})
+
+
+def _window(values) -> str:
+    values = [int(v) for v in values]
+    return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+
+class _Graph:
+    def __init__(self, model, source):
+        onnx = need("onnx", "onnx")
+        from onnx import numpy_helper
+        self.source = source
+        try:
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception as exc:        # noqa: BLE001 - onnx raises its own kinds
+            raise DefinitionError(f"{source}: ONNX shape inference fails: {str(exc).splitlines()[0][:200]}") from None
+        self.graph = model.graph
+        self.consts = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        self.shapes = {}
+        for info in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
+            dims = info.type.tensor_type.shape.dim
+            self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
+        self.users: dict[str, list] = {}
+        for node in self.graph.node:
+            for i in node.input:
+                self.users.setdefault(i, []).append(node)
+        self.numpy_helper = numpy_helper
+
+    def fold(self, node):
+        """The outputs of a node whose inputs are all known constants (small: shapes and paddings),
+        by ONNX's reference evaluator; None when one is unknown or it cannot run."""
+        inputs = [i for i in node.input if i]
+        if any(self.consts.get(i) is None for i in inputs) or \
+                sum(int(self.consts[i].size) for i in inputs) > 4096:
+            return None
+        try:
+            from onnx.reference import ReferenceEvaluator
+            return ReferenceEvaluator(node).run(None, {i: self.consts[i] for i in inputs})
+        except Exception:           # noqa: BLE001 - then the value stays unknown
+            return None
+
+    def const(self, name):
+        return self.consts.get(name)
+
+    def attrs(self, node) -> dict:
+        from onnx import helper
+        return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _layout(dims) -> tuple:
+    """An ONNX shape without the batch axis, in symparams' channels-last order."""
+    dims = tuple(dims[1:])
+    return dims[1:] + dims[:1] if len(dims) >= 3 else dims
+
+
+def _node_name(node, index) -> str:
+    parts = [p for p in (node.name or "").split("/") if p]
+    if len(parts) >= 2:
+        qual = parts[-2]
+        if len(parts) >= 3 and "." in parts[-3] and not qual.startswith(parts[-3]):
+            qual = parts[-3] + "_" + qual
+        return _name(qual)
+    return _name(node.name or f"{node.op_type.lower()}_{index}")
+
+
+def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
+    """DSL text for an ONNX ModelProto (or the path of an .onnx file)."""
+    onnx = need("onnx", "onnx")
+    if isinstance(model, str):
+        source = model
+        try:
+            model = onnx.load(model)
+        except Exception as exc:        # noqa: BLE001 - protobuf raises many kinds
+            raise DefinitionError(f"{source}: not an ONNX model ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__})") from None
+    g = _Graph(model, source)
+    inputs = [i for i in g.graph.input if i.name not in g.consts]
+    data = inputs[:1]
+    if not data:
+        raise DefinitionError(f"{source}: the ONNX graph has no input")
+    dims = g.shapes.get(data[0].name, ())
+    if len(dims) < 2 or any(not d for d in dims[1:]):
+        raise DefinitionError(f"{source}: the input '{data[0].name}' has no fixed shape ({dims}); export it with "
+                              "fixed sizes")
+    # other graph inputs (a PyTorch export's buffers) are weights, not data
+    for extra in inputs[1:]:
+        g.consts.setdefault(extra.name, None)
+    outputs = list(g.graph.output)
+    if len(outputs) != 1:
+        raise DefinitionError(f"{source}: the ONNX graph has {len(outputs)} outputs; symparams imports one")
+    num = _Numbers(generalize)
+    nodes, order = {}, []
+    start = data[0].name
+    nodes[start] = Node(start, "input")
+    order.append(start)
+    alias: dict[str, str] = {}            # a tensor passed through (Identity, Dropout, a folded bias Add)
+    names: set[str] = set()
+    skip: set[int] = set()
+    padded: dict[str, list] = {}          # a Pad folded into the convolution or pool that reads it
+    pooled: dict[str, str] = {}           # a Reshape read as part of a global pool -> the pooled tensor
+
+    def key(tensor):
+        return alias.get(tensor, tensor)
+
+    def layer(node, text, index, source_tensor):
+        name = _unique(_node_name(node, index), names)
+        out = node.output[0]
+        nodes[out] = Node(out, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
+        order.append(out)
+
+    for index, node in enumerate(g.graph.node):
+        if index in skip:
+            continue
+        op, a = node.op_type, g.attrs(node)
+        where = f"{source}: the ONNX node '{node.name or index}' ({op})"
+        if op == "Constant":
+            g.consts[node.output[0]] = g.numpy_helper.to_array(a["value"]) if "value" in a else None
+            continue
+        if op == "Shape":                   # sizes, not data: what is computed from them is a constant
+            g.consts[node.output[0]] = None
+            continue
+        tensors = [i for i in node.input if i and i not in g.consts]
+        if op in VIEWS:
+            if tensors:
+                alias[node.output[0]] = key(tensors[0])
+            else:
+                g.consts[node.output[0]] = g.const(node.input[0])
+            continue
+        if not tensors:                     # computed from constants only (a shape, a padding): folded here
+            values = g.fold(node)
+            for k, out in enumerate(node.output):
+                g.consts[out] = values[k] if values is not None and k < len(values) else None
+            continue
+        x = tensors[0]
+        in_shape = g.shapes.get(x, ())
+        if op == "Conv":
+            w = g.const(node.input[1])
+            if w is None:
+                raise DefinitionError(f"{where}: its weight is not a constant")
+            kernel = w.shape[2:]
+            text = f"conv {num('filters', w.shape[0])} {_window(kernel)}"
+            strides = a.get("strides", [1] * len(kernel))
+            if set(strides) != {1}:
+                text += f" stride={_window(strides)}"
+            pads = list(a.get("pads", [0] * 2 * len(kernel)))
+            if x in padded and set(pads) == {0}:
+                pads = padded[x] * 2
+            auto = a.get("auto_pad", b"NOTSET")
+            auto = auto.decode() if isinstance(auto, bytes) else auto
+            if auto in ("SAME_UPPER", "SAME_LOWER") and set(a.get("strides", [1])) == {1}:
+                text += " padding=same"
+            elif auto not in ("NOTSET", "VALID"):
+                raise DefinitionError(f"{where}: auto_pad={auto} with a stride; export it with explicit pads")
+            half = len(pads) // 2
+            if pads[:half] != pads[half:]:
+                raise DefinitionError(f"{where}: pads {pads} are not symmetric; symparams' conv pads both sides "
+                                      "alike")
+            if set(pads) != {0}:
+                text += f" padding={_window(pads[:half])}"
+            dilations = a.get("dilations", [1] * len(kernel))
+            if set(dilations) != {1}:
+                text += f" dilation={_window(dilations)}"
+            if a.get("group", 1) != 1:
+                text += f" groups={a['group']}"
+            if len(node.input) < 3 or not node.input[2]:
+                text += " bias=false"
+            layer(node, text, index, x)
+        elif op in ("Gemm", "MatMul"):
+            w = g.const(node.input[1])
+            if w is None or w.ndim != 2 or (op == "Gemm" and a.get("transA", 0)):
+                raise DefinitionError(f"{where}: only a product with a constant weight matrix is a dense layer")
+            units = w.shape[0] if (op == "Gemm" and a.get("transB", 0)) else w.shape[1]
+            has_bias = op == "Gemm" and len(node.input) > 2 and bool(node.input[2])
+            if op == "MatMul":
+                users = g.users.get(node.output[0], [])
+                if len(users) == 1 and users[0].op_type == "Add":
+                    other = [i for i in users[0].input if i != node.output[0]]
+                    if other and g.const(other[0]) is not None and g.const(other[0]).size == units:
+                        has_bias = True
+                        skip.add(list(g.graph.node).index(users[0]))
+                        alias[users[0].output[0]] = node.output[0]
+            layer(node, f"dense {num('units', units)}" + ("" if has_bias else " bias=false"), index, x)
+        elif op in ("MaxPool", "AveragePool"):
+            kernel = a["kernel_shape"]
+            word = "maxpool" if op == "MaxPool" else "avgpool"
+            text = f"{word} {_window(kernel)}"
+            strides = a.get("strides", [1] * len(kernel))
+            if list(strides) != list(kernel):
+                text += f" stride={_window(strides)}"
+            pads = list(a.get("pads", [0] * 2 * len(kernel)))
+            if x in padded and set(pads) == {0}:
+                pads = padded[x] * 2
+            half = len(pads) // 2
+            if pads[:half] != pads[half:]:
+                raise DefinitionError(f"{where}: pads {pads} are not symmetric")
+            if set(pads) != {0}:
+                text += f" padding={_window(pads[:half])}"
+            for option, plain in (("ceil_mode", 0), ("dilations", None)):
+                value = a.get(option, plain)
+                if value not in (plain, [1] * len(kernel)):
+                    raise DefinitionError(f"{where}: {option}={value}; symparams' {word} has no such option")
+            layer(node, text, index, x)
+        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
+            word = "globalavgpool" if op == "GlobalAveragePool" else "globalmaxpool"
+            layer(node, word, index, x)
+        elif op in ("ReduceMean", "ReduceMax"):
+            rank = len(in_shape)
+            axes = a.get("axes")
+            if axes is None and len(node.input) > 1 and g.const(node.input[1]) is not None:
+                axes = [int(v) for v in g.const(node.input[1]).ravel()]
+            spatial = set(range(2, rank)) if rank >= 4 else {1}
+            if node.input[0] in pooled:
+                rank = len(g.shapes.get(pooled[node.input[0]], ()))
+                spatial = set(range(2, rank)) if axes is not None and len(axes) == 1 and axes[0] in (-1, 2) else None
+                axes = sorted(spatial or ())
+            if axes is None or {v % rank for v in axes} != spatial or rank < 3:
+                raise DefinitionError(f"{where}: over axes {axes} of a rank-{rank} tensor; symparams reads a mean or "
+                                      "maximum over all positions (a global pool) only")
+            layer(node, "globalavgpool" if op == "ReduceMean" else "globalmaxpool", index, x)
+        elif op == "BatchNormalization":
+            layer(node, "batchnorm", index, x)
+        elif op == "Reshape" and [u.op_type for u in g.users.get(node.output[0], [])] in (["ReduceMean"],
+                                                                                          ["ReduceMax"]):
+            pooled[node.output[0]] = x      # x.flatten(2).mean(-1): a global pool of x (the exporter's GlobalPool)
+            alias[node.output[0]] = key(x)
+        elif op == "Pad":
+            users = g.users.get(node.output[0], [])
+            raw = g.const(node.input[1]) if len(node.input) > 1 else a.get("pads")
+            rank = len(in_shape)
+            mode = a.get("mode", b"constant")
+            pads = [int(v) for v in raw.ravel()] if raw is not None and hasattr(raw, "ravel") else raw
+            if (pads is None or len(users) != 1 or users[0].op_type not in ("Conv", "MaxPool", "AveragePool")
+                    or mode not in (b"constant", "constant") or rank < 3):
+                raise DefinitionError(f"{where}: symparams reads a constant padding right before a convolution or "
+                                      "pool only")
+            begin, end_ = pads[2:rank], pads[rank + 2:]
+            if begin != end_ or pads[:2] != [0, 0] or pads[rank:rank + 2] != [0, 0]:
+                raise DefinitionError(f"{where}: pads {pads} are not the same on both sides of each axis; "
+                                      "symparams pads symmetrically")
+            padded[node.output[0]] = begin
+            alias[node.output[0]] = key(x)
+        elif op in ("Flatten", "Reshape"):
+            out_shape = g.shapes.get(node.output[0], ())
+            axis = a.get("axis", 1)
+            if (op == "Flatten" and axis != 1) or len(out_shape) != 2:
+                raise DefinitionError(f"{where}: gives {out_shape}; symparams reads a reshape to (batch, -1) "
+                                      "(flatten) only")
+            if len(in_shape) == 2:
+                alias[node.output[0]] = key(x)          # already flat
+            else:
+                layer(node, "flatten", index, x)
+        elif op in ACTIVATIONS:
+            if op == "LeakyRelu" and abs(a.get("alpha", 0.01) - 0.2) > 1e-6:
+                raise DefinitionError(f"{where}: alpha={a.get('alpha', 0.01)}; symparams' leaky_relu has alpha 0.2")
+            layer(node, ACTIVATIONS[op], index, x)
+        elif op in ("Softmax", "LogSoftmax"):
+            rank = len(in_shape)
+            axis = a.get("axis", -1)
+            channel = 1 if rank >= 4 else rank - 1
+            if axis not in (channel, channel - rank):
+                raise DefinitionError(f"{where}: over axis {axis}, not the channels")
+            layer(node, "softmax" if op == "Softmax" else "log_softmax", index, x)
+        elif op == "Clip":
+            bounds = [g.const(i) if i else None for i in node.input[1:3]]
+            low = a.get("min", None if len(bounds) < 1 or bounds[0] is None else float(bounds[0]))
+            high = a.get("max", None if len(bounds) < 2 or bounds[1] is None else float(bounds[1]))
+            if (low, high) != (0.0, 6.0):
+                raise DefinitionError(f"{where}: clips to [{low}, {high}]; symparams has relu6 (0 to 6)")
+            layer(node, "relu6", index, x)
+        elif op in ("Add", "Mul", "Concat"):
+            if len(tensors) != len(node.input) or len(tensors) < 2:
+                raise DefinitionError(f"{where}: has a constant operand; symparams merges layers' outputs only")
+            if op == "Concat":
+                rank = len(g.shapes.get(node.output[0], ())) or 4
+                channel = 1 if rank >= 4 else rank - 1
+                if a.get("axis") not in (channel, channel - rank):
+                    raise DefinitionError(f"{where}: concatenates on axis {a.get('axis')}, not the channels")
+            nodes[node.output[0]] = Node(node.output[0], {"Add": "add", "Mul": "mul", "Concat": "concat"}[op],
+                                         [key(t) for t in tensors])
+            order.append(node.output[0])
+        else:
+            raise DefinitionError(f"{where}: symparams has no form for the operator {op}",
+                                  hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
+    end = key(outputs[0].name)
+    if end not in nodes:
+        raise DefinitionError(f"{source}: cannot follow the graph to its output '{outputs[0].name}'")
+    body = _fold(nodes, order, start, end)
+    shape = _layout(dims)
+    text = _text(num, shape, body)
+    _compare(text, nodes, g, source)
+    return text
+
+
+def _compare(text, nodes, g, source) -> None:
+    """Each imported layer's output shape against ONNX shape inference's; a difference names the node."""
+    net = _parse_back(text, "pytorch")
+    got = {r.name: r for r in net.unrolled().leaves()}
+    for out, node in nodes.items():
+        if node.op != "layer" or node.name not in got:
+            continue
+        theirs = g.shapes.get(out)
+        if not theirs or any(d is None for d in theirs):
+            continue
+        mine = got[node.name].output_shape
+        if _squeezed(mine) != _squeezed(_layout(theirs)):
+            raise DefinitionError(f"{source}: the ONNX node '{node.module.name}' ({node.module.op_type}) gives "
+                                  f"{'x'.join(map(str, _layout(theirs)))} (channels last) but reads as a layer giving "
+                                  f"{'x'.join(str(int(d)) for d in mine)}")
