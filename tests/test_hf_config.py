@@ -199,6 +199,9 @@ def test_an_architecture_the_family_does_not_have(tmp_path, capsys):
                   architectures=["GPT2ForTokenClassification"])
     err = _fails(tmp_path, capsys, config)
     assert "GPT2ForTokenClassification" in err and "GPT2LMHeadModel" in err
+    config["architectures"] = ["\x1b[31mEvil\nname"]          # shown quoted, never raw
+    err = _fails(tmp_path, capsys, config)
+    assert "\x1b" not in err and "Evil\nname" not in err and '\\u001b[31mEvil\\nname' in err
 
 
 def test_a_keras_file_that_is_not_a_model(tmp_path, capsys):

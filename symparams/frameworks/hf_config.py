@@ -25,6 +25,12 @@ _ACTIVATIONS = {"silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_new": "ge
 
 # ============================================================================ reading
 
+def _shown(value) -> str:
+    """A value from the file as an error shows it: JSON-quoted (no control characters), and short."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def read_config(path: str) -> dict:
     """The JSON object in a config.json; a clear error for anything else."""
     try:
@@ -63,7 +69,7 @@ class _Config:
             raise DefinitionError(f"{self.source}: the {self.family} config has no '{name}' field",
                                   hint=f"a {self.family} model's size needs it; add \"{name}\": <whole number>")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise DefinitionError(f"{self.source}: '{name}' is {json.dumps(value)}; expected a positive whole number")
+            raise DefinitionError(f"{self.source}: '{name}' is {_shown(value)}; expected a positive whole number")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -71,7 +77,7 @@ class _Config:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise DefinitionError(f"{self.source}: '{name}' is {json.dumps(value)}; expected true or false")
+            raise DefinitionError(f"{self.source}: '{name}' is {_shown(value)}; expected true or false")
         return value
 
     def text(self, name: str, default: str) -> str:
@@ -79,7 +85,7 @@ class _Config:
         if value is None:
             return default
         if not isinstance(value, str):
-            raise DefinitionError(f"{self.source}: '{name}' is {json.dumps(value)}; expected a string")
+            raise DefinitionError(f"{self.source}: '{name}' is {_shown(value)}; expected a string")
         return value
 
     def labels(self) -> int:
@@ -391,18 +397,18 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
         raise DefinitionError(f"{source} is not a Hugging Face config: it has no 'model_type' field",
                               hint=f"the families known are {known}")
     if model_type not in FAMILIES:
-        raise DefinitionError(f"{source}: unknown model_type {json.dumps(model_type)}",
+        raise DefinitionError(f"{source}: unknown model_type {_shown(model_type)}",
                               hint=f"the families known are {known}")
     family = FAMILIES[model_type]
     architectures = config.get("architectures")
     if architectures is not None and (not isinstance(architectures, list)
                                       or not all(isinstance(a, str) for a in architectures)):
-        raise DefinitionError(f"{source}: 'architectures' is {json.dumps(architectures)}; expected a list of "
+        raise DefinitionError(f"{source}: 'architectures' is {_shown(architectures)}; expected a list of "
                               "class names")
     arch = architectures[0] if architectures else family.usual
     if arch not in family.classes:
-        raise DefinitionError(f"{source}: architectures names {arch}, which symparams does not write for "
-                              f"model_type {json.dumps(model_type)}",
+        raise DefinitionError(f"{source}: architectures names {_shown(arch)}, which symparams does not write for "
+                              f"model_type {_shown(model_type)}",
                               hint=f"the {model_type} classes known are {', '.join(family.classes)}")
     cfg = _Config(config, source, model_type)
     out = _File()
