@@ -496,13 +496,15 @@ class _Store:
 
 
 class _State:
-    __slots__ = ("grad", "store")
+    """What flows out of a row: whether it depends on trained weights, its storage, and whether it is
+    laid out (LayerSpec.output_layout)."""
+    __slots__ = ("grad", "store", "layout")
 
-    def __init__(self, grad: bool, store: _Store):
-        self.grad, self.store = grad, store
+    def __init__(self, grad: bool, store: _Store, layout: str = "contiguous"):
+        self.grad, self.store, self.layout = grad, store, layout
 
     def key(self):
-        return (self.grad, self.store.counted)
+        return (self.grad, self.store.counted, self.layout)
 
 
 def _saved_key(entry) -> str:
@@ -646,25 +648,29 @@ class _Flow:
         # before it and nothing in it is trained) keeps nothing
         trains = _has_trained(row) or acc.get("shared", _ZERO) != 0
         recorded = state.grad or trains
-        saved = tuple(spec.saved_activations(cfg, shape, out, ctx, self.style)) if recorded else ()
-        self._keep(acc, [e for e in saved if e.what != "output"], state.store)
+        saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
+                      if state.grad or not e.for_input_grad) if recorded else ()
+        self._keep(acc, [e for e in saved if e.what != "output"], state.store, product(shape), state.layout)
         core = state.store if spec.output_is_view(cfg, shape, out, ctx) else _Store(product(out))
-        self._keep(acc, [e for e in saved if e.what == "output"], core)
+        layout = spec.output_layout(cfg, shape, out, ctx) or state.layout
+        self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
         final = core
         if row.activation and row.activation != "linear":
             function = tuple(self.activation_spec.function_saves(row.activation, product(out)))
             if function:
-                final = _Store(product(out))
+                final = _Store(product(out))             # element-wise: a new tensor with the same strides
                 if recorded:
-                    self._keep(acc, [e for e in function if e.what != "output"], core)
-                    self._keep(acc, [e for e in function if e.what == "output"], final)
-        return acc, _State(recorded, final)
+                    self._keep(acc, [e for e in function if e.what != "output"], core, product(out), layout)
+                    self._keep(acc, [e for e in function if e.what == "output"], final, product(out), layout)
+        return acc, _State(recorded, final, layout)
 
     @staticmethod
-    def _keep(acc, entries, store):
+    def _keep(acc, entries, store, values, layout="contiguous"):
         for e in entries:
             if e.what == "own":
                 _add(acc, _saved_key(e), sympy.sympify(e.values))
+            elif e.layout is not None and e.layout != layout:
+                _add(acc, _saved_key(e), values)        # a contiguous copy of the strided view
             elif not store.counted:
                 _add(acc, _saved_key(e), store.values)
                 store.counted = True

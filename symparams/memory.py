@@ -52,6 +52,8 @@ def bytes_of(dtype: str, options) -> int:
     act = PRECISIONS[options.precision]["act"]
     if dtype == "mask":
         return 1 if options.device == "cuda" else act     # bool mask (GPU) or x * mask in x's dtype (CPU)
+    if dtype == "cpu":
+        return 0 if options.device == "cuda" else act     # kept by a CPU path only (a GPU kernel fuses it)
     return act
 
 

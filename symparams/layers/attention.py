@@ -361,18 +361,24 @@ class ProjectedAttention(nn.Module):
                 Saved("own", h * t * tc, dtype="mask", core=True), Saved("own", h * t * tc, core=True),
                 Saved("own", t * hk))
         if cfg.get("projected"):
-            saved = (Saved("input"),) + context + (Saved("own", 2 * t * hk + 2 * tc * hk),
+            reads = (Saved("input", layout="contiguous"),) * (1 if cfg.get("context") else 3)   # q, k, v projections
+            saved = reads + context + (Saved("own", 2 * t * hk + 2 * tc * hk),
                                                   Saved("own", h * t * tc, core=True))
             if cfg.causal:
                 saved += (Saved("own", t * tc, dtype="bool", per_example=False, core=True),)
             if cfg.get("relbias"):
                 saved += (Saved("own", t * tc, dtype="index", per_example=False),)
             return saved
-        saved = (Saved("input"), Saved("own", 3 * t * hk), Saved("own", h * t, dtype="stat", core=True),
-                 Saved("own", t * hk))
+        saved = (Saved("input", layout="time-major"), Saved("own", 3 * t * hk),
+                 Saved("own", h * t, dtype="stat", core=True), Saved("own", t * hk))
         if cfg.causal:
             saved += (Saved("own", t * t, per_example=False, core=True),)
         return saved
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """nn.MultiheadAttention (batch_first) returns a transposed view of its (T, batch, d) result;
+        the explicit projections' output is contiguous."""
+        return "contiguous" if cfg.get("projected") else "time-major"
 
     def kv_cache_values(self, cfg, shape, out, ctx):
         """Keys and values of every position: 2·T'·kv_heads·head_dim."""
@@ -554,6 +560,10 @@ class ClassPool(layers.Layer):
         """x[:, 0] is a view."""
         return True
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """One row per example: contiguous even when taken from a transposed (T, batch, d) result."""
+        return "contiguous"
+
 @register
 class TiedHead(LayerSpec):
     keywords = ("unembed", "tiedhead")
@@ -616,7 +626,7 @@ class Unembed(layers.Layer):
 
     import_keras = import_torch
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        return (Saved("input"),)
+        return (Saved("input", layout="contiguous"),)
 
     def shared_product_params(self, cfg, shape, out, ctx):
         """The embedding table, read here as a matrix product (PaLM's N counts it)."""

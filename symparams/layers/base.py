@@ -72,9 +72,14 @@ class Saved:
     values: Any = 0             # values per example of an 'own' tensor (input/output: their shape's)
     dtype: str = "act"          # 'act' (the activations' precision), 'index' (int64), 'mask' (a dropout
                                 # mask: bool on GPU, the activations' dtype on CPU), 'stat' (float32),
-                                # 'bool' (a bool mask everywhere)
+                                # 'bool' (a bool mask everywhere), 'cpu' (kept by PyTorch's CPU
+                                # path only: the activations' dtype on CPU, nothing on GPU)
     per_example: bool = True    # False: one tensor for the whole batch (a mask built from T)
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
+    for_input_grad: bool = False  # kept only for the input's gradient (not when nothing before is trained)
+    layout: str | None = None   # the layout an 'input' is read in ('contiguous', or 'time-major' for
+                                # nn.MultiheadAttention): one in another layout is copied and the copy
+                                # kept (PyTorch's matmul reshape), once per such entry
 
 
 # Argument and option kinds.
@@ -356,6 +361,12 @@ class LayerSpec:
     def output_is_view(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> bool:
         """Whether the exported module's output shares its input's storage (flatten, identity)."""
         return False
+
+    def output_layout(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """How the exported module's output is laid out: 'contiguous', 'time-major' (a batch-first view
+        of a (T, batch, d) result), 'strided' (another view), or None: as its input (element-wise
+        steps keep their input's strides). Default: a new tensor is contiguous, a view as its input."""
+        return None if self.output_is_view(cfg, shape, out, ctx) else "contiguous"
 
     def kv_cache_values(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Values this layer keeps per example in an inference key-value cache."""

@@ -159,6 +159,13 @@ class _Windowed(LayerSpec):
         extra = [as_int(t) % 2 if as_int(t) is not None else 0 for t in totals]
         return Saved("own", product([size + e for size, e in zip(shape[:-1], extra)]) * shape[-1])
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence the export runs it channels first between two transposes: a convolution's
+        result comes back as a strided view, a pool's laid out as its input was."""
+        if len(shape) != 2:
+            return "contiguous"
+        return "strided" if self.window_kind == "conv" else None
+
 @register
 class Conv(_Windowed):
     keywords = ("conv", "conv1d", "conv2d", "conv3d")

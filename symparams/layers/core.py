@@ -158,7 +158,11 @@ class TiedDense(layers.Layer):
         copy when the view is contiguous already: one channel, or one position)."""
         if len(shape) > 2 and style == "pytorch" and shape[-1] != 1 and product(shape[:-1]) != 1:
             return (Saved("own", product(shape)),)
-        return (Saved("input"),)
+        return (Saved("input", layout="contiguous"),)
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """On an image or volume the result is channels last underneath: strided as the export sees it."""
+        return "strided" if len(shape) > 2 else "contiguous"
 
 class _View(LayerSpec):
     """A weightless view of its input written as one argument-free module: nn.<name>() in PyTorch,
@@ -235,6 +239,10 @@ class Dropout(LayerSpec):
 
     def output_is_view(self, cfg, shape, out, ctx):
         return cfg.rate == 0
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """x * mask keeps x's strides."""
+        return None
 
 @register
 class Reshape(LayerSpec):
@@ -358,6 +366,10 @@ class ZeroPad(LayerSpec):
         before, after = [p[0] for p in pads], [p[1] for p in pads]
         return f"zeropad {window(before)}" + (f" after={window(after)}" if before != after else "")
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence the export runs it channels first between two transposes: a strided view."""
+        return "strided" if len(shape) == 2 else "contiguous"
+
 
 @register
 class Upsample(LayerSpec):
@@ -391,6 +403,10 @@ class Upsample(LayerSpec):
 
     def import_keras(self, layer, r):
         return f"upsample {window(layer.size)}" if r.cls(layer).startswith("UpSampling") else None
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence the export runs it channels first between two transposes: a strided view."""
+        return "strided" if len(shape) == 2 else "contiguous"
 
 
 @register
@@ -491,6 +507,9 @@ class Exp(nn.Module):
     def output_is_view(self, cfg, shape, out, ctx):
         """The layer itself passes its input on; function_saves() says what the function keeps."""
         return True
+
+    def output_layout(self, cfg, shape, out, ctx):
+        return None
 
     # What autograd keeps for each function (measured on PyTorch's modules, as exported): its
     # result, its input, or its input and one more tensor of the same size.

@@ -73,6 +73,11 @@ class BatchNorm(LayerSpec):
             return (Saved("input"),)
         return (Saved("input"), Saved("own", 2 * shape[-1], dtype="stat", per_example=False))
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence the export runs it channels first between two transposes: a strided view."""
+        return "strided" if len(shape) == 2 else "contiguous"
+
+
 @register
 class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
@@ -125,6 +130,11 @@ class LayerNorm(LayerSpec):
             return (Saved("input"),)
         return (Saved("input"), Saved("own", 2 * product(shape[:-1]), dtype="stat"))
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """On an image or volume the export normalises a channels-last view: the result, moved back,
+        is strided."""
+        return "strided" if len(shape) > 2 else "contiguous"
+
 
 @register
 class RMSNorm(LayerSpec):
@@ -154,11 +164,15 @@ class RMSNorm(LayerSpec):
         return "rmsnorm" if r.cls(layer) == "RMSNormalization" else None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Its input, and the inverse root mean square of each normalised row (float32); Megatron's
-        accounting keeps only the input."""
+        """Its input, and the inverse root mean square of each normalised row (float32); PyTorch's CPU
+        path (not fused) also keeps the normalised values for the scale's gradient (dtype 'cpu': the
+        activations' dtype on CPU, nothing with the fused GPU kernel); on untrained input only those
+        (the other steps are not recorded). Megatron's accounting keeps only the input."""
         if style != "pytorch":
             return (Saved("input"),)
-        return (Saved("input"), Saved("own", product(shape[:-1]), dtype="stat"))
+        return (Saved("input", for_input_grad=True),
+                Saved("own", product(shape[:-1]), dtype="stat", for_input_grad=True),
+                Saved("own", product(shape), dtype="cpu"))
 
 @register
 class GroupNorm(LayerSpec):
@@ -203,7 +217,12 @@ class GroupNorm(LayerSpec):
         return f"groupnorm {layer.groups}"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Its input, and the mean and inverse deviation of each group (float32)."""
+        """Its input (a contiguous copy of a strided one), and the mean and inverse deviation of each
+        group (float32)."""
         if style != "pytorch":
             return (Saved("input"),)
-        return (Saved("input"), Saved("own", 2 * cfg.groups, dtype="stat"))
+        return (Saved("input", layout="contiguous"), Saved("own", 2 * cfg.groups, dtype="stat"))
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence the export runs it channels first between two transposes: a strided view."""
+        return "strided" if len(shape) == 2 else "contiguous"

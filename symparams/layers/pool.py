@@ -224,7 +224,8 @@ class GlobalMaxPool(_GlobalPool):
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        return (Saved("input"), Saved("output"))
+        """Its input (flattened: a contiguous copy of a strided image) and its result."""
+        return (Saved("input", layout="contiguous" if len(shape) > 2 else None), Saved("output"))
 
 @register
 class Subsample(LayerSpec):
@@ -286,6 +287,10 @@ class Subsample(layers.Layer):
     def output_is_view(self, cfg, shape, out, ctx):
         """x[:, :, ::s, ::s] is a strided view."""
         return True
+
+    def output_layout(self, cfg, shape, out, ctx):
+        return "strided"
+
 
 @register
 class ChannelPad(LayerSpec):
