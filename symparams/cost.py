@@ -50,6 +50,7 @@ from sympy import Add, Integer
 
 from .algebra import equal, product, symbol
 from .errors import ShapeError, UsageError, did_you_mean
+from .layers.base import Saved
 
 TRAIN_COLUMNS = ("train_flops", "bwd_flops", "train_flops_token", "train_compute")
 MEMORY_COLUMNS = ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes", "kv_bytes", "train_bytes",
@@ -544,6 +545,7 @@ class _Flow:
         self.net, self.style, self.all_grads = net, style, input_grad == "all"
         self.activation_spec = REGISTRY["activation"]
         self.rows: dict = {}
+        self.named: dict = {}          # saved tensors (save NAME): the state they flowed in
         self.total, state = self._rows(net.layers, _State(False, _Store(product(net.input_shape))))
 
     def _rows(self, rows, state):
@@ -634,6 +636,10 @@ class _Flow:
         acc: dict = {}
         if spec is None or getattr(spec, "is_input", False):
             return acc, _State(False, _Store(product(out)))
+        saves_name, reads_name, becomes = spec.tensor_named(cfg)
+        other = self.named.get(reads_name) if reads_name is not None else None
+        if other is not None:
+            state = _State(state.grad or other.grad, state.store, state.layout)
         grad_in = state.grad or self.all_grads
         _add(acc, "bwd", sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True)))
         _add(acc, "chin", sympy.sympify(spec.chinchilla_flops(cfg, shape, out, ctx)))
@@ -650,7 +656,13 @@ class _Flow:
         recorded = state.grad or trains
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
                       if state.grad or not e.for_input_grad) if recorded else ()
-        self._keep(acc, [e for e in saved if e.what != "output"], state.store, product(shape), state.layout)
+        self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
+                   state.layout)
+        for e in (e for e in saved if e.what == "other"):           # the named tensor read here
+            if other is not None:
+                self._keep(acc, [Saved("input")], other.store, other.store.values)
+            else:
+                _add(acc, _saved_key(e), product(cfg.get("other") or ()))
         core = state.store if spec.output_is_view(cfg, shape, out, ctx) else _Store(product(out))
         layout = spec.output_layout(cfg, shape, out, ctx) or state.layout
         self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
@@ -662,7 +674,12 @@ class _Flow:
                 if recorded:
                     self._keep(acc, [e for e in function if e.what != "output"], core, product(out), layout)
                     self._keep(acc, [e for e in function if e.what == "output"], final, product(out), layout)
-        return acc, _State(recorded, final, layout)
+        result = _State(recorded, final, layout)
+        if becomes and other is not None:
+            result = other                                  # use NAME: that tensor flows on
+        if saves_name is not None:
+            self.named[saves_name] = result
+        return acc, result
 
     @staticmethod
     def _keep(acc, entries, store, values, layout="contiguous"):

@@ -92,6 +92,12 @@ KINDS = {
     "LSTM": ["input 5x8\nlstm 4 return_sequences"],
     "GRU": ["input 5x8\ndense 3\ngru 4 bidirectional"],
     "RMSNorm": ["input 5x8\ndense 6\nrmsnorm\ndense 2"],
+    "Save": ["input 6x6x3\nconv 4 3x3\nsave a\nconv 4 1x1\nadd with a"],
+    "AddWith": ["input 6x6x3\nconv 4 3x3 relu\nsave a\nconv 4 1x1\nadd with a\nconv 2 1x1"],
+    "Use": ["input 6x6x3\nconv 4 3x3\nsave a\nconv 4 1x1\nsave b\nuse a\nconv 4 1x1\nadd with b"],
+    "ConcatWith": ["input 6x6x3\nconv 4 3x3\nsave a\nconv 2 1x1\nconcat with a\nconv 2 1x1"],
+    "MulWith": ["input 6x6x3\nconv 4 3x3 relu\nsave a\nconv 4 1x1\nmul with a\nconv 2 1x1"],
+    "CropTo": ["input 6x6x3\nconv 4 3x3\nsave a\nzeropad 1\nconv 4 1x1\ncrop to=a\nconv 2 1x1"],
     "LayerScale": ["input 5x8\ndense 6\nlayerscale\ndense 2"],
 }
 if "kv_heads" in REGISTRY["attention"].options:

@@ -372,6 +372,11 @@ class LayerSpec:
         """Values this layer keeps per example in an inference key-value cache."""
         return Integer(0)
 
+    def tensor_named(self, cfg: Config) -> tuple:
+        """(name saved here, name read here, whether the output is the read tensor itself): how a
+        named-tensor statement moves tensors, for the analysis that follows storages."""
+        return (None, None, False)
+
     def optimizer_shapes(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> list:
         """Shapes of the trained tensors as the convention's framework stores them (a factored
         optimiser such as Adafactor keeps a row and a column factor of the last two axes)."""

@@ -95,6 +95,9 @@ class Save(NamedTensorSpec):
     def output_is_view(self, cfg, shape, out, ctx):
         return True
 
+    def tensor_named(self, cfg):
+        return (cfg.tensor, None, False)
+
     def torch_forward(self, row, var, out, indent):
         self.saved(out)[row.config.tensor] = var
         return var
@@ -109,6 +112,10 @@ class Use(NamedTensorSpec):
     keywords = ("use",)
     summary = "use NAME: continues from a saved tensor"
     formula = "0"
+
+    def tensor_named(self, cfg):
+        """Its output is the saved tensor."""
+        return (None, cfg.tensor, True)
 
     def output_shape(self, cfg, shape, ctx):
         return tuple(cfg.other)
@@ -146,6 +153,9 @@ class ConcatWith(NamedTensorSpec):
     keywords = ("concat with",)
     summary = "concat with NAME [crop]: the current tensor and a saved one side by side on the channels"
     formula = "0"
+
+    def tensor_named(self, cfg):
+        return (None, cfg.tensor, False)
 
     def output_shape(self, cfg, shape, ctx):
         other = tuple(cfg.other)
@@ -190,6 +200,9 @@ class AddWith(NamedTensorSpec):
     summary = "add with NAME: element-wise sum with a saved tensor (NumPy broadcasting)"
     formula = "0"
 
+    def tensor_named(self, cfg):
+        return (None, cfg.tensor, False)
+
     def output_shape(self, cfg, shape, ctx):
         return broadcast(tuple(shape), tuple(cfg.other), ctx, f"add with {cfg.tensor}")
 
@@ -213,6 +226,9 @@ class MulWith(NamedTensorSpec):
     summary = "mul with NAME: element-wise product with a saved tensor (NumPy broadcasting)"
     formula = "0"
 
+    def tensor_named(self, cfg):
+        return (None, cfg.tensor, False)
+
     def output_shape(self, cfg, shape, ctx):
         return broadcast(tuple(shape), tuple(cfg.other), ctx, f"mul with {cfg.tensor}")
 
@@ -231,15 +247,17 @@ class MulWith(NamedTensorSpec):
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """A product keeps both factors: the current tensor and the saved one (counted as its own,
-        as symparams does not follow which storage a name refers to)."""
-        return (Saved("input"), Saved("own", product(cfg.other)))
+        """A product keeps both factors: the current tensor and the saved one ('other')."""
+        return (Saved("input"), Saved("other"))
 
 @register
 class CropTo(NamedTensorSpec):
     keywords = ("crop to",)
     summary = "crop to=NAME: centre-crops the spatial axes to a saved tensor's (⌊(H − h)/2⌋ before)"
     formula = "0"
+
+    def tensor_named(self, cfg):
+        return (None, cfg.tensor, False)
 
     def output_shape(self, cfg, shape, ctx):
         other = tuple(cfg.other)
