@@ -1,8 +1,8 @@
 """Where Keras and PyTorch count or size differently, as formulas computed by the engine.
 
     python scripts/conventions_table.py            # print the table
-    python scripts/conventions_table.py --write    # rewrite the README section between the markers
-    python scripts/conventions_table.py --check    # exit 1 when the README section is stale
+    python scripts/conventions_table.py --write    # rewrite the docs/conventions.md section between the markers
+    python scripts/conventions_table.py --check    # exit 1 when that section is stale
 
 Every cell is what symparams derives for a small DSL program under each convention (or the
 error it raises), so the README documents what is computed, never a hand-typed formula.
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+README = ROOT / "docs" / "conventions.md"     # the page that holds the table
 BEGIN = "<!-- BEGIN conventions-table (scripts/conventions_table.py) -->"
 END = "<!-- END conventions-table -->"
 
@@ -43,7 +43,8 @@ CASES = [
 
 def cell(program: str, show: str, convention: str) -> str:
     import symparams
-    from symparams.printers.common import fmt_expr, fmt_shape
+    from symparams.printers.common import fmt_expr
+    from symparams.printers.math import shape as shape_text
 
     try:
         net = symparams.parse(program, convention=convention)
@@ -60,7 +61,7 @@ def cell(program: str, show: str, convention: str) -> str:
         value = row.output_shape[0]
     else:
         weight = row.weights[0]
-        return f"`{weight.name}` {fmt_shape(weight.shape)}"
+        return f"`{weight.name}` {shape_text(weight.shape, 'sympy')}"
     import sympy
     return f"`{fmt_expr(sympy.factor(value) if show == 'params' else value)}`"
 
@@ -84,7 +85,7 @@ def section() -> str:
 def rewrite(text: str) -> str:
     pattern = re.escape(BEGIN) + r".*?" + re.escape(END)
     if not re.search(pattern, text, flags=re.S):
-        raise SystemExit(f"README.md has no '{BEGIN}' marker")
+        raise SystemExit(f"docs/conventions.md has no '{BEGIN}' marker")
     return re.sub(pattern, lambda _: section(), text, count=1, flags=re.S)
 
 
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
         new = rewrite(text)
         if "--check" in argv:
             if new != text:
-                print("README.md's Keras vs PyTorch section is stale; run python scripts/conventions_table.py --write")
+                print("docs/conventions.md's table is stale; run python scripts/conventions_table.py --write")
                 return 1
             return 0
         README.write_text(new, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Regenerate the README sections that show the engine's own output.
+"""Regenerate the README and docs/ sections that show the engine's own output.
 
 Each generated section sits between `<!-- BEGIN generated:NAME -->` and
 `<!-- END generated:NAME -->`. Run `python scripts/update_readme.py` after changing
@@ -15,6 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+
+
+def documents() -> list[Path]:
+    """Every page that may hold generated sections: the README and the docs/ pages."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 WIDTH = "100"       # the terminal width the README's terminal output is laid out for
@@ -128,6 +133,7 @@ GENERATORS = {
     "summary-lecture": command("summary", "examples/lecture_symbolic.arch"),
     "summary-json": command("summary", "examples/seed000_same_convs.arch", "--format", "json"),
     "api": api_example,
+    "solve-llama": command("solve", "examples/zoo/llama_tinyllama.arch", "--for", "layers", "--max-params", "7G"),
 }
 
 
@@ -147,14 +153,17 @@ def main() -> int:
 
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    text = README.read_text(encoding="utf-8")
-    new = render(text)
-    if "--check" in sys.argv:
+    stale = []
+    for path in documents():
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
         if new != text:
-            print("README.md is stale: run python scripts/update_readme.py", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(new, encoding="utf-8")
+            stale.append(path.relative_to(ROOT))
+            if "--check" not in sys.argv:
+                path.write_text(new, encoding="utf-8")
+    if stale and "--check" in sys.argv:
+        print(f"stale: {', '.join(map(str, stale))}: run python scripts/update_readme.py", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -84,7 +84,7 @@ def test_conventions_table_in_readme_is_current():
     spec = importlib.util.spec_from_file_location("conventions_table", ROOT / "scripts" / "conventions_table.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
     assert module.rewrite(text) == text, "run python scripts/conventions_table.py --write"
     table = module.table()
     assert "| batch norm on C channels | `4*C` | `2*C` |" in table

@@ -17,8 +17,27 @@ def _load_script():
 def test_generated_sections_are_current(monkeypatch):
     monkeypatch.chdir(ROOT)
     script = _load_script()
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert script.render(text) == text, "README is stale: run python scripts/update_readme.py"
+    pages = script.documents()
+    assert ROOT / "docs" / "language.md" in pages
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert script.render(text) == text, f"{path.name} is stale: run python scripts/update_readme.py"
+
+
+def test_readme_is_short_and_links_its_pages():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 250
+    for page in ("language", "cli", "api", "conventions", "cost", "performance", "contributing"):
+        assert f"(docs/{page}.md)" in readme and (ROOT / "docs" / f"{page}.md").exists(), page
+
+
+def test_docs_links_resolve():
+    import re
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)", path.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            assert (path.parent / target).exists(), f"{path.name}: broken link {target}"
 
 
 def test_quick_start_test_command_is_what_ci_runs():
