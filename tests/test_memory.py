@@ -318,3 +318,40 @@ def test_memory_metrics_in_summary_solve_and_sweep(capsys):
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[1]["kv_bytes"] == 2 * rows[0]["kv_bytes"]
+
+
+LLAMA = EXAMPLES / "zoo" / "llama_tinyllama.arch"
+MIXTRAL = EXAMPLES / "zoo" / "mixtral_moe.arch"
+
+
+def test_memory_report_of_the_llama_zoo_model(capsys):
+    """The issue's command on the LLaMA-style zoo model: the whole breakdown as formulas and the
+    largest batch; its KV cache is the formula of grouped-query attention at TinyLlama's sizes
+    (22 layers, 4 key/value heads of 64, 2,048 positions, 16-bit)."""
+    if not LLAMA.exists():
+        pytest.fail("examples/zoo/llama_tinyllama.arch is missing")
+    assert main(["memory", str(LLAMA), "--optimizer", "adamw", "--precision", "bf16-mixed", "--batch", "b",
+                 "--budget", "80GB", "--for", "b"]) == 0
+    out = capsys.readouterr().out
+    for label in ("Weights", "Gradients", "Optimizer state", "Activations", "Total", "Largest b within"):
+        assert label in out
+    net = symparams.load(LLAMA).evaluate()
+    assert net.params == 1_100_048_384
+    got = cost.totals(net, ("weight_bytes", "kv_bytes"), cost.Options(batch="b", precision="bf16-mixed"))
+    assert got["weight_bytes"] == 2 * 1_100_048_384
+    assert got["kv_bytes"] == memory.kv_cache_bytes(symbol("b"), 2048, 22, 4, 64, 2)
+
+
+def test_mixture_memory_counts_every_expert_and_reports_the_active(capsys):
+    """Mixtral-style: weights, gradients and Adam's state for all 46.7 B parameters; the report
+    names the 12.9 B active per token; kaplan's N is the active count without embeddings."""
+    if not MIXTRAL.exists():
+        pytest.fail("examples/zoo/mixtral_moe.arch is missing")
+    net = symparams.load(MIXTRAL).evaluate()
+    total, active = net.params, net.metric("active")
+    got = cost.totals(net, ("weight_bytes", "train_flops_token"), cost.Options(precision="bf16", flops="kaplan"))
+    assert got["weight_bytes"] == 2 * total
+    embeddings = 32000 * 4096
+    assert got["train_flops_token"] == 6 * (active - embeddings)
+    assert main(["memory", str(MIXTRAL), "--precision", "bf16", "--batch", "1", "--inference"]) == 0
+    assert f"active per token" in capsys.readouterr().out
