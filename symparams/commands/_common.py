@@ -167,8 +167,9 @@ class _OutOfTime(BaseException):
 @contextlib.contextmanager
 def time_limit(what: str, hint: str = "", seconds: float | None = None):
     """Stop `what` after a stated time with a clear error instead of running for minutes.
-    SYMPARAMS_TIME_LIMIT=SECONDS changes the bound (0: none). The alarm repeats every half second
-    until it reaches this frame, in case library code catches and retries."""
+    SYMPARAMS_TIME_LIMIT=SECONDS changes the bound (0: none). The time is this process's CPU time
+    (ITIMER_PROF), so a loaded machine does not trip it. The alarm repeats every half second until it
+    reaches this frame, in case library code catches and retries."""
     import os
     import signal
     import threading
@@ -190,13 +191,13 @@ def time_limit(what: str, hint: str = "", seconds: float | None = None):
 
     def disarm():
         armed[0] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous if previous is not None else signal.SIG_DFL)
 
-    previous = signal.getsignal(signal.SIGALRM)
+    previous = signal.getsignal(signal.SIGPROF)
     try:
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+        signal.signal(signal.SIGPROF, on_alarm)
+        signal.setitimer(signal.ITIMER_PROF, seconds, 0.5)
     except (OSError, ValueError, AttributeError):      # a platform without interval timers
         yield
         return
@@ -207,6 +208,6 @@ def time_limit(what: str, hint: str = "", seconds: float | None = None):
             disarm()
     except _OutOfTime:
         disarm()
-        raise SymparamsError(f"{what} took longer than {seconds:g} s, the limit"
+        raise SymparamsError(f"{what} took more than {seconds:g} s of CPU time, the limit"
                              + (f": {hint}" if hint else "")
                              + " (SYMPARAMS_TIME_LIMIT=SECONDS changes the limit)") from None
