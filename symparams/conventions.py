@@ -42,6 +42,12 @@ def batchnorm_affine_error(scale: bool, center: bool, convention: str) -> str | 
     return None
 
 
+def normalization_statistics(convention: str) -> bool:
+    """Whether a Normalization layer's mean, variance and count are buffers: Keras counts them as
+    non-trainable weights; the PyTorch module symparams writes keeps them as buffers."""
+    return convention == PYTORCH
+
+
 def batch_statistics(convention: str) -> tuple[tuple[str, str], bool]:
     """Batch norm's (mean, variance) names, and whether they are buffers: Keras counts the moving
     mean and variance as (non-trainable) parameters; PyTorch keeps them as buffers, outside parameters()."""

@@ -162,7 +162,9 @@ def test_vgg_depth_closed_form_in_d():
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.rglob("*.arch"))
 # files written in one framework's style: the other convention rejects them with a clear error
 # (resnet18's explicit max-pool padding is fine in Keras too: zeros, then the pool)
-ONE_CONVENTION = {"mobilenet_v2.arch": ("keras", "PyTorch")}    # padding='same' with stride 2
+ONE_CONVENTION = {"mobilenet_v2.arch": ("keras", "PyTorch"),    # padding='same' with stride 2
+                  "mobilenet_v3_small.arch": ("keras", "PyTorch"), "efficientnet_b0.arch": ("keras", "PyTorch"),
+                  "inception_v3.arch": ("keras", "PyTorch BatchNorm")}   # BatchNormalization(scale=False)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: str(p.relative_to(EXAMPLES)))

@@ -150,6 +150,50 @@ def test_t5_at_small_sizes():
     assert int(net.params) == _count(tf.T5ForConditionalGeneration(config))
 
 
+# ----------------------------------------------------------------------------- keras.applications
+
+KERAS_APPS = {      # file -> (application, published total, published non-trainable)
+    "efficientnet_b0.arch": ("EfficientNetB0", 5_330_571, 42_023),
+    "inception_v3.arch": ("InceptionV3", 23_851_784, 34_432),
+    "convnext_tiny.arch": ("ConvNeXtTiny", 28_589_128, 0),
+    "mobilenet_v3_small.arch": ("MobileNetV3Small", 2_554_968, 12_112),
+}
+
+
+def _keras_leaves(layer):
+    """The layers that hold weights, nested models and Sequentials opened, in build order."""
+    inner = getattr(layer, "layers", None)
+    if inner:
+        for sub in inner:
+            yield from _keras_leaves(sub)
+    elif layer.weights:
+        yield layer
+
+
+def _sizes(weights) -> int:
+    return sum(int(w.numpy().size) for w in weights)
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_APPS))
+def test_keras_application_layer_by_layer(name):
+    keras = need_module("keras")
+    app, published, frozen = KERAS_APPS[name]
+    model = getattr(keras.applications, app)(weights=None)
+    net = symparams.load(ZOO / name, convention="keras").evaluate()
+    assert model.count_params() == published
+    assert (int(net.params), int(net.trainable_params), int(net.non_trainable_params)) == (
+        published, _sizes(model.trainable_weights), frozen)
+    theirs = [(layer.name, _sizes(layer.trainable_weights), _sizes(layer.non_trainable_weights))
+              for layer in _keras_leaves(model)]
+    ours = [(row.name, int(row.trainable_params), int(row.non_trainable_params))
+            for row in net.unrolled().leaves() if row.params != 0]
+    assert len(ours) == len(theirs)
+    assert sorted(mine[1:] for mine in ours) == sorted(their[1:] for their in theirs)
+    if name != "inception_v3.arch":     # Keras lists Inception's parallel branches level by level
+        for mine, their in zip(ours, theirs):
+            assert mine[1:] == their[1:], (mine, their)
+
+
 # ----------------------------------------------------------------------------- U-Net
 
 def _torch_unet(torch, base=64, classes=2):

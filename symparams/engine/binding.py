@@ -14,8 +14,8 @@ from sympy import Integer
 from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
-from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, PADDING, RATE, STRING, WINDOW,
-                           WORD, Config, Context, Deferred, LayerSpec)
+from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
+                           WINDOW, WORD, Config, Context, Deferred, LayerSpec)
 from .scopes import Globals, Scope
 
 _UNBOUND = object()
@@ -192,6 +192,10 @@ class Binder:
             if close:
                 raise DefinitionError(f"padding= takes valid, same or a number; got '{word}'", hint=close)
         values = [self.names.expr(p, scope) for p in size.parts]
+        if kind == NUMBER:
+            if len(values) != 1:
+                raise DefinitionError(f"{what} is one number")
+            return values[0]
         for node, v in zip(size.parts, values):
             if isinstance(node, ir.Dec) and kind != RATE:
                 raise DefinitionError(f"{what} must be a whole number; only dropout takes a decimal",

@@ -149,7 +149,7 @@ class _Writer(Writer):
             else:
                 self.forward.append(f"{indent}{out} = {(' * ' if row.kind == 'mul' else ' + ').join(outs)}")
             return out
-        forward = getattr(spec_for(row), "torch_forward", None)
+        forward = getattr(self.spec(row), "torch_forward", None)
         if forward is not None:         # a kind that acts on the forward code itself (named tensors)
             return forward(row, var, self, indent)
         text = self.module(row)

@@ -93,6 +93,7 @@ BOOL = "bool"
 WORD = "word"
 STRING = "string"
 INTEGER = "integer"      # a whole number, 0 allowed
+NUMBER = "number"        # any number: a decimal, a fraction, negative (rescaling's scale and offset)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import ceil_div, product
 from ..errors import DefinitionError, ShapeError
-from .base import COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, register
+from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, register
 from .conv import _Windowed
 from .text import ints, one, window, window_text
 
@@ -160,21 +160,28 @@ class _GlobalPool(LayerSpec):
     mode = keras_name = ""           # avg / max, Average / Max
     torch_helpers = {"GlobalPool": '''
 class GlobalPool(nn.Module):
-    """Average or maximum over every spatial position."""
-    def __init__(self, mode, channels_first=True):
+    """Average or maximum over every spatial position (keepdims: each spatial axis kept, of size 1)."""
+    def __init__(self, mode, channels_first=True, keepdims=False):
         super().__init__()
         self.mode = mode
         self.channels_first = channels_first
+        self.keepdims = keepdims
 
     def forward(self, x):
+        if self.keepdims:
+            dims = tuple(range(2, x.dim())) if self.channels_first else (1,)
+            return x.mean(dim=dims, keepdim=True) if self.mode == "avg" else x.amax(dim=dims, keepdim=True)
         x = x.flatten(2) if self.channels_first else x.transpose(1, 2)
         return x.mean(dim=-1) if self.mode == "avg" else x.amax(dim=-1)
 '''}
+    options = {"keepdims": Opt(BOOL, False, doc="keep each spatial axis, of size 1: H x W x C -> 1 x 1 x C")}
 
     def kind_name(self, keyword, shape):
         return f"{keyword}{len(shape) - 1}d"
 
     def output_shape(self, cfg, shape, ctx):
+        if cfg.keepdims:
+            return (Integer(1),) * (len(shape) - 1) + (shape[-1],)
         return (shape[-1],)
 
     def other_ops(self, cfg, shape, out, ctx):
@@ -183,16 +190,20 @@ class GlobalPool(nn.Module):
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "GlobalPool")
-        return f'GlobalPool("{self.mode}")' if len(row.input_shape) != 2 else \
-            f'GlobalPool("{self.mode}", channels_first=False)'
+        keep = ", keepdims=True" if row.config.keepdims else ""
+        return f'GlobalPool("{self.mode}"{keep})' if len(row.input_shape) != 2 else \
+            f'GlobalPool("{self.mode}", channels_first=False{keep})'
 
     def emit_keras(self, row, var, out):
         n = len(row.input_shape) - 1
-        return out.emit(f"layers.Global{self.keras_name}Pooling{n}D({out.tag(row)})", var, row)
+        keep = "keepdims=True, " if row.config.keepdims else ""
+        return out.emit(f"layers.Global{self.keras_name}Pooling{n}D({keep}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
         if r.cls(module) == "GlobalPool":
-            return self.keyword if module.mode == self.mode else None
+            if module.mode != self.mode:
+                return None
+            return self.keyword + (" keepdims" if getattr(module, "keepdims", False) else "")
         adaptive = tuple(getattr(r.nn, f"Adaptive{self.mode.title()}Pool{n}d") for n in (1, 2, 3))
         if not isinstance(module, adaptive):
             return None
@@ -202,7 +213,9 @@ class GlobalPool(nn.Module):
         return self.keyword
 
     def import_keras(self, layer, r):
-        return self.keyword if r.cls(layer).startswith(f"Global{self.keras_name}Pooling") else None
+        if not r.cls(layer).startswith(f"Global{self.keras_name}Pooling"):
+            return None
+        return self.keyword + (" keepdims" if layer.keepdims else "")
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
