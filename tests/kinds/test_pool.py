@@ -41,14 +41,14 @@ def avgpool(b):
     return pool_line(b, "avgpool")
 
 
-@kind("globalavgpool", ranks=(2, 3, 4), weight=0, tail=lambda b: "globalavgpool")
+@kind("globalavgpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalavgpool")
 def globalavgpool(b):
-    return "globalavgpool"
+    return b.pick(["globalavgpool", "globalavgpool keepdims"])
 
 
-@kind("globalmaxpool", ranks=(2, 3, 4), weight=0, tail=lambda b: "globalmaxpool")
+@kind("globalmaxpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalmaxpool")
 def globalmaxpool(b):
-    return "globalmaxpool"
+    return b.pick(["globalmaxpool", "globalmaxpool keepdims"])
 
 
 @kind("subsample", ranks=(3, 4))
@@ -123,3 +123,12 @@ def test_pytorch_avgpool3d_needs_the_input_at_least_the_pool():
         symparams.parse(text, convention="pytorch")
     ok = symparams.parse(text.replace("avgpool", "maxpool"), convention="pytorch")
     assert tuple(int(d) for d in ok.output_shape) == (1, 4, 3, 3)
+
+
+def test_keepdims_keeps_each_spatial_axis_as_keras_does():
+    keras = need_module("keras")
+    for shape in ((6, 5, 3), (7, 4), (3, 4, 5, 2)):
+        n = len(shape) - 1
+        params, out, _ = last(f"input {size_text(shape)}\nglobalavgpool keepdims", "keras")
+        layer = getattr(keras.layers, f"GlobalAveragePooling{n}D")(keepdims=True)
+        assert (params, out) == (0, tuple(layer.compute_output_shape((None,) + shape)[1:]))
