@@ -638,6 +638,7 @@ class _Flow:
             return acc, _State(False, _Store(product(out)))
         saves_name, reads_name, becomes = spec.tensor_named(cfg)
         other = self.named.get(reads_name) if reads_name is not None else None
+        self._incoming = state.grad
         if other is not None:
             state = _State(state.grad or other.grad, state.store, state.layout)
         grad_in = state.grad or self.all_grads
@@ -654,8 +655,10 @@ class _Flow:
         # before it and nothing in it is trained) keeps nothing
         trains = _has_trained(row) or acc.get("shared", _ZERO) != 0
         recorded = state.grad or trains
+        incoming = state.grad if other is None else self._incoming
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
-                      if state.grad or not e.for_input_grad) if recorded else ()
+                      if (incoming or not e.for_input_grad)
+                      and (other is None or other.grad or not e.for_other_grad)) if recorded else ()
         self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
                    state.layout)
         for e in (e for e in saved if e.what == "other"):           # the named tensor read here

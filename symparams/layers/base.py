@@ -77,6 +77,7 @@ class Saved:
     per_example: bool = True    # False: one tensor for the whole batch (a mask built from T)
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
     for_input_grad: bool = False  # kept only for the input's gradient (not when nothing before is trained)
+    for_other_grad: bool = False  # kept only for the gradient of the named tensor read ('other')
     layout: str | None = None   # the layout an 'input' is read in ('contiguous', or 'time-major' for
                                 # nn.MultiheadAttention): one in another layout is copied and the copy
                                 # kept (PyTorch's matmul reshape), once per such entry

@@ -247,8 +247,9 @@ class MulWith(NamedTensorSpec):
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """A product keeps both factors: the current tensor and the saved one ('other')."""
-        return (Saved("input"), Saved("other"))
+        """A product keeps each factor for the other's gradient: the current tensor if the saved one
+        ('other') is trained, the saved one if the current is."""
+        return (Saved("input", for_other_grad=True), Saved("other", for_input_grad=True))
 
 @register
 class CropTo(NamedTensorSpec):
