@@ -117,7 +117,9 @@ class Normalization(nn.Module):
         return 2 * product(shape)
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        return ()
+        """(x - mean) / sqrt(variance): the divisor, one per channel for the whole batch (made from the
+        statistics each pass); nothing with constants (fixed)."""
+        return () if cfg.fixed else (Saved("own", shape[-1], dtype="stat", per_example=False),)
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "Normalization")
