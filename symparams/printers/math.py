@@ -508,6 +508,21 @@ _OPEN = {"latex": (r"\left(", r"\right)"), "mathjax": (r"\left(", r"\right)"),
          "mathml": ("<mrow><mo>(</mo>", "<mo>)</mo></mrow>")}
 
 
+_PLAIN_CHARS = {"−": "-", "×": "x", "·": "*", "≥": ">=", "≤": "<=", "≠": "!=", "⌊": "floor(", "⌋": ")",
+                "⌈": "ceil(", "⌉": ")", "…": "..", "–": "-", "√": "sqrt", "Σ": "sum"}
+_FROM_SUPER = {v: k for k, v in _SUPER.items() if k != "−"}
+_SUPER_RUN = re.compile("[%s]+" % "".join(_FROM_SUPER))
+
+
+def plain(text: str) -> str:
+    """Text the text mode wrote (inside a message, say) in the ASCII mode's notation."""
+    def power(m):
+        inner = "".join(_FROM_SUPER[ch] for ch in m.group(0))
+        return "^" + (inner if len(inner) == 1 or inner.isalnum() else f"({inner})")
+    text = _SUPER_RUN.sub(power, text)
+    return "".join(_PLAIN_CHARS.get(ch, ch) for ch in text)
+
+
 def mathml_block(inner: str) -> str:
     """MathML fragments (from show/shape/product in mode 'mathml') as one <math> element."""
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"><mrow>{inner}</mrow></math>'

@@ -85,11 +85,12 @@ class Column:
         self.header, self.right, self.wrap_order = header, right, wrap_order
 
 
-def table(columns: list[Column], rows: list[list[str]], width: int) -> list[str]:
+def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool = False) -> list[str]:
     """Header, rule and rows with every cell padded to its column; columns that may wrap
     (wrap_order > 0, lowest first) narrow until the table fits width."""
     widths = [max([len(c.header)] + [len(r[k]) for r in rows]) for k, c in enumerate(columns)]
-    total = sum(widths) + len(SEP) * (len(widths) - 1)
+    sep, bar = (" | ", "-") if ascii else (SEP, "─")
+    total = sum(widths) + len(sep) * (len(widths) - 1)
     floors = [max(MIN_WRAP, len(c.header)) for c in columns]
     while total > width:     # narrow the widest column that may wrap, one character at a time
         k = max((k for k, c in enumerate(columns) if c.wrap_order and widths[k] > floors[k]),
@@ -98,7 +99,7 @@ def table(columns: list[Column], rows: list[list[str]], width: int) -> list[str]
             break
         widths[k] -= 1
         total -= 1
-    rule = "─" * min(total, max(width, total))
+    rule = bar * total
 
     def lay(cells):
         pieces = [_wrap_cell(cell, w) if len(cell) > w else [cell] for cell, w in zip(cells, widths)]
@@ -108,7 +109,7 @@ def table(columns: list[Column], rows: list[list[str]], width: int) -> list[str]
             for k, (p, w) in enumerate(zip(pieces, widths)):
                 cell = p[line] if line < len(p) else ""
                 parts.append(cell.rjust(w) if columns[k].right else cell.ljust(w))
-            out.append(SEP.join(parts).rstrip())
+            out.append(sep.join(parts).rstrip())
         return out
 
     lines = lay([c.header for c in columns]) + [rule]
@@ -191,7 +192,7 @@ def render(net, *, title: str | None = None, explain: bool = False, columns=("pa
                 cells += _param_cells(r, mode)
         rows.append(cells)
     head = f"Model: {terminal_text(title or net.program.file or '<text>')}   (convention: {net.convention})"
-    lines, rule = table(cols, rows, width)
+    lines, rule = table(cols, rows, width, ascii)
     out = [*wrap_words(head, width), rule, *lines, rule]
     out += footer(v, mode, width)
     if costs is not None:

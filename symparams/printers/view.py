@@ -408,7 +408,7 @@ class View:
                 out.append(f"{M.show(left, mode)} {ge} {M.show(right, mode)} ({c.message})")
             else:
                 out.append(c.message)
-        return out
+        return [M.plain(t) for t in out] if mode == "ascii" else out
 
     @cached_property
     def title(self) -> str:

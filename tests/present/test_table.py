@@ -54,7 +54,14 @@ def test_narrow_terminal_wraps_formulas(capsys, monkeypatch):
 def test_ascii_mode(capsys, monkeypatch):
     out = _summary(capsys, monkeypatch, ROOT / "examples" / "lecture_symbolic.arch", "--ascii", columns="200")
     assert "Total params: 2f^2k^2 + 3fk^2 + 20f*ceil((n - 3k)/4)^2 + 3f + 10 = 16,618" in out
-    assert all(ord(ch) < 128 for line in out.splitlines() if line.startswith("Total") for ch in line)
+
+
+@pytest.mark.parametrize("name", ["lecture_symbolic.arch", "vgg_depth.arch", "zoo/densenet121.arch"])
+def test_ascii_mode_is_all_ascii(capsys, monkeypatch, name):
+    """Rules, separators, formulas, shapes, pass labels and the conditions' messages: plain ASCII."""
+    out = _summary(capsys, monkeypatch, ROOT / "examples" / name, "--ascii", "--explain")
+    assert out.isascii(), [line for line in out.splitlines() if not line.isascii()][:3]
+    assert max(len(line) for line in out.splitlines()) <= 100
 
 
 def test_repeated_passes_fold_unless_expand(capsys, monkeypatch):
