@@ -61,16 +61,21 @@ def main(argv=None) -> int:
         code = _report("symparams: error: the architecture is too large to analyse in the memory available", 1)
     except OSError as exc:
         if not _stdout_failed(exc):
-            raise
-        code = _report(f"symparams: error: cannot write to standard output: {exc.strerror or exc}", 1)
-        return _quiet_stdout(code)
+            code = _internal(exc)
+        else:
+            code = _report(f"symparams: error: cannot write to standard output: {exc.strerror or exc}", 1)
+            return _quiet_stdout(code)
     except Exception as exc:                    # a bug: say so in one line (SYMPARAMS_DEBUG=1 shows the traceback)
-        import os
-        if os.environ.get("SYMPARAMS_DEBUG"):
-            raise
-        code = _report(f"symparams: internal error (a bug; please report it with the input): "
-                       f"{type(exc).__name__}: {exc}"[:2000], INTERNAL_ERROR)
+        code = _internal(exc)
     return _finish(code)
+
+
+def _internal(exc: BaseException) -> int:
+    import os
+    if os.environ.get("SYMPARAMS_DEBUG"):
+        raise exc
+    return _report(f"symparams: internal error (a bug; please report it with the input): "
+                   f"{type(exc).__name__}: {exc}"[:2000], INTERNAL_ERROR)
 
 
 def _finish(code: int) -> int:
