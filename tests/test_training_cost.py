@@ -213,8 +213,10 @@ def test_random_architectures_against_the_flop_counter(data):
 
 ZOO = [("lenet5", "pytorch"), ("alexnet", "pytorch"), ("vgg16", "pytorch"), ("resnet18", "pytorch"),
        ("resnet50", "pytorch"), ("cifar_resnet", "pytorch"), ("densenet121", "pytorch"), ("gpt2_small", "pytorch"),
-       ("vit_b16", "pytorch"), ("mobilenet_v2", "keras"), ("unet", "keras"), ("llama_tinyllama", "pytorch")]
-# not here: bert_base and t5_small (a second input) and mixtral_moe (moe), which PyTorch export does not write
+       ("vit_b16", "pytorch"), ("mobilenet_v2", "keras"), ("unet", "keras"), ("llama_tinyllama", "pytorch"),
+       ("convnext_tiny", "keras"), ("efficientnet_b0", "keras"), ("mobilenet_v3_small", "keras")]
+# not here: bert_base and t5_small (a second input), mixtral_moe (moe) and inception_v3 (batchnorm
+# scale=false), which PyTorch export does not write
 
 
 @pytest.mark.parametrize("name, convention", ZOO)
