@@ -15,7 +15,7 @@ def add_parser(sub):
     add_convention(p)
     what = p.add_mutually_exclusive_group()
     what.add_argument("--table", dest="parts", action="store_const", const=("table",),
-                      help="the layer table (default)")
+                      help="the layer table (default, except with --beamer)")
     what.add_argument("--derivation", dest="parts", action="store_const", const=("derivation",),
                       help="each layer's formula, arithmetic and value, then the total")
     what.add_argument("--totals", dest="parts", action="store_const", const=("totals",),
@@ -26,9 +26,12 @@ def add_parser(sub):
     doc.add_argument("--standalone", dest="mode", action="store_const", const="standalone",
                      help="a complete article document")
     doc.add_argument("--beamer", dest="mode", action="store_const", const="beamer",
-                     help="a complete beamer document: one frame per part, long parts split over frames")
+                     help="beamer slides: by default a summary deck (architecture, one slide per block, totals, "
+                          "worked arithmetic); with --detail or a part option, every layer")
     p.add_argument("-o", "--output", metavar="OUT.tex", help="write to this file instead of standard output")
-    p.set_defaults(run=run, parts=("table",), mode="fragment")
+    p.add_argument("--detail", action="store_true",
+                   help="with --beamer: every layer (table, derivation and totals) instead of the summary deck")
+    p.set_defaults(run=run, parts=None, mode="fragment")
 
 
 def run(args) -> int:
@@ -37,6 +40,6 @@ def run(args) -> int:
     if args.output:
         check_writable(args.output)
     net = load_network(args)
-    text = latex.render(net, args.parts, args.mode)
+    text = latex.render(net, args.parts, args.mode, detail=args.detail)
     write_output(text, args.output)
     return 0

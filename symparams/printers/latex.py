@@ -19,7 +19,7 @@ from .view import GROUP_KINDS, at, axis_sizes, default_values, pass_label, row_l
 from .view import arithmetic as _arithmetic
 
 PARTS = ("table", "derivation", "totals")
-PACKAGES = ("amsmath", "booktabs", "graphicx")
+PACKAGES = ("amsmath", "booktabs", "graphicx")       # graphicx: the summary deck's diagram fits the slide
 
 # ----------------------------------------------------------------------------- text and math
 
@@ -59,6 +59,106 @@ def group(n: int) -> str:
 def number(value) -> str:
     v = as_int(value)
     return group(v) if v is not None else tex(value)
+
+
+# ----------------------------------------------------------------------------- long formulas
+
+# a break point: ' + ', ' - ' or ' \cdot ' outside braces; \left..\right pairs counted as depth
+_TOKEN = re.compile(r"\\(?:left|right|bigl|bigr)(?:\\[a-zA-Z]+|\\[{}|]|.)|\\[a-zA-Z]+|\\.|.", re.S)
+_OPS = (" + ", " - ", r" \cdot ")
+
+
+def width(math: str) -> float:
+    """Roughly how many characters wide LaTeX math prints (commands as one, scripts smaller)."""
+    text = re.sub(r"\\(?:left|right|bigl|bigr|mathit|mathrm|text|textbf|operatorname|,|;|quad|qquad)\b", "", math)
+    text = re.sub(r"\\(?:cdot|times)", "·", text)
+    text = re.sub(r"\\[a-zA-Z]+", "x", text)
+    scripts = len(re.findall(r"[_^]\{[^{}]*\}|[_^].", text))
+    text = re.sub(r"[{}_^ ]", "", text)
+    return len(text) - 0.35 * scripts
+
+
+def _pieces(math: str, depth: int, ops=_OPS) -> list[str]:
+    """math cut before each break point at \\left-depth <= depth (the operator starts its piece)."""
+    cuts, braces, lefts = [0], 0, 0
+    for m in _TOKEN.finditer(math):
+        at, tok = m.start(), m.group()
+        if tok == "{":
+            braces += 1
+        elif tok == "}":
+            braces -= 1
+        elif tok.startswith((r"\left", r"\bigl")):
+            lefts += 1
+        elif tok.startswith((r"\right", r"\bigr")):
+            lefts -= 1
+        elif tok == " " and braces == 0 and lefts <= depth and at > 0 and any(math.startswith(op, at) for op in ops):
+            cuts.append(at + 1)
+    return [math[a:b].rstrip() for a, b in zip(cuts, cuts[1:] + [len(math)])]
+
+
+def _pack(pieces: list[str], limit: float, joiner: str = " ") -> list[str]:
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and width(lines[-1] + joiner + piece) <= limit:
+            lines[-1] += joiner + piece
+        else:
+            lines.append(piece)
+    return lines
+
+
+# where a line may break, most natural first: sums, then products, then the same inside parentheses
+_LEVELS = ((0, _OPS[:2]), (0, _OPS), (1, _OPS[:2]), (1, _OPS))
+
+
+_SHAPE_LEVELS = ((0, (r" \\times ",)), (1, (r" \\times ",) + _OPS[:2]), (1, (r" \\times ",) + _OPS))
+
+
+def broken(math: str, limit: float, levels=_LEVELS) -> list[str]:
+    """A long formula as lines of at most about `limit` characters, broken before + and ·:
+    first at sums outside parentheses, then at products, then inside the outermost parentheses
+    (made fixed-size there, as a pair split over lines must be). Never scaled down."""
+    lines = [math]
+    for depth, ops in levels:
+        out = []
+        for line in lines:
+            if width(line) <= limit:
+                out.append(line)
+            else:
+                out += _pack(_pieces(_outer_fixed(line) if depth else line, depth, ops), limit)
+        lines = out
+        if max(width(line) for line in lines) <= limit:
+            break
+    return lines
+
+
+def _outer_fixed(math: str) -> str:
+    """\left( ... \right) at the outermost level as \bigl( ... \bigr) (a pair may span lines then)."""
+    out, lefts = [], 0
+    for m in _TOKEN.finditer(math):
+        tok = m.group()
+        if tok.startswith(r"\left"):
+            out.append(r"\bigl" + tok[5:] if lefts == 0 else tok)
+            lefts += 1
+        elif tok.startswith(r"\right"):
+            lefts -= 1
+            out.append(r"\bigr" + tok[6:] if lefts == 0 else tok)
+        else:
+            out.append(tok)
+    return "".join(out)
+
+
+def aligned(lhs: str, math: str, limit: float) -> list[str]:
+    """'lhs &= math' as align lines, continuation lines indented under the right-hand side."""
+    lines = broken(math, limit)
+    return [f"{lhs} &= {lines[0]}"] + [r"&\phantom{{}={}}\quad %s" % line for line in lines[1:]]
+
+
+def cell(math: str, limit: float, levels=_LEVELS) -> str:
+    """A table cell's math, on several lines when long (an aligned block in inline math)."""
+    lines = broken(math, limit, levels)
+    if len(lines) == 1:
+        return "$%s$" % math
+    return r"$\begin{aligned}[t]&%s\end{aligned}$" % r"\\&\quad ".join(lines)
 
 
 def shape(dims) -> str:
@@ -168,28 +268,42 @@ def size_arithmetic(row, values: dict) -> list[str] | None:
 
 # ----------------------------------------------------------------------------- table
 
-def table_rows(net, values: dict | None = None) -> list[str]:
+# how wide (in characters, see width()) math may run: a page and a slide in their documents' type
+PAGE_WIDTH = 72
+SLIDE_WIDTH = 58
+FORMULA_SHARE = 0.38        # of a table row, for the parameter formula
+SHAPE_SHARE = 0.22          # and for the output shape
+
+
+def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> list[tuple[str, int]]:
+    """(row, lines it takes): formulas longer than their share of the width on several lines."""
     v = view(net)
     rows = []
     for r in v.rows:
         indent = r"\hspace*{%gem}" % r.depth if r.depth else ""
-        cells = [indent + label(r.row), "$%s$" % shape(r.row.output_shape)]
+        dims = shape(r.row.output_shape)
+        cells = [indent + label(r.row), cell(dims, limit * SHAPE_SHARE, _SHAPE_LEVELS)]
+        lines = len(broken(dims, limit * SHAPE_SHARE, _SHAPE_LEVELS))
         if r.has_count:
             formula = r.formula_text("latex")
             value = r.value if values is None else at(r.params, values)
-            cells += ["$%s$" % formula if formula else "", "$%s$" % number(value) if value is not None else "--"]
+            if formula:
+                lines = max(lines, len(broken(formula, limit * FORMULA_SHARE)))
+            cells += [cell(formula, limit * FORMULA_SHARE) if formula else "",
+                      "$%s$" % number(value) if value is not None else "--"]
         else:
             cells += ["", ""]
-        rows.append(" & ".join(cells) + r" \\")
+        row = " & ".join(cells) + r" \\"
+        rows.append((row, lines * _TALL if r"\frac" in row else lines))
     return rows
 
 
-def totals_rows(net, values: dict | None = None, formulas: bool = True) -> list[str]:
+def totals_rows(net, values: dict | None = None, formulas: bool = True, limit: float = PAGE_WIDTH) -> list[str]:
     """formulas=False: numbers only (when the totals are shown as formulas elsewhere)."""
     rows = []
     for t in view(net).totals:
         value = t.value if values is None else at(t.expr, values)
-        formula = "$%s$" % tex(t.formula) if t.formula is not None and formulas else ""
+        formula = cell(tex(t.formula), limit * FORMULA_SHARE) if t.formula is not None and formulas else ""
         rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s \\" % (
             t.label, formula, "$%s$" % number(value) if value is not None else "--"))
     return rows
@@ -214,25 +328,34 @@ def _right_count(row: str) -> str:
 
 def table(net) -> str:
     """The layer table: a booktabs tabular (needs \\usepackage{booktabs})."""
-    return tabular(table_rows(net), totals_rows(net))
+    return tabular([r for r, _ in table_rows(net)], totals_rows(net))
 
 
-def table_chunks(net, per: int, formulas: bool = True) -> list[str]:
-    """The table split into tabulars of at most per rows (the totals under the last), each
-    scaled down to the line width when wider."""
-    rows = table_rows(net)
-    chunks = [rows[k:k + per] for k in range(0, len(rows), per)] or [[]]
+_TALL = 1.7               # a line with a fraction counts this many lines
+
+
+def table_chunks(net, lines: int, formulas: bool = True, limit: float = PAGE_WIDTH) -> list[str]:
+    """The table split into tabulars of at most `lines` text lines each (a formula broken over
+    three lines counts three), the totals under the last; never scaled."""
+    totals = totals_rows(net, formulas=formulas, limit=limit)
+    total_lines = sum(1 + r.count(r"\\&") for r in totals) + 1
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for row, height in table_rows(net, limit=limit):
+        if chunks[-1] and used + height > lines:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += height
+    if used + total_lines > lines and chunks[-1]:
+        chunks.append([])
     last = len(chunks) - 1
-    return [FIT_WIDTH + "{%\n" + tabular(c, totals_rows(net, formulas=formulas) if k == last else None) + "}"
-            for k, c in enumerate(chunks)]
-
-
-FIT_WIDTH = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"   # graphicx
+    return [tabular(c, totals if k == last else None) for k, c in enumerate(chunks)]
 
 
 # ----------------------------------------------------------------------------- derivation
 
-def derivation_groups(net) -> list[str]:
+def derivation_groups(net, limit: float = PAGE_WIDTH) -> list[str]:
     """One group of align* lines per layer worth explaining (a repeat's sum after its passes),
     then the total."""
     values = default_values(net)
@@ -244,19 +367,19 @@ def derivation_groups(net) -> list[str]:
             for child in row.children:
                 visit(child, inner)
             if row.kind == "repeat" and row.params != 0:
-                groups.append(_repeat_group(row, values))
+                groups.append(_repeat_group(row, values, limit))
             return
-        group = _layer_group(net, row, values, context)
+        group = _layer_group(net, row, values, context, limit)
         if group:
             groups.append(group)
 
     for top in net.layers:
         visit(top, ())
-    groups.append(_total_group(net, values))
+    groups.append(_total_group(net, values, limit))
     return groups
 
 
-def _layer_group(net, row, values: dict, context: tuple) -> str | None:
+def _layer_group(net, row, values: dict, context: tuple, limit: float = PAGE_WIDTH) -> str | None:
     if row.kind == "input":
         return None
     lines = list(size_arithmetic(row, values) or [])
@@ -272,16 +395,44 @@ def _layer_group(net, row, values: dict, context: tuple) -> str | None:
               r"\text{\footnotesize $%s$}" % shape([o if o is not None else d for o, d in zip(out, row.output_shape)])]
     if context:
         labels.append(r"\text{\footnotesize in %s}" % ", ".join(context))
-    return _group(labels, lines)
+    return _group(labels, lines, limit - LABEL_WIDTH)
 
 
-def _group(labels: list[str], lines: list[str]) -> str:
+def fit_line(line: str, limit: float) -> list[str]:
+    """An 'lhs &= a = b = c' line on as many lines as it needs: the chain broken at its '=' signs,
+    a step still too long broken at + and · (see broken)."""
+    lhs, sep, rhs = line.partition("&= ")
+    if not sep or width(rhs) <= limit:
+        return [line]
+    out = []
+    for k, step in enumerate(_pack(rhs.split(" = "), limit, " = ")):
+        pieces = broken(step, limit)
+        out.append((lhs if k == 0 else "") + "&= " + pieces[0])
+        out += [r"&\phantom{{}={}}\quad " + p for p in pieces[1:]]
+    return out
+
+
+LABEL_WIDTH = 26       # the derivation's label column, in width() characters
+
+
+def _group(labels: list[str], lines: list[str], limit: float = PAGE_WIDTH - LABEL_WIDTH) -> str:
     """Rows of the derivation's alignat*{2}: labels in the first column, 'lhs &= rhs' lines aligned at =."""
+    lines = [piece for line in lines for piece in fit_line(line, limit)]
     rows = []
     for k in range(max(len(labels), len(lines))):
-        label = labels[k] + r" \qquad" if k < len(labels) else ""
+        label = _boxed(labels[k]) + r" \qquad" if k < len(labels) else ""
         rows.append(f"& {label} & {lines[k] if k < len(lines) else '&'}")
     return " \\\\\n".join(rows)
+
+
+def _boxed(label: str) -> str:
+    """A derivation label (\\text{...}) in a box of fixed width, long names broken after '_'."""
+    inner = label[len(r"\text{"):-1] if label.startswith(r"\text{") else "$%s$" % label
+    inner = inner.replace(r"\_", r"\_\allowbreak{}")
+    return r"\text{\parbox[t]{%s}{\raggedright %s}}" % (LABEL_BOX, inner)
+
+
+LABEL_BOX = "3.9cm"
 
 
 def _context_note(row) -> str:
@@ -322,7 +473,7 @@ def _param_lines(net, row, values: dict) -> list[str]:
     return ["P &= " + steps[0], "&= " + " = ".join(steps[1:])]
 
 
-def _repeat_group(row, values: dict) -> str:
+def _repeat_group(row, values: dict, limit: float = PAGE_WIDTH) -> str:
     value = at(row.params, values)
     steps = [tex(row.params)]
     if row.params.has(sympy.Sum):
@@ -331,10 +482,10 @@ def _repeat_group(row, values: dict) -> str:
         steps.append(number(value))
     labels = [r"\text{\textbf{%s}}" % escape(row.name), r"\text{\footnotesize repeated $%s$ times}" % tex(
         row.config["count"])]
-    return _group(labels, ["P &= " + " = ".join(dict.fromkeys(steps))])
+    return _group(labels, ["P &= " + " = ".join(dict.fromkeys(steps))], limit - LABEL_WIDTH)
 
 
-def _total_group(net, values: dict) -> str:
+def _total_group(net, values: dict, limit: float = PAGE_WIDTH) -> str:
     lines = []
     expr = net.params
     terms = [r.params for r in net.layers if r.params != 0]
@@ -351,7 +502,7 @@ def _total_group(net, values: dict) -> str:
             lines.append(r"&= %s" % number(expr))
         else:
             lines.append(r"P &= %s" % number(expr))
-    return _group([r"\text{\textbf{Total}}"], lines)
+    return _group([r"\text{\textbf{Total}}"], lines, limit - LABEL_WIDTH)
 
 
 def align(groups: list[str]) -> str:
@@ -361,7 +512,7 @@ def align(groups: list[str]) -> str:
 
 def derivation(net, rows: int = 32) -> str:
     """The worked derivation: alignat* environments of about a page each (needs amsmath)."""
-    return "\n".join(align(chunk) for chunk in chunked(derivation_groups(net), rows))
+    return "\n".join(align(chunk) for chunk in chunked(derivation_groups(net, PAGE_WIDTH), rows))
 
 
 def chunked(groups: list[str], rows: int) -> list[list[str]]:
@@ -369,7 +520,7 @@ def chunked(groups: list[str], rows: int) -> list[list[str]]:
     chunks: list[list[str]] = [[]]
     count = 0
     for group in groups:
-        lines = group.count("\\\\\n") + 1
+        lines = sum(_TALL if r"\frac" in line else 1 for line in group.split("\\\\\n"))
         if chunks[-1] and count + lines > rows:
             chunks.append([])
             count = 0
@@ -380,12 +531,11 @@ def chunked(groups: list[str], rows: int) -> list[list[str]]:
 
 # ----------------------------------------------------------------------------- totals
 
-def totals(net) -> str:
-    """The closed-form totals as display math (needs amsmath)."""
+def totals(net, limit: float = PAGE_WIDTH) -> str:
+    """The closed-form totals as display math (needs amsmath), long ones over several lines."""
     lines = []
     for t in view(net).totals:
-        text = t.show("latex")
-        lines.append(r"P_{\text{%s}} &= %s" % (t.short, text))
+        lines += fit_line(r"P_{\text{%s}} &= %s" % (t.short, t.show("latex")), limit - 12)
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 
@@ -404,7 +554,7 @@ def fragment(net, parts=("table",), headings: bool = False) -> str:
         if headings:
             out.append(r"\subsection*{%s}" % _HEADINGS[part])
         if part == "table":
-            out += ["\\begin{center}\n" + t + "\n\\end{center}" for t in table_chunks(net, PAGE_ROWS)]
+            out += ["\\begin{center}\n" + t + "\n\\end{center}" for t in table_chunks(net, PAGE_LINES)]
         elif part == "derivation":
             out.append(derivation(net))
         elif part == "totals":
@@ -429,38 +579,145 @@ def standalone(net, parts=("table",)) -> str:
     ])
 
 
-PAGE_ROWS = 45          # table rows per tabular on an article page
-FRAME_ROWS = 14         # table rows per slide
-FRAME_LINES = 11        # derivation lines per slide
+PAGE_LINES = 36         # table lines per tabular on an article page
+FRAME_LINES = 11        # table lines per slide
+DERIVATION_LINES = 10   # derivation lines per slide
+WORKED_FRAMES = 2       # slides of worked arithmetic in a summary deck
 
 
-def beamer(net, parts=("table",)) -> str:
-    title = escape(title_of(net))
-    out = [
+def _preamble(net, extra: tuple = ()) -> list[str]:
+    return [
         r"\documentclass[aspectratio=169]{beamer}",
-        r"\usepackage{%s}" % ",".join(PACKAGES),
+        r"\usepackage{%s}" % ",".join(PACKAGES + extra),
         r"\setbeamertemplate{navigation symbols}{}",
-        r"\title{%s}" % title,
+        r"\title{%s}" % escape(title_of(net)),
         r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
         r"\date{}",
         r"\begin{document}",
         r"\begin{frame}\titlepage\end{frame}",
     ]
+
+
+def beamer(net, parts=("table",)) -> str:
+    """Every layer on slides (symparams latex --beamer --detail): the parts in order, long ones
+    over several frames."""
+    out = _preamble(net)
     for part in parts:
         if part == "table":
-            # on a slide the long total formulas would shrink the table: they have their own frame
-            chunks = table_chunks(net, FRAME_ROWS, formulas="totals" not in parts)
+            # on a slide the long total formulas would crowd the table: they have their own frame
+            chunks = table_chunks(net, FRAME_LINES, formulas="totals" not in parts, limit=SLIDE_WIDTH)
             for k, chunk in enumerate(chunks):
                 out.append(_frame("Layers" + _cont(k, len(chunks)), r"\centering\small" + "\n" + chunk))
         elif part == "derivation":
-            groups = derivation_groups(net)
-            chunks = chunked(groups, FRAME_LINES)
+            chunks = chunked(derivation_groups(net, SLIDE_WIDTH), DERIVATION_LINES)
             for k, chunk in enumerate(chunks):
                 out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
         elif part == "totals":
-            out.append(_frame("Totals", r"\small" + "\n" + totals(net)))
+            out.append(_frame("Totals", r"\small" + "\n" + totals(net, SLIDE_WIDTH)))
     out += [r"\end{document}", ""]
     return "\n".join(out)
+
+
+def summary_deck(net) -> str:
+    """The deck a lecturer projects (symparams latex --beamer): the title, the architecture drawn
+    and scaled to the slide, one slide per distinct block or repeated group with its count formula
+    and how often it occurs, the totals in closed form, and the worked arithmetic of a few
+    representative layers."""
+    from . import diagram
+    from .groups import groups
+
+    out = _preamble(net, ("tikz",))
+    fit = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"
+    tall = r"\resizebox{!}{\ifdim\height>0.78\textheight0.78\textheight\else\height\fi}"
+    out.append(_frame("Architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, diagram.tikz(net).rstrip())))
+    for g in groups(net):
+        out.append(_group_frame(net, g))
+    out.append(_frame("Totals", r"\small" + "\n" + totals(net, SLIDE_WIDTH)))
+    chunks = chunked(_representatives(net), DERIVATION_LINES)[:WORKED_FRAMES]
+    for k, chunk in enumerate(chunks):
+        out.append(_frame("Worked arithmetic" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
+    out += [r"\end{document}", ""]
+    return "\n".join(out)
+
+
+def _representatives(net) -> list[str]:
+    """The derivation groups of the first layer of each kind that has weights (conv, dense, ...)."""
+    values = default_values(net)
+    seen, picked = set(), []
+    for _, row in net.walk():
+        if row.is_leaf and row.kind not in seen and any(not w.buffer for w in row.weights) and row.params != 0:
+            seen.add(row.kind)
+            group = _layer_group(net, row, values, (), SLIDE_WIDTH)
+            if group:
+                picked.append(group)
+    return picked
+
+
+def _group_frame(net, g) -> str:
+    """One block (its count in its arguments, each use) or one repeated group (per pass, passes)."""
+    values = default_values(net)
+    lines = []
+    if g.kind == "block":
+        title = r"Block \texttt{%s}" % escape(g.name)
+        args = ", ".join(symbol_name(p) for p in g.params)
+        if g.formula is not None:
+            lhs = r"P_{\text{%s}}(%s)" % (escape(g.name), ", ".join(
+                [symbol_name(p) for p in g.params] + [tex(g.channels)] if g.channels in g.formula.free_symbols
+                else [symbol_name(p) for p in g.params]))
+            lines += fit_line(r"%s &= %s" % (lhs, tex(g.formula)), SLIDE_WIDTH - 12)
+        rows = []
+        for o in g.occurrences[:8]:
+            call = r"\texttt{%s}(%s)" % (escape(g.name), ", ".join(
+                "$%s$" % tex(v) for v in o.row.config.get("args", {}).values()))
+            each = at(o.row.params, values)
+            times = o.times * _passes(o)
+            rows.append(r"%s & $%s$ & $%s$ & $%s$ & $%s$ \\" % (
+                call, tex(o.row.input_shape[-1]) if o.row.input_shape else "",
+                number(each) if each is not None else tex(nice(o.row.params)) if not o.indices else "\\text{per pass}",
+                tex(times), number(at(o.total, values)) if at(o.total, values) is not None else tex(nice(o.total))))
+        total = at(g.total, values)
+        body = [r"\small", "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}" if lines else
+                r"Uses: %s." % args,
+                r"\begin{center}", r"\begin{tabular}{@{}lrrrr@{}}", r"\toprule",
+                r"Use & $C$ in & Each & Times & Parameters \\", r"\midrule", *rows,
+                r"\midrule", r"All %s & & & $%s$ & $%s$ \\" % (
+                    escape(g.name), tex(g.multiplicity), number(total) if total is not None else tex(nice(g.total))),
+                r"\bottomrule", r"\end{tabular}", r"\end{center}"]
+        return _frame(title + r" \quad $\times %s$" % tex(g.multiplicity), "\n".join(body))
+    row = g.occurrences[0].row
+    count = row.config["count"]
+    per = [c for c in row.children if c.kind == "iteration"]
+    if len(per) == 1 and per[0].index is None:
+        lines += fit_line(r"P_{\text{pass}} &= %s" % _value_text(per[0].params, values), SLIDE_WIDTH - 12)
+    lines += fit_line(r"P_{\text{%s}} &= %s" % (escape(row.name), _value_text(row.params, values)), SLIDE_WIDTH - 12)
+    title = r"Repeated \texttt{%s} \quad $\times %s$" % (escape(row.name), tex(count))
+    layers = ", ".join(sorted({escape(r.kind) for _, r in _leaves(row)}))
+    body = [r"\small", r"Each pass: %s." % layers, "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"]
+    return _frame(title, "\n".join(body))
+
+
+def _passes(o):
+    n = sympy.Integer(1)
+    for _, _, count in o.indices:
+        n *= count
+    return n
+
+
+def _leaves(row):
+    for child in row.children:
+        if child.is_leaf:
+            yield None, child
+        else:
+            yield from _leaves(child)
+
+
+def _value_text(expr, values) -> str:
+    """formula = value (the formula alone when symbolic without defaults; the value alone when a number)."""
+    value = at(expr, values)
+    formula = tex(collected(expr)) if getattr(expr, "free_symbols", None) else None
+    if formula is None:
+        return number(value) if value is not None else tex(expr)
+    return formula + (" = " + number(value) if value is not None else "")
 
 
 def _cont(k: int, n: int) -> str:
@@ -471,8 +728,13 @@ def _frame(title: str, body: str) -> str:
     return "\\begin{frame}{%s}\n%s\n\\end{frame}" % (title, body)
 
 
-def render(net, parts=("table",), mode: str = "fragment") -> str:
-    """parts: any of table, derivation, totals; mode: fragment, standalone or beamer."""
+def render(net, parts=None, mode: str = "fragment", detail: bool = False) -> str:
+    """parts: any of table, derivation, totals (None: the table; in beamer mode, the summary deck
+    unless detail); mode: fragment, standalone or beamer."""
+    if mode == "beamer" and parts is None and not detail:
+        return summary_deck(net)
+    if parts is None:
+        parts = PARTS if mode == "beamer" else ("table",)
     parts = tuple(p for p in PARTS if p in parts)
     if mode == "standalone":
         return standalone(net, parts)

@@ -1,0 +1,118 @@
+"""Issue 15, slides that fit and summarise: for every file in examples/ and examples/zoo/,
+`symparams latex FILE --all --standalone` and `symparams latex FILE --beamer` compile with pdflatex
+with no Overfull box in the log, and the default deck of every zoo model has at most 15 frames.
+
+The sources are written by the command line in this process; pdflatex then runs in WORKERS
+parallel processes, each in its own directory with its own TEXMFVAR (nothing is cached across
+runs). The whole set took about 75 s on 2 cores here; SYMPARAMS_DECKS=subset keeps to a few
+representative files if a slow machine needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from symparams import cli
+from symparams.printers import latex
+
+from conftest import EXAMPLES, need_program
+
+WORKERS = 2
+MAX_FRAMES = 15
+FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.glob("*.arch")) + \
+    sorted(p.relative_to(EXAMPLES).as_posix() for p in (EXAMPLES / "zoo").glob("*.arch"))
+SUBSET = ("seed002_mnist.arch", "lecture_symbolic.arch", "vgg_depth.arch", "zoo/resnet50.arch",
+          "zoo/vit_b16.arch", "zoo/densenet121.arch", "zoo/llama_tinyllama.arch")
+if os.environ.get("SYMPARAMS_DECKS", "all") == "subset":
+    FILES = [f for f in FILES if f in SUBSET]
+MODES = {"article": ("--all", "--standalone"), "deck": ("--beamer",)}
+TIMES: dict = {}
+
+
+def _compile(work, name: str, program: str) -> tuple:
+    """(return code, Overfull lines, pages) of one pdflatex run in its own directory."""
+    env = dict(os.environ, TEXMFVAR=str(work / name / "texmf-var"))
+    proc = subprocess.run([program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "doc.tex"],
+                          cwd=work / name, capture_output=True, text=True, errors="replace", env=env, timeout=600)
+    log = (work / name / "doc.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
+    pages = re.search(r"Output written on doc\.pdf \((\d+) pages?", log)
+    return proc.returncode, overfull, int(pages.group(1)) if pages else 0
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    program = need_program("pdflatex")
+    work = tmp_path_factory.mktemp("decks")
+    names = []
+    started = time.perf_counter()
+    for file in FILES:
+        for mode, flags in MODES.items():
+            name = f"{file.replace('/', '-')}-{mode}"
+            (work / name).mkdir()
+            assert cli.main(["latex", str(EXAMPLES / file), *flags, "-o", str(work / name / "doc.tex")]) == 0, name
+            names.append(name)
+    TIMES["write"] = time.perf_counter() - started
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = dict(zip(names, pool.map(lambda n: _compile(work, n, program), names)))
+    TIMES["total"] = time.perf_counter() - started
+    print(f"\n{len(names)} documents written in {TIMES['write']:.1f} s, written and compiled in "
+          f"{TIMES['total']:.1f} s ({WORKERS} pdflatex processes)")
+    return results
+
+
+@pytest.mark.parametrize("file", FILES)
+def test_article_and_deck_compile_with_nothing_overfull(compiled, file):
+    for mode in MODES:
+        code, overfull, pages = compiled[f"{file.replace('/', '-')}-{mode}"]
+        assert code == 0, f"{file} ({mode}): pdflatex failed"
+        assert pages > 0
+        assert not overfull, f"{file} ({mode}): {overfull[:3]}"
+
+
+@pytest.mark.parametrize("file", [f for f in FILES if f.startswith("zoo/")])
+def test_the_default_deck_of_a_zoo_model_is_short(compiled, file):
+    pages = compiled[f"{file.replace('/', '-')}-deck"][2]
+    assert 4 <= pages <= MAX_FRAMES, f"{file}: {pages} frames"      # title, diagram, totals, arithmetic at least
+
+
+def test_the_summary_deck_shows_blocks_formulas_and_multiplicities(capsys):
+    """ResNet-18: BasicBlock ×5 (layer1's two, then one in each later stage) and the downsampling
+    block ×3, each with its count as a formula in its width c and input channels C."""
+    assert cli.main(["latex", str(EXAMPLES / "zoo" / "resnet18.arch"), "--beamer"]) == 0
+    out = capsys.readouterr().out
+    frames = re.findall(r"\\begin\{frame\}\{([^\n]*)\}", out)
+    assert frames[0] == "Architecture" and "Totals" in frames and any(f.startswith("Worked arithmetic") for f in frames)
+    assert r"Block \texttt{basic} \quad $\times 5$" in frames
+    assert r"Block \texttt{down} \quad $\times 3$" in frames
+    # basic(c) on C input channels: two 3x3 convs without bias and two batch norms, 9Cc + 9c² + 4c
+    # under Keras (batch norm's 4 numbers a channel) -- the formula is checked against every use
+    assert r"P_{\text{basic}}(c, C) &= c \left(9 C + 9 c + 8\right)" in out
+    assert r"\begin{tikzpicture}" in out and r"\resizebox" in out       # the diagram, scaled to the slide
+    assert "Layers" not in frames                                        # no per-layer table by default
+
+
+def test_detail_gives_every_layer(capsys):
+    assert cli.main(["latex", str(EXAMPLES / "seed002_mnist.arch"), "--beamer", "--detail"]) == 0
+    out = capsys.readouterr().out
+    assert r"\begin{frame}{Layers}" in out and "Derivation" in out and r"\begin{frame}{Totals}" in out
+    assert r"\resizebox" not in out                                      # tables are never scaled
+
+
+def test_long_formulas_break_at_plus_then_dot_never_inside_a_fraction():
+    formula = r" + ".join([r"\mathit{layers} \cdot \mathit{width}^{2}"] * 6 + [r"\frac{a + b}{c + d}"])
+    lines = latex.broken(formula, 30)
+    assert len(lines) > 1 and all(latex.width(line) <= 30 for line in lines)
+    assert " ".join(lines) == formula                     # nothing lost or reordered
+    assert any(line.startswith("+ ") for line in lines[1:])
+    assert r"\frac{a + b}{c + d}" in lines[-1]           # a fraction's braces are never split
+    grouped = r"w \cdot \left(" + formula + r"\right)"
+    lines = latex.broken(grouped, 30)
+    assert r"\left(" not in "".join(lines) and lines[0].startswith(r"w \cdot \bigl(")
+    assert " ".join(lines).replace(r"\bigl(", r"\left(").replace(r"\bigr)", r"\right)") == grouped
