@@ -132,7 +132,7 @@ def broken(math: str, limit: float, levels=_LEVELS) -> list[str]:
 
 
 def _outer_fixed(math: str) -> str:
-    """\left( ... \right) at the outermost level as \bigl( ... \bigr) (a pair may span lines then)."""
+    r"""\left( ... \right) at the outermost level as \bigl( ... \bigr) (a pair may span lines then)."""
     out, lefts = [], 0
     for m in _TOKEN.finditer(math):
         tok = m.group()
@@ -271,8 +271,8 @@ def size_arithmetic(row, values: dict) -> list[str] | None:
 # how wide (in characters, see width()) math may run: a page and a slide in their documents' type
 PAGE_WIDTH = 72
 SLIDE_WIDTH = 58
-FORMULA_SHARE = 0.38        # of a table row, for the parameter formula
-SHAPE_SHARE = 0.22          # and for the output shape
+FORMULA_SHARE = 0.36        # of a table row, for the parameter formula
+SHAPE_SHARE = 0.2          # and for the output shape
 
 
 def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> list[tuple[str, int]]:
@@ -432,7 +432,7 @@ def _boxed(label: str) -> str:
     return r"\text{\parbox[t]{%s}{\raggedright %s}}" % (LABEL_BOX, inner)
 
 
-LABEL_BOX = "3.9cm"
+LABEL_BOX = "39mm"
 
 
 def _context_note(row) -> str:
@@ -515,12 +515,17 @@ def derivation(net, rows: int = 32) -> str:
     return "\n".join(align(chunk) for chunk in chunked(derivation_groups(net, PAGE_WIDTH), rows))
 
 
+def _lines(group: str) -> float:
+    """How many lines an align group takes (a line with a fraction counts more)."""
+    return sum(_TALL if r"\frac" in line else 1 for line in group.split("\\\\\n"))
+
+
 def chunked(groups: list[str], rows: int) -> list[list[str]]:
     """Consecutive groups, at most `rows` lines a chunk (a longer group is a chunk of its own)."""
     chunks: list[list[str]] = [[]]
     count = 0
     for group in groups:
-        lines = sum(_TALL if r"\frac" in line else 1 for line in group.split("\\\\\n"))
+        lines = _lines(group)
         if chunks[-1] and count + lines > rows:
             chunks.append([])
             count = 0
@@ -613,7 +618,7 @@ def beamer(net, parts=("table",)) -> str:
             for k, chunk in enumerate(chunks):
                 out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
         elif part == "totals":
-            out.append(_frame("Totals", r"\small" + "\n" + totals(net, SLIDE_WIDTH)))
+            out += totals_frames(net)
     out += [r"\end{document}", ""]
     return "\n".join(out)
 
@@ -632,12 +637,21 @@ def summary_deck(net) -> str:
     out.append(_frame("Architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, diagram.tikz(net).rstrip())))
     for g in groups(net):
         out.append(_group_frame(net, g))
-    out.append(_frame("Totals", r"\small" + "\n" + totals(net, SLIDE_WIDTH)))
+    out += totals_frames(net)
     chunks = chunked(_representatives(net), DERIVATION_LINES)[:WORKED_FRAMES]
     for k, chunk in enumerate(chunks):
         out.append(_frame("Worked arithmetic" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
     out += [r"\end{document}", ""]
     return "\n".join(out)
+
+
+def totals_frames(net) -> list[str]:
+    """The closed-form totals on as many slides as their lines need."""
+    groups = [" \\\\\n".join(fit_line(r"P_{\text{%s}} &= %s" % (t.short, t.show("latex")), SLIDE_WIDTH - 12))
+              for t in view(net).totals]
+    chunks = chunked(groups, DERIVATION_LINES)
+    return [_frame("Totals" + _cont(k, len(chunks)), r"\small" + "\n\\begin{align*}\n" + " \\\\\n".join(c) +
+                   "\n\\end{align*}") for k, c in enumerate(chunks)]
 
 
 def _representatives(net) -> list[str]:
@@ -648,7 +662,7 @@ def _representatives(net) -> list[str]:
         if row.is_leaf and row.kind not in seen and any(not w.buffer for w in row.weights) and row.params != 0:
             seen.add(row.kind)
             group = _layer_group(net, row, values, (), SLIDE_WIDTH)
-            if group:
+            if group and _lines(group) <= DERIVATION_LINES:     # one that fits a slide
                 picked.append(group)
     return picked
 
@@ -677,7 +691,7 @@ def _group_frame(net, g) -> str:
                 tex(times), number(at(o.total, values)) if at(o.total, values) is not None else tex(nice(o.total))))
         total = at(g.total, values)
         body = [r"\small", "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}" if lines else
-                r"Uses: %s." % args,
+                r"Arguments: $%s$." % args if args else "",
                 r"\begin{center}", r"\begin{tabular}{@{}lrrrr@{}}", r"\toprule",
                 r"Use & $C$ in & Each & Times & Parameters \\", r"\midrule", *rows,
                 r"\midrule", r"All %s & & & $%s$ & $%s$ \\" % (
