@@ -48,6 +48,13 @@ def normalization_statistics(convention: str) -> bool:
     return convention == PYTORCH
 
 
+def ceil_mode_error(ceil_mode, convention: str) -> str | None:
+    """PyTorch pools round their output size up with ceil_mode=True; Keras pooling cannot."""
+    if ceil_mode and convention == KERAS:
+        return "Keras pooling has no ceil_mode (use --convention pytorch)"
+    return None
+
+
 def batch_statistics(convention: str) -> tuple[tuple[str, str], bool]:
     """Batch norm's (mean, variance) names, and whether they are buffers: Keras counts the moving
     mean and variance as (non-trainable) parameters; PyTorch keeps them as buffers, outside parameters()."""

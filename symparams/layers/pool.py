@@ -42,7 +42,7 @@ class _Pool(_Windowed):
         own = cfg.padding not in ("valid", "same") and not conventions.pool_pads_with_zeros(out.convention)
         text = (f"nn.{self.torch_name}Pool{n}d({window_text(cfg.pool)}"
                 + (f", stride={window_text(cfg.stride)}" if ints(cfg.stride) != ints(cfg.pool) else "")
-                + (f", padding={window_text(cfg.padding)}" if own else "") + ")")
+                + (f", padding={window_text(cfg.padding)}" if own else "") + self.torch_extra(cfg) + ")")
         if cfg.padding == "same":
             text = self.torch_same(row, out, text)
         elif cfg.padding != "valid" and not own:
@@ -59,6 +59,10 @@ class _Pool(_Windowed):
         return out.emit(f"layers.{self.keras_name}Pooling{n}D({window_text(cfg.pool)}{strides}{pad_text}, "
                         f"{out.tag(row)})", var, row)
 
+    def torch_extra(self, cfg) -> str:
+        """More arguments of the PyTorch pool (MaxPool: ceil_mode)."""
+        return ""
+
     def keras_pad_value(self, convention) -> float | str:
         """What an explicit padding is filled with before the 'valid' Keras pool: zeros (Keras convention,
         and PyTorch's average pooling, which counts them)."""
@@ -68,6 +72,8 @@ class _Pool(_Windowed):
         if not isinstance(module, self.torch_class(r.nn)):
             return None
         for option, plain in (("dilation", 1), ("ceil_mode", False), ("return_indices", False)):
+            if option in self.options:       # maxpool says ceil_mode itself
+                continue
             value = getattr(module, option, plain)
             if value != plain and not (option == "dilation" and set(window(value).split("x")) == {"1"}):
                 raise DefinitionError(f"the module '{r.name}' is {r.cls(module)}({option}={value}); symparams' "
@@ -98,6 +104,48 @@ class MaxPool(_Pool):
     summary = "maximum over each P window; stride defaults to P"
     torch_name, keras_name = "Max", "Max"
     keras_pad_folds = ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+    options = {**_Pool.options, "ceil_mode": Opt(BOOL, False, doc="PyTorch's ceil_mode=True output sizes")}
+
+    def framework_problem(self, cfg, shape, framework):
+        return conventions.ceil_mode_error(cfg.get("ceil_mode"), framework)
+
+    def configure(self, cfg, shape, ctx):
+        super().configure(cfg, shape, ctx)
+        if cfg.ceil_mode:
+            problem = self.framework_problem(cfg, shape, ctx.convention)
+            if problem:
+                raise DefinitionError(problem)
+            if cfg.padding == "same":
+                raise DefinitionError("ceil_mode rounds a 'valid' or explicit padding up; padding=same has no ceil_mode")
+
+    def output_shape(self, cfg, shape, ctx):
+        if not cfg.ceil_mode:
+            return super().output_shape(cfg, shape, ctx)
+        out = []
+        for axis, size in enumerate(shape[:-1]):
+            k, s = cfg.pool[axis], cfg.stride[axis]
+            p = Integer(0) if cfg.padding == "valid" else cfg.padding[axis]
+            length = ceil_div(size + 2 * p - k, s) + 1
+            # PyTorch drops a last window that would start in the right padding
+            late = (length - 1) * s - (size + p)
+            if late.is_number:
+                if late >= 0:
+                    length -= 1
+            elif (k - s - p).is_nonnegative is not True:
+                raise DefinitionError(f"ceil_mode with a symbolic size needs pool >= stride + padding "
+                                      f"(here {k} < {s} + {p}); give the size a number")
+            ctx.require_positive(length, lambda: f"pool size {k} does not fit its {size} input")
+            out.append(length)
+        return tuple(out) + (shape[-1],)
+
+    def torch_extra(self, cfg) -> str:
+        return ", ceil_mode=True" if cfg.get("ceil_mode") else ""
+
+    def import_torch(self, module, r):
+        text = super().import_torch(module, r)
+        if text is not None and getattr(module, "ceil_mode", False):
+            text += " ceil_mode"
+        return text
 
     @staticmethod
     def torch_class(nn):

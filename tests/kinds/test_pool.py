@@ -33,7 +33,10 @@ def pool_line(b, word):
 
 @kind("maxpool", ranks=(2, 3, 4))
 def maxpool(b):
-    return pool_line(b, "maxpool")
+    line = pool_line(b, "maxpool")
+    if b.fw == "pytorch" and b.target == "pytorch" and "same" not in str(line) and b.coin():
+        return (line + " ceil_mode", line) if isinstance(line, str) else line   # PyTorch's ceil_mode sizes
+    return line
 
 
 @kind("avgpool", ranks=(2, 3, 4))
@@ -132,3 +135,20 @@ def test_keepdims_keeps_each_spatial_axis_as_keras_does():
         params, out, _ = last(f"input {size_text(shape)}\nglobalavgpool keepdims", "keras")
         layer = getattr(keras.layers, f"GlobalAveragePooling{n}D")(keepdims=True)
         assert (params, out) == (0, tuple(layer.compute_output_shape((None,) + shape)[1:]))
+
+
+@pytest.mark.parametrize("size", [7, 8, 9, 10, 11, 112, 113])
+@pytest.mark.parametrize("pool, stride, pad", [(3, 2, 0), (2, 2, 0), (3, 2, 1), (3, 3, 0)])
+def test_maxpool_ceil_mode_sizes_are_pytorchs(size, pool, stride, pad):
+    torch = need_module("torch")
+    padding = f" padding={pad}" if pad else ""
+    params, out, _ = last(f"input {size}x{size}x2\nmaxpool {pool} stride={stride}{padding} ceil_mode", "pytorch")
+    module = torch.nn.MaxPool2d(pool, stride, pad, ceil_mode=True)
+    assert (params, out) == (0, torch_out(module, (size, size, 2)))
+
+
+def test_maxpool_ceil_mode_is_pytorch_only_and_symbolic_where_it_can_be():
+    with pytest.raises(symparams.SymparamsError, match="Keras pooling has no ceil_mode"):
+        symparams.parse("input 9x9x2\nmaxpool 3 stride=2 ceil_mode", convention="keras")
+    net = symparams.parse("input n x n x 2\nmaxpool 3 stride=2 ceil_mode", convention="pytorch")
+    assert int(net.output_shape[0].subs({s: 9 for s in net.output_shape[0].free_symbols})) == 4
