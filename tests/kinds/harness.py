@@ -35,7 +35,7 @@ PER_KIND = int(os.environ.get("SYMPARAMS_KIND_EXAMPLES", "3"))
 ACTS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "softmax", "silu", "relu6", "softplus", "leaky_relu",
         "hard_sigmoid", "mish", "log_softmax", "softsign", "hard_swish", "swish", "linear", "exponential")
 TOKENS = "tokens"          # a generator's rank for 'right after a token-id input'
-COMPOSITES = ("residual", "concat", "add", "repeat")
+COMPOSITES = ("residual", "concat", "add", "mul", "repeat")
 
 
 @dataclass

@@ -80,7 +80,7 @@ def test_generator_covers_every_registered_kind():
         seen_specs.update(REGISTRY[r.config["keyword"]] for _, r in net.walk() if r.is_leaf and r.kind != "input")
     missing = [spec.keywords[0] for spec in exportable() if spec not in seen_specs]
     assert not missing, f"the random architectures never produced {missing}"
-    for word in ("residual", "concat", "add", "shortcut", "repeat", "bidirectional=true", "return_sequences=true",
+    for word in ("residual", "concat", "add", "mul", "shortcut", "repeat", "bidirectional=true", "return_sequences=true",
                  "bias=false", "padding=same", "causal=true"):
         assert word in words, f"the generator never produced {word}"
     assert any("dilation=" in t for t in texts) and any("groups=" in t for t in texts)
