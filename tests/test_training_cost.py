@@ -110,7 +110,30 @@ if "kv_heads" in REGISTRY["attention"].options:
                            "input 5x8\nattention heads=4 kv_heads=1 key_dim=3 bias=false",
                            "input 5x8\ndense 8\nattention heads=2 relbias=3 bias=qkv causal"]
 REGISTERED = {type(spec).__name__ for spec in REGISTRY.values()}
-CASES = [(kind, text) for kind, texts in KINDS.items() if kind in REGISTERED for text in texts]
+
+
+def _harness():
+    import sys
+    from pathlib import Path
+    kinds_dir = str(Path(__file__).resolve().parent / "kinds")
+    if kinds_dir not in sys.path:
+        sys.path.insert(0, kinds_dir)
+    import harness
+    harness.load_kind_modules()
+    return harness
+
+
+def _kind_cases(seeds=(0, 1)):
+    """Every kind PyTorch export writes, from the generators of its own test module
+    (tests/kinds/test_<family>.py): a new kind is checked here without editing this file."""
+    harness = _harness()
+    return [(type(spec).__name__, harness.kind_architecture(spec, seed, "pytorch"))
+            for spec in harness.registered() if not spec.unsupported_reason("emit_torch")
+            and harness.generators_of(spec) for seed in seeds]
+
+
+# hand-written cases first (each aimed at one rule), then the kinds' own generators
+CASES = [(kind, text) for kind, texts in KINDS.items() if kind in REGISTERED for text in texts] + _kind_cases()
 
 
 def random_architectures():
@@ -126,12 +149,14 @@ def random_architectures():
 
 
 def test_every_kind_is_covered():
-    """Each registered layer kind that PyTorch export writes has a network above (add one for a new
-    kind: its backward products and saved tensors are then checked against PyTorch here and in
-    test_memory.py); the others are checked by hand below."""
-    kinds = {type(spec).__name__ for spec in REGISTRY.values() if not spec.unsupported_reason("emit_torch")}
-    missing = sorted(kinds - set(KINDS))
-    assert not missing, f"no training-cost case for {', '.join(missing)}: add one to KINDS"
+    """Each registered layer kind that PyTorch export writes has cases: its own generators in the kinds
+    harness, and hand-written ones above; its backward products and saved tensors are then checked
+    against PyTorch here and in test_memory.py. The others are checked by hand below."""
+    kinds = {type(spec).__name__ for spec in REGISTRY.values()
+             if not spec.unsupported_reason("emit_torch") and not spec.is_input}
+    missing = sorted(kinds - {kind for kind, _ in CASES})
+    assert not missing, (f"no training-cost case for {', '.join(missing)}: give the kind a generator "
+                         "(@kind) in its tests/kinds module")
 
 
 def test_product_and_mixture_by_hand():
