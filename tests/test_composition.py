@@ -252,7 +252,8 @@ STATEMENTS = {
     "concat": ("concat {{ }} {{ conv {c} 1x1 }}", "({cur}) + ({c})"),
     "add": ("add {{ conv {c} 1x1 }} {{ conv {c} 3x3 padding=same }}", "{c}"),
     "repeat": ("repeat {r} {{ conv {c} 3x3 padding=same; batchnorm }}", "{c}"),
-    "repeat_i": ("repeat d as i {{ conv {c}*(i + 1) 1x1 }}", "({c})*d"),
+    # ({c}) in parentheses: with c = "w + 4", "{c}*(i + 1)" read w + 4*(i + 1), not the tracked (w + 4)*d
+    "repeat_i": ("repeat d as i {{ conv ({c})*(i + 1) 1x1 }}", "({c})*d"),
     "block": ("unit({c})", "{c}"),
 }
 
@@ -282,9 +283,19 @@ def programs(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=programs(), w=st.integers(1, 6), d=st.integers(1, 4), convention=st.sampled_from(["keras", "pytorch"]))
 def test_symbolic_then_substitute_equals_substitute_then_derive(text, w, d, convention):
+    symbolic_then_numeric(text, w, d, convention)
+
+
+def symbolic_then_numeric(text, w, d, convention):
     values = {k: v for k, v in {"n": 16, "w": w, "d": d}.items() if re.search(rf"\b{k}\b", text)}
     symbolic = symparams.parse(text, convention=convention)
-    numeric = symbolic.subs(values)
+    try:
+        numeric = symbolic.subs(values)
+    except ShapeError:
+        # both orders agree on the error: the symbolic network holds only under a condition it
+        # recorded (shapes equal, said in words), which these numbers break
+        assert any(expr is None for expr, _ in symbolic.requirements), text
+        raise
     subs = {s: values[s.name] for s in symbolic.params.free_symbols}
     for metric in ("params", "trainable_params", "non_trainable_params", "buffers"):
         assert sympy.simplify(getattr(symbolic, metric).subs(subs)) == getattr(numeric, metric), (metric, text)
@@ -292,6 +303,19 @@ def test_symbolic_then_substitute_equals_substitute_then_derive(text, w, d, conv
                 for s in symbolic.output_shape)
     assert out == numeric.output_shape
     assert numeric.unrolled().params == numeric.params
+
+
+def test_regression_mismatched_residual_fails_in_both_orders():
+    """Found by hypothesis (w=1, d=2): the channels 1 + 4*2 = 9 after the repeat, 10 in the residual body.
+    Symbolically the residual holds only where (w + 4)*d = w + 4*d (a recorded condition); substituting
+    first is the same error, located at the residual."""
+    text = ("input n x n x 3\nrepeat d as i { conv w + 4*(i + 1) 1x1 }\n"
+            "residual { conv (w + 4)*d 3x3 padding=same; batchnorm }\nglobalavgpool\ndense 10")
+    symbolic = symparams.parse(text)
+    assert any("residual" in text and "=" in text for text in symbolic.constraints)
+    with pytest.raises(ShapeError, match="16 x 16 x 10 but the shortcut gives 16 x 16 x 9"):
+        symbolic_then_numeric(text, 1, 2, "keras")
+    symbolic_then_numeric(text, 1, 1, "keras")      # d = 1: the condition holds, both orders agree
 
 
 @settings(max_examples=25, deadline=None)
