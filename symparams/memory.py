@@ -174,6 +174,16 @@ class Report:
     params: sympy.Expr | None = None
     active: sympy.Expr | None = None
     solved: dict | None = None                      # {symbol, budget, value, total_at_value}
+    net: object = field(default=None, repr=False, compare=False)    # the network it describes
+
+    # what a person reads (print, notebooks): the report `symparams memory` prints
+    def __str__(self) -> str:
+        from .commands.memory import render
+        return render(self, self.net)
+
+    def _repr_html_(self) -> str:
+        from .commands.memory import render_html
+        return render_html(self, self.net)
 
 
 def report(net, options, *, inference: bool = False, values=None) -> Report:
@@ -186,7 +196,7 @@ def report(net, options, *, inference: bool = False, values=None) -> Report:
     known = {symbol(k): v for k, v in net.defaults.items()}
     known.update({symbol(k): v for k, v in (values or {}).items()})
     rep = Report(inference=inference, options=options, values={s.name: v for s, v in known.items()},
-                 params=net.params)
+                 params=net.params, net=net)
     active = cost._active_params(net)
     if active != net.params:
         rep.active = active

@@ -458,10 +458,36 @@ class Grid:
             out[m] = flat
         return out
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> "Rows":
         columns = self.columns()
         keys = tuple(columns)
-        return [dict(zip(keys, values)) for values in zip(*columns.values())]
+        return Rows([dict(zip(keys, values)) for values in zip(*columns.values())], self.names,
+                    tuple(self.metrics))
+
+    # what a person reads (print, notebooks): the table `symparams sweep` prints
+    def __str__(self) -> str:
+        return render_columns(self.columns(), self.names, tuple(self.metrics))
+
+    def _repr_html_(self) -> str:
+        return html_columns(self.columns(), self.names, tuple(self.metrics))
+
+
+class Rows(list):
+    """sweep()'s rows (a list of {symbol: value, ..., metric: value} dicts) that print as the
+    table: str() is `symparams sweep`'s text, _repr_html_ an HTML table for notebooks."""
+
+    def __init__(self, rows=(), names=(), metrics=()):
+        super().__init__(rows)
+        self.names, self.metrics = tuple(names), tuple(metrics)
+
+    def _columns(self) -> dict:
+        return {c: [r[c] for r in self] for c in self.names + self.metrics}
+
+    def __str__(self) -> str:
+        return render_columns(self._columns(), self.names, self.metrics)
+
+    def _repr_html_(self) -> str:
+        return html_columns(self._columns(), self.names, self.metrics)
 
 
 def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
@@ -530,8 +556,9 @@ def _spot_check(fn: Compiled, values, axes, points: int = 3) -> None:
 
 
 def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
-          values: Mapping[str, int] | None = None) -> list[dict]:
-    """Rows {symbol: value, ..., metric: exact int or None where the network is not valid}."""
+          values: Mapping[str, int] | None = None) -> Rows:
+    """Rows {symbol: value, ..., metric: exact int or None where the network is not valid}
+    (a list that prints as the table)."""
     return grid(net, vary, metrics, values).rows()
 
 
@@ -540,6 +567,22 @@ def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str =
 def render(rows: list[dict], names: Sequence[str], metrics: Sequence[str], fmt: str = "text") -> str:
     cols = list(names) + list(metrics)
     return render_columns({c: [r[c] for r in rows] for c in cols}, names, metrics, fmt)
+
+
+def html_columns(columns: Mapping[str, list], names: Sequence[str], metrics: Sequence[str]) -> str:
+    """The table as HTML for notebooks: symbols in the math printer's MathML, numbers grouped."""
+    from html import escape
+
+    from .algebra import symbol
+    from .printers import math
+    head = [math.mathml_block(math.show(symbol(n), "mathml")) for n in names] + [escape(m) for m in metrics]
+    cols = list(names) + list(metrics)
+    def cell(c, v):
+        return "invalid" if v is None else f"{v:,}" if c in metrics else str(v)
+    body = ["<tr>" + "".join(f'<td style="text-align:right">{cell(c, v)}</td>' for c, v in zip(cols, values))
+            + "</tr>" for values in zip(*(columns[c] for c in cols))]
+    return ("<table><thead><tr>" + "".join(f'<th style="text-align:right">{h}</th>' for h in head)
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
 
 
 def render_columns(columns: Mapping[str, list], names: Sequence[str], metrics: Sequence[str],

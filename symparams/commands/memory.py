@@ -120,9 +120,10 @@ def _gib(value: int) -> str:
     return f"{value / 2 ** 30:,.2f} GiB"
 
 
-def _formula(expr) -> str:
-    from ..printers.common import total_formula
-    return total_formula(expr)
+def _formula(expr, mode: str = "text") -> str:
+    from ..printers import math
+    from ..printers.common import collected
+    return math.show(collected(expr), mode)
 
 
 def render(rep, net) -> str:
@@ -149,6 +150,24 @@ def render(rep, net) -> str:
         lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
                      f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
     return "\n".join(lines) + "\n"
+
+
+def render_html(rep, net) -> str:
+    """The report for notebooks: each part's formula in MathML (no script, no CDN) and its bytes."""
+    from html import escape
+
+    from ..printers import math
+    def formula(expr):
+        return math.mathml_block(_formula(expr, "mathml"))
+    head, *_ = render(rep, net).splitlines()
+    rows = [f"<tr><td>Parameters</td><td>{formula(rep.params)}</td><td></td></tr>"]
+    for part in rep.parts:
+        value = "" if part.value is None else f"{part.value:,} bytes ({_gib(part.value)})"
+        rows.append(f"<tr><td>{escape(part.label)}</td><td>{formula(part.formula)}</td>"
+                    f'<td style="text-align:right">{value}</td></tr>')
+    given = ", ".join(f"{escape(k)} = {v:,}" for k, v in sorted(rep.values.items()))
+    return (f"<p>{escape(head)}</p><table>{''.join(rows)}</table>"
+            + (f"<p>Symbols: {given}</p>" if given else ""))
 
 
 def as_dict(rep, net) -> dict:
