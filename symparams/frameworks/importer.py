@@ -48,7 +48,7 @@ class _Numbers:
             return symbol
         if value % base == 0:
             return f"{value // base}*{symbol}"
-        if base % value == 0:
+        if base % value == 0 and base // value <= 8:      # f/2, f/4; not 2 classes as f/32
             return f"{symbol}/{base // value}"
         return str(value)
 
@@ -90,6 +90,7 @@ class _Folder:
         self.nodes = nodes
         self.order = order
         self.position = {k: i for i, k in enumerate(order)}
+        self.emitted: list = []          # layers written, in order (one written twice: not series-parallel)
         self.users: dict = {k: [] for k in order}
         for k in order:
             for i in nodes[k].inputs:
@@ -141,6 +142,7 @@ class _Folder:
             if len(users) == 1 and self.nodes[users[0]].op == "layer":
                 v = users[0]
                 out.append(indent + self.nodes[v].line)
+                self.emitted.append(v)
                 continue
             m = self.join(v, end, allowed)
             below = self.descendants(v, allowed)
@@ -155,7 +157,7 @@ class _Folder:
     @staticmethod
     def merge(op, bodies, indent) -> str:
         if op == "add" and len(bodies) == 2 and not (not bodies[0] and not bodies[1]):
-            body, short = bodies if bodies[0] else bodies[::-1]
+            body, short = bodies if len(bodies[0]) >= len(bodies[1]) else bodies[::-1]   # the longer path is the body
             text = indent + "residual {\n" + "\n".join(body) + "\n" + indent + "}"
             if short:
                 text += " shortcut {\n" + "\n".join(short) + "\n" + indent + "}"
@@ -166,8 +168,69 @@ class _Folder:
 
 
 def _fold(nodes: dict, order: list, input_key, output_key) -> list[str]:
+    """The graph as composition forms (residual, concat, add, mul) where it is series-parallel,
+    else in order with named tensors (save / use / add with / concat with / mul with)."""
     folder = _Folder(nodes, order)
-    return folder.chain(input_key, output_key, set(order))
+    needed = folder.ancestors(output_key)
+    if any(nodes[k].op == "crop" for k in needed):         # 'concat with NAME crop' has no branch form
+        return _named(nodes, [k for k in order if k in needed], input_key)
+    layers = [k for k in order if k in needed and nodes[k].op == "layer"]
+    try:
+        body = folder.chain(input_key, output_key, set(order))
+    except DefinitionError:
+        body = None
+    if body is not None and sorted(map(order.index, folder.emitted)) == sorted(map(order.index, layers)):
+        return body
+    return _named(nodes, [k for k in order if k in needed], input_key)
+
+
+def _named(nodes: dict, seq: list, start) -> list[str]:
+    """Each node in order; a tensor read later than right after it is saved under its layer's name
+    and brought back with `use`, a merge's other operands are read `with` their names (a centre
+    crop of one: `concat with NAME crop`)."""
+    def source(i):
+        return nodes[i].inputs[0] if nodes[i].op == "crop" else i
+
+    seq = [k for k in seq if nodes[k].op != "crop"]
+    prev = {k: (seq[i - 1] if i else None) for i, k in enumerate(seq)}
+    primary = {}
+    for k in seq:
+        plain = [i for i in nodes[k].inputs if nodes[i].op != "crop"]
+        if nodes[k].inputs:
+            if not plain:
+                raise DefinitionError("a merge of cropped tensors only has no symparams form")
+            primary[k] = prev[k] if prev[k] in plain else plain[0]
+    named = set()
+    for k in seq:
+        for i in nodes[k].inputs:
+            if i != primary.get(k) or prev[k] != i:
+                named.add(source(i))
+    taken, label = set(), {}
+    for k in seq:
+        if k in named:
+            base = "t_" + (nodes[k].name or ("input" if k == start else "merge"))
+            label[k] = _unique(base, taken)
+    out = []
+    if start in named:
+        out.append(f"save {label[start]}")
+    for k in seq:
+        node = nodes[k]
+        if k == start:
+            continue
+        if prev[k] != primary[k]:
+            out.append(f"use {label[primary[k]]}")
+        if node.op == "layer":
+            out.append(node.line)
+        else:
+            for other in [i for i in node.inputs if i != primary[k]] or [primary[k]]:
+                cropped = nodes[other].op == "crop"
+                if cropped and node.op != "concat":
+                    raise DefinitionError(f"a cropped tensor is {node.op}ed; symparams crops only in "
+                                          "'concat with NAME crop'")
+                out.append(f"{node.op} with {label[source(other)]}" + (" crop" if cropped else ""))
+        if k in named:
+            out.append(f"save {label[k]}")
+    return out
 
 
 # ----------------------------------------------------------------------------- layers
@@ -324,6 +387,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
             sub = module.get_submodule(node.target)
             name = _unique(_name(node.target), names)
             nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
+        elif node.op == "call_function" and node.target is operator.getitem:
+            _torch_crop_problem(node, shapes)
+            nodes[node] = Node(node, "crop", args[:1])
         elif node.op == "call_function" and node.target in merges:
             op = merges[node.target]
             _torch_merge_problem(node, op, args, shapes)
@@ -354,7 +420,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     body = _fold(nodes, order, placeholder, output)
     text = _text(num, shape, body)
     _compare_torch(text, nodes, shapes, module)
-    return text
+    return _finish(text, num, shape, body, "pytorch")
 
 
 def _args_text(node) -> str:
@@ -393,6 +459,26 @@ def _torch_shapes(module, graph, shape) -> dict:
         if meta is not None and hasattr(meta, "shape"):
             out[node.name] = tuple(int(d) for d in meta.shape)
     return out
+
+
+def _centre_crop(big, small, befores) -> bool:
+    """Whether cutting `befores` off each spatial axis of `big` down to `small` is a centre crop
+    (⌊(H − h)/2⌋ before, as symparams' crop takes)."""
+    return len(big) == len(small) == len(befores) and all(
+        b >= s and before == (b - s) // 2 for b, s, before in zip(big, small, befores))
+
+
+def _torch_crop_problem(node, shapes) -> None:
+    """x[:, :, a:-b, c:-d] (what the exporter writes for a crop) on a channels-first tensor."""
+    index = node.args[1] if len(node.args) > 1 else None
+    big, small = shapes.get(node.args[0].name if hasattr(node.args[0], "name") else "", ()), shapes.get(node.name, ())
+    ok = isinstance(index, tuple) and len(index) == len(big) >= 3 and all(isinstance(i, slice) for i in index) \
+        and all(i == slice(None) for i in index[:2]) and all(i.step in (None, 1) for i in index)
+    if ok:
+        ok = _centre_crop(big[2:], small[2:], [i.start or 0 for i in index[2:]])
+    if not ok:
+        raise DefinitionError(f"the operation '{node.name}' indexes a tensor ({_args_text(node)}); symparams reads "
+                              "only a centre crop of the spatial axes before a concatenation")
 
 
 def _torch_merge_problem(node, op, args, shapes) -> None:
@@ -459,6 +545,43 @@ def _parse_back(text, convention):
     except SymparamsError as exc:
         raise DefinitionError(f"the import wrote text symparams cannot read back ({exc}); please report this "
                               "model") from None
+
+
+_NAME_OPTION = re.compile(r"[ \t]+name=\w+")
+
+
+def _finish(text, num, shape, body, convention) -> str:
+    """With generalize=, the file as a person writes it: runs of identical statements (layer
+    names aside) become `repeat k { ... }`; it must count what the layer-by-layer text counts."""
+    if not num.generalize:
+        return text
+    short = _text(num, shape, _compact(body))
+    if short != text:
+        full, back = _parse_back(text, convention), _parse_back(short, convention)
+        if int(full.params) != int(back.params) or tuple(full.output_shape) != tuple(back.output_shape):
+            return text
+    return short
+
+
+def _compact(body: list[str]) -> list[str]:
+    keys = [_NAME_OPTION.sub("", stmt) for stmt in body]
+    out, i = [], 0
+    while i < len(keys):
+        period, count = 1, 1
+        for p in range(1, min(16, (len(keys) - i) // 2) + 1):
+            k = 1
+            while keys[i + k * p: i + (k + 1) * p] == keys[i:i + p]:
+                k += 1
+            if k >= 2 and p * k > period * count:
+                period, count = p, k
+        if count >= 2:
+            inner = "\n".join("    " + line for stmt in _compact(keys[i:i + period]) for line in stmt.split("\n"))
+            out.append(f"repeat {count} {{\n{inner}\n}}")
+            i += period * count
+        else:
+            out.append(body[i])
+            i += 1
+    return out
 
 
 def _text(num, shape, body) -> str:
@@ -546,6 +669,17 @@ def from_keras(model, generalize=None) -> str:
             producer[id(out)] = keys[0]            # folded into the convolution that follows
             continue
         key = (layer.name,)
+        if cls.startswith("Cropping"):
+            crops = layer.cropping if isinstance(layer.cropping[0], (tuple, list)) else (layer.cropping,)
+            big = tuple(int(d) for d in tensors[0].shape[1:-1])
+            small = tuple(int(d) for d in out.shape[1:-1])
+            if not _centre_crop(big, small, [c[0] for c in crops]):
+                raise DefinitionError(f"the Keras layer '{layer.name}' is {cls}(cropping={layer.cropping}); symparams "
+                                      "reads only a centre crop before a concatenation")
+            nodes[key] = Node(key, "crop", keys[:1])
+            producer[id(out)] = key
+            order.append(key)
+            continue
         if cls in ("Add", "Concatenate", "Multiply"):
             if cls == "Concatenate" and layer.axis not in (-1, len(out.shape) - 1):
                 raise DefinitionError(f"the Keras layer '{layer.name}' is Concatenate(axis={layer.axis}); symparams' "
@@ -565,7 +699,7 @@ def from_keras(model, generalize=None) -> str:
     body = _fold(nodes, order, start, output)
     text = _text(num, shape, body)
     _compare_keras(text, nodes, model)
-    return text
+    return _finish(text, num, shape, body, "keras")
 
 
 def _compare_keras(text, nodes, model) -> None:

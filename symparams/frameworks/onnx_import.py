@@ -10,7 +10,7 @@ or more is channels first (NCHW, as PyTorch exports it); rank 2 and 3 are (N, D)
 from __future__ import annotations
 
 from ..errors import DefinitionError
-from .importer import Node, _fold, _name, _Numbers, _parse_back, _squeezed, _text, _unique
+from .importer import Node, _finish, _fold, _name, _Numbers, _parse_back, _squeezed, _text, _unique
 from .plan import need
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
@@ -309,7 +309,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     shape = _layout(dims)
     text = _text(num, shape, body)
     _compare(text, nodes, g, source)
-    return text
+    return _finish(text, num, shape, body, "pytorch")
 
 
 def _compare(text, nodes, g, source) -> None:
