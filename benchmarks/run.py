@@ -53,7 +53,8 @@ TARGETS = {
 # model that is the same network where one exists; the rest are built from `symparams export`.
 ZOO_NAMES = {"alexnet": "AlexNet", "cifarresnet": "CIFAR ResNet-20", "densenet121": "DenseNet121",
              "gpt2small": "GPT-2 small", "lenet5": "LeNet-5", "mobilenetv2": "MobileNetV2", "resnet18": "ResNet-18",
-             "resnet50": "ResNet-50", "vgg16": "VGG16", "vitb16": "ViT-B/16"}
+             "resnet50": "ResNet-50", "vgg16": "VGG16", "vitb16": "ViT-B/16",
+             "llamatinyllama": "LLaMA (TinyLlama-1.1B)", "mixtralmoe": "Mixtral 8x7B", "bertbase": "BERT-base", "t5small": "T5-small", "unet": "U-Net"}
 KERAS_APPLICATIONS = {"vgg16": "VGG16", "resnet50": "ResNet50", "mobilenetv2": "MobileNetV2",
                       "densenet121": "DenseNet121", "efficientnetb0": "EfficientNetB0", "inceptionv3": "InceptionV3",
                       "convnexttiny": "ConvNeXtTiny", "mobilenetv3small": "MobileNetV3Small"}
