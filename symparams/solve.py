@@ -80,8 +80,11 @@ class SolveResult:
             return bool(self.solutions or self.solution_range or self.formulas)
         return self.value is not None or bool(self.formulas)
 
-    def render(self) -> str:
-        return render(self)
+    def render(self, ascii: bool = False) -> str:
+        return render(self, ascii=ascii)
+
+    def as_dict(self) -> dict:
+        return as_dict(self)
 
 
 # ----------------------------------------------------------------------------- monotonicity
@@ -508,8 +511,31 @@ def _inside_roundings(expr) -> set:
 
 # ----------------------------------------------------------------------------- text
 
-def render(r: SolveResult) -> str:
-    from .printers.common import fmt_expr
+def render(r: SolveResult, ascii: bool = False) -> str:
+    """The result as a person reads it: formulas by the math printer (9f² + 6,427f, √), or in
+    plain ASCII (9*f^2, sqrt) with ascii=True. as_dict() is the machine-readable form."""
+    text = _render(r)
+    if ascii:
+        from .printers.math import plain
+        return plain(text).replace("≈", "~")
+    return text
+
+
+def as_dict(r: SolveResult) -> dict:
+    """The result for --format json: numbers exact, formulas as SymPy strings (sympify reads them)."""
+    def point(p):
+        return None if p is None else {"value": p.value, "count": p.count, "valid": p.valid}
+    return {"unknown": r.unknown, "metric": r.metric, "mode": r.mode, "target": r.target,
+            "formula": sympy.sstr(r.expr), "fixed": dict(r.fixed), "lowest": r.lowest, "highest": r.highest,
+            "value": r.value, "count": r.count, "next": point(r.next),
+            "boundary": None if r.boundary is None else sympy.sstr(r.boundary),
+            "solutions": list(r.solutions), "solution_range": list(r.solution_range) if r.solution_range else None,
+            "below": point(r.below), "above": point(r.above), "formulas": [sympy.sstr(f) for f in r.formulas],
+            "method": r.method, "notes": list(r.notes)}
+
+
+def _render(r: SolveResult) -> str:
+    from .printers.math import text as fmt_expr
 
     u, m = r.unknown, r.metric
     lines = [f"{m}({u}) = {fmt_expr(r.expr)}"]
@@ -521,7 +547,7 @@ def render(r: SolveResult) -> str:
             lines.append(f"{m} {rel} {r.target:,} at {u} = {fmt_expr(fml)}")
         if len(r.coefficients) == 3:
             a, b, c = (fmt_expr(v) for v in r.coefficients)
-            lines.append(f"  from a*{u}**2 + b*{u} + c = 0: {u} = (-b + sqrt(b**2 - 4*a*c))/(2*a) "
+            lines.append(f"  from a·{u}² + b·{u} + c = 0: {u} = (−b + √(b² − 4ac))/(2a) "
                          f"with a = {a}, b = {b}, c = {c}")
         if r.mode == "at_most":
             lines.append(f"largest {u} = floor of that")
@@ -556,7 +582,7 @@ def render(r: SolveResult) -> str:
                          + ("" if r.next.valid else "  (not a valid network)"))
     if r.boundary is not None and not (r.boundary.is_Integer and r.mode == "exactly"):
         approx = sympy.N(r.boundary, 15 + len(str(r.value or 0)))
-        lines.append(f"exact boundary: {u} = {sympy.sstr(r.boundary)} ~ {approx}")
+        lines.append(f"exact boundary: {u} = {fmt_expr(r.boundary)} ≈ {approx}")
     lines.append(f"method: {r.method}")
     for n in r.notes:
         lines.append(f"note: {n}")

@@ -43,7 +43,8 @@ def test_seed002_width_budget_cli(capsys):
     assert seed_by_hand(best) <= 100_000 < seed_by_hand(best + 1)
     assert f"f = {best}  (params = {seed_by_hand(best):,})" in out
     assert f"f = {best + 1}  (params = {seed_by_hand(best + 1):,})" in out
-    assert f"sqrt({disc})" in out                 # the closed-form boundary (-6427 + sqrt(disc))/18
+    assert f"(√({disc:,}) − 6,427)/18" in out    # the closed-form boundary, written as a person writes it
+    assert "params(f) = 9f² + 6,427f + 2,826" in out and "*" not in out
 
 
 def test_seed002_width_against_torch():
@@ -271,3 +272,19 @@ def test_parse_number_exact(text, value):
 def test_parse_number_rejects(text):
     with pytest.raises(UsageError):
         parse_number(text)
+
+
+def test_solve_ascii_and_json_forms(capsys):
+    """--ascii writes the same result in plain ASCII; --format json keeps exact numbers and SymPy formulas."""
+    import json
+
+    import sympy
+    assert main(["solve", str(WIDTH), "--for", "f", "--max-params", "100000", "--ascii"]) == 0
+    out = capsys.readouterr().out
+    assert "params(f) = 9f^2 + 6,427f + 2,826" in out and "sqrt(44,804,593)" in out
+    assert all(ord(ch) < 128 for ch in out)
+    assert main(["solve", str(WIDTH), "--for", "f", "--max-params", "100000", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    f = sympy.Symbol("f")
+    assert sympy.sympify(data["formula"]) == 9 * f ** 2 + 6427 * f + 2826
+    assert data["value"] == 14 and data["count"] == 94_568 and data["next"]["value"] == 15

@@ -18,6 +18,9 @@ def add_parser(sub):
     goal.add_argument("--min-params", "--min", dest="at_least", metavar="N", help="floor: metric >= N")
     p.add_argument("--metric", default="params",
                    help="params (default), trainable, non_trainable, buffers, or a cost metric (macs, flops, ...)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (formulas as a person writes them) or json (exact numbers, SymPy formulas)")
+    p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (9*f^2, sqrt) for plain terminals")
     add_set(p)
     add_convention(p)
     from .memory import add_cost_options
@@ -43,5 +46,9 @@ def run(args) -> int:
             result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
     finally:
         done()
-    write_output(result.render(), None)
+    if args.format == "json":
+        import json
+        write_output(json.dumps(result.as_dict(), indent=2) + "\n", None)
+    else:
+        write_output(result.render(ascii=args.ascii), None)
     return 0
