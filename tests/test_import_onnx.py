@@ -27,14 +27,14 @@ REFUSED = {"cifar_resnet": "Slice", "densenet121": "Pad", "gpt2_small": None, "l
            "mixtral_moe": None, "vit_b16": None, "mobilenet_v2": None}
 
 
-def _onnx_of(path: Path, tmp: Path):
+def _onnx_of(path: Path, tmp: Path, values=None):
     """Export the zoo file to PyTorch, build it, and write its ONNX graph (batch norms kept: the
     default eval export folds them into the convolutions, which changes the count)."""
     torch = need_module("torch")
     need_module("onnx")
     from symparams.frameworks import torch_export
     from symparams.frameworks.check import run_source
-    net = symparams.load(path, convention="pytorch")
+    net = symparams.load(path, convention="pytorch", values=values)
     ns = run_source(torch_export.export(net))
     model = ns["build"]().eval()
     x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
@@ -61,6 +61,18 @@ def test_onnx_export_of_a_zoo_model_imports_back_with_the_same_totals(path, tmp_
     assert int(back.params) == int(net.evaluate().params) == sum(p.numel() for p in model.parameters())
     assert int(back.buffers) == int(net.evaluate().buffers)
     assert tuple(back.output_shape) == tuple(net.evaluate().output_shape)
+
+
+def test_onnx_unet_crops_and_up_convolutions(tmp_path):
+    """The zoo's U-Net (at a 188 tile and 8 base channels, to stay quick): ConvTranspose, the skip
+    connections' Slice crops and Concat come back as deconv and 'concat with NAME crop'."""
+    from symparams.frameworks.onnx_import import from_onnx
+    net, model, onnx_file = _onnx_of(ROOT / "examples" / "zoo" / "unet.arch", tmp_path, {"size": 188, "base": 8})
+    text = from_onnx(str(onnx_file), generalize={"filters": "f", "input": "n"})
+    assert text.count(" crop") == 4 and text.count("deconv ") == 4 and "let n = 188" in text
+    back = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(back.params) == int(net.evaluate().params) == sum(p.numel() for p in model.parameters())
+    assert tuple(back.output_shape) == tuple(net.evaluate().output_shape) == (4, 4, 2)
 
 
 def test_onnx_generalize_and_a_residual_graph(tmp_path):

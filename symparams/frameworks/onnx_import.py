@@ -18,7 +18,7 @@ ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu
                "HardSwish": "hard_swish", "Mish": "mish", "Gelu": "gelu", "LeakyRelu": "leaky_relu"}
 VIEWS = ("Identity", "Dropout")
 KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
-                                  "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "BatchNormalization", "Flatten", "Reshape",
+                                  "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape",
                                   "Softmax", "LogSoftmax", "Clip", "Constant", *VIEWS})
 
 
@@ -117,6 +117,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     alias: dict[str, str] = {}            # a tensor passed through (Identity, Dropout, a folded bias Add)
     names: set[str] = set()
     skip: set[int] = set()
+    crops: dict[str, tuple] = {}          # a Slice (of a Slice) -> (the tensor cropped, cut before each axis)
     padded: dict[str, list] = {}          # a Pad folded into the convolution or pool that reads it
     pooled: dict[str, str] = {}           # a Reshape read as part of a global pool -> the pooled tensor
 
@@ -186,6 +187,52 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if len(node.input) < 3 or not node.input[2]:
                 text += " bias=false"
             layer(node, text, index, x)
+        elif op == "ConvTranspose":
+            w = g.const(node.input[1])
+            if w is None:
+                raise DefinitionError(f"{where}: its weight is not a constant")
+            kernel, group = w.shape[2:], a.get("group", 1)
+            text = f"deconv {num('filters', w.shape[1] * group)} {_window(kernel)}"
+            for option, word in (("strides", "stride"), ("dilations", "dilation")):
+                if set(a.get(option, [1])) != {1}:
+                    text += f" {word}={_window(a[option])}"
+            pads = list(a.get("pads", [0] * 2 * len(kernel)))
+            half = len(pads) // 2
+            if pads[:half] != pads[half:] or "output_shape" in a or a.get("auto_pad", b"NOTSET") not in (
+                    b"NOTSET", "NOTSET"):
+                raise DefinitionError(f"{where}: pads {pads} (or an output_shape/auto_pad) symparams' deconv "
+                                      "does not represent")
+            if set(pads) != {0}:
+                text += f" padding={_window(pads[:half])}"
+            if set(a.get("output_padding", [0])) != {0}:
+                text += f" output_padding={_window(a['output_padding'])}"
+            if group != 1:
+                text += f" groups={group}"
+            if len(node.input) < 3 or not node.input[2]:
+                text += " bias=false"
+            layer(node, text, index, x)
+        elif op == "Slice":
+            rank = len(in_shape)
+            starts, ends, axes, steps = (g.const(i) if i else None for i in (list(node.input[1:]) + [""] * 4)[:4])
+            source, befores = (crops[x] if x in crops else (x, [0] * max(rank - 2, 0)))
+            ok = starts is not None and rank >= 3
+            if ok:
+                axes = [int(v) % rank for v in (axes.ravel() if axes is not None else range(len(starts.ravel())))]
+                ok = (steps is None or set(int(v) for v in steps.ravel()) == {1}) and all(v >= 2 for v in axes)
+            if ok:
+                befores = list(befores)
+                for axis, cut in zip(axes, starts.ravel()):
+                    befores[axis - 2] += int(cut)
+                big, small = g.shapes.get(source, ()), g.shapes.get(node.output[0], ())
+                ok = len(big) == len(small) == rank and big[:2] == small[:2] and all(
+                    b >= s_ and before == (b - s_) // 2 for b, s_, before in zip(big[2:], small[2:], befores))
+                ok = ok and all(u.op_type in ("Concat", "Slice") for u in g.users.get(node.output[0], []))
+            if not ok:
+                raise DefinitionError(f"{where}: symparams reads a slice only as a centre crop of the spatial axes "
+                                      "before a concatenation")
+            crops[node.output[0]] = (source, befores)
+            nodes[node.output[0]] = Node(node.output[0], "crop", [key(source)])
+            order.append(node.output[0])
         elif op in ("Gemm", "MatMul"):
             w = g.const(node.input[1])
             if w is None or w.ndim != 2 or (op == "Gemm" and a.get("transA", 0)):
