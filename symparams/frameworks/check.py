@@ -91,6 +91,15 @@ def _is_layer(row) -> bool:
     return row.kind != "input" and getattr(spec_for(row), "writes_layer", True)
 
 
+def _written(ns, plan) -> list:
+    """(row, the module/layer name written for it) for each leaf row: the generated file's LAYERS gives
+    them by the row's position, so a row is compared with what was built from it, whatever its name."""
+    names = ns["LAYERS"]
+    if len(names) != len(plan.leaves):
+        raise AssertionError("the generated file's LAYERS does not match the network's rows")
+    return list(zip(plan.leaves, names))
+
+
 def _check_torch(plan) -> Report:
     torch = need("torch", "pytorch")
     from . import torch_export
@@ -98,15 +107,17 @@ def _check_torch(plan) -> Report:
     torch.manual_seed(0)
     model = ns["build"]()
     model.eval()
+    written = dict((id(row), name) for row, name in _written(ns, plan))
     seen = {}
     hooks = []
     expected = _expected(plan, PYTORCH)
-    for name, row, _, _ in expected[1:]:
-        if not _is_layer(row):
+    for _, row, _, _ in expected[1:]:
+        name = written[id(row)]
+        if not _is_layer(row) or name is None:
             continue
-        module = getattr(model, name)
+        module = model._modules[name]           # not getattr: never a Module attribute of that name
         hooks.append(module.register_forward_hook(
-            lambda mod, inp, out, name=name: seen.__setitem__(name, tuple(out.shape[1:]))))
+            lambda mod, inp, out, key=id(row): seen.__setitem__(key, tuple(out.shape[1:]))))
     # a batch of two: GroupNorm rejects a single value per group even in eval mode
     x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
     with torch.no_grad():
@@ -115,14 +126,16 @@ def _check_torch(plan) -> Report:
         h.remove()
     rows = []
     for name, row, ours, shape in expected:
+        module = written[id(row)]
         if row.kind == "input":
             theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
         elif not _is_layer(row):
             theirs, their_shape = 0, shape
+        elif module is None:
+            theirs, their_shape = 0, ()         # nothing was built from this row: shown as a disagreement
         else:
-            module = getattr(model, name)
-            theirs = sum(p.numel() for p in module.parameters())
-            their_shape = torch_export.to_channels_last(seen.get(name, ()))
+            theirs = sum(p.numel() for p in model._modules[module].parameters())
+            their_shape = torch_export.to_channels_last(seen.get(id(row), ()))
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, tuple(their_shape)))
     total = sum(p.numel() for p in model.parameters())
     return Report(PYTORCH, rows, _total(plan, expected, PYTORCH), int(total), _other(plan, PYTORCH))
@@ -134,8 +147,9 @@ def _check_keras(plan) -> Report:
     from . import keras_export
     ns = run_source(keras_export.write(plan))
     model = ns["build"]()
+    written = dict((id(row), name) for row, name in _written(ns, plan))
     expected = _expected(plan, KERAS)
-    names = [name for name, row, *_ in expected[1:] if _is_layer(row)]
+    names = [written[id(row)] for _, row, *_ in expected[1:] if _is_layer(row) and written[id(row)] is not None]
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
     x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
     outputs = probe([x], training=False) if probe is not None else []
@@ -144,13 +158,15 @@ def _check_keras(plan) -> Report:
     shapes = {n: tuple(int(d) for d in tuple(o.shape)[1:]) for n, o in zip(names, outputs)}
     rows = []
     for name, row, ours, shape in expected:
+        layer = written[id(row)]
         if row.kind == "input":
             theirs, their_shape = 0, tuple(x.shape[1:])
-        elif not _is_layer(row):
+        elif not _is_layer(row) or layer is None:
+            # no layer of its own: a named tensor, or a tied embedding applying its table's layer again
             theirs, their_shape = 0, shape
         else:
-            theirs = model.get_layer(name).count_params()
-            their_shape = shapes[name]
+            theirs = model.get_layer(layer).count_params()
+            their_shape = shapes[layer]
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, their_shape))
     return Report(KERAS, rows, _total(plan, expected, KERAS), int(model.count_params()), _other(plan, KERAS))
 

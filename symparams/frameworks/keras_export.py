@@ -36,6 +36,8 @@ class _Writer(Writer):
 
     # -- what a kind may ask (and Writer's helper, unsupported, name) ----------------------
     def tag(self, row) -> str:
+        """The layer's name= (its row's identifier: [A-Za-z0-9_] only, so safe inside the quotes)."""
+        self.layer_of[id(row)] = self.plan.name(row)
         return f'name="{self.plan.name(row)}"'
 
     def activation(self, row) -> str:
@@ -128,6 +130,8 @@ def write(plan: Plan) -> str:
         "",
         f"INPUT_SHAPE = {shape!r}  # without the batch axis",
         f'INPUT_DTYPE = "{"int32" if tokens else "float32"}"',
+        "# the layer of each leaf row, in the network's order (None: no layer of its own); check reads it",
+        f"LAYERS = {w.layers()!r}",
         helpers,
         "",
         "def build():",

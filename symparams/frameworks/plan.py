@@ -6,7 +6,9 @@ identifier `plan.ident[id(row)]`, so `check` can find each row's counterpart aga
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ..conventions import KERAS, PYTORCH
@@ -32,21 +34,56 @@ def numeric(net):
     return evaluated.unrolled()
 
 
+# Names a layer's identifier never takes: Python keywords, what the generated files define or import,
+# and every public attribute of nn.Module (a layer is `self.<identifier>` there; `forward`, `training`
+# or `to` would replace the Module's own). tests/test_export_names.py checks this against the installed torch.
+GENERATED = frozenset({"x", "self", "super", "input", "model", "inputs", "torch", "nn", "F", "keras", "layers",
+                       "ops", "os", "build", "Model", "INPUT_SHAPE", "INPUT_DTYPE", "LAYERS"})
+MODULE_ATTRIBUTES = frozenset("""
+T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches eval
+extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia
+named_buffers named_children named_modules named_parameters parameters register_backward_hook register_buffer
+register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
+register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory
+state_dict to to_empty train training type xpu zero_grad""".split())
+RESERVED = GENERATED | MODULE_ATTRIBUTES | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+# names the exporters derive from a layer's identifier (Keras: '<name>_pad' before a 'valid' layer)
+DERIVED = ("_pad", "_crop")
+
+
+def identifier(name: str, kind: str) -> str:
+    """An ASCII Python identifier for a layer name: accents dropped, anything else but [A-Za-z0-9_] an
+    underscore, no leading underscore (no private or dunder names), never a reserved word."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^A-Za-z0-9_]", "_", text).strip("_")[:64]
+    if not base:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", kind).strip("_") or "layer"
+    if base[0].isdigit():
+        base = "layer_" + base
+    if base in RESERVED or base.isidentifier() is False:
+        base = "input_layer" if kind == "input" else base + "_layer"
+    return base
+
+
+def _free(name: str, taken: set) -> bool:
+    """Unused, and neither a derived name of a taken one nor the stem of a taken derived name."""
+    if name in taken or any(name + end in taken for end in DERIVED):
+        return False
+    return not any(name.endswith(end) and name[:-len(end)] in taken for end in DERIVED)
+
+
 def make_plan(net) -> Plan:
     full = numeric(net)
-    source = re.sub(r'["\\\s]', "_", str(getattr(full.program, "file", None) or ""))
+    source = re.sub(r'[^\x21-\x7e]|["\\]', "_", str(getattr(full.program, "file", None) or ""))
     plan = Plan(net=full, source=source)
     taken: set[str] = set()
     for _, row in full.walk():
         if row.kind in ("path", "iteration", "block", "repeat"):
             continue
-        base = re.sub(r"\W", "_", row.name).strip("_") or row.kind
-        if base[0].isdigit():
-            base = "layer_" + base
-        if base in ("x", "self", "input", "model", "inputs", "torch", "nn", "F", "keras", "layers", "ops"):
-            base = base + "_layer" if row.kind != "input" else "input_layer"
+        base = identifier(row.name, row.kind)
         name, k = base, 2
-        while name in taken:
+        while not _free(name, taken):
             name, k = f"{base}_{k}", k + 1
         taken.add(name)
         plan.ident[id(row)] = name
@@ -67,6 +104,11 @@ class Writer:
         self.helpers: dict[str, str] = {}
         self.counter = 0
         self.embedding = None           # where the last embedding's weight is (a tied head reads it)
+        self.layer_of: dict[int, str] = {}  # id(row) -> the module attribute / layer name written for it
+
+    def layers(self) -> tuple:
+        """The name written for each leaf row, in order (None where the row wrote no module or layer)."""
+        return tuple(self.layer_of.get(id(row)) for row in self.plan.leaves)
 
     def helper(self, source_of: dict, name: str) -> None:
         """Write the helper class `name` (its source from a kind's torch_helpers/keras_helpers) once."""

@@ -9,9 +9,9 @@ padding as zeros) are written as an nn.ConstantPad*d in front of a 'valid' layer
 
 from __future__ import annotations
 
-from .plan import Plan, Writer, ints, make_plan, one, token_input
+from .plan import RESERVED, Plan, Writer, ints, make_plan, one, token_input
 from .plan import window_text as _tuple
-from ..errors import DefinitionError
+from ..errors import DefinitionError, UsageError
 from ..layers.base import spec_for
 from ..shapes import same_padding_total
 
@@ -158,6 +158,7 @@ class _Writer(Writer):
         name = self.plan.name(row)
         shape = " x ".join(str(d) for d in row.output_shape)
         self.init.append(f"        self.{name} = {text}  # line {row.line}: {shape}")
+        self.layer_of[id(row)] = name
         out = self.fresh()
         self.forward.append(f"{indent}{out} = self.{name}({var})")
         return out
@@ -186,6 +187,8 @@ def export(net, class_name: str = "Model") -> str:
 
 
 def write(plan: Plan, class_name: str = "Model") -> str:
+    if not class_name.isidentifier() or class_name in RESERVED - {"Model"}:
+        raise UsageError(f"class name {class_name!r} is not a Python identifier the generated file can define")
     w = _Writer(plan)
     out = w.rows(plan.net.layers, "x")
     helpers = "".join(w.helpers.values())
@@ -203,6 +206,8 @@ def write(plan: Plan, class_name: str = "Model") -> str:
         "",
         "INPUT_SHAPE = %r  # without the batch axis" % (input_layout(plan),),
         "INPUT_DTYPE = %s" % ("torch.long" if tokens else "torch.float32"),
+        "# the module of each leaf row, in the network's order (None: no module of its own); check reads it",
+        f"LAYERS = {w.layers()!r}",
         helpers,
         "",
         f"class {class_name}(nn.Module):",

@@ -79,7 +79,7 @@ class Embedding(LayerSpec):
         if cfg.tied is not None:                     # the same layer applied again: one table
             out.embedding = tables[cfg.tied]
             return out.emit(tables[cfg.tied], var, row)
-        name = out.name(row)
+        name = out.fresh()                           # a generated variable: a layer name could be a builtin
         out.embedding = name
         if cfg.get("name"):
             tables[cfg.name] = name

@@ -145,7 +145,7 @@ def torch_crop(var, pads, first_spatial: int) -> str:
 def keras_crop(out, var, pads, row) -> str:
     n = len(pads)
     text = pads[0] if n == 1 else tuple(pads)
-    return out.emit(f"layers.Cropping{n}D({text})", var)
+    return out.emit(f'layers.Cropping{n}D({text}, name="{out.name(row)}_crop")', var)
 
 
 @register
