@@ -82,7 +82,8 @@ def _divide_numbers(x, b, up: bool):
     if nb is None or nb < 1:
         return None
     if nb == 1:
-        return x
+        # x itself only when whole: floor(1/2 / 1) is 0 (a user's expression may hold a fraction)
+        return x if isinstance(x, (int, Integer)) or getattr(x, "is_integer", False) else None
     nx = small_int(x)
     if nx is None:
         return None
@@ -106,7 +107,8 @@ def _rounded_div(x, b, up: bool, whole_divisor: bool):
     if quick is not None:
         return quick
     b = sympy.sympify(b)
-    if b == 1:
+    x = sympy.sympify(x)
+    if b == 1 and x.is_integer:
         return x
     rounding = ceiling if up else floor
     split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None

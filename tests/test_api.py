@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import symparams
@@ -230,6 +230,8 @@ def _expr_tree(depth):
 
 @settings(max_examples=300, deadline=None)
 @given(_expr_tree(3))
+@example(("-((1/2)//1)", 0))            # a fraction floor-divided by 1 was kept whole (-1/2)
+@example(("(7/2)//1", 3))
 def test_expressions_follow_python_arithmetic(case):
     text, expected = case
     program = parse_program(f"input ({text}) x 1")
