@@ -271,8 +271,9 @@ def size_arithmetic(row, values: dict) -> list[str] | None:
 # how wide (in characters, see width()) math may run: a page and a slide in their documents' type
 PAGE_WIDTH = 72
 SLIDE_WIDTH = 58
-FORMULA_SHARE = 0.36        # of a table row, for the parameter formula
-SHAPE_SHARE = 0.2          # and for the output shape
+FORMULA_SHARE = 0.32        # of a table row, for the parameter formula
+SHAPE_SHARE = 0.28         # and for the output shape
+LABEL_COLUMN = "10em"       # the layer column's width
 
 
 def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> list[tuple[str, int]]:
@@ -280,9 +281,11 @@ def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> li
     v = view(net)
     rows = []
     for r in v.rows:
-        indent = r"\hspace*{%gem}" % r.depth if r.depth else ""
+        indent = r"\hspace*{%dpt}" % min(5 * r.depth, 40) if r.depth else ""     # nesting, kept short
         dims = shape(r.row.output_shape)
-        cells = [indent + label(r.row), cell(dims, limit * SHAPE_SHARE, _SHAPE_LEVELS)]
+        # the label in a box of fixed width: a long name or pass label wraps instead of widening the table
+        cells = [r"\parbox[t]{%s}{\raggedright %s%s}" % (LABEL_COLUMN, indent, label(r.row).replace(r"\_", r"\_\allowbreak{}")),
+                 cell(dims, limit * SHAPE_SHARE, _SHAPE_LEVELS)]
         lines = len(broken(dims, limit * SHAPE_SHARE, _SHAPE_LEVELS))
         if r.has_count:
             formula = r.formula_text("latex")
@@ -433,6 +436,7 @@ def _boxed(label: str) -> str:
 
 
 LABEL_BOX = "39mm"
+LABEL_CHARS = 30            # about what fits in it, in small type
 
 
 def _context_note(row) -> str:
@@ -517,7 +521,13 @@ def derivation(net, rows: int = 32) -> str:
 
 def _lines(group: str) -> float:
     """How many lines an align group takes (a line with a fraction counts more)."""
-    return sum(_TALL if r"\frac" in line else 1 for line in group.split("\\\\\n"))
+    total = 0.0
+    for line in group.split("\\\\\n"):
+        total += _TALL if r"\frac" in line else 1
+        label = re.search(r"\\parbox\[t\]\{[^}]*\}\{\\raggedright (.*?)\}\}", line)
+        if label:       # a label wrapped in its box takes more lines than its row
+            total += max(0, -(-width(label.group(1)) // LABEL_CHARS) - 1)
+    return total
 
 
 def chunked(groups: list[str], rows: int) -> list[list[str]]:
@@ -595,6 +605,7 @@ def _preamble(net, extra: tuple = ()) -> list[str]:
         r"\documentclass[aspectratio=169]{beamer}",
         r"\usepackage{%s}" % ",".join(PACKAGES + extra),
         r"\setbeamertemplate{navigation symbols}{}",
+        r"\allowdisplaybreaks",
         r"\title{%s}" % escape(title_of(net)),
         r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
         r"\date{}",
@@ -616,7 +627,9 @@ def beamer(net, parts=("table",)) -> str:
         elif part == "derivation":
             chunks = chunked(derivation_groups(net, SLIDE_WIDTH), DERIVATION_LINES)
             for k, chunk in enumerate(chunks):
-                out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
+                # a layer whose working alone is longer than a slide continues on the next one
+                breaks = True       # (only breaks what is longer than the slide)
+                out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk), breaks))
         elif part == "totals":
             out += totals_frames(net)
     out += [r"\end{document}", ""]
@@ -738,8 +751,8 @@ def _cont(k: int, n: int) -> str:
     return f" ({k + 1}/{n})" if n > 1 else ""
 
 
-def _frame(title: str, body: str) -> str:
-    return "\\begin{frame}{%s}\n%s\n\\end{frame}" % (title, body)
+def _frame(title: str, body: str, breaks: bool = False) -> str:
+    return "\\begin{frame}%s{%s}\n%s\n\\end{frame}" % ("[allowframebreaks]" if breaks else "", title, body)
 
 
 def render(net, parts=None, mode: str = "fragment", detail: bool = False) -> str:
