@@ -6,7 +6,6 @@ The argument and option kinds (COUNT, WINDOW, PADDING, ...) are declared with th
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 from sympy import Integer
@@ -16,6 +15,7 @@ from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec)
+from ..printers.math import text as math_text
 from .scopes import Globals, Scope
 
 _UNBOUND = object()
@@ -241,7 +241,7 @@ class Binder:
             raise DefinitionError(f"{what} must be a whole number, got {v}", line=node.pos.line,
                                   column=node.pos.column)
         if v.is_integer is None:
-            self.ctx.constraints.append((None, f"{what} {v} must be a whole number"))
+            self.ctx.constraints.append((None, Deferred(lambda: f"{what} {math_text(v)} must be a whole number")))
         return v
 
     def _positive(self, v, what, node):
@@ -250,4 +250,4 @@ class Binder:
         if v.is_number and not v >= 1:
             raise DefinitionError(f"{what} must be at least 1, got {v}", line=node.pos.line, column=node.pos.column)
         if not v.is_number and v.is_positive is not True:
-            self.ctx.constraints.append((v, Deferred(functools.partial("{} {} must be at least 1".format, what, v))))
+            self.ctx.constraints.append((v, Deferred(lambda: f"{what} {math_text(v)} must be at least 1")))

@@ -18,6 +18,7 @@ from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
+from ..printers.math import text as math_text
 from . import tensors
 from .binding import Binder, located
 from .budget import LeastRows, too_many_rows
@@ -266,7 +267,8 @@ def _same_shapes(ctx: Context, shapes, names, what_kind, hint, ranks=None, what=
                 raise ShapeError(f"{what_kind}: {names[0]} gives {shape_text(first) or 'a vector'} but {name} "
                                  f"gives {shape_text(other)}; {what} must match", hint=hint)
             if same is None:
-                ctx.constraints.append((None, f"{what_kind}: {a} = {b}"))
+                ctx.constraints.append((None, Deferred(lambda a=a, b=b: f"{what_kind}: {math_text(a)} = "
+                                                                        f"{math_text(b)}")))
 
 
 # The fold of each statement kind: fold(folder, stmt, shape, scope) -> (row, output shape). Only a

@@ -11,7 +11,8 @@ from sympy import Integer
 from .. import ir
 from ..algebra import as_int, ceil_div, equal, floor_div, index_symbol, split_rounded
 from ..errors import DefinitionError, ShapeError
-from ..layers.base import Config
+from ..layers.base import Config, Deferred
+from ..printers.math import text as math_text
 from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_ROWS, MAX_UNROLL
 from .budget import too_many_rows
 from .rows import ITERATION, REPEAT, Layer, shape_text
@@ -142,7 +143,8 @@ def _closed_form(folder, stmt, shape, start, count, scope):
                          f"({shape_text(out)} vs {shape_text(following)}); use a numeric count")
     # constraints that mention the index hold for every pass when they hold for the last one
     last = count - 1
-    folder.ctx.constraints = [(e.subs(i, last), f"{m}, at the last pass {i} = {last}")
+    folder.ctx.constraints = [(e.subs(i, last), Deferred(lambda m=m: f"{m}, at the last pass ({i} = "
+                                                                     f"{math_text(last)})"))
                               if e is not None and e.has(i) else (e, m) for e, m in folder.ctx.constraints]
     final = tuple(c.subs(i, count) for c in closed)
     for d in final:

@@ -19,7 +19,8 @@ from .. import ir
 from ..algebra import as_int, equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
-from ..layers.base import BOOL, COUNT, INTEGER, Config
+from ..layers.base import BOOL, COUNT, INTEGER, Config, Deferred
+from ..printers.math import named
 from ..layers.tensors import broadcast, shape_text
 from .binding import located
 from .rows import MOE, MUL, PATH, Layer, total
@@ -170,7 +171,8 @@ def fold_moe(folder, stmt: ir.Moe, shape, scope):
         if gap < 0:
             raise DefinitionError(f"moe: top_k={top_k} is more than the {experts} experts")
     else:
-        ctx.constraints.append((gap + 1, f"moe: {top_k} <= {experts} (top_k at most experts)"))
+        ctx.constraints.append((gap + 1, Deferred(lambda: f"moe: {named('top_k', top_k)} at most "
+                                                          f"{named('experts', experts)}")))
     rows, out = folder.statements(stmt.body, shape, scope)
     if len(out) != len(shape) or any(equal(a, b) is False for a, b in zip(out, shape)):
         raise ShapeError(f"moe: an expert must give back its input's shape ({shape_text(shape)}); "

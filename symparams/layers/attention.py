@@ -5,7 +5,9 @@ from __future__ import annotations
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError, ShapeError, did_you_mean
-from .base import BOOL, COUNT, INTEGER, STRING, WORD, Arg, LayerSpec, Opt, Saved, Weight, divides, register
+from ..printers.math import named      # messages name quantities as a person does: heads (32), the width (2,048)
+from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, divides,
+                   register)
 from .text import one
 
 
@@ -198,12 +200,16 @@ class ProjectedAttention(nn.Module):
         if problem:
             raise DefinitionError(problem)
         if cfg.key_dim is None:
-            ctx.require(divides(cfg.heads, d), f"heads={cfg.heads} does not divide the model width {d}; give key_dim=",
-                        f"heads={cfg.heads} must divide the model width {d}")
+            heads = cfg.heads
+            ctx.require(divides(heads, d), Deferred(lambda: f"{named('heads', heads)} does not divide "
+                                                            f"{named('the width', d)}; give key_dim="),
+                        Deferred(lambda: f"{named('heads', heads)} must divide {named('the width', d)}"))
             cfg["key_dim"] = d / cfg.heads
         if cfg.kv_heads is not None:
-            ctx.require(divides(cfg.kv_heads, cfg.heads), f"kv_heads={cfg.kv_heads} does not divide heads={cfg.heads}",
-                        f"kv_heads={cfg.kv_heads} must divide heads={cfg.heads}")
+            kv, heads = cfg.kv_heads, cfg.heads
+            ctx.require(divides(kv, heads), Deferred(lambda: f"{named('kv_heads', kv)} does not divide "
+                                                             f"{named('heads', heads)}"),
+                        Deferred(lambda: f"{named('kv_heads', kv)} must divide {named('heads', heads)}"))
         word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
         cfg["bias"], cfg["out_bias"] = word != "false", word == "true"
         cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias

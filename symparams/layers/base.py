@@ -185,7 +185,7 @@ class Context:
         if condition is not None and not isinstance(condition, bool):
             condition = bool(condition)          # SymPy's true/false are not Python's True/False
         if condition is False:
-            raise ShapeError(message)
+            raise ShapeError(str(message))      # message may be Deferred
         if condition is None and symbolic_note:
             self.constraints.append((None, symbolic_note))
 

@@ -8,8 +8,9 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
-from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, LayerSpec, Opt,
-                   Saved, Weight, register)
+from ..printers.math import text as math_text
+from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
+                   LayerSpec, Opt, Saved, Weight, register)
 from .text import ints, one, window, window_text
 
 
@@ -287,7 +288,8 @@ class Reshape(nn.Module):
             raise ShapeError(f"reshape to {'x'.join(map(str, target))} needs {product(target)} values; "
                              f"the input has {total}")
         if same is None:
-            ctx.constraints.append((None, f"reshape: {product(target)} = {total}"))
+            ctx.constraints.append((None, Deferred(lambda: f"reshape: {math_text(product(target))} = "
+                                                           f"{math_text(total)}")))
         return tuple(target)
 
     def receptive(self, cfg, shape, out, ctx):

@@ -13,7 +13,8 @@ from sympy import Integer
 
 from ..algebra import equal, product
 from ..errors import ShapeError
-from .base import LayerSpec, Saved, register
+from ..printers.math import text as math_text
+from .base import Deferred, LayerSpec, Saved, register
 
 ONE = Integer(1)
 
@@ -37,7 +38,8 @@ def broadcast(a: tuple, b: tuple, ctx, what: str) -> tuple:
             raise ShapeError(f"{what}: {shape_text(a)} and {shape_text(b)} do not broadcast "
                              f"({x} against {y}; each axis must match or be 1)")
         if same is None:
-            ctx.constraints.append((None, f"{what}: {x} = {y} (or one of them is 1)"))
+            ctx.constraints.append((None, Deferred(lambda x=x, y=y: f"{what}: {math_text(x)} = {math_text(y)} "
+                                                                    f"(or one of them is 1)")))
         out.append(x)
     return tuple(reversed(out))
 
@@ -53,7 +55,8 @@ def centre_crop(big: tuple, small: tuple, ctx, what: str) -> None:
                 raise ShapeError(f"{what}: cannot crop {shape_text(big)} to {shape_text(small)} "
                                  f"({h_big} is smaller than {h_small})")
         else:
-            ctx.constraints.append((gap + 1, f"{what}: {h_big} >= {h_small} (the crop fits)"))
+            ctx.constraints.append((gap + 1, Deferred(lambda h=h_big, s=h_small: f"{what}: the crop fits "
+                                                                               f"({math_text(h)} ≥ {math_text(s)})")))
 
 
 class NamedTensorSpec(LayerSpec):
@@ -172,7 +175,8 @@ class ConcatWith(NamedTensorSpec):
                                      f"{cfg.tensor} is {shape_text(other)}; all axes but the channels must match",
                                      hint="'concat with NAME crop' centre-crops NAME to the current size first")
                 if same is None:
-                    ctx.constraints.append((None, f"concat with {cfg.tensor}: {a} = {b}"))
+                    ctx.constraints.append((None, Deferred(lambda a=a, b=b, t=cfg.tensor:
+                                                           f"concat with {t}: {math_text(a)} = {math_text(b)}")))
         return tuple(shape[:-1]) + (shape[-1] + other[-1],)
 
     def _other(self, row, out, crop_torch):

@@ -560,3 +560,10 @@ def product(factors, mode: str = "text") -> str:
         return show(factors[0], mode)
     return _DOT[mode].join(show(f, mode) if (f.is_Atom or f.is_number) and not f.could_extract_minus_sign()
                            else group(show(f, mode), mode) for f in factors) or "1"
+
+
+def named(word: str, value) -> str:
+    """A quantity in a message, as a person writes it: 'heads (32)', 'the width (2w)', or just
+    'heads' when the value is the symbol of that name."""
+    shown = text(value)
+    return word if shown == word.split()[-1] else f"{word} ({shown})"

@@ -39,3 +39,15 @@ def test_memory_report_prints_formulas_as_a_person_writes_them():
     for block in blocks:
         ET.fromstring(block)
     assert "66,472 bytes" in html and "<script" not in html
+
+
+def test_engine_messages_name_quantities_as_a_person_writes_them():
+    import pytest
+    assert symparams.parse("input T x width\nattention heads=heads").constraints == [
+        "attention_1: heads must divide the width"]
+    with pytest.raises(symparams.ShapeError, match=r"heads \(32\) does not divide the width \(2,050\); give key_dim="):
+        symparams.parse("input T x 2050\nattention heads=32")
+    moe = symparams.parse("input 8 x 64\nmoe experts=E top_k=K { dense 64 }").constraints
+    assert any("top_k (K) at most experts (E)" in c for c in moe), moe
+    deep = symparams.parse("input n x n x 3\nrepeat d as i { conv 8 3x3 stride=2 }").constraints
+    assert any("at the last pass (i = d − 1)" in c and "**" not in c[c.index("(conv2d"):] for c in deep), deep
