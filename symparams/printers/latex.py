@@ -628,8 +628,7 @@ def beamer(net, parts=("table",)) -> str:
             chunks = chunked(derivation_groups(net, SLIDE_WIDTH), DERIVATION_LINES)
             for k, chunk in enumerate(chunks):
                 # a layer whose working alone is longer than a slide continues on the next one
-                breaks = True       # (only breaks what is longer than the slide)
-                out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk), breaks))
+                out.append(_frame("Derivation" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk), True))
         elif part == "totals":
             out += totals_frames(net)
     out += [r"\end{document}", ""]
@@ -693,7 +692,7 @@ def _group_frame(net, g) -> str:
                 else [symbol_name(p) for p in g.params]))
             lines += fit_line(r"%s &= %s" % (lhs, tex(g.formula)), SLIDE_WIDTH - 12)
         rows = []
-        for o in g.occurrences[:8]:
+        for o in g.occurrences[:USES_SHOWN]:
             call = r"\texttt{%s}(%s)" % (escape(g.name), ", ".join(
                 "$%s$" % tex(v) for v in o.row.config.get("args", {}).values()))
             each = at(o.row.params, values)
@@ -702,6 +701,8 @@ def _group_frame(net, g) -> str:
                 call, tex(o.row.input_shape[-1]) if o.row.input_shape else "",
                 number(each) if each is not None else tex(nice(o.row.params)) if not o.indices else "\\text{per pass}",
                 tex(times), number(at(o.total, values)) if at(o.total, values) is not None else tex(nice(o.total))))
+        if len(g.occurrences) > USES_SHOWN:
+            rows.append(r"\dots\ %d more uses & & & & \\" % (len(g.occurrences) - USES_SHOWN))
         total = at(g.total, values)
         body = [r"\small", "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}" if lines else
                 r"Arguments: $%s$." % args if args else "",
@@ -721,6 +722,9 @@ def _group_frame(net, g) -> str:
     layers = ", ".join(sorted({escape(r.kind) for _, r in _leaves(row)}))
     body = [r"\small", r"Each pass: %s." % layers, "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"]
     return _frame(title, "\n".join(body))
+
+
+USES_SHOWN = 8      # rows of a block's uses on its slide (then how many more)
 
 
 def _passes(o):
