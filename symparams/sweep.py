@@ -345,7 +345,8 @@ class Compiled:
 
 
 def _short(expr, width: int = 60) -> str:
-    return shown(sympy.sstr(expr), width)
+    from .printers.math import text
+    return shown(text(expr), width)
 
 
 def _is_array(v) -> bool:
