@@ -155,11 +155,12 @@ class Session:
         self.metrics: dict = {}
 
     # -- deriving ---------------------------------------------------------------------------
-    def derive(self, text: str, convention: str = "keras", file: str | None = None) -> dict:
+    def derive(self, text: str, convention: str | None = None, file: str | None = None) -> dict:
         """Parse and derive the text; the table's formulas (LaTeX), the sliders, and the values
-        at the defaults. A bad text gives {'ok': False, 'error': ...} with the CLI's message."""
+        at the defaults. A bad text gives {'ok': False, 'error': ...} with the CLI's message.
+        convention: None or '' follows the file's own `convention` line (Keras without one)."""
         try:
-            net = parse(text, convention=convention)
+            net = parse(text, convention=convention or None)
             symbols = net.symbols
             bounds = _bounds(net)
         except SymparamsError as exc:

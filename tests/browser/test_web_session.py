@@ -128,3 +128,13 @@ console.log(JSON.stringify(cases.map((c) => {
         assert values == want, case["name"]
         compared += 1
     assert compared >= 10
+
+
+def test_the_page_follows_the_file_convention_unless_told():
+    """A file that says `convention pytorch` derives under PyTorch's rules when the page's selector
+    is left at 'as the file says' (None or ''); an explicit choice still wins."""
+    text = (EXAMPLES / "zoo" / "resnet18.arch").read_text()
+    session = web.Session()
+    assert session.derive(text, None, "resnet18.arch")["convention"] == "pytorch"
+    assert session.derive(text, "", "resnet18.arch")["convention"] == "pytorch"
+    assert session.derive(text, "keras", "resnet18.arch")["convention"] == "keras"

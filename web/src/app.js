@@ -53,7 +53,7 @@ async function encodeState() {
   const parts = ["z=" + b64url(packed)];
   const names = Object.keys(values).sort();
   if (names.length) parts.push("v=" + names.map((k) => `${k}:${values[k]}`).join(","));
-  if ($("convention").value !== "keras") parts.push("c=" + $("convention").value);
+  if ($("convention").value) parts.push("c=" + $("convention").value);
   if (fileName) parts.push("n=" + encodeURIComponent(fileName));
   return "#" + parts.join("&");
 }
@@ -66,7 +66,7 @@ async function decodeState(hash) {
     const [k, v] = item.split(":");
     if (k && /^\d+$/.test(v || "")) vals[k] = Number(v);
   }
-  return { text, values: vals, convention: params.get("c") || "keras", name: params.get("n") };
+  return { text, values: vals, convention: params.get("c") || "", name: params.get("n") };
 }
 let fragmentTimer = null;
 function updateFragment() {
@@ -307,10 +307,10 @@ async function deriveNow() {
   const text = editor.getValue();
   setStatus("deriving…");
   let d = await rpc("derive", [text, $("convention").value, fileName]);
-  if (!d.ok && autoConvention && $("convention").value === "keras") {
+  if (!d.ok && autoConvention && !$("convention").value) {
     const other = await rpc("derive", [text, "pytorch", fileName]);
     if (other.ok) {
-      $("convention").value = "pytorch";
+      $("convention").value = "pytorch";     // the file says nothing and only PyTorch's rules accept it
       d = other;
     }
   }
@@ -633,7 +633,7 @@ function wireUp() {
     const name = $("examples").value;
     const ex = site.examples.find((e) => e.name === name);
     if (!ex) return;
-    openText(ex.text, ex.name, {}, "keras", true);
+    openText(ex.text, ex.name, {}, "", true);
   });
 }
 
@@ -643,7 +643,7 @@ function openText(text, name, vals, convention, auto) {
   fileName = name || null;
   values = { ...vals };
   autoConvention = !!auto;
-  $("convention").value = convention || "keras";
+  $("convention").value = convention || "";
   $("examples").value = site.examples.some((e) => e.name === name && e.text === text) ? name : "";
   editor.setValue(text);
   loading = false;
@@ -678,7 +678,7 @@ async function main() {
     openText(state.text, state.name, state.values, state.convention, false);
   } else {
     const ex = site.examples.find((e) => e.name === site.default);
-    openText(ex.text, ex.name, {}, "keras", true);
+    openText(ex.text, ex.name, {}, "", true);
   }
   editor.on("change", () => {
     if (loading) return;
