@@ -117,6 +117,18 @@ class _Writer(Writer):
             out += f", dilation={_tuple(cfg.dilation)}"
         return out
 
+    @staticmethod
+    def broadcast(var: str, shape: tuple, out_shape: tuple) -> str:
+        """`var` (symparams shape `shape`) made to broadcast as NumPy does on the channels-last shapes
+        into `out_shape`: the missing leading axes go after the batch axis (PyTorch would align
+        them with the batch), and the channels move to axis 1 when the result is channels first."""
+        rank, out_rank = len(shape), len(out_shape)
+        if rank >= out_rank:
+            return var
+        text = f"{var}.movedim(1, -1)" if rank >= 3 else var
+        text += "[:, " + ", ".join(["None"] * (out_rank - rank)) + "]"
+        return text + ".movedim(-1, 1)" if out_rank >= 3 else text
+
     # -- module text per leaf -------------------------------------------------------
     def module(self, row) -> str | None:
         """The constructor text of a leaf, taking and returning this model's layout."""
@@ -139,9 +151,10 @@ class _Writer(Writer):
             outs = []
             self.forward.append(f"{indent}# {row.kind} {self.plan.name(row)} (line {row.line})")
             for path in row.children:
-                outs.append(self.rows(path.children, var, indent))
+                last = self.rows(path.children, var, indent)
+                outs.append(self.broadcast(last, path.output_shape, row.output_shape))
             if row.kind == "residual" and len(outs) == 1:
-                outs.append(var)
+                outs.append(self.broadcast(var, row.input_shape, row.output_shape))
             out = self.fresh()
             if row.kind == "concat":
                 dim = 1 if len(row.output_shape) >= 3 else -1

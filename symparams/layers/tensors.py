@@ -216,7 +216,9 @@ class AddWith(NamedTensorSpec):
 
     def torch_forward(self, row, var, out, indent):
         result = out.fresh()
-        out.forward.append(f"{indent}{result} = {var} + {self.saved(out)[row.config.tensor]}  # line {row.line}")
+        mine = out.broadcast(var, row.input_shape, row.output_shape)
+        other = out.broadcast(self.saved(out)[row.config.tensor], row.config.other, row.output_shape)
+        out.forward.append(f"{indent}{result} = {mine} + {other}  # line {row.line}")
         return result
 
     def emit_keras(self, row, var, out):
@@ -242,7 +244,9 @@ class MulWith(NamedTensorSpec):
 
     def torch_forward(self, row, var, out, indent):
         result = out.fresh()
-        out.forward.append(f"{indent}{result} = {var} * {self.saved(out)[row.config.tensor]}  # line {row.line}")
+        mine = out.broadcast(var, row.input_shape, row.output_shape)
+        other = out.broadcast(self.saved(out)[row.config.tensor], row.config.other, row.output_shape)
+        out.forward.append(f"{indent}{result} = {mine} * {other}  # line {row.line}")
         return result
 
     def emit_keras(self, row, var, out):

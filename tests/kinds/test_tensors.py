@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 import symparams
+from conftest import need_module
 from harness import agree, kind
 
 
@@ -79,3 +80,84 @@ def test_importers_say_why_they_cannot_read_them():
     from symparams.layers import REGISTRY
     for keyword in ("save", "use", "concat with", "add with", "mul with", "crop to"):
         assert "edge" in REGISTRY[keyword].unsupported_reason("import_torch")
+
+
+# ----------------------------------------------------------------------------- broadcasting products and sums
+# The language broadcasts channels-last shapes (NumPy rules on H x W x C); the PyTorch export works
+# channels first, so an operand of lower rank gets its missing axes after the batch axis and its channels
+# moved to axis 1. These check the exported values against NumPy on the channels-last shapes.
+
+from hypothesis import given, settings, strategies as st  # noqa: E402  (kept next to its tests)
+
+
+def test_mul_of_a_channel_vector_and_an_image_exports():
+    """architecture(5534, 'pytorch') of the training-cost test: (2,) times 5 x 10 x 2 in both frameworks."""
+    text = "input 5x10x1\nlayernorm bias=false\nmul { globalavgpool } { channelpad 2 }"
+    for framework in ("pytorch", "keras"):
+        agree(text, framework)
+
+
+@st.composite
+def broadcast_pairs(draw):
+    """Two shapes NumPy broadcasts: trailing axes of one result shape, some of them 1."""
+    out = draw(st.lists(st.integers(2, 4), min_size=1, max_size=4))
+    def operand():
+        rank = draw(st.integers(1, len(out)))
+        return tuple(draw(st.sampled_from([d, 1])) for d in out[len(out) - rank:])
+    return operand(), operand()
+
+
+def _forms(a, b):
+    """The three broadcasting statements, each fed by dense layers reshaped to `a` and `b` from a vector."""
+    def made(shape):
+        size = 1
+        for d in shape:
+            size *= d
+        return f"dense {size} ; reshape {'x'.join(map(str, shape))}"
+    def lines(shape):
+        return made(shape).split(" ; ")
+    named = ["input 5", "save x", *lines(b), "save b", "use x", *lines(a)]
+    return {"mul with": "\n".join(named + ["mul with b"]),
+            "add with": "\n".join(named + ["add with b"]),
+            "mul {}{}": f"input 5\nmul {{ {made(a)} }} {{ {made(b)} }}"}
+
+
+def _reference(model, form, a, b, x):
+    """The channels-last result NumPy gives, from the exported model's own dense weights."""
+    import numpy as np
+    from torch import nn
+    dense = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    first, second = (dense[1], dense[0]) if form != "mul {}{}" else (dense[0], dense[1])
+    def through(m, shape):
+        y = x @ m.weight.detach().numpy().T + m.bias.detach().numpy()
+        return y.reshape((len(x),) + shape)
+    ya, yb = through(first, a), through(second, b)
+    rank = max(len(a), len(b))
+    ya = ya.reshape((len(x),) + (1,) * (rank - len(a)) + a)     # NumPy's rule with a batch axis in front
+    yb = yb.reshape((len(x),) + (1,) * (rank - len(b)) + b)
+    return ya + yb if form == "add with" else ya * yb
+
+
+@settings(max_examples=int(__import__("os").environ.get("SYMPARAMS_DIFF_EXAMPLES", "30")), deadline=None)
+@given(broadcast_pairs(), st.sampled_from(["mul with", "add with", "mul {}{}"]))
+def test_broadcasting_exports_compute_numpys_result(pair, form):
+    """Random broadcastable shape pairs: both exports build with our counts and shapes, and the PyTorch
+    model's values are NumPy's broadcast on the channels-last shapes."""
+    torch = need_module("torch")
+    import numpy as np
+    from symparams.frameworks import torch_export
+    from symparams.frameworks.check import run_source
+    a, b = pair
+    text = _forms(a, b)[form]
+    for framework in ("pytorch", "keras"):
+        agree(text, framework)
+    net = symparams.parse(text, convention="pytorch")
+    model = run_source(torch_export.export(net))["build"]()
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype("float32")
+    with torch.no_grad():
+        y = model(torch.from_numpy(x))
+    if y.dim() >= 4:                # channels first back to channels last
+        y = y.movedim(1, -1)
+    expected = _reference(model, form, a, b, x)
+    assert tuple(y.shape) == expected.shape, (text, tuple(y.shape), expected.shape)
+    assert np.allclose(y.numpy(), expected, atol=1e-5), text
