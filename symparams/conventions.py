@@ -12,6 +12,12 @@ from .errors import DefinitionError
 
 KERAS = "keras"
 PYTORCH = "pytorch"
+DEFAULT = KERAS        # the rules used when neither the file nor the caller names a convention
+
+
+def is_default(convention: str | None) -> bool:
+    """Whether `convention` is what an unstated one means (None counts as unstated)."""
+    return convention is None or convention == DEFAULT
 
 
 def check(convention: str) -> str:

@@ -20,6 +20,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from .. import conventions
 from ..errors import MissingDependencyError, UsageError
 
 STAMP = "symparams-site.json"
@@ -276,7 +277,7 @@ def share_fragment(text: str, *, name: str | None = None, values: dict | None = 
     parts = ["z=" + base64.urlsafe_b64encode(data).decode().rstrip("=")]
     if values:
         parts.append("v=" + ",".join(f"{k}:{v}" for k, v in values.items()))
-    if convention and convention != "keras":
+    if convention and not conventions.is_default(convention):
         parts.append("c=" + convention)
     if name:
         from urllib.parse import quote
