@@ -12,6 +12,7 @@ with its generator for the shared harness. tests/kinds/test_registry.py names wh
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -177,7 +178,7 @@ class Context:
         if known_number(value):
             if not value >= 1:
                 raise ShapeError(message() if callable(message) else message)
-        elif value.is_positive is not True:
+        elif positive(value) is not True:
             self.constraints.append((value, Deferred(message) if callable(message) else message))
 
     def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
@@ -191,6 +192,68 @@ class Context:
 
     def warn(self, message: str):
         self.warnings.append(message)
+
+
+_LARGE = Integer(10**6)
+_SAMPLES = (Integer(1), _LARGE)
+_SAMPLEABLE: dict = {}          # symbol -> whether 1 and _LARGE are values its assumptions allow
+
+
+def _sampleable(symbol) -> bool:
+    ok = _SAMPLEABLE.get(symbol)
+    if ok is None:
+        ok = symbol.is_Symbol and all(getattr(x, "is_" + key) == value for key, value in symbol.assumptions0.items()
+                                      for x in _SAMPLES)
+        _SAMPLEABLE[symbol] = ok
+    return ok
+
+
+@functools.lru_cache(maxsize=4096)         # repeats and blocks ask about the same sizes again and again
+def positive(value) -> bool:
+    """SymPy's `value.is_positive is True`, answered without SymPy's assumption system in the common cases
+    (SymPy spends milliseconds on each new expression; nested repeats make hundreds):
+    - a sum, product or power of positive symbols and positive numbers, or the ceiling of one, is positive
+      (SymPy says so too);
+    - an expression that is <= 0 at some point the symbols may take (every symbol 1; one symbol large and the
+      others 1; one symbol 1 and the others large) is not positive for all values, so SymPy cannot prove it.
+    Anything else is SymPy's answer. tests/test_positive.py checks agreement with SymPy on random expressions."""
+    if _structurally_positive(value):
+        return True
+    if _counterexample(value):
+        return False
+    return value.is_positive is True
+
+
+def _structurally_positive(e) -> bool:
+    if e.is_Number:
+        return bool(e.is_positive)
+    if e.is_Symbol:
+        return e.is_positive is True            # a stored assumption: no deduction needed
+    if e.is_Add or e.is_Mul:
+        return all(_structurally_positive(a) for a in e.args)
+    if e.is_Pow:
+        return _structurally_positive(e.base) and e.exp.is_Rational
+    if isinstance(e, sympy.ceiling):
+        return _structurally_positive(e.args[0])
+    return False
+
+
+def _counterexample(e) -> bool:
+    symbols = e.free_symbols
+    if not symbols or len(symbols) > 8 or not all(_sampleable(s) for s in symbols):
+        return False
+    order = sorted(symbols, key=str)
+    points = [dict.fromkeys(order, Integer(1))]
+    if any(p.is_Pow and not p.exp.is_Number for p in e.atoms(sympy.Pow)):
+        order = []              # 2**d at a large d is a huge number: the all-ones point only
+    for s in order:
+        points.append({t: (_LARGE if t is s else Integer(1)) for t in order})
+        points.append({t: (Integer(1) if t is s else _LARGE) for t in order})
+    for point in points:
+        at = e.xreplace(point)
+        if at.is_Number and at.is_finite and at <= 0:
+            return True
+    return False
 
 
 def divides(divisor, value) -> bool | None:
