@@ -77,7 +77,19 @@ def _expected(plan, framework):
 def _total(plan, expected, framework) -> int:
     if plan.net.convention == framework:
         return int(plan.net.params)
-    return sum(ours for _, _, ours, _ in expected)
+    return _counted_under(plan.net.layers, framework)
+
+
+def _counted_under(rows, framework) -> int:
+    """The rows' count under `framework`'s rules; a moe's experts' body is one row for all E (or S) of them."""
+    total = 0
+    for row in rows:
+        if row.is_leaf:
+            total += counted(row, framework)
+            continue
+        once = _counted_under(row.children, framework)
+        total += once * int(row.count) if row.role in ("experts", "shared") else once
+    return total
 
 
 def _other(plan, framework) -> str:

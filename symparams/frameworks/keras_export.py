@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from .plan import Plan, Writer, ints, make_plan, token_input
+from .plan import Plan, Writer, ints, make_plan, token_input, write_experts
 from .plan import window_text as _tuple
 from ..errors import DefinitionError
 
 # the walker's own helper: padding with a value other than zero (a kind's helpers are LayerSpec.keras_helpers)
 HELPERS = {
+    "MoECombine": '''
+class MoECombine(layers.Layer):
+    """Inputs [router logits, the experts' outputs..., the shared experts' outputs...]: each token's
+    softmax-weighted sum of its top_k experts, plus the shared experts (every expert ran densely)."""
+    def __init__(self, experts, top_k, **kwargs):
+        super().__init__(**kwargs)
+        self.experts, self.top_k = experts, top_k
+
+    def call(self, inputs):
+        logits, outs, shared = inputs[0], inputs[1:1 + self.experts], inputs[1 + self.experts:]
+        weights, chosen = ops.top_k(logits, self.top_k)
+        weights = ops.softmax(weights, axis=-1)
+        gate = ops.sum(ops.one_hot(chosen, self.experts) * ops.expand_dims(weights, -1), axis=-2)
+        y = ops.sum(ops.stack(outs, axis=-1) * ops.expand_dims(gate, -2), axis=-1)
+        for out in shared:
+            y = y + out
+        return y
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[1]
+
+    def get_config(self):
+        return {**super().get_config(), "experts": self.experts, "top_k": self.top_k}
+''',
     "ConstantPadding": '''
 class ConstantPadding(layers.Layer):
     """Pads each spatial axis with `value` (-inf before a max pool: PyTorch's pooling padding)."""
@@ -89,7 +113,7 @@ class _Writer(Writer):
         if row.kind in ("block", "repeat", "iteration", "path"):
             return self.rows(row.children, var)
         if row.kind == "moe":
-            raise DefinitionError("a mixture of experts (moe) cannot be written as Keras yet")
+            return self.moe(row, var)
         if row.kind == "input" and row is not self.plan.net.layers[0]:
             raise DefinitionError("a network with a second input ('input ... as NAME') cannot be written as Keras yet")
         if row.kind in ("residual", "concat", "add", "mul"):
@@ -100,6 +124,19 @@ class _Writer(Writer):
             merge = {"concat": "Concatenate", "mul": "Multiply"}.get(row.kind, "Add")
             return self.emit(f'layers.{merge}(name="{self.plan.name(row)}")', "[" + ", ".join(outs) + "]", row)
         return self.leaf(row, var)
+
+    def moe(self, row, var):
+        """A mixture of experts written densely in the functional graph: the router, each expert's body
+        (the first expert's layers under the rows' names, so check compares them; the others suffixed),
+        then MoECombine gathers each token's top_k experts, softmax-weighted, plus the shared experts."""
+        router, body = row.children[0], row.children[1]
+        name, cfg = self.plan.name(row), row.config
+        self.lines.append(f"    # moe {name} (line {row.line}): {int(cfg.experts)} experts, top {int(cfg.top_k)}")
+        logits = self.leaf(router, var)
+        outs = write_experts(self, row, lambda: self.rows(body.children, var))
+        self.helper(HELPERS, "MoECombine")
+        return self.emit(f'MoECombine({int(cfg.experts)}, {int(cfg.top_k)}, name="{name}")',
+                         "[" + ", ".join([logits] + outs) + "]", row)
 
     def leaf(self, row, var):
         return self.spec(row).emit_keras(row, var, self)

@@ -137,6 +137,35 @@ class Writer:
         return spec
 
 
+def _under(rows):
+    for row in rows:
+        yield row
+        yield from _under(row.children)
+
+
+def write_experts(writer, row, write_body) -> list:
+    """A mixture of experts' body written once per expert and shared expert by `write_body()` (which returns
+    its output variable), all computed densely: the first expert's layers keep the rows' names (so check
+    compares them, one expert's count each), the others get '_expert<k>' / '_shared<k>' names."""
+    cfg, ident = row.config, writer.plan.ident
+    rows = list(_under(row.children[1].children))
+    outs = [write_body()]
+    first = {id(r): writer.layer_of.get(id(r)) for r in rows}
+    taken = set(ident.values())
+    for suffix in [f"expert{k}" for k in range(1, int(cfg.experts))] + [f"shared{k}" for k in range(int(cfg.shared))]:
+        before = {id(r): ident[id(r)] for r in rows if id(r) in ident}
+        for key, name in before.items():
+            new = f"{name}_{suffix}"
+            while new in taken:
+                new += "_"
+            taken.add(new)
+            ident[key] = new
+        outs.append(write_body())
+        ident.update(before)
+    writer.layer_of.update({key: name for key, name in first.items() if name is not None})
+    return outs
+
+
 def token_input(plan: Plan) -> bool:
     """Whether the input holds token ids (an embedding reads it)."""
     rows = plan.leaves

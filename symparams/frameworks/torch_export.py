@@ -9,7 +9,7 @@ padding as zeros) are written as an nn.ConstantPad*d in front of a 'valid' layer
 
 from __future__ import annotations
 
-from .plan import RESERVED, Plan, Writer, ints, make_plan, one, token_input
+from .plan import RESERVED, Plan, Writer, ints, make_plan, one, token_input, write_experts
 from .plan import window_text as _tuple
 from ..errors import DefinitionError, UsageError
 from ..layers.base import spec_for
@@ -144,7 +144,7 @@ class _Writer(Writer):
         if row.kind in ("block", "repeat", "iteration", "path"):
             return self.rows(row.children, var, indent)
         if row.kind == "moe":
-            raise DefinitionError("a mixture of experts (moe) cannot be written as PyTorch yet")
+            return self.moe(row, var, indent)
         if row.kind == "input" and row is not self.plan.net.layers[0]:
             raise DefinitionError("a network with a second input ('input ... as NAME') cannot be written as PyTorch yet")
         if row.kind in ("residual", "concat", "add", "mul"):
@@ -175,6 +175,47 @@ class _Writer(Writer):
         out = self.fresh()
         self.forward.append(f"{indent}{out} = self.{name}({var})")
         return out
+
+
+    def moe(self, row, var, indent):
+        """A mixture of experts written densely in forward: the router, each expert's body (written by this
+        walker: the first expert's modules under the rows' names, so check compares them), then the
+        MoECombine module gathers each token's top_k experts, softmax-weighted, plus the shared experts."""
+        if len(row.input_shape) >= 3:
+            raise DefinitionError("a mixture of experts (moe) on an image or volume cannot be written as PyTorch "
+                                  "yet (its router reads the last axis, PyTorch's images are channels first); "
+                                  "put it on a sequence or a vector")
+        router, body = row.children[0], row.children[1]
+        name, cfg = self.plan.name(row), row.config
+        self.forward.append(f"{indent}# moe {name} (line {row.line}): {int(cfg.experts)} experts, top {int(cfg.top_k)}")
+        logits = self.row(router, var, indent)
+        outs = write_experts(self, row, lambda: self.rows(body.children, var, indent))
+        experts, shared = outs[:int(cfg.experts)], outs[int(cfg.experts):]
+        self.helper(MOE_HELPERS, "MoECombine")
+        self.init.append(f"        self.{name} = MoECombine(top_k={int(cfg.top_k)})  # line {row.line}")
+        result = self.fresh()
+        self.forward.append(f"{indent}{result} = self.{name}({logits}, [{', '.join(experts)}], [{', '.join(shared)}])")
+        return result
+
+
+# a mixture of experts, dense: every expert ran on every token; the chosen top_k are gathered
+MOE_HELPERS = {"MoECombine": '''
+class MoECombine(nn.Module):
+    """Each token's softmax-weighted sum of its top_k experts (by the router's logits), plus the shared
+    experts; every expert ran on every token (dense), the chosen ones are gathered here."""
+    def __init__(self, top_k):
+        super().__init__()
+        self.top_k = top_k
+
+    def forward(self, logits, experts, shared):
+        weights, chosen = logits.topk(self.top_k, dim=-1)
+        weights = weights.softmax(dim=-1)
+        gate = torch.zeros_like(logits).scatter(-1, chosen, weights)    # 0 for the experts not chosen
+        y = (torch.stack(experts, dim=-1) * gate.unsqueeze(-2)).sum(-1)
+        for out in shared:
+            y = y + out
+        return y
+'''}
 
 
 def input_layout(plan: Plan) -> tuple:

@@ -185,6 +185,8 @@ class Builder:
         weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)]
         if rank != TOKENS and rank >= 2 and depth == 0:
             weighted += list(COMPOSITES)
+            if rank == 2 and not self.importable:
+                weighted.append("moe")      # exported on sequences; the importers do not read it back
         if not weighted:
             return False
         choice = self.pick(weighted)
@@ -204,10 +206,10 @@ class Builder:
         """residual / concat / add / repeat with short random bodies (grown with the same engine check)."""
         saved_lines, saved_shape = list(self.lines), self.shape
         bodies = []
-        count = {"residual": self.integer(1, 2), "repeat": 1}.get(kind_, 2)
+        count = {"residual": self.integer(1, 2), "repeat": 1, "moe": 1}.get(kind_, 2)
         for _ in range(count):
             self.lines, self.shape = list(saved_lines), saved_shape
-            for _ in range(self.integer(1 if kind_ == "repeat" else 0, 2)):
+            for _ in range(self.integer(1 if kind_ in ("repeat", "moe") else 0, 2)):
                 self.layer(depth + 1)
             bodies.append(self.lines[len(saved_lines):])
         self.lines, self.shape = saved_lines, saved_shape
@@ -216,6 +218,12 @@ class Builder:
             line = "residual " + text[0] + (" shortcut " + text[1] if len(text) > 1 else "")
         elif kind_ == "repeat":
             line = f"repeat {self.integer(1, 3)} " + text[0]
+        elif kind_ == "moe":
+            experts = self.integer(1, 4)
+            head = (f"moe experts={experts} top_k={self.integer(1, experts)}"
+                    + (f" shared={self.integer(1, 2)}" if self.coin() else "") + (" router_bias" if self.coin() else ""))
+            line, same = head + " " + text[0], head + " { dense %d }" % self.channels
+            return self.add(line, same)
         else:
             line = kind_ + " " + " ".join(text)
         same = "residual { conv %d 1 } shortcut { conv %d 1 }" % (self.channels, self.channels)
