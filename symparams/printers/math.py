@@ -241,7 +241,7 @@ class TextPrinter(_Layout, StrPrinter):
         if coeff.q == 1 and not denom:
             return top
         bottom = self._joined(Integer(coeff.q), denom, self._dot, "")
-        if len(denom) + (coeff.q != 1) > 1 or denom and isinstance(denom[0], Add):
+        if len(denom) + (coeff.q != 1) > 1:      # a lone sum is bracketed by _joined already
             bottom = f"({bottom})"
         return f"{top}/{bottom}"
 
@@ -373,6 +373,8 @@ class LatexMathPrinter(_Layout, LatexPrinter):
             top = self._joined(Integer(coeff.p), numer, r" \cdot ", " ")
         if coeff.q == 1 and not denom:
             return top
+        if coeff.q == 1 and len(denom) == 1 and isinstance(denom[0], Add):
+            return r"\frac{%s}{%s}" % (top, self._print(denom[0]))     # the bar groups it: no brackets
         return r"\frac{%s}{%s}" % (top, self._joined(Integer(coeff.q), denom, r" \cdot ", " "))
 
     def _print_Add(self, expr, order=None):

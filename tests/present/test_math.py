@@ -100,3 +100,13 @@ def test_text_latex_and_markdown_agree(expr):
     assert _tokens_text(text) == _tokens_latex(latex) == _tokens_latex(mathjax)
     assert _tokens_text(M.text(expr, ascii=True).replace("^", " ").replace("ceil", " ceil ")
                         .replace("floor", " floor ")) == _tokens_text(text)
+
+
+def test_a_sum_below_the_bar_is_bracketed_once():
+    import sympy
+    from symparams.printers import math
+    n, k = sympy.symbols("n k", integer=True, positive=True)
+    assert math.text(4 / (n - 3)) == "4/(n − 3)"
+    assert math.text(4 / (k * (n - 3))) == "4/(k(n − 3))"
+    assert math.latex(4 / (n - 3)) == r"\frac{4}{n - 3}"
+    assert "((" not in math.text((n + 1) / (n - 3)) and "((" not in math.text(1 / (n - 3) ** 2)
