@@ -156,8 +156,11 @@ class _Folder:
 
     @staticmethod
     def merge(op, bodies, indent) -> str:
-        if op == "add" and len(bodies) == 2 and not (not bodies[0] and not bodies[1]):
-            body, short = bodies if len(bodies[0]) >= len(bodies[1]) else bodies[::-1]   # the longer path is the body
+        # a sum of two paths: a residual when the first is the longer (the exporters write the body
+        # first) or one is empty; else 'add' keeps the operands' order (the layers' order in the file)
+        if op == "add" and len(bodies) == 2 and (bool(bodies[0]) != bool(bodies[1])
+                                                 or bodies[0] and len(bodies[0]) >= len(bodies[1])):
+            body, short = bodies if len(bodies[0]) >= len(bodies[1]) else bodies[::-1]
             text = indent + "residual {\n" + "\n".join(body) + "\n" + indent + "}"
             if short:
                 text += " shortcut {\n" + "\n".join(short) + "\n" + indent + "}"
