@@ -139,8 +139,10 @@ def crop_pads(big, small) -> list:
     return pads
 
 
-def torch_crop(var, pads, first_spatial: int) -> str:
-    """A slicing expression that crops `var`'s spatial axes (channels-first layout)."""
+def torch_crop(var, pads, rank: int) -> str:
+    """A slicing expression that crops `var`'s spatial axes: images and volumes are channels-first
+    in the exported forward (N, C, H, W), sequences stay as they are (N, T, D)."""
+    first_spatial = 2 if rank >= 3 else 1
     parts = [":"] * first_spatial + [f"{b}:-{a}" if a else f"{b}:" for b, a in pads]
     return f"{var}[{', '.join(parts)}]"
 
@@ -187,7 +189,7 @@ class ConcatWith(NamedTensorSpec):
         return crop_torch(other, pads) if crop_torch else keras_crop(out, other, pads, row)
 
     def torch_forward(self, row, var, out, indent):
-        other = self._other(row, out, lambda v, pads: torch_crop(v, pads, 2))
+        other = self._other(row, out, lambda v, pads: torch_crop(v, pads, len(row.input_shape)))
         dim = 1 if len(row.output_shape) >= 3 else -1
         result = out.fresh()
         out.forward.append(f"{indent}{result} = torch.cat([{var}, {other}], dim={dim})  # line {row.line}")
@@ -280,7 +282,7 @@ class CropTo(NamedTensorSpec):
     def torch_forward(self, row, var, out, indent):
         result = out.fresh()
         pads = crop_pads(row.input_shape, row.config.other)
-        out.forward.append(f"{indent}{result} = {torch_crop(var, pads, 2)}  # line {row.line}")
+        out.forward.append(f"{indent}{result} = {torch_crop(var, pads, len(row.input_shape))}  # line {row.line}")
         return result
 
     def emit_keras(self, row, var, out):

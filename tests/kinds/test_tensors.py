@@ -161,3 +161,17 @@ def test_broadcasting_exports_compute_numpys_result(pair, form):
     expected = _reference(model, form, a, b, x)
     assert tuple(y.shape) == expected.shape, (text, tuple(y.shape), expected.shape)
     assert np.allclose(y.numpy(), expected, atol=1e-5), text
+
+
+@pytest.mark.parametrize("text", [
+    "input 5x5\nsave t1\nclstoken\ncrop to=t1\ndense 3",                 # a sequence: crop the time axis
+    "input 9x4\nsave a\nconv 4 3\nconcat with a crop\ndense 2",
+    "input 5x5\nzeropad 0\nlayernorm bias=false\nadd {  } { save t0; save t1; use t0; add with t1 }\n"
+    "rmsnorm\nmul { clstoken; crop to=t1 } {  }",                             # architecture(2839, 'pytorch')
+])
+@pytest.mark.parametrize("framework", ["pytorch", "keras"])
+def test_crops_of_sequences_cut_the_time_axis(text, framework):
+    """Sequences stay (N, T, D) in the PyTorch forward (images go channels-first): a crop of a
+    sequence slices axis 1 there, not the channels."""
+    from harness import agree
+    agree(text, framework)
