@@ -579,11 +579,17 @@ class _Flow:
             outs.append(end)
         if row.kind == "residual" and len(row.children) == 1:
             outs.append(state)                      # the identity shortcut
-        if row.kind == "mul":                       # a product keeps both factors
-            for end, path in zip(outs, row.children):
-                if not end.store.counted:
-                    _add(acc, "saved:act:e:n", end.store.values)
-                    end.store.counted = True
+        if row.kind == "mul":
+            # a * b * c runs as (a * b) * c; each product keeps a factor only for the other's
+            # gradient (autograd saves self iff other needs a gradient, and the reverse)
+            left, shape = outs[0], tuple(row.children[0].output_shape)
+            for end, path in zip(outs[1:], row.children[1:]):
+                if end.grad:
+                    self._keep(acc, [Saved("input")], left.store, left.store.values)
+                if left.grad:
+                    self._keep(acc, [Saved("input")], end.store, end.store.values)
+                shape = _broadcast(shape, tuple(path.output_shape))
+                left = _State(left.grad or end.grad, _Store(product(shape)))
         grad = any(o.grad for o in outs)
         return acc, _State(grad, _Store(product(row.output_shape)))     # the sum / concatenation is new
 
@@ -694,6 +700,13 @@ class _Flow:
             elif not store.counted:
                 _add(acc, _saved_key(e), store.values)
                 store.counted = True
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple:
+    """NumPy's broadcast shape of two shapes the parser already checked (a 1 takes the other)."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def _factored(shape) -> sympy.Expr:

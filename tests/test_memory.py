@@ -98,6 +98,25 @@ def test_random_architectures_save_what_pytorch_saves(data):
     assert ours(net) == measured_saved_bytes(net), text
 
 
+@pytest.mark.parametrize("text, expected", [
+    # x * x of the data: nothing before is trained, so autograd records no product (was 2·48·4)
+    ("input 8x6x1\nmul { } { }\nconv 1 1x1", 2 * 48 * 4),
+    # architecture(623, 'pytorch'), the random draw that found it
+    ("input 8x6x1\nmul {  } {  }\nmaxpool 3x1 padding=1x0\n"
+     "repeat 2 { sepconv 1 2x1 dilation=2x1 padding=same bias=false multiplier=2 }\nglobalavgpool keepdims", None),
+    # each factor is kept only for the other's gradient: the trained dense output keeps x, not itself
+    ("input 8\nmul { dense 8 } { }", 2 * 8 * 4),
+    # (a * b) * c: the intermediate product is kept for c's gradient
+    ("input 8\nmul { } { } { dense 8 }", 2 * 2 * 8 * 4),
+])
+def test_mul_keeps_a_factor_only_for_the_others_gradient(text, expected):
+    net = symparams.parse(text, convention="pytorch")
+    measured = measured_saved_bytes(net)
+    assert ours(net) == measured
+    if expected is not None:
+        assert measured == expected
+
+
 def test_dense_on_an_image_keeps_a_copy_of_its_channels_last_view():
     """The documented approximation: the exported Linear on an image reads x.movedim(1, -1) and keeps
     the contiguous copy matmul makes (one per dense), as measured after a convolution; after another
