@@ -73,9 +73,13 @@ def generators_of(spec) -> list[Generator]:
 class Builder:
     """Grows an architecture line by line, keeping only lines the engine accepts."""
 
-    def __init__(self, rng, framework, target=None, importable=False):
+    def __init__(self, rng, framework, target=None, importable=False, costed=False):
         self.rng = rng
         self.importable = importable        # only kinds the importer reads back (for round trips)
+        # for the training-cost oracles: no mixture of experts, whose export runs every expert on
+        # every token (so check can compare each expert) while its costs count top_k experts per
+        # token, as a real mixture runs (test_training_cost.py checks a mixture by hand)
+        self.costed = costed
         self.fw = framework                 # the convention the lines must be valid under
         self.target = target or framework   # the framework that builds them
         self.lines: list[str] = []
@@ -185,7 +189,7 @@ class Builder:
         weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)]
         if rank != TOKENS and rank >= 2 and depth == 0:
             weighted += list(COMPOSITES)
-            if rank == 2 and not self.importable:
+            if rank == 2 and not self.importable and not self.costed:
                 weighted.append("moe")      # exported on sequences; the importers do not read it back
         if not weighted:
             return False
@@ -239,10 +243,12 @@ class Builder:
         return self.write(self.pick(tails).tail(self))
 
 
-def architecture(seed: int, framework: str, target: str | None = None, importable: bool = False) -> str:
+def architecture(seed: int, framework: str, target: str | None = None, importable: bool = False,
+                 costed: bool = False) -> str:
     """One random architecture the engine accepts under `framework`'s convention (to be built in
-    `target`, by default the same framework; `importable`: only kinds the importer reads back)."""
-    b = Builder(random.Random(seed), framework, target, importable)
+    `target`, by default the same framework; `importable`: only kinds the importer reads back;
+    `costed`: only what the exported model runs as the cost model counts it)."""
+    b = Builder(random.Random(seed), framework, target, importable, costed)
     b.start()
     for _ in range(b.integer(1, 6)):
         b.layer()
