@@ -46,7 +46,7 @@ named_buffers named_children named_modules named_parameters parameters register_
 register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
 register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
 register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory
-state_dict to to_empty train training type xpu zero_grad""".split())
+state_dict to to_empty train training type xpu zero_grad""".split()) | {"smart_apply"}   # transformers adds it to nn.Module
 RESERVED = GENERATED | MODULE_ATTRIBUTES | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 # names the exporters derive from a layer's identifier (Keras: '<name>_pad' before a 'valid' layer)
 DERIVED = ("_pad", "_crop")
