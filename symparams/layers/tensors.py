@@ -200,66 +200,58 @@ class ConcatWith(NamedTensorSpec):
         return out.emit(f'layers.Concatenate(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
 
 
-@register
-class AddWith(NamedTensorSpec):
-    keywords = ("add with",)
-    summary = "add with NAME: element-wise sum with a saved tensor (NumPy broadcasting)"
-    formula = "0"
+class _ElementwiseWith(NamedTensorSpec):
+    """An element-wise merge of the current tensor with a saved one, NumPy broadcasting: the shape,
+    the PyTorch forward and the Keras layer differ only in the operator."""
+    operator = ""           # the Python operator the PyTorch forward writes
+    keras_layer = ""        # the Keras merge layer
 
     def tensor_named(self, cfg):
         return (None, cfg.tensor, False)
 
     def output_shape(self, cfg, shape, ctx):
-        return broadcast(tuple(shape), tuple(cfg.other), ctx, f"add with {cfg.tensor}")
+        return broadcast(tuple(shape), tuple(cfg.other), ctx, f"{self.keyword} {cfg.tensor}")
+
+    def torch_forward(self, row, var, out, indent):
+        result = out.fresh()
+        mine = out.broadcast(var, row.input_shape, row.output_shape)
+        other = out.broadcast(self.saved(out)[row.config.tensor], row.config.other, row.output_shape)
+        out.forward.append(f"{indent}{result} = {mine} {self.operator} {other}  # line {row.line}")
+        return result
+
+    def emit_keras(self, row, var, out):
+        other = self.saved(out)[row.config.tensor]
+        return out.emit(f'layers.{self.keras_layer}(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
+
+
+@register
+class AddWith(_ElementwiseWith):
+    keywords = ("add with",)
+    summary = "add with NAME: element-wise sum with a saved tensor (NumPy broadcasting)"
+    formula = "0"
+    operator, keras_layer = "+", "Add"
 
     def other_ops(self, cfg, shape, out, ctx):
         """1 per output value: the sum."""
         return product(out)
 
-    def torch_forward(self, row, var, out, indent):
-        result = out.fresh()
-        mine = out.broadcast(var, row.input_shape, row.output_shape)
-        other = out.broadcast(self.saved(out)[row.config.tensor], row.config.other, row.output_shape)
-        out.forward.append(f"{indent}{result} = {mine} + {other}  # line {row.line}")
-        return result
-
-    def emit_keras(self, row, var, out):
-        other = self.saved(out)[row.config.tensor]
-        return out.emit(f'layers.Add(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
-
 
 @register
-class MulWith(NamedTensorSpec):
+class MulWith(_ElementwiseWith):
     keywords = ("mul with",)
     summary = "mul with NAME: element-wise product with a saved tensor (NumPy broadcasting)"
     formula = "0"
-
-    def tensor_named(self, cfg):
-        return (None, cfg.tensor, False)
-
-    def output_shape(self, cfg, shape, ctx):
-        return broadcast(tuple(shape), tuple(cfg.other), ctx, f"mul with {cfg.tensor}")
+    operator, keras_layer = "*", "Multiply"
 
     def other_ops(self, cfg, shape, out, ctx):
         """1 per output value: the product."""
         return product(out)
 
-    def torch_forward(self, row, var, out, indent):
-        result = out.fresh()
-        mine = out.broadcast(var, row.input_shape, row.output_shape)
-        other = out.broadcast(self.saved(out)[row.config.tensor], row.config.other, row.output_shape)
-        out.forward.append(f"{indent}{result} = {mine} * {other}  # line {row.line}")
-        return result
-
-    def emit_keras(self, row, var, out):
-        other = self.saved(out)[row.config.tensor]
-        return out.emit(f'layers.Multiply(name="{out.plan.name(row)}")', f"[{var}, {other}]", row)
-
-
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """A product keeps each factor for the other's gradient: the current tensor if the saved one
         ('other') is trained, the saved one if the current is."""
         return (Saved("input", for_other_grad=True), Saved("other", for_input_grad=True))
+
 
 @register
 class CropTo(NamedTensorSpec):
