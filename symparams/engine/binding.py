@@ -141,6 +141,13 @@ class Binder:
                 raise DefinitionError("name= takes a word or a quoted string")
             cfg["name"] = value
             return
+        if option.name == "trainable" and "trainable" not in spec.options:
+            # every weighted kind can be frozen (PyTorch requires_grad=False, Keras trainable=False); fold_layer
+            # refuses it on a kind without weights, once they are known
+            if isinstance(option.value, ir.Str):
+                raise DefinitionError("trainable= takes true or false")
+            cfg["trainable"] = self.value(BOOL, "trainable", option.value, spatial, scope)
+            return
         if option.name == "activation":
             word = option.value.word if isinstance(option.value, ir.Size) else option.value.text
             if not spec.takes_activation:
@@ -151,7 +158,7 @@ class Binder:
             return
         opt = spec.options.get(option.name)
         if opt is None:
-            allowed = list(spec.options) + ["name"] + (["activation"] if spec.takes_activation else [])
+            allowed = list(spec.options) + ["name", "trainable"] + (["activation"] if spec.takes_activation else [])
             hint = did_you_mean(option.name, allowed)
             known = ", ".join(allowed)
             raise DefinitionError(f"{stmt.keyword} has no option '{option.name}'", line=option.pos.line,

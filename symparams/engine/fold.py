@@ -16,7 +16,7 @@ from .. import conventions, ir
 from ..algebra import equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
-from ..layers.base import Config, Context, Deferred, LayerSpec
+from ..layers.base import Config, Context, Deferred, LayerSpec, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
 from ..printers.math import text as math_text
 from . import tensors
@@ -132,6 +132,8 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     if len(ctx.constraints) > first:
         ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
                                    for e, m in ctx.constraints[first:]]
+    if cfg.get("trainable") is False:
+        weights = frozen(weights, kind, stmt)
     for w in weights:
         for d in w.shape:
             if d.is_number and not d.is_integer:
@@ -140,6 +142,15 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     row = Layer(name=name, kind=kind, line=stmt.pos.line, column=stmt.pos.column, input_shape=in_shape,
                 output_shape=out, weights=weights, config=cfg, activation=cfg.get("activation"))
     return row, out
+
+
+def frozen(weights: tuple, kind: str, stmt) -> tuple:
+    """`trainable=false`: the layer's parameters are kept but not trained (PyTorch requires_grad=False,
+    Keras trainable=False); buffers stay buffers. A kind without parameters has nothing to freeze."""
+    if not any(not w.buffer for w in weights):
+        raise DefinitionError(f"{kind} has no weights to freeze; trainable=false is for layers with weights",
+                              line=stmt.pos.line, column=stmt.pos.column)
+    return tuple(w if w.buffer else Weight(w.name, w.shape, trainable=False) for w in weights)
 
 
 _DESCRIBED = {1: "a vector", 2: "a sequence (T x D)", 3: "an image (H x W x C)", 4: "a volume (D x H x W x C)"}

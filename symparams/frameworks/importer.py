@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -302,6 +303,26 @@ def _torch_line(module, name: str, num: _Numbers) -> str:
     return text + f" name={name}"
 
 
+def _with_option(line: str, option: str) -> str:
+    """`option` added to a layer line, before its name= (the last option written)."""
+    head, sep, name = line.rpartition(" name=")
+    return f"{head} {option}{sep}{name}" if sep else f"{line} {option}"
+
+
+def _frozen_torch(line: str, module, name: str) -> str:
+    """A module whose parameters all have requires_grad=False is `trainable=false`; one with some of each
+    has no one-line form (a located refusal rather than a wrong trainable count)."""
+    flags = {p.requires_grad for p in module.parameters()}
+    if flags == {False}:
+        return _with_option(line, "trainable=false")
+    if len(flags) == 2:
+        frozen = [n for n, p in module.named_parameters() if not p.requires_grad]
+        raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
+                              f"({', '.join(frozen)[:120]}) and others trained; symparams freezes a layer whole "
+                              "(trainable=false)")
+    return line
+
+
 def _torch_leaf(module) -> bool:
     """A module the tracer keeps whole: a helper class some kind writes, or a two-part nn.Sequential
     that is one layer (a layer and its activation, or a separable convolution)."""
@@ -389,7 +410,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = _unique(_name(node.target), names)
-            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
+            nodes[node] = Node(node, "layer", args[:1], _frozen_torch(_torch_line(sub, name, num), sub, name),
+                               name, sub)
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
@@ -528,6 +550,10 @@ def _compare_torch(text, nodes, shapes, module) -> None:
     if int(net.params) != total:
         raise DefinitionError(f"the imported network counts {int(net.params)} parameters, the module {total} "
                               "(parameters outside the traced forward, or a layer symparams does not represent)")
+    trained = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if int(net.trainable_params) != trained:
+        raise DefinitionError(f"the imported network trains {int(net.trainable_params)} parameters, the module "
+                              f"{trained} (requires_grad=False on parameters outside the imported layers)")
 
 
 def _squeezed(shape) -> tuple:
@@ -646,9 +672,6 @@ def from_keras(model, generalize=None) -> str:
     names: set[str] = set()
     for layer in layers:
         cls = type(layer).__name__
-        if not layer.trainable and layer.weights:
-            raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) has trainable=False; symparams counts "
-                                  "every layer's weights as trained (make it trainable, or count it apart)")
         if len(layer._inbound_nodes) != 1:
             raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) is called {len(layer._inbound_nodes)} "
                                   "times (shared weights); symparams imports each layer called once")
@@ -695,7 +718,10 @@ def from_keras(model, generalize=None) -> str:
                 padding = [p[0] for p in (pad_layer.padding if isinstance(pad_layer.padding[0], (tuple, list))
                                           else (pad_layer.padding,))]
             name = _unique(_name(layer.name), names)
-            nodes[key] = Node(key, "layer", keys[:1], _keras_line(layer, name, num, padding), name, layer)
+            line = _keras_line(layer, name, num, padding)
+            if not layer.trainable and layer.weights:        # frozen: counted, not trained
+                line = _with_option(line, "trainable=false")
+            nodes[key] = Node(key, "layer", keys[:1], line, name, layer)
         producer[id(out)] = key
         order.append(key)
     output = producer[id(outputs[0])]
@@ -727,3 +753,7 @@ def _compare_keras(text, nodes, model) -> None:
     if int(net.params) != int(model.count_params()):
         raise DefinitionError(f"the imported network counts {int(net.params)} parameters, the Keras model "
                               f"{int(model.count_params())}")
+    trained = sum(math.prod(int(d) for d in w.shape) for w in model.trainable_weights)
+    if int(net.trainable_params) != trained:
+        raise DefinitionError(f"the imported network trains {int(net.trainable_params)} parameters, the Keras "
+                              f"model {trained}")

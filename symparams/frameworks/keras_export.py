@@ -174,7 +174,11 @@ def write(plan: Plan) -> str:
         "def build():",
         f'    inputs = keras.Input(shape=INPUT_SHAPE, dtype=INPUT_DTYPE, name="{input_name}")',
         *w.lines,
-        f'    return keras.Model(inputs, {out}, name="model")',
+        f'    model = keras.Model(inputs, {out}, name="model")',
+        # trainable=false: the layer's weights are kept but not trained (its Keras layer frozen)
+        *[f'    model.get_layer("{plan.name(row)}").trainable = False' for row in plan.leaves
+          if row.config and row.config.get("trainable") is False],
+        "    return model",
         "",
         "",
         'if __name__ == "__main__":',

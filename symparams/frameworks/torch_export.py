@@ -171,6 +171,8 @@ class _Writer(Writer):
         name = self.plan.name(row)
         shape = " x ".join(str(d) for d in row.output_shape)
         self.init.append(f"        self.{name} = {text}  # line {row.line}: {shape}")
+        if row.config.get("trainable") is False:        # trainable=false: kept, counted, not trained
+            self.init.append(f"        self.{name}.requires_grad_(False)")
         self.layer_of[id(row)] = name
         out = self.fresh()
         self.forward.append(f"{indent}{out} = self.{name}({var})")

@@ -1,0 +1,129 @@
+"""Frozen weights: `trainable=false` on a weighted layer keeps its parameters in the total and out of the
+trainable count, in summary, in both exports and back through import (PyTorch requires_grad=False, Keras
+trainable=False), where the import used to count a frozen backbone as trained."""
+
+from __future__ import annotations
+
+import pytest
+
+import symparams
+from conftest import need_module
+from symparams.errors import SymparamsError
+from symparams.frameworks import keras_export, torch_export
+
+FROZEN = """
+input 16 x 16 x 3
+conv 8 3x3 padding=1 bias=false trainable=false
+batchnorm trainable=false
+relu
+conv 8 3x3 padding=1
+batchnorm
+relu
+globalavgpool
+dense 10 trainable=false
+dense 4
+"""
+
+
+def test_trainable_false_moves_a_layer_to_non_trainable():
+    for convention, stats in (("pytorch", 0), ("keras", 2 * 8 * 2)):
+        net = symparams.parse(FROZEN, convention=convention).evaluate()
+        frozen = 8 * 27 + 2 * 8 + 8 * 10 + 10
+        assert int(net.params) - int(net.trainable_params) == frozen + stats
+        assert int(net.non_trainable_params) == frozen + stats
+
+
+def test_trainable_false_on_a_layer_without_weights_is_a_located_error():
+    with pytest.raises(SymparamsError, match="relu has no weights to freeze") as info:
+        symparams.parse("input 8\nrelu trainable=false\n").evaluate()
+    assert info.value.line == 2
+
+
+def _resnet18(torch):
+    """torchvision's resnet18, written out: BasicBlocks with a shared in-place ReLU and `out += identity`."""
+    nn = torch.nn
+
+    class Basic(nn.Module):
+        def __init__(self, cin, c, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+            self.downsample = None
+            if stride != 1 or cin != c:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c))
+
+        def forward(self, x):
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += identity
+            return self.relu(out)
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            widths, cin, stages = (64, 128, 256, 512), 64, []
+            for k, c in enumerate(widths):
+                stages.append(nn.Sequential(Basic(cin, c, 1 if k == 0 else 2), Basic(c, c, 1)))
+                cin = c
+            self.layer1, self.layer2, self.layer3, self.layer4 = stages
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(512, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet()
+
+
+def test_a_frozen_backbone_imports_with_pytorchs_trainable_count():
+    """Issue 26: a ResNet-18 with everything but layer4 and the head frozen imported as all trained."""
+    torch = need_module("torch")
+    model = _resnet18(torch)
+    for name, p in model.named_parameters():
+        p.requires_grad = name.startswith(("layer4.", "fc."))
+    text = symparams.from_torch(model, (64, 64, 3))
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters()) == 11_689_512
+    assert int(net.trainable_params) == sum(p.numel() for p in model.parameters() if p.requires_grad) \
+        == 8_906_728
+    # and the file goes back out: the exported module freezes the same layers
+    scope = {}
+    exec(compile(torch_export.export(net), "<export>", "exec"), scope)
+    built = scope["build"]()
+    assert sum(p.numel() for p in built.parameters() if p.requires_grad) == int(net.trainable_params)
+
+
+def test_a_module_half_frozen_is_refused_by_name():
+    torch = need_module("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())
+    model[0].bias.requires_grad = False
+    with pytest.raises(SymparamsError, match=r"'layer_0' \(Linear\) has some parameters frozen \(bias\)"):
+        symparams.from_torch(model, (4,))
+
+
+def test_a_frozen_keras_layer_imports_as_trainable_false():
+    keras = need_module("keras")
+    from keras import layers
+    model = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3, name="c"), layers.BatchNormalization(),
+                              layers.GlobalAveragePooling2D(), layers.Dense(2)])
+    model.layers[0].trainable = False
+    model.layers[1].trainable = False
+    text = symparams.from_keras(model)
+    assert text.count("trainable=false") == 2
+    net = symparams.parse(text, convention="keras").evaluate()
+    assert int(net.params) == model.count_params()
+    assert int(net.trainable_params) == sum(int(w.numpy().size) for w in model.trainable_weights) == 10
+    scope = {}
+    exec(compile(keras_export.export(net), "<export>", "exec"), scope)
+    built = scope["build"]()
+    assert sum(int(w.numpy().size) for w in built.trainable_weights) == 10
