@@ -13,6 +13,7 @@ import unicodedata
 import sympy
 
 from ..algebra import as_int, collected, nice
+from ..engine.rows import total as sum_counts
 from . import math as M
 from .math import symbol_name
 from .view import GROUP_KINDS, at, axis_sizes, default_values, pass_label, row_label, tex_label, view
@@ -716,7 +717,9 @@ def _group_frame(net, g) -> str:
     count = row.config["count"]
     per = [c for c in row.children if c.kind == "iteration"]
     if len(per) == 1 and per[0].index is None:
-        lines += fit_line(r"P_{\text{pass}} &= %s" % _value_text(per[0].params, values), SLIDE_WIDTH - 12)
+        # one pass is the sum of its layers: the iteration row's own count holds all its passes
+        one_pass = sum_counts([c.params for c in per[0].children])
+        lines += fit_line(r"P_{\text{pass}} &= %s" % _value_text(one_pass, values), SLIDE_WIDTH - 12)
     lines += fit_line(r"P_{\text{%s}} &= %s" % (escape(row.name), _value_text(row.params, values)), SLIDE_WIDTH - 12)
     title = r"Repeated \texttt{%s} \quad $\times %s$" % (escape(row.name), tex(count))
     layers = ", ".join(sorted({escape(r.kind) for _, r in _leaves(row)}))
