@@ -168,29 +168,48 @@ def wheels(root: Path, dest: Path, log=None) -> list[str]:
             raise UsageError(f"no pure-Python wheel of {w} was downloaded")
         shutil.copy2(found[-1], dest / found[-1].name)
         names.append(found[-1].name)
-    with tempfile.TemporaryDirectory() as tmp:
-        # build from a copy: pip writes build/ and *.egg-info next to the sources it builds
-        src = Path(tmp) / "src"
-        src.mkdir()
-        for item in ("pyproject.toml", "README.md", "symparams", "grammar"):
-            path = root / item
-            if path.is_dir():
-                shutil.copytree(path, src / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            elif path.exists():
-                shutil.copy2(path, src / item)
-        if log:
-            log("pip wheel --no-deps . (symparams)")
-        isolation = [] if _installed_version("setuptools") else None
-        cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(Path(tmp) / "out"), str(src)]
-        if isolation is not None:
-            cmd.insert(-1, "--no-build-isolation")     # offline and fast when setuptools is here
-        _run(cmd, tmp, "pip wheel")
-        built = sorted((Path(tmp) / "out").glob("symparams-*.whl"))
-        if not built:
-            raise UsageError("pip wheel built no symparams wheel")
-        shutil.copy2(built[0], dest / built[0].name)
-        names.append(built[0].name)
+    if log:
+        log("packing the symparams wheel from this checkout")
+    names.append(pure_wheel(root, dest).name)
     return names
+
+
+def pure_wheel(root: Path, dest: Path) -> Path:
+    """symparams as a pure-Python wheel, packed directly from the checkout's sources.
+
+    The site only unpacks it into Pyodide's site-packages (web/precompile.mjs), so no build backend is
+    needed: packing the files ourselves works in a fresh venv, where Python 3.11's setuptools 65 has no
+    `wheel` package and `pip wheel --no-build-isolation` fails with "invalid command 'bdist_wheel'",
+    and it needs no network for an isolated build either."""
+    import zipfile
+
+    from .. import __version__
+
+    tag = f"symparams-{__version__}"
+    info = f"{tag}.dist-info"
+    files: list[tuple[str, bytes]] = []
+    for folder, package in ((root / "symparams", "symparams"), (root / "grammar", "symparams/grammar")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".lark"):
+                files.append((f"{package}/{path.relative_to(folder).as_posix()}", path.read_bytes()))
+    requires = "".join(f"Requires-Dist: {name}\n" for name in RUNTIME_WHEELS)
+    files.append((f"{info}/METADATA", f"Metadata-Version: 2.1\nName: symparams\nVersion: {__version__}\n"
+                                      f"Requires-Python: >=3.10\n{requires}".encode()))
+    files.append((f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: symparams serve\nRoot-Is-Purelib: true\n"
+                                   b"Tag: py3-none-any\n"))
+    record = [f"{name},sha256={_digest(data)},{len(data)}" for name, data in files] + [f"{info}/RECORD,,"]
+    files.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
+    out = dest / f"{tag}-py3-none-any.whl"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, data in files:
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))      # reproducible
+            entry.external_attr, entry.compress_type = 0o644 << 16, zipfile.ZIP_DEFLATED
+            wheel.writestr(entry, data)
+    return out
+
+
+def _digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def precompiled(root: Path, site: Path, wheel_names: list[str], pyodide_version: str, log=None) -> list[str]:
