@@ -93,6 +93,17 @@ class MissingDependencyError(SymparamsError):
     kind = "missing dependency"
 
 
+def install_command(extra: str) -> str:
+    """How this installation gets an extra: from a clone (an editable install, whose package sits beside
+    pyproject.toml) `pip install -e '.[extra]'` in the checkout; otherwise from the package index."""
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "grammar").is_dir():
+        return f"pip install -e '.[{extra}]' (in {checkout})"
+    return f"pip install 'symparams[{extra}]'"
+
+
 def source_lines(text: str) -> list[str]:
     """The lines of a file as the parser numbers them: split at '\n' only (str.splitlines also
     splits at a form feed, U+2028 and others, which would shift every later line), '\r\n' read as

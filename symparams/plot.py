@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from .errors import MissingDependencyError, UsageError
+from .errors import MissingDependencyError, UsageError, install_command
 
 FORMATS = (".png", ".svg", ".pdf")
 ROW_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
@@ -26,7 +26,7 @@ def require_matplotlib():
         import matplotlib
     except ImportError:
         raise MissingDependencyError("plotting needs matplotlib, which is not installed: "
-                                     "pip install 'symparams[plot]'") from None
+                                     + install_command("plot")) from None
     return matplotlib
 
 

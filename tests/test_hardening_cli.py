@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from symparams.errors import install_command
+
 from conftest import EXAMPLES, ROOT
 
 TIME_BOUND = 10.0
@@ -235,7 +237,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path):
                  ["sweep", LECTURE, "--vary", "n=16:32", "--plot", str(tmp_path / "p.png")]):
         proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        assert proc.returncode == 1 and "pip install 'symparams[plot]'" in proc.stderr, proc.stderr
+        assert proc.returncode == 1 and install_command("plot") in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from symparams.errors import install_command
+
 import symparams
 import symparams.plot
 from symparams.cli import main
@@ -93,7 +95,7 @@ def test_without_matplotlib(tmp_path, capsys, monkeypatch):
         symparams.plot.plot(symparams.load(WIDTH), {"f": [8]}, out=str(tmp_path / "x.png"))
     assert main(["plot", str(WIDTH), "--vary", "f=8:16", "-o", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
-    assert "pip install 'symparams[plot]'" in err and len(err.strip().splitlines()) == 1
+    assert install_command("plot") in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.png").exists()
 
 

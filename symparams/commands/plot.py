@@ -11,7 +11,7 @@ def add_parser(sub):
     p = sub.add_parser("plot", help="draw a metric against a symbol (PNG, SVG or PDF)",
                        description="Draw a network total against the first --vary symbol, one line per value "
                                    "of a second --vary symbol; --by-layer stacks where the parameters go. "
-                                   "Needs matplotlib: pip install 'symparams[plot]'.")
+                                   "Needs matplotlib (the 'plot' extra).")
     add_file(p)
     add_vary(p)
     p.add_argument("--metric", default="params", help="params (default), trainable, ... or a cost metric")

@@ -180,26 +180,26 @@ def need(module: str, extra: str):
     """Import a framework, or raise the one-line error naming the pip extra."""
     import importlib
     import os
-    from ..errors import MissingDependencyError
+    from ..errors import MissingDependencyError, install_command
     if module == "keras":
         os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingDependencyError(f"{module} is not installed; install it with: pip install 'symparams[{extra}]'"
+        raise MissingDependencyError(f"{module} is not installed; install it with: {install_command(extra)}"
                                      ) from None
 
 
 def require_installed(module: str, extra: str) -> None:
     """Like need(), without importing the framework (export only writes text)."""
     import importlib.util
-    from ..errors import MissingDependencyError
+    from ..errors import MissingDependencyError, install_command
     try:
         found = importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         found = False
     if not found:
-        raise MissingDependencyError(f"{module} is not installed; install it with: pip install 'symparams[{extra}]'")
+        raise MissingDependencyError(f"{module} is not installed; install it with: {install_command(extra)}")
 
 
 def check_target(name: str) -> str:
