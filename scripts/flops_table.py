@@ -27,10 +27,10 @@ COMMANDS = {
 WHY = {
     "torch": "what FlopCounterMode counts: 2 per MAC of every product (attention scores included, the "
              "embedding lookup not), backward = the weight and input gradient of each product",
-    "kaplan": "6·N per token, N without the token and position tables: no attention scores, no logits "
-              "(the tied head's table is an embedding)",
-    "palm": "6·N + 12·L·H·Q·T per token, N with the tied head's table (the logits) but not the position "
-            "table: the scores' products counted apart, biases and norms' weights as if multiplied",
+    "kaplan": "Table 1: 6·N + 6·n_layer·n_ctx·d_attn per token, N without any vocabulary or position matrix "
+              "(no logits, tied or not); the scores' logits only, not their weighted sum of the values",
+    "palm": "6·N + 12·L·H·Q·T per token, N with the output head's matrix once (tied or not) but not the "
+            "position table: the scores' two products counted apart, biases and norms' weights as if multiplied",
     "chinchilla": "appendix F: the embedding lookup and the logits as products (2·T·V·D each), 3 FLOPs per "
                   "softmax score, backward = 2 x forward",
 }

@@ -28,9 +28,10 @@ Training (one optimiser step on a batch; docs/cost.md has the derivations):
                            input gradient of each product, the latter skipped where nothing before the
                            layer is trained (input_grad='needed', autograd's rule; 'all' counts it
                            everywhere); grouped weight gradients as the counter counts them
-               kaplan      6·N per token, N the parameters without embeddings (Kaplan et al. 2020)
+               kaplan      3 x C_forward = 6·N + 6·n_layer·n_ctx·d_attn per token (Kaplan et al. 2020,
+                           Table 1), N without any vocabulary or position matrix (tied or not)
                palm        6·N + 12·L·H·Q·T per token (Chowdhery et al. 2022, appendix B), N the
-                           parameters without the tables only looked up (a tied head's table counts)
+                           parameters without the tables only looked up, the output head's matrix once
                chinchilla  3 x the forward of Hoffmann et al. (2022) appendix F: embeddings and
                            logits as products, 3 FLOPs per softmax score, backward = 2 x forward
   bwd_flops    the backward part; flops is the forward part under the same convention
@@ -484,7 +485,7 @@ def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
 # the rows in order carrying that state; a repeat's first pass may differ from the later ones.
 
 _ZERO = Integer(0)
-_RAW = ("bwd", "chin", "score", "emb", "shared", "kv", "tensors", "factored")
+_RAW = ("bwd", "chin", "score", "emb", "shared", "head", "kv", "tensors", "factored")
 
 
 class _Store:
@@ -546,6 +547,7 @@ class _Flow:
         self.activation_spec = REGISTRY["activation"]
         self.rows: dict = {}
         self.named: dict = {}          # saved tensors (save NAME): the state they flowed in
+        self.tables: list = []         # (vocabulary, width) of the embeddings so far: a head over one is a vocabulary matrix
         self.total, state = self._rows(net.layers, _State(False, _Store(product(net.input_shape))))
 
     def _rows(self, rows, state):
@@ -640,6 +642,9 @@ class _Flow:
         spec, ctx = _spec_and_ctx(self.net, row)
         cfg, shape, out = row.config, row.input_shape, row.output_shape
         acc: dict = {}
+        ctx.embeddings = list(self.tables)
+        if getattr(spec, "reads_tokens", False) and cfg.get("vocabulary") is not None:
+            self.tables.append((cfg.vocabulary, cfg.dim))
         if spec is None or getattr(spec, "is_input", False):
             return acc, _State(False, _Store(product(out)))
         saves_name, reads_name, becomes = spec.tensor_named(cfg)
@@ -653,6 +658,7 @@ class _Flow:
         _add(acc, "score", sympy.sympify(spec.score_macs(cfg, shape, out, ctx)))
         _add(acc, "emb", sympy.sympify(spec.embedding_params(cfg, shape, out, ctx)))
         _add(acc, "shared", sympy.sympify(spec.shared_product_params(cfg, shape, out, ctx)))
+        _add(acc, "head", sympy.sympify(spec.head_params(cfg, shape, out, ctx)))
         _add(acc, "kv", sympy.sympify(spec.kv_cache_values(cfg, shape, out, ctx)))
         trained = spec.optimizer_shapes(cfg, shape, out, ctx) if row.weights else []
         _add(acc, "tensors", Integer(len(trained)))
@@ -768,10 +774,14 @@ def _active_params(net) -> sympy.Expr:
 
 
 def convention_params(net, raw: dict, params, convention: str) -> sympy.Expr:
-    """N of a convention: without the looked-up tables (kaplan), with a tied head's table read as a
-    product (palm); all parameters otherwise."""
+    """N of a convention, the same however the output head is spelled (docs/cost.md):
+    kaplan  without any vocabulary or position matrix: the looked-up tables (token, position, class
+            token) and an untied output head's matrix; a tied head has none of its own;
+    palm    without the tables only looked up, with the output head's matrix once: an untied head's
+            own kernel, or the table a tied head (unembed, dense tied=) multiplies by;
+    all parameters otherwise."""
     if convention == "kaplan":
-        return params - raw.get("emb", _ZERO)
+        return params - raw.get("emb", _ZERO) - raw.get("head", _ZERO)
     if convention == "palm":
         return params - raw.get("emb", _ZERO) + raw.get("shared", _ZERO)
     return params
@@ -787,8 +797,11 @@ def _train_flops(kind: str, raw: dict, macs, bias, params, tokens, options) -> s
         fwd = raw.get("chin", _ZERO)
         bwd = 2 * fwd
     else:
+        # score: the MACs of the T x T' scores and of their weighted values, 2·T·T'·H·Q per layer.
+        # Kaplan's C_forward = 2N + 2·n_layer·n_ctx·d_attn per token counts the scores once (that
+        # is `score` per sequence); PaLM's 12·L·H·Q·T per token of training is 2 x `score` forward.
         n = convention_params(None, raw, params, conv)
-        fwd = 2 * n * tokens + (2 * raw.get("score", _ZERO) if conv == "palm" else 0)
+        fwd = 2 * n * tokens + (2 if conv == "palm" else 1) * raw.get("score", _ZERO)
         bwd = 2 * fwd
     return {"fwd": fwd, "bwd": bwd, "train": fwd + bwd}[kind]
 

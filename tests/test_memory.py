@@ -363,14 +363,15 @@ def test_memory_report_of_the_llama_zoo_model(capsys):
 
 def test_mixture_memory_counts_every_expert_and_reports_the_active(capsys):
     """Mixtral-style: weights, gradients and Adam's state for all 46.7 B parameters; the report
-    names the 12.9 B active per token; kaplan's N is the active count without embeddings."""
+    names the 12.9 B active per token; kaplan's N is the active count without the vocabulary matrices
+    (the input table and the untied head), plus Kaplan's attention term 6·n_layer·n_ctx·d_attn."""
     if not MIXTRAL.exists():
         pytest.fail("examples/zoo/mixtral_moe.arch is missing")
     net = symparams.load(MIXTRAL).evaluate()
     total, active = net.params, net.metric("active")
     got = cost.totals(net, ("weight_bytes", "train_flops_token"), cost.Options(precision="bf16", flops="kaplan"))
     assert got["weight_bytes"] == 2 * total
-    embeddings = 32000 * 4096
-    assert got["train_flops_token"] == 6 * (active - embeddings)
+    vocabulary = 2 * 32000 * 4096
+    assert got["train_flops_token"] == 6 * (active - vocabulary) + 6 * 32 * 4096 * (32 * 128)
     assert main(["memory", str(MIXTRAL), "--precision", "bf16", "--batch", "1", "--inference"]) == 0
     assert f"active per token" in capsys.readouterr().out

@@ -270,11 +270,13 @@ def test_gpt2_forward_flops_published():
 
 def test_kaplan_six_n_without_embeddings():
     """GPT-2 small has 85,056,000 parameters without its token and position embeddings
-    (124,439,808 - 50,257·768 - 1,024·768); Kaplan et al.: C = 6N per token."""
+    (124,439,808 - 50,257·768 - 1,024·768); Kaplan et al. Table 1: C_forward = 2N + 2·n_layer·n_ctx·d_attn
+    per token, training 3 x that."""
+    attention = 2 * 12 * 1024 * 768
     got = _gpt2(flops="kaplan")
-    assert got["train_flops_token"] == 6 * 85_056_000
-    assert got["train_flops"] == 6 * 85_056_000 * 1024
-    assert got["flops"] == 2 * 85_056_000 * 1024
+    assert got["train_flops_token"] == 3 * (2 * 85_056_000 + attention) == 566_959_104
+    assert got["train_flops"] == 3 * (2 * 85_056_000 + attention) * 1024
+    assert got["flops"] == (2 * 85_056_000 + attention) * 1024
 
 
 def test_palm_six_n_plus_twelve_lhqt():
@@ -301,12 +303,13 @@ def test_chinchilla_appendix_f_by_hand():
 
 def test_conventions_differ_for_the_reasons_given():
     """torch - chinchilla: the embedding lookup (2·T·V·D) and the softmax (3·H·T² per layer) are
-    products/FLOPs only for Chinchilla; palm - kaplan: the tied head's table and the attention scores."""
+    products/FLOPs only for Chinchilla; palm - kaplan: the tied head's table and the second half of the
+    attention scores' products (Kaplan counts the T x T logits, PaLM also their weighted sum of the values)."""
     t, v, d, heads, layers = 1024, 50257, 768, 12, 12
     torch_, chin = _gpt2()["flops"], _gpt2(flops="chinchilla")["flops"]
     assert chin - torch_ == 2 * t * v * d + layers * 3 * heads * t * t
     kaplan, palm = _gpt2(flops="kaplan")["train_flops"], _gpt2(flops="palm")["train_flops"]
-    assert palm - kaplan == 6 * t * v * d + 12 * layers * heads * 64 * t * t
+    assert palm - kaplan == 6 * t * v * d + 6 * layers * heads * 64 * t * t
 
 
 def test_compute_optimal_depth_by_solve():
@@ -339,8 +342,8 @@ def test_sweep_and_plot_take_the_conventions(capsys, tmp_path):
     assert main(["sweep", str(GPT2), "--vary", "layers=6,12", "--metric", "train_flops", "--flops", "kaplan",
                  "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    n12 = 85_056_000
-    assert lines[-1].replace(",", " ").split()[-1].replace('"', "") in (str(6 * n12 * 1024), f"{6 * n12 * 1024:,}")
+    expected = 566_959_104 * 1024       # 12 layers: 6N + 6·n_layer·n_ctx·d_attn per token (Kaplan Table 1)
+    assert lines[-1].replace(",", " ").split()[-1].replace('"', "") in (str(expected), f"{expected:,}")
     out = tmp_path / "f.png"
     assert main(["plot", str(GPT2), "--vary", "layers=1:4", "--metric", "train_flops", "--flops", "palm",
                  "-o", str(out)]) == 0

@@ -416,6 +416,12 @@ class LayerSpec:
         """Parameters of another layer this one multiplies by (a tied output head)."""
         return Integer(0)
 
+    def head_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Parameters of an output head's own matrix over a vocabulary (the logits' projection, when
+        it is not tied to the embedding): Kaplan et al.'s N leaves every vocabulary matrix out.
+        ctx.embeddings holds the (vocabulary, width) of the embeddings before the layer."""
+        return Integer(0)
+
     def saved_activations(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, style: str = "pytorch"):
         """What autograd keeps of this layer for the backward pass, as Saved entries (the layer's
         activation function apart). style 'pytorch': what PyTorch's kernels save for the exported

@@ -153,6 +153,18 @@ class TiedDense(layers.Layer):
         return None
 
 
+    def shared_product_params(self, cfg, shape, out, ctx):
+        """tied=: the embedding table, read here as the logits' matrix (PaLM's N counts it once)."""
+        return cfg.units * shape[-1] if cfg.tied is not None else Integer(0)
+
+    def head_params(self, cfg, shape, out, ctx):
+        """An untied output head: a dense from an earlier embedding's width to its vocabulary (its
+        kernel is a vocabulary matrix, as a tied head's table is)."""
+        if cfg.tied is None and any(equal(cfg.units, v) is True and equal(shape[-1], d) is True
+                                    for v, d in ctx.embeddings):
+            return cfg.units * shape[-1]
+        return Integer(0)
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input of the product (the weight is a parameter, not an activation). On an image
         the exported Linear reads a channels-last view and keeps the contiguous copy it makes (no
