@@ -70,6 +70,28 @@ def main(argv=None) -> int:
     return _finish(code)
 
 
+def entry() -> None:
+    """The `symparams` script: main(), then the process ends without tearing the interpreter down.
+
+    A command's output is complete once main() has flushed it; freeing every SymPy object at exit
+    cost DenseNet-121's summary 75-85 ms of its ~500 ms. The streams are flushed here (a failure to
+    write is reported and changes the exit status, as before), then os._exit skips the teardown.
+    The collector runs rarely: a command is a short run whose objects mostly live to the end."""
+    import gc
+    import os
+
+    gc.set_threshold(50_000, 50, 100)
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            code = _quiet_stdout(code)
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
 def _internal(exc: BaseException) -> int:
     import os
     if os.environ.get("SYMPARAMS_DEBUG"):
