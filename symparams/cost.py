@@ -99,6 +99,7 @@ class Options:
     style: str = "pytorch"
     device: str = "cuda"
     tokens: object = None
+    layout: object = None          # symparams.parallel.Layout: memory columns per GPU (None: one device)
 
     def __post_init__(self):
         if self.dtype not in DTYPE_BYTES:
@@ -439,7 +440,10 @@ def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
     state = analysis.last[1] if analysis.last else None
     out = {}
     for c in columns:
-        if _is_training(c, options):
+        if options.layout is not None and c in MEMORY_COLUMNS:
+            from . import parallel
+            out[c] = parallel.column(net, options, c)      # the most loaded GPU of the layout
+        elif _is_training(c, options):
             fl = flow(net, options)
             params = _active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
             out[c] = _training(c, summed, options, net, fl.total, params, net.trainable_params, net.buffers,

@@ -175,6 +175,7 @@ class Report:
     active: sympy.Expr | None = None
     solved: dict | None = None                      # {symbol, budget, value, total_at_value}
     net: object = field(default=None, repr=False, compare=False)    # the network it describes
+    parallel: object = None                         # symparams.parallel.Analysis under a layout
 
     # what a person reads (print, notebooks): the report `symparams memory` prints
     def __str__(self) -> str:
@@ -192,7 +193,6 @@ def report(net, options, *, inference: bool = False, values=None) -> Report:
     from . import cost
     from .algebra import symbol
     parts = INFERENCE_PARTS if inference else TRAINING_PARTS
-    totals = cost.totals(net, [m for _, m in parts], options)
     known = {symbol(k): v for k, v in net.defaults.items()}
     known.update({symbol(k): v for k, v in (values or {}).items()})
     rep = Report(inference=inference, options=options, values={s.name: v for s, v in known.items()},
@@ -200,6 +200,12 @@ def report(net, options, *, inference: bool = False, values=None) -> Report:
     active = cost._active_params(net)
     if active != net.params:
         rep.active = active
+    if options.layout is not None:
+        from . import parallel      # the most loaded GPU at these values
+        rep.parallel = parallel.cached(net, options, {s.name: v for s, v in known.items()})
+        totals = rep.parallel.parts
+    else:
+        totals = cost.totals(net, [m for _, m in parts], options)
     for label, metric_name in parts:
         formula = sympy.sympify(totals[metric_name])
         if formula.has(sympy.Sum):
@@ -212,7 +218,7 @@ def _value(expr, known) -> int | None:
     value = expr.subs(known) if expr.free_symbols else expr
     if value.free_symbols or not value.is_number:
         return None
-    return int(value)
+    return int(sympy.ceiling(value))     # a shard of a layout rounds up (the most loaded rank's share)
 
 
 def largest_fitting(net, options, budget: int, unknown: str, *, inference: bool = False, values=None) -> dict:

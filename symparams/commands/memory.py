@@ -40,6 +40,45 @@ def add_cost_options(p, *, batch: bool = True, memory: bool = True):
                             "megatron (Korthikanti et al. 2022)")
         g.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                        help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
+        add_layout_options(p)
+
+
+def add_layout_options(p):
+    """The parallel layout (symparams/parallel.py Layout): with any of these the memory columns are
+    those of the most loaded GPU. Sizes are numbers or symbol names."""
+    g = p.add_argument_group("parallel layout (memory per GPU; docs/scale.md)")
+    for name, what in (("dp", "data-parallel replicas"), ("tp", "tensor-parallel ranks (Megatron-LM's split)"),
+                       ("pp", "pipeline stages (equal repeat passes per stage)"),
+                       ("cp", "context-parallel ranks (the sequence split)"), ("ep", "expert-parallel ranks")):
+        g.add_argument(f"--{name}", metavar="N", help=f"{what}: a number or a symbol (default 1)")
+    g.add_argument("--zero", metavar="0|1|2|3", help="ZeRO stage: 1 shards the optimiser state, 2 also the "
+                   "gradients, 3 also the weights, over the data-parallel ranks (default 0)")
+    g.add_argument("--fsdp", action="store_true", help="fully sharded data parallel: --zero 3")
+    g.add_argument("--sequence-parallel", action="store_true",
+                   help="Megatron's sequence parallelism: every saved activation split over the tensor ranks")
+    g.add_argument("--microbatches", metavar="M", help="micro-batches per step (default 1); --batch is one micro-batch")
+    g.add_argument("--interleave", metavar="V", help="virtual pipeline stages per GPU (interleaved 1F1B)")
+    g.add_argument("--grad-dtype", choices=("param", "fp32"),
+                   help="gradients in the precision's dtype (param; default) or fp32 (Megatron's main_grad)")
+    g.add_argument("--offload", choices=("none", "optimizer", "params"),
+                   help="ZeRO-Offload: the optimiser state (and with --zero 3 the weights) kept in CPU memory")
+
+
+LAYOUT_FIELDS = ("dp", "tp", "pp", "cp", "ep", "zero", "microbatches", "interleave", "grad_dtype", "offload")
+
+
+def layout_from(args):
+    """The parallel layout the arguments give, or None when they give none."""
+    from ..errors import UsageError
+    from ..parallel import Layout
+    given = {k: getattr(args, k) for k in LAYOUT_FIELDS if getattr(args, k, None) is not None}
+    if getattr(args, "fsdp", False):
+        if given.get("zero") not in (None, "3"):
+            raise UsageError(f"--fsdp is --zero 3; it cannot go with --zero {given['zero']}")
+        given["zero"] = 3
+    if getattr(args, "sequence_parallel", False):
+        given["sequence_parallel"] = True
+    return Layout(**given) if given else None
 
 
 def cost_options(args, **extra):
@@ -51,6 +90,9 @@ def cost_options(args, **extra):
                         ("saving", "style"), ("device", "device"), ("dtype", "dtype"), ("bias_adds", "bias_adds")):
         if getattr(args, name, None) is not None:
             fields[field] = getattr(args, name)
+    layout = layout_from(args)
+    if layout is not None:
+        fields["layout"] = layout
     fields.update(extra)
     return cost.Options(**fields)
 
@@ -101,10 +143,13 @@ def run(args) -> int:
     if batch_name and batch_name in sets:
         args.batch = str(sets[batch_name])           # --set b=8 gives the batch symbol a value
         sets.pop(batch_name)
+    options = cost_options(args)
+    # --set gives the layout's symbols (--tp t --set t=8) values too: they are not the network's
+    layout_names = {s.name for s in _layout_symbols(options.layout)}
+    layout_values = {k: sets.pop(k) for k in list(sets) if k in layout_names}
     args.sets = [",".join(f"{k}={v}" for k, v in sets.items())] if sets else []
     net = load_network(args)
-    options = cost_options(args)
-    rep = memory.report(net, options, inference=args.inference)
+    rep = memory.report(net, options, inference=args.inference, values=layout_values)
     solved = None
     if budget is not None:
         solved = memory.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
@@ -114,6 +159,13 @@ def run(args) -> int:
     else:
         print(render(rep, net), end="")
     return 0
+
+
+def _layout_symbols(layout) -> set:
+    if layout is None:
+        return set()
+    from ..parallel import SIZES
+    return set().union(*[getattr(layout, n).free_symbols for n in SIZES])
 
 
 def _gib(value: int) -> str:
@@ -142,6 +194,8 @@ def render(rep, net) -> str:
             number = f"{part.value:,} bytes ({_gib(part.value)})"
             shown = number if not part.formula.free_symbols else f"{shown} = {number}"
         lines.append(f"  {part.label.ljust(width)}  {shown}")
+    if rep.parallel is not None:
+        lines += _layout_lines(rep)
     given = {k: v for k, v in rep.values.items()}
     if given:
         lines.append("Symbols: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(given.items())))
@@ -150,6 +204,58 @@ def render(rep, net) -> str:
         lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
                      f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
     return "\n".join(lines) + "\n"
+
+
+def _number(expr, known) -> int | None:
+    from ..memory import _value
+    return _value(expr, {symbol_(k): v for k, v in known.items()})
+
+
+def symbol_(name):
+    from ..algebra import symbol
+    return symbol(name)
+
+
+def _shown(expr, known) -> str:
+    value = _number(expr, known)
+    text = _formula(expr)
+    if value is None:
+        return text
+    number = f"{value:,} bytes ({_gib(value)})"
+    return number if not sympy_free(expr) else f"{text} = {number}"
+
+
+def sympy_free(expr) -> bool:
+    import sympy
+    return bool(sympy.sympify(expr).free_symbols)
+
+
+def _layout_lines(rep) -> list:
+    """The layout, each pipeline stage's rows and total, and the bytes sent per step."""
+    an, known = rep.parallel, rep.values
+    lay = an.layout
+    lines = [f"Layout: dp {lay.dp}, tp {lay.tp}, pp {lay.pp}, cp {lay.cp}, ep {lay.ep}, zero {lay.zero}"
+             + (", sequence parallel" if lay.sequence_parallel else "")
+             + f", microbatches {lay.microbatches}" + (f", interleave {lay.interleave}" if lay.interleave != 1 else "")
+             + f", gradients {lay.grad_dtype}, offload {lay.offload}",
+             f"  (parts above: one GPU of the {an.stages[an.loaded].name} stage, the most loaded"
+             + (")" if len(an.stages) > 1 or an.stages[0].name != "only" else "; one stage)")]
+    if len(an.stages) > 1:
+        lines.append("Pipeline stages (per GPU):")
+        for st in an.stages:
+            lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; {st.in_flight} micro-batches in flight")
+            lines.append(f"          total {_shown(st.parts['train_bytes'], known)}")
+    lines.append("Bytes sent per GPU per step:")
+    for kind, label in (("dp", "data parallel"), ("tp", "tensor parallel"), ("pp", "pipeline"),
+                        ("ep", "expert all-to-all"), ("cp", "context (ring attention)"), ("total", "total")):
+        expr = an.comm[kind]
+        if kind != "total" and expr == 0:
+            continue
+        lines.append(f"  {label:<25} {_shown(expr, known)}")
+    for metric_name, expr in an.cpu.items():
+        lines.append(f"  offloaded to CPU ({metric_name}): {_shown(expr, known)}")
+    lines += [f"  note: {n}" for n in an.notes]
+    return lines
 
 
 def render_html(rep, net) -> str:
@@ -179,6 +285,18 @@ def as_dict(rep, net) -> dict:
            "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
                                 "gib": (p.value / 2 ** 30) if p.value is not None else None} for p in rep.parts},
            "symbols": rep.values}
+    if rep.parallel is not None:
+        an, known = rep.parallel, rep.values
+
+        def item(expr):
+            return {"formula": str(expr), "bytes": _number(expr, known)}
+        out["layout"] = an.layout.as_dict()
+        out["loaded_stage"] = an.stages[an.loaded].name
+        out["per_stage"] = [{"stage": st.name, "layers": st.holds, "in_flight": str(st.in_flight),
+                             "parts": {k: item(e) for k, e in st.parts.items()}} for st in an.stages]
+        out["comm_bytes"] = {k: item(e) for k, e in an.comm.items()}
+        out["cpu_bytes"] = {k: item(e) for k, e in an.cpu.items()}
+        out["notes"] = an.notes
     if rep.solved:
         s = rep.solved
         out["budget"] = {"symbol": s["symbol"], "budget": s["budget"], "value": s["value"], "bytes": s["at_value"],

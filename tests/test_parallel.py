@@ -1,0 +1,203 @@
+"""Parallel layouts (symparams/parallel.py) against their oracles: the ZeRO paper's model-state
+formulas, Megatron-LM's theoretical_memory_usage.py (its published formulas recomputed here), and a
+real distributed step on CPU (torch.distributed, gloo, two local ranks: tests/distributed_ranks.py)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy
+
+from symparams import cost
+from symparams.engine.network import parse
+from symparams.errors import SymparamsError
+from symparams.parallel import Layout
+
+from conftest import need_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MLP = "convention pytorch\ninput 16\ndense 32 gelu\ndense 16\n"
+
+# a GPT-style file as Megatron-LM's formula sees one: no linear biases, layer norms with a bias,
+# no learned position table (rotary), an untied output layer
+GPT = """convention pytorch
+input s
+embedding V h
+dropout 0.1
+repeat L {
+    residual { layernorm; attention heads=a causal bias=false; dropout 0.1 }
+    residual { layernorm; dense f gelu bias=false; dense h bias=false; dropout 0.1 }
+}
+layernorm
+dense V bias=false
+"""
+
+
+def parts(net, **kw):
+    layout = {k: kw.pop(k) for k in list(kw) if k in Layout.__dataclass_fields__}
+    options = cost.Options(layout=Layout(**layout), **kw)
+    return cost.totals(net, ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes", "train_bytes"),
+                       options)
+
+
+# ----------------------------------------------------------------------------- ZeRO (Rajbhandari et al. 2020)
+
+@pytest.mark.parametrize("stage, expected", [
+    (0, lambda psi, n: 16 * psi),
+    (1, lambda psi, n: 4 * psi + 12 * psi / n),
+    (2, lambda psi, n: 2 * psi + 14 * psi / n),
+    (3, lambda psi, n: 16 * psi / n),
+])
+def test_zero_paper_model_states(stage, expected):
+    """Mixed-precision Adam: 2 + 2 + 12 bytes per parameter, sharded by stage over N_d ranks (any
+    N_d: a symbol). PyTorch's Adam also keeps a float32 step per tensor on every rank (4 tensors)."""
+    net = parse(MLP)
+    psi, n = net.params, sympy.Symbol("N", positive=True, integer=True)
+    got = parts(net, precision="bf16-mixed", optimizer="adam", dp="N", zero=stage)
+    states = got["weight_bytes"] + got["grad_bytes"] + got["optim_bytes"] - 4 * 4
+    assert sympy.simplify(states.subs(sympy.Symbol("N"), n) - expected(psi, n)) == 0
+
+
+def test_grad_dtype_offload_and_fsdp_alias():
+    net = parse(MLP)
+    psi = net.params
+    got = parts(net, precision="bf16-mixed", optimizer="adam", grad_dtype="fp32")
+    assert got["grad_bytes"] == 4 * psi
+    got = parts(net, precision="bf16-mixed", optimizer="adam", dp=4, zero=3, offload="params")
+    assert got["weight_bytes"] == 0 and got["optim_bytes"] == 0 and got["grad_bytes"] == 2 * psi / 4
+    with pytest.raises(SymparamsError, match="--zero 3"):
+        Layout(offload="params")
+    with pytest.raises(SymparamsError, match="0, 1, 2 or 3"):
+        Layout(zero=4)
+    with pytest.raises(SymparamsError, match="at least 1"):
+        Layout(tp=0)
+
+
+# ----------------------------------------------------------------------------- Megatron-LM
+
+def megatron(s, b, h, a, f, L, V, t, p, d, m, v=None, distributed=False):
+    """theoretical_memory_usage.py's published formulas (sequence parallel, selective recompute,
+    untied embeddings, no MoE/MTP, kv_channels * heads = hidden), in exact fractions."""
+    F = Fraction
+    layer = 2 * h * (f + 2) + 2 * h * h * 2                   # MLP + 2 layer norms + attention (4h^2)
+    block = layer * L + 2 * h                                 # + the final layer norm
+    emb = h * V
+    shard = (F(block, p) + emb) / t
+    if p == 1:
+        shard += F(emb, t)
+    per_param = 18 if not distributed else 6 + F(12, d)
+    weights = shard * per_param
+    act = F(s * b * h) * (18 + F(4 * f, h)) * L
+    act += 8 * s * b * p + s * b * h * p
+    if v is not None:
+        act *= 1 + F(p - 1, p * v)
+    elif p > 1:
+        act *= min(1, F(m, p))
+    if p == 1:
+        act += s * b * h * 4 * (1 + F(V, h))
+    return weights, act / t
+
+
+MEGATRON_CASES = [  # (t, p, d, m, v, distributed)
+    (8, 4, 1, 8, None, False), (2, 2, 4, 1, None, True), (4, 8, 2, 3, None, False), (2, 4, 2, 16, 2, True),
+    (1, 2, 1, 2, None, False),
+]
+
+
+@pytest.mark.parametrize("t, p, d, m, v, distributed", MEGATRON_CASES)
+def test_megatron_theoretical_memory(t, p, d, m, v, distributed):
+    sizes = dict(s=512, h=256, a=8, f=768, L=8, V=1000)
+    net = parse(GPT, values=sizes)
+    layout = dict(tp=t, pp=p, dp=d, microbatches=m, sequence_parallel=True, grad_dtype="fp32",
+                  zero=1 if distributed else 0)
+    if v is not None:
+        layout["interleave"] = v
+    got = parts(net, batch=2, precision="bf16-mixed", optimizer="adam", recompute="selective", style="megatron",
+                **layout)
+    weights, act = megatron(b=2, t=t, p=p, d=d, m=m, v=v, distributed=distributed, **sizes)
+    assert Fraction(str(got["weight_bytes"] + got["grad_bytes"] + got["optim_bytes"])) == weights
+    assert Fraction(str(got["act_train_bytes"])) == act
+
+
+def test_korthikanti_without_sequence_parallel():
+    """Table 2 of Korthikanti et al. 2022 with tensor parallelism only: s·b·h·(10 + 24/t) per layer
+    under selective recomputation (the norms, dropouts and the inputs of the parallel regions
+    replicated, everything inside them split)."""
+    s, b, h, t = sympy.symbols("s b h t", positive=True, integer=True)
+    body = GPT.split("repeat L {")[1].split("\n}")[0].replace("dense f", "dense 4*h")
+    net = parse("convention pytorch\ninput s x h\nrepeat 1 {" + body + "\n}\n")
+    got = parts(net, batch="b", precision="bf16-mixed", recompute="selective", style="megatron", tp="t")
+    got = got["act_train_bytes"].subs({sympy.Symbol(n): v for n, v in zip("sbht", (s, b, h, t))})
+    assert sympy.simplify(got - s * b * h * (10 + 24 / t)) == 0
+
+
+# ----------------------------------------------------------------------------- a real distributed engine
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ranks(which: str) -> dict:
+    need_module("torch.distributed")
+    import torch.distributed as dist
+    if not dist.is_available() or not dist.is_gloo_available():
+        pytest.fail("torch.distributed with gloo is needed for the distributed oracle")
+    env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1")
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_ranks.py"), which, "2",
+                           str(_free_port())], capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_fsdp2_per_rank_bytes_and_collectives():
+    measured = _ranks("fsdp")
+    net = parse(MLP)
+    options = cost.Options(batch=4, layout=Layout(dp=2, zero=3))
+    got = cost.totals(net, ("weight_bytes", "grad_bytes", "optim_bytes"), options)
+    from symparams import parallel
+    comm = parallel.analyse(net, options).comm
+    for rank in ("0", "1"):
+        for part in ("weight_bytes", "grad_bytes", "optim_bytes"):
+            assert measured[rank][part] == got[part], (rank, part)
+        assert measured[rank]["sent"] == comm["dp"] == comm["total"]
+
+
+def test_tensor_parallel_per_rank_bytes_and_all_reduces():
+    measured = _ranks("tp")
+    net = parse("convention pytorch\ninput 8 x 16\nresidual { layernorm; attention heads=2 }\n"
+                "residual { layernorm; dense 32 gelu; dense 16 }\n")
+    options = cost.Options(batch=3, layout=Layout(tp=2))
+    from symparams import parallel
+    an = parallel.analyse(net, options)
+    for rank in ("0", "1"):
+        assert measured[rank]["weight_bytes"] == an.parts["weight_bytes"]
+        assert measured[rank]["sent"] == an.comm["tp"]
+
+
+# ----------------------------------------------------------------------------- the command
+
+def test_memory_json_per_gpu(tmp_path):
+    f = tmp_path / "gpt.arch"
+    f.write_text(GPT.replace("input s", "let s = 512\nlet V = 1000\nlet h = 256\nlet a = 8\nlet f = 768\n"
+                             "let L = 8\ninput s"))
+    done = subprocess.run([sys.executable, "-m", "symparams.cli", "memory", str(f), "--tp", "t", "--pp", "4",
+                           "--dp", "2", "--zero", "1", "--set", "t=2", "--microbatches", "8", "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert set(out["parts"]) == {"weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes", "train_bytes"}
+    assert "t" in out["parts"]["weight_bytes"]["formula"] and out["parts"]["train_bytes"]["bytes"] > 0
+    assert [s["stage"] for s in out["per_stage"]] == ["first", "middle", "last"]
+    assert "embedding_1" in out["per_stage"][0]["layers"] and "dense_3" in out["per_stage"][-1]["layers"]
+    assert set(out["comm_bytes"]) == {"dp", "tp", "pp", "ep", "cp", "total"}
+    assert out["comm_bytes"]["pp"]["bytes"] == 8 * 512 * 256 * 4      # first stage: forward sends only, fp32
+    loaded = next(s for s in out["per_stage"] if s["stage"] == out["loaded_stage"])
+    assert loaded["parts"]["train_bytes"]["bytes"] == out["parts"]["train_bytes"]["bytes"]
