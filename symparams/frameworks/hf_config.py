@@ -396,16 +396,23 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
     if model_type is None:
         raise DefinitionError(f"{source} is not a Hugging Face config: it has no 'model_type' field",
                               hint=f"the families known are {known}")
-    if model_type not in FAMILIES:
-        raise DefinitionError(f"{source}: unknown model_type {_shown(model_type)}",
-                              hint=f"the families known are {known}")
-    family = FAMILIES[model_type]
     architectures = config.get("architectures")
     if architectures is not None and (not isinstance(architectures, list)
                                       or not all(isinstance(a, str) for a in architectures)):
         raise DefinitionError(f"{source}: 'architectures' is {_shown(architectures)}; expected a list of "
                               "class names")
-    arch = architectures[0] if architectures else family.usual
+    family = FAMILIES.get(model_type) if isinstance(model_type, str) else None
+    arch = architectures[0] if architectures else family.usual if family else None
+    if family is None or arch not in family.classes:
+        # no table entry for this family or class: transformers' own class, read on the meta device
+        text = from_meta_device(config, model_type, arch, source)
+        if text is not None:
+            return text
+    if family is None:
+        raise DefinitionError(f"{source}: unknown model_type {_shown(model_type)}",
+                              hint=f"the families symparams writes without transformers are {known}; "
+                              "with transformers installed (pip install transformers torch) every family it knows "
+                              "is read from its module tree")
     if arch not in family.classes:
         raise DefinitionError(f"{source}: architectures names {_shown(arch)}, which symparams does not write for "
                               f"model_type {_shown(model_type)}",
@@ -420,3 +427,109 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
               f"{arch}(config).parameters()."]
     header += notes
     return out.render(header)
+
+
+# ============================================================================ any family: the module tree
+
+def _meta_model(config: dict, model_type: str, arch, source: str):
+    """transformers' model for the config, built on the meta device (shapes only: no memory, nothing
+    downloaded, no remote code), and the class name; None when transformers or torch is not installed."""
+    try:
+        import torch
+        import transformers
+        from transformers import AutoConfig
+    except ImportError:
+        return None
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+    if model_type not in CONFIG_MAPPING_NAMES:
+        return None         # a family transformers does not know either: refused, naming the known ones
+    if arch is not None and not isinstance(getattr(transformers, arch, None), type):
+        return None         # nor a class it has: refused, naming the family's classes
+    try:
+        hf_config = AutoConfig.for_model(model_type, **{k: v for k, v in config.items() if k != "model_type"})
+    except Exception as exc:        # noqa: BLE001 - transformers raises ValueError, KeyError, TypeError, ...
+        raise DefinitionError(f"{source}: transformers cannot read it as a {_shown(model_type)} config: "
+                              f"{_shown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}") from None
+    candidates = []
+    if arch is not None:
+        candidates.append(getattr(transformers, arch))
+    else:       # as without a table: the causal language model if the family has one, else the bare model
+        candidates += [transformers.AutoModelForCausalLM, transformers.AutoModel]
+    problem = None
+    for cls in candidates:
+        try:
+            with torch.device("meta"):
+                model = cls.from_config(hf_config) if cls.__name__.startswith("Auto") else cls(hf_config)
+            return model, type(model).__name__
+        except Exception as exc:    # noqa: BLE001 - a class that does not take this config
+            problem = problem or exc
+    raise DefinitionError(f"{source}: transformers cannot build {arch or model_type} from this config: "
+                          f"{_shown(str(problem).splitlines()[0] if str(problem) else type(problem).__name__)}")
+
+
+def _signature(module) -> tuple:
+    return tuple((name, tuple(p.shape), p.requires_grad) for name, p in module.named_parameters())
+
+
+def _tensor_line(p) -> str:
+    shape = " x ".join(str(int(d)) for d in p.shape) or "1"     # a scalar: one value
+    return "parameter " + shape + ("" if p.requires_grad else " trainable=false")
+
+
+def _inventory(module, prefix: str, out: _File, seen: set):
+    """Each parameter the module owns once (tied ones at their first owner), its submodules in order; a run
+    of identical consecutive submodules (the layers of a stack) as one repeat."""
+    for name, p in module.named_parameters(recurse=False):
+        if id(p) not in seen:
+            seen.add(id(p))
+            out.add(_tensor_line(p), prefix + name + (" (a scalar)" if p.dim() == 0 else ""))
+    children = list(module.named_children())
+    # only a container's items are a stack (ModuleList, Sequential): two sibling projections of one shape stay two
+    stack = type(module).__name__ in ("ModuleList", "Sequential")
+    k = 0
+    while k < len(children):
+        name, child = children[k]
+        run, sig = 1, _signature(child)
+        while stack and sig and k + run < len(children) and _signature(children[k + run][1]) == sig:
+            run += 1
+        owned = [id(p) for _, c in children[k:k + run] for p in c.parameters()]
+        if run > 1 and len(set(owned)) == len(owned) and not set(owned) & seen:    # no tensor shared
+            last = children[k + run - 1][0]
+            out.open(f"repeat {run}", f"{prefix}{{{name}..{last}}}")
+            _inventory(child, f"{prefix}{{{name}..{last}}}.", out, seen)
+            seen.update(owned)
+            out.close()
+        else:
+            _inventory(child, f"{prefix}{name}.", out, seen)
+        k += run
+
+
+def from_meta_device(config: dict, model_type, arch, source: str) -> str | None:
+    """A family without a table entry (or a class the table does not write), when transformers is installed:
+    the class built on the meta device, its parameters listed as `parameter` lines (numbers, not the config's
+    symbols) in the module tree's order, layers of a stack as one repeat. The total and the trainable count
+    are the class's exactly (checked here); the shapes and costs between the lines are not the model's."""
+    if not isinstance(model_type, str):
+        return None
+    built = _meta_model(config, model_type, arch, source)
+    if built is None:
+        return None
+    model, arch = built
+    out = _File()
+    out.add("input 1", "no structure: each line below is one of the model's parameter tensors")
+    _inventory(model, "", out, set())
+    header = [f"{arch}, written by `symparams import` from a Hugging Face config (model_type {model_type}) through "
+              "transformers on the meta device.",
+              "symparams has no structure for this class yet: the file lists its parameter tensors (numbers, not "
+              "the config's symbols),",
+              "so the total and trainable counts are exact, the shapes and costs between the lines are not."]
+    text = out.render(header)
+    from ..engine.network import parse
+    net = parse(text, convention="pytorch").evaluate()
+    total = sum(p.numel() for p in model.parameters())
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    if int(net.params) != total or int(net.trainable_params) != trained:     # never silently wrong
+        raise DefinitionError(f"{source}: the tensors of {arch} read as {int(net.params)} parameters "
+                              f"({int(net.trainable_params)} trainable), transformers builds {total} ({trained}); "
+                              "please report this config")
+    return text

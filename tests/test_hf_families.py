@@ -1,0 +1,126 @@
+"""`symparams import config.json` for every Hugging Face family issue 26 names: each config is built by
+transformers itself at tiny sizes (never downloaded), written as config.json and imported with the CLI;
+the total and trainable counts `symparams summary` gives must equal those of the class built on the meta
+device (sum of p.numel() over parameters(), tied weights once; requires_grad for trainable). Families with a
+table entry are written with the config's symbols; the others through the module tree on the meta device."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import need_module
+from symparams import cli
+
+IDS = dict(pad_token_id=0, bos_token_id=1, eos_token_id=2)     # token ids inside the tiny vocabularies
+DEC = dict(vocab_size=101, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+           num_key_value_heads=2, max_position_embeddings=64, **IDS)
+ENC = dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+           max_position_embeddings=64, **IDS)
+SEQ2SEQ = dict(vocab_size=101, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+               decoder_attention_heads=4, encoder_ffn_dim=48, decoder_ffn_dim=48, decoder_start_token_id=1, **IDS)
+MLA = dict(vocab_size=101, hidden_size=32, intermediate_size=48, moe_intermediate_size=16, num_hidden_layers=3,
+           num_attention_heads=4, num_key_value_heads=4, n_routed_experts=4, n_shared_experts=1,
+           num_experts_per_tok=2, kv_lora_rank=16, q_lora_rank=24, qk_rope_head_dim=4, qk_nope_head_dim=8,
+           v_head_dim=8, first_k_dense_replace=1, max_position_embeddings=64, **IDS)
+
+# family (model_type), config class, model class, the config's fields
+FAMILIES = [
+    ("gpt2", "GPT2Config", "GPT2LMHeadModel", dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4)),
+    ("gpt_neox", "GPTNeoXConfig", "GPTNeoXForCausalLM", dict(ENC, rotary_pct=0.25)),
+    ("gptj", "GPTJConfig", "GPTJForCausalLM",
+     dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4, rotary_dim=4, **IDS)),
+    ("opt", "OPTConfig", "OPTForCausalLM", dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, ffn_dim=48,
+                                                num_attention_heads=4, max_position_embeddings=64,
+                                                word_embed_proj_dim=32, **IDS)),
+    ("bloom", "BloomConfig", "BloomForCausalLM", dict(vocab_size=101, hidden_size=32, n_layer=2, n_head=4, **IDS)),
+    ("falcon", "FalconConfig", "FalconForCausalLM",
+     dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, **IDS)),
+    ("llama", "LlamaConfig", "LlamaForCausalLM", DEC),
+    ("mistral", "MistralConfig", "MistralForCausalLM", dict(DEC, sliding_window=16)),
+    ("mixtral", "MixtralConfig", "MixtralForCausalLM", dict(DEC, num_local_experts=4, num_experts_per_tok=2)),
+    ("qwen2", "Qwen2Config", "Qwen2ForCausalLM", DEC),
+    ("qwen2_moe", "Qwen2MoeConfig", "Qwen2MoeForCausalLM",
+     dict(DEC, moe_intermediate_size=16, shared_expert_intermediate_size=24, num_experts=4, num_experts_per_tok=2)),
+    ("qwen3", "Qwen3Config", "Qwen3ForCausalLM", dict(DEC, head_dim=8)),
+    ("qwen3_moe", "Qwen3MoeConfig", "Qwen3MoeForCausalLM",
+     dict(DEC, head_dim=8, moe_intermediate_size=16, num_experts=4, num_experts_per_tok=2)),
+    ("gemma", "GemmaConfig", "GemmaForCausalLM", dict(DEC, head_dim=8)),
+    ("gemma2", "Gemma2Config", "Gemma2ForCausalLM", dict(DEC, head_dim=8, sliding_window=16)),
+    ("gemma3_text", "Gemma3TextConfig", "Gemma3ForCausalLM", dict(DEC, head_dim=8, sliding_window=16)),
+    ("phi", "PhiConfig", "PhiForCausalLM", dict(ENC, partial_rotary_factor=0.5)),
+    ("phi3", "Phi3Config", "Phi3ForCausalLM", DEC),
+    ("olmo", "OlmoConfig", "OlmoForCausalLM", DEC),
+    ("olmo2", "Olmo2Config", "Olmo2ForCausalLM", DEC),
+    ("stablelm", "StableLmConfig", "StableLmForCausalLM", DEC),
+    ("starcoder2", "Starcoder2Config", "Starcoder2ForCausalLM", dict(DEC, sliding_window=16)),
+    ("deepseek_v2", "DeepseekV2Config", "DeepseekV2ForCausalLM", MLA),
+    ("deepseek_v3", "DeepseekV3Config", "DeepseekV3ForCausalLM", MLA),
+    ("mamba", "MambaConfig", "MambaForCausalLM",
+     dict(vocab_size=101, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2, conv_kernel=4, **IDS)),
+    ("bert", "BertConfig", "BertModel", ENC),
+    ("roberta", "RobertaConfig", "RobertaForMaskedLM", dict(ENC, pad_token_id=1, bos_token_id=0)),
+    ("distilbert", "DistilBertConfig", "DistilBertModel",
+     dict(vocab_size=101, dim=32, n_layers=2, n_heads=4, hidden_dim=48, max_position_embeddings=64, pad_token_id=0)),
+    ("t5", "T5Config", "T5ForConditionalGeneration", dict(vocab_size=101, d_model=32, d_kv=8, d_ff=48, num_layers=2,
+                                                          num_heads=4, **IDS)),
+    ("bart", "BartConfig", "BartForConditionalGeneration", dict(SEQ2SEQ, max_position_embeddings=64)),
+    ("whisper", "WhisperConfig", "WhisperForConditionalGeneration",
+     dict(SEQ2SEQ, num_mel_bins=16, max_source_positions=30, max_target_positions=40)),
+    ("vit", "ViTConfig", "ViTForImageClassification",
+     dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, image_size=32,
+          patch_size=8, num_labels=5)),
+    ("clip", "CLIPConfig", "CLIPModel",
+     dict(projection_dim=16, text_config=dict(vocab_size=101, hidden_size=32, intermediate_size=48,
+                                              num_hidden_layers=2, num_attention_heads=4,
+                                              max_position_embeddings=16, **IDS),
+          vision_config=dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                             image_size=32, patch_size=8))),
+    ("swin", "SwinConfig", "SwinForImageClassification",
+     dict(image_size=32, patch_size=4, embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=4, num_labels=5)),
+    ("convnext", "ConvNextConfig", "ConvNextForImageClassification",
+     dict(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 2, 1], num_labels=5)),
+    ("wav2vec2", "Wav2Vec2Config", "Wav2Vec2Model",
+     dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+          conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
+          num_conv_pos_embedding_groups=4)),
+]
+
+
+def _counts(transformers, torch, config_class, model_class, fields):
+    config = getattr(transformers, config_class)(**fields)
+    with torch.device("meta"):
+        model = getattr(transformers, model_class)(config)
+    params = list(model.parameters())                      # tied weights once
+    return config, sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
+
+
+def _summary(capsys, path) -> tuple[int, int]:
+    code = cli.main(["summary", str(path), "--convention", "pytorch"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    out = out.replace("\n    ", " ")
+    total = re.search(r"^Total params:.*?(\d[\d,]*)\s*$", out, re.M)
+    trained = re.search(r"^Trainable params:.*?(\d[\d,]*)\s*$", out, re.M)
+    assert total, out
+    value = int(total.group(1).replace(",", ""))
+    return value, int(trained.group(1).replace(",", "")) if trained else value
+
+
+@pytest.mark.parametrize("family,config_class,model_class,fields", FAMILIES, ids=[f[0] for f in FAMILIES])
+def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, model_class, fields):
+    torch = need_module("torch")
+    transformers = need_module("transformers")
+    config, total, trained = _counts(transformers, torch, config_class, model_class, fields)
+    data = config.to_dict()
+    assert data["model_type"] == family
+    data["architectures"] = [model_class]
+    source = tmp_path / "config.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    target = tmp_path / "model.arch"
+    code = cli.main(["import", str(source), "-o", str(target)])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert _summary(capsys, target) == (total, trained), target.read_text(encoding="utf-8")
