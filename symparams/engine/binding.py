@@ -7,6 +7,7 @@ The argument and option kinds (COUNT, WINDOW, PADDING, ...) are declared with th
 from __future__ import annotations
 
 import itertools
+import re
 
 from sympy import Integer
 
@@ -16,12 +17,12 @@ from ..expressions import names_in
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec)
 from ..printers.math import text as math_text
-from .scopes import Globals, Scope
+from ..suggestions import ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, usage
+from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope
 
 _UNBOUND = object()
 _TRUE_WORDS = ("true", "True", "yes", "on")
 _FALSE_WORDS = ("false", "False", "no", "off")
-_PADDING_WORDS = ("same", "valid")
 
 
 def located(exc: SymparamsError, pos: ir.Pos) -> SymparamsError:
@@ -39,14 +40,6 @@ def default_value(kind, default, spatial):
     if kind in (COUNT, INTEGER):
         return Integer(default)
     return default
-
-
-def usage(spec: LayerSpec, keyword: str) -> str:
-    """'conv2d filters kernel' as the error messages show it."""
-    if not spec.arguments:
-        return "no arguments"
-    parts = [a.name if a.required else f"[{a.name}]" for a in spec.arguments]
-    return f"'{keyword} {' '.join(parts)}'"
 
 
 class Binder:
@@ -85,6 +78,10 @@ class Binder:
         positional = []
         for size in stmt.args:
             word = size.word
+            if isinstance(scope.local.get(word), PaddingWord) and "padding" in spec.options \
+                    and len(positional) >= sum(a.required for a in spec.arguments):
+                cfg["padding"] = scope.local[word].word         # 'conv 8 3 p' in a block called b(same)
+                continue
             if self.names.is_free_word(word, scope):
                 if spec.takes_activation and word in ACTIVATIONS:
                     cfg["activation"] = word
@@ -93,25 +90,40 @@ class Binder:
                 if opt is not None and opt.kind == BOOL:
                     cfg[word] = True
                     continue
-                if word in _PADDING_WORDS and "padding" in spec.options:
-                    cfg["padding"] = word
+                # a padding word in any case means padding ('SAME' as TensorFlow writes it), never a symbol
+                if word.lower() in _PADDING_WORDS and "padding" in spec.options:
+                    cfg["padding"] = word.lower()
                     continue
                 if word in ACTIVATIONS:
                     raise DefinitionError(f"{stmt.keyword} takes no activation", line=size.pos.line,
                                           column=size.pos.column)
+                if spec.takes_activation and activation_word(word):        # 'ReLU', 'GELU'
+                    raise DefinitionError(f"unknown activation '{word}'", hint=activation_hint(word),
+                                          line=size.pos.line, column=size.pos.column,
+                                          end_column=size.pos.end_column)
             positional.append(size)
         if len(positional) > len(spec.arguments):
-            extra = positional[len(spec.arguments)]
+            index = len(spec.arguments)
+            extra = positional[index]
             words = [w for w, o in spec.options.items() if o.kind == BOOL]
             words += list(ACTIVATIONS) if spec.takes_activation else []
             words += list(_PADDING_WORDS) if "padding" in spec.options else []
             hint = did_you_mean(extra.word, words) if extra.word else None     # 'conv 8 3 rleu'
+            option = OPTION_NAMES.get(extra.word, extra.word)
+            if (option in spec.options or (option == "activation" and spec.takes_activation)) \
+                    and index + 1 < len(positional):
+                # 'stride 2', as a Python keyword argument without its '=' (or 'strides 2', Keras's name)
+                value = self._text(positional[index + 1])
+                raise DefinitionError(f"'{extra.word}' is an option: it takes '=' ('{option}={value}', "
+                                      f"not '{extra.word} {value}')", hint=f"write '{option}={value}'",
+                                      line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
             raise DefinitionError(f"{stmt.keyword} takes {usage(spec, stmt.keyword)}; "
                                   f"'{self._text(extra)}' is one too many", hint=hint,
                                   line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
         for arg, size in itertools.zip_longest(spec.arguments, positional):
             if size is None:
                 if arg.required:
+                    self._argument_as_option(spec, stmt, arg, positional)
                     raise DefinitionError(f"{stmt.keyword} needs its {arg.name}: {usage(spec, stmt.keyword)}")
                 cfg[arg.name] = default_value(arg.kind, arg.default, spatial)
                 continue
@@ -153,20 +165,50 @@ class Binder:
             if not spec.takes_activation:
                 raise DefinitionError(f"{stmt.keyword} takes no activation")
             if word not in ACTIVATIONS:
-                raise DefinitionError(f"unknown activation '{word}'", hint=did_you_mean(word or "", ACTIVATIONS))
+                raise DefinitionError(f"unknown activation '{word}'", hint=activation_hint(word or ""))
             cfg["activation"] = word
             return
         opt = spec.options.get(option.name)
         if opt is None:
             allowed = list(spec.options) + ["name", "trainable"] + (["activation"] if spec.takes_activation else [])
             hint = did_you_mean(option.name, allowed)
+            argument = ARGUMENT_OPTIONS.get(option.name, option.name)
+            if OPTION_NAMES.get(option.name) in spec.options:       # Keras's strides=, use_bias=
+                value = self._text(option.value) if isinstance(option.value, ir.Size) else "..."
+                hint = f"symparams calls it {OPTION_NAMES[option.name]}: write '{OPTION_NAMES[option.name]}={value}'"
+            elif argument in {a.name for a in spec.arguments}:      # kernel_size=3, units=10
+                hint = (f"the {argument} is an argument, written without a name in its place: "
+                        f"{usage(spec, stmt.keyword)}")
             known = ", ".join(allowed)
             raise DefinitionError(f"{stmt.keyword} has no option '{option.name}'", line=option.pos.line,
                                   column=option.pos.column, end_column=option.pos.column + len(option.name),
                                   hint=hint or f"its options are {known}")
         if isinstance(option.value, ir.Str):
-            raise DefinitionError(f"{option.name}= takes a value, not a quoted string")
+            # padding="same", as Keras and PyTorch write it: the word needs no quotes here
+            unquoted = option.value.text if re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", option.value.text) else None
+            raise DefinitionError(f"{option.name}= takes a value, not a quoted string",
+                                  hint=f"write '{option.name}={unquoted}', without quotes" if unquoted else None)
         cfg[option.name] = self.value(opt.kind, option.name, option.value, spatial, scope, choices=opt.choices)
+
+    def _argument_as_option(self, spec, stmt, arg, positional):
+        """'conv 32 kernel_size=3', 'dense units=10': an argument given as a framework's keyword
+        argument. Said at that option, with the line as symparams writes it."""
+        given = {ARGUMENT_OPTIONS.get(o.name, o.name): o for o in stmt.options if isinstance(o.value, ir.Size)}
+        option = given.get(arg.name)
+        if option is None:
+            return
+        written = [self._text(size) for size in positional]
+        for later in spec.arguments[len(positional):]:
+            if later.name not in given:
+                break
+            written.append(self._text(given[later.name].value))
+        arguments = {given[a.name].name for a in spec.arguments if a.name in given}
+        written += [f"{OPTION_NAMES.get(o.name, o.name)}={self._text(o.value)}" for o in stmt.options
+                    if o.name not in arguments and isinstance(o.value, ir.Size)]
+        raise DefinitionError(f"{option.name}= is {stmt.keyword}'s {arg.name}, an argument written in its "
+                              f"place without a name: {usage(spec, stmt.keyword)}",
+                              hint=f"write '{' '.join([stmt.keyword, *written])}'", line=option.pos.line,
+                              column=option.pos.column, end_column=option.pos.column + len(option.name))
 
     def _text(self, size: ir.Size) -> str:
         lines = source_lines(self.names.program.source)
@@ -192,9 +234,11 @@ class Binder:
             if word is None:
                 raise DefinitionError(f"{what}= takes a word or a quoted string")
             return word
+        if kind == PADDING and isinstance(scope.local.get(word), PaddingWord):
+            return scope.local[word].word           # b(same) with 'padding=p' in the block
         if kind == PADDING and self.names.is_free_word(word, scope):
-            if word in _PADDING_WORDS:
-                return word
+            if word.lower() in _PADDING_WORDS:      # 'SAME', 'Same': padding, never a symbol
+                return word.lower()
             close = did_you_mean(word, _PADDING_WORDS) if word not in self.names.values else None
             if close:
                 raise DefinitionError(f"padding= takes valid, same or a number; got '{word}'", hint=close)

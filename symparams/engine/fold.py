@@ -19,6 +19,7 @@ from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
 from ..printers.math import text as math_text
+from ..suggestions import call_arguments, framework_class, layer_called, layer_hint
 from . import tensors
 from .binding import Binder, located
 from .budget import LeastRows, too_many_rows
@@ -39,6 +40,7 @@ class Folder:
         self.binder = Binder(self.names, self.ctx)
         self.counters: dict[str, int] = {}
         self.has_input = False
+        self.input_line: tuple | None = None    # (shape, line) of the input, until a channels-first check ran
         self.rows_made = 0          # bounded by MAX_ROWS
 
     def run(self):
@@ -101,8 +103,7 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         return fold_call(folder, call, shape, scope)
     spec = REGISTRY.get(stmt.keyword)
     if spec is None:
-        choices = list(REGISTRY) + list(folder.names.blocks)
-        hint = did_you_mean(stmt.keyword, choices) or "see 'symparams layers' for every layer kind"
+        hint = layer_hint(stmt.keyword, folder.names.blocks)
         raise DefinitionError(f"unknown layer '{stmt.keyword}'", line=stmt.pos.line, column=stmt.pos.column,
                               end_column=stmt.pos.column + len(stmt.keyword), hint=hint)
     ctx = folder.ctx
@@ -116,6 +117,8 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         raise DefinitionError("the network needs an 'input' line before its first layer")
     else:
         _check_rank(spec, stmt, shape)
+        if folder.input_line is not None and spec.diagram in ("conv", "pool") and len(shape) == 3:
+            _channels_first(folder, stmt, shape)
     cfg = folder.binder.configure(spec, stmt, shape, scope)
     in_shape = shape if shape is not None else ()
     kind = spec.kind_name(stmt.keyword, in_shape) if not is_input else "input"
@@ -139,6 +142,8 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
             if d.is_number and not d.is_integer:
                 raise DefinitionError(f"{kind}: weight '{w.name}' would have a fractional size {d}")
     tensors.name_input(folder, stmt, out)
+    if is_input and stmt.alias is None and len(out) == 3:
+        folder.input_line = (out, stmt.pos.line)
     row = Layer(name=name, kind=kind, line=stmt.pos.line, column=stmt.pos.column, input_shape=in_shape,
                 output_shape=out, weights=weights, config=cfg, activation=cfg.get("activation"))
     return row, out
@@ -151,6 +156,25 @@ def frozen(weights: tuple, kind: str, stmt) -> tuple:
         raise DefinitionError(f"{kind} has no weights to freeze; trainable=false is for layers with weights",
                               line=stmt.pos.line, column=stmt.pos.column)
     return tuple(w if w.buffer else Weight(w.name, w.shape, trainable=False) for w in weights)
+
+
+def _channels_first(folder: Folder, stmt: ir.LayerStmt, shape):
+    """'input 3x32x32' read by a 2-D convolution or pooling: PyTorch's C x H x W, which symparams
+    reads as 3 rows of 32 x 32 values with 32 channels. Said once, naming the channels-last form
+    (a few channels first and many last is never a real image layout)."""
+    first, line = folder.input_line
+    folder.input_line = None
+    if shape != first:
+        return
+    channels, height, width = shape
+    few = [d.is_number and d <= 4 for d in shape]
+    if not (channels.is_number and few[0]) or few[1] or few[2]:
+        return
+    times = "x" if all(d.is_number for d in shape) else " x "
+    last = times.join(map(str, (height, width, channels)))
+    folder.ctx.warn(f"'input {times.join(map(str, shape))}' (line {line}) looks channels-first, as PyTorch "
+                    f"writes an image (C x H x W); symparams reads H x W x C, so {stmt.keyword} (line "
+                    f"{stmt.pos.line}) sees {width} channels: write 'input {last}'")
 
 
 _DESCRIBED = {1: "a vector", 2: "a sequence (T x D)", 3: "an image (H x W x C)", 4: "a volume (D x H x W x C)"}
@@ -180,9 +204,8 @@ def fold_call(folder: Folder, stmt: ir.Call, shape, scope: Scope):
     names = folder.names
     block = names.blocks.get(stmt.block)
     if block is None:
-        if stmt.block in REGISTRY:
-            raise DefinitionError(f"'{stmt.block}' is a layer, not a block; write it without parentheses, "
-                                  f"e.g. '{stmt.block} 32 3x3'")
+        if stmt.block in REGISTRY or framework_class(stmt.block):
+            raise _layer_called(folder, stmt)
         hint = did_you_mean(stmt.block, list(names.blocks)) or (
             f"define it first with 'block {stmt.block}(...) {{ ... }}'")
         raise DefinitionError(f"unknown block '{stmt.block}'", hint=hint)
@@ -199,14 +222,14 @@ def fold_call(folder: Folder, stmt: ir.Call, shape, scope: Scope):
                               f"{'' if len(params) == 1 else 's'} ({', '.join(params)}), got {len(stmt.args)}")
     bound = {}
     for name, node in zip(params, stmt.args):
-        bound[name] = names.expr(node, scope)
+        bound[name] = names.argument(node, scope)
     for name, node, pos in stmt.kwargs:
         if name not in params:
             raise DefinitionError(f"block '{block.name}' has no parameter '{name}'", line=pos.line,
                                   column=pos.column, hint=did_you_mean(name, params))
         if name in bound:
             raise DefinitionError(f"parameter '{name}' is given twice", line=pos.line, column=pos.column)
-        bound[name] = names.expr(node, scope)
+        bound[name] = names.argument(node, scope)
     missing = [p for p in params if p not in bound]
     if missing:
         raise DefinitionError(f"block '{block.name}' needs {', '.join(missing)} "
@@ -226,6 +249,12 @@ def fold_call(folder: Folder, stmt: ir.Call, shape, scope: Scope):
                 column=stmt.pos.column, input_shape=shape, output_shape=out, children=tuple(rows),
                 config=Config(block=block.name, args=dict(bound)))
     return row, out
+
+
+def _layer_called(folder: Folder, stmt: ir.Call) -> DefinitionError:
+    message, hint = layer_called(stmt.block, call_arguments(folder.program.source, stmt.pos, stmt.block))
+    return DefinitionError(message, line=stmt.pos.line, column=stmt.pos.column,
+                           end_column=stmt.pos.column + len(stmt.block), hint=hint)
 
 
 def _path(stmt, name, role, shape, out, rows) -> Layer:

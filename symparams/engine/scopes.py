@@ -19,6 +19,20 @@ from ..expressions import names_in, to_sympy
 from ..layers import REGISTRY
 
 
+PADDING_WORDS = ("same", "valid")
+
+
+@dataclass(frozen=True)
+class PaddingWord:
+    """A block argument that is a padding word: 'b(same)' with 'padding=p' in the block pads 'same'.
+    Bound as the word, not a symbol, so it can never become a free symbol 'same' in a count."""
+    word: str           # 'same' or 'valid', whatever case it was written in
+    pos: ir.Pos
+
+    def __str__(self) -> str:
+        return self.word
+
+
 @dataclass
 class Scope:
     """Names visible to one statement: block parameters and loop indices, then the globals."""
@@ -116,7 +130,7 @@ class Globals:
     def lookup(self, scope: Scope):
         def find(name: ir.Name):
             if name.id in scope.local:
-                return scope.local[name.id]
+                return number(name, scope.local[name.id])
             return self.lookup_global(name)
         return find
 
@@ -126,8 +140,28 @@ class Globals:
         if type(node) is ir.Num and node.value.bit_length() <= 64:
             return Integer(node.value)
         if type(node) is ir.Name:
-            return scope.local[node.id] if node.id in scope.local else self.lookup_global(node)
+            return number(node, scope.local[node.id]) if node.id in scope.local else self.lookup_global(node)
         return to_sympy(node, self.lookup(scope))
+
+    def argument(self, node: ir.Expr, scope: Scope):
+        """A block call's argument: a number, or a padding word ('b(same)'; passed on as it is by a
+        block that calls another with its own parameter)."""
+        if type(node) is ir.Name:
+            bound = scope.local.get(node.id)
+            if isinstance(bound, PaddingWord):
+                return bound
+            if node.id.lower() in PADDING_WORDS and self.is_free_word(node.id, scope):
+                return PaddingWord(node.id.lower(), node.pos)
+        return self.expr(node, scope)
+
+
+def number(name: ir.Name, value):
+    """A local name's value where a number is needed."""
+    if isinstance(value, PaddingWord):
+        raise DefinitionError(f"'{name.id}' is the padding word '{value.word}' (the block call on line "
+                              f"{value.pos.line}); only padding= takes it, not a size", line=name.pos.line,
+                              column=name.pos.column, end_column=name.pos.end_column)
+    return value
 
 
 def body_uses(body, name) -> bool:

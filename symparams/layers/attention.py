@@ -6,7 +6,7 @@ from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError, ShapeError, did_you_mean
 from ..printers.math import named      # messages name quantities as a person does: heads (32), the width (2,048)
-from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, divides,
+from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, divides, named,
                    register)
 from .text import one
 
@@ -28,6 +28,8 @@ def _differs(a, b) -> bool:
 @register
 class Embedding(LayerSpec):
     keywords = ("embedding",)
+    pytorch_classes = named("embedding", "Embedding")
+    keras_classes = named("embedding", "Embedding")
     summary = ("a learned D-vector for each of V token ids: T -> T x D; name=N names the table, "
                "tied=N reuses a named table (0 new weights)")
     formula = "V*D; tied: 0"
@@ -117,6 +119,8 @@ ATTENTION_BIAS = ("true", "false", "qkv")
 @register
 class Attention(LayerSpec):
     keywords = ("attention", "mha")
+    pytorch_classes = named("attention", "MultiheadAttention")
+    keras_classes = named("attention", "MultiHeadAttention", "GroupQueryAttention")
     summary = ("multi-head attention on T x d: query, key, value and output projections; kv_heads=G groups "
                "the keys and values (1: multi-query), context=NAME takes them from a saved sequence, "
                "relbias=N adds a learned N x heads relative position bias")
@@ -394,6 +398,8 @@ class ProjectedAttention(nn.Module):
 @register
 class PositionalEmbedding(LayerSpec):
     keywords = ("posembed",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "a learned position embedding added to T x D (table of L positions, L defaults to T)"
     formula = "L*D"
     options = {"length": Opt(COUNT, None)}
@@ -467,6 +473,8 @@ class PositionEmbedding(layers.Layer):
 @register
 class ClassToken(LayerSpec):
     keywords = ("clstoken",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "prepends one learned token: T x D -> (T + 1) x D"
     formula = "D"
     min_rank = 2
@@ -524,6 +532,8 @@ class ClassToken(layers.Layer):
 @register
 class ClassPool(LayerSpec):
     keywords = ("clspool",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "keeps the first (class) token: T x D -> D"
     formula = "0"
     min_rank = 2
@@ -573,6 +583,8 @@ class ClassPool(layers.Layer):
 @register
 class TiedHead(LayerSpec):
     keywords = ("unembed", "tiedhead")
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "output logits over the vocabulary with the embedding matrix reused (tied): T x D -> T x V"
     formula = "0 (the weights are the embedding's)"
     arguments = (Arg("vocabulary", COUNT, required=False),)

@@ -269,6 +269,16 @@ def divides(divisor, value) -> bool | None:
     return None
 
 
+def named(keyword: str, *classes: str) -> dict[str, str]:
+    """{class: keyword} for framework classes that are all written as one keyword."""
+    return dict.fromkeys(classes, keyword)
+
+
+def by_rank(keyword: str, *patterns: str, ranks=(1, 2, 3)) -> dict[str, str]:
+    """{class: keyword + rank}: by_rank('conv', 'Conv{}d') -> {'Conv1d': 'conv1d', 'Conv2d': 'conv2d', ...}."""
+    return {pattern.format(rank): f"{keyword}{rank}d" for pattern in patterns for rank in ranks}
+
+
 # what LayerSpec.diagram may be (printers/diagram.py colours each; plain and merge are white)
 DIAGRAM_CATEGORIES = ("input", "conv", "dense", "pool", "norm", "recurrent", "embedding", "attention", "merge",
                       "plain")
@@ -301,6 +311,12 @@ class LayerSpec:
     keras_pad_folds: tuple[str, ...] = ()    # Keras classes an exported '<name>_pad' ZeroPadding folds into
     torch_helpers: Mapping[str, str] = {}    # class name -> source of the nn.Module helpers it writes
     keras_helpers: Mapping[str, str] = {}    # class name -> source of the Keras layer helpers it writes
+    # the class names a PyTorch (torch.nn) or Keras (keras.layers) user writes for this kind -> the
+    # keyword symparams writes it with: 'BatchNormalization' and 'BatchNorm2d' are 'batchnorm', never a
+    # kind that merely looks alike. {} says the framework has no such class; None (undeclared) fails
+    # tests/kinds/test_registry.py. symparams/suggestions.py reads them for its did-you-mean.
+    pytorch_classes: Mapping[str, str] | None = None
+    keras_classes: Mapping[str, str] | None = None
 
     # -- what a spec implements -------------------------------------------------------
     def configure(self, cfg: Config, shape: tuple, ctx: Context) -> None:

@@ -12,7 +12,7 @@ from ..errors import DefinitionError
 from ..printers.math import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
-                  divides, register)
+                   by_rank, divides, register)
 from .text import ints, one, window, window_text
 
 
@@ -169,6 +169,8 @@ class _Windowed(LayerSpec):
 @register
 class Conv(_Windowed):
     keywords = ("conv", "conv1d", "conv2d", "conv3d")
+    pytorch_classes = by_rank("conv", "Conv{}d", "LazyConv{}d")
+    keras_classes = by_rank("conv", "Conv{}D", "Convolution{}D")
     spatial_rank_of = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
     summary = "convolution with F filters of size K"
     formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups"
@@ -241,6 +243,8 @@ class Conv(_Windowed):
 @register
 class DepthwiseConv(_Windowed):
     keywords = ("dwconv", "dwconv1d", "dwconv2d", "dwconv3d", "depthwiseconv")
+    pytorch_classes = {}
+    keras_classes = by_rank("dwconv", "DepthwiseConv{}D", ranks=(1, 2))
     spatial_rank_of = {"dwconv1d": 1, "dwconv2d": 2, "dwconv3d": 3}
     summary = "depthwise convolution: each input channel convolved with M filters of its own"
     formula = "prod(K)*C*M + C*M"
@@ -300,6 +304,8 @@ class DepthwiseConv(_Windowed):
 @register
 class SeparableConv(_Windowed):
     keywords = ("sepconv", "sepconv1d", "sepconv2d", "separableconv")
+    pytorch_classes = {}
+    keras_classes = by_rank("sepconv", "SeparableConv{}D", "SeparableConvolution{}D", ranks=(1, 2))
     spatial_rank_of = {"sepconv1d": 1, "sepconv2d": 2}
     summary = "depthwise convolution (multiplier M) followed by a 1x1 convolution to F filters"
     formula = "prod(K)*C*M + C*M*F + F"
@@ -387,6 +393,8 @@ class SeparableConv(_Windowed):
 @register
 class TransposedConv(_Windowed):
     keywords = ("deconv", "deconv1d", "deconv2d", "deconv3d", "convtranspose")
+    pytorch_classes = by_rank("deconv", "ConvTranspose{}d", "LazyConvTranspose{}d")
+    keras_classes = by_rank("deconv", "Conv{}DTranspose", "Convolution{}DTranspose")
     spatial_rank_of = {"deconv1d": 1, "deconv2d": 2, "deconv3d": 3}
     summary = "transposed convolution with F filters of size K"
     formula = "prod(K)*C*F/groups + F"

@@ -10,13 +10,15 @@ from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
 from ..printers.math import text as math_text
 from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
-                   LayerSpec, Opt, Saved, Weight, register)
+                   LayerSpec, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text
 
 
 @register
 class Input(LayerSpec):
     keywords = ("input",)
+    pytorch_classes = {}
+    keras_classes = named("input", "Input", "InputLayer")
     summary = "the input: T x D (sequence), H x W x C (image), D x H x W x C (volume), N (vector or tokens)"
     formula = "0"
     arguments = (Arg("shape", DIMS),)
@@ -47,6 +49,8 @@ class Input(LayerSpec):
 @register
 class Dense(LayerSpec):
     keywords = ("dense", "fc")
+    pytorch_classes = named("dense", "Linear", "LazyLinear")
+    keras_classes = named("dense", "Dense")
     summary = "fully connected: U units on the last axis"
     formula = "U*(in + 1); without bias U*in"
     arguments = (Arg("units", COUNT),)
@@ -203,6 +207,8 @@ class _View(LayerSpec):
 @register
 class Flatten(_View):
     keywords = ("flatten",)
+    pytorch_classes = named("flatten", "Flatten")
+    keras_classes = named("flatten", "Flatten")
     summary = "all axes into one: H x W x C -> H*W*C"
     framework_name = "Flatten"
 
@@ -224,6 +230,8 @@ class Flatten(_View):
 @register
 class Dropout(LayerSpec):
     keywords = ("dropout",)
+    pytorch_classes = named("dropout", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d")
+    keras_classes = named("dropout", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
     summary = "zeroes a fraction R of the values while training"
     formula = "0"
     arguments = (Arg("rate", RATE),)
@@ -260,6 +268,8 @@ class Dropout(LayerSpec):
 @register
 class Reshape(LayerSpec):
     keywords = ("reshape",)
+    pytorch_classes = {}
+    keras_classes = named("reshape", "Reshape")
     summary = "the same values in a new shape; one axis may be -1 (inferred)"
     formula = "0"
     arguments = (Arg("shape", DIMS),)
@@ -335,6 +345,8 @@ class Reshape(nn.Module):
 @register
 class ZeroPad(LayerSpec):
     keywords = ("zeropad", "zeropad1d", "zeropad2d", "zeropad3d")
+    pytorch_classes = by_rank("zeropad", "ZeroPad{}d")
+    keras_classes = by_rank("zeropad", "ZeroPadding{}D")
     spatial_rank_of = {"zeropad1d": 1, "zeropad2d": 2, "zeropad3d": 3}
     summary = "P zeros on both sides of each spatial axis (after=Q: P before and Q after, Keras ((P, Q), ...))"
     formula = "0"
@@ -388,6 +400,8 @@ class ZeroPad(LayerSpec):
 @register
 class Upsample(LayerSpec):
     keywords = ("upsample", "upsample1d", "upsample2d", "upsample3d")
+    pytorch_classes = named("upsample", "Upsample")
+    keras_classes = by_rank("upsample", "UpSampling{}D")
     spatial_rank_of = {"upsample1d": 1, "upsample2d": 2, "upsample3d": 3}
     summary = "repeat each position S times along each spatial axis (nearest neighbour)"
     formula = "0"
@@ -426,6 +440,8 @@ class Upsample(LayerSpec):
 @register
 class Identity(_View):
     keywords = ("identity",)
+    pytorch_classes = named("identity", "Identity")
+    keras_classes = named("identity", "Identity")
     summary = "passes its input through"
     framework_name = "Identity"
 
@@ -452,6 +468,9 @@ KERAS_WORDS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}    # Keras
 @register
 class Activation(LayerSpec):
     keywords = ACTIVATIONS + ("leakyrelu", "hardswish", "activation")
+    pytorch_classes = {k: w for k, w in TORCH_CLASSES.items() if k != "Exp"}
+    keras_classes = {"Activation": "activation", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
+                     "Softmax": "softmax"}
     summary = "an element-wise activation function (relu, softmax, ...)"
     formula = "0"
     takes_activation = True

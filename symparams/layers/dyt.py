@@ -13,6 +13,8 @@ from .text import one
 @register
 class DynamicTanh(LayerSpec):
     keywords = ("dyt",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "Dynamic Tanh γ·tanh(α·x) + β on the last axis D: a learned scalar α, scale and shift (LayerNorm's replacement)"
     formula = "2*D + 1"
     diagram = "norm"

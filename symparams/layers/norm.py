@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, named, register
 from .text import one
 
 
@@ -17,6 +17,9 @@ def scale_and_shift(channels, convention) -> tuple[Weight, Weight]:
 @register
 class BatchNorm(LayerSpec):
     keywords = ("batchnorm", "bn")
+    pytorch_classes = named("batchnorm", "SyncBatchNorm", *(f"{lazy}BatchNorm{rank}d" for lazy in ("", "Lazy")
+                                                            for rank in (1, 2, 3)))
+    keras_classes = named("batchnorm", "BatchNormalization")
     summary = ("batch normalisation over the channels C (the last axis); scale=false drops the learned "
                "scale (gamma), center=false the shift (beta)")
     formula = "keras: 4*C, of which 2*C non-trainable (C less for each of scale=false, center=false); pytorch: 2*C (+ 2*C buffers)"
@@ -81,6 +84,8 @@ class BatchNorm(LayerSpec):
 @register
 class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
+    pytorch_classes = named("layernorm", "LayerNorm")
+    keras_classes = named("layernorm", "LayerNormalization")
     summary = "layer normalisation over the last axis D (bias=false: scale only)"
     formula = "2*D; without bias D"
     options = {"bias": Opt(BOOL, True)}
@@ -139,6 +144,8 @@ class LayerNorm(LayerSpec):
 @register
 class RMSNorm(LayerSpec):
     keywords = ("rmsnorm",)
+    pytorch_classes = named("rmsnorm", "RMSNorm")
+    keras_classes = named("rmsnorm", "RMSNormalization")
     summary = "RMS normalisation over the last axis D with a learned scale (LLaMA, T5)"
     formula = "D"
     diagram = "norm"
@@ -177,6 +184,8 @@ class RMSNorm(LayerSpec):
 @register
 class GroupNorm(LayerSpec):
     keywords = ("groupnorm",)
+    pytorch_classes = named("groupnorm", "GroupNorm")
+    keras_classes = named("groupnorm", "GroupNormalization")
     summary = "group normalisation: the C channels in G groups"
     formula = "2*C"
     arguments = (Arg("groups", COUNT),)

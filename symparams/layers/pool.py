@@ -7,7 +7,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import ceil_div, product
 from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, register
+from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, by_rank, named, register
 from .conv import _Windowed
 from .text import ints, one, window, window_text
 
@@ -100,6 +100,8 @@ class _Pool(_Windowed):
 @register
 class MaxPool(_Pool):
     keywords = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
+    pytorch_classes = by_rank("maxpool", "MaxPool{}d")
+    keras_classes = by_rank("maxpool", "MaxPooling{}D", "MaxPool{}D")
     spatial_rank_of = {"maxpool1d": 1, "maxpool2d": 2, "maxpool3d": 3}
     summary = "maximum over each P window; stride defaults to P"
     torch_name, keras_name = "Max", "Max"
@@ -167,6 +169,8 @@ class MaxPool(_Pool):
 @register
 class AvgPool(_Pool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
+    pytorch_classes = by_rank("avgpool", "AvgPool{}d")
+    keras_classes = by_rank("avgpool", "AveragePooling{}D", "AvgPool{}D")
     spatial_rank_of = {"avgpool1d": 1, "avgpool2d": 2, "avgpool3d": 3}
     summary = "average over each P window; stride defaults to P"
     torch_name, keras_name = "Avg", "Average"
@@ -273,6 +277,9 @@ class GlobalPool(nn.Module):
 @register
 class GlobalAvgPool(_GlobalPool):
     keywords = ("globalavgpool",)
+    pytorch_classes = named("globalavgpool", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+    keras_classes = named("globalavgpool", *(f"Global{name}{rank}D" for name in ("AveragePooling", "AvgPool")
+                                             for rank in (1, 2, 3)))
     summary = "average over all spatial positions: H x W x C -> C"
     mode, keras_name = "avg", "Average"
 
@@ -280,6 +287,9 @@ class GlobalAvgPool(_GlobalPool):
 @register
 class GlobalMaxPool(_GlobalPool):
     keywords = ("globalmaxpool",)
+    pytorch_classes = named("globalmaxpool", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
+    keras_classes = named("globalmaxpool", *(f"Global{name}{rank}D" for name in ("MaxPooling", "MaxPool")
+                                             for rank in (1, 2, 3)))
     summary = "maximum over all spatial positions: H x W x C -> C"
     mode, keras_name = "max", "Max"
 
@@ -291,6 +301,8 @@ class GlobalMaxPool(_GlobalPool):
 @register
 class Subsample(LayerSpec):
     keywords = ("subsample",)
+    pytorch_classes = {}
+    keras_classes = {}
     diagram = "plain"
     torch_helpers = {"Subsample": '''
 class Subsample(nn.Module):
@@ -356,6 +368,8 @@ class Subsample(layers.Layer):
 @register
 class ChannelPad(LayerSpec):
     keywords = ("channelpad",)
+    pytorch_classes = {}
+    keras_classes = {}
     diagram = "plain"
     torch_helpers = {"ChannelPad": '''
 class ChannelPad(nn.Module):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import conventions
 from ..errors import DefinitionError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, named, register
 from .text import one
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -139,6 +139,8 @@ class _Recurrent(LayerSpec):
 @register
 class SimpleRNN(_Recurrent):
     keywords = ("rnn",)
+    pytorch_classes = named("rnn", "RNN")
+    keras_classes = named("rnn", "SimpleRNN")
     cell = "rnn"
     torch_class, keras_class = "RNN", "SimpleRNN"
     summary = "simple recurrent layer with U units"
@@ -148,6 +150,8 @@ class SimpleRNN(_Recurrent):
 @register
 class LSTM(_Recurrent):
     keywords = ("lstm",)
+    pytorch_classes = named("lstm", "LSTM")
+    keras_classes = named("lstm", "LSTM")
     cell = "lstm"
     torch_class, keras_class = "LSTM", "LSTM"
     summary = "long short-term memory with U units"
@@ -157,6 +161,8 @@ class LSTM(_Recurrent):
 @register
 class GRU(_Recurrent):
     keywords = ("gru",)
+    pytorch_classes = named("gru", "GRU")
+    keras_classes = named("gru", "GRU")
     cell = "gru"
     torch_class, keras_class = "GRU", "GRU"
     summary = "gated recurrent unit with U units (Keras reset_after=True)"

@@ -7,7 +7,7 @@ from sympy import Integer
 
 from .. import conventions
 from ..algebra import product
-from .base import BOOL, NUMBER, Arg, LayerSpec, Opt, Saved, Weight, register
+from .base import BOOL, NUMBER, Arg, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
 
 
@@ -19,6 +19,8 @@ def _number_text(value) -> str:
 @register
 class LayerScale(LayerSpec):
     keywords = ("layerscale",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "a learned per-channel scale on the last axis (ConvNeXt, CaiT)"
     formula = "D"
     diagram = "norm"
@@ -77,6 +79,8 @@ class LayerScale(layers.Layer):
 @register
 class Normalization(LayerSpec):
     keywords = ("normalization",)
+    pytorch_classes = {}
+    keras_classes = named("normalization", "Normalization")
     summary = ("Keras Normalization on the last axis C: adapted, a mean, a variance and a sample count "
                "(2C + 1 non-trainable); 'fixed': given as constants (0)")
     formula = "2*C + 1 non-trainable; fixed: 0"
@@ -144,6 +148,8 @@ class Normalization(nn.Module):
 @register
 class Rescaling(LayerSpec):
     keywords = ("rescaling",)
+    pytorch_classes = {}
+    keras_classes = named("rescaling", "Rescaling")
     summary = "multiplies by a constant S and adds an offset (Keras Rescaling): no weights"
     formula = "0"
     arguments = (Arg("scale", NUMBER, required=False, default=Integer(1)),)

@@ -14,7 +14,7 @@ from sympy import Integer
 from ..algebra import equal, product
 from ..errors import ShapeError
 from ..printers.math import text as math_text
-from .base import Deferred, LayerSpec, Saved, register
+from .base import Deferred, LayerSpec, Saved, named, register
 
 ONE = Integer(1)
 
@@ -89,6 +89,8 @@ class NamedTensorSpec(LayerSpec):
 @register
 class Save(NamedTensorSpec):
     keywords = ("save",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "save NAME: names the current tensor (it passes through unchanged)"
     formula = "0"
 
@@ -113,6 +115,8 @@ class Save(NamedTensorSpec):
 @register
 class Use(NamedTensorSpec):
     keywords = ("use",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "use NAME: continues from a saved tensor"
     formula = "0"
 
@@ -156,6 +160,8 @@ def keras_crop(out, var, pads, row) -> str:
 @register
 class ConcatWith(NamedTensorSpec):
     keywords = ("concat with",)
+    pytorch_classes = {}
+    keras_classes = named("concat with", "Concatenate")
     summary = "concat with NAME [crop]: the current tensor and a saved one side by side on the channels"
     formula = "0"
 
@@ -227,6 +233,8 @@ class _ElementwiseWith(NamedTensorSpec):
 @register
 class AddWith(_ElementwiseWith):
     keywords = ("add with",)
+    pytorch_classes = {}
+    keras_classes = named("add with", "Add")
     summary = "add with NAME: element-wise sum with a saved tensor (NumPy broadcasting)"
     formula = "0"
     operator, keras_layer = "+", "Add"
@@ -239,6 +247,8 @@ class AddWith(_ElementwiseWith):
 @register
 class MulWith(_ElementwiseWith):
     keywords = ("mul with",)
+    pytorch_classes = {}
+    keras_classes = named("mul with", "Multiply")
     summary = "mul with NAME: element-wise product with a saved tensor (NumPy broadcasting)"
     formula = "0"
     operator, keras_layer = "*", "Multiply"
@@ -256,6 +266,8 @@ class MulWith(_ElementwiseWith):
 @register
 class CropTo(NamedTensorSpec):
     keywords = ("crop to",)
+    pytorch_classes = {}
+    keras_classes = {}
     summary = "crop to=NAME: centre-crops the spatial axes to a saved tensor's (⌊(H − h)/2⌋ before)"
     formula = "0"
 

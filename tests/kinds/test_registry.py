@@ -15,6 +15,7 @@ import pytest
 import sympy
 
 import symparams
+from conftest import need_module
 from harness import generators_of, kind_architecture, load_kind_modules
 from symparams.layers.base import DIAGRAM_CATEGORIES, Context, LayerSpec, kinds
 
@@ -46,6 +47,12 @@ def missing_capabilities(spec) -> list[str]:
     for method in FRAMEWORK_METHODS:
         if not _implements(spec, method) and not spec.unsupported_reason(method):
             missing.append(method)
+    for attribute in ("pytorch_classes", "keras_classes"):
+        classes = getattr(spec, attribute)
+        if classes is None:
+            missing.append(f"{attribute} (the framework's class names for this kind; {{}} when it has none)")
+        elif any(keyword not in spec.keywords for keyword in classes.values()):
+            missing.append(f"{attribute} (each class maps to one of the kind's keywords, got {dict(classes)})")
     if spec.diagram not in CATEGORIES:
         missing.append(f"diagram category (got {spec.diagram!r}; one of {', '.join(CATEGORIES)})")
     for framework, helpers in (("torch", spec.torch_helpers), ("keras", spec.keras_helpers)):
@@ -88,6 +95,30 @@ def missing_capabilities(spec) -> list[str]:
 def test_every_kind_has_every_capability(spec):
     missing = missing_capabilities(spec)
     assert not missing, f"layer kind '{_name(spec)}' lacks: " + "; ".join(missing)
+
+
+def test_framework_class_names_exist_and_mean_one_kind():
+    """Each declared class is a real torch.nn / keras.layers class (keras.Input a function), and a class name means one keyword
+    (a did-you-mean reads them: 'BatchNormalization' must lead to batchnorm, never to a look-alike)."""
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    nn = need_module("torch.nn")
+    keras_layers = need_module("keras.layers")
+    meaning = {}
+    for spec in kinds():
+        for attribute, module in (("pytorch_classes", nn), ("keras_classes", keras_layers)):
+            for name, keyword in (getattr(spec, attribute) or {}).items():
+                assert callable(getattr(module, name, None)), f"{_name(spec)}: {module.__name__}.{name}"
+                assert meaning.setdefault(name, keyword) == keyword, (name, meaning[name], keyword)
+    assert len(meaning) > 80
+
+
+def test_an_undeclared_class_table_is_named(monkeypatch):
+    from symparams.layers.norm import GroupNorm
+    monkeypatch.setattr(GroupNorm, "keras_classes", None)
+    spec = symparams.layers.REGISTRY["groupnorm"]
+    assert missing_capabilities(spec) == ["keras_classes (the framework's class names for this kind; {} when it "
+                                          "has none)"]
 
 
 def test_unsupported_reasons_are_sentences_users_can_read():

@@ -1,0 +1,167 @@
+"""No silent wrong model, and errors that teach (issues 20 item 6, 22 item 5).
+
+What a Keras or PyTorch user types first either means what they meant (a padding word in any case,
+a block argument that is a padding word) or stops at a located message with the fix in words: the
+file, line and column, the line with a caret under the mistake, and the line as symparams writes it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import symparams
+from symparams import cli
+
+
+def run(capsys, tmp_path, text, *extra, command="summary"):
+    path = tmp_path / "net.arch"
+    path.write_text(text, encoding="utf-8")
+    code = cli.main([command, str(path), *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err + out and "internal error" not in err + out, err
+    return code, out, err, str(path)
+
+
+def located(capsys, tmp_path, text, line, column, *words):
+    """The message: file:line:column, the source line, a caret at column, every word in it."""
+    code, out, err, path = run(capsys, tmp_path, text)
+    assert code == 1 and out == "", err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{path}:{line}:{column}: "), err
+    assert lines[1] == "    " + text.splitlines()[line - 1], err
+    assert re.fullmatch(" " * (4 + column - 1) + r"\^+", lines[2]), err
+    for word in words:
+        assert word in err, (word, err)
+    return err
+
+
+def total(text, **values):
+    return symparams.parse(text, values=values or None).params
+
+
+# ------------------------------------------------------------------ padding words (issue 20 item 6)
+
+CONV = "input 32x32x3\nconv 32 3 {}\nflatten\ndense 10\n"
+
+
+@pytest.mark.parametrize("written, meant", [("padding=SAME", "padding=same"), ("padding=Same", "padding=same"),
+                                            ("padding=VALID", "padding=valid"), ("SAME", "same"),
+                                            ("Valid", "valid")])
+def test_a_padding_word_in_any_case_is_padding(written, meant):
+    got = total(CONV.format(written))
+    assert got == total(CONV.format(meant))
+    assert not got.free_symbols                       # never 320·SAME² + ...
+    assert got != total(CONV.format("padding=same" if "alid" in meant.lower() else "padding=valid"))
+
+
+BLOCK = "input 32x32x3\nblock b(p) {{\n  conv 32 3 padding=p\n}}\n{}\nflatten\ndense 10\n"
+
+
+@pytest.mark.parametrize("call, meant", [("b(same)", "same"), ("b(VALID)", "valid"), ("b(p=Same)", "same")])
+def test_a_block_argument_that_is_a_padding_word_is_padding(call, meant):
+    got = total(BLOCK.format(call))
+    assert not got.free_symbols
+    assert got == total(CONV.format(f"padding={meant}"))
+
+
+def test_a_padding_word_passes_through_blocks_and_stands_as_a_bare_word():
+    text = "input 32x32x3\nblock c(q) {\n  conv 8 3 q\n}\nblock b(p) {\n  c(p)\n}\nb(same)\n"
+    net = symparams.parse(text)
+    assert net.layers[-1].output_shape == (32, 32, 8)
+
+
+def test_a_padding_word_used_as_a_size_is_a_located_error(capsys, tmp_path):
+    located(capsys, tmp_path, "input 32x32x3\nblock b(p) {\n  conv p 3\n}\nb(same)\n", 3, 8,
+            "'p' is the padding word 'same'", "only padding=")
+
+
+def test_a_let_named_like_a_padding_word_stays_a_number():
+    assert symparams.parse("let same = 4\ninput 8\ndense same\n").at_defaults().params == 36
+
+
+# ------------------------------------------------------------------ did-you-mean by meaning
+
+@pytest.mark.parametrize("word, keyword", [
+    ("BatchNormalization", "batchnorm"), ("BatchNorm2d", "batchnorm"), ("Conv2D", "conv2d"), ("Conv2d", "conv2d"),
+    ("LayerNormalization", "layernorm"), ("LayerNorm", "layernorm"), ("Dense", "dense"), ("Linear", "dense"),
+    ("MultiHeadAttention", "attention"), ("MultiheadAttention", "attention"), ("MaxPooling2D", "maxpool2d"),
+    ("GlobalAveragePooling2D", "globalavgpool"), ("Embedding", "embedding"), ("LSTM", "lstm"),
+    ("Conv2DTranspose", "deconv2d"), ("GroupNormalization", "groupnorm"), ("batchnormalization", "batchnorm"),
+    ("GELU", "gelu"),
+])
+def test_a_framework_class_name_suggests_the_kind_it_means(capsys, tmp_path, word, keyword):
+    err = located(capsys, tmp_path, f"input 16x16x4\n{word}\n", 2, 1, f"unknown layer '{word}'",
+                  f"symparams writes it '{keyword}'")
+    assert "'normalization'" not in "\n".join(err.splitlines()[3:])   # never the look-alike with other weights
+
+
+def test_a_misspelt_class_name_gets_the_one_obvious_kind(capsys, tmp_path):
+    err = located(capsys, tmp_path, "input 16x16x4\nbatchnormalisation\n", 2, 1, "did you mean 'batchnorm'?")
+    hint = "\n".join(err.splitlines()[3:])
+    assert "'normalization'" not in hint and "layernorm" not in hint
+
+
+# ------------------------------------------------------------------ channels-first input
+
+def test_a_channels_first_image_input_is_warned_with_the_channels_last_form():
+    net = symparams.parse("input 3x32x32\nbatchnorm\nconv 16 3\n")
+    (warning,) = [w for w in net.warnings if "channels-first" in w]
+    assert "'input 3x32x32' (line 1)" in warning and "write 'input 32x32x3'" in warning
+    assert "conv (line 3)" in warning
+
+
+def test_a_channels_last_image_or_a_sequence_is_not_warned():
+    assert not any("channels-first" in w for w in symparams.parse("input 32x32x3\nconv 16 3\n").warnings)
+    assert not any("channels-first" in w for w in symparams.parse("input 3x64\nconv1d 16 3\n").warnings)
+    assert not any("channels-first" in w for w in symparams.parse("input 4x4x64\nconv 16 3\n").warnings)
+
+
+def test_the_channels_first_warning_is_printed(capsys, tmp_path):
+    code, out, err, _ = run(capsys, tmp_path, "input 3 x n x n\nconv 16 3\n")
+    assert code == 0
+    assert "channels-first" in out and "write 'input n x n x 3'" in out
+
+
+# ------------------------------------------------------------------ errors that teach (issue 22 item 5)
+
+def test_an_option_without_its_equals_sign(capsys, tmp_path):
+    located(capsys, tmp_path, "input 32x32x3\nconv 32 3 stride 2\n", 2, 11, "'stride' is an option",
+            "write 'stride=2'")
+
+
+def test_an_option_with_the_keras_name(capsys, tmp_path):
+    located(capsys, tmp_path, "input 32x32x3\nconv 32 3 strides=2\n", 2, 11, "no option 'strides'",
+            "write 'stride=2'")
+
+
+@pytest.mark.parametrize("text, column, fix", [("dense 10 activation=ReLU\n", 21, "'relu'"),
+                                               ("dense 10 activation=LeakyReLU\n", 21, "'leaky_relu'"),
+                                               ("dense 10 GELU\n", 10, "'gelu'")])
+def test_an_activation_in_another_case(capsys, tmp_path, text, column, fix):
+    located(capsys, tmp_path, "input 32\n" + text, 2, column, f"did you mean {fix}?", "lower case")
+
+
+@pytest.mark.parametrize("call, fix", [("flatten()", "write 'flatten'"), ("dense(10, activation=relu)",
+                                                                            "write 'dense 10 activation=relu'"),
+                                       ("Dense(10, activation=relu)", "write 'dense 10 activation=relu'"),
+                                       ("Flatten()", "write 'flatten'")])
+def test_a_layer_written_with_parentheses(capsys, tmp_path, call, fix):
+    err = located(capsys, tmp_path, f"input 4x4x2\n{call}\n", 2, 1, "parentheses", fix)
+    assert "32 3x3" not in err
+
+
+def test_a_pytorch_class_call_says_the_input_size_is_not_written(capsys, tmp_path):
+    located(capsys, tmp_path, "input 32\nLinear(32, 10)\n", 2, 1, "'Linear' is the PyTorch class name",
+            "'dense'", "write 'dense units'", "in_features")
+
+
+def test_an_argument_given_as_a_keyword(capsys, tmp_path):
+    located(capsys, tmp_path, "input 32x32x3\nconv filters=32 kernel_size=3 strides=2\n", 2, 6,
+            "an argument written in its place", "write 'conv 32 3 stride=2'")
+
+
+def test_a_quoted_word(capsys, tmp_path):
+    located(capsys, tmp_path, 'input 32x32x3\nconv 32 3 padding="same"\n', 2, 19, "not a quoted string",
+            "write 'padding=same', without quotes")
