@@ -16,6 +16,8 @@ from .text import ints
 @register
 class Parameter(LayerSpec):
     keywords = ("parameter",)
+    pytorch_classes = {}        # nn.Parameter is a tensor, not a layer class
+    keras_classes = {}
     summary = ("a free learned tensor of shape S (an nn.Parameter read in forward) that becomes the current "
                "tensor; buffer: state, not a parameter")
     formula = "prod(S); buffer: 0 (+ prod(S) buffers under PyTorch's rules)"
