@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy
+
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError, ShapeError, did_you_mean
@@ -129,7 +131,8 @@ class Attention(LayerSpec):
     options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "kv_heads": Opt(COUNT, None),
                "bias": Opt(WORD, "true", choices=ATTENTION_BIAS, doc="false: none; qkv: on q, k, v only"),
                "causal": Opt(BOOL, False), "context": Opt(STRING, None, doc="a saved T' x d' sequence"),
-               "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)")}
+               "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)"),
+               "window": Opt(COUNT, None, doc="sliding window: each query sees the last W positions (Mistral)")}
     min_rank = 2
     max_rank = 2
     diagram = "attention"
@@ -219,6 +222,13 @@ class ProjectedAttention(nn.Module):
         cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias
                                 or word == "qkv" or (cfg.key_dim * cfg.heads - d) != 0)
 
+    @staticmethod
+    def _span(cfg, tc):
+        """Keys each query attends to: all T' positions, or the last W with a sliding window (the
+        scores a windowed kernel computes and the positions a rolling KV cache keeps: min(T', W))."""
+        w = cfg.get("window")
+        return tc if w is None else sympy.Min(tc, w)
+
     def _dims(self, cfg, shape):
         """(tokens, width, heads * key_dim, kv heads * key_dim, context tokens, context width)."""
         t, d, k = shape[0], shape[-1], cfg.key_dim
@@ -242,7 +252,7 @@ class ProjectedAttention(nn.Module):
         """4·T·d·h·k for the query, key, value and output projections, 2·T·T'·h·k for the T x T' scores and
         their weighted sum of the values (a causal mask still computes every score; fewer kv_heads shrink k and v)."""
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
-        return 2 * t * d * hk + 2 * tc * dc * gk + 2 * t * tc * hk
+        return 2 * t * d * hk + 2 * tc * dc * gk + 2 * t * self._span(cfg, tc) * hk
 
     def bias_adds(self, cfg, shape, out, ctx):
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
@@ -251,7 +261,7 @@ class ProjectedAttention(nn.Module):
     def other_ops(self, cfg, shape, out, ctx):
         """1 per score: the softmax over each head's T x T' scores (and 1 more with a relative bias)."""
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
-        return cfg.heads * t * tc * (2 if cfg.relbias else 1)
+        return cfg.heads * t * self._span(cfg, tc) * (2 if cfg.relbias else 1)
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
@@ -260,6 +270,8 @@ class ProjectedAttention(nn.Module):
         cfg, d = row.config, one(row.input_shape[-1])
         if cfg.context is not None:
             raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
+        if cfg.get("window") is not None:
+            raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.projected:
             out.helper(self.torch_helpers, "ProjectedAttention")
             g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
@@ -275,6 +287,8 @@ class ProjectedAttention(nn.Module):
         cfg = row.config
         if cfg.context is not None:
             raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
+        if cfg.get("window") is not None:
+            raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.relbias:
             raise out.unsupported("a relative position bias (relbias=): Keras has no such layer")
         if cfg.bias != cfg.out_bias:
@@ -343,12 +357,12 @@ class ProjectedAttention(nn.Module):
     def score_macs(self, cfg, shape, out, ctx):
         """The T x T' scores and their weighted sum of the values, per head."""
         t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
-        return 2 * t * tc * hk
+        return 2 * t * self._span(cfg, tc) * hk
 
     def chinchilla_flops(self, cfg, shape, out, ctx):
         """2 per MAC of projections, scores and weighted values, and 3 per softmax score (appendix F)."""
         t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
-        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * t * tc
+        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * t * self._span(cfg, tc)
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """pytorch, nn.MultiheadAttention through scaled_dot_product_attention's flash kernel (the
@@ -391,9 +405,9 @@ class ProjectedAttention(nn.Module):
         return "contiguous" if cfg.get("projected") else "time-major"
 
     def kv_cache_values(self, cfg, shape, out, ctx):
-        """Keys and values of every position: 2·T'·kv_heads·head_dim."""
+        """Keys and values of every position (of the last W with a sliding window): 2·T'·kv_heads·head_dim."""
         t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
-        return 2 * tc * gk
+        return 2 * self._span(cfg, tc) * gk
 
 @register
 class PositionalEmbedding(LayerSpec):
