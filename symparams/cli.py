@@ -13,7 +13,7 @@ import sys
 from .errors import SymparamsError, UsageError
 
 COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_",
-            "memory")
+            "memory", "plan")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,6 +117,7 @@ CASES = [          # (arguments, the extra whose absence a non-zero exit must na
     (["check", "{mnist}", "--against", "pytorch"], "pytorch"),
     (["check", "{mnist}", "--against", "keras"], "keras"),
     (["memory", "{mnist}"], None),
+    (["plan", "{mnist}", "--gpus", "2", "--gpu", "h100-sxm"], None),
     (["import", "{work}/model.keras"], "keras"),
     (["import", "torchvision.models:resnet18", "--input-shape", "224x224x3"], "pytorch"),
     (["serve", "--build", "{work}/site"], None),

@@ -1,0 +1,122 @@
+"""symparams plan: every parallel layout of N GPUs that fits their memory, ranked by the estimated step time.
+
+A layout family is (tensor, pipeline, data) parallel sizes with tp · pp · dp = N: tensor ranks within a
+node (at most 8) dividing the attention heads and key/value heads, pipeline stages dividing the passes
+of the pipelined repeat. Within a family each ZeRO stage and recomputation policy is tried; the global
+batch B runs as B/dp micro-batches of one sequence per replica (sequence parallelism with tp > 1).
+memory_bytes is `memory`'s train_bytes with the same options; step_s is symparams/timing.py's bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+
+ZEROS = (0, 1, 2, 3)
+RECOMPUTES = ("none", "selective", "full")
+MAX_TP = 8        # tensor parallelism stays inside a node's NVLink domain
+
+
+@dataclass
+class Candidate:
+    dp: int
+    tp: int
+    pp: int
+    zero: int
+    recompute: str
+    microbatches: int
+    memory_bytes: int
+    step_s: float
+    training_s: float | None = None
+    comm: dict = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    gpus: int
+    gpu: object
+    batch: int
+    layouts: list
+    rejected: list
+    options: dict
+
+
+def _divisors(n: int) -> list:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _attention_heads(net) -> list:
+    out = []
+    for _, row in net.walk():
+        cfg = row.config or {}
+        if cfg.get("keyword") in ("attention", "mha") and cfg.get("heads") is not None:
+            out += [cfg["heads"], cfg.get("kv_heads") or cfg["heads"]]
+    return out
+
+
+def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, precision: str = "bf16-mixed",
+         optimizer: str = "adamw", saving: str = "pytorch") -> Plan:
+    """Rank every fitting layout of `gpus` GPUs for a global batch of `batch` sequences."""
+    from . import cost, memory, parallel, timing
+    from .parallel import Layout
+    if gpus < 1 or batch < 1:
+        raise UsageError("--gpus and --batch must be at least 1")
+    if net.free_symbols:
+        names = ", ".join(sorted(s.name for s in net.free_symbols))
+        raise UsageError(f"plan needs every symbol to have a value; give {names} one with --set")
+    heads = [int(h) for h in _attention_heads(net)]
+    cut = parallel._split(net)
+    passes = int(cut.passes) if cut.body is not None else 1
+    base = cost.Options(batch=1, precision=precision, optimizer=optimizer, style=saving)
+    flops = cost.totals(net, ("train_flops", "flops"), base)
+    per_sequence, forward = int(flops["train_flops"]), int(flops["flops"])
+    seq_tokens = int(cost.tokens_per_example(net))
+    layouts, rejected = [], []
+    for tp in [d for d in _divisors(gpus) if d <= MAX_TP]:
+        if any(h % tp for h in heads):
+            rejected.append({"family": {"tp": tp}, "reason": f"tp {tp} does not divide the attention heads "
+                                                             f"({', '.join(map(str, sorted(set(heads))))})"})
+            continue
+        for pp in _divisors(gpus // tp):
+            dp = gpus // (tp * pp)
+            family = {"tp": tp, "pp": pp, "dp": dp}
+            if pp > 1 and (cut.body is None or passes % pp):
+                rejected.append({"family": family, "reason": f"pp {pp} does not divide the {passes} passes of "
+                                                             f"the pipelined repeat"})
+                continue
+            if batch % dp:
+                rejected.append({"family": family, "reason": f"the batch {batch} is not a multiple of dp {dp}"})
+                continue
+            m = batch // dp
+            fitted, smallest = 0, None
+            for zero in ZEROS:
+                for recompute in RECOMPUTES:
+                    lay = Layout(dp=dp, tp=tp, pp=pp, zero=zero, microbatches=m, sequence_parallel=tp > 1)
+                    options = cost.Options(batch=1, precision=precision, optimizer=optimizer, recompute=recompute,
+                                           style=saving, layout=lay)
+                    rep = memory.report(net, options)
+                    used = rep.parts[-1].value
+                    smallest = used if smallest is None else min(smallest, used)
+                    if used > gpu.memory:
+                        continue
+                    fitted += 1
+                    comm = rep.parallel.comm
+                    extra = forward if recompute == "full" else 0
+                    step = timing.step_seconds((per_sequence + extra) * batch, gpus, gpu, mfu, pp=pp,
+                                               microbatches=m, tp_bytes=comm["tp"], dp_bytes=comm["dp"])
+                    step = float(step)
+                    total = None
+                    if tokens is not None:
+                        total = step * float(tokens) / (batch * seq_tokens)
+                    layouts.append(Candidate(dp, tp, pp, zero, recompute, m, used, step, total,
+                                             {k: int(-(-v // 1)) for k, v in comm.items()}))
+            if not fitted:
+                rejected.append({"family": family, "reason": f"needs at least {smallest:,} bytes "
+                                                             f"({smallest / 2 ** 30:,.1f} GiB) per GPU even with "
+                                                             f"ZeRO-3 and full recomputation; {gpu.name} has "
+                                                             f"{gpu.memory / 2 ** 30:,.1f} GiB"})
+    layouts.sort(key=lambda c: (c.step_s, c.memory_bytes))
+    return Plan(gpus, gpu, batch, layouts, rejected,
+                {"precision": precision, "optimizer": optimizer, "saving": saving, "mfu": mfu,
+                 "tokens": tokens, "seq_tokens": seq_tokens})

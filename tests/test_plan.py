@@ -1,0 +1,63 @@
+"""symparams plan: layouts that fit, ranked by step time; memory_bytes equals `memory`'s train_bytes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symparams import gpus, timing
+from symparams.errors import SymparamsError
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def cli(*args):
+    done = subprocess.run([sys.executable, "-m", "symparams.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_plan_llama3_8b_on_8_h100_matches_memory():
+    out = json.loads(cli("plan", str(HERE / "llama3_8b.arch"), "--gpus", "8", "--gpu", "h100-sxm", "--batch", "16",
+                         "--format", "json"))
+    layouts = out["layouts"]
+    assert layouts and all(c["memory_bytes"] <= 80 * 10 ** 9 for c in layouts)
+    assert [c["step_s"] for c in layouts] == sorted(c["step_s"] for c in layouts)
+    assert all(c["dp"] * c["tp"] * c["pp"] == 8 for c in layouts)
+    for c in (layouts[0], layouts[-1]):
+        mem = json.loads(cli("memory", str(HERE / "llama3_8b.arch"), "--batch", "1", "--precision", "bf16-mixed",
+                             "--dp", str(c["dp"]), "--tp", str(c["tp"]), "--pp", str(c["pp"]), "--zero", str(c["zero"]),
+                             "--recompute", c["recompute"], "--microbatches", str(c["microbatches"]), "--format", "json",
+                             *(["--sequence-parallel"] if c["tp"] > 1 else [])))
+        assert mem["parts"]["train_bytes"]["bytes"] == c["memory_bytes"]
+
+
+def test_plan_rejects_with_reasons():
+    out = json.loads(cli("plan", str(HERE / "llama3_8b.arch"), "--gpus", "8", "--gpu", "rtx-4090", "--batch", "8",
+                         "--format", "json"))
+    reasons = {json.dumps(r["family"], sort_keys=True): r["reason"] for r in out["rejected"]}
+    assert any("even with ZeRO-3 and full recomputation" in r for r in reasons.values())
+    assert all(c["memory_bytes"] <= 24 * 10 ** 9 for c in out["layouts"])
+
+
+def test_gpu_table_and_custom():
+    h100 = gpus.find("H100-SXM")
+    assert h100.memory == 80 * 10 ** 9 and h100.bf16 == 989 * 10 ** 12 and h100.source
+    custom = gpus.find("custom:flops=100T,bw=1TB/s,mem=16GB")
+    assert (custom.bf16, custom.bandwidth, custom.memory) == (10 ** 14, 10 ** 12, 16 * 10 ** 9)
+    with pytest.raises(SymparamsError, match="unknown GPU"):
+        gpus.find("h1000")
+    with pytest.raises(SymparamsError, match="mem="):
+        gpus.find("custom:flops=1e12,bw=1e9")
+
+
+def test_roofline_decode_bound():
+    """Decoding one token of an 8.03e9-parameter bf16 model reads every weight once: on an H100 SXM
+    (3.35 TB/s) at most 3.35e12 / 16.06e9 = 208.6 tokens/s per sequence, the published bound."""
+    weights = 2 * 8_030_261_248
+    t = timing.roofline(2 * 8_030_261_248, weights, gpus.find("h100-sxm"))
+    assert abs(1 / float(t) - 208.6) < 0.1
