@@ -281,12 +281,19 @@ def recognisers(method: str, obj, reader: Reader):
 
 # ----------------------------------------------------------------------------- PyTorch
 
+# modules that are the identity when the model is evaluated (random only while training), without weights:
+# torchvision's StochasticDepth, timm's DropPath; counts and shapes are those of their input
+_IDENTITY_MODULES = ("StochasticDepth", "DropPath", "DropBlock2d")
+
+
 def _torch_line(module, name: str, num: _Numbers) -> str:
     from ..layers.core import ACTIVATION
     nn = need("torch", "pytorch").nn
     cls = type(module).__name__
     if cls in LAYOUT_WRAPPERS:
         return _torch_line(module.module, name, num)
+    if cls in _IDENTITY_MODULES and not any(True for _ in module.parameters()):
+        return f"identity name={name}"
     reader = Reader(num, name, nn)
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -327,6 +334,8 @@ def _torch_leaf(module) -> bool:
     """A module the tracer keeps whole: a helper class some kind writes, or a two-part nn.Sequential
     that is one layer (a layer and its activation, or a separable convolution)."""
     if type(module).__name__ in _helper_classes():
+        return True
+    if type(module).__name__ in _IDENTITY_MODULES:      # not traced into: in training mode they draw at random
         return True
     nn = need("torch", "pytorch").nn
     if isinstance(module, nn.Sequential):
@@ -390,15 +399,23 @@ def from_torch(module, input_shape, generalize=None) -> str:
     nodes, order = {}, []
     placeholder = output = None
     names: set[str] = set()
-    functions = {torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh", torch.flatten: "flatten"}
-    functions.update({getattr(torch.nn.functional, f): f for f in ("relu", "gelu", "silu", "elu", "selu", "mish",
-                                                                  "softplus", "softsign")})
+    functions = {torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh", torch.flatten: "flatten",
+                 torch.relu_: "relu", torch.sigmoid_: "sigmoid", torch.tanh_: "tanh"}
+    functional = torch.nn.functional
+    functions.update({getattr(functional, f): f for f in ("relu", "gelu", "silu", "elu", "selu", "mish",
+                                                          "softplus", "softsign", "relu6", "hardswish",
+                                                          "hardsigmoid")})
+    functions.update({functional.relu_: "relu", functional.elu_: "elu", functional.hardswish: "hard_swish",
+                      functional.hardsigmoid: "hard_sigmoid"})
     methods = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "flatten": "flatten", "view": "flatten",
-               "reshape": "flatten"}
+               "reshape": "flatten", "relu_": "relu", "sigmoid_": "sigmoid", "tanh_": "tanh"}
+    identities = _identity_functions(torch)
+    alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
-        args = [a for a in _flat(node.args) if isinstance(a, fx.Node) and a in nodes]
+        args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
+        reduction = _torch_reduction(node, shapes, torch)
         if node.op == "placeholder":
             if placeholder is not None:
                 raise DefinitionError(f"the module's forward takes more than one input ('{placeholder.name}', "
@@ -412,6 +429,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
             name = _unique(_name(node.target), names)
             nodes[node] = Node(node, "layer", args[:1], _frozen_torch(_torch_line(sub, name, num), sub, name),
                                name, sub)
+        elif node.op == "call_function" and node.target in identities or (
+                node.op == "call_function" and node.target in (torch.cat, torch.concat) and len(args) == 1
+                and len(list(_flat(node.args[:1]))) == 1):
+            alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
+            continue
+        elif reduction is not None:
+            name = _unique(_name(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"{reduction} name={name}", name)
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
@@ -422,7 +447,12 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif (node.op == "call_function" and node.target in functions) or (
                 node.op == "call_method" and node.target in methods):
             word = functions[node.target] if node.op == "call_function" else methods[node.target]
-            extra = [a for a in list(node.args[1:]) + list(node.kwargs.values()) if not isinstance(a, fx.Node)]
+            # inplace= changes where the result is stored, not what it is
+            extra = [a for a in list(node.args[1:]) + [v for k, v in node.kwargs.items() if k != "inplace"]
+                     if not isinstance(a, fx.Node)]
+            if extra and word in _ACTIVATION_WORDS and node.op == "call_function" and extra == [True] \
+                    and "inplace" not in node.kwargs and len(node.args) == 2:
+                extra = []                  # F.relu(x, True): the positional inplace
             if word != "flatten" and (len(args) != 1 or extra):
                 raise DefinitionError(f"the operation '{node.name}' ({word}) has arguments symparams does not "
                                       f"represent: {_args_text(node)}")
@@ -436,7 +466,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if len(outputs) != 1 or len(list(_flat(node.args))) != 1:
                 raise DefinitionError(f"the module returns {len(list(_flat(node.args)))} values; symparams imports "
                                       "modules with one output")
-            output = args[0]
+            output = alias.get(outputs[0], outputs[0])
             continue
         else:
             raise DefinitionError(f"symparams cannot read the operation '{node.name}' ({node.op} "
@@ -446,6 +476,48 @@ def from_torch(module, input_shape, generalize=None) -> str:
     text = _text(num, shape, body)
     _compare_torch(text, nodes, shapes, module)
     return _finish(text, num, shape, body, "pytorch")
+
+
+_ACTIVATION_WORDS = ("relu", "gelu", "silu", "elu", "selu", "mish", "softplus", "softsign", "relu6", "hard_swish",
+                     "hard_sigmoid", "sigmoid", "tanh")
+
+
+def _identity_functions(torch) -> tuple:
+    """Functions that return their input when the model is evaluated (torchvision's stochastic_depth)."""
+    found = []
+    try:
+        from torchvision.ops import stochastic_depth      # not a dependency: only when the model uses it
+        found.append(stochastic_depth)
+    except Exception:       # noqa: BLE001 - torchvision missing or broken beside this torch
+        pass
+    return tuple(found)
+
+
+def _torch_reduction(node, shapes, torch) -> str | None:
+    """A mean or maximum over every spatial axis of a channels-first map (x.mean((2, 3)), torch.mean(x, [2, 3],
+    keepdim=True), F.adaptive_avg_pool2d(x, 1)) as a global pool, keepdims as written; None for anything else."""
+    functional = torch.nn.functional
+    target = node.target
+    if node.op == "call_function" and target in (functional.adaptive_avg_pool1d, functional.adaptive_avg_pool2d,
+                                                 functional.adaptive_avg_pool3d, functional.adaptive_max_pool2d):
+        size = node.args[1] if len(node.args) > 1 else node.kwargs.get("output_size")
+        if size in (1, (1,), (1, 1), (1, 1, 1), [1, 1]):
+            return ("globalmaxpool" if "max" in target.__name__ else "globalavgpool") + " keepdims"
+        return None
+    if not ((node.op == "call_method" and target in ("mean", "amax")) or
+            (node.op == "call_function" and target in (torch.mean, torch.amax))):
+        return None
+    source = node.args[0] if node.args else None
+    rank = len(shapes.get(getattr(source, "name", ""), ()))
+    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    dims = (dims,) if isinstance(dims, int) else tuple(dims) if isinstance(dims, (list, tuple)) else None
+    keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
+    if rank < 3 or dims is None or not all(isinstance(d, int) for d in dims) or not isinstance(keep, bool):
+        return None
+    if {d % rank for d in dims} != set(range(2, rank)):
+        return None
+    word = "globalavgpool" if target in ("mean", torch.mean) else "globalmaxpool"
+    return word + (" keepdims" if keep else "")
 
 
 def _args_text(node) -> str:

@@ -263,14 +263,16 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 raise DefinitionError(f"{where}: pads {pads} are not symmetric")
             if set(pads) != {0}:
                 text += f" padding={_window(pads[:half])}"
-            for option, plain in (("ceil_mode", 0), ("dilations", None)):
+            if a.get("ceil_mode", 0):
+                text += " ceil_mode"
+            for option, plain in (("dilations", None),):
                 value = a.get(option, plain)
                 if value not in (plain, [1] * len(kernel)):
                     raise DefinitionError(f"{where}: {option}={value}; symparams' {word} has no such option")
             layer(node, text, index, x)
         elif op in ("GlobalAveragePool", "GlobalMaxPool"):
             word = "globalavgpool" if op == "GlobalAveragePool" else "globalmaxpool"
-            layer(node, word, index, x)
+            layer(node, word + " keepdims", index, x)     # ONNX keeps each spatial axis, of size 1
         elif op in ("ReduceMean", "ReduceMax"):
             rank = len(in_shape)
             axes = a.get("axes")
@@ -284,7 +286,9 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if axes is None or {v % rank for v in axes} != spatial or rank < 3:
                 raise DefinitionError(f"{where}: over axes {axes} of a rank-{rank} tensor; symparams reads a mean or "
                                       "maximum over all positions (a global pool) only")
-            layer(node, "globalavgpool" if op == "ReduceMean" else "globalmaxpool", index, x)
+            keep = bool(a.get("keepdims", 1)) and node.input[0] not in pooled      # ONNX's default keeps them
+            layer(node, ("globalavgpool" if op == "ReduceMean" else "globalmaxpool") + (" keepdims" if keep else ""),
+                  index, x)
         elif op == "BatchNormalization":
             layer(node, "batchnorm", index, x)
         elif op == "Reshape" and [u.op_type for u in g.users.get(node.output[0], [])] in (["ReduceMean"],

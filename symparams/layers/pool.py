@@ -97,15 +97,9 @@ class _Pool(_Windowed):
         return text + (" padding=same" if layer.padding == "same" else "")
 
 
-@register
-class MaxPool(_Pool):
-    keywords = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
-    pytorch_classes = by_rank("maxpool", "MaxPool{}d")
-    keras_classes = by_rank("maxpool", "MaxPooling{}D", "MaxPool{}D")
-    spatial_rank_of = {"maxpool1d": 1, "maxpool2d": 2, "maxpool3d": 3}
-    summary = "maximum over each P window; stride defaults to P"
-    torch_name, keras_name = "Max", "Max"
-    keras_pad_folds = ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+class _CeilPool(_Pool):
+    """A window pool with PyTorch's ceil_mode (max and average pooling both have it: ResNet-D's shortcut
+    pools with AvgPool2d(2, ceil_mode=True))."""
     options = {**_Pool.options, "ceil_mode": Opt(BOOL, False, doc="PyTorch's ceil_mode=True output sizes")}
 
     def framework_problem(self, cfg, shape, framework):
@@ -149,6 +143,18 @@ class MaxPool(_Pool):
             text += " ceil_mode"
         return text
 
+
+
+@register
+class MaxPool(_CeilPool):
+    keywords = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
+    pytorch_classes = by_rank("maxpool", "MaxPool{}d")
+    keras_classes = by_rank("maxpool", "MaxPooling{}D", "MaxPool{}D")
+    spatial_rank_of = {"maxpool1d": 1, "maxpool2d": 2, "maxpool3d": 3}
+    summary = "maximum over each P window; stride defaults to P"
+    torch_name, keras_name = "Max", "Max"
+    keras_pad_folds = ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+
     @staticmethod
     def torch_class(nn):
         return nn.modules.pooling._MaxPoolNd
@@ -167,7 +173,7 @@ class MaxPool(_Pool):
         return (Saved("input"), Saved("own", product(out), dtype="index"))
 
 @register
-class AvgPool(_Pool):
+class AvgPool(_CeilPool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
     pytorch_classes = by_rank("avgpool", "AvgPool{}d")
     keras_classes = by_rank("avgpool", "AveragePooling{}D", "AvgPool{}D")
@@ -262,7 +268,8 @@ class GlobalPool(nn.Module):
         size = module.output_size if isinstance(module.output_size, tuple) else (module.output_size,)
         if set(size) != {1}:
             raise DefinitionError(f"'{r.name}': only adaptive pooling to size 1 (a global pool) has a DSL form")
-        return self.keyword
+        # PyTorch keeps each spatial axis (N x C x 1 x 1): a squeeze-and-excitation's 1x1 convolutions read it so
+        return self.keyword + " keepdims"
 
     def import_keras(self, layer, r):
         if not r.cls(layer).startswith(f"Global{self.keras_name}Pooling"):

@@ -1,0 +1,138 @@
+"""PyTorch (and ONNX) import of the graphs real models make (issue 26): squeeze-and-excitation with its
+pooled 1x1 map, x.mean over the spatial axes, in-place activations, stochastic depth, ceil_mode average
+pooling (ResNet-D), DenseNet's cat of a list. Each model is written by hand as torchvision writes it; each
+import must read back and count exactly what PyTorch counts, with the same output shape."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import symparams
+from conftest import need_module
+
+
+def _exact(model, shape, torch):
+    text = symparams.from_torch(model, shape)
+    net = symparams.parse(text, convention="pytorch").evaluate()      # the file reads back
+    assert int(net.params) == sum(p.numel() for p in model.parameters()), text
+    assert int(net.trainable_params) == sum(p.numel() for p in model.parameters() if p.requires_grad), text
+    layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
+    out = model.eval()(torch.zeros((2,) + layout))
+    assert tuple(int(d) for d in net.output_shape if int(d) != 1) == tuple(d for d in out.shape[1:] if d != 1), text
+    return text
+
+
+def _models(torch):
+    nn, F = torch.nn, torch.nn.functional
+
+    class SqueezeExcitation(nn.Module):          # torchvision.ops.SqueezeExcitation
+        def __init__(self, c, squeeze):
+            super().__init__()
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc1, self.fc2 = nn.Conv2d(c, squeeze, 1), nn.Conv2d(squeeze, c, 1)
+            self.activation, self.scale_activation = nn.ReLU(), nn.Sigmoid()
+
+        def forward(self, x):
+            s = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+            return s * x
+
+    class StochasticDepth(nn.Module):            # torchvision.ops.StochasticDepth: identity when evaluated
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
+
+        def forward(self, x):
+            return x
+
+    class MBConv(nn.Module):                     # EfficientNet's block: expand, depthwise, SE, project
+        def __init__(self, c):
+            super().__init__()
+            self.expand = nn.Sequential(nn.Conv2d(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c), nn.SiLU(inplace=True))
+            self.dw = nn.Sequential(nn.Conv2d(4 * c, 4 * c, 3, padding=1, groups=4 * c, bias=False),
+                                    nn.BatchNorm2d(4 * c), nn.SiLU(inplace=True))
+            self.se = SqueezeExcitation(4 * c, c // 4)
+            self.project = nn.Sequential(nn.Conv2d(4 * c, c, 1, bias=False), nn.BatchNorm2d(c))
+            self.stochastic_depth = StochasticDepth(0.2)
+
+        def forward(self, x):
+            return self.stochastic_depth(self.project(self.se(self.dw(self.expand(x))))) + x
+
+    class EfficientNetish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.SiLU(inplace=True))
+            self.blocks = nn.Sequential(MBConv(16), MBConv(16))
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.classifier = nn.Sequential(nn.Dropout(0.2, inplace=True), nn.Linear(16, 10))
+
+        def forward(self, x):
+            return self.classifier(torch.flatten(self.avgpool(self.blocks(self.stem(x))), 1))
+
+    class ResNetD(nn.Module):                    # an avg-pool shortcut with ceil_mode, functional in-place relu
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8)
+            self.body = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16))
+            self.down = nn.Sequential(nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False),
+                                      nn.Conv2d(8, 16, 1, bias=False), nn.BatchNorm2d(16))
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+            x = F.relu(self.body(x) + self.down(x))
+            return self.fc(x.mean((2, 3)))
+
+    class DenseLayer(nn.Module):                 # torchvision's _DenseLayer: cat of the list of features so far
+        def __init__(self, cin, growth):
+            super().__init__()
+            self.norm1, self.relu1 = nn.BatchNorm2d(cin), nn.ReLU(inplace=True)
+            self.conv1 = nn.Conv2d(cin, growth, 3, padding=1, bias=False)
+
+        def forward(self, inputs):
+            return self.conv1(self.relu1(self.norm1(torch.cat(inputs, 1))))
+
+    class DenseNetish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3, padding=1)
+            self.layers = nn.ModuleList([DenseLayer(8 + 4 * k, 4) for k in range(3)])
+            self.fc = nn.Linear(20, 3)
+
+        def forward(self, x):
+            features = [self.stem(x)]
+            for layer in self.layers:
+                features.append(layer(features))
+            x = F.relu(torch.cat(features, 1), inplace=True)
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
+
+    return EfficientNetish(), ResNetD(), DenseNetish()
+
+
+def test_real_graph_constructs_import_exactly_and_read_back():
+    torch = need_module("torch")
+    efficient, resnet_d, dense = _models(torch)
+    text = _exact(efficient, (32, 32, 3), torch)
+    assert "globalavgpool keepdims" in text and "identity" in text
+    assert "avgpool 2 ceil_mode" in _exact(resnet_d, (15, 15, 3), torch)
+    _exact(dense, (8, 8, 3), torch)
+
+
+def test_squeeze_excitation_through_onnx_reads_back():
+    torch = need_module("torch")
+    need_module("onnx")
+    import onnx
+
+    from symparams.frameworks.onnx_import import from_onnx
+    efficient, resnet_d, _ = _models(torch)
+    for model, shape in ((efficient, (32, 32, 3)), (resnet_d, (15, 15, 3))):
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model.eval(), (torch.zeros(1, shape[-1], *shape[:-1]),), buffer, dynamo=False,
+                              training=torch.onnx.TrainingMode.PRESERVE)
+        text = from_onnx(onnx.load_from_string(buffer.getvalue()))
+        net = symparams.parse(text, convention="pytorch").evaluate()
+        assert int(net.params) == sum(p.numel() for p in model.parameters()), text
