@@ -11,14 +11,16 @@ by SymPy substitution before they are returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice, takewhile
 from typing import Mapping
 
 import sympy
 from sympy import Integer, Max, Min, Mul, Pow, ceiling, floor
 
 from .algebra import first_true, symbol
-from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
+from .errors import DefinitionError, UsageError
 from .sweep import compile_expr, metric_expr
+from .valid import ValidValues, is_valid
 
 EXHAUSTIVE_LIMIT = 100_000     # values scanned one by one where monotonicity is not proven
 SLOW_SCAN_LIMIT = 2_000        # the same when the metric does not compile (SymPy per value, ~1 ms each)
@@ -54,7 +56,9 @@ class SolveResult:
     next: Point | None = None             # one step beyond the answer
     boundary: sympy.Expr | None = None    # exact real solution of metric = target, when found
     solutions: list = field(default_factory=list)
-    solution_range: tuple | None = None
+    solution_range: tuple | None = None   # (first, last) valid solution when there are many
+    solution_count: int | None = None     # how many valid solutions solution_range holds (None: not counted)
+    valid: dict = field(default_factory=dict)   # the valid values of the unknown (valid.ValidValues.describe)
     below: Point | None = None            # nearest values on each side of an exact target
     above: Point | None = None
     formulas: list = field(default_factory=list)   # unknown in terms of other free symbols
@@ -63,16 +67,18 @@ class SolveResult:
     method: str = ""
     notes: list = field(default_factory=list)
 
-    # what a person reads (print, IPython, notebooks); repr stays the dataclass's
+    # what a person reads (print, IPython, notebooks), laid out by printers/solve.py; repr stays
+    # the dataclass's. Convenience at the top of the API: the printer is imported only when asked.
     def __str__(self) -> str:
-        return render(self)
+        from .printers.solve import text
+        return text(self)
 
     def _repr_pretty_(self, p, cycle) -> None:
-        p.text(render(self))
+        p.text(str(self))
 
     def _repr_html_(self) -> str:
-        from html import escape
-        return "<pre>" + escape(render(self)) + "</pre>"
+        from .printers.solve import html
+        return html(self)
 
     @property
     def found(self) -> bool:
@@ -81,9 +87,11 @@ class SolveResult:
         return self.value is not None or bool(self.formulas)
 
     def render(self, ascii: bool = False) -> str:
-        return render(self, ascii=ascii)
+        from .printers.solve import text
+        return text(self, ascii=ascii)
 
     def as_dict(self) -> dict:
+        from .printers.solve import as_dict
         return as_dict(self)
 
 
@@ -166,51 +174,6 @@ def _monotone_from(expr, x, lo) -> int | None:
     return max(lo, int(sympy.floor(top)) + 1)
 
 
-# ----------------------------------------------------------------------------- validity
-
-def _interval(ok, name: str, limit: int = 2 ** 64) -> tuple[int, int | None]:
-    """(lowest, highest or None) integer >= 1 where ok holds, assuming it holds on one interval."""
-    lo = first_true(ok, 1, limit)
-    if lo is None:
-        raise ShapeError(f"the network is not valid for any {name} up to {limit:,}")
-    past = first_true(lambda v: not ok(v), lo, limit)
-    return lo, (None if past is None else past - 1)
-
-
-def _valid_range(net, name: str) -> tuple[int, int | None]:
-    """The values of `name` for which the network derives without a shape error. Found on the
-    network's compiled size conditions (fast), confirmed at the ends by re-deriving the
-    network; when they disagree, found by re-deriving at every probe."""
-    from .sweep import _constraint_exprs
-
-    x = symbol(name)
-    conditions = [compile_expr(c, [x]) for c in _constraint_exprs(net) if c.free_symbols == {x}]
-
-    def fast(v):
-        return all(c.exact(v) >= 1 for c in conditions)
-
-    lo, top = _interval(fast, name)
-    if (_is_valid(net, name, lo) and (lo == 1 or not _is_valid(net, name, lo - 1))
-            and (top is None or (_is_valid(net, name, top) and not _is_valid(net, name, top + 1)))):
-        return lo, top
-    cache: dict[int, bool] = {}
-
-    def ok(v):
-        if v not in cache:
-            cache[v] = _is_valid(net, name, v)
-        return cache[v]
-
-    return _interval(ok, name)
-
-
-def _is_valid(net, name, v) -> bool:
-    try:
-        net.subs({name: v})
-        return True
-    except (ShapeError, DefinitionError):
-        return False
-
-
 # ----------------------------------------------------------------------------- searches
 
 def _first_reaching(f, target, start, strict=False, top=None):
@@ -265,49 +228,58 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     if x not in expr.free_symbols:
         raise DefinitionError(f"{metric} does not depend on {unknown} (it is {expr} for every value)")
 
-    lo, top = _valid_range(net, unknown)
+    valid = ValidValues(net, unknown)       # raises, naming the conditions, when no value is valid
+    lo, top = valid.lo, valid.hi
     result.lowest, result.highest = lo, top
+    result.valid = valid.describe()
     fn = compile_expr(expr, [x])
-    f = fn.exact
-    m0 = _monotone_from(expr, x, lo)
+    f = fn.exact                            # floor of the metric: exact at valid values (whole there)
     scan = EXHAUSTIVE_LIMIT if fn.source is not None else SLOW_SCAN_LIMIT     # a stated bound on the work
-    if m0 is not None and m0 - lo > scan:
+    m0 = _monotone_from(expr, x, lo)
+    if m0 is not None and m0 - lo > scan * valid.modulus:
         m0 = None
-    if m0 is None or (top is not None and top - lo <= 64):
-        hi = lo + scan if top is None else min(top, lo + scan)
-        values_ = [f(v) for v in range(lo, hi + 1)]
-        drop = next((k for k in range(len(values_) - 1) if values_[k + 1] < values_[k]), None)
+    whole = valid.members if valid.members is not None and len(valid.members) <= scan else None
+    if whole is None and top is not None and (valid.count(lo, top) or scan + 1) <= 64:
+        whole = list(valid.ascending(lo))
+    if m0 is None or whole is not None:
+        pairs = [(v, f(v)) for v in (whole if whole is not None else islice(valid.ascending(lo), scan))]
+        complete = whole is not None or (len(pairs) < scan and not valid.exhausted)
+        drop = next((k for k in range(len(pairs) - 1) if pairs[k + 1][1] < pairs[k][1]), None)
+        what = f"valid {unknown}" if valid.restricted else f"{unknown}"
         if m0 is not None:
-            result.notes.append(f"the whole valid range {unknown} = {lo} .. {top} was scanned")
+            result.notes.append(f"the whole valid range {unknown} = {lo} .. {top} was scanned" if not valid.restricted
+                                else f"every valid {unknown} ({len(pairs):,} values in {lo} .. {pairs[-1][0]}) was scanned")
         elif drop is not None:
             result.monotone = False
-            a = lo + drop
-            result.notes.append(f"{metric} does not always grow with {unknown}: {values_[drop]:,} at {unknown} = {a} "
-                                f"but {values_[drop + 1]:,} at {unknown} = {a + 1}")
+            (a, ca), (b, cb) = pairs[drop], pairs[drop + 1]
+            result.notes.append(f"{metric} does not always grow with {unknown}: {ca:,} at {unknown} = {a} "
+                                f"but {cb:,} at {unknown} = {b}")
         else:
             result.monotone = False
             result.notes.append(f"could not prove that {metric} never decreases in {unknown}")
         if m0 is None:
-            result.notes.append(f"searched {unknown} = {lo} .. {hi} exhaustively"
-                                + (" (larger values not checked)" if top is None or hi < top else
-                                   " (the whole valid range)"))
+            result.notes.append(f"searched {what} = {lo} .. {pairs[-1][0]} exhaustively"
+                                + (" (the whole valid range)" if complete else " (larger values not checked)"))
         result.method = "exhaustive scan"
-        _scan(result, f, lo, hi, values_)
+        _scan(result, pairs, valid, f, complete)
     else:
         if m0 > lo:
             result.notes.append(f"{metric} is non-decreasing in {unknown} only from {unknown} = {m0}; "
                                 f"{lo} .. {m0 - 1} were scanned one by one")
         result.method = "exact integer search (exponential + binary)"
-        _monotone(result, f, lo, m0, top)
+        if valid.restricted:
+            result.method += ", then the nearest valid value"
+        pairs = None
+        _monotone(result, f, valid, m0)
     if result.value is None and mode != "exactly":
         rel = _WORDS[mode]
-        start = Point(lo, f(lo))
-        if result.method == "exhaustive scan":
-            least = min(range(len(values_)), key=lambda k: values_[k] if mode == "at_most" else -values_[k])
-            where = (f"the {'smallest' if mode == 'at_most' else 'largest'} in {unknown} = {lo} .. {hi} is "
-                     f"{values_[least]:,} at {unknown} = {lo + least}")
+        if pairs:
+            pick = min if mode == "at_most" else max
+            v, c = pick(pairs, key=lambda p: p[1])
+            where = (f"the {'smallest' if mode == 'at_most' else 'largest'} in {unknown} = {pairs[0][0]} .. "
+                     f"{pairs[-1][0]} is {c:,} at {unknown} = {v}")
         elif mode == "at_most":
-            where = f"even the smallest valid {unknown} = {lo} gives {metric} = {start.count:,}"
+            where = f"even the smallest valid {unknown} = {lo} gives {metric} = {f(lo):,}"
         else:
             end = top if top is not None else "2^256"
             where = f"{metric} stays below it for {unknown} up to {end}"
@@ -318,92 +290,109 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     return result
 
 
-def _scan(result, f, lo, hi, values_):
+def _point(valid, f, v) -> Point | None:
+    return None if v is None else Point(v, f(v))
+
+
+def _scan(result, pairs, valid, f, complete):
+    """The answer from (value, count) pairs of valid values in increasing order."""
     target = result.target
-    xs = range(lo, hi + 1)
     if result.mode == "at_most":
-        fits = [v for v, c in zip(xs, values_) if c <= target]
+        fits = [k for k, (v, c) in enumerate(pairs) if c <= target]
         if fits:
-            result.value = fits[-1]
+            k = fits[-1]
+            result.value, result.count = pairs[k]
+            result.next = (Point(*pairs[k + 1]) if k + 1 < len(pairs)
+                           else None if complete else _point(valid, f, valid.first_at_least(result.value + 1)))
     elif result.mode == "at_least":
-        fits = [v for v, c in zip(xs, values_) if c >= target]
+        fits = [k for k, (v, c) in enumerate(pairs) if c >= target]
         if fits:
-            result.value = fits[0]
+            k = fits[0]
+            result.value, result.count = pairs[k]
+            result.next = Point(*pairs[k - 1]) if k > 0 else None
     else:
-        hits = [v for v, c in zip(xs, values_) if c == target]
-        _set_solutions(result, hits)
-        under = [(v, c) for v, c in zip(xs, values_) if c < target]
-        over = [(v, c) for v, c in zip(xs, values_) if c > target]
+        _set_solutions(result, [v for v, c in pairs if c == target])
+        under = [(v, c) for v, c in pairs if c < target]
+        over = [(v, c) for v, c in pairs if c > target]
         if under:
-            v, c = max(under, key=lambda p: (p[1], -p[0]))
-            result.below = Point(v, c)
+            result.below = Point(*max(under, key=lambda p: (p[1], -p[0])))
         if over:
-            v, c = min(over, key=lambda p: (p[1], p[0]))
-            result.above = Point(v, c)
-    if result.value is not None:
-        step = 1 if result.mode == "at_most" else -1
-        nxt = result.value + step
-        if nxt >= lo:
-            result.next = Point(nxt, f(nxt))
-        result.count = f(result.value)
+            result.above = Point(*min(over, key=lambda p: (p[1], p[0])))
 
 
-def _monotone(result, f, lo, m0, top):
-    target = result.target
-    head = [(v, f(v)) for v in range(lo, m0)]           # the part not proven monotone
+def _monotone(result, f, valid, m0):
+    """The answer where the metric is non-decreasing from m0: the integer boundary by exponential
+    and binary search over every integer (the floor of the metric is non-decreasing too), then the
+    nearest valid value on the right side of it; valid values below m0 one by one."""
+    target, u = result.target, result.unknown
+    lo, top = valid.lo, valid.hi
+    head = [(v, f(v)) for v in takewhile(lambda v: v < m0, valid.ascending(lo))]
     if result.mode == "at_most":
         first_over = _first_reaching(f, target, m0, strict=True, top=top)
-        if first_over is None and top is not None:
-            result.value = top
-            result.notes.append(f"{top} is the largest valid {result.unknown}")
-        elif first_over is None:
-            raise DefinitionError(f"{result.metric} stays at or below {target:,} for every {result.unknown} "
+        if first_over is None and top is None:
+            raise DefinitionError(f"{result.metric} stays at or below {target:,} for every {u} "
                                   f"up to 2^256; there is no largest value")
-        if first_over > m0:
-            result.value = first_over - 1
-        else:
+        bound = top if first_over is None else first_over - 1
+        value = valid.last_at_most(bound) if bound >= m0 else None
+        if valid.exhausted:
+            result.notes.append(f"no valid {u} among the values tested below {bound:,}")
+        if value is not None and value < m0:
+            value = None
+        if value is None:
             fits = [v for v, c in head if c <= target]
-            result.value = fits[-1] if fits else None
-        if result.value is not None:
-            result.count = f(result.value)
-            result.next = Point(result.value + 1, f(result.value + 1))
+            value = fits[-1] if fits else None
+        if value is not None:
+            result.value, result.count = value, f(value)
+            result.next = _point(valid, f, valid.first_at_least(value + 1))
+            if first_over is None and value == top:
+                result.notes.append(f"{top} is the largest valid {u}")
     elif result.mode == "at_least":
         fits = [v for v, c in head if c >= target]
-        result.value = fits[0] if fits else _first_reaching(f, target, m0, top=top)
-        if result.value is not None:
-            result.count = f(result.value)
-            if result.value > lo:
-                result.next = Point(result.value - 1, f(result.value - 1))
+        if fits:
+            value = fits[0]
+        else:
+            start = _first_reaching(f, target, m0, top=top)
+            value = None if start is None else valid.first_at_least(start)
+        if value is not None:
+            result.value, result.count = value, f(value)
+            result.next = _point(valid, f, valid.last_at_most(value - 1)) if value > lo else None
     else:
         hits = [v for v, c in head if c == target]
-        a = _first_reaching(f, target, m0, top=top)
-        b = _first_reaching(f, target, m0, strict=True, top=top)
-        if a is not None and f(a) == target:
+        a = _first_reaching(f, target, m0, top=top)          # the first integer with metric >= target
+        b = _first_reaching(f, target, m0, strict=True, top=top)    # ... >= target + 1
+        if a is not None:
             end = (b - 1) if b is not None else top
             if end is None:
-                raise DefinitionError(f"{result.metric} equals {target:,} for every {result.unknown} >= {a}")
-            if not hits and end - a + 1 > LIST_LIMIT:
-                result.solution_range = (a, end)
+                first = valid.first_at_least(a)
+                if first is not None:
+                    raise DefinitionError(f"{result.metric} equals {target:,} for every valid {u} >= {first}")
             else:
-                hits += list(range(a, end + 1))
-        _set_solutions(result, hits)
+                found = list(islice(takewhile(lambda v: v <= end, valid.ascending(a)), LIST_LIMIT + 1))
+                if len(found) > LIST_LIMIT and not hits:
+                    last = valid.last_at_most(end)
+                    result.solution_range = (found[0], last)
+                    result.solution_count = valid.count(found[0], last)
+                else:
+                    hits += found[:LIST_LIMIT]
+        result.solutions = hits
         under = [(v, c) for v, c in head if c < target]
-        if a is not None and a > m0:
-            under.append((a - 1, f(a - 1)))
+        left = valid.last_at_most(a - 1 if a is not None else top) if a is not None or top is not None else None
+        if left is not None and left >= m0:
+            under.append((left, f(left)))
         if under:
-            v, c = max(under, key=lambda p: (p[1], -p[0]))
-            result.below = Point(v, c)
+            result.below = Point(*max(under, key=lambda p: (p[1], -p[0])))
         over = [(v, c) for v, c in head if c > target]
-        if b is not None:
-            over.append((b, f(b)))
+        right = valid.first_at_least(b) if b is not None else None
+        if right is not None:
+            over.append((right, f(right)))
         if over:
-            v, c = min(over, key=lambda p: (p[1], p[0]))
-            result.above = Point(v, c)
+            result.above = Point(*min(over, key=lambda p: (p[1], p[0])))
 
 
 def _set_solutions(result, hits):
-    if len(hits) > LIST_LIMIT and hits == list(range(hits[0], hits[-1] + 1)):
+    if len(hits) > LIST_LIMIT:
         result.solution_range = (hits[0], hits[-1])
+        result.solution_count = len(hits)
     else:
         result.solutions = hits
 
@@ -430,12 +419,15 @@ def _boundary(expr, x, target, result):
         real.append(r)
     if not real:
         return None
-    anchor = result.value if result.value is not None else (result.solutions[0] if result.solutions else None)
-    if anchor is None and result.below is not None:
-        anchor = result.below.value
-    if anchor is None:
+    # the root lies between the answer and the next valid value (or the valid values either side of
+    # an exact target), which the divisibility conditions may set apart by more than one
+    ends = [p.value for p in (result.next, result.below, result.above) if p is not None]
+    if result.value is not None:
+        ends.append(result.value)
+    ends += result.solutions[:1]
+    if not ends:
         return real[0] if len(real) == 1 else None
-    near = [r for r in real if anchor - 1 <= r <= anchor + 1]
+    near = [r for r in real if min(ends) - 1 <= r <= max(ends) + 1]
     return sympy.factor_terms(near[0]) if near else None
 
 
@@ -443,17 +435,20 @@ def _verify(result, net, x):
     """Check every reported number by SymPy substitution (and the network's own checks)."""
     def sub(v):
         value = result.expr.subs(x, v)
-        return int(value.doit() if value.has(sympy.Sum) else value)
+        value = value.doit() if value.has(sympy.Sum) else value
+        if not value.is_Integer:        # a valid value gives a whole count; a fraction means a missed condition
+            raise AssertionError(f"internal: {result.metric} at {result.unknown} = {v} is {value}")  # pragma: no cover
+        return int(value)
 
     for p in (result.next, result.below, result.above):
         if p is not None:
             if sub(p.value) != p.count:
                 raise AssertionError(f"internal: compiled count at {p.value} differs from SymPy")  # pragma: no cover
-            p.valid = _is_valid(net, result.unknown, p.value)
+            p.valid = is_valid(net, result.unknown, p.value)
     if result.value is not None:
         if sub(result.value) != result.count:
             raise AssertionError("internal: compiled count differs from SymPy")  # pragma: no cover
-        if not _is_valid(net, result.unknown, result.value):
+        if not is_valid(net, result.unknown, result.value):
             result.notes.append(f"the network itself rejects {result.unknown} = {result.value} "
                                 "(a divisibility or shape check); pick a nearby valid value")
     for v in result.solutions[:LIST_LIMIT]:
@@ -507,83 +502,3 @@ def _inside_roundings(expr) -> set:
         if isinstance(node, (floor, ceiling, Max, Min)) or (isinstance(node, Pow) and not node.exp.is_number):
             out |= node.free_symbols
     return out
-
-
-# ----------------------------------------------------------------------------- text
-
-def render(r: SolveResult, ascii: bool = False) -> str:
-    """The result as a person reads it: formulas by the math printer (9f² + 6,427f, √), or in
-    plain ASCII (9*f^2, sqrt) with ascii=True. as_dict() is the machine-readable form."""
-    text = _render(r)
-    if ascii:
-        from .printers.math import plain
-        return plain(text).replace("≈", "~")
-    return text
-
-
-def as_dict(r: SolveResult) -> dict:
-    """The result for --format json: numbers exact, formulas as SymPy strings (sympify reads them)."""
-    def point(p):
-        return None if p is None else {"value": p.value, "count": p.count, "valid": p.valid}
-    return {"unknown": r.unknown, "metric": r.metric, "mode": r.mode, "target": r.target,
-            "formula": sympy.sstr(r.expr), "fixed": dict(r.fixed), "lowest": r.lowest, "highest": r.highest,
-            "value": r.value, "count": r.count, "next": point(r.next),
-            "boundary": None if r.boundary is None else sympy.sstr(r.boundary),
-            "solutions": list(r.solutions), "solution_range": list(r.solution_range) if r.solution_range else None,
-            "below": point(r.below), "above": point(r.above), "formulas": [sympy.sstr(f) for f in r.formulas],
-            "method": r.method, "notes": list(r.notes)}
-
-
-def _render(r: SolveResult) -> str:
-    from .printers.math import text as fmt_expr
-
-    u, m = r.unknown, r.metric
-    lines = [f"{m}({u}) = {fmt_expr(r.expr)}"]
-    if r.fixed:
-        lines.append("with " + ", ".join(f"{k} = {v}" for k, v in sorted(r.fixed.items())) + " (defaults)")
-    if r.formulas:
-        rel = _WORDS[r.mode]
-        for k, fml in enumerate(r.formulas):
-            lines.append(f"{m} {rel} {r.target:,} at {u} = {fmt_expr(fml)}")
-        if len(r.coefficients) == 3:
-            a, b, c = (fmt_expr(v) for v in r.coefficients)
-            lines.append(f"  from a·{u}² + b·{u} + c = 0: {u} = (−b + √(b² − 4ac))/(2a) "
-                         f"with a = {a}, b = {b}, c = {c}")
-        if r.mode == "at_most":
-            lines.append(f"largest {u} = floor of that")
-        elif r.mode == "at_least":
-            lines.append(f"smallest {u} = ceiling of that")
-        for n in r.notes:
-            lines.append(f"note: {n}")
-        return "\n".join(lines) + "\n"
-    lines.append(f"valid range: {u} >= {r.lowest}" if r.highest is None
-                 else f"valid range: {r.lowest} <= {u} <= {r.highest}")
-    if r.mode == "exactly":
-        if r.solution_range:
-            a, b = r.solution_range
-            lines.append(f"{m} = {r.target:,} for every {u} in {a} .. {b} ({b - a + 1:,} values)")
-        elif r.solutions:
-            lines.append(f"{m} = {r.target:,} at {u} = " + ", ".join(str(v) for v in r.solutions))
-        else:
-            lines.append(f"no whole {u} gives {m} = {r.target:,} exactly")
-        if not r.solutions and not r.solution_range:
-            if r.below:
-                lines.append(f"  nearest below: {u} = {r.below.value} -> {r.below.count:,}")
-            if r.above:
-                lines.append(f"  nearest above: {u} = {r.above.value} -> {r.above.count:,}")
-    elif r.value is None:
-        lines.append(f"no {u} >= {r.lowest} gives {m} {_WORDS[r.mode]} {r.target:,}")
-    else:
-        word = "largest" if r.mode == "at_most" else "smallest"
-        lines.append(f"{word} {u} with {m} {_WORDS[r.mode]} {r.target:,}: {u} = {r.value}  ({m} = {r.count:,})")
-        if r.next is not None:
-            where = "one step above" if r.mode == "at_most" else "one step below"
-            lines.append(f"{where}: {u} = {r.next.value}  ({m} = {r.next.count:,})"
-                         + ("" if r.next.valid else "  (not a valid network)"))
-    if r.boundary is not None and not (r.boundary.is_Integer and r.mode == "exactly"):
-        approx = sympy.N(r.boundary, 15 + len(str(r.value or 0)))
-        lines.append(f"exact boundary: {u} = {fmt_expr(r.boundary)} ≈ {approx}")
-    lines.append(f"method: {r.method}")
-    for n in r.notes:
-        lines.append(f"note: {n}")
-    return "\n".join(lines) + "\n"

@@ -425,7 +425,7 @@ def _constraint_exprs(net):
     """Conditions expr >= 1 under which the formulas hold (shape sizes, repeat counts)."""
     out = []
     for expr, _message in getattr(net, "_raw_constraints", ()):
-        if expr is None:
+        if not isinstance(expr, sympy.Basic):
             continue
         expr = _prepare(expr)
         if expr.free_symbols and all(s.is_positive for s in expr.free_symbols):

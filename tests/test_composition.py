@@ -294,7 +294,7 @@ def symbolic_then_numeric(text, w, d, convention):
     except ShapeError:
         # both orders agree on the error: the symbolic network holds only under a condition it
         # recorded (shapes equal, said in words), which these numbers break
-        assert any(expr is None for expr, _ in symbolic.requirements), text
+        assert any(not isinstance(expr, sympy.Expr) for expr, _ in symbolic.requirements), text
         raise
     subs = {s: values[s.name] for s in symbolic.params.free_symbols}
     for metric in ("params", "trainable_params", "non_trainable_params", "buffers"):

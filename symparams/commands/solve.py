@@ -46,9 +46,6 @@ def run(args) -> int:
             result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
     finally:
         done()
-    if args.format == "json":
-        import json
-        write_output(json.dumps(result.as_dict(), indent=2) + "\n", None)
-    else:
-        write_output(result.render(ascii=args.ascii), None)
+    from ..printers import solve as printer
+    write_output(printer.json_text(result) if args.format == "json" else printer.text(result, ascii=args.ascii), None)
     return 0

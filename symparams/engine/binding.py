@@ -15,7 +15,7 @@ from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
-                           WINDOW, WORD, Config, Context, Deferred, LayerSpec)
+                           WINDOW, WORD, Config, Context, Deferred, LayerSpec, MustBeWhole)
 from ..printers.math import text as math_text
 from ..suggestions import ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, usage
 from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope
@@ -292,7 +292,8 @@ class Binder:
             raise DefinitionError(f"{what} must be a whole number, got {v}", line=node.pos.line,
                                   column=node.pos.column)
         if v.is_integer is None:
-            self.ctx.constraints.append((None, Deferred(lambda: f"{what} {math_text(v)} must be a whole number")))
+            self.ctx.constraints.append((MustBeWhole(v),
+                                         Deferred(lambda: f"{what} {math_text(v)} must be a whole number")))
         return v
 
     def _positive(self, v, what, node):

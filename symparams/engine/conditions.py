@@ -11,14 +11,15 @@ import sympy
 from sympy import Add, Integer
 
 from ..algebra import maximal_value, minimal_value, search_limit
+from ..layers.base import TESTS
 
 
 @dataclass(frozen=True)
 class Condition:
     """One condition under which the symbolic results hold.
 
-    relation: a SymPy relational in the symbols, or None for a condition said only in words
-    (divisibility, equal shapes). kind: 'bounds' (lower <= symbol <= upper, either may be
+    relation: a SymPy relational in the symbols, or None for a condition said in words
+    (divisibility, equal shapes; `test` decides those at numbers). kind: 'bounds' (lower <= symbol <= upper, either may be
     None), 'relation' (left >= right, with the message of the layer that asked) or 'words'."""
     relation: object
     kind: str
@@ -28,6 +29,7 @@ class Condition:
     upper: object = None
     left: object = None
     right: object = None
+    test: object = None     # for words: the MustBeWhole/MustBeZero deciding it at numbers, if any
 
     def text(self, fmt) -> str:
         """The condition written out; fmt(expr) -> str prints an expression."""
@@ -84,8 +86,8 @@ def validity(raw) -> list[Condition]:
     others: list[Condition] = []
     for expr, message in raw:
         message = str(message)      # formatted only now (Deferred during the derive)
-        if expr is None:
-            others.append(Condition(None, "words", message))
+        if expr is None or isinstance(expr, TESTS):
+            others.append(Condition(None, "words", message, test=expr))
             continue
         expr = sympy.sympify(expr)
         if expr.is_number or expr.is_positive is True:

@@ -16,7 +16,7 @@ from .. import conventions, ir
 from ..algebra import equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
-from ..layers.base import Config, Context, Deferred, LayerSpec, Weight
+from ..layers.base import Config, Context, Deferred, LayerSpec, MustBeZero, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
 from ..printers.math import text as math_text
 from ..suggestions import call_arguments, framework_class, layer_called, layer_hint
@@ -307,7 +307,7 @@ def _same_shapes(ctx: Context, shapes, names, what_kind, hint, ranks=None, what=
                 raise ShapeError(f"{what_kind}: {names[0]} gives {shape_text(first) or 'a vector'} but {name} "
                                  f"gives {shape_text(other)}; {what} must match", hint=hint)
             if same is None:
-                ctx.constraints.append((None, Deferred(lambda a=a, b=b: f"{what_kind}: {math_text(a)} = "
+                ctx.constraints.append((MustBeZero(a - b), Deferred(lambda a=a, b=b: f"{what_kind}: {math_text(a)} = "
                                                                         f"{math_text(b)}")))
 
 

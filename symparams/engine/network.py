@@ -54,7 +54,8 @@ class Network:
             program=program, convention=convention, values=values, unroll=unroll,
             layers=tuple(rows), output_shape=shape, input_shape=rows[0].output_shape if rows else (),
             _symbol_defaults=names.defaults, _aliases=names.aliases,
-            # (expression that must be >= 1, or None; message) as the derive recorded them
+            # (expression that must be >= 1, a MustBeWhole/MustBeZero test, or None; message) as the
+            # derive recorded them
             _raw_constraints=tuple(folder.ctx.constraints),
             warnings=list(dict.fromkeys(folder.ctx.warnings)))
 
@@ -113,7 +114,8 @@ class Network:
 
     @property
     def requirements(self) -> tuple:
-        """(expression that must be >= 1, or None; message) pairs, as the derive recorded them."""
+        """(expression that must be >= 1, a MustBeWhole/MustBeZero test (layers/base.py) or None for
+        words only; message) pairs, as the derive recorded them."""
         return self._raw_constraints
 
     # -- derived networks -------------------------------------------------------------------

@@ -162,6 +162,7 @@ class Deferred:
 class Context:
     """What a spec may ask of the engine while it works on one layer."""
     convention: str = KERAS
+    # (expression that must be >= 1, a MustBeWhole/MustBeZero test, or None for words only; message)
     constraints: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
@@ -181,14 +182,22 @@ class Context:
         elif positive(value) is not True:
             self.constraints.append((value, Deferred(message) if callable(message) else message))
 
-    def require(self, condition: bool | None, message: str, symbolic_note: str | None = None):
-        """A check that may be undecidable with symbols: record it then."""
+    def require(self, condition: bool | None, message: str, symbolic_note: str | None = None, test=None):
+        """A check that may be undecidable with symbols: record it then, with `test` deciding it at
+        numbers when there is one (an expression that must be >= 1, a MustBeWhole or a MustBeZero;
+        without one it is said in words only)."""
         if condition is not None and not isinstance(condition, bool):
             condition = bool(condition)          # SymPy's true/false are not Python's True/False
         if condition is False:
             raise ShapeError(str(message))      # message may be Deferred
         if condition is None and symbolic_note:
-            self.constraints.append((None, symbolic_note))
+            self.constraints.append((test, symbolic_note))
+
+    def require_divides(self, divisor, value, message, symbolic_note):
+        """divisor | value: an error when numbers say no, else (symbolic) a condition recorded with
+        its exact test, so that solve and sweep can search and mark the values it allows."""
+        ok = divides(divisor, value)
+        self.require(ok, message, symbolic_note, test=MustBeWhole(value / divisor) if ok is None else None)
 
     def warn(self, message: str):
         self.warnings.append(message)
@@ -254,6 +263,23 @@ def _counterexample(e) -> bool:
         if at.is_Number and at.is_finite and at <= 0:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class MustBeWhole:
+    """A recorded condition that numbers decide: `value` must be a whole number (a divisibility
+    divisor | n is n / divisor; a size written as a fraction is itself). It stands where a size
+    condition keeps its expression (Context.constraints), with the words that say it."""
+    value: Any
+
+
+@dataclass(frozen=True)
+class MustBeZero:
+    """A recorded condition that numbers decide: `value` must be 0 (equal sizes: their difference)."""
+    value: Any
+
+
+TESTS = (MustBeWhole, MustBeZero)
 
 
 def divides(divisor, value) -> bool | None:

@@ -12,7 +12,7 @@ from ..errors import DefinitionError
 from ..printers.math import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
-                   by_rank, divides, register)
+                   by_rank, register)
 from .text import ints, one, window, window_text
 
 
@@ -184,11 +184,11 @@ class Conv(_Windowed):
     def configure(self, cfg, shape, ctx):
         channels = shape[-1]
         if cfg.groups != 1:     # 1 divides everything; skip formatting the messages (slow for SymPy)
-            ctx.require(divides(cfg.groups, channels),
-                        f"groups={cfg.groups} does not divide the {channels} input channels",
-                        f"groups={cfg.groups} must divide the input channels {channels}")
-            ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} "
-                        "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
+            ctx.require_divides(cfg.groups, channels,
+                                f"groups={cfg.groups} does not divide the {channels} input channels",
+                                f"groups={cfg.groups} must divide the input channels {channels}")
+            ctx.require_divides(cfg.groups, cfg.filters, f"groups={cfg.groups} does not divide the {cfg.filters} "
+                                "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
         self.check_padding(cfg, ctx)
         self.check_framework(cfg, shape, ctx)
 
@@ -415,8 +415,10 @@ class TransposedConv(_Windowed):
         return problem
 
     def configure(self, cfg, shape, ctx):
-        ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} input channels")
-        ctx.require(divides(cfg.groups, cfg.filters), f"groups={cfg.groups} does not divide the {cfg.filters} filters")
+        ctx.require_divides(cfg.groups, shape[-1], f"groups={cfg.groups} does not divide the {shape[-1]} input channels",
+                            f"groups={cfg.groups} must divide the input channels {shape[-1]}")
+        ctx.require_divides(cfg.groups, cfg.filters, f"groups={cfg.groups} does not divide the {cfg.filters} filters",
+                            f"groups={cfg.groups} must divide the filters {cfg.filters}")
         if cfg.padding == "same" and not conventions.transposed_conv_uses_keras_rules(ctx.convention):
             raise DefinitionError("PyTorch transposed convolutions have no padding='same'; give an explicit padding")
         self.check_framework(cfg, shape, ctx)

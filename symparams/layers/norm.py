@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, divides, named, register
+from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
 
 
@@ -193,8 +193,8 @@ class GroupNorm(LayerSpec):
     letters = {"input": "C", "groups": "G"}
 
     def configure(self, cfg, shape, ctx):
-        ctx.require(divides(cfg.groups, shape[-1]), f"groups={cfg.groups} does not divide the {shape[-1]} channels",
-                    f"groups={cfg.groups} must divide the channels {shape[-1]}")
+        ctx.require_divides(cfg.groups, shape[-1], f"groups={cfg.groups} does not divide the {shape[-1]} channels",
+                            f"groups={cfg.groups} must divide the channels {shape[-1]}")
 
     def other_ops(self, cfg, shape, out, ctx):
         """5 per value: mean, variance, normalise, scale, shift."""

@@ -409,9 +409,11 @@ class ChannelPad(layers.Layer):
     arguments = (Arg("channels", COUNT),)
 
     def configure(self, cfg, shape, ctx):
-        ctx.require((cfg.channels >= shape[-1]) if (cfg.channels - shape[-1]).is_number else None,
+        gap = cfg.channels - shape[-1]
+        ctx.require((gap >= 0) if gap.is_number else None,
                     f"channelpad {cfg.channels} is fewer than the {shape[-1]} input channels",
-                    f"channelpad {cfg.channels} needs at least the {shape[-1]} input channels")
+                    f"channelpad {cfg.channels} needs at least the {shape[-1]} input channels",
+                    test=gap + 1)       # a size condition (>= 1) that solve and sweep can check
 
     def output_shape(self, cfg, shape, ctx):
         return shape[:-1] + (cfg.channels,)

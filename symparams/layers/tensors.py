@@ -14,7 +14,7 @@ from sympy import Integer
 from ..algebra import equal, product
 from ..errors import ShapeError
 from ..printers.math import text as math_text
-from .base import Deferred, LayerSpec, Saved, named, register
+from .base import Deferred, LayerSpec, MustBeZero, Saved, named, register
 
 ONE = Integer(1)
 
@@ -38,7 +38,10 @@ def broadcast(a: tuple, b: tuple, ctx, what: str) -> tuple:
             raise ShapeError(f"{what}: {shape_text(a)} and {shape_text(b)} do not broadcast "
                              f"({x} against {y}; each axis must match or be 1)")
         if same is None:
-            ctx.constraints.append((None, Deferred(lambda x=x, y=y: f"{what}: {math_text(x)} = {math_text(y)} "
+            # the formulas derived here take x = y (where x or y is 1 the output is the other one):
+            # the exact test is x = y, so solve and sweep use them only where they hold
+            ctx.constraints.append((MustBeZero(x - y),
+                                    Deferred(lambda x=x, y=y: f"{what}: {math_text(x)} = {math_text(y)} "
                                                                     f"(or one of them is 1)")))
         out.append(x)
     return tuple(reversed(out))
@@ -183,7 +186,7 @@ class ConcatWith(NamedTensorSpec):
                                      f"{cfg.tensor} is {shape_text(other)}; all axes but the channels must match",
                                      hint="'concat with NAME crop' centre-crops NAME to the current size first")
                 if same is None:
-                    ctx.constraints.append((None, Deferred(lambda a=a, b=b, t=cfg.tensor:
+                    ctx.constraints.append((MustBeZero(a - b), Deferred(lambda a=a, b=b, t=cfg.tensor:
                                                            f"concat with {t}: {math_text(a)} = {math_text(b)}")))
         return tuple(shape[:-1]) + (shape[-1] + other[-1],)
 
