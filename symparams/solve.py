@@ -15,7 +15,7 @@ from itertools import islice, takewhile
 from typing import Mapping
 
 import sympy
-from sympy import Integer, Max, Min, Mul, Pow, ceiling, floor
+from sympy import Max, Min, Mul, Pow, ceiling, floor
 
 from .algebra import first_true, symbol
 from .errors import DefinitionError, UsageError
@@ -248,7 +248,8 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
         what = f"valid {unknown}" if valid.restricted else f"{unknown}"
         if m0 is not None:
             result.notes.append(f"the whole valid range {unknown} = {lo} .. {top} was scanned" if not valid.restricted
-                                else f"every valid {unknown} ({len(pairs):,} values in {lo} .. {pairs[-1][0]}) was scanned")
+                                else f"every valid {unknown} ({len(pairs):,} values in {lo} .. {pairs[-1][0]}) "
+                                     "was scanned")
         elif drop is not None:
             result.monotone = False
             (a, ca), (b, cb) = pairs[drop], pairs[drop + 1]
@@ -284,7 +285,8 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
             end = top if top is not None else "2^256"
             where = f"{metric} stays below it for {unknown} up to {end}"
         notes = "; ".join(result.notes)
-        raise DefinitionError(f"no {unknown} gives {metric} {rel} {target:,}: {where}" + (f" ({notes})" if notes else ""))
+        raise DefinitionError(f"no {unknown} gives {metric} {rel} {target:,}: {where}"
+                              + (f" ({notes})" if notes else ""))
     result.boundary = _boundary(expr, x, target, result)
     _verify(result, net, x)
     return result

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import gcd
-from typing import Iterator, Mapping
+from typing import Iterator
 
 import sympy
-from sympy import Integer
 
 from .algebra import first_true, symbol
 from .errors import DefinitionError, ShapeError

@@ -10,7 +10,7 @@ from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
 from ..printers.math import text as math_text
 from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
-                   LayerSpec, Opt, Saved, Weight, by_rank, named, register)
+                   LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text
 
 
@@ -304,14 +304,18 @@ class Reshape(nn.Module):
             inferred = total / known
             if inferred.is_number and not inferred.is_integer:
                 raise ShapeError(f"cannot reshape {len(shape)}-axis input of {total} values into {known}-sized pieces")
+            if not inferred.is_number and inferred.is_integer is not True:
+                ctx.constraints.append((MustBeWhole(inferred), Deferred(
+                    lambda: f"reshape: {math_text(known)} must divide the {math_text(total)} values")))
             target[unknown[0]] = inferred
         same = equal(product(target), total)
         if same is False:
             raise ShapeError(f"reshape to {'x'.join(map(str, target))} needs {product(target)} values; "
                              f"the input has {total}")
         if same is None:
-            ctx.constraints.append((None, Deferred(lambda: f"reshape: {math_text(product(target))} = "
-                                                           f"{math_text(total)}")))
+            ctx.constraints.append((MustBeZero(product(target) - total),
+                                    Deferred(lambda: f"reshape: {math_text(product(target))} = "
+                                             f"{math_text(total)}")))
         return tuple(target)
 
     def receptive(self, cfg, shape, out, ctx):
