@@ -136,3 +136,55 @@ def test_squeeze_excitation_through_onnx_reads_back():
         text = from_onnx(onnx.load_from_string(buffer.getvalue()))
         net = symparams.parse(text, convention="pytorch").evaluate()
         assert int(net.params) == sum(p.numel() for p in model.parameters()), text
+
+
+def test_free_tensors_unused_parameters_and_a_bare_layer_are_counted_as_pytorch_counts():
+    """torchinfo's fixtures: an nn.Parameter added in forward (ViT's position table), a frozen one and a buffer
+    multiplied in, a layer the module owns but never calls, a bare nn.Linear / nn.Conv2d as the whole model."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Free(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 8)
+            self.pos = nn.Parameter(torch.zeros(1, 5, 8))
+            self.unused = nn.Linear(3, 3)
+            self.register_buffer("mask", torch.ones(8))
+            self.scale = nn.Parameter(torch.ones(8), requires_grad=False)
+
+        def forward(self, x):
+            return (self.fc(x) + self.pos) * self.mask * self.scale
+
+    class Gamma(nn.Module):                      # a channels-first per-channel scale
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 6, 3)
+            self.gamma = nn.Parameter(torch.ones(1, 6, 1, 1))
+
+        def forward(self, x):
+            return torch.relu(self.c(x)) * self.gamma
+
+    text = _exact(Free(), (5, 4), torch)
+    assert "parameter 5 x 8 name=pos" in text and "buffer=true" in text and "trainable=false" in text
+    assert "name=unused_weight" in text and "use t_output" in text
+    assert "parameter 1 x 1 x 6" in _exact(Gamma(), (8, 8, 3), torch)
+    assert _exact(nn.Linear(4, 3), (4,), torch).splitlines()[1].startswith("dense 3")
+    assert _exact(nn.Conv2d(3, 4, 3), (6, 6, 3), torch).splitlines()[1].startswith("conv 4 3")
+
+
+def test_a_free_tensor_used_otherwise_is_refused_by_name():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class MatMul(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(4, 4))
+
+        def forward(self, x):
+            return x @ self.w
+
+    import pytest
+    with pytest.raises(symparams.SymparamsError, match="'w'"):
+        symparams.from_torch(MatMul(), (4,))

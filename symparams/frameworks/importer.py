@@ -383,6 +383,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
     if not isinstance(module, torch.nn.Module):
         raise UsageError(f"from_torch needs an nn.Module, got a {type(module).__name__}")
 
+    if not list(module.children()) and _recognise("import_torch", module, Reader(_Numbers(None), "", torch.nn)):
+        # a bare layer as the whole model (nn.Linear(4, 3)): fx would trace into its F.linear; read it as one layer
+        module = torch.nn.Sequential(module)
     # decided before tracing: torch.fx turns every parameter read during the trace into a graph node
     leaves = {id(m) for m in module.modules() if _torch_leaf(m)}
 
@@ -424,6 +427,17 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "input")
         elif node.op == "call_method" and node.target == "size":
             continue                                # x.size(0) in x.view(x.size(0), -1)
+        elif node.op == "get_attr":
+            # a free nn.Parameter or buffer read in forward: a `parameter` line where it is added or multiplied
+            tensor = _attribute(module, node.target)
+            if tensor is None or not _only_merged(node):
+                raise DefinitionError(f"the module reads the tensor '{node.target}' in forward other than by adding "
+                                      "or multiplying it; symparams reads a free tensor only as an operand of + or *")
+            name = _unique(_name(node.target), names)
+            line = f"parameter {_free_shape(node, tensor, shapes)}" + (" buffer=true" if not isinstance(
+                tensor, torch.nn.Parameter) else "") + ("" if tensor.requires_grad or not isinstance(
+                    tensor, torch.nn.Parameter) else " trainable=false")
+            nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = _unique(_name(node.target), names)
@@ -473,9 +487,71 @@ def from_torch(module, input_shape, generalize=None) -> str:
                                   f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
     body = _fold(nodes, order, placeholder, output)
+    body += _unused_torch(module, graph, names)
     text = _text(num, shape, body)
     _compare_torch(text, nodes, shapes, module)
     return _finish(text, num, shape, body, "pytorch")
+
+
+def _attribute(module, target: str):
+    """The tensor a get_attr node reads (a dotted path into the module), or None."""
+    obj = module
+    for part in target.split("."):
+        obj = getattr(obj, part, None)
+    torch = need("torch", "pytorch")
+    return obj if isinstance(obj, torch.Tensor) else None
+
+
+def _only_merged(node) -> bool:
+    """Whether every use of the node is an add or a multiplication (x + self.pos_embed, x * self.gamma)."""
+    import operator
+    torch = need("torch", "pytorch")
+    merges = (operator.add, operator.iadd, operator.mul, operator.imul, torch.add, torch.mul)
+    return bool(node.users) and all(u.op == "call_function" and u.target in merges for u in node.users)
+
+
+def _free_shape(node, tensor, shapes) -> str:
+    """A free tensor's shape in symparams' layout: NumPy broadcasting against the other operand lines the
+    trailing axes up, so the tensor is padded with leading 1s to the operand's rank, the batch axis dropped,
+    and a channels-first map's channels moved last (ViT's (1, 197, 768) -> 197 x 768, (1, C, 1, 1) -> 1 x 1 x C)."""
+    dims = [int(d) for d in tensor.shape]
+    rank = max([len(shapes.get(a.name, ())) for u in node.users for a in u.args if hasattr(a, "name")
+                and a is not node] + [len(dims)])
+    if len(dims) > rank:
+        raise DefinitionError(f"the tensor '{node.target}' has more axes ({len(dims)}) than what it is combined with")
+    dims = [1] * (rank - len(dims)) + dims
+    if rank >= 2 and dims[0] == 1:
+        dims = dims[1:]                 # the batch axis
+    elif len(dims) == rank and rank >= 2:
+        raise DefinitionError(f"the tensor '{node.target}' of shape {tuple(tensor.shape)} differs across the batch; "
+                              "symparams' tensors hold one example")
+    if rank >= 4:
+        dims = dims[1:] + dims[:1]      # channels first -> channels last
+    return " x ".join(str(d) for d in dims) or "1"
+
+
+def _unused_torch(module, graph, names: set) -> list[str]:
+    """Parameters the module owns but its traced forward never reads, counted as PyTorch and torchinfo
+    count them: `parameter` lines between a save and a use of the output, so the network's shape is kept."""
+    used = set()
+    for node in graph.nodes:
+        if node.op == "call_module":
+            used.update(id(p) for p in module.get_submodule(node.target).parameters())
+        elif node.op == "get_attr":
+            tensor = _attribute(module, node.target)
+            if tensor is not None:
+                used.add(id(tensor))
+    unused = [(n, p) for n, p in module.named_parameters() if id(p) not in used]
+    if not unused:
+        return []
+    keep = _unique("t_output", names)
+    out = [f"save {keep}"]
+    for n, p in unused:
+        shape = " x ".join(str(int(d)) for d in p.shape) or "1"
+        out.append(f"parameter {shape}{'' if p.requires_grad else ' trainable=false'} name={_unique(_name(n), names)}"
+                   f"    # owned, never used in forward")
+    out.append(f"use {keep}")
+    return out
 
 
 _ACTIVATION_WORDS = ("relu", "gelu", "silu", "elu", "selu", "mish", "softplus", "softsign", "relu6", "hard_swish",
@@ -601,8 +677,8 @@ def _compare_torch(text, nodes, shapes, module) -> None:
     net = _parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
     for node in nodes.values():
-        if node.op != "layer" or node.name not in got:
-            continue
+        if node.op != "layer" or node.name not in got or node.line.startswith("parameter "):
+            continue            # a free tensor: its shape is the broadcast operand's, its count the total's
         row = got[node.name]
         if node.module is not None:
             own = sum(p.numel() for p in node.module.parameters())
