@@ -32,6 +32,7 @@ MAX_GRID = 1_000_000
 MAX_VALUES = 2_000_000
 MAX_SLOW_POINTS = 20_000      # points evaluated by SymPy substitution when a metric does not compile
 SLOW_SECONDS = 5
+INVALID = "invalid"           # the column (row key) naming the condition a point breaks
 _SUFFIXES = {"k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9, "b": 10 ** 9, "t": 10 ** 12}
 
 
@@ -421,30 +422,22 @@ def _symbols_hint(net) -> str:
 
 # ----------------------------------------------------------------------------- sweeps
 
-def _constraint_exprs(net):
-    """Conditions expr >= 1 under which the formulas hold (shape sizes, repeat counts)."""
-    out = []
-    for expr, _message in getattr(net, "_raw_constraints", ()):
-        if not isinstance(expr, sympy.Basic):
-            continue
-        expr = _prepare(expr)
-        if expr.free_symbols and all(s.is_positive for s in expr.free_symbols):
-            out.append(expr)
-    return out
-
-
 @dataclass
 class Grid:
-    """The result of a sweep in array form: axes, one exact array per metric, and validity."""
+    """The result of a sweep in array form: axes, one exact array per metric, and validity: at each
+    point the index into `reasons` of the first condition it breaks (-1 where the network is valid)."""
     names: tuple
     axes: tuple
     metrics: dict
     valid: object
     fixed: dict
+    why: object = None
+    reasons: tuple = ()
 
     def columns(self) -> dict:
         """{symbol or metric: list of exact Python ints (None where the network is not valid)},
-        one entry per grid point, the last symbol varying fastest."""
+        one entry per grid point, the last symbol varying fastest; and, when some point is not
+        valid, INVALID: the condition it breaks (None where it is valid)."""
         import numpy as np
         shape = tuple(len(a) for a in self.axes)
         out = {}
@@ -457,6 +450,9 @@ class Grid:
             if not valid.all():
                 flat = [v if ok else None for v, ok in zip(flat, valid.tolist())]
             out[m] = flat
+        if not valid.all():
+            reasons = self.reasons
+            out[INVALID] = [None if k < 0 else reasons[k] for k in self.why.ravel().tolist()]
         return out
 
     def rows(self) -> "Rows":
@@ -465,30 +461,39 @@ class Grid:
         return Rows([dict(zip(keys, values)) for values in zip(*columns.values())], self.names,
                     tuple(self.metrics))
 
-    # what a person reads (print, notebooks): the table `symparams sweep` prints
+    # what a person reads (print, notebooks): the table `symparams sweep` prints (printers/sweep.py;
+    # convenience at the top of the API, imported only when asked)
     def __str__(self) -> str:
-        return render_columns(self.columns(), self.names, tuple(self.metrics))
+        from .printers.sweep import table
+        return table(self.columns(), self.names, tuple(self.metrics))
 
     def _repr_html_(self) -> str:
-        return html_columns(self.columns(), self.names, tuple(self.metrics))
+        from .printers.sweep import html
+        return html(self.columns(), self.names, tuple(self.metrics))
 
 
 class Rows(list):
-    """sweep()'s rows (a list of {symbol: value, ..., metric: value} dicts) that print as the
-    table: str() is `symparams sweep`'s text, _repr_html_ an HTML table for notebooks."""
+    """sweep()'s rows (a list of {symbol: value, ..., metric: value} dicts; INVALID names the
+    condition a point breaks, where one does) that print as the table: str() is `symparams
+    sweep`'s text, _repr_html_ an HTML table for notebooks."""
 
     def __init__(self, rows=(), names=(), metrics=()):
         super().__init__(rows)
         self.names, self.metrics = tuple(names), tuple(metrics)
 
     def _columns(self) -> dict:
-        return {c: [r[c] for r in self] for c in self.names + self.metrics}
+        columns = {c: [r[c] for r in self] for c in self.names + self.metrics}
+        if any(r.get(INVALID) for r in self):
+            columns[INVALID] = [r.get(INVALID) for r in self]
+        return columns
 
     def __str__(self) -> str:
-        return render_columns(self._columns(), self.names, self.metrics)
+        from .printers.sweep import table
+        return table(self._columns(), self.names, self.metrics)
 
     def _repr_html_(self) -> str:
-        return html_columns(self._columns(), self.names, self.metrics)
+        from .printers.sweep import html
+        return html(self._columns(), self.names, self.metrics)
 
 
 def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
@@ -529,13 +534,42 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
         fn = compile_expr(metric_expr(net, m), syms)
         results[m] = np.broadcast_to(fn.evaluate_arrays(shaped), full)
         _spot_check(fn, results[m], axes)
-    valid = np.ones(full, dtype=bool)
-    for c in _constraint_exprs(net):
-        if not c.free_symbols <= set(syms):
+    why, reasons = _validity(net, syms, axes, shaped, full)
+    return Grid(names, axes, results, why < 0, fixed, why, reasons)
+
+
+def _validity(net, syms, axes, shaped, full):
+    """At every point, the index of the first recorded condition it breaks (-1: valid), and the
+    conditions' words: the exact tests of symparams/valid.py on the whole grid at once; a condition
+    said only in words is decided by deriving the network at each point still valid (bounded)."""
+    import numpy as np
+    from .valid import checks
+
+    why = np.full(full, -1, dtype=np.int64)
+    reasons: list[str] = []
+    found = checks(net, syms)
+    for c in found:
+        if c.kind == "words":
             continue
-        fn = compile_expr(c, syms)
-        valid &= np.broadcast_to(fn.evaluate_arrays(shaped) >= 1, full)
-    return Grid(names, axes, results, valid, fixed)
+        broken = ~np.broadcast_to(np.asarray(c.mask(shaped), dtype=bool), full) & (why < 0)
+        if broken.any():
+            why[broken] = len(reasons)
+            reasons.append(c.message)
+    if any(c.kind == "words" for c in found):
+        todo = np.argwhere(why < 0)
+        if len(todo) > MAX_SLOW_POINTS:
+            raise UsageError(f"the network has a condition said only in words, checked by deriving it at each "
+                             f"point: at most {MAX_SLOW_POINTS:,} points (this grid has {len(todo):,} valid ones)")
+        for idx in todo:
+            point = {s.name: int(axes[k][i]) for k, (s, i) in enumerate(zip(syms, idx))}
+            try:
+                net.subs(point)
+            except (ShapeError, DefinitionError) as exc:
+                message = exc.message if hasattr(exc, "message") else str(exc)
+                if message not in reasons:
+                    reasons.append(message)
+                why[tuple(idx)] = reasons.index(message)
+    return why, tuple(reasons)
 
 
 def _spot_check(fn: Compiled, values, axes, points: int = 3) -> None:
@@ -561,65 +595,3 @@ def sweep(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str =
     """Rows {symbol: value, ..., metric: exact int or None where the network is not valid}
     (a list that prints as the table)."""
     return grid(net, vary, metrics, values).rows()
-
-
-# ----------------------------------------------------------------------------- output
-
-def render(rows: list[dict], names: Sequence[str], metrics: Sequence[str], fmt: str = "text") -> str:
-    cols = list(names) + list(metrics)
-    return render_columns({c: [r[c] for r in rows] for c in cols}, names, metrics, fmt)
-
-
-def html_columns(columns: Mapping[str, list], names: Sequence[str], metrics: Sequence[str]) -> str:
-    """The table as HTML for notebooks: symbols in the math printer's MathML, numbers grouped."""
-    from html import escape
-
-    from .algebra import symbol
-    from .printers import math
-    head = [math.mathml_block(math.show(symbol(n), "mathml")) for n in names] + [escape(m) for m in metrics]
-    cols = list(names) + list(metrics)
-    def cell(c, v):
-        return "invalid" if v is None else f"{v:,}" if c in metrics else str(v)
-    body = ["<tr>" + "".join(f'<td style="text-align:right">{cell(c, v)}</td>' for c, v in zip(cols, values))
-            + "</tr>" for values in zip(*(columns[c] for c in cols))]
-    return ("<table><thead><tr>" + "".join(f'<th style="text-align:right">{h}</th>' for h in head)
-            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
-
-
-def render_columns(columns: Mapping[str, list], names: Sequence[str], metrics: Sequence[str],
-                   fmt: str = "text") -> str:
-    """The table from Grid.columns(): text, markdown, csv or json. Column by column, so a
-    sweep of a million points renders in about a second."""
-    cols = list(names) + list(metrics)
-    size = len(columns[cols[0]]) if cols else 0
-    if fmt == "json":
-        import json
-        rows = [dict(zip(cols, values)) for values in zip(*(columns[c] for c in cols))]
-        if size <= 10_000:
-            return json.dumps(rows, indent=1) + "\n"
-        return json.dumps(rows) + "\n"          # one line: the C encoder, ten times faster
-    if fmt == "csv":
-        import csv
-        import io
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
-        writer.writerows(zip(*(["" if v is None else v for v in columns[c]] for c in cols)))
-        return buf.getvalue()
-
-    def cells(c):
-        if c in metrics:
-            return ["invalid" if v is None else f"{v:,}" for v in columns[c]]
-        return ["invalid" if v is None else str(v) for v in columns[c]]
-
-    table = [cells(c) for c in cols]
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(cols) + " |",
-                 "|" + "|".join("---:" for _ in cols) + "|"]
-        lines += ["| " + " | ".join(t) + " |" for t in zip(*table)]
-        return "\n".join(lines) + "\n"
-    widths = [max([len(c)] + [len(v) for v in t]) for c, t in zip(cols, table)]
-    padded = [[v.rjust(w) for v in t] for t, w in zip(table, widths)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(t) for t in zip(*padded)]
-    return "\n".join(lines) + "\n"

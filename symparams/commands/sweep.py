@@ -16,7 +16,8 @@ def add_parser(sub):
     p = sub.add_parser("sweep", help="metric values over a grid of symbol values",
                        description="Evaluate network totals exactly on every point of a grid of symbol "
                                    "values (compiled integer arithmetic; exact beyond 2^63). Points where the "
-                                   "network is not valid are marked invalid.")
+                                   "network is not valid have no count: the condition they break is named instead "
+                                   "(an 'invalid' column in CSV and JSON, 'invalid: ...' in text).")
     add_file(p)
     add_vary(p)
     p.add_argument("--metric", action="append", default=[], metavar="NAME",
@@ -33,6 +34,7 @@ def add_parser(sub):
 def run(args) -> int:
     from .. import sweep
     from ..errors import UsageError
+    from ..printers import sweep as printer
 
     vary = sweep.parse_vary(args.vary)
     from .memory import metric_names
@@ -50,7 +52,7 @@ def run(args) -> int:
     try:
         with time_limit("the sweep", "use fewer points, or give symbols values with --set"):
             g = sweep.grid(net, vary, metrics)
-            text = sweep.render_columns(g.columns(), g.names, metrics, args.format)
+            text = printer.table(g.columns(), g.names, metrics, args.format)
             if args.plot:
                 plot.plot(net, vary, metric=metrics[0], out=args.plot)
     finally:

@@ -7,7 +7,7 @@ import sympy
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError, ShapeError, did_you_mean
-from ..printers.math import named      # messages name quantities as a person does: heads (32), the width (2,048)
+from ..printers.math import named as quantity     # messages name quantities as a person does: heads (32)
 from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, named,
                    register)
 from .text import one
@@ -208,15 +208,15 @@ class ProjectedAttention(nn.Module):
             raise DefinitionError(problem)
         if cfg.key_dim is None:
             heads = cfg.heads
-            ctx.require_divides(heads, d, Deferred(lambda: f"{named('heads', heads)} does not divide "
-                                                           f"{named('the width', d)}; give key_dim="),
-                                Deferred(lambda: f"{named('heads', heads)} must divide {named('the width', d)}"))
+            ctx.require_divides(heads, d, Deferred(lambda: f"{quantity('heads', heads)} does not divide "
+                                                           f"{quantity('the width', d)}; give key_dim="),
+                                Deferred(lambda: f"{quantity('heads', heads)} must divide {quantity('the width', d)}"))
             cfg["key_dim"] = d / cfg.heads
         if cfg.kv_heads is not None:
             kv, heads = cfg.kv_heads, cfg.heads
-            ctx.require_divides(kv, heads, Deferred(lambda: f"{named('kv_heads', kv)} does not divide "
-                                                            f"{named('heads', heads)}"),
-                                Deferred(lambda: f"{named('kv_heads', kv)} must divide {named('heads', heads)}"))
+            ctx.require_divides(kv, heads, Deferred(lambda: f"{quantity('kv_heads', kv)} does not divide "
+                                                            f"{quantity('heads', heads)}"),
+                                Deferred(lambda: f"{quantity('kv_heads', kv)} must divide {quantity('heads', heads)}"))
         word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
         cfg["bias"], cfg["out_bias"] = word != "false", word == "true"
         cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias
