@@ -100,6 +100,7 @@ class Options:
     device: str = "cuda"
     tokens: object = None
     layout: object = None          # symparams.parallel.Layout: memory columns per GPU (None: one device)
+    serving: object = None         # symparams.serving.Serving: quantised weights, KV dtype and blocks
 
     def __post_init__(self):
         if self.dtype not in DTYPE_BYTES:

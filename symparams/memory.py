@@ -108,6 +108,13 @@ def _unit_inputs(net, rows, options) -> sympy.Expr:
 def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=None) -> sympy.Expr:
     """A memory column of one row or of the network (raw: its training-flow counts)."""
     p = PRECISIONS[options.precision]
+    serving = getattr(options, "serving", None)
+    if name == "weight_bytes" and serving is not None and serving.weight_dtype is not None:
+        from . import serving as serve
+        return serve.weight_bytes(net, rows or [], serving, p["weight"])
+    if name == "kv_bytes" and serving is not None and (serving.kv_dtype or serving.kv_block) is not None:
+        from . import serving as serve
+        return serve.kv_bytes(net, rows or [], serving, options.batch, p["weight"])
     if name == "weight_bytes":
         return (params + buffers) * p["weight"]
     if name == "grad_bytes":

@@ -30,3 +30,31 @@ def step_seconds(train_flops_step, gpus, gpu, mfu, *, pp=1, microbatches=1, inte
 def roofline(flops, moved_bytes, gpu, mfu=1):
     """max(compute time, memory time): the lower bound of a kernel-bound phase."""
     return sympy.Max(sympy.sympify(flops) / (gpu.bf16 * sympy.nsimplify(mfu)), sympy.sympify(moved_bytes) / gpu.bandwidth)
+
+
+def training(net, options, gpu, mfu=1, analysis=None) -> dict:
+    """{step_s, training_s (with options.tokens)} of one optimiser step under options (and the layout's
+    communication when `analysis` is the layout's parallel analysis), as formulas."""
+    from . import cost
+    lay = options.layout
+    flops = sympy.sympify(cost.totals(net, ("train_flops",), options)["train_flops"])
+    m = lay.microbatches if lay is not None else 1
+    dp = lay.dp if lay is not None else 1
+    gpus = lay.gpus if lay is not None else 1
+    comm = analysis.comm if analysis is not None else {"tp": 0, "dp": 0}
+    step = step_seconds(flops * m * dp, gpus, gpu, mfu, pp=lay.pp if lay else 1, microbatches=m,
+                        interleave=lay.interleave if lay else 1, tp_bytes=comm["tp"], dp_bytes=comm["dp"])
+    out = {"step_flops": flops * m * dp, "step_s": step}
+    if options.tokens is not None:
+        tokens = options.tokens
+        if isinstance(tokens, tuple):
+            tokens = tokens[1] * cost._active_params(net)
+        out["training_s"] = step * tokens / (options.batch * m * dp * cost.tokens_per_example(net))
+    return out
+
+
+def serving(phases, gpu, mfu=1, batch=1) -> dict:
+    """Prefill time of the prompt and decode time per step (one token per sequence), roofline bounds."""
+    decode = roofline(phases.decode_flops, phases.decode_bytes, gpu, mfu)
+    return {"prefill_s": roofline(phases.prefill_flops, phases.prefill_bytes, gpu, mfu),
+            "decode_s_token": decode, "decode_tokens_per_s": batch / decode}

@@ -61,3 +61,15 @@ def test_roofline_decode_bound():
     weights = 2 * 8_030_261_248
     t = timing.roofline(2 * 8_030_261_248, weights, gpus.find("h100-sxm"))
     assert abs(1 / float(t) - 208.6) < 0.1
+
+
+def test_step_time_definition():
+    """compute / (GPUs · peak · mfu) stretched by the 1F1B bubble (P − 1)/(V·M), plus the tensor-parallel
+    bytes over the link; data-parallel bytes hidden behind the backward (2/3 of the compute)."""
+    h100 = gpus.find("h100-sxm")
+    s = timing.step_seconds(989 * 10 ** 12 * 8, 8, h100, 0.5, pp=4, microbatches=6, tp_bytes=450 * 10 ** 9)
+    assert float(s) == pytest.approx(2 * (1 + 3 / 6) + 1)
+    hidden = timing.step_seconds(989 * 10 ** 12 * 3, 1, h100, 1, dp_bytes=450 * 10 ** 9)
+    assert float(hidden) == pytest.approx(3)                  # 1 s of sends inside 2 s of backward
+    exposed = timing.step_seconds(989 * 10 ** 12 * 3, 1, h100, 1, dp_bytes=450 * 10 ** 9 * 5)
+    assert float(exposed) == pytest.approx(3 + 5 - 2)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import sympy
 
 from symparams import cost
@@ -50,3 +51,80 @@ def test_transformers_sliding_window_cache():
     per_position = 2 * 2 * 2 * 8 * 4            # keys and values, 2 layers, 2 kv heads of 8, fp32
     assert held == 3 * per_position
     assert kv == held + per_position
+
+
+QUANT_FILE = "convention pytorch\ninput 512\ndense 256\ndense 128 bias=false\n"
+
+
+def _stored_bytes(tensor) -> int:
+    """Bytes of a tensor subclass's inner tensors (a quantised weight's data, scales, zero points)."""
+    if hasattr(tensor, "__tensor_flatten__"):
+        names, _ = tensor.__tensor_flatten__()
+        return sum(_stored_bytes(getattr(tensor, n)) for n in names)
+    return tensor.numel() * tensor.element_size()
+
+
+def _quantised_model(scheme, group=None):
+    import warnings
+    torch = need_module("torch")
+    need_module("torchao")
+    warnings.filterwarnings("ignore")
+    from torchao.quantization import (Float8WeightOnlyConfig, Int8WeightOnlyConfig, IntxWeightOnlyConfig,
+                                      quantize_)
+    from torchao.quantization.granularity import PerGroup
+    model = torch.nn.Sequential(torch.nn.Linear(512, 256), torch.nn.Linear(256, 128, bias=False)).to(torch.bfloat16)
+    if scheme == "nf4":
+        from torchao.quantization.quantize_.workflows.nf4.nf4_tensor import to_nf4
+        return sum(_stored_bytes(to_nf4(m.weight.detach(), block_size=group or 64)) for m in model) + 256 * 2
+    config = {"fp8": lambda: Float8WeightOnlyConfig(),
+              "int8": lambda: Int8WeightOnlyConfig(granularity=PerGroup(group)) if group else Int8WeightOnlyConfig(),
+              "int4": lambda: IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=PerGroup(group or 128))}[scheme]()
+    quantize_(model, config)
+    total = 0
+    for name, p in model.named_parameters():
+        if scheme == "int4" and hasattr(p, "qdata"):
+            # torchao's CPU reference layout keeps one int8 per 4-bit value; packed kernels store two per byte
+            total += _stored_bytes(p) - p.qdata.numel() + p.qdata.numel() // 2
+        else:
+            total += _stored_bytes(p)
+    return total
+
+
+@pytest.mark.parametrize("scheme, group", [("fp8", None), ("int8", None), ("int8", 128), ("int4", None),
+                                           ("int4", 32), ("nf4", None)])
+def test_quantised_weight_bytes_match_torchao(scheme, group):
+    from symparams.serving import Serving
+    measured = _quantised_model(scheme, group)
+    net = parse(QUANT_FILE)
+    options = cost.Options(precision="bf16", serving=Serving(weight_dtype=scheme, group_size=group))
+    assert cost.totals(net, ("weight_bytes",), options)["weight_bytes"] == measured
+
+
+def test_paged_kv_whole_blocks():
+    from symparams.serving import Serving
+    net = parse("input T x 64\nattention heads=4 kv_heads=2 causal window=W\n")
+    kv = cost.totals(net, ("kv_bytes",), cost.Options(serving=Serving(kv_dtype="fp8", kv_block=16)))["kv_bytes"]
+    at = kv.subs({symbol("T"): 1000, symbol("W"): 4096})
+    assert at == 2 * 1008 * 32 * 1                   # 63 blocks of 16 positions, 2 heads of 32, 1 byte
+    assert kv.subs({symbol("T"): 5000, symbol("W"): 4096}) == 2 * 4096 * 32
+
+
+def test_memory_serving_phases_and_time_json():
+    """Decode reads every weight and the whole cache once per step: the bound is their bytes over the
+    bandwidth when that exceeds the FLOPs over the peak (the definition of the roofline)."""
+    import json
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "symparams.cli", "memory", str(HERE / "mistral_7b.arch"), "--inference",
+                           "--precision", "bf16", "--batch", "8", "--gpu", "h100-sxm", "--format", "json"],
+                          capture_output=True, text=True, timeout=120, cwd=HERE.parent)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    t = out["time"]
+    total = out["parts"]["infer_bytes"]["bytes"]
+    assert t["decode_bytes"]["value"] == total
+    assert t["decode_s_token"]["value"] == pytest.approx(total / 3.35e12)
+    # 2 FLOPs per matrix parameter (the embedding table is only looked up) + the scores against 4,096 keys
+    params, table = 7_241_732_096, 32000 * 4096
+    assert t["decode_flops"]["value"] == 8 * (2 * (params - table) + 32 * 4 * 4096 * 4096)
+    assert t["prefill_s"]["value"] == pytest.approx(t["prefill_flops"]["value"] / 989e12)

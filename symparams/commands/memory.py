@@ -41,6 +41,27 @@ def add_cost_options(p, *, batch: bool = True, memory: bool = True):
         g.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                        help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
         add_layout_options(p)
+        add_serving_options(p)
+
+
+def add_serving_options(p):
+    """How the weights and the KV cache are stored when serving (symparams/serving.py Serving)."""
+    from ..serving import KV_DTYPES, WEIGHT_DTYPES
+    g = p.add_argument_group("serving (docs/scale.md)")
+    g.add_argument("--weight-dtype", choices=WEIGHT_DTYPES,
+                   help="stored weights: fp32, bf16, fp16, or the products' matrices quantised (fp8, int8, int4, "
+                        "nf4; their scales and zero points counted, torchao's layouts)")
+    g.add_argument("--group-size", metavar="G", help="values per quantisation group (int8: a row; int4: 128; nf4: 64)")
+    g.add_argument("--kv-dtype", choices=tuple(KV_DTYPES), help="KV cache values (default: the precision's)")
+    g.add_argument("--kv-block", metavar="B", help="paged KV cache: positions per block (whole blocks allocated)")
+
+
+def serving_from(args):
+    """The serving options the arguments give, or None."""
+    from ..serving import Serving
+    given = {k: getattr(args, k) for k in ("weight_dtype", "group_size", "kv_dtype", "kv_block")
+             if getattr(args, k, None) is not None}
+    return Serving(**given) if given else None
 
 
 def add_layout_options(p):
@@ -93,6 +114,9 @@ def cost_options(args, **extra):
     layout = layout_from(args)
     if layout is not None:
         fields["layout"] = layout
+    serving = serving_from(args)
+    if serving is not None:
+        fields["serving"] = serving
     fields.update(extra)
     return cost.Options(**fields)
 
@@ -120,6 +144,9 @@ def add_parser(sub):
     p.add_argument("--for", dest="unknown", metavar="NAME",
                    help="with --budget: the symbol to maximise (the batch symbol or a network symbol)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--gpu", metavar="NAME", help="time on this GPU (symparams/gpus.py table, or custom:flops=…,bw=…,"
+                   "mem=…): step and training time, or prefill and decode time with --inference")
+    p.add_argument("--mfu", default="1", metavar="F", help="with --gpu: model FLOP utilisation (default 1: bounds)")
     add_cost_options(p)
     p.set_defaults(run=run)
 
@@ -150,6 +177,7 @@ def run(args) -> int:
     args.sets = [",".join(f"{k}={v}" for k, v in sets.items())] if sets else []
     net = load_network(args)
     rep = memory.report(net, options, inference=args.inference, values=layout_values)
+    rep.time = _time(net, options, rep, args)
     solved = None
     if budget is not None:
         solved = memory.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
@@ -159,6 +187,27 @@ def run(args) -> int:
     else:
         print(render(rep, net), end="")
     return 0
+
+
+def _time(net, options, rep, args) -> dict:
+    """Serving phases (with --inference) and, with --gpu, the time formulas."""
+    from .. import serving, timing
+    out = {}
+    if rep.inference:
+        ph = serving.phases(net, options)
+        out.update(prefill_flops=ph.prefill_flops, prefill_bytes=ph.prefill_bytes, decode_flops=ph.decode_flops,
+                   decode_bytes=ph.decode_bytes)
+    if getattr(args, "gpu", None) is None:
+        return out
+    from .. import gpus
+    from .plan import mfu_value
+    gpu, mfu = gpus.find(args.gpu), mfu_value(args.mfu)
+    if rep.inference:
+        out.update(timing.serving(ph, gpu, mfu, options.batch))
+    else:
+        out.update(timing.training(net, options, gpu, mfu, rep.parallel))
+    out["gpu"], out["mfu"] = gpu, mfu
+    return out
 
 
 def _layout_symbols(layout) -> set:
@@ -196,6 +245,7 @@ def render(rep, net) -> str:
         lines.append(f"  {part.label.ljust(width)}  {shown}")
     if rep.parallel is not None:
         lines += _layout_lines(rep)
+    lines += _time_lines(rep)
     given = {k: v for k, v in rep.values.items()}
     if given:
         lines.append("Symbols: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(given.items())))
@@ -228,6 +278,40 @@ def _shown(expr, known) -> str:
 def sympy_free(expr) -> bool:
     import sympy
     return bool(sympy.sympify(expr).free_symbols)
+
+
+TIME_LABELS = (("prefill_flops", "Prefill FLOPs", "flops"), ("prefill_bytes", "Prefill bytes moved", "bytes"),
+               ("decode_flops", "Decode FLOPs per step", "flops"), ("decode_bytes", "Decode bytes per step", "bytes"),
+               ("step_flops", "Step FLOPs", "flops"), ("step_s", "Step time", "s"), ("training_s", "Training time", "s"),
+               ("prefill_s", "Prefill time", "s"), ("decode_s_token", "Decode time per step", "s"),
+               ("decode_tokens_per_s", "Decode tokens/s", "1/s"))
+
+
+def _time_value(expr, known):
+    import sympy
+    value = sympy.sympify(expr).subs({symbol_(k): v for k, v in known.items()})
+    return float(value) if value.is_number else None
+
+
+def _time_lines(rep) -> list:
+    t = getattr(rep, "time", None) or {}
+    if not t:
+        return []
+    gpu = t.get("gpu")
+    lines = ["Serving (one prompt of the input's length; decode with the cache full):" if rep.inference
+             else "Time" + (":" if gpu is None else "")]
+    if gpu is not None:
+        lines[-1] = lines[-1].rstrip(":") + f" on {gpu.name} (roofline bounds, mfu {t['mfu']:g}):"
+    for key, label, unit in TIME_LABELS:
+        if key not in t:
+            continue
+        value = _time_value(t[key], rep.values)
+        shown = _formula(t[key]) if value is None else (f"{value:,.0f}" if unit in ("flops", "bytes") else
+                                                        f"{value:.6g} {unit}")
+        if unit == "s" and value is not None and value > 86400:
+            shown += f" ({value / 86400:,.1f} days)"
+        lines.append(f"  {label:<24} {shown}")
+    return lines
 
 
 def _layout_lines(rep) -> list:
@@ -285,6 +369,12 @@ def as_dict(rep, net) -> dict:
            "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
                                 "gib": (p.value / 2 ** 30) if p.value is not None else None} for p in rep.parts},
            "symbols": rep.values}
+    t = getattr(rep, "time", None) or {}
+    if t:
+        out["time"] = {k: {"formula": str(v), "value": _time_value(v, rep.values)} for k, v in t.items()
+                       if k not in ("gpu", "mfu")}
+        if "gpu" in t:
+            out["time"]["gpu"], out["time"]["mfu"] = t["gpu"].name, t["mfu"]
     if rep.parallel is not None:
         an, known = rep.parallel, rep.values
 
