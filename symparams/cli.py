@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from .errors import SymparamsError, UsageError
+from .integers import printable_integers
 
 COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_",
             "memory", "plan")
@@ -46,10 +47,13 @@ def main(argv=None) -> int:
         return _finish(0)
     args = parser.parse_args(argv)
     try:
-        code = int(args.run(args) or 0)
+        with printable_integers():          # results past 4,300 digits are printed too (limits.py)
+            code = int(args.run(args) or 0)
     except UsageError as exc:
         code = _report(f"symparams: {exc}", 2)
     except SymparamsError as exc:
+        if exc.file is None and exc.source is not None and isinstance(getattr(args, "file", None), str):
+            exc.file = args.file            # found after loading (export's unvalued symbol): the file as given
         code = _report(str(exc), 1)
     except KeyboardInterrupt:
         return 130

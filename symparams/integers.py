@@ -8,7 +8,11 @@ solve target, the parts of a number like 2.5K) is parsed here instead.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 from .errors import SymparamsError, UsageError
+from .limits import MAX_PRINTED_DIGITS
 
 MAX_DIGITS = 100            # a symbol value, a batch size, a --vary value: 10**100 is plenty
 MAX_TARGET_DIGITS = 1000    # a budget or target for solve
@@ -34,3 +38,31 @@ def parse_int(text: str, what: str, *, max_digits: int = MAX_DIGITS,
         raise error(f"{what}={shown(raw, 20)}: a number of {len(significant):,} digits; "
                     f"at most {max_digits:,} digits are accepted")
     return int(significant or "0")
+
+
+class TooManyDigits(SymparamsError):
+    """A result too long to print exactly."""
+    kind = "error"
+
+
+@contextlib.contextmanager
+def printable_integers():
+    """Exact results up to MAX_PRINTED_DIGITS digits are printed in full: Python refuses to turn an
+    integer of more than 4,300 digits into text (sys.set_int_max_str_digits, against quadratic-time
+    conversions of untrusted input), but a file's own numbers are bounded (limits.py) and two
+    dense layers of 10**2200 units make 10**4400 weights. Past the limit: a message, not a traceback."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    before = get() if get is not None else 0
+    if 0 < before < MAX_PRINTED_DIGITS:
+        sys.set_int_max_str_digits(MAX_PRINTED_DIGITS)
+    try:
+        yield
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        raise TooManyDigits(f"a result has more than {MAX_PRINTED_DIGITS:,} digits, more than symparams prints "
+                            "exactly (MAX_PRINTED_DIGITS in symparams/limits.py)",
+                            hint="give the symbols smaller values, or fewer layers of that size") from None
+    finally:
+        if 0 < before < MAX_PRINTED_DIGITS:
+            sys.set_int_max_str_digits(before)

@@ -11,6 +11,8 @@ MAX_DECIMAL_EXPONENT = 400        # |e| of a decimal such as 1e-400 (dropout rat
 
 # numbers and expressions
 MAX_INTEGER_BITS = 100_000        # bits of any number a file computes (10**30000 is allowed)
+MAX_PRINTED_DIGITS = 20_000      # digits of a result printed exactly (Python's own int-to-text limit is
+                                 # 4,300; 10,000 digits print in about a second, the layout is quadratic)
 MAX_SYMBOLIC_EXPONENT = 10_000    # the exponent of a symbolic base: n**10000
 MAX_EXPANDED_TERMS = 20_000       # terms of an expression multiplied out: (n + k + 1)**200 has 20,301
 EXPAND_AT_MOST = 400              # terms the engine multiplies out (totals, equality); larger stays as written

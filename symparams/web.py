@@ -19,6 +19,7 @@ import sympy
 from . import parse
 from .algebra import collected, symbol
 from .errors import SymparamsError, UsageError
+from .integers import printable_integers
 from .printers import latex as latex_printer
 from .printers.common import fmt_expr, row_label
 from .printers.view import view
@@ -366,4 +367,8 @@ def call(method: str, args_json: str = "[]") -> str:
     if method not in ("derive", "evaluate", "check", "plot", "solve", "latex"):
         return json.dumps({"ok": False, "error": {"kind": "usage error", "message": f"unknown call {method}",
                                                   "text": f"unknown call {method}"}})
-    return json.dumps(getattr(SESSION, method)(*json.loads(args_json)))
+    try:
+        with printable_integers():          # results past 4,300 digits are shown too (limits.py)
+            return json.dumps(getattr(SESSION, method)(*json.loads(args_json)))
+    except SymparamsError as exc:
+        return json.dumps({"ok": False, "error": error_dict(exc)})

@@ -165,3 +165,54 @@ def test_an_argument_given_as_a_keyword(capsys, tmp_path):
 def test_a_quoted_word(capsys, tmp_path):
     located(capsys, tmp_path, 'input 32x32x3\nconv 32 3 padding="same"\n', 2, 19, "not a quoted string",
             "write 'padding=same', without quotes")
+
+
+# ------------------------------------------------------------------ messages, not internal errors (issue 20 item 7)
+
+def test_a_result_past_4300_digits_is_printed_exactly(capsys, tmp_path):
+    import json
+    import sys
+
+    from symparams.integers import printable_integers
+    before = sys.get_int_max_str_digits()
+    width = 10 ** 2200
+    params = (32 + 1) * width + (width + 1) * width            # 4,401 digits
+    with printable_integers():
+        grouped, plain = f"{params:,}", str(params)
+    assert len(plain) == 4401
+    code, out, err, _ = run(capsys, tmp_path, "input 32\ndense 10**2200\ndense 10**2200\n")
+    assert code == 0, err
+    assert grouped.replace(",", "") in out.replace(",", "").replace("\n", "").replace(" ", "").replace("│", "")
+    code, out, err, _ = run(capsys, tmp_path, "input 32\ndense 10**2200\ndense 10**2200\n", "--format", "json")
+    assert code == 0, err
+    with printable_integers():
+        assert plain in out and json.loads(out)          # the exact digits, and valid JSON
+    assert sys.get_int_max_str_digits() == before          # raised only while symparams prints
+
+
+def test_a_result_past_the_stated_digit_limit_is_refused_with_the_limit(capsys, tmp_path):
+    from symparams.limits import MAX_PRINTED_DIGITS
+    code, out, err, _ = run(capsys, tmp_path, "input 32\ndense 10**12000\ndense 10**12000\n")
+    assert code == 1 and out == ""
+    assert f"more than {MAX_PRINTED_DIGITS:,} digits" in err and "limits.py" in err
+
+
+def test_export_names_a_rate_symbol_without_a_value(capsys, tmp_path):
+    code, out, err, path = run(capsys, tmp_path, "input 32\ndropout r\ndense 3\n", "--to", "pytorch",
+                               command="export")
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{path}:2:1: ") and "rate r has no value" in lines[0], err
+    assert lines[1] == "    dropout r" and lines[2] == "    ^"
+    assert "--set r=10" in err and "dropout 0.1" in err
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "keras"])
+def test_export_names_any_symbol_without_a_value(capsys, tmp_path, framework):
+    code, out, err, path = run(capsys, tmp_path, "input 32\nrescaling s\ndropout 1/q\ndense 3\n", "--to", framework,
+                               command="export")
+    assert code == 1 and err.startswith(f"{path}:2:1: ") and "scale s has no value" in err
+    assert "--set s=" in err
+    code, out, err, path = run(capsys, tmp_path, "input 32\nrescaling s\ndropout 1/q\ndense 3\n", "--to", framework,
+                               "--set", "s=2,q=10", command="export")
+    assert code == 0 and "0.1" in out, err

@@ -11,9 +11,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import sympy
+
 from ..conventions import KERAS, PYTORCH
 from ..errors import DefinitionError, UsageError
-from ..layers.base import spec_for
+from ..layers.base import RATE, spec_for
+from ..printers.math import text as math_text
 from ..layers.text import ints, one, window_text  # noqa: F401  (the exporters' numbers)
 
 
@@ -31,7 +34,33 @@ class Plan:
 def numeric(net):
     """The network with every symbol at its value (or default) and numeric repeats unrolled."""
     evaluated = net.evaluate()
+    _every_value_known(evaluated)
     return evaluated.unrolled()
+
+
+def _every_value_known(net):
+    """A symbol that changes no count ('dropout r', 'rescaling s') is still free after evaluate(),
+    which asks only for the symbols in shapes and counts; the exported code needs its number, so it
+    is named here, at its line, with the way to give it."""
+    for _, row in net.walk():
+        if not row.is_leaf:
+            continue
+        spec = spec_for(row)
+        kinds = {a.name: a.kind for a in spec.arguments} | {name: o.kind for name, o in spec.options.items()}
+        for key, value in row.config.items():
+            free = set().union(*(v.free_symbols for v in (value if isinstance(value, tuple) else (value,))
+                                 if isinstance(v, sympy.Basic)))
+            if not free:
+                continue
+            name = sorted(str(s) for s in free)[0]
+            if kinds.get(key) == RATE and isinstance(value, sympy.Symbol):   # a whole number >= 1: never a rate
+                hint = (f"a rate is below 1 and a symbol is a whole number: write the rate in the file "
+                        f"({row.config.keyword} 0.1), or a fraction such as 1/{name} and then --set {name}=10")
+            else:
+                hint = f"give it with --set {name}=... or a 'let {name} = ...' line"
+            raise DefinitionError(f"{row.name}: its {key} {math_text(value)} has no value, and the exported "
+                                  f"code needs a number for {name}", hint=hint, line=row.line, column=row.column,
+                                  source=net.program.source)      # the command names the file
 
 
 # Names a layer's identifier never takes: Python keywords, what the generated files define or import,
