@@ -23,3 +23,16 @@ MAX_BLOCK_DEPTH = 64              # blocks calling blocks
 MAX_EXPLICIT_ITERATIONS = 64      # a numeric repeat is iterated pass by pass only this far
 MAX_UNROLL = 100_000              # passes of one repeat written out (for export and check)
 MAX_SEARCHED_BITS = 1_024         # validity bounds: a symbol in an exponent (2**d) is tried while 2**d has this many bits
+
+# files other than the architecture text (each read is bounded; a path that is not a regular file,
+# /dev/zero or a pipe, is refused before reading)
+MAX_CONFIG_BYTES = 20_000_000     # a Hugging Face config.json, and config.json inside a .keras archive
+MAX_KERAS_BYTES = 2_000_000_000   # a .keras archive on disk (only its config.json member is read)
+MAX_ONNX_BYTES = 600_000_000      # an .onnx file, read whole (VGG-16 with its weights is 528 MB)
+
+# ONNX import: only shape arithmetic of the graph is evaluated, by symparams itself
+MAX_FOLDED_ELEMENTS = 10_000      # elements of any tensor folded (a shape, a padding, an index list)
+MAX_FOLD_WORK = 1_000_000         # elements folded in total over one graph
+
+# time: CPU seconds of this process (not wall time, so a loaded machine does not trip it)
+CPU_SECONDS = 8.0                 # every command, and each call of the Python API (symparams.limits.CPU_SECONDS)

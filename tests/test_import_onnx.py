@@ -128,7 +128,7 @@ def test_onnx_operator_without_a_form_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("content, words", [(b"not a model at all\x00\xff", "not an ONNX model"),
-                                            (b"", "no input")])
+                                            (b"", "not a valid ONNX model")])
 def test_a_file_that_is_not_a_model_exits_1(tmp_path, content, words):
     need_module("onnx")
     path = tmp_path / "bad.onnx"

@@ -9,8 +9,14 @@ or more is channels first (NCHW, as PyTorch exports it); rank 2 and 3 are (N, D)
 
 from __future__ import annotations
 
-from ..errors import DefinitionError
+import math
+import os
+
+from .. import limits
+from ..errors import DefinitionError, SymparamsError, UsageError
+from ..files import read_bounded, shown
 from .importer import Node, _finish, _fold, _name, _Numbers, _parse_back, _squeezed, _text, _unique
+from .onnx_fold import FOLDED, Folder
 from .plan import need
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
@@ -20,6 +26,7 @@ VIEWS = ("Identity", "Dropout")
 KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
                                   "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape",
                                   "Softmax", "LogSoftmax", "Clip", "Constant", *VIEWS})
+READS = set(KNOWN) | set(FOLDED)        # the operators read, and those of shape arithmetic folded
 
 
 def _window(values) -> str:
@@ -28,38 +35,39 @@ def _window(values) -> str:
 
 
 class _Graph:
+    """The validated graph: its nodes in order, each tensor's inferred shape, the constants known so
+    far (initializers, and the shape arithmetic folded by onnx_fold), and each tensor's readers."""
+
     def __init__(self, model, source):
         onnx = need("onnx", "onnx")
         from onnx import numpy_helper
         self.source = source
+        self.numpy_helper = numpy_helper
+        _check_operators(model.graph, source)       # before anything reads or runs a node
         try:
-            model = onnx.shape_inference.infer_shapes(model)
+            onnx.checker.check_model(model)
+            model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
         except Exception as exc:        # noqa: BLE001 - onnx raises its own kinds
-            raise DefinitionError(f"{source}: ONNX shape inference fails: {str(exc).splitlines()[0][:200]}") from None
+            raise DefinitionError(f"{source}: not a valid ONNX model: {_first_line(exc)}") from None
         self.graph = model.graph
-        self.consts = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        self.nodes = list(self.graph.node)          # one list, so a node's position is found by identity
+        self.position = {id(node): k for k, node in enumerate(self.nodes)}
+        self.folder = Folder()
+        self.consts = {t.name: tensor_value(t, f"{source}: the initializer '{t.name}'") for t in self.graph.initializer}
         self.shapes = {}
         for info in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
             dims = info.type.tensor_type.shape.dim
             self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
         self.users: dict[str, list] = {}
-        for node in self.graph.node:
+        for node in self.nodes:
             for i in node.input:
                 self.users.setdefault(i, []).append(node)
-        self.numpy_helper = numpy_helper
 
     def fold(self, node):
-        """The outputs of a node whose inputs are all known constants (small: shapes and paddings),
-        by ONNX's reference evaluator; None when one is unknown or it cannot run."""
-        inputs = [i for i in node.input if i]
-        if any(self.consts.get(i) is None for i in inputs) or \
-                sum(int(self.consts[i].size) for i in inputs) > 4096:
-            return None
-        try:
-            from onnx.reference import ReferenceEvaluator
-            return ReferenceEvaluator(node).run(None, {i: self.consts[i] for i in inputs})
-        except Exception:           # noqa: BLE001 - then the value stays unknown
-            return None
+        """The outputs of a node of shape arithmetic whose inputs are known constants, folded by
+        onnx_fold (bounded); None when a value is unknown or over a bound."""
+        return self.folder.fold(node.op_type, [self.consts.get(i) if i else None for i in node.input],
+                                self.attrs(node), self.shapes.get(node.input[0]) if node.input else None)
 
     def const(self, name):
         return self.consts.get(name)
@@ -67,6 +75,64 @@ class _Graph:
     def attrs(self, node) -> dict:
         from onnx import helper
         return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+STANDARD_DOMAINS = ("", "ai.onnx")
+
+
+def _check_operators(graph, source) -> None:
+    """Every node is a standard ONNX operator symparams reads: an operator of another domain (a custom
+    'Relu') or one without a form (Loop, ConstantOfShape, ...) is refused before any node is read."""
+    for index, node in enumerate(graph.node):
+        if node.domain not in STANDARD_DOMAINS:
+            raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' is the operator {node.op_type} of "
+                                  f"the domain '{node.domain}'; symparams reads standard ONNX operators only")
+        if node.op_type not in READS:
+            raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' ({node.op_type}): symparams has "
+                                  f"no form for the operator {node.op_type}",
+                                  hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:300] if text else type(exc).__name__)
+
+
+def tensor_value(tensor, what: str):
+    """A TensorProto's value as a numpy array. A tensor of more than limits.MAX_FOLDED_ELEMENTS elements
+    (a weight) is only its dims: a read-only array of zeros that takes no memory (no importer reads a
+    weight's values); its data length is still checked against its dims."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    dims = [int(d) for d in tensor.dims]
+    if any(d < 0 for d in dims):
+        raise DefinitionError(f"{what} has a negative dimension {dims}")
+    count = math.prod(dims)
+    try:
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type))
+    except Exception:                   # noqa: BLE001 - UNDEFINED and unknown type numbers
+        dtype = None
+    if tensor.data_type == TensorProto.UNDEFINED or dtype is None or dtype.kind not in "iufbc":
+        raise DefinitionError(f"{what} has the element type {tensor.data_type}, not a number type")
+    external = tensor.data_location == TensorProto.EXTERNAL
+    if count <= limits.MAX_FOLDED_ELEMENTS and not external:
+        try:
+            return numpy_helper.to_array(tensor)
+        except Exception as exc:        # noqa: BLE001 - numpy and onnx raise several kinds
+            raise DefinitionError(f"{what}: its data does not fill its dims {dims} ({_first_line(exc)})") from None
+    if not external:
+        if tensor.raw_data:
+            held, wanted = len(tensor.raw_data), count * dtype.itemsize
+        else:
+            field = helper.tensor_dtype_to_field(tensor.data_type)
+            held, wanted = len(getattr(tensor, field)), count * (2 if dtype.kind == "c" else 1)
+        if held != wanted:
+            raise DefinitionError(f"{what}: its data ({held:,} values or bytes) does not fill its dims {dims}")
+    try:
+        return np.broadcast_to(np.zeros((), dtype), dims)
+    except ValueError:
+        raise DefinitionError(f"{what} has dims {dims}, too large for an array") from None
 
 
 def _layout(dims) -> tuple:
@@ -88,12 +154,18 @@ def _node_name(node, index) -> str:
 def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     """DSL text for an ONNX ModelProto (or the path of an .onnx file)."""
     onnx = need("onnx", "onnx")
-    if isinstance(model, str):
-        source = model
+    if isinstance(model, (str, bytes, os.PathLike)):
+        source = shown(model)
+        data = read_bounded(model, limits.MAX_ONNX_BYTES, what="ONNX file", error=DefinitionError)
         try:
-            model = onnx.load(model)
+            # from the bytes: a tensor stored outside the file ("external data") is never opened
+            model = onnx.load_model_from_string(data)
         except Exception as exc:        # noqa: BLE001 - protobuf raises many kinds
-            raise DefinitionError(f"{source}: not an ONNX model ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__})") from None
+            raise DefinitionError(f"{source}: not an ONNX model ({_first_line(exc)[:160]})") from None
+        del data
+    if not isinstance(model, onnx.ModelProto):
+        raise UsageError(f"from_onnx needs an onnx.ModelProto or the path of an .onnx file, got a "
+                         f"{type(model).__name__}")
     g = _Graph(model, source)
     inputs = [i for i in g.graph.input if i.name not in g.consts]
     data = inputs[:1]
@@ -130,29 +202,29 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         nodes[out] = Node(out, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
         order.append(out)
 
-    for index, node in enumerate(g.graph.node):
-        if index in skip:
-            continue
+    def read(index, node, where):
         op, a = node.op_type, g.attrs(node)
-        where = f"{source}: the ONNX node '{node.name or index}' ({op})"
         if op == "Constant":
-            g.consts[node.output[0]] = g.numpy_helper.to_array(a["value"]) if "value" in a else None
-            continue
+            g.consts[node.output[0]] = (tensor_value(a["value"], where) if "value" in a
+                                        else (g.fold(node) or [None])[0])
+            return
         if op == "Shape":                   # sizes, not data: what is computed from them is a constant
-            g.consts[node.output[0]] = None
-            continue
+            g.consts[node.output[0]] = (g.fold(node) or [None])[0]
+            return
         tensors = [i for i in node.input if i and i not in g.consts]
         if op in VIEWS:
             if tensors:
                 alias[node.output[0]] = key(tensors[0])
             else:
                 g.consts[node.output[0]] = g.const(node.input[0])
-            continue
-        if not tensors:                     # computed from constants only (a shape, a padding): folded here
-            values = g.fold(node)
+            return
+        if not tensors:
+            # computed from constants only: shape arithmetic is folded (bounded); any other operator's
+            # value stays unknown, never evaluated
+            values = g.fold(node) if op in FOLDED else None
             for k, out in enumerate(node.output):
                 g.consts[out] = values[k] if values is not None and k < len(values) else None
-            continue
+            return
         x = tensors[0]
         in_shape = g.shapes.get(x, ())
         if op == "Conv":
@@ -214,7 +286,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         elif op == "Slice":
             rank = len(in_shape)
             starts, ends, axes, steps = (g.const(i) if i else None for i in (list(node.input[1:]) + [""] * 4)[:4])
-            source, befores = (crops[x] if x in crops else (x, [0] * max(rank - 2, 0)))
+            origin, befores = (crops[x] if x in crops else (x, [0] * max(rank - 2, 0)))
             ok = starts is not None and rank >= 3
             if ok:
                 axes = [int(v) % rank for v in (axes.ravel() if axes is not None else range(len(starts.ravel())))]
@@ -223,15 +295,15 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 befores = list(befores)
                 for axis, cut in zip(axes, starts.ravel()):
                     befores[axis - 2] += int(cut)
-                big, small = g.shapes.get(source, ()), g.shapes.get(node.output[0], ())
+                big, small = g.shapes.get(origin, ()), g.shapes.get(node.output[0], ())
                 ok = len(big) == len(small) == rank and big[:2] == small[:2] and all(
                     b >= s_ and before == (b - s_) // 2 for b, s_, before in zip(big[2:], small[2:], befores))
                 ok = ok and all(u.op_type in ("Concat", "Slice") for u in g.users.get(node.output[0], []))
             if not ok:
                 raise DefinitionError(f"{where}: symparams reads a slice only as a centre crop of the spatial axes "
                                       "before a concatenation")
-            crops[node.output[0]] = (source, befores)
-            nodes[node.output[0]] = Node(node.output[0], "crop", [key(source)])
+            crops[node.output[0]] = (origin, befores)
+            nodes[node.output[0]] = Node(node.output[0], "crop", [key(origin)])
             order.append(node.output[0])
         elif op in ("Gemm", "MatMul"):
             w = g.const(node.input[1])
@@ -245,7 +317,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                     other = [i for i in users[0].input if i != node.output[0]]
                     if other and g.const(other[0]) is not None and g.const(other[0]).size == units:
                         has_bias = True
-                        skip.add(list(g.graph.node).index(users[0]))
+                        skip.add(g.position[id(users[0])])
                         alias[users[0].output[0]] = node.output[0]
             layer(node, f"dense {num('units', units)}" + ("" if has_bias else " bias=false"), index, x)
         elif op in ("MaxPool", "AveragePool"):
@@ -334,6 +406,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             layer(node, "softmax" if op == "Softmax" else "log_softmax", index, x)
         elif op == "Clip":
             bounds = [g.const(i) if i else None for i in node.input[1:3]]
+            if any(b is not None and b.size != 1 for b in bounds):
+                raise DefinitionError(f"{where}: a bound is a tensor of shape {[tuple(b.shape) for b in bounds if b is not None]}, "
+                                      "not one number; symparams has relu6 (0 to 6)")
+            bounds = [None if b is None else b.reshape(()) for b in bounds]
             low = a.get("min", None if len(bounds) < 1 or bounds[0] is None else float(bounds[0]))
             high = a.get("max", None if len(bounds) < 2 or bounds[1] is None else float(bounds[1]))
             if (low, high) != (0.0, 6.0):
@@ -353,6 +429,20 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         else:
             raise DefinitionError(f"{where}: symparams has no form for the operator {op}",
                                   hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
+
+    for index, node in enumerate(g.nodes):
+        if index in skip:
+            continue
+        where = f"{source}: the ONNX node '{node.name or index}' ({node.op_type})"
+        try:
+            read(index, node, where)
+        except SymparamsError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, ZeroDivisionError) as exc:
+            # a node the checker lets through but whose attributes or inputs are not what its operator
+            # takes (a string alpha, a Conv with one input, a MaxPool without kernel_shape)
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else _first_line(exc)
+            raise DefinitionError(f"{where}: malformed ({detail})") from None
     end = key(outputs[0].name)
     if end not in nodes:
         raise DefinitionError(f"{source}: cannot follow the graph to its output '{outputs[0].name}'")

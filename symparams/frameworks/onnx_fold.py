@@ -1,0 +1,229 @@
+"""The shape arithmetic of an ONNX graph, evaluated by symparams itself (never by onnx's reference
+evaluator, which would run whatever the file holds: a Loop that never ends, a ConstantOfShape of
+600 million elements).
+
+Only the operators an exporter uses to compute sizes and paddings are folded (Shape, Gather, Concat,
+Unsqueeze, Squeeze, Cast, Constant, Slice, Reshape, Transpose, ConstantOfShape, Range and integer
+Add/Sub/Mul/Div/Neg: torch.onnx writes F.pad's padding list with ConstantOfShape, Reshape and Transpose), each on tensors of at most
+limits.MAX_FOLDED_ELEMENTS elements, and at most limits.MAX_FOLD_WORK elements over the whole graph.
+A result over a bound, or an input this module cannot read, is simply unknown (None): the importer
+then reads the graph without that value, or says which node it cannot read.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import limits
+
+FOLDED = ("Shape", "Gather", "Concat", "Unsqueeze", "Squeeze", "Cast", "Constant", "Slice", "Reshape", "Transpose",
+          "ConstantOfShape", "Range", "Add", "Sub", "Mul", "Div", "Neg")
+
+
+class Folder:
+    """Folds one graph's constant shape arithmetic, counting the work done."""
+
+    def __init__(self, max_elements: int | None = None, max_work: int | None = None):
+        self.max_elements = limits.MAX_FOLDED_ELEMENTS if max_elements is None else max_elements
+        self.max_work = limits.MAX_FOLD_WORK if max_work is None else max_work
+        self.work = 0
+
+    def small(self, count: int) -> bool:
+        """Whether a tensor of `count` elements may be made; counts it as work when so."""
+        if count < 0 or count > self.max_elements or self.work + count > self.max_work:
+            return False
+        self.work += count
+        return True
+
+    def fold(self, op: str, inputs: list, attrs: dict, input_shape=None):
+        """The outputs of one folded node (a list), or None when a value is unknown or over a bound.
+        `inputs` are numpy arrays or None (unknown or absent); `input_shape` is the inferred shape of the
+        first input (for Shape)."""
+        import numpy as np
+        if op not in FOLDED:
+            return None
+        try:
+            with np.errstate(all="ignore"):
+                out = getattr(self, "_" + op.lower())(np, inputs, attrs, input_shape)
+        except (ValueError, TypeError, IndexError, OverflowError, KeyError, ZeroDivisionError, MemoryError):
+            return None
+        if out is None or out.size > self.max_elements:
+            return None
+        return [out]
+
+    # -- one method per operator; each checks the size of its result before making it ----------
+
+    def _constant(self, np, inputs, a, _shape):
+        if "value_int" in a:
+            return np.array(int(a["value_int"]), dtype=np.int64)
+        if "value_ints" in a and self.small(len(a["value_ints"])):
+            return np.array([int(v) for v in a["value_ints"]], dtype=np.int64)
+        if "value_float" in a:
+            return np.array(float(a["value_float"]), dtype=np.float32)
+        if "value_floats" in a and self.small(len(a["value_floats"])):
+            return np.array([float(v) for v in a["value_floats"]], dtype=np.float32)
+        return None          # a `value` tensor is read by the importer (tensor_value); strings are not numbers
+
+    def _shape(self, np, inputs, a, shape):
+        if shape is None or any(d is None for d in shape):
+            return None
+        dims = list(shape)
+        start, end = int(a.get("start", 0)), int(a.get("end", len(dims)))
+        dims = dims[slice(start, end)]
+        return np.array(dims, dtype=np.int64) if self.small(len(dims)) else None
+
+    def _gather(self, np, inputs, a, _shape):
+        data, indices = _two(inputs)
+        axis = int(a.get("axis", 0))
+        if data.ndim == 0 or indices.dtype.kind not in "iu":
+            return None
+        axis = axis + data.ndim if axis < 0 else axis
+        if not 0 <= axis < data.ndim:
+            return None
+        size = data.shape[axis]
+        if np.any(indices < -size) or np.any(indices >= size):
+            return None
+        count = data.size // max(size, 1) * indices.size
+        return np.take(data, indices.astype(np.int64), axis=axis) if self.small(count) else None
+
+    def _concat(self, np, inputs, a, _shape):
+        if not inputs or any(x is None for x in inputs):
+            return None
+        if not self.small(sum(int(x.size) for x in inputs)):
+            return None
+        return np.concatenate(inputs, axis=int(a["axis"]))
+
+    def _axes(self, inputs, a):
+        if len(inputs) > 1 and inputs[1] is not None:
+            return [int(v) for v in inputs[1].ravel()]
+        return [int(v) for v in a["axes"]] if "axes" in a else None
+
+    def _unsqueeze(self, np, inputs, a, _shape):
+        data, axes = inputs[0], self._axes(inputs, a)
+        if data is None or axes is None or not self.small(int(data.size)):
+            return None
+        rank = data.ndim + len(axes)
+        if len(set(v % rank for v in axes)) != len(axes) or any(not -rank <= v < rank for v in axes):
+            return None
+        return np.expand_dims(data, tuple(sorted(v % rank for v in axes)))
+
+    def _squeeze(self, np, inputs, a, _shape):
+        data, axes = inputs[0], self._axes(inputs, a)
+        if data is None or not self.small(int(data.size)):
+            return None
+        return np.squeeze(data) if axes is None else np.squeeze(data, axis=tuple(axes))
+
+    def _cast(self, np, inputs, a, _shape):
+        from onnx import helper
+        data = inputs[0]
+        if data is None or not self.small(int(data.size)):
+            return None
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(int(a["to"])))
+        if dtype.kind not in "iufb":
+            return None
+        return data.astype(dtype)
+
+    def _slice(self, np, inputs, a, _shape):
+        data = inputs[0]
+        if data is None:
+            return None
+        if len(inputs) >= 3:
+            starts, ends = inputs[1], inputs[2]
+            axes = inputs[3] if len(inputs) > 3 else None
+            steps = inputs[4] if len(inputs) > 4 else None
+            if starts is None or ends is None or (len(inputs) > 3 and axes is None and inputs[3] is not None):
+                return None
+        else:                                   # opset < 10: attributes
+            starts, ends, axes, steps = (np.array(a[k]) if k in a else None for k in ("starts", "ends", "axes", "steps"))
+            if starts is None or ends is None:
+                return None
+        starts, ends = [int(v) for v in starts.ravel()], [int(v) for v in ends.ravel()]
+        axes = list(range(len(starts))) if axes is None else [int(v) for v in np.asarray(axes).ravel()]
+        steps = [1] * len(starts) if steps is None else [int(v) for v in np.asarray(steps).ravel()]
+        if not len(starts) == len(ends) == len(axes) == len(steps) or 0 in steps:
+            return None
+        index = [slice(None)] * data.ndim
+        for start, end, axis, step in zip(starts, ends, axes, steps):
+            if not -data.ndim <= axis < data.ndim:
+                return None
+            index[axis] = slice(start, end, step)
+        if not self.small(int(data.size)):
+            return None
+        return data[tuple(index)]
+
+    def _reshape(self, np, inputs, a, _shape):
+        data, shape = _two(inputs)
+        dims = [int(v) for v in shape.ravel()]
+        if not self.small(int(data.size)):
+            return None
+        if not a.get("allowzero", 0):
+            dims = [data.shape[k] if d == 0 and k < data.ndim else d for k, d in enumerate(dims)]
+        return data.reshape(dims)
+
+    def _transpose(self, np, inputs, a, _shape):
+        data = inputs[0]
+        if data is None or not self.small(int(data.size)):
+            return None
+        return np.transpose(data, [int(v) for v in a["perm"]] if "perm" in a else None)
+
+    def _constantofshape(self, np, inputs, a, _shape):
+        shape = inputs[0]
+        if shape is None:
+            return None
+        dims = [int(v) for v in shape.ravel()]
+        if any(d < 0 for d in dims) or not self.small(math.prod(dims)):     # counted before it is made
+            return None
+        if "value" in a:
+            from onnx import numpy_helper
+            if math.prod(a["value"].dims) != 1:
+                return None
+            value = numpy_helper.to_array(a["value"]).reshape(())
+        else:
+            value = np.zeros((), np.float32)
+        return np.full(dims, value, dtype=value.dtype)
+
+    def _range(self, np, inputs, a, _shape):
+        if len(inputs) < 3 or any(x is None or x.size != 1 for x in inputs[:3]):
+            return None
+        start, limit, delta = (x.reshape(()) for x in inputs[:3])
+        if any(x.dtype.kind not in "iu" for x in (start, limit, delta)) or int(delta) == 0:
+            return None
+        count = max(0, -(-(int(limit) - int(start)) // int(delta)))
+        return np.arange(int(start), int(limit), int(delta), dtype=np.int64) if self.small(count) else None
+
+    def _arithmetic(self, np, inputs, fn):
+        left, right = _two(inputs)
+        if left.dtype.kind not in "iu" or right.dtype.kind not in "iu":
+            return None                          # sizes are integers; anything else stays unknown
+        shape = np.broadcast_shapes(left.shape, right.shape)
+        if not self.small(math.prod(shape)):
+            return None
+        return fn(left.astype(np.int64), right.astype(np.int64))
+
+    def _add(self, np, inputs, a, _shape):
+        return self._arithmetic(np, inputs, lambda x, y: x + y)
+
+    def _sub(self, np, inputs, a, _shape):
+        return self._arithmetic(np, inputs, lambda x, y: x - y)
+
+    def _mul(self, np, inputs, a, _shape):
+        return self._arithmetic(np, inputs, lambda x, y: x * y)
+
+    def _div(self, np, inputs, a, _shape):
+        def divide(x, y):
+            if np.any(y == 0):
+                raise ZeroDivisionError
+            return np.sign(x) * np.sign(y) * (np.abs(x) // np.abs(y))    # ONNX's integer Div truncates
+        return self._arithmetic(np, inputs, divide)
+
+    def _neg(self, np, inputs, a, _shape):
+        data = inputs[0]
+        if data is None or data.dtype.kind not in "iu" or not self.small(int(data.size)):
+            return None
+        return -data.astype(np.int64)
+
+
+def _two(inputs):
+    if len(inputs) < 2 or inputs[0] is None or inputs[1] is None:
+        raise ValueError("an operand is unknown")
+    return inputs[0], inputs[1]
