@@ -134,6 +134,16 @@ GENERATORS = {
     "summary-json": command("summary", "examples/seed000_same_convs.arch", "--format", "json"),
     "api": api_example,
     "solve-llama": command("solve", "examples/zoo/llama_tinyllama.arch", "--for", "layers", "--max-params", "7G"),
+    "plan-llama3-8": command("plan", "examples/scale/llama3_8b.arch", "--gpus", "8", "--gpu", "h100-sxm", "--batch",
+                             "64", "--tokens", "15e12", "--mfu", "0.4", "--top", "5"),
+    "plan-llama3-64": command("plan", "examples/scale/llama3_8b.arch", "--gpus", "64", "--gpu", "h100-sxm",
+                              "--batch", "512", "--tokens", "15e12", "--mfu", "0.4", "--top", "5"),
+    "memory-megatron": command("memory", "examples/scale/llama3_8b.arch", "--precision", "bf16-mixed",
+                               "--grad-dtype", "fp32", "--optimizer", "adam", "--recompute", "selective", "--saving", "megatron",
+                               "--tp", "4", "--pp", "2", "--dp", "8", "--zero", "1", "--sequence-parallel",
+                               "--microbatches", "8"),
+    "memory-mistral": command("memory", "examples/scale/mistral_7b.arch", "--inference", "--precision", "bf16",
+                              "--weight-dtype", "int4", "--batch", "8", "--gpu", "h100-sxm"),
 }
 
 

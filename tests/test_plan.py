@@ -11,6 +11,7 @@ from symparams import gpus, timing
 from symparams.errors import SymparamsError
 
 HERE = Path(__file__).resolve().parent
+LLAMA3 = HERE.parent / "examples" / "scale" / "llama3_8b.arch"
 ROOT = HERE.parent
 
 
@@ -22,14 +23,14 @@ def cli(*args):
 
 
 def test_plan_llama3_8b_on_8_h100_matches_memory():
-    out = json.loads(cli("plan", str(HERE / "llama3_8b.arch"), "--gpus", "8", "--gpu", "h100-sxm", "--batch", "16",
+    out = json.loads(cli("plan", str(LLAMA3), "--gpus", "8", "--gpu", "h100-sxm", "--batch", "16",
                          "--format", "json"))
     layouts = out["layouts"]
     assert layouts and all(c["memory_bytes"] <= 80 * 10 ** 9 for c in layouts)
     assert [c["step_s"] for c in layouts] == sorted(c["step_s"] for c in layouts)
     assert all(c["dp"] * c["tp"] * c["pp"] == 8 for c in layouts)
     for c in (layouts[0], layouts[-1]):
-        mem = json.loads(cli("memory", str(HERE / "llama3_8b.arch"), "--batch", "1", "--precision", "bf16-mixed",
+        mem = json.loads(cli("memory", str(LLAMA3), "--batch", "1", "--precision", "bf16-mixed",
                              "--dp", str(c["dp"]), "--tp", str(c["tp"]), "--pp", str(c["pp"]), "--zero", str(c["zero"]),
                              "--recompute", c["recompute"], "--microbatches", str(c["microbatches"]), "--format", "json",
                              *(["--sequence-parallel"] if c["tp"] > 1 else [])))
@@ -37,7 +38,7 @@ def test_plan_llama3_8b_on_8_h100_matches_memory():
 
 
 def test_plan_rejects_with_reasons():
-    out = json.loads(cli("plan", str(HERE / "llama3_8b.arch"), "--gpus", "8", "--gpu", "rtx-4090", "--batch", "8",
+    out = json.loads(cli("plan", str(LLAMA3), "--gpus", "8", "--gpu", "rtx-4090", "--batch", "8",
                          "--format", "json"))
     reasons = {json.dumps(r["family"], sort_keys=True): r["reason"] for r in out["rejected"]}
     assert any("even with ZeRO-3 and full recomputation" in r for r in reasons.values())

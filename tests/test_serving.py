@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 def test_mistral_7b_window_kv_cache_is_512_mib():
     """Mistral-7B v0.1, window 4096, T = 32,768, bf16: 2 x 4096 x 32 layers x 8 heads x 128 x 2 bytes."""
-    net = load(HERE / "mistral_7b.arch")
+    net = load(HERE.parent / "examples" / "scale" / "mistral_7b.arch")
     assert net.params.subs({symbol(k): v for k, v in net.defaults.items()}) == 7_241_732_096
     kv = cost.totals(net, ("kv_bytes",), cost.Options(precision="bf16"))["kv_bytes"]
     assert kv.subs({symbol(k): v for k, v in net.defaults.items()}) == 512 * 2 ** 20
@@ -115,7 +115,7 @@ def test_memory_serving_phases_and_time_json():
     import json
     import subprocess
     import sys
-    done = subprocess.run([sys.executable, "-m", "symparams.cli", "memory", str(HERE / "mistral_7b.arch"), "--inference",
+    done = subprocess.run([sys.executable, "-m", "symparams.cli", "memory", str(HERE.parent / "examples" / "scale" / "mistral_7b.arch"), "--inference",
                            "--precision", "bf16", "--batch", "8", "--gpu", "h100-sxm", "--format", "json"],
                           capture_output=True, text=True, timeout=120, cwd=HERE.parent)
     assert done.returncode == 0, done.stderr

@@ -327,7 +327,7 @@ def _layout_lines(rep) -> list:
     if len(an.stages) > 1:
         lines.append("Pipeline stages (per GPU):")
         for st in an.stages:
-            lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; {st.in_flight} micro-batches in flight")
+            lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; in flight: {st.in_flight} micro-batch(es)")
             lines.append(f"          total {_shown(st.parts['train_bytes'], known)}")
     lines.append("Bytes sent per GPU per step:")
     for kind, label in (("dp", "data parallel"), ("tp", "tensor parallel"), ("pp", "pipeline"),
