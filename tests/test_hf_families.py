@@ -39,6 +39,7 @@ FAMILIES = [
     ("falcon", "FalconConfig", "FalconForCausalLM",
      dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, **IDS)),
     ("llama", "LlamaConfig", "LlamaForCausalLM", DEC),
+    ("llama-biased", "LlamaConfig", "LlamaForCausalLM", dict(DEC, attention_bias=True, mlp_bias=True)),
     ("mistral", "MistralConfig", "MistralForCausalLM", dict(DEC, sliding_window=16)),
     ("mixtral", "MixtralConfig", "MixtralForCausalLM", dict(DEC, num_local_experts=4, num_experts_per_tok=2)),
     ("qwen2", "Qwen2Config", "Qwen2ForCausalLM", DEC),
@@ -58,6 +59,27 @@ FAMILIES = [
     ("starcoder2", "Starcoder2Config", "Starcoder2ForCausalLM", dict(DEC, sliding_window=16)),
     ("deepseek_v2", "DeepseekV2Config", "DeepseekV2ForCausalLM", MLA),
     ("deepseek_v3", "DeepseekV3Config", "DeepseekV3ForCausalLM", MLA),
+    # the switches: each other value of a family's structural fields
+    ("gpt_neox-sequential", "GPTNeoXConfig", "GPTNeoXForCausalLM",
+     dict(ENC, use_parallel_residual=False, attention_bias=False, tie_word_embeddings=True)),
+    ("falcon-new", "FalconConfig", "FalconForCausalLM",
+     dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_kv_heads=2,
+          new_decoder_architecture=True, bias=True, ffn_hidden_size=40, **IDS)),
+    ("falcon-sequential", "FalconConfig", "FalconForCausalLM",
+     dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, parallel_attn=False,
+          multi_query=False, tie_word_embeddings=False, **IDS)),
+    ("opt-post-norm", "OPTConfig", "OPTForCausalLM",
+     dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, ffn_dim=48, num_attention_heads=4,
+          max_position_embeddings=64, word_embed_proj_dim=16, do_layer_norm_before=False, **IDS)),
+    ("stablelm-parallel", "StableLmConfig", "StableLmForCausalLM",
+     dict(DEC, use_parallel_residual=True, use_qkv_bias=True)),
+    ("stablelm-qk-norm", "StableLmConfig", "StableLmForCausalLM", dict(DEC, qk_layernorm=True)),
+    ("starcoder2-unbiased", "Starcoder2Config", "Starcoder2ForCausalLM", dict(DEC, use_bias=False)),
+    ("qwen2_moe-mixed", "Qwen2MoeConfig", "Qwen2MoeForCausalLM",
+     dict(DEC, moe_intermediate_size=16, shared_expert_intermediate_size=24, num_experts=4, num_experts_per_tok=2,
+          mlp_only_layers=[0])),
+    ("gptj-inner", "GPTJConfig", "GPTJForCausalLM",
+     dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4, rotary_dim=4, n_inner=40, **IDS)),
     ("mamba", "MambaConfig", "MambaForCausalLM",
      dict(vocab_size=101, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2, conv_kernel=4, **IDS)),
     ("bert", "BertConfig", "BertModel", ENC),
@@ -89,6 +111,15 @@ FAMILIES = [
 ]
 
 
+STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
+              "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5"}
+# switches the table does not write: read through transformers' module tree
+THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
+SIZES = {"vocab_size", "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
+         "intermediate_size", "ffn_dim", "num_local_experts", "num_experts", "moe_intermediate_size",
+         "shared_expert_intermediate_size", "d_model", "num_layers"}
+
+
 def _counts(transformers, torch, config_class, model_class, fields):
     config = getattr(transformers, config_class)(**fields)
     with torch.device("meta"):
@@ -97,8 +128,8 @@ def _counts(transformers, torch, config_class, model_class, fields):
     return config, sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
 
 
-def _summary(capsys, path) -> tuple[int, int]:
-    code = cli.main(["summary", str(path), "--convention", "pytorch"])
+def _summary(capsys, path, *args) -> tuple[int, int]:
+    code = cli.main(["summary", str(path), "--convention", "pytorch", *args])
     out, err = capsys.readouterr()
     assert code == 0, err
     out = out.replace("\n    ", " ")
@@ -115,6 +146,7 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
     transformers = need_module("transformers")
     config, total, trained = _counts(transformers, torch, config_class, model_class, fields)
     data = config.to_dict()
+    variant, family = family, family.split("-")[0]
     assert data["model_type"] == family
     data["architectures"] = [model_class]
     source = tmp_path / "config.json"
@@ -123,4 +155,21 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
     code = cli.main(["import", str(source), "-o", str(target)])
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
-    assert _summary(capsys, target) == (total, trained), target.read_text(encoding="utf-8")
+    text = target.read_text(encoding="utf-8")
+    assert _summary(capsys, target) == (total, trained), text
+    # the families of the table are written by structure, with the config's symbols; the others as tensors
+    assert ("parameter " not in text) == (family in STRUCTURED and variant not in THROUGH_TRANSFORMERS), text
+    if family in STRUCTURED:
+        for name, value in fields.items():
+            if name in SIZES and (family, name) != ("qwen2_moe", "intermediate_size") and \
+                    variant not in THROUGH_TRANSFORMERS:        # (qwen2_moe: every layer sparse)
+                assert re.search(rf"^let {name} = {value}\b", text, re.M), (name, text)
+        # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
+        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers") if n in fields)
+        change = {layers: fields[layers] + 1, "vocab_size": fields["vocab_size"] + 7}
+        if family == "t5":          # the config written holds num_decoder_layers (its default: num_layers)
+            change["num_decoder_layers"] = fields[layers] + 1
+        if variant not in THROUGH_TRANSFORMERS:
+            _, total, trained = _counts(transformers, torch, config_class, model_class, {**fields, **change})
+            sets = ",".join(f"{k}={v}" for k, v in change.items())
+            assert _summary(capsys, target, "--set", sets) == (total, trained), (change, text)

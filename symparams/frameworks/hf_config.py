@@ -145,10 +145,56 @@ class _Family:
     usual: str                     # the class written when `architectures` is absent
 
 
+class _NoStructure(Exception):
+    """A config whose switches this table does not write (a per-layer mixture pattern, a per-head norm):
+    read through transformers' module tree instead, or refused naming the switch."""
+
+
+@dataclass(frozen=True)
+class _Style:
+    """The switches that tell LLaMA-like decoder families apart, each read from the family's own fields.
+    A new family that differs only in these is one entry of STYLES."""
+    norm: str = "rmsnorm"               # the block's norms: rmsnorm, or layernorm (with its bias)
+    attention_bias: str = "attention_bias"  # the field turning q/k/v/o biases on; "qkv": q, k, v always (Qwen2)
+    mlp: str = "gated"                  # gated (gate x up, down) or plain (c_fc, c_proj: StarCoder2)
+    mlp_bias: str = ""                  # the field turning the MLP's biases on ("" none)
+    tied: bool = False                  # tie_word_embeddings' default
+    act: str = "silu"                   # hidden_act's default
+    head_dim: int | None = None         # head_dim's default when the class sets one (Gemma: 256)
+    kv_heads: int | None = None         # num_key_value_heads' default when not the heads (StarCoder2: 2)
+    sandwich: bool = False              # norms after attention and MLP too (Gemma-2)
+    parallel: str = ""                  # the field making attention and MLP parallel off one norm (StableLM)
+    moe: str = ""                       # "mixtral" (experts only) or "qwen2_moe" (plus a gated shared expert)
+    gemma: bool = False                 # the embedding scaled by sqrt(hidden_size), norms by (1 + weight)
+    qk_norm: str = ""                   # a field that, when true, adds per-head norms this table does not write
+    qkv_bias: str = ""                  # a field that, when true, gives q, k and v biases (StableLM's use_qkv_bias)
+
+
+STYLES = {
+    "llama": _Style(mlp_bias="mlp_bias"),
+    "mistral": _Style(attention_bias=""),
+    "mixtral": _Style(attention_bias="", moe="mixtral"),
+    "qwen2": _Style(attention_bias="qkv"),
+    "qwen2_moe": _Style(attention_bias="qkv", moe="qwen2_moe"),
+    "gemma": _Style(tied=True, act="gelu_pytorch_tanh", head_dim=256, gemma=True),
+    "gemma2": _Style(tied=True, act="gelu_pytorch_tanh", head_dim=256, gemma=True, sandwich=True),
+    "phi3": _Style(attention_bias=""),
+    "starcoder2": _Style(norm="layernorm", attention_bias="use_bias", mlp="plain", mlp_bias="use_bias", tied=True,
+                         act="gelu_pytorch_tanh", kv_heads=2),
+    "stablelm": _Style(norm="layernorm", attention_bias="", parallel="use_parallel_residual",
+                       qk_norm="qk_layernorm", qkv_bias="use_qkv_bias"),
+}
+# fields whose absence means true (StarCoder2's use_bias); any other switch field defaults to false
+_TRUE_BY_DEFAULT = {"use_bias"}
+
+
 def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
-    """LLaMA-style decoders (llama, mistral, mixtral, qwen2, gemma): RMSNorm, grouped-query attention
-    with rotary positions (no weights), a SwiGLU MLP (or a mixture of SwiGLU experts), a head."""
+    """LLaMA-like decoders: a norm before attention (grouped-query, rotary positions: no weights) and before
+    the MLP (gated, plain, or a mixture of experts), a final norm, a head; the switches of STYLES."""
     family = cfg.family
+    style = STYLES[family]
+    if style.qk_norm and cfg.flag(style.qk_norm, False):
+        raise _NoStructure(f"{style.qk_norm}=true (a norm per head on the queries and keys)")
     hidden, heads = cfg.size("hidden_size"), cfg.size("num_attention_heads")
     out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
             "tokens in the context (rotary positions: no weight depends on it)")
@@ -157,53 +203,109 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
     out.let("num_attention_heads", heads)
     kv = "num_attention_heads"
-    if cfg.has("num_key_value_heads"):
-        out.let("num_key_value_heads", cfg.size("num_key_value_heads"), "key/value heads shared by the query heads")
+    if cfg.has("num_key_value_heads") or style.kv_heads:
+        out.let("num_key_value_heads", cfg.size("num_key_value_heads", style.kv_heads),
+                "key/value heads shared by the query heads")
         kv = "num_key_value_heads"
-    # head_dim: gemma always sets it; the others derive hidden_size / num_attention_heads when it is absent,
+    # head_dim: Gemma always sets it; the others derive hidden_size / num_attention_heads when it is absent,
     # so it is a symbol of its own only where it says something else
     key_dim = ""
-    if family == "gemma" or (cfg.has("head_dim") and cfg.size("head_dim") * heads != hidden):
-        out.let("head_dim", cfg.size("head_dim", 256 if family == "gemma" else None))
+    if style.head_dim or (cfg.has("head_dim") and cfg.size("head_dim") * heads != hidden):
+        out.let("head_dim", cfg.size("head_dim", style.head_dim))
         key_dim = "key_dim=head_dim"
     elif hidden % heads:
         raise DefinitionError(f"{cfg.source}: num_attention_heads = {heads} does not divide hidden_size = {hidden}",
                               hint="give head_dim in the config")
-    out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width" if family != "mixtral"
-            else "the MLP's width, per expert")
-    if family == "mixtral":
+    width = "intermediate_size"
+    if style.moe == "mixtral":
+        out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width, per expert")
         out.let("num_local_experts", cfg.size("num_local_experts"))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
-    tied = cfg.flag("tie_word_embeddings", family == "gemma")
-    act = _activation(cfg.text("hidden_act", "gelu_pytorch_tanh" if family == "gemma" else "silu"))
-    if family == "qwen2":
+    elif style.moe == "qwen2_moe":
+        if cfg.values.get("mlp_only_layers") or cfg.size("decoder_sparse_step", 1) != 1:
+            raise _NoStructure("mlp_only_layers / decoder_sparse_step (dense and sparse layers mixed)")
+        width = "moe_intermediate_size"
+        out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
+        out.let("shared_expert_intermediate_size", cfg.size("shared_expert_intermediate_size"),
+                "the shared expert's width")
+        out.let("num_experts", cfg.size("num_experts"))
+        out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
+    else:
+        out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width")
+    tied = cfg.flag("tie_word_embeddings", style.tied)
+    act = _activation(cfg.text("hidden_act", style.act))
+    if style.attention_bias == "qkv" or (style.qkv_bias and cfg.flag(style.qkv_bias, False)):
         bias = "bias=qkv"                       # q, k and v projections with biases, the output projection without
-    elif family in ("llama", "gemma") and cfg.flag("attention_bias", False):
+    elif style.attention_bias and cfg.flag(style.attention_bias, style.attention_bias in _TRUE_BY_DEFAULT):
         bias = "bias=true"
     else:
         bias = "bias=false"
-    mlp_bias = "bias=true" if family == "llama" and cfg.flag("mlp_bias", False) else "bias=false"
+    on = style.mlp_bias and cfg.flag(style.mlp_bias, style.mlp_bias in _TRUE_BY_DEFAULT)
+    mlp_bias = "bias=true" if on else "bias=false"
+    norm = style.norm
+    parallel = bool(style.parallel) and cfg.flag(style.parallel, False)
 
+    def mlp(size: str):
+        if style.mlp == "plain":
+            out.add(_with(f"dense {size}", mlp_bias, act), "mlp.c_fc")
+            out.add(f"dense hidden_size {mlp_bias}", "mlp.c_proj")
+            return
+        out.add(f"mul {{ {_with(f'dense {size}', mlp_bias, act)} }} {{ dense {size} {mlp_bias} }}",
+                "gate_proj x up_proj")
+        out.add(f"dense hidden_size {mlp_bias}", "down_proj")
+
+    def feed_forward():
+        if style.moe == "mixtral":
+            out.open("moe experts=num_local_experts top_k=num_experts_per_tok",
+                     "block_sparse_moe: gate (router), experts")
+            mlp(width)
+            out.close()
+        elif style.moe == "qwen2_moe":
+            out.open("add")
+            out.open("moe experts=num_experts top_k=num_experts_per_tok", "mlp: gate (router), experts")
+            mlp(width)
+            out.close()
+            out.depth -= 1
+            out.add("} {", "the shared expert, scaled by sigmoid(shared_expert_gate)")
+            out.depth += 1
+            out.open("mul")
+            mlp("shared_expert_intermediate_size")
+            out.depth -= 1
+            out.add("} { dense 1 bias=false sigmoid }", "shared_expert_gate")
+            out.close()
+        else:
+            mlp(width)
+
+    attention = _with("attention heads=num_attention_heads", f"kv_heads={kv}", key_dim, bias, "causal")
     out.add("input max_position_embeddings")
     out.add(_with("embedding vocab_size hidden_size", "name=embed_tokens" if tied else ""), "embed_tokens")
     out.open("repeat num_hidden_layers", "layers")
-    out.open("residual")
-    out.add("rmsnorm", "input_layernorm")
-    out.add(_with("attention heads=num_attention_heads", f"kv_heads={kv}", key_dim, bias, "causal"),
-            "self_attn: q_proj, k_proj, v_proj, o_proj")
-    out.close()
-    out.open("residual")
-    out.add("rmsnorm", "post_attention_layernorm")
-    if family == "mixtral":
-        out.open("moe experts=num_local_experts top_k=num_experts_per_tok", "block_sparse_moe: gate (router), experts")
-    out.add(f"mul {{ {_with('dense intermediate_size', mlp_bias, act)} }} {{ dense intermediate_size {mlp_bias} }}",
-            "gate_proj x up_proj")
-    out.add(f"dense hidden_size {mlp_bias}", "down_proj")
-    if family == "mixtral":
+    if parallel:
+        out.open("residual", "x + attention(norm(x)) + mlp(norm(x)): one norm, two branches")
+        out.add(norm, "input_layernorm")
+        out.open("add")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
+        out.depth -= 1
+        out.add("} {")
+        out.depth += 1
+        feed_forward()
+        out.close()
+        out.close()
+    else:
+        out.open("residual")
+        out.add(norm, "input_layernorm")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
+        if style.sandwich:
+            out.add(norm, "post_attention_layernorm")
+        out.close()
+        out.open("residual")
+        out.add(norm, "pre_feedforward_layernorm" if style.sandwich else "post_attention_layernorm")
+        feed_forward()
+        if style.sandwich:
+            out.add(norm, "post_feedforward_layernorm")
         out.close()
     out.close()
-    out.close()
-    out.add("rmsnorm", "norm")
+    out.add(norm, "norm")
     notes = []
     if arch.endswith("ForCausalLM"):
         out.add(_with("dense vocab_size bias=false", "tied=embed_tokens" if tied else ""),
@@ -211,9 +313,206 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     elif arch.endswith("ForSequenceClassification"):
         out.let("num_labels", cfg.labels())
         out.add("dense num_labels bias=false", "score (read at the last token)")
-    if family == "gemma":
+    if style.gemma:
         notes.append("Gemma scales the embedding by sqrt(hidden_size) and its RMSNorm by (1 + weight): no weights.")
+    if family in ("gemma2", "mistral", "starcoder2") and cfg.has("sliding_window"):
+        notes.append("Sliding-window attention and logit softcapping change no weight.")
     return notes
+
+
+def _parallel(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """GPT-NeoX, GPT-J and Phi: each block adds attention and MLP of the same normalised input to it
+    (x + attn(ln1(x)) + mlp(ln2(x)); GPT-J and Phi share one norm), with LayerNorms and dense biases."""
+    family = cfg.family
+    names = {"gptj": ("n_positions", "n_embd", "n_layer", "n_head", "n_inner")}.get(
+        family, ("max_position_embeddings", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                 "intermediate_size"))
+    positions, hidden, layers, heads, inner = names
+    out.let(positions, cfg.size(positions), "tokens in the context (rotary positions: no weight depends on it)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let(hidden, cfg.size(hidden))
+    out.let(layers, cfg.size(layers))
+    out.let(heads, cfg.size(heads))
+    if family == "gptj" and not cfg.has("n_inner"):
+        width = f"4*{hidden}"
+    else:
+        out.let(inner, cfg.size(inner), "the MLP's width")
+        width = inner
+    if family == "phi" and cfg.flag("qk_layernorm", False):
+        raise _NoStructure("qk_layernorm=true (a norm on the queries and keys)")
+    kv = ""
+    if family == "phi" and cfg.has("num_key_value_heads") and cfg.size("num_key_value_heads") != cfg.size(heads):
+        out.let("num_key_value_heads", cfg.size("num_key_value_heads"))
+        kv = "kv_heads=num_key_value_heads"
+    act = _activation(cfg.text("activation_function" if family == "gptj" else "hidden_act",
+                               {"gptj": "gelu_new", "phi": "gelu_new"}.get(family, "gelu")))
+    attention_bias = {"gptj": "bias=false", "phi": ""}.get(
+        family, "" if cfg.flag("attention_bias", True) else "bias=false")
+    parallel = family != "gpt_neox" or cfg.flag("use_parallel_residual", True)
+    shared_norm = family in ("gptj", "phi")
+    tied = cfg.flag("tie_word_embeddings", False)
+    embed = {"gpt_neox": "embed_in", "gptj": "wte", "phi": "embed_tokens"}[family]
+    attention = _with(f"attention heads={heads}", kv, attention_bias, "causal")
+    out.add(f"input {positions}")
+    out.add(_with(f"embedding vocab_size {hidden}", f"name={embed}" if tied else ""), embed)
+    out.open(f"repeat {layers}", "layers")
+    if parallel and shared_norm:
+        out.open("residual", "x + attn(ln(x)) + mlp(ln(x))")
+        out.add("layernorm", "input_layernorm" if family == "phi" else "ln_1")
+        out.open("add")
+        out.add(attention, "attention: q, k, v, out")
+    elif parallel:
+        out.open("residual", "x + attn(ln1(x)) + mlp(ln2(x))")
+        out.open("add")
+        out.add("layernorm", "input_layernorm")
+        out.add(attention, "attention: query_key_value, dense")
+    else:
+        out.open("residual")
+        out.add("layernorm", "input_layernorm")
+        out.add(attention, "attention: query_key_value, dense")
+        out.close()
+        out.open("residual")
+        out.add("layernorm", "post_attention_layernorm")
+    if parallel:
+        out.depth -= 1
+        out.add("} {")
+        out.depth += 1
+        if not shared_norm:
+            out.add("layernorm", "post_attention_layernorm")
+    out.add(_with(f"dense {width}", act), "mlp: fc_in / dense_h_to_4h")
+    out.add(f"dense {hidden}", "mlp: fc_out / dense_4h_to_h")
+    if parallel:
+        out.close()
+    out.close()
+    out.close()
+    out.add("layernorm", {"gpt_neox": "final_layer_norm", "gptj": "ln_f", "phi": "final_layernorm"}[family])
+    if arch.endswith("ForCausalLM"):
+        head_bias = "" if family in ("gptj", "phi") else "bias=false"       # GPT-J's and Phi's heads have a bias
+        out.add(_with("dense vocab_size", head_bias, f"tied={embed}" if tied else ""),
+                {"gpt_neox": "embed_out"}.get(family, "lm_head"))
+    return ["Rotary positions (on a fraction of each head: rotary_pct, rotary_dim, partial_rotary_factor) "
+            "have no weights."]
+
+
+def _bloom(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """BLOOM: a LayerNorm right after the embedding, ALiBi positions (no weights), fused qkv with biases."""
+    out.let("seq_length", 2048, "tokens in the context (ALiBi: no weight depends on it)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("hidden_size", cfg.size("hidden_size"))
+    out.let("n_layer", cfg.size("n_layer"))
+    out.let("n_head", cfg.size("n_head"))
+    tied = cfg.flag("tie_word_embeddings", True)
+    out.add("input seq_length")
+    out.add(_with("embedding vocab_size hidden_size", "name=word_embeddings" if tied else ""), "word_embeddings")
+    out.add("layernorm", "word_embeddings_layernorm")
+    out.open("repeat n_layer", "h")
+    out.open("residual")
+    out.add("layernorm", "input_layernorm")
+    out.add("attention heads=n_head causal", "self_attention: query_key_value, dense")
+    out.close()
+    out.open("residual")
+    out.add("layernorm", "post_attention_layernorm")
+    out.add("dense 4*hidden_size gelu", "mlp.dense_h_to_4h")
+    out.add("dense hidden_size", "mlp.dense_4h_to_h")
+    out.close()
+    out.close()
+    out.add("layernorm", "ln_f")
+    if arch == "BloomForCausalLM":
+        out.add(_with("dense vocab_size bias=false", "tied=word_embeddings" if tied else ""), "lm_head")
+    return []
+
+
+def _falcon(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """Falcon: fused qkv (multi-query, or grouped in the new decoder architecture), attention and MLP in
+    parallel off one or two LayerNorms, or in sequence (parallel_attn=false)."""
+    out.let("max_position_embeddings", cfg.size("max_position_embeddings", 2048),
+            "tokens in the context (rotary positions: no weight depends on it)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("hidden_size", cfg.size("hidden_size"))
+    out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
+    out.let("num_attention_heads", cfg.size("num_attention_heads"))
+    new = cfg.flag("new_decoder_architecture", False)
+    if new or not cfg.flag("multi_query", True):
+        out.let("num_kv_heads", cfg.size("num_kv_heads", cfg.size("num_attention_heads")))
+        kv = "kv_heads=num_kv_heads"
+    else:
+        kv = "kv_heads=1"                          # multi-query: one key and one value head
+    width = "4*hidden_size"
+    if cfg.has("ffn_hidden_size"):
+        out.let("ffn_hidden_size", cfg.size("ffn_hidden_size"))
+        width = "ffn_hidden_size"
+    bias = "" if cfg.flag("bias", False) else "bias=false"
+    parallel = cfg.flag("parallel_attn", True)
+    norms = cfg.values.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    tied = cfg.flag("tie_word_embeddings", True)
+    attention = _with("attention heads=num_attention_heads", kv, bias, "causal")
+    out.add("input max_position_embeddings")
+    out.add(_with("embedding vocab_size hidden_size", "name=word_embeddings" if tied else ""), "word_embeddings")
+    out.open("repeat num_hidden_layers", "h")
+    if parallel and norms == 2:
+        out.add(f"residual {{ add {{ layernorm; {attention} }} {{ layernorm; dense {width} {bias} gelu; "
+                f"dense hidden_size {bias} }} }}".replace("  ", " "), "ln_attn, self_attention | ln_mlp, mlp")
+    elif parallel:
+        out.add(f"residual {{ layernorm; add {{ {attention} }} {{ dense {width} {bias} gelu; "
+                f"dense hidden_size {bias} }} }}".replace("  ", " "), "input_layernorm; self_attention | mlp")
+    else:
+        out.add(f"residual {{ layernorm; {attention} }}", "input_layernorm, self_attention")
+        out.add(f"residual {{ layernorm; dense {width} {bias} gelu; dense hidden_size {bias} }}".replace("  ", " "),
+                "post_attention_layernorm, mlp")
+    out.close()
+    out.add("layernorm", "ln_f")
+    if arch == "FalconForCausalLM":
+        out.add(_with("dense vocab_size bias=false", "tied=word_embeddings" if tied else ""), "lm_head")
+    return []
+
+
+def _opt(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """OPT: learned positions with an offset of 2 rows, an optional projection of a narrower embedding, pre- or
+    post-norm layers (do_layer_norm_before) with biases everywhere, a head tied to the token table."""
+    out.let("max_position_embeddings", cfg.size("max_position_embeddings"), "tokens in the context")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("hidden_size", cfg.size("hidden_size"))
+    out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
+    out.let("num_attention_heads", cfg.size("num_attention_heads"))
+    out.let("ffn_dim", cfg.size("ffn_dim"))
+    project = cfg.has("word_embed_proj_dim") and cfg.size("word_embed_proj_dim") != cfg.size("hidden_size")
+    embed_dim = "hidden_size"
+    if project:
+        out.let("word_embed_proj_dim", cfg.size("word_embed_proj_dim"))
+        embed_dim = "word_embed_proj_dim"
+    if not cfg.flag("layer_norm_elementwise_affine", True):
+        raise _NoStructure("layer_norm_elementwise_affine=false (LayerNorms without weights)")
+    bias = "" if cfg.flag("enable_bias", True) else "bias=false"
+    before = cfg.flag("do_layer_norm_before", True)
+    tied = cfg.flag("tie_word_embeddings", True)
+    act = _activation(cfg.text("activation_function", "relu"))
+    out.add("input max_position_embeddings")
+    out.add(_with(f"embedding vocab_size {embed_dim}", "name=embed_tokens" if tied else ""), "embed_tokens")
+    if project:
+        out.add("dense hidden_size bias=false", "project_in")
+    out.add("posembed length=max_position_embeddings + 2", "embed_positions (OPT's 2-row offset)")
+    out.open("repeat num_hidden_layers", "layers")
+    for first, (where, body) in enumerate(((
+            "self_attn_layer_norm", [(_with("attention heads=num_attention_heads", bias, "causal"),
+                                      "self_attn: q_proj, k_proj, v_proj, out_proj")]),
+            ("final_layer_norm", [(_with("dense ffn_dim", bias, act), "fc1"), (_with("dense hidden_size", bias),
+                                                                                "fc2")]))):
+        out.open("residual")
+        if before:
+            out.add("layernorm", where)
+        for line, comment in body:
+            out.add(line, comment)
+        out.close()
+        if not before:
+            out.add("layernorm", where)
+    out.close()
+    if before and not cfg.flag("_remove_final_layer_norm", False):
+        out.add("layernorm", "final_layer_norm")
+    if project:
+        out.add(f"dense {embed_dim} bias=false", "project_out")
+    if arch == "OPTForCausalLM":
+        out.add(_with("dense vocab_size bias=false", "tied=embed_tokens" if tied else ""), "lm_head")
+    return []
 
 
 def _gpt2(cfg: _Config, arch: str, out: _File) -> list[str]:
@@ -378,7 +677,18 @@ FAMILIES = {
     "mistral": _Family(_decoder, _decoder_classes("Mistral"), "MistralForCausalLM"),
     "mixtral": _Family(_decoder, _decoder_classes("Mixtral"), "MixtralForCausalLM"),
     "qwen2": _Family(_decoder, _decoder_classes("Qwen2"), "Qwen2ForCausalLM"),
+    "qwen2_moe": _Family(_decoder, _decoder_classes("Qwen2Moe"), "Qwen2MoeForCausalLM"),
     "gemma": _Family(_decoder, _decoder_classes("Gemma"), "GemmaForCausalLM"),
+    "gemma2": _Family(_decoder, _decoder_classes("Gemma2"), "Gemma2ForCausalLM"),
+    "phi3": _Family(_decoder, _decoder_classes("Phi3"), "Phi3ForCausalLM"),
+    "starcoder2": _Family(_decoder, _decoder_classes("Starcoder2"), "Starcoder2ForCausalLM"),
+    "stablelm": _Family(_decoder, _decoder_classes("StableLm"), "StableLmForCausalLM"),
+    "gpt_neox": _Family(_parallel, ("GPTNeoXForCausalLM", "GPTNeoXModel"), "GPTNeoXForCausalLM"),
+    "gptj": _Family(_parallel, ("GPTJForCausalLM", "GPTJModel"), "GPTJForCausalLM"),
+    "phi": _Family(_parallel, ("PhiForCausalLM", "PhiModel"), "PhiForCausalLM"),
+    "bloom": _Family(_bloom, ("BloomForCausalLM", "BloomModel"), "BloomForCausalLM"),
+    "falcon": _Family(_falcon, ("FalconForCausalLM", "FalconModel"), "FalconForCausalLM"),
+    "opt": _Family(_opt, ("OPTForCausalLM", "OPTModel"), "OPTForCausalLM"),
     "gpt2": _Family(_gpt2, ("GPT2LMHeadModel", "GPT2Model"), "GPT2LMHeadModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
@@ -419,7 +729,15 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
                               hint=f"the {model_type} classes known are {', '.join(family.classes)}")
     cfg = _Config(config, source, model_type)
     out = _File()
-    notes = family.writer(cfg, arch, out)
+    try:
+        notes = family.writer(cfg, arch, out)
+    except _NoStructure as switch:
+        text = from_meta_device(config, model_type, arch, source)
+        if text is None:
+            raise DefinitionError(f"{source}: symparams writes {model_type} without transformers except with "
+                                  f"{switch}", hint="install transformers and torch to read it through the "
+                                  "model's module tree") from None
+        return text
     name = config.get("_name_or_path") or ""
     shown = f" ({name})" if isinstance(name, str) and re.fullmatch(r"[\w./-]{1,100}", name) else ""
     header = [f"{arch}{shown}, written by `symparams import` from a Hugging Face config (model_type {model_type}).",
