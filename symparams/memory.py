@@ -5,7 +5,7 @@ What each layer kind keeps is stated by the kind (LayerSpec.saved_activations, k
 symparams/layers/); symparams/cost.py walks the network once, counting each tensor storage once
 (a ReLU's output and the next convolution's input are the same tensor). This module turns those
 counts into bytes under a precision, an optimiser and a recomputation policy, and answers the
-`memory` report (symparams/commands/memory.py prints it). docs/cost.md derives every rule.
+`memory` report (symparams/printers/memory.py lays it out). docs/cost.md derives every rule.
 
 Precisions (bytes per value: weights, gradients, fp32 master copy, optimiser state, activations):
   fp32        4, 4, 0, 4, 4
@@ -186,11 +186,11 @@ class Report:
 
     # what a person reads (print, notebooks): the report `symparams memory` prints
     def __str__(self) -> str:
-        from .commands.memory import render
+        from .printers.memory import render        # convenience at the top of the API, asked for only here
         return render(self, self.net)
 
     def _repr_html_(self) -> str:
-        from .commands.memory import render_html
+        from .printers.memory import render_html
         return render_html(self, self.net)
 
 

@@ -1,0 +1,196 @@
+"""A memory report (symparams/memory.py Report) laid out: text for a person, a dict for JSON, HTML
+for notebooks. Layout only: every formula and byte count comes from the report."""
+
+from __future__ import annotations
+
+import json
+
+
+def text(rep) -> str:
+    return render(rep, rep.net)
+
+
+def html(rep) -> str:
+    return render_html(rep, rep.net)
+
+
+def json_text(rep) -> str:
+    return json.dumps(as_dict(rep, rep.net), indent=2) + "\n"
+
+
+def _gib(value: int) -> str:
+    return f"{value / 2 ** 30:,.2f} GiB"
+
+
+def _formula(expr, mode: str = "text") -> str:
+    from . import math
+    from .common import collected
+    return math.show(collected(expr), mode)
+
+
+def render(rep, net) -> str:
+    o = rep.options
+    what = "inference" if rep.inference else "training"
+    lines = [f"Memory ({what}): {net.program.file or '<text>'}   (convention: {net.convention})",
+             f"precision {o.precision}" + ("" if rep.inference else f", optimizer {o.optimizer}, recompute "
+                                           f"{o.recompute}, saving {o.style}") + f", batch {o.batch}"]
+    params = rep.params
+    lines.append(f"Parameters: {_formula(params)}" + (f" (active per token: {_formula(rep.active)})"
+                                                       if rep.active is not None else ""))
+    width = max(len(p.label) for p in rep.parts)
+    for part in rep.parts:
+        shown = _formula(part.formula)
+        if part.value is not None:
+            number = f"{part.value:,} bytes ({_gib(part.value)})"
+            shown = number if not part.formula.free_symbols else f"{shown} = {number}"
+        lines.append(f"  {part.label.ljust(width)}  {shown}")
+    if rep.parallel is not None:
+        lines += _layout_lines(rep)
+    lines += _time_lines(rep)
+    given = {k: v for k, v in rep.values.items()}
+    if given:
+        lines.append("Symbols: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(given.items())))
+    if rep.solved:
+        s = rep.solved
+        lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
+                     f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
+    return "\n".join(lines) + "\n"
+
+
+def _number(expr, known) -> int | None:
+    import sympy
+    value = sympy.sympify(expr).subs({symbol_(k): v for k, v in known.items()})
+    return int(value) if value.is_number and not value.free_symbols else None
+
+
+def symbol_(name):
+    from ..algebra import symbol
+    return symbol(name)
+
+
+def _shown(expr, known) -> str:
+    value = _number(expr, known)
+    text = _formula(expr)
+    if value is None:
+        return text
+    number = f"{value:,} bytes ({_gib(value)})"
+    return number if not sympy_free(expr) else f"{text} = {number}"
+
+
+def sympy_free(expr) -> bool:
+    import sympy
+    return bool(sympy.sympify(expr).free_symbols)
+
+
+TIME_LABELS = (("prefill_flops", "Prefill FLOPs", "flops"), ("prefill_bytes", "Prefill bytes moved", "bytes"),
+               ("decode_flops", "Decode FLOPs per step", "flops"), ("decode_bytes", "Decode bytes per step", "bytes"),
+               ("step_flops", "Step FLOPs", "flops"), ("step_s", "Step time", "s"), ("training_s", "Training time", "s"),
+               ("prefill_s", "Prefill time", "s"), ("decode_s_token", "Decode time per step", "s"),
+               ("decode_tokens_per_s", "Decode tokens/s", "1/s"))
+
+
+def _time_value(expr, known):
+    import sympy
+    value = sympy.sympify(expr).subs({symbol_(k): v for k, v in known.items()})
+    return float(value) if value.is_number else None
+
+
+def _time_lines(rep) -> list:
+    t = getattr(rep, "time", None) or {}
+    if not t:
+        return []
+    gpu = t.get("gpu")
+    lines = ["Serving (one prompt of the input's length; decode with the cache full):" if rep.inference
+             else "Time" + (":" if gpu is None else "")]
+    if gpu is not None:
+        lines[-1] = lines[-1].rstrip(":") + f" on {gpu.name} (roofline bounds, mfu {t['mfu']:g}):"
+    for key, label, unit in TIME_LABELS:
+        if key not in t:
+            continue
+        value = _time_value(t[key], rep.values)
+        shown = _formula(t[key]) if value is None else (f"{value:,.0f}" if unit in ("flops", "bytes") else
+                                                        f"{value:.6g} {unit}")
+        if unit == "s" and value is not None and value > 86400:
+            shown += f" ({value / 86400:,.1f} days)"
+        lines.append(f"  {label:<24} {shown}")
+    return lines
+
+
+def _layout_lines(rep) -> list:
+    """The layout, each pipeline stage's rows and total, and the bytes sent per step."""
+    an, known = rep.parallel, rep.values
+    lay = an.layout
+    lines = [f"Layout: dp {lay.dp}, tp {lay.tp}, pp {lay.pp}, cp {lay.cp}, ep {lay.ep}, zero {lay.zero}"
+             + (", sequence parallel" if lay.sequence_parallel else "")
+             + f", microbatches {lay.microbatches}" + (f", interleave {lay.interleave}" if lay.interleave != 1 else "")
+             + f", gradients {lay.grad_dtype}, offload {lay.offload}",
+             f"  (parts above: one GPU of the {an.stages[an.loaded].name} stage, the most loaded"
+             + (")" if len(an.stages) > 1 or an.stages[0].name != "only" else "; one stage)")]
+    if len(an.stages) > 1:
+        lines.append("Pipeline stages (per GPU):")
+        for st in an.stages:
+            lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; in flight: {st.in_flight} micro-batch(es)")
+            lines.append(f"          total {_shown(st.parts['train_bytes'], known)}")
+    lines.append("Bytes sent per GPU per step:")
+    for kind, label in (("dp", "data parallel"), ("tp", "tensor parallel"), ("pp", "pipeline"),
+                        ("ep", "expert all-to-all"), ("cp", "context (ring attention)"), ("total", "total")):
+        expr = an.comm[kind]
+        if kind != "total" and expr == 0:
+            continue
+        lines.append(f"  {label:<25} {_shown(expr, known)}")
+    for metric_name, expr in an.cpu.items():
+        lines.append(f"  offloaded to CPU ({metric_name}): {_shown(expr, known)}")
+    lines += [f"  note: {n}" for n in an.notes]
+    return lines
+
+
+def render_html(rep, net) -> str:
+    """The report for notebooks: each part's formula in MathML (no script, no CDN) and its bytes."""
+    from html import escape
+
+    from . import math
+    def formula(expr):
+        return math.mathml_block(_formula(expr, "mathml"))
+    head, *_ = render(rep, net).splitlines()
+    rows = [f"<tr><td>Parameters</td><td>{formula(rep.params)}</td><td></td></tr>"]
+    for part in rep.parts:
+        value = "" if part.value is None else f"{part.value:,} bytes ({_gib(part.value)})"
+        rows.append(f"<tr><td>{escape(part.label)}</td><td>{formula(part.formula)}</td>"
+                    f'<td style="text-align:right">{value}</td></tr>')
+    given = ", ".join(f"{escape(k)} = {v:,}" for k, v in sorted(rep.values.items()))
+    return (f"<p>{escape(head)}</p><table>{''.join(rows)}</table>"
+            + (f"<p>Symbols: {given}</p>" if given else ""))
+
+
+def as_dict(rep, net) -> dict:
+    o = rep.options
+    out = {"file": net.program.file, "convention": net.convention, "inference": rep.inference,
+           "options": {"batch": str(o.batch), "precision": o.precision, "optimizer": o.optimizer,
+                       "recompute": o.recompute, "saving": o.style, "device": o.device},
+           "params": str(rep.params), "active": str(rep.active) if rep.active is not None else None,
+           "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
+                                "gib": (p.value / 2 ** 30) if p.value is not None else None} for p in rep.parts},
+           "symbols": rep.values}
+    t = getattr(rep, "time", None) or {}
+    if t:
+        out["time"] = {k: {"formula": str(v), "value": _time_value(v, rep.values)} for k, v in t.items()
+                       if k not in ("gpu", "mfu")}
+        if "gpu" in t:
+            out["time"]["gpu"], out["time"]["mfu"] = t["gpu"].name, t["mfu"]
+    if rep.parallel is not None:
+        an, known = rep.parallel, rep.values
+
+        def item(expr):
+            return {"formula": str(expr), "bytes": _number(expr, known)}
+        out["layout"] = an.layout.as_dict()
+        out["loaded_stage"] = an.stages[an.loaded].name
+        out["per_stage"] = [{"stage": st.name, "layers": st.holds, "in_flight": str(st.in_flight),
+                             "parts": {k: item(e) for k, e in st.parts.items()}} for st in an.stages]
+        out["comm_bytes"] = {k: item(e) for k, e in an.comm.items()}
+        out["cpu_bytes"] = {k: item(e) for k, e in an.cpu.items()}
+        out["notes"] = an.notes
+    if rep.solved:
+        s = rep.solved
+        out["budget"] = {"symbol": s["symbol"], "budget": s["budget"], "value": s["value"], "bytes": s["at_value"],
+                         "formula": str(s["formula"])}
+    return out
