@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import ir
 from .errors import DSLSyntaxError, SymparamsError, did_you_mean, source_lines
 from .limits import MAX_DECIMAL_EXPONENT, MAX_LITERAL_DIGITS, MAX_NESTING, MAX_SOURCE_BYTES, MAX_STATEMENTS
+from .teaching import explain
 
 # How the grammar's terminals are named to a person.
 TERMINAL_WORDS = {
@@ -390,6 +391,14 @@ def _token_words(token: Token) -> str:
 
 
 def _syntax_error(err: UnexpectedInput, source: str, file: str | None) -> DSLSyntaxError:
+    if not isinstance(err, UnexpectedEOF):
+        token = getattr(err, "token", None)
+        if getattr(token, "type", None) != "$END":
+            expected = getattr(err, "expected", None) or getattr(err, "allowed", None) or ()
+            lesson = explain(source, err.line, err.column, getattr(token, "type", None), expected)
+            if lesson is not None:      # a Keras or PyTorch habit: the fix in words, not the expected tokens
+                return DSLSyntaxError(lesson.message, line=err.line, column=lesson.column,
+                                      end_column=lesson.end_column, hint=lesson.hint, file=file, source=source)
     if isinstance(err, UnexpectedCharacters):
         char = source[err.pos_in_stream] if 0 <= err.pos_in_stream < len(source) else "?"
         shown = repr(char) if not char.isprintable() or char == "'" else f"'{char}'"

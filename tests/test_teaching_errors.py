@@ -216,3 +216,58 @@ def test_export_names_any_symbol_without_a_value(capsys, tmp_path, framework):
     code, out, err, path = run(capsys, tmp_path, "input 32\nrescaling s\ndropout 1/q\ndense 3\n", "--to", framework,
                                "--set", "s=2,q=10", command="export")
     assert code == 0 and "0.1" in out, err
+
+
+# (text, line, column of the caret, words the message must contain: the fix as symparams writes it)
+FIRST_LINES = [
+    ("input 32\nn = 32\n", 2, 1, ["defined with 'let'", "write 'let n = 32'"]),
+    ("input 32\nx = Dense(10)(x)\n", 2, 1, ["layers are not assigned", "write 'dense 10' on its own line"]),
+    ("input 32x32x3\nx = layers.Conv2D(32, 3)(inputs)\n", 2, 1, ["write 'conv2d 32 3'"]),
+    ("input 32\nblock b\n{\n  dense 3\n}\nb\n", 2, 8, ["'{' of 'block b' must be on the same line", "write 'block b {'"]),
+    ("input 32\nrepeat 3\n{\n  dense 3\n}\n", 2, 9, ["must be on the same line", "write 'repeat 3 {'"]),
+    ("input 32\nresidual\n  dense 32\n", 2, 9, ["needs its body in braces", "write 'residual {'"]),
+    ("input 32\nfor i in range(3):\n  dense 3\n", 2, 1, ["repeat N { ... }", "write 'repeat 3 {'", "repeat 3 as i"]),
+    ("input 32\nnn.Linear(32, 10)\n", 2, 4, ["without 'nn.'", "'Linear' is the PyTorch class name", "'dense'",
+                                             "write 'dense units'"]),
+    ("input 32\nnn.Linear 10\n", 2, 1, ["without 'nn.'", "write 'dense 10'"]),
+    ("input 32\nlayers.Dense(10)\n", 2, 8, ["without 'layers.'", "write 'dense 10'"]),
+    ('input 32x32x3\nConv2D(32, (3, 3), strides=2, padding="same")\n', 2, 1,
+     ["'Conv2D' is the Keras class name", "write 'conv2d 32 3x3 stride=2 padding=same'"]),
+    ('input 32\nmodel.add(Dense(10, activation="relu"))\n', 2, 11, ["write 'dense 10 activation=relu'",
+                                                                   "no model.add"]),
+    ("input 32\ndense 10\nmodel.compile()\n", 3, 1, ["Python around a model", "delete this line"]),
+    ("input 32\ndense 10, activation=relu\n", 2, 9, ["spaces, not commas", "write 'dense 10 activation=relu'"]),
+    ("input 32x32x3\nconv 32 3,3\n", 2, 10, ["spaces, not commas", "write 'conv 32 3x3'"]),
+    ("input 28, 28, 1\n", 1, 9, ["joined with 'x'", "write 'input 28x28x1'"]),
+    ("input 28 28 1\n", 1, 10, ["one too many", "write 'input 28x28x1'"]),
+    ("Input(shape=(28, 28, 1))\n", 1, 1, ["'Input' is the Keras class name", "write 'input 28x28x1'"]),
+    ("input 32\ndense 10 activation='relu'\n", 2, 21, ["without quotes", "write relu"]),
+    ("input 32\ndense 10 activation=None\n", 2, 21, ["leaving activation= out", "delete 'activation=None'"]),
+    ("input 32\ndropout p=0.5\n", 2, 9, ["p= is dropout's rate", "write 'dropout 0.5'"]),
+    ("input 32x32x3\nbatchnorm 3\n", 2, 11, ["one too many", "num_features is not written", "write 'batchnorm'"]),
+    ("input 32x32x3\nconv2d 3 32 3\n", 2, 13, ["in_channels", "write 'conv2d 32 3'"]),
+    ("input 32\nlinear 10\n", 2, 8, ["'linear' is an activation here", "PyTorch's Linear is 'dense'",
+                                     "write 'dense 10'"]),
+]
+
+
+@pytest.mark.parametrize("text, line, column, words", FIRST_LINES, ids=[t.split("\n")[-2] for t, *_ in FIRST_LINES])
+def test_a_keras_or_pytorch_habit_gets_the_fix_in_words(capsys, tmp_path, text, line, column, words):
+    err = located(capsys, tmp_path, text, line, column, *words)
+    assert "expected" not in err.splitlines()[0]          # the fix, not the parser's list of tokens
+
+
+def test_serve_on_a_directory_points_to_the_build_option(capsys, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    code = cli.main(["serve", str(site), "--no-open"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    assert f"{site} is a directory" in err and f"symparams serve --build {site}" in err
+    assert f"symparams serve --dir {site}" in err
+
+
+def test_a_command_on_a_directory_asks_for_one_file(capsys, tmp_path):
+    code = cli.main(["summary", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 1 and f"{tmp_path}: error: this is a directory; give one architecture file" in err

@@ -65,6 +65,9 @@ def read_source(path: str):
         try:
             with open(path, "rb") as handle:
                 data = handle.read(limit + 1)
+        except IsADirectoryError:
+            raise SymparamsError("this is a directory; give one architecture file (such as "
+                                 "examples/seed002_mnist.arch)", file=name) from None
         except OSError as exc:
             raise SymparamsError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
     if len(data) > limit:

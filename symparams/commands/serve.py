@@ -63,6 +63,10 @@ def run(args) -> int:
         return 0
     fragment = ""
     if args.file:
+        if Path(args.file).is_dir():        # 'serve site' after 'serve --build site': FILE is one architecture file
+            raise UsageError(f"{args.file} is a directory; 'symparams serve FILE' opens one architecture file "
+                             f"in the playground", hint=f"to build the site into {args.file}: symparams serve "
+                             f"--build {args.file}; to serve the site kept there: symparams serve --dir {args.file}")
         try:
             text = Path(args.file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

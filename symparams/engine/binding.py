@@ -14,10 +14,12 @@ from sympy import Integer
 from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
+from ..layers import REGISTRY
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec, MustBeWhole)
 from ..printers.math import text as math_text
-from ..suggestions import ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, usage
+from ..suggestions import (ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, framework_class,
+                           usage)
 from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope
 
 _UNBOUND = object()
@@ -117,6 +119,7 @@ class Binder:
                 raise DefinitionError(f"'{extra.word}' is an option: it takes '=' ('{option}={value}', "
                                       f"not '{extra.word} {value}')", hint=f"write '{option}={value}'",
                                       line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
+            hint = hint or self._too_many_hint(spec, stmt, positional)
             raise DefinitionError(f"{stmt.keyword} takes {usage(spec, stmt.keyword)}; "
                                   f"'{self._text(extra)}' is one too many", hint=hint,
                                   line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
@@ -164,6 +167,9 @@ class Binder:
             word = option.value.word if isinstance(option.value, ir.Size) else option.value.text
             if not spec.takes_activation:
                 raise DefinitionError(f"{stmt.keyword} takes no activation")
+            if word in ("None", "none"):      # Keras' activation=None
+                raise DefinitionError("activation=None: symparams writes no activation by leaving activation= out",
+                                      hint="delete 'activation=None' (or write activation=linear)")
             if word not in ACTIVATIONS:
                 raise DefinitionError(f"unknown activation '{word}'", hint=activation_hint(word or ""))
             cfg["activation"] = word
@@ -189,6 +195,26 @@ class Binder:
             raise DefinitionError(f"{option.name}= takes a value, not a quoted string",
                                   hint=f"write '{option.name}={unquoted}', without quotes" if unquoted else None)
         cfg[option.name] = self.value(opt.kind, option.name, option.value, spatial, scope, choices=opt.choices)
+
+    def _too_many_hint(self, spec, stmt, positional) -> str | None:
+        """What an extra size usually means to a Keras or PyTorch user."""
+        texts = [self._text(size) for size in positional]
+        if spec.is_input:                                   # 'input 32 32 3'
+            return f"a shape's sizes are joined with 'x': write 'input {'x'.join(texts)}'"
+        meant = framework_class(stmt.keyword)
+        if meant is not None and meant[2] != stmt.keyword and meant[2] in REGISTRY:   # 'linear 10'
+            here = "an activation" if stmt.keyword in ACTIVATIONS else "another layer"
+            return (f"'{stmt.keyword}' is {here} here; {meant[1]}'s {meant[0]} is '{meant[2]}': "
+                    f"write '{' '.join([meant[2], *texts])}'")
+        numbers = all(size.word is None for size in positional)
+        if not spec.arguments and numbers:                  # 'batchnorm 32': PyTorch's num_features
+            return (f"the input's size comes from the layer before (PyTorch's num_features is not "
+                    f"written): write '{stmt.keyword}'")
+        if numbers and len(positional) == len(spec.arguments) + 1 and spec.arguments[0].name in ("filters", "units"):
+            # 'conv2d 3 32 3', 'dense 64 10': PyTorch's in_channels / in_features first
+            return (f"the input's size comes from the layer before (PyTorch's in_channels, in_features are "
+                    f"not written): write '{' '.join([stmt.keyword, *texts[1:]])}'")
+        return None
 
     def _argument_as_option(self, spec, stmt, arg, positional):
         """'conv 32 kernel_size=3', 'dense units=10': an argument given as a framework's keyword
