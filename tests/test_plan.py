@@ -74,3 +74,20 @@ def test_step_time_definition():
     assert float(hidden) == pytest.approx(3)                  # 1 s of sends inside 2 s of backward
     exposed = timing.step_seconds(989 * 10 ** 12 * 3, 1, h100, 1, dp_bytes=450 * 10 ** 9 * 5)
     assert float(exposed) == pytest.approx(3 + 5 - 2)
+
+
+def test_solve_on_gpus_is_the_largest_that_trains():
+    """solve --for layers --gpus 8 --gpu h100-sxm: some layout fits at the answer, none one layer deeper."""
+    from symparams import planner
+    from symparams.engine.network import load
+    out = json.loads(cli("solve", str(LLAMA3), "--for", "layers", "--gpus", "8", "--gpu", "h100-sxm", "--batch", "8",
+                         "--precision", "bf16-mixed", "--format", "json"))
+    value = out["value"]
+    assert value > 32 and out["fastest"]["memory_bytes"] <= 80 * 10 ** 9
+    net = load(LLAMA3)
+    h100 = gpus.find("h100-sxm")
+    assert planner.plan(net.evaluate(layers=value), 8, h100, batch=8).layouts
+    assert not planner.plan(net.evaluate(layers=value + 1), 8, h100, batch=8).layouts
+    batch = json.loads(cli("solve", str(LLAMA3), "--for", "B", "--batch", "B", "--gpus", "8", "--gpu", "h100-sxm",
+                           "--precision", "bf16-mixed", "--format", "json"))
+    assert batch["fastest"] is not None and batch["fastest"]["microbatches"] == 1

@@ -21,6 +21,9 @@ def add_parser(sub):
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (formulas as a person writes them) or json (exact numbers, SymPy formulas)")
     p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (9*f^2, sqrt) for plain terminals")
+    p.add_argument("--gpus", metavar="N", help="with --gpu: the largest --for value that trains on N GPUs under "
+                   "some layout (docs/scale.md); --batch is then the global batch")
+    p.add_argument("--gpu", metavar="NAME", help="the GPU of --gpus (h100-sxm, a100-80gb, ..., custom:...)")
     add_set(p)
     add_convention(p)
     from .memory import add_cost_options
@@ -33,6 +36,12 @@ def run(args) -> int:
     from ..sweep import parse_number
 
     given = [(k, getattr(args, k)) for k in ("at_most", "exactly", "at_least") if getattr(args, k) is not None]
+    if (args.gpus is None) != (args.gpu is None):
+        raise UsageError("--gpus and --gpu go together: --gpus 8 --gpu h100-sxm")
+    if args.gpus is not None:
+        if given:
+            raise UsageError("--gpus finds the largest value that trains; it takes no --max-params/--params/--min-params")
+        return _on_gpus(args)
     if not given:
         raise UsageError("solve needs a goal: --max-params N, --params N or --min-params N")
     flag = {"at_most": "--max-params", "exactly": "--params", "at_least": "--min-params"}[given[0][0]]
@@ -48,4 +57,35 @@ def run(args) -> int:
         done()
     from ..printers import solve as printer
     write_output(printer.json_text(result) if args.format == "json" else printer.text(result, ascii=args.ascii), None)
+    return 0
+
+
+def _on_gpus(args) -> int:
+    """solve --for NAME --gpus N --gpu GPU: the largest value that trains on N GPUs."""
+    import json
+
+    from .. import gpus, planner
+    from ..cost import batch_value
+    from ..errors import UsageError
+    from ..integers import parse_int
+    if not args.unknown:
+        raise UsageError("--gpus needs --for NAME: the symbol to maximise (width, depth, or the batch symbol)")
+    net = load_network(args)
+    result = planner.largest_that_trains(net, args.unknown, parse_int(args.gpus, "--gpus"), gpus.find(args.gpu),
+                                         batch=batch_value(args.batch), precision=args.precision,
+                                         optimizer=args.optimizer, saving=args.saving)
+    best = result["fastest"]
+    if args.format == "json":
+        out = dict(result, fastest=None if best is None else {
+            "dp": best.dp, "tp": best.tp, "pp": best.pp, "zero": best.zero, "recompute": best.recompute,
+            "microbatches": best.microbatches, "memory_bytes": best.memory_bytes, "step_s": best.step_s})
+        write_output(json.dumps(out, indent=2) + "\n", None)
+        return 0
+    lines = [f"largest {result['symbol']} that trains on {result['gpus']} x {result['gpu']}: "
+             f"{result['symbol']} = {result['value']:,}"]
+    if best is not None:
+        lines.append(f"fastest layout there: dp {best.dp}, tp {best.tp}, pp {best.pp}, zero {best.zero}, "
+                     f"recompute {best.recompute}, {best.microbatches} micro-batch(es): {best.memory_bytes:,} bytes per GPU, "
+                     f"step {best.step_s:.4g} s")
+    write_output("\n".join(lines) + "\n", None)
     return 0
