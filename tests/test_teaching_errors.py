@@ -271,3 +271,16 @@ def test_a_command_on_a_directory_asks_for_one_file(capsys, tmp_path):
     code = cli.main(["summary", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 1 and f"{tmp_path}: error: this is a directory; give one architecture file" in err
+
+
+def test_the_playground_call_prints_or_refuses_past_4300_digits():
+    import json
+    import sys
+
+    from symparams import web
+    before = sys.get_int_max_str_digits()
+    answer = json.loads(web.call("derive", json.dumps(["input 32\ndense 10**2200\ndense 10**2200\n"])))
+    assert answer["ok"], answer
+    refused = json.loads(web.call("derive", json.dumps(["input 32\ndense 10**12000\ndense 10**12000\n"])))
+    assert not refused["ok"] and "more than 20,000 digits" in refused["error"]["message"]
+    assert sys.get_int_max_str_digits() == before
