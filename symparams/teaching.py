@@ -43,7 +43,8 @@ def explain(source: str, line: int, column: int, token_type: str | None, expecte
     for lesson in (_brace_below(lines, line, text, token_type, expected), _python_loop(body, start),
                    _training_call(body, start),
                    _framework_line(body, start), _assignment(body, start, char),
-                   _commas(body, start, char, column), _single_quotes(text, column, char)):
+                   _one_tuple(text, column, char), _commas(body, start, char, column),
+                   _single_quotes(text, column, char)):
         if lesson is not None:
             return lesson
     return None
@@ -156,6 +157,16 @@ def _commas(body, start, char, column) -> Lesson | None:
     spaced = re.sub(r"(?<=[0-9]),(?=[0-9])", "x", words)          # '3,3': one window of 3 x 3
     spaced = re.sub(r"\s*,\s*", " ", spaced).strip()
     return Lesson("a layer's sizes and options are separated by spaces, not commas", f"write '{spaced}'", column)
+
+
+def _one_tuple(text, column, char) -> Lesson | None:
+    """input_shape=(32,), Python's one-element tuple: one size is written alone."""
+    opened = re.search(r"\(([^(),]+?)\s*,\s*$", text[:column - 1])
+    if char != ")" or opened is None:
+        return None
+    fixed = re.sub(r"\(\s*([^(),]+?)\s*,\s*\)", r"\1", text.split("#")[0]).strip()
+    return Lesson(f"one size is written alone: {opened.group(1).strip()}, not a one-element tuple",
+                  f"write '{fixed}'", opened.start() + 1, column + 1)
 
 
 def _single_quotes(text, column, char) -> Lesson | None:

@@ -248,6 +248,9 @@ FIRST_LINES = [
     ("input 32x32x3\nconv2d 3 32 3\n", 2, 13, ["in_channels", "write 'conv2d 32 3'"]),
     ("input 32\nlinear 10\n", 2, 8, ["'linear' is an activation here", "PyTorch's Linear is 'dense'",
                                      "write 'dense 10'"]),
+    ("input (32,)\n", 1, 7, ["not a one-element tuple", "write 'input 32'"]),
+    ("input 32\ndense 10 input_shape=32\n", 2, 10, ["no option 'input_shape'", "its own first line"]),
+    ("input 32\ndense 10 kernel_initializer=he_normal\n", 2, 10, ["changes no shape or count", "delete it"]),
 ]
 
 

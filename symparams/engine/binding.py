@@ -23,6 +23,12 @@ from ..suggestions import (ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, acti
 from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope
 
 _UNBOUND = object()
+# a framework's keyword arguments that symparams has no use for, with why (binding's hints)
+INPUT_SIZE_OPTIONS = ("input_shape", "input_dim", "batch_input_shape", "in_features", "in_channels",
+                      "num_features", "normalized_shape", "embed_dim", "input_size")
+NO_COUNT_OPTIONS = ("dtype", "device", "inplace", "seed", "data_format", "momentum", "eps", "epsilon",
+                    "padding_mode", "batch_first", "dynamic", "affine_initializer")
+NO_COUNT_SUFFIXES = ("_initializer", "_regularizer", "_constraint", "_init")
 _TRUE_WORDS = ("true", "True", "yes", "on")
 _FALSE_WORDS = ("false", "False", "no", "off")
 
@@ -185,6 +191,11 @@ class Binder:
             elif argument in {a.name for a in spec.arguments}:      # kernel_size=3, units=10
                 hint = (f"the {argument} is an argument, written without a name in its place: "
                         f"{usage(spec, stmt.keyword)}")
+            elif option.name in INPUT_SIZE_OPTIONS:                  # Keras' input_shape=, PyTorch's in_features=
+                hint = ("the input's size comes from the layer before, and the network's input is its own first "
+                        "line ('input 28x28x1'): delete this option")
+            elif option.name in NO_COUNT_OPTIONS or option.name.endswith(NO_COUNT_SUFFIXES):
+                hint = f"{option.name}= changes no shape or count, so symparams has no such option: delete it"
             known = ", ".join(allowed)
             raise DefinitionError(f"{stmt.keyword} has no option '{option.name}'", line=option.pos.line,
                                   column=option.pos.column, end_column=option.pos.column + len(option.name),
