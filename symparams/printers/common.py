@@ -3,6 +3,8 @@ names the engine and older callers import from here. What people read goes throu
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 from ..algebra import as_int, collected, nice
@@ -30,8 +32,15 @@ def readable(expr):
 def fmt_expr(expr) -> str:
     """SymPy's notation (readable by sympify): for messages and machine-readable fields."""
     if isinstance(expr, sympy.Basic):
-        return sympy.sstr(readable(expr))
+        return _sstr(expr)
     return str(expr)
+
+
+@lru_cache(maxsize=8192)
+def _sstr(expr) -> str:
+    # one network repeats its sizes on many rows (and JSON writes each row's shape and costs):
+    # putting floor/ceiling arguments over one denominator is the slow part, done once per size
+    return sympy.sstr(readable(expr))
 
 
 def formula(expr) -> str:

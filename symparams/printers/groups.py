@@ -23,6 +23,7 @@ class Occurrence:
     row: object                 # the block (or repeat) row
     times: object               # how often it occurs: product of the enclosing passes' counts
     indices: tuple = ()         # (index symbol, first, count) of enclosing closed-form passes
+    nested: bool = False        # inside another block's use
 
     @property
     def total(self):
@@ -63,17 +64,19 @@ def _has_block(row) -> bool:
 
 
 def groups(net) -> list[Group]:
-    """The distinct blocks (by name) and the repeats that call no block, in order of appearance."""
+    """The distinct blocks (by name) used outside other blocks, each with all its uses (those inside
+    other blocks too), and the repeats that call no block, in order of appearance."""
     found: dict = {}
 
-    def visit(row, times, indices):
+    def visit(row, times, indices, in_block):
         if row.kind == "block":
             g = found.setdefault(("block", row.config["block"]), Group("block", row.config["block"]))
-            g.occurrences.append(Occurrence(row, times, indices))
-            return
-        if row.kind == "repeat" and not _has_block(row):
-            g = found.setdefault(("repeat", row.name), Group("repeat", row.name))
-            g.occurrences.append(Occurrence(row, times, indices))
+            g.occurrences.append(Occurrence(row, times, indices, in_block))
+            in_block = True     # blocks it calls are used too (every use counts in 'All' and the times)
+        elif row.kind == "repeat" and not _has_block(row):
+            if not in_block:    # a block's own repeat is part of the block's slide
+                g = found.setdefault(("repeat", row.name), Group("repeat", row.name))
+                g.occurrences.append(Occurrence(row, times, indices))
             return
         if row.kind == "iteration":
             if row.index is not None:
@@ -81,11 +84,12 @@ def groups(net) -> list[Group]:
             else:
                 times = times * row.count
         for child in row.children:
-            visit(child, times, indices)
+            visit(child, times, indices, in_block)
 
     for top in net.layers:
-        visit(top, sympy.Integer(1), ())
-    out = list(found.values())
+        visit(top, sympy.Integer(1), (), False)
+    # a block used only inside other blocks is shown on theirs (its uses still count in its own 'All')
+    out = [g for g in found.values() if not all(o.nested for o in g.occurrences)]
     for g in out:
         if g.kind == "block":
             _block_formula(net, g)

@@ -498,9 +498,18 @@ def _total_group(net, values: dict, limit: float = PAGE_WIDTH) -> str:
     if expr.free_symbols:
         lines.append(r"P &= %s" % tex(collected(expr)))
         if value is not None:
-            where = ", ".join(f"{symbol_name(s.name)} = {number(v)}" for s, v in values.items()
-                              if s in expr.free_symbols)
-            lines.append(r"&= %s \qquad (%s)" % (number(value), where))
+            where = [f"{symbol_name(s.name)} = {number(v)}" for s, v in values.items() if s in expr.free_symbols]
+            line = r"&= %s \qquad (%s)" % (number(value), ", ".join(where))
+            if width(line[3:]) <= limit - LABEL_WIDTH:
+                lines.append(line)
+            else:
+                # the values on lines of their own: fit_line would break the chain at their '=' signs,
+                # and '(L = 1,024, V' then '= 50,257, ...' reads as P = 50,257
+                lines.append(r"&= %s" % number(value))
+                packed = _pack(where, limit - LABEL_WIDTH - 6, ", ")
+                lines += [r"&\phantom{{}={}}\quad %s%s%s" % ("(" if k == 0 else "", piece,
+                                                              ")" if k == len(packed) - 1 else ",")
+                          for k, piece in enumerate(packed)]
     else:
         if 1 < len(terms) <= 8:
             lines.append(r"P &= %s" % " + ".join(number(t) for t in terms))
@@ -651,7 +660,8 @@ def summary_deck(net) -> str:
     for g in groups(net):
         out.append(_group_frame(net, g))
     out += totals_frames(net)
-    chunks = chunked(_representatives(net), DERIVATION_LINES)[:WORKED_FRAMES]
+    worked = _representatives(net)      # none for a network without weights: no empty slide then
+    chunks = chunked(worked, DERIVATION_LINES)[:WORKED_FRAMES] if worked else []
     for k, chunk in enumerate(chunks):
         out.append(_frame("Worked arithmetic" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
     out += [r"\end{document}", ""]

@@ -1,0 +1,700 @@
+"""Read back what each output surface prints, and the engine's number for the same thing.
+
+Issue 20 item 2: every count was exact, yet the summary deck printed a whole repeat as one pass,
+because the surfaces compute from the engine and nothing compared them back. Each reader here
+parses the text a surface writes (the table rows, the totals, a deck's per-pass and per-block
+lines, the cost columns) into claims; `truth` works out the same quantity from the engine's rows
+and totals (not from another printer); `disagreements` lists every claim that differs.
+
+A claim is (key, printed value):
+  ("row", i, "params")              row i of net.walk() (parents before children), its count
+  ("row", i, "shape")               its output shape at the defaults, a tuple of ints
+  ("row", i, "cost", column)        a cost column of the row at the defaults
+  ("total", key)                    params, trainable, non_trainable, buffers, active
+  ("cost total", column)            a cost column's total
+  ("pass", repeat name)             one pass of a repeat (the deck's P_pass)
+  ("repeat", repeat name)           the whole repeat, all its passes
+  ("use", block, k, field)          the k-th use of a block: each (one use), times, params (all its passes)
+  ("all uses", block, field)        every use of a block together: times, params
+Values are ints, or None where the surface shows no number (a symbol without a default, '?').
+
+SURFACES is the one list of output formats the property test walks (tests/present/
+test_surface_agreement.py); test_every_format_is_read fails when a command offers a format
+that is not in it, so a new format cannot go unchecked.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy
+
+from symparams import cost
+
+# ----------------------------------------------------------------------------- numbers
+
+_INT = re.compile(r"-?\d+")
+
+
+def number(text: str | None):
+    """'85,054,464', '85{,}054{,}464', '$448$' -> int; anything else (a formula, '?', '--', '') -> None."""
+    if text is None:
+        return None
+    t = text.strip().strip("$").strip()
+    t = t.replace("{,}", "").replace(",", "").replace(r"\,", "").replace(" ", "")
+    return int(t) if _INT.fullmatch(t) else None
+
+
+def shape_numbers(text: str, times: str):
+    """'30 × 30 × 16' -> (30, 30, 16); None when a factor is not a number."""
+    if not text.strip():
+        return None
+    dims = [number(d) for d in text.split(times)]
+    return None if any(d is None for d in dims) else tuple(dims)
+
+
+# ----------------------------------------------------------------------------- the engine's numbers
+
+def _value(expr, values):
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    v = expr.xreplace(values)
+    if v.has(sympy.Sum):
+        v = v.doit()
+    if v.free_symbols:
+        return None
+    if v.is_Integer:
+        return int(v)
+    return v            # a fraction (an rf column): compared as it is
+
+
+@dataclass
+class Truth:
+    """The engine's numbers for one network (and cost options), worked out from its rows."""
+    net: object
+    columns: tuple = ()
+    options: object = None
+    values: dict = field(init=False)
+    rows: list = field(init=False)
+
+    def __post_init__(self):
+        net = self.net
+        self.values = {s: sympy.Integer(v) for s, v in net.symbols.items() if v is not None}
+        self.rows = [row for _, row in net.walk()]
+        self.depths = [d for d, _ in net.walk()]
+        self._costs = cost.row_costs(net, self.columns, self.options) if self.columns else {}
+        self._cost_totals = cost.totals(net, self.columns, self.options) if self.columns else {}
+
+    def value(self, expr):
+        return _value(expr, self.values)
+
+    def __call__(self, key):
+        kind = key[0]
+        if kind == "row":
+            row = self.rows[key[1]]
+            if key[2] == "params":
+                return self.value(row.params)
+            if key[2] in ("trainable", "non_trainable"):
+                return self.value(getattr(row, key[2] + "_params"))
+            if key[2] == "shape":
+                dims = tuple(self.value(d) for d in row.output_shape)
+                return None if any(d is None for d in dims) else dims
+            expr = self._costs[row][key[3]]
+            return None if expr is None else self.value(expr)
+        if kind == "total":
+            net = self.net
+            exprs = {"params": net.params, "trainable": net.trainable_params,
+                     "non_trainable": net.non_trainable_params, "buffers": net.buffers}
+            if key[1] == "active":
+                exprs["active"] = net.metric("active")
+            return self.value(exprs[key[1]])
+        if kind == "cost total":
+            return self.value(self._cost_totals[key[1]])
+        if kind in ("pass", "repeat"):
+            same = [r for r in self.rows if r.kind == "repeat" and r.name == key[1]]
+            row = same[key[2] if kind == "repeat" else 0]
+            if kind == "repeat":
+                return self.value(row.params)
+            passes = [c for c in row.children if c.kind == "iteration"]
+            assert len(passes) == 1 and passes[0].index is None, "P_pass printed for a repeat whose passes differ"
+            return self.value(sympy.Add(*[c.params for c in passes[0].children]))
+        if kind == "use":
+            uses = self.block_uses(key[1])
+            return uses[key[2]][key[3]]
+        if kind == "all uses":
+            uses = self.block_uses(key[1])
+            if any(u[key[2]] is None for u in uses):
+                return None
+            return sum(u[key[2]] for u in uses)
+        raise KeyError(key)
+
+    def block_uses(self, name: str) -> list[dict]:
+        """Every row that calls block `name`, in order: its count alone ('each', None when it changes
+        from pass to pass), how often it runs ('times': the product of its enclosing passes) and what
+        it adds to the network ('params': summed over closed-form passes)."""
+        out = []
+
+        def visit(row, wrappers):
+            if row.kind == "block" and row.config["block"] == name:
+                times, params = sympy.Integer(1), row.params
+                for count, index, start in reversed(wrappers):
+                    times *= count
+                    params = sympy.summation(params, (index, start, start + count - 1)) if index is not None \
+                        else params * count
+                indexed = any(index is not None and row.params.has(index) for _, index, _ in wrappers)
+                out.append({"each": None if indexed else self.value(row.params), "times": self.value(times),
+                            "params": self.value(params)})
+                return
+            inner = wrappers + [(row.count, row.index, row.start)] if row.kind == "iteration" else wrappers
+            for child in row.children:
+                visit(child, inner)
+
+        for top in self.net.layers:
+            visit(top, [])
+        return out
+
+
+def disagreements(surface: str, claims, truth: Truth) -> list[str]:
+    out = []
+    for key, printed in claims:
+        expected = truth(key)
+        if printed != expected:
+            what = key if key[0] != "row" else (f"row {truth.rows[key[1]].name}",) + key[2:]
+            out.append(f"{surface}: {' '.join(map(str, what))} printed {printed}, engine {expected}")
+    return out
+
+
+# ----------------------------------------------------------------------------- rows to engine rows
+
+@dataclass
+class Printed:
+    """One printed table row: its nesting depth (None when the surface does not show it), its
+    label text (unescaped), and its cells."""
+    depth: int | None
+    label: str
+    params: str | None = None
+    shape: object = None          # a tuple of ints, or None when not printed as numbers
+    costs: dict = field(default_factory=dict)
+    skips_below: bool = False     # a collapsed pass ('(as pass 1)'): its rows are not printed
+
+
+def names_row(label: str, row) -> bool:
+    """Whether a printed label is this row's: its name (then its kind or count), 'pass …' for a pass."""
+    if row.kind == "iteration":
+        return label.split()[:1] in (["pass"], ["passes"])
+    return label == row.name or label.startswith((row.name + " ", row.name + ":"))
+
+
+def align(printed: list[Printed], truth: Truth, surface: str, every_row: bool) -> list[tuple[int, Printed]]:
+    """(engine row index, printed row) in order, matched by name and depth; every_row: the surface
+    prints every row of the walk, none left out."""
+    out, k = [], 0
+    collapsed_at = None
+    for p in printed:
+        start = k
+        while k < len(truth.rows):
+            row, depth = truth.rows[k], truth.depths[k]
+            if names_row(p.label.strip(), row) and (p.depth is None or p.depth == depth):
+                break
+            # a row may be left out only below a collapsed pass
+            assert not every_row and collapsed_at is not None and depth > collapsed_at, \
+                f"{surface}: printed row '{p.label}' does not follow the engine's rows (expected " \
+                f"{truth.rows[k].name} at depth {truth.depths[k]}, after {truth.rows[start - 1].name if start else '-'})"
+            k += 1
+        assert k < len(truth.rows), f"{surface}: printed row '{p.label}' is not a row of the network"
+        collapsed_at = truth.depths[k] if p.skips_below else None
+        out.append((k, p))
+        k += 1
+    if every_row:
+        assert len(out) == len(truth.rows), f"{surface}: {len(out)} rows printed, the network has {len(truth.rows)}"
+    return out
+
+
+def row_claims(printed: list[Printed], truth: Truth, surface: str, every_row: bool = True) -> list:
+    claims = []
+    for k, p in align(printed, truth, surface, every_row):
+        if p.shape is not None:
+            claims.append((("row", k, "shape"), p.shape))
+        if truth.rows[k].kind == "path":        # a path groups rows: it has no count of its own
+            continue
+        claims.append((("row", k, "params"), number(p.params)))
+        for column, text in p.costs.items():
+            claims.append((("row", k, "cost", column), number(text)))
+    return claims
+
+
+TOTAL_LABELS = {"Total params": "params", "Trainable params": "trainable", "Non-trainable params": "non_trainable",
+                "Buffers (not parameters)": "buffers", "Active params (per token)": "active"}
+TOTAL_SHORT = {"total": "params", "trainable": "trainable", "non-trainable": "non_trainable", "buffers": "buffers",
+               "active": "active"}
+
+
+def last_step(text: str):
+    """'formula = 16,618' -> 16618; 'formula' alone -> None."""
+    return number(text.split(" = ")[-1])
+
+
+# ----------------------------------------------------------------------------- text
+
+def read_text(out: str, truth: Truth, surface: str, every_row: bool) -> list:
+    lines = out.splitlines()
+    rules = [k for k, line in enumerate(lines) if line and set(line) <= {"─", "-"}]
+    header = lines[rules[0] + 1].split(" │ ")
+    cols = [h.strip() for h in header]
+    printed = []
+    for line in lines[rules[1] + 1:rules[2]]:
+        cells = [c.strip() for c in line.split(" │ ")] + [""] * len(cols)
+        label_cell = line.split(" │ ")[0]
+        body = label_cell.strip(" ")
+        note = re.search(r" \(as [^)]*\)$", body)
+        p = Printed((len(label_cell) - len(label_cell.lstrip(" "))) // 2, body, skips_below=bool(note))
+        for name, cell in zip(cols, cells):
+            if name == "Param #":
+                p.params = cell
+            elif name == "At defaults" or name == "Output shape" and "At defaults" not in cols:
+                p.shape = shape_numbers(cell, "×")
+            elif name in COST_LABELS:
+                p.costs[COST_LABELS[name]] = cell
+        printed.append(p)
+    claims = row_claims(printed, truth, surface, every_row) if "Param #" in cols else \
+        [c for c in row_claims(printed, truth, surface, every_row) if c[0][2] != "params"]
+    for line in lines[rules[2] + 1:]:
+        label, _, rest = line.partition(": ")
+        if label in TOTAL_LABELS:
+            claims.append((("total", TOTAL_LABELS[label]), last_step(rest)))
+        claims += cost_total_claims(line)
+    return claims
+
+
+def cost_total_claims(line: str) -> list:
+    """'Total FLOPs (batch 4): formula = 1,234' -> the FLOPs total (rf columns have no total)."""
+    for label, column in COST_LABELS.items():
+        head = f"Total {label}"
+        if line.startswith(head) and line[len(head):len(head) + 1] in (":", " ", ",") and not column.startswith("rf"):
+            return [(("cost total", column), last_step(line.partition(": ")[2]))]
+    return []
+
+
+COST_LABELS = {label: column for column, label in cost.LABELS.items() if column != "params"}
+
+
+# ----------------------------------------------------------------------------- markdown
+
+def _md_cells(line: str) -> list[str]:
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+
+
+def _md_text(text: str) -> str:
+    text = re.sub(r"\\(.)", r"\1", text)
+    return html.unescape(text.replace("$", " ").replace("–", " "))
+
+
+def read_markdown(out: str, truth: Truth, surface: str) -> list:
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("| Layer |"))
+    header = _md_cells(lines[start])
+    printed = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = _md_cells(line)
+        first = cells[0]
+        depth = 0
+        while first.startswith("&nbsp;&nbsp;"):
+            first, depth = first[len("&nbsp;&nbsp;"):], depth + 1
+        p = Printed(depth, _md_text(first).strip(), params=cells[header.index("Count")])
+        for name, cell in zip(header, cells):
+            if name in COST_LABELS:
+                p.costs[COST_LABELS[name]] = cell
+        printed.append(p)
+    claims = row_claims(printed, truth, surface)
+    for line in lines:
+        m = re.match(r"- \*\*(.+?)\*\*: (.*)$", line)
+        if m and m.group(1) in TOTAL_LABELS:
+            claims.append((("total", TOTAL_LABELS[m.group(1)]), last_step(m.group(2))))
+        if line.startswith("- Total "):
+            claims += cost_total_claims(re.sub(r"\\(.)", r"\1", line[2:]))
+    return claims
+
+
+# ----------------------------------------------------------------------------- JSON
+
+def read_json(out: str, truth: Truth, surface: str) -> list:
+    data = json.loads(out)
+    printed = []
+    for layer in data["layers"]:
+        shape = layer["output_shape_value"]
+        p = Printed(layer["depth"], layer["name"] if layer["kind"] != "iteration" else "pass",
+                    params=str(layer["params_value"]) if layer["params_value"] is not None else None,
+                    shape=tuple(shape) if shape and None not in shape else None)
+        for column in truth.columns:
+            if column != "params" and f"{column}_value" in layer:
+                v = layer[f"{column}_value"]
+                p.costs[column] = str(v) if v is not None else None
+        printed.append(p)
+    claims = row_claims(printed, truth, surface)
+    # every row's trainable and non-trainable counts too
+    for k, layer in enumerate(data["layers"]):
+        for key in ("trainable", "non_trainable"):
+            claims.append((("row", k, key), layer[f"{key}_value"]))
+    for key in ("params", "trainable", "non_trainable", "buffers", "active"):
+        if f"{key}_value" in data["total"]:
+            claims.append((("total", key), data["total"][f"{key}_value"]))
+    for column in truth.columns:
+        if column != "params" and not column.startswith("rf") and f"{column}_value" in data["total"]:
+            claims.append((("cost total", column), data["total"][f"{column}_value"]))
+    return claims
+
+
+# ----------------------------------------------------------------------------- LaTeX
+
+def tex_text(text: str) -> str:
+    """LaTeX text of a label back to plain text (enough for names: escapes, breaks, styles)."""
+    text = text.replace(r"\allowbreak{}", "").replace(r"\_", "_")
+    text = re.sub(r"\\(?:hspace\*|textit|textbf|texttt|footnotesize)\{?(\d+pt\})?", "", text)
+    return text.replace("{", " ").replace("}", " ").replace("$", " ").strip()
+
+
+def first_name(text: str) -> str:
+    m = re.match(r"[^\s{$(]+", text.strip())
+    return m.group(0) if m else ""
+
+
+def tex_shape(cell: str):
+    cell = cell.strip()
+    if not (cell.startswith("$") and cell.endswith("$")) or cell == "$()$":
+        return None
+    return shape_numbers(cell[1:-1], r"\times")
+
+
+def tex_cells(line: str) -> list[str]:
+    """A tabular or array row's cells: split at & (not an escaped one, not inside an aligned block)."""
+    line = re.sub(r"\\begin\{aligned\}.*?\\end\{aligned\}", "ALIGNED", line)
+    return [c.strip() for c in re.split(r"(?<!\\)&", line)]
+
+
+_MULTI = re.compile(r"\\multicolumn\{1\}\{r@\{\}\}\{(.*)\}$")
+
+
+def read_latex_tables(tex: str, truth: Truth, surface: str) -> list:
+    """Every booktabs layer table in tex (one table may be split over several tabulars)."""
+    printed, claims = [], []
+    for tab in re.findall(r"\\begin\{tabular\}\{@\{\}llll@\{\}\}\n(.*?)\n\\end\{tabular\}", tex, re.S):
+        for line in tab.splitlines():
+            if not line.endswith(r" \\") or line.startswith("Layer &"):
+                continue
+            cells = tex_cells(line[:-3])
+            count = _MULTI.match(cells[-1]).group(1)
+            total = re.fullmatch(r"\\multicolumn\{2\}\{@\{\}l\}\{(.*)\}", cells[0])
+            if total:
+                claims.append((("total", TOTAL_LABELS[total.group(1)]), number(count)))
+                continue
+            m = re.fullmatch(r"\\parbox\[t\]\{[^}]*\}\{\\raggedright (?:\\hspace\*\{(\d+)pt\})?(.*)\}", cells[0], re.S)
+            assert m, f"{surface}: unreadable label cell {cells[0]!r}"
+            # the indent stops growing at 40pt: deeper rows are matched by name alone
+            depth = (int(m.group(1)) // 5 if int(m.group(1)) < 40 else None) if m.group(1) else 0
+            printed.append(Printed(depth, tex_text(m.group(2)), params=count, shape=tex_shape(cells[1])))
+    if printed:
+        claims = row_claims(printed, truth, surface) + claims
+    return claims
+
+
+def _equations(rows: list[str]) -> list[list[str]]:
+    """'lhs &= a = b' rows with their continuation rows ('&= c', '&\\phantom{{}={}}\\quad d') as
+    [lhs, right-hand side]."""
+    out = []
+    for eq in rows:
+        eq = eq.strip()
+        m = re.match(r"^(.+?) &= (.*)$", eq)
+        if m and m.group(1).strip():
+            out.append([m.group(1).strip(), m.group(2)])
+        elif eq.startswith("&= ") and out:
+            out[-1][1] += " = " + eq[3:]
+        elif eq.startswith(r"&\phantom{{}={}}\quad ") and out:
+            out[-1][1] += " " + eq[len(r"&\phantom{{}={}}\quad "):]
+    # the total's values of the symbols, '(n = 32, f = 16)', after the chain (on its line or its own lines)
+    return [[lhs, re.sub(r" (?:\\qquad )?\([^()]*\)$", "", rhs)] for lhs, rhs in out]
+
+
+def read_derivation(tex: str, truth: Truth, surface: str) -> list:
+    """The alignat* groups: a layer's P chain ends in its count, a repeat's in all its passes, the
+    Total's in the network's total; a layer's label shows its shape at the defaults."""
+    claims, k, seen = [], 0, {}
+    for block in re.findall(r"\\begin\{alignat\*\}\{2\}\n(.*?)\n\\end\{alignat\*\}", tex, re.S):
+        for group in block.split(" \\\\[5pt]\n"):
+            labels, eqs = [], []
+            for row in group.split(" \\\\\n"):
+                m = re.match(r"& (.*?\}\} \\qquad|) & (.*)$", row, re.S)
+                assert m, f"{surface}: unreadable derivation row {row!r}"
+                if m.group(1):
+                    labels.append(m.group(1))
+                eqs.append(m.group(2))
+            chains = {lhs: rhs for lhs, rhs in _equations(eqs)}
+            value = last_step(chains["P"]) if "P" in chains else None
+            name = tex_text(re.search(r"\\textbf\{(.*?)\}(?: |\}|\{)", labels[0]).group(1))
+            if name == "Total" and len(labels) == 1:
+                claims.append((("total", "params"), value))
+            elif len(labels) > 1 and "repeated" in labels[1]:
+                j = seen[name] = seen.get(name, -1) + 1
+                claims.append((("repeat", name, j), value))
+            else:
+                while k < len(truth.rows) and not (truth.rows[k].name == name and truth.rows[k].is_leaf):
+                    k += 1
+                assert k < len(truth.rows), f"{surface}: derivation of '{name}', not a layer of the network (in order)"
+                if "P" in chains:
+                    claims.append((("row", k, "params"), value))
+                if len(labels) > 1:
+                    shape = re.search(r"\$(.*)\$", labels[1])
+                    if shape:
+                        claims.append((("row", k, "shape"), shape_numbers(shape.group(1), r"\times")))
+                k += 1
+    return [c for c in claims if c[0][:1] != ("row",) or c[0][2] != "shape" or c[1] is not None]
+
+
+def read_totals(tex: str, truth: Truth, surface: str) -> list:
+    """align* blocks of 'P_{\\text{total}} &= formula = value' lines."""
+    claims = []
+    for block in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, re.S):
+        for lhs, rhs in _equations(block.split(" \\\\\n")):
+            m = re.fullmatch(r"P_\{\\text\{(.*)\}\}", lhs)
+            if m and m.group(1) in TOTAL_SHORT:
+                claims.append((("total", TOTAL_SHORT[m.group(1)]), last_step(rhs)))
+    return claims
+
+
+def read_latex(tex: str, truth: Truth, surface: str) -> list:
+    return read_latex_tables(tex, truth, surface) + read_derivation(tex, truth, surface) + \
+        read_totals(tex, truth, surface)
+
+
+_FRAME = re.compile(r"\\begin\{frame\}(?:\[[^\]]*\])?\{(.*?)\}\n(.*?)\n\\end\{frame\}", re.S)
+
+
+def read_deck(tex: str, truth: Truth, surface: str) -> list:
+    """A beamer deck frame by frame: layer tables, derivations, totals, and the summary deck's
+    block and repeat slides."""
+    claims, tables = [], []
+    for m in _FRAME.finditer(tex):
+        title, body = m.group(1), m.group(2)
+        if title.startswith("Layers"):
+            tables.append(body)
+        elif title.startswith(("Derivation", "Worked arithmetic")):
+            found = read_derivation(body, truth, surface)
+            if title.startswith("Worked"):      # a few representative layers, not all in order
+                found = [c for c in found if c[0][0] == "row"]
+            claims += found
+        elif title.startswith("Totals"):
+            claims += read_totals(body, truth, surface)
+        elif title.startswith("Block"):
+            claims += read_block_frame(title, body, truth, surface)
+        elif title.startswith("Repeated"):
+            name = tex_text(re.match(r"Repeated \\texttt\{(.*?)\}", title).group(1))
+            for lhs, rhs in _equations(re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", body, re.S)
+                                       .group(1).split(" \\\\\n")):
+                who = tex_text(re.fullmatch(r"P_\{\\text\{(.*)\}\}", lhs).group(1))
+                claims.append(((("pass", name) if who == "pass" else ("repeat", name, 0)), last_step(rhs)))
+    if tables:
+        claims += read_latex_tables("\n".join(tables), truth, surface)
+    return claims
+
+
+def read_block_frame(title: str, body: str, truth: Truth, surface: str) -> list:
+    name = tex_text(re.match(r"Block \\texttt\{(.*?)\}", title).group(1))
+    claims = [(("all uses", name, "times"), tex_value(re.search(r"\$\\times (.*)\$$", title).group(1), truth))]
+    uses = 0
+    for line in re.search(r"\\midrule\n(.*)\n\\bottomrule", body, re.S).group(1).splitlines():
+        if not line.endswith(r" \\") or line.startswith((r"\midrule", r"\dots")):
+            continue
+        cells = tex_cells(line[:-3])
+        if cells[0].startswith("All "):
+            claims += [(("all uses", name, "times"), tex_value(cells[3], truth)),
+                       (("all uses", name, "params"), number(cells[4]))]
+            continue
+        claims += [(("use", name, uses, "each"), number(cells[2])),
+                   (("use", name, uses, "times"), tex_value(cells[3], truth)),
+                   (("use", name, uses, "params"), number(cells[4]))]
+        uses += 1
+    return claims
+
+
+def tex_value(tex: str, truth: Truth):
+    """A small LaTeX formula ('3 n - 2', 'n \\cdot d', '12') at the defaults; None if unreadable."""
+    from symparams.printers import math as M
+    t = tex.strip().strip("$")
+    symbols = sorted(truth.net.symbols, key=lambda s: -len(M.latex(s)))
+    names = {f"s{k}": s for k, s in enumerate(symbols)}
+    if symbols:     # in one pass, so that no name is found inside another's placeholder
+        pattern = "|".join(r"(?<![A-Za-z\\])" + re.escape(M.latex(s)) + r"(?![A-Za-z])" for s in symbols)
+        t = re.sub(pattern, lambda m: f" s{[M.latex(s) for s in symbols].index(m.group(0))} ", t)
+    t = t.replace("{,}", "").replace(r"\cdot", "*").replace(r"\left(", "(").replace(r"\right)", ")")
+    t = re.sub(r"\^\{(\d+)\}", r"**\1", t)
+    if re.search(r"[\\{}]", t):
+        return None
+    from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, standard_transformations
+    try:
+        expr = parse_expr(t, local_dict=names, transformations=standard_transformations + (implicit_multiplication,))
+    except Exception:       # noqa: BLE001 - not a formula this reader knows
+        return None
+    return truth.value(expr)
+
+
+# ----------------------------------------------------------------------------- notebook
+
+def read_html(out: str, truth: Truth, surface: str) -> list:
+    printed, claims = [], []
+    body = re.search(r"<tbody>(.*)</tbody>", out, re.S).group(1)
+    for m in re.finditer(r'<tr><td style="padding-left:([\d.]+)em">(.*?)</td><td>(.*?)</td><td>(.*?)</td>'
+                         r'<td class="n">(.*?)</td></tr>', body, re.S):
+        tokens = re.findall(r"<(mn|mi|mo)>(.*?)</\1>", m.group(3))
+        shape = None
+        if tokens and all(t == "mn" or (t, v) == ("mo", "×") for t, v in tokens):
+            shape = shape_numbers("".join(v if t == "mn" else "|" for t, v in tokens), "|")
+        printed.append(Printed(round((float(m.group(1)) - 0.5) / 1.2), html.unescape(m.group(2)),
+                               params=html.unescape(m.group(5)), shape=shape))
+    assert body.count("<tr>") == len(printed), f"{surface}: a table row this reader does not know"
+    claims = row_claims(printed, truth, surface)
+    for m in re.finditer(r"<li><b>(.*?)</b>: (.*?)</li>", out, re.S):
+        if html.unescape(m.group(1)) in TOTAL_LABELS:
+            claims.append((("total", TOTAL_LABELS[html.unescape(m.group(1))]), last_step(m.group(2))))
+    return claims
+
+
+def _mathjax_text(text: str) -> str:
+    return re.sub(r"\\text\{([^}]*)\}", r"\1", text).replace(r"\_", "_")
+
+
+def read_notebook_latex(out: str, truth: Truth, surface: str) -> list:
+    lines = out.split("\n")
+    start = next(k for k, line in enumerate(lines) if line.startswith(r"\textbf{Layer}")) + 1
+    printed, claims = [], []
+    for line in lines[start:]:
+        if line == r"\end{array}":
+            break
+        line = re.sub(r" \\\\( \\hline)?$", "", line)
+        cells = tex_cells(line)
+        if cells[0].startswith(r"\text{") and _mathjax_text(cells[0]) in TOTAL_LABELS:
+            claims.append((("total", TOTAL_LABELS[_mathjax_text(cells[0])]), number(cells[3])))
+            continue
+        label, depth = cells[0], 0
+        while label.startswith(r"\quad "):
+            label, depth = label[len(r"\quad "):], depth + 1
+        printed.append(Printed(depth, _mathjax_text(label), params=cells[3],
+                               shape=shape_numbers(cells[1], r"\times")))
+    return row_claims(printed, truth, surface) + claims
+
+
+# ----------------------------------------------------------------------------- playground
+
+def read_playground(case, truth: Truth, surface: str) -> list:
+    """The playground's Python API: derive (rows, totals) then evaluate at the defaults."""
+    from symparams import web
+    session = web.Session()
+    derived = session.derive(case.text, None, case.file)
+    assert derived["ok"], derived
+    shown = session.evaluate()
+    assert shown["ok"], shown
+    printed = []
+    for row, values in zip(derived["rows"], shown["rows"]):
+        shape = values["shape"]
+        printed.append(Printed(row["depth"], row["label"],
+                               params=values["params"]["v"] if values["params"] else None,
+                               shape=tuple(int(d) for d in shape.strip("()").split(", ") if d) if shape else None))
+    assert len(derived["rows"]) == len(shown["rows"])
+    claims = row_claims(printed, truth, surface)
+    for total, value in zip(derived["totals"], shown["totals"]):
+        claims.append((("total", total["key"]), number(value["v"]) if value else None))
+    latex = session.latex(["table", "derivation", "totals"], "fragment")
+    assert latex["ok"], latex
+    return claims + [c for c in read_latex(latex["text"], truth, surface + " latex")]
+
+
+# ----------------------------------------------------------------------------- the formats
+
+# the cost columns the summary's cost surfaces are read with: inference and training, FLOPs and bytes
+COST_COLUMNS = ("params", "macs", "flops", "act_bytes", "train_bytes")
+
+
+@dataclass
+class Case:
+    text: str
+    file: str | None
+    net: object
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str
+    render: Callable            # Case -> what the surface prints (text), or the Case itself (playground)
+    read: Callable              # (printed, Truth, name) -> claims
+    columns: tuple = ()         # cost columns it shows (the Truth is made with them)
+
+
+def _text(**kw):
+    from symparams.printers import text
+    return lambda case: text.render(case.net, width=10**6, **kw)
+
+
+def _latex(parts, mode, detail=False):
+    from symparams.printers import latex
+    return lambda case: latex.render(case.net, parts, mode, detail)
+
+
+def _markdown(**kw):
+    from symparams.printers import markdown
+    return lambda case: markdown.render(case.net, **kw)
+
+
+def _json(**kw):
+    from symparams.printers import jsonout
+    return lambda case: jsonout.render(case.net, **kw)
+
+
+SURFACES = (
+    Surface("summary text", _text(), lambda o, t, n: read_text(o, t, n, every_row=False)),
+    Surface("summary text --expand", _text(expand=True), lambda o, t, n: read_text(o, t, n, every_row=True)),
+    Surface("summary text --columns", _text(columns=COST_COLUMNS), lambda o, t, n: read_text(o, t, n, False),
+            COST_COLUMNS),
+    Surface("summary markdown", _markdown(), read_markdown),
+    Surface("summary markdown --columns", _markdown(columns=COST_COLUMNS), read_markdown, COST_COLUMNS),
+    Surface("summary json", _json(), read_json),
+    Surface("summary json --columns", _json(columns=COST_COLUMNS), read_json, COST_COLUMNS),
+    Surface("latex table", _latex(("table",), "fragment"), read_latex),
+    Surface("latex derivation", _latex(("derivation",), "fragment"), read_latex),
+    Surface("latex totals", _latex(("totals",), "fragment"), read_latex),
+    Surface("latex --all --standalone", _latex(("table", "derivation", "totals"), "standalone"), read_latex),
+    Surface("latex --beamer (summary deck)", _latex(None, "beamer"), read_deck),
+    Surface("latex --beamer --detail", _latex(None, "beamer", detail=True), read_deck),
+    Surface("notebook _repr_html_", lambda case: case.net._repr_html_(), read_html),
+    Surface("notebook _repr_markdown_", lambda case: case.net._repr_markdown_(), read_markdown),
+    Surface("notebook _repr_latex_", lambda case: case.net._repr_latex_(), read_notebook_latex),
+    Surface("playground (web.Session)", lambda case: case, read_playground),
+)
+
+# what each command offers, and which surfaces above read it (test_every_format_is_read)
+COVERED = {
+    ("summary", "--format", "text"): "summary text", ("summary", "--format", "markdown"): "summary markdown",
+    ("summary", "--format", "json"): "summary json",
+    ("latex", "--table"): "latex table", ("latex", "--derivation"): "latex derivation",
+    ("latex", "--totals"): "latex totals", ("latex", "--all"): "latex --all --standalone",
+    ("latex", "--standalone"): "latex --all --standalone", ("latex", "--beamer"): "latex --beamer (summary deck)",
+    ("latex", "--detail"): "latex --beamer --detail",
+    ("notebook", "_repr_html_"): "notebook _repr_html_", ("notebook", "_repr_markdown_"): "notebook _repr_markdown_",
+    ("notebook", "_repr_latex_"): "notebook _repr_latex_",
+}
+
+
+def check(case: Case, surfaces=SURFACES) -> tuple[list[str], dict]:
+    """Every surface's claims against the engine: (disagreements, claims read per surface)."""
+    problems, counts, truths = [], {}, {}
+    for s in surfaces:
+        truth = truths.get(s.columns)
+        if truth is None:
+            truth = truths[s.columns] = Truth(case.net, s.columns)
+        claims = s.read(s.render(case), truth, s.name)
+        counts[s.name] = len(claims)
+        problems += disagreements(s.name, claims, truth)
+    return problems, counts
