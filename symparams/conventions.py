@@ -138,16 +138,17 @@ def attention_weights(d, heads, key_dim, bias: bool, convention: str) -> list:
 
 
 def attention_projection_weights(d, context_dim, heads, kv_heads, key_dim, qkv_bias: bool, out_bias: bool,
-                                 relbias, convention: str) -> list:
+                                 relbias, convention: str, k_bias: bool | None = None) -> list:
     """(name, shape) of attention written as four projections (grouped-query, cross-attention or a
     relative position bias). Keras: query (d, h, k), key and value (d_ctx, g, k), output (h, k, d)
     kernels (MultiHeadAttention / GroupQueryAttention); PyTorch: q_proj, k_proj, v_proj, o_proj Linear
     weights (out, in), as Hugging Face writes them. The relative bias table is (buckets, heads)."""
     out = []
+    k_bias = qkv_bias if k_bias is None else k_bias         # Whisper: q, v and o biased, k not
     if convention == KERAS:
         for name, width, n in (("query", d, heads), ("key", context_dim, kv_heads), ("value", context_dim, kv_heads)):
             out.append((f"{name}_kernel", (width, n, key_dim)))
-            if qkv_bias:
+            if qkv_bias and (k_bias or name != "key"):
                 out.append((f"{name}_bias", (n, key_dim)))
         out.append(("output_kernel", (heads, key_dim, d)))
         if out_bias:
@@ -157,7 +158,7 @@ def attention_projection_weights(d, context_dim, heads, kv_heads, key_dim, qkv_b
         return out
     for name, width, n in (("q_proj", d, heads), ("k_proj", context_dim, kv_heads), ("v_proj", context_dim, kv_heads)):
         out.append((f"{name}.weight", (n * key_dim, width)))
-        if qkv_bias:
+        if qkv_bias and (k_bias or name != "k_proj"):
             out.append((f"{name}.bias", (n * key_dim,)))
     out.append(("o_proj.weight", (d, heads * key_dim)))
     if out_bias:

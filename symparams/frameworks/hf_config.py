@@ -166,7 +166,10 @@ class _Style:
     parallel: str = ""                  # the field making attention and MLP parallel off one norm (StableLM)
     moe: str = ""                       # "mixtral" (experts only) or "qwen2_moe" (plus a gated shared expert)
     gemma: bool = False                 # the embedding scaled by sqrt(hidden_size), norms by (1 + weight)
-    qk_norm: str = ""                   # a field that, when true, adds per-head norms this table does not write
+    refuse_qk: str = ""                 # a field that, when true, adds per-head norms this table does not write
+    qk_norm: str = ""                   # attention's qk_norm: rmsnorm (each head's width: Qwen3, Gemma 3) or
+                                        # rmsnorm_full (all heads at once: OLMo 2)
+    post_norm: bool = False             # norms after attention and MLP only, none before (OLMo 2)
     qkv_bias: str = ""                  # a field that, when true, gives q, k and v biases (StableLM's use_qkv_bias)
 
 
@@ -182,7 +185,12 @@ STYLES = {
     "starcoder2": _Style(norm="layernorm", attention_bias="use_bias", mlp="plain", mlp_bias="use_bias", tied=True,
                          act="gelu_pytorch_tanh", kv_heads=2),
     "stablelm": _Style(norm="layernorm", attention_bias="", parallel="use_parallel_residual",
-                       qk_norm="qk_layernorm", qkv_bias="use_qkv_bias"),
+                       refuse_qk="qk_layernorm", qkv_bias="use_qkv_bias"),
+    "qwen3": _Style(head_dim=128, qk_norm="rmsnorm"),
+    "qwen3_moe": _Style(head_dim=128, qk_norm="rmsnorm", moe="qwen3_moe"),
+    "gemma3_text": _Style(tied=True, act="gelu_pytorch_tanh", head_dim=256, gemma=True, sandwich=True,
+                          qk_norm="rmsnorm"),
+    "olmo2": _Style(qk_norm="rmsnorm_full", post_norm=True),
 }
 # fields whose absence means true (StarCoder2's use_bias); any other switch field defaults to false
 _TRUE_BY_DEFAULT = {"use_bias"}
@@ -193,8 +201,8 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     the MLP (gated, plain, or a mixture of experts), a final norm, a head; the switches of STYLES."""
     family = cfg.family
     style = STYLES[family]
-    if style.qk_norm and cfg.flag(style.qk_norm, False):
-        raise _NoStructure(f"{style.qk_norm}=true (a norm per head on the queries and keys)")
+    if style.refuse_qk and cfg.flag(style.refuse_qk, False):
+        raise _NoStructure(f"{style.refuse_qk}=true (a norm per head on the queries and keys)")
     hidden, heads = cfg.size("hidden_size"), cfg.size("num_attention_heads")
     out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
             "tokens in the context (rotary positions: no weight depends on it)")
@@ -216,19 +224,23 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     elif hidden % heads:
         raise DefinitionError(f"{cfg.source}: num_attention_heads = {heads} does not divide hidden_size = {hidden}",
                               hint="give head_dim in the config")
-    width = "intermediate_size"
+    width, experts_field = "intermediate_size", "num_local_experts"
     if style.moe == "mixtral":
         out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width, per expert")
         out.let("num_local_experts", cfg.size("num_local_experts"))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
-    elif style.moe == "qwen2_moe":
+    elif style.moe in ("qwen2_moe", "qwen3_moe"):
         if cfg.values.get("mlp_only_layers") or cfg.size("decoder_sparse_step", 1) != 1:
             raise _NoStructure("mlp_only_layers / decoder_sparse_step (dense and sparse layers mixed)")
         width = "moe_intermediate_size"
         out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
-        out.let("shared_expert_intermediate_size", cfg.size("shared_expert_intermediate_size"),
-                "the shared expert's width")
-        out.let("num_experts", cfg.size("num_experts"))
+        if style.moe == "qwen2_moe":
+            out.let("shared_expert_intermediate_size", cfg.size("shared_expert_intermediate_size"),
+                    "the shared expert's width")
+        # Qwen3-MoE's published configs say num_experts, transformers 5 writes num_local_experts (an alias)
+        experts_field = "num_local_experts" if not cfg.has("num_experts") and cfg.has("num_local_experts") \
+            else "num_experts"
+        out.let(experts_field, cfg.size(experts_field))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
     else:
         out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width")
@@ -255,14 +267,14 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.add(f"dense hidden_size {mlp_bias}", "down_proj")
 
     def feed_forward():
-        if style.moe == "mixtral":
-            out.open("moe experts=num_local_experts top_k=num_experts_per_tok",
-                     "block_sparse_moe: gate (router), experts")
+        if style.moe in ("mixtral", "qwen3_moe"):
+            experts = "num_local_experts" if style.moe == "mixtral" else experts_field
+            out.open(f"moe experts={experts} top_k=num_experts_per_tok", "mlp: gate (router), experts")
             mlp(width)
             out.close()
         elif style.moe == "qwen2_moe":
             out.open("add")
-            out.open("moe experts=num_experts top_k=num_experts_per_tok", "mlp: gate (router), experts")
+            out.open(f"moe experts={experts_field} top_k=num_experts_per_tok", "mlp: gate (router), experts")
             mlp(width)
             out.close()
             out.depth -= 1
@@ -276,7 +288,8 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
         else:
             mlp(width)
 
-    attention = _with("attention heads=num_attention_heads", f"kv_heads={kv}", key_dim, bias, "causal")
+    attention = _with("attention heads=num_attention_heads", f"kv_heads={kv}", key_dim, bias,
+                      f"qk_norm={style.qk_norm}" if style.qk_norm else "", "causal")
     out.add("input max_position_embeddings")
     out.add(_with("embedding vocab_size hidden_size", "name=embed_tokens" if tied else ""), "embed_tokens")
     out.open("repeat num_hidden_layers", "layers")
@@ -290,6 +303,15 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.depth += 1
         feed_forward()
         out.close()
+        out.close()
+    elif style.post_norm:
+        out.open("residual")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj, q_norm, k_norm")
+        out.add(norm, "post_attention_layernorm")
+        out.close()
+        out.open("residual")
+        feed_forward()
+        out.add(norm, "post_feedforward_layernorm")
         out.close()
     else:
         out.open("residual")
@@ -681,6 +703,10 @@ FAMILIES = {
     "gemma": _Family(_decoder, _decoder_classes("Gemma"), "GemmaForCausalLM"),
     "gemma2": _Family(_decoder, _decoder_classes("Gemma2"), "Gemma2ForCausalLM"),
     "phi3": _Family(_decoder, _decoder_classes("Phi3"), "Phi3ForCausalLM"),
+    "qwen3": _Family(_decoder, _decoder_classes("Qwen3"), "Qwen3ForCausalLM"),
+    "qwen3_moe": _Family(_decoder, _decoder_classes("Qwen3Moe"), "Qwen3MoeForCausalLM"),
+    "gemma3_text": _Family(_decoder, ("Gemma3ForCausalLM", "Gemma3TextModel"), "Gemma3ForCausalLM"),
+    "olmo2": _Family(_decoder, _decoder_classes("Olmo2"), "Olmo2ForCausalLM"),
     "starcoder2": _Family(_decoder, _decoder_classes("Starcoder2"), "Starcoder2ForCausalLM"),
     "stablelm": _Family(_decoder, _decoder_classes("StableLm"), "StableLmForCausalLM"),
     "gpt_neox": _Family(_parallel, ("GPTNeoXForCausalLM", "GPTNeoXModel"), "GPTNeoXForCausalLM"),

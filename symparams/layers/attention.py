@@ -115,7 +115,10 @@ class Embedding(LayerSpec):
         return cfg.vocabulary * cfg.dim
 
 
-ATTENTION_BIAS = ("true", "false", "qkv")
+ATTENTION_BIAS = ("true", "false", "qkv", "qvo")
+# qk_norm: a learned RMS norm of the queries and keys before the scores; over each head's key_dim, one scale
+# shared by the heads (Qwen3, Gemma 3), or over all heads at once (OLMo 2)
+QK_NORMS = ("none", "rmsnorm", "rmsnorm_full")
 
 
 @register
@@ -129,7 +132,11 @@ class Attention(LayerSpec):
     formula = ("d*h*k + 2*d_ctx*g*k + h*k*d (+ biases h*k + 2*g*k + d; + N*h); g = h, d_ctx = d and "
                "k = d/h by default, so 4*d**2 + 4*d")
     options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "kv_heads": Opt(COUNT, None),
-               "bias": Opt(WORD, "true", choices=ATTENTION_BIAS, doc="false: none; qkv: on q, k, v only"),
+               "bias": Opt(WORD, "true", choices=ATTENTION_BIAS,
+                           doc="false: none; qkv: on q, k, v only (Qwen2); qvo: all but k (Whisper)"),
+               "qk_norm": Opt(WORD, "none", choices=QK_NORMS,
+                              doc="rmsnorm: an RMS norm of each head's queries and keys (Qwen3); rmsnorm_full: "
+                                  "over all heads (OLMo 2)"),
                "causal": Opt(BOOL, False), "context": Opt(STRING, None, doc="a saved T' x d' sequence"),
                "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)"),
                "window": Opt(COUNT, None, doc="sliding window: each query sees the last W positions (Mistral)")}
@@ -155,19 +162,30 @@ class ProjectedAttention(nn.Module):
     """Attention as four projections, as Hugging Face writes it: q_proj, k_proj, v_proj, o_proj
     (kv_heads groups of key/value heads shared by heads / kv_heads query heads each) and an optional
     learned relative position bias table (buckets x heads, T5's bucketing)."""
-    def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0):
+    def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0,
+                 k_bias=True, qk_norm=None):
         super().__init__()
         self.heads, self.kv_heads, self.key_dim, self.causal = heads, kv_heads, key_dim, causal
         self.q_proj = nn.Linear(dim, heads * key_dim, bias=qkv_bias)
-        self.k_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias and k_bias)
         self.v_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias)
         self.o_proj = nn.Linear(heads * key_dim, dim, bias=out_bias)
         self.relative_attention_bias = nn.Embedding(buckets, heads) if buckets else None
+        # qk_norm: "rmsnorm" over each head's key_dim (one scale for all heads), "rmsnorm_full" over all heads
+        full = qk_norm == "rmsnorm_full"
+        self.qk_norm = qk_norm
+        self.q_norm = nn.RMSNorm(heads * key_dim if full else key_dim) if qk_norm else None
+        self.k_norm = nn.RMSNorm(kv_heads * key_dim if full else key_dim) if qk_norm else None
 
     def forward(self, x):
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.heads, self.key_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
+        q, k = self.q_proj(x), self.k_proj(x)
+        if self.qk_norm == "rmsnorm_full":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(b, t, self.heads, self.key_dim).transpose(1, 2)
+        k = k.view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
+        if self.qk_norm == "rmsnorm":
+            q, k = self.q_norm(q), self.k_norm(k)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
         k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
         v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
@@ -218,9 +236,10 @@ class ProjectedAttention(nn.Module):
                                                             f"{quantity('heads', heads)}"),
                                 Deferred(lambda: f"{quantity('kv_heads', kv)} must divide {quantity('heads', heads)}"))
         word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
-        cfg["bias"], cfg["out_bias"] = word != "false", word == "true"
+        cfg["bias"], cfg["out_bias"], cfg["k_bias"] = word != "false", word in ("true", "qvo"), word in ("true", "qkv")
         cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias
-                                or word == "qkv" or (cfg.key_dim * cfg.heads - d) != 0)
+                                or word in ("qkv", "qvo") or cfg.get("qk_norm", "none") != "none"
+                                or (cfg.key_dim * cfg.heads - d) != 0)
 
     @staticmethod
     def _span(cfg, tc):
@@ -243,7 +262,13 @@ class ProjectedAttention(nn.Module):
             g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
             dc = cfg.context_dim if cfg.context_dim is not None else d
             pairs = conventions.attention_projection_weights(d, dc, cfg.heads, g, cfg.key_dim, cfg.bias,
-                                                             cfg.out_bias, cfg.relbias, ctx.convention)
+                                                             cfg.out_bias, cfg.relbias, ctx.convention,
+                                                             k_bias=cfg.get("k_bias", cfg.bias))
+            norm = cfg.get("qk_norm", "none")
+            if norm != "none":
+                full = norm == "rmsnorm_full"
+                pairs = list(pairs) + [("q_norm.weight", (cfg.heads * cfg.key_dim if full else cfg.key_dim,)),
+                                       ("k_norm.weight", (g * cfg.key_dim if full else cfg.key_dim,))]
         else:
             pairs = conventions.attention_weights(d, cfg.heads, cfg.key_dim, cfg.bias, ctx.convention)
         return tuple(Weight(name, shape_) for name, shape_ in pairs)
@@ -256,12 +281,15 @@ class ProjectedAttention(nn.Module):
 
     def bias_adds(self, cfg, shape, out, ctx):
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
-        return (t * hk + 2 * tc * gk if cfg.bias else 0) + (t * d if cfg.out_bias else 0)
+        k_bias = cfg.get("k_bias", cfg.bias)
+        return (t * hk + (2 if k_bias else 1) * tc * gk if cfg.bias else 0) + (t * d if cfg.out_bias else 0)
 
     def other_ops(self, cfg, shape, out, ctx):
-        """1 per score: the softmax over each head's T x T' scores (and 1 more with a relative bias)."""
+        """1 per score: the softmax over each head's T x T' scores (and 1 more with a relative bias); with
+        qk_norm, 4 per query and key value (square, mean, scale by the root, the learned scale)."""
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
-        return cfg.heads * t * self._span(cfg, tc) * (2 if cfg.relbias else 1)
+        norm = 4 * (t * hk + tc * gk) if cfg.get("qk_norm", "none") != "none" else 0
+        return cfg.heads * t * self._span(cfg, tc) * (2 if cfg.relbias else 1) + norm
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
@@ -278,7 +306,9 @@ class ProjectedAttention(nn.Module):
             return (f"ProjectedAttention({d}, {one(cfg.heads)}, {one(g)}, {one(cfg.key_dim)}"
                     + ("" if cfg.bias else ", qkv_bias=False") + ("" if cfg.out_bias else ", out_bias=False")
                     + (", causal=True" if cfg.causal else "")
-                    + (f", buckets={one(cfg.relbias)}" if cfg.relbias else "") + ")")
+                    + (f", buckets={one(cfg.relbias)}" if cfg.relbias else "")
+                    + ("" if cfg.get("k_bias", cfg.bias) or not cfg.bias else ", k_bias=False")
+                    + (f', qk_norm="{cfg.qk_norm}"' if cfg.get("qk_norm", "none") != "none" else "") + ")")
         out.helper(self.torch_helpers, "SelfAttention")
         return (f"SelfAttention(nn.MultiheadAttention({d}, {one(cfg.heads)}, batch_first=True"
                 + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
@@ -291,8 +321,10 @@ class ProjectedAttention(nn.Module):
             raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.relbias:
             raise out.unsupported("a relative position bias (relbias=): Keras has no such layer")
-        if cfg.bias != cfg.out_bias:
-            raise out.unsupported("bias=qkv: Keras attention biases all four projections or none")
+        if cfg.bias != cfg.out_bias or cfg.bias != cfg.get("k_bias", cfg.bias):
+            raise out.unsupported("bias=qkv / bias=qvo: Keras attention biases all four projections or none")
+        if cfg.get("qk_norm", "none") != "none":
+            raise out.unsupported("qk_norm: Keras' attention layers have no norm of the queries and keys")
         causal = ", use_causal_mask=True" if cfg.causal else ""
         bias = "" if cfg.bias else ", use_bias=False"
         if cfg.kv_heads is not None:
@@ -315,6 +347,10 @@ class ProjectedAttention(nn.Module):
                 text += " bias=false"
             elif module.o_proj.bias is None:
                 text += " bias=qkv"
+            elif module.k_proj.bias is None:
+                text += " bias=qvo"
+            if getattr(module, "qk_norm", None):
+                text += f" qk_norm={module.qk_norm}"
             if module.relative_attention_bias is not None:
                 text += f" relbias={module.relative_attention_bias.num_embeddings}"
             return text + (" causal=true" if module.causal else "")

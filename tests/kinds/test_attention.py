@@ -31,9 +31,11 @@ def attention(b):
     if b.coin():                                       # grouped-query (1: multi-query)
         text += f" kv_heads={b.pick([g for g in (1, 2, 4) if heads % g == 0])}"
     keras_builds = "keras" in (b.fw, b.target)
-    bias = b.pick(["true", "false"] if keras_builds else ["true", "false", "qkv"])
+    bias = b.pick(["true", "false"] if keras_builds else ["true", "false", "qkv", "qvo"])
     if bias != "true":
         text += f" bias={bias}"
+    if not keras_builds and b.coin():                  # a norm of the queries and keys: Keras has none
+        text += f" qk_norm={b.pick(['rmsnorm', 'rmsnorm_full'])}"
     if not keras_builds and b.coin():                  # a relative position bias: Keras has no such layer
         text += f" relbias={b.integer(1, 8)}"
     if b.coin():
@@ -100,3 +102,26 @@ def test_attention_against_torch_and_keras():
     x = keras.Input((6, 8))
     y = layer(x, x)
     assert last(text, "keras")[:2] == (layer.count_params(), tuple(int(d) for d in y.shape[1:]))
+
+
+def test_per_projection_biases_and_qk_norm_count_what_hugging_face_builds():
+    """bias=qvo (Whisper: no key bias) and qk_norm (Qwen3: one RMS scale per head width for q and for k; OLMo 2:
+    over all heads) against the framework's own modules."""
+    torch = need_module("torch")
+    d, h, g, k = 32, 4, 2, 8
+    for bias, qk_norm, expected in (
+            ("qvo", "none", 4 * d * d + 3 * d),
+            ("false", "rmsnorm", 2 * d * h * k + 2 * d * g * k + 2 * k),
+            ("qkv", "rmsnorm_full", 2 * d * h * k + 2 * d * g * k + h * k + 2 * g * k + h * k + g * k)):
+        kv = "" if bias == "qvo" else f" kv_heads={g}"
+        net = symparams.parse(f"input 6 x {d}\nattention heads={h}{kv} bias={bias} qk_norm={qk_norm}",
+                              convention="pytorch")
+        assert int(net.params) == expected, (bias, qk_norm)
+        from symparams.frameworks.check import run_source
+        from symparams.frameworks.torch_export import export
+        model = run_source(export(net))["build"]()
+        assert sum(p.numel() for p in model.parameters()) == expected
+        assert tuple(model(torch.zeros(2, 6, d)).shape) == (2, 6, d)
+        back = symparams.from_torch(model, (6, d))
+        assert f"bias={bias}" in back or bias == "true"
+        assert int(symparams.parse(back, convention="pytorch").params) == expected
