@@ -410,7 +410,9 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
         stages.append(stage("last", False, True, _ONE if lay.interleave == 1 else penalty))
     # Megatron-LM's formula reports the first stage (most loaded once M >= P); the others: the largest
     loaded = 0 if megatron else _most_loaded(stages, net, values)
-    comm = _communication(net, options, lay, stages[loaded], regions, grad_b, act_b, single, cut)
+    for st in stages:
+        st.comm = _communication(net, options, lay, st, regions, grad_b, act_b, single, cut)
+    comm = stages[loaded].comm
     return Analysis(lay, stages, loaded, comm, stages[loaded].cpu, notes)
 
 

@@ -4,6 +4,8 @@ printing per-rank bytes as JSON. Two engines, each one optimiser step:
   fsdp  FSDP2's fully_shard on each product of input 16 / dense 32 gelu / dense 16 (AdamW): the
         local shards' parameter, gradient and optimiser-state bytes; the bytes sent by the
         all-gathers and reduce-scatters it calls (wrapped)
+  pipeline  two stages of an embedding, four residual MLP blocks and a head under 1F1B: each stage's
+        parameter bytes and the bytes its point-to-point sends carry
   tp    a transformer block under DTensor tensor parallelism (a fused q/k/v product and the MLP's
         first product column-parallel, the attention output and the MLP's second row-parallel,
         norms replicated): the local parameter bytes, and the bytes the all-reduces send (counted
@@ -104,12 +106,53 @@ def tp(rank, world, out):
     out[rank] = {"weight_bytes": _bytes(block.parameters()), "sent": Sent.total}
 
 
+class Block2(nn.Module):
+    """A residual MLP block (layernorm, dense 32 gelu, dense 16)."""
+    def __init__(self, d=16, ffn=32):
+        super().__init__()
+        self.norm, self.fc1, self.fc2 = nn.LayerNorm(d), nn.Linear(d, ffn), nn.Linear(ffn, d)
+
+    def forward(self, x):
+        return x + self.fc2(nn.functional.gelu(self.fc1(self.norm(x))))
+
+
+def pipeline(rank, world, out):
+    """Two stages split as Megatron-LM does by default (equal passes; embedding first, head last),
+    run by torch.distributed.pipelining's 1F1B schedule over 4 micro-batches; the point-to-point
+    sends counted by wrapping isend."""
+    from torch.distributed.pipelining import PipelineStage, Schedule1F1B
+    import torch.distributed.distributed_c10d as c10d
+    sent = [0]
+    isend = c10d.isend
+
+    def counted(tensor, *args, **kwargs):
+        if tensor.is_floating_point() and tensor.numel() > 1:     # activations, not shape metadata or handshakes
+            sent[0] += tensor.numel() * tensor.element_size()
+        return isend(tensor, *args, **kwargs)
+
+    dist.isend = c10d.isend = counted          # before the stage builds its P2POps
+    torch.manual_seed(0)
+    if rank == 0:
+        module = nn.Sequential(nn.Embedding(32, 16), Block2(), Block2())
+    else:
+        module = nn.Sequential(Block2(), Block2(), nn.LayerNorm(16), nn.Linear(16, 32))
+    stage = PipelineStage(module, rank, world, torch.device("cpu"))
+    loss = lambda logits, target: nn.functional.cross_entropy(logits.reshape(-1, 32), target.reshape(-1))
+    schedule = Schedule1F1B(stage, n_microbatches=4, loss_fn=loss)
+    tokens = torch.randint(0, 32, (8, 8))            # 4 micro-batches of 2 sequences of 8 tokens
+    if rank == 0:
+        schedule.step(tokens)
+    else:
+        schedule.step(target=torch.randint(0, 32, (8, 8)))
+    out[rank] = {"weight_bytes": _bytes(module.parameters()), "sent": sent[0]}
+
+
 def run(rank, world, port, which, queue):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         out = {}
-        {"fsdp": fsdp, "tp": tp}[which](rank, world, out)
+        {"fsdp": fsdp, "tp": tp, "pipeline": pipeline}[which](rank, world, out)
         queue.put(out)
     finally:
         dist.destroy_process_group()

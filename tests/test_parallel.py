@@ -201,3 +201,44 @@ def test_memory_json_per_gpu(tmp_path):
     assert out["comm_bytes"]["pp"]["bytes"] == 8 * 512 * 256 * 4      # first stage: forward sends only, fp32
     loaded = next(s for s in out["per_stage"] if s["stage"] == out["loaded_stage"])
     assert loaded["parts"]["train_bytes"]["bytes"] == out["parts"]["train_bytes"]["bytes"]
+
+
+def test_deepspeed_zero_estimators():
+    """DeepSpeed's own estimators, read as a second account of ZeRO with bf16 weights, fp32 gradients,
+    master weights and Adam (18 bytes per parameter sharded in stage 3). Stage 3: DeepSpeed adds the
+    largest layer gathered in full (4 bytes per its parameter: not modelled here, docs/scale.md); stage 2:
+    DeepSpeed also keeps a 16-bit partition of the gradients beside the fp32 one (2Ψ/N more)."""
+    import logging
+    need_module("deepspeed")
+    logging.getLogger("DeepSpeed").setLevel(logging.ERROR)
+    from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
+    from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
+    net = parse(MLP)
+    psi, n, tensors = int(net.params), 8, 4
+    largest = 32 * 16 + 32
+    _, gpu3, gathered = estimate_zero3_model_states_mem_needs(psi, largest, num_gpus_per_node=n, cpu_offload=False)
+    _, gpu2 = estimate_zero2_model_states_mem_needs(psi, num_gpus_per_node=n, cpu_offload=False)
+    common = dict(precision="bf16-mixed", optimizer="adam", dp=n, grad_dtype="fp32")
+    z3 = parts(net, zero=3, **common)
+    z2 = parts(net, zero=2, **common)
+    states3 = z3["weight_bytes"] + z3["grad_bytes"] + z3["optim_bytes"] - 4 * tensors
+    states2 = z2["weight_bytes"] + z2["grad_bytes"] + z2["optim_bytes"] - 4 * tensors
+    assert states3 == gpu3 - gathered == 18 * psi // n
+    assert states2 + 2 * psi // n == gpu2 == 2 * psi + 18 * psi // n
+
+
+def test_two_stage_pipeline_per_stage_bytes_and_sends():
+    """torch.distributed.pipelining, two stages under 1F1B with 4 micro-batches of 2 sequences: each
+    stage's parameters (embedding and two blocks; two blocks, the norm and the head) and the bytes of
+    its point-to-point sends (activations forward from the first, their gradients back from the last)."""
+    measured = _ranks("pipeline")
+    net = parse("convention pytorch\ninput 8\nembedding 32 16\nrepeat 4 { residual { layernorm; dense 32 gelu; "
+                "dense 16 } }\nlayernorm\ndense 32\n")
+    from symparams import parallel
+    an = parallel.analyse(net, cost.Options(batch=2, layout=Layout(pp=2, microbatches=4)))
+    first, last = an.stages
+    assert (first.name, last.name) == ("first", "last")
+    assert measured["0"]["weight_bytes"] == first.parts["weight_bytes"]
+    assert measured["1"]["weight_bytes"] == last.parts["weight_bytes"]
+    assert measured["0"]["sent"] == first.comm["pp"] == 4 * 2 * 8 * 16 * 4
+    assert measured["1"]["sent"] == last.comm["pp"]

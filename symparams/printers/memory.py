@@ -185,7 +185,8 @@ def as_dict(rep, net) -> dict:
         out["layout"] = an.layout.as_dict()
         out["loaded_stage"] = an.stages[an.loaded].name
         out["per_stage"] = [{"stage": st.name, "layers": st.holds, "in_flight": str(st.in_flight),
-                             "parts": {k: item(e) for k, e in st.parts.items()}} for st in an.stages]
+                             "parts": {k: item(e) for k, e in st.parts.items()},
+                             "comm_bytes": {k: item(e) for k, e in st.comm.items()}} for st in an.stages]
         out["comm_bytes"] = {k: item(e) for k, e in an.comm.items()}
         out["cpu_bytes"] = {k: item(e) for k, e in an.cpu.items()}
         out["notes"] = an.notes
