@@ -529,12 +529,12 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
         arr = _narrow(ax) if len(ax) else ax
         shaped.append(arr.reshape(shape))
     full = tuple(len(a) for a in axes)
+    why, reasons = _validity(net, syms, axes, shaped, full)
     results = {}
     for m in metrics:
         fn = compile_expr(metric_expr(net, m), syms)
         results[m] = np.broadcast_to(fn.evaluate_arrays(shaped), full)
-        _spot_check(fn, results[m], axes)
-    why, reasons = _validity(net, syms, axes, shaped, full)
+        _spot_check(fn, results[m], axes, why < 0)
     return Grid(names, axes, results, why < 0, fixed, why, reasons)
 
 
@@ -572,15 +572,17 @@ def _validity(net, syms, axes, shaped, full):
     return why, tuple(reasons)
 
 
-def _spot_check(fn: Compiled, values, axes, points: int = 3) -> None:
-    """Compare a few grid points (first, middle, last) with SymPy substitution."""
+def _spot_check(fn: Compiled, values, axes, valid, points: int = 3) -> None:
+    """Compare a few valid grid points (first, middle, last) with SymPy substitution (elsewhere the
+    formula need not be whole: no count is shown there)."""
     import numpy as np
     shape = values.shape
-    size = int(values.size)
-    for flat in sorted({0, size // 2, size - 1})[:points]:
+    where = np.flatnonzero(np.asarray(valid).ravel())
+    size = int(where.size)
+    for k in sorted({0, size // 2, size - 1})[:points]:
         if size == 0:
             return
-        idx = [int(i) for i in np.unravel_index(flat, shape)]
+        idx = [int(i) for i in np.unravel_index(int(where[k]), shape)]
         point = {s: int(axes[k][idx[k]]) for k, s in enumerate(fn.symbols)}
         want = fn.expr.subs(point)
         if want.has(sympy.Sum):
