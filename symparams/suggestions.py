@@ -184,6 +184,8 @@ def layer_called(name: str, arguments: str | None) -> tuple[str, str]:
         cls, frameworks, keyword = framework_class(name)
         origin = f"'{cls}' is the {frameworks} class name; symparams writes it '{keyword}', without parentheses"
     spec = REGISTRY[keyword]
+    if arguments is not None and (len(arguments) > 200 or not arguments.isprintable()):
+        arguments = None        # not a line a person typed: the usage instead of a rewrite
     if frameworks == "PyTorch" and spec.arguments:
         # PyTorch's first arguments are the input's size (in_features, in_channels): symparams takes it
         # from the layer before, so the arguments do not carry over one to one

@@ -23,6 +23,9 @@ _FOR = re.compile(rf"for\s+(?P<index>{_NAME})\s+in\s+range\((?P<count>[^,()]+)\)
 _QUOTED = re.compile(r"'([^'\n]*)'")
 
 
+MAX_TAUGHT_LINE = 300     # characters: a line longer than a person types is not read for habits
+
+
 @dataclass(frozen=True)
 class Lesson:
     message: str
@@ -38,6 +41,8 @@ def explain(source: str, line: int, column: int, token_type: str | None, expecte
         return None
     text = lines[line - 1]
     body = text.strip()
+    if len(body) > MAX_TAUGHT_LINE or not body.isprintable():
+        return None         # a generated or damaged line: the parser's own message, without echoing it
     start = len(text) - len(text.lstrip()) + 1          # column of the line's first character
     char = text[column - 1] if 0 < column <= len(text) else ""
     for lesson in (_brace_below(lines, line, text, token_type, expected), _python_loop(body, start),

@@ -14,6 +14,7 @@ from sympy import Integer
 from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
+from ..integers import shown
 from ..layers import REGISTRY
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec, MustBeWhole)
@@ -121,7 +122,7 @@ class Binder:
             if (option in spec.options or (option == "activation" and spec.takes_activation)) \
                     and index + 1 < len(positional):
                 # 'stride 2', as a Python keyword argument without its '=' (or 'strides 2', Keras's name)
-                value = self._text(positional[index + 1])
+                value = self._quoted(positional[index + 1])
                 raise DefinitionError(f"'{extra.word}' is an option: it takes '=' ('{option}={value}', "
                                       f"not '{extra.word} {value}')", hint=f"write '{option}={value}'",
                                       line=extra.pos.line, column=extra.pos.column, end_column=extra.pos.end_column)
@@ -186,7 +187,7 @@ class Binder:
             hint = did_you_mean(option.name, allowed)
             argument = ARGUMENT_OPTIONS.get(option.name, option.name)
             if OPTION_NAMES.get(option.name) in spec.options:       # Keras's strides=, use_bias=
-                value = self._text(option.value) if isinstance(option.value, ir.Size) else "..."
+                value = self._quoted(option.value) if isinstance(option.value, ir.Size) else "..."
                 hint = f"symparams calls it {OPTION_NAMES[option.name]}: write '{OPTION_NAMES[option.name]}={value}'"
             elif argument in {a.name for a in spec.arguments}:      # kernel_size=3, units=10
                 hint = (f"the {argument} is an argument, written without a name in its place: "
@@ -209,7 +210,7 @@ class Binder:
 
     def _too_many_hint(self, spec, stmt, positional) -> str | None:
         """What an extra size usually means to a Keras or PyTorch user."""
-        texts = [self._text(size) for size in positional]
+        texts = [self._quoted(size) for size in positional]
         if spec.is_input:                                   # 'input 32 32 3'
             return f"a shape's sizes are joined with 'x': write 'input {'x'.join(texts)}'"
         meant = framework_class(stmt.keyword)
@@ -234,18 +235,22 @@ class Binder:
         option = given.get(arg.name)
         if option is None:
             return
-        written = [self._text(size) for size in positional]
+        written = [self._quoted(size) for size in positional]
         for later in spec.arguments[len(positional):]:
             if later.name not in given:
                 break
-            written.append(self._text(given[later.name].value))
+            written.append(self._quoted(given[later.name].value))
         arguments = {given[a.name].name for a in spec.arguments if a.name in given}
-        written += [f"{OPTION_NAMES.get(o.name, o.name)}={self._text(o.value)}" for o in stmt.options
+        written += [f"{OPTION_NAMES.get(o.name, o.name)}={self._quoted(o.value)}" for o in stmt.options
                     if o.name not in arguments and isinstance(o.value, ir.Size)]
         raise DefinitionError(f"{option.name}= is {stmt.keyword}'s {arg.name}, an argument written in its "
                               f"place without a name: {usage(spec, stmt.keyword)}",
                               hint=f"write '{' '.join([stmt.keyword, *written])}'", line=option.pos.line,
                               column=option.pos.column, end_column=option.pos.column + len(option.name))
+
+    def _quoted(self, size: ir.Size) -> str:
+        """A size as written, for a hint that rewrites the line: control characters escaped, cut if long."""
+        return shown(self._text(size), 60)
 
     def _text(self, size: ir.Size) -> str:
         lines = source_lines(self.names.program.source)
