@@ -322,7 +322,60 @@ def child_solve(spec):
             "method": result.method, "maxrss_mb": _maxrss_mb()}
 
 
-CHILDREN = {"symparams": child_symparams, "keras": child_keras, "torch": child_torch, "scaling": child_scaling,
+PLAN_FILE = ROOT / "examples" / "scale" / "llama2_70b.arch"
+PLAN_ARGS = ["--gpus", "64", "--gpu", "h100-sxm", "--batch", "512"]
+
+
+def child_plan_peer(spec):
+    """llm-analysis (the package) over the same layouts symparams' plan tries: its training() for each
+    (tp, pp, dp, ZeRO stage, recomputation), numerically; Llama-2-70B from its own shipped config."""
+    import logging
+    try:
+        from llm_analysis.analysis import ActivationRecomputation, DSZeRO, LLMAnalysis, ParallelismConfig
+        from llm_analysis.config import get_dtype_config_by_name, get_gpu_config_by_name, get_model_config_by_name
+    except ImportError as exc:
+        return {"missing": f"llm-analysis is not installed ({exc})"}
+    logging.disable(logging.CRITICAL)
+    model = get_model_config_by_name("upstage_Llama-2-70b-instruct-v2")
+    gpu = get_gpu_config_by_name("h100-sxm-80gb")
+    dtype = get_dtype_config_by_name("w16a16e16")
+    recomputes = {"none": ActivationRecomputation.NONE, "selective": ActivationRecomputation.SELECTIVE,
+                  "full": ActivationRecomputation.FULL}
+    t = time.perf_counter()
+    out = {}
+    for tp, pp, dp in spec["families"]:
+        for zero in range(4):
+            for name, recompute in recomputes.items():
+                a = LLMAnalysis(model, gpu, dtype, ParallelismConfig(tp_size=tp, pp_size=pp, dp_size=dp))
+                try:
+                    r = a.training(batch_size_per_gpu=1, global_batch_size=spec["batch"], seq_len=4096,
+                                   activation_recomputation=recompute, ds_zero=DSZeRO(zero), flash_attn=True,
+                                   mlp_gated_linear_units=True)
+                except (AssertionError, ValueError, ZeroDivisionError) as exc:
+                    out[f"{dp},{tp},{pp},{zero},{name}"] = {"error": str(exc)[:100]}
+                    continue
+                out[f"{dp},{tp},{pp},{zero},{name}"] = {
+                    "memory": r["(weight+op_state+grad+act)_memory_per_gpu"], "weights": r["weight_memory_per_gpu"],
+                    "act": r["activation_memory_per_gpu"], "step_s": r["latency_per_iter"]}
+    return {"seconds": time.perf_counter() - t, "layouts": out, "params": LLMAnalysis(model, gpu, dtype)
+            .get_num_params_total(), "maxrss_mb": _maxrss_mb()}
+
+
+def child_plan(spec):
+    """symparams' planner in-process: the first call (parse, derive, every layout) and a warm repeat."""
+    from symparams import gpus, planner
+    from symparams.engine.network import load
+    t = time.perf_counter()
+    net = load(spec["path"]).evaluate()
+    first = planner.plan(net, 64, gpus.find("h100-sxm"), batch=512)
+    first_s = time.perf_counter() - t
+    t = time.perf_counter()
+    planner.plan(load(spec["path"]).evaluate(), 64, gpus.find("h100-sxm"), batch=512)
+    return {"first_s": first_s, "warm_s": time.perf_counter() - t, "layouts": len(first.layouts),
+            "maxrss_mb": _maxrss_mb()}
+
+
+CHILDREN = {"plan": child_plan, "plan_peer": child_plan_peer, "symparams": child_symparams, "keras": child_keras, "torch": child_torch, "scaling": child_scaling,
             "sweep": child_sweep, "solve": child_solve, "parts": child_parts}
 
 
@@ -828,6 +881,57 @@ def bench_cold_start(report: Report, quick: bool):
                    note)
 
 
+def bench_plan(report: Report, quick: bool):
+    """symparams plan on a 70B model (every layout of 64 GPUs) against llm-analysis doing the same
+    layouts numerically, and where the two disagree."""
+    what = "plan: Llama-2-70B, every layout of 64 x H100 (global batch 512)"
+    env = _child_env()
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "symparams.cli", "plan", str(PLAN_FILE), *PLAN_ARGS, "--format",
+                           "json"], capture_output=True, text=True, cwd=ROOT, env=env)
+    mine_s = time.perf_counter() - t
+    if proc.returncode != 0:
+        report.add("Plan", what, "—", "failed", False, _stderr_tail(proc.stderr))
+        return
+    plan = json.loads(proc.stdout)
+    tried = {(c["dp"], c["tp"], c["pp"]) for c in plan["layouts"]}
+    tried |= {(r["family"]["dp"], r["family"]["tp"], r["family"]["pp"]) for r in plan["rejected"]
+              if "even with ZeRO-3" in r["reason"]}
+    families = sorted((tp, pp, dp) for dp, tp, pp in tried)
+    peer = run_child({"task": "plan_peer", "families": families, "batch": 512})
+    warm = run_child({"task": "plan", "path": str(PLAN_FILE)})
+    report.raw["plan"] = {"symparams_s": mine_s, "symparams": plan, "symparams_in_process": warm,
+                          "llm_analysis": peer}
+    if "missing" in peer or "error" in peer:
+        report.add("Plan", what, "ratio vs llm-analysis", f"symparams {_fmt_s(mine_s)} cold (process, "
+                   f"{len(plan['layouts'])} layouts fit)", None,
+                   f"llm-analysis not measured: {peer.get('missing') or peer.get('error')}. Its 0.2.2 release pins "
+                   "transformers 4.31 and huggingface-hub 0.14, which would replace the test environment's; install "
+                   "it apart with `pip install --no-deps --target DIR llm-analysis fire` and PYTHONPATH=DIR")
+        return
+    theirs = peer["layouts"]
+    fits = sum(1 for v in theirs.values() if "memory" in v and v["memory"] <= 80e9)
+    rows = []
+    for c in plan["layouts"][:3] + plan["layouts"][-2:]:
+        key = f"{c['dp']},{c['tp']},{c['pp']},{c['zero']},{c['recompute']}"
+        other = theirs.get(key, {})
+        if "memory" in other:
+            rows.append(f"dp {c['dp']} tp {c['tp']} pp {c['pp']} zero {c['zero']} {c['recompute']}: "
+                        f"{c['memory_bytes'] / 1e9:.1f} GB vs {other['memory'] / 1e9:.1f} GB")
+    report.add("Plan", what, "ratio vs llm-analysis",
+               f"symparams {_fmt_s(mine_s)} cold (a process: imports, parse, every layout; "
+               f"{len(plan['layouts'])} fit), in-process {_fmt_s(warm.get('first_s'))} first and "
+               f"{_fmt_s(warm.get('warm_s'))} warm; llm-analysis {_fmt_s(peer['seconds'])} for the same "
+               f"{len(theirs)} layouts ({fits} fit by its account); ratio symparams warm / llm-analysis "
+               f"{(warm.get('warm_s') or 0) / peer['seconds']:.1f}", None,
+               "memory per GPU, symparams vs llm-analysis: " + "; ".join(rows) + f". They disagree because "
+               f"llm-analysis's shipped Llama-2-70B config counts {peer['params'] / 1e9:.2f} B parameters (two h x 4h "
+               "MLP matrices where Llama has three of h x 3.5h, one vocabulary table where Llama-2 has two) against "
+               "the real 68.98 B that symparams counts (exact against transformers); it counts activations by Korthikanti's "
+               "table (flash attention, fp32 layer norms) where symparams counts what PyTorch saves; its ZeRO "
+               "shards over dp like symparams but keeps its optimizer state per its dtype config; docs/scale.md")
+
+
 def write_results(report: Report, out: Path, quick: bool, started: float):
     out.mkdir(parents=True, exist_ok=True)
     versions = {}
@@ -880,7 +984,7 @@ def main(argv=None) -> int:
     report = Report()
     with tempfile.TemporaryDirectory(prefix="symparams-bench-") as work:
         for step in (bench_cold_start, bench_imports, bench_scaling, bench_zoo, bench_render, bench_end_to_end,
-                     bench_sweep, bench_solve):
+                     bench_sweep, bench_solve, bench_plan):
             print(f"[bench] {step.__name__[6:]} ...", file=sys.stderr, flush=True)
             if step in (bench_zoo, bench_end_to_end):
                 step(report, args.quick, Path(work))

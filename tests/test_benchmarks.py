@@ -36,7 +36,7 @@ def _rows(data, section):
 def test_every_section_has_rows_with_target_and_verdict(quick_run):
     data, markdown = quick_run
     assert data["meta"]["quick"] is True
-    for section in ("CLI", "Scaling", "Zoo", "Render", "End to end", "Sweep", "Solve"):
+    for section in ("CLI", "Scaling", "Zoo", "Render", "End to end", "Sweep", "Solve", "Plan"):
         assert _rows(data, section), f"no {section} rows"
     for row in data["rows"]:
         assert set(row) == {"section", "measurement", "target", "measured", "ok", "note"}
