@@ -10,15 +10,24 @@ import argparse
 import importlib
 import sys
 
-from .errors import SymparamsError, UsageError
+from .errors import SymparamsError, UsageError, printable
 from .integers import printable_integers
 
 COMMANDS = ("summary", "layers", "solve", "sweep", "plot", "latex", "diagram", "export", "check", "serve", "import_",
             "memory", "plan")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's own messages (an invalid choice, an unknown option) echo the arguments given: they
+    go through the one message printer too."""
+
+    def _print_message(self, message, file=None):
+        if message:
+            super()._print_message(printable(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symparams",
         description="Symbolic shapes, parameter counts and costs of neural networks from a compact DSL.",
         epilog="Run 'symparams COMMAND --help' for a command's options. Exit status: 0 done, "
@@ -47,7 +56,7 @@ def main(argv=None) -> int:
         return _finish(0)
     args = parser.parse_args(argv)
     try:
-        with printable_integers():          # results past 4,300 digits are printed too (limits.py)
+        with printable_integers(), _command_limit(args):   # results past 4,300 digits are printed too
             code = int(args.run(args) or 0)
     except UsageError as exc:
         code = _report(f"symparams: {exc}", 2)
@@ -94,6 +103,24 @@ def entry() -> None:
         except (OSError, ValueError):
             code = code or 1
     os._exit(code)
+
+
+def _command_limit(args):
+    """The CPU bound of every command (limits.CPU_SECONDS; SYMPARAMS_CPU_LIMIT=SECONDS changes it, 0: none),
+    but serve's: it serves until stopped, and its build's work runs in pip, npm and node."""
+    import contextlib
+    import os
+
+    from . import limits
+    from .cpu import cpu_limit
+    if args.command == "serve":
+        return contextlib.nullcontext()
+    try:
+        seconds = float(os.environ.get("SYMPARAMS_CPU_LIMIT", limits.CPU_SECONDS))
+    except ValueError:
+        seconds = limits.CPU_SECONDS
+    return cpu_limit(seconds, f"symparams {args.command.rstrip('_')}", "",
+                     "SYMPARAMS_CPU_LIMIT=SECONDS changes the limit")
 
 
 def _internal(exc: BaseException) -> int:
@@ -145,8 +172,9 @@ def _printable_errors() -> None:
 
 
 def _report(message: str, code: int) -> int:
+    """Every message of a failed command is printed here, through errors.printable."""
     try:
-        print(message, file=sys.stderr)
+        print(printable(message), file=sys.stderr)
     except OSError:
         pass
     return code

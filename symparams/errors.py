@@ -8,6 +8,7 @@ so no Python traceback ever reaches a user.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 
 class SymparamsError(Exception):
     """Root of every error symparams raises on purpose."""
@@ -54,15 +55,18 @@ class SymparamsError(Exception):
         text = f"{head}: {self.kind}: {self.message}" if head else f"{self.kind}: {self.message}"
         line = self.source_line()
         if line is not None:
-            shown = line.expandtabs(1)
-            if len(shown) > 200:
-                shown = shown[:200] + " ..."
+            raw = line.expandtabs(1)
+            if len(raw) > 200:
+                raw = raw[:200] + " ..."
+            shown = printable(raw)      # the caret moves with the escapes written before it
             text += f"\n    {shown}"
-            if self.column is not None and self.column - 1 <= len(shown):
+            if self.column is not None and self.column - 1 <= len(raw):
+                start = len(printable(raw[:self.column - 1]))
                 width = 1
                 if self.end_column is not None and self.end_column > self.column:
-                    width = min(self.end_column - self.column, max(1, len(shown) - self.column + 1))
-                text += "\n    " + " " * (self.column - 1) + "^" * width
+                    width = len(printable(raw[self.column - 1:self.end_column - 1])) or 1
+                    width = min(width, max(1, len(shown) - start))
+                text += "\n    " + " " * start + "^" * width
         if self.hint:
             text += f"\n  {self.hint}"
         return text
@@ -121,3 +125,21 @@ def did_you_mean(word: str, choices, *, what: str = "") -> str | None:
         return None
     quoted = " or ".join(f"'{m}'" for m in matches)
     return f"did you mean {quoted}?"
+
+
+def printable(text) -> str:
+    """A message as it may reach a terminal, whatever it carries (a file's node names, a framework's
+    own error text, a file name, an echoed source line): control and format characters (ESC and the
+    sequences it starts, BEL, carriage return, C1 controls, bidi overrides) are written as visible
+    escapes such as \\x1b, so no message can retitle, clear or rewrite the screen. Newline and tab stay."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t" or ch.isprintable() or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)

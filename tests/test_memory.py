@@ -322,7 +322,7 @@ def test_memory_command_errors(capsys):
     assert main(["memory", str(GPT2), "--budget", "eighty", "--for", "b", "--batch", "b"]) == 2
     assert main(["memory", str(GPT2), "--budget", "1KB", "--for", "b", "--batch", "b"]) == 1
     assert "budget" in capsys.readouterr().err
-    assert main(["memory", str(GPT2), "--budget", "80GB", "--for", "q", "--batch", "b"]) == 1
+    assert main(["memory", str(GPT2), "--budget", "80GB", "--for", "q", "--batch", "b"]) == 2     # a usage error, found before any analysis
 
 
 def test_memory_metrics_in_summary_solve_and_sweep(capsys):

@@ -163,54 +163,19 @@ WORK_SECONDS = 6.0      # solve, sweep, plot and cost columns: a stated bound on
                         # start-up and parsing, a command that hits it still ends within 10 s)
 
 
-class _OutOfTime(BaseException):
-    """Raised by the alarm; a BaseException so that no `except Exception` inside SymPy swallows it."""
-
-
 @contextlib.contextmanager
 def time_limit(what: str, hint: str = "", seconds: float | None = None):
     """Stop `what` after a stated time with a clear error instead of running for minutes.
-    SYMPARAMS_TIME_LIMIT=SECONDS changes the bound (0: none). The time is this process's CPU time
-    (ITIMER_PROF), so a loaded machine does not trip it. The alarm repeats every half second until it
-    reaches this frame, in case library code catches and retries."""
+    SYMPARAMS_TIME_LIMIT=SECONDS changes the bound (0: none). CPU time of this process, nested
+    inside the command's own limit (symparams/cpu.py)."""
     import os
-    import signal
-    import threading
+
+    from ..cpu import cpu_limit
 
     if seconds is None:
         try:
             seconds = float(os.environ.get("SYMPARAMS_TIME_LIMIT", WORK_SECONDS))
         except ValueError:
             seconds = WORK_SECONDS
-    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    with cpu_limit(seconds, what, hint, "SYMPARAMS_TIME_LIMIT=SECONDS changes the limit"):
         yield
-        return
-
-    armed = [True]
-
-    def on_alarm(signum, frame):
-        if armed[0]:
-            raise _OutOfTime()
-
-    def disarm():
-        armed[0] = False
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous if previous is not None else signal.SIG_DFL)
-
-    previous = signal.getsignal(signal.SIGPROF)
-    try:
-        signal.signal(signal.SIGPROF, on_alarm)
-        signal.setitimer(signal.ITIMER_PROF, seconds, 0.5)
-    except (OSError, ValueError, AttributeError):      # a platform without interval timers
-        yield
-        return
-    try:
-        try:
-            yield
-        finally:
-            disarm()
-    except _OutOfTime:
-        disarm()
-        raise SymparamsError(f"{what} took more than {seconds:g} s of CPU time, the limit"
-                             + (f": {hint}" if hint else "")
-                             + " (SYMPARAMS_TIME_LIMIT=SECONDS changes the limit)") from None

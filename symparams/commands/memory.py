@@ -170,6 +170,13 @@ def run(args) -> int:
     if batch_name and batch_name in sets:
         args.batch = str(sets[batch_name])           # --set b=8 gives the batch symbol a value
         sets.pop(batch_name)
+    if args.unknown is not None:
+        # what --for asks is checked before any analysis: a usage error needs no derive
+        if not args.unknown.isidentifier():
+            raise UsageError(f"--for takes a symbol name, got '{args.unknown}'")
+        if args.batch.strip().isidentifier() and args.unknown != args.batch.strip():
+            raise UsageError(f"--for {args.unknown}: the batch is the symbol '{args.batch.strip()}'; give it a "
+                             f"number (--batch 8) to solve for another symbol, or use --for {args.batch.strip()}")
     options = cost_options(args)
     # --set gives the layout's symbols (--tp t --set t=8) values too: they are not the network's
     layout_names = {s.name for s in _layout_symbols(options.layout)}

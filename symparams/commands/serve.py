@@ -80,7 +80,8 @@ def run(args) -> int:
 
 
 def _log(message: str) -> None:
-    print(f"symparams serve: {message}", file=sys.stderr, flush=True)
+    from ..errors import printable
+    print(printable(f"symparams serve: {message}"), file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- sources

@@ -5,7 +5,7 @@ one set of values. `subs` re-derives with the values substituted first, so every
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import os
 from typing import Iterator, Mapping
 
 import sympy
@@ -13,6 +13,7 @@ from sympy import Integer
 
 from .. import ir
 from ..algebra import as_int, symbol
+from ..cpu import bounded
 from ..errors import DefinitionError, SymparamsError, UsageError, did_you_mean
 from ..layers.base import KERAS
 from ..integers import parse_int, shown
@@ -259,17 +260,23 @@ def _check_value(name, value):
     return v
 
 
+@bounded("deriving the network")
 def parse(text: str, *, convention: str | None = None, values: Mapping[str, object] | None = None,
           file: str | None = None) -> Network:
-    """Parse architecture text and derive its network."""
+    """Parse architecture text and derive its network (within symparams.limits.API_CPU_SECONDS of CPU
+    time, which a caller may raise)."""
+    if not isinstance(text, (str, bytes)):
+        raise UsageError(f"parse takes the architecture as text (str or bytes), got a {type(text).__name__}; "
+                         "symparams.load reads a file")
     return Network(parse_program(text, file), convention, values)
 
 
+@bounded("deriving the network")
 def load(path, *, convention: str | None = None, values: Mapping[str, object] | None = None) -> Network:
-    """Read an architecture file and derive its network."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return Network(parse_program(data, str(path)), convention, values)
+    """Read an architecture file (at most limits.MAX_SOURCE_BYTES) and derive its network."""
+    from ..files import read_bounded, shown
+    from ..limits import MAX_SOURCE_BYTES
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise UsageError(f"load takes a file path, got a {type(path).__name__}; symparams.parse reads text")
+    data = read_bounded(path, MAX_SOURCE_BYTES, what="architecture file", error=UsageError)
+    return Network(parse_program(data, shown(path)), convention, values)

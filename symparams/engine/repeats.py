@@ -13,7 +13,7 @@ from ..algebra import as_int, ceil_div, equal, floor_div, index_symbol, split_ro
 from ..errors import DefinitionError, ShapeError
 from ..layers.base import Config, Deferred
 from ..printers.math import text as math_text
-from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_ROWS, MAX_UNROLL
+from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_INTEGER_BITS, MAX_ROWS, MAX_UNROLL
 from .budget import too_many_rows
 from .rows import ITERATION, REPEAT, Layer, shape_text
 from .scopes import Scope, body_uses
@@ -141,6 +141,7 @@ def _closed_form(folder, stmt, shape, start, count, scope):
     if not _agrees(out, following, i, start):
         raise ShapeError("repeat: the shape after each pass does not follow a closed form "
                          f"({shape_text(out)} vs {shape_text(following)}); use a numeric count")
+    _exponents_fit(closed + [e for e, _ in folder.ctx.constraints if e is not None], i, count)
     # constraints that mention the index hold for every pass when they hold for the last one
     last = count - 1
     folder.ctx.constraints = [(e.subs(i, last), Deferred(lambda m=m: f"{m}, at the last pass ({i} = "
@@ -152,6 +153,24 @@ def _closed_form(folder, stmt, shape, start, count, scope):
             raise ShapeError(f"repeat {count}: a size reaches {d} after the last pass")
     segment = _segment(stmt, rows, final, count - start, start, index=i)
     return segment, final
+
+
+def _exponents_fit(exprs, i, count) -> None:
+    """A numeric count put into a closed form with the index in an exponent (2^i of a doubling width)
+    must keep the powers within limits.MAX_INTEGER_BITS: SymPy would otherwise compute 2^(10^10), a
+    1.25 GB number, in one C call that no time limit interrupts."""
+    value = as_int(count) if not isinstance(count, int) else count
+    if value is None:
+        return
+    for expr in exprs:
+        for power in getattr(expr, "atoms", lambda *_: ())(sympy.Pow):
+            base, exponent = power.args
+            if not exponent.has(i) or not base.is_number or base.is_zero or abs(base) == 1:
+                continue
+            growth = abs(sympy.log(abs(base), 2).evalf(5)) * value
+            if growth > MAX_INTEGER_BITS:
+                raise ShapeError(f"repeat {value:,}: {math_text(power)} at the last pass would have more than "
+                                 f"{MAX_INTEGER_BITS:,} bits, the limit on any number a file computes")
 
 
 def solve_recurrence(x, f, initial, start, i):

@@ -19,7 +19,25 @@ def json_text(rep) -> str:
 
 
 def _gib(value: int) -> str:
-    return f"{value / 2 ** 30:,.2f} GiB"
+    return f"{gib(value):,.2f} GiB"
+
+
+def gib(value: int):
+    """Bytes in GiB for showing: a float, or a Decimal past a float's range (dense 10**170 twice), so
+    no byte count the engine gives fails to print."""
+    try:
+        return value / 2 ** 30
+    except OverflowError:
+        from decimal import Decimal
+        return Decimal(value) / Decimal(2 ** 30)
+
+
+def _json_gib(value):
+    """GiB as a JSON number, or None when the bytes pass a float's range (the exact bytes are there)."""
+    if value is None:
+        return None
+    shown = gib(value)
+    return shown if isinstance(shown, float) else None
 
 
 def _formula(expr, mode: str = "text") -> str:
@@ -92,7 +110,10 @@ TIME_LABELS = (("prefill_flops", "Prefill FLOPs", "flops"), ("prefill_bytes", "P
 def _time_value(expr, known):
     import sympy
     value = sympy.sympify(expr).subs({symbol_(k): v for k, v in known.items()})
-    return float(value) if value.is_number else None
+    try:
+        return float(value) if value.is_number else None
+    except (OverflowError, TypeError):       # past a float's range: the formula is shown instead
+        return None
 
 
 def _time_lines(rep) -> list:
@@ -169,7 +190,7 @@ def as_dict(rep, net) -> dict:
                        "recompute": o.recompute, "saving": o.style, "device": o.device},
            "params": str(rep.params), "active": str(rep.active) if rep.active is not None else None,
            "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
-                                "gib": (p.value / 2 ** 30) if p.value is not None else None} for p in rep.parts},
+                                "gib": _json_gib(p.value)} for p in rep.parts},
            "symbols": rep.values}
     t = getattr(rep, "time", None) or {}
     if t:
