@@ -115,6 +115,18 @@ def checks(net, symbols) -> list[Check]:
     return out
 
 
+def nonnegative_form(test) -> sympy.Expr | None:
+    """An integer-valued expression that is >= 0 exactly where a MustBeWhole or MustBeZero test
+    holds, for consumers that check conditions as 'expression >= 0' (the playground's compiled
+    checks): minus the square of the remainder n - d·⌊n/d⌋ of value = n/d, or of value's numerator."""
+    if isinstance(test, MustBeWhole):
+        n, d = _parts(test.value)
+        return -(n - d * sympy.floor(n / d)) ** 2
+    if isinstance(test, MustBeZero):
+        return -(_parts(test.value)[0]) ** 2
+    return None
+
+
 def is_valid(net, name: str, value: int) -> bool:
     """Whether the network derives at name = value (every check of the engine, on numbers)."""
     try:

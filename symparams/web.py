@@ -24,6 +24,7 @@ from .printers import latex as latex_printer
 from .printers.common import fmt_expr, row_label
 from .printers.view import view
 from .sweep import compile_expr, metric_expr, parse_number
+from .valid import nonnegative_form
 
 PLOT_POINTS = 160           # at most this many points on the plot's x axis
 METRICS = ("params", "trainable", "non_trainable", "macs", "flops", "act", "param_bytes")
@@ -187,13 +188,16 @@ class Session:
                            "text": fmt_expr(collected(t.expr)), "symbolic": bool(t.expr.free_symbols)})
             self.totals.append(values.add(t.expr))
         self.conditions = []
-        for relation, text_ in net.conditions:
+        for condition, (relation, text_) in zip(net.validity, net.conditions):
             checks = []
             parts = () if relation is None else relation.args if isinstance(relation, sympy.And) else (relation,)
             for rel in parts:
                 if isinstance(rel, (sympy.Ge, sympy.Le)):
                     diff = rel.lhs - rel.rhs if isinstance(rel, sympy.Ge) else rel.rhs - rel.lhs
                     checks.append(values.add(diff))
+            form = nonnegative_form(condition.test)     # divisibility, equal sizes: decided at numbers too
+            if form is not None:
+                checks.append(values.add(form))
             self.conditions.append((text_, [c for c in checks if c is not None]))
         sliders = []
         for name in self.names:

@@ -317,3 +317,21 @@ def test_sweep_never_prints_a_count_at_an_invalid_point(text):
         assert (row["params"] == "") == (int(row["x"]) not in counts), (text, row)
     for row in json.loads(sweep_printer.table(columns, g.names, ("params",), "json")):
         assert row["params"] == counts.get(row["x"]), (text, row)
+
+
+def test_playground_marks_divisibility_like_sweep():
+    from symparams.web import Session
+    session = Session()
+    assert session.derive("let d = 120\ninput 8 x d\nattention heads=4\n")["ok"]
+    assert session.evaluate({"d": 121})["broken"] == ["attention_1: heads (4) must divide the width (d)"]
+    assert session.evaluate({"d": 124})["broken"] == []
+    points = session.plot("params", "d", 118, 126)["points"]
+    valid = {p["x"] for p in points if p["valid"]}
+    assert valid == {120, 124}
+    for p in points:        # the plot's validity is the engine's (summary --set d=...)
+        net = symparams.parse(f"let d = {p['x']}\ninput 8 x d\nattention heads=4\n")
+        try:
+            net.evaluate()
+            assert p["valid"]
+        except ShapeError:
+            assert not p["valid"]
