@@ -34,6 +34,7 @@ from typing import Callable
 import sympy
 
 from symparams import cost
+from symparams.algebra import symbol
 
 # ----------------------------------------------------------------------------- numbers
 
@@ -94,6 +95,8 @@ class Truth:
 
     def __call__(self, key):
         kind = key[0]
+        if kind == "given":     # worked out by the reader from the engine (another point of the network)
+            raise AssertionError("a 'given' claim carries (printed, expected)")
         if kind == "row":
             row = self.rows[key[1]]
             if key[2] == "params":
@@ -161,7 +164,10 @@ class Truth:
 def disagreements(surface: str, claims, truth: Truth) -> list[str]:
     out = []
     for key, printed in claims:
-        expected = truth(key)
+        if key[0] == "given":
+            printed, expected = printed
+        else:
+            expected = truth(key)
         if printed != expected:
             what = key if key[0] != "row" else (f"row {truth.rows[key[1]].name}",) + key[2:]
             out.append(f"{surface}: {' '.join(map(str, what))} printed {printed}, engine {expected}")
@@ -607,9 +613,85 @@ def read_playground(case, truth: Truth, surface: str) -> list:
     claims = row_claims(printed, truth, surface)
     for total, value in zip(derived["totals"], shown["totals"]):
         claims.append((("total", total["key"]), number(value["v"]) if value else None))
+    claims += _moved_sliders(session, derived, truth, surface)
     latex = session.latex(["table", "derivation", "totals"], "fragment")
     assert latex["ok"], latex
     return claims + [c for c in read_latex(latex["text"], truth, surface + " latex")]
+
+
+# ----------------------------------------------------------------------------- --explain
+
+def read_explain(lines: list[str], truth: Truth, surface: str, sep: str = "; ") -> list:
+    """The worked arithmetic, one leaf a line: 'name: [sizes → ]shape; arithmetic = count' (or
+    '0 parameters'): the shape at the defaults and the count."""
+    claims, k = [], 0
+    for line in lines:
+        name, _, rest = line.strip().partition(": ")
+        while k < len(truth.rows) and not (truth.rows[k].name == name and truth.rows[k].is_leaf):
+            k += 1
+        assert k < len(truth.rows), f"{surface}: worked arithmetic of '{name}', not a leaf (in order)"
+        shape_part, _, params_part = rest.rpartition(sep)
+        shape = shape_numbers(shape_part.split("→")[-1].split("->")[-1], "×")
+        if shape is not None:
+            claims.append((("row", k, "shape"), shape))
+        claims.append((("row", k, "params"), 0 if params_part == "0 parameters" else last_step(params_part)))
+        k += 1
+    return claims
+
+
+def read_text_explain(out: str, truth: Truth, surface: str) -> list:
+    lines = out.split("\n")
+    start = lines.index("Worked arithmetic:") + 1
+    # a line wrapped at the terminal's width continues with six spaces
+    joined: list[str] = []
+    for line in lines[start:]:
+        if line.startswith("      ") and joined:
+            joined[-1] += " " + line.strip()
+        elif line.startswith("  "):
+            joined.append(line)
+    return read_text(out, truth, surface, every_row=False) + read_explain(joined, truth, surface)
+
+
+def read_markdown_explain(out: str, truth: Truth, surface: str) -> list:
+    lines = out.split("\n")
+    start = lines.index("**Worked arithmetic**") + 2
+    return read_markdown(out, truth, surface) + read_explain(
+        [re.sub(r"\\(.)", r"\1", line[2:]) for line in lines[start:] if line.startswith("- ")], truth, surface)
+
+
+def read_json_explain(out: str, truth: Truth, surface: str) -> list:
+    return read_json(out, truth, surface) + read_explain(json.loads(out)["arithmetic"], truth, surface)
+
+
+# ----------------------------------------------------------------------------- memory
+
+def read_memory_text(out: str, truth: Truth, surface: str) -> list:
+    """'  Weights   formula = 497,759,232 bytes (0.46 GiB)': each part against its cost column."""
+    labels = MEMORY_TRAINING if "(training)" in out.split("\n")[0] else MEMORY_INFERENCE
+    claims = []
+    for line in out.split("\n"):
+        m = re.match(r"  (\S.*?)  +(.*) bytes \([\d.]+ GiB\)$", line)
+        if m and m.group(1) in labels:
+            claims.append((("cost total", labels[m.group(1)]), last_step(m.group(2))))
+    return claims
+
+
+def read_memory_json(out: str, truth: Truth, surface: str) -> list:
+    return [(("cost total", key), part["bytes"]) for key, part in json.loads(out)["parts"].items()]
+
+
+MEMORY_TRAINING = {"Weights": "weight_bytes", "Gradients": "grad_bytes", "Optimizer state": "optim_bytes",
+                   "Activations": "act_train_bytes", "Total": "train_bytes"}
+MEMORY_INFERENCE = {"Weights": "weight_bytes", "KV cache": "kv_bytes", "Total": "infer_bytes"}
+
+
+def _memory(inference: bool, form: str):
+    def render(case):
+        from symparams import memory
+        from symparams.printers import memory as printer
+        rep = memory.report(case.net, cost.Options(), inference=inference)
+        return json.dumps(printer.as_dict(rep, case.net)) if form == "json" else printer.render(rep, case.net)
+    return render
 
 
 # ----------------------------------------------------------------------------- the formats
@@ -653,15 +735,30 @@ def _json(**kw):
     return lambda case: jsonout.render(case.net, **kw)
 
 
+def _json_explain(case):
+    """summary --format json --explain: the JSON with the worked arithmetic's lines (as the command adds them)."""
+    from symparams.printers.text import explain_lines
+    data = json.loads(_json()(case))
+    data["arithmetic"] = [line.strip() for line in explain_lines(case.net)]
+    return json.dumps(data)
+
+
 SURFACES = (
     Surface("summary text", _text(), lambda o, t, n: read_text(o, t, n, every_row=False)),
     Surface("summary text --expand", _text(expand=True), lambda o, t, n: read_text(o, t, n, every_row=True)),
     Surface("summary text --columns", _text(columns=COST_COLUMNS), lambda o, t, n: read_text(o, t, n, False),
             COST_COLUMNS),
+    Surface("summary text --explain", _text(explain=True), read_text_explain),
     Surface("summary markdown", _markdown(), read_markdown),
+    Surface("summary markdown --explain", _markdown(explain=True), read_markdown_explain),
     Surface("summary markdown --columns", _markdown(columns=COST_COLUMNS), read_markdown, COST_COLUMNS),
     Surface("summary json", _json(), read_json),
     Surface("summary json --columns", _json(columns=COST_COLUMNS), read_json, COST_COLUMNS),
+    Surface("summary json --explain", _json_explain, read_json_explain),
+    Surface("memory text", _memory(False, "text"), read_memory_text, tuple(MEMORY_TRAINING.values())),
+    Surface("memory json", _memory(False, "json"), read_memory_json, tuple(MEMORY_TRAINING.values())),
+    Surface("memory --inference text", _memory(True, "text"), read_memory_text, tuple(MEMORY_INFERENCE.values())),
+    Surface("memory --inference json", _memory(True, "json"), read_memory_json, tuple(MEMORY_INFERENCE.values())),
     Surface("latex table", _latex(("table",), "fragment"), read_latex),
     Surface("latex derivation", _latex(("derivation",), "fragment"), read_latex),
     Surface("latex totals", _latex(("totals",), "fragment"), read_latex),
@@ -677,7 +774,8 @@ SURFACES = (
 # what each command offers, and which surfaces above read it (test_every_format_is_read)
 COVERED = {
     ("summary", "--format", "text"): "summary text", ("summary", "--format", "markdown"): "summary markdown",
-    ("summary", "--format", "json"): "summary json",
+    ("summary", "--format", "json"): "summary json", ("summary", "--explain"): "summary text --explain",
+    ("memory", "--format", "text"): "memory text", ("memory", "--format", "json"): "memory json",
     ("latex", "--table"): "latex table", ("latex", "--derivation"): "latex derivation",
     ("latex", "--totals"): "latex totals", ("latex", "--all"): "latex --all --standalone",
     ("latex", "--standalone"): "latex --all --standalone", ("latex", "--beamer"): "latex --beamer (summary deck)",
@@ -698,3 +796,33 @@ def check(case: Case, surfaces=SURFACES) -> tuple[list[str], dict]:
         counts[s.name] = len(claims)
         problems += disagreements(s.name, claims, truth)
     return problems, counts
+
+
+def _moved_sliders(session, derived, truth: Truth, surface: str) -> list:
+    """A slider moved: the compiled counts (evaluate) and the plot's points against the engine at
+    those values. Only values at which the network exists (the real derive accepts them) are read."""
+    out = []
+    sliders = derived["sliders"]
+    if not sliders:
+        return out
+    moved = {sliders[0]["name"]: sliders[0]["default"] + 1}
+    if not session.check(moved)["ok"]:
+        return out
+    shown = session.evaluate(moved)
+    at = Truth(truth.net.subs(**moved))      # the engine derived at these values
+    for k, row in enumerate(shown["rows"]):
+        expected = truth.value(truth.rows[k].params.xreplace({symbol(n): sympy.Integer(v) for n, v in moved.items()}))
+        if truth.rows[k].kind != "path":
+            out.append(((f"{surface} at {moved}", k), number(row["params"]["v"]) if row["params"] else None,
+                        expected))
+    for total, value in zip(derived["totals"], shown["totals"]):
+        out.append(((f"{surface} at {moved}", total["key"]), number(value["v"]) if value else None,
+                    at(("total", total["key"]))))
+    name, default = sliders[0]["name"], sliders[0]["default"]
+    plot = session.plot("params", name, default, default + 2)
+    assert plot["ok"], plot
+    for point in plot["points"]:
+        if point["valid"] and session.check({name: point["x"]})["ok"]:
+            out.append(((f"{surface} plot params at {name} = {point['x']}",), number(point["y"]["v"]),
+                        Truth(truth.net.subs(**{name: point["x"]}))(("total", "params"))))
+    return [((("given",) + key), (printed, expected)) for key, printed, expected in out]
