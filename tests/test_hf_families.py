@@ -113,7 +113,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo2"}
+              "qwen3_moe", "gemma3_text", "olmo2", "whisper"}
 # switches the table does not write: read through transformers' module tree
 THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
 SIZES = {"vocab_size", "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
@@ -169,7 +169,7 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
                     variant not in THROUGH_TRANSFORMERS:        # (qwen2_moe: every layer sparse)
                 assert re.search(rf"^let {name} = {value}\b", text, re.M), (name, text)
         # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
-        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers") if n in fields)
+        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers", "decoder_layers") if n in fields)
         change = {layers: fields[layers] + 1, "vocab_size": fields["vocab_size"] + 7}
         if family == "t5":          # the config written holds num_decoder_layers (its default: num_layers)
             change["num_decoder_layers"] = fields[layers] + 1

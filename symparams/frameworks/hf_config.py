@@ -690,6 +690,58 @@ def _t5(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _whisper(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """Whisper: two 1-D convolutions over the log-mel frames (the second halves them), a frozen sinusoidal
+    position table, pre-norm encoder layers; a decoder with learned positions, self-attention, attention to
+    the encoder's output, and a head tied to its token table. Attention biases q, v and the output, not k."""
+    out.let("max_source_positions", cfg.size("max_source_positions", 1500), "encoder positions (2 input frames each)")
+    out.let("max_target_positions", cfg.size("max_target_positions", 448), "decoder tokens, and rows of its table")
+    out.let("num_mel_bins", cfg.size("num_mel_bins", 80))
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("d_model", cfg.size("d_model"))
+    for stack in ("encoder", "decoder"):
+        out.let(f"{stack}_layers", cfg.size(f"{stack}_layers"))
+        out.let(f"{stack}_attention_heads", cfg.size(f"{stack}_attention_heads"))
+        out.let(f"{stack}_ffn_dim", cfg.size(f"{stack}_ffn_dim"))
+    act = _activation(cfg.text("activation_function", "gelu"))
+    tied = cfg.flag("tie_word_embeddings", True)
+
+    def feed_forward(stack):
+        out.open("residual")
+        out.add("layernorm", "final_layer_norm")
+        out.add(_with(f"dense {stack}_ffn_dim", act), "fc1")
+        out.add("dense d_model", "fc2")
+        out.close()
+
+    out.add("input 2*max_source_positions x num_mel_bins", "input_features (frames x mel bins)")
+    out.add("conv d_model 3 padding=1 gelu", "encoder.conv1")
+    out.add("conv d_model 3 stride=2 padding=1 gelu", "encoder.conv2")
+    out.add("posembed length=max_source_positions trainable=false", "encoder.embed_positions (sinusoids, frozen)")
+    out.open("repeat encoder_layers", "encoder.layers")
+    out.add("residual { layernorm; attention heads=encoder_attention_heads bias=qvo }",
+            "self_attn_layer_norm, self_attn: q_proj, k_proj (no bias), v_proj, out_proj")
+    feed_forward("encoder")
+    out.close()
+    out.add("layernorm", "encoder.layer_norm")
+    if arch == "WhisperForAudioClassification":
+        raise _NoStructure("the audio classification head")
+    out.add("save encoder")
+    out.add("input max_target_positions as decoder_input_ids")
+    out.add("embedding vocab_size d_model name=embed_tokens", "decoder.embed_tokens")
+    out.add("posembed length=max_target_positions", "decoder.embed_positions (learned)")
+    out.open("repeat decoder_layers", "decoder.layers")
+    out.add("residual { layernorm; attention heads=decoder_attention_heads bias=qvo causal }", "self_attn")
+    out.add("residual { layernorm; attention heads=decoder_attention_heads bias=qvo context=encoder }",
+            "encoder_attn_layer_norm, encoder_attn")
+    feed_forward("decoder")
+    out.close()
+    out.add("layernorm", "decoder.layer_norm")
+    if arch == "WhisperForConditionalGeneration":
+        out.add(_with("dense vocab_size bias=false", "tied=embed_tokens" if tied else ""),
+                "proj_out, tied to embed_tokens" if tied else "proj_out")
+    return []
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -715,6 +767,8 @@ FAMILIES = {
     "bloom": _Family(_bloom, ("BloomForCausalLM", "BloomModel"), "BloomForCausalLM"),
     "falcon": _Family(_falcon, ("FalconForCausalLM", "FalconModel"), "FalconForCausalLM"),
     "opt": _Family(_opt, ("OPTForCausalLM", "OPTModel"), "OPTForCausalLM"),
+    "whisper": _Family(_whisper, ("WhisperForConditionalGeneration", "WhisperModel"),
+                       "WhisperForConditionalGeneration"),
     "gpt2": _Family(_gpt2, ("GPT2LMHeadModel", "GPT2Model"), "GPT2LMHeadModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
