@@ -56,16 +56,17 @@ def framework_class(word: str) -> tuple[str, str, str] | None:
     return (name, *table[name]) if name else None
 
 
-def layer_hint(word: str, blocks=()) -> str:
+def layer_hint(word: str, blocks=(), rest: str = "") -> str:
     """The hint for an unknown layer word: the kind a framework class name means, the keyword in
     another case, else the closest spellings (keywords and class names, each class read as the
-    keyword it stands for), else where to look."""
+    keyword it stands for), else where to look. rest: the line after the word, for the rewrite."""
+    rest = f" {rest.strip()}" if rest.strip() and len(rest) <= 200 and rest.isprintable() else ""
     known = framework_class(word)
     if known is not None:
         name, frameworks, keyword = known
-        return f"'{name}' is the {frameworks} class name; symparams writes it '{keyword}'"
+        return f"'{name}' is the {frameworks} class name; symparams writes it '{keyword}': write '{keyword}{rest}'"
     if word.lower() in REGISTRY:
-        return f"layer words are lower case: write '{word.lower()}'"
+        return f"layer words are lower case: write '{word.lower()}{rest}'"
     candidates = {keyword: keyword for keyword in REGISTRY if " " not in keyword}
     for name, (_, keyword) in framework_classes().items():
         candidates.setdefault(name.lower(), keyword)

@@ -45,10 +45,11 @@ def explain(source: str, line: int, column: int, token_type: str | None, expecte
         return None         # a generated or damaged line: the parser's own message, without echoing it
     start = len(text) - len(text.lstrip()) + 1          # column of the line's first character
     char = text[column - 1] if 0 < column <= len(text) else ""
-    for lesson in (_brace_below(lines, line, text, token_type, expected), _python_loop(body, start),
+    for lesson in (_brace_below(lines, line, text, token_type, expected), _one_tuple(text, column, char),
+                   _unopened(token_type, expected, column), _python_loop(body, start),
                    _training_call(body, start),
                    _framework_line(body, start), _assignment(body, start, char),
-                   _one_tuple(text, column, char), _commas(body, start, char, column),
+                   _commas(body, start, char, column),
                    _single_quotes(text, column, char)):
         if lesson is not None:
             return lesson
@@ -72,6 +73,16 @@ def _brace_below(lines, line, text, token_type, expected) -> Lesson | None:
                       len(head) + 1)
     return Lesson(f"'{head.strip()}' needs its body in braces on the same line",
                   f"write '{head.strip()} {{', the body's lines, then '}}'", len(head) + 1)
+
+
+def _unopened(token_type, expected, column) -> Lesson | None:
+    """A '}' or ')' that closes nothing (the parser expected no closing bracket here)."""
+    for closing, opening, name in (("RBRACE", "{", "}"), ("RPAR", "(", ")")):
+        if token_type == closing and closing not in expected:
+            return Lesson(f"this '{name}' closes no '{opening}'",
+                          f"delete it, or open the body with '{opening}' at the end of the line that starts it"
+                          if name == "}" else "delete it", column, column + 1)
+    return None
 
 
 def _python_loop(body, start) -> Lesson | None:

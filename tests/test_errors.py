@@ -27,7 +27,7 @@ def run(capsys, tmp_path, text, *extra, name="net.arch"):
 
 # (program, line, column, words the message must contain, source text the caret points at)
 LOCATED = [
-    ("input 28x28x1\nconv 32 5x5 relu)\n", 2, 17, ["unexpected ')'", "expected", "a new line"], ")"),
+    ("input 28x28x1\nconv 32 5x5 relu)\n", 2, 17, ["this ')' closes no '('", "delete it"], ")"),
     ("input 28x28x1\nconv 32 {5\n", 2, 9, ["unexpected '{'"], "{"),
     ("input 28x28x1\nblock b(c) { conv c 3 }\nb(8\n", 3, 4, ["unexpected end of the line", "')'"], None),
     ("input 28x28x1\nconvv 32 5\n", 2, 1, ["unknown layer 'convv'", "did you mean 'conv'"], "convv"),

@@ -249,6 +249,10 @@ FIRST_LINES = [
     ("input 32\nlinear 10\n", 2, 8, ["'linear' is an activation here", "PyTorch's Linear is 'dense'",
                                      "write 'dense 10'"]),
     ("input (32,)\n", 1, 7, ["not a one-element tuple", "write 'input 32'"]),
+    ("input 32\nDense 10 relu\n", 2, 1, ["'Dense' is the Keras class name", "write 'dense 10 relu'"]),
+    ("let n = 4\ninput 32\ndense 2n\n", 3, 8, ["a product is written with '*'", "write '2*n'"]),
+    ("input 32\ndense 10\n}\n", 3, 1, ["this '}' closes no '{'"]),
+    ("input 32\ndense 10 softmax)\n", 2, 17, ["this ')' closes no '('", "delete it"]),
     ("input 32\ndense 10 input_shape=32\n", 2, 10, ["no option 'input_shape'", "its own first line"]),
     ("input 32\ndense 10 kernel_initializer=he_normal\n", 2, 10, ["changes no shape or count", "delete it"]),
 ]

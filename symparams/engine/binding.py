@@ -218,6 +218,12 @@ class Binder:
             here = "an activation" if stmt.keyword in ACTIVATIONS else "another layer"
             return (f"'{stmt.keyword}' is {here} here; {meant[1]}'s {meant[0]} is '{meant[2]}': "
                     f"write '{' '.join([meant[2], *texts])}'")
+        extra = positional[len(spec.arguments)]
+        before = positional[len(spec.arguments) - 1] if spec.arguments else None
+        if extra.word and before is not None and before.pos.line == extra.pos.line \
+                and before.pos.end_column == extra.pos.column:     # 'dense 2n': a product written as in maths
+            product = f"{self._quoted(before)}*{extra.word}"
+            return f"a product is written with '*': write '{product}'"
         numbers = all(size.word is None for size in positional)
         if not spec.arguments and numbers:                  # 'batchnorm 32': PyTorch's num_features
             return (f"the input's size comes from the layer before (PyTorch's num_features is not "

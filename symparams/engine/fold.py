@@ -14,7 +14,7 @@ from sympy import Add
 
 from .. import conventions, ir
 from ..algebra import equal
-from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
+from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean, source_lines
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec, MustBeZero, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
@@ -103,7 +103,9 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         return fold_call(folder, call, shape, scope)
     spec = REGISTRY.get(stmt.keyword)
     if spec is None:
-        hint = layer_hint(stmt.keyword, folder.names.blocks)
+        line = source_lines(folder.program.source)[stmt.pos.line - 1] if folder.program.source else ""
+        rest = line[stmt.pos.column - 1 + len(stmt.keyword):].split("#")[0].split(";")[0]
+        hint = layer_hint(stmt.keyword, folder.names.blocks, rest)
         raise DefinitionError(f"unknown layer '{stmt.keyword}'", line=stmt.pos.line, column=stmt.pos.column,
                               end_column=stmt.pos.column + len(stmt.keyword), hint=hint)
     ctx = folder.ctx
