@@ -426,7 +426,8 @@ def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
         totals = analysis.totals.get(row) or analysis._total(row)
         state = analysis.states.get(row)
         raw = fl.rows.get(row, {}) if fl else None
-        out[row] = {c: (_training(c, totals, options, net, raw, row.params, row.trainable_params, row.buffers,
+        out[row] = {c: None if options.layout is not None and c in MEMORY_COLUMNS   # per GPU: totals only
+                    else (_training(c, totals, options, net, raw, row.params, row.trainable_params, row.buffers,
                                   [row]) if _is_training(c, options)
                         else _column(totals, state, c, options, row.params, row.buffers)) for c in columns}
     return out
@@ -855,4 +856,9 @@ def total_note(column: str, options: "Options | None" = None) -> str:
             notes.append(f", {options.optimizer}")
         if column in ("act_train_bytes", "train_bytes"):
             notes.append(f", recompute {options.recompute}")
+        if options.layout is not None:
+            lay = options.layout
+            notes.append(f", per GPU (most loaded) of dp {lay.dp} tp {lay.tp} pp {lay.pp}"
+                         + (f" cp {lay.cp}" if lay.cp != 1 else "") + (f" ep {lay.ep}" if lay.ep != 1 else "")
+                         + (f" zero {lay.zero}" if lay.zero else ""))
     return "".join(notes)

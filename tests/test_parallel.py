@@ -242,3 +242,28 @@ def test_two_stage_pipeline_per_stage_bytes_and_sends():
     assert measured["1"]["weight_bytes"] == last.parts["weight_bytes"]
     assert measured["0"]["sent"] == first.comm["pp"] == 4 * 2 * 8 * 16 * 4
     assert measured["1"]["sent"] == last.comm["pp"]
+
+
+def test_expert_and_context_parallel():
+    """Experts split over the expert ranks (every other weight whole); the context ranks split every
+    saved activation, and ring attention passes keys and values around."""
+    from symparams import parallel
+    from symparams.engine.network import load
+    net = load(ROOT / "examples" / "zoo" / "mixtral_moe.arch").at_defaults()
+    base = cost.totals(net, ("weight_bytes", "act_train_bytes"), cost.Options(layout=Layout()))
+    split = cost.totals(net, ("weight_bytes", "act_train_bytes"), cost.Options(layout=Layout(ep=8, cp=4)))
+    layers = net.layers[[r.kind for r in net.layers].index("repeat")].children[0].count
+    stored = layers * sum(r.params for _, r in net.walk() if r.role == "experts")   # every expert of every layer
+    assert stored > 0
+    assert base["weight_bytes"] - split["weight_bytes"] == stored * 4 * sympy.Rational(7, 8)
+    assert split["act_train_bytes"] * 4 == base["act_train_bytes"]
+    an = parallel.analyse(net, cost.Options(layout=Layout(ep=8, cp=4)))
+    assert an.comm["ep"] > 0 and an.comm["cp"] > 0 and an.comm["dp"] == 0
+
+
+def test_summary_totals_per_gpu_rows_not_split():
+    net = parse(GPT, values=dict(s=512, h=256, a=8, f=768, L=8, V=1000))
+    options = cost.Options(layout=Layout(tp=2, pp=2))
+    rows = cost.row_costs(net, ("params", "train_bytes"), options)
+    assert all(v["train_bytes"] is None for v in rows.values())
+    assert "per GPU" in cost.total_note("train_bytes", options)
