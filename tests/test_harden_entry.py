@@ -158,3 +158,21 @@ def test_memory_budget_for_a_symbol_other_than_the_batch_is_refused_before_any_a
     assert cli.main(["memory", str(path), "--batch", "b", "--budget", "80GB", "--for", "w"]) == 2
     assert time.process_time() - start < 0.5
     assert "--for w" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, word", [("input 8\nmoe experts=4 top_k=2 shared=-3 { dense 8 }\n", "shared"),
+                                        ("input 16x8\nattention heads=2 relbias=-5\n", "relbias")])
+def test_negative_counts_are_refused_by_summary_export_and_check(tmp_path, text, word):
+    path = tmp_path / "negative.arch"
+    path.write_text(text, encoding="utf-8")
+    for command in (["summary", path], ["export", path, "--to", "pytorch"], ["check", path, "--against", "pytorch"]):
+        result = _cli(*command)
+        _clean(result)
+        assert result.returncode in (1, 2) and f"{word} cannot be negative" in result.stderr, result.stderr
+
+
+def test_a_symbolic_shared_count_gets_its_validity_condition():
+    net = symparams.parse("input 8\nmoe experts=4 top_k=2 shared=s-3 { dense 8 }\n")
+    assert any("s ≥ 3" in c or "s >= 3" in c for c in net.constraints), net.constraints
+    with pytest.raises(SymparamsError, match="shared cannot be negative"):
+        net.subs({"s": 2})

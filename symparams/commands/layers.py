@@ -18,7 +18,10 @@ def describe():
         seen.append((keyword, spec))
     for keyword, spec in seen:
         args = " ".join(a.name.upper() if a.required else f"[{a.name.upper()}]" for a in spec.arguments)
-        opts = ", ".join(f"{name}=" for name in spec.options)
+        from ..layers.base import range_text
+        # each whole-number option states its range (layers/base.py MINIMUM), e.g. 'relbias= (≥ 0)'
+        opts = ", ".join(f"{name}=" + (f" ({range_text(opt.kind)})" if range_text(opt.kind) else "")
+                         for name, opt in spec.options.items())
         aliases = [k for k, s in REGISTRY.items() if s is spec and k != keyword]
         yield keyword, args, opts, spec.formula or "0", spec.summary, aliases
 

@@ -317,6 +317,8 @@ class Binder:
             v = self._whole(values[0], what, size.parts[0])
             if kind == COUNT:
                 self._positive(v, what, size.parts[0])
+            else:
+                self._not_negative(v, what, size.parts[0])
             return v
         # windows: one value per spatial axis
         if len(values) == 1:
@@ -343,6 +345,15 @@ class Binder:
             self.ctx.constraints.append((MustBeWhole(v),
                                          Deferred(lambda: f"{what} {math_text(v)} must be a whole number")))
         return v
+
+    def _not_negative(self, v, what, node):
+        """A whole number at least 0 (INTEGER): a number below is refused, a symbolic one gets the condition."""
+        if isinstance(v, Integer) and v.p >= 0:
+            return
+        if v.is_number and not v >= 0:
+            raise DefinitionError(f"{what} cannot be negative, got {v}", line=node.pos.line, column=node.pos.column)
+        if not v.is_number and v.is_nonnegative is not True:
+            self.ctx.constraints.append((v + 1, Deferred(lambda: f"{what} {math_text(v)} must be at least 0")))
 
     def _positive(self, v, what, node):
         if isinstance(v, Integer) and v.p >= 1:

@@ -94,8 +94,17 @@ NONNEG_WINDOW = "nonneg_window"   # like WINDOW but 0 is allowed (output_padding
 BOOL = "bool"
 WORD = "word"
 STRING = "string"
-INTEGER = "integer"      # a whole number, 0 allowed
+INTEGER = "integer"      # a whole number at least 0 (relbias buckets, shared experts)
 NUMBER = "number"        # any number: a decimal, a fraction, negative (rescaling's scale and offset)
+
+# The range of each whole-number kind, checked by the binder (engine/binding.py) on numbers and
+# recorded as a validity condition on a symbolic value (shared=s-3 is valid for s >= 3 only).
+MINIMUM = {COUNT: 1, WINDOW: 1, INTEGER: 0, NONNEG_WINDOW: 0}
+
+
+def range_text(kind: str) -> str:
+    """The range of an option kind as `symparams layers` states it ('≥ 1'), or '' for other kinds."""
+    return f"≥ {MINIMUM[kind]}" if kind in MINIMUM else ""
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,35 @@ def test_unsupported_is_raised_with_its_reason(monkeypatch):
     net = symparams.parse("input 4x4x4\ngroupnorm 2")
     with pytest.raises(symparams.DefinitionError, match="no reason at all, for this test"):
         keras_export.export(net)
+
+
+def _whole_number_options(spec):
+    from symparams.layers.base import MINIMUM
+    return [(name, opt) for name, opt in spec.options.items() if opt.kind in MINIMUM]
+
+
+@pytest.mark.parametrize("spec", [s for s in kinds() if _whole_number_options(s)], ids=_name)
+def test_every_whole_number_option_states_its_range_and_holds_it(spec):
+    """Each whole-number option of each kind (layers/base.py MINIMUM: sizes and counts >= 1, relbias and
+    shared >= 0): `symparams layers` states the range; a value below it is refused with the option named;
+    a symbolic value gets the matching validity condition (refused where it drops below the range)."""
+    from symparams.commands.layers import describe
+    from symparams.layers.base import MINIMUM, range_text
+    listed = {keyword: options for keyword, _, options, *_ in describe()}[_name(spec)]
+    base = kind_architecture(spec, 0, "pytorch")
+    *head, last = base.split("\n")
+    for name, opt in _whole_number_options(spec):
+        assert f"{name}= ({range_text(opt.kind)})" in listed, listed
+        line = re.sub(rf"\s{name}=\S+", "", last)
+        below = MINIMUM[opt.kind] - 1
+        with pytest.raises(symparams.SymparamsError) as info:
+            symparams.parse("\n".join(head + [f"{line} {name}={below}"]), convention="pytorch")
+        assert name in str(info.value), str(info.value)
+        # s - 3 is below the range at s = 2 + MINIMUM: the derive at that value refuses it
+        text = "\n".join(head + [f"{line} {name}=s-3"])
+        try:
+            net = symparams.parse(text, convention="pytorch")
+        except symparams.SymparamsError:
+            continue                    # a symbolic value this option never takes (a refusal is also safe)
+        with pytest.raises(symparams.SymparamsError):
+            net.subs({"s": 2 + MINIMUM[opt.kind]})
