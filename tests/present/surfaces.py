@@ -103,6 +103,8 @@ class Truth:
                 return self.value(row.params)
             if key[2] in ("trainable", "non_trainable"):
                 return self.value(getattr(row, key[2] + "_params"))
+            if key[2] == "axis":
+                return self.value(row.output_shape[key[3]])
             if key[2] == "shape":
                 dims = tuple(self.value(d) for d in row.output_shape)
                 return None if any(d is None for d in dims) else dims
@@ -121,7 +123,7 @@ class Truth:
             same = [r for r in self.rows if r.kind == "repeat" and r.name == key[1]]
             row = same[key[2] if kind == "repeat" else 0]
             if kind == "repeat":
-                return self.value(row.params)
+                return self.value(row.params) if len(key) < 4 else self.value(row.config["count"])
             passes = [c for c in row.children if c.kind == "iteration"]
             assert len(passes) == 1 and passes[0].index is None, "P_pass printed for a repeat whose passes differ"
             return self.value(sympy.Add(*[c.params for c in passes[0].children]))
@@ -150,7 +152,7 @@ class Truth:
                         else params * count
                 indexed = any(index is not None and row.params.has(index) for _, index, _ in wrappers)
                 out.append({"each": None if indexed else self.value(row.params), "times": self.value(times),
-                            "params": self.value(params)})
+                            "params": self.value(params), "channels": self.value(row.input_shape[-1])})
                 return
             inner = wrappers + [(row.count, row.index, row.start)] if row.kind == "iteration" else wrappers
             for child in row.children:
@@ -453,12 +455,29 @@ def read_derivation(tex: str, truth: Truth, surface: str) -> list:
                 assert k < len(truth.rows), f"{surface}: derivation of '{name}', not a layer of the network (in order)"
                 if "P" in chains:
                     claims.append((("row", k, "params"), value))
+                claims += _size_claims(chains, k, truth)
                 if len(labels) > 1:
                     shape = re.search(r"\$(.*)\$", labels[1])
                     if shape:
                         claims.append((("row", k, "shape"), shape_numbers(shape.group(1), r"\times")))
                 k += 1
     return [c for c in claims if c[0][:1] != ("row",) or c[0][2] != "shape" or c[1] is not None]
+
+
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _size_claims(chains: dict, k: int, truth: Truth) -> list:
+    """H' = W' &= ... = 24 (each spatial axis of the output), N' &= 6 · 6 · 32 = 1,152 (a flatten)."""
+    row, out = truth.rows[k], []
+    if "N'" in chains:
+        out.append((("row", k, "axis", 0), last_step(chains["N'"])))
+    letters = _AXES.get(len(row.output_shape) - 1, ())
+    for lhs, rhs in chains.items():
+        names = [n.strip() for n in lhs.split(" = ")]
+        if names and all(n.endswith("'") and n[:-1] in letters for n in names):
+            out += [(("row", k, "axis", letters.index(n[:-1])), last_step(rhs)) for n in names]
+    return out
 
 
 def read_totals(tex: str, truth: Truth, surface: str) -> list:
@@ -499,6 +518,7 @@ def read_deck(tex: str, truth: Truth, surface: str) -> list:
             claims += read_block_frame(title, body, truth, surface)
         elif title.startswith("Repeated"):
             name = tex_text(re.match(r"Repeated \\texttt\{(.*?)\}", title).group(1))
+            claims.append((("repeat", name, 0, "count"), tex_value(re.search(r"\$\\times (.*)\$$", title).group(1), truth)))
             for lhs, rhs in _equations(re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", body, re.S)
                                        .group(1).split(" \\\\\n")):
                 who = tex_text(re.fullmatch(r"P_\{\\text\{(.*)\}\}", lhs).group(1))
@@ -520,7 +540,8 @@ def read_block_frame(title: str, body: str, truth: Truth, surface: str) -> list:
             claims += [(("all uses", name, "times"), tex_value(cells[3], truth)),
                        (("all uses", name, "params"), number(cells[4]))]
             continue
-        claims += [(("use", name, uses, "each"), number(cells[2])),
+        claims += [(("use", name, uses, "channels"), tex_value(cells[1], truth)),
+                   (("use", name, uses, "each"), number(cells[2])),
                    (("use", name, uses, "times"), tex_value(cells[3], truth)),
                    (("use", name, uses, "params"), number(cells[4]))]
         uses += 1

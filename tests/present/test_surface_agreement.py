@@ -123,14 +123,35 @@ def test_a_block_prints_the_totals_of_its_body_inlined_in_the_zoo():
         assert totals and blocked[surface] == totals, surface
 
 
+# equivalent spellings: (template, one spelling, the other)
+SPELLINGS = {
+    "tied dense vs unembed": ("convention pytorch\nlet T = 8\ninput T\nembedding 100 32 name=wte\ndense 32 relu\n{}",
+                              "unembed", "dense 100 bias=false tied=wte"),
+    "repeat vs written out": ("let n = 8\ninput n x n x 3\n{}\nflatten\ndense 4",
+                              "repeat 2 { conv 3 3x3 padding=same; relu }",
+                              "conv 3 3x3 padding=same\nrelu\nconv 3 3x3 padding=same\nrelu"),
+}
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_equivalent_spellings_print_the_same_totals(name):
+    template, one, other = SPELLINGS[name]
+    first, second = _printed_totals(template.format(one)), _printed_totals(template.format(other))
+    for surface, totals in first.items():
+        assert totals and second[surface] == totals, surface
+
+
 KV = "let T = 16\ninput T x 64\nattention heads=4{}\ndense 10"
 
 
 def test_kv_heads_equal_to_heads_prints_the_parameter_totals_of_none():
     plain, spelled = _printed_totals(KV.format("")), _printed_totals(KV.format(" kv_heads=4"))
+    compared = 0
     for surface in plain:
         params = {k: v for k, v in plain[surface].items() if k[0] == "total"}
-        assert params and params == {k: v for k, v in spelled[surface].items() if k[0] == "total"}, surface
+        assert params == {k: v for k, v in spelled[surface].items() if k[0] == "total"}, surface
+        compared += bool(params)        # memory's surfaces print bytes, no parameter totals
+    assert compared >= len(SURFACES) - 4
 
 
 @pytest.mark.xfail(strict=True, reason="issue 20 item 4 (the costs helper): kv_heads = heads switches the saved "
