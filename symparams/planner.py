@@ -82,7 +82,10 @@ def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, prec
         for pp in _divisors(gpus // tp):
             dp = gpus // (tp * pp)
             family = {"tp": tp, "pp": pp, "dp": dp}
-            if pp > 1 and (cut.body is None or passes % pp):
+            if pp > 1 and cut.body is None:
+                rejected.append({"family": family, "reason": "the network has no repeat to split into stages"})
+                continue
+            if pp > 1 and passes % pp:
                 rejected.append({"family": family, "reason": f"pp {pp} does not divide the {passes} passes of "
                                                              f"the pipelined repeat"})
                 continue

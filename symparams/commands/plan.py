@@ -17,15 +17,16 @@ def add_parser(sub):
     add_set(p)
     add_convention(p)
     p.add_argument("--gpus", required=True, metavar="N", help="number of GPUs")
+    from ..gpus import TABLE
     p.add_argument("--gpu", required=True, metavar="NAME",
-                   help="a GPU of the table (h100-sxm, h100-pcie, h200, a100-40gb, a100-80gb, l40s, rtx-4090, mi300x, "
-                        "tpu-v5e) or custom:flops=…,bw=…,mem=…")
+                   help=f"a GPU of the table ({', '.join(TABLE)}) or custom:flops=…,bw=…,mem=…")
     p.add_argument("--batch", default="8", metavar="B", help="global batch in sequences per step (default 8)")
     p.add_argument("--seq", metavar="T", help="sequence length: the value of the input's length symbol")
     p.add_argument("--tokens", metavar="D", help="training tokens: the total training time as well")
     p.add_argument("--mfu", default="1", metavar="F", help="model FLOP utilisation, 0 < F <= 1 (default 1: bounds)")
-    p.add_argument("--precision", default="bf16-mixed", choices=("fp32", "bf16-mixed", "fp16-mixed", "bf16"))
-    p.add_argument("--optimizer", default="adamw", choices=("sgd", "momentum", "adam", "adamw", "adafactor"))
+    from .memory import OPTIMIZERS, PRECISIONS
+    p.add_argument("--precision", default="bf16-mixed", choices=PRECISIONS, help="(default bf16-mixed)")
+    p.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="(default adamw)")
     p.add_argument("--top", default="10", metavar="K", help="layouts shown in the text output (default 10)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
