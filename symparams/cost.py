@@ -69,6 +69,14 @@ LABELS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "ops": "Other op
 FLOP_CONVENTIONS = ("torch", "kaplan", "palm", "chinchilla")
 INPUT_GRAD = ("needed", "all")
 ACT_STYLES = ("pytorch", "megatron")
+# the attention kernel whose saved tensors count (--attention): eager keeps the T x T' probabilities,
+# sdpa (scaled_dot_product_attention, Hugging Face's default; the flash kernel on CPU) and flash keep
+# the softmax statistics instead (layers/attention.py states each; docs/cost.md has the measurements)
+ATTENTION_KERNELS = ("eager", "sdpa", "flash")
+DEFAULT_ATTENTION = "sdpa"
+# the training loss (--loss): cross-entropy keeps float32 log-probabilities of every logit and the int64
+# targets (memory.loss_bytes); the default is cross-entropy when the network ends in logits
+LOSSES = ("cross-entropy", "none")
 DEVICES = ("cuda", "cpu")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MERGES = ("residual", "add", "concat", "mul")
@@ -87,7 +95,8 @@ class Options:
     FLOPs include the bias additions; for training, the FLOP convention, which products need an
     input gradient, the optimiser, the precision, the recomputation policy, whose accounting of
     saved activations (pytorch or megatron), the device whose kernels decide a dropout mask's
-    size, and the training tokens (a number, or k·N as in 20N)."""
+    size, the training tokens (a number, or k·N as in 20N), the attention kernel and the loss (None:
+    cross-entropy when the network ends in logits over classes or a vocabulary, else none)."""
     batch: object = 1
     dtype: str = "float32"
     bias_adds: bool = False
@@ -101,6 +110,8 @@ class Options:
     tokens: object = None
     layout: object = None          # symparams.parallel.Layout: memory columns per GPU (None: one device)
     serving: object = None         # symparams.serving.Serving: quantised weights, KV dtype and blocks
+    attention: str = DEFAULT_ATTENTION
+    loss: "str | None" = None
 
     def __post_init__(self):
         if self.dtype not in DTYPE_BYTES:
@@ -109,9 +120,10 @@ class Options:
         from . import memory
         for field_, allowed in (("flops", FLOP_CONVENTIONS), ("input_grad", INPUT_GRAD),
                                 ("optimizer", tuple(memory.OPTIMIZERS)), ("precision", tuple(memory.PRECISIONS)),
-                                ("recompute", memory.RECOMPUTE), ("style", ACT_STYLES), ("device", DEVICES)):
+                                ("recompute", memory.RECOMPUTE), ("style", ACT_STYLES), ("device", DEVICES),
+                                ("attention", ATTENTION_KERNELS), ("loss", LOSSES)):
             value = getattr(self, field_)
-            if value not in allowed:
+            if value not in allowed and not (field_ == "loss" and value is None):
                 raise UsageError(f"unknown {field_.replace('_', '-')} '{value}'; use one of {', '.join(allowed)}",
                                  hint=did_you_mean(str(value), list(allowed)))
         object.__setattr__(self, "batch", batch_value(self.batch))
@@ -384,12 +396,12 @@ def _column(row_totals, state, column, options, params, buffers):
     raise UsageError(f"unknown cost column '{column}'", hint=did_you_mean(column, list(COLUMNS)))
 
 
-def _training(column, row_totals, options, net, raw, params, trainable, buffers, top=None):
-    """A training column of one row (or of the network: top = the flow's top-level rows)."""
+def _training(column, row_totals, options, net, raw, params, trainable, buffers, top=None, whole=False):
+    """A training column of one row (or of the network: top = the flow's top-level rows, whole=True)."""
     if column in TRAIN_COLUMNS or column == "flops":
         return _train_column(column, row_totals, raw, params, options, net)
     from . import memory
-    return memory.column(column, raw, params, trainable, buffers, options, net, top)
+    return memory.column(column, raw, params, trainable, buffers, options, net, top, whole)
 
 
 def _is_training(column, options) -> bool:
@@ -449,7 +461,7 @@ def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
             fl = flow(net, options)
             params = _active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
             out[c] = _training(c, summed, options, net, fl.total, params, net.trainable_params, net.buffers,
-                               list(net.layers))
+                               list(net.layers), whole=True)
         else:
             out[c] = _column(summed, state, c, options, net.params, net.buffers)
     return out
@@ -547,9 +559,9 @@ class _Flow:
     shared parameters, KV-cache values, parameter tensors and Adafactor's factored state, and the
     saved activations by dtype class. `rows` holds each row's first occurrence (children included)."""
 
-    def __init__(self, net, style: str = "pytorch", input_grad: str = "needed"):
+    def __init__(self, net, style: str = "pytorch", input_grad: str = "needed", attention: str = DEFAULT_ATTENTION):
         from .layers import REGISTRY
-        self.net, self.style, self.all_grads = net, style, input_grad == "all"
+        self.net, self.style, self.all_grads, self.attention = net, style, input_grad == "all", attention
         self.activation_spec = REGISTRY["activation"]
         self.rows: dict = {}
         self.named: dict = {}          # saved tensors (save NAME): the state they flowed in
@@ -649,6 +661,7 @@ class _Flow:
         cfg, shape, out = row.config, row.input_shape, row.output_shape
         acc: dict = {}
         ctx.embeddings = list(self.tables)
+        ctx.attention = self.attention
         if getattr(spec, "reads_tokens", False) and cfg.get("vocabulary") is not None:
             self.tables.append((cfg.vocabulary, cfg.dim))
         if spec is None or getattr(spec, "is_input", False):
@@ -742,9 +755,9 @@ _FLOWS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def flow(net, options: "Options | None" = None) -> _Flow:
-    """The training flow of `net` (cached per network, style and input-gradient rule)."""
+    """The training flow of `net` (cached per network, style, input-gradient rule and attention kernel)."""
     options = options or Options()
-    key = (options.style, options.input_grad)
+    key = (options.style, options.input_grad, options.attention)
     per_net = _FLOWS.get(net)
     if per_net is None:
         per_net = _FLOWS[net] = {}
@@ -855,7 +868,9 @@ def total_note(column: str, options: "Options | None" = None) -> str:
         if column in ("optim_bytes", "train_bytes"):
             notes.append(f", {options.optimizer}")
         if column in ("act_train_bytes", "train_bytes"):
-            notes.append(f", recompute {options.recompute}")
+            notes.append(f", recompute {options.recompute}, {options.attention} attention")
+            if options.loss is not None:
+                notes.append(f", loss {options.loss}")
         if options.layout is not None:
             lay = options.layout
             notes.append(f", per GPU (most loaded) of dp {lay.dp} tp {lay.tp} pp {lay.pp}"

@@ -105,8 +105,59 @@ def _unit_inputs(net, rows, options) -> sympy.Expr:
     return total * options.batch
 
 
-def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=None) -> sympy.Expr:
-    """A memory column of one row or of the network (raw: its training-flow counts)."""
+def logits(net):
+    """(positions, classes) of the logits the network ends in, or None: its last layer (the last
+    statement, inside blocks and repeats) is a kind that gives logits (dense, tied or not; unembed)
+    with no activation, over more than one class (a dense 1 is a regression)."""
+    from .cost import _spec_and_ctx
+    row = net.layers[-1] if net.layers else None
+    while row is not None and row.kind in ("block", "repeat", "iteration") and row.children:
+        row = row.children[-1]
+    if row is None or not row.is_leaf:
+        return None
+    spec, _ = _spec_and_ctx(net, row)
+    if spec is None or not getattr(spec, "gives_logits", False) or (row.activation or "linear") != "linear":
+        return None
+    out = tuple(row.output_shape)
+    classes = out[-1]
+    if classes.is_number and classes <= 1:
+        return None
+    return product(out[:-1]), classes
+
+
+def loss_name(net, options) -> str:
+    """The loss the options name, or the default: cross-entropy when the network ends in logits."""
+    if options.loss is not None:
+        return options.loss
+    return "cross-entropy" if logits(net) is not None else "none"
+
+
+def loss_bytes(net, options) -> sympy.Expr:
+    """What the loss keeps for the backward pass, per batch.
+    pytorch: torch.nn.functional.cross_entropy on CPU keeps log_softmax's output, float32 whatever the
+    precision (autocast runs it in float32; Hugging Face casts the logits to float first), the int64
+    targets and the float32 total weight of a mean (4 bytes per batch): b·P·C·4 + b·P·8 + 4 for P
+    positions (T tokens, or 1) and C classes (measured: tests/test_loss_memory.py).
+    megatron: the cross-entropy part of Megatron-LM's "inputs to output layer and CE loss" term,
+    4·s·b·V (float32 logits; theoretical_memory_usage.py)."""
+    if loss_name(net, options) == "none":
+        return _ZERO
+    found = logits(net)
+    if found is None:
+        raise UsageError("--loss cross-entropy needs logits: the network must end in a dense layer or unembed "
+                         "without an activation, over more than one class",
+                         hint="--loss none leaves the loss out")
+    positions, classes = found
+    values = options.batch * positions * classes
+    if options.style == "megatron":
+        return 4 * values
+    return values * FIXED_BYTES["stat"] + options.batch * positions * FIXED_BYTES["index"] + FIXED_BYTES["stat"]
+
+
+def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=None,
+           whole: bool = False) -> sympy.Expr:
+    """A memory column of one row or of the network (raw: its training-flow counts); the loss belongs
+    to the network (whole=True), not to a row."""
     p = PRECISIONS[options.precision]
     serving = getattr(options, "serving", None)
     if name == "weight_bytes" and serving is not None and serving.weight_dtype is not None:
@@ -125,16 +176,17 @@ def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=
         steps = raw.get("tensors", _ZERO) * STEP_BYTES if options.optimizer in STEP_COUNTER else _ZERO
         return trainable * p["master"] + state + steps
     if name == "act_train_bytes":
+        loss = loss_bytes(net, options) if whole else _ZERO
         if options.recompute == "full":
-            return _unit_inputs(net, rows or [], options)
-        return saved_bytes(raw, options, core=options.recompute == "none")
+            return _unit_inputs(net, rows or [], options) + loss
+        return saved_bytes(raw, options, core=options.recompute == "none") + loss
     if name == "kv_bytes":
         return raw.get("kv", _ZERO) * options.batch * p["weight"]
     if name == "train_bytes":
-        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows)
+        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
                      for part in ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes")])
     if name == "infer_bytes":
-        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows)
+        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
                      for part in ("weight_bytes", "kv_bytes")])
     raise UsageError(f"unknown memory column '{name}'")
 

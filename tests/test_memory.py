@@ -56,7 +56,9 @@ def measured_saved_bytes(net, batch: int = 2) -> int:
 
 
 def ours(net, batch=2, **options) -> int:
-    options = {"device": "cpu", **options}
+    """act_train_bytes on CPU; without a loss, as the measured forward pass computes none (the loss's
+    own oracle is tests/test_loss_memory.py)."""
+    options = {"device": "cpu", "loss": "none", **options}
     return int(cost.totals(net, ("act_train_bytes",), cost.Options(batch=batch, **options))["act_train_bytes"])
 
 
@@ -135,7 +137,7 @@ def test_zoo_saves_what_pytorch_saves(name, values):
     """Zoo models (smaller inputs or fewer blocks where the published size is slow on CPU): the
     formula at those values equals the measurement."""
     full = symparams.load(EXAMPLES / "zoo" / f"{name}.arch", convention="pytorch")
-    formula = cost.totals(full, ("act_train_bytes",), cost.Options(batch=1, device="cpu"))["act_train_bytes"]
+    formula = cost.totals(full, ("act_train_bytes",), cost.Options(batch=1, device="cpu", loss="none"))["act_train_bytes"]
     net = full.subs(**values).evaluate() if values else full.evaluate()
     at = {symbol(k): v for k, v in full.defaults.items()}
     at.update({symbol(k): v for k, v in values.items()})
@@ -174,13 +176,18 @@ def test_korthikanti_activation_memory_per_layer():
 
 
 def test_korthikanti_terms_under_pytorchs_own_saving():
-    """What PyTorch itself keeps for the same layer (16-bit, GPU masks): the flash kernel keeps
+    """What PyTorch itself keeps for the same layer (16-bit, GPU masks): the sdpa/flash kernel keeps
     no s x s probabilities (the 5·a·s²·b term is gone) but its softmax statistics, a float32 per head
-    and position (4·a·s·b), the causal mask the export builds (2·s² bytes, once per batch), and the
-    layer norms' float32 mean and inverse deviation (2 x 8·s·b)."""
+    and position (4·a·s·b), no causal mask (is_causal), and the layer norms' float32 mean and inverse
+    deviation (2 x 8·s·b). Eager attention keeps the probabilities instead of the statistics: 2·a·s²·b
+    in 16-bit, with no dropout on them (Korthikanti's 5·a·s²·b has the dropout mask and the dropped
+    probabilities too)."""
     s, b, h, a = (symbol(n) for n in "s b h a".split())
-    got = _block_bytes(precision="bf16-mixed")
-    assert sympy.expand(got - (34 * s * b * h + 4 * a * s * b + 2 * s * s + 16 * s * b)) == 0
+    for kernel in ("sdpa", "flash"):
+        got = _block_bytes(precision="bf16-mixed", attention=kernel)
+        assert sympy.expand(got - (34 * s * b * h + 4 * a * s * b + 16 * s * b)) == 0
+    eager = _block_bytes(precision="bf16-mixed", attention="eager")
+    assert sympy.expand(eager - (34 * s * b * h + 2 * a * s * s * b + 16 * s * b)) == 0
 
 
 # ----------------------------------------------------------------------------- optimiser state
@@ -329,7 +336,7 @@ def test_memory_metrics_in_summary_solve_and_sweep(capsys):
     assert main(["summary", str(GPT2), "--columns", "weight_bytes,grad_bytes,optim_bytes,act_train_bytes,kv_bytes,"
                  "train_bytes", "--precision", "bf16-mixed", "--batch", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Total Train mem. (B) (batch 2), bf16-mixed, adamw, recompute none:" in out
+    assert "Total Train mem. (B) (batch 2), bf16-mixed, adamw, recompute none, sdpa attention:" in out
     assert main(["solve", str(GPT2), "--for", "layers", "--metric", "train_bytes", "--max", "40G", "--batch", "8",
                  "--precision", "bf16-mixed"]) == 0
     assert "largest layers" in capsys.readouterr().out

@@ -168,8 +168,9 @@ def test_product_and_mixture_by_hand():
     of the product 30 + 30, the head's input 30: 200 values, 800 bytes.
     moe experts=4 top_k=2 { dense 16 silu; dense 8 }: the router 8 -> 4 (160 MACs) and 2 of the 4
     experts per token (2 x 1,280 MACs): 1,280 + 6 x (160 + 2,560) = 17,600 FLOPs; the weights and
-    Adam's state (two moments, a step per tensor) are those of all 4 experts."""
-    options = cost.Options(batch=1, device="cpu")
+    Adam's state (two moments, a step per tensor) are those of all 4 experts. No loss (--loss none):
+    the head's 8 outputs would otherwise be logits with a cross-entropy of their own."""
+    options = cost.Options(batch=1, device="cpu", loss="none")
     mul = symparams.parse("input 5x8\ndense 8\nmul { dense 6 silu } { dense 6 }\ndense 8", convention="pytorch")
     got = cost.totals(mul, ("train_flops", "act_train_bytes"), options)
     assert got == {"train_flops": 5_600, "act_train_bytes": 800}

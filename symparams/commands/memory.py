@@ -40,6 +40,15 @@ def add_cost_options(p, *, batch: bool = True, memory: bool = True):
                             "megatron (Korthikanti et al. 2022)")
         g.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                        help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
+        from ..cost import ATTENTION_KERNELS, DEFAULT_ATTENTION, LOSSES
+        g.add_argument("--attention", default=DEFAULT_ATTENTION, choices=ATTENTION_KERNELS,
+                       help="the attention kernel whose saved tensors count: eager (keeps the T x T "
+                            "probabilities), sdpa (scaled_dot_product_attention, Hugging Face's default: "
+                            "softmax statistics instead; default) or flash")
+        g.add_argument("--loss", default=None, choices=LOSSES,
+                       help="the training loss in the saved activations: cross-entropy (float32 "
+                            "log-probabilities of every logit and the targets; the default when the network "
+                            "ends in logits) or none")
         add_layout_options(p)
         add_serving_options(p)
 
@@ -108,7 +117,8 @@ def cost_options(args, **extra):
     fields = dict(batch=getattr(args, "batch", "1"), flops=args.flops, input_grad=args.input_grad,
                   tokens=getattr(args, "tokens", None))
     for name, field in (("optimizer", "optimizer"), ("precision", "precision"), ("recompute", "recompute"),
-                        ("saving", "style"), ("device", "device"), ("dtype", "dtype"), ("bias_adds", "bias_adds")):
+                        ("saving", "style"), ("device", "device"), ("dtype", "dtype"), ("bias_adds", "bias_adds"),
+                        ("attention", "attention"), ("loss", "loss")):
         if getattr(args, name, None) is not None:
             fields[field] = getattr(args, name)
     layout = layout_from(args)

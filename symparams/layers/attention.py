@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy
 
 from .. import conventions
-from ..algebra import product
+from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError, did_you_mean
 from ..printers.math import named as quantity     # messages name quantities as a person does: heads (32)
 from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, named,
@@ -146,22 +146,27 @@ class Attention(LayerSpec):
     letters = {"input": "d"}
     torch_helpers = {"SelfAttention": '''
 class SelfAttention(nn.Module):
-    """Self-attention with nn.MultiheadAttention (batch_first): query = key = value = x."""
+    """Self-attention with nn.MultiheadAttention's weights (in_proj, out_proj), run batch-first through
+    scaled_dot_product_attention as Hugging Face models run: query = key = value = x."""
     def __init__(self, attention, causal=False):
         super().__init__()
         self.attention = attention
         self.causal = causal
 
     def forward(self, x):
-        mask = None
-        if self.causal:
-            mask = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1)
-        return self.attention(x, x, x, need_weights=False, attn_mask=mask)[0]
+        a, (b, t, d) = self.attention, x.shape
+        x = x.contiguous()          # the projection keeps one contiguous copy of a strided input
+        qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias).view(b, t, 3, a.num_heads, d // a.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        return a.out_proj(out.transpose(1, 2).reshape(b, t, d))
 ''', "ProjectedAttention": '''
 class ProjectedAttention(nn.Module):
     """Attention as four projections, as Hugging Face writes it: q_proj, k_proj, v_proj, o_proj
-    (kv_heads groups of key/value heads shared by heads / kv_heads query heads each) and an optional
-    learned relative position bias table (buckets x heads, T5's bucketing)."""
+    (kv_heads groups of key/value heads shared by heads / kv_heads query heads each), through
+    scaled_dot_product_attention (enable_gqa: the groups are not repeated); with a learned relative
+    position bias table (buckets x heads, T5's bucketing) the scores are written out (eager), as the
+    bias needs its gradient; qk_norm normalises the queries and keys first."""
     def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0,
                  k_bias=True, qk_norm=None):
         super().__init__()
@@ -179,6 +184,7 @@ class ProjectedAttention(nn.Module):
 
     def forward(self, x):
         b, t, _ = x.shape
+        x = x.contiguous()          # the three projections keep one contiguous copy of a strided input
         q, k = self.q_proj(x), self.k_proj(x)
         if self.qk_norm == "rmsnorm_full":
             q, k = self.q_norm(q), self.k_norm(k)
@@ -187,16 +193,19 @@ class ProjectedAttention(nn.Module):
         if self.qk_norm == "rmsnorm":
             q, k = self.q_norm(q), self.k_norm(k)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
-        k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
-        v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
-        scores = q @ k.transpose(-1, -2) / self.key_dim ** 0.5
-        if self.relative_attention_bias is not None:
+        if self.relative_attention_bias is None:
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
+                                                 enable_gqa=self.heads != self.kv_heads)
+        else:
+            k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
+            v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
+            scores = q @ k.transpose(-1, -2) / self.key_dim ** 0.5
             pos = torch.arange(t, device=x.device)
             buckets = (pos[None, :] - pos[:, None]).clamp(0, self.relative_attention_bias.num_embeddings - 1)
             scores = scores + self.relative_attention_bias(buckets).permute(2, 0, 1)
-        if self.causal:
-            scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1), float("-inf"))
-        out = scores.softmax(-1) @ v
+            if self.causal:         # an additive mask: the sum keeps nothing for the backward pass
+                scores = scores + torch.full((t, t), float("-inf"), device=x.device).triu(1)
+            out = scores.softmax(-1) @ v
         return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.key_dim))
 '''}
 
@@ -237,7 +246,9 @@ class ProjectedAttention(nn.Module):
                                 Deferred(lambda: f"{quantity('kv_heads', kv)} must divide {quantity('heads', heads)}"))
         word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
         cfg["bias"], cfg["out_bias"], cfg["k_bias"] = word != "false", word in ("true", "qvo"), word in ("true", "qkv")
-        cfg["projected"] = bool(cfg.kv_heads is not None or cfg.context is not None or cfg.relbias
+        # kv_heads equal to heads is plain multi-head attention: the same module, tensors and costs
+        grouped = cfg.kv_heads is not None and equal(cfg.kv_heads, cfg.heads) is not True
+        cfg["projected"] = bool(grouped or cfg.context is not None or cfg.relbias
                                 or word in ("qkv", "qvo") or cfg.get("qk_norm", "none") != "none"
                                 or (cfg.key_dim * cfg.heads - d) != 0)
 
@@ -401,14 +412,19 @@ class ProjectedAttention(nn.Module):
         return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * t * self._span(cfg, tc)
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """pytorch, nn.MultiheadAttention through scaled_dot_product_attention's flash kernel (the
-        export of plain self-attention): the projections' input, the packed q, k, v, the softmax
-        statistics (float32, one per head and position), the heads' output (the output projection's
-        input) and, when causal, the T x T mask the exporter builds (one per batch).
-        pytorch, explicit projections (the export of kv_heads, relbias, bias=qkv, other key_dim):
-        the input, contiguous copies of q and of the repeated k, the repeated v, the softmax output,
-        the output projection's input, a causal layer's bool mask and a relative bias's int64 buckets
-        (one per batch).
+        """pytorch: what the attention kernel ctx.attention keeps, measured with saved_tensors_hooks on
+        CPU (tests/test_attention_kernels.py), the same however the layer is spelled (kv_heads equal to
+        heads, key_dim, bias=qkv change nothing here):
+          every kernel: the projections' input (one contiguous copy when it arrives strided), q
+          (T·h·k), k and v of the kv_heads groups (T'·g·k each), a context's own copy when context=;
+          sdpa, flash (scaled_dot_product_attention's flash kernel; Hugging Face's default, with
+          enable_gqa): the heads' output, which is the output projection's input, and the softmax
+          statistics (float32, one per head and position); a causal mask is is_causal: nothing kept;
+          eager (the scores written out, as attn_implementation="eager"): k and v repeated to the h
+          heads (repeat_kv's copies), the h·T·T' probabilities, and a contiguous copy of the heads'
+          output for the output projection; an additive causal mask keeps nothing.
+        A learned relative bias (relbias=) needs the scores' gradient, so every kernel keeps what eager
+        keeps, and the int64 buckets (one per batch).
         megatron (Korthikanti et al. 2022, eager attention with dropout on the probabilities): the
         projections' input, Q, K and V, the softmax output, its dropout mask and the dropped
         probabilities (the 5·a·s/h term, recomputed under 'selective'), the output projection's input."""
@@ -420,25 +436,18 @@ class ProjectedAttention(nn.Module):
                 Saved("own", t * hk + 2 * tc * gk), Saved("own", h * t * tc, core=True),
                 Saved("own", h * t * tc, dtype="mask", core=True), Saved("own", h * t * tc, core=True),
                 Saved("own", t * hk))
-        if cfg.get("projected"):
-            reads = (Saved("input", layout="contiguous"),) * (1 if cfg.get("context") else 3)   # q, k, v projections
-            saved = reads + context + (Saved("own", 2 * t * hk + 2 * tc * hk),
-                                                  Saved("own", h * t * tc, core=True))
-            if cfg.causal:
-                saved += (Saved("own", t * tc, dtype="bool", per_example=False, core=True),)
-            if cfg.get("relbias"):
-                saved += (Saved("own", t * tc, dtype="index", per_example=False),)
-            return saved
-        saved = (Saved("input", layout="time-major"), Saved("own", 3 * t * hk),
-                 Saved("own", h * t, dtype="stat", core=True), Saved("own", t * hk))
-        if cfg.causal:
-            saved += (Saved("own", t * t, per_example=False, core=True),)
+        saved = (Saved("input", layout="contiguous"),) + context
+        if getattr(ctx, "attention", "sdpa") == "eager" or cfg.get("relbias"):
+            saved += (Saved("own", 2 * t * hk + 2 * tc * hk), Saved("own", h * t * tc, core=True))
+        else:
+            saved += (Saved("own", 2 * t * hk + 2 * tc * gk), Saved("own", h * t, dtype="stat", core=True))
+        if cfg.get("relbias"):
+            saved += (Saved("own", t * tc, dtype="index", per_example=False),)
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):
-        """nn.MultiheadAttention (batch_first) returns a transposed view of its (T, batch, d) result;
-        the explicit projections' output is contiguous."""
-        return "contiguous" if cfg.get("projected") else "time-major"
+        """The output projection's result: a new batch-first tensor."""
+        return "contiguous"
 
     def kv_cache_values(self, cfg, shape, out, ctx):
         """Keys and values of every position (of the last W with a sliding window): 2·T'·kv_heads·head_dim."""
@@ -637,6 +646,7 @@ class TiedHead(LayerSpec):
     keywords = ("unembed", "tiedhead")
     pytorch_classes = {}
     keras_classes = {}
+    gives_logits = True
     summary = "output logits over the vocabulary with the embedding matrix reused (tied): T x D -> T x V"
     formula = "0 (the weights are the embedding's)"
     arguments = (Arg("vocabulary", COUNT, required=False),)

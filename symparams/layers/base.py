@@ -79,9 +79,8 @@ class Saved:
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
     for_input_grad: bool = False  # kept only for the input's gradient (not when nothing before is trained)
     for_other_grad: bool = False  # kept only for the gradient of the named tensor read ('other')
-    layout: str | None = None   # the layout an 'input' is read in ('contiguous', or 'time-major' for
-                                # nn.MultiheadAttention): one in another layout is copied and the copy
-                                # kept (PyTorch's matmul reshape), once per such entry
+    layout: str | None = None   # the layout an 'input' is read in ('contiguous'): one in another layout
+                                # is copied and the copy kept (PyTorch's matmul reshape), once per entry
 
 
 # Argument and option kinds.
@@ -177,6 +176,7 @@ class Context:
     embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
     tensors: dict = field(default_factory=dict)        # saved tensors: name (or (name, index)) -> shape
     tables: dict = field(default_factory=dict)         # named embedding tables: name -> (vocabulary, dim)
+    attention: str = "sdpa"     # the attention kernel whose saved tensors the cost model counts (--attention)
 
     def require_positive(self, value, message):
         """value >= 1: an error when it is a number that is not, a constraint when symbolic.
@@ -467,6 +467,10 @@ class LayerSpec:
         """Parameters of another layer this one multiplies by (a tied output head)."""
         return Integer(0)
 
+    # Whether a network ending in this layer (without an activation) ends in logits, which the default
+    # training loss, cross-entropy, reads (symparams/memory.py logits).
+    gives_logits = False
+
     def head_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Parameters of an output head's own matrix over a vocabulary (the logits' projection, when
         it is not tied to the embedding): Kaplan et al.'s N leaves every vocabulary matrix out.
@@ -485,8 +489,7 @@ class LayerSpec:
         return False
 
     def output_layout(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
-        """How the exported module's output is laid out: 'contiguous', 'time-major' (a batch-first view
-        of a (T, batch, d) result), 'strided' (another view), or None: as its input (element-wise
+        """How the exported module's output is laid out: 'contiguous', 'strided' (a view), or None: as its input (element-wise
         steps keep their input's strides). Default: a new tensor is contiguous, a view as its input."""
         return None if self.output_is_view(cfg, shape, out, ctx) else "contiguous"
 

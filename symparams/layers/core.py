@@ -51,6 +51,7 @@ class Dense(LayerSpec):
     keywords = ("dense", "fc")
     pytorch_classes = named("dense", "Linear", "LazyLinear")
     keras_classes = named("dense", "Dense")
+    gives_logits = True
     summary = "fully connected: U units on the last axis"
     formula = "U*(in + 1); without bias U*in"
     arguments = (Arg("units", COUNT),)

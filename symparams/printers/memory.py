@@ -18,6 +18,12 @@ def json_text(rep) -> str:
     return json.dumps(as_dict(rep, rep.net), indent=2) + "\n"
 
 
+def loss_name(net, options) -> str:
+    """The loss the report assumed (the options', or the default for this network)."""
+    from ..memory import loss_name as name
+    return name(net, options)
+
+
 def _gib(value: int) -> str:
     return f"{gib(value):,.2f} GiB"
 
@@ -51,7 +57,8 @@ def render(rep, net) -> str:
     what = "inference" if rep.inference else "training"
     lines = [f"Memory ({what}): {net.program.file or '<text>'}   (convention: {net.convention})",
              f"precision {o.precision}" + ("" if rep.inference else f", optimizer {o.optimizer}, recompute "
-                                           f"{o.recompute}, saving {o.style}") + f", batch {o.batch}"]
+                                           f"{o.recompute}, saving {o.style}, attention {o.attention}, "
+                                           f"loss {loss_name(net, o)}") + f", batch {o.batch}"]
     params = rep.params
     lines.append(f"Parameters: {_formula(params)}" + (f" (active per token: {_formula(rep.active)})"
                                                        if rep.active is not None else ""))
@@ -187,7 +194,8 @@ def as_dict(rep, net) -> dict:
     o = rep.options
     out = {"file": net.program.file, "convention": net.convention, "inference": rep.inference,
            "options": {"batch": str(o.batch), "precision": o.precision, "optimizer": o.optimizer,
-                       "recompute": o.recompute, "saving": o.style, "device": o.device},
+                       "recompute": o.recompute, "saving": o.style, "device": o.device,
+                       "attention": o.attention, "loss": loss_name(net, o)},
            "params": str(rep.params), "active": str(rep.active) if rep.active is not None else None,
            "parts": {p.metric: {"label": p.label, "formula": str(p.formula), "bytes": p.value,
                                 "gib": _json_gib(p.value)} for p in rep.parts},
