@@ -188,10 +188,10 @@ class ProjectedAttention(nn.Module):
         q, k = self.q_proj(x), self.k_proj(x)
         if self.qk_norm == "rmsnorm_full":
             q, k = self.q_norm(q), self.k_norm(k)
-        q = q.view(b, t, self.heads, self.key_dim).transpose(1, 2)
-        k = k.view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
-        if self.qk_norm == "rmsnorm":
-            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.view(b, t, self.heads, self.key_dim), k.view(b, t, self.kv_heads, self.key_dim)
+        if self.qk_norm == "rmsnorm":         # before the transpose, as Qwen3 does: the kernel's output
+            q, k = self.q_norm(q), self.k_norm(k)    # is then batch-first underneath (no copy for o_proj)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
         if self.relative_attention_bias is None:
             out = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
@@ -424,7 +424,9 @@ class ProjectedAttention(nn.Module):
           heads (repeat_kv's copies), the h·T·T' probabilities, and a contiguous copy of the heads'
           output for the output projection; an additive causal mask keeps nothing.
         A learned relative bias (relbias=) needs the scores' gradient, so every kernel keeps what eager
-        keeps, and the int64 buckets (one per batch).
+        keeps, and the int64 buckets (one per batch). qk_norm: each RMS norm keeps its input (the
+        projection's output), the float32 inverse root mean square of each row (per head, or per
+        position with rmsnorm_full) and, on PyTorch's CPU path, the normalised values (as rmsnorm does).
         megatron (Korthikanti et al. 2022, eager attention with dropout on the probabilities): the
         projections' input, Q, K and V, the softmax output, its dropout mask and the dropped
         probabilities (the 5·a·s/h term, recomputed under 'selective'), the output projection's input."""
@@ -443,6 +445,12 @@ class ProjectedAttention(nn.Module):
             saved += (Saved("own", 2 * t * hk + 2 * tc * gk), Saved("own", h * t, dtype="stat", core=True))
         if cfg.get("relbias"):
             saved += (Saved("own", t * tc, dtype="index", per_example=False),)
+        norm = cfg.get("qk_norm", "none")
+        if norm != "none":
+            g = gk / cfg.key_dim
+            rows = t + tc if norm == "rmsnorm_full" else h * t + g * tc
+            saved += (Saved("own", t * hk + tc * gk), Saved("own", rows, dtype="stat"),
+                      Saved("own", t * hk + tc * gk, dtype="cpu"))
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):
