@@ -46,7 +46,7 @@ def explain(source: str, line: int, column: int, token_type: str | None, expecte
     start = len(text) - len(text.lstrip()) + 1          # column of the line's first character
     char = text[column - 1] if 0 < column <= len(text) else ""
     for lesson in (_brace_below(lines, line, text, token_type, expected), _one_tuple(text, column, char),
-                   _unopened(token_type, expected, column), _python_loop(body, start),
+                   _unopened(token_type, expected, column), _python_loop(body, start), _colon_body(body, column, char),
                    _training_call(body, start),
                    _framework_line(body, start), _assignment(body, start, char),
                    _commas(body, start, char, column),
@@ -83,6 +83,16 @@ def _unopened(token_type, expected, column) -> Lesson | None:
                           f"delete it, or open the body with '{opening}' at the end of the line that starts it"
                           if name == "}" else "delete it", column, column + 1)
     return None
+
+
+def _colon_body(body, column, char) -> Lesson | None:
+    """'block b(c):' or 'def b(c):' with an indented body, as Python writes it."""
+    code = body.split("#")[0].rstrip()
+    if char != ":" or not code.endswith(":"):
+        return None
+    head = re.sub(r"^def\s+", "block ", code[:-1].rstrip())
+    return Lesson("a body is written in braces, not after ':' and an indent",
+                  f"write '{head} {{', the body's lines, then '}}'", column, column + 1)
 
 
 def _python_loop(body, start) -> Lesson | None:

@@ -252,6 +252,8 @@ FIRST_LINES = [
     ("input 32\nDense 10 relu\n", 2, 1, ["'Dense' is the Keras class name", "write 'dense 10 relu'"]),
     ("let n = 4\ninput 32\ndense 2n\n", 3, 8, ["a product is written with '*'", "write '2*n'"]),
     ("input 32\ndense 10\n}\n", 3, 1, ["this '}' closes no '{'"]),
+    ("input 32\ndef b(c):\n  dense c\nb(3)\n", 2, 9, ["in braces, not after ':'", "write 'block b(c) {'"]),
+    ("input 32\nrepeat 3:\n  dense 3\n", 2, 9, ["in braces, not after ':'", "write 'repeat 3 {'"]),
     ("input 32\ndense 10 softmax)\n", 2, 17, ["this ')' closes no '('", "delete it"]),
     ("input 32\ndense 10 input_shape=32\n", 2, 10, ["no option 'input_shape'", "its own first line"]),
     ("input 32\ndense 10 kernel_initializer=he_normal\n", 2, 10, ["changes no shape or count", "delete it"]),
