@@ -65,6 +65,9 @@ def layer_hint(word: str, blocks=(), rest: str = "") -> str:
     if known is not None:
         name, frameworks, keyword = known
         return f"'{name}' is the {frameworks} class name; symparams writes it '{keyword}': write '{keyword}{rest}'"
+    for spec in kinds():
+        if word in spec.unlike:
+            return spec.unlike[word]
     if word.lower() in REGISTRY:
         return f"layer words are lower case: write '{word.lower()}{rest}'"
     candidates = {keyword: keyword for keyword in REGISTRY if " " not in keyword}

@@ -97,6 +97,11 @@ def test_a_framework_class_name_suggests_the_kind_it_means(capsys, tmp_path, wor
     assert "'normalization'" not in "\n".join(err.splitlines()[3:])   # never the look-alike with other weights
 
 
+def test_a_class_spelt_like_a_keyword_but_meaning_another_layer_says_so(capsys, tmp_path):
+    err = located(capsys, tmp_path, "input 8x16\nAttention\n", 2, 1, "without weights", "MultiHeadAttention")
+    assert "write 'attention" not in err
+
+
 def test_a_misspelt_class_name_gets_the_one_obvious_kind(capsys, tmp_path):
     err = located(capsys, tmp_path, "input 16x16x4\nbatchnormalisation\n", 2, 1, "did you mean 'batchnorm'?")
     hint = "\n".join(err.splitlines()[3:])

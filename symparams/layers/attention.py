@@ -126,6 +126,9 @@ class Attention(LayerSpec):
     keywords = ("attention", "mha")
     pytorch_classes = named("attention", "MultiheadAttention")
     keras_classes = named("attention", "MultiHeadAttention", "GroupQueryAttention")
+    # a class spelt like a keyword of this kind that means something else
+    unlike = {"Attention": "Keras' Attention is dot-product attention without weights; symparams' attention is "
+                           "MultiHeadAttention, with its query, key, value and output projections"}
     summary = ("multi-head attention on T x d: query, key, value and output projections; kv_heads=G groups "
                "the keys and values (1: multi-query), context=NAME takes them from a saved sequence, "
                "relbias=N adds a learned N x heads relative position bias")

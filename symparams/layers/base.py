@@ -352,6 +352,9 @@ class LayerSpec:
     # tests/kinds/test_registry.py. symparams/suggestions.py reads them for its did-you-mean.
     pytorch_classes: Mapping[str, str] | None = None
     keras_classes: Mapping[str, str] | None = None
+    # framework classes spelt like one of this kind's keywords but meaning another layer -> why they differ
+    # (Keras' weightless Attention is not 'attention'): a did-you-mean says so instead of the look-alike
+    unlike: Mapping[str, str] = {}
 
     # -- what a spec implements -------------------------------------------------------
     def configure(self, cfg: Config, shape: tuple, ctx: Context) -> None:

@@ -111,6 +111,10 @@ def test_framework_class_names_exist_and_mean_one_kind():
                 assert callable(getattr(module, name, None)), f"{_name(spec)}: {module.__name__}.{name}"
                 assert meaning.setdefault(name, keyword) == keyword, (name, meaning[name], keyword)
     assert len(meaning) > 80
+    for spec in kinds():
+        for name, why in spec.unlike.items():       # a look-alike: a real class, declared by no kind
+            assert callable(getattr(nn, name, None)) or callable(getattr(keras_layers, name, None)), name
+            assert name not in meaning and len(why.split()) >= 6, (name, why)
 
 
 def test_an_undeclared_class_table_is_named(monkeypatch):
