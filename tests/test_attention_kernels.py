@@ -159,3 +159,41 @@ def test_kv_heads_equal_to_heads_saves_the_same_in_pytorch():
         assert measured[-1] == cost.totals(net, ("act_train_bytes",), cost.Options(
             batch=2, device="cpu", loss="none"))["act_train_bytes"]
     assert measured[0] == measured[1]
+
+
+# ----------------------------------------------------------------------------- the commands
+
+def test_every_command_takes_the_kernel_and_the_loss(capsys, tmp_path):
+    """summary, memory, solve, sweep and plot take --attention and --loss (one definition, one choice list
+    each: cost.ATTENTION_KERNELS, cost.LOSSES) and their numbers follow them; summary, memory and solve
+    say which kernel they assumed."""
+    import json
+
+    from symparams.cli import main
+    from conftest import EXAMPLES
+    gpt2 = str(EXAMPLES / "zoo" / "gpt2_small.arch")
+    net = symparams.load(gpt2).evaluate()
+    expected = {k: int(cost.totals(net, ("act_train_bytes",), cost.Options(attention=k))["act_train_bytes"])
+                for k in cost.ATTENTION_KERNELS}
+    assert expected["eager"] > expected["sdpa"] == expected["flash"]
+    for kernel in cost.ATTENTION_KERNELS:
+        assert main(["summary", gpt2, "--columns", "act_train_bytes", "--attention", kernel]) == 0
+        text = capsys.readouterr().out
+        assert f"{kernel} attention" in text and f"{expected[kernel]:,}" in text
+        assert main(["memory", gpt2, "--attention", kernel, "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["options"]["attention"] == kernel and data["parts"]["act_train_bytes"]["bytes"] == expected[kernel]
+        assert main(["sweep", gpt2, "--vary", "layers=12", "--metric", "act_train_bytes", "--attention", kernel,
+                     "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["act_train_bytes"] == expected[kernel]
+    assert main(["solve", gpt2, "--for", "layers", "--metric", "act_train_bytes", "--max", "40G",
+                 "--attention", "eager", "--loss", "none"]) == 0
+    assert "eager attention kernel, loss none" in capsys.readouterr().out
+    need_module("matplotlib")
+    out = tmp_path / "a.png"
+    assert main(["plot", gpt2, "--vary", "T=128:256:128", "--metric", "act_train_bytes", "--attention", "flash",
+                 "--loss", "none", "-o", str(out)]) == 0
+    assert out.stat().st_size > 0
+    for bad in (["--attention", "fused"], ["--loss", "mse"]):
+        with pytest.raises(SystemExit):
+            main(["summary", gpt2, "--columns", "act_train_bytes", *bad])

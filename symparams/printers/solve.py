@@ -77,6 +77,12 @@ def _text(r) -> str:
     lines = [f"{m}({u}) = {fmt_expr(r.expr)}"]
     if r.fixed:
         lines.append("with " + ", ".join(f"{k} = {v}" for k, v in sorted(r.fixed.items())) + " (defaults)")
+    options = getattr(m, "options", None)
+    if options is not None and str(m) in ("act_train_bytes", "train_bytes"):
+        # which attention kernel and loss the saved activations assume (cost.Options; docs/cost.md)
+        lines.append(f"saved activations of the {options.attention} attention kernel"
+                     + (f", loss {options.loss}" if options.loss else ", with the cross-entropy loss if the "
+                        "network ends in logits"))
     if r.formulas:
         rel = _WORDS[r.mode]
         for fml in r.formulas:

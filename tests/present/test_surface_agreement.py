@@ -154,8 +154,6 @@ def test_kv_heads_equal_to_heads_prints_the_parameter_totals_of_none():
     assert compared >= len(SURFACES) - 4
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 item 4 (the costs helper): kv_heads = heads switches the saved "
-                                       "activations to eager attention; remove this mark when it lands")
 def test_kv_heads_equal_to_heads_prints_the_cost_totals_of_none():
     plain, spelled = _printed_totals(KV.format("")), _printed_totals(KV.format(" kv_heads=4"))
     assert plain == spelled
