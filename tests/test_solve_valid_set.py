@@ -335,3 +335,29 @@ def test_playground_marks_divisibility_like_sweep():
             assert p["valid"]
         except ShapeError:
             assert not p["valid"]
+
+
+@pytest.mark.parametrize("text,name", [
+    # x + 4 divisible by 8 and 3x by 6: the residue class 4 (mod 8)
+    ("input 4 x x\ndense x+4\nattention heads=8\ndense 3*x\nattention heads=6\n", "x"),
+    # a whole number under a floor (3 | 8⌊n/2⌋): no period is derived, each value is tested
+    ("input n x 8\nmaxpool 2\nreshape -1 x 3\nflatten\ndense 5\n", "n"),
+])
+def test_residue_classes_and_tested_values_against_brute_force(text, name):
+    net = symparams.parse(text)
+    counts = {}
+    for v in range(1, 200):
+        try:
+            counts[v] = int(net.subs({name: v}).params)
+        except (ShapeError, DefinitionError):
+            pass
+    valid = sorted(counts)
+    for target in sorted({counts[v] + d for v in valid[3:-3:2] for d in (-1, 0, 1)}):
+        r = net.solve(name, at_most=target)
+        assert r.value == max(v for v in valid if counts[v] <= target) and r.count == counts[r.value]
+        later = [v for v in valid if v > r.value]
+        assert r.next.value == later[0] if later else r.next.value >= 200
+        r = net.solve(name, at_least=target)
+        assert r.value == min(v for v in valid if counts[v] >= target)
+        r = net.solve(name, exactly=target)
+        assert r.solutions == [v for v in valid if counts[v] == target]

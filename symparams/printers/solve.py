@@ -59,13 +59,13 @@ def valid_values(r) -> str:
         what = f"{u} = {shown} ({len(members):,} value{'s' if len(members) != 1 else ''})"
     else:
         residues = v.get("residues", [0])
-        if residues == [0]:
+        if modulus == 1:
+            step = ""
+        elif residues == [0]:
             step = f"multiples of {modulus:,}"
-        elif modulus > 1:
+        else:
             listed = ", ".join(str(x) for x in residues[:LISTED]) + (", …" if len(residues) > LISTED else "")
             step = f"{u} ≡ {listed} (mod {modulus:,})"
-        else:
-            step = ""
         what = span + (f", {step}" if step else "") + (", each value tested" if v.get("tested") else "")
     why = "; ".join(v.get("conditions", ()))
     return f"valid values: {what}" + (f" ({why})" if why else "")
@@ -99,7 +99,8 @@ def _text(r) -> str:
             lines.append(f"note: {n}")
         return "\n".join(lines) + "\n"
     lines.append(valid_values(r))
-    stepped = (r.valid or {}).get("modulus", 1) > 1 or (r.valid or {}).get("members") is not None
+    v = r.valid or {}
+    stepped = v.get("modulus", 1) > 1 or v.get("members") is not None or bool(v.get("tested"))
     if r.mode == "exactly":
         if r.solution_range:
             a, b = r.solution_range
