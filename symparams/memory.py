@@ -299,8 +299,10 @@ def largest_fitting(net, options, budget: int, unknown: str, *, inference: bool 
             raise DefinitionError(f"no {unknown} fits {budget:,} bytes" + (f" ({'; '.join(result.notes)})"
                                                                            if result.notes else ""))
         at = sympy.sympify(result.expr).subs(x, result.value)
+        # the next valid value (the conditions may skip many: 32 heads must divide a width)
+        after = None if result.next is None else {"value": result.next.value, "bytes": result.next.count}
         return {"symbol": unknown, "budget": budget, "value": result.value, "at_value": int(at),
-                "formula": result.expr}
+                "formula": result.expr, "next": after, "valid": dict(result.valid)}
     expr = sympy.sympify(cost.totals(net, (metric_name,), options)[metric_name])
     if expr.has(sympy.Sum):
         expr = expr.doit()
@@ -322,4 +324,5 @@ def largest_fitting(net, options, budget: int, unknown: str, *, inference: bool 
     if first_over is None:
         raise DefinitionError(f"{metric_name} stays within {budget:,} bytes for every {unknown} up to 2^64")
     best = first_over - 1
-    return {"symbol": unknown, "budget": budget, "value": best, "at_value": fn(best), "formula": expr}
+    return {"symbol": unknown, "budget": budget, "value": best, "at_value": fn(best), "formula": expr,
+            "next": {"value": first_over, "bytes": fn(first_over)}}

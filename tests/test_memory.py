@@ -307,7 +307,9 @@ def test_memory_command_text(capsys):
     total = cost.totals(net, ("train_bytes",), options)["train_bytes"]
     at = {symbol(k): v for k, v in net.defaults.items()}
     per = sympy.Lambda(symbol("b"), total.subs(at))
-    best = int(out.split("b = ")[-1].split()[0].replace(",", ""))
+    largest = next(line for line in out.splitlines() if line.startswith("Largest b within"))
+    best = int(largest.split("b = ")[-1].split()[0].replace(",", ""))
+    assert f"one more: b = {best + 1:,} needs {per(best + 1):,} bytes" in out
     assert per(best) <= 80 * 10 ** 9 < per(best + 1)
 
 

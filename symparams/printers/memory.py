@@ -79,6 +79,11 @@ def render(rep, net) -> str:
         s = rep.solved
         lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
                      f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
+        after = s.get("next")
+        if after is not None:
+            word = "next valid value" if after["value"] != s["value"] + 1 else "one more"
+            lines.append(f"  {word}: {s['symbol']} = {after['value']:,} needs {after['bytes']:,} bytes "
+                         f"({_gib(after['bytes'])})")
     return "\n".join(lines) + "\n"
 
 
@@ -222,5 +227,5 @@ def as_dict(rep, net) -> dict:
     if rep.solved:
         s = rep.solved
         out["budget"] = {"symbol": s["symbol"], "budget": s["budget"], "value": s["value"], "bytes": s["at_value"],
-                         "formula": str(s["formula"])}
+                         "formula": str(s["formula"]), "next": s.get("next"), "valid": s.get("valid")}
     return out
