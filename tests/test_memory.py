@@ -309,7 +309,7 @@ def test_memory_command_text(capsys):
     per = sympy.Lambda(symbol("b"), total.subs(at))
     largest = next(line for line in out.splitlines() if line.startswith("Largest b within"))
     best = int(largest.split("b = ")[-1].split()[0].replace(",", ""))
-    assert f"one more: b = {best + 1:,} needs {per(best + 1):,} bytes" in out
+    assert f"one more: b = {best + 1:,} needs {int(per(best + 1)):,} bytes" in out
     assert per(best) <= 80 * 10 ** 9 < per(best + 1)
 
 
