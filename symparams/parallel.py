@@ -349,6 +349,16 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
         trainable = {"pre": _table(pre_leaves, t, True), "body": spread_t,
                      "post": _table(post_leaves[-1:], t, True)}
 
+    serving = getattr(options, "serving", None)
+    stored = kv_stored = None
+    if serving is not None:
+        from . import serving as serve
+        if serving.weight_dtype is not None:
+            stored = {k: serve.weight_bytes(net, rows, serving, prec["weight"]) for k, (rows, _) in regions.items()}
+        if serving.kv_dtype is not None or serving.kv_block is not None:
+            kv_stored = {k: serve.kv_bytes(net, rows, serving, options.batch, prec["weight"])
+                         for k, (rows, _) in regions.items()}
+
     penalty = 1 + (p - 1) / (p * v)
 
     def stage(name, share_pre, share_post, in_flight):
@@ -362,6 +372,10 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
         per_mb = (rep + spl) / t if lay.sequence_parallel else rep + spl / t
         per_mb = per_mb / cp
         weight = (n_params + n_buf) * prec["weight"]
+        if serving is not None and serving.weight_dtype is not None:
+            # quantised weights: the stage's stored bytes split over the tensor ranks (norms and biases,
+            # replicated, are taken as split too: a few bytes per layer)
+            weight = pick(stored) / t
         grad = n_train * grad_b
         states = memory.OPTIMIZERS[options.optimizer]
         if states == "factored":
@@ -385,7 +399,7 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
         if lay.offload == "params":
             cpu["weight_bytes"], weight = weight, _ZERO
         act = per_mb * in_flight
-        kv_bytes = pick(kv) * options.batch * prec["weight"] / t / cp
+        kv_bytes = (pick(kv_stored) if kv_stored is not None else pick(kv) * options.batch * prec["weight"]) / t / cp
         holds = _holds(cut, share_pre, share_post, single, p, name)
         st = Stage(name, holds, {"weight_bytes": weight, "grad_bytes": grad, "optim_bytes": optim,
                                  "act_train_bytes": act, "kv_bytes": kv_bytes,

@@ -156,11 +156,15 @@ class Phases:
 
 
 def phases(net, options) -> Phases:
-    """Prefill (the whole prompt at once) and decode (one token per sequence, the cache at T)."""
+    """Prefill (the whole prompt at once) and decode (one token per sequence, the cache at T); under a
+    layout, those of one GPU."""
     from . import cost, memory
     from .cost import _spec_and_ctx
+    lay = options.layout
     totals = cost.totals(net, ("flops", "weight_bytes", "kv_bytes"), cost.Options(
-        batch=options.batch, precision=options.precision, serving=options.serving))
+        batch=options.batch, precision=options.precision, serving=options.serving, layout=lay))
+    # under a layout, one GPU's share: the weights and cache it holds, the products split over tp and cp
+    share = lay.tp * lay.cp if lay is not None else 1
     fl = cost.flow(net, options)
     # one token through every product: 2 FLOPs per parameter used as a matrix (tables only looked up
     # are not), and against the cache 2·2·min(T, W)·heads·key_dim per attention layer
@@ -175,5 +179,5 @@ def phases(net, options) -> Phases:
     scores = _over(net.layers, leaf, stored=False)
     b = options.batch
     weights, kv = totals["weight_bytes"], totals["kv_bytes"]
-    return Phases(prefill_flops=totals["flops"], prefill_bytes=weights + kv,
-                  decode_flops=(2 * active + scores) * b, decode_bytes=weights + kv)
+    return Phases(prefill_flops=totals["flops"] / share, prefill_bytes=weights + kv,
+                  decode_flops=(2 * active + scores) * b / share, decode_bytes=weights + kv)

@@ -128,3 +128,16 @@ def test_memory_serving_phases_and_time_json():
     params, table = 7_241_732_096, 32000 * 4096
     assert t["decode_flops"]["value"] == 8 * (2 * (params - table) + 32 * 4 * 4096 * 4096)
     assert t["prefill_s"]["value"] == pytest.approx(t["prefill_flops"]["value"] / 989e12)
+
+
+def test_serving_under_tensor_parallelism():
+    """Quantised weights and an fp8 cache split over the tensor ranks."""
+    from symparams.parallel import Layout
+    from symparams.serving import Serving
+    net = load(HERE.parent / "examples" / "scale" / "llama2_70b.arch").at_defaults()
+    serving = Serving(weight_dtype="int4", kv_dtype="fp8")
+    one = cost.totals(net, ("weight_bytes", "kv_bytes"), cost.Options(batch=8, precision="bf16", serving=serving))
+    two = cost.totals(net, ("weight_bytes", "kv_bytes"), cost.Options(batch=8, precision="bf16", serving=serving,
+                                                                      layout=Layout(tp=2)))
+    assert two["weight_bytes"] * 2 == one["weight_bytes"] and two["kv_bytes"] * 2 == one["kv_bytes"]
+    assert one["kv_bytes"] == 2 * 4096 * 80 * 8 * 128 * 8          # fp8: 1 byte per value

@@ -164,6 +164,8 @@ def _layout_lines(rep) -> list:
         for st in an.stages:
             lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; in flight: {st.in_flight} micro-batch(es)")
             lines.append(f"          total {_shown(st.parts['train_bytes'], known)}")
+    if rep.inference:                 # the collectives below are a training step's
+        return lines + [f"  note: {n}" for n in an.notes]
     lines.append("Bytes sent per GPU per step:")
     for kind, label in (("dp", "data parallel"), ("tp", "tensor parallel"), ("pp", "pipeline"),
                         ("ep", "expert all-to-all"), ("cp", "context (ring attention)"), ("total", "total")):
