@@ -331,6 +331,11 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
     body_rows = [cut.body] if cut.body is not None else []
     regions = {"pre": (cut.pre, pre_leaves), "body": (body_rows, body_leaves), "post": (cut.post, post_leaves)}
     acts = {k: _region_acts(net, options, fl, rows, leaves) for k, (rows, leaves) in regions.items()}
+    # the loss belongs to the network, after its last row: the last stage keeps it, split over the
+    # tensor ranks as the vocabulary-parallel logits are
+    loss = memory.loss_bytes(net, options) if hasattr(memory, "loss_bytes") else _ZERO
+    last = "post" if cut.post or cut.body is not None else "pre"
+    acts[last] = (acts[last][0], acts[last][1] + loss)
     kv = {k: raw_sum(rows, "kv") for k, (rows, _) in regions.items()}
     tensors = {k: raw_sum(rows, "tensors") for k, (rows, _) in regions.items()}
     factored = {k: raw_sum(rows, "factored") for k, (rows, _) in regions.items()}

@@ -106,7 +106,7 @@ def megatron(s, b, h, a, f, L, V, t, p, d, m, v=None, distributed=False):
 
 MEGATRON_CASES = [  # (t, p, d, m, v, distributed)
     (8, 4, 1, 8, None, False), (2, 2, 4, 1, None, True), (4, 8, 2, 3, None, False), (2, 4, 2, 16, 2, True),
-    (1, 2, 1, 2, None, False),
+    (1, 2, 1, 2, None, False), (4, 1, 2, 1, None, True), (2, 1, 1, 1, None, False),
 ]
 
 
