@@ -152,3 +152,22 @@ def test_qwen25_7b_non_embedding_parameters():
     assert round(n / 1e9, 2) == 6.53
     # palm: the untied head's product counted once, the input table not
     assert cost.convention_params(net, raw, net.params, "palm") == net.params - 152064 * 3584
+
+
+LLAMA32_1B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256,
+              "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+              "num_key_value_heads": 8, "head_dim": 64, "max_position_embeddings": 2048,
+              "tie_word_embeddings": True}
+
+
+def test_imported_tied_llama_32_1b_is_palms_formula():
+    """The issue's case: `symparams import` writes Llama-3.2-1B's tied head as `dense … tied=embed_tokens`,
+    which palm counted at 0.825 x of PaLM's formula (the logits dropped). Now exactly 6N + 12·L·H·Q·T per
+    token, N = all 1,235,814,400 parameters (the one table is the logits' product; nothing is only looked up
+    but it, and PaLM counts the shared table once)."""
+    text = from_hf_config(LLAMA32_1B)
+    assert "tied=embed_tokens" in text
+    net = symparams.parse(text).evaluate()
+    assert net.params == 1_235_814_400
+    per_token = cost.totals(net, ("train_flops_token",), cost.Options(flops="palm"))["train_flops_token"]
+    assert per_token == 6 * net.params + 12 * 16 * 32 * 64 * 2048
