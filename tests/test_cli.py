@@ -164,3 +164,16 @@ def test_markdown_with_cost_columns_and_explain(capsys):
     assert conv.endswith("| 460,800 |"), conv          # 24·24·32 outputs × 5·5·1 products each
     assert "**Worked arithmetic**" in out and "= 832" in out
     assert "Total MACs" in out
+
+
+def test_layers_fits_the_terminal(monkeypatch, capsys):
+    """`symparams layers` wraps to COLUMNS (issue 22: 49 of 118 lines were over 80 columns)."""
+    from symparams.layers import REGISTRY
+    for columns in (80, 100, 140):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        code, out, _ = main(capsys, "layers")
+        assert code == 0
+        lines = out.splitlines()
+        assert max(map(len, lines)) <= columns, [line for line in lines if len(line) > columns]
+        text = "\n".join(lines)
+        assert all(keyword in text for keyword in REGISTRY)      # every kind and alias still listed

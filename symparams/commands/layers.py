@@ -27,12 +27,23 @@ def describe():
 
 
 def run(args) -> int:
+    from ..printers.text import terminal_text, terminal_width, wrap_words
+
+    width = max(terminal_width(), 60)
+    head_width = 24 if width < 100 else 32          # the keyword and its arguments; longer ones get a line
+    indent = " " * (head_width + 1)
+    lines = []
     for keyword, arguments, options, formula, summary, aliases in describe():
         head = f"{keyword} {arguments}".strip()
-        print(f"{head:32} params: {formula}")
-        print(f"{'':32} {summary}")
-        if options:
-            print(f"{'':32} options: {options}")
-        if aliases:
-            print(f"{'':32} also: {', '.join(aliases)}")
+        fields = [f"params: {formula}", summary, f"options: {options}" if options else "",
+                  f"also: {', '.join(aliases)}" if aliases else ""]
+        first = True
+        if len(head) > head_width:
+            lines.append(head)
+            first = False
+        for field in filter(None, fields):
+            for piece in wrap_words(field, width - len(indent), "  "):
+                lines.append((f"{head:{head_width}} " if first else indent) + piece)
+                first = False
+    print("\n".join(terminal_text(line) for line in lines))
     return 0
