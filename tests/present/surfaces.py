@@ -29,6 +29,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import sympy
@@ -87,8 +88,7 @@ class Truth:
         self.values = {s: sympy.Integer(v) for s, v in net.symbols.items() if v is not None}
         self.rows = [row for _, row in net.walk()]
         self.depths = [d for d, _ in net.walk()]
-        self._costs = cost.row_costs(net, self.columns, self.options) if self.columns else {}
-        self._cost_totals = cost.totals(net, self.columns, self.options) if self.columns else {}
+        self._costs = self._cost_totals = None     # worked out when a claim asks (they take a while)
 
     def value(self, expr):
         return _value(expr, self.values)
@@ -108,6 +108,8 @@ class Truth:
             if key[2] == "shape":
                 dims = tuple(self.value(d) for d in row.output_shape)
                 return None if any(d is None for d in dims) else dims
+            if self._costs is None:
+                self._costs = cost.row_costs(self.net, self.columns, self.options)
             expr = self._costs[row][key[3]]
             return None if expr is None else self.value(expr)
         if kind == "total":
@@ -118,6 +120,9 @@ class Truth:
                 exprs["active"] = net.metric("active")
             return self.value(exprs[key[1]])
         if kind == "cost total":
+            if self._cost_totals is None:
+                self._cost_totals = cost.totals(self.net, [c for c in self.columns if not c.startswith("rf")],
+                                                self.options)
             return self.value(self._cost_totals[key[1]])
         if kind in ("pass", "repeat"):
             same = [r for r in self.rows if r.kind == "repeat" and r.name == key[1]]
@@ -251,12 +256,14 @@ def last_step(text: str):
 def read_text(out: str, truth: Truth, surface: str, every_row: bool) -> list:
     lines = out.splitlines()
     rules = [k for k, line in enumerate(lines) if line and set(line) <= {"─", "-"}]
-    header = lines[rules[0] + 1].split(" │ ")
+    ascii = "-" in lines[rules[0]]          # --ascii: | between cells, x between sizes
+    sep, times = (" | ", "x") if ascii else (" │ ", "×")
+    header = lines[rules[0] + 1].split(sep)
     cols = [h.strip() for h in header]
     printed = []
     for line in lines[rules[1] + 1:rules[2]]:
-        cells = [c.strip() for c in line.split(" │ ")] + [""] * len(cols)
-        label_cell = line.split(" │ ")[0]
+        cells = [c.strip() for c in line.split(sep)] + [""] * len(cols)
+        label_cell = line.split(sep)[0]
         body = label_cell.strip(" ")
         note = re.search(r" \(as [^)]*\)$", body)
         p = Printed((len(label_cell) - len(label_cell.lstrip(" "))) // 2, body, skips_below=bool(note))
@@ -264,7 +271,7 @@ def read_text(out: str, truth: Truth, surface: str, every_row: bool) -> list:
             if name == "Param #":
                 p.params = cell
             elif name == "At defaults" or name == "Output shape" and "At defaults" not in cols:
-                p.shape = shape_numbers(cell, "×")
+                p.shape = shape_numbers(cell, times)
             elif name in COST_LABELS:
                 p.costs[COST_LABELS[name]] = cell
         printed.append(p)
@@ -331,6 +338,29 @@ def read_markdown(out: str, truth: Truth, surface: str) -> list:
 
 # ----------------------------------------------------------------------------- JSON
 
+@lru_cache(maxsize=4096)
+def _sympify(text: str, names: tuple):
+    return sympy.sympify(text, locals=dict(names))
+
+
+def formula_claims(printed: str, expr, truth: Truth, what: tuple) -> list:
+    """A formula printed in SymPy's notation (JSON, the playground's 'text') against the engine's
+    expression, as functions: both evaluated at the defaults and at another point (equal when they
+    are the same expression)."""
+    names = {s.name: s for s in truth.net.symbols} | {s.name: s for s in getattr(expr, "free_symbols", ())}
+    got = _sympify(printed, tuple(sorted(names.items()))) if printed is not None else None
+    if got == expr:
+        return [((("given", "formula") + what), (None, None))]      # the same expression: the same function
+    out = []
+    for shift in ((1, 0), (2, 3)):
+        point = {s: sympy.Integer(shift[0] * (truth.net.symbols.get(s) or 5) + shift[1])
+                 for s in names.values() if isinstance(s, sympy.Symbol)}
+        value = (lambda e: _value(e, point) if isinstance(e, sympy.Basic) else e)
+        out.append(((("given", "formula") + what + (tuple(point.values()),)),
+                    (None if got is None else value(got), value(sympy.sympify(expr)))))
+    return out
+
+
 def read_json(out: str, truth: Truth, surface: str) -> list:
     data = json.loads(out)
     printed = []
@@ -345,13 +375,25 @@ def read_json(out: str, truth: Truth, surface: str) -> list:
                 p.costs[column] = str(v) if v is not None else None
         printed.append(p)
     claims = row_claims(printed, truth, surface)
-    # every row's trainable and non-trainable counts too
+    # every row's trainable and non-trainable counts too, and the formulas (SymPy strings) as functions
     for k, layer in enumerate(data["layers"]):
+        row = truth.rows[k]
         for key in ("trainable", "non_trainable"):
             claims.append((("row", k, key), layer[f"{key}_value"]))
+        if not truth.columns:
+            for key, expr in (("params", row.params), ("trainable", row.trainable_params),
+                              ("non_trainable", row.non_trainable_params)):
+                claims += formula_claims(layer[key], expr, truth, (row.name, key))
+            for axis, (text, expr) in enumerate(zip(layer["output_shape"], row.output_shape)):
+                claims += formula_claims(text, expr, truth, (row.name, "shape", axis))
+    net = truth.net
+    exprs = {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
+             "buffers": net.buffers}
     for key in ("params", "trainable", "non_trainable", "buffers", "active"):
         if f"{key}_value" in data["total"]:
             claims.append((("total", key), data["total"][f"{key}_value"]))
+            if key in exprs and not truth.columns:
+                claims += formula_claims(data["total"][key], exprs[key], truth, ("total", key))
     for column in truth.columns:
         if column != "params" and not column.startswith("rf") and f"{column}_value" in data["total"]:
             claims.append((("cost total", column), data["total"][f"{column}_value"]))
@@ -632,8 +674,13 @@ def read_playground(case, truth: Truth, surface: str) -> list:
                                shape=tuple(int(d) for d in shape.strip("()").split(", ") if d) if shape else None))
     assert len(derived["rows"]) == len(shown["rows"])
     claims = row_claims(printed, truth, surface)
+    net = truth.net
+    exprs = {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
+             "buffers": net.buffers}
     for total, value in zip(derived["totals"], shown["totals"]):
         claims.append((("total", total["key"]), number(value["v"]) if value else None))
+        if total["key"] in exprs:
+            claims += formula_claims(total["text"], exprs[total["key"]], truth, ("total", total["key"]))
     claims += _moved_sliders(session, derived, truth, surface)
     latex = session.latex(["table", "derivation", "totals"], "fragment")
     assert latex["ok"], latex
@@ -691,7 +738,7 @@ def read_memory_text(out: str, truth: Truth, surface: str) -> list:
     labels = MEMORY_TRAINING if "(training)" in out.split("\n")[0] else MEMORY_INFERENCE
     claims = []
     for line in out.split("\n"):
-        m = re.match(r"  (\S.*?)  +(.*) bytes \([\d.]+ GiB\)$", line)
+        m = re.match(r"  (\S.*?)  +(.*?)(?: bytes \([\d.]+ GiB\))?$", line)   # a formula alone: no default
         if m and m.group(1) in labels:
             claims.append((("cost total", labels[m.group(1)]), last_step(m.group(2))))
     return claims
@@ -770,6 +817,7 @@ SURFACES = (
     Surface("summary text --columns", _text(columns=COST_COLUMNS), lambda o, t, n: read_text(o, t, n, False),
             COST_COLUMNS),
     Surface("summary text --explain", _text(explain=True), read_text_explain),
+    Surface("summary text --ascii", _text(ascii=True), lambda o, t, n: read_text(o, t, n, every_row=False)),
     Surface("summary markdown", _markdown(), read_markdown),
     Surface("summary markdown --explain", _markdown(explain=True), read_markdown_explain),
     Surface("summary markdown --columns", _markdown(columns=COST_COLUMNS), read_markdown, COST_COLUMNS),
@@ -797,6 +845,7 @@ COVERED = {
     ("summary", "--format", "text"): "summary text", ("summary", "--format", "markdown"): "summary markdown",
     ("summary", "--format", "json"): "summary json", ("summary", "--explain"): "summary text --explain",
     ("memory", "--format", "text"): "memory text", ("memory", "--format", "json"): "memory json",
+    ("summary", "--ascii"): "summary text --ascii",
     ("latex", "--table"): "latex table", ("latex", "--derivation"): "latex derivation",
     ("latex", "--totals"): "latex totals", ("latex", "--all"): "latex --all --standalone",
     ("latex", "--standalone"): "latex --all --standalone", ("latex", "--beamer"): "latex --beamer (summary deck)",

@@ -170,6 +170,8 @@ def test_every_format_is_read():
     sub = next(a for a in parser._actions if a.dest == "command").choices
     offered = {("summary", "--format", c) for c in next(a for a in sub["summary"]._actions
                                                         if a.dest == "format").choices}
+    offered |= {("memory", "--format", c) for c in next(a for a in sub["memory"]._actions
+                                                       if a.dest == "format").choices}
     offered |= {("latex", o) for a in sub["latex"]._actions for o in a.option_strings
                 if o.startswith("--") and o not in ("--set", "--convention", "--output", "--help")}
     offered |= {("notebook", m) for m in dir(Network) if m.startswith("_repr_") and m.endswith("_")}
