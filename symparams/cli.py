@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from .cpu import _OutOfTime
 from .errors import SymparamsError, UsageError, printable
 from .integers import printable_integers
 
@@ -66,6 +67,9 @@ def main(argv=None) -> int:
         code = _report(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except _OutOfTime:          # a time limit's alarm that reached here past its own frame
+        code = _report("symparams: error: the command took more than its CPU time limit "
+                       "(SYMPARAMS_CPU_LIMIT=SECONDS changes it)", 1)
     except BrokenPipeError:
         return _quiet_stdout(0)
     except RecursionError:

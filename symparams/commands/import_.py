@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..errors import DefinitionError, UsageError
+from ..errors import DefinitionError, SymparamsError, UsageError
 from ._common import write_output
 
 
@@ -70,13 +70,27 @@ def run(args) -> int:
     else:
         raise DefinitionError(f"{source}: not a source symparams imports",
                               hint="give a Hugging Face config.json, a .keras file, or package.module:factory")
+    if not lower.endswith(".onnx"):          # the ONNX reader already reads its text back (its shapes check)
+        read_back(text, source)
     write_output(text, args.output)
     return 0
 
 
+def read_back(text: str, source: str) -> None:
+    """What import writes must be a file symparams reads: a value past the literal limit (a 4,400-digit
+    hidden_size) or any other text it would refuse is an error here, not in the next command."""
+    from ..engine.network import parse
+    from ..errors import SymparamsError as Error
+    try:
+        parse(text)
+    except Error as exc:
+        raise DefinitionError(f"{source}: the import gives a file symparams cannot read back: "
+                              f"{exc.message}", hint=exc.hint) from None
+
+
 def _from_onnx_file(path: str, generalize) -> str:
     from ..frameworks.onnx_import import from_onnx
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise UsageError(f"cannot read {path}: no such file")
     return from_onnx(path, generalize=generalize, source=path)
 
@@ -84,16 +98,73 @@ def _from_onnx_file(path: str, generalize) -> str:
 def _from_keras_file(path: str, generalize) -> str:
     from ..frameworks.importer import from_keras
     from ..frameworks.plan import need
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise UsageError(f"cannot read {path}: no such file")
+    config = keras_config(path)
     keras = need("keras", "keras")
     try:
-        model = keras.saving.load_model(path, compile=False)
+        # the architecture only: every weight is made on PyTorch's meta device (shapes, no memory), so a
+        # 709-byte file declaring a 2 GB layer costs nothing; safe_mode keeps Lambda bytecode refused
+        with keras.device("meta"):
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            if not isinstance(model, keras.Model):
+                raise DefinitionError(f"{path}: its config.json describes a {type(model).__name__}, not a model")
+            # a loaded model's layers keep one graph node per build during loading, which the importer
+            # cannot follow; a clone is the same architecture called once
+            model = keras.models.clone_model(model)
+    except SymparamsError:
+        raise
     except Exception as exc:        # noqa: BLE001 - Keras raises many kinds for a file it cannot read
-        raise DefinitionError(f"{path}: Keras cannot load it: {str(exc).splitlines()[0][:200]}") from None
-    # a loaded model's layers keep one graph node per build during loading, which the importer cannot
-    # follow; a clone is the same architecture called once (its weights are not needed)
-    return from_keras(keras.models.clone_model(model), generalize=generalize)
+        raise DefinitionError(f"{path}: Keras cannot load it: {_first_line(exc)}") from None
+    return from_keras(model, generalize=generalize)
+
+
+def keras_config(path: str) -> dict:
+    """The model's config.json inside a .keras archive, read bounded (the archive on disk at most
+    limits.MAX_KERAS_BYTES, the member at most limits.MAX_CONFIG_BYTES, whatever its header claims)."""
+    import json
+    import stat
+    import zipfile
+
+    from ..limits import MAX_CONFIG_BYTES, MAX_KERAS_BYTES
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise DefinitionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DefinitionError(f"cannot read {path}: not a regular file")
+    if st.st_size > MAX_KERAS_BYTES:
+        raise DefinitionError(f"{path} holds {st.st_size:,} bytes, more than the {MAX_KERAS_BYTES:,} a .keras file "
+                              "may have (symparams.limits)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise DefinitionError(f"{path}: its config.json holds {info.file_size:,} bytes, more than "
+                                      f"{MAX_CONFIG_BYTES:,}")
+            with archive.open(info) as member:
+                data = member.read(MAX_CONFIG_BYTES + 1)
+    except KeyError:
+        raise DefinitionError(f"{path}: Keras cannot load it: not a saved Keras model (no config.json in the archive)") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError, EOFError,
+            RuntimeError) as exc:
+        raise DefinitionError(f"{path}: Keras cannot load it: not a saved Keras model ({_first_line(exc)})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise DefinitionError(f"{path}: its config.json holds more than {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        config = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise DefinitionError(f"{path}: its config.json is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DefinitionError(f"{path}: its config.json is not JSON ({_first_line(exc)})") from None
+    if not isinstance(config, dict):
+        raise DefinitionError(f"{path}: its config.json is a {type(config).__name__}, not a model's config")
+    return config
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _from_torch_factory(reference: str, input_shape, generalize) -> str:
@@ -107,19 +178,36 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
     torch = need("torch", "pytorch")
     module_name, _, factory_name = reference.partition(":")
     if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())      # package.module is looked up from here, as `python -m` would
+        # package.module is also looked up from here, but last: a file here never shadows an installed
+        # module (a json.py or torch.py in the current folder)
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise DefinitionError(f"{reference}: cannot import {module_name}: {exc}") from None
+    except (Exception, SystemExit) as exc:     # noqa: BLE001 - the user's module runs at import
+        raise DefinitionError(f"{reference}: importing {module_name} failed: {_raised(exc)}") from None
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise DefinitionError(f"{reference}: {module_name} has no callable '{factory_name}'")
     try:
-        model = factory()
-    except Exception as exc:        # noqa: BLE001 - the user's code decides what it raises
-        raise DefinitionError(f"{reference}: calling {factory_name}() failed: {type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+        # on the meta device: parameters have shapes and no memory (a count needs nothing else), and
+        # from_torch traces it with a meta input of --input-shape; a factory that cannot run there
+        # (it reads a value) is called again on the CPU
+        try:
+            with torch.device("meta"):
+                model = factory()
+        except (Exception, SystemExit):        # noqa: BLE001
+            model = factory()
+    except (Exception, SystemExit) as exc:     # noqa: BLE001 - the user's code decides what it raises
+        raise DefinitionError(f"{reference}: calling {factory_name}() failed: {_raised(exc)}") from None
     if not isinstance(model, torch.nn.Module):
         raise DefinitionError(f"{reference}: {factory_name}() returned a {type(model).__name__}, not an nn.Module")
     return from_torch(model, input_shape, generalize=generalize)
+
+
+def _raised(exc: BaseException) -> str:
+    """What user code raised, in one line (SystemExit included: a factory must not end symparams)."""
+    if isinstance(exc, SystemExit):
+        return f"it called exit({exc.code!r})"
+    return f"{type(exc).__name__}: {_first_line(exc) if str(exc).strip() else ''}".rstrip(": ")

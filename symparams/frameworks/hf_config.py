@@ -33,14 +33,15 @@ def _shown(value) -> str:
 
 def read_config(path: str) -> dict:
     """The JSON object in a config.json; a clear error for anything else."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise DefinitionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    from ..files import read_bounded
+    from ..limits import MAX_CONFIG_BYTES
+    data = read_bounded(path, MAX_CONFIG_BYTES, what="config.json", error=DefinitionError)
     try:
         config = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise DefinitionError(f"{path} is not a Hugging Face config: its JSON is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        # ValueError: also an integer past Python's 4,300-digit limit for reading text
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise DefinitionError(f"{path} is not a Hugging Face config: not JSON{where}",
                               hint="give a model's config.json, a .keras file or package.module:factory"

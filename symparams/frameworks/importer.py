@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -609,13 +610,16 @@ def _torch_shapes(module, graph, shape) -> dict:
     from torch.fx.passes.shape_prop import ShapeProp
     layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
     modes = {m: m.training for m in module.modules()}
+    # a module built on the meta device is run on a meta input: shapes without memory
+    first = next(itertools.chain(module.parameters(), module.buffers()), None)
+    device = first.device if first is not None and first.device.type == "meta" else None
     try:
         gm = fx.GraphModule(module, graph)
         gm.eval()
         for dtype in (torch.float32, torch.long):
             try:
                 with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):    # fx prints the failure
-                    ShapeProp(gm).propagate(torch.zeros((2,) + tuple(layout), dtype=dtype))
+                    ShapeProp(gm).propagate(torch.zeros((2,) + tuple(layout), dtype=dtype, device=device))
                 break
             except Exception:       # noqa: BLE001 - the module decides what it accepts
                 continue
