@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import keyword
 import re
 
 from .layers import REGISTRY
@@ -56,11 +57,30 @@ def framework_class(word: str) -> tuple[str, str, str] | None:
     return (name, *table[name]) if name else None
 
 
+# Python a model's source has around its layers: never a layer, never a block
+CONTAINERS = ("Sequential", "Model", "Module", "ModuleList", "ModuleDict", "Functional")
+PYTHON_WORDS = frozenset(keyword.kwlist) | {"print", "self", "super", "torch", "keras", "tf", "nn", "layers",
+                                            "model", "forward", "__init__", *CONTAINERS}
+
+
+def python_hint(word: str) -> str | None:
+    """The hint for a word that is Python around a model ('import', 'return', 'Sequential'), or None."""
+    if word in CONTAINERS:
+        return (f"the file is the model, so there is no {word}: write 'input SHAPE', then one layer per line "
+                "(docs/language.md, 'Coming from Keras or PyTorch')")
+    if word in PYTHON_WORDS:
+        return (f"'{word}' is Python; an architecture file is not: it holds 'input SHAPE', then one layer per "
+                "line, so delete this line (docs/language.md, 'Coming from Keras or PyTorch')")
+    return None
+
+
 def layer_hint(word: str, blocks=(), rest: str = "") -> str:
     """The hint for an unknown layer word: the kind a framework class name means, the keyword in
     another case, else the closest spellings (keywords and class names, each class read as the
     keyword it stands for), else where to look. rest: the line after the word, for the rewrite."""
     rest = f" {rest.strip()}" if rest.strip() and len(rest) <= 200 and rest.isprintable() else ""
+    if python_hint(word) and word not in blocks:
+        return python_hint(word)
     known = framework_class(word)
     if known is not None:
         name, frameworks, keyword = known

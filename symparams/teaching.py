@@ -119,6 +119,13 @@ def _framework_line(body, start) -> Lesson | None:
     """'nn.Linear(64, 10)', 'layers.Dense(10)', 'Conv2D(32, (3, 3), padding="same")', 'model.add(...)':
     a framework's call, or a layer written as one."""
     words = _layer_words()
+    container = re.match(rf"(?:{_NAME}\s*=\s*)?(?:{_NAME}\.)*({'|'.join(words.CONTAINERS)})\b", body)
+    if container is None:
+        container = re.match(rf"class\s+{_NAME}\s*\(\s*(?:{_NAME}\.)*(Module|Model|Layer)\s*\)", body)
+    if container is not None:       # Sequential([...]), nn.Sequential(, class Net(nn.Module):
+        return Lesson(f"the file is the model, so there is no {container.group(1)}",
+                      "write 'input SHAPE', then one layer per line (docs/language.md, 'Coming from Keras or "
+                      "PyTorch')", start, start + len(container.group(0)))
     call = _CALL.fullmatch(body)
     if call is not None and call.group("name") == "add" and call.group("prefix"):
         inner = _framework_line(call.group("args").strip(), start + len(call.group("prefix")) + 4)
@@ -162,6 +169,8 @@ def _assignment(body, start, char) -> Lesson | None:
         shown = layer.hint.removeprefix("write ") if layer else f"'{value}'"
         return Lesson("layers are not assigned: each layer is its own line and reads the layer before",
                       f"write {shown} on its own line", start, start + len(name))
+    if not re.fullmatch(r"[0-9A-Za-z_+\-*/^(). ]+", value):
+        return None         # not an expression ('Sequential([', a list, a string): no 'let' to offer
     return Lesson(f"a value is defined with 'let': 'let {name} = {value}'", f"write 'let {name} = {value}'",
                   start, start + len(name))
 

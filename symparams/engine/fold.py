@@ -19,7 +19,7 @@ from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec, MustBeZero, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
 from ..printers.math import text as math_text
-from ..suggestions import call_arguments, framework_class, layer_called, layer_hint
+from ..suggestions import call_arguments, framework_class, layer_called, layer_hint, python_hint
 from . import tensors
 from .binding import Binder, located
 from .budget import LeastRows, too_many_rows
@@ -208,7 +208,7 @@ def fold_call(folder: Folder, stmt: ir.Call, shape, scope: Scope):
     if block is None:
         if stmt.block in REGISTRY or framework_class(stmt.block):
             raise _layer_called(folder, stmt)
-        hint = did_you_mean(stmt.block, list(names.blocks)) or (
+        hint = python_hint(stmt.block) or did_you_mean(stmt.block, list(names.blocks)) or (
             f"define it first with 'block {stmt.block}(...) {{ ... }}'")
         raise DefinitionError(f"unknown block '{stmt.block}'", hint=hint)
     if shape is None:
