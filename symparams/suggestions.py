@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-import keyword
 import re
+from keyword import kwlist
 
 from .layers import REGISTRY
 from .layers.base import ACTIVATIONS, kinds
@@ -24,12 +24,12 @@ OPTION_NAMES = {
     "strides": "stride", "use_bias": "bias", "dilation_rate": "dilation", "num_heads": "heads",
     "depth_multiplier": "multiplier", "num_kv_heads": "kv_heads", "num_key_value_heads": "kv_heads",
 }
-# Options that are arguments here: written as a size after the layer's word, in this order.
+# A framework's keyword argument -> the argument of a kind it is (written without a name, in its place);
+# one spelt as the argument (units=, filters=, rate=, shape=) is that argument too
 ARGUMENT_OPTIONS = {
-    "units": "units", "filters": "filters", "kernel_size": "kernel", "pool_size": "pool", "rate": "rate",
-    "out_features": "units", "out_channels": "filters", "p": "rate", "groups": "groups", "num_groups": "groups",
-    "input_dim": "vocabulary", "output_dim": "dim", "num_embeddings": "vocabulary", "embedding_dim": "dim",
-    "hidden_size": "units", "size": "size", "target_shape": "shape", "shape": "shape",
+    "kernel_size": "kernel", "pool_size": "pool", "out_features": "units", "out_channels": "filters", "p": "rate",
+    "num_groups": "groups", "input_dim": "vocabulary", "output_dim": "dim", "num_embeddings": "vocabulary",
+    "embedding_dim": "dim", "hidden_size": "units", "target_shape": "shape",
 }
 
 
@@ -59,7 +59,7 @@ def framework_class(word: str) -> tuple[str, str, str] | None:
 
 # Python a model's source has around its layers: never a layer, never a block
 CONTAINERS = ("Sequential", "Model", "Module", "ModuleList", "ModuleDict", "Functional")
-PYTHON_WORDS = frozenset(keyword.kwlist) | {"print", "self", "super", "torch", "keras", "tf", "nn", "layers",
+PYTHON_WORDS = frozenset(kwlist) | {"print", "self", "super", "torch", "keras", "tf", "nn", "layers",
                                             "model", "forward", "__init__", *CONTAINERS}
 
 
@@ -167,8 +167,9 @@ def layer_without_parentheses(keyword: str, arguments: str) -> str:
             positional.append(_value_text(part))
             continue
         name, value = named.group(1), _value_text(named.group(2))
-        if spec is not None and ARGUMENT_OPTIONS.get(name) in {a.name for a in spec.arguments}:
-            by_argument[ARGUMENT_OPTIONS[name]] = value
+        argument = ARGUMENT_OPTIONS.get(name, name)
+        if spec is not None and argument in {a.name for a in spec.arguments}:
+            by_argument[argument] = value
             continue
         options.append(f"{OPTION_NAMES.get(name, name)}={value}")
     if spec is not None and by_argument:
