@@ -45,15 +45,13 @@ def explain(source: str, line: int, column: int, token_type: str | None, expecte
         return None         # a generated or damaged line: the parser's own message, without echoing it
     start = len(text) - len(text.lstrip()) + 1          # column of the line's first character
     char = text[column - 1] if 0 < column <= len(text) else ""
-    for lesson in (_brace_below(lines, line, text, token_type, expected), _one_tuple(text, column, char),
-                   _unopened(token_type, expected, column), _python_loop(body, start), _colon_body(body, column, char),
-                   _training_call(body, start),
-                   _framework_line(body, start), _assignment(body, start, char),
-                   _commas(body, start, char, column),
-                   _single_quotes(text, column, char)):
-        if lesson is not None:
-            return lesson
-    return None
+    readings = (lambda: _brace_below(lines, line, text, token_type, expected),   # the first that applies
+                lambda: _one_tuple(text, column, char), lambda: _unopened(token_type, expected, column),
+                lambda: _python_loop(body, start), lambda: _colon_body(body, column, char),
+                lambda: _training_call(body, start), lambda: _framework_line(body, start),
+                lambda: _assignment(body, start, char), lambda: _commas(body, start, char, column),
+                lambda: _single_quotes(text, column, char))
+    return next((lesson for lesson in (reading() for reading in readings) if lesson is not None), None)
 
 
 def _layer_words():
