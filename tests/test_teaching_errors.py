@@ -77,6 +77,11 @@ def test_a_padding_word_used_as_a_size_is_a_located_error(capsys, tmp_path):
             "'p' is the padding word 'same'", "only padding=")
 
 
+@pytest.mark.parametrize("written, column", [("padding=SAMEE", 18), ("SAMEE", 10)])
+def test_a_misspelt_padding_word_in_capitals_is_a_located_error(capsys, tmp_path, written, column):
+    located(capsys, tmp_path, f"input 8x8x3\nconv 8 3 {written}\n", 2, column, "did you mean 'same'?")
+
+
 def test_a_let_named_like_a_padding_word_stays_a_number():
     assert symparams.parse("let same = 4\ninput 8\ndense same\n").at_defaults().params == 36
 

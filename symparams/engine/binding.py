@@ -117,7 +117,7 @@ class Binder:
             words = [w for w, o in spec.options.items() if o.kind == BOOL]
             words += list(ACTIVATIONS) if spec.takes_activation else []
             words += list(_PADDING_WORDS) if "padding" in spec.options else []
-            hint = did_you_mean(extra.word, words) if extra.word else None     # 'conv 8 3 rleu'
+            hint = did_you_mean(extra.word.lower(), words) if extra.word else None     # 'conv 8 3 rleu', 'SAMEE'
             option = OPTION_NAMES.get(extra.word, extra.word)
             if (option in spec.options or (option == "activation" and spec.takes_activation)) \
                     and index + 1 < len(positional):
@@ -287,7 +287,7 @@ class Binder:
         if kind == PADDING and self.names.is_free_word(word, scope):
             if word.lower() in _PADDING_WORDS:      # 'SAME', 'Same': padding, never a symbol
                 return word.lower()
-            close = did_you_mean(word, _PADDING_WORDS) if word not in self.names.values else None
+            close = did_you_mean(word.lower(), _PADDING_WORDS) if word not in self.names.values else None
             if close:
                 raise DefinitionError(f"padding= takes valid, same or a number; got '{word}'", hint=close)
         values = [self.names.expr(p, scope) for p in size.parts]
