@@ -113,7 +113,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo2", "whisper"}
+              "qwen3_moe", "gemma3_text", "olmo2", "whisper", "mamba"}
 # switches the table does not write: read through transformers' module tree
 THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
 SIZES = {"vocab_size", "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",

@@ -32,7 +32,8 @@ NOT_EXPORTED = {("bert_base", "pytorch"): "second input", ("bert_base", "keras")
                 ("efficientnet_b0", "pytorch"): "padding='same' only with stride 1",
                 ("mobilenet_v3_small", "pytorch"): "padding='same' only with stride 1",
                 ("inception_v3", "pytorch"): "scale=false center=true is Keras only",
-                ("whisper_tiny", "pytorch"): "second input", ("whisper_tiny", "keras"): "bias=qvo"}
+                ("whisper_tiny", "pytorch"): "second input", ("whisper_tiny", "keras"): "bias=qvo",
+                ("mamba_130m", "keras"): "selective state-space"}
 # exported, but the importers do not read a mixture of experts back: words of their refusal
 NOT_IMPORTED = {("mixtral_moe", "pytorch"): "topk", ("mixtral_moe", "keras"): "MoECombine"}
 

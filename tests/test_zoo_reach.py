@@ -50,3 +50,23 @@ def test_whisper_tiny_at_published_sizes():
                                         mels=8)])
 def test_whisper_at_other_sizes(sizes):
     assert _ours("whisper_tiny.arch", **sizes) == _whisper(**sizes)
+
+
+# ----------------------------------------------------------------------------- Mamba
+
+def _mamba(vocab, width, layers, state, expand, kernel):
+    tf = need_module("transformers")
+    config = tf.MambaConfig(vocab_size=vocab, hidden_size=width, num_hidden_layers=layers, state_size=state,
+                            expand=expand, conv_kernel=kernel, pad_token_id=0, bos_token_id=0, eos_token_id=0)
+    return _meta(lambda: tf.MambaForCausalLM(config))
+
+
+def test_mamba_130m_at_published_sizes():
+    assert _ours("mamba_130m.arch") == _mamba(50280, 768, 24, 16, 2, 4) == (129_135_360, 129_135_360)
+
+
+@pytest.mark.parametrize("sizes", [dict(vocab=300, width=48, layers=2, state=8, expand=2, kernel=3),
+                                   dict(vocab=100, width=40, layers=3, state=4, expand=1, kernel=4)])
+def test_mamba_at_other_sizes(sizes):
+    rank = -(-sizes["width"] // 16)          # time_step_rank "auto"
+    assert _ours("mamba_130m.arch", rank=rank, **sizes) == _mamba(**sizes)

@@ -743,6 +743,36 @@ def _whisper(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _mamba(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """Mamba: pre-norm residual blocks around the selective state-space mixer, no attention and no positions."""
+    out.let("context", 2048, "tokens (no weight depends on it: a Mamba has no position table)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    hidden = cfg.size("hidden_size")
+    out.let("hidden_size", hidden)
+    out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
+    out.let("state_size", cfg.size("state_size", 16))
+    out.let("conv_kernel", cfg.size("conv_kernel", 4))
+    out.let("expand", cfg.size("expand", 2))
+    rank = cfg.values.get("time_step_rank", "auto")
+    dt = ""
+    if rank != "auto" and cfg.size("time_step_rank") != -(-hidden // 16):
+        out.let("time_step_rank", cfg.size("time_step_rank"))
+        dt = "dt_rank=time_step_rank"
+    tied = cfg.flag("tie_word_embeddings", True)
+    mixer = _with("mamba d_state=state_size d_conv=conv_kernel expand=expand", dt,
+                  "bias=true" if cfg.flag("use_bias", False) else "",
+                  "" if cfg.flag("use_conv_bias", True) else "conv_bias=false")
+    out.add("input context")
+    out.add(_with("embedding vocab_size hidden_size", "name=embeddings" if tied else ""), "backbone.embeddings")
+    out.open("repeat num_hidden_layers", "backbone.layers")
+    out.add(f"residual {{ rmsnorm; {mixer} }}", "norm, mixer: in_proj, conv1d, x_proj, dt_proj, A_log, D, out_proj")
+    out.close()
+    out.add("rmsnorm", "backbone.norm_f")
+    if arch == "MambaForCausalLM":
+        out.add(_with("dense vocab_size bias=false", "tied=embeddings" if tied else ""), "lm_head")
+    return []
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -770,6 +800,7 @@ FAMILIES = {
     "opt": _Family(_opt, ("OPTForCausalLM", "OPTModel"), "OPTForCausalLM"),
     "whisper": _Family(_whisper, ("WhisperForConditionalGeneration", "WhisperModel"),
                        "WhisperForConditionalGeneration"),
+    "mamba": _Family(_mamba, ("MambaForCausalLM", "MambaModel"), "MambaForCausalLM"),
     "gpt2": _Family(_gpt2, ("GPT2LMHeadModel", "GPT2Model"), "GPT2LMHeadModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),

@@ -384,7 +384,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     if not isinstance(module, torch.nn.Module):
         raise UsageError(f"from_torch needs an nn.Module, got a {type(module).__name__}")
 
-    if not list(module.children()) and _recognise("import_torch", module, Reader(_Numbers(None), "", torch.nn)):
+    if not isinstance(module, torch.nn.Sequential) and \
+            _recognise("import_torch", module, Reader(_Numbers(None), "", torch.nn)):
         # a bare layer as the whole model (nn.Linear(4, 3)): fx would trace into its F.linear; read it as one layer
         module = torch.nn.Sequential(module)
     # decided before tracing: torch.fx turns every parameter read during the trace into a graph node

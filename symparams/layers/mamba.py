@@ -1,0 +1,158 @@
+"""mamba: the selective state-space mixer of Mamba (Gu and Dao 2023), on a T x d sequence. Its weights, as
+mamba_ssm and transformers' MambaMixer hold them: in_proj (d -> 2E: the input and its gate), a depthwise
+causal conv1d over time (kernel K, with a bias), x_proj (E -> R + 2N: the step size's low-rank input and the
+input-dependent B and C), dt_proj (R -> E, with a bias), A_log (E x N), D (E) and out_proj (E -> d); E = expand·d,
+R = dt_rank = ⌈d/16⌉ unless given. Inference keeps a state per example instead of a key-value cache: the
+last K - 1 inputs of the convolution and the E x N scan state."""
+
+from __future__ import annotations
+
+import sympy
+
+from .base import BOOL, COUNT, LayerSpec, Opt, Saved, Weight, register
+from .text import one
+
+
+@register
+class Mamba(LayerSpec):
+    keywords = ("mamba",)
+    summary = ("Mamba's selective state-space mixer on T x d: in_proj to 2E (E = expand·d), a causal depthwise "
+               "conv1d, x_proj to dt_rank + 2·d_state, dt_proj, A_log, D, out_proj")
+    formula = ("2*E*d + E*K + E + E*(R + 2*N) + R*E + E + E*N + E + E*d (+ 2*E + d with bias); E = expand*d, "
+               "R = ceil(d/16)")
+    options = {"d_state": Opt(COUNT, 16, doc="N: the state size per channel"),
+               "d_conv": Opt(COUNT, 4, doc="K: the causal convolution's kernel"),
+               "expand": Opt(COUNT, 2, doc="E = expand·d channels inside the mixer"),
+               "dt_rank": Opt(COUNT, None, doc="R: the step size's rank (default ⌈d/16⌉)"),
+               "bias": Opt(BOOL, False, doc="biases on in_proj and out_proj"),
+               "conv_bias": Opt(BOOL, True, doc="a bias on the convolution")}
+    pytorch_classes: dict = {}      # neither torch.nn nor keras.layers has one
+    keras_classes: dict = {}
+    min_rank = 2
+    max_rank = 2
+    diagram = "recurrent"
+    letters = {"input": "d"}
+    unsupported = {"keras": "Keras has no selective state-space layer (Mamba), and symparams writes none yet"}
+    torch_helpers = {"MambaMixer": '''
+class MambaMixer(nn.Module):
+    """Mamba's selective scan, written out step by step (as transformers' slow path): in_proj to x and the gate z,
+    a causal depthwise conv1d, x_proj to the step size's input and B, C, dt_proj, then h = exp(dt A) h + dt B x,
+    y = C h + D x, gated by silu(z), out_proj."""
+    def __init__(self, dim, d_state=16, d_conv=4, expand=2, dt_rank=None, bias=False, conv_bias=True):
+        super().__init__()
+        inner, self.dt_rank, self.d_state = expand * dim, dt_rank or -(-dim // 16), d_state
+        self.in_proj = nn.Linear(dim, 2 * inner, bias=bias)
+        self.conv1d = nn.Conv1d(inner, inner, d_conv, groups=inner, padding=d_conv - 1, bias=conv_bias)
+        self.x_proj = nn.Linear(inner, self.dt_rank + 2 * d_state, bias=False)
+        self.dt_proj = nn.Linear(self.dt_rank, inner, bias=True)
+        self.A_log = nn.Parameter(torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(inner, 1))
+        self.D = nn.Parameter(torch.ones(inner))
+        self.out_proj = nn.Linear(inner, dim, bias=bias)
+
+    def forward(self, x):
+        t = x.shape[1]
+        x, z = self.in_proj(x).chunk(2, dim=-1)
+        x = F.silu(self.conv1d(x.transpose(1, 2))[..., :t].transpose(1, 2))
+        dt, b, c = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        dt = F.softplus(self.dt_proj(dt))
+        a = -torch.exp(self.A_log)
+        h = x.new_zeros(x.shape[0], x.shape[2], self.d_state)
+        ys = []
+        for i in range(t):
+            h = torch.exp(dt[:, i, :, None] * a) * h + dt[:, i, :, None] * b[:, i, None, :] * x[:, i, :, None]
+            ys.append((h * c[:, i, None, :]).sum(-1))
+        y = torch.stack(ys, dim=1) + x * self.D
+        return self.out_proj(y * F.silu(z))
+'''}
+
+    @staticmethod
+    def _dims(cfg, shape):
+        """(d, E, N, K, R)."""
+        d = shape[-1]
+        rank = cfg.dt_rank if cfg.dt_rank is not None else sympy.ceiling(d / 16)
+        return d, cfg.expand * d, cfg.d_state, cfg.d_conv, rank
+
+    def weights(self, cfg, shape, ctx):
+        d, e, n, k, r = self._dims(cfg, shape)
+        out = [Weight("in_proj.weight", (2 * e, d))]
+        if cfg.bias:
+            out.append(Weight("in_proj.bias", (2 * e,)))
+        out.append(Weight("conv1d.weight", (e, 1, k)))
+        if cfg.conv_bias:
+            out.append(Weight("conv1d.bias", (e,)))
+        out += [Weight("x_proj.weight", (r + 2 * n, e)), Weight("dt_proj.weight", (e, r)),
+                Weight("dt_proj.bias", (e,)), Weight("A_log", (e, n)), Weight("D", (e,)),
+                Weight("out_proj.weight", (d, e))]
+        if cfg.bias:
+            out.append(Weight("out_proj.bias", (d,)))
+        return tuple(out)
+
+    def macs(self, cfg, shape, out, ctx):
+        """T·(2·E·d + E·K + E·(R + 2N) + R·E + 2·E·N + E·d): in_proj, the convolution, x_proj, dt_proj, the scan's
+        state update (Δ·B·x into h) and read-out (C·h) per channel and state, out_proj."""
+        d, e, n, k, r = self._dims(cfg, shape)
+        return shape[0] * (2 * e * d + e * k + e * (r + 2 * n) + r * e + 2 * e * n + e * d)
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        d, e, n, k, r = self._dims(cfg, shape)
+        return shape[0] * ((e if cfg.conv_bias else 0) + e + (2 * e + d if cfg.bias else 0))
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """T·(2·E·N + 6·E): per channel and state exp(Δ·A) and its product with h; per channel the softplus of Δ,
+        two SiLUs (after the convolution, on the gate), the gate's product, D·x and its sum."""
+        d, e, n, k, r = self._dims(cfg, shape)
+        return shape[0] * (2 * e * n + 6 * e)
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "global"         # the scan carries every earlier position
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """The input, in_proj's output (x and z: 2E), the convolution's output and its SiLU (2E), x_proj's output
+        (R + 2N), Δ (E) and the gated output (E) per position; the scan recomputes its states in backward
+        (mamba_ssm's fused kernel)."""
+        d, e, n, k, r = self._dims(cfg, shape)
+        return (Saved("input"), Saved("own", shape[0] * (2 * e + 2 * e + r + 2 * n + e + e)))
+
+    def kv_cache_values(self, cfg, shape, out, ctx):
+        """E·(K − 1) + E·N per example, whatever the length: the convolution's last inputs and the scan state."""
+        d, e, n, k, r = self._dims(cfg, shape)
+        return e * (k - 1) + e * n
+
+    def emit_torch(self, row, out):
+        cfg, d = row.config, one(row.input_shape[-1])
+        out.helper(self.torch_helpers, "MambaMixer")
+        parts = [str(d)]
+        for name, plain in (("d_state", 16), ("d_conv", 4), ("expand", 2)):
+            if one(cfg[name]) != plain:
+                parts.append(f"{name}={one(cfg[name])}")
+        if cfg.dt_rank is not None:
+            parts.append(f"dt_rank={one(cfg.dt_rank)}")
+        if cfg.bias:
+            parts.append("bias=True")
+        if not cfg.conv_bias:
+            parts.append("conv_bias=False")
+        return f"MambaMixer({', '.join(parts)})"
+
+    def import_torch(self, module, r):
+        """symparams' MambaMixer and transformers' (same class name, same weights)."""
+        if r.cls(module) != "MambaMixer":
+            return None
+        d, inner = module.in_proj.in_features, module.in_proj.out_features // 2
+        text = "mamba"
+        n, k, rank = module.A_log.shape[1], module.conv1d.kernel_size[0], module.dt_proj.in_features
+        if n != 16:
+            text += f" d_state={n}"
+        if k != 4:
+            text += f" d_conv={k}"
+        if inner != 2 * d:
+            if inner % d:
+                from ..errors import DefinitionError
+                raise DefinitionError(f"'{r.name}': a Mamba mixer of {inner} channels on width {d} (not a multiple)")
+            text += f" expand={inner // d}"
+        if rank != -(-d // 16):
+            text += f" dt_rank={rank}"
+        if module.in_proj.bias is not None:
+            text += " bias=true"
+        if module.conv1d.bias is None:
+            text += " conv_bias=false"
+        return text
