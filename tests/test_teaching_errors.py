@@ -82,6 +82,10 @@ def test_a_misspelt_padding_word_in_capitals_is_a_located_error(capsys, tmp_path
     located(capsys, tmp_path, f"input 8x8x3\nconv 8 3 {written}\n", 2, column, "did you mean 'same'?")
 
 
+def test_a_misspelt_padding_word_as_a_block_argument_is_a_located_error(capsys, tmp_path):
+    located(capsys, tmp_path, BLOCK.format("b(sme)"), 3, 21, "padding=p is 'sme'", "did you mean 'same'?")
+
+
 def test_a_let_named_like_a_padding_word_stays_a_number():
     assert symparams.parse("let same = 4\ninput 8\ndense same\n").at_defaults().params == 36
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from sympy import Integer
+from sympy import Integer, Symbol
 
 from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
@@ -284,6 +284,13 @@ class Binder:
             return word
         if kind == PADDING and isinstance(scope.local.get(word), PaddingWord):
             return scope.local[word].word           # b(same) with 'padding=p' in the block
+        given = scope.local.get(word)
+        if kind == PADDING and isinstance(given, Symbol) and self.names.is_free_word(given.name, Scope()) \
+                and given.name not in self.names.values:
+            close = did_you_mean(given.name.lower(), _PADDING_WORDS)      # b(sme) with 'padding=p'
+            if close:
+                raise DefinitionError(f"padding={word} is '{given.name}', the block's argument: padding takes "
+                                      "valid, same or a number", hint=close)
         if kind == PADDING and self.names.is_free_word(word, scope):
             if word.lower() in _PADDING_WORDS:      # 'SAME', 'Same': padding, never a symbol
                 return word.lower()
