@@ -13,15 +13,14 @@ numpy is imported only inside the functions that need it.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import sympy
-from sympy import Add, Integer, Max, Min, Mul, Pow, Rational, ceiling, floor
+from sympy import Add, Integer, Max, Min, Mul, Pow, ceiling, floor
 
-from .errors import DefinitionError, ShapeError, SymparamsError, UsageError
+from .errors import DefinitionError, ShapeError, UsageError
 from .integers import MAX_DIGITS, MAX_TARGET_DIGITS, parse_int, shown
 
 INT64_SAFE = 2 ** 62          # every intermediate below this runs in int64

@@ -28,7 +28,7 @@ from conftest import EXAMPLES
 
 ZOO = EXAMPLES / "zoo"
 SCAN = 48                   # the brute force derives the network at x = 1 .. SCAN
-N_EXAMPLES = int(os.environ.get("SYMPARAMS_SOLVE_EXAMPLES", "20"))
+N_EXAMPLES = int(os.environ.get("SYMPARAMS_SOLVE_EXAMPLES", "30"))
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
