@@ -263,7 +263,9 @@ def test_solve_agrees_with_brute_force(text, metric, pick, delta):
 @given(text=FILES, pick=st.integers(0, 10 ** 6))
 def test_memory_budget_for_agrees_with_brute_force(text, pick):
     net = _network(text)
-    options = cost.Options()
+    # no loss: the default loss depends on the numbers (a network ending in 'dense x' is a regression
+    # at x = 1, with no loss, and classification above), which the symbolic total does not follow
+    options = cost.Options(loss="none")
 
     def train_bytes(v):
         rep = memory.report(net.subs(x=v), options)
