@@ -91,3 +91,16 @@ def test_solve_on_gpus_is_the_largest_that_trains():
     batch = json.loads(cli("solve", str(LLAMA3), "--for", "B", "--batch", "B", "--gpus", "8", "--gpu", "h100-sxm",
                            "--precision", "bf16-mixed", "--format", "json"))
     assert batch["fastest"] is not None and batch["fastest"]["microbatches"] == 1
+
+
+def test_memory_training_time_json():
+    """memory --gpu: step time = step FLOPs / (GPUs · peak · mfu) (no bubble, no tensor ranks, the data-
+    parallel sends hidden behind the backward here); training time = step · D / (tokens per step)."""
+    out = json.loads(cli("memory", str(LLAMA3), "--precision", "bf16-mixed", "--dp", "8", "--zero", "1",
+                         "--microbatches", "4", "--recompute", "selective", "--gpu", "h100-sxm", "--mfu", "0.5",
+                         "--tokens", "1e12", "--format", "json"))
+    t = out["time"]
+    step = t["step_flops"]["value"] / (8 * 989e12 * 0.5)
+    assert t["step_s"]["value"] == pytest.approx(step)
+    assert t["training_s"]["value"] == pytest.approx(step * 1e12 / (1 * 4 * 8 * 8192))
+    assert t["gpu"] == "h100-sxm" and t["mfu"] == 0.5
