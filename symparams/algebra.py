@@ -14,6 +14,8 @@ import sympy
 from sympy import Add, Integer, ceiling, floor
 from sympy.core.cache import cacheit
 
+from .errors import UsageError
+from .integers import parse_int, shown
 from .limits import EXPAND_AT_MOST, MAX_SEARCHED_BITS
 
 
@@ -324,3 +326,25 @@ def minimal_value(expr, symbol_, lower=1, limit=10**12):
         return first_true(_holds(expr, symbol_), lower, search_limit(expr, symbol_, limit))
     except _Undecided:
         return None
+
+
+def size_value(name: str, value) -> sympy.Expr:
+    """A layout size: a positive whole number or a symbol name (a positive integer)."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, bool):
+        raise UsageError(f"--{name} takes a positive whole number or a symbol name, got {value}")
+    if isinstance(value, int):
+        if value < 1:
+            raise UsageError(f"--{name} must be at least 1, got {value}")
+        return Integer(value)
+    text = str(value).strip()
+    if text.isidentifier():
+        return symbol(text)
+    try:
+        number = parse_int(text, f"--{name}")
+    except Exception:
+        raise UsageError(f"--{name} takes a positive whole number or a symbol name, got '{shown(text)}'") from None
+    if number < 1:
+        raise UsageError(f"--{name} must be at least 1, got {number}")
+    return Integer(number)

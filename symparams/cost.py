@@ -51,6 +51,8 @@ from sympy import Add, Integer
 
 from .algebra import equal, product, symbol
 from .errors import ShapeError, UsageError, did_you_mean
+from .integers import parse_number
+from .layers import spec_and_context
 from .layers.base import Saved
 
 TRAIN_COLUMNS = ("train_flops", "bwd_flops", "train_flops_token", "train_compute")
@@ -163,11 +165,9 @@ def tokens_value(tokens):
     text = str(tokens).strip().replace(" ", "")
     if text.upper().endswith("N"):
         factor = text[:-1].rstrip("*·") or "1"
-        from .sweep import parse_number
         return ("N", Integer(parse_number(factor, "--tokens")))
     if text.isidentifier():
         return symbol(text)
-    from .sweep import parse_number
     return Integer(parse_number(text, "--tokens"))
 
 
@@ -184,14 +184,6 @@ class Metric(str):
 
 # ----------------------------------------------------------------------------- per row
 
-def _spec_and_ctx(net, row):
-    from .layers import REGISTRY
-    from .layers.base import Context
-    keyword = (row.config or {}).get("keyword")
-    spec = REGISTRY.get(keyword) if keyword else None
-    return spec, Context(convention=net.convention)
-
-
 def _own(net, row) -> dict:
     """What one occurrence of this row costs by itself (children not included)."""
     zero = Integer(0)
@@ -203,7 +195,7 @@ def _own(net, row) -> dict:
         return {"macs": zero, "bias": zero, "ops": zero, "act": zero}
     if row.kind == "input":
         return {"macs": zero, "bias": zero, "ops": zero, "act": zero}
-    spec, ctx = _spec_and_ctx(net, row)
+    spec, ctx = spec_and_context(row, net.convention)
     cfg, shape, out = row.config, row.input_shape, row.output_shape
     values = product(out)
     ops = sympy.sympify(spec.other_ops(cfg, shape, out, ctx))
@@ -275,7 +267,7 @@ class _Analysis:
 
     def _rf_leaf(self, row, state):
         spatial = len(row.output_shape) >= 2
-        spec, ctx = _spec_and_ctx(self.net, row)
+        spec, ctx = spec_and_context(row, self.net.convention)
         how = spec.receptive(row.config, row.input_shape, row.output_shape, ctx) if spec else None
         if how == "start":
             return _identity(len(row.output_shape) - 1)
@@ -456,10 +448,10 @@ def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
     for c in columns:
         if options.layout is not None and c in MEMORY_COLUMNS:
             from . import parallel
-            out[c] = parallel.column(net, options, c)      # the most loaded GPU of the layout
+            out[c] = parallel.column(net, options, c, flow(net, options))      # the most loaded GPU of the layout
         elif _is_training(c, options):
             fl = flow(net, options)
-            params = _active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
+            params = active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
             out[c] = _training(c, summed, options, net, fl.total, params, net.trainable_params, net.buffers,
                                list(net.layers), whole=True)
         else:
@@ -483,10 +475,16 @@ def receptive_field(net):
 
 
 def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
-    """One network total by name: macs, flops, ops, act, act_bytes, param_bytes, rf, rf_stride,
-    rf_padding (batch 1, float32, FLOPs without bias additions unless options say otherwise)."""
+    """One network total by name: params, trainable, non_trainable, buffers, active, macs, flops,
+    ops, act, act_bytes, param_bytes, rf, rf_stride, rf_padding (batch 1, float32, FLOPs without
+    bias additions unless options say otherwise)."""
     options = options or getattr(name, "options", None)
     name = str(name)
+    if name == "active":           # parameters used per token (a mixture of experts runs top_k)
+        from .engine.tensors import active
+        return active(net)
+    if name in OWN_METRICS:
+        return getattr(net, OWN_METRICS[name])
     if name not in METRICS:
         raise UsageError(f"unknown metric '{name}'; the metrics are params, trainable, non_trainable, buffers, "
                          f"{', '.join(METRICS)}", hint=did_you_mean(name, list(METRICS) + ["params"]))
@@ -494,6 +492,10 @@ def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
         receptive_field(net)            # a clear error when it is not available
     value = totals(net, (name,), options)[name]
     return sympy.sympify(value)
+
+
+OWN_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
+               "buffers": "buffers"}
 
 
 # ----------------------------------------------------------------------------- training flow
@@ -657,7 +659,7 @@ class _Flow:
         return _sum(out, {k: _summed(v, i, row.start + 1, end, count - 1) for k, v in later.items()}), after
 
     def _leaf(self, row, state):
-        spec, ctx = _spec_and_ctx(self.net, row)
+        spec, ctx = spec_and_context(row, self.net.convention)
         cfg, shape, out = row.config, row.input_shape, row.output_shape
         acc: dict = {}
         ctx.embeddings = list(self.tables)
@@ -776,7 +778,7 @@ def tokens_per_example(net) -> sympy.Expr:
     if len(shape) == 1:
         for _, row in net.walk():
             if row.is_leaf and row.kind != "input":
-                spec, ctx = _spec_and_ctx(net, row)
+                spec, ctx = spec_and_context(row, net.convention)
                 if spec is not None and spec.embedding_params(row.config, row.input_shape, row.output_shape,
                                                               ctx) != 0:
                     return shape[0]
@@ -784,10 +786,10 @@ def tokens_per_example(net) -> sympy.Expr:
     return Integer(1)
 
 
-def _active_params(net) -> sympy.Expr:
+def active_params(net) -> sympy.Expr:
     """Parameters used per token: the `active` metric where a mixture of experts defines it."""
     try:
-        return sympy.sympify(net.metric("active"))
+        return sympy.sympify(metric(net, "active"))
     except (UsageError, KeyError, AttributeError):
         return net.params
 
@@ -844,7 +846,7 @@ def _train_column(column, totals_, raw, params, options, net):
                              "20 tokens per parameter)")
         d = options.tokens
         if isinstance(d, tuple):
-            d = d[1] * convention_params(net, flow(net, options).total, _active_params(net), options.flops)
+            d = d[1] * convention_params(net, flow(net, options).total, active_params(net), options.flops)
         return per_token * d
     raise UsageError(f"unknown cost column '{column}'")
 

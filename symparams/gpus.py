@@ -55,7 +55,7 @@ TABLE = {g.name: g for g in (
 
 
 def _amount(text: str, key: str) -> int:
-    from .sweep import parse_number
+    from .integers import parse_number
     t = text.strip().lower().replace("_", "")
     units = {"t": T, "g": G, "p": 10 ** 15, "m": 10 ** 6, "k": 10 ** 3}
     for suffix in ("tb/s", "gb/s", "tb", "gb"):

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field, fields
 import sympy
 from sympy import Integer
 
-from .algebra import product, symbol
+from .algebra import product, size_value, symbol
 from .errors import UsageError, did_you_mean
+from .layers import spec_and_context
 
 ZERO_STAGES = (0, 1, 2, 3)
 GRAD_DTYPES = ("param", "fp32")
@@ -37,29 +38,6 @@ OFFLOADS = ("none", "optimizer", "params")
 SIZES = ("dp", "tp", "pp", "cp", "ep", "microbatches", "interleave")
 FP32 = 4
 _ONE, _ZERO = Integer(1), Integer(0)
-
-
-def size_value(name: str, value) -> sympy.Expr:
-    """A layout size: a positive whole number or a symbol name (a positive integer)."""
-    if isinstance(value, sympy.Basic):
-        return value
-    if isinstance(value, bool):
-        raise UsageError(f"--{name} takes a positive whole number or a symbol name, got {value}")
-    if isinstance(value, int):
-        if value < 1:
-            raise UsageError(f"--{name} must be at least 1, got {value}")
-        return Integer(value)
-    from .integers import parse_int, shown
-    text = str(value).strip()
-    if text.isidentifier():
-        return symbol(text)
-    try:
-        number = parse_int(text, f"--{name}")
-    except Exception:
-        raise UsageError(f"--{name} takes a positive whole number or a symbol name, got '{shown(text)}'") from None
-    if number < 1:
-        raise UsageError(f"--{name} must be at least 1, got {number}")
-    return Integer(number)
 
 
 @dataclass(frozen=True)
@@ -208,7 +186,7 @@ class _Split:
     passes: sympy.Expr
 
 
-def _split(net) -> _Split:
+def stage_split(net) -> _Split:
     """The repeat with the most parameters is the one Megatron-LM spreads over the stages (its
     transformer layers); the rows before it go to the first stage, the rows after it to the last."""
     top = [r for r in net.layers if r.kind != "input"]
@@ -261,7 +239,6 @@ def _region_acts(net, options, fl, rows, leaves) -> tuple:
     reads a split tensor keeps split tensors; attention and a column-parallel product read a
     replicated input (kept whole) and keep split tensors beyond it; anything else keeps replicated ones."""
     from . import memory
-    from .cost import _spec_and_ctx
     total = _ZERO
     for row in rows:
         total += _act_bytes(net, options, fl.rows.get(row, {}), [row])
@@ -276,7 +253,7 @@ def _region_acts(net, options, fl, rows, leaves) -> tuple:
         if not leaf.parallel:
             replicated += own * leaf.mult
             continue
-        spec, ctx = _spec_and_ctx(net, leaf.row)
+        spec, ctx = spec_and_context(leaf.row, net.convention)
         keeps_input = spec is not None and any(
             e.what == "input" for e in spec.saved_activations(leaf.row.config, leaf.row.input_shape,
                                                              leaf.row.output_shape, ctx, options.style))
@@ -285,9 +262,10 @@ def _region_acts(net, options, fl, rows, leaves) -> tuple:
     return replicated, total - replicated
 
 
-def analyse(net, options, values: dict | None = None) -> Analysis:
-    """The per-GPU memory and communication of `net` under options.layout."""
-    from . import cost, memory
+def analyse(net, options, values: dict | None, fl) -> Analysis:
+    """The per-GPU memory and communication of `net` under options.layout, from its training flow
+    (cost.flow(net, options): the caller's, since cost asks this module for its memory columns)."""
+    from . import memory
     lay: Layout = options.layout
     t, p, d, cp, ep = lay.tp, lay.pp, lay.dp, lay.cp, lay.ep
     m, v = lay.microbatches, lay.interleave
@@ -295,8 +273,7 @@ def analyse(net, options, values: dict | None = None) -> Analysis:
     prec = memory.PRECISIONS[options.precision]
     act_b = prec["act"]
     grad_b = FP32 if lay.grad_dtype == "fp32" else prec["grad"]
-    fl = cost.flow(net, options)
-    cut = _split(net)
+    cut = stage_split(net)
     notes = []
     single = _numeric(p) and p == 1
     if not single and cut.body is None:
@@ -560,15 +537,15 @@ def _multiplicity(net, target) -> sympy.Expr:
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def cached(net, options, values: dict | None = None) -> Analysis:
+def cached(net, options, values: dict | None, fl) -> Analysis:
     """analyse(), once per network, options and values."""
     per_net = _CACHE.setdefault(net, {})
     key = (options, tuple(sorted((values or {}).items())))
     if key not in per_net:
-        per_net[key] = analyse(net, options, values)
+        per_net[key] = analyse(net, options, values, fl)
     return per_net[key]
 
 
-def column(net, options, name: str) -> sympy.Expr:
+def column(net, options, name: str, fl) -> sympy.Expr:
     """One per-GPU memory column of the most loaded GPU under options.layout."""
-    return cached(net, options).parts[name]
+    return cached(net, options, None, fl).parts[name]

@@ -59,7 +59,7 @@ def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, prec
          optimizer: str = "adamw", saving: str = "pytorch", accumulate: bool = True) -> Plan:
     """Rank every fitting layout of `gpus` GPUs for a global batch of `batch` sequences: each replica
     runs its B/dp sequences as micro-batches of one (accumulate) or as one micro-batch."""
-    from . import cost, memory, parallel, timing
+    from . import cost, memory_report, parallel, timing
     from .parallel import Layout
     if gpus < 1 or batch < 1:
         raise UsageError("--gpus and --batch must be at least 1")
@@ -67,7 +67,7 @@ def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, prec
         names = ", ".join(sorted(s.name for s in net.free_symbols))
         raise UsageError(f"plan needs every symbol to have a value; give {names} one with --set")
     heads = [int(h) for h in _attention_heads(net)]
-    cut = parallel._split(net)
+    cut = parallel.stage_split(net)
     passes = int(cut.passes) if cut.body is not None else 1
     base = cost.Options(batch=1, precision=precision, optimizer=optimizer, style=saving)
     flops = cost.totals(net, ("train_flops", "flops"), base)
@@ -99,7 +99,7 @@ def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, prec
                     lay = Layout(dp=dp, tp=tp, pp=pp, zero=zero, microbatches=m, sequence_parallel=tp > 1)
                     options = cost.Options(batch=micro, precision=precision, optimizer=optimizer,
                                            recompute=recompute, style=saving, layout=lay)
-                    rep = memory.report(net, options)
+                    rep = memory_report.report(net, options)
                     used = rep.parts[-1].value
                     smallest = used if smallest is None else min(smallest, used)
                     if used > gpu.memory:
@@ -191,7 +191,7 @@ def largest_that_trains(net, unknown: str, gpus: int, gpu, *, batch, precision="
         if solving_batch:
             value *= dp
         elif pp > 1:
-            passes = parallel._split(fixed).passes
+            passes = parallel.stage_split(fixed).passes
             while value >= 1 and int(passes.subs(x, value)) % pp:
                 value -= 1                # whole passes per stage
         if value >= 1 and (best is None or value > best[0]):

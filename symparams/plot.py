@@ -177,7 +177,7 @@ def _by_layer(net, vary, metric, ax):
     import numpy as np
 
     from .algebra import symbol
-    from .sweep import compile_expr
+    from .compiled import compile_expr
 
     if len(vary) != 1:
         raise UsageError("--by-layer draws one symbol: give one --vary (fix the others with --set)")

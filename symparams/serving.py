@@ -26,6 +26,7 @@ from sympy import Integer
 
 from .algebra import product
 from .errors import UsageError, did_you_mean
+from .layers import spec_and_context
 
 WEIGHT_DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "nf4")
 KV_DTYPES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}
@@ -45,7 +46,7 @@ class Serving:
     kv_block: object = None
 
     def __post_init__(self):
-        from .parallel import size_value
+        from .algebra import size_value
         if self.weight_dtype is not None and self.weight_dtype not in WEIGHT_DTYPES:
             raise UsageError(f"unknown weight-dtype '{self.weight_dtype}'; use one of {', '.join(WEIGHT_DTYPES)}",
                              hint=did_you_mean(str(self.weight_dtype), list(WEIGHT_DTYPES)))
@@ -108,16 +109,16 @@ def weight_bytes(net, rows, serving: Serving, fallback: int) -> sympy.Expr:
             else:
                 out += w.size * plain
         return out
-    return _over(rows, leaf, stored=True)
+    return over(rows, leaf, stored=True)
 
 
-def _over(rows, leaf, *, stored: bool) -> sympy.Expr:
+def over(rows, leaf, *, stored: bool) -> sympy.Expr:
     """Σ leaf(row) over the leaves of rows, times their repeats (summed over a closed-form repeat's
     index); a mixture's experts count all of them when stored, top_k of them when run."""
     total = _ZERO
     for row in rows:
         if row.children:
-            sub = _over(row.children, leaf, stored=stored)
+            sub = over(row.children, leaf, stored=stored)
             count = row.count if stored or row.role != "experts" or not row.config else row.config["active"]
         else:
             sub, count = leaf(row), row.count
@@ -130,11 +131,10 @@ def _over(rows, leaf, *, stored: bool) -> sympy.Expr:
 
 def kv_bytes(net, rows, serving: Serving, batch, fallback: int) -> sympy.Expr:
     """Keys and values of every attention layer among `rows`: min(T, W) positions (whole blocks)."""
-    from .cost import _spec_and_ctx
     per = KV_DTYPES[serving.kv_dtype] if serving.kv_dtype is not None else fallback
 
     def leaf(row):
-        spec, ctx = _spec_and_ctx(net, row)
+        spec, ctx = spec_and_context(row, net.convention)
         if spec is None:
             return _ZERO
         values = sympy.sympify(spec.kv_cache_values(row.config, row.input_shape, row.output_shape, ctx))
@@ -142,42 +142,4 @@ def kv_bytes(net, rows, serving: Serving, batch, fallback: int) -> sympy.Expr:
             span = spec._span(row.config, row.config.get("context_tokens") or row.input_shape[0])
             values = values / span * sympy.ceiling(span / serving.kv_block) * serving.kv_block
         return values
-    return _over(rows, leaf, stored=False) * batch * per
-
-
-# ----------------------------------------------------------------------------- prefill and decode
-
-@dataclass
-class Phases:
-    prefill_flops: sympy.Expr          # forward FLOPs of the prompt (batch b)
-    prefill_bytes: sympy.Expr          # weights read once + the KV cache written
-    decode_flops: sympy.Expr           # FLOPs of one decode step (batch b: b new tokens), cache full
-    decode_bytes: sympy.Expr           # weights + the whole KV cache read per step
-
-
-def phases(net, options) -> Phases:
-    """Prefill (the whole prompt at once) and decode (one token per sequence, the cache at T); under a
-    layout, those of one GPU."""
-    from . import cost, memory
-    from .cost import _spec_and_ctx
-    lay = options.layout
-    totals = cost.totals(net, ("flops", "weight_bytes", "kv_bytes"), cost.Options(
-        batch=options.batch, precision=options.precision, serving=options.serving, layout=lay))
-    # under a layout, one GPU's share: the weights and cache it holds, the products split over tp and cp
-    share = lay.tp * lay.cp if lay is not None else 1
-    fl = cost.flow(net, options)
-    # one token through every product: 2 FLOPs per parameter used as a matrix (tables only looked up
-    # are not), and against the cache 2·2·min(T, W)·heads·key_dim per attention layer
-    active = cost._active_params(net) - fl.total.get("emb", _ZERO)
-
-    def leaf(row):
-        cfg = row.config or {}
-        if cfg.get("keyword") in ("attention", "mha") and cfg.get("heads") is not None:
-            spec, _ = _spec_and_ctx(net, row)
-            return 4 * spec._span(cfg, cfg.get("context_tokens") or row.input_shape[0]) * cfg["heads"] * cfg["key_dim"]
-        return _ZERO
-    scores = _over(net.layers, leaf, stored=False)
-    b = options.batch
-    weights, kv = totals["weight_bytes"], totals["kv_bytes"]
-    return Phases(prefill_flops=totals["flops"] / share, prefill_bytes=weights + kv,
-                  decode_flops=(2 * active + scores) * b / share, decode_bytes=weights + kv)
+    return over(rows, leaf, stored=False) * batch * per

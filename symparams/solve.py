@@ -19,7 +19,9 @@ from sympy import Max, Min, Mul, Pow, ceiling, floor
 
 from .algebra import first_true, symbol
 from .errors import DefinitionError, UsageError
-from .sweep import compile_expr, metric_expr
+from .integers import parse_number
+from .compiled import compile_expr
+from .sweep import metric_expr
 from .valid import ValidValues, is_valid
 
 EXHAUSTIVE_LIMIT = 100_000     # values scanned one by one where monotonicity is not proven
@@ -189,7 +191,6 @@ def solve(net, unknown: str | None = None, *, at_most=None, exactly=None, at_lea
     >= at_least (smallest value). Other symbols take `values`, then their defaults; a
     symbol left without a value makes the answer a formula (when the metric is polynomial
     in the unknown) or an error asking for --set."""
-    from .sweep import parse_number
 
     given = [(m, v) for m, v in (("at_most", at_most), ("exactly", exactly), ("at_least", at_least))
              if v is not None]

@@ -24,7 +24,7 @@ import sympy
 from .algebra import first_true, symbol
 from .errors import DefinitionError, ShapeError
 from .layers.base import MustBeWhole, MustBeZero
-from .sweep import Compiled, compile_expr
+from .compiled import Compiled, compile_expr
 
 SEARCH_TOP = 2 ** 64        # the size conditions' interval is looked for up to here (as before)
 MAX_MODULUS = 1_000_000     # residue classes are found by testing one period of at most this many values

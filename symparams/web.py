@@ -16,14 +16,16 @@ import re
 
 import sympy
 
-from . import parse
+from .api import parse
 from .algebra import collected, symbol
 from .errors import SymparamsError, UsageError
 from .integers import printable_integers
 from .printers import latex as latex_printer
 from .printers.common import fmt_expr, row_label
 from .printers.view import view
-from .sweep import compile_expr, metric_expr, parse_number
+from .compiled import compile_expr
+from .integers import parse_number
+from .sweep import metric_expr
 from .valid import nonnegative_form
 
 PLOT_POINTS = 160           # at most this many points on the plot's x axis

@@ -14,7 +14,7 @@ import pytest
 import sympy
 
 from symparams import cost
-from symparams.engine.network import parse
+from symparams import parse
 from symparams.errors import SymparamsError
 from symparams.parallel import Layout
 
@@ -163,7 +163,7 @@ def test_fsdp2_per_rank_bytes_and_collectives():
     options = cost.Options(batch=4, layout=Layout(dp=2, zero=3))
     got = cost.totals(net, ("weight_bytes", "grad_bytes", "optim_bytes"), options)
     from symparams import parallel
-    comm = parallel.analyse(net, options).comm
+    comm = parallel.analyse(net, options, None, cost.flow(net, options)).comm
     for rank in ("0", "1"):
         for part in ("weight_bytes", "grad_bytes", "optim_bytes"):
             assert measured[rank][part] == got[part], (rank, part)
@@ -176,7 +176,7 @@ def test_tensor_parallel_per_rank_bytes_and_all_reduces():
                 "residual { layernorm; dense 32 gelu; dense 16 }\n")
     options = cost.Options(batch=3, layout=Layout(tp=2))
     from symparams import parallel
-    an = parallel.analyse(net, options)
+    an = parallel.analyse(net, options, None, cost.flow(net, options))
     for rank in ("0", "1"):
         assert measured[rank]["weight_bytes"] == an.parts["weight_bytes"]
         assert measured[rank]["sent"] == an.comm["tp"]

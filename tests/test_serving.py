@@ -7,7 +7,7 @@ import sympy
 
 from symparams import cost
 from symparams.algebra import symbol
-from symparams.engine.network import load, parse
+from symparams import load, parse
 
 from conftest import need_module
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import symparams
 from symparams.cli import main
 from symparams.errors import DefinitionError, UsageError
-from symparams.sweep import parse_number
+from symparams.integers import parse_number
 
 from conftest import EXAMPLES, need_module
 

@@ -77,7 +77,7 @@ def read_source(path: str):
 
 
 def load_network(args, *, values=None):
-    from ..network import Network
+    from ..api import Network
     from ..syntax import parse_program
 
     import os

@@ -169,7 +169,7 @@ def _split_sets(args, net_names, batch_name):
 
 
 def run(args) -> int:
-    from .. import memory
+    from .. import memory, memory_report
     from ..errors import UsageError
 
     if (args.budget is None) != (args.unknown is None):
@@ -193,11 +193,11 @@ def run(args) -> int:
     layout_values = {k: sets.pop(k) for k in list(sets) if k in layout_names}
     args.sets = [",".join(f"{k}={v}" for k, v in sets.items())] if sets else []
     net = load_network(args)
-    rep = memory.report(net, options, inference=args.inference, values=layout_values)
+    rep = memory_report.report(net, options, inference=args.inference, values=layout_values)
     rep.time = _time(net, options, rep, args)
     solved = None
     if budget is not None:
-        solved = memory.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
+        solved = memory_report.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
         rep.solved = solved
     from ..printers import memory as printer
     if args.format == "json":
@@ -209,10 +209,10 @@ def run(args) -> int:
 
 def _time(net, options, rep, args) -> dict:
     """Serving phases (with --inference) and, with --gpu, the time formulas."""
-    from .. import serving, timing
+    from .. import timing
     out = {}
     if rep.inference:
-        ph = serving.phases(net, options)
+        ph = timing.phases(net, options)
         out.update(prefill_flops=ph.prefill_flops, prefill_bytes=ph.prefill_bytes, decode_flops=ph.decode_flops,
                    decode_bytes=ph.decode_bytes)
     if getattr(args, "gpu", None) is None:

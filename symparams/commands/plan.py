@@ -47,7 +47,7 @@ def run(args) -> int:
     from .. import gpus, planner
     from ..errors import UsageError
     from ..integers import parse_int
-    from ..sweep import parse_number
+    from ..integers import parse_number
 
     n = parse_int(args.gpus, "--gpus")
     batch = parse_int(args.batch, "--batch")

@@ -33,7 +33,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..errors import UsageError
-    from ..sweep import parse_number
+    from ..integers import parse_number
 
     given = [(k, getattr(args, k)) for k in ("at_most", "exactly", "at_least") if getattr(args, k) is not None]
     if (args.gpus is None) != (args.gpu is None):

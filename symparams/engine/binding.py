@@ -18,7 +18,7 @@ from ..integers import shown
 from ..layers import REGISTRY
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec, MustBeWhole)
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from ..suggestions import (ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, framework_class,
                            usage)
 from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope

@@ -18,7 +18,7 @@ from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean, 
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec, MustBeZero, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from ..suggestions import call_arguments, framework_class, layer_called, layer_hint, python_hint
 from . import tensors
 from .binding import Binder, located

@@ -16,6 +16,7 @@ from ..algebra import as_int, symbol
 from ..cpu import bounded
 from ..errors import DefinitionError, SymparamsError, UsageError, did_you_mean
 from ..layers.base import KERAS
+from ..notation import machine
 from ..integers import parse_int, shown
 from ..syntax import collector_paused, parse_program
 from .conditions import Condition, validity
@@ -126,7 +127,7 @@ class Network:
         merged.update(values or {})
         merged.update(kwargs)
         merged = {str(k): v for k, v in merged.items()}
-        return Network(self.program, self.convention, merged, unroll=self.unroll)
+        return type(self)(self.program, self.convention, merged, unroll=self.unroll)
 
     def evaluate(self, **overrides) -> "Network":
         """Every symbol at its default (or the given values); an error names any without one."""
@@ -155,7 +156,7 @@ class Network:
 
     def unrolled(self) -> "Network":
         """The same network with numeric repeats written out pass by pass (for export and checks)."""
-        return Network(self.program, self.convention, self.values, unroll=True)
+        return type(self)(self.program, self.convention, self.values, unroll=True)
 
     # -- walking ------------------------------------------------------------------------
     def walk(self) -> Iterator[tuple[int, Layer]]:
@@ -176,69 +177,15 @@ class Network:
         """The conditions as (relation, text) pairs: relation is a SymPy relational in the
         symbols (None for a condition only said in words, such as divisibility), text is how
         `constraints` prints it."""
-        from ..printers.common import fmt_expr      # presentation, asked for only here
-        return [(c.relation, c.text(fmt_expr)) for c in self.validity]
+        return [(c.relation, c.text(machine)) for c in self.validity]
 
     @property
     def constraints(self) -> list[str]:
         """The conditions as text: 'n >= 12', 'k <= 64', 'n >= k (conv2d_1: ...)'."""
         return [text for _, text in self.conditions]
 
-    # -- metrics and design-space tools ------------------------------------------------------
-    def metric(self, name: str = "params") -> sympy.Expr:
-        """A network total by name: params, trainable, non_trainable, buffers (and the cost
-        metrics of symparams/cost.py: macs, flops, act, act_bytes, param_bytes, rf ...)."""
-        if name == "active":           # parameters used per token (a mixture of experts runs top_k)
-            from .tensors import active
-            return active(self)
-        own = _OWN_METRICS.get(name)
-        if own is not None:
-            return getattr(self, own)
-        from .. import cost
-        return cost.metric(self, name)
-
-    def solve(self, *args, **kwargs):
-        from ..solve import solve
-        return solve(self, *args, **kwargs)
-
-    def sweep(self, *args, **kwargs):
-        from ..sweep import sweep
-        return sweep(self, *args, **kwargs)
-
-    def lambdify(self, metric: str = "params", *args, **kwargs):
-        from ..sweep import lambdify
-        return lambdify(self, metric, *args, **kwargs)
-
     def __repr__(self) -> str:
         return f"<Network {len(self.layers)} rows, params={self.params}>"
-
-    def __str__(self) -> str:
-        """The layer table (print(net)), as `symparams summary` writes it."""
-        from ..printers.text import render
-        return render(self)
-
-    def summary(self, *, explain: bool = False, expand: bool = False, ascii: bool = False,
-                width: int | None = None) -> None:
-        """Print the layer table, as Keras's model.summary() does."""
-        from ..printers.text import render
-        print(render(self, explain=explain, expand=expand, ascii=ascii, width=width), end="")
-
-    # notebooks
-    def _repr_html_(self) -> str:
-        from ..printers.html import render
-        return render(self)
-
-    def _repr_markdown_(self) -> str:
-        from ..printers.markdown import render
-        return render(self)
-
-    def _repr_latex_(self) -> str:
-        from ..printers.latex import notebook
-        return notebook(self)
-
-
-_OWN_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
-                "buffers": "buffers"}
 
 
 def _check_value(name, value):
@@ -262,21 +209,22 @@ def _check_value(name, value):
 
 @bounded("deriving the network")
 def parse(text: str, *, convention: str | None = None, values: Mapping[str, object] | None = None,
-          file: str | None = None) -> Network:
+          file: str | None = None, cls: type[Network] = Network) -> Network:
     """Parse architecture text and derive its network (within symparams.limits.API_CPU_SECONDS of CPU
     time, which a caller may raise)."""
     if not isinstance(text, (str, bytes)):
         raise UsageError(f"parse takes the architecture as text (str or bytes), got a {type(text).__name__}; "
                          "symparams.load reads a file")
-    return Network(parse_program(text, file), convention, values)
+    return cls(parse_program(text, file), convention, values)
 
 
 @bounded("deriving the network")
-def load(path, *, convention: str | None = None, values: Mapping[str, object] | None = None) -> Network:
+def load(path, *, convention: str | None = None, values: Mapping[str, object] | None = None,
+         cls: type[Network] = Network) -> Network:
     """Read an architecture file (at most limits.MAX_SOURCE_BYTES) and derive its network."""
     from ..files import read_bounded, shown
     from ..limits import MAX_SOURCE_BYTES
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise UsageError(f"load takes a file path, got a {type(path).__name__}; symparams.parse reads text")
     data = read_bounded(path, MAX_SOURCE_BYTES, what="architecture file", error=UsageError)
-    return Network(parse_program(data, shown(path)), convention, values)
+    return cls(parse_program(data, shown(path)), convention, values)

@@ -12,7 +12,7 @@ from .. import ir
 from ..algebra import as_int, ceil_div, equal, floor_div, index_symbol, split_rounded
 from ..errors import DefinitionError, ShapeError
 from ..layers.base import Config, Deferred
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_INTEGER_BITS, MAX_ROWS, MAX_UNROLL
 from .budget import too_many_rows
 from .rows import ITERATION, REPEAT, Layer, shape_text

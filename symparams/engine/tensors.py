@@ -20,7 +20,7 @@ from ..algebra import as_int, equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
 from ..layers import REGISTRY
 from ..layers.base import BOOL, COUNT, INTEGER, Config, Deferred
-from ..printers.math import named
+from ..notation import named
 from ..layers.tensors import broadcast, shape_text
 from .binding import located
 from .rows import MOE, MUL, PATH, Layer, total

@@ -33,7 +33,7 @@ class Node:
     module: object = None        # the framework's layer (compared with the row)
 
 
-class _Numbers:
+class Numbers:
     """Writes numbers, turning the chosen kinds into symbols (generalize={'filters': 'f'})."""
 
     def __init__(self, generalize):
@@ -62,13 +62,13 @@ class _Numbers:
         return out
 
 
-def _name(text: str) -> str:
+def identifier(text: str) -> str:
     """An ASCII identifier the DSL reads (a unicode or punctuated framework name is cleaned)."""
     word = re.sub(r"[^A-Za-z0-9_]", "_", str(text)).strip("_")[:64] or "layer"
     return word if not word[0].isdigit() else "layer_" + word
 
 
-def _unique(name: str, taken: set) -> str:
+def unique_name(name: str, taken: set) -> str:
     """A module called twice (a shared nn.ReLU) gives rows relu, relu_2, ..."""
     out, k = name, 2
     while out in taken:
@@ -172,7 +172,7 @@ class _Folder:
         return indent + word + " " + " ".join(parts)
 
 
-def _fold(nodes: dict, order: list, input_key, output_key) -> list[str]:
+def fold_graph(nodes: dict, order: list, input_key, output_key) -> list[str]:
     """The graph as composition forms (residual, concat, add, mul) where it is series-parallel,
     else in order with named tensors (save / use / add with / concat with / mul with)."""
     folder = _Folder(nodes, order)
@@ -214,7 +214,7 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
     for k in seq:
         if k in named:
             base = "t_" + (nodes[k].name or ("input" if k == start else "merge"))
-            label[k] = _unique(base, taken)
+            label[k] = unique_name(base, taken)
     out = []
     if start in named:
         out.append(f"save {label[start]}")
@@ -244,7 +244,7 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
 class Reader:
     """What a kind's import_torch / import_keras may ask: the framework's nn (PyTorch), the number
     writer (generalize), the row's name (for messages) and a folded explicit padding (Keras)."""
-    num: _Numbers
+    num: Numbers
     name: str = ""
     nn: object = None
     padding: list | None = None
@@ -287,7 +287,7 @@ def recognisers(method: str, obj, reader: Reader):
 _IDENTITY_MODULES = ("StochasticDepth", "DropPath", "DropBlock2d")
 
 
-def _torch_line(module, name: str, num: _Numbers) -> str:
+def _torch_line(module, name: str, num: Numbers) -> str:
     from ..layers.core import ACTIVATION
     nn = need("torch", "pytorch").nn
     cls = type(module).__name__
@@ -346,7 +346,7 @@ def _torch_leaf(module) -> bool:
         from ..layers.core import ACTIVATION
         if ACTIVATION.torch_word(parts[1]) is not None:
             return True
-        return _recognise("import_torch", module, Reader(_Numbers(None), "", nn)) is not None
+        return _recognise("import_torch", module, Reader(Numbers(None), "", nn)) is not None
     return False
 
 
@@ -385,7 +385,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
         raise UsageError(f"from_torch needs an nn.Module, got a {type(module).__name__}")
 
     if not isinstance(module, torch.nn.Sequential) and \
-            _recognise("import_torch", module, Reader(_Numbers(None), "", torch.nn)):
+            _recognise("import_torch", module, Reader(Numbers(None), "", torch.nn)):
         # a bare layer as the whole model (nn.Linear(4, 3)): fx would trace into its F.linear; read it as one layer
         module = torch.nn.Sequential(module)
     # decided before tracing: torch.fx turns every parameter read during the trace into a graph node
@@ -400,7 +400,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
         raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
     shapes = _torch_shapes(module, graph, shape)
-    num = _Numbers(generalize)
+    num = Numbers(generalize)
     nodes, order = {}, []
     placeholder = output = None
     names: set[str] = set()
@@ -435,14 +435,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if tensor is None or not _only_merged(node):
                 raise DefinitionError(f"the module reads the tensor '{node.target}' in forward other than by adding "
                                       "or multiplying it; symparams reads a free tensor only as an operand of + or *")
-            name = _unique(_name(node.target), names)
+            name = unique_name(identifier(node.target), names)
             line = f"parameter {_free_shape(node, tensor, shapes)}" + (" buffer=true" if not isinstance(
                 tensor, torch.nn.Parameter) else "") + ("" if tensor.requires_grad or not isinstance(
                     tensor, torch.nn.Parameter) else " trainable=false")
             nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
-            name = _unique(_name(node.target), names)
+            name = unique_name(identifier(node.target), names)
             nodes[node] = Node(node, "layer", args[:1], _frozen_torch(_torch_line(sub, name, num), sub, name),
                                name, sub)
         elif node.op == "call_function" and node.target in identities or (
@@ -451,7 +451,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
             continue
         elif reduction is not None:
-            name = _unique(_name(node.name), names)
+            name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{reduction} name={name}", name)
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
@@ -475,7 +475,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if word == "flatten" and node.op == "call_function" and list(node.args[1:]) not in ([], [1]):
                 raise DefinitionError(f"the operation '{node.name}' flattens from axis {node.args[1]}; symparams' "
                                       "flatten keeps only the batch axis (torch.flatten(x, 1))")
-            name = _unique(_name(node.name), names)
+            name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{word} name={name}", name)
         elif node.op == "output":
             outputs = [a for a in _flat(node.args) if isinstance(a, fx.Node)]
@@ -488,11 +488,11 @@ def from_torch(module, input_shape, generalize=None) -> str:
             raise DefinitionError(f"symparams cannot read the operation '{node.name}' ({node.op} "
                                   f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
-    body = _fold(nodes, order, placeholder, output)
+    body = fold_graph(nodes, order, placeholder, output)
     body += _unused_torch(module, graph, names)
-    text = _text(num, shape, body)
+    text = file_text(num, shape, body)
     _compare_torch(text, nodes, shapes, module)
-    return _finish(text, num, shape, body, "pytorch")
+    return finish(text, num, shape, body, "pytorch")
 
 
 def _attribute(module, target: str):
@@ -546,11 +546,11 @@ def _unused_torch(module, graph, names: set) -> list[str]:
     unused = [(n, p) for n, p in module.named_parameters() if id(p) not in used]
     if not unused:
         return []
-    keep = _unique("t_output", names)
+    keep = unique_name("t_output", names)
     out = [f"save {keep}"]
     for n, p in unused:
         shape = " x ".join(str(int(d)) for d in p.shape) or "1"
-        out.append(f"parameter {shape}{'' if p.requires_grad else ' trainable=false'} name={_unique(_name(n), names)}"
+        out.append(f"parameter {shape}{'' if p.requires_grad else ' trainable=false'} name={unique_name(identifier(n), names)}"
                    f"    # owned, never used in forward")
     out.append(f"use {keep}")
     return out
@@ -679,7 +679,7 @@ def _torch_merge_problem(node, op, args, shapes) -> None:
 def _compare_torch(text, nodes, shapes, module) -> None:
     """Each imported layer's count and shape against the module's own; a difference names the layer."""
     from .torch_export import to_channels_last
-    net = _parse_back(text, "pytorch")
+    net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
     for node in nodes.values():
         if node.op != "layer" or node.name not in got or node.line.startswith("parameter "):
@@ -694,7 +694,7 @@ def _compare_torch(text, nodes, shapes, module) -> None:
         torch_shape = shapes.get(node.key.name)
         if torch_shape:
             mine = to_channels_last(torch_shape[1:])
-            if _squeezed(row.output_shape) != _squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
+            if squeezed(row.output_shape) != squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
                 raise DefinitionError(f"the module '{node.name}' gives {'x'.join(map(str, mine))} (channels last) but "
                                       f"reads as '{_line_of(text, node.name)}' giving "
                                       f"{'x'.join(str(int(d)) for d in row.output_shape)}: it has an option "
@@ -709,7 +709,7 @@ def _compare_torch(text, nodes, shapes, module) -> None:
                               f"{trained} (requires_grad=False on parameters outside the imported layers)")
 
 
-def _squeezed(shape) -> tuple:
+def squeezed(shape) -> tuple:
     return tuple(int(d) for d in shape if int(d) != 1)
 
 
@@ -720,7 +720,7 @@ def _line_of(text, name) -> str:
     return name
 
 
-def _parse_back(text, convention):
+def parse_back(text, convention):
     from ..engine.network import parse
     try:
         return parse(text, convention=convention).evaluate()
@@ -732,14 +732,14 @@ def _parse_back(text, convention):
 _NAME_OPTION = re.compile(r"[ \t]+name=\w+")
 
 
-def _finish(text, num, shape, body, convention) -> str:
+def finish(text, num, shape, body, convention) -> str:
     """With generalize=, the file as a person writes it: runs of identical statements (layer
     names aside) become `repeat k { ... }`; it must count what the layer-by-layer text counts."""
     if not num.generalize:
         return text
-    short = _text(num, shape, _compact(body))
+    short = file_text(num, shape, _compact(body))
     if short != text:
-        full, back = _parse_back(text, convention), _parse_back(short, convention)
+        full, back = parse_back(text, convention), parse_back(short, convention)
         if int(full.params) != int(back.params) or tuple(full.output_shape) != tuple(back.output_shape):
             return text
     return short
@@ -766,7 +766,7 @@ def _compact(body: list[str]) -> list[str]:
     return out
 
 
-def _text(num, shape, body) -> str:
+def file_text(num, shape, body) -> str:
     """The file: its lets (each with its default: the input line registers its numbers first), the
     input and the body."""
     first = f"input {_shape_text(shape, num)}"
@@ -803,7 +803,7 @@ def _pad_folds() -> set:
 def from_keras(model, generalize=None) -> str:
     """DSL text for a Keras model (Sequential or functional)."""
     need("keras", "keras")
-    num = _Numbers(generalize)
+    num = Numbers(generalize)
     inputs = list(getattr(model, "inputs", None) or [])
     if len(inputs) != 1:
         raise DefinitionError(f"the Keras model has {len(inputs)} inputs; symparams imports models with exactly one")
@@ -870,7 +870,7 @@ def from_keras(model, generalize=None) -> str:
                 pad_layer, _ = pads[layer.name]
                 padding = [p[0] for p in (pad_layer.padding if isinstance(pad_layer.padding[0], (tuple, list))
                                           else (pad_layer.padding,))]
-            name = _unique(_name(layer.name), names)
+            name = unique_name(identifier(layer.name), names)
             line = _keras_line(layer, name, num, padding)
             if not layer.trainable and layer.weights:        # frozen: counted, not trained
                 line = _with_option(line, "trainable=false")
@@ -878,15 +878,15 @@ def from_keras(model, generalize=None) -> str:
         producer[id(out)] = key
         order.append(key)
     output = producer[id(outputs[0])]
-    body = _fold(nodes, order, start, output)
-    text = _text(num, shape, body)
+    body = fold_graph(nodes, order, start, output)
+    text = file_text(num, shape, body)
     _compare_keras(text, nodes, model)
-    return _finish(text, num, shape, body, "keras")
+    return finish(text, num, shape, body, "keras")
 
 
 def _compare_keras(text, nodes, model) -> None:
     """Each imported layer's count and output shape against the Keras layer's; a difference names it."""
-    net = _parse_back(text, "keras")
+    net = parse_back(text, "keras")
     got = {r.name: r for r in net.unrolled().leaves()}
     for node in nodes.values():
         if node.op != "layer" or node.name not in got:

@@ -15,7 +15,7 @@ import os
 from .. import limits
 from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
-from .importer import Node, _finish, _fold, _name, _Numbers, _parse_back, _squeezed, _text, _unique
+from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder
 from .plan import need
 
@@ -147,8 +147,8 @@ def _node_name(node, index) -> str:
         qual = parts[-2]
         if len(parts) >= 3 and "." in parts[-3] and not qual.startswith(parts[-3]):
             qual = parts[-3] + "_" + qual
-        return _name(qual)
-    return _name(node.name or f"{node.op_type.lower()}_{index}")
+        return identifier(qual)
+    return identifier(node.name or f"{node.op_type.lower()}_{index}")
 
 
 def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
@@ -181,7 +181,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     outputs = list(g.graph.output)
     if len(outputs) != 1:
         raise DefinitionError(f"{source}: the ONNX graph has {len(outputs)} outputs; symparams imports one")
-    num = _Numbers(generalize)
+    num = Numbers(generalize)
     nodes, order = {}, []
     start = data[0].name
     nodes[start] = Node(start, "input")
@@ -197,7 +197,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         return alias.get(tensor, tensor)
 
     def layer(node, text, index, source_tensor):
-        name = _unique(_node_name(node, index), names)
+        name = unique_name(_node_name(node, index), names)
         out = node.output[0]
         nodes[out] = Node(out, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
         order.append(out)
@@ -446,16 +446,16 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     end = key(outputs[0].name)
     if end not in nodes:
         raise DefinitionError(f"{source}: cannot follow the graph to its output '{outputs[0].name}'")
-    body = _fold(nodes, order, start, end)
+    body = fold_graph(nodes, order, start, end)
     shape = _layout(dims)
-    text = _text(num, shape, body)
+    text = file_text(num, shape, body)
     _compare(text, nodes, g, source)
-    return _finish(text, num, shape, body, "pytorch")
+    return finish(text, num, shape, body, "pytorch")
 
 
 def _compare(text, nodes, g, source) -> None:
     """Each imported layer's output shape against ONNX shape inference's; a difference names the node."""
-    net = _parse_back(text, "pytorch")
+    net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
     for out, node in nodes.items():
         if node.op != "layer" or node.name not in got:
@@ -464,7 +464,7 @@ def _compare(text, nodes, g, source) -> None:
         if not theirs or any(d is None for d in theirs):
             continue
         mine = got[node.name].output_shape
-        if _squeezed(mine) != _squeezed(_layout(theirs)):
+        if squeezed(mine) != squeezed(_layout(theirs)):
             raise DefinitionError(f"{source}: the ONNX node '{node.module.name}' ({node.module.op_type}) gives "
                                   f"{'x'.join(map(str, _layout(theirs)))} (channels last) but reads as a layer giving "
                                   f"{'x'.join(str(int(d)) for d in mine)}")

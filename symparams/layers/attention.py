@@ -7,7 +7,7 @@ import sympy
 from .. import conventions
 from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError, did_you_mean
-from ..printers.math import named as quantity     # messages name quantities as a person does: heads (32)
+from ..notation import named as quantity     # messages name quantities as a person does: heads (32)
 from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, named,
                    register)
 from .text import one

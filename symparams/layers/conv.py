@@ -9,7 +9,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import as_int, product
 from ..errors import DefinitionError
-from ..printers.math import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
+from ..notation import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
                    by_rank, register)
@@ -26,7 +26,7 @@ def _axes_text(axes) -> str:
     return "x".join(math_text(d) if d.is_Atom else f"({math_text(d)})" for d in axes)     # '(n − 2)x(n − 2)'
 
 
-class _Windowed(LayerSpec):
+class Windowed(LayerSpec):
     """Shared by layers that slide a window over the spatial axes."""
     spatial_rank_of = {}
     min_rank = 2
@@ -167,7 +167,7 @@ class _Windowed(LayerSpec):
         return "strided" if self.window_kind == "conv" else None
 
 @register
-class Conv(_Windowed):
+class Conv(Windowed):
     keywords = ("conv", "conv1d", "conv2d", "conv3d")
     pytorch_classes = by_rank("conv", "Conv{}d", "LazyConv{}d")
     keras_classes = by_rank("conv", "Conv{}D", "Convolution{}D")
@@ -241,7 +241,7 @@ class Conv(_Windowed):
         return (cfg.groups if counted else 1) * m + (m if input_grad else 0)
 
 @register
-class DepthwiseConv(_Windowed):
+class DepthwiseConv(Windowed):
     keywords = ("dwconv", "dwconv1d", "dwconv2d", "dwconv3d", "depthwiseconv")
     pytorch_classes = {}
     keras_classes = by_rank("dwconv", "DepthwiseConv{}D", ranks=(1, 2))
@@ -302,7 +302,7 @@ class DepthwiseConv(_Windowed):
         return (shape[-1] if counted else 1) * m + (m if input_grad else 0)
 
 @register
-class SeparableConv(_Windowed):
+class SeparableConv(Windowed):
     keywords = ("sepconv", "sepconv1d", "sepconv2d", "separableconv")
     pytorch_classes = {}
     keras_classes = by_rank("sepconv", "SeparableConv{}D", "SeparableConvolution{}D", ranks=(1, 2))
@@ -391,7 +391,7 @@ class SeparableConv(_Windowed):
         return shapes + ([(cfg.filters,)] if cfg.bias else [])
 
 @register
-class TransposedConv(_Windowed):
+class TransposedConv(Windowed):
     keywords = ("deconv", "deconv1d", "deconv2d", "deconv3d", "convtranspose")
     pytorch_classes = by_rank("deconv", "ConvTranspose{}d", "LazyConvTranspose{}d")
     keras_classes = by_rank("deconv", "Conv{}DTranspose", "Convolution{}DTranspose")

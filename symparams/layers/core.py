@@ -8,7 +8,7 @@ from sympy import Integer
 from .. import conventions
 from ..algebra import equal, product
 from ..errors import DefinitionError, ShapeError
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
                    LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text

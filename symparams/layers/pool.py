@@ -8,11 +8,11 @@ from .. import conventions
 from ..algebra import ceil_div, product
 from ..errors import DefinitionError, ShapeError
 from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, by_rank, named, register
-from .conv import _Windowed
+from .conv import Windowed
 from .text import ints, one, window, window_text
 
 
-class _Pool(_Windowed):
+class _Pool(Windowed):
     window_kind = "pool"
     limit_kind = "pool"
     diagram = "pool"

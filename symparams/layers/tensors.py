@@ -13,7 +13,7 @@ from sympy import Integer
 
 from ..algebra import equal, product
 from ..errors import ShapeError
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from .base import Deferred, LayerSpec, MustBeZero, Saved, named, register
 
 ONE = Integer(1)

@@ -12,10 +12,14 @@ from xml.sax.saxutils import escape as xml_escape
 import sympy
 
 from . import math as M
-from .latex import escape as tex_escape
-from .latex import shape as tex_shape
-from .latex import tex
+from .math import latex_text as tex_escape
 from .view import BRANCH_KINDS, Range, Words, kind_note, pass_label, plain_label, row_label, tex_label
+
+
+def _tex_shape(dims) -> str:
+    """28 \\times 28 \\times 1, as the LaTeX table writes a shape."""
+    return M.shape(dims, "latex") if dims else "()"
+
 
 BOX_H = 1.0         # a layer box: name and output shape
 GAP = 0.55          # vertical space (an arrow) between consecutive items
@@ -310,7 +314,7 @@ def tikz(net) -> str:
             out.append(r"\node[layer, fill=%s, minimum width=%.3fcm, minimum height=%.3fcm] at %s "
                        r"{\textbf{%s}\\[1pt] {\footnotesize $%s$}};" % (
                            _fill(it.category), it.w, it.h, _pt((it.x, it.y + it.h / 2)), tex_escape(it.title),
-                           tex_shape(it.shape)))
+                           _tex_shape(it.shape)))
         elif isinstance(it, Path):
             out.append(r"\draw[%s] %s;" % ("flow" if it.arrow else "thick, black!70",
                                            " -- ".join(_pt(p) for p in it.points)))
@@ -321,7 +325,7 @@ def tikz(net) -> str:
             out.append(r"\node[draw, circle, thick, fill=white, inner sep=0pt, minimum size=%.3fcm] at %s {%s};" % (
                 2 * MERGE_R, _pt((it.x, it.y)), symbol))
             out.append(r"\node[anchor=north west, font=\footnotesize, inner sep=1pt] at %s {$%s$};" % (
-                _pt((it.x + 0.12, it.y + MERGE_R)), tex_shape(it.shape)))
+                _pt((it.x + 0.12, it.y + MERGE_R)), _tex_shape(it.shape)))
     out.append(r"\end{tikzpicture}")
     return "\n".join(out) + "\n"
 

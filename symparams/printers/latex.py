@@ -8,13 +8,13 @@ symbol names are typeset as a person would (n_in -> n_{\\mathrm{in}}, alpha -> \
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import sympy
 
 from ..algebra import as_int, collected, nice
 from ..engine.rows import total as sum_counts
 from . import math as M
+from .math import latex_text as escape  # noqa: F401  (the name the LaTeX printers use)
 from .math import symbol_name
 from .view import GROUP_KINDS, at, axis_sizes, default_values, pass_label, row_label, tex_label, view
 from .view import arithmetic as _arithmetic
@@ -23,29 +23,6 @@ PARTS = ("table", "derivation", "totals")
 PACKAGES = ("amsmath", "booktabs", "graphicx")       # graphicx: the summary deck's diagram fits the slide
 
 # ----------------------------------------------------------------------------- text and math
-
-_TEXT_ESCAPES = {
-    "\\": r"$\backslash$", "{": r"$\{$", "}": r"$\}$", "$": r"$\$$", "&": r"\&", "#": r"\#", "%": r"\%",
-    "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"$<$", ">": r"$>$", "|": r"$|$", '"': "''",
-}
-
-
-def escape(text: str) -> str:
-    """User text made safe for LaTeX text mode (any character; unknown ones become '?')."""
-    out = []
-    for ch in unicodedata.normalize("NFKD", str(text)):
-        if ch in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[ch])
-        elif unicodedata.combining(ch):
-            continue
-        elif ch < " " or ch == "\x7f":
-            out.append(" ")
-        elif ch > "\x7f":
-            out.append("?")
-        else:
-            out.append(ch)
-    return "".join(out)
-
 
 def tex(expr) -> str:
     """A SymPy expression (or number) as LaTeX math (the one math printer's LaTeX mode)."""

@@ -8,304 +8,25 @@ Modes (SymPy printers, dispatching on the node class with `_print_<Class>`):
   mathjax  LaTeX that survives Markdown (GitHub, Jupyter): no backslash before punctuation, no '|'
   sympy    the machine-readable SymPy string (sympify reads it back), for JSON
 
-Before printing, `canonical` writes an expression in one form: floor/ceiling arguments over one
-denominator, and floor((s - 1)/a) + 1 as ceiling(s/a) (equal for every integer s and whole a >= 1:
-ceiling(s/a) = floor((s + a - 1)/a) = floor((s - 1)/a) + 1), so one size never prints two ways.
+The text and ascii modes, the display form (`canonical`) and the layout every mode shares live in
+symparams/notation.py, a base module the layers and the engine use for their messages.
 """
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from functools import lru_cache
 
 import sympy
-from sympy import Add, Integer, Mul, Pow, ceiling, floor
-from sympy.printing.latex import LatexPrinter, greek_letters_set
+from sympy import Add, Integer
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
-from sympy.printing.str import StrPrinter
+
+from .. import notation
+from ..notation import GREEK, TEXT_PRINTERS, Layout, canonical, coerce
 
 MODES = ("text", "ascii", "latex", "mathjax", "mathml", "sympy")
-
-# ----------------------------------------------------------------------------- one form
-
-
-def _rounded_parts(arg):
-    """(y, a) with arg = y/a, y an integer expression and a a whole number >= 1; else None."""
-    y, a = sympy.together(arg).as_numer_denom()
-    if a.is_Integer and a > 0 and y.is_integer:
-        return y, a
-    return None
-
-
-def _simplest(kind, y, a, c, m):
-    """c·kind(y/a) + m (y an integer expression, a a whole number >= 2, c and m integers) in the
-    form with the fewest constants, as (rounding, outer constant). Every form of one value gives
-    the same answer: first ceiling(y/a) = floor((y + a - 1)/a), then floor((y0 + r)/a) + q with
-    0 <= r < a, then the four ways to write that: floor with r or r - a, ceiling with r - a + 1 or
-    r + 1 (ceiling(x/a) = floor((x + a - 1)/a) for integer x)."""
-    const, y0 = y.as_coeff_Add()
-    const = int(const)
-    content, primitive = y0.as_content_primitive()
-    g = math.gcd(int(content), a) if content.is_Integer else 1
-    if g > 1:       # floor((g·y + c)/(g·a)) = floor((y + floor(c/g))/a), likewise ceiling
-        y0, a = content / g * primitive, a // g
-        const = const // g if kind is floor else -(-const // g)
-        if a == 1:
-            return y0 + const, m
-    const += a - 1 if kind is ceiling else 0
-    q, r = divmod(const, a)
-    forms = [(floor, r, q), (floor, r - a, q + 1), (ceiling, r - a + 1, q), (ceiling, r + 1, q - 1)]
-
-    def cost(form):
-        _, inner, shift = form
-        outer = m + c * shift
-        return ((inner != 0) + (outer != 0), inner != 0, abs(inner) + abs(outer), form[0] is ceiling)
-
-    best, inner, shift = min(forms, key=cost)
-    return best(Mul(y0 + inner, Pow(Integer(a), -1)), evaluate=False), m + c * shift
-
-
-def _one_form(expr):
-    """Rewrite each floor/ceiling term of a sum (or a lone floor/ceiling) with _simplest."""
-    constant, rest = expr.as_coeff_Add() if isinstance(expr, Add) else (Integer(0), expr)
-    if not constant.is_Integer:
-        return expr
-    terms = list(Add.make_args(rest))
-    done = False
-    for k, term in enumerate(terms):
-        c, q = term.as_coeff_Mul() if isinstance(term, Mul) else (Integer(1), term)
-        if not isinstance(q, (floor, ceiling)) or not c.is_Integer:
-            continue
-        y, a = q.args[0].as_numer_denom()
-        if not (a.is_Integer and a > 1 and y.is_integer):
-            continue
-        rounded, constant = _simplest(type(q), y, int(a), int(c), int(constant))
-        terms[k] = Mul(c, rounded, evaluate=False) if c != 1 else rounded
-        done = True
-    if not done:
-        return expr
-    return Add(*terms, Integer(constant), evaluate=False) if constant else (
-        Add(*terms, evaluate=False) if len(terms) > 1 else terms[0])
-
-
-@lru_cache(maxsize=8192)
-def canonical(expr):
-    """The display form of expr (equal to it for integer symbols; never fed back into analysis)."""
-    if not isinstance(expr, sympy.Basic) or not expr.has(floor, ceiling):
-        return expr
-    def rounded_sum(e):
-        return isinstance(e, Add) and any(isinstance(t, (floor, ceiling)) or isinstance(t, Mul) and
-                                           any(isinstance(u, (floor, ceiling)) for u in t.args) for t in e.args)
-
-    def lone(e):
-        return isinstance(e, (floor, ceiling))
-
-    out = expr.replace(lone, _one_form)
-    return out.replace(rounded_sum, _one_form)
-
-
-# ----------------------------------------------------------------------------- shared layout
-
-_GREEK = set(greek_letters_set) | {"lamda", "Lamda"}
-_GREEK_TEXT = {name: sympy.pretty(sympy.Symbol(name), use_unicode=True) for name in greek_letters_set}
-_GREEK_TEXT["lamda"], _GREEK_TEXT["Lamda"] = "λ", "Λ"
-
-
-class _Layout:
-    """What every mode shares: terms ordered as a person writes them (symbols, then the negative
-    ones, the number last: n − k + 1; 63 − 3k rather than −3k + 63)."""
-
-    def _person_terms(self, expr, order=None):
-        return self._person_order(self._as_ordered_terms(expr, order=order))
-
-    @staticmethod
-    def _person_order(terms):
-        terms = list(terms)
-        terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
-        if terms[0].could_extract_minus_sign():
-            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
-            if first is not None:
-                terms.remove(first)
-                terms.insert(0, first)
-        return terms
-
-    @staticmethod
-    def _split(expr):
-        """A product as (numeric coefficient, numerator factors, denominator factors)."""
-        coeff, numer, denom = sympy.S.One, [], []
-        for f in Mul.make_args(expr):
-            if f.is_Rational:
-                coeff *= f
-            elif isinstance(f, Pow) and f.exp.is_Rational and f.exp.is_negative:
-                denom.append(Pow(f.base, -f.exp))
-            else:
-                numer.append(f)
-        return coeff, numer, denom
-
-    def _factor_kind(self, f) -> str:
-        """How a factor stands next to others: 'group' (brackets), 'letter' (x, x², α), 'other'."""
-        base = f.base if isinstance(f, Pow) else f
-        if isinstance(base, Add) or isinstance(base, (floor, ceiling)) and self._bracket_rounding:
-            return "group"
-        if isinstance(base, sympy.Symbol) and self._is_letter(base):
-            return "letter"
-        return "other"
-
-    _bracket_rounding = True     # ⌊x⌋ stands next to a letter; floor(x) does not
-
-    def _is_letter(self, symbol) -> bool:
-        return len(symbol.name) == 1 or symbol.name in _GREEK
-
-    def _joined(self, coeff, factors, dot: str, close: str) -> str:
-        """Factors written as a person does: 2f²k², 20f(…)², but 9·2ⁱ and 2·k_h·n_in."""
-        parts = []
-        if coeff != 1 or not factors:
-            parts.append((self._print(coeff), "number"))
-        for f in factors:
-            text = self._print(f)
-            if isinstance(f, Add):
-                text = self._parens(text)
-            parts.append((text, self._factor_kind(f)))
-        out = parts[0][0]
-        for (_, left), (text, right) in zip(parts, parts[1:]):
-            near = left in ("number", "letter", "group") and right in ("letter", "group")
-            out += (close if near else dot) + text
-        return out
-
-
-# ----------------------------------------------------------------------------- text
-
-_SUPER = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyz−",
-                  "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ⁻"))
-
-
-class TextPrinter(_Layout, StrPrinter):
-    """Unicode (or ASCII) formulas for the terminal."""
-
-    printmethod = "_symparams_text"
-    _default_settings = dict(StrPrinter._default_settings, ascii=False)
-
-    def __init__(self, settings=None):
-        super().__init__(settings)
-        plain = self._settings["ascii"]
-        self._minus = "-" if plain else "−"
-        self._dot = "*" if plain else "·"
-        self._floor = ("floor(", ")") if plain else ("⌊", "⌋")
-        self._ceil = ("ceil(", ")") if plain else ("⌈", "⌉")
-        self._bracket_rounding = not plain
-
-    def _is_letter(self, symbol) -> bool:
-        return len(self._print(symbol)) == 1
-
-    def _print_Integer(self, expr):
-        n = int(expr)
-        return (self._minus if n < 0 else "") + f"{abs(n):,}"
-
-    def _print_Rational(self, expr):
-        return f"{self._print(Integer(expr.p))}/{self._print(Integer(expr.q))}"
-
-    def _print_Float(self, expr):
-        return self._print(sympy.Rational(str(expr)))
-
-    def _print_Symbol(self, expr):
-        name = expr.name
-        if not self._settings["ascii"] and name in _GREEK_TEXT:
-            return _GREEK_TEXT[name]
-        return name
-
-    _print_Dummy = _print_Symbol
-
-    def _print_Add(self, expr, order=None):
-        out = ""
-        for k, term in enumerate(self._person_terms(expr, order)):
-            negative = term.could_extract_minus_sign()
-            if negative:
-                term = -term
-            text = self._print(term)
-            if isinstance(term, Add):
-                text = f"({text})"
-            out += (f" {self._minus} " if negative else " + ") if k else (self._minus if negative else "")
-            out += text
-        return out
-
-    def _parens(self, text: str) -> str:
-        return f"({text})"
-
-    def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
-            inner = self._print(-expr)
-            return self._minus + (f"({inner})" if isinstance(-expr, Add) else inner)
-        coeff, numer, denom = self._split(expr)
-        top = self._joined(Integer(coeff.p), numer, self._dot, "")
-        if coeff.q == 1 and not denom:
-            return top
-        bottom = self._joined(Integer(coeff.q), denom, self._dot, "")
-        if len(denom) + (coeff.q != 1) > 1:      # a lone sum is bracketed by _joined already
-            bottom = f"({bottom})"
-        return f"{top}/{bottom}"
-
-    def _superscript(self, text: str) -> str:
-        if not self._settings["ascii"]:
-            compact = text.replace(" ", "")
-            if all(ch in _SUPER for ch in compact):
-                return "".join(_SUPER[ch] for ch in compact)
-        return "^" + (text if re.fullmatch(r"\w+", text) else f"({text})")
-
-    def _print_Pow(self, expr, rational=False):
-        base, exp = expr.base, expr.exp
-        if exp.is_Rational and exp.is_negative:
-            return self._print(Mul(Integer(1), expr, evaluate=False)) if exp != -1 else "1/" + self._atom(base)
-        if exp == sympy.S.Half:
-            return ("sqrt" if self._settings["ascii"] else "√") + f"({self._print(base)})"
-        return self._atom(base) + self._superscript(self._print(exp))
-
-    def _atom(self, base) -> str:
-        text = self._print(base)
-        if isinstance(base, (Add, Mul, Pow)) or (base.is_Rational and not base.is_Integer) or \
-                (base.is_Integer and base < 0):
-            return f"({text})"
-        return text
-
-    def _print_floor(self, expr):
-        return self._rounded(expr.args[0], *self._floor)
-
-    def _print_ceiling(self, expr):
-        return self._rounded(expr.args[0], *self._ceil)
-
-    def _rounded(self, arg, left, right):
-        """Over one fraction bar: ⌊(n − k + 1)/2⌋, not ⌊n/2 − k/2 + 1/2⌋."""
-        num, den = arg.as_numer_denom()
-        if den == 1:
-            return left + self._print(num) + right
-        top = self._print(num)
-        if isinstance(num, Add):
-            top = f"({top})"
-        return f"{left}{top}/{self._atom(den)}{right}"
-
-    def _print_Max(self, expr):
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Min(self, expr):
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Mod(self, expr):
-        return f"{self._atom(expr.args[0])} mod {self._atom(expr.args[1])}"
-
-    def _print_Sum(self, expr):
-        (index, lo, hi), = expr.limits if len(expr.limits) == 1 else (expr.limits[0],)
-        sigma = "sum" if self._settings["ascii"] else "Σ"
-        body = self._print(expr.function)
-        if isinstance(expr.function, Add):
-            body = f"({body})"
-        return f"{sigma}[{self._print(index)} = {self._print(lo)}..{self._print(hi)}] {body}"
-
-    def _print_Relational(self, expr):
-        ops = {"==": "=", "!=": "≠", ">=": "≥", "<=": "≤", ">": ">", "<": "<"}
-        op = expr.rel_op if self._settings["ascii"] else ops.get(expr.rel_op, expr.rel_op)
-        if self._settings["ascii"] and op == "==":
-            op = "="
-        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
 
 # ----------------------------------------------------------------------------- LaTeX
@@ -314,7 +35,7 @@ _PLAIN_NAME = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
 
 
 def _name_part(word: str, upright: bool) -> str:
-    if word in _GREEK:
+    if word in GREEK:
         return sympy.latex(sympy.Symbol(word))
     if len(word) == 1 or word.isdigit():
         return word
@@ -337,7 +58,7 @@ def symbol_name(name: str, underscore: str = r"\_") -> str:
     return text
 
 
-class LatexMathPrinter(_Layout, LatexPrinter):
+class LatexMathPrinter(Layout, LatexPrinter):
     """sympy.latex with \\cdot products, 12{,}345 grouping, exact decimals and our symbol names."""
 
     printmethod = "_symparams_latex"
@@ -408,7 +129,7 @@ class LatexMathPrinter(_Layout, LatexPrinter):
 # ----------------------------------------------------------------------------- MathML
 
 
-class MathMLPrinter(_Layout, MathMLPresentationPrinter):
+class MathMLPrinter(Layout, MathMLPresentationPrinter):
     """Presentation MathML (browsers render it with no script or font download): the same term
     order, one fraction bar inside ⌊ ⌋ and ⌈ ⌉, and 16,618 grouping as the other modes."""
 
@@ -454,11 +175,35 @@ def _markdown_safe(text: str) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- LaTeX text mode
+
+_TEXT_ESCAPES = {
+    "\\": r"$\backslash$", "{": r"$\{$", "}": r"$\}$", "$": r"$\$$", "&": r"\&", "#": r"\#", "%": r"\%",
+    "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"$<$", ">": r"$>$", "|": r"$|$", '"': "''",
+}
+
+
+def latex_text(text: str) -> str:
+    """User text made safe for LaTeX text mode (any character; unknown ones become '?')."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", str(text)):
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif unicodedata.combining(ch):
+            continue
+        elif ch < " " or ch == "\x7f":
+            out.append(" ")
+        elif ch > "\x7f":
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+
 # ----------------------------------------------------------------------------- entry points
 
 _PRINTERS = {
-    "text": TextPrinter(),
-    "ascii": TextPrinter({"ascii": True}),
     "latex": LatexMathPrinter(),
     "mathjax": LatexMathPrinter({"underscore": r"\underline{\phantom{x}}"}),
     "mathml": MathMLPrinter(),
@@ -469,6 +214,8 @@ _PRINTERS = {
 def _show(expr, mode: str) -> str:
     if mode == "sympy":
         return sympy.sstr(expr)
+    if mode in TEXT_PRINTERS:
+        return notation.text(expr, ascii=mode == "ascii")
     text = _PRINTERS[mode].doprint(canonical(expr))
     if mode == "mathml":        # the character itself: the entity is HTML's, not XML's
         return text.replace("&InvisibleTimes;", "\u2062")
@@ -479,11 +226,7 @@ def show(expr, mode: str = "text") -> str:
     """expr (a SymPy expression, int or str of one) in one of MODES. Cached per expression."""
     if mode not in MODES:
         raise ValueError(f"unknown math mode {mode!r}; one of {', '.join(MODES)}")
-    if isinstance(expr, bool) or not isinstance(expr, (sympy.Basic, int)):
-        expr = sympy.sympify(expr)
-    elif isinstance(expr, int):
-        expr = Integer(expr)
-    return _show(expr, mode)
+    return _show(coerce(expr), mode)
 
 
 def text(expr, ascii: bool = False) -> str:
@@ -508,21 +251,6 @@ _TIMES = {"text": " × ", "ascii": " x ", "latex": r" \times ", "mathjax": r" \t
 _DOT = {"text": "·", "ascii": "*", "latex": r" \cdot ", "mathjax": r" \cdot ", "sympy": "*", "mathml": "<mo>·</mo>"}
 _OPEN = {"latex": (r"\left(", r"\right)"), "mathjax": (r"\left(", r"\right)"),
          "mathml": ("<mrow><mo>(</mo>", "<mo>)</mo></mrow>")}
-
-
-_PLAIN_CHARS = {"−": "-", "×": "x", "·": "*", "≥": ">=", "≤": "<=", "≠": "!=", "⌊": "floor(", "⌋": ")",
-                "⌈": "ceil(", "⌉": ")", "…": "..", "–": "-", "√": "sqrt", "Σ": "sum"}
-_FROM_SUPER = {v: k for k, v in _SUPER.items() if k != "−"}
-_SUPER_RUN = re.compile("[%s]+" % "".join(_FROM_SUPER))
-
-
-def plain(text: str) -> str:
-    """Text the text mode wrote (inside a message, say) in the ASCII mode's notation."""
-    def power(m):
-        inner = "".join(_FROM_SUPER[ch] for ch in m.group(0))
-        return "^" + (inner if len(inner) == 1 or inner.isalnum() else f"({inner})")
-    text = _SUPER_RUN.sub(power, text)
-    return "".join(_PLAIN_CHARS.get(ch, ch) for ch in text)
 
 
 def mathml_block(inner: str) -> str:
@@ -562,10 +290,3 @@ def product(factors, mode: str = "text") -> str:
         return show(factors[0], mode)
     return _DOT[mode].join(show(f, mode) if (f.is_Atom or f.is_number) and not f.could_extract_minus_sign()
                            else group(show(f, mode), mode) for f in factors) or "1"
-
-
-def named(word: str, value) -> str:
-    """A quantity in a message, as a person writes it: 'heads (32)', 'the width (2w)', or just
-    'heads' when the value is the symbol of that name."""
-    shown = text(value)
-    return word if shown == word.split()[-1] else f"{word} ({shown})"

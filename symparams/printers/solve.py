@@ -7,6 +7,7 @@ from html import escape
 
 import sympy
 
+from ..notation import plain
 from . import math
 
 _WORDS = {"at_most": "<=", "exactly": "=", "at_least": ">="}
@@ -18,7 +19,7 @@ def text(r, ascii: bool = False) -> str:
     plain ASCII (9*f^2, sqrt) with ascii=True. as_dict() is the machine-readable form."""
     out = _text(r)
     if ascii:
-        return math.plain(out).replace("≈", "~").replace("≡", "=").replace("…", "...")
+        return plain(out).replace("≈", "~").replace("≡", "=").replace("…", "...")
     return out
 
 

@@ -18,7 +18,8 @@ import sympy
 from ..algebra import collected, nice
 from ..shapes import conv_length
 from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
-from ..engine.tensors import has_experts
+from ..engine.tensors import active, has_experts
+from ..notation import plain
 from . import math as M
 
 # row kinds whose children are parallel paths (drawn side by side, merged by +, × or concatenation)
@@ -384,7 +385,7 @@ class View:
         exprs = {"params": net.params, "trainable": net.trainable_params,
                  "non_trainable": net.non_trainable_params, "buffers": net.buffers}
         if has_experts(net):        # a mixture of experts: what one token uses
-            exprs["active"] = net.metric("active")
+            exprs["active"] = active(net)
         for key, label, short in TOTALS:
             expr = exprs.get(key)
             if expr is None or key == "buffers" and expr == 0:
@@ -410,7 +411,7 @@ class View:
                 out.append(f"{M.show(left, mode)} {ge} {M.show(right, mode)} ({c.message})")
             else:
                 out.append(c.message)
-        return [M.plain(t) for t in out] if mode == "ascii" else out
+        return [plain(t) for t in out] if mode == "ascii" else out
 
     @cached_property
     def title(self) -> str:

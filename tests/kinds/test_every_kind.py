@@ -52,7 +52,7 @@ def test_exactly_one_kind_recognises_each_exported_layer(spec, framework):
     need_module("torch" if framework == "pytorch" else "keras")
     from symparams.frameworks import keras_export, torch_export
     from symparams.frameworks.check import run_source
-    from symparams.frameworks.importer import LAYOUT_WRAPPERS, Reader, _Numbers, recognisers
+    from symparams.frameworks.importer import LAYOUT_WRAPPERS, Numbers, Reader, recognisers
     for text in _examples(spec, framework):
         net = symparams.parse(text, convention=framework)
         importable = not any(REGISTRY[r.config["keyword"]].unsupported_reason("import_keras")
@@ -60,7 +60,7 @@ def test_exactly_one_kind_recognises_each_exported_layer(spec, framework):
         if framework == "pytorch":
             import torch
             model = run_source(torch_export.export(net))["build"]()
-            reader = Reader(_Numbers(None), "", torch.nn)
+            reader = Reader(Numbers(None), "", torch.nn)
             objects = []
             for module in model.children():
                 while type(module).__name__ in LAYOUT_WRAPPERS:
@@ -70,7 +70,7 @@ def test_exactly_one_kind_recognises_each_exported_layer(spec, framework):
             method = "import_torch"
         else:
             model = run_source(keras_export.export(net))["build"]()
-            reader = Reader(_Numbers(None), "")
+            reader = Reader(Numbers(None), "")
             objects = [layer for layer in model.layers if type(layer).__name__ not in ("InputLayer", "Add", "Concatenate")]
             method = "import_keras"
         for obj in objects:

@@ -5,7 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import symparams
-from symparams import cost, memory
+from symparams import cost, memory_report
 
 from conftest import EXAMPLES
 
@@ -27,7 +27,7 @@ def test_sweep_grid_prints_as_the_table():
 
 
 def test_memory_report_prints_formulas_as_a_person_writes_them():
-    rep = memory.report(symparams.load(LECTURE), cost.Options())
+    rep = memory_report.report(symparams.load(LECTURE), cost.Options())
     out = str(rep)
     assert out.startswith("Memory (training):")
     assert "Parameters: 2f²k² + 3fk² + 20f⌈(n − 3k)/4⌉² + 3f + 10" in out
