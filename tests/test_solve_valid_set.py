@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams import cost, memory
+from symparams import cost, memory_report
 from symparams.cli import main
 from symparams.errors import DefinitionError, ShapeError, SymparamsError
 from symparams.printers import sweep as sweep_printer
@@ -90,12 +90,12 @@ def test_divisor_of_a_number_is_a_finite_set():
 def test_memory_budget_for_width_steps_over_the_divisibility():
     net = symparams.load(ZOO / "llama_tinyllama.arch")
     options = cost.Options()
-    solved = memory.largest_fitting(net, options, 200 * 10 ** 9, "width")
+    solved = memory_report.largest_fitting(net, options, 200 * 10 ** 9, "width")
     w = solved["value"]
     assert w % 32 == 0
 
     def train_bytes(width):
-        rep = memory.report(net.evaluate(width=width), options)
+        rep = memory_report.report(net.evaluate(width=width), options)
         return next(p.value for p in rep.parts if p.metric == "train_bytes")
 
     assert train_bytes(w) == solved["at_value"] <= 200 * 10 ** 9 < train_bytes(w + 32)
@@ -268,7 +268,7 @@ def test_memory_budget_for_agrees_with_brute_force(text, pick):
     options = cost.Options(loss="none")
 
     def train_bytes(v):
-        rep = memory.report(net.subs(x=v), options)
+        rep = memory_report.report(net.subs(x=v), options)
         return next(p.value for p in rep.parts if p.metric == "train_bytes")
 
     valid = []
@@ -282,7 +282,7 @@ def test_memory_budget_for_agrees_with_brute_force(text, pick):
     bytes_at = {v: train_bytes(v) for v in valid}
     budget = bytes_at[valid[pick % len(valid)]]
     try:
-        solved = memory.largest_fitting(net, options, budget, "x")
+        solved = memory_report.largest_fitting(net, options, budget, "x")
     except DefinitionError as exc:
         assert not [v for v in valid if bytes_at[v] <= budget], (text, budget, str(exc))
         return

@@ -8,37 +8,36 @@ import json
 
 from ._common import add_convention, add_file, add_set, load_network, parse_sets
 
-FLOPS = ("torch", "kaplan", "palm", "chinchilla")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "adafactor")
-PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed", "bf16")
-RECOMPUTE = ("none", "selective", "full")
 
 
 def add_cost_options(p, *, batch: bool = True, memory: bool = True):
     """The training-cost options (symparams/cost.py Options), for summary, solve, sweep and plot."""
+    # every choice list from its one source: the Options (cost.py) and the memory model (memory.py)
+    from ..cost import ACT_STYLES, DEVICES, FLOP_CONVENTIONS, INPUT_GRAD
+    from ..memory import OPTIMIZERS, PRECISIONS, RECOMPUTE
     g = p.add_argument_group("training cost")
     if batch:
         g.add_argument("--batch", default="1", metavar="B",
                        help="batch size: a number or a symbol name (default 1)")
-    g.add_argument("--flops", default="torch", choices=FLOPS,
+    g.add_argument("--flops", default="torch", choices=FLOP_CONVENTIONS,
                    help="FLOP convention of flops/train_flops: torch (FlopCounterMode, forward + backward; "
                         "default), kaplan (6N per token), palm (6N + 12LHQT per token), chinchilla "
                         "(Hoffmann et al. appendix F)")
-    g.add_argument("--input-grad", default="needed", choices=("needed", "all"),
+    g.add_argument("--input-grad", default="needed", choices=INPUT_GRAD,
                    help="torch convention: input gradients only where something before is trained "
                         "(needed, autograd's rule; default) or for every product (all)")
     g.add_argument("--tokens", metavar="D", help="training tokens for train_compute: a number (300e9) or k·N (20N)")
     if memory:
-        g.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="optimiser state (default adamw)")
-        g.add_argument("--precision", default="fp32", choices=PRECISIONS,
+        g.add_argument("--optimizer", default="adamw", choices=tuple(OPTIMIZERS), help="optimiser state (default adamw)")
+        g.add_argument("--precision", default="fp32", choices=tuple(PRECISIONS),
                        help="fp32 (default), bf16-mixed / fp16-mixed (fp32 master weights), bf16 (pure)")
         g.add_argument("--recompute", default="none", choices=RECOMPUTE,
                        help="activation recomputation: none (default), selective (attention core), full "
                             "(each top-level statement / repeat pass keeps only its input)")
-        g.add_argument("--saving", default="pytorch", choices=("pytorch", "megatron"),
+        g.add_argument("--saving", default="pytorch", choices=ACT_STYLES,
                        help="whose account of saved activations: pytorch (what PyTorch keeps; default) or "
                             "megatron (Korthikanti et al. 2022)")
-        g.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
+        g.add_argument("--device", default="cuda", choices=DEVICES,
                        help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
         from ..cost import ATTENTION_KERNELS, DEFAULT_ATTENTION, LOSSES
         g.add_argument("--attention", default=DEFAULT_ATTENTION, choices=ATTENTION_KERNELS,

@@ -25,7 +25,8 @@ def add_parser(sub):
                         "train_bytes, infer_bytes")
     p.add_argument("--batch", default="1", metavar="B",
                    help="batch size (a number or a symbol name): multiplies macs, flops, ops and activations")
-    p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16", "int8", "float64"),
+    from ..cost import DTYPE_BYTES
+    p.add_argument("--dtype", default="float32", choices=tuple(DTYPE_BYTES),
                    help="bytes per value for act_bytes and param_bytes (default float32)")
     p.add_argument("--bias-adds", action="store_true",
                    help="count one FLOP per bias addition on top of 2 per MAC")

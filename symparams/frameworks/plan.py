@@ -16,7 +16,7 @@ import sympy
 from ..conventions import KERAS, PYTORCH
 from ..errors import DefinitionError, UsageError
 from ..layers.base import RATE, spec_for
-from ..printers.math import text as math_text
+from ..notation import text as math_text
 from ..layers.text import ints, one, window_text  # noqa: F401  (the exporters' numbers)
 
 

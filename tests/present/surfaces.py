@@ -755,9 +755,9 @@ MEMORY_INFERENCE = {"Weights": "weight_bytes", "KV cache": "kv_bytes", "Total": 
 
 def _memory(inference: bool, form: str):
     def render(case):
-        from symparams import memory
+        from symparams import memory_report
         from symparams.printers import memory as printer
-        rep = memory.report(case.net, cost.Options(), inference=inference)
+        rep = memory_report.report(case.net, cost.Options(), inference=inference)
         return json.dumps(printer.as_dict(rep, case.net)) if form == "json" else printer.render(rep, case.net)
     return render
 
