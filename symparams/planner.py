@@ -174,7 +174,8 @@ def largest_that_trains(net, unknown: str, gpus: int, gpu, *, batch, precision="
                                style=saving, layout=lay)
         try:
             # every stage: with a symbol left the analysis cannot pick the most loaded one
-            stages = [sympy.sympify(st.parts["train_bytes"]) for st in parallel.analyse(fixed, options).stages]
+            analysis = parallel.analyse(fixed, options, None, cost.flow(fixed, options))
+            stages = [sympy.sympify(st.parts["train_bytes"]) for st in analysis.stages]
         except UsageError:
             continue                  # no repeat to pipeline
         var = per_replica if solving_batch else x

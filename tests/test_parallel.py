@@ -235,7 +235,8 @@ def test_two_stage_pipeline_per_stage_bytes_and_sends():
     net = parse("convention pytorch\ninput 8\nembedding 32 16\nrepeat 4 { residual { layernorm; dense 32 gelu; "
                 "dense 16 } }\nlayernorm\ndense 32\n")
     from symparams import parallel
-    an = parallel.analyse(net, cost.Options(batch=2, layout=Layout(pp=2, microbatches=4)))
+    options = cost.Options(batch=2, layout=Layout(pp=2, microbatches=4))
+    an = parallel.analyse(net, options, None, cost.flow(net, options))
     first, last = an.stages
     assert (first.name, last.name) == ("first", "last")
     assert measured["0"]["weight_bytes"] == first.parts["weight_bytes"]
@@ -257,7 +258,8 @@ def test_expert_and_context_parallel():
     assert stored > 0
     assert base["weight_bytes"] - split["weight_bytes"] == stored * 4 * sympy.Rational(7, 8)
     assert split["act_train_bytes"] * 4 == base["act_train_bytes"]
-    an = parallel.analyse(net, cost.Options(layout=Layout(ep=8, cp=4)))
+    options = cost.Options(layout=Layout(ep=8, cp=4))
+    an = parallel.analyse(net, options, None, cost.flow(net, options))
     assert an.comm["ep"] > 0 and an.comm["cp"] > 0 and an.comm["dp"] == 0
 
 
