@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from .cpu import _OutOfTime
+from .cpu import OutOfTime
 from .errors import SymparamsError, UsageError, printable
 from .integers import printable_integers
 
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         code = _report(str(exc), 1)
     except KeyboardInterrupt:
         return 130
-    except _OutOfTime:          # a time limit's alarm that reached here past its own frame
+    except OutOfTime:          # a time limit's alarm that reached here past its own frame
         code = _report("symparams: error: the command took more than its CPU time limit "
                        "(SYMPARAMS_CPU_LIMIT=SECONDS changes it)", 1)
     except BrokenPipeError:

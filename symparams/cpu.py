@@ -20,7 +20,7 @@ from .errors import SymparamsError
 _deadlines: list[list] = []      # [deadline in process_time seconds, token] of the limits now running
 
 
-class _OutOfTime(BaseException):
+class OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that no `except Exception` inside SymPy swallows it."""
 
     def __init__(self, token):
@@ -36,7 +36,7 @@ def _on_alarm(signum, frame):
     if expired:
         # the outermost limit past its deadline: its frame reports it (an inner one expiring at
         # the same time is then unwound by the same exception)
-        raise _OutOfTime(expired[0][1])
+        raise OutOfTime(expired[0][1])
     _arm()
 
 
@@ -79,7 +79,7 @@ def cpu_limit(seconds: float | None, what: str, hint: str = "", how: str = ""):
             _arm()
             if not _deadlines and previous is not None:
                 signal.signal(signal.SIGPROF, previous)
-    except _OutOfTime as exc:
+    except OutOfTime as exc:
         if exc.token is not token:
             raise
         raise SymparamsError(f"{what} took more than {seconds:g} s of CPU time, the limit"
