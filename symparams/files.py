@@ -27,7 +27,7 @@ def read_bounded(path, limit: int, *, what: str = "file", error=SymparamsError) 
         try:
             st = os.fstat(handle.fileno())
             if not stat.S_ISREG(st.st_mode):
-                raise error(f"cannot read {name}: not a regular file (a {what} is read from a file on disk)")
+                raise error(f"cannot read {name}: not a regular file (only a file on disk is read)")
             if st.st_size > limit:
                 raise error(f"{name} holds {st.st_size:,} bytes, more than the {limit:,} a {what} may have "
                             "(symparams.limits)")

@@ -38,3 +38,7 @@ MAX_FOLD_WORK = 1_000_000         # elements folded in total over one graph
 CPU_SECONDS = 8.0                 # every command (SYMPARAMS_CPU_LIMIT=SECONDS changes it; serve's server has none)
 API_CPU_SECONDS = 60.0            # each parse/load of the Python API: a caller may raise it (None: no limit);
                                   # a 100,000-layer file takes about 20 s
+
+# check: the model is built on the meta device (no memory); a real build, only when a forward cannot
+# run there, is refused past this many bytes of weights and activations (batch 2, 4 bytes each)
+MAX_CHECK_BYTES = 1_000_000_000

@@ -157,6 +157,7 @@ class Session:
         self.totals: list = []
         self.conditions: list = []
         self.metrics: dict = {}
+        self.ranges: dict = {}          # each slider's top: past it, a value is derived before it is evaluated
 
     # -- deriving ---------------------------------------------------------------------------
     def derive(self, text: str, convention: str | None = None, file: str | None = None) -> dict:
@@ -208,6 +209,7 @@ class Session:
             top = max(4 * default, 16, lo + 16)
             sliders.append({"name": name, "tex": latex_printer.tex(symbol(name)), "default": default,
                             "min": lo, "max": top if hi is None else min(hi, top), "limit": hi})
+            self.ranges[name] = sliders[-1]["max"]
         free = [s.name for s, v in symbols.items() if v is None]
         slots = {"rows": [{"dims": d, "params": p} for d, p in self.rows], "totals": self.totals,
                  "conditions": [{"text": t, "checks": c} for t, c in self.conditions]}
@@ -217,16 +219,28 @@ class Session:
                 "metrics": list(METRICS)}
 
     def _values(self, given: dict | None) -> list[int]:
+        """The symbols' values: each one given (a slider, a share link) through the parser and digit
+        limit of --set; a value past its slider's range is checked by the real derive at it (the bit
+        limit on every number the file computes) before any compiled function runs on it."""
+        from .integers import MAX_DIGITS, parse_int
         defaults = self.net.defaults
+        if given is not None and not isinstance(given, dict):
+            raise UsageError("values are given as {name: whole number}")
         out = []
         for name in self.names:
             v = (given or {}).get(name, defaults.get(name))
-            if isinstance(v, str):
-                v = parse_number(v, name)
-            v = int(v)
+            if isinstance(v, bool) or not isinstance(v, (int, str)):
+                raise UsageError(f"{name} = {str(v)[:40]}: symbols are positive whole numbers")
+            if isinstance(v, int) and v.bit_length() > 4 * MAX_DIGITS:     # surely past --set's digits
+                raise UsageError(f"{name}: a number of more than {MAX_DIGITS:,} digits; at most {MAX_DIGITS:,} "
+                                 "digits are accepted")
+            v = parse_int(str(v).strip(), name)
             if v < 1:
                 raise UsageError(f"{name} = {v}: symbols are positive whole numbers")
             out.append(v)
+        outside = {n: v for n, v in zip(self.names, out) if v > self.ranges.get(n, v)}
+        if outside:
+            self.net.subs(dict(zip(self.names, out)))      # raises on a number past the bit limit
         return out
 
     # -- the fast path ------------------------------------------------------------------------
@@ -378,3 +392,16 @@ def call(method: str, args_json: str = "[]") -> str:
             return json.dumps(getattr(SESSION, method)(*json.loads(args_json)))
     except SymparamsError as exc:
         return json.dumps({"ok": False, "error": error_dict(exc)})
+    except RecursionError:
+        return _failed("the architecture is nested too deeply to analyse")
+    except MemoryError:
+        return _failed("the architecture is too large to analyse in the memory available")
+    except Exception as exc:        # noqa: BLE001 - every failure in the page's Python is a message there
+        return _failed(f"{type(exc).__name__}: {str(exc)[:500]}")
+
+
+def _failed(text: str) -> str:
+    from .errors import printable
+    text = printable(text)
+    return json.dumps({"ok": False, "error": {"kind": "error", "message": text, "text": f"error: {text}",
+                                              "line": None, "column": None, "end_column": None, "hint": None}})

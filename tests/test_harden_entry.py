@@ -176,3 +176,29 @@ def test_a_symbolic_shared_count_gets_its_validity_condition():
     assert any("s ≥ 3" in c or "s >= 3" in c for c in net.constraints), net.constraints
     with pytest.raises(SymparamsError, match="shared cannot be negative"):
         net.subs({"s": 2})
+
+
+def test_check_of_tinyllama_builds_on_the_meta_device(tmp_path):
+    """check on examples/zoo/llama_tinyllama.arch counted 1.1 B parameters by allocating them (and ended in
+    an internal error when memory ran out): now built on the meta device."""
+    pytest.importorskip("torch") if not os.environ.get("CI") else None
+    script = tmp_path / "peak.py"
+    script.write_text("import resource, sys\nfrom symparams import cli\ncode = cli.main(sys.argv[1:])\n"
+                      "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+                      "sys.exit(code)\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), "check", str(ROOT / "examples/zoo/llama_tinyllama.arch"),
+                             "--against", "pytorch"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0 and "all layers agree" in result.stdout, result.stderr
+    peak_mb = int(result.stderr.rsplit("PEAK_KB", 1)[1].split()[0]) // 1024
+    assert peak_mb < 1000, peak_mb                  # the fp32 weights alone are 4.4 GB
+
+
+def test_a_real_build_check_needs_is_refused_past_the_size_guard(monkeypatch):
+    pytest.importorskip("torch") if not os.environ.get("CI") else None
+    from symparams.frameworks import check as check_module
+    monkeypatch.setattr(check_module, "_meta_forward_runs", lambda *a: False)
+    monkeypatch.setattr(limits, "MAX_CHECK_BYTES", 10_000)
+    net = symparams.parse("input 64\ndense 4096\n", convention="pytorch")
+    with pytest.raises(SymparamsError, match="MAX_CHECK_BYTES"):
+        check_module.check(net, "pytorch")

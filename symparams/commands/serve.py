@@ -58,6 +58,7 @@ def run(args) -> int:
     if args.build:
         if args.file:
             raise UsageError("--build writes the site only; open a file with 'symparams serve FILE'")
+        check_target(Path(args.build))          # before npm, pip and node run: a bad target fails at once
         out = build(Path(args.build), log=_log)
         _log(f"site written to {out}")
         return 0
@@ -67,16 +68,33 @@ def run(args) -> int:
             raise UsageError(f"{args.file} is a directory; 'symparams serve FILE' opens one architecture file "
                              f"in the playground", hint=f"to build the site into {args.file}: symparams serve "
                              f"--build {args.file}; to serve the site kept there: symparams serve --dir {args.file}")
+        from ..files import read_bounded
+        from ..limits import MAX_SOURCE_BYTES
+        data = read_bounded(args.file, MAX_SOURCE_BYTES, what="architecture file", error=UsageError)
         try:
-            text = Path(args.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"cannot read {args.file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         fragment = share_fragment(text, name=Path(args.file).name)
     site = Path(args.dir) if args.dir else checkout() / "web" / "site"
     if needs_build(site):
         build(site, log=_log)
     serve(site, args.port, fragment, open_browser=not args.no_open)
     return 0
+
+
+def check_target(dest: Path) -> None:
+    """The folder --build writes: refused before any work when it is a file, its parent folder is
+    missing or not writable, or it holds something other than a playground build."""
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"--build {dest}: it is a file, not a folder; give a new or empty folder")
+    parent = dest.resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"--build {dest}: the folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--build {dest}: the folder {parent} is not writable")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / STAMP).exists():
+        raise UsageError(f"{dest.resolve()} is not empty and holds no playground build; give an empty or new folder")
 
 
 def _log(message: str) -> None:
@@ -258,9 +276,8 @@ def build(dest: Path, *, log=None) -> Path:
     from ..web import language
 
     root = checkout()
+    check_target(dest)
     dest = dest.resolve()
-    if dest.exists() and any(dest.iterdir()) and not (dest / STAMP).exists():
-        raise UsageError(f"{dest} is not empty and holds no playground build; give an empty or new folder")
     modules = node_modules(root, log)
     sources = source_hash(root)
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=dest.parent if dest.parent.exists() else None))
@@ -321,17 +338,39 @@ def serve_handler():
         def log_message(self, format, *args):      # quiet: one line per request is noise here
             pass
 
+        def send_head(self):
+            # a path the file system cannot name (%00 decodes to a NUL byte) is simply not found
+            try:
+                return super().send_head()
+            except (ValueError, OSError):
+                self.send_error(404, "File not found")
+                return None
+
     return Handler
+
+
+def _quiet_server():
+    import http.server
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            """A request that fails is that request's problem: one line, never a traceback."""
+            exc = sys.exc_info()[1]
+            _log(f"a request from {client_address[0]} failed: {type(exc).__name__}: {exc}"[:300])
+    return Server
+
+
+def QuietServer(address, handler):
+    return _quiet_server()(address, handler)
 
 
 @contextlib.contextmanager
 def background(site: Path, port: int = 0):
     """The site served from a thread on 127.0.0.1 while the block runs; yields its URL."""
     import functools
-    import http.server
     import threading
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(serve_handler(), directory=str(site)))
+    server = QuietServer(("127.0.0.1", port), functools.partial(serve_handler(), directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -343,12 +382,11 @@ def background(site: Path, port: int = 0):
 
 def serve(site: Path, port: int, fragment: str = "", *, open_browser: bool = True) -> None:
     import functools
-    import http.server
     import webbrowser
 
     handler = functools.partial(serve_handler(), directory=str(site))
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = QuietServer(("127.0.0.1", port), handler)
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     url = f"http://127.0.0.1:{server.server_address[1]}/{fragment}"

@@ -116,9 +116,19 @@ def _check_torch(plan) -> Report:
     torch = need("torch", "pytorch")
     from . import torch_export
     ns = run_source(torch_export.write(plan))
-    torch.manual_seed(0)
-    model = ns["build"]()
+    # counting and shapes need no memory: the model is built on the meta device and run on a meta
+    # input; only a forward that cannot run there is run for real, within a size guard
+    with torch.device("meta"):
+        model = ns["build"]()
     model.eval()
+    device = "meta"
+    if not _meta_forward_runs(torch, model, ns):
+        device = "cpu"
+        _guard(plan, "its forward does not run on PyTorch's meta device")
+        ns = run_source(torch_export.write(plan))      # afresh: nothing made on the meta device is reused
+        torch.manual_seed(0)
+        model = ns["build"]()
+        model.eval()
     written = dict((id(row), name) for row, name in _written(ns, plan))
     seen = {}
     hooks = []
@@ -131,7 +141,7 @@ def _check_torch(plan) -> Report:
         hooks.append(module.register_forward_hook(
             lambda mod, inp, out, key=id(row): seen.__setitem__(key, tuple(out.shape[1:]))))
     # a batch of two: GroupNorm rejects a single value per group even in eval mode
-    x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+    x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device=device)
     with torch.no_grad():
         model(x)
     for h in hooks:
@@ -153,21 +163,58 @@ def _check_torch(plan) -> Report:
     return Report(PYTORCH, rows, _total(plan, expected, PYTORCH), int(total), _other(plan, PYTORCH))
 
 
+def _meta_forward_runs(torch, model, ns) -> bool:
+    """Whether the model (on the meta device) runs forward on a meta input of the network's shape."""
+    try:
+        x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device="meta")
+        with torch.no_grad():
+            model(x)
+        return True
+    except Exception:           # noqa: BLE001 - an operator without a meta kernel, data-dependent code
+        return False
+
+
+def _guard(plan, why: str) -> None:
+    """Refuse a real build whose weights and activations (batch 2, 4 bytes each) would pass
+    limits.MAX_CHECK_BYTES, with the reason it must be real."""
+    from .. import limits
+    from ..errors import DefinitionError
+    import math
+    params = int(plan.net.params) if not plan.net.params.free_symbols else 0
+    acts = sum(2 * math.prod(int(d) for d in ints(row.output_shape)) for row in plan.leaves)
+    need_bytes = 4 * (params + acts)
+    if need_bytes > limits.MAX_CHECK_BYTES:
+        raise DefinitionError(f"check would build this model for real ({why}) and it needs about "
+                              f"{need_bytes / 2 ** 30:,.1f} GiB, more than the {limits.MAX_CHECK_BYTES / 2 ** 30:,.1f} GiB "
+                              "check allows (symparams.limits.MAX_CHECK_BYTES); check it at smaller sizes with --set")
+
+
 def _check_keras(plan) -> Report:
     keras = need("keras", "keras")
     import numpy as np
     from . import keras_export
     ns = run_source(keras_export.write(plan))
-    model = ns["build"]()
+    # built on the meta device (weights with shapes, no memory): the layers' symbolic outputs give the
+    # shapes; only when one is not known is the model built and run for real, within a size guard
+    with keras.device("meta"):
+        model = ns["build"]()
     written = dict((id(row), name) for row, name in _written(ns, plan))
     expected = _expected(plan, KERAS)
     names = [written[id(row)] for _, row, *_ in expected[1:] if _is_layer(row) and written[id(row)] is not None]
-    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
+    symbolic = [tuple(model.get_layer(n).output.shape)[1:] for n in names]
+    if all(d is not None for shape in symbolic for d in shape):
+        shapes = {n: tuple(int(d) for d in shape) for n, shape in zip(names, symbolic)}
+    else:
+        _guard(plan, "a layer's output size is known only by running it")
+        ns = run_source(keras_export.write(plan))
+        model = ns["build"]()
+        probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
+        x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+        outputs = probe([x], training=False) if probe is not None else []
+        if len(names) == 1:
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        shapes = {n: tuple(int(d) for d in tuple(o.shape)[1:]) for n, o in zip(names, outputs)}
     x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
-    outputs = probe([x], training=False) if probe is not None else []
-    if len(names) == 1:
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    shapes = {n: tuple(int(d) for d in tuple(o.shape)[1:]) for n, o in zip(names, outputs)}
     rows = []
     for name, row, ours, shape in expected:
         layer = written[id(row)]

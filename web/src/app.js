@@ -15,21 +15,45 @@ let cells = null;           // the table cells the sliders update
 let marks = [];
 
 // ----------------------------------------------------------------------------- the worker
-const worker = new Worker("worker.js");
+// Python in the worker has no time limit of its own (Pyodide has no interval timers): a call that runs
+// longer than CALL_SECONDS is stopped by ending the worker, and a new one is started.
+const CALL_SECONDS = 20;
 const pending = new Map();
 let nextId = 0;
-worker.onmessage = (event) => {
-  const { id, result, ms } = event.data;
-  const done = pending.get(id);
-  pending.delete(id);
-  const parsed = JSON.parse(result);
-  parsed.python_ms = ms;
-  done(parsed);
-};
+let worker = startWorker();
+function startWorker() {
+  const w = new Worker("worker.js");
+  w.onmessage = (event) => {
+    const { id, result, ms } = event.data;
+    const call = pending.get(id);
+    if (!call) return;
+    pending.delete(id);
+    clearTimeout(call.timer);
+    const parsed = JSON.parse(result);
+    parsed.python_ms = ms;
+    call.resolve(parsed);
+  };
+  return w;
+}
+function restartWorker() {
+  worker.terminate();
+  const stopped = [...pending.values()];
+  pending.clear();
+  derived = null;           // the new worker has derived nothing yet: the next edit derives again
+  fast = null;
+  for (const call of stopped) {
+    clearTimeout(call.timer);
+    const text = `symparams took more than ${CALL_SECONDS} s on this and was stopped; edit the text or the values to continue`;
+    call.resolve({ ok: false, error: { kind: "error", message: text, text } });
+  }
+  worker = startWorker();
+  rpc("boot");
+}
 function rpc(method, args = []) {
   return new Promise((resolve) => {
     const id = nextId++;
-    pending.set(id, resolve);
+    const timer = method === "boot" ? null : setTimeout(restartWorker, CALL_SECONDS * 1000);
+    pending.set(id, { resolve, timer });
     worker.postMessage({ id, method, args });
   });
 }
@@ -64,7 +88,8 @@ async function decodeState(hash) {
   const vals = {};
   for (const item of (params.get("v") || "").split(",")) {
     const [k, v] = item.split(":");
-    if (k && /^\d+$/.test(v || "")) vals[k] = Number(v);
+    // past 2**53 a Number is not exact: the digits go to Python as text, through the parser of --set
+    if (k && /^\d+$/.test(v || "")) vals[k] = Number.isSafeInteger(Number(v)) ? Number(v) : v;
   }
   return { text, values: vals, convention: params.get("c") || "", name: params.get("n") };
 }
@@ -370,6 +395,9 @@ function compileFast(d) {
 }
 function evaluateHere() {
   if (!fast) return null;
+  // a value past its slider (from a share link) is checked by Python first: the real derive at it,
+  // under the bit limit of --set (a BigInt 2n ** 10000000000n would stall the page)
+  if (derived.sliders.some((s) => !(values[s.name] >= s.min && values[s.name] <= s.max))) return null;
   let results;
   try {
     results = fast(...derived.sliders.map((s) => BigInt(values[s.name])), _fdiv, _max, _min);
