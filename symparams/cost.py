@@ -854,9 +854,10 @@ def _train_column(column, totals_, raw, params, options, net):
 BATCH_FREE = ("param_bytes", "weight_bytes", "grad_bytes", "optim_bytes", "train_flops_token", "train_compute")
 
 
-def total_note(column: str, options: "Options | None" = None) -> str:
+def total_note(column: str, options: "Options | None" = None, net=None) -> str:
     """What a total line says about its column's options: ' (batch B)', the dtype, the FLOP
-    convention, the optimiser and precision."""
+    convention, the optimiser and precision, the attention kernel and the loss (the default one
+    named when the network is given)."""
     options = options or Options()
     notes = []
     if options.batch != 1 and column not in BATCH_FREE:
@@ -871,8 +872,9 @@ def total_note(column: str, options: "Options | None" = None) -> str:
             notes.append(f", {options.optimizer}")
         if column in ("act_train_bytes", "train_bytes"):
             notes.append(f", recompute {options.recompute}, {options.attention} attention")
-            if options.loss is not None:
-                notes.append(f", loss {options.loss}")
+            if options.loss is not None or net is not None:
+                from .memory import loss_name
+                notes.append(f", loss {options.loss or loss_name(net, options)}")
         if options.layout is not None:
             lay = options.layout
             notes.append(f", per GPU (most loaded) of dp {lay.dp} tp {lay.tp} pp {lay.pp}"

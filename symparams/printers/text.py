@@ -256,7 +256,7 @@ def cost_totals(net, columns, cost_options, v, mode: str = "text") -> list[str]:
         if expr.free_symbols and value is not None:
             shown += f" = {M.show(value, mode)}"
         extra = " (2 per MAC + bias adds)" if column == "flops" and options.bias_adds else ""
-        out.append(f"Total {cost.LABELS[column]}{cost.total_note(column, options)}{extra}: {shown}")
+        out.append(f"Total {cost.LABELS[column]}{cost.total_note(column, options, net)}{extra}: {shown}")
     if any(c.startswith("rf") for c in wanted):
         try:
             row, axes = cost.receptive_field(net)
