@@ -66,7 +66,8 @@ def report(net, options, *, inference: bool = False, values=None) -> Report:
     if options.layout is not None:
         rep.parallel = parallel.cached(net, options, {s.name: v for s, v in known.items()},     # the most loaded GPU
                                        cost.flow(net, options))
-        totals = rep.parallel.parts
+        totals = dict(rep.parallel.parts)
+        totals["train_bytes"] = parallel.loaded_total(rep.parallel, options, known)
     else:
         totals = cost.totals(net, [m for _, m in parts], options)
     for label, metric_name in parts:

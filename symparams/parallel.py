@@ -546,6 +546,25 @@ def cached(net, options, values: dict | None, fl) -> Analysis:
     return per_net[key]
 
 
+def loaded_total(an, options, known: dict) -> sympy.Expr:
+    """train_bytes of the most loaded GPU: the picked stage's when the known values decide it, else
+    the largest of the stages' (each rounded up to whole bytes)."""
+    totals = [sympy.sympify(st.parts["train_bytes"]) for st in an.stages]
+    if options.style == "megatron" or len(totals) == 1 or all(t.subs(known).is_number for t in totals):
+        return an.parts["train_bytes"]
+    return sympy.Max(*[sympy.ceiling(t) for t in totals])
+
+
 def column(net, options, name: str, fl) -> sympy.Expr:
-    """One per-GPU memory column of the most loaded GPU under options.layout."""
-    return cached(net, options, None, fl).parts[name]
+    """One per-GPU memory column of the most loaded GPU under options.layout. Which stage is the most
+    loaded may depend on a symbol left in the formulas (a batch, a depth to solve for), so train_bytes
+    is the largest of the stages' totals (Max) while one is left, each rounded up to whole bytes (a
+    shard's share), so that solve and sweep bound every stage. Megatron-LM's account reports the
+    first stage; the other columns are those of the stage analyse() picks."""
+    an = cached(net, options, None, fl)
+    if name != "train_bytes":
+        return an.parts[name]
+    totals = [sympy.sympify(st.parts[name]) for st in an.stages]
+    if options.style == "megatron" or len(totals) == 1 or all(not t.free_symbols for t in totals):
+        return sympy.ceiling(an.parts[name])
+    return sympy.Max(*[sympy.ceiling(t) for t in totals])

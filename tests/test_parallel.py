@@ -269,3 +269,20 @@ def test_summary_totals_per_gpu_rows_not_split():
     rows = cost.row_costs(net, ("params", "train_bytes"), options)
     assert all(v["train_bytes"] is None for v in rows.values())
     assert "per GPU" in cost.total_note("train_bytes", options)
+
+
+def test_budget_bounds_every_stage():
+    """With the batch a symbol, the last stage (the logits and the loss) can outgrow the first: the
+    largest batch within a budget keeps every stage within it."""
+    from symparams import memory_report as memory, parallel
+    from symparams.algebra import symbol
+    from symparams.engine.network import load
+    net = load(ROOT / "examples" / "scale" / "llama3_8b.arch")
+    options = cost.Options(batch="b", precision="bf16-mixed", recompute="selective", layout=Layout(tp=8, pp=2))
+    found = memory.largest_fitting(net, options, 80 * 10 ** 9, "b")
+    known = {symbol(k): v for k, v in net.defaults.items()}
+    an = parallel.analyse(net, options, None, cost.flow(net, options))
+    for b, fits in ((found["value"], True), (found["value"] + 1, False)):
+        worst = max(sympy.sympify(st.parts["train_bytes"]).subs(known).subs(symbol("b"), b) for st in an.stages)
+        assert (worst <= 80 * 10 ** 9) == fits
+    assert an.stages[-1].parts["train_bytes"].subs(known).subs(symbol("b"), found["value"] + 1) > 80 * 10 ** 9
