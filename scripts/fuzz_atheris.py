@@ -6,7 +6,8 @@
 
 Each input is split by the fuzzer into an architecture text and a choice of what to run on it: the
 API (parse, totals, shapes, the numbers at the defaults, both conventions) or a command line
-(summary in every format, sweep, solve). A failure is what issue 17 calls one: any exception
+(summary in every format, sweep, solve, memory in text and JSON), or `import` of the input's bytes
+as a config.json, an .onnx file and a .keras file (issue 24). A failure is what issue 17 calls one: any exception
 other than SymparamsError, a command that exits with anything but 0, 1 or 2 or prints an internal
 error, more than 10 s on one input (-timeout) or more than 2 GB (-rss_limit_mb). libFuzzer writes
 the input to crash-*/timeout-*/oom-* in the current folder; `symparams summary crash-...` replays it.
@@ -50,7 +51,11 @@ COMMANDS = [
     ["summary", "{f}"], ["summary", "{f}", "--format", "json", "--explain"], ["summary", "{f}", "--format", "markdown"],
     ["summary", "{f}", "--columns", "macs,flops,act,rf"], ["sweep", "{f}", "--vary", "n=1:64"],
     ["solve", "{f}", "--max-params", "1M"], ["latex", "{f}", "--all"], ["diagram", "{f}", "--format", "svg"],
+    ["memory", "{f}"], ["memory", "{f}", "--format", "json", "--inference"],
+    ["memory", "{f}", "--batch", "b", "--budget", "80GB", "--for", "b"],
 ]
+# `import` of the input's bytes as each source it reads (a config.json, an ONNX graph, a .keras archive)
+IMPORTS = ("config.json", "model.onnx", "model.keras")
 
 
 def seeds() -> list[bytes]:
@@ -87,7 +92,12 @@ def run_command(argv: list[str]) -> None:
 
 def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
     fdp = atheris.FuzzedDataProvider(data)
-    choice = fdp.ConsumeIntInRange(0, len(COMMANDS) + 1)
+    choice = fdp.ConsumeIntInRange(0, len(COMMANDS) + 1 + len(IMPORTS))
+    if choice >= len(COMMANDS) + 2:
+        source = WORK / IMPORTS[choice - len(COMMANDS) - 2]
+        source.write_bytes(fdp.ConsumeBytes(fdp.remaining_bytes()))
+        run_command(["import", str(source)])
+        return
     text = fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes())
     if choice <= 1:
         exercise(text, ("keras", "pytorch")[choice])
@@ -117,6 +127,7 @@ def main() -> None:
             (folder / f"seed-{k:03d}").write_bytes(b"\0" + seed)
         args.insert(1, str(folder))
     os.environ.setdefault("SYMPARAMS_TIME_LIMIT", "8")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     atheris.Setup(args, TestOneInput)
     atheris.Fuzz()
 

@@ -104,8 +104,8 @@ def _read(path: Path):
             return None
         try:
             return json.loads(handle.read().decode("utf-8"), object_hook=_hook)
-        except (ValueError, UnicodeDecodeError):
-            return None
+        except (ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError, AttributeError):
+            return None         # damaged, foreign or nested past the stack: the tables are built instead
 
 
 def _write(directory: Path, path: Path, data) -> None:

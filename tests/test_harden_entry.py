@@ -202,3 +202,29 @@ def test_a_real_build_check_needs_is_refused_past_the_size_guard(monkeypatch):
     net = symparams.parse("input 64\ndense 4096\n", convention="pytorch")
     with pytest.raises(SymparamsError, match="MAX_CHECK_BYTES"):
         check_module.check(net, "pytorch")
+
+
+def test_a_deeply_nested_parser_cache_file_is_ignored(tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    path = tmp_path / "ok.arch"
+    path.write_text("input 8\ndense 4\n", encoding="utf-8")
+    assert _cli("summary", path, env=env).returncode == 0
+    tables = list((tmp_path / "cache" / "symparams").glob("lalr-*.json"))
+    assert tables
+    for table in tables:
+        table.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    for _ in range(2):                  # every later command works, not only the one that rewrites it
+        result = _cli("summary", path, env=env)
+        _clean(result)
+        assert result.returncode == 0, result.stderr
+
+
+def test_docs_state_every_limit_with_its_value():
+    text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    for name in dir(limits):
+        if not name.isupper():
+            continue
+        value = getattr(limits, name)
+        shown = f"{value:g} s" if isinstance(value, float) else f"{value:,}"
+        assert f"| `{name}` | {shown} |" in text, (name, shown)
+    assert "limits.API_CPU_SECONDS = " in text and "SYMPARAMS_CPU_LIMIT" in text
