@@ -1,5 +1,6 @@
-"""Run by tests/test_parallel.py: a real distributed step on CPU (gloo, loopback only) with 2 ranks,
-printing per-rank bytes as JSON. Two engines, each one optimiser step:
+"""Run by tests/test_parallel.py: real distributed steps on CPU (gloo, loopback only) with 2 ranks,
+printing each engine's per-rank bytes as JSON ({engine: {rank: ...}}); `all` runs every engine in one
+process group (one start-up of torch per rank). The engines, each one optimiser step:
 
   fsdp  FSDP2's fully_shard on each product of input 16 / dense 32 gelu / dense 16 (AdamW): the
         local shards' parameter, gradient and optimiser-state bytes; the bytes sent by the
@@ -147,13 +148,20 @@ def pipeline(rank, world, out):
     out[rank] = {"weight_bytes": _bytes(module.parameters()), "sent": sent[0]}
 
 
+ENGINES = {"fsdp": fsdp, "tp": tp, "pipeline": pipeline}
+
+
 def run(rank, world, port, which, queue):
+    """One rank: each engine asked for (comma-separated, or all) in turn, in one process group."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
-        out = {}
-        {"fsdp": fsdp, "tp": tp, "pipeline": pipeline}[which](rank, world, out)
-        queue.put(out)
+        results = {}
+        for name in (ENGINES if which == "all" else which.split(",")):
+            out = {}
+            ENGINES[name](rank, world, out)
+            results[name] = out[rank]
+        queue.put((rank, results))
     finally:
         dist.destroy_process_group()
 
@@ -165,12 +173,14 @@ def main():
     procs = [ctx.Process(target=run, args=(r, world, port, which, queue)) for r in range(world)]
     for p in procs:
         p.start()
-    results = {}
+    by_engine = {}
     for _ in procs:
-        results.update(queue.get(timeout=120))
+        rank, results = queue.get(timeout=180)
+        for name, data in results.items():
+            by_engine.setdefault(name, {})[str(rank)] = data
     for p in procs:
         p.join(timeout=60)
-    print(json.dumps({str(k): v for k, v in sorted(results.items())}))
+    print(json.dumps(by_engine))
 
 
 if __name__ == "__main__":

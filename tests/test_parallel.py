@@ -145,20 +145,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _ranks(which: str) -> dict:
+@pytest.fixture(scope="module")
+def ranks() -> dict:
+    """Every engine of tests/distributed_ranks.py, run once for this module."""
     need_module("torch.distributed")
     import torch.distributed as dist
     if not dist.is_available() or not dist.is_gloo_available():
         pytest.fail("torch.distributed with gloo is needed for the distributed oracle")
     env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1")
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_ranks.py"), which, "2",
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_ranks.py"), "all", "2",
                            str(_free_port())], capture_output=True, text=True, timeout=240, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_fsdp2_per_rank_bytes_and_collectives():
-    measured = _ranks("fsdp")
+def test_fsdp2_per_rank_bytes_and_collectives(ranks):
+    measured = ranks["fsdp"]
     net = parse(MLP)
     options = cost.Options(batch=4, layout=Layout(dp=2, zero=3))
     got = cost.totals(net, ("weight_bytes", "grad_bytes", "optim_bytes"), options)
@@ -170,8 +172,8 @@ def test_fsdp2_per_rank_bytes_and_collectives():
         assert measured[rank]["sent"] == comm["dp"] == comm["total"]
 
 
-def test_tensor_parallel_per_rank_bytes_and_all_reduces():
-    measured = _ranks("tp")
+def test_tensor_parallel_per_rank_bytes_and_all_reduces(ranks):
+    measured = ranks["tp"]
     net = parse("convention pytorch\ninput 8 x 16\nresidual { layernorm; attention heads=2 }\n"
                 "residual { layernorm; dense 32 gelu; dense 16 }\n")
     options = cost.Options(batch=3, layout=Layout(tp=2))
@@ -227,11 +229,11 @@ def test_deepspeed_zero_estimators():
     assert states2 + 2 * psi // n == gpu2 == 2 * psi + 18 * psi // n
 
 
-def test_two_stage_pipeline_per_stage_bytes_and_sends():
+def test_two_stage_pipeline_per_stage_bytes_and_sends(ranks):
     """torch.distributed.pipelining, two stages under 1F1B with 4 micro-batches of 2 sequences: each
     stage's parameters (embedding and two blocks; two blocks, the norm and the head) and the bytes of
     its point-to-point sends (activations forward from the first, their gradients back from the last)."""
-    measured = _ranks("pipeline")
+    measured = ranks["pipeline"]
     net = parse("convention pytorch\ninput 8\nembedding 32 16\nrepeat 4 { residual { layernorm; dense 32 gelu; "
                 "dense 16 } }\nlayernorm\ndense 32\n")
     from symparams import parallel
