@@ -193,6 +193,7 @@ class Printed:
     shape: object = None          # a tuple of ints, or None when not printed as numbers
     costs: dict = field(default_factory=dict)
     skips_below: bool = False     # a collapsed pass ('(as pass 1)'): its rows are not printed
+    cells: dict = field(default_factory=dict)     # every cell by its column's header (the text table)
 
 
 def names_row(label: str, row) -> bool:
@@ -216,7 +217,8 @@ def align(printed: list[Printed], truth: Truth, surface: str, every_row: bool) -
             # a row may be left out only below a collapsed pass
             assert not every_row and collapsed_at is not None and depth > collapsed_at, \
                 f"{surface}: printed row '{p.label}' does not follow the engine's rows (expected " \
-                f"{truth.rows[k].name} at depth {truth.depths[k]}, after {truth.rows[start - 1].name if start else '-'})"
+                f"{truth.rows[k].name} at depth {truth.depths[k]}, " \
+                f"after {truth.rows[start - 1].name if start else '-'})"
             k += 1
         assert k < len(truth.rows), f"{surface}: printed row '{p.label}' is not a row of the network"
         collapsed_at = truth.depths[k] if p.skips_below else None
@@ -253,21 +255,23 @@ def last_step(text: str):
 
 # ----------------------------------------------------------------------------- text
 
-def read_text(out: str, truth: Truth, surface: str, every_row: bool) -> list:
+def read_text(out: str, truth: Truth, surface: str, every_row: bool, formulas: bool = False) -> list:
     lines = out.splitlines()
     rules = [k for k, line in enumerate(lines) if line and set(line) <= {"─", "-"}]
     ascii = "-" in lines[rules[0]]          # --ascii: | between cells, x between sizes
-    sep, times = (" | ", "x") if ascii else (" │ ", "×")
+    sep, times = ("|", "x") if ascii else ("│", "×")
     header = lines[rules[0] + 1].split(sep)
     cols = [h.strip() for h in header]
     printed = []
     for line in lines[rules[1] + 1:rules[2]]:
+        # split at the bars themselves: a line's empty last cells are cut with its trailing spaces
         cells = [c.strip() for c in line.split(sep)] + [""] * len(cols)
-        label_cell = line.split(sep)[0]
+        label_cell = line.split(sep)[0].rstrip(" ")
         body = label_cell.strip(" ")
         note = re.search(r" \(as [^)]*\)$", body)
         p = Printed((len(label_cell) - len(label_cell.lstrip(" "))) // 2, body, skips_below=bool(note))
-        for name, cell in zip(cols, cells):
+        p.cells = dict(zip(cols, cells))
+        for name, cell in p.cells.items():
             if name == "Param #":
                 p.params = cell
             elif name == "At defaults" or name == "Output shape" and "At defaults" not in cols:
@@ -277,10 +281,25 @@ def read_text(out: str, truth: Truth, surface: str, every_row: bool) -> list:
         printed.append(p)
     claims = row_claims(printed, truth, surface, every_row) if "Param #" in cols else \
         [c for c in row_claims(printed, truth, surface, every_row) if c[0][2] != "params"]
+    if formulas:        # the formulas too, read back from the unicode math (as functions)
+        for k, p in align(printed, truth, surface, every_row):
+            row = truth.rows[k]
+            claims += text_formula_claims(p.cells.get("Param formula", ""), row.params, truth, (row.name, "params"))
+            shape = p.cells["Output shape"].split(" × ")
+            if len(shape) == len(row.output_shape):
+                for axis, (text, expr) in enumerate(zip(shape, row.output_shape)):
+                    claims += text_formula_claims(text, expr, truth, (row.name, "shape", axis))
+    net = truth.net
+    exprs = {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
+             "buffers": net.buffers}
     for line in lines[rules[2] + 1:]:
         label, _, rest = line.partition(": ")
         if label in TOTAL_LABELS:
-            claims.append((("total", TOTAL_LABELS[label]), last_step(rest)))
+            key = TOTAL_LABELS[label]
+            claims.append((("total", key), last_step(rest)))
+            steps = rest.split(" = ")
+            if formulas and key in exprs and (len(steps) > 1 or last_step(rest) is None):
+                claims += text_formula_claims(steps[0], exprs[key], truth, ("total", key))
         claims += cost_total_claims(line)
     return claims
 
@@ -343,16 +362,17 @@ def _sympify(text: str, names: tuple):
     return sympy.sympify(text, locals=dict(names))
 
 
-def formula_claims(printed: str, expr, truth: Truth, what: tuple) -> list:
-    """A formula printed in SymPy's notation (JSON, the playground's 'text') against the engine's
-    expression, as functions: both evaluated at the defaults and at another point (equal when they
-    are the same expression)."""
+def formula_claims(printed, expr, truth: Truth, what: tuple, points=((1, 0), (2, 3))) -> list:
+    """A formula printed in SymPy's notation (JSON, the playground's 'text'), or already read into
+    an expression (the text printer's, see text_expr), against the engine's expression, as
+    functions: both evaluated at the defaults and at another point (equal when they are the same
+    expression)."""
     names = {s.name: s for s in truth.net.symbols} | {s.name: s for s in getattr(expr, "free_symbols", ())}
-    got = _sympify(printed, tuple(sorted(names.items()))) if printed is not None else None
+    got = printed if not isinstance(printed, str) else _sympify(printed, tuple(sorted(names.items())))
     if got == expr:
         return [((("given", "formula") + what), (None, None))]      # the same expression: the same function
     out = []
-    for shift in ((1, 0), (2, 3)):
+    for shift in points:
         point = {s: sympy.Integer(shift[0] * (truth.net.symbols.get(s) or 5) + shift[1])
                  for s in names.values() if isinstance(s, sympy.Symbol)}
         value = (lambda e: _value(e, point) if isinstance(e, sympy.Basic) else e)
@@ -560,7 +580,8 @@ def read_deck(tex: str, truth: Truth, surface: str) -> list:
             claims += read_block_frame(title, body, truth, surface)
         elif title.startswith("Repeated"):
             name = tex_text(re.match(r"Repeated \\texttt\{(.*?)\}", title).group(1))
-            claims.append((("repeat", name, 0, "count"), tex_value(re.search(r"\$\\times (.*)\$$", title).group(1), truth)))
+            count = re.search(r"\$\\times (.*)\$$", title).group(1)
+            claims.append((("repeat", name, 0, "count"), tex_value(count, truth)))
             for lhs, rhs in _equations(re.search(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", body, re.S)
                                        .group(1).split(" \\\\\n")):
                 who = tex_text(re.fullmatch(r"P_\{\\text\{(.*)\}\}", lhs).group(1))
@@ -703,6 +724,11 @@ def read_explain(lines: list[str], truth: Truth, surface: str, sep: str = "; ") 
         if shape is not None:
             claims.append((("row", k, "shape"), shape))
         claims.append((("row", k, "params"), 0 if params_part == "0 parameters" else last_step(params_part)))
+        if sep == "; " and params_part != "0 parameters":
+            # every step of the arithmetic is the count at the defaults (the first in letters, the rest numbers)
+            for step in params_part.split(" = "):
+                claims += text_formula_claims(step, truth.rows[k].params, truth, (name, "arithmetic", step),
+                                              points=((1, 0),))
         k += 1
     return claims
 
@@ -812,7 +838,7 @@ def _json_explain(case):
 
 
 SURFACES = (
-    Surface("summary text", _text(), lambda o, t, n: read_text(o, t, n, every_row=False)),
+    Surface("summary text", _text(), lambda o, t, n: read_text(o, t, n, every_row=False, formulas=True)),
     Surface("summary text --expand", _text(expand=True), lambda o, t, n: read_text(o, t, n, every_row=True)),
     Surface("summary text --columns", _text(columns=COST_COLUMNS), lambda o, t, n: read_text(o, t, n, False),
             COST_COLUMNS),
@@ -896,3 +922,95 @@ def _moved_sliders(session, derived, truth: Truth, surface: str) -> list:
             out.append(((f"{surface} plot params at {name} = {point['x']}",), number(point["y"]["v"]),
                         Truth(truth.net.subs(**{name: point["x"]}))(("total", "params"))))
     return [((("given",) + key), (printed, expected)) for key, printed, expected in out]
+
+
+# ----------------------------------------------------------------------------- the text printer's math
+
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ",
+                         "0123456789+−()abcdefghijklmnoprstuvwxyz"))
+_OPEN = {"⌈": "ceiling(", "⌊": "floor(", "max(": "Max(", "min(": "Min(", "√(": "sqrt(", "(": "("}
+_CLOSE = {"⌉": ")", "⌋": ")", ")": ")"}
+_OPS = {"+": "+", "−": "-", "-": "-", "·": "*", "/": "/", ",": ","}
+
+
+class Unreadable(Exception):
+    """Math this reader does not know (a sum over an index, mod): not checked."""
+
+
+def text_expr(text: str, truth: Truth):
+    """The unicode math the text summary prints ('2f²k² + 20f⌈(n − 3k)/4⌉²', '(768 + 1)·3,072',
+    '7,087,872·layers') read back into a SymPy expression in the network's symbols: juxtaposition
+    is a product, superscripts powers, 1,024 one number."""
+    cache = truth.__dict__.setdefault("_read", {})
+    if text not in cache:
+        try:
+            cache[text] = _text_expr(text, truth)
+        except Unreadable as exc:
+            cache[text] = exc
+    if isinstance(cache[text], Unreadable):
+        raise cache[text]
+    return cache[text]
+
+
+def _text_expr(text: str, truth: Truth):
+    from symparams.printers import math as M
+    indices = {r.index for r in truth.rows if r.index is not None}      # a closed-form pass's i
+    symbols = sorted(set(truth.net.symbols) | indices, key=lambda s: (-len(M.show(s)), s.name))
+    shown = [(M.show(s), f"s{k}") for k, s in enumerate(symbols)]
+    try:
+        return sympy.sympify(_python(text, shown), locals={p: s for (_, p), s in zip(shown, symbols)})
+    except (sympy.SympifyError, SyntaxError, TypeError) as exc:
+        raise Unreadable(text) from exc
+
+
+def _python(text: str, shown: list) -> str:
+    """text_expr's work: the unicode math as Python source over placeholders s0, s1, ..."""
+    out, i, last = [], 0, None       # last: 'value' when the previous token ends a factor
+    while i < len(text):
+        ch = text[i]
+        if ch == " ":
+            i += 1
+            continue
+        m = re.match(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+", text[i:])
+        token = kind = None
+        if m:
+            token, kind, i = m.group(0).replace(",", ""), "value", i + m.end()
+        elif ch in _SUPERSCRIPTS:
+            j = i
+            while j < len(text) and text[j] in _SUPERSCRIPTS:
+                j += 1
+            token, kind, i = "**(" + _python("".join(_SUPERSCRIPTS[c] for c in text[i:j]), shown) + ")", "power", j
+        else:
+            for word, python in _OPEN.items():
+                if text.startswith(word, i):
+                    token, kind, i = python, "open", i + len(word)
+                    break
+            else:
+                for name, placeholder in shown:
+                    if text.startswith(name, i):
+                        token, kind, i = placeholder, "value", i + len(name)
+                        break
+                else:
+                    if ch in _CLOSE:
+                        token, kind, i = ")", "close", i + 1
+                    elif ch in _OPS:
+                        token, kind, i = _OPS[ch], "op", i + 1
+                    else:
+                        raise Unreadable(text)
+        if kind in ("value", "open") and last == "value":
+            out.append("*")             # juxtaposed factors: 2f, f(3k² + 1), (a)(b)
+        out.append(token)
+        last = "value" if kind in ("value", "close", "power") else None
+    return "".join(out)
+
+
+def text_formula_claims(text: str, expr, truth: Truth, what: tuple, **kw) -> list:
+    """A formula as the text summary prints it, against the engine's expression (see formula_claims);
+    nothing when it holds math this reader does not know."""
+    if not text.strip():
+        return []
+    try:
+        got = text_expr(text, truth)
+    except Unreadable:
+        return []
+    return formula_claims(got, expr, truth, what, **kw)

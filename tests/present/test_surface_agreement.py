@@ -1,7 +1,8 @@
 """Issue 20 item 2: every number every surface prints equals the engine's number for the same thing.
 
 For every file in examples/ and examples/zoo/ and for random architectures (the kinds harness's
-generators over every registered kind, and symbolic ones with repeats in closed form), each format
+generators over every registered kind, with the input's first size a symbol or a number, and symbolic
+ones with repeats in closed form), each format
 in surfaces.SURFACES (summary text, markdown and JSON with and without cost columns, the LaTeX
 table, derivation, totals and article, the summary deck and the detailed deck, the notebook's three
 reprs, the playground's Python API) is rendered, its numbers are read back from what it prints
@@ -55,10 +56,19 @@ def test_every_surface_prints_the_engines_numbers(file):
     _agree(path.read_text(encoding="utf-8"), str(path), symparams.load(path))
 
 
+def _symbolic_input(text: str) -> str:
+    """The input's first size as a symbol s with that default: every kind's symbolic path printed."""
+    first, _, rest = text.partition("\n")
+    dims = first.split()[1].split("x")
+    return f"let s = {dims[0]}\ninput " + " x ".join(["s"] + dims[1:]) + "\n" + rest
+
+
 @SETTINGS
-@given(st.integers(0, 2**32 - 1), st.sampled_from(["pytorch", "keras"]))
-def test_every_surface_on_random_architectures(seed, framework):
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["pytorch", "keras"]), st.booleans())
+def test_every_surface_on_random_architectures(seed, framework, symbolic):
     text = architecture(seed, framework)
+    if symbolic:
+        text = _symbolic_input(text)
     _agree(f"convention {framework}\n" + text)
 
 
