@@ -331,6 +331,14 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
         trainable = {"pre": _table(pre_leaves, t, True), "body": spread_t,
                      "post": _table(post_leaves[-1:], t, True)}
 
+    tables = [leaf for leaf in pre_leaves if (leaf.row.config or {}).get("keyword") == "embedding"]
+    if not single and tables and any((leaf.row.config or {}).get("keyword") in ("unembed", "tiedhead")
+                                     for leaf in post_leaves):
+        # a tied output head on the last stage keeps its own copy of the embedding table (Megatron-LM's
+        # word-embedding copy; the two gradients are all-reduced between the first and last stage)
+        params["post"] = params["post"] + params_of(tables)
+        trainable["post"] = trainable["post"] + params_of(tables, True)
+
     serving = getattr(options, "serving", None)
     stored = kv_stored = None
     if serving is not None:

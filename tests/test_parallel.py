@@ -288,3 +288,15 @@ def test_budget_bounds_every_stage():
         worst = max(sympy.sympify(st.parts["train_bytes"]).subs(known).subs(symbol("b"), b) for st in an.stages)
         assert (worst <= 80 * 10 ** 9) == fits
     assert an.stages[-1].parts["train_bytes"].subs(known).subs(symbol("b"), found["value"] + 1) > 80 * 10 ** 9
+
+
+def test_tied_head_keeps_a_copy_of_the_table_on_the_last_stage():
+    from symparams import parallel
+    from symparams.engine.network import load
+    net = load(ROOT / "examples" / "zoo" / "gpt2_small.arch").at_defaults()
+    options = cost.Options(layout=Layout(pp=2))
+    first, last = parallel.analyse(net, options, None, cost.flow(net, options)).stages
+    table = 50257 * 768
+    blocks = (net.params - table - 1024 * 768 - 2 * 768) / 2              # six of the twelve blocks
+    assert first.parts["weight_bytes"] == 4 * (table + 1024 * 768 + blocks)
+    assert last.parts["weight_bytes"] == 4 * (blocks + 2 * 768 + table)   # final norm + the table's copy
