@@ -30,6 +30,8 @@ SEARCH_TOP = 2 ** 64        # the size conditions' interval is looked for up to 
 MAX_MODULUS = 1_000_000     # residue classes are found by testing one period of at most this many values
 MAX_DIVISOR_DIGITS = 30     # divisors of a number are listed by factoring it, up to this many digits
 MAX_FINITE = 1_000_000      # a finite valid set is scanned value by value up to this bound
+MAX_TESTED = 20_000         # candidates tested one by one when looking for the next valid value (an
+                            # unbounded set whose test has no period: 2^x / 3 would run forever)
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class ValidValues:
             first = next(self.ascending(self.lo), None)
             if first is None:
                 raise self._empty([c for c, _ in periodic] + self.tested + size,
-                                  f"among {MAX_FINITE:,} values from {self.lo}" if self.exhausted else "")
+                                  f"among {MAX_TESTED:,} values from {self.lo}" if self.exhausted else "")
             self.lo = first
 
     # -- building the set -------------------------------------------------------------------
@@ -300,10 +302,10 @@ class ValidValues:
 
     def ascending(self, start: int, limit: int | None = None) -> Iterator[int]:
         """Valid values >= start in increasing order; with `limit`, stop after testing that many
-        candidates (self.exhausted then says so); values tested one by one stop at MAX_FINITE."""
+        candidates (self.exhausted then says so); values tested one by one stop at MAX_TESTED."""
         self.exhausted = False
         if limit is None and (self.tested or self.words):
-            limit = MAX_FINITE
+            limit = MAX_TESTED
         start = max(start, self.lo)
         if self.members is not None:
             yield from (v for v in self.members if v >= start)
@@ -330,7 +332,7 @@ class ValidValues:
         """Valid values <= start in decreasing order (limit as in ascending)."""
         self.exhausted = False
         if limit is None and (self.tested or self.words):
-            limit = MAX_FINITE
+            limit = MAX_TESTED
         if self.hi is not None:
             start = min(start, self.hi)
         if self.members is not None:

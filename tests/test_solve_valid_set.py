@@ -363,3 +363,14 @@ def test_residue_classes_and_tested_values_against_brute_force(text, name):
         assert r.value == min(v for v in valid if counts[v] >= target)
         r = net.solve(name, exactly=target)
         assert r.solutions == [v for v in valid if counts[v] == target]
+
+
+def test_a_test_without_period_is_bounded():
+    # 3 never divides 2^x: the whole-number test has no period, so values are tested one by one,
+    # a bounded number of them, and the answer says so instead of running on
+    net = symparams.parse("input 4 x 2^x\nattention heads=3\n")
+    with pytest.raises(DefinitionError, match="no x makes a valid network among 20,000 values"):
+        net.solve("x", at_most=10 ** 9)
+    net = symparams.parse("input 4 x 2^x\nattention heads=4\n")
+    r = net.solve("x", at_most=10 ** 9)
+    assert (r.value, r.lowest) == (13, 2) and int(net.subs(x=13).params) == r.count <= 10 ** 9
