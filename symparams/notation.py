@@ -96,6 +96,20 @@ GREEK = set(greek_letters_set) | {"lamda", "Lamda"}
 GREEK_TEXT = {name: sympy.pretty(sympy.Symbol(name), use_unicode=True) for name in greek_letters_set}
 GREEK_TEXT["lamda"], GREEK_TEXT["Lamda"] = "λ", "Λ"
 
+# One rule for how a name is typeset, in every printer (LaTeX, KaTeX/MathJax, MathML, unicode):
+# a single letter (or a Greek letter's name) is an italic variable and may carry digits or one short
+# suffix as a subscript (k_1, d_k, n_in, alpha2); any other name is a word, written whole and upright
+# with its underscores (\mathrm{num\_hidden\_layers}), never split into a base and a subscript.
+_LETTER_NAME = re.compile(r"^([A-Za-z]+?)(?:(\d+)|_([A-Za-z0-9]{1,5}))?$")
+
+
+def name_parts(name: str) -> tuple[str, str | None] | None:
+    """(letter, subscript or None) for a variable-like name, None for a word."""
+    m = _LETTER_NAME.match(name)
+    if m is None or not (len(m.group(1)) == 1 or m.group(1) in GREEK):
+        return None
+    return m.group(1), m.group(2) or m.group(3)
+
 
 class Layout:
     """What every mode shares: terms ordered as a person writes them (symbols, then the negative
@@ -195,8 +209,9 @@ class TextPrinter(Layout, StrPrinter):
 
     def _print_Symbol(self, expr):
         name = expr.name
-        if not self._settings["ascii"] and name in GREEK_TEXT:
-            return GREEK_TEXT[name]
+        parts = None if self._settings["ascii"] else name_parts(name)
+        if parts is not None and parts[0] in GREEK_TEXT:          # alpha -> α, alpha_1 -> α_1
+            return GREEK_TEXT[parts[0]] + name[len(parts[0]):]
         return name
 
     _print_Dummy = _print_Symbol

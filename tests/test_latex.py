@@ -98,8 +98,10 @@ def test_symbol_names_are_typeset():
     assert symbol_name("k_h") == "k_{h}"
     assert symbol_name("alpha") == r"\alpha"
     assert symbol_name("x2") == "x_{2}"
-    assert symbol_name("width") == r"\mathit{width}"
-    assert symbol_name("a__b") == r"\mathit{a\_\_b}"
+    assert symbol_name("width") == r"\mathrm{width}"
+    assert symbol_name("a__b") == r"\mathrm{a\_\_b}"
+    assert symbol_name("hidden_size") == r"\mathrm{hidden\_size}"       # a word is never base + subscript
+    assert symbol_name("d_model") == r"d_{\mathrm{model}}"
     n = symparams.algebra.symbol("n_in")
     assert latex.tex(3 * n) == r"3 \cdot n_{\mathrm{in}}"            # products with \cdot
     assert latex.tex(sympy.Rational(1, 2)) == r"\frac{1}{2}"          # rationals exact, no 0.5 or 1.0

@@ -24,37 +24,28 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from .. import notation
-from ..notation import GREEK, TEXT_PRINTERS, Layout, canonical, coerce
+from ..notation import GREEK, GREEK_TEXT, TEXT_PRINTERS, Layout, canonical, coerce, name_parts
 
 MODES = ("text", "ascii", "latex", "mathjax", "mathml", "sympy")
 
 
 # ----------------------------------------------------------------------------- LaTeX
 
-_PLAIN_NAME = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
-
-
-def _name_part(word: str, upright: bool) -> str:
-    if word in GREEK:
-        return sympy.latex(sympy.Symbol(word))
-    if len(word) == 1 or word.isdigit():
-        return word
-    return (r"\mathrm{%s}" if upright else r"\mathit{%s}") % word
+def _letter_tex(letter: str) -> str:
+    return sympy.latex(sympy.Symbol(letter)) if letter in GREEK else letter
 
 
 def symbol_name(name: str, underscore: str = r"\_") -> str:
-    """n_in -> n_{\\mathrm{in}}, k_h -> k_{h}, alpha -> \\alpha, x2 -> x_{2}, odd_names__x -> \\mathit{...}
-    (underscore: how a literal '_' is written; GitHub Markdown eats the backslash of \\_)."""
-    m = _PLAIN_NAME.match(name)
-    if m is None:
-        return r"\mathit{%s}" % name.replace("_", underscore)
-    base, digits, sub = m.groups()
-    if digits and sub:
-        return r"\mathit{%s}" % name.replace("_", underscore)
-    text = _name_part(base, upright=False)
-    sub = digits or sub
+    """The names rule of notation.name_parts in LaTeX: n_in -> n_{\\mathrm{in}}, k_h -> k_{h},
+    alpha -> \\alpha, x2 -> x_{2}, hidden_size -> \\mathrm{hidden\\_size} (underscore: how a literal
+    '_' is written; GitHub Markdown eats the backslash of \\_)."""
+    parts = name_parts(name)
+    if parts is None:
+        return r"\mathrm{%s}" % name.replace("_", underscore)
+    letter, sub = parts
+    text = _letter_tex(letter)
     if sub:
-        text += "_{%s}" % _name_part(sub, upright=True)
+        text += "_{%s}" % (sub if len(sub) == 1 or sub.isdigit() else r"\mathrm{%s}" % sub)
     return text
 
 
@@ -145,6 +136,26 @@ class MathMLPrinter(Layout, MathMLPresentationPrinter):
         for child in children:
             node.appendChild(child)
         return node
+
+    def _print_Symbol(self, expr, style="plain"):
+        """The names rule of symbol_name: a letter (with a subscript) or a whole upright word."""
+        parts = name_parts(expr.name)
+        if parts is None:
+            node = self._element("mi", text=expr.name)
+            node.setAttribute("mathvariant", "normal")
+            return node
+        letter, sub = parts
+        base = self._element("mi", text=GREEK_TEXT.get(letter, letter))
+        if not sub:
+            return base
+        if sub.isdigit():
+            return self._element("msub", base, self._element("mn", text=sub))
+        script = self._element("mi", text=sub)
+        if len(sub) > 1:
+            script.setAttribute("mathvariant", "normal")
+        return self._element("msub", base, script)
+
+    _print_Dummy = _print_Symbol
 
     def _print_Integer(self, expr):
         n = int(expr)

@@ -196,7 +196,7 @@ def test_the_readers_catch_a_wrong_number():
     from symparams.printers import latex
     deck = latex.render(net, None, "beamer")
     wrong = deck.replace(r"P_{\text{pass}} &= 7{,}087{,}872 \\",
-                         r"P_{\text{pass}} &= 7{,}087{,}872 \cdot \mathit{layers} = 85{,}054{,}464 \\")
+                         r"P_{\text{pass}} &= 7{,}087{,}872 \cdot \mathrm{layers} = 85{,}054{,}464 \\")
     assert wrong != deck
     truth = Truth(net)
     from surfaces import disagreements
