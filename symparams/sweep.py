@@ -192,6 +192,18 @@ class Rows(list):
         return html(self._columns(), self.names, self.metrics)
 
 
+def _option_symbols(metrics) -> set:
+    """Names of the symbols the metrics' options bring (a parallel layout's sizes: --tp t), which a
+    sweep varies like the network's own."""
+    names = set()
+    for m in metrics:
+        layout = getattr(getattr(m, "options", None), "layout", None)
+        if layout is not None:
+            from .parallel import SIZES
+            names |= {s.name for n in SIZES for s in getattr(layout, n).free_symbols}
+    return names
+
+
 def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = ("params",),
          values: Mapping[str, int] | None = None) -> Grid:
     """Evaluate metrics on the full grid of `vary` values (other symbols: `values`, then defaults)."""
@@ -204,7 +216,7 @@ def grid(net, vary: Mapping[str, Sequence[int]], metrics: Sequence[str] | str = 
         net = net.subs(values)
     if not vary:
         raise UsageError("nothing to vary: give --vary NAME=VALUES")
-    known = {s.name for s in net.symbols}
+    known = {s.name for s in net.symbols} | _option_symbols(metrics)
     for name in vary:
         if name not in known:
             raise UsageError(f"--vary {name}: the network has no symbol '{name}'", hint=_symbols_hint(net))

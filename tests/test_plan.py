@@ -104,3 +104,14 @@ def test_memory_training_time_json():
     assert t["step_s"]["value"] == pytest.approx(step)
     assert t["training_s"]["value"] == pytest.approx(step * 1e12 / (1 * 4 * 8 * 8192))
     assert t["gpu"] == "h100-sxm" and t["mfu"] == 0.5
+
+
+def test_sweep_varies_a_layout_symbol():
+    """--tp t --vary t=…: each point is what memory prints with that number."""
+    rows = json.loads(cli("sweep", str(LLAMA3), "--vary", "t=2,8", "--metric", "train_bytes", "--tp", "t", "--dp", "4",
+                          "--zero", "3", "--precision", "bf16-mixed", "--format", "json"))
+    for row in rows:
+        mem = json.loads(cli("memory", str(LLAMA3), "--tp", str(row["t"]), "--dp", "4", "--zero", "3", "--precision",
+                             "bf16-mixed", "--format", "json"))
+        assert row["train_bytes"] == mem["parts"]["train_bytes"]["bytes"]
+    assert rows[0]["train_bytes"] > rows[1]["train_bytes"]
