@@ -299,7 +299,7 @@ def test_serve_on_a_directory_points_to_the_build_option(capsys, tmp_path):
 def test_a_command_on_a_directory_asks_for_one_file(capsys, tmp_path):
     code = cli.main(["summary", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert code == 1 and f"{tmp_path}: error: this is a directory; give one architecture file" in err
+    assert code == 1 and f"{tmp_path}: error: cannot read the file: it is a directory; give one architecture file" in err
 
 
 def test_the_playground_call_prints_or_refuses_past_4300_digits():
@@ -313,3 +313,18 @@ def test_the_playground_call_prints_or_refuses_past_4300_digits():
     refused = json.loads(web.call("derive", json.dumps(["input 32\ndense 10**12000\ndense 10**12000\n"])))
     assert not refused["ok"] and "more than 20,000 digits" in refused["error"]["message"]
     assert sys.get_int_max_str_digits() == before
+
+
+def test_a_missing_file_suggests_the_one_meant(capsys, tmp_path, monkeypatch):
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "mnist.arch").write_text("input 8\ndense 2\n")
+    (tmp_path / "net.arch").write_text("input 8\ndense 2\n")
+    monkeypatch.chdir(tmp_path)
+    for given, meant in (("mnist.arch", "examples/mnist.arch"), ("examples/mnist", "examples/mnist.arch"),
+                         ("net", "net.arch")):
+        code = cli.main(["summary", given])
+        out, err = capsys.readouterr()
+        assert code == 1 and err.strip().startswith(f"{given}: error: cannot read the file: "), err
+        assert err.strip().endswith(f"; did you mean {meant}?"), err
+    assert cli.main(["summary", "nothing.arch"]) == 1
+    assert "did you mean" not in capsys.readouterr().err

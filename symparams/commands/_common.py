@@ -65,8 +65,12 @@ def read_source(path: str):
         try:
             with open(path, "rb") as handle:
                 data = handle.read(limit + 1)
+        except FileNotFoundError as exc:
+            close = _nearby_file(path)
+            raise SymparamsError(f"cannot read the file: {exc.strerror or exc}"
+                                 + (f"; did you mean {close}?" if close else ""), file=name) from None
         except IsADirectoryError:
-            raise SymparamsError("this is a directory; give one architecture file (such as "
+            raise SymparamsError("cannot read the file: it is a directory; give one architecture file (such as "
                                  "examples/seed002_mnist.arch)", file=name) from None
         except OSError as exc:
             raise SymparamsError(f"cannot read the file: {exc.strerror or exc}", file=name) from None
@@ -74,6 +78,18 @@ def read_source(path: str):
         raise SymparamsError(f"the input is larger than {limit:,} bytes, the limit for an architecture file",
                              file=name)
     return data, name
+
+
+def _nearby_file(path: str) -> str | None:
+    """The file a newcomer most likely meant: FILE.arch, or FILE in examples/ (or examples/zoo/) when the
+    command runs in the checkout (the README's files are there)."""
+    import os
+    base = os.path.basename(path)
+    for candidate in (path + ".arch", os.path.join("examples", base), os.path.join("examples", base + ".arch"),
+                      os.path.join("examples", "zoo", base), os.path.join("examples", "zoo", base + ".arch")):
+        if candidate != path and os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def load_network(args, *, values=None):
