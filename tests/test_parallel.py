@@ -300,3 +300,17 @@ def test_tied_head_keeps_a_copy_of_the_table_on_the_last_stage():
     blocks = (net.params - table - 1024 * 768 - 2 * 768) / 2              # six of the twelve blocks
     assert first.parts["weight_bytes"] == 4 * (table + 1024 * 768 + blocks)
     assert last.parts["weight_bytes"] == 4 * (blocks + 2 * 768 + table)   # final norm + the table's copy
+
+
+CONTRACT = ("--dp", "--tp", "--pp", "--cp", "--ep", "--zero", "--fsdp", "--sequence-parallel", "--microbatches",
+            "--interleave", "--grad-dtype", "--offload")
+
+
+@pytest.mark.parametrize("command", ["memory", "summary", "solve", "sweep", "plot"])
+def test_layout_options_on_every_cost_command(command):
+    """The issue's option names (a contract) on memory, summary, solve, sweep and plot."""
+    from symparams.cli import build_parser
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command]
+    flags = {s for action in sub._actions for s in action.option_strings}
+    assert set(CONTRACT) <= flags, set(CONTRACT) - flags
