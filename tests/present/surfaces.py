@@ -443,8 +443,12 @@ def tex_shape(cell: str):
 
 def tex_cells(line: str) -> list[str]:
     """A tabular or array row's cells: split at & (not an escaped one, not inside an aligned block)."""
-    line = re.sub(r"\\begin\{aligned\}.*?\\end\{aligned\}", "ALIGNED", line)
-    return [c.strip() for c in re.split(r"(?<!\\)&", line)]
+    blocks = re.findall(r"\\begin\{aligned\}.*?\\end\{aligned\}", line)
+    line = re.sub(r"\\begin\{aligned\}.*?\\end\{aligned\}", "\0", line)
+    cells = [c.strip() for c in re.split(r"(?<!\\)&", line)]
+    for block in blocks:        # put each aligned block back in its cell
+        cells = [c.replace("\0", block, 1) if "\0" in c else c for c in cells]
+    return cells
 
 
 _MULTI = re.compile(r"\\multicolumn\{1\}\{r@\{\}\}\{(.*)\}$")
@@ -461,16 +465,27 @@ def read_latex_tables(tex: str, truth: Truth, surface: str) -> list:
             count = _MULTI.match(cells[-1]).group(1)
             total = re.fullmatch(r"\\multicolumn\{2\}\{@\{\}l\}\{(.*)\}", cells[0])
             if total:
-                claims.append((("total", TOTAL_LABELS[total.group(1)]), number(count)))
+                key = TOTAL_LABELS[total.group(1)]
+                claims.append((("total", key), number(count)))
+                claims += tex_formula_claims(cells[1], total_expr(truth, key), truth, ("total", key))
                 continue
             m = re.fullmatch(r"\\parbox\[t\]\{[^}]*\}\{\\raggedright (?:\\hspace\*\{(\d+)pt\})?(.*)\}", cells[0], re.S)
             assert m, f"{surface}: unreadable label cell {cells[0]!r}"
             # the indent stops growing at 40pt: deeper rows are matched by name alone
             depth = (int(m.group(1)) // 5 if int(m.group(1)) < 40 else None) if m.group(1) else 0
-            printed.append(Printed(depth, tex_text(m.group(2)), params=count, shape=tex_shape(cells[1])))
+            printed.append(Printed(depth, tex_text(m.group(2)), params=count, shape=tex_shape(cells[1]),
+                                   cells={"formula": cells[2]}))
     if printed:
         claims = row_claims(printed, truth, surface) + claims
+        for k, p in align(printed, truth, surface, True):     # the parameter cells, as functions
+            claims += tex_formula_claims(p.cells["formula"], truth.rows[k].params, truth, (truth.rows[k].name, "params"))
     return claims
+
+
+def total_expr(truth: Truth, key: str):
+    net = truth.net
+    return {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
+            "buffers": net.buffers}.get(key) if key != "active" else net.metric("active")
 
 
 def _equations(rows: list[str]) -> list[list[str]]:
@@ -505,9 +520,11 @@ def read_derivation(tex: str, truth: Truth, surface: str) -> list:
                 eqs.append(m.group(2))
             chains = {lhs: rhs for lhs, rhs in _equations(eqs)}
             value = last_step(chains["P"]) if "P" in chains else None
+            steps = chains.get("P", "").split(" = ") if "P" in chains else []
             name = tex_text(re.search(r"\\textbf\{(.*?)\}(?: |\}|\{)", labels[0]).group(1))
             if name == "Total" and len(labels) == 1:
                 claims.append((("total", "params"), value))
+                claims += tex_formula_claims(steps[0], truth.net.params, truth, ("total", "params"))
             elif len(labels) > 1 and "repeated" in labels[1]:
                 j = seen[name] = seen.get(name, -1) + 1
                 claims.append((("repeat", name, j), value))
@@ -517,6 +534,9 @@ def read_derivation(tex: str, truth: Truth, surface: str) -> list:
                 assert k < len(truth.rows), f"{surface}: derivation of '{name}', not a layer of the network (in order)"
                 if "P" in chains:
                     claims.append((("row", k, "params"), value))
+                    for step in steps:      # each step is the count at the defaults
+                        claims += tex_formula_claims(step, truth.rows[k].params, truth, (name, "step", step),
+                                                     points=((1, 0),))
                 claims += _size_claims(chains, k, truth)
                 if len(labels) > 1:
                     shape = re.search(r"\$(.*)\$", labels[1])
@@ -549,7 +569,9 @@ def read_totals(tex: str, truth: Truth, surface: str) -> list:
         for lhs, rhs in _equations(block.split(" \\\\\n")):
             m = re.fullmatch(r"P_\{\\text\{(.*)\}\}", lhs)
             if m and m.group(1) in TOTAL_SHORT:
-                claims.append((("total", TOTAL_SHORT[m.group(1)]), last_step(rhs)))
+                key = TOTAL_SHORT[m.group(1)]
+                claims.append((("total", key), last_step(rhs)))
+                claims += tex_formula_claims(rhs.split(" = ")[0], total_expr(truth, key), truth, ("total", key))
     return claims
 
 
@@ -1011,6 +1033,114 @@ def text_formula_claims(text: str, expr, truth: Truth, what: tuple, **kw) -> lis
         return []
     try:
         got = text_expr(text, truth)
+    except Unreadable:
+        return []
+    return formula_claims(got, expr, truth, what, **kw)
+
+
+# ----------------------------------------------------------------------------- the LaTeX printer's math
+
+_TEX_WORDS = ((r"\left\lceil", "ceiling("), (r"\right\rceil", ")"), (r"\left\lfloor", "floor("),
+              (r"\right\rfloor", ")"), (r"\left(", "("), (r"\right)", ")"), (r"\bigl(", "("), (r"\bigr)", ")"),
+              (r"\max\left(", "Max("), (r"\min\left(", "Min("), (r"\cdot", "*"))
+
+
+def tex_expr(text: str, truth: Truth):
+    """LaTeX math as the printers write it (the table's parameter cells, the totals, a block's
+    formula) read back into a SymPy expression; Unreadable for what this reader does not know
+    (sums over an index, mod, the derivation's general letters such as k_h)."""
+    cache = truth.__dict__.setdefault("_read_tex", {})
+    if text not in cache:
+        from symparams.printers import math as M
+        indices = {r.index for r in truth.rows if r.index is not None}
+        symbols = sorted(set(truth.net.symbols) | indices, key=lambda s: (-len(M.latex(s)), s.name))
+        shown = [(M.latex(s), f"s{k}") for k, s in enumerate(symbols)]
+        try:
+            cache[text] = sympy.sympify(_tex_python(_unaligned(text), shown),
+                                        locals={p: s for (_, p), s in zip(shown, symbols)})
+        except (Unreadable, sympy.SympifyError, SyntaxError, TypeError) as exc:
+            cache[text] = Unreadable(text) if not isinstance(exc, Unreadable) else exc
+    if isinstance(cache[text], Unreadable):
+        raise cache[text]
+    return cache[text]
+
+
+def _unaligned(text: str) -> str:
+    """A cell broken over lines (an aligned block) as one line."""
+    text = text.strip().strip("$")
+    text = re.sub(r"\\begin\{aligned\}\[t\]&|\\end\{aligned\}", "", text)
+    return text.replace(r"\\&\quad ", " ")
+
+
+def _group(text: str, i: int) -> int:
+    """The index after the brace group opening at text[i] ('{')."""
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    raise Unreadable(text)
+
+
+def _tex_python(text: str, shown: list) -> str:
+    out, i, last = [], 0, None
+    while i < len(text):
+        if text[i] == " ":
+            i += 1
+            continue
+        token = kind = None
+        m = re.match(r"\d{1,3}(?:\{,\}\d{3})+(?!\d)|\d+", text[i:])
+        if m:
+            token, kind, i = m.group(0).replace("{,}", ""), "value", i + m.end()
+        elif text.startswith(r"\frac{", i):
+            a = _group(text, i + 5)
+            if a >= len(text) or text[a] != "{":
+                raise Unreadable(text)
+            b = _group(text, a)
+            token, kind, i = f"(({_tex_python(text[i + 6:a - 1], shown)})/({_tex_python(text[a + 1:b - 1], shown)}))", \
+                "value", b
+        elif text[i] == "^":
+            if text.startswith("{", i + 1):
+                end = _group(text, i + 1)
+                inner = text[i + 2:end - 1]
+            else:
+                end, inner = i + 2, text[i + 1:i + 2]
+            token, kind, i = f"**({_tex_python(inner, shown)})", "power", end
+        else:
+            for word, python in _TEX_WORDS:
+                if text.startswith(word, i):
+                    token, i = python, i + len(word)
+                    kind = "open" if python.endswith("(") else "close" if python == ")" else "op"
+                    break
+            else:
+                for name, placeholder in shown:
+                    if text.startswith(name, i) and not (name[-1:].isalpha() and text[i + len(name):i + len(name) + 1]
+                                                         .isalpha()):
+                        token, kind, i = placeholder, "value", i + len(name)
+                        break
+                else:
+                    ch = text[i]
+                    if ch in "+-/,":
+                        token, kind, i = ch, "op", i + 1
+                    elif ch in "({":
+                        token, kind, i = "(", "open", i + 1
+                    elif ch in ")}":
+                        token, kind, i = ")", "close", i + 1
+                    else:
+                        raise Unreadable(text)
+        if kind in ("value", "open") and last == "value":
+            out.append("*")
+        out.append(token)
+        last = "value" if kind in ("value", "close", "power") else None
+    return "".join(out)
+
+
+def tex_formula_claims(text: str, expr, truth: Truth, what: tuple, **kw) -> list:
+    """A LaTeX formula against the engine's expression (see formula_claims); nothing when unreadable."""
+    if not text.strip().strip("$").strip():
+        return []
+    try:
+        got = tex_expr(text, truth)
     except Unreadable:
         return []
     return formula_claims(got, expr, truth, what, **kw)
