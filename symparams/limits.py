@@ -35,7 +35,7 @@ MAX_FOLDED_ELEMENTS = 10_000      # elements of any tensor folded (a shape, a pa
 MAX_FOLD_WORK = 1_000_000         # elements folded in total over one graph
 
 # time: CPU seconds of this process (not wall time, so a loaded machine does not trip it)
-CPU_SECONDS = 8.0                 # every command (SYMPARAMS_CPU_LIMIT=SECONDS changes it; serve's server has none)
+CPU_SECONDS = 7.0                 # every command (SYMPARAMS_CPU_LIMIT=SECONDS changes it; serve's server has none)
 API_CPU_SECONDS = 60.0            # each parse/load of the Python API: a caller may raise it (None: no limit);
                                   # a 100,000-layer file takes about 20 s
 

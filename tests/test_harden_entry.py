@@ -228,3 +228,12 @@ def test_docs_state_every_limit_with_its_value():
         shown = f"{value:g} s" if isinstance(value, float) else f"{value:,}"
         assert f"| `{name}` | {shown} |" in text, (name, shown)
     assert "limits.API_CPU_SECONDS = " in text and "SYMPARAMS_CPU_LIMIT" in text
+
+
+def test_memory_for_a_name_the_file_never_mentions_is_refused_before_analysis(tmp_path, capsys):
+    path = tmp_path / "slow.arch"
+    path.write_text("input 64\n" + "dense 64 relu\n" * 3000, encoding="utf-8")
+    start = time.process_time()
+    assert cli.main(["memory", str(path), "--budget", "80GB", "--for", "b"]) == 2
+    assert time.process_time() - start < 0.5
+    assert "--batch b --for b" in capsys.readouterr().err

@@ -125,3 +125,17 @@ def test_the_current_folder_never_shadows_an_installed_module(tmp_path):
     (tmp_path / "json.py").write_text("raise SystemExit('the current folder shadowed json')\n", encoding="utf-8")
     code, err, _ = _run("import", "hostile_factory:big", "--input-shape", "16x16x3", cwd=tmp_path)
     assert code == 0 and "shadowed" not in err, err
+
+
+def test_keras_own_error_text_with_a_class_name_from_the_file_is_escaped(tmp_path, capsys):
+    need_module("keras")
+    path = _keras_file(tmp_path, 4)
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    config["config"]["layers"][-1]["class_name"] = "Evil\x1b]0;owned\x07\x1b[2J"
+    evil = tmp_path / "evil.keras"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    assert cli.main(["import", str(evil)]) == 1
+    err = capsys.readouterr().err
+    assert "Keras cannot load it" in err and "\x1b" not in err and "\x07" not in err, repr(err)

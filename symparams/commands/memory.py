@@ -186,6 +186,15 @@ def run(args) -> int:
         if args.batch.strip().isidentifier() and args.unknown != args.batch.strip():
             raise UsageError(f"--for {args.unknown}: the batch is the symbol '{args.batch.strip()}'; give it a "
                              f"number (--batch 8) to solve for another symbol, or use --for {args.batch.strip()}")
+        if args.unknown != args.batch.strip() and args.file != "-":
+            import re
+
+            from ._common import read_source
+            data, _ = read_source(args.file)
+            if not re.search(rb"(?<![\w])" + re.escape(args.unknown.encode()) + rb"(?![\w])", data):
+                raise UsageError(f"--for {args.unknown}: '{args.unknown}' is neither the batch (--batch "
+                                 f"{args.unknown}) nor a symbol the file mentions",
+                                 hint=f"to find the largest batch: --batch {args.unknown} --for {args.unknown}")
     options = cost_options(args)
     # --set gives the layout's symbols (--tp t --set t=8) values too: they are not the network's
     layout_names = {s.name for s in _layout_symbols(options.layout)}
