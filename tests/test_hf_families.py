@@ -80,6 +80,8 @@ FAMILIES = [
           mlp_only_layers=[0])),
     ("gptj-inner", "GPTJConfig", "GPTJForCausalLM",
      dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4, rotary_dim=4, n_inner=40, **IDS)),
+    ("deepseek_v2-direct-q", "DeepseekV2Config", "DeepseekV2ForCausalLM", dict(MLA, q_lora_rank=None)),
+    ("deepseek_v3-all-dense", "DeepseekV3Config", "DeepseekV3ForCausalLM", dict(MLA, first_k_dense_replace=3)),
     ("mamba", "MambaConfig", "MambaForCausalLM",
      dict(vocab_size=101, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2, conv_kernel=4, **IDS)),
     ("bert", "BertConfig", "BertModel", ENC),
@@ -113,7 +115,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo2", "whisper", "mamba"}
+              "qwen3_moe", "gemma3_text", "olmo2", "whisper", "mamba", "deepseek_v2", "deepseek_v3"}
 # switches the table does not write: read through transformers' module tree
 THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
 SIZES = {"vocab_size", "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",

@@ -70,3 +70,39 @@ def test_mamba_130m_at_published_sizes():
 def test_mamba_at_other_sizes(sizes):
     rank = -(-sizes["width"] // 16)          # time_step_rank "auto"
     assert _ours("mamba_130m.arch", rank=rank, **sizes) == _mamba(**sizes)
+
+
+# ----------------------------------------------------------------------------- DeepSeek-V2-Lite
+
+def _deepseek(vocab, width, layers, expert_width, experts, top_k, heads=16, latent=512, mlp_width=10944, shared=2,
+              rope=64, nope=128, value=128):
+    tf = need_module("transformers")
+    config = tf.DeepseekV2Config(vocab_size=vocab, hidden_size=width, num_hidden_layers=layers,
+                                 first_k_dense_replace=1, num_attention_heads=heads, num_key_value_heads=heads,
+                                 kv_lora_rank=latent, q_lora_rank=None, qk_rope_head_dim=rope, qk_nope_head_dim=nope,
+                                 v_head_dim=value, intermediate_size=mlp_width, moe_intermediate_size=expert_width,
+                                 n_routed_experts=experts, num_experts_per_tok=top_k, n_shared_experts=shared,
+                                 tie_word_embeddings=False, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    return _meta(lambda: tf.DeepseekV2ForCausalLM(config))
+
+
+def test_deepseek_v2_lite_at_published_sizes():
+    published = dict(vocab=102400, width=2048, layers=27, expert_width=1408, experts=64, top_k=6)
+    assert _ours("deepseek_v2_lite.arch") == _deepseek(**published) == (15_706_484_224, 15_706_484_224)
+
+
+@pytest.mark.parametrize("sizes", [dict(vocab=300, width=32, layers=3, expert_width=16, experts=4, top_k=2),
+                                   dict(vocab=100, width=48, layers=2, expert_width=8, experts=3, top_k=1)])
+def test_deepseek_at_other_sizes(sizes):
+    assert _ours("deepseek_v2_lite.arch", **sizes) == _deepseek(**sizes)
+
+
+def test_deepseek_v2_lite_caches_the_latent():
+    """The KV cache: (kv_lora_rank + qk_rope_head_dim) values per token and layer, not 2 x heads x head width."""
+    from symparams.layers import REGISTRY
+    from symparams.layers.base import Context
+    net = symparams.load(ZOO / "deepseek_v2_lite.arch", convention="pytorch", values={"context": 64}).evaluate()
+    rows = [r for r in net.unrolled().leaves() if r.kind == "mla"]
+    cache = sum(int(REGISTRY["mla"].kv_cache_values(r.config, r.input_shape, r.output_shape, Context()))
+                for r in rows)
+    assert len(rows) == 27 and cache == 27 * 64 * (512 + 64)

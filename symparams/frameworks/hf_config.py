@@ -773,6 +773,84 @@ def _mamba(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """DeepSeek-V2 and V3: multi-head latent attention in every layer; the first first_k_dense_replace layers
+    with a dense SwiGLU MLP, the others with a mixture of n_routed_experts routed experts (top
+    num_experts_per_tok) and n_shared_experts shared ones of the same width."""
+    layers, dense = cfg.size("num_hidden_layers"), cfg.values.get("first_k_dense_replace") or 0
+    if not isinstance(dense, int) or isinstance(dense, bool) or dense < 0:
+        raise DefinitionError(f"{cfg.source}: 'first_k_dense_replace' is {_shown(dense)}; expected a whole number")
+    out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
+            "tokens in the context (rotary positions: no weight depends on it)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("hidden_size", cfg.size("hidden_size"))
+    out.let("num_hidden_layers", layers)
+    out.let("num_attention_heads", cfg.size("num_attention_heads"))
+    out.let("kv_lora_rank", cfg.size("kv_lora_rank"), "the key/value latent: what the KV cache holds")
+    q_lora = ""
+    if cfg.has("q_lora_rank"):
+        out.let("q_lora_rank", cfg.size("q_lora_rank"))
+        q_lora = "q_lora_rank=q_lora_rank"
+    for name in ("qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"):
+        out.let(name, cfg.size(name))
+    if dense:
+        out.let("intermediate_size", cfg.size("intermediate_size"), "the dense layers' MLP width")
+    # the experts are written whenever the config has them, even when every layer is dense (a repeat of 0
+    # passes), so --set num_hidden_layers=... past first_k_dense_replace adds mixture layers as transformers does
+    if cfg.has("n_routed_experts"):
+        if dense:
+            out.let("first_k_dense_replace", dense, "layers with a dense MLP first")
+        out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
+        out.let("n_routed_experts", cfg.size("n_routed_experts"))
+        out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "routed experts active per token")
+        shared = cfg.values.get("n_shared_experts") or 0
+        if shared:
+            out.let("n_shared_experts", cfg.size("n_shared_experts"), "experts every token uses")
+    tied = cfg.flag("tie_word_embeddings", False)
+    bias = "bias=true" if cfg.flag("attention_bias", False) else ""
+    attention = _with("mla heads=num_attention_heads kv_lora_rank=kv_lora_rank", q_lora,
+                      "qk_rope_head_dim=qk_rope_head_dim qk_nope_head_dim=qk_nope_head_dim v_head_dim=v_head_dim",
+                      bias, "causal")
+
+    def mlp(width):
+        out.add(f"mul {{ dense {width} bias=false silu }} {{ dense {width} bias=false }}", "gate_proj x up_proj")
+        out.add("dense hidden_size bias=false", "down_proj")
+
+    def layer(moe: bool):
+        out.add(f"residual {{ rmsnorm; {attention} }}",
+                "input_layernorm; self_attn: q (a, b), kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj")
+        out.open("residual")
+        out.add("rmsnorm", "post_attention_layernorm")
+        if moe:
+            out.open(_with("moe experts=n_routed_experts top_k=num_experts_per_tok",
+                           "shared=n_shared_experts" if shared else ""), "mlp: gate (router), experts, shared_experts")
+            mlp("moe_intermediate_size")
+            out.close()
+        else:
+            mlp("intermediate_size")
+        out.close()
+
+    out.add("input max_position_embeddings")
+    out.add(_with("embedding vocab_size hidden_size", "name=embed_tokens" if tied else ""), "embed_tokens")
+    if dense:
+        out.open("repeat first_k_dense_replace" if cfg.has("n_routed_experts") else "repeat num_hidden_layers",
+                 "dense layers")
+        layer(False)
+        out.close()
+    if cfg.has("n_routed_experts"):
+        out.open("repeat num_hidden_layers - first_k_dense_replace" if dense else "repeat num_hidden_layers",
+                 "mixture-of-experts layers")
+        layer(True)
+        out.close()
+    out.add("rmsnorm", "norm")
+    if arch.endswith("ForCausalLM"):
+        out.add(_with("dense vocab_size bias=false", "tied=embed_tokens" if tied else ""), "lm_head")
+    notes = ["The KV cache holds the latent (kv_lora_rank) and one rotary key (qk_rope_head_dim) per token."]
+    if cfg.family == "deepseek_v3":
+        notes.append("V3's router keeps a score-correction bias per expert as a buffer (not a parameter).")
+    return notes
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -800,6 +878,8 @@ FAMILIES = {
     "opt": _Family(_opt, ("OPTForCausalLM", "OPTModel"), "OPTForCausalLM"),
     "whisper": _Family(_whisper, ("WhisperForConditionalGeneration", "WhisperModel"),
                        "WhisperForConditionalGeneration"),
+    "deepseek_v2": _Family(_deepseek, ("DeepseekV2ForCausalLM", "DeepseekV2Model"), "DeepseekV2ForCausalLM"),
+    "deepseek_v3": _Family(_deepseek, ("DeepseekV3ForCausalLM", "DeepseekV3Model"), "DeepseekV3ForCausalLM"),
     "mamba": _Family(_mamba, ("MambaForCausalLM", "MambaModel"), "MambaForCausalLM"),
     "gpt2": _Family(_gpt2, ("GPT2LMHeadModel", "GPT2Model"), "GPT2LMHeadModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
