@@ -157,7 +157,8 @@ class Truth:
                         else params * count
                 indexed = any(index is not None and row.params.has(index) for _, index, _ in wrappers)
                 out.append({"each": None if indexed else self.value(row.params), "times": self.value(times),
-                            "params": self.value(params), "channels": self.value(row.input_shape[-1])})
+                            "params": self.value(params), "channels": self.value(row.input_shape[-1]),
+                            "channels_expr": row.input_shape[-1], "args": dict(row.config.get("args", {}))})
                 return
             inner = wrappers + [(row.count, row.index, row.start)] if row.kind == "iteration" else wrappers
             for child in row.children:
@@ -340,16 +341,23 @@ def read_markdown(out: str, truth: Truth, surface: str) -> list:
         depth = 0
         while first.startswith("&nbsp;&nbsp;"):
             first, depth = first[len("&nbsp;&nbsp;"):], depth + 1
-        p = Printed(depth, _md_text(first).strip(), params=cells[header.index("Count")])
+        p = Printed(depth, _md_text(first).strip(), params=cells[header.index("Count")],
+                    cells={"formula": cells[header.index("Parameters")]})
         for name, cell in zip(header, cells):
             if name in COST_LABELS:
                 p.costs[COST_LABELS[name]] = cell
         printed.append(p)
     claims = row_claims(printed, truth, surface)
+    for k, p in align(printed, truth, surface, True):     # the parameter cells (MathJax), as functions
+        claims += tex_formula_claims(p.cells["formula"], truth.rows[k].params, truth, (truth.rows[k].name, "params"))
     for line in lines:
         m = re.match(r"- \*\*(.+?)\*\*: (.*)$", line)
         if m and m.group(1) in TOTAL_LABELS:
-            claims.append((("total", TOTAL_LABELS[m.group(1)]), last_step(m.group(2))))
+            key = TOTAL_LABELS[m.group(1)]
+            claims.append((("total", key), last_step(m.group(2))))
+            formula = re.match(r"\$(.*)\$", m.group(2))
+            if formula:
+                claims += tex_formula_claims(formula.group(1), total_expr(truth, key), truth, ("total", key))
         if line.startswith("- Total "):
             claims += cost_total_claims(re.sub(r"\\(.)", r"\1", line[2:]))
     return claims
@@ -616,6 +624,7 @@ def read_deck(tex: str, truth: Truth, surface: str) -> list:
 def read_block_frame(title: str, body: str, truth: Truth, surface: str) -> list:
     name = tex_text(re.match(r"Block \\texttt\{(.*?)\}", title).group(1))
     claims = [(("all uses", name, "times"), tex_value(re.search(r"\$\\times (.*)\$$", title).group(1), truth))]
+    claims += _block_formula_claims(name, body, truth)
     uses = 0
     for line in re.search(r"\\midrule\n(.*)\n\\bottomrule", body, re.S).group(1).splitlines():
         if not line.endswith(r" \\") or line.startswith((r"\midrule", r"\dots")):
@@ -631,6 +640,34 @@ def read_block_frame(title: str, body: str, truth: Truth, surface: str) -> list:
                    (("use", name, uses, "params"), number(cells[4]))]
         uses += 1
     return claims
+
+
+def _block_formula_claims(name: str, body: str, truth: Truth) -> list:
+    """'P_{block}(f, k, C) &= formula': at each use's arguments and input channels, its count."""
+    m = re.search(r"P_\{\\text\{[^}]*\}\}\((.*?)\) &= (.*?)\n\\end\{align\*\}", body, re.S)
+    if not m:
+        return []
+    formula = " ".join(piece.strip() for piece in re.split(r" \\\\\n&\\phantom\{\{\}=\{\}\}\\quad ", m.group(2)))
+    uses = truth.block_uses(name)
+    params = list(uses[0]["args"]) if uses else []
+    shown = [p.strip() for p in m.group(1).split(",")]
+    if len(shown) not in (len(params), len(params) + 1):
+        return [((("given", "block formula", name, "arguments")), (shown, params))]
+    channels = symbol(tex_text(shown[-1]).replace(" ", "")) if len(shown) > len(params) else None
+    extra = tuple(symbol(p) for p in params) + ((channels,) if channels is not None else ())
+    try:
+        got = tex_expr(formula, truth, extra)
+    except Unreadable:
+        return []
+    out = []
+    for k, use in enumerate(uses):
+        point = {symbol(p): sympy.sympify(v) for p, v in use["args"].items()}
+        if channels is not None:
+            point[channels] = use["channels_expr"]
+        value = truth.value(got.xreplace(point))
+        if use["each"] is not None:
+            out.append(((("given", "block formula", name, k)), (value, use["each"])))
+    return out
 
 
 def tex_value(tex: str, truth: Truth):
@@ -689,13 +726,17 @@ def read_notebook_latex(out: str, truth: Truth, surface: str) -> list:
         line = re.sub(r" \\\\( \\hline)?$", "", line)
         cells = tex_cells(line)
         if cells[0].startswith(r"\text{") and _mathjax_text(cells[0]) in TOTAL_LABELS:
-            claims.append((("total", TOTAL_LABELS[_mathjax_text(cells[0])]), number(cells[3])))
+            key = TOTAL_LABELS[_mathjax_text(cells[0])]
+            claims.append((("total", key), number(cells[3])))
+            claims += tex_formula_claims(cells[2], total_expr(truth, key), truth, ("total", key))
             continue
         label, depth = cells[0], 0
         while label.startswith(r"\quad "):
             label, depth = label[len(r"\quad "):], depth + 1
         printed.append(Printed(depth, _mathjax_text(label), params=cells[3],
-                               shape=shape_numbers(cells[1], r"\times")))
+                               shape=shape_numbers(cells[1], r"\times"), cells={"formula": cells[2]}))
+    for k, p in align(printed, truth, surface, True):     # the parameter cells, as functions
+        claims += tex_formula_claims(p.cells["formula"], truth.rows[k].params, truth, (truth.rows[k].name, "params"))
     return row_claims(printed, truth, surface) + claims
 
 
@@ -1045,24 +1086,27 @@ _TEX_WORDS = ((r"\left\lceil", "ceiling("), (r"\right\rceil", ")"), (r"\left\lfl
               (r"\max\left(", "Max("), (r"\min\left(", "Min("), (r"\cdot", "*"))
 
 
-def tex_expr(text: str, truth: Truth):
+def tex_expr(text: str, truth: Truth, extra: tuple = ()):
     """LaTeX math as the printers write it (the table's parameter cells, the totals, a block's
     formula) read back into a SymPy expression; Unreadable for what this reader does not know
     (sums over an index, mod, the derivation's general letters such as k_h)."""
     cache = truth.__dict__.setdefault("_read_tex", {})
-    if text not in cache:
+    key = (text, extra)
+    if key not in cache:
         from symparams.printers import math as M
         indices = {r.index for r in truth.rows if r.index is not None}
-        symbols = sorted(set(truth.net.symbols) | indices, key=lambda s: (-len(M.latex(s)), s.name))
-        shown = [(M.latex(s), f"s{k}") for k, s in enumerate(symbols)]
+        symbols = sorted(set(truth.net.symbols) | indices | set(extra), key=lambda s: s.name)
+        # each symbol as LaTeX writes it and as MathJax (Markdown, notebooks) does, the longest first
+        shown = sorted({(form(s), f"s{k}") for k, s in enumerate(symbols) for form in (M.latex, M.mathjax)},
+                       key=lambda pair: -len(pair[0]))
         try:
-            cache[text] = sympy.sympify(_tex_python(_unaligned(text), shown),
-                                        locals={p: s for (_, p), s in zip(shown, symbols)})
+            cache[key] = sympy.sympify(_tex_python(_unaligned(text), shown),
+                                       locals={f"s{k}": s for k, s in enumerate(symbols)})
         except (Unreadable, sympy.SympifyError, SyntaxError, TypeError) as exc:
-            cache[text] = Unreadable(text) if not isinstance(exc, Unreadable) else exc
-    if isinstance(cache[text], Unreadable):
-        raise cache[text]
-    return cache[text]
+            cache[key] = Unreadable(text) if not isinstance(exc, Unreadable) else exc
+    if isinstance(cache[key], Unreadable):
+        raise cache[key]
+    return cache[key]
 
 
 def _unaligned(text: str) -> str:
