@@ -237,3 +237,16 @@ def test_memory_for_a_name_the_file_never_mentions_is_refused_before_analysis(tm
     assert cli.main(["memory", str(path), "--budget", "80GB", "--for", "b"]) == 2
     assert time.process_time() - start < 0.5
     assert "--batch b --for b" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["summary"], ["summary", "--format", "markdown"], ["summary", "--format", "json"],
+                                     ["summary", "--explain"], ["latex", "--all", "--standalone"], ["diagram"],
+                                     ["diagram", "--format", "svg"], ["export", "--to", "pytorch"],
+                                     ["export", "--to", "keras"], ["memory"], ["memory", "--format", "json"]])
+def test_no_output_format_carries_a_raw_control_character(tmp_path, capsys, command):
+    path = tmp_path / "names.arch"
+    path.write_text('input 8\ndense 10 name="a\x1b]0;owned\x07b\x85c\u202e" relu\ndense 4\n', encoding="utf-8")
+    assert cli.main([command[0], str(path), *command[1:]]) == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert not any(c in text for c in ("\x1b", "\x07", "\x85", "\u202e")), repr(text[:400])

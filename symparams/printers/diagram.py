@@ -388,5 +388,8 @@ def svg(net) -> str:
 
 
 def _svg_text(text: str) -> str:
-    """Characters XML 1.0 cannot hold (controls) become spaces."""
-    return "".join(" " if (ch < " " and ch not in "\t\n") or ch in "\ufffe\uffff" else ch for ch in str(text))
+    """Characters XML 1.0 cannot hold (controls) and those that would act on a terminal the SVG is
+    printed to (C1 controls such as U+0085, bidi overrides) become spaces."""
+    import unicodedata
+    return "".join(" " if (ch < " " and ch not in "\t\n") or ch in "\ufffe\uffff"
+                   or unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" else ch for ch in str(text))
