@@ -267,6 +267,8 @@ FIRST_LINES = [
     ("let n = 4\ninput 32\ndense 2n\n", 3, 8, ["a product is written with '*'", "write '2*n'"]),
     ("input 32\ndense 10\n}\n", 3, 1, ["this '}' closes no '{'"]),
     ("import torch\ninput 32\n", 1, 1, ["'import' is Python", "delete this line"]),
+    ("input 28x28\nconv2d 32 3\n", 2, 1, ["channel axis missing", "28 x 28 x 1"]),
+    ("input 28x28\nconv 32 3x3\n", 2, 9, ["channel axis missing", "'input 28x28x1'"]),
     ("input 32\nreturn x\n", 2, 1, ["'return' is Python"]),
     ("input 32\nprint(model)\n", 2, 1, ["'print' is Python"]),
     ("input 32\nmodel = Sequential([\n", 2, 1, ["the file is the model, so there is no Sequential",

@@ -332,7 +332,9 @@ class Binder:
             values = values * spatial
         elif len(values) != spatial:
             raise DefinitionError(f"{what} has {len(values)} sizes but the input has {spatial} spatial "
-                                  f"ax{'is' if spatial == 1 else 'es'}")
+                                  f"ax{'is' if spatial == 1 else 'es'}",
+                                  hint="is the channel axis missing? a one-channel image is H x W x 1 (as in "
+                                       "'input 28x28x1')" if len(values) == spatial + 1 else None)
         for node, v in zip(itertools.cycle(size.parts), values):
             self._whole(v, what, node)
             if kind == WINDOW:

@@ -190,7 +190,12 @@ def _check_rank(spec: LayerSpec, stmt: ir.LayerStmt, shape):
         return f"{_DESCRIBED.get(rank, f'a rank-{rank} tensor')} of shape {shape_text(shape)}"
 
     if need is not None and rank != need + 1:
-        raise ShapeError(f"{stmt.keyword} needs a {need}-D input with channels ({need + 1} axes); it gets {gets()}")
+        hint = None
+        if rank == need:        # 'input 28x28' before conv2d: a grayscale image without its channel axis
+            sizes = " x ".join(shape_text((d,)) for d in shape)
+            hint = f"is the channel axis missing? a one-channel image is {sizes} x 1 (as in 'input 28x28x1')"
+        raise ShapeError(f"{stmt.keyword} needs a {need}-D input with channels ({need + 1} axes); it gets {gets()}",
+                         hint=hint)
     if rank < spec.min_rank:
         raise ShapeError(f"{stmt.keyword} needs an input with spatial axes and channels (like H x W x C); "
                          f"it gets {gets()}", hint="did a 'flatten' or a dense layer come too early?")
