@@ -92,7 +92,9 @@ def _nearby_file(path: str) -> str | None:
     return None
 
 
-def load_network(args, *, values=None):
+def load_network(args, *, values=None, at_values: bool = False):
+    """The network the arguments name; at_values: derived once at the defaults and --set values
+    (Network.at_values), as `load_network(args).at_defaults()` gives it."""
     from ..api import Network
     from ..syntax import parse_program
 
@@ -106,6 +108,8 @@ def load_network(args, *, values=None):
     # this machine: the file name then; error messages keep the path as given, to find the file
     shown = os.path.basename(name) if os.path.isabs(name) else name
     try:
+        if at_values:
+            return Network.at_values(parse_program(data, shown), getattr(args, "convention", None), merged)
         return Network(parse_program(data, shown), getattr(args, "convention", None), merged)
     except SymparamsError as exc:
         if exc.file == shown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
 from ._common import add_convention, add_file, add_set, load_network, time_limit, write_output
 
 
@@ -30,12 +31,18 @@ def add_parser(sub):
                    help="bytes per value for act_bytes and param_bytes (default float32)")
     p.add_argument("--bias-adds", action="store_true",
                    help="count one FLOP per bias addition on top of 2 per MAC")
+    p.add_argument("--numbers", action="store_true",
+                   help="numbers only: each layer's output shape and parameter count and the totals at the "
+                        "defaults (and --set values), without formulas or validity conditions; one derive "
+                        "on the numbers, faster. Text or JSON; the params column only")
     from .memory import add_cost_options
     add_cost_options(p, batch=False)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.numbers:
+        return _numbers(args)
     columns, options = ("params",), None
     if args.columns != "params" or args.batch != "1" or args.dtype != "float32" or args.bias_adds:
         from .. import cost
@@ -73,3 +80,20 @@ def _render(net, args, columns, options) -> str:
         text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options,
                                    ascii=args.ascii, expand=args.expand)
     return text
+
+
+def _numbers(args) -> int:
+    """summary --numbers: one derive at the values, the numbers printer (printers/numbers.py), which
+    refuses a network it cannot print as numbers only rather than print a formula."""
+    others = [flag for flag, given in (("--explain", args.explain), ("--ascii", args.ascii),
+                                       ("--columns", args.columns != "params"), ("--batch", args.batch != "1"),
+                                       ("--dtype", args.dtype != "float32"), ("--bias-adds", args.bias_adds),
+                                       ("--format markdown", args.format == "markdown")) if given]
+    if others:
+        raise UsageError(f"--numbers prints the parameter numbers only (text or JSON); {others[0]} needs the "
+                         "full summary: drop --numbers")
+    from ..printers import numbers
+    net = load_network(args, at_values=True)
+    text = numbers.json_text(net, args.expand) if args.format == "json" else numbers.text(net, expand=args.expand)
+    write_output(text, None)
+    return 0

@@ -22,6 +22,7 @@ from ..syntax import collector_paused, parse_program
 from .conditions import Condition, validity
 from .fold import Folder
 from .rows import Layer, total
+from .scopes import Globals
 
 
 class Network:
@@ -152,6 +153,28 @@ class Network:
             shown = ", ".join(f"{k} = {v}" for k, v in sorted(defaults.items()))
             exc.message = f"with the defaults ({shown}): {exc.message}"
             exc.args = (exc.message,)
+            raise
+
+    @classmethod
+    def at_values(cls, program: ir.Program, convention: str | None = None,
+                  values: Mapping[str, object] | None = None) -> "Network":
+        """The network that `cls(program, convention, values).at_defaults()` gives, derived once: the
+        defaults of the file's 'let' lines are read first (from its top-level statements alone), so
+        the one derive runs on the numbers and no symbolic derive comes before it (summary --numbers)."""
+        names = Globals(program, {})
+        try:
+            names.collect()
+        except SymparamsError as exc:
+            raise exc.with_source(program.file, program.source)
+        given = dict(values or {})
+        defaults = {k: v for k, v in names.defaults.items() if v is not None and k not in given}
+        try:
+            return cls(program, convention, {**defaults, **given})
+        except SymparamsError as exc:
+            if defaults:        # worded as at_defaults words it
+                shown = ", ".join(f"{k} = {v}" for k, v in sorted(defaults.items()))
+                exc.message = f"with the defaults ({shown}): {exc.message}"
+                exc.args = (exc.message,)
             raise
 
     def unrolled(self) -> "Network":

@@ -136,7 +136,7 @@ def _signature(row):
     return (row.kind, tuple(_signature(c) for c in row.children))
 
 
-def _shown_rows(v, expand: bool):
+def shown_rows(v, expand: bool):
     """The view's rows to print as (RowView, note): unless expand, a repeat's pass with the same
     layers as its first pass is one line (its shape and count), its layers left out."""
     out, skip_below, first = [], None, {}
@@ -180,7 +180,7 @@ def render(net, *, title: str | None = None, explain: bool = False, columns=("pa
         else:
             cols.append(Column(_cost_label(column), right=True, wrap_order=1))
     rows = []
-    for r, note in _shown_rows(v, expand):
+    for r, note in shown_rows(v, expand):
         label = "  " * r.depth + terminal_text(plain_label(r.label, mode)) + (f" {note}" if note else "")
         cells = [label, M.shape(r.row.output_shape, mode)]
         if with_defaults:

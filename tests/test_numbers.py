@@ -1,0 +1,173 @@
+"""`summary --numbers` (issue 23 item 2) against the symbolic engine, differentially.
+
+--numbers derives once on the numbers (Network.at_values) and prints numbers only. For every file in
+examples/ and examples/zoo/ under both conventions, and for random architectures from the kinds
+harness (numeric, with a symbolic input size, and symbolic ones with repeats in closed form), the
+command's JSON must give:
+- every total equal to the symbolic summary's total at the defaults (the formula evaluated);
+- every row equal to the row the symbolic summary prints at the defaults when both list the same rows,
+  and always equal to what the full summary prints with every default given by --set (a symbolic
+  repeat in closed form lists its passes as a segment, the numeric one pass by pass);
+and its text the same totals, with no formula anywhere in it. What it cannot print as numbers
+(a symbol without a default) it refuses with a usage error, printing nothing.
+
+SYMPARAMS_NUMBERS_EXAMPLES (default 8) random architectures of each sort run in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES
+from harness import architecture, load_kind_modules
+from symparams import cli
+from symparams.errors import SymparamsError
+
+load_kind_modules()
+
+FILES = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.glob("*.arch")) + \
+    sorted(p.relative_to(EXAMPLES).as_posix() for p in (EXAMPLES / "zoo").glob("*.arch"))
+RANDOM = int(os.environ.get("SYMPARAMS_NUMBERS_EXAMPLES", "8"))
+SETTINGS = settings(max_examples=RANDOM, derandomize=True, deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _rows(layers: list[dict]) -> list[tuple]:
+    """(name, depth, shape, count) of each row; a residual's or a concat's path ('body:') has no count
+    of its own in the table, so none is compared."""
+    return [(r["name"], r["depth"], r["output_shape_value"], None if r["kind"] == "path" else r["params_value"])
+            for r in layers]
+
+
+def _totals(data: dict) -> dict:
+    return {k: v for k, v in data["total"].items() if k.endswith("_value") and v is not None
+            and not (k == "buffers_value" and v == 0)}
+
+
+def _agree(capsys, path: str, convention: str):
+    """The differential check of one file under one convention (skipped: a file the summary refuses)."""
+    code, full, _ = _run(capsys, "summary", path, "--format", "json", "--convention", convention)
+    if code != 0:
+        code_n, out_n, err_n = _run(capsys, "summary", path, "--numbers", "--convention", convention)
+        assert code_n != 0 and not out_n and err_n, "--numbers printed where the summary refused"
+        return None
+    symbolic = json.loads(full)
+    code, out, err = _run(capsys, "summary", path, "--numbers", "--format", "json", "--convention", convention)
+    defaults = {k: v for k, v in symbolic["symbols"].items() if v is not None}
+    if any(v is None for v in symbolic["symbols"].values()):
+        assert code == 2 and not out and "--numbers" in err and "no value" in err, err
+        return None
+    assert code == 0, err
+    numbers = json.loads(out)
+    assert numbers["numbers"] is True
+    # totals: the symbolic formulas at the defaults
+    assert numbers["total"] == _totals(symbolic), path
+    # rows: those of the symbolic summary at the defaults (when it lists the same rows) ...
+    code, expanded, _ = _run(capsys, "summary", path, "--numbers", "--format", "json", "--expand",
+                             "--convention", convention)
+    fast = _rows(json.loads(expanded)["layers"])
+    slow = _rows(symbolic["layers"])
+    if [r[:2] for r in fast] == [r[:2] for r in slow]:
+        assert fast == slow, path
+    # ... and always those the full summary prints with every default given
+    sets = ",".join(f"{k}={v}" for k, v in defaults.items())
+    code, given_json, err = _run(capsys, "summary", path, "--format", "json", "--convention", convention,
+                                 *(["--set", sets] if sets else []))
+    assert code == 0, err
+    assert fast == _rows(json.loads(given_json)["layers"]), path
+    # the text: the same totals, numbers only
+    code, text, err = _run(capsys, "summary", path, "--numbers", "--convention", convention)
+    assert code == 0, err
+    _numbers_only(text, numbers["total"])
+    return numbers
+
+
+def _numbers_only(text: str, totals: dict):
+    lines = text.splitlines()
+    printed = {}
+    for line in lines:
+        m = re.match(r"^(Total|Trainable|Non-trainable|Active|Buffers)[^:]*: (.*)$", line)
+        if m:
+            assert re.fullmatch(r"\d[\d,]*", m.group(2)), f"not a number: {line}"
+            printed[m.group(1)] = int(m.group(2).replace(",", ""))
+    assert printed["Total"] == totals["params_value"]
+    assert printed["Trainable"] == totals["trainable_value"]
+    for line in lines:
+        if "│" in line and not line.startswith("Layer"):
+            cells = [c.strip() for c in line.split("│")]
+            assert re.fullmatch(r"[\d,]*", cells[-1]), f"a count that is not a number: {line}"
+            assert re.fullmatch(r"[\d, ×]*", cells[1]), f"a shape that is not numbers: {line}"
+
+
+@pytest.mark.parametrize("file", FILES)
+def test_numbers_agree_with_the_symbolic_engine(file, capsys):
+    path = str(EXAMPLES / file)
+    ran = [_agree(capsys, path, convention) for convention in ("keras", "pytorch")]
+    assert any(r is not None for r in ran) or "width" in file, f"{file}: neither convention compared"
+
+
+def test_a_symbol_without_a_default_is_refused_with_nothing_printed(capsys):
+    code, out, err = _run(capsys, "summary", str(EXAMPLES / "seed002_width.arch"), "--numbers")
+    assert code == 2 and out == ""
+    assert "f has no value" in err and "--set f=" in err
+    code, out, err = _run(capsys, "summary", str(EXAMPLES / "seed002_width.arch"), "--numbers", "--set", "f=8")
+    assert code == 0 and "Total params:" in out
+
+
+@pytest.mark.parametrize("option", [["--columns", "flops"], ["--explain"], ["--format", "markdown"],
+                                    ["--batch", "4"], ["--ascii"]])
+def test_options_that_need_formulas_are_refused(option, capsys):
+    code, out, err = _run(capsys, "summary", str(EXAMPLES / "zoo" / "lenet5.arch"), "--numbers", *option)
+    assert code == 2 and out == "" and "--numbers" in err
+
+
+def _agree_text(tmp_path, capsys, text: str, convention: str):
+    path = tmp_path / "random.arch"
+    path.write_text(text, encoding="utf-8")
+    _agree(capsys, str(path), convention)
+
+
+def _symbolic_input(text: str) -> str:
+    first, _, rest = text.partition("\n")
+    dims = first.split()[1].split("x")
+    return f"let s = {dims[0]}\ninput " + " x ".join(["s"] + dims[1:]) + "\n" + rest
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["pytorch", "keras"]), st.booleans())
+def test_numbers_agree_on_random_architectures(tmp_path_factory, capsys, seed, framework, symbolic):
+    text = architecture(seed, framework)
+    _agree_text(tmp_path_factory.mktemp("n"), capsys, _symbolic_input(text) if symbolic else text, framework)
+
+
+SYMBOLIC_DEFAULTS = "let n = 32\nlet c = 3\nlet f = 8\nlet u = 10\nlet d = 3\n"
+
+
+@st.composite
+def symbolic_architecture(draw):
+    from test_properties import architecture as shapes      # the fold's property test's generator
+    return SYMBOLIC_DEFAULTS + draw(shapes())
+
+
+@SETTINGS
+@given(symbolic_architecture())
+def test_numbers_agree_on_random_symbolic_architectures(tmp_path_factory, capsys, text):
+    import symparams
+    try:
+        symparams.parse(text).at_defaults()
+    except SymparamsError:
+        assume(False)
+    _agree_text(tmp_path_factory.mktemp("s"), capsys, text, "keras")
