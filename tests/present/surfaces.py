@@ -758,6 +758,8 @@ def read_playground(case, truth: Truth, surface: str) -> list:
                                shape=tuple(int(d) for d in shape.strip("()").split(", ") if d) if shape else None))
     assert len(derived["rows"]) == len(shown["rows"])
     claims = row_claims(printed, truth, surface)
+    for k, row in enumerate(derived["rows"]):       # the table's formulas (LaTeX), as functions
+        claims += tex_formula_claims(row["formula"], truth.rows[k].params, truth, (truth.rows[k].name, "params"))
     net = truth.net
     exprs = {"params": net.params, "trainable": net.trainable_params, "non_trainable": net.non_trainable_params,
              "buffers": net.buffers}
