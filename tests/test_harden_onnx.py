@@ -174,3 +174,13 @@ def test_torch_style_padding_arithmetic_is_folded():
     _, model = _model(nodes, [nh.from_array(np.zeros((4, 3, 3, 3), np.float32), "w")], x=(1, 3, 8, 8), y=(1, 4, 8, 8))
     text = _import(model)
     assert "conv 4 3 padding=1 bias=false" in text, text
+
+
+def test_a_graph_past_the_node_limit_is_refused_before_validation(monkeypatch):
+    from onnx import helper as h
+    from symparams import limits
+    monkeypatch.setattr(limits, "MAX_ONNX_NODES", 3)
+    _, model = _model([h.make_node("Relu", ["x"], [f"r{i}" if i < 4 else "y"]) if i == 0 else
+                       h.make_node("Relu", [f"r{i - 1}"], [f"r{i}" if i < 4 else "y"]) for i in range(5)])
+    with pytest.raises(DefinitionError, match="MAX_ONNX_NODES"):
+        _import(model)

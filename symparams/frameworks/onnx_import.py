@@ -83,6 +83,9 @@ STANDARD_DOMAINS = ("", "ai.onnx")
 def _check_operators(graph, source) -> None:
     """Every node is a standard ONNX operator symparams reads: an operator of another domain (a custom
     'Relu') or one without a form (Loop, ConstantOfShape, ...) is refused before any node is read."""
+    if len(graph.node) > limits.MAX_ONNX_NODES:
+        raise DefinitionError(f"{source}: the ONNX graph has {len(graph.node):,} nodes, more than the "
+                              f"{limits.MAX_ONNX_NODES:,} symparams reads (symparams.limits.MAX_ONNX_NODES)")
     for index, node in enumerate(graph.node):
         if node.domain not in STANDARD_DOMAINS:
             raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' is the operator {node.op_type} of "
