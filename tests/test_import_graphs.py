@@ -19,8 +19,9 @@ def _exact(model, shape, torch):
     assert int(net.params) == sum(p.numel() for p in model.parameters()), text
     assert int(net.trainable_params) == sum(p.numel() for p in model.parameters() if p.requires_grad), text
     layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
-    out = model.eval()(torch.zeros((2,) + layout))
-    assert tuple(int(d) for d in net.output_shape if int(d) != 1) == tuple(d for d in out.shape[1:] if d != 1), text
+    out = tuple(model.eval()(torch.zeros((2,) + layout)).shape[1:])
+    out = out[1:] + out[:1] if len(out) >= 3 else out        # channels last, as symparams writes shapes
+    assert tuple(int(d) for d in net.output_shape if int(d) != 1) == tuple(d for d in out if d != 1), text
     return text
 
 
@@ -188,3 +189,22 @@ def test_a_free_tensor_used_otherwise_is_refused_by_name():
     import pytest
     with pytest.raises(symparams.SymparamsError, match="'w'"):
         symparams.from_torch(MatMul(), (4,))
+
+
+def test_a_channel_split_by_torch_split_and_nn_channel_shuffle():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Split(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 12, 1)
+            self.branch = nn.Conv2d(8, 8, 3, padding=1)
+            self.shuffle = nn.ChannelShuffle(4)
+
+        def forward(self, x):
+            a, b = torch.split(self.conv(x), [4, 8], dim=1)
+            return self.shuffle(torch.cat([a, self.branch(b)], 1))
+
+    text = _exact(Split(), (6, 6, 3), torch)
+    assert "slice 4 " in text and "slice 8 start=4" in text and "shuffle 4" in text

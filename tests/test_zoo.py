@@ -29,6 +29,7 @@ PUBLISHED = {
     "densenet121.arch": ("keras", 8_062_504, 7_978_856),      # keras.applications.DenseNet121
     "vit_b16.arch": ("pytorch", 86_567_656, 86_567_656),      # torchvision ViT_B_16_Weights docs
     "gpt2_small.arch": ("pytorch", 124_439_808, 124_439_808),  # GPT-2 small, tied embeddings
+    "shufflenet_v2.arch": ("pytorch", 2_278_604, 2_278_604),  # torchvision ShuffleNet_V2_X1_0_Weights docs
 }
 
 

@@ -106,3 +106,74 @@ def test_deepseek_v2_lite_caches_the_latent():
     cache = sum(int(REGISTRY["mla"].kv_cache_values(r.config, r.input_shape, r.output_shape, Context()))
                 for r in rows)
     assert len(rows) == 27 and cache == 27 * 64 * (512 + 64)
+
+
+# ----------------------------------------------------------------------------- ShuffleNetV2
+
+def _shufflenet_v2(torch, classes=1000):
+    """torchvision's ShuffleNetV2 x1.0, written out the way torchvision writes it (torchvision itself does not
+    import beside this torch: see docs/frameworks.md): x.chunk(2, dim=1), torch.cat, channel_shuffle as view /
+    transpose / view, x.mean([2, 3])."""
+    nn = torch.nn
+
+    def channel_shuffle(x, groups):
+        b, c, h, w = x.size()
+        x = x.view(b, groups, c // groups, h, w)
+        x = torch.transpose(x, 1, 2).contiguous()
+        return x.view(b, -1, h, w)
+
+    class InvertedResidual(nn.Module):
+        def __init__(self, inp, oup, stride):
+            super().__init__()
+            self.stride = stride
+            f = oup // 2
+            if stride > 1:
+                self.branch1 = nn.Sequential(nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False),
+                                             nn.BatchNorm2d(inp), nn.Conv2d(inp, f, 1, bias=False), nn.BatchNorm2d(f),
+                                             nn.ReLU(inplace=True))
+            else:
+                self.branch1 = nn.Sequential()
+            self.branch2 = nn.Sequential(nn.Conv2d(inp if stride > 1 else f, f, 1, bias=False), nn.BatchNorm2d(f),
+                                         nn.ReLU(inplace=True), nn.Conv2d(f, f, 3, stride, 1, groups=f, bias=False),
+                                         nn.BatchNorm2d(f), nn.Conv2d(f, f, 1, bias=False), nn.BatchNorm2d(f),
+                                         nn.ReLU(inplace=True))
+
+        def forward(self, x):
+            if self.stride == 1:
+                x1, x2 = x.chunk(2, dim=1)
+                out = torch.cat((x1, self.branch2(x2)), dim=1)
+            else:
+                out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+            return channel_shuffle(out, 2)
+
+    class ShuffleNetV2(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(inplace=True))
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            cin, stages = 24, []
+            for repeats, cout in zip((4, 8, 4), (116, 232, 464)):
+                units = [InvertedResidual(cin, cout, 2)] + [InvertedResidual(cout, cout, 1) for _ in range(repeats - 1)]
+                stages.append(nn.Sequential(*units))
+                cin = cout
+            self.stage2, self.stage3, self.stage4 = stages
+            self.conv5 = nn.Sequential(nn.Conv2d(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU(inplace=True))
+            self.fc = nn.Linear(1024, classes)
+
+        def forward(self, x):
+            x = self.maxpool(self.conv1(x))
+            x = self.conv5(self.stage4(self.stage3(self.stage2(x))))
+            return self.fc(x.mean([2, 3]))
+
+    return ShuffleNetV2()
+
+
+def test_shufflenet_v2_is_torchvisions_and_imports_back():
+    torch = need_module("torch")
+    model = _shufflenet_v2(torch)
+    total = sum(p.numel() for p in model.parameters())
+    assert _ours("shufflenet_v2.arch")[0] == total == 2_278_604          # torchvision's published count
+    text = symparams.from_torch(model, (64, 64, 3))                       # chunk, cat, the shuffle, mean
+    back = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(back.params) == total and text.count("shuffle 2") == 16 and text.count("slice 58 start=58") == 3
+    assert _ours("shufflenet_v2.arch", n=64) == (int(back.params), int(back.trainable_params))

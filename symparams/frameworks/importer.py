@@ -415,20 +415,54 @@ def from_torch(module, input_shape, generalize=None) -> str:
     methods = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "flatten": "flatten", "view": "flatten",
                "reshape": "flatten", "relu_": "relu", "sigmoid_": "sigmoid", "tanh_": "tanh"}
     identities = _identity_functions(torch)
+    scalars: set = set()    # sizes read off tensors (x.size(), x.shape) and arithmetic on them: no layers
+    pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
+    shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
         reduction = _torch_reduction(node, shapes, torch)
+        split = _torch_split(node, shapes, torch)
+        shuffle = _torch_shuffle_step(node, shapes, shuffling)
+        if split is not None:
+            pieces[node] = split            # torch.chunk / split on the channels: read through its getitems
+            continue
+        if node.op == "call_function" and node.target is operator.getitem and node.args[0] in pieces:
+            source, parts = pieces[node.args[0]]
+            index = node.args[1]
+            if not isinstance(index, int) or not -len(parts) <= index < len(parts):
+                raise DefinitionError(f"the operation '{node.name}' takes piece {index} of a channel split")
+            index %= len(parts)
+            start, size = sum(parts[:index]), parts[index]
+            name = unique_name(identifier(node.name), names)
+            line = f"slice {size}" + (f" start={start}" if start else "")
+            nodes[node] = Node(node, "layer", [alias.get(source, source)], f"{line} name={name}", name)
+            order.append(node)
+            continue
+        if shuffle is not None:
+            kind, value = shuffle
+            if kind == "step":
+                shuffling[node] = value     # (source, groups, transposed): a channel shuffle under way
+                continue
+            source, groups = value
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", [alias.get(source, source)], f"shuffle {groups} name={name}", name)
+            order.append(node)
+            continue
         if node.op == "placeholder":
             if placeholder is not None:
                 raise DefinitionError(f"the module's forward takes more than one input ('{placeholder.name}', "
                                       f"'{node.name}'); symparams imports modules with one input")
             placeholder = node
             nodes[node] = Node(node, "input")
-        elif node.op == "call_method" and node.target == "size":
-            continue                                # x.size(0) in x.view(x.size(0), -1)
+        elif (node.op == "call_method" and node.target == "size") or (
+                node.op == "call_function" and node.target in _SIZE_ARITHMETIC
+                and any(a in scalars for a in _flat(node.args))) or (
+                node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",)):
+            scalars.add(node)                       # x.size(0) in x.view(x.size(0), -1), b, c, h, w = x.size()
+            continue
         elif node.op == "get_attr":
             # a free nn.Parameter or buffer read in forward: a `parameter` line where it is added or multiplied
             tensor = _attribute(module, node.target)
@@ -569,6 +603,77 @@ def _identity_functions(torch) -> tuple:
     except Exception:       # noqa: BLE001 - torchvision missing or broken beside this torch
         pass
     return tuple(found)
+
+
+_SIZE_ARITHMETIC = tuple(getattr(__import__("operator"), f) for f in ("getitem", "floordiv", "mul", "add", "sub",
+                                                                      "truediv", "mod"))
+
+
+def _channel_axis(rank: int) -> int:
+    """The channels' axis in the traced (exporter's) layout: 1 for maps, the last for sequences and vectors."""
+    return 1 if rank >= 3 else rank - 1
+
+
+def _torch_split(node, shapes, torch):
+    """(input, channel counts) of x.chunk(k, dim) / torch.split(x, sizes, dim) on the channel axis, else None."""
+    chunking = (node.op == "call_method" and node.target in ("chunk", "split")) or (
+        node.op == "call_function" and node.target in (torch.chunk, torch.split))
+    if not chunking or not node.args:
+        return None
+    source = node.args[0]
+    shape = shapes.get(getattr(source, "name", ""), ())
+    if not shape:
+        return None
+    how = node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks", node.kwargs.get("split_size_or_sections"))
+    dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+    rank = len(shape)
+    if not isinstance(dim, int) or dim % rank != _channel_axis(rank):
+        raise DefinitionError(f"the operation '{node.name}' splits axis {dim}; symparams' slice takes channels only")
+    c = shape[_channel_axis(rank)]
+    name = node.target if isinstance(node.target, str) else node.target.__name__
+    if isinstance(how, int) and name == "chunk":
+        size = -(-c // how)
+        parts = [min(size, c - k * size) for k in range(how) if c - k * size > 0]
+    elif isinstance(how, int):
+        parts = [min(how, c - k) for k in range(0, c, how)]
+    elif isinstance(how, (list, tuple)) and all(isinstance(v, int) for v in how):
+        parts = list(how)
+    else:
+        raise DefinitionError(f"the operation '{node.name}' splits by {how!r}; symparams reads whole numbers")
+    return source, parts
+
+
+def _torch_shuffle_step(node, shapes, shuffling):
+    """ShuffleNet's channel shuffle as torchvision writes it: x.view(b, g, c // g, h, w), .transpose(1, 2),
+    (.contiguous()), .view(b, c, h, w). Returns ('step', state) for the steps before the last, ('shuffle',
+    (input, groups)) for the last view, None for anything else."""
+    if node.op not in ("call_method", "call_function") or not node.args:
+        return None
+    import torch
+    functions = {torch.transpose: "transpose", torch.reshape: "reshape", torch.flatten: "flatten"}
+    target = node.target if node.op == "call_method" else functions.get(node.target)
+    if target is None:
+        return None
+    source = node.args[0]
+    out = shapes.get(node.name, ())
+    if target in ("view", "reshape") and source not in shuffling:
+        shape = shapes.get(getattr(source, "name", ""), ())
+        if len(shape) >= 3 and len(out) == len(shape) + 1 and out[0] == shape[0] and out[3:] == shape[2:]                 and out[1] * out[2] == shape[1] and out[1] > 1:
+            return "step", (source, out[1], False)
+        return None
+    state = shuffling.get(source)
+    if state is None:
+        return None
+    origin, groups, transposed = state
+    if target == "transpose" and not transposed and set(node.args[1:3]) == {1, 2}:
+        return "step", (origin, groups, True)
+    if target == "contiguous":
+        return "step", state
+    if target in ("view", "reshape", "flatten") and transposed and \
+            out == shapes.get(getattr(origin, "name", ""), ()):
+        return "shuffle", (origin, groups)
+    raise DefinitionError(f"the operation '{node.name}' ({target}) reshapes channels in a way symparams does not "
+                          "represent (it reads a channel shuffle: view to (b, g, c/g, ...), transpose(1, 2), view back)")
 
 
 def _torch_reduction(node, shapes, torch) -> str | None:
