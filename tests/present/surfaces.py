@@ -36,6 +36,7 @@ import sympy
 
 from symparams import cost
 from symparams.algebra import symbol
+from symparams.errors import SymparamsError
 
 # ----------------------------------------------------------------------------- numbers
 
@@ -872,6 +873,62 @@ class Surface:
     render: Callable            # Case -> what the surface prints (text), or the Case itself (playground)
     read: Callable              # (printed, Truth, name) -> claims
     columns: tuple = ()         # cost columns it shows (the Truth is made with them)
+    needs_symbols: bool = False     # prints nothing to read for a network without a symbol with a default
+
+
+def _sweep(form: str):
+    """symparams sweep --vary S=... over the first symbol with a default, around it (and at 1)."""
+    def render(case):
+        from symparams.printers import sweep as printer
+        from symparams.sweep import sweep
+        named = [(s.name, v) for s, v in case.net.symbols.items() if v is not None]
+        if not named or len(named) < len(case.net.symbols):       # a symbol without a value: no sweep
+            return ""
+        outs = []
+        for name, default in named[:3]:
+            values = sorted({1, max(1, default - 1), default, default + 1})
+            outs.append(printer.render(sweep(case.net, {name: values}, ("params",)), form) + f"#{name}")
+        return "\0".join(outs)
+    return render
+
+
+def read_sweep(out: str, truth: Truth, surface: str) -> list:
+    """Each point's printed count against the engine derived at that value: a count only where the
+    engine derives the network, and then the engine's (an invalid point prints none)."""
+    if not out:
+        return []
+    if "\0" in out:        # one sweep per symbol
+        return [claim for one in out.split("\0") for claim in read_sweep(one, truth, surface)]
+    out, _, name = out.rpartition("#")
+    points = []
+    if surface.endswith("json"):
+        points = [(row[name], row["params"]) for row in json.loads(out)]
+    elif surface.endswith("csv"):
+        lines = out.strip().split("\n")
+        head = lines[0].split(",")
+        for line in lines[1:]:
+            cells = line.split(",")
+            points.append((int(cells[head.index(name)]), number(cells[head.index("params")])))
+    elif surface.endswith("markdown"):
+        for line in out.strip().split("\n")[2:]:
+            cells = _md_cells(line)
+            points.append((int(cells[0]), number(cells[1])))
+    else:
+        for line in out.strip().split("\n")[1:]:
+            m = re.match(r"^\s*(\d+)\s+([\d,]+)?\s*(invalid: .*)?$", line)
+            assert m, f"{surface}: unreadable row {line!r}"
+            points.append((int(m.group(1)), number(m.group(2))))
+    claims = []
+    derived = truth.__dict__.setdefault("_derived", {})
+    for value, printed in points:
+        if (name, value) not in derived:
+            try:
+                at = {s.name: v for s, v in truth.net.symbols.items()} | {name: value}
+                derived[name, value] = int(truth.net.subs(**at).params)
+            except SymparamsError:
+                derived[name, value] = None     # not a network at this value: no count may be printed
+        claims.append(((("given", "sweep", f"{name} = {value}")), (printed, derived[name, value])))
+    return claims
 
 
 def _text(**kw):
@@ -929,6 +986,10 @@ SURFACES = (
     Surface("notebook _repr_markdown_", lambda case: case.net._repr_markdown_(), read_markdown),
     Surface("notebook _repr_latex_", lambda case: case.net._repr_latex_(), read_notebook_latex),
     Surface("playground (web.Session)", lambda case: case, read_playground),
+    Surface("sweep text", _sweep("text"), read_sweep, needs_symbols=True),
+    Surface("sweep markdown", _sweep("markdown"), read_sweep, needs_symbols=True),
+    Surface("sweep csv", _sweep("csv"), read_sweep, needs_symbols=True),
+    Surface("sweep json", _sweep("json"), read_sweep, needs_symbols=True),
 )
 
 # what each command offers, and which surfaces above read it (test_every_format_is_read)
@@ -937,6 +998,8 @@ COVERED = {
     ("summary", "--format", "json"): "summary json", ("summary", "--explain"): "summary text --explain",
     ("memory", "--format", "text"): "memory text", ("memory", "--format", "json"): "memory json",
     ("summary", "--ascii"): "summary text --ascii",
+    ("sweep", "--format", "text"): "sweep text", ("sweep", "--format", "markdown"): "sweep markdown",
+    ("sweep", "--format", "csv"): "sweep csv", ("sweep", "--format", "json"): "sweep json",
     ("latex", "--table"): "latex table", ("latex", "--derivation"): "latex derivation",
     ("latex", "--totals"): "latex totals", ("latex", "--all"): "latex --all --standalone",
     ("latex", "--standalone"): "latex --all --standalone", ("latex", "--beamer"): "latex --beamer (summary deck)",
@@ -954,7 +1017,8 @@ def check(case: Case, surfaces=SURFACES) -> tuple[list[str], dict]:
         if truth is None:
             truth = truths[s.columns] = Truth(case.net, s.columns)
         claims = s.read(s.render(case), truth, s.name)
-        counts[s.name] = len(claims)
+        if claims or not s.needs_symbols or case.net.symbols and None not in case.net.symbols.values():
+            counts[s.name] = len(claims)
         problems += disagreements(s.name, claims, truth)
     return problems, counts
 
