@@ -25,7 +25,7 @@ DEFAULT = ("lenet5", "resnet18", "resnet50")
 # what the reader refuses in the zoo's exports, with the operator it names
 REFUSED = {"cifar_resnet": "Slice", "densenet121": "Pad", "gpt2_small": None, "llama_tinyllama": None,
            "mixtral_moe": None, "vit_b16": None, "mobilenet_v2": None, "whisper_tiny": None, "mamba_130m": None,
-           "deepseek_v2_lite": None}
+           "deepseek_v2_lite": None, "swin_t": None}
 
 
 def _onnx_of(path: Path, tmp: Path, values=None):

@@ -33,7 +33,8 @@ NOT_EXPORTED = {("bert_base", "pytorch"): "second input", ("bert_base", "keras")
                 ("mobilenet_v3_small", "pytorch"): "padding='same' only with stride 1",
                 ("inception_v3", "pytorch"): "scale=false center=true is Keras only",
                 ("whisper_tiny", "pytorch"): "second input", ("whisper_tiny", "keras"): "bias=qvo",
-                ("mamba_130m", "keras"): "selective state-space", ("deepseek_v2_lite", "keras"): "latent attention"}
+                ("mamba_130m", "keras"): "selective state-space", ("deepseek_v2_lite", "keras"): "latent attention",
+                ("swin_t", "keras"): "windowed attention"}
 # exported, but the importers do not read a mixture of experts back: words of their refusal
 NOT_IMPORTED = {("mixtral_moe", "pytorch"): "topk", ("mixtral_moe", "keras"): "MoECombine",
                 ("deepseek_v2_lite", "pytorch"): "topk"}

@@ -30,6 +30,7 @@ PUBLISHED = {
     "vit_b16.arch": ("pytorch", 86_567_656, 86_567_656),      # torchvision ViT_B_16_Weights docs
     "gpt2_small.arch": ("pytorch", 124_439_808, 124_439_808),  # GPT-2 small, tied embeddings
     "shufflenet_v2.arch": ("pytorch", 2_278_604, 2_278_604),  # torchvision ShuffleNet_V2_X1_0_Weights docs
+    "swin_t.arch": ("pytorch", 28_288_354, 28_288_354),        # torchvision Swin_T_Weights docs
 }
 
 

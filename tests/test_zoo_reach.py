@@ -177,3 +177,22 @@ def test_shufflenet_v2_is_torchvisions_and_imports_back():
     back = symparams.parse(text, convention="pytorch").evaluate()
     assert int(back.params) == total and text.count("shuffle 2") == 16 and text.count("slice 58 start=58") == 3
     assert _ours("shufflenet_v2.arch", n=64) == (int(back.params), int(back.trainable_params))
+
+
+# ----------------------------------------------------------------------------- Swin-T
+
+def _swin(n, classes, c, window, patch=4):
+    tf = need_module("transformers")
+    config = tf.SwinConfig(image_size=n, patch_size=patch, embed_dim=c, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+                           window_size=window, num_labels=classes)
+    return _meta(lambda: tf.SwinForImageClassification(config))
+
+
+def test_swin_t_at_published_sizes():
+    assert _ours("swin_t.arch") == _swin(224, 1000, 96, 7) == (28_288_354, 28_288_354)
+
+
+@pytest.mark.parametrize("sizes", [dict(n=64, classes=10, c=48, window=2), dict(n=96, classes=5, c=24, window=3)])
+def test_swin_at_other_sizes(sizes):
+    """(Sizes where the last stage is at least a window wide: Hugging Face shrinks a window to a smaller map.)"""
+    assert _ours("swin_t.arch", **sizes) == _swin(**sizes)

@@ -1,0 +1,189 @@
+"""Attention on image maps in windows (Swin: Liu et al. 2021) and the space-to-depth step between its stages.
+
+windowattention: multi-head self-attention inside each W x W window of an H x W x C map (the map padded to a
+multiple of W), the windows shifted by S positions first when shift=S (Swin's shifted windows), with a learned
+2-D relative position bias: a (2W - 1)^2 x heads table (and, in PyTorch, the W^2 x W^2 index into it as a buffer).
+Weights as torchvision and timm hold them: qkv (C -> 3C) and proj (C -> C).
+
+pixelunshuffle: r x r blocks of positions into the channels (PyTorch's nn.PixelUnshuffle, TensorFlow's
+space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, a LayerNorm and a dense layer."""
+
+from __future__ import annotations
+
+import sympy
+
+from .. import conventions
+from ..algebra import product
+from .base import BOOL, COUNT, INTEGER, Arg, LayerSpec, Opt, Saved, Weight, named, register
+from .text import one
+
+
+@register
+class WindowAttention(LayerSpec):
+    keywords = ("windowattention",)
+    pytorch_classes: dict = {}
+    keras_classes: dict = {}
+    summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, with a "
+               "learned (2W-1)^2 x heads relative position bias")
+    formula = "3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...)"
+    options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
+               "window": Opt(COUNT, 7, doc="W: the window's side"),
+               "shift": Opt(INTEGER, 0, doc="S: the windows moved by S positions (Swin's odd blocks: W // 2)"),
+               "bias": Opt(BOOL, True, doc="a bias on the qkv projection"),
+               "relbias": Opt(BOOL, True, doc="the learned relative position bias table")}
+    min_rank = 3
+    max_rank = 3
+    diagram = "attention"
+    letters = {"input": "C"}
+    unsupported = {"keras": "Keras has no windowed attention on image maps, and symparams writes none yet"}
+    torch_helpers = {"WindowAttention": '''
+class WindowAttention(nn.Module):
+    """Swin's (shifted) window attention on a channels-first map: pad to whole windows, roll by -shift,
+    attend within each window with a relative position bias, roll back, crop."""
+    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True):
+        super().__init__()
+        self.heads, self.window, self.shift = heads, window, shift
+        self.qkv = nn.Linear(dim, 3 * dim, bias=bias)
+        self.proj = nn.Linear(dim, dim)
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if relbias else None
+        if relbias:
+            coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
+            rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + window - 1
+            self.register_buffer("relative_position_index", rel[..., 0] * (2 * window - 1) + rel[..., 1])
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        b, h, w, c = x.shape
+        win = self.window
+        x = F.pad(x, (0, 0, 0, (-w) % win, 0, (-h) % win))
+        hp, wp = x.shape[1], x.shape[2]
+        shift = self.shift if win < min(h, w) else 0
+        if shift:
+            x = torch.roll(x, (-shift, -shift), (1, 2))
+        x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
+        q, k, v = self.qkv(x).view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
+        if self.relative_position_bias_table is not None:
+            bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
+            scores = scores + bias.view(win * win, win * win, -1).permute(2, 0, 1)
+        x = (scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, win * win, c)
+        x = self.proj(x).view(b, hp // win, wp // win, win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c)
+        if shift:
+            x = torch.roll(x, (shift, shift), (1, 2))
+        return x[:, :h, :w].permute(0, 3, 1, 2)
+'''}
+
+    def configure(self, cfg, shape, ctx):
+        from ..errors import DefinitionError
+        if cfg.heads is None:
+            raise DefinitionError("windowattention needs heads=H")
+        c, heads = shape[-1], cfg.heads
+        ctx.require_divides(heads, c, f"windowattention: {heads} heads do not divide the {c} channels",
+                            f"windowattention: heads must divide the channels")
+
+    @staticmethod
+    def _windows(cfg, shape):
+        """(windows, positions per window): the map padded to whole windows."""
+        w = cfg.window
+        return sympy.ceiling(shape[0] / w) * sympy.ceiling(shape[1] / w), w * w
+
+    def weights(self, cfg, shape, ctx):
+        c, w = shape[-1], cfg.window
+        out = [Weight("qkv.weight", (3 * c, c))]
+        if cfg.bias:
+            out.append(Weight("qkv.bias", (3 * c,)))
+        out += [Weight("proj.weight", (c, c)), Weight("proj.bias", (c,))]
+        if cfg.relbias:
+            out.append(Weight("relative_position_bias_table", ((2 * w - 1) ** 2, cfg.heads)))
+            if ctx.convention == conventions.PYTORCH:       # the index into the table: a buffer
+                out.append(Weight("relative_position_index", (w * w, w * w), trainable=False, buffer=True))
+        return tuple(out)
+
+    def macs(self, cfg, shape, out, ctx):
+        """4·P·C² for the qkv and output projections over the P = ⌈H/W⌉·⌈W'/W⌉·W² padded positions, and
+        2·P·W²·C for each window's scores and weighted values."""
+        n, p = self._windows(cfg, shape)
+        c = shape[-1]
+        return 4 * n * p * c * c + 2 * n * p * p * c
+
+    def score_macs(self, cfg, shape, out, ctx):
+        """Each window's W² x W² scores and weighted values."""
+        n, p = self._windows(cfg, shape)
+        return 2 * n * p * p * shape[-1]
+
+    def bias_adds(self, cfg, shape, out, ctx):
+        n, p = self._windows(cfg, shape)
+        c = shape[-1]
+        return n * p * ((3 * c if cfg.bias else 0) + c)
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """1 per score (the softmax over each window's W² x W² scores per head), 1 more with the relative bias."""
+        n, p = self._windows(cfg, shape)
+        return cfg.heads * n * p * p * (2 if cfg.relbias else 1)
+
+    def receptive(self, cfg, shape, out, ctx):
+        return "unknown"        # a window's span, moved by the shift: no (span, stride, padding) per axis
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """The input, q, k and v, the softmax output of every window and the output projection's input."""
+        n, p = self._windows(cfg, shape)
+        c = shape[-1]
+        return (Saved("input"), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
+                Saved("own", n * p * c))
+
+    def emit_torch(self, row, out):
+        cfg = row.config
+        out.helper(self.torch_helpers, "WindowAttention")
+        return (f"WindowAttention({one(row.input_shape[-1])}, {one(cfg.heads)}, window={one(cfg.window)}, "
+                f"shift={one(cfg.shift)}" + ("" if cfg.bias else ", bias=False")
+                + ("" if cfg.relbias else ", relbias=False") + ")")
+
+    def import_torch(self, module, r):
+        if r.cls(module) != "WindowAttention" or not hasattr(module, "qkv"):
+            return None
+        text = f"windowattention heads={module.heads} window={module.window}"
+        if module.shift:
+            text += f" shift={module.shift}"
+        if module.qkv.bias is None:
+            text += " bias=false"
+        if module.relative_position_bias_table is None:
+            text += " relbias=false"
+        return text
+
+
+@register
+class PixelUnshuffle(LayerSpec):
+    keywords = ("pixelunshuffle", "spacetodepth")
+    pytorch_classes = named("pixelunshuffle", "PixelUnshuffle")
+    keras_classes: dict = {}
+    summary = "r x r blocks of positions into the channels: H x W x C -> H/r x W/r x r²·C (Swin's patch merging)"
+    formula = "0"
+    arguments = (Arg("factor", COUNT, doc="r: the block's side"),)
+    min_rank = 3
+    max_rank = 3
+    diagram = "plain"
+    unsupported = {"keras": "Keras has no space-to-depth layer, and symparams writes none yet"}
+
+    def configure(self, cfg, shape, ctx):
+        r = cfg.factor
+        for axis in shape[:-1]:
+            ctx.require_divides(r, axis, f"pixelunshuffle {r}: the factor does not divide the size {axis}",
+                                "pixelunshuffle: the factor must divide each spatial size")
+
+    def output_shape(self, cfg, shape, ctx):
+        r = cfg.factor
+        return (shape[0] / r, shape[1] / r, shape[-1] * r * r)
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """0: values are moved, not computed."""
+        return 0 * product(shape)
+
+    def receptive(self, cfg, shape, out, ctx):
+        r = cfg.factor
+        return tuple((r, r, sympy.Integer(0)) for _ in shape[:-1])
+
+    def emit_torch(self, row, out):
+        return f"nn.PixelUnshuffle({one(row.config.factor)})"
+
+    def import_torch(self, module, r):
+        return f"pixelunshuffle {module.downscale_factor}" if isinstance(module, r.nn.PixelUnshuffle) else None
