@@ -415,9 +415,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
     methods = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "flatten": "flatten", "view": "flatten",
                "reshape": "flatten", "relu_": "relu", "sigmoid_": "sigmoid", "tanh_": "tanh"}
     identities = _identity_functions(torch)
+    pools = _functional_pools(torch)
+    functions.update({functional.softmax: "softmax", functional.log_softmax: "log_softmax", torch.softmax: "softmax",
+                      torch.log_softmax: "log_softmax"})
+    methods.update({"softmax": "softmax", "log_softmax": "log_softmax"})
     scalars: set = set()    # sizes read off tensors (x.size(), x.shape) and arithmetic on them: no layers
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
+    called: dict = {}       # id(module) -> its first call's node name (a second call of a weighted module: refused)
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
@@ -476,12 +481,23 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
+            if any(True for _ in sub.parameters()) and id(sub) in called:
+                # written twice its weights would be counted twice; the language has no form for a second call
+                raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) is called again ('{node.name}'; "
+                                      f"first as '{called[id(sub)]}'): reused weights have no symparams form yet, and "
+                                      "writing the layer twice would count its parameters twice")
+            called.setdefault(id(sub), node.name)
             name = unique_name(identifier(node.target), names)
             nodes[node] = Node(node, "layer", args[:1], _frozen_torch(_torch_line(sub, name, num), sub, name),
                                name, sub)
+        elif node.op == "call_function" and node.target in pools:
+            # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
+            sub = _pool_module(node, pools[node.target], torch)
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
         elif node.op == "call_function" and node.target in identities or (
                 node.op == "call_function" and node.target in (torch.cat, torch.concat) and len(args) == 1
-                and len(list(_flat(node.args[:1]))) == 1):
+                and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch):
             alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
             continue
         elif reduction is not None:
@@ -500,6 +516,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             # inplace= changes where the result is stored, not what it is
             extra = [a for a in list(node.args[1:]) + [v for k, v in node.kwargs.items() if k != "inplace"]
                      if not isinstance(a, fx.Node)]
+            if word in ("softmax", "log_softmax"):
+                extra = _softmax_extra(node, shapes, extra)
             if extra and word in _ACTIVATION_WORDS and node.op == "call_function" and extra == [True] \
                     and "inplace" not in node.kwargs and len(node.args) == 2:
                 extra = []                  # F.relu(x, True): the positional inplace
@@ -588,6 +606,62 @@ def _unused_torch(module, graph, names: set) -> list[str]:
                    f"    # owned, never used in forward")
     out.append(f"use {keep}")
     return out
+
+
+def _functional_pools(torch) -> dict:
+    """F.max_pool{1,2,3}d / F.avg_pool{1,2,3}d -> (the nn class, its constructor's arguments in the function's
+    order after the input)."""
+    functional, nn = torch.nn.functional, torch.nn
+    out = {}
+    for n in (1, 2, 3):
+        out[getattr(functional, f"max_pool{n}d")] = (getattr(nn, f"MaxPool{n}d"), (
+            "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"))
+        out[getattr(functional, f"avg_pool{n}d")] = (getattr(nn, f"AvgPool{n}d"), (
+            "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad") + (("divisor_override",) if n > 1
+                                                                                   else ()))
+    return out
+
+
+def _pool_module(node, how, torch):
+    """The nn pooling module a functional pooling call is (its arguments by position or name)."""
+    from torch import fx
+    cls, names = how
+    given = dict(zip(names, node.args[1:]))
+    given.update({k: v for k, v in node.kwargs.items() if k in names})
+    unknown = [k for k in node.kwargs if k not in names]
+    values = list(given.values())
+    if unknown or len(node.args) - 1 > len(names) or any(isinstance(v, fx.Node) for v in _flat(values)):
+        raise DefinitionError(f"the operation '{node.name}' ({node.target.__name__}) has arguments symparams does "
+                              f"not represent: {_args_text(node)}")
+    if given.get("stride") in ((), []):
+        given["stride"] = None
+    return cls(**given)
+
+
+def _unchanged(node, torch) -> bool:
+    """A call that returns its input's values and shape: a move or cast (x.to(device), x.float(), x.type(torch.float)),
+    .contiguous(), .detach(), .clone(), and dropout functions (the identity when the model is evaluated)."""
+    from torch import fx
+    functional = torch.nn.functional
+    if node.op == "call_method" and node.target in ("to", "type", "float", "double", "half", "bfloat16", "cpu", "cuda",
+                                                    "contiguous", "detach", "clone"):
+        return not any(isinstance(a, fx.Node) for a in _flat(list(node.args[1:]) + list(node.kwargs.values())))
+    return node.op == "call_function" and node.target in (functional.dropout, functional.dropout1d,
+                                                          functional.dropout2d, functional.dropout3d,
+                                                          functional.alpha_dropout)
+
+
+def _softmax_extra(node, shapes, extra) -> list:
+    """softmax over the channels (dim=1 on a channels-first map, the last axis otherwise) is symparams'
+    softmax; its dim is dropped from the arguments left to refuse. Any other axis stays (a refusal)."""
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    rank = len(shapes.get(getattr(node.args[0], "name", ""), ()))
+    # F.softmax records its _stacklevel and dtype=None: neither changes the result
+    rest = [a for a in node.args[2:] if a is not None] + [v for k, v in node.kwargs.items()
+                                                          if k not in ("dim", "_stacklevel") and v is not None]
+    if isinstance(dim, int) and rank and dim % rank == _channel_axis(rank):
+        return rest
+    return list(extra)
 
 
 _ACTIVATION_WORDS = ("relu", "gelu", "silu", "elu", "selu", "mish", "softplus", "softsign", "relu6", "hard_swish",
