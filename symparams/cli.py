@@ -27,7 +27,10 @@ class _Parser(argparse.ArgumentParser):
             super()._print_message(printable(message), file)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; only: the one subcommand module named on it (a command's process
+    imports and builds its own options only: `symparams summary` does not import plan's or
+    memory's modules). Help, --version and a misspelt command get the whole parser."""
     parser = _Parser(
         prog="symparams",
         description="Symbolic shapes, parameter counts and costs of neural networks from a compact DSL.",
@@ -36,9 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symparams {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
     return parser
+
+
+def _command_module(argv) -> str | None:
+    """The subcommand module the arguments name first ('import' is commands/import_.py), or None."""
+    first = argv[0] if argv else None
+    if first == "import":
+        return "import_"
+    return first if first in COMMANDS and first != "import_" else None
 
 
 def _version() -> str:
@@ -51,8 +62,9 @@ INTERNAL_ERROR = 70     # EX_SOFTWARE: never expected; every failure a user can 
 
 def main(argv=None) -> int:
     _printable_errors()
-    parser = build_parser()
-    if not (sys.argv[1:] if argv is None else argv):
+    given = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_module(given))
+    if not given:
         parser.print_help()                      # bare `symparams`: what it does and its commands
         return _finish(0)
     args = parser.parse_args(argv)
