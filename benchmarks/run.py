@@ -45,7 +45,9 @@ TARGETS = {
     "solve": 0.5,             # seconds
     "cold_start": 0.6,        # seconds
     "e2e_torchinfo": 5.0,     # cold `symparams summary` at least this many times faster than PyTorch + torchinfo
-    "e2e_keras": 15.0,        # ... and than Keras' model.summary(), each a fresh process
+    "e2e_keras": 12.0,        # ... and than Keras' model.summary(), each a fresh process (issue 23)
+    "e2e_numbers_torchinfo": 15.0,   # `summary --numbers` (issue 23's goal: no SymPy on that path)
+    "e2e_numbers_keras": 30.0,
     "render": 1.0,            # the text render costs at most this many derives
 }
 
@@ -59,7 +61,8 @@ KERAS_APPLICATIONS = {"vgg16": "VGG16", "resnet50": "ResNet50", "mobilenetv2": "
                       "densenet121": "DenseNet121", "efficientnetb0": "EfficientNetB0", "inceptionv3": "InceptionV3",
                       "convnexttiny": "ConvNeXtTiny", "mobilenetv3small": "MobileNetV3Small"}
 PEERS = ROOT / "benchmarks" / "peers"
-QUICK_ZOO = ("lenet5", "vgg16")      # --quick: the render rows and the CLI row on these only
+QUICK_ZOO = ("lenet5", "vgg16")
+ONLY_ZOO: set = set()                 # --zoo: these zoo files only (normalised stems)      # --quick: the render rows and the CLI row on these only
 
 
 # ============================================================================ children
@@ -542,6 +545,8 @@ def bench_zoo(report: Report, quick: bool, work: Path):
 def _zoo_files(quick: bool) -> list[Path]:
     """Every zoo model (--quick: the few in QUICK_ZOO)."""
     paths = sorted(ZOO_DIR.glob("*.arch")) if ZOO_DIR.is_dir() else []
+    if ONLY_ZOO:
+        return [p for p in paths if _norm(p.stem) in ONLY_ZOO]
     return [p for p in paths if _norm(p.stem) in QUICK_ZOO] if quick else paths
 
 
@@ -655,12 +660,47 @@ def printed_count(text: str, label: str = "Total params"):
     return int(match.group(1).replace(",", "")) if match else None
 
 
+def wheel_install(work: Path):
+    """symparams as a user's `pip install` leaves it: a wheel of this tree (`pip wheel --no-deps`) installed
+    into a fresh venv whose other packages (SymPy, Lark) are this interpreter's, so pip compiles the
+    bytecode at install time. Returns (console script, None) or (None, why not). The editable install
+    (the checkout on sys.path) recompiles every module of symparams in each process where bytecode is
+    not written (PYTHONDONTWRITEBYTECODE, a read-only checkout): both are measured."""
+    import sysconfig
+    venv, wheels = work / "wheel-venv", work / "wheels"
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+                       check=True, capture_output=True, timeout=600)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+        site = next((venv / "lib").glob("python*/site-packages"), None) or venv / "Lib" / "site-packages"
+        # the shared packages after the venv's own: the wheel's symparams comes first
+        (site / "shared.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                        "-q", *map(str, wheels.glob("symparams-*.whl"))], check=True, capture_output=True,
+                       timeout=600)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        err = getattr(exc, "stderr", None) or b""
+        return None, f"the wheel install failed: {_stderr_tail(err.decode(errors='replace')) if err else exc}"
+    script = python.with_name("symparams.exe" if os.name == "nt" else "symparams")
+    return (script, None) if script.exists() else (None, "the wheel installed no symparams script")
+
+
 def bench_end_to_end(report: Report, quick: bool, work: Path):
     """Cold processes side by side: `symparams summary FILE` against a script that builds the model and
-    prints torchinfo.summary (PyTorch) or model.summary() (Keras), each started fresh, interleaved."""
+    prints torchinfo.summary (PyTorch) or model.summary() (Keras), each started fresh, interleaved.
+    symparams runs as installed from a wheel (the targets are judged on it), and from the checkout
+    (editable, `python -m symparams`) and with --numbers beside it."""
     section = "End to end"
-    env = _child_env()
-    cli = [sys.executable, "-m", "symparams.cli", "summary"]
+    # no PYTHONPATH: the wheel's script must import the installed symparams (the editable run is
+    # `python -m symparams` in the checkout, which puts the checkout first by itself)
+    env = {k: v for k, v in _child_env().items() if k != "PYTHONPATH"}
+    script, why = (None, "--quick: no wheel built") if quick else wheel_install(work)
+    editable = [sys.executable, "-m", "symparams", "summary"]
+    cli = [str(script), "summary"] if script else editable
+    if not quick:
+        report.add(section, "symparams as installed", "—", "wheel" if script else "editable only", None if script
+                   else False, f"a wheel of this tree in a fresh venv ({script})" if script else why)
     runs = 1 if quick else 3
     warmed = False
     for path in _zoo_files(quick):
@@ -671,6 +711,10 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
             convention = "keras"        # a file written in Keras style (strided padding=same)
         jobs = {"torch-side": cli + [shown, "--convention", convention],
                 "keras-side": cli + [shown, "--convention", "keras"]}
+        if not quick:
+            jobs["editable"] = editable + [shown, "--convention", convention]
+            jobs["numbers"] = cli + [shown, "--convention", convention, "--numbers"]
+            jobs["numbers-keras"] = cli + [shown, "--convention", "keras", "--numbers"]
         peers = {}
         if not quick:
             code, reason = export_code(path, "pytorch", work)
@@ -706,7 +750,7 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                             "total": printed_count(last["stdout"]),
                             "trainable": printed_count(last["stdout"], "Trainable params"),
                             "error": _stderr_tail(last["stderr"]) if last["rc"] != 0 else None}
-        report.raw[f"e2e/{label}"] = dict(summary, convention=convention)
+        report.raw[f"e2e/{label}"] = dict(summary, convention=convention, install="wheel" if script else "editable")
         mine_keras = summary["keras-side"]
         if quick:
             ok = mine_keras["rc"] == 0 and mine_keras["total"] is not None
@@ -715,9 +759,11 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                        f"prints {mine_keras['total']:,} parameters; the peers are not run with --quick" if ok
                        else f"failed: {mine_keras['error']}")
             continue
+        install = "wheel install" if script else "editable install"
         for name, (side, command, how) in peers.items():
-            need = TARGETS["e2e_torchinfo"] if name.startswith("PyTorch") else TARGETS["e2e_keras"]
-            what = f"{label}: symparams summary vs {name}, cold processes"
+            torch_peer = name.startswith("PyTorch")
+            need = TARGETS["e2e_torchinfo"] if torch_peer else TARGETS["e2e_keras"]
+            what = f"{label}: symparams summary ({install}) vs {name}, cold processes"
             if not isinstance(command, list):
                 report.add(section, what, f"≥ {need:.0f}× faster", "not measured", False, command)
                 continue
@@ -737,6 +783,10 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                        f"printed totals differ: symparams {ours}, {name} {theirs['total']}"))
             if side == "torch-side" and convention == "keras":
                 note += " (symparams' trainable count: the file needs Keras' strided padding=same)"
+            if torch_peer and "editable" in summary and not summary["editable"]["error"]:
+                ed = summary["editable"]
+                note += (f"; editable install (python -m symparams from the checkout, no bytecode written): "
+                         f"{_fmt_s(ed['cpu_s'])} CPU, {theirs['cpu_s'] / ed['cpu_s']:,.1f}×")
             # judged on CPU time (one thread each): what one idle core would take; the wall-time ratio
             # moves with the other load on a shared machine and is shown beside it
             ok = cpu_ratio >= need and agree
@@ -746,6 +796,24 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                        f"{cpu_ratio:,.1f}× ({_fmt_s(mine['cpu_s'])} vs {_fmt_s(theirs['cpu_s'])} CPU); wall "
                        f"{ratio:,.1f}× ({_fmt_s(mine['wall_s'])} vs {_fmt_s(theirs['wall_s'])}); medians of {runs}",
                        ok, note)
+            # summary --numbers against the same peer run
+            key = "numbers" if torch_peer else "numbers-keras"
+            fast = summary.get(key)
+            need = TARGETS["e2e_numbers_torchinfo"] if torch_peer else TARGETS["e2e_numbers_keras"]
+            what = f"{label}: symparams summary --numbers ({install}) vs {name}, cold processes"
+            if not fast or fast["error"]:
+                report.add(section, what, f"≥ {need:.0f}× faster", "error", False, (fast or {}).get("error", "not run"))
+                continue
+            counted = fast["trainable"] if side == "torch-side" and convention == "keras" else fast["total"]
+            fast_ratio = theirs["cpu_s"] / fast["cpu_s"]
+            note = f"prints {counted:,} parameters" if counted == theirs["total"] else \
+                f"printed totals differ: symparams {counted}, {name} {theirs['total']}"
+            if fast_ratio < need:
+                note += (f"; missed: --numbers still imports SymPy and derives with it (one derive at the numbers, "
+                         f"no formulas): its floor is Python + SymPy + Lark; a SymPy-free numbers path is not built")
+            report.add(section, what, f"≥ {need:.0f}× faster (CPU time)",
+                       f"{fast_ratio:,.1f}× ({_fmt_s(fast['cpu_s'])} vs {_fmt_s(theirs['cpu_s'])} CPU); medians of {runs}",
+                       fast_ratio >= need and counted == theirs["total"], note)
 
 
 def _e2e_reason(report: Report, label: str, mine: dict, theirs: dict, name: str) -> str:
@@ -974,8 +1042,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes and no frameworks (for CI)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent),
                         help="directory for RESULTS.md and results.json (default: benchmarks/)")
+    parser.add_argument("--only", metavar="STEP[,STEP]",
+                        help="run these steps only (cold_start, imports, scaling, zoo, render, end_to_end, sweep, "
+                             "solve, plan)")
+    parser.add_argument("--zoo", metavar="NAME[,NAME]", help="these zoo files only (resnet50,densenet121)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.zoo:
+        ONLY_ZOO.update(_norm(name) for name in args.zoo.split(","))
     if args.child:
         spec = json.loads(args.child)
         print(json.dumps(CHILDREN[spec["task"]](spec)))
@@ -985,6 +1059,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="symparams-bench-") as work:
         for step in (bench_cold_start, bench_imports, bench_scaling, bench_zoo, bench_render, bench_end_to_end,
                      bench_sweep, bench_solve, bench_plan):
+            if args.only and step.__name__[6:] not in args.only.split(","):
+                continue
             print(f"[bench] {step.__name__[6:]} ...", file=sys.stderr, flush=True)
             if step in (bench_zoo, bench_end_to_end):
                 step(report, args.quick, Path(work))
