@@ -11,6 +11,8 @@ ceiling(s/a) = floor((s + a - 1)/a) = floor((s - 1)/a) + 1), so one size never p
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import re
 from functools import lru_cache
@@ -308,6 +310,95 @@ class TextPrinter(Layout, StrPrinter):
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
 
+# ----------------------------------------------------------------------------- short names
+
+# Conventional letters for the long field names of imported configs (Hugging Face's, GPT-2's, T5's):
+# the names papers use (Vaswani et al.; Kaplan et al.; the Megatron papers). Display only: a
+# printer shows the letter and a legend maps it back; the expressions never change.
+CONVENTIONAL = {
+    "num_hidden_layers": "L", "n_layer": "L", "num_layers": "L", "n_layers": "L", "layers": "L",
+    "num_decoder_layers": "L_dec", "num_encoder_layers": "L_enc",
+    "hidden_size": "d", "n_embd": "d", "d_model": "d", "width": "d", "dim": "d",
+    "num_attention_heads": "H", "n_head": "H", "num_heads": "H", "heads": "H",
+    "num_key_value_heads": "H_kv", "kv_heads": "H_kv",
+    "intermediate_size": "d_ff", "n_inner": "d_ff", "mlp_width": "d_ff", "ffn_dim": "d_ff",
+    "moe_intermediate_size": "d_e",
+    "vocab_size": "V", "vocab": "V", "type_vocab_size": "V_t",
+    "max_position_embeddings": "T", "n_positions": "T", "positions": "T", "seq": "T", "seq_len": "T",
+    "encoder_length": "T_enc", "decoder_length": "T_dec",
+    "head_dim": "d_h", "d_kv": "d_h",
+    "num_local_experts": "E", "num_experts": "E", "n_routed_experts": "E",
+    "num_experts_per_tok": "k_e", "sliding_window": "W",
+    "relative_attention_num_buckets": "B", "relative_attention_max_distance": "D",
+    "state_size": "N", "d_state": "N", "conv_kernel": "k_c", "num_channels": "C",
+}
+LONG_NAME = 6           # names longer than this are shortened; shorter ones read fine as they are
+
+
+def short_names(names, taken=()) -> dict[str, str]:
+    """{long name: short name} for the names longer than LONG_NAME: the conventional letter where one
+    is known and free, else the first letter with the initials of the other words as a subscript
+    (relative_attention_bias -> r_ab), numbered when even that is taken. Never a name in taken or in
+    names, never one short name for two long ones."""
+    names = sorted(set(names))
+    used = set(taken) | {n for n in names if len(n) <= LONG_NAME}
+    out = {}
+    for name in names:
+        if len(name) <= LONG_NAME:
+            continue
+        words = [w for w in name.split("_") if w] or [name]
+        initials = "".join(w[0] for w in words[1:4])
+        candidates = [CONVENTIONAL.get(name), words[0][0] + (f"_{initials}" if initials else ""),
+                      *(f"{words[0][0]}{k}" for k in range(1, 100))]
+        short = next(c for c in candidates if c and c not in used and re.fullmatch(r"[A-Za-z]\w*", c))
+        used.add(short)
+        out[name] = short
+    return out
+
+
+_DISPLAY: contextvars.ContextVar = contextvars.ContextVar("symparams_display_names", default=())
+
+
+@contextlib.contextmanager
+def display_names(mapping: dict[str, str] | None):
+    """Within the block, every printer (text, LaTeX, MathML) writes a symbol named k of mapping as
+    mapping[k]. Presentation only: expressions are renamed just before printing."""
+    token = _DISPLAY.set(tuple(sorted((mapping or {}).items())))
+    try:
+        yield
+    finally:
+        _DISPLAY.reset(token)
+
+
+def current_names() -> dict[str, str]:
+    """The display names in force ({} outside display_names)."""
+    return dict(_DISPLAY.get())
+
+
+def renamed(expr):
+    """expr with the display names in force (itself when none apply)."""
+    names = _DISPLAY.get()
+    if not names or not isinstance(expr, sympy.Basic) or not expr.free_symbols:
+        return expr
+    return _renamed(expr, names)
+
+
+@lru_cache(maxsize=8192)
+def _renamed(expr, names):
+    table = dict(names)
+    swap = {s: sympy.Symbol(table[s.name], **s.assumptions0) for s in expr.free_symbols if s.name in table}
+    return expr.xreplace(swap) if swap else expr
+
+
+def rename_words(text: str) -> str:
+    """A message's long names (whole words) written with the display names in force."""
+    names = _DISPLAY.get()
+    if not names:
+        return text
+    table = dict(names)
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: table.get(m.group(0), m.group(0)), text)
+
+
 # ----------------------------------------------------------------------------- entry points
 
 def readable(expr):
@@ -349,7 +440,7 @@ def _text(expr, ascii: bool) -> str:
 
 def text(expr, ascii: bool = False) -> str:
     """expr as the terminal shows it (unicode, or ASCII). Cached per expression."""
-    return _text(coerce(expr), ascii)
+    return _text(renamed(coerce(expr)), ascii)
 
 
 _PLAIN_CHARS = {"−": "-", "×": "x", "·": "*", "≥": ">=", "≤": "<=", "≠": "!=", "⌊": "floor(", "⌋": ")",

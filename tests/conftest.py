@@ -82,3 +82,10 @@ def load_example(path):
         except SymparamsError:
             continue
     pytest.skip(f"{path} derives under neither convention")
+
+
+@pytest.fixture(scope="session")
+def hf_files(tmp_path_factory):
+    """{family: .arch} imported from tests/hf_families.py's eight hand-written Hugging Face configs."""
+    from hf_families import import_all
+    return import_all(tmp_path_factory.mktemp("hf"))

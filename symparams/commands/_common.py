@@ -199,3 +199,15 @@ def time_limit(what: str, hint: str = "", seconds: float | None = None):
             seconds = WORK_SECONDS
     with cpu_limit(seconds, what, hint, "SYMPARAMS_TIME_LIMIT=SECONDS changes the limit"):
         yield
+
+
+def add_short_names(p, auto: bool = False):
+    """--short-names (and, where they are automatic, --long-names): long symbol names such as
+    num_hidden_layers shown as letters (L) with a legend; display only, every number is the same."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--short-names", dest="short_names", action="store_const", const=True, default=None if auto else False,
+                   help="show long symbol names (num_hidden_layers, hidden_size) as short letters (L, d) with a "
+                        "legend" + (" (default: only when the table cannot fit the terminal otherwise)" if auto else ""))
+    if auto:
+        g.add_argument("--long-names", dest="short_names", action="store_const", const=False,
+                       help="always show the symbols' own names, cutting them if the table cannot fit otherwise")

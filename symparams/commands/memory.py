@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ._common import add_convention, add_file, add_set, load_network, parse_sets
+from ._common import add_convention, add_file, add_set, add_short_names, load_network, parse_sets
 
 
 
@@ -153,6 +153,7 @@ def add_parser(sub):
     p.add_argument("--for", dest="unknown", metavar="NAME",
                    help="with --budget: the symbol to maximise (the batch symbol or a network symbol)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_short_names(p)
     p.add_argument("--gpu", metavar="NAME", help="time on this GPU (symparams/gpus.py table, or custom:flops=…,bw=…,"
                    "mem=…): step and training time, or prefill and decode time with --inference")
     p.add_argument("--mfu", default="1", metavar="F", help="with --gpu: model FLOP utilisation (default 1: bounds)")
@@ -211,7 +212,7 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(printer.as_dict(rep, net), indent=2))
     else:
-        print(printer.render(rep, net), end="")
+        print(printer.render(rep, net, short_names=args.short_names), end="")
     return 0
 
 

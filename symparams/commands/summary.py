@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
-from ._common import add_convention, add_file, add_set, load_network, time_limit, write_output
+from ._common import add_convention, add_file, add_set, add_short_names, load_network, time_limit, write_output
 
 
 def add_parser(sub):
@@ -19,6 +19,7 @@ def add_parser(sub):
     p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (2f^2k^2, ceil(n/4)) for plain terminals")
     p.add_argument("--expand", action="store_true",
                    help="show every pass of a repeat in full (default: a pass with the first pass's layers is one line)")
+    add_short_names(p, auto=True)
     p.add_argument("--columns", default="params", metavar="COL[,COL...]",
                    help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
                         "param_bytes, rf, rf_stride, rf_padding, train_flops, bwd_flops, train_flops_token, "
@@ -78,7 +79,8 @@ def _render(net, args, columns, options) -> str:
     else:
         from ..printers import text as text_printer
         text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options,
-                                   ascii=args.ascii, expand=args.expand)
+                                   ascii=args.ascii, expand=args.expand,
+                                   short_names=args.short_names)
     return text
 
 

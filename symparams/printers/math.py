@@ -24,7 +24,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from .. import notation
-from ..notation import GREEK, GREEK_TEXT, TEXT_PRINTERS, Layout, canonical, coerce, name_parts
+from ..notation import GREEK, GREEK_TEXT, TEXT_PRINTERS, Layout, canonical, coerce, name_parts, renamed
 
 MODES = ("text", "ascii", "latex", "mathjax", "mathml", "sympy")
 
@@ -237,7 +237,7 @@ def show(expr, mode: str = "text") -> str:
     """expr (a SymPy expression, int or str of one) in one of MODES. Cached per expression."""
     if mode not in MODES:
         raise ValueError(f"unknown math mode {mode!r}; one of {', '.join(MODES)}")
-    return _show(coerce(expr), mode)
+    return _show(renamed(coerce(expr)), mode)
 
 
 def text(expr, ascii: bool = False) -> str:

@@ -52,38 +52,77 @@ def _formula(expr, mode: str = "text") -> str:
     return math.show(collected(expr), mode)
 
 
-def render(rep, net) -> str:
+def render(rep, net, width: int | None = None, short_names: bool = False) -> str:
+    """The report as text that fits width columns (None: the terminal's): a part whose formula and
+    bytes do not fit one line shows its bytes first, the formula below, broken between terms.
+    short_names: long symbol names as short letters, with the legend in the Symbols line."""
+    from ..notation import display_names
+    from .text import legend_names, terminal_width
+    width = width or terminal_width()
+    with display_names(legend_names(net) if short_names else {}):
+        return _render(rep, net, width)
+
+
+def fit(head: str, formula: str, number: str, width: int) -> list[str]:
+    """'head formula = number' on one line when it fits, else 'head number' and '= formula' below
+    (wrapped between terms, indented); a formula alone wraps under its head."""
+    from .text import wrap
+    one = head + " = ".join(t for t in (formula, number) if t)
+    if len(one) <= width:
+        return [one]
+    indent = " " * min(len(head) - len(head.lstrip()) + 4, width // 3)
+    if number:
+        return [head + number] + (_hanging("= " + formula, width, indent) if formula else [])
+    from .text import rejoin
+    first, *rest = wrap(formula, max(width - len(head), 20))
+    return [head + first] + (_hanging(rejoin(rest), width, indent + "  ") if rest else [])
+
+
+def _hanging(text: str, width: int, indent: str) -> list[str]:
+    """text wrapped after indent, its later lines two characters further in."""
+    from .text import rejoin, wrap
+    first, *rest = wrap(text, width - len(indent))
+    rest = wrap(rejoin(rest), width - len(indent) - 2) if rest else []
+    return [indent + first] + [indent + "  " + r for r in rest]
+
+
+def _render(rep, net, width: int) -> str:
+    from .text import symbol_legend, wrap_words
     o = rep.options
     what = "inference" if rep.inference else "training"
-    lines = [f"Memory ({what}): {net.program.file or '<text>'}   (convention: {net.convention})",
-             f"precision {o.precision}" + ("" if rep.inference else f", optimizer {o.optimizer}, recompute "
-                                           f"{o.recompute}, saving {o.style}, attention {o.attention}, "
-                                           f"loss {loss_name(net, o)}") + f", batch {o.batch}"]
+    lines = wrap_words(f"Memory ({what}): {net.program.file or '<text>'}   (convention: {net.convention})", width)
+    lines += wrap_words(f"precision {o.precision}" + ("" if rep.inference else f", optimizer {o.optimizer}, recompute "
+                                                      f"{o.recompute}, saving {o.style}, attention {o.attention}, "
+                                                      f"loss {loss_name(net, o)}") + f", batch {o.batch}", width)
     params = rep.params
-    lines.append(f"Parameters: {_formula(params)}" + (f" (active per token: {_formula(rep.active)})"
-                                                       if rep.active is not None else ""))
-    width = max(len(p.label) for p in rep.parts)
+    lines += fit("Parameters: ", _formula(params), "", width)
+    if rep.active is not None:
+        lines += fit("  (active per token: ", _formula(rep.active) + ")", "", width)
+    label_width = max(len(p.label) for p in rep.parts)
     for part in rep.parts:
-        shown = _formula(part.formula)
-        if part.value is not None:
-            number = f"{part.value:,} bytes ({_gib(part.value)})"
-            shown = number if not part.formula.free_symbols else f"{shown} = {number}"
-        lines.append(f"  {part.label.ljust(width)}  {shown}")
+        head = f"  {part.label.ljust(label_width)}  "
+        if part.value is None:
+            lines += fit(head, _formula(part.formula), "", width)
+            continue
+        number = f"{part.value:,} bytes ({_gib(part.value)})"
+        lines += fit(head, _formula(part.formula) if part.formula.free_symbols else "", number, width)
     if rep.parallel is not None:
-        lines += _layout_lines(rep)
-    lines += _time_lines(rep)
+        lines += _layout_lines(rep, width)
+    lines += _time_lines(rep, width)
     given = {k: v for k, v in rep.values.items()}
     if given:
-        lines.append("Symbols: " + ", ".join(f"{k} = {v:,}" for k, v in sorted(given.items())))
+        from ..algebra import symbol
+        lines += wrap_words("Symbols: " + ", ".join(f"{symbol_legend(symbol(k))} = {v:,}"
+                                                    for k, v in sorted(given.items())), width)
     if rep.solved:
         s = rep.solved
-        lines.append(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
-                     f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})")
+        lines += wrap_words(f"Largest {s['symbol']} within {s['budget']:,} bytes ({_gib(s['budget'])}): "
+                            f"{s['symbol']} = {s['value']:,} ({s['at_value']:,} bytes, {_gib(s['at_value'])})", width)
         after = s.get("next")
         if after is not None:
             word = "next valid value" if after["value"] != s["value"] + 1 else "one more"
-            lines.append(f"  {word}: {s['symbol']} = {after['value']:,} needs {after['bytes']:,} bytes "
-                         f"({_gib(after['bytes'])})")
+            lines += wrap_words(f"  {word}: {s['symbol']} = {after['value']:,} needs {after['bytes']:,} bytes "
+                                f"({_gib(after['bytes'])})", width)
     return "\n".join(lines) + "\n"
 
 
@@ -98,13 +137,14 @@ def symbol_(name):
     return symbol(name)
 
 
-def _shown(expr, known) -> str:
+def _shown(expr, known, head: str = "", width: int = 10**9) -> list[str]:
+    """expr's bytes (and its formula while symbolic) after head, fitted to width."""
     value = _number(expr, known)
     text = _formula(expr)
     if value is None:
-        return text
+        return fit(head, text, "", width)
     number = f"{value:,} bytes ({_gib(value)})"
-    return number if not sympy_free(expr) else f"{text} = {number}"
+    return fit(head, text if sympy_free(expr) else "", number, width)
 
 
 def sympy_free(expr) -> bool:
@@ -128,7 +168,7 @@ def _time_value(expr, known):
         return None
 
 
-def _time_lines(rep) -> list:
+def _time_lines(rep, width: int = 10**9) -> list:
     t = getattr(rep, "time", None) or {}
     if not t:
         return []
@@ -145,11 +185,12 @@ def _time_lines(rep) -> list:
                                                         f"{value:.6g} {unit}")
         if unit == "s" and value is not None and value > 86400:
             shown += f" ({value / 86400:,.1f} days)"
-        lines.append(f"  {label:<24} {shown}")
+        lines += fit(f"  {label:<24} ", "", shown, width) if value is not None else \
+            fit(f"  {label:<24} ", shown, "", width)
     return lines
 
 
-def _layout_lines(rep) -> list:
+def _layout_lines(rep, width: int = 10**9) -> list:
     """The layout, each pipeline stage's rows and total, and the bytes sent per step."""
     an, known = rep.parallel, rep.values
     lay = an.layout
@@ -163,7 +204,7 @@ def _layout_lines(rep) -> list:
         lines.append("Pipeline stages (per GPU):")
         for st in an.stages:
             lines.append(f"  {st.name:<6}  {', '.join(st.holds)}; in flight: {st.in_flight} micro-batch(es)")
-            lines.append(f"          total {_shown(st.parts['train_bytes'], known)}")
+            lines += _shown(st.parts['train_bytes'], known, "          total ", width)
     if rep.inference:                 # the collectives below are a training step's
         return lines + [f"  note: {n}" for n in an.notes]
     lines.append("Bytes sent per GPU per step:")
@@ -172,9 +213,9 @@ def _layout_lines(rep) -> list:
         expr = an.comm[kind]
         if kind != "total" and expr == 0:
             continue
-        lines.append(f"  {label:<25} {_shown(expr, known)}")
+        lines += _shown(expr, known, f"  {label:<25} ", width)
     for metric_name, expr in an.cpu.items():
-        lines.append(f"  offloaded to CPU ({metric_name}): {_shown(expr, known)}")
+        lines += _shown(expr, known, f"  offloaded to CPU ({metric_name}): ", width)
     lines += [f"  note: {n}" for n in an.notes]
     return lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import unicodedata
 
+from ..notation import display_names, rename_words, short_names
 from . import math as M
 from .view import GROUP_KINDS, RowView, plain_label, view
 
@@ -35,13 +36,18 @@ _BREAKS = ((" + ", 0, 1), (" − ", 0, 1), (" - ", 0, 1), (" × ", 0, 1), (" x "
            (", ", 1, 1), ("·", 1, 0), (" ", 0, 1))
 
 
-def wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int, cuts: list | None = None) -> list[str]:
     """Lines of at most width characters, broken before a + or − (the sign starts the next line),
-    after a product dot or comma, or at a space; a piece with no break point is cut."""
+    after a product dot or comma, or at a space; a piece with no break point is cut (and the piece
+    appended to cuts: the table then tries short names, which never need cutting)."""
     width = max(width, 4)
     lines = []
     while len(text) > width:
-        cut = _break(text, width, True, width // 3) or _break(text, width, False, 2) or (width, width)
+        cut = _break(text, width, True, width // 3) or _break(text, width, False, 2)
+        if cut is None:
+            cut = (width, width)
+            if cuts is not None:
+                cuts.append(text)
         lines.append(text[:cut[0]].rstrip())
         text = text[cut[1]:]
     lines.append(text)
@@ -73,9 +79,17 @@ def _break(text: str, width: int, outside: bool, lo: int):
 def wrap_words(text: str, width: int, indent: str = "    ") -> list[str]:
     """A footer line (totals, symbols, conditions) wrapped with a hanging indent."""
     first, *rest = wrap(text, width)
-    rest = wrap("".join(" " + r if r[:1] not in "+−-" else " " + r for r in rest).strip(), width - len(indent)) \
-        if rest else []
+    rest = wrap(rejoin(rest), width - len(indent)) if rest else []
     return [first] + [indent + r for r in rest]
+
+
+def rejoin(pieces: list[str]) -> str:
+    """Wrapped pieces as one line again (to wrap at another width): a piece broken after a product
+    dot joins the next directly, others with the space the break dropped."""
+    out = ""
+    for piece in pieces:
+        out += piece if not out or out.endswith("·") else " " + piece
+    return out
 
 
 # ----------------------------------------------------------------------------- table layout
@@ -85,13 +99,19 @@ class Column:
         self.header, self.right, self.wrap_order = header, right, wrap_order
 
 
-def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool = False) -> list[str]:
+def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool = False,
+          cuts: list | None = None) -> list[str]:
     """Header, rule and rows with every cell padded to its column; columns that may wrap
-    (wrap_order > 0, lowest first) narrow until the table fits width."""
+    (wrap_order > 0, lowest first) narrow until the table fits width. A cell with no break point
+    narrow enough is cut, and appended to cuts."""
     widths = [max([len(c.header)] + [len(r[k]) for r in rows]) for k, c in enumerate(columns)]
     sep, bar = (" | ", "-") if ascii else (SEP, "─")
     total = sum(widths) + len(sep) * (len(widths) - 1)
-    floors = [max(MIN_WRAP, len(c.header)) for c in columns]
+    # a column narrows no further than its longest unbreakable piece (a name, a number), so names
+    # stay whole while another column can give; capped so one long name cannot starve the rest
+    floors = [max(MIN_WRAP, len(c.header),
+                  min(width // 4, max([_longest_piece(r[k]) for r in rows] or [0])) if c.wrap_order else 0)
+              for k, c in enumerate(columns)]
     while total > width:     # narrow the widest column that may wrap, one character at a time
         k = max((k for k, c in enumerate(columns) if c.wrap_order and widths[k] > floors[k]),
                 key=lambda k: (widths[k], -columns[k].wrap_order), default=None)
@@ -102,7 +122,7 @@ def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool 
     rule = bar * total
 
     def lay(cells):
-        pieces = [_wrap_cell(cell, w) if len(cell) > w else [cell] for cell, w in zip(cells, widths)]
+        pieces = [_wrap_cell(cell, w, cuts) if len(cell) > w else [cell] for cell, w in zip(cells, widths)]
         out = []
         for line in range(max(len(p) for p in pieces)):
             parts = []
@@ -118,14 +138,23 @@ def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool 
     return lines, rule
 
 
-def _wrap_cell(cell: str, width: int) -> list[str]:
-    """An indented cell (a nested row's label) keeps its indent, and two more on later lines."""
+def _longest_piece(cell: str) -> int:
+    """The longest stretch of a cell wrap cannot break (between spaces, product dots and commas)."""
+    import re
+    return max((len(p) for p in re.split(r"[ ·,;]", cell.strip())), default=0)
+
+
+def _wrap_cell(cell: str, width: int, cuts: list | None = None) -> list[str]:
+    """An indented cell (a nested row's label) keeps its indent, and two more on later lines; a
+    label that fits without its whole indent gives up indent rather than break."""
     body = cell.lstrip(" ")
     indent = len(cell) - len(body)
+    if indent and len(body) <= width:
+        return [body.rjust(width) if len(body) + indent > width else cell]
     if not indent or width - indent - 2 < MIN_WRAP // 2:
-        return wrap(cell, width)
-    first, *rest = wrap(body, width - indent)
-    rest = wrap(" ".join(rest), width - indent - 2) if rest else []
+        return wrap(cell, width, cuts)
+    first, *rest = wrap(body, width - indent, cuts)
+    rest = wrap(rejoin(rest), width - indent - 2, cuts) if rest else []
     return [" " * indent + first] + [" " * (indent + 2) + r for r in rest]
 
 
@@ -158,9 +187,31 @@ def shown_rows(v, expand: bool):
 
 
 def render(net, *, title: str | None = None, explain: bool = False, columns=("params",), cost_options=None,
-           width: int | None = None, ascii: bool = False, expand: bool = False) -> str:
+           width: int | None = None, ascii: bool = False, expand: bool = False,
+           short_names: bool | None = None) -> str:
     """The layer table and totals; width: columns to fit (None: the terminal's); ascii: plain
-    ASCII math (2f^2k^2, ceil(n/4)); expand: every pass of a repeat in full."""
+    ASCII math (2f^2k^2, ceil(n/4)); expand: every pass of a repeat in full; short_names: long
+    symbol names as short letters with a legend (notation.short_names), None: only when the
+    table cannot fit width otherwise (a name would be cut)."""
+    kw = dict(title=title, explain=explain, columns=columns, cost_options=cost_options,
+              width=width or terminal_width(), ascii=ascii, expand=expand)
+    mapping = legend_names(net) if short_names is not False else {}
+    if short_names is None and mapping:
+        cuts: list = []
+        out = _render(net, cuts=cuts, **kw)
+        if not cuts:
+            return out
+    with display_names(mapping):
+        return _render(net, **kw)
+
+
+def legend_names(net) -> dict[str, str]:
+    """{long symbol name: its short display name} for net's long names (notation.short_names)."""
+    names = {s.name for s in net.symbols} | {s.name for s in net.free_symbols}
+    return short_names(names, taken=names)
+
+
+def _render(net, *, title, explain, columns, cost_options, width, ascii, expand, cuts=None) -> str:
     v = view(net)
     mode = "ascii" if ascii else "text"
     width = width or terminal_width()
@@ -192,7 +243,7 @@ def render(net, *, title: str | None = None, explain: bool = False, columns=("pa
                 cells += _param_cells(r, mode)
         rows.append(cells)
     head = f"Model: {terminal_text(title or net.program.file or '<text>')}   (convention: {net.convention})"
-    lines, rule = table(cols, rows, width, ascii)
+    lines, rule = table(cols, rows, width, ascii, cuts)
     out = [*wrap_words(head, width), rule, *lines, rule]
     out += footer(v, mode, width)
     if costs is not None:
@@ -226,8 +277,8 @@ def footer(v, mode: str, width: int) -> list[str]:
     """Totals, symbols, aliases, validity conditions and warnings, each wrapped to width."""
     net = v.net
     texts = [f"{t.label}: {t.show(mode)}" for t in v.totals]
-    parts = [f"{s} = {M.show(val, mode)}" if val is not None else f"{s} (no default)"
-             for s, val in net.symbols.items()]
+    parts = [f"{symbol_legend(s, mode)} = {M.show(val, mode)}" if val is not None else
+             f"{symbol_legend(s, mode)} (no default)" for s, val in net.symbols.items()]
     parts += [f"{terminal_text(name)} = {M.show(val, mode)} (set)" for name, val in sorted(net.values.items())]
     if parts:
         texts.append("Symbols: " + ", ".join(parts))
@@ -235,10 +286,16 @@ def footer(v, mode: str, width: int) -> list[str]:
         texts.append(f"Alias: {terminal_text(name)} = {M.show(expr, mode)}")
     conditions = v.conditions(mode)
     if conditions:
-        texts.append("Valid for: " + "; ".join(terminal_text(c) for c in conditions))
+        texts.append("Valid for: " + "; ".join(terminal_text(rename_words(c)) for c in conditions))
     for warning in net.warnings:
-        texts.append(f"Warning: {terminal_text(warning)}")
+        texts.append(f"Warning: {terminal_text(rename_words(warning))}")
     return [line for text in texts for line in wrap_words(text, width)]
+
+
+def symbol_legend(symbol, mode: str = "text") -> str:
+    """'n', or 'L = num_hidden_layers' when short display names are in force (the legend)."""
+    shown = M.show(symbol, mode)
+    return shown if shown == str(symbol) else f"{shown} = {symbol}"
 
 
 def cost_totals(net, columns, cost_options, v, mode: str = "text") -> list[str]:
