@@ -36,16 +36,17 @@ _BREAKS = ((" + ", 0, 1), (" − ", 0, 1), (" - ", 0, 1), (" × ", 0, 1), (" x "
            (", ", 1, 1), ("·", 1, 0), (" ", 0, 1))
 
 
-def wrap(text: str, width: int, cuts: list | None = None) -> list[str]:
+def wrap(text: str, width: int, cuts: list | None = None, words: bool = False) -> list[str]:
     """Lines of at most width characters, broken before a + or − (the sign starts the next line),
     after a product dot or comma, or at a space; a piece with no break point is cut (and the piece
-    appended to cuts: the table then tries short names, which never need cutting)."""
+    appended to cuts: the table then tries short names, which never need cutting); words: a
+    layer's name (latent_attention_1) may break after an underscore before it is cut."""
     width = max(width, 4)
     lines = []
     while len(text) > width:
         cut = _break(text, width, True, width // 3) or _break(text, width, False, 2)
         if cut is None:
-            cut = (width, width)
+            cut = (_break(text, width, False, 2, _WORD_BREAKS) if words else None) or (width, width)
             if cuts is not None:
                 cuts.append(text)
         lines.append(text[:cut[0]].rstrip())
@@ -63,10 +64,13 @@ def _depths(text: str) -> list[int]:
     return out
 
 
-def _break(text: str, width: int, outside: bool, lo: int):
+_WORD_BREAKS = (("_", 1, 0),)
+
+
+def _break(text: str, width: int, outside: bool, lo: int, marks=_BREAKS):
     """(end of this line, start of the next) at the best break point; outside: only outside brackets."""
     depth = _depths(text) if outside else None
-    for mark, kept, dropped in _BREAKS:
+    for mark, kept, dropped in marks:
         end = width - kept + len(mark)
         k = text.rfind(mark, lo, end)
         while k >= lo and depth is not None and depth[k] != 0:
@@ -112,17 +116,22 @@ def table(columns: list[Column], rows: list[list[str]], width: int, ascii: bool 
     floors = [max(MIN_WRAP, len(c.header),
                   min(width // 4, max([_longest_piece(r[k]) for r in rows] or [0])) if c.wrap_order else 0)
               for k, c in enumerate(columns)]
+    least = [max(MIN_WRAP, len(c.header)) for c in columns]
     while total > width:     # narrow the widest column that may wrap, one character at a time
         k = max((k for k, c in enumerate(columns) if c.wrap_order and widths[k] > floors[k]),
                 key=lambda k: (widths[k], -columns[k].wrap_order), default=None)
         if k is None:
-            break
+            if floors == least:
+                break
+            floors = least       # names cannot all stay whole: fit anyway (a cut asks for short names)
+            continue
         widths[k] -= 1
         total -= 1
     rule = bar * total
 
     def lay(cells):
-        pieces = [_wrap_cell(cell, w, cuts) if len(cell) > w else [cell] for cell, w in zip(cells, widths)]
+        pieces = [_wrap_cell(cell, w, cuts, words=k == 0) if len(cell) > w else [cell]
+                  for k, (cell, w) in enumerate(zip(cells, widths))]
         out = []
         for line in range(max(len(p) for p in pieces)):
             parts = []
@@ -144,7 +153,7 @@ def _longest_piece(cell: str) -> int:
     return max((len(p) for p in re.split(r"[ ·,;]", cell.strip())), default=0)
 
 
-def _wrap_cell(cell: str, width: int, cuts: list | None = None) -> list[str]:
+def _wrap_cell(cell: str, width: int, cuts: list | None = None, words: bool = False) -> list[str]:
     """An indented cell (a nested row's label) keeps its indent, and two more on later lines; a
     label that fits without its whole indent gives up indent rather than break."""
     body = cell.lstrip(" ")
@@ -152,9 +161,9 @@ def _wrap_cell(cell: str, width: int, cuts: list | None = None) -> list[str]:
     if indent and len(body) <= width:
         return [body.rjust(width) if len(body) + indent > width else cell]
     if not indent or width - indent - 2 < MIN_WRAP // 2:
-        return wrap(cell, width, cuts)
-    first, *rest = wrap(body, width - indent, cuts)
-    rest = wrap(rejoin(rest), width - indent - 2, cuts) if rest else []
+        return wrap(cell, width, cuts, words)
+    first, *rest = wrap(body, width - indent, cuts, words)
+    rest = wrap(rejoin(rest), width - indent - 2, cuts, words) if rest else []
     return [" " * indent + first] + [" " * (indent + 2) + r for r in rest]
 
 
