@@ -14,6 +14,7 @@ from typing import Mapping
 
 import sympy
 
+from .cpu import bounded
 from .engine import network as engine
 
 
@@ -27,10 +28,12 @@ class Network(engine.Network):
         from . import cost
         return cost.metric(self, name)
 
+    @bounded("solve")                   # limits.API_CPU_SECONDS, as parse and load
     def solve(self, *args, **kwargs):
         from .solve import solve
         return solve(self, *args, **kwargs)
 
+    @bounded("sweep")
     def sweep(self, *args, **kwargs):
         from .sweep import sweep
         return sweep(self, *args, **kwargs)

@@ -250,3 +250,11 @@ def test_no_output_format_carries_a_raw_control_character(tmp_path, capsys, comm
     captured = capsys.readouterr()
     text = captured.out + captured.err
     assert not any(c in text for c in ("\x1b", "\x07", "\x85", "\u202e")), repr(text[:400])
+
+
+def test_the_api_bound_covers_solve_and_sweep(monkeypatch):
+    net = symparams.parse("input 8\ndense f\ndense 4\n")
+    monkeypatch.setattr(limits, "API_CPU_SECONDS", 1e-6)
+    for call in (lambda: net.solve("f", at_most=10_000), lambda: net.sweep({"f": range(1, 5000)})):
+        with pytest.raises(SymparamsError, match="API_CPU_SECONDS"):
+            call()
