@@ -208,3 +208,38 @@ def test_a_channel_split_by_torch_split_and_nn_channel_shuffle():
 
     text = _exact(Split(), (6, 6, 3), torch)
     assert "slice 4 " in text and "slice 8 start=4" in text and "shuffle 4" in text
+
+
+def test_shufflenet_units_through_onnx_read_back_with_slices_and_shuffles():
+    """Issue 26: the channel shuffle's 5-D Reshape was refused; the split halves are Slices of the channels."""
+    torch = need_module("torch")
+    need_module("onnx")
+    import onnx
+
+    from symparams.frameworks.onnx_import import from_onnx
+    nn = torch.nn
+
+    class Unit(nn.Module):                       # torchvision's stride-1 InvertedResidual
+        def __init__(self, c):
+            super().__init__()
+            self.branch2 = nn.Sequential(nn.Conv2d(c // 2, c // 2, 1, bias=False), nn.BatchNorm2d(c // 2),
+                                         nn.ReLU(inplace=True))
+
+        def forward(self, x):
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+            b, c, h, w = out.size()
+            out = out.view(b, 2, c // 2, h, w)
+            return torch.transpose(out, 1, 2).contiguous().view(b, -1, h, w)
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), Unit(8), Unit(8)).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 10, 10),), buffer, dynamo=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)
+    text = from_onnx(onnx.load_from_string(buffer.getvalue()))
+    assert text.count("shuffle 2") == 2 and "slice 4 start=4" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    assert tuple(int(d) for d in net.output_shape) == (8, 8, 8)

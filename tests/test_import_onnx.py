@@ -21,7 +21,7 @@ from conftest import need_module
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = sorted((ROOT / "examples" / "zoo").glob("*.arch"))
-DEFAULT = ("lenet5", "resnet18", "resnet50")
+DEFAULT = ("lenet5", "resnet18", "resnet50", "shufflenet_v2")   # shufflenet: channel slices and shuffles
 # what the reader refuses in the zoo's exports, with the operator it names
 REFUSED = {"cifar_resnet": "Slice", "densenet121": "Pad", "gpt2_small": None, "llama_tinyllama": None,
            "mixtral_moe": None, "vit_b16": None, "mobilenet_v2": None, "whisper_tiny": None, "mamba_130m": None,

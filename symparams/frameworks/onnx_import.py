@@ -24,7 +24,7 @@ ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu
                "HardSwish": "hard_swish", "Mish": "mish", "Gelu": "gelu", "LeakyRelu": "leaky_relu"}
 VIEWS = ("Identity", "Dropout")
 KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
-                                  "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape",
+                                  "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape", "Transpose",
                                   "Softmax", "LogSoftmax", "Clip", "Constant", *VIEWS})
 READS = set(KNOWN) | set(FOLDED)        # the operators read, and those of shape arithmetic folded
 
@@ -195,6 +195,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     crops: dict[str, tuple] = {}          # a Slice (of a Slice) -> (the tensor cropped, cut before each axis)
     padded: dict[str, list] = {}          # a Pad folded into the convolution or pool that reads it
     pooled: dict[str, str] = {}           # a Reshape read as part of a global pool -> the pooled tensor
+    shuffles: dict[str, tuple] = {}       # a channel shuffle under way -> (its input, groups, transposed yet)
 
     def key(tensor):
         return alias.get(tensor, tensor)
@@ -286,6 +287,23 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if len(node.input) < 3 or not node.input[2]:
                 text += " bias=false"
             layer(node, text, index, x)
+        elif op == "Slice" and _channel_slice(node, g, in_shape) is not None:
+            start, size = _channel_slice(node, g, in_shape)
+            layer(node, f"slice {size}" + (f" start={start}" if start else ""), index, x)
+        elif op == "Reshape" and x in shuffles:
+            origin, groups, transposed = shuffles[x]
+            back, before = tuple(g.shapes.get(node.output[0], ())), tuple(g.shapes.get(origin, ()))
+            if not transposed or (None not in before and before and back != before) or len(back) != len(
+                    g.shapes.get(x, ())) - 1:
+                raise DefinitionError(f"{where}: reshapes channels in a way symparams does not represent (it reads a "
+                                      "channel shuffle: Reshape to (b, g, c/g, ...), Transpose of axes 1 and 2, "
+                                      "Reshape back)")
+            layer(node, f"shuffle {groups}", index, origin)
+        elif op == "Transpose" and x in shuffles and list(a.get("perm", [])) == \
+                [0, 2, 1] + list(range(3, len(in_shape))) and not shuffles[x][2]:
+            shuffles[node.output[0]] = shuffles[x][:2] + (True,)
+        elif op == "Reshape" and _shuffle_start(node, g, x) is not None:
+            shuffles[node.output[0]] = (x, _shuffle_start(node, g, x), False)    # the 5-D view of a channel shuffle
         elif op == "Slice":
             rank = len(in_shape)
             starts, ends, axes, steps = (g.const(i) if i else None for i in (list(node.input[1:]) + [""] * 4)[:4])
@@ -454,6 +472,37 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     text = file_text(num, shape, body)
     _compare(text, nodes, g, source)
     return finish(text, num, shape, body, "pytorch")
+
+
+def _channel_slice(node, g, in_shape):
+    """(start, size) of a Slice of the channels (axis 1 of a map, the last of a sequence) with step 1, else None."""
+    rank = len(in_shape)
+    starts, ends, axes, steps = (g.const(i) if i else None for i in (list(node.input[1:]) + [""] * 4)[:4])
+    if starts is None or ends is None or axes is None or rank < 2 or starts.size != 1 or axes.size != 1:
+        return None
+    channel = 1 if rank >= 3 else rank - 1
+    if int(axes.ravel()[0]) % rank != channel or (steps is not None and int(steps.ravel()[0]) != 1):
+        return None
+    c = in_shape[channel]
+    if not isinstance(c, int):
+        return None
+    start, end = int(starts.ravel()[0]), int(ends.ravel()[0])
+    start, end = (start + c if start < 0 else start), min(end + c if end < 0 else end, c)
+    return (start, end - start) if 0 <= start < end else None
+
+
+def _shuffle_start(node, g, x):
+    """The groups of a Reshape that opens a channel shuffle: (b, c, ...) -> (b, g, c/g, ...) read by a Transpose."""
+    big, out = tuple(g.shapes.get(x, ())), tuple(g.shapes.get(node.output[0], ()))
+    users = g.users.get(node.output[0], [])
+    if len(out) < 4 or not isinstance(out[1], int) or not isinstance(out[2], int) or out[1] < 2 or \
+            len(users) != 1 or users[0].op_type != "Transpose":
+        return None
+    # shape inference may not know the input's sizes (a concatenation of slices): then its rank is enough
+    known = len(big) == len(out) - 1 and None not in big
+    if known and not (out[:1] == big[:1] and out[3:] == big[2:] and out[1] * out[2] == big[1]):
+        return None
+    return out[1] if known or len(big) in (0, len(out) - 1) else None
 
 
 def _compare(text, nodes, g, source) -> None:

@@ -94,6 +94,10 @@ class ChannelShuffle(nn.Module):
         self.groups, self.dim = groups, dim
 
     def forward(self, x):
+        if self.dim == 1:       # torchvision's channel_shuffle: (b, g, c / g, ...), swap, back
+            shape = x.shape
+            x = x.reshape(shape[0], self.groups, shape[1] // self.groups, *shape[2:]).transpose(1, 2)
+            return x.reshape(shape)
         x = x.movedim(self.dim, -1)
         shape = x.shape
         x = x.reshape(*shape[:-1], self.groups, shape[-1] // self.groups).transpose(-1, -2).reshape(shape)
