@@ -170,6 +170,14 @@ class Binder:
                 raise DefinitionError("trainable= takes true or false")
             cfg["trainable"] = self.value(BOOL, "trainable", option.value, spatial, scope)
             return
+        if option.name == "reuse" and "reuse" not in spec.options:
+            # every weighted kind can run an earlier layer's weights again (PyTorch's module called twice,
+            # Keras' shared layer); fold_layer checks the named layer's kind and weights once they are known
+            value = option.value.text if isinstance(option.value, ir.Str) else option.value.word
+            if value is None:
+                raise DefinitionError("reuse= takes the name of an earlier layer (reuse=conv1)")
+            cfg["reuse"] = value
+            return
         if option.name == "activation":
             word = option.value.word if isinstance(option.value, ir.Size) else option.value.text
             if not spec.takes_activation:
@@ -183,7 +191,7 @@ class Binder:
             return
         opt = spec.options.get(option.name)
         if opt is None:
-            allowed = list(spec.options) + ["name", "trainable"] + (["activation"] if spec.takes_activation else [])
+            allowed = list(spec.options) + ["name", "trainable", "reuse"] + (["activation"] if spec.takes_activation else [])
             hint = did_you_mean(option.name, allowed)
             argument = ARGUMENT_OPTIONS.get(option.name, option.name)
             if OPTION_NAMES.get(option.name) in spec.options:       # Keras's strides=, use_bias=

@@ -137,8 +137,12 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     if len(ctx.constraints) > first:
         ctx.constraints[first:] = [(e, Deferred(functools.partial("{}: {}".format, name, m)))
                                    for e, m in ctx.constraints[first:]]
-    if cfg.get("trainable") is False:
+    if cfg.get("reuse") is not None:
+        weights = reused(ctx, cfg["reuse"], kind, weights, stmt)
+    elif cfg.get("trainable") is False:
         weights = frozen(weights, kind, stmt)
+    if weights:
+        ctx.layer_weights[name] = (kind, weights)
     for w in weights:
         for d in w.shape:
             if d.is_number and not d.is_integer:
@@ -149,6 +153,25 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     row = Layer(name=name, kind=kind, line=stmt.pos.line, column=stmt.pos.column, input_shape=in_shape,
                 output_shape=out, weights=weights, config=cfg, activation=cfg.get("activation"))
     return row, out
+
+
+def reused(ctx, target: str, kind: str, weights: tuple, stmt) -> tuple:
+    """`reuse=NAME`: the layer runs the weights of the earlier layer NAME again (a PyTorch module called
+    twice, a Keras layer shared), so it adds none of its own; its compute and activations are its own.
+    NAME must be the same kind with weights of the same shapes."""
+    where = {"line": stmt.pos.line, "column": stmt.pos.column}
+    if target not in ctx.layer_weights:
+        raise DefinitionError(f"{kind} reuse={target}: no layer with weights named '{target}' comes before it",
+                              hint=did_you_mean(target, list(ctx.layer_weights)) or
+                              f"name the layer whose weights are reused: '... name={target}'", **where)
+    theirs, their_weights = ctx.layer_weights[target]
+    shapes = [tuple(w.shape) for w in weights]
+    if theirs != kind or shapes != [tuple(w.shape) for w in their_weights]:
+        def text(ws):
+            return ", ".join(" x ".join(str(d) for d in w.shape) for w in ws) or "none"
+        raise DefinitionError(f"{kind} reuse={target}: '{target}' is a {theirs} with weights {text(their_weights)}, "
+                              f"this layer's would be {text(weights)}; a reused layer must be the same", **where)
+    return ()
 
 
 def frozen(weights: tuple, kind: str, stmt) -> tuple:

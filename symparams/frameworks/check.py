@@ -153,6 +153,10 @@ def _check_torch(plan) -> Report:
             theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
         elif not _is_layer(row):
             theirs, their_shape = 0, shape
+        elif module is None and row.config and row.config.get("reuse") is not None:
+            # reuse=NAME: the earlier layer's module called again, no weights of its own; its output shape is
+            # checked by the layers after it (a wrong one would not run) and the network's output
+            theirs, their_shape = 0, shape
         elif module is None:
             theirs, their_shape = 0, ()         # nothing was built from this row: shown as a disagreement
         else:

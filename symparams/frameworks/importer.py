@@ -422,7 +422,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     scalars: set = set()    # sizes read off tensors (x.size(), x.shape) and arithmetic on them: no layers
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
-    called: dict = {}       # id(module) -> its first call's node name (a second call of a weighted module: refused)
+    live = _live(graph)     # the nodes the output depends on (fx keeps calls whose results are overwritten)
+    called: dict = {}       # id(module) -> its first call's row name (a second call of a weighted module: reuse=)
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
@@ -481,15 +482,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
-            if any(True for _ in sub.parameters()) and id(sub) in called:
-                # written twice its weights would be counted twice; the language has no form for a second call
-                raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) is called again ('{node.name}'; "
-                                      f"first as '{called[id(sub)]}'): reused weights have no symparams form yet, and "
-                                      "writing the layer twice would count its parameters twice")
-            called.setdefault(id(sub), node.name)
             name = unique_name(identifier(node.target), names)
-            nodes[node] = Node(node, "layer", args[:1], _frozen_torch(_torch_line(sub, name, num), sub, name),
-                               name, sub)
+            line = _torch_line(sub, name, num)
+            if any(True for _ in sub.parameters()) and id(sub) in called and node in live:
+                # a module with weights called again: its weights run again, counted once (reuse=its first row)
+                line = _with_option(line, f"reuse={called[id(sub)]}")
+            else:
+                line = _frozen_torch(line, sub, name)
+                if node in live:            # a call whose result is never used is not written
+                    called.setdefault(id(sub), name)
+            nodes[node] = Node(node, "layer", args[:1], line, name, sub)
         elif node.op == "call_function" and node.target in pools:
             # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
             sub = _pool_module(node, pools[node.target], torch)
@@ -541,7 +543,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                                   f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
     body = fold_graph(nodes, order, placeholder, output)
-    body += _unused_torch(module, graph, names)
+    body += _unused_torch(module, graph, names, live)
     text = file_text(num, shape, body)
     _compare_torch(text, nodes, shapes, module)
     return finish(text, num, shape, body, "pytorch")
@@ -584,11 +586,26 @@ def _free_shape(node, tensor, shapes) -> str:
     return " x ".join(str(d) for d in dims) or "1"
 
 
-def _unused_torch(module, graph, names: set) -> list[str]:
-    """Parameters the module owns but its traced forward never reads, counted as PyTorch and torchinfo
-    count them: `parameter` lines between a save and a use of the output, so the network's shape is kept."""
+def _live(graph) -> set:
+    """The traced nodes the output is computed from."""
+    out = [n for n in graph.nodes if n.op == "output"]
+    seen, stack = set(out), list(out)
+    while stack:
+        for i in stack.pop().all_input_nodes:
+            if i not in seen:
+                seen.add(i)
+                stack.append(i)
+    return seen
+
+
+def _unused_torch(module, graph, names: set, live: set) -> list[str]:
+    """Parameters the module owns but its traced forward never reads (or reads only for a result it throws
+    away), counted as PyTorch and torchinfo count them: `parameter` lines between a save and a use of the
+    output, so the network's shape is kept."""
     used = set()
     for node in graph.nodes:
+        if node not in live:
+            continue
         if node.op == "call_module":
             used.update(id(p) for p in module.get_submodule(node.target).parameters())
         elif node.op == "get_attr":
@@ -864,7 +881,7 @@ def _compare_torch(text, nodes, shapes, module) -> None:
         if node.op != "layer" or node.name not in got or node.line.startswith("parameter "):
             continue            # a free tensor: its shape is the broadcast operand's, its count the total's
         row = got[node.name]
-        if node.module is not None:
+        if node.module is not None and " reuse=" not in node.line:     # a reused module: counted at its first call
             own = sum(p.numel() for p in node.module.parameters())
             if int(row.params) != own:
                 raise DefinitionError(f"the module '{node.name}' ({type(node.module).__name__}) has {own} parameters "

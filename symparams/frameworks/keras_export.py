@@ -139,6 +139,9 @@ class _Writer(Writer):
                          "[" + ", ".join([logits] + outs) + "]", row)
 
     def leaf(self, row, var):
+        if row.config and row.config.get("reuse") is not None:
+            raise DefinitionError(f"{row.name} (line {row.line}): reuse={row.config.get('reuse')} (a layer's weights "
+                                  "run again) cannot be written as Keras yet; the PyTorch export calls the module again")
         return self.spec(row).emit_keras(row, var, self)
 
 

@@ -134,6 +134,7 @@ class Writer:
         self.counter = 0
         self.embedding = None           # where the last embedding's weight is (a tied head reads it)
         self.layer_of: dict[int, str] = {}  # id(row) -> the module attribute / layer name written for it
+        self.by_row_name: dict[str, tuple] = {}    # a row's name -> (module attribute, activation): reuse=NAME
 
     def layers(self) -> tuple:
         """The name written for each leaf row, in order (None where the row wrote no module or layer)."""

@@ -165,10 +165,21 @@ class _Writer(Writer):
         forward = getattr(self.spec(row), "torch_forward", None)
         if forward is not None:         # a kind that acts on the forward code itself (named tensors)
             return forward(row, var, self, indent)
+        target = row.config.get("reuse") if row.config else None
+        if target is not None:          # reuse=NAME: the earlier layer's module called again (no module of its own)
+            that, activation = self.by_row_name.get(target, (None, None))
+            if that is None or activation != row.activation:
+                raise DefinitionError(f"{row.name} (line {row.line}): reuse={target} is written as a second call of "
+                                      f"the module of '{target}', which needs that layer written as one module with "
+                                      "the same activation")
+            out = self.fresh()
+            self.forward.append(f"{indent}{out} = self.{that}({var})  # line {row.line}: reuse={target}")
+            return out
         text = self.module(row)
         if text is None:
             return var
         name = self.plan.name(row)
+        self.by_row_name[row.name] = (name, row.activation)
         shape = " x ".join(str(d) for d in row.output_shape)
         self.init.append(f"        self.{name} = {text}  # line {row.line}: {shape}")
         if row.config.get("trainable") is False:        # trainable=false: kept, counted, not trained

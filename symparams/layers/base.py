@@ -176,6 +176,7 @@ class Context:
     embeddings: list = field(default_factory=list)     # (vocabulary, dim) of each embedding so far
     tensors: dict = field(default_factory=dict)        # saved tensors: name (or (name, index)) -> shape
     tables: dict = field(default_factory=dict)         # named embedding tables: name -> (vocabulary, dim)
+    layer_weights: dict = field(default_factory=dict)  # each weighted layer so far: name -> (kind, its weights)
     attention: str = "sdpa"     # the attention kernel whose saved tensors the cost model counts (--attention)
 
     def require_positive(self, value, message):
