@@ -82,6 +82,10 @@ FAMILIES = [
      dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4, rotary_dim=4, n_inner=40, **IDS)),
     ("deepseek_v2-direct-q", "DeepseekV2Config", "DeepseekV2ForCausalLM", dict(MLA, q_lora_rank=None)),
     ("deepseek_v3-all-dense", "DeepseekV3Config", "DeepseekV3ForCausalLM", dict(MLA, first_k_dense_replace=3)),
+    ("roberta-model", "RobertaConfig", "RobertaModel", dict(ENC, pad_token_id=1, bos_token_id=0)),
+    ("vit-model", "ViTConfig", "ViTModel",
+     dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, image_size=32,
+          patch_size=8)),
     ("mamba", "MambaConfig", "MambaForCausalLM",
      dict(vocab_size=101, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2, conv_kernel=4, **IDS)),
     ("bert", "BertConfig", "BertModel", ENC),
@@ -115,7 +119,8 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo2", "whisper", "mamba", "deepseek_v2", "deepseek_v3"}
+              "qwen3_moe", "gemma3_text", "olmo2", "whisper", "mamba", "deepseek_v2", "deepseek_v3", "roberta",
+              "vit"}
 # switches the table does not write: read through transformers' module tree
 THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
 SIZES = {"vocab_size", "hidden_size", "n_embd", "num_hidden_layers", "n_layer", "num_attention_heads", "n_head",
@@ -172,7 +177,9 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
                 assert re.search(rf"^let {name} = {value}\b", text, re.M), (name, text)
         # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
         layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers", "decoder_layers") if n in fields)
-        change = {layers: fields[layers] + 1, "vocab_size": fields["vocab_size"] + 7}
+        change = {layers: fields[layers] + 1}
+        if "vocab_size" in fields:
+            change["vocab_size"] = fields["vocab_size"] + 7
         if family == "t5":          # the config written holds num_decoder_layers (its default: num_layers)
             change["num_decoder_layers"] = fields[layers] + 1
         if variant not in THROUGH_TRANSFORMERS:

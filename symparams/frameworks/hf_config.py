@@ -582,14 +582,17 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
     out.let("num_attention_heads", cfg.size("num_attention_heads"))
     out.let("intermediate_size", cfg.size("intermediate_size"))
-    out.let("type_vocab_size", cfg.size("type_vocab_size", 2))
+    roberta = cfg.family == "roberta"
+    out.let("type_vocab_size", cfg.size("type_vocab_size", 1 if roberta else 2))
     act = _activation(cfg.text("hidden_act", "gelu"))
-    masked = arch == "BertForMaskedLM"
+    masked = arch.endswith("ForMaskedLM")
     tied = masked and cfg.flag("tie_word_embeddings", True)
-    out.add("input max_position_embeddings as token_type_ids")
+    # RoBERTa's positions start after the padding index: a table of max_position_embeddings rows, 2 fewer tokens
+    tokens = "max_position_embeddings - 2" if roberta else "max_position_embeddings"
+    out.add(f"input {tokens} as token_type_ids")
     out.add("embedding type_vocab_size hidden_size", "token_type_embeddings")
     out.add("save token_types")
-    out.add("input max_position_embeddings as input_ids")
+    out.add(f"input {tokens} as input_ids")
     out.add(_with("embedding vocab_size hidden_size", "name=word_embeddings" if tied else ""), "word_embeddings")
     out.add("add with token_types")
     out.add("posembed length=max_position_embeddings", "position_embeddings")
@@ -605,7 +608,7 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.close()
     out.add("layernorm", "output.LayerNorm")
     out.close()
-    if arch in ("BertModel", "BertForSequenceClassification"):
+    if arch in ("BertModel", "BertForSequenceClassification", "RobertaModel"):
         out.add("clspool", "pooler: the first token")
         out.add("dense hidden_size tanh", "pooler.dense")
     if arch == "BertForSequenceClassification":
@@ -851,6 +854,40 @@ def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
     return notes
 
 
+def _vit(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """ViT: a patch embedding (a strided convolution), a class token, learned positions, pre-norm encoder
+    layers, a final LayerNorm; ViTModel's pooler (dense + tanh on the class token) or the classifier."""
+    if not cfg.flag("qkv_bias", True):
+        raise _NoStructure("qkv_bias=false (no query/key/value biases, an output bias)")
+    out.let("image_size", cfg.size("image_size", 224))
+    out.let("patch_size", cfg.size("patch_size", 16))
+    out.let("num_channels", cfg.size("num_channels", 3))
+    out.let("hidden_size", cfg.size("hidden_size", 768))
+    out.let("num_hidden_layers", cfg.size("num_hidden_layers", 12))
+    out.let("num_attention_heads", cfg.size("num_attention_heads", 12))
+    out.let("intermediate_size", cfg.size("intermediate_size", 3072))
+    act = _activation(cfg.text("hidden_act", "gelu"))
+    out.add("input image_size x image_size x num_channels")
+    out.add("conv hidden_size patch_size stride=patch_size", "embeddings.patch_embeddings.projection")
+    out.add("reshape -1 x hidden_size", "the patches as a sequence")
+    out.add("clstoken", "embeddings.cls_token")
+    out.add("posembed", "embeddings.position_embeddings")
+    out.open("repeat num_hidden_layers", "encoder.layer")
+    out.add("residual { layernorm; attention heads=num_attention_heads }",
+            "layernorm_before, attention: query, key, value, output.dense")
+    out.add(_with("residual { layernorm; dense intermediate_size", act, "; dense hidden_size }"),
+            "layernorm_after, intermediate.dense, output.dense")
+    out.close()
+    out.add("layernorm", "layernorm")
+    out.add("clspool", "the class token")
+    if arch == "ViTModel":
+        out.add("dense hidden_size tanh", "pooler.dense")
+    else:
+        out.let("num_labels", cfg.labels())
+        out.add("dense num_labels", "classifier")
+    return []
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -882,6 +919,8 @@ FAMILIES = {
     "deepseek_v3": _Family(_deepseek, ("DeepseekV3ForCausalLM", "DeepseekV3Model"), "DeepseekV3ForCausalLM"),
     "mamba": _Family(_mamba, ("MambaForCausalLM", "MambaModel"), "MambaForCausalLM"),
     "gpt2": _Family(_gpt2, ("GPT2LMHeadModel", "GPT2Model"), "GPT2LMHeadModel"),
+    "roberta": _Family(_bert, ("RobertaForMaskedLM", "RobertaModel"), "RobertaForMaskedLM"),
+    "vit": _Family(_vit, ("ViTForImageClassification", "ViTModel"), "ViTModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
