@@ -184,7 +184,7 @@ def test_a_free_tensor_used_otherwise_is_refused_by_name():
             self.w = nn.Parameter(torch.zeros(4, 4))
 
         def forward(self, x):
-            return x @ self.w
+            return x @ self.w.t()       # x @ self.w alone reads as a dense layer (tests/test_torchinfo_models.py)
 
     import pytest
     with pytest.raises(symparams.SymparamsError, match="'w'"):

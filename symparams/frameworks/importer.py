@@ -469,6 +469,15 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",)):
             scalars.add(node)                       # x.size(0) in x.view(x.size(0), -1), b, c, h, w = x.size()
             continue
+        elif node.op == "get_attr" and node.users and all(_matmul_weight(u, module, shapes) is not None
+                                                           for u in node.users) and len(node.users) == 1:
+            continue                        # x @ self.w: read at the product, as a dense layer
+        elif _matmul_weight(node, module, shapes) is not None:
+            weight, tensor = _matmul_weight(node, module, shapes)
+            name = unique_name(identifier(weight.target), names)
+            line = f"dense {num('units', tensor.shape[1])} bias=false" + (
+                "" if tensor.requires_grad else " trainable=false")
+            nodes[node] = Node(node, "layer", args[:1], f"{line} name={name}", name)
         elif node.op == "get_attr":
             # a free nn.Parameter or buffer read in forward: a `parameter` line where it is added or multiplied
             tensor = _attribute(module, node.target)
@@ -556,6 +565,28 @@ def _attribute(module, target: str):
         obj = getattr(obj, part, None)
     torch = need("torch", "pytorch")
     return obj if isinstance(obj, torch.Tensor) else None
+
+
+def _matmul_weight(node, module, shapes):
+    """(the get_attr node, its tensor) when `node` is x @ W, torch.mm(x, W) or torch.matmul(x, W) with W a free
+    2-D nn.Parameter on the right and x a traced tensor whose last axis is W's rows (a linear layer without
+    bias, ParameterFCNet's torch.mm(x, self.a)); None for anything else."""
+    import operator
+    torch = need("torch", "pytorch")
+    if node.op != "call_function" or node.target not in (torch.mm, torch.matmul, operator.matmul) \
+            or len(node.args) != 2 or node.kwargs:
+        return None
+    x, w = node.args
+    if getattr(w, "op", None) != "get_attr" or getattr(x, "op", None) in (None, "get_attr"):
+        return None
+    tensor = _attribute(module, w.target)
+    if not isinstance(tensor, torch.nn.Parameter) or tensor.dim() != 2:
+        return None
+    shape = shapes.get(x.name, ())
+    # the last axis is the features of a vector or a sequence; of a channels-first map it is the width
+    if not 2 <= len(shape) <= 3 or shape[-1] != tensor.shape[0]:
+        return None
+    return w, tensor
 
 
 def _only_merged(node) -> bool:
