@@ -611,7 +611,9 @@ def bench_imports(report: Report, quick: bool):
     median = {k: statistics.median(p.get(k, 0.0) for p in profiles) for k in packages}
     total = sum(median.values())
     top = sorted(median.items(), key=lambda kv: -kv[1])[:6]
-    floors = {"python": "pass", "symparams": "import symparams"}
+    # what `summary` imports before any work (import symparams alone is lazy and imports no SymPy)
+    floors = {"python": "pass", "sympy + lark": "import sympy, lark",
+              "symparams": "import symparams.api, symparams.cli, symparams.printers.text"}
     if not quick:
         floors.update({"torch + torchinfo": "import torch, torchinfo", "keras": "import keras"})
     measured = {name: [] for name in floors}

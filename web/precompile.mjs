@@ -1,7 +1,8 @@
 // node web/precompile.mjs OUT.zip WHEEL...: the wheels installed into Pyodide's own Python (here in Node,
 // the same runtime the page loads), compiled to bytecode and zipped as one site-packages archive, so the
 // page imports SymPy from .pyc files instead of compiling about a thousand modules at every visit.
-// Unchecked-hash pycs: valid whatever the file times are after unpacking. The packages' own test
+// Each module is in the archive once, as a sourceless module.pyc in its package folder (no .py beside
+// it: the archive was 13.5 MB with both). Unchecked-hash pycs: valid whatever the file times are. The packages' own test
 // suites are left out (never imported, a third of SymPy).
 import fs from "node:fs";
 import { loadPyodide } from "pyodide";
@@ -19,21 +20,24 @@ const added = pyodide.runPython(listing).toJs().filter((name) => !before.has(nam
 if (!added.length) throw new Error("the wheels installed nothing");
 pyodide.globals.set("added", pyodide.toPy(added));
 pyodide.runPython(`
-import compileall, os, py_compile, re, site, zipfile
+import os, py_compile, re, site, zipfile
 root = site.getsitepackages()[0]
 skip = re.compile(r"/(tests|testing|benchmarks)(/|$)")
 with zipfile.ZipFile("/tmp/site-packages.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
     for top in sorted(added):
         path = os.path.join(root, top)
-        if os.path.isdir(path) and not compileall.compile_dir(
-                path, quiet=1, workers=1, rx=skip, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH):
-            raise SystemExit(f"compileall failed in {top}")
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not skip.search("/" + d + "/"))
+        for folder, dirs, files in os.walk(path) if os.path.isdir(path) else [(root, [], [top])]:
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not skip.search("/" + d + "/"))
             for name in sorted(files):
                 full = os.path.join(folder, name)
-                zf.write(full, os.path.relpath(full, root))
-        if os.path.isfile(path):
-            zf.write(path, top)
+                rel = os.path.relpath(full, root)
+                if name.endswith(".py"):
+                    # sourceless: module.pyc where module.py was, the source left out (Python imports a
+                    # lone .pyc there); the archive holds each module once, not its source and bytecode
+                    py_compile.compile(full, cfile=full + "c", dfile=rel, doraise=True,
+                                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                    zf.write(full + "c", rel + "c")
+                elif not name.endswith(".pyc"):
+                    zf.write(full, rel)
 `);
 fs.writeFileSync(out, pyodide.FS.readFile("/tmp/site-packages.zip"));

@@ -245,7 +245,9 @@ def precompiled(root: Path, site: Path, wheel_names: list[str], pyodide_version:
     out = site / "python"
     out.mkdir(parents=True, exist_ok=True)
     deps = sorted(n for n in wheel_names if not n.startswith("symparams-"))
-    key = hashlib.sha256(json.dumps([deps, pyodide_version]).encode()).hexdigest()[:16]
+    # the archive's layout is part of the key: an archive cached by an older precompile.mjs is not reused
+    layout = hashlib.sha256((root / "web" / "precompile.mjs").read_bytes()).hexdigest()[:8]
+    key = hashlib.sha256(json.dumps([deps, pyodide_version, layout]).encode()).hexdigest()[:16]
     cache = root / "web" / ".cache" / "python" / f"deps-{key}.zip"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)

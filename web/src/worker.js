@@ -5,21 +5,26 @@ importScripts("pyodide/pyodide.js");
 let call = null;
 const ready = (async () => {
   const t0 = performance.now();
-  const site = await (await fetch("site.json")).json();
-  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", self.location).href });
-  const t1 = performance.now();
   const fetched = async (url) => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     return response.arrayBuffer();
   };
+  // Pyodide's runtime boots while site.json and the archives download: the downloads are started
+  // before the runtime is awaited, and unpacked once both are there
+  const booting = loadPyodide({ indexURL: new URL("pyodide/", self.location).href });
+  const site = await (await fetch("site.json")).json();
+  const downloads = (site.archives || site.wheels.map((name) => "wheels/" + name)).map(fetched);
+  downloads.forEach((d) => d.catch(() => {}));     // a failed download is reported where it is awaited
+  const pyodide = await booting;
+  const t1 = performance.now();
   if (site.archives) {
     // the same wheels, installed and compiled to bytecode at build time (web/precompile.mjs)
     const purelib = pyodide.runPython("import site; site.getsitepackages()[0]");
-    for (const archive of site.archives) pyodide.unpackArchive(await fetched(archive), "zip", { extractDir: purelib });
+    for (const archive of downloads) pyodide.unpackArchive(await archive, "zip", { extractDir: purelib });
   } else {
     // pure-Python wheels, unpacked straight into site-packages (no micropip, no index, no network)
-    for (const name of site.wheels) pyodide.unpackArchive(await fetched("wheels/" + name), "wheel");
+    for (const wheel of downloads) pyodide.unpackArchive(await wheel, "wheel");
   }
   pyodide.runPython("import symparams.web, sympy");
   call = pyodide.pyimport("symparams.web").call;
