@@ -207,7 +207,7 @@ def add_short_names(p, auto: bool = False):
     g = p.add_mutually_exclusive_group()
     g.add_argument("--short-names", dest="short_names", action="store_const", const=True, default=None if auto else False,
                    help="show long symbol names (num_hidden_layers, hidden_size) as short letters (L, d) with a "
-                        "legend" + (" (default: only when the table cannot fit the terminal otherwise)" if auto else ""))
+                        "legend" + (" (default: when the output cannot fit otherwise)" if auto else ""))
     if auto:
         g.add_argument("--long-names", dest="short_names", action="store_const", const=False,
-                       help="always show the symbols' own names, cutting them if the table cannot fit otherwise")
+                       help="always show the symbols' own names")

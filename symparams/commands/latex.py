@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, check_writable, load_network, write_output
+from ._common import add_convention, add_file, add_set, add_short_names, check_writable, load_network, write_output
 
 
 def add_parser(sub):
@@ -31,6 +31,10 @@ def add_parser(sub):
     p.add_argument("-o", "--output", metavar="OUT.tex", help="write to this file instead of standard output")
     p.add_argument("--detail", action="store_true",
                    help="with --beamer: every layer (table, derivation and totals) instead of the summary deck")
+    add_short_names(p, auto=True)
+    p.add_argument("--title", help="the document's title (default: the file name)")
+    p.add_argument("--author", help="the author on the title (--standalone, --beamer)")
+    p.add_argument("--date", help="the date on the title (--standalone, --beamer; default: none)")
     p.set_defaults(run=run, parts=None, mode="fragment")
 
 
@@ -40,6 +44,7 @@ def run(args) -> int:
     if args.output:
         check_writable(args.output)
     net = load_network(args)
-    text = latex.render(net, args.parts, args.mode, detail=args.detail)
+    text = latex.render(net, args.parts, args.mode, detail=args.detail, short_names=args.short_names,
+                        title=args.title, author=args.author, date=args.date)
     write_output(text, args.output)
     return 0

@@ -475,7 +475,7 @@ def _total_group(net, values: dict, limit: float = PAGE_WIDTH) -> str:
     if expr.free_symbols:
         lines.append(r"P &= %s" % tex(collected(expr)))
         if value is not None:
-            where = [f"{symbol_name(s.name)} = {number(v)}" for s, v in values.items() if s in expr.free_symbols]
+            where = [f"{tex(s)} = {number(v)}" for s, v in values.items() if s in expr.free_symbols]
             line = r"&= %s \qquad (%s)" % (number(value), ", ".join(where))
             if width(line[3:]) <= limit - LABEL_WIDTH:
                 lines.append(line)
@@ -552,6 +552,9 @@ _HEADINGS = {"table": "Layers", "derivation": "Derivation", "totals": "Totals"}
 
 def fragment(net, parts=("table",), headings: bool = False) -> str:
     out = [f"% symparams: {escape(title_of(net))} ({net.convention}); needs \\usepackage{{{','.join(PACKAGES)}}}"]
+    notation = legend(net)
+    if notation:
+        out.append(notation)
     for part in parts:
         if headings:
             out.append(r"\subsection*{%s}" % _HEADINGS[part])
@@ -564,15 +567,18 @@ def fragment(net, parts=("table",), headings: bool = False) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def standalone(net, parts=("table",)) -> str:
+def standalone(net, parts=("table",), meta: dict | None = None) -> str:
     body = fragment(net, parts, headings=len(parts) > 1)
+    meta = meta or {}
+    byline = " \\\\ ".join(escape(meta[k]) for k in ("author", "date") if meta.get(k))
     return "\n".join([
         r"\documentclass[11pt]{article}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{%s}" % ",".join(PACKAGES),
         r"\allowdisplaybreaks",
         r"\begin{document}",
-        r"\section*{%s}" % escape(title_of(net)),
+        r"\section*{%s}" % escape(meta.get("title") or title_of(net)),
+        *([r"\noindent %s\par\medskip" % byline] if byline else []),
         r"Convention: %s." % escape(net.convention),
         "",
         body,
@@ -587,24 +593,57 @@ DERIVATION_LINES = 10   # derivation lines per slide
 WORKED_FRAMES = 2       # slides of worked arithmetic in a summary deck
 
 
-def _preamble(net, extra: tuple = ()) -> list[str]:
-    return [
+def _preamble(net, extra: tuple = (), meta: dict | None = None) -> list[str]:
+    meta = meta or {}
+    out = [
         r"\documentclass[aspectratio=169]{beamer}",
         r"\usepackage{%s}" % ",".join(PACKAGES + extra),
         r"\setbeamertemplate{navigation symbols}{}",
         r"\allowdisplaybreaks",
-        r"\title{%s}" % escape(title_of(net)),
+        r"\title{%s}" % escape(meta.get("title") or title_of(net)),
         r"\subtitle{parameters and shapes (%s convention)}" % escape(net.convention),
-        r"\date{}",
+        *([r"\author{%s}" % escape(meta["author"])] if meta.get("author") else []),
+        r"\date{%s}" % escape(meta.get("date") or ""),
         r"\begin{document}",
         r"\begin{frame}\titlepage\end{frame}",
     ]
+    notation = legend(net)
+    if notation:        # the letters the slides use for the file's long names, before any slide uses them
+        out.append(_frame("Notation", r"\small" + "\n" + notation))
+    return out
 
 
-def beamer(net, parts=("table",)) -> str:
+# ----------------------------------------------------------------------------- short names
+
+LONG_FOR_LATEX = 12     # a name this long (a config field: num_hidden_layers) makes pages use short names
+
+
+def wants_short_names(net) -> bool:
+    """Whether LaTeX pages use short names by default: some symbol name is a config field's length."""
+    return any(len(s.name) > LONG_FOR_LATEX for s in net.symbols)
+
+
+def legend(net) -> str:
+    """'Notation: $L$ = \\texttt{num\\_hidden\\_layers} (32), ...' for the short names in force, or ''."""
+    from ..notation import current_names
+    names = current_names()
+    if not names:
+        return ""
+    values = {s.name: v for s, v in net.symbols.items()}
+    items = []
+    for long_name, short_name in sorted(names.items(), key=lambda kv: kv[1].lower()):
+        if long_name not in values:
+            continue
+        value = values[long_name]
+        items.append(r"$%s$ = \texttt{%s}%s" % (symbol_name(short_name), escape(long_name),
+                                                 " (%s)" % ("$%s$" % number(value)) if value is not None else ""))
+    return "Notation: " + ", ".join(items) + "." if items else ""
+
+
+def beamer(net, parts=("table",), meta: dict | None = None) -> str:
     """Every layer on slides (symparams latex --beamer --detail): the parts in order, long ones
     over several frames."""
-    out = _preamble(net)
+    out = _preamble(net, meta=meta)
     for part in parts:
         if part == "table":
             # on a slide the long total formulas would crowd the table: they have their own frame
@@ -622,7 +661,7 @@ def beamer(net, parts=("table",)) -> str:
     return "\n".join(out)
 
 
-def summary_deck(net) -> str:
+def summary_deck(net, meta: dict | None = None) -> str:
     """The deck a lecturer projects (symparams latex --beamer): the title, the architecture drawn
     and scaled to the slide, one slide per distinct block or repeated group with its count formula
     and how often it occurs, the totals in closed form, and the worked arithmetic of a few
@@ -630,7 +669,7 @@ def summary_deck(net) -> str:
     from . import diagram
     from .groups import groups
 
-    out = _preamble(net, ("tikz",))
+    out = _preamble(net, ("tikz",), meta)
     fit = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"
     tall = r"\resizebox{!}{\ifdim\height>0.78\textheight0.78\textheight\else\height\fi}"
     out.append(_frame("Architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, diagram.tikz(net).rstrip())))
@@ -749,18 +788,31 @@ def _frame(title: str, body: str, breaks: bool = False) -> str:
     return "\\begin{frame}%s{%s}\n%s\n\\end{frame}" % ("[allowframebreaks]" if breaks else "", title, body)
 
 
-def render(net, parts=None, mode: str = "fragment", detail: bool = False) -> str:
+def render(net, parts=None, mode: str = "fragment", detail: bool = False, *, short_names: bool | None = None,
+           title: str | None = None, author: str | None = None, date: str | None = None) -> str:
     """parts: any of table, derivation, totals (None: the table; in beamer mode, the summary deck
-    unless detail); mode: fragment, standalone or beamer."""
+    unless detail); mode: fragment, standalone or beamer; short_names: long symbol names as short
+    letters with a Notation legend (None: when a name is as long as a config field's,
+    wants_short_names); title, author, date: the document's (default: the file name, none, none)."""
+    from ..notation import display_names
+    from .text import legend_names
+    if short_names is None:
+        short_names = wants_short_names(net)
+    meta = {"title": title, "author": author, "date": date}
+    with display_names(legend_names(net) if short_names else {}):
+        return _render(net, parts, mode, detail, meta)
+
+
+def _render(net, parts, mode: str, detail: bool, meta: dict) -> str:
     if mode == "beamer" and parts is None and not detail:
-        return summary_deck(net)
+        return summary_deck(net, meta)
     if parts is None:
         parts = PARTS if mode == "beamer" else ("table",)
     parts = tuple(p for p in PARTS if p in parts)
     if mode == "standalone":
-        return standalone(net, parts)
+        return standalone(net, parts, meta)
     if mode == "beamer":
-        return beamer(net, parts)
+        return beamer(net, parts, meta)
     return fragment(net, parts)
 
 

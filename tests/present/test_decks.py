@@ -46,19 +46,25 @@ def _compile(work, name: str, program: str) -> tuple:
     return proc.returncode, overfull, int(pages.group(1)) if pages else 0
 
 
+FAMILIES = ("llama", "mistral", "mixtral", "qwen2", "gemma", "gpt2", "bert", "t5")     # tests/hf_families.py
+
+
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
+def compiled(tmp_path_factory, hf_files):
     program = need_program("pdflatex")
     work = tmp_path_factory.mktemp("decks")
     names = []
     started = time.perf_counter()
-    for file in FILES:
+    sources = [(file.replace("/", "-"), EXAMPLES / file, file in SUBSET) for file in FILES]
+    # the imported Hugging Face files: the long names of every config (issue 22)
+    sources += [(f"hf-{family}", hf_files[family], False) for family in FAMILIES]
+    for key, path, detail in sources:
         for mode, flags in MODES.items():
-            if mode == "detail" and file not in SUBSET:
+            if mode == "detail" and not detail:
                 continue
-            name = f"{file.replace('/', '-')}-{mode}"
+            name = f"{key}-{mode}"
             (work / name).mkdir()
-            assert cli.main(["latex", str(EXAMPLES / file), *flags, "-o", str(work / name / "doc.tex")]) == 0, name
+            assert cli.main(["latex", str(path), *flags, "-o", str(work / name / "doc.tex")]) == 0, name
             names.append(name)
     TIMES["write"] = time.perf_counter() - started
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -84,6 +90,44 @@ def test_article_and_deck_compile_with_nothing_overfull(compiled, file):
 def test_the_default_deck_of_a_zoo_model_is_short(compiled, file):
     pages = compiled[f"{file.replace('/', '-')}-deck"][2]
     assert 4 <= pages <= MAX_FRAMES, f"{file}: {pages} frames"      # title, diagram, totals, arithmetic at least
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_imported_files_compile_with_nothing_overfull_in_a_short_deck(compiled, family):
+    """Issue 22: an imported config's long names (max_position_embeddings) fit the article and the
+    summary deck: short letters with a Notation legend, formulas broken across lines."""
+    for mode in ("article", "deck"):
+        code, overfull, pages = compiled[f"hf-{family}-{mode}"]
+        assert code == 0 and pages > 0, f"{family} ({mode}): pdflatex failed"
+        assert not overfull, f"{family} ({mode}): {overfull[:3]}"
+    assert compiled[f"hf-{family}-deck"][2] <= MAX_FRAMES
+
+
+def test_latex_short_names_legend_title_author_date(hf_files, tmp_path):
+    """The Notation legend maps each letter to the config's name and value; --long-names keeps the
+    names; --title/--author/--date reach the title page and the article's heading."""
+    out = tmp_path / "deck.tex"
+    assert cli.main(["latex", str(hf_files["llama"]), "--beamer", "--title", "Llama 2 (7B)", "--author", "A. Lecturer",
+                     "--date", "6 December 2026", "-o", str(out)]) == 0
+    deck = out.read_text(encoding="utf-8")
+    assert r"\title{Llama 2 (7B)}" in deck and r"\author{A. Lecturer}" in deck and r"\date{6 December 2026}" in deck
+    assert r"$L$ = \texttt{num\_hidden\_layers} ($32$)" in deck and r"$T$ = \texttt{max\_position\_embeddings}" in deck
+    assert "num\\_hidden\\_layers}" not in deck.split("Notation")[-1].split(r"\end{frame}", 1)[1]
+    assert cli.main(["latex", str(hf_files["llama"]), "--all", "--standalone", "--long-names", "--title", "T&S",
+                     "-o", str(out)]) == 0
+    article = out.read_text(encoding="utf-8")
+    assert r"\section*{T\&S}" in article and "Notation" not in article and r"\mathrm{num\_hidden\_layers}" in article
+    # display only: the same counts with and without the letters
+    short = latex.render(symparams_load(hf_files["llama"]), ("table", "totals"), "standalone")
+    long = latex.render(symparams_load(hf_files["llama"]), ("table", "totals"), "standalone", short_names=False)
+    short = "\n".join(line for line in short.splitlines() if not line.startswith("Notation: "))
+    assert "Notation" not in long and r"\mathrm{num" not in short
+    assert re.findall(r"\d+(?:\{,\}\d{3})+", short) == re.findall(r"\d+(?:\{,\}\d{3})+", long)
+
+
+def symparams_load(path):
+    import symparams
+    return symparams.load(path)
 
 
 def test_the_summary_deck_shows_blocks_formulas_and_multiplicities(capsys):
