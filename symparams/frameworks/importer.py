@@ -339,6 +339,10 @@ def _torch_leaf(module) -> bool:
     if type(module).__name__ in _IDENTITY_MODULES:      # not traced into: in training mode they draw at random
         return True
     nn = need("torch", "pytorch").nn
+    if isinstance(module, nn.LayerNorm) and type(module).__name__ == "LayerNorm2d":
+        # torchvision's and timm's LayerNorm2d: an nn.LayerNorm over the channels of a channels-first map
+        # (permute, layer_norm, permute back), symparams' layernorm on its channels-last map
+        return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
         if len(parts) != 2:
@@ -423,12 +427,25 @@ def from_torch(module, input_shape, generalize=None) -> str:
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
     live = _live(graph)     # the nodes the output depends on (fx keeps calls whose results are overwritten)
+    channels_last: set = set()  # nodes between x.permute(0, 2, 3, 1) and its permute back: already symparams' layout
     called: dict = {}       # id(module) -> its first call's row name (a second call of a weighted module: reuse=)
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
+        turn = _torch_permute(node, shapes, torch)
+        inputs = [a for a in _flat(list(node.args) + list(node.kwargs.values())) if isinstance(a, fx.Node)]
+        if turn == "to_last" and not any(a in channels_last for a in inputs):
+            alias[node] = args[0]           # NCHW -> NHWC: symparams' own layout (ConvNeXt's block)
+            channels_last.add(node)
+            continue
+        if turn == "to_first" and inputs and inputs[0] in channels_last:
+            alias[node] = args[0]           # and back
+            continue
+        if any(a in channels_last for a in inputs):
+            _channels_last_problem(node, module, functional_names=(_ACTIVATION_WORDS, _matmul_weight))
+            channels_last.add(node)
         reduction = _torch_reduction(node, shapes, torch)
         split = _torch_split(node, shapes, torch)
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
@@ -554,7 +571,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     body = fold_graph(nodes, order, placeholder, output)
     body += _unused_torch(module, graph, names, live)
     text = file_text(num, shape, body)
-    _compare_torch(text, nodes, shapes, module)
+    _compare_torch(text, nodes, shapes, module, channels_last)
     return finish(text, num, shape, body, "pytorch")
 
 
@@ -565,6 +582,49 @@ def _attribute(module, target: str):
         obj = getattr(obj, part, None)
     torch = need("torch", "pytorch")
     return obj if isinstance(obj, torch.Tensor) else None
+
+
+def _torch_permute(node, shapes, torch):
+    """'to_last' for x.permute(0, 2, ..., 1) of a channels-first map (torchvision's ConvNeXt: Permute([0, 2, 3, 1])
+    before its LayerNorm and Linears), 'to_first' for x.permute(0, -1, 1, ...), None for anything else."""
+    if not ((node.op == "call_method" and node.target == "permute") or
+            (node.op == "call_function" and node.target is torch.permute)) or not node.args:
+        return None
+    dims = node.kwargs.get("dims", list(node.args[1:]))
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = list(dims[0])
+    rank = len(shapes.get(getattr(node.args[0], "name", ""), ()))
+    if rank < 3 or not all(isinstance(d, int) for d in dims) or len(dims) != rank:
+        return None
+    dims = [d % rank for d in dims]
+    if dims == [0] + list(range(2, rank)) + [1]:
+        return "to_last"
+    if dims == [0, rank - 1] + list(range(1, rank - 1)):
+        return "to_first"
+    return None
+
+
+def _channels_last_problem(node, module, functional_names) -> None:
+    """Between a permute to channels last and back, what reads the same in symparams' layout: modules acting on
+    the last axis (LayerNorm, Linear), activations, and adding or multiplying; anything else is refused by name."""
+    import operator
+    torch = need("torch", "pytorch")
+    words, _ = functional_names
+    if node.op == "call_module":
+        sub = module.get_submodule(node.target)
+        if isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU, torch.nn.SiLU,
+                            torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES:
+            return
+    elif node.op == "call_function" and (node.target in (operator.add, operator.mul, torch.add, torch.mul) or
+                                         getattr(node.target, "__name__", "") in words):
+        return
+    elif node.op == "call_method" and node.target in words + ("contiguous",):
+        return
+    elif node.op == "output":
+        return
+    raise DefinitionError(f"the operation '{node.name}' ({getattr(node.target, '__name__', node.target)}) acts on a "
+                          "tensor permuted to channels last; symparams reads only LayerNorm, Linear, activations, "
+                          "+ and * there (ConvNeXt's block) before the permute back")
 
 
 def _matmul_weight(node, module, shapes):
@@ -903,7 +963,7 @@ def _torch_merge_problem(node, op, args, shapes) -> None:
                                   "(axis 1); symparams' concat joins the channels")
 
 
-def _compare_torch(text, nodes, shapes, module) -> None:
+def _compare_torch(text, nodes, shapes, module, channels_last=frozenset()) -> None:
     """Each imported layer's count and shape against the module's own; a difference names the layer."""
     from .torch_export import to_channels_last
     net = parse_back(text, "pytorch")
@@ -920,7 +980,7 @@ def _compare_torch(text, nodes, shapes, module) -> None:
                                       "option symparams does not represent")
         torch_shape = shapes.get(node.key.name)
         if torch_shape:
-            mine = to_channels_last(torch_shape[1:])
+            mine = tuple(torch_shape[1:]) if node.key in channels_last else to_channels_last(torch_shape[1:])
             if squeezed(row.output_shape) != squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
                 raise DefinitionError(f"the module '{node.name}' gives {'x'.join(map(str, mine))} (channels last) but "
                                       f"reads as '{_line_of(text, node.name)}' giving "
