@@ -123,7 +123,19 @@ def command_usage() -> str:
     return "```\n" + "\n".join(lines) + "\n```"
 
 
+def metric_table() -> str:
+    """Every metric of the registry (symparams/metrics.py), in its order."""
+    from symparams.metrics import REGISTRY
+    lines = ["| Metric | Label | What it counts | Unit | × batch | Training options |", "|---|---|---|---|:-:|:-:|"]
+    for m in REGISTRY.values():
+        what = m.doc + ("" if m.column else " (a network total: no per-layer column)")
+        lines.append(f"| `{m.name}` | {m.label} | {what} | {m.unit} | {'yes' if m.batch else ''} | "
+                     f"{'yes' if m.training else ''} |")
+    return "\n".join(lines)
+
+
 GENERATORS = {
+    "metrics": metric_table,
     "commands": command_usage,
     "error-example": error_example,
     "layers": layer_reference,

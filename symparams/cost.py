@@ -49,25 +49,13 @@ from dataclasses import dataclass
 import sympy
 from sympy import Add, Integer
 
+from . import memory, metrics, parallel
 from .algebra import equal, product, symbol
 from .errors import ShapeError, UsageError, did_you_mean
 from .integers import parse_number
 from .layers import spec_and_context
 from .layers.base import Saved
 
-TRAIN_COLUMNS = ("train_flops", "bwd_flops", "train_flops_token", "train_compute")
-MEMORY_COLUMNS = ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes", "kv_bytes", "train_bytes",
-                  "infer_bytes")
-COLUMNS = ("params", "macs", "flops", "ops", "act", "act_bytes", "param_bytes", "rf", "rf_stride",
-           "rf_padding") + TRAIN_COLUMNS + MEMORY_COLUMNS
-METRICS = COLUMNS[1:]
-LABELS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "ops": "Other ops", "act": "Activations",
-          "act_bytes": "Activation bytes", "param_bytes": "Weight bytes", "rf": "RF",
-          "rf_stride": "RF stride", "rf_padding": "RF padding", "train_flops": "Train FLOPs",
-          "bwd_flops": "Backward FLOPs", "train_flops_token": "Train FLOPs/token", "train_compute": "Train compute",
-          "weight_bytes": "Weights (B)", "grad_bytes": "Gradients (B)", "optim_bytes": "Optimizer (B)",
-          "act_train_bytes": "Saved act. (B)", "kv_bytes": "KV cache (B)", "train_bytes": "Train mem. (B)",
-          "infer_bytes": "Inference mem. (B)"}
 FLOP_CONVENTIONS = ("torch", "kaplan", "palm", "chinchilla")
 INPUT_GRAD = ("needed", "all")
 ACT_STYLES = ("pytorch", "megatron")
@@ -119,7 +107,6 @@ class Options:
         if self.dtype not in DTYPE_BYTES:
             raise UsageError(f"unknown dtype '{self.dtype}'; use one of {', '.join(DTYPE_BYTES)}",
                              hint=did_you_mean(str(self.dtype), list(DTYPE_BYTES)))
-        from . import memory
         for field_, allowed in (("flops", FLOP_CONVENTIONS), ("input_grad", INPUT_GRAD),
                                 ("optimizer", tuple(memory.OPTIMIZERS)), ("precision", tuple(memory.PRECISIONS)),
                                 ("recompute", memory.RECOMPUTE), ("style", ACT_STYLES), ("device", DEVICES),
@@ -367,96 +354,113 @@ def _rf_value(state, which: int):
     return values[0] if all(equal(v, values[0]) is True for v in values) else sympy.Max(*values)
 
 
-def _column(row_totals, state, column, options, params, buffers):
-    batch = options.batch
-    if column == "params":
-        return params
-    if column == "macs":
-        return row_totals["macs"] * batch
-    if column == "flops":
-        return (2 * row_totals["macs"] + (row_totals["bias"] if options.bias_adds else 0)) * batch
-    if column == "ops":
-        return row_totals["ops"] * batch
-    if column == "act":
-        return row_totals["act"] * batch
-    if column == "act_bytes":
-        return row_totals["act"] * batch * options.bytes
-    if column == "param_bytes":
-        return (params + buffers) * options.bytes
-    if column in ("rf", "rf_stride", "rf_padding"):
-        return _rf_value(state, ("rf", "rf_stride", "rf_padding").index(column))
-    raise UsageError(f"unknown cost column '{column}'", hint=did_you_mean(column, list(COLUMNS)))
-
-
-def _training(column, row_totals, options, net, raw, params, trainable, buffers, top=None, whole=False):
-    """A training column of one row (or of the network: top = the flow's top-level rows, whole=True)."""
-    if column in TRAIN_COLUMNS or column == "flops":
-        return _train_column(column, row_totals, raw, params, options, net)
-    from . import memory
-    return memory.column(column, raw, params, trainable, buffers, options, net, top, whole)
-
-
-def _is_training(column, options) -> bool:
-    return column in TRAIN_COLUMNS or column in MEMORY_COLUMNS or (column == "flops" and options.flops != "torch")
-
-
 def check_columns(columns, *, allow_empty: bool = False) -> tuple[str, ...]:
     """Validate column names (a comma-separated text or a sequence)."""
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
     out = []
     for c in columns:
-        if c not in COLUMNS:
-            raise UsageError(f"unknown column '{c}'; the columns are {', '.join(COLUMNS)}",
-                             hint=did_you_mean(c, list(COLUMNS)))
+        if c not in metrics.columns():
+            raise UsageError(f"unknown column '{c}'; the columns are {', '.join(metrics.columns())}",
+                             hint=did_you_mean(c, list(metrics.columns())))
         if c not in out:
             out.append(c)
     if not out and not allow_empty:
-        raise UsageError(f"no columns given; the columns are {', '.join(COLUMNS)}")
+        raise UsageError(f"no columns given; the columns are {', '.join(metrics.columns())}")
     return tuple(out)
 
 
-def row_costs(net, columns=COLUMNS, options: Options | None = None) -> dict:
+def row_costs(net, columns=None, options: Options | None = None) -> dict:
     """{row: {column: SymPy expression or None (not available)}} for every row of net.walk().
     Composite rows carry the sums of their children (times their count); rf columns give the
     receptive field at the row's output, in input pixels (None without spatial axes)."""
-    columns = check_columns(columns, allow_empty=True)
+    columns = check_columns(metrics.columns() if columns is None else columns, allow_empty=True)
     options = options or Options()
     analysis = analyse(net)
-    training = any(_is_training(c, options) for c in columns)
-    fl = flow(net, options) if training else None
     out = {}
     for _, row in net.walk():
-        totals = analysis.totals.get(row) or analysis._total(row)
-        state = analysis.states.get(row)
-        raw = fl.rows.get(row, {}) if fl else None
-        out[row] = {c: None if options.layout is not None and c in MEMORY_COLUMNS   # per GPU: totals only
-                    else (_training(c, totals, options, net, raw, row.params, row.trainable_params, row.buffers,
-                                  [row]) if _is_training(c, options)
-                        else _column(totals, state, c, options, row.params, row.buffers)) for c in columns}
+        facts = Facts(net, options, analysis.totals.get(row) or analysis._total(row), analysis.states.get(row),
+                      row=row)
+        out[row] = {c: metrics.REGISTRY[c].compute(facts) for c in columns}
     return out
 
 
-def totals(net, columns=COLUMNS, options: Options | None = None) -> dict:
-    """{column: the network's total}; for the rf columns, those of the last spatial layer."""
-    columns = check_columns(columns, allow_empty=True)
+def totals(net, columns=None, options: Options | None = None) -> dict:
+    """{metric: the network's total}; for the rf metrics, those of the last spatial layer."""
+    columns = metrics.columns() if columns is None else columns
+    names = list(dict.fromkeys([columns] if isinstance(columns, str) else columns))
+    unknown = [c for c in names if c not in metrics.REGISTRY]
+    if unknown:
+        check_columns(unknown)
     options = options or Options()
     analysis = analyse(net)
     summed = {k: Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
-    state = analysis.last[1] if analysis.last else None
-    out = {}
-    for c in columns:
-        if options.layout is not None and c in MEMORY_COLUMNS:
-            from . import parallel
-            out[c] = parallel.column(net, options, c, flow(net, options))      # the most loaded GPU of the layout
-        elif _is_training(c, options):
-            fl = flow(net, options)
-            params = active_params(net) if c in TRAIN_COLUMNS or c == "flops" else net.params
-            out[c] = _training(c, summed, options, net, fl.total, params, net.trainable_params, net.buffers,
-                               list(net.layers), whole=True)
-        else:
-            out[c] = _column(summed, state, c, options, net.params, net.buffers)
-    return out
+    facts = Facts(net, options, summed, analysis.last[1] if analysis.last else None)
+    return {c: metrics.REGISTRY[c].compute(facts) for c in names}
+
+
+class Facts:
+    """What a metric is computed from (symparams/metrics.py: `compute(facts)`), for one row or for
+    the network: the forward sums of one pass (macs, bias, ops, act), the receptive-field state,
+    the counts, and the training flow (cached per network: only training metrics run it)."""
+
+    def __init__(self, net, options, sums, state, *, row=None):
+        self.net, self.options, self.sums, self.state, self.row = net, options, sums, state, row
+        self.batch = options.batch
+        counted = row if row is not None else net
+        self.params, self.trainable, self.buffers = counted.params, counted.trainable_params, counted.buffers
+        self.non_trainable = counted.non_trainable_params
+
+    @property
+    def rows(self) -> list:
+        """The rows the facts cover: the row, or the network's top-level rows."""
+        return [self.row] if self.row is not None else list(self.net.layers)
+
+    @property
+    def raw(self) -> dict:
+        """The training flow's counts (bwd, score, kv, ...) of the row or of the network."""
+        fl = flow(self.net, self.options)
+        return fl.rows.get(self.row, {}) if self.row is not None else fl.total
+
+    @property
+    def tokens(self) -> sympy.Expr:
+        return tokens_per_example(self.net)
+
+    def active(self):
+        """Parameters one token uses (the network's; None for a row)."""
+        if self.row is not None:
+            return None
+        from .engine.tensors import active
+        return active(self.net)
+
+    def rf(self, which: int):
+        """Receptive field (0), effective stride (1) or padding (2); None without spatial axes."""
+        return _rf_value(self.state, which)
+
+    def train_flops(self, kind: str) -> sympy.Expr:
+        """Forward ('fwd'), backward ('bwd') or both ('train') FLOPs of one example under the FLOP
+        convention, or both per token ('token')."""
+        # a token of a mixture of experts runs top_k experts: the network's N is its active parameters
+        params = active_params(self.net) if self.row is None else self.params
+        step = _train_flops("train" if kind == "token" else kind, self.raw, self.sums["macs"], self.sums["bias"],
+                            params, self.tokens, self.options)
+        return step / self.tokens if kind == "token" else step
+
+    def training_tokens(self) -> sympy.Expr:
+        """The training tokens D (--tokens): a number, a symbol, or k times the convention's N."""
+        d = self.options.tokens
+        if isinstance(d, tuple):
+            d = d[1] * convention_params(self.net, flow(self.net, self.options).total, active_params(self.net),
+                                         self.options.flops)
+        return d
+
+    def memory(self, part: str) -> sympy.Expr:
+        """A memory part in bytes (symparams/memory.py); the network's under a parallel layout is the
+        most loaded GPU's (symparams/parallel.py)."""
+        if self.row is None and self.options.layout is not None:
+            return parallel.column(self.net, self.options, part, flow(self.net, self.options))
+        return memory.column(part, self.raw, self.params, self.trainable, self.buffers, self.options, self.net,
+                             self.rows)
 
 
 def receptive_field(net):
@@ -475,27 +479,17 @@ def receptive_field(net):
 
 
 def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
-    """One network total by name: params, trainable, non_trainable, buffers, active, macs, flops,
-    ops, act, act_bytes, param_bytes, rf, rf_stride, rf_padding (batch 1, float32, FLOPs without
-    bias additions unless options say otherwise)."""
+    """One network total by name (any metric of symparams/metrics.py: params, trainable, active,
+    macs, flops, rf, train_bytes, ...; batch 1, float32, FLOPs without bias additions unless
+    options say otherwise)."""
     options = options or getattr(name, "options", None)
     name = str(name)
-    if name == "active":           # parameters used per token (a mixture of experts runs top_k)
-        from .engine.tensors import active
-        return active(net)
-    if name in OWN_METRICS:
-        return getattr(net, OWN_METRICS[name])
-    if name not in METRICS:
-        raise UsageError(f"unknown metric '{name}'; the metrics are params, trainable, non_trainable, buffers, "
-                         f"{', '.join(METRICS)}", hint=did_you_mean(name, list(METRICS) + ["params"]))
+    if name not in metrics.REGISTRY:
+        raise UsageError(f"unknown metric '{name}'; the metrics are {', '.join(metrics.names())}",
+                         hint=did_you_mean(name, list(metrics.names())))
     if name.startswith("rf"):
         receptive_field(net)            # a clear error when it is not available
-    value = totals(net, (name,), options)[name]
-    return sympy.sympify(value)
-
-
-OWN_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
-               "buffers": "buffers"}
+    return sympy.sympify(totals(net, (name,), options)[name])
 
 
 # ----------------------------------------------------------------------------- training flow
@@ -827,57 +821,11 @@ def _train_flops(kind: str, raw: dict, macs, bias, params, tokens, options) -> s
     return {"fwd": fwd, "bwd": bwd, "train": fwd + bwd}[kind]
 
 
-def _train_column(column, totals_, raw, params, options, net):
-    tokens = tokens_per_example(net)
-    batch = options.batch
-    if column == "flops" and options.flops != "torch":
-        return _train_flops("fwd", raw, totals_["macs"], totals_["bias"], params, tokens, options) * batch
-    if column == "bwd_flops":
-        return _train_flops("bwd", raw, totals_["macs"], totals_["bias"], params, tokens, options) * batch
-    step = _train_flops("train", raw, totals_["macs"], totals_["bias"], params, tokens, options)
-    if column == "train_flops":
-        return step * batch
-    per_token = step / tokens
-    if column == "train_flops_token":
-        return per_token
-    if column == "train_compute":
-        if options.tokens is None:
-            raise UsageError("train_compute needs the training tokens: --tokens D (a number, or 20N for "
-                             "20 tokens per parameter)")
-        d = options.tokens
-        if isinstance(d, tuple):
-            d = d[1] * convention_params(net, flow(net, options).total, active_params(net), options.flops)
-        return per_token * d
-    raise UsageError(f"unknown cost column '{column}'")
-
-
-BATCH_FREE = ("param_bytes", "weight_bytes", "grad_bytes", "optim_bytes", "train_flops_token", "train_compute")
-
-
 def total_note(column: str, options: "Options | None" = None, net=None) -> str:
-    """What a total line says about its column's options: ' (batch B)', the dtype, the FLOP
+    """What a total line says about its metric's options: ' (batch B)', the dtype, the FLOP
     convention, the optimiser and precision, the attention kernel and the loss (the default one
-    named when the network is given)."""
+    named when the network is given), the parallel layout (each metric names its own:
+    metrics.Metric.notes)."""
     options = options or Options()
-    notes = []
-    if options.batch != 1 and column not in BATCH_FREE:
-        notes.append(f" (batch {options.batch})")
-    if column in ("act_bytes", "param_bytes"):
-        notes.append(f", {options.dtype}")
-    elif column in TRAIN_COLUMNS or (column == "flops" and options.flops != "torch"):
-        notes.append(f", {options.flops} convention")
-    elif column in MEMORY_COLUMNS:
-        notes.append(f", {options.precision}")
-        if column in ("optim_bytes", "train_bytes"):
-            notes.append(f", {options.optimizer}")
-        if column in ("act_train_bytes", "train_bytes"):
-            notes.append(f", recompute {options.recompute}, {options.attention} attention")
-            if options.loss is not None or net is not None:
-                from .memory import loss_name
-                notes.append(f", loss {options.loss or loss_name(net, options)}")
-        if options.layout is not None:
-            lay = options.layout
-            notes.append(f", per GPU (most loaded) of dp {lay.dp} tp {lay.tp} pp {lay.pp}"
-                         + (f" cp {lay.cp}" if lay.cp != 1 else "") + (f" ep {lay.ep}" if lay.ep != 1 else "")
-                         + (f" zero {lay.zero}" if lay.zero else ""))
-    return "".join(notes)
+    loss = options.loss or (memory.loss_name(net, options) if net is not None else None)
+    return metrics.REGISTRY[column].note(options, loss=loss)

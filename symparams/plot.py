@@ -14,8 +14,6 @@ import sympy
 from .errors import MissingDependencyError, UsageError, install_command
 
 FORMATS = (".png", ".svg", ".pdf")
-ROW_METRICS = {"params": "params", "trainable": "trainable_params", "non_trainable": "non_trainable_params",
-               "buffers": "buffers"}
 MAX_LINES = 12        # lines of a second symbol drawn; stacked areas drawn before 'other'
 MAX_AREAS = 9
 
@@ -181,8 +179,11 @@ def _by_layer(net, vary, metric, ax):
 
     if len(vary) != 1:
         raise UsageError("--by-layer draws one symbol: give one --vary (fix the others with --set)")
-    if metric not in ROW_METRICS:
-        raise UsageError(f"--by-layer splits {', '.join(ROW_METRICS)}; not '{metric}'")
+    from . import cost, metrics
+    splits = [n for n, m in metrics.REGISTRY.items() if m.column and m.additive]
+    if str(metric) not in splits:
+        raise UsageError(f"--by-layer splits a metric that adds up over the layers ({', '.join(splits)}); "
+                         f"not '{metric}'")
     (name, values), = vary.items()
     fixed = {k: v for k, v in net.defaults.items() if k != name}
     if fixed:
@@ -194,10 +195,13 @@ def _by_layer(net, vary, metric, ax):
     from .sweep import grid
     valid = grid(net, {name: values}, metric).valid
     series = []
+    per_row = cost.row_costs(net, (str(metric),), getattr(metric, "options", None))
     for row in net.layers:
-        expr = getattr(row, ROW_METRICS[metric])
-        if expr == 0:
+        expr = per_row[row][str(metric)]
+        if expr is None or expr == 0:
             continue
+        if expr.has(sympy.Sum):
+            expr = expr.doit()
         fn = compile_expr(expr, [x])
         ys = fn.evaluate_arrays([xs])
         series.append((row.name, _floats(np.broadcast_to(ys, valid.shape), valid)))

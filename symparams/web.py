@@ -16,20 +16,25 @@ import re
 
 import sympy
 
-from .api import parse
 from .algebra import collected, symbol
+from .api import parse
+from .compiled import compile_expr
 from .errors import SymparamsError, UsageError
-from .integers import printable_integers
+from .integers import parse_number, printable_integers
+from .metrics import REGISTRY
 from .printers import latex as latex_printer
 from .printers.common import fmt_expr, row_label
 from .printers.view import view
-from .compiled import compile_expr
-from .integers import parse_number
 from .sweep import metric_expr
 from .valid import nonnegative_form
 
 PLOT_POINTS = 160           # at most this many points on the plot's x axis
-METRICS = ("params", "trainable", "non_trainable", "macs", "flops", "act", "param_bytes")
+
+
+def metrics() -> list[str]:
+    """The playground's metrics: every one but those needing an option it has no field for
+    (train_compute's --tokens)."""
+    return [name for name, m in REGISTRY.items() if not m.needs]
 MODES = {"at_most": "at_most", "exactly": "exactly", "at_least": "at_least"}
 
 
@@ -216,7 +221,7 @@ class Session:
         return {"ok": True, "slots": slots, "javascript": values.javascript(), "convention": net.convention, "symbolic": symbolic, "sliders": sliders, "free": free,
                 "rows": rows, "totals": totals, "constraints": [t for t, _ in self.conditions],
                 "warnings": list(net.warnings), "aliases": {k: fmt_expr(v) for k, v in net.aliases.items()},
-                "metrics": list(METRICS)}
+                "metrics": metrics()}
 
     def _values(self, given: dict | None) -> list[int]:
         """The symbols' values: each one given (a slider, a share link) through the parser and digit

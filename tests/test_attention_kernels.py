@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams import cost, memory
+from symparams import cost, memory, metrics
 from symparams.frameworks.hf_config import from_hf_config
 
 from conftest import need_module
@@ -129,7 +129,7 @@ def _decoder(heads, kv, key_dim, layers, tokens, causal, vocab) -> str:
             f"rmsnorm\ndense {vocab} bias=false\n")
 
 
-METRICS = tuple(c for c in cost.COLUMNS if not c.startswith("rf"))
+METRICS = tuple(c for c in metrics.columns() if not c.startswith("rf"))
 
 
 @settings(max_examples=EXAMPLES_RUN, derandomize=True, deadline=None, database=None,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams import cost
+from symparams import cost, metrics
 from symparams.algebra import symbol
 from symparams.frameworks.hf_config import from_hf_config
 
@@ -26,7 +26,7 @@ EXAMPLES_RUN = max(int(os.environ.get("SYMPARAMS_DIFF_EXAMPLES", "300")) // 15, 
 HEADS = {"tied": "dense {V} bias=false tied=wte", "unembed": "unembed", "untied": "dense {V} bias=false"}
 FLOP_COLUMNS = ("macs", "flops", "bwd_flops", "train_flops", "train_flops_token")
 # what the head's spelling may not change at all when the parameters are the same (tied and unembed)
-SAME_PARAMS = tuple(c for c in cost.COLUMNS if not c.startswith("rf"))
+SAME_PARAMS = tuple(c for c in metrics.columns() if not c.startswith("rf"))
 
 
 def gpt(head: str, *, vocab=11, heads=2, key_dim=3, layers=1, tokens=5, posembed=True, causal=True,

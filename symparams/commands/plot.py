@@ -14,7 +14,8 @@ def add_parser(sub):
                                    "Needs matplotlib (the 'plot' extra).")
     add_file(p)
     add_vary(p)
-    p.add_argument("--metric", default="params", help="params (default), trainable, ... or a cost metric")
+    from ..metrics import names as all_metrics
+    p.add_argument("--metric", default="params", help=", ".join(all_metrics()) + " (default params)")
     p.add_argument("--by-layer", action="store_true", help="stacked areas: the metric of each top-level row")
     p.add_argument("--log", action="store_true", help="logarithmic metric axis")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .png, .svg or .pdf")

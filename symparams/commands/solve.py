@@ -16,8 +16,9 @@ def add_parser(sub):
     goal.add_argument("--max-params", "--max", dest="at_most", metavar="N", help="budget: metric <= N")
     goal.add_argument("--params", "--equals", dest="exactly", metavar="N", help="target: metric = N exactly")
     goal.add_argument("--min-params", "--min", dest="at_least", metavar="N", help="floor: metric >= N")
+    from ..metrics import names as all_metrics
     p.add_argument("--metric", default="params",
-                   help="params (default), trainable, non_trainable, buffers, or a cost metric (macs, flops, ...)")
+                   help="what the budget bounds: " + ", ".join(all_metrics()) + " (default params)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (formulas as a person writes them) or json (exact numbers, SymPy formulas)")
     p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (9*f^2, sqrt) for plain terminals")

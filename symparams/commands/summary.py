@@ -20,11 +20,10 @@ def add_parser(sub):
     p.add_argument("--expand", action="store_true",
                    help="show every pass of a repeat in full (default: a pass with the first pass's layers is one line)")
     add_short_names(p, auto=True)
+    from ..metrics import columns as metric_columns
     p.add_argument("--columns", default="params", metavar="COL[,COL...]",
-                   help="columns to show, with a total each: params (default), macs, flops, ops, act, act_bytes, "
-                        "param_bytes, rf, rf_stride, rf_padding, train_flops, bwd_flops, train_flops_token, "
-                        "train_compute, weight_bytes, grad_bytes, optim_bytes, act_train_bytes, kv_bytes, "
-                        "train_bytes, infer_bytes")
+                   help="columns to show, with a total each: " + ", ".join(metric_columns()) + " (default params; "
+                        "docs/compute.md says what each counts)")
     p.add_argument("--batch", default="1", metavar="B",
                    help="batch size (a number or a symbol name): multiplies macs, flops, ops and activations")
     from ..cost import DTYPE_BYTES

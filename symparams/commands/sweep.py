@@ -20,8 +20,9 @@ def add_parser(sub):
                                    "(an 'invalid' column in CSV and JSON, 'invalid: ...' in text).")
     add_file(p)
     add_vary(p)
+    from ..metrics import names as all_metrics
     p.add_argument("--metric", action="append", default=[], metavar="NAME",
-                   help="params (default), trainable, non_trainable, buffers or a cost metric; repeatable")
+                   help=", ".join(all_metrics()) + " (default params); repeatable")
     p.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
     p.add_argument("--plot", metavar="OUT", help="also draw the first metric to OUT (.png, .svg or .pdf)")
     add_set(p)

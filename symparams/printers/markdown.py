@@ -58,8 +58,9 @@ def render(net, *, title: str | None = None, columns=("params",), cost_options=N
     costs, labels = None, []
     if extra:
         from .. import cost
+        from ..metrics import REGISTRY
         costs = cost.row_costs(net, extra, cost_options)
-        labels = [cost.LABELS[c] for c in extra]
+        labels = [REGISTRY[c].label for c in extra]
     lines = [f"**{cell(title or net.program.file or 'Network')}** (convention: {net.convention})", "",
              "| Layer | Type | Output shape | Parameters | Count |" + "".join(f" {cell(x)} |" for x in labels),
              "|---|---|---|---|---:|" + "---:|" * len(extra)]

@@ -271,8 +271,8 @@ def _param_cells(r: RowView, mode: str) -> list[str]:
 
 
 def _cost_label(column: str) -> str:
-    from ..cost import LABELS
-    return LABELS[column]
+    from ..metrics import REGISTRY
+    return REGISTRY[column].label
 
 
 def _cost_cell(expr, v, mode) -> str:
@@ -312,6 +312,7 @@ def cost_totals(net, columns, cost_options, v, mode: str = "text") -> list[str]:
     field of the last spatial layer with its effective stride and padding."""
     from .. import cost
     from ..errors import ShapeError
+    from ..metrics import REGISTRY
     out = []
     wanted = [c for c in columns if c != "params"]
     options = cost_options or cost.Options()
@@ -322,7 +323,7 @@ def cost_totals(net, columns, cost_options, v, mode: str = "text") -> list[str]:
         if expr.free_symbols and value is not None:
             shown += f" = {M.show(value, mode)}"
         extra = " (2 per MAC + bias adds)" if column == "flops" and options.bias_adds else ""
-        out.append(f"Total {cost.LABELS[column]}{cost.total_note(column, options, net)}{extra}: {shown}")
+        out.append(f"Total {REGISTRY[column].label}{cost.total_note(column, options, net)}{extra}: {shown}")
     if any(c.startswith("rf") for c in wanted):
         try:
             row, axes = cost.receptive_field(net)
