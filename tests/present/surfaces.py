@@ -34,7 +34,7 @@ from typing import Callable
 
 import sympy
 
-from symparams import cost
+from symparams import cost, metrics
 from symparams.algebra import symbol
 from symparams.errors import SymparamsError
 
@@ -315,7 +315,7 @@ def cost_total_claims(line: str) -> list:
     return []
 
 
-COST_LABELS = {label: column for column, label in cost.LABELS.items() if column != "params"}
+COST_LABELS = {m.label: name for name, m in metrics.REGISTRY.items() if m.column and name != "params"}
 
 
 # ----------------------------------------------------------------------------- markdown
