@@ -63,10 +63,11 @@ def register(metric: Metric) -> Metric:
     return metric
 
 
-def _flops(f):
+def _forward_flops(f):
+    """FLOPs of one example's forward pass."""
     if f.options.flops != "torch":      # a published convention: the training flow's forward part
-        return f.train_flops("fwd") * f.batch
-    return (2 * f.sums["macs"] + (f.sums["bias"] if f.options.bias_adds else 0)) * f.batch
+        return f.train_flops("fwd")
+    return 2 * f.sums["macs"] + (f.sums["bias"] if f.options.bias_adds else 0)
 
 
 def _train_compute(f):
@@ -93,7 +94,8 @@ for _m in [
     Metric("macs", "MACs", "MACs", "multiply-accumulates of one forward pass", lambda f: f.sums["macs"] * f.batch,
            batch=True),
     Metric("flops", "FLOPs", "FLOPs", "forward FLOPs: 2 per MAC (torch's counter; --bias-adds adds the biases), "
-           "or the forward part of the --flops convention", _flops, batch=True, notes=("convention_if_set",)),
+           "or the forward part of the --flops convention", lambda f: _forward_flops(f) * f.batch, batch=True,
+           notes=("convention_if_set",)),
     Metric("ops", "Other ops", "operations", "element operations that are not MACs (activations, softmax, norms, "
            "merges)", lambda f: f.sums["ops"] * f.batch, batch=True),
     Metric("act", "Activations", "values", "values output by every layer and merge",
