@@ -96,6 +96,9 @@ for _m in [
     Metric("flops", "FLOPs", "FLOPs", "forward FLOPs: 2 per MAC (torch's counter; --bias-adds adds the biases), "
            "or the forward part of the --flops convention", lambda f: _forward_flops(f) * f.batch, batch=True,
            notes=("convention_if_set",)),
+    Metric("flops_token", "FLOPs/token", "FLOPs",
+           "forward FLOPs per token (per example when the input is not a sequence): the cost of serving one token",
+           lambda f: _forward_flops(f) / f.tokens, notes=("convention_if_set",)),
     Metric("ops", "Other ops", "operations", "element operations that are not MACs (activations, softmax, norms, "
            "merges)", lambda f: f.sums["ops"] * f.batch, batch=True),
     Metric("act", "Activations", "values", "values output by every layer and merge",
