@@ -14,7 +14,8 @@ def add_parser(sub):
     add_set(p)
     add_convention(p)
     p.add_argument("-o", "--output", metavar="OUT.tex|OUT.svg", help="write here (default: TikZ on standard output)")
-    p.add_argument("--format", choices=("tikz", "svg"), help="tikz or svg (default: from the extension of -o)")
+    from ..printers import formats
+    p.add_argument("--format", choices=formats("diagram"), help="tikz or svg (default: from the extension of -o)")
     p.add_argument("--fragment", action="store_true",
                    help="TikZ: only the tikzpicture (needs \\usepackage{tikz}), not a standalone document")
     p.set_defaults(run=run)
@@ -22,7 +23,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..errors import UsageError
-    from ..printers import diagram
+    from ..printers import render
 
     fmt = args.format
     if fmt is None:
@@ -38,9 +39,6 @@ def run(args) -> int:
     if args.output:
         check_writable(args.output)
     net = load_network(args)
-    if fmt == "svg":
-        text = diagram.svg(net)
-    else:
-        text = diagram.tikz(net) if args.fragment else diagram.tikz_document(net)
+    text = render("diagram", fmt, net, fragment=args.fragment)
     write_output(text, args.output)
     return 0

@@ -4,10 +4,7 @@ that fits a memory budget. Also the cost options summary, solve, sweep and plot 
 
 from __future__ import annotations
 
-import json
-
 from ._common import add_convention, add_file, add_set, add_short_names, load_network, parse_sets
-
 
 
 def add_cost_options(p, *, batch: bool = True, memory: bool = True):
@@ -152,7 +149,8 @@ def add_parser(sub):
     p.add_argument("--budget", metavar="SIZE", help="memory budget: 80GB (10^9 bytes), 80GiB (2^30), 512MiB")
     p.add_argument("--for", dest="unknown", metavar="NAME",
                    help="with --budget: the symbol to maximise (the batch symbol or a network symbol)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    from ..printers import formats
+    p.add_argument("--format", choices=formats("memory"), default="text")
     add_short_names(p)
     p.add_argument("--gpu", metavar="NAME", help="time on this GPU (symparams/gpus.py table, or custom:flops=…,bw=…,"
                    "mem=…): step and training time, or prefill and decode time with --inference")
@@ -208,11 +206,8 @@ def run(args) -> int:
     if budget is not None:
         solved = memory_report.largest_fitting(net, options, budget, args.unknown, inference=args.inference)
         rep.solved = solved
-    from ..printers import memory as printer
-    if args.format == "json":
-        print(json.dumps(printer.as_dict(rep, net), indent=2))
-    else:
-        print(printer.render(rep, net, short_names=args.short_names), end="")
+    from ..printers import render
+    print(render("memory", args.format, rep, short_names=args.short_names), end="")
     return 0
 
 

@@ -19,7 +19,8 @@ def add_parser(sub):
     from ..metrics import names as all_metrics
     p.add_argument("--metric", default="params",
                    help="what the budget bounds: " + ", ".join(all_metrics()) + " (default params)")
-    p.add_argument("--format", choices=("text", "json"), default="text",
+    from ..printers import formats
+    p.add_argument("--format", choices=formats("solve"), default="text",
                    help="text (formulas as a person writes them) or json (exact numbers, SymPy formulas)")
     p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (9*f^2, sqrt) for plain terminals")
     p.add_argument("--gpus", metavar="N", help="with --gpu: the largest --for value that trains on N GPUs under "
@@ -56,8 +57,8 @@ def run(args) -> int:
             result = net.solve(args.unknown, metric=metric_names(args.metric, args), **{given[0][0]: target})
     finally:
         done()
-    from ..printers import solve as printer
-    write_output(printer.json_text(result) if args.format == "json" else printer.text(result, ascii=args.ascii), None)
+    from ..printers import render
+    write_output(render("solve", args.format, result, ascii=args.ascii), None)
     return 0
 
 

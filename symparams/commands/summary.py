@@ -13,7 +13,8 @@ def add_parser(sub):
     add_file(p)
     add_set(p)
     add_convention(p)
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    from ..printers import formats
+    p.add_argument("--format", choices=formats("summary"), default="text")
     p.add_argument("--explain", action="store_true",
                    help="show each layer's arithmetic step by step (JSON: an 'arithmetic' list)")
     p.add_argument("--ascii", action="store_true", help="plain ASCII formulas (2f^2k^2, ceil(n/4)) for plain terminals")
@@ -62,25 +63,9 @@ def run(args) -> int:
 
 
 def _render(net, args, columns, options) -> str:
-    if args.format == "json":
-        from ..printers import jsonout
-        text = jsonout.render(net, columns=columns, cost_options=options)
-        if args.explain:
-            import json
-
-            from ..printers.text import explain_lines
-            data = json.loads(text)
-            data["arithmetic"] = [line.strip() for line in explain_lines(net)]
-            text = json.dumps(data, indent=2) + "\n"
-    elif args.format == "markdown":
-        from ..printers import markdown
-        text = markdown.render(net, columns=columns, cost_options=options, explain=args.explain)
-    else:
-        from ..printers import text as text_printer
-        text = text_printer.render(net, explain=args.explain, columns=columns, cost_options=options,
-                                   ascii=args.ascii, expand=args.expand,
-                                   short_names=args.short_names)
-    return text
+    from ..printers import render
+    return render("summary", args.format, net, columns=columns, cost_options=options, explain=args.explain,
+                  ascii=args.ascii, expand=args.expand, short_names=args.short_names)
 
 
 def _numbers(args) -> int:

@@ -23,7 +23,8 @@ def add_parser(sub):
     from ..metrics import names as all_metrics
     p.add_argument("--metric", action="append", default=[], metavar="NAME",
                    help=", ".join(all_metrics()) + " (default params); repeatable")
-    p.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
+    from ..printers import formats
+    p.add_argument("--format", choices=formats("sweep"), default="text")
     p.add_argument("--plot", metavar="OUT", help="also draw the first metric to OUT (.png, .svg or .pdf)")
     add_set(p)
     add_convention(p)
@@ -35,7 +36,7 @@ def add_parser(sub):
 def run(args) -> int:
     from .. import sweep
     from ..errors import UsageError
-    from ..printers import sweep as printer
+    from ..printers import render
 
     vary = sweep.parse_vary(args.vary)
     from .memory import metric_names
@@ -53,7 +54,7 @@ def run(args) -> int:
     try:
         with time_limit("the sweep", "use fewer points, or give symbols values with --set"):
             g = sweep.grid(net, vary, metrics)
-            text = printer.table(g.columns(), g.names, metrics, args.format)
+            text = render("sweep", args.format, g)
             if args.plot:
                 plot.plot(net, vary, metric=metrics[0], out=args.plot)
     finally:

@@ -393,3 +393,13 @@ def _svg_text(text: str) -> str:
     import unicodedata
     return "".join(" " if (ch < " " and ch not in "\t\n") or ch in "\ufffe\uffff"
                    or unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" else ch for ch in str(text))
+
+
+def tikz_output(net, *, fragment: bool = False, **_) -> str:
+    """`symparams diagram` as TikZ: a standalone document, or the tikzpicture alone (fragment)."""
+    return tikz(net) if fragment else tikz_document(net)
+
+
+def svg_output(net, **_) -> str:
+    """`symparams diagram --format svg`."""
+    return svg(net)

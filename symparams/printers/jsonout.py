@@ -101,3 +101,12 @@ def _receptive_entry(net, columns, v) -> dict:
 
 def render(net, *, columns=("params",), cost_options=None, **_) -> str:
     return json.dumps(as_dict(net, columns=columns, cost_options=cost_options), indent=2) + "\n"
+
+
+def summary(net, *, columns=("params",), cost_options=None, explain: bool = False, **_) -> str:
+    """`symparams summary --format json`; with explain, each layer's worked arithmetic as a list."""
+    data = as_dict(net, columns=columns, cost_options=cost_options)
+    if explain:
+        from .text import explain_lines
+        data["arithmetic"] = [line.strip() for line in explain_lines(net)]
+    return json.dumps(data, indent=2) + "\n"

@@ -94,3 +94,8 @@ def render(net, *, title: str | None = None, columns=("params",), cost_options=N
         lines += ["", "**Worked arithmetic**", ""] + [f"- {cell(line.strip(), _PROSE_SPECIAL)}"
                                                       for line in explain_lines(net)]
     return "\n".join(lines) + "\n"
+
+
+def summary(net, *, columns=("params",), cost_options=None, explain: bool = False, **_) -> str:
+    """`symparams summary --format markdown`."""
+    return render(net, columns=columns, cost_options=cost_options, explain=explain)

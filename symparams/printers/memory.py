@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 
 
-def text(rep) -> str:
-    return render(rep, rep.net)
+def text(rep, short_names: bool = False, **_) -> str:
+    return render(rep, rep.net, short_names=short_names)
 
 
 def html(rep) -> str:
     return render_html(rep, rep.net)
 
 
-def json_text(rep) -> str:
+def json_text(rep, **_) -> str:
     return json.dumps(as_dict(rep, rep.net), indent=2) + "\n"
 
 

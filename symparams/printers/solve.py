@@ -14,7 +14,7 @@ _WORDS = {"at_most": "<=", "exactly": "=", "at_least": ">="}
 LISTED = 12         # valid values (or residues) written out before "…"
 
 
-def text(r, ascii: bool = False) -> str:
+def text(r, ascii: bool = False, **_) -> str:
     """The result as a person reads it: formulas by the math printer (9f² + 6,427f, √), or in
     plain ASCII (9*f^2, sqrt) with ascii=True. as_dict() is the machine-readable form."""
     out = _text(r)
@@ -27,7 +27,7 @@ def html(r) -> str:
     return "<pre>" + escape(text(r)) + "</pre>"
 
 
-def json_text(r) -> str:
+def json_text(r, **_) -> str:
     import json
     return json.dumps(as_dict(r), indent=2) + "\n"
 

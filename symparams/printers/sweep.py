@@ -23,19 +23,19 @@ def _parts(result) -> tuple[dict, tuple, tuple]:
     return result._columns(), tuple(result.names), tuple(result.metrics)
 
 
-def text(result) -> str:
+def text(result, **_) -> str:
     return table(*_parts(result), "text")
 
 
-def markdown(result) -> str:
+def markdown(result, **_) -> str:
     return table(*_parts(result), "markdown")
 
 
-def csv(result) -> str:
+def csv(result, **_) -> str:
     return table(*_parts(result), "csv")
 
 
-def json(result) -> str:
+def json(result, **_) -> str:
     return table(*_parts(result), "json")
 
 

@@ -376,3 +376,10 @@ def explain_lines(net, mode: str = "text") -> list[str]:
             parts.append("0 parameters")
         lines.append(f"  {terminal_text(row.name)}: " + "; ".join(parts))
     return lines
+
+
+def summary(net, *, columns=("params",), cost_options=None, explain: bool = False, ascii: bool = False,
+            expand: bool = False, short_names: bool = False, **_) -> str:
+    """`symparams summary` (the text format)."""
+    return render(net, explain=explain, columns=columns, cost_options=cost_options, ascii=ascii, expand=expand,
+                  short_names=short_names)
