@@ -73,3 +73,22 @@ def test_every_command_runs_in_every_format(command, fmt, tmp_path, capsys):
     args = [a.format(lm=lm) for a in ARGS[command]]
     assert main([command, *args, "--format", fmt]) == 0, capsys.readouterr().err
     _check(fmt, capsys.readouterr().out)
+
+
+def test_summary_csv_carries_each_row_and_column():
+    """The CSV demo format: one line per table row, a field and its value per cost column."""
+    import symparams
+    from symparams import cost
+    from symparams.printers import render
+    net = symparams.load(LECTURE)
+    rows = list(csv.DictReader(io.StringIO(render("summary", "csv", net, columns=("params", "flops"),
+                                                 cost_options=cost.Options()))))
+    assert [r["name"] for r in rows] == [row.name for _, row in net.walk()]
+    flops = cost.row_costs(net, ("flops",))
+    from symparams.printers.view import view
+    v = view(net)
+    by_name = {row.name: row for _, row in net.walk()}
+    for r in rows:
+        value = v.value(flops[by_name[r["name"]]]["flops"])
+        assert r["flops_value"] == ("" if value is None else str(int(value))), r
+        assert r["params_value"] == str(int(v.value(by_name[r["name"]].params)))

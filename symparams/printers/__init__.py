@@ -14,7 +14,8 @@ from __future__ import annotations
 import importlib
 
 FORMATS: dict[str, dict[str, str]] = {
-    "summary": {"text": "text:summary", "markdown": "markdown:summary", "json": "jsonout:summary"},
+    "summary": {"text": "text:summary", "markdown": "markdown:summary", "json": "jsonout:summary",
+                "csv": "csv:summary"},
     "solve": {"text": "solve:text", "json": "solve:json_text"},
     "sweep": {"text": "sweep:text", "markdown": "sweep:markdown", "csv": "sweep:csv", "json": "sweep:json"},
     "memory": {"text": "memory:text", "json": "memory:json_text"},
