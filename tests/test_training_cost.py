@@ -125,9 +125,11 @@ def _harness():
 
 def _kind_cases(seeds=(0, 1)):
     """Every kind PyTorch export writes, from the generators of its own test module
-    (tests/kinds/test_<family>.py): a new kind is checked here without editing this file."""
+    (tests/kinds/test_<family>.py): a new kind is checked here without editing this file. Seed 0
+    places it first (nothing before it is trained: no input gradient), seed 1 after a trained layer
+    (its input gradient is computed and counted)."""
     harness = _harness()
-    return [(type(spec).__name__, harness.kind_architecture(spec, seed, "pytorch"))
+    return [(type(spec).__name__, harness.kind_architecture(spec, seed, "pytorch", after_trained=seed % 2 == 1))
             for spec in harness.registered() if not spec.unsupported_reason("emit_torch")
             and harness.generators_of(spec) for seed in seeds]
 

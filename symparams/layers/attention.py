@@ -514,6 +514,14 @@ class PositionEmbedding(layers.Layer):
                         f"posembed length {cfg.length} must be at least the sequence length {shape[0]}",
                         test=gap + 1)       # a size condition (>= 1) that solve and sweep can check
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: each position gets its own vector added."""
+        return None
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Nothing: a sum's gradient needs neither operand."""
+        return ()
+
     def weights(self, cfg, shape, ctx):
         return (Weight("position_embeddings", (cfg.length, shape[-1])),)
 
@@ -576,6 +584,14 @@ class ClassToken(layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1] + 1, input_shape[2])
 '''}
+
+    def receptive(self, cfg, shape, out, ctx):
+        """None: the inputs pass through; the token prepended sees no input."""
+        return None
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Nothing: a concatenation's gradient is a slice of the output's."""
+        return ()
 
     def output_shape(self, cfg, shape, ctx):
         return (shape[0] + 1, shape[1])

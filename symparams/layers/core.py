@@ -170,6 +170,10 @@ class TiedDense(layers.Layer):
             return cfg.units * shape[-1]
         return Integer(0)
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: a product over the last axis, at each position alone."""
+        return None
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input of the product (the weight is a parameter, not an activation). On an image
         the exported Linear reads a channels-last view and keeps the contiguous copy it makes (no

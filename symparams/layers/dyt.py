@@ -56,6 +56,10 @@ class DyT(layers.Layer):
         """4 per value: the product with α, tanh, the scale and the shift."""
         return 4 * product(shape)
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: element-wise, position by position."""
+        return None
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         # α·x keeps x (for α's gradient); tanh keeps its output, which the product with γ reads too
         return (Saved("input"), Saved("own", product(shape)))

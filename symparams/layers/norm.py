@@ -69,6 +69,10 @@ class BatchNorm(LayerSpec):
             return None
         return "batchnorm" + ("" if layer.scale else " scale=false") + ("" if layer.center else " center=false")
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
+        return None
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Training: its input and the batch mean and inverse deviation per channel (float32, one
         pair for the whole batch; the running statistics are buffers, not activations)."""
@@ -128,6 +132,10 @@ class LayerNorm(LayerSpec):
                                   f"scale={layer.scale}); symparams' layernorm normalises the last axis with a scale")
         return "layernorm" if layer.center else "layernorm bias=false"
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
+        return None
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the mean and inverse deviation of each normalised row (float32); Megatron's
         accounting keeps only the input."""
@@ -169,6 +177,10 @@ class RMSNorm(LayerSpec):
 
     def import_keras(self, layer, r):
         return "rmsnorm" if r.cls(layer) == "RMSNormalization" else None
+
+    def receptive(self, cfg, shape, out, ctx):
+        """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
+        return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the inverse root mean square of each normalised row (float32); PyTorch's CPU
@@ -224,6 +236,10 @@ class GroupNorm(LayerSpec):
             raise DefinitionError(f"the Keras layer '{r.name}' is GroupNormalization(scale={layer.scale}, "
                                   f"center={layer.center}); symparams' groupnorm always has its scale and shift")
         return f"groupnorm {layer.groups}"
+
+    def receptive(self, cfg, shape, out, ctx):
+        """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
+        return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input (a contiguous copy of a strided one), and the mean and inverse deviation of each

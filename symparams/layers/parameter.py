@@ -60,6 +60,10 @@ class FreeTensor(layers.Layer):
         return (input_shape[0],) + self.tensor_shape
 '''}
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Nothing: its output is the tensor itself, whose gradient needs no input."""
+        return ()
+
     def configure(self, cfg, shape, ctx):
         for d in cfg.shape:
             ctx.require_positive(d, lambda: f"parameter sizes must be at least 1, got {cfg.shape}")

@@ -58,6 +58,10 @@ class LayerScale(layers.Layer):
         """1 per value: the product with its channel's scale."""
         return product(shape)
 
+    def receptive(self, cfg, shape, out, ctx):
+        """None: a learned scale per channel, position by position."""
+        return None
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         return (Saved("input"),)
 
@@ -119,6 +123,10 @@ class Normalization(nn.Module):
     def other_ops(self, cfg, shape, out, ctx):
         """2 per value: subtract the mean, divide by the standard deviation."""
         return 2 * product(shape)
+
+    def receptive(self, cfg, shape, out, ctx):
+        """None: a fixed shift and scale per channel, position by position."""
+        return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """(x - mean) / sqrt(variance): the divisor, one per channel for the whole batch (made from the

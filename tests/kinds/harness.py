@@ -257,8 +257,12 @@ def architecture(seed: int, framework: str, target: str | None = None, importabl
     return "\n".join(b.lines)
 
 
-def kind_architecture(spec, seed: int, framework: str, target: str | None = None, importable: bool = False) -> str:
-    """A small random architecture that holds `spec`'s kind (its last line), valid under `framework`."""
+def kind_architecture(spec, seed: int, framework: str, target: str | None = None, importable: bool = False,
+                      after_trained: bool = False) -> str:
+    """A small random architecture that holds `spec`'s kind (its last line), valid under `framework`.
+    after_trained: a trained layer (a dense keeping the shape) right before it, so that the kind's
+    backward pass computes its input gradient (the training cost's "something before is trained"
+    branch); a kind reading token ids has its embedding before it either way."""
     gens = generators_of(spec)
     assert gens, f"no generator for {spec.keywords[0]} in tests/kinds/ (add one with @kind)"
     ranks = {r for g in gens for r in g.ranks}
@@ -268,6 +272,8 @@ def kind_architecture(spec, seed: int, framework: str, target: str | None = None
         for _ in range(b.integer(0, 2) if attempt % 2 else 0):
             if b.rank not in ranks or b.coin():
                 b.layer(depth=1)
+        if after_trained and b.rank != TOKENS and not b.add(f"dense {b.channels}"):
+            continue
         for g in gens:
             if b.rank in g.ranks:
                 if b.write(g.make(b)):

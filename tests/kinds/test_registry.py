@@ -88,6 +88,12 @@ def missing_capabilities(spec) -> list[str]:
             missing.append(f"receptive (got {state!r})")
         if row.weights and not spec.letters and not spec.unsupported_reason("letters"):
             missing.append("letters (the LaTeX derivation's general formula needs them)")
+        if row.weights:
+            # LayerSpec's answers (None: position by position; (): keeps nothing) are right for a
+            # reshape, wrong for most kinds with weights: such a kind says which holds for it
+            for method, what in (("receptive", "its receptive field"), ("saved_activations", "what autograd keeps")):
+                if not _implements(spec, method):
+                    missing.append(f"{method} (a kind with weights states {what}; LayerSpec's default is a guess)")
     return sorted(set(missing))
 
 
@@ -130,6 +136,31 @@ def test_unsupported_reasons_are_sentences_users_can_read():
         for capability, reason in spec.unsupported.items():
             assert capability in FRAMEWORK_METHODS + ("letters", "pytorch", "keras"), (_name(spec), capability)
             assert len(reason.split()) >= 4, f"{_name(spec)}: say why '{capability}' is unsupported"
+
+
+def test_a_kind_with_weights_that_inherits_a_default_is_named(monkeypatch):
+    """Meaning, not presence: a dense layer that no longer states its receptive field or its saved
+    tensors (it would inherit LayerSpec's) is reported."""
+    from symparams.layers.core import Dense
+    monkeypatch.delattr(Dense, "receptive")
+    monkeypatch.delattr(Dense, "saved_activations")
+    missing = missing_capabilities(symparams.layers.REGISTRY["dense"])
+    assert [m.split(" (")[0] for m in missing] == ["receptive", "saved_activations"], missing
+
+
+def test_the_harness_places_each_kind_first_and_after_a_trained_layer():
+    from harness import TOKENS, generators_of
+    for spec in kinds():
+        gens = generators_of(spec)
+        if spec.is_input or not gens:
+            continue
+        if all(TOKENS in g.ranks for g in gens):
+            continue                # it reads token ids: only an input comes before it
+        after = kind_architecture(spec, 1, "pytorch", after_trained=True).splitlines()
+        assert any(line.startswith("dense") for line in after[1:]), after   # its own lines may be several
+        # and first: seed 0's first try puts nothing but the input (a token input: its embedding) before it
+        first = kind_architecture(spec, 0, "pytorch").splitlines()
+        assert not any(line.startswith("dense") for line in first[1:-1]) or first[1].startswith("embedding"), first
 
 
 def test_a_removed_capability_is_named(monkeypatch):
