@@ -83,7 +83,9 @@ def test_summary_csv_carries_each_row_and_column():
     net = symparams.load(LECTURE)
     rows = list(csv.DictReader(io.StringIO(render("summary", "csv", net, columns=("params", "flops"),
                                                  cost_options=cost.Options()))))
-    assert [r["name"] for r in rows] == [row.name for _, row in net.walk()]
+    assert [r["name"] for r in rows] == [row.name for _, row in net.walk()] + ["total"]
+    total = rows.pop()
+    assert total["params_value"] == str(int(net.evaluate().params))
     flops = cost.row_costs(net, ("flops",))
     from symparams.printers.view import view
     v = view(net)

@@ -1,6 +1,7 @@
-"""CSV: the summary's rows, one line per row of the layer table, for a spreadsheet. The fields are
-the JSON summary's (printers/jsonout.py as_dict) but for the math printer's *_text forms: each
-formula in SymPy's notation and, where known, its exact integer (a shape's axes joined with 'x')."""
+"""CSV: the summary for a spreadsheet, one line per row of the layer table and a last line of
+totals (kind 'total'). The fields are the JSON summary's (printers/jsonout.py as_dict) but for the
+math printer's *_text forms: each formula in SymPy's notation and, where known, its exact integer
+(a shape's axes joined with ';')."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return "x".join(_cell(v) for v in value)
+        return ";".join(_cell(v) for v in value)
     return str(value)
 
 
@@ -26,4 +27,6 @@ def summary(net, *, columns=("params",), cost_options=None, **_) -> str:
     writer.writerow(fields)
     for row in data["layers"]:
         writer.writerow([_cell(row.get(f)) for f in fields])
+    total = dict(data["total"], name="total", kind="total")
+    writer.writerow([_cell(total.get(f)) if f in total else "" for f in fields])
     return buf.getvalue()

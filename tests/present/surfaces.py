@@ -951,6 +951,34 @@ def _json(**kw):
     return lambda case: jsonout.render(case.net, **kw)
 
 
+def _csv(**kw):
+    from symparams.printers import csv
+    return lambda case: csv.summary(case.net, **kw)
+
+
+def read_csv(out: str, truth: Truth, surface: str) -> list:
+    """summary --format csv: the JSON summary's row fields, lists joined with ';', the totals last."""
+    import csv as csv_module
+    import io
+
+    def value(text):
+        return None if text == "" else int(text)
+
+    layers = []
+    for row in csv_module.DictReader(io.StringIO(out)):
+        layer = dict(row)
+        for key, text in row.items():
+            if key == "output_shape_value":
+                layer[key] = [value(t) for t in text.split(";")] if text else []
+            elif key == "output_shape":
+                layer[key] = text.split(";") if text else []
+            elif key.endswith("_value") or key in ("depth", "line"):
+                layer[key] = value(text)
+        layers.append(layer)
+    total = {k: v for k, v in layers.pop().items() if v not in ("", None)}
+    return read_json(json.dumps({"layers": layers, "total": total}), truth, surface)
+
+
 def _json_explain(case):
     """summary --format json --explain: the JSON with the worked arithmetic's lines (as the command adds them)."""
     from symparams.printers.text import explain_lines
@@ -972,6 +1000,8 @@ SURFACES = (
     Surface("summary json", _json(), read_json),
     Surface("summary json --columns", _json(columns=COST_COLUMNS), read_json, COST_COLUMNS),
     Surface("summary json --explain", _json_explain, read_json_explain),
+    Surface("summary csv", _csv(), read_csv),
+    Surface("summary csv --columns", _csv(columns=COST_COLUMNS), read_csv, COST_COLUMNS),
     Surface("memory text", _memory(False, "text"), read_memory_text, tuple(MEMORY_TRAINING.values())),
     Surface("memory json", _memory(False, "json"), read_memory_json, tuple(MEMORY_TRAINING.values())),
     Surface("memory --inference text", _memory(True, "text"), read_memory_text, tuple(MEMORY_INFERENCE.values())),
@@ -996,6 +1026,7 @@ SURFACES = (
 COVERED = {
     ("summary", "--format", "text"): "summary text", ("summary", "--format", "markdown"): "summary markdown",
     ("summary", "--format", "json"): "summary json", ("summary", "--explain"): "summary text --explain",
+    ("summary", "--format", "csv"): "summary csv",
     ("memory", "--format", "text"): "memory text", ("memory", "--format", "json"): "memory json",
     ("summary", "--ascii"): "summary text --ascii",
     ("sweep", "--format", "text"): "sweep text", ("sweep", "--format", "markdown"): "sweep markdown",
