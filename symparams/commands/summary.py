@@ -74,7 +74,8 @@ def _numbers(args) -> int:
     others = [flag for flag, given in (("--explain", args.explain), ("--ascii", args.ascii),
                                        ("--columns", args.columns != "params"), ("--batch", args.batch != "1"),
                                        ("--dtype", args.dtype != "float32"), ("--bias-adds", args.bias_adds),
-                                       ("--format markdown", args.format == "markdown")) if given]
+                                       ("--format markdown", args.format == "markdown"),
+                                       ("--format csv", args.format == "csv")) if given]
     if others:
         raise UsageError(f"--numbers prints the parameter numbers only (text or JSON); {others[0]} needs the "
                          "full summary: drop --numbers")
