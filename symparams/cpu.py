@@ -28,7 +28,7 @@ class OutOfTime(BaseException):
         self.token = token
 
 
-def _on_alarm(signum, frame):
+def _on_alarm(_signum, _frame):
     if not _deadlines:
         return
     now = time.process_time()

@@ -192,7 +192,6 @@ def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=
 # ----------------------------------------------------------------------------- the report
 
 
-GiB = 2 ** 30
 _UNITS = {"b": 1, "kb": 10 ** 3, "mb": 10 ** 6, "gb": 10 ** 9, "tb": 10 ** 12,
           "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "tib": 2 ** 40}
 

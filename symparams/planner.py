@@ -126,7 +126,7 @@ def plan(net, gpus: int, gpu, *, batch: int, tokens=None, mfu: float = 1.0, prec
                  "tokens": tokens, "seq_tokens": seq_tokens})
 
 
-def _families(net, gpus: int, passes_of=None) -> list:
+def _families(net, gpus: int) -> list:
     """(tp, pp, dp) with tp · pp · dp = gpus, tp <= 8 dividing the heads (at the current values)."""
     heads = [h for h in _attention_heads(net)]
     out = []

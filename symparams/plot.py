@@ -63,9 +63,6 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-FLOAT_MAX = 1.7976931348623157e308
-
-
 def _float(v) -> float:
     try:
         return float(v)

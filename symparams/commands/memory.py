@@ -159,13 +159,6 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-def _split_sets(args, net_names, batch_name):
-    """--set values for the network, and the one for the batch symbol (not a network symbol)."""
-    values = parse_sets(args.sets)
-    batch_value = values.pop(batch_name, None) if batch_name and batch_name not in net_names else None
-    return values, batch_value
-
-
 def run(args) -> int:
     from .. import memory, memory_report
     from ..errors import UsageError

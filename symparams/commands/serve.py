@@ -355,7 +355,7 @@ def _quiet_server():
     import http.server
 
     class Server(http.server.ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
+        def handle_error(self, _request, client_address):
             """A request that fails is that request's problem: one line, never a traceback."""
             exc = sys.exc_info()[1]
             _log(f"a request from {client_address[0]} failed: {type(exc).__name__}: {exc}"[:300])

@@ -139,7 +139,7 @@ def _check_torch(plan) -> Report:
             continue
         module = model._modules[name]           # not getattr: never a Module attribute of that name
         hooks.append(module.register_forward_hook(
-            lambda mod, inp, out, key=id(row): seen.__setitem__(key, tuple(out.shape[1:]))))
+            lambda _mod, _inp, out, key=id(row): seen.__setitem__(key, tuple(out.shape[1:]))))
     # a batch of two: GroupNorm rejects a single value per group even in eval mode
     x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device=device)
     with torch.no_grad():

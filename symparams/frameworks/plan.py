@@ -220,18 +220,6 @@ def need(module: str, extra: str):
                                      ) from None
 
 
-def require_installed(module: str, extra: str) -> None:
-    """Like need(), without importing the framework (export only writes text)."""
-    import importlib.util
-    from ..errors import MissingDependencyError, install_command
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        raise MissingDependencyError(f"{module} is not installed; install it with: {install_command(extra)}")
-
-
 def check_target(name: str) -> str:
     if name not in (KERAS, PYTORCH):
         raise UsageError(f"unknown framework '{name}'; use pytorch or keras")

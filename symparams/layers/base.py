@@ -5,7 +5,8 @@ recognises itself in a PyTorch module or a Keras layer, names the letters of its
 and its diagram category. Consumers call these methods; none keeps a table of kinds.
 
 To add a layer kind: subclass LayerSpec in the module of its family (or a module of its own under
-symparams/layers/, imported in layers/__init__.py), give it keywords, arguments and options,
+symparams/layers/: layers/__init__.py imports every module there, no list to edit), give it keywords,
+arguments and options,
 implement the capabilities below, decorate it with @register, and add tests/kinds/test_<family>.py
 with its generator for the shared harness. tests/kinds/test_registry.py names what is missing.
 """
@@ -37,10 +38,10 @@ class cached_value:
     def __init__(self, func):
         self.func, self.name, self.__doc__ = func, func.__name__, func.__doc__
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, _owner, name):
         self.name = name
 
-    def __get__(self, instance, owner=None):
+    def __get__(self, instance, _owner=None):
         if instance is None:
             return self
         value = instance.__dict__[self.name] = self.func(instance)

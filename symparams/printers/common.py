@@ -3,18 +3,10 @@ names the engine and older callers import from here. What people read goes throu
 
 from __future__ import annotations
 
-from ..algebra import as_int, collected, nice
+from ..algebra import collected, nice
 from ..notation import machine as fmt_expr
 from .math import symbol_name  # noqa: F401  (re-exported)
 from .view import at, default_values  # noqa: F401  (re-exported)
-
-
-def fmt_int(value) -> str:
-    """832 -> '832', 217706 -> '217,706'; symbolic or fractional values as text."""
-    v = as_int(value)
-    if v is not None:
-        return f"{v:,}"
-    return str(value)
 
 
 def formula(expr) -> str:

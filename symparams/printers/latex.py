@@ -125,12 +125,6 @@ def _outer_fixed(math: str) -> str:
     return "".join(out)
 
 
-def aligned(lhs: str, math: str, limit: float) -> list[str]:
-    """'lhs &= math' as align lines, continuation lines indented under the right-hand side."""
-    lines = broken(math, limit)
-    return [f"{lhs} &= {lines[0]}"] + [r"&\phantom{{}={}}\quad %s" % line for line in lines[1:]]
-
-
 def cell(math: str, limit: float, levels=_LEVELS) -> str:
     """A table cell's math, on several lines when long (an aligned block in inline math)."""
     lines = broken(math, limit, levels)
