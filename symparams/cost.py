@@ -455,12 +455,14 @@ class Facts:
         return d
 
     def memory(self, part: str) -> sympy.Expr:
-        """A memory part in bytes (symparams/memory.py); the network's under a parallel layout is the
-        most loaded GPU's (symparams/parallel.py)."""
-        if self.row is None and self.options.layout is not None:
+        """A memory part in bytes (symparams/memory.py); under a parallel layout, the network's is the
+        most loaded GPU's (symparams/parallel.py) and a row has none."""
+        if self.options.layout is not None:     # per GPU: the network's total only, not split by rows
+            if self.row is not None:
+                return None
             return parallel.column(self.net, self.options, part, flow(self.net, self.options))
         return memory.column(part, self.raw, self.params, self.trainable, self.buffers, self.options, self.net,
-                             self.rows)
+                             self.rows, self.row is None)
 
 
 def receptive_field(net):
