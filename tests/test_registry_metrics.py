@@ -1,7 +1,8 @@
 """Every metric of the registry (symparams/metrics.py) reaches every surface: summary as text,
 JSON and Markdown, solve, sweep, plot, the playground's Python API, the command-line help and
-docs/compute.md. (LaTeX shows the parameter counts only: no metric columns there yet.) A metric one surface misses fails here, naming the
-surface, so a new metric is one registry entry plus its own test."""
+docs/compute.md (LaTeX shows the parameter counts only: no metric columns there yet). A metric
+one surface misses fails here, naming the surface, so a new metric is one registry entry plus
+its own test."""
 
 from __future__ import annotations
 
