@@ -36,6 +36,14 @@ ACTS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "softmax", "silu", "re
         "hard_sigmoid", "mish", "log_softmax", "softsign", "hard_swish", "swish", "linear", "exponential")
 TOKENS = "tokens"          # a generator's rank for 'right after a token-id input'
 COMPOSITES = ("residual", "concat", "add", "mul", "repeat")
+# kinds whose exported PyTorch module is a reference implementation (Mamba's scan as a Python loop, latent and
+# window attention written out op by op) while the kind states the training cost of the fused kernels: the
+# training-cost and saved-memory oracles do not draw them (issue 26 leaves their per-kernel check to do)
+NOT_COSTED = {"mamba": "a step-by-step scan", "mla": "latent attention written op by op",
+              "windowattention": "windows partitioned op by op",
+              # a free tensor replaces the current one: the layers before it feed nothing, and autograd skips
+              # their backward pass, which a cost per layer cannot know
+              "parameter": "cuts the data path"}
 
 
 @dataclass
@@ -186,7 +194,8 @@ class Builder:
     def layer(self, depth=0) -> bool:
         """One random line: a registered kind's, or a composite of short random bodies."""
         rank = self.rank
-        weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)]
+        weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)
+                    and not (self.costed and g.spec.keyword in NOT_COSTED)]
         if rank != TOKENS and rank >= 2 and depth == 0:
             weighted += list(COMPOSITES)
             if rank == 2 and not self.importable and not self.costed:
