@@ -97,77 +97,6 @@ def embedding_weight_name(convention: str) -> str:
     return "embeddings" if convention == KERAS else "weight"
 
 
-def recurrent_weights(direction: str, inputs, units, gates: int, biases: int, convention: str) -> list:
-    """(name, shape) of one direction ('', 'forward' or 'backward') of a recurrent layer with `biases`
-    bias vectors per gate. Keras: kernel, recurrent_kernel, bias (two rows for GRU's reset_after);
-    PyTorch: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 (_reverse for the backward pass)."""
-    width = gates * units
-    if convention == KERAS:
-        prefix = f"{direction}_" if direction else ""
-        out = [(prefix + "kernel", (inputs, width)), (prefix + "recurrent_kernel", (units, width))]
-        if biases:
-            out.append((prefix + "bias", (biases, width) if biases > 1 else (width,)))
-        return out
-    suffix = "_l0_reverse" if direction == "backward" else "_l0"
-    out = [("weight_ih" + suffix, (width, inputs)), ("weight_hh" + suffix, (width, units))]
-    if biases:
-        out += [("bias_ih" + suffix, (width,)), ("bias_hh" + suffix, (width,))]
-    return out
-
-
-def attention_weights(d, heads, key_dim, bias: bool, convention: str) -> list:
-    """(name, shape) of multi-head self-attention. Keras: query/key/value kernels (d, h, k) and an
-    output kernel (h, k, d); PyTorch: one packed in_proj (3d, d) and out_proj (d, d)."""
-    out = []
-    if convention == KERAS:
-        for name in ("query", "key", "value"):
-            out.append((f"{name}_kernel", (d, heads, key_dim)))
-            if bias:
-                out.append((f"{name}_bias", (heads, key_dim)))
-        out.append(("output_kernel", (heads, key_dim, d)))
-        if bias:
-            out.append(("output_bias", (d,)))
-        return out
-    out.append(("in_proj_weight", (3 * d, d)))
-    if bias:
-        out.append(("in_proj_bias", (3 * d,)))
-    out.append(("out_proj.weight", (d, d)))
-    if bias:
-        out.append(("out_proj.bias", (d,)))
-    return out
-
-
-def attention_projection_weights(d, context_dim, heads, kv_heads, key_dim, qkv_bias: bool, out_bias: bool,
-                                 relbias, convention: str, k_bias: bool | None = None) -> list:
-    """(name, shape) of attention written as four projections (grouped-query, cross-attention or a
-    relative position bias). Keras: query (d, h, k), key and value (d_ctx, g, k), output (h, k, d)
-    kernels (MultiHeadAttention / GroupQueryAttention); PyTorch: q_proj, k_proj, v_proj, o_proj Linear
-    weights (out, in), as Hugging Face writes them. The relative bias table is (buckets, heads)."""
-    out = []
-    k_bias = qkv_bias if k_bias is None else k_bias         # Whisper: q, v and o biased, k not
-    if convention == KERAS:
-        for name, width, n in (("query", d, heads), ("key", context_dim, kv_heads), ("value", context_dim, kv_heads)):
-            out.append((f"{name}_kernel", (width, n, key_dim)))
-            if qkv_bias and (k_bias or name != "key"):
-                out.append((f"{name}_bias", (n, key_dim)))
-        out.append(("output_kernel", (heads, key_dim, d)))
-        if out_bias:
-            out.append(("output_bias", (d,)))
-        if relbias:
-            out.append(("relative_attention_bias", (relbias, heads)))
-        return out
-    for name, width, n in (("q_proj", d, heads), ("k_proj", context_dim, kv_heads), ("v_proj", context_dim, kv_heads)):
-        out.append((f"{name}.weight", (n * key_dim, width)))
-        if qkv_bias and (k_bias or name != "k_proj"):
-            out.append((f"{name}.bias", (n * key_dim,)))
-    out.append(("o_proj.weight", (d, heads * key_dim)))
-    if out_bias:
-        out.append(("o_proj.bias", (d,)))
-    if relbias:
-        out.append(("relative_attention_bias.weight", (relbias, heads)))
-    return out
-
-
 def recurrent_bias_vectors(cell: str, convention: str) -> int:
     """How many bias vectors each gate has. PyTorch always has b_ih and b_hh; Keras has one,
     except GRU with reset_after=True (its default), which keeps two."""
@@ -250,9 +179,9 @@ def attention_context_error(model_dim, context_dim, grouped: bool, convention: s
     return None
 
 
-def keras_limitation(kind: str, cfg, spatial_rank: int, convention: str) -> str | None:
-    """Convolutions PyTorch builds but Keras 3 refuses: stride > 1 together with dilation > 1,
-    grouped transposed convolutions, and 3-D depthwise convolutions."""
+def keras_limitation(cfg, convention: str) -> str | None:
+    """Windows PyTorch builds but Keras 3 refuses: stride > 1 together with dilation > 1 (a kind's
+    own limits are its spec's: framework_problem)."""
     if convention != KERAS:
         return None
     strides = [as_int(s) for s in cfg.get("stride") or ()]
@@ -260,10 +189,6 @@ def keras_limitation(kind: str, cfg, spatial_rank: int, convention: str) -> str 
     if any(s is not None and s > 1 for s in strides) and any(d is not None and d > 1 for d in dilations):
         return ("Keras does not allow stride > 1 together with dilation > 1 "
                 "(use --convention pytorch, or split the layer)")
-    if kind == "deconv" and as_int(cfg.get("groups", 1)) != 1:
-        return "Keras transposed convolutions have no groups= (use --convention pytorch)"
-    if kind == "dwconv" and spatial_rank == 3:
-        return "Keras has no 3-D depthwise convolution (use --convention pytorch)"
     return None
 
 

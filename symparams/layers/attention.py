@@ -275,7 +275,7 @@ class ProjectedAttention(nn.Module):
         if not conventions.attention_packed(cfg.projected, ctx.convention):
             g = cfg.kv_heads if cfg.kv_heads is not None else cfg.heads
             dc = cfg.context_dim if cfg.context_dim is not None else d
-            pairs = conventions.attention_projection_weights(d, dc, cfg.heads, g, cfg.key_dim, cfg.bias,
+            pairs = attention_projection_weights(d, dc, cfg.heads, g, cfg.key_dim, cfg.bias,
                                                              cfg.out_bias, cfg.relbias, ctx.convention,
                                                              k_bias=cfg.get("k_bias", cfg.bias))
             norm = cfg.get("qk_norm", "none")
@@ -284,7 +284,7 @@ class ProjectedAttention(nn.Module):
                 pairs = list(pairs) + [("q_norm.weight", (cfg.heads * cfg.key_dim if full else cfg.key_dim,)),
                                        ("k_norm.weight", (g * cfg.key_dim if full else cfg.key_dim,))]
         else:
-            pairs = conventions.attention_weights(d, cfg.heads, cfg.key_dim, cfg.bias, ctx.convention)
+            pairs = attention_weights(d, cfg.heads, cfg.key_dim, cfg.bias, ctx.convention)
         return tuple(Weight(name, shape_) for name, shape_ in pairs)
 
     def macs(self, cfg, shape, out, ctx):
@@ -738,3 +738,59 @@ class Unembed(layers.Layer):
     def shared_product_params(self, cfg, shape, out, ctx):
         """The embedding table, read here as a matrix product (PaLM's N counts it)."""
         return cfg.vocabulary * shape[-1]
+
+
+# ----------------------------------------------------------------------------- weight layouts
+# (where Keras and PyTorch lay this kind's weights out differently: the kind's own knowledge)
+
+def attention_weights(d, heads, key_dim, bias: bool, convention: str) -> list:
+    """(name, shape) of multi-head self-attention. Keras: query/key/value kernels (d, h, k) and an
+    output kernel (h, k, d); PyTorch: one packed in_proj (3d, d) and out_proj (d, d)."""
+    out = []
+    if convention == conventions.KERAS:
+        for name in ("query", "key", "value"):
+            out.append((f"{name}_kernel", (d, heads, key_dim)))
+            if bias:
+                out.append((f"{name}_bias", (heads, key_dim)))
+        out.append(("output_kernel", (heads, key_dim, d)))
+        if bias:
+            out.append(("output_bias", (d,)))
+        return out
+    out.append(("in_proj_weight", (3 * d, d)))
+    if bias:
+        out.append(("in_proj_bias", (3 * d,)))
+    out.append(("out_proj.weight", (d, d)))
+    if bias:
+        out.append(("out_proj.bias", (d,)))
+    return out
+
+
+def attention_projection_weights(d, context_dim, heads, kv_heads, key_dim, qkv_bias: bool, out_bias: bool,
+                                 relbias, convention: str, k_bias: bool | None = None) -> list:
+    """(name, shape) of attention written as four projections (grouped-query, cross-attention or a
+    relative position bias). Keras: query (d, h, k), key and value (d_ctx, g, k), output (h, k, d)
+    kernels (MultiHeadAttention / GroupQueryAttention); PyTorch: q_proj, k_proj, v_proj, o_proj Linear
+    weights (out, in), as Hugging Face writes them. The relative bias table is (buckets, heads)."""
+    out = []
+    k_bias = qkv_bias if k_bias is None else k_bias         # Whisper: q, v and o biased, k not
+    if convention == conventions.KERAS:
+        for name, width, n in (("query", d, heads), ("key", context_dim, kv_heads), ("value", context_dim, kv_heads)):
+            out.append((f"{name}_kernel", (width, n, key_dim)))
+            if qkv_bias and (k_bias or name != "key"):
+                out.append((f"{name}_bias", (n, key_dim)))
+        out.append(("output_kernel", (heads, key_dim, d)))
+        if out_bias:
+            out.append(("output_bias", (d,)))
+        if relbias:
+            out.append(("relative_attention_bias", (relbias, heads)))
+        return out
+    for name, width, n in (("q_proj", d, heads), ("k_proj", context_dim, kv_heads), ("v_proj", context_dim, kv_heads)):
+        out.append((f"{name}.weight", (n * key_dim, width)))
+        if qkv_bias and (k_bias or name != "k_proj"):
+            out.append((f"{name}.bias", (n * key_dim,)))
+    out.append(("o_proj.weight", (d, heads * key_dim)))
+    if out_bias:
+        out.append(("o_proj.bias", (d,)))
+    if relbias:
+        out.append(("relative_attention_bias.weight", (relbias, heads)))
+    return out

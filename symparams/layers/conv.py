@@ -37,13 +37,17 @@ class Windowed(LayerSpec):
         base = keyword.rstrip("123d") if keyword[-2:] in ("1d", "2d", "3d") else keyword
         return f"{base}{len(shape) - 1}d"
 
-    limit_kind = "conv"         # what conventions.keras_limitation calls it
+    limit_kind = "conv"         # what conventions.explicit_padding_error calls it
 
     def framework_problem(self, cfg, shape, framework):
-        problem = conventions.keras_limitation(self.limit_kind, cfg, len(shape) - 1, framework)
+        problem = conventions.keras_limitation(cfg, framework) or self.keras_refusal(cfg, shape, framework)
         if problem is None and cfg.padding not in ("valid", "same"):
             problem = conventions.explicit_padding_error(self.limit_kind, framework)
         return problem
+
+    def keras_refusal(self, cfg, shape, framework) -> str | None:
+        """What Keras 3 has no layer for in this kind (None: nothing beyond the shared limits)."""
+        return None
 
     def check_framework(self, cfg: Config, shape: tuple, ctx: Context):
         problem = self.framework_problem(cfg, shape, ctx.convention)
@@ -253,6 +257,11 @@ class DepthwiseConv(Windowed):
                "multiplier": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
     limit_kind = "dwconv"
+
+    def keras_refusal(self, cfg, shape, framework):
+        if framework == conventions.KERAS and len(shape) - 1 == 3:
+            return "Keras has no 3-D depthwise convolution (use --convention pytorch)"
+        return None
     letters = {"input": "C_in"}
     keras_pad_folds = ("DepthwiseConv1D", "DepthwiseConv2D")
     unsupported = {"import_torch": "PyTorch has no depthwise layer: the export is an nn.Conv with groups=C, "
@@ -403,6 +412,11 @@ class TransposedConv(Windowed):
                "output_padding": Opt(NONNEG_WINDOW, None), "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
     takes_activation = True
     limit_kind = "deconv"
+
+    def keras_refusal(self, cfg, shape, framework):
+        if framework == conventions.KERAS and as_int(cfg.get("groups", 1)) != 1:
+            return "Keras transposed convolutions have no groups= (use --convention pytorch)"
+        return None
     letters = {"input": "C_in", "filters": "C_out"}
 
     def kind_name(self, keyword, shape):

@@ -49,7 +49,7 @@ class _Recurrent(LayerSpec):
         biases = conventions.recurrent_bias_vectors(self.cell, ctx.convention) if cfg.bias else 0
         out = ()
         for direction in (("forward", "backward") if cfg.bidirectional else ("",)):
-            out += tuple(Weight(name, shape_) for name, shape_ in conventions.recurrent_weights(
+            out += tuple(Weight(name, shape_) for name, shape_ in recurrent_weights(
                 direction, shape[-1], cfg.units, GATES[self.cell], biases, ctx.convention))
         return out
 
@@ -173,3 +173,24 @@ class GRU(_Recurrent):
     torch_class, keras_class = "GRU", "GRU"
     summary = "gated recurrent unit with U units (Keras reset_after=True)"
     formula = "3*U*(U + D + 2) in both; x2 when bidirectional"
+
+
+# ----------------------------------------------------------------------------- weight layouts
+# (where Keras and PyTorch lay this kind's weights out differently: the kind's own knowledge)
+
+def recurrent_weights(direction: str, inputs, units, gates: int, biases: int, convention: str) -> list:
+    """(name, shape) of one direction ('', 'forward' or 'backward') of a recurrent layer with `biases`
+    bias vectors per gate. Keras: kernel, recurrent_kernel, bias (two rows for GRU's reset_after);
+    PyTorch: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 (_reverse for the backward pass)."""
+    width = gates * units
+    if convention == conventions.KERAS:
+        prefix = f"{direction}_" if direction else ""
+        out = [(prefix + "kernel", (inputs, width)), (prefix + "recurrent_kernel", (units, width))]
+        if biases:
+            out.append((prefix + "bias", (biases, width) if biases > 1 else (width,)))
+        return out
+    suffix = "_l0_reverse" if direction == "backward" else "_l0"
+    out = [("weight_ih" + suffix, (width, inputs)), ("weight_hh" + suffix, (width, units))]
+    if biases:
+        out += [("bias_ih" + suffix, (width,)), ("bias_hh" + suffix, (width,))]
+    return out
