@@ -406,6 +406,62 @@ class ZeroPad(LayerSpec):
         return "strided" if len(shape) == 2 else "contiguous"
 
 
+class _CopyPad(ZeroPad):
+    """Padding that copies the map's own cells instead of zeros (PyTorch's ReflectionPad / ReplicationPad:
+    style-transfer and CycleGAN generators): the shapes and the (absent) weights of zeropad. Keras has no
+    such layer."""
+    keras_classes = {}
+    unsupported = {"keras": "Keras has no reflection or replication padding layer"}
+    mode = ""           # PyTorch's class stem: Reflection, Replication
+    reflect = False     # reflection reads cells up to P away from the edge: P must be below the axis' size
+
+    def kind_name(self, keyword, shape):
+        return f"{self.keywords[0]}{len(shape) - 1}d"
+
+    def output_shape(self, cfg, shape, ctx):
+        if self.reflect:
+            for size, p, q in zip(shape[:-1], cfg.padding, cfg.after if cfg.after is not None else cfg.padding):
+                for pad in (p, q):
+                    if (size - pad).is_number and size - pad <= 0:
+                        raise ShapeError(f"{self.keywords[0]} {pad}: reflection padding must be below the axis' "
+                                         f"size {size}")
+        return super().output_shape(cfg, shape, ctx)
+
+    def emit_torch(self, row, out):
+        cfg = row.config
+        after = cfg.get("after") or cfg.padding
+        pads = []
+        for p, q in reversed(list(zip(ints(cfg.padding), ints(after)))):
+            pads += [p, q]
+        return out.wrap(row, f"nn.{self.mode}Pad{len(row.input_shape) - 1}d({tuple(pads)})")
+
+    def import_torch(self, module, r):
+        if type(module).__name__ not in {f"{self.mode}Pad{n}d" for n in (1, 2, 3)}:
+            return None
+        pads = list(module.padding)
+        before = [pads[i] for i in range(len(pads) - 2, -1, -2)]
+        after = [pads[i + 1] for i in range(len(pads) - 2, -1, -2)]
+        return f"{self.keywords[0]} {window(before)}" + (f" after={window(after)}" if before != after else "")
+
+
+@register
+class ReflectPad(_CopyPad):
+    keywords = ("reflectpad", "reflectpad1d", "reflectpad2d", "reflectpad3d")
+    pytorch_classes = by_rank("reflectpad", "ReflectionPad{}d")
+    spatial_rank_of = {"reflectpad1d": 1, "reflectpad2d": 2, "reflectpad3d": 3}
+    summary = "P cells mirrored at both sides of each spatial axis (PyTorch's ReflectionPad; P below the size)"
+    mode, reflect = "Reflection", True
+
+
+@register
+class ReplicatePad(_CopyPad):
+    keywords = ("replicatepad", "replicatepad1d", "replicatepad2d", "replicatepad3d")
+    pytorch_classes = by_rank("replicatepad", "ReplicationPad{}d")
+    spatial_rank_of = {"replicatepad1d": 1, "replicatepad2d": 2, "replicatepad3d": 3}
+    summary = "the edge cell repeated P times at both sides of each spatial axis (PyTorch's ReplicationPad)"
+    mode = "Replication"
+
+
 @register
 class Upsample(LayerSpec):
     keywords = ("upsample", "upsample1d", "upsample2d", "upsample3d")

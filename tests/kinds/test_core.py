@@ -49,6 +49,29 @@ def zeropad(b):
     return f"zeropad {b.window(b.n, 0, 2)[0]}"
 
 
+@kind("reflectpad", ranks=(2, 3, 4))
+def reflectpad(b):
+    return f"reflectpad {b.window(b.n, 0, 2)[0]}"
+
+
+@kind("replicatepad", ranks=(2, 3, 4))
+def replicatepad(b):
+    return f"replicatepad {b.window(b.n, 0, 2)[0]}"
+
+
+def test_copy_paddings_against_pytorch_and_reflection_below_the_size():
+    torch = need_module("torch")
+    for size, pad in ((5, 2), (3, 1), (6, 3)):
+        shape = (size, size, 3)
+        for word, module in (("reflectpad", torch.nn.ReflectionPad2d), ("replicatepad", torch.nn.ReplicationPad2d)):
+            _, out, _ = last(f"input {size_text(shape)}\n{word} {pad}", "pytorch")
+            assert out == torch_out(module(pad), shape)
+    with pytest.raises(symparams.SymparamsError, match="reflection padding must be below the axis' size 3"):
+        symparams.parse("input 3 x 3 x 2\nreflectpad 3").evaluate()
+    with pytest.raises(RuntimeError):       # PyTorch refuses it too
+        torch.nn.ReflectionPad2d(3)(torch.zeros(1, 2, 3, 3))
+
+
 @kind("upsample", ranks=(2, 3, 4))
 def upsample(b):
     return f"upsample {b.window(b.n, 1, 2)[0]}"
