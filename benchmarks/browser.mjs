@@ -18,7 +18,8 @@ try {
     ({ page } = await open(context, base));
     await ready(page);
     const t = await page.evaluate(() => window.__playground.timing);
-    out.loads.push({ firstResult: t.firstResult, runtime: t.boot.runtime, imports: t.boot.imports, pythonReady: t.pythonReady });
+    out.loads.push({ firstResult: t.firstResult, firstLive: t.firstLive, runtime: t.boot.runtime, imports: t.boot.imports,
+                     pythonReady: t.pythonReady, prerendered: !!(await page.evaluate(() => window.__playground.prerendered)) });
   }
 
   // a slider move -> every count updated on screen (input event to the last cell written)

@@ -40,6 +40,8 @@ def main(argv=None) -> int:
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     loads = out["loads"]
     print("navigation -> first result (ms): " + ", ".join(f"{l['firstResult']:.0f}" for l in loads)
+          + (" (the pre-rendered view)" if loads[0].get("prerendered") else "")
+          + "; first live derive: " + ", ".join(f"{l['firstLive']:.0f}" for l in loads if l.get("firstLive"))
           + f"   (first load: Pyodide runtime {loads[0]['runtime']:.0f}, wheels + imports {loads[0]['imports']:.0f})")
     for name, r in out["slider"].items():
         print(f"slider update {name}: median {r['median']:.1f} ms, p95 {r['p95']:.1f}, min {r['min']:.1f}, "

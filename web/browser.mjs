@@ -48,7 +48,9 @@ export async function open(context, url) {
 
 // waits until Python is up and the first derive is on screen
 export async function ready(page, timeout = 120000) {
-  await page.waitForFunction(() => window.__playground && window.__playground.derives > 0, null, { timeout });
+  // Python up and the first live derive done (a pre-rendered first view comes before it)
+  await page.waitForFunction(() => window.__playground && window.__playground.live && window.__playground.derives > 0,
+                             null, { timeout });
 }
 
 // replace the editor's text the way a user does: select all, delete, type (key by key; an indented

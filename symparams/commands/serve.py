@@ -273,6 +273,20 @@ def examples(root: Path) -> list[dict]:
     return out
 
 
+def prerendered(root: Path) -> dict | None:
+    """The default example's derive, made at build time by the page's own entry point (symparams.web.call
+    with the arguments the page sends: the text, no convention, the file name): the page shows it at
+    once, before Pyodide has started, then derives again live. None when it does not derive as is."""
+    from ..web import call
+    path = root / "examples" / DEFAULT_EXAMPLE
+    text = path.read_text(encoding="utf-8")
+    result = json.loads(call("derive", json.dumps([text, "", DEFAULT_EXAMPLE])))
+    if not result.get("ok"):
+        return None
+    result.pop("python_ms", None)       # the build machine's time, not the page's
+    return {"name": DEFAULT_EXAMPLE, "text": text, "result": result}
+
+
 def build(dest: Path, *, log=None) -> Path:
     """Write the playground to dest (replacing an earlier build there) and return it."""
     from ..web import language
@@ -297,7 +311,8 @@ def build(dest: Path, *, log=None) -> Path:
         archives = precompiled(root, staging, wheel_names, pyodide_version, log)
         from .. import __version__
         site = {"version": __version__, "pyodide": pyodide_version, "wheels": wheel_names, "archives": archives,
-                "default": DEFAULT_EXAMPLE, "language": language(), "examples": examples(root)}
+                "default": DEFAULT_EXAMPLE, "language": language(), "examples": examples(root),
+                "prerendered": prerendered(root)}
         (staging / "site.json").write_text(json.dumps(site), encoding="utf-8")
         (staging / STAMP).write_text(json.dumps({"sources": sources, "version": __version__}), encoding="utf-8")
         if dest.exists():

@@ -350,6 +350,12 @@ async function deriveNow() {
     updateFragment();
     return;
   }
+  await showDerived(d, text, seq, t0);
+}
+
+// A derive's result on the page: the table, sliders, tools and values (from a live derive, or the
+// default example's derive made at build time by the same engine, shown before Python has started).
+async function showDerived(d, text, seq, t0) {
   hideError();
   $("right").classList.remove("stale");
   derived = d;
@@ -707,6 +713,12 @@ async function main() {
   } else {
     const ex = site.examples.find((e) => e.name === site.default);
     openText(ex.text, ex.name, {}, "", true);
+    const pre = site.prerendered;
+    if (pre && pre.name === ex.name && pre.text === ex.text && pre.result && pre.result.ok) {
+      autoConvention = false;
+      await showDerived(pre.result, ex.text, ++deriveSeq, performance.now());
+      PG.prerendered = true;
+    }
   }
   editor.on("change", () => {
     if (loading) return;
@@ -725,6 +737,8 @@ async function main() {
   PG.ready = true;
   PG.deriveNow = deriveNow;
   await deriveNow();
+  PG.timing.firstLive = performance.now();     // the first derive by the page's own Python
+  PG.live = true;
 }
 main().catch((err) => {
   // e.g. index.html opened as a file: the page needs its files served (symparams serve, or any web server)
