@@ -129,7 +129,14 @@ def test_every_subcommand_works_or_explains_itself(base_env):
     from concurrent.futures import ThreadPoolExecutor
 
     venv, env, work = base_env
-    (work / "model.keras").write_bytes(b"PK\x05\x06" + b"\0" * 18)      # an empty zip: keras must load it
+    # a saved Keras model's architecture (config.json): symparams reads it, then needs Keras to build it
+    layers = [{"module": "keras.layers", "class_name": "InputLayer",
+               "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "input_layer"}},
+              {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 3}}]
+    with zipfile.ZipFile(work / "model.keras", "w") as archive:
+        archive.writestr("config.json", json.dumps({"module": "keras", "class_name": "Sequential",
+                                                    "config": {"name": "s", "layers": layers}}))
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3"}))
     script = venv / "bin" / "symparams"
 
     def run(args):

@@ -191,7 +191,8 @@ def test_check_of_tinyllama_builds_on_the_meta_device(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0 and "all layers agree" in result.stdout, result.stderr
     peak_mb = int(result.stderr.rsplit("PEAK_KB", 1)[1].split()[0]) // 1024
-    assert peak_mb < 1000, peak_mb                  # the fp32 weights alone are 4.4 GB
+    # the fp32 weights alone are 4.4 GB; torch and transformers' imports take about 1 GB of their own
+    assert peak_mb < 2000, peak_mb
 
 
 def test_a_real_build_check_needs_is_refused_past_the_size_guard(monkeypatch):
@@ -253,8 +254,22 @@ def test_no_output_format_carries_a_raw_control_character(tmp_path, capsys, comm
 
 
 def test_the_api_bound_covers_solve_and_sweep(monkeypatch):
+    """Network.solve and .sweep run under limits.API_CPU_SECONDS: work that outlasts the limit (here a
+    solve and a sweep made to spin, so the test does not depend on how fast the real ones are on this
+    machine) ends with the limit's message."""
+    import symparams.solve
+    import symparams.sweep
+
+    def spin(*args, **kwargs):
+        end = time.process_time() + 5
+        while time.process_time() < end:
+            pass
+        raise AssertionError("the limit did not stop the work")
+
+    monkeypatch.setattr(symparams.solve, "solve", spin)
+    monkeypatch.setattr(symparams.sweep, "sweep", spin)
     net = symparams.parse("input 8\ndense f\ndense 4\n")
-    monkeypatch.setattr(limits, "API_CPU_SECONDS", 1e-6)
+    monkeypatch.setattr(limits, "API_CPU_SECONDS", 0.2)
     for call in (lambda: net.solve("f", at_most=10_000), lambda: net.sweep({"f": range(1, 5000)})):
         with pytest.raises(SymparamsError, match="API_CPU_SECONDS"):
             call()
