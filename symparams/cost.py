@@ -695,8 +695,15 @@ class _Flow:
                 self._keep(acc, [Saved("input")], other.store, other.store.values)
             else:
                 _add(acc, _saved_key(e), product(cfg.get("other") or ()))
-        core = state.store if spec.output_is_view(cfg, shape, out, ctx) else _Store(product(out))
-        layout = spec.output_layout(cfg, shape, out, ctx) or state.layout
+        view = spec.output_is_view(cfg, shape, out, ctx)
+        weight = spec.output_is_weight(cfg, shape, out, ctx)
+        if weight:      # the layer's own weight, expanded over the batch: keeping it keeps no activation
+            core, layout = _Store(product(out), counted=True), "broadcast"
+        else:
+            core = state.store if view else _Store(product(out))
+            # an element-wise step on a tensor broadcast over the batch writes a new contiguous one
+            inherited = "contiguous" if state.layout == "broadcast" and not view else state.layout
+            layout = spec.output_layout(cfg, shape, out, ctx) or inherited
         self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
         final = core
         if row.activation and row.activation != "linear":
@@ -706,7 +713,10 @@ class _Flow:
                 if recorded:
                     self._keep(acc, [e for e in function if e.what != "output"], core, product(out), layout)
                     self._keep(acc, [e for e in function if e.what == "output"], final, product(out), layout)
-        result = _State(recorded, final, layout)
+                if layout == "broadcast":
+                    layout = "contiguous"
+        # a free tensor's output depends on its own weight only: what came before does not reach it
+        result = _State(trains if weight else recorded, final, layout)
         if becomes and other is not None:
             result = other                                  # use NAME: that tensor flows on
         if saves_name is not None:

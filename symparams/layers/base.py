@@ -493,9 +493,18 @@ class LayerSpec:
         """Whether the exported module's output shares its input's storage (flatten, identity)."""
         return False
 
+    def output_is_weight(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> bool:
+        """Whether the exported module's output is a view of its own weight, broadcast over the batch (a free
+        tensor): a later layer that keeps it keeps no activation (its storage is the weight's, stride 0 over
+        the examples: layout 'broadcast'), and it needs a gradient only if that weight is trained, whatever
+        came before."""
+        return False
+
     def output_layout(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
-        """How the exported module's output is laid out: 'contiguous', 'strided' (a view), or None: as its input (element-wise
-        steps keep their input's strides). Default: a new tensor is contiguous, a view as its input."""
+        """How the exported module's output is laid out: 'contiguous', 'strided' (a view), 'broadcast' (a view
+        repeated over the batch, output_is_weight), or None: as its input (element-wise steps keep their input's
+        strides; on a broadcast input they write a new contiguous tensor). Default: a new tensor is contiguous,
+        a view as its input."""
         return None if self.output_is_view(cfg, shape, out, ctx) else "contiguous"
 
     def kv_cache_values(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):

@@ -107,11 +107,29 @@ class MambaMixer(nn.Module):
         return "global"         # the scan carries every earlier position
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """The input, in_proj's output (x and z: 2E), the convolution's output and its SiLU (2E), x_proj's output
-        (R + 2N), Δ (E) and the gated output (E) per position; the scan recomputes its states in backward
-        (mamba_ssm's fused kernel)."""
+        """What autograd keeps for the exported MambaMixer, whose scan is a Python loop over the T positions
+        (transformers' slow path; mamba_ssm's fused kernel recomputes the states instead and keeps far less).
+        Per example, each term the tensor a backward step needs:
+          T·d        the input, for in_proj's weight gradient (a strided view is copied by matmul's reshape)
+          2E·T       in_proj's output (x and z), read by the convolution (its weight gradient) and silu(z)
+          E·(T+K−1)  the convolution's padded output, for the SiLU's gradient (the slice [..., :T] is a view)
+          E·T        the SiLU's output x: read by the scan (Δ·B·x) and by D·x
+          E·T        x_proj's copy of x: x is laid out time-major underneath (a transposed view's SiLU), so
+                     matmul's reshape copies it (not when E = 1 or T = 1: then the view folds)
+          T·(R+2N)   x_proj's output (Δ's input, B, C are views of it): dt_proj's input, the scan's B and C
+          2·E·T      dt_proj's output (softplus's input) and Δ = softplus(...) (the scan's products)
+          (3T+1)·E·N the scan: per step exp(Δ·A), Δ·B (multiplied by x) and the new state h (read by C·h and
+                     the next step), and the zero initial state (multiplied by exp(Δ·A) at the first step)
+          3·E·T      y = stack(C·h) + D·x and silu(z) (each the other's factor in the gate), and their product
+                     (out_proj's input)
+        and once for the batch exp(A_log) and A = −exp(A_log) (E·N each: exp keeps its result, Δ·A keeps A)."""
         d, e, n, k, r = self._dims(cfg, shape)
-        return (Saved("input"), Saved("own", shape[0] * (2 * e + 2 * e + r + 2 * n + e + e)))
+        t = shape[0]
+        copy = 0 if (e == 1 or t == 1) else e * t
+        return (Saved("input", layout="contiguous"),
+                Saved("own", 2 * e * t + e * (t + k - 1) + e * t + copy + t * (r + 2 * n) + 2 * e * t
+                      + (3 * t + 1) * e * n + 3 * e * t),
+                Saved("own", 2 * e * n, per_example=False))
 
     def kv_cache_values(self, cfg, shape, out, ctx):
         """E·(K − 1) + E·N per example, whatever the length: the convolution's last inputs and the scan state."""

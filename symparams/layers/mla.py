@@ -130,12 +130,41 @@ class LatentAttention(nn.Module):
         return "global"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """The input, the latents before and after their norms, q, k and v, the softmax output and the output
-        projection's input."""
+        """What autograd keeps for the exported LatentAttention (eager scores, measured with saved_tensors_hooks on
+        CPU), per example; each term is the tensor a backward step reads:
+          T·d          the input, for the weight gradients of q_proj (or q_a_proj) and kv_a_proj_with_mqa: one
+                       entry each, as each Linear copies a strided input on its own
+          T·(c+r)      kv_a_proj_with_mqa's output: the latent is a view of it, the RMS norm's input
+          T, T·c, T·c  the latent's RMS norm as the rmsnorm kind keeps it: the float32 inverse root mean square
+                       per position, the normalised values (PyTorch's CPU path only) and the scaled result,
+                       which is kv_b_proj's input
+          T·q, T, 2T·q the same for the low-rank queries (q_a_proj's output, its norm), with q_lora_rank
+          T·H·(n+r)    the queries, for the scores' gradient (a copy of the head-major view, or the projection's
+                       output itself when it folds: one head or one position; the same size either way)
+          T·H·(n+r)    the keys: the concatenation of the no-rope keys and the shared rotary key
+          H·T·T        the softmax's output (its own gradient and the weighted sum's)
+          T·H·v        the values as the weighted sum reads them: a copy of the head-major view; with one head
+                       or one position the view folds and kv_b_proj's whole output (T·H·(n+v)) is kept instead
+          T·H·v        the heads' output, o_proj's input (a copy, or the product itself: the same size)
+        and once for the batch the causal mask (T x T bools, masked_fill's). The scale 1/sqrt(n+r) is a Python
+        number (autograd keeps it as a 0-d float64 that saved_tensors_hooks does not see). Megatron's accounting
+        keeps only the inputs of the RMS norms, as the rmsnorm kind's."""
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)
-        return (Saved("input"), Saved("own", t * (2 * (c + r) + 2 * (q or 0))),
-                Saved("own", t * h * (2 * (n + r) + 2 * v)), Saved("own", h * t * t, core=True),
-                Saved("own", t * h * v))
+        pytorch = style == "pytorch"
+
+        def rms(width):          # an RMS norm on a latent of `width` whose input is counted by the caller
+            return (Saved("own", t, dtype="stat"), Saved("own", t * width, dtype="cpu")) if pytorch else ()
+
+        folds = h == 1 or t == 1
+        saved = (Saved("input", layout="contiguous"), Saved("input", layout="contiguous"),
+                 Saved("own", t * (c + r)), *rms(c), Saved("own", t * c))
+        if q is not None:
+            saved += (Saved("own", t * q), *rms(q), Saved("own", t * q))
+        saved += (Saved("own", 2 * t * h * (n + r)), Saved("own", h * t * t, core=True),
+                  Saved("own", t * h * (n + v) if folds else t * h * v), Saved("own", t * h * v))
+        if cfg.causal:
+            saved += (Saved("own", t * t, dtype="bool", per_example=False, core=True),)
+        return saved
 
     def kv_cache_values(self, cfg, shape, out, ctx):
         """T·(kv_lora_rank + qk_rope_head_dim): the latent and the shared rotary key, not H keys and values."""

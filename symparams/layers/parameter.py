@@ -78,6 +78,12 @@ class FreeTensor(layers.Layer):
                            buffer=ctx.convention == conventions.PYTORCH),)
         return (Weight("weight", tuple(cfg.shape)),)
 
+    def output_is_weight(self, cfg, shape, out, ctx):
+        """The exported FreeTensor returns its weight expanded over the batch (a view, stride 0 over the
+        examples): a layer that keeps it keeps the weight's storage, no activation, and it has a gradient
+        only as a trained parameter (a buffer's has none, whatever came before)."""
+        return True
+
     def other_ops(self, cfg, shape, out, ctx):
         """0: the tensor is read, not computed."""
         return 0 * product(out)

@@ -125,10 +125,19 @@ class WindowAttention(nn.Module):
         return "unknown"        # a window's span, moved by the shift: no (span, stride, padding) per axis
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """The input, q, k and v, the softmax output of every window and the output projection's input."""
+        """What autograd keeps for the exported WindowAttention, per example, over the P = n·W² positions of the
+        n windows of the padded map (each term the tensor a backward step reads):
+          P·C        qkv's input: the windows cut out of the padded (or rolled) map, a reshape that copies (not
+                     the layer's input, which the padding, roll and window permutation leave unread by backward)
+          3·P·C      q, k and v for the scores and the weighted sum: copies of the head-major views of qkv's output
+                     (with one head the views fold and qkv's whole output, the same 3·P·C, is kept instead)
+          h·n·W²·W²  each window's softmax output (the relative bias is added: an addition keeps nothing, and
+                     the bias's index is a view of the buffer)
+          P·C        proj's input, the heads' output copied back to positions x channels.
+        The scale 1/sqrt(C/h) is a Python number (a 0-d float64 that saved_tensors_hooks does not see)."""
         n, p = self._windows(cfg, shape)
         c = shape[-1]
-        return (Saved("input"), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
+        return (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
                 Saved("own", n * p * c))
 
     def emit_torch(self, row, out):
