@@ -2,7 +2,9 @@
 docs/frameworks.md), imported exactly: ConvNeXt's block (a depthwise convolution, Permute to channels last,
 LayerNorm and Linears on the channels, Permute back, a layer scale and stochastic depth), GoogLeNet's
 Inception (four branches of BasicConv2d with F.relu(inplace=True), a max pool branch with ceil_mode,
-torch.cat of the list) and MnasNet's head (x.mean([2, 3])). Each count is PyTorch's own sum(p.numel())."""
+torch.cat of the list), MnasNet's head (x.mean([2, 3])) and the VisionTransformer (sizes read off x.shape,
+torch._assert, the (b, C, h*w) reshape and permute, the class token's expand and cat, nn.MultiheadAttention
+called (x, x, x), x[:, 0]). Each count is PyTorch's own sum(p.numel())."""
 
 from __future__ import annotations
 
@@ -131,14 +133,78 @@ def _mnasnet(torch):
     return MnasNet()
 
 
+def _vit(torch):
+    nn = torch.nn
+
+    class MLPBlock(nn.Sequential):
+        def __init__(self, d, m):
+            super().__init__(nn.Linear(d, m), nn.GELU(), nn.Dropout(0.0), nn.Linear(m, d), nn.Dropout(0.0))
+
+    class EncoderBlock(nn.Module):
+        def __init__(self, heads, d, m):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(d, eps=1e-6)
+            self.self_attention = nn.MultiheadAttention(d, heads, dropout=0.0, batch_first=True)
+            self.dropout = nn.Dropout(0.0)
+            self.ln_2 = nn.LayerNorm(d, eps=1e-6)
+            self.mlp = MLPBlock(d, m)
+
+        def forward(self, inputs):
+            torch._assert(inputs.dim() == 3, "Expected (batch_size, seq_length, hidden_dim)")
+            x = self.ln_1(inputs)
+            x, _ = self.self_attention(x, x, x, need_weights=False)
+            x = self.dropout(x) + inputs
+            return x + self.mlp(self.ln_2(x))
+
+    class Encoder(nn.Module):
+        def __init__(self, seq, layers, heads, d, m):
+            super().__init__()
+            self.pos_embedding = nn.Parameter(torch.empty(1, seq, d).normal_(std=0.02))
+            self.dropout = nn.Dropout(0.0)
+            self.layers = nn.Sequential(*[EncoderBlock(heads, d, m) for _ in range(layers)])
+            self.ln = nn.LayerNorm(d, eps=1e-6)
+
+        def forward(self, inputs):
+            return self.ln(self.layers(self.dropout(inputs + self.pos_embedding)))
+
+    class VisionTransformer(nn.Module):         # torchvision's: sizes read off x.shape, a class token cat
+        def __init__(self, image=32, patch=8, layers=2, heads=4, d=32, m=64, classes=10):
+            super().__init__()
+            self.image_size, self.patch_size, self.hidden_dim = image, patch, d
+            self.conv_proj = nn.Conv2d(3, d, patch, patch)
+            self.class_token = nn.Parameter(torch.zeros(1, 1, d))
+            self.encoder = Encoder((image // patch) ** 2 + 1, layers, heads, d, m)
+            self.heads = nn.Sequential(nn.Linear(d, classes))
+
+        def _process_input(self, x):
+            n, c, h, w = x.shape
+            p = self.patch_size
+            torch._assert(h == self.image_size, "Wrong image height!")
+            torch._assert(w == self.image_size, "Wrong image width!")
+            x = self.conv_proj(x)
+            x = x.reshape(n, self.hidden_dim, (h // p) * (w // p))
+            return x.permute(0, 2, 1)
+
+        def forward(self, x):
+            x = self._process_input(x)
+            x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+            return self.heads(self.encoder(x)[:, 0])
+
+    return VisionTransformer()
+
+
 @pytest.mark.parametrize("build,shape,total", [(_convnext, (32, 32, 3), None), (_googlenet, (32, 32, 3), None),
-                                               (_mnasnet, (32, 32, 3), None)], ids=["convnext", "googlenet", "mnasnet"])
+                                               (_mnasnet, (32, 32, 3), None), (_vit, (32, 32, 3), None)],
+                         ids=["convnext", "googlenet", "mnasnet", "vit"])
 def test_torchvision_structures_import_exactly(build, shape, total):
     torch = need_module("torch")
     model = build(torch)
     text = _exact(model, shape)
     if build is _convnext:
         assert text.count("layernorm") == 5 and text.count("dense 64") == 2, text
+    if build is _vit:
+        for line in ("reshape -1 x 32", "clstoken", "parameter 17 x 32", "attention heads=4", "clspool"):
+            assert line in text, text
 
 
 def test_a_permuted_tensor_read_otherwise_is_refused_by_name():
@@ -155,3 +221,19 @@ def test_a_permuted_tensor_read_otherwise_is_refused_by_name():
 
     with pytest.raises(symparams.SymparamsError, match="'mean' .* permuted to channels last"):
         symparams.from_torch(Odd(), (16, 16, 3))
+
+
+def test_a_cross_attention_call_of_multihead_attention_is_refused_by_name():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Cross(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q, self.attn = nn.Linear(8, 8), nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(self.q(x), x, x)[0]
+
+    with pytest.raises(symparams.SymparamsError, match=r"'attn' \(MultiheadAttention\) is called in a way"):
+        symparams.from_torch(Cross(), (5, 8))

@@ -427,6 +427,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
     live = _live(graph)     # the nodes the output depends on (fx keeps calls whose results are overwritten)
+    pending: dict = {}      # ViT's steps under way: a (b, C, H*W) reshape awaiting its transpose, a class token's expand
     channels_last: set = set()  # nodes between x.permute(0, 2, 3, 1) and its permute back: already symparams' layout
     called: dict = {}       # id(module) -> its first call's row name (a second call of a weighted module: reuse=)
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
@@ -434,6 +435,21 @@ def from_torch(module, input_shape, generalize=None) -> str:
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
+        if node.op in ("call_function", "call_method") and node not in live:
+            continue                        # a result forward throws away (attention's weights in x, _ = ...)
+        vit = _torch_vit_step(node, shapes, module, torch, pending)
+        if vit is not None:
+            kind, value = vit
+            if kind == "skip":
+                continue
+            if kind == "alias":
+                alias[node] = alias.get(value, value)
+                continue
+            line, source = value              # ('layer', (line, input node))
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", [alias.get(source, source)], f"{line} name={name}", name)
+            order.append(node)
+            continue
         turn = _torch_permute(node, shapes, torch)
         inputs = [a for a in _flat(list(node.args) + list(node.kwargs.values())) if isinstance(a, fx.Node)]
         if turn == "to_last" and not any(a in channels_last for a in inputs):
@@ -509,7 +525,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_line(sub, name, num)
+            line = _torch_mha(node, sub, name, torch) or _torch_line(sub, name, num)
             if any(True for _ in sub.parameters()) and id(sub) in called and node in live:
                 # a module with weights called again: its weights run again, counted once (reuse=its first row)
                 line = _with_option(line, f"reuse={called[id(sub)]}")
@@ -788,7 +804,89 @@ def _identity_functions(torch) -> tuple:
 
 
 _SIZE_ARITHMETIC = tuple(getattr(__import__("operator"), f) for f in ("getitem", "floordiv", "mul", "add", "sub",
-                                                                      "truediv", "mod"))
+                                                                      "truediv", "mod", "eq", "ne", "lt", "le", "gt",
+                                                                      "ge"))
+
+
+def _torch_vit_step(node, shapes, module, torch, pending):
+    """torchvision's ViT, read step by step (None for anything else):
+    - torch._assert(h == image_size, ...) on sizes: ('skip', None);
+    - x.reshape(n, C, h * w) / x.flatten(2) of a channels-first map, then .permute(0, 2, 1) / .transpose(1, 2):
+      ('skip') then ('layer', ('reshape -1 x C', map)) -- the patches as a sequence;
+    - self.class_token (1 x 1 x D) .expand(n, -1, -1), then torch.cat([token, x], dim=1): ('skip') twice, then
+      ('layer', ('clstoken', x));
+    - x[:, 0] of a sequence: ('layer', ('clspool', x));
+    - [0] of an nn.MultiheadAttention's (output, weights): ('alias', the attention)."""
+    import operator
+    if node.op == "call_function" and node.target is torch._assert:
+        return "skip", None
+    args = node.args
+    if node.op == "get_attr":
+        tensor = _attribute(module, node.target)
+        users = list(node.users)
+        if isinstance(tensor, torch.nn.Parameter) and tensor.dim() == 3 and tuple(tensor.shape[:2]) == (1, 1) \
+                and len(users) == 1 and users[0].op == "call_method" and users[0].target == "expand":
+            pending[users[0]] = ("token", tensor)
+            return "skip", None
+        return None
+    if node in pending and pending[node][0] == "token":
+        return "skip", None
+    source = args[0] if args else None
+    if node.op == "call_method" and node.target in ("reshape", "view", "flatten") and hasattr(source, "name"):
+        big, out = shapes.get(source.name, ()), shapes.get(node.name, ())
+        if len(big) == 4 and len(out) == 3 and out[:2] == big[:2] and out[2] == big[2] * big[3] and \
+                (node.target != "flatten" or list(args[1:]) in ([2], [2, -1])):
+            users = list(node.users)
+            if len(users) == 1 and _swaps_last_two(users[0]):
+                pending[users[0]] = ("patches", source, big[1])
+                return "skip", None
+        return None
+    if node in pending and pending[node][0] == "patches":
+        _, origin, channels = pending[node]
+        return "layer", (f"reshape -1 x {channels}", origin)
+    if node.op == "call_function" and node.target in (torch.cat, torch.concat) and args and \
+            isinstance(args[0], (list, tuple)) and len(args[0]) == 2 and args[0][0] in pending:
+        dim = node.kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        if dim in (1, -2) and pending[args[0][0]][0] == "token":
+            return "layer", ("clstoken", args[0][1])
+        return None
+    if node.op == "call_function" and node.target is operator.getitem and hasattr(source, "name"):
+        index = args[1]
+        if index == (slice(None), 0) and len(shapes.get(source.name, ())) == 3:
+            return "layer", ("clspool", source)
+        if index == 0 and source.op == "call_module" and \
+                isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
+            return "alias", source
+    return None
+
+
+def _swaps_last_two(node) -> bool:
+    """x.permute(0, 2, 1) or x.transpose(1, 2) of a rank-3 tensor."""
+    if node.op != "call_method" or node.target not in ("permute", "transpose"):
+        return False
+    dims = list(node.args[1:])
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = list(dims[0])
+    if node.target == "permute":
+        return [d % 3 for d in dims if isinstance(d, int)] == [0, 2, 1]
+    return len(dims) == 2 and {d % 3 for d in dims if isinstance(d, int)} == {1, 2}
+
+
+def _torch_mha(node, sub, name, torch) -> str | None:
+    """A bare nn.MultiheadAttention called as self-attention, attention(x, x, x) batch first, as torchvision's
+    ViT calls it: `attention heads=H` (bias=false without biases); None when it is not one."""
+    if not isinstance(sub, torch.nn.MultiheadAttention):
+        return None
+    q = node.args[0] if node.args else None
+    same = len(node.args) == 3 and node.args[1] is q and node.args[2] is q
+    if not same or not sub.batch_first or not sub._qkv_same_embed_dim or sub.bias_k is not None \
+            or sub.add_zero_attn or any(k not in ("need_weights", "attn_mask") or (k == "attn_mask" and v is not None)
+                                        for k, v in node.kwargs.items()):
+        raise DefinitionError(f"the module '{node.target}' (MultiheadAttention) is called in a way symparams does not "
+                              "represent; it reads self-attention attention(x, x, x) with batch_first=True, no bias_k, "
+                              "no add_zero_attn and no mask")
+    return f"attention heads={sub.num_heads}" + ("" if sub.in_proj_bias is not None else " bias=false") + \
+        f" name={name}"
 
 
 def _channel_axis(rank: int) -> int:
