@@ -498,7 +498,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "input")
         elif (node.op == "call_method" and node.target == "size") or (
                 node.op == "call_function" and node.target in _SIZE_ARITHMETIC
-                and any(a in scalars for a in _flat(node.args))) or (
+                and any(isinstance(a, fx.Node) and a in scalars for a in _flat(node.args))) or (
                 node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",)):
             scalars.add(node)                       # x.size(0) in x.view(x.size(0), -1), b, c, h, w = x.size()
             continue
