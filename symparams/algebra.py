@@ -329,7 +329,8 @@ def minimal_value(expr, symbol_, lower=1, limit=10**12):
 
 
 def size_value(name: str, value) -> sympy.Expr:
-    """A layout size: a positive whole number or a symbol name (a positive integer)."""
+    """A size option (--batch, --tp, --group-size, ...): a positive whole number, or a symbol name (a
+    positive integer)."""
     if isinstance(value, sympy.Basic):
         return value
     if isinstance(value, bool):
@@ -341,10 +342,7 @@ def size_value(name: str, value) -> sympy.Expr:
     text = str(value).strip()
     if text.isidentifier():
         return symbol(text)
-    try:
-        number = parse_int(text, f"--{name}")
-    except Exception:
-        raise UsageError(f"--{name} takes a positive whole number or a symbol name, got '{shown(text)}'") from None
+    number = parse_int(text, f"--{name}")      # ASCII digits, a stated size limit: its message says which
     if number < 1:
         raise UsageError(f"--{name} must be at least 1, got {number}")
     return Integer(number)

@@ -50,7 +50,7 @@ import sympy
 from sympy import Add, Integer
 
 from . import memory, metrics, parallel
-from .algebra import equal, product, symbol
+from .algebra import equal, product, size_value, symbol
 from .errors import ShapeError, UsageError, did_you_mean
 from .integers import parse_number
 from .layers import spec_and_context
@@ -126,22 +126,7 @@ class Options:
 
 def batch_value(batch) -> sympy.Expr:
     """A batch size: a positive whole number, or a symbol name (a positive integer)."""
-    if isinstance(batch, sympy.Basic):
-        return batch
-    if isinstance(batch, bool):
-        raise UsageError(f"batch size must be a positive whole number or a symbol name, got {batch}")
-    if isinstance(batch, int):
-        if batch < 1:
-            raise UsageError(f"batch size must be at least 1, got {batch}")
-        return Integer(batch)
-    from .integers import parse_int
-    text = str(batch).strip()
-    if text.isidentifier():
-        return symbol(text)
-    value = parse_int(text, "--batch")          # ASCII digits, a stated size limit
-    if value < 1:
-        raise UsageError(f"batch size must be at least 1, got {value}")
-    return Integer(value)
+    return size_value("batch", batch)
 
 
 def tokens_value(tokens):
