@@ -15,7 +15,7 @@ from sympy import Add, Integer, ceiling, floor
 from sympy.core.cache import cacheit
 
 from .errors import UsageError
-from .integers import parse_int, shown
+from .integers import parse_int
 from .limits import EXPAND_AT_MOST, MAX_SEARCHED_BITS
 
 
