@@ -921,7 +921,7 @@ def bench_solve(report: Report, quick: bool):
 
 def bench_cold_start(report: Report, quick: bool):
     runs = 2 if quick else 9
-    commands = [("python -m symparams.cli", [sys.executable, "-m", "symparams.cli"])]
+    commands = [("python -m symparams", [sys.executable, "-m", "symparams"])]
     script = Path(sys.executable).with_name("symparams")
     if script.exists():
         commands.insert(0, ("symparams (console script)", [str(script)]))
