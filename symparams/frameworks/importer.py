@@ -511,6 +511,15 @@ def from_torch(module, input_shape, generalize=None) -> str:
             line = f"dense {num('units', tensor.shape[1])} bias=false" + (
                 "" if tensor.requires_grad else " trainable=false")
             nodes[node] = Node(node, "layer", args[:1], f"{line} name={name}", name)
+        elif node.op == "get_attr" and list(node.users) and all(u.op == "output" for u in node.users) and \
+                isinstance(_attribute(module, node.target), torch.Tensor):
+            # forward returns the tensor itself (its input unread): `parameter S` is that output, S its whole shape
+            tensor = _attribute(module, node.target)
+            name = unique_name(identifier(node.target), names)
+            line = f"parameter {' x '.join(str(int(d)) for d in tensor.shape) or '1'}" + (
+                " buffer=true" if not isinstance(tensor, torch.nn.Parameter) else "") + (
+                "" if tensor.requires_grad or not isinstance(tensor, torch.nn.Parameter) else " trainable=false")
+            nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "get_attr":
             # a free nn.Parameter or buffer read in forward: a `parameter` line where it is added or multiplied
             tensor = _attribute(module, node.target)
