@@ -171,11 +171,22 @@ class Session:
         convention: None or '' follows the file's own `convention` line (Keras without one)."""
         try:
             net = parse(text, convention=convention or None)
-            symbols = net.symbols
-            bounds = _bounds(net)
+            _bounds(net)
         except SymparamsError as exc:
             return {"ok": False, "error": error_dict(exc)}
         self.net, self.text, self.file, self.metrics = net, text, file, {}
+        # a file with a config's long names (num_hidden_layers) shows short letters and a legend,
+        # as the LaTeX pages do: display only, every count is the engine's
+        from .notation import display_names
+        from .printers.latex import wants_short_names
+        from .printers.text import legend_names
+        names = legend_names(net) if wants_short_names(net) else {}
+        with display_names(names):
+            return self._derive(net, names)
+
+    def _derive(self, net, names: dict) -> dict:
+        symbols = net.symbols
+        bounds = _bounds(net)
         self.names = tuple(s.name for s, v in symbols.items() if v is not None)
         self.compiled = values = _Values(tuple(symbol(n) for n in self.names))
         symbolic = bool(net.free_symbols)
@@ -196,7 +207,10 @@ class Session:
                            "text": fmt_expr(collected(t.expr)), "symbolic": bool(t.expr.free_symbols)})
             self.totals.append(values.add(t.expr))
         self.conditions = []
-        for condition, (relation, text_) in zip(net.validity, net.conditions):
+        # each condition as the CLI writes it (⌈(n − k)/2⌉ ≥ 1), not SymPy's floor((-k + n - 1)/2) >= 0
+        from .notation import rename_words
+        shown_conditions = [rename_words(c) for c in shown.conditions("text")]
+        for condition, (relation, _machine), text_ in zip(net.validity, net.conditions, shown_conditions):
             checks = []
             parts = () if relation is None else relation.args if isinstance(relation, sympy.And) else (relation,)
             for rel in parts:
@@ -213,6 +227,7 @@ class Session:
             lo, hi = bounds.get(name, (1, None))
             top = max(4 * default, 16, lo + 16)
             sliders.append({"name": name, "tex": latex_printer.tex(symbol(name)), "default": default,
+                            "long": name if name in names else None,
                             "min": lo, "max": top if hi is None else min(hi, top), "limit": hi})
             self.ranges[name] = sliders[-1]["max"]
         free = [s.name for s, v in symbols.items() if v is None]
@@ -220,6 +235,7 @@ class Session:
                  "conditions": [{"text": t, "checks": c} for t, c in self.conditions]}
         return {"ok": True, "slots": slots, "javascript": values.javascript(), "convention": net.convention, "symbolic": symbolic, "sliders": sliders, "free": free,
                 "rows": rows, "totals": totals, "constraints": [t for t, _ in self.conditions],
+                "legend": [{"name": k, "tex": latex_printer.tex(symbol(k))} for k in sorted(names)],
                 "warnings": list(net.warnings), "aliases": {k: fmt_expr(v) for k, v in net.aliases.items()},
                 "metrics": metrics()}
 

@@ -89,3 +89,20 @@ def hf_files(tmp_path_factory):
     """{family: .arch} imported from tests/hf_families.py's eight hand-written Hugging Face configs."""
     from hf_families import import_all
     return import_all(tmp_path_factory.mktemp("hf"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The playground built once per session by `symparams serve --build` (tests/browser)."""
+    for program in ("node", "npm", "chromium"):
+        need_program(program)
+    from symparams.commands.serve import build
+    return build(tmp_path_factory.mktemp("playground") / "site")
+
+
+@pytest.fixture(scope="session")
+def site_url(site):
+    """The built playground served from 127.0.0.1 for the session."""
+    from symparams.commands.serve import background
+    with background(site) as url:
+        yield url

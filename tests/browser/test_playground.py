@@ -21,21 +21,6 @@ F_MOVED = 24            # the f slider of the lecture example moves from 16 to t
 BUDGET = 100_000
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    for program in ("node", "npm", "chromium"):
-        need_program(program)
-    from symparams.commands.serve import build
-    return build(tmp_path_factory.mktemp("playground") / "site")
-
-
-@pytest.fixture(scope="session")
-def site_url(site):
-    from symparams.commands.serve import background
-    with background(site) as url:
-        yield url
-
-
 def cli(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "symparams.cli", *map(str, args)], input=stdin, capture_output=True,
                           text=True, cwd=ROOT, timeout=300)

@@ -177,18 +177,12 @@ function td(row, className) {
 }
 function renderTable(d) {
   const showAt = d.symbolic && d.sliders.length > 0;
-  // fixed column widths: a slider move then re-lays out only the cells it changes (auto table
-  // layout measured every KaTeX formula again, 20-40 ms on ResNet-50)
-  const widths = showAt ? [21, 26, 12, 28, 13] : [24, 29, 33, 14];
+  // columns sized to their content: laid out once automatically, then frozen at those widths
+  // (fixed layout), so a slider move re-lays out only the cells it changes (auto layout measured
+  // every KaTeX formula again, 20-40 ms on ResNet-50)
   const table = $("summary");
   table.querySelector("colgroup")?.remove();
-  const cols = document.createElement("colgroup");
-  for (const w of widths) {
-    const col = document.createElement("col");
-    col.style.width = w + "%";
-    cols.appendChild(col);
-  }
-  table.insertBefore(cols, table.tHead);
+  table.style.tableLayout = "auto";
   const head = $("summary").tHead;
   head.innerHTML = "";
   const hr = head.insertRow();
@@ -204,7 +198,11 @@ function renderTable(d) {
     const tr = body.insertRow();
     tr.className = r.leaf ? "leaf" : "composite";
     const label = td(tr, "label");
-    label.textContent = r.label;
+    // the whole name, breakable after its underscores (dense_layer_1), never cut to "dens…"
+    r.label.split(/(?<=_)/).forEach((part, k) => {
+      if (k) label.appendChild(document.createElement("wbr"));
+      label.appendChild(document.createTextNode(part));
+    });
     label.title = r.label;
     label.style.paddingLeft = 0.4 + 1.2 * r.depth + "em";
     tex(td(tr, "shape"), r.shape);
@@ -223,6 +221,15 @@ function renderTable(d) {
     v.id = "total-" + t.key;
     cells.totals.push(v);
   });
+  const legend = $("legend");
+  legend.innerHTML = "";
+  legend.hidden = !(d.legend && d.legend.length);
+  for (const item of d.legend || []) {
+    const span = document.createElement("span");
+    span.className = "legend-item";
+    tex(span, item.tex + " = \\texttt{" + item.name.replace(/_/g, "\\_") + "}");
+    legend.appendChild(span);
+  }
   const list = $("constraints");
   list.innerHTML = "";
   for (const c of d.constraints) {
@@ -238,6 +245,20 @@ function renderTable(d) {
   }
 }
 
+function freezeColumns(table) {
+  table.querySelector("colgroup")?.remove();
+  table.style.tableLayout = "auto";
+  const widths = [...table.tHead.rows[0].cells].map((th) => th.getBoundingClientRect().width);
+  const cols = document.createElement("colgroup");
+  for (const w of widths) {
+    const col = document.createElement("col");
+    col.style.width = w + "px";
+    cols.appendChild(col);
+  }
+  table.insertBefore(cols, table.tHead);
+  table.style.tableLayout = "fixed";
+}
+
 function renderSliders(d) {
   const box = $("sliders");
   box.innerHTML = "";
@@ -247,6 +268,7 @@ function renderSliders(d) {
     const name = document.createElement("label");
     name.htmlFor = "slider-" + s.name;
     tex(name, s.tex);
+    if (s.long) name.title = s.long;      // a short letter for a config's long name: the name on hover
     const range = document.createElement("input");
     range.type = "range";
     range.id = "slider-" + s.name;
@@ -369,6 +391,7 @@ async function showDerived(d, text, seq, t0) {
   const e = evaluateHere() || await rpc("evaluate", [values]);
   if (seq !== deriveSeq) return;
   applyValues(e);
+  freezeColumns($("summary"));       // sized to the formulas and the counts at these values
   const ms = performance.now() - t0;
   PG.lastDerive = { total_ms: ms, python_ms: d.python_ms };
   PG.derivedText = text;
@@ -475,6 +498,8 @@ function applyValues(e) {
     put(cells.counts[i], r.params ? r.params.s : (derived.rows[i].kind === "path" ? "" : "—"));
   });
   e.totals.forEach((t, i) => put(cells.totals[i], t ? t.s : "—"));
+  // a count grown past its frozen column (a slider moved to bigger values): lay the columns out again
+  if (cells.counts.concat(cells.shapes).some((c) => c && c.scrollWidth > c.clientWidth + 1)) freezeColumns($("summary"));
   const broken = $("broken");
   broken.hidden = e.broken.length === 0;
   broken.textContent = e.broken.length ? "Not a possible network at these values — the formulas need: " + e.broken.join("; ") : "";
@@ -530,6 +555,14 @@ async function drawPlot() {
 function grouped(v) {
   return Math.abs(v) >= 1e15 ? v.toExponential(3) : Math.round(v).toLocaleString("en-US");
 }
+// an axis label: 52.7 B rather than 52,723,466,240 (K, M, B, T: thousand, million, billion, trillion)
+function si(v) {
+  const a = Math.abs(v);
+  for (const [scale, unit] of [[1e12, " T"], [1e9, " B"], [1e6, " M"], [1e3, " K"]]) {
+    if (a >= scale) return (v / scale).toPrecision(3).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "") + unit;
+  }
+  return String(Math.round(v));
+}
 function renderPlot() {
   const W = 460, H = 240, L = 86, R = 22, T = 26, B = 34;
   const pts = plotData.points.map((p) => ({ x: p.x, y: Number(p.y.v), s: p.y.s, valid: p.valid }));
@@ -553,7 +586,7 @@ function renderPlot() {
   el("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" });
   for (const y of [y0, (y0 + y1) / 2, y1]) {
     el("line", { x1: L - 4, y1: Y(y), x2: W - R, y2: Y(y), class: "grid" });
-    el("text", { x: L - 6, y: Y(y) + 4, class: "tick", "text-anchor": "end" }, grouped(y));
+    el("text", { x: L - 6, y: Y(y) + 4, class: "tick", "text-anchor": "end" }, si(y));
   }
   for (const x of [x0, Math.round((x0 + x1) / 2), x1]) {
     el("text", { x: X(x), y: H - B + 16, class: "tick", "text-anchor": "middle" }, String(x));
