@@ -938,7 +938,33 @@ def _text(**kw):
 
 def _latex(parts, mode, detail=False):
     from symparams.printers import latex
-    return lambda case: latex.render(case.net, parts, mode, detail)
+    # a file with a config's long names prints short letters and a legend by default: read through it
+    return lambda case: long_names(latex.render(case.net, parts, mode, detail))
+
+
+def _latex_short(parts, mode):
+    """The LaTeX with short names (latex --short-names), the letters put back from its Notation
+    legend before it is read: what the letters stand for is then checked like any formula."""
+    from symparams.printers import latex
+    return lambda case: long_names(latex.render(case.net, parts, mode, short_names=True))
+
+
+_LEGEND_ITEM = re.compile(r"\$([^$]+)\$ = \\texttt\{(.+?)\}")
+
+
+def long_names(tex: str) -> str:
+    """tex with each letter of its 'Notation:' legend replaced by the name it stands for."""
+    from symparams.printers.math import symbol_name
+    legend = next((line for line in tex.splitlines() if line.startswith("Notation: ")), None)
+    if legend is None:
+        return tex
+    pairs = [(short, symbol_name(long.replace("\\_", "_"))) for short, long in _LEGEND_ITEM.findall(legend)]
+    body = "\n".join(line for line in tex.splitlines() if not line.startswith("Notation: "))
+    for k, (short, _) in enumerate(sorted(pairs, key=lambda p: -len(p[0]))):
+        body = re.sub(r"(?<![\\A-Za-z])" + re.escape(short) + r"(?![A-Za-z_])", f"\x00{k}\x00", body)
+    for k, (_, long) in enumerate(sorted(pairs, key=lambda p: -len(p[0]))):
+        body = body.replace(f"\x00{k}\x00", long)
+    return body
 
 
 def _markdown(**kw):
@@ -1010,6 +1036,8 @@ SURFACES = (
     Surface("latex derivation", _latex(("derivation",), "fragment"), read_latex),
     Surface("latex totals", _latex(("totals",), "fragment"), read_latex),
     Surface("latex --all --standalone", _latex(("table", "derivation", "totals"), "standalone"), read_latex),
+    Surface("latex --all --standalone --short-names", _latex_short(("table", "derivation", "totals"), "standalone"),
+            read_latex),
     Surface("latex --beamer (summary deck)", _latex(None, "beamer"), read_deck),
     Surface("latex --beamer --detail", _latex(None, "beamer", detail=True), read_deck),
     Surface("notebook _repr_html_", lambda case: case.net._repr_html_(), read_html),
@@ -1035,6 +1063,10 @@ COVERED = {
     ("latex", "--totals"): "latex totals", ("latex", "--all"): "latex --all --standalone",
     ("latex", "--standalone"): "latex --all --standalone", ("latex", "--beamer"): "latex --beamer (summary deck)",
     ("latex", "--detail"): "latex --beamer --detail",
+    ("latex", "--short-names"): "latex --all --standalone --short-names",
+    # these change no number: the title page's words, and the names these examples print by default
+    ("latex", "--long-names"): "latex --all --standalone", ("latex", "--title"): "latex --beamer (summary deck)",
+    ("latex", "--author"): "latex --beamer (summary deck)", ("latex", "--date"): "latex --beamer (summary deck)",
     ("notebook", "_repr_html_"): "notebook _repr_html_", ("notebook", "_repr_markdown_"): "notebook _repr_markdown_",
     ("notebook", "_repr_latex_"): "notebook _repr_latex_",
 }

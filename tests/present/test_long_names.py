@@ -141,3 +141,17 @@ def test_memory_puts_the_bytes_first_when_the_formula_is_long(hf_files, monkeypa
     short = _run("memory", str(hf_files["llama"]), "--short-names", columns=80, monkeypatch=monkeypatch)
     assert "Parameters: d²(2L + 2·H_kv·L/H) + d(3L·d_ff + 2L + 2V + 1)\n" in short
     assert "L = num_hidden_layers = 32" in short
+
+
+def test_every_surface_agrees_on_the_imported_llama(hf_files):
+    """The surfaces property (tests/present/surfaces.py) on an imported file: its short letters and
+    legend (LaTeX, the playground) still print the engine's numbers."""
+    from surfaces import SURFACES, Case, check
+    path = hf_files["llama"]
+    net = symparams.load(path)
+    wanted = {"summary text", "memory text", "latex --all --standalone", "latex --all --standalone --short-names",
+              "latex --beamer (summary deck)", "playground (web.Session)"}
+    problems, counts = check(Case(path.read_text(encoding="utf-8"), str(path), net),
+                             [s for s in SURFACES if s.name in wanted])
+    assert not problems, "\n".join(problems[:20])
+    assert set(counts) == wanted and all(counts.values()), counts
