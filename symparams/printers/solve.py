@@ -14,13 +14,17 @@ _WORDS = {"at_most": "<=", "exactly": "=", "at_least": ">="}
 LISTED = 12         # valid values (or residues) written out before "…"
 
 
-def text(r, ascii: bool = False, **_) -> str:
+def text(r, ascii: bool = False, width: int | None = None, **_) -> str:
     """The result as a person reads it: formulas by the math printer (9f² + 6,427f, √), or in
-    plain ASCII (9*f^2, sqrt) with ascii=True. as_dict() is the machine-readable form."""
+    plain ASCII (9*f^2, sqrt) with ascii=True; each line wrapped to width columns (None: the
+    terminal's) between terms and words. as_dict() is the machine-readable form."""
+    from .text import terminal_width, wrap_words
     out = _text(r)
     if ascii:
-        return plain(out).replace("≈", "~").replace("≡", "=").replace("…", "...")
-    return out
+        out = plain(out).replace("≈", "~").replace("≡", "=").replace("…", "...")
+    width = width or terminal_width()
+    lines = [piece for line in out.split("\n") for piece in (wrap_words(line, width) if len(line) > width else [line])]
+    return "\n".join(lines)
 
 
 def html(r) -> str:

@@ -155,3 +155,13 @@ def test_every_surface_agrees_on_the_imported_llama(hf_files):
                              [s for s in SURFACES if s.name in wanted])
     assert not problems, "\n".join(problems[:20])
     assert set(counts) == wanted and all(counts.values()), counts
+
+
+def test_solve_and_sweep_fit_80_columns(hf_files, monkeypatch):
+    path = str(hf_files["llama"])
+    for args in (("solve", path, "--for", "hidden_size", "--max-params", "7e9"),
+                 ("sweep", path, "--vary", "num_hidden_layers=16,32", "--vary", "hidden_size=2048,4096")):
+        out = _run(*args, columns=80, monkeypatch=monkeypatch)
+        assert out.strip() and max(map(len, out.splitlines())) <= 80, out
+    assert "hidden_size = 4192" in _run("solve", path, "--for", "hidden_size", "--max-params", "7e9", columns=80,
+                                        monkeypatch=monkeypatch)
