@@ -86,3 +86,23 @@ def test_a_module_called_six_times_imports_as_one_layer_and_five_reuses():
     assert text.count("reuse=conv1") == 5 and text.count("conv ") == 6, text
     net = symparams.parse(text, convention="pytorch").evaluate()
     assert int(net.params) == sum(p.numel() for p in model.parameters()) == 584
+
+
+def test_the_call_written_first_owns_the_weights_whatever_the_trace_order():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Shared(nn.Module):            # the second call of l comes first in the file (add keeps operand order)
+        def __init__(self):
+            super().__init__()
+            self.l, self.m = nn.Linear(8, 8), nn.Linear(8, 8)
+
+        def forward(self, x):
+            y = self.m(self.l(x))
+            return self.l(x) + y
+
+    model = Shared()
+    text = symparams.from_torch(model, (8,))
+    assert text.count("reuse=") == 1, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters()) == 144

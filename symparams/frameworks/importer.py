@@ -429,7 +429,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     live = _live(graph)     # the nodes the output depends on (fx keeps calls whose results are overwritten)
     pending: dict = {}      # ViT's steps under way: a (b, C, H*W) reshape awaiting its transpose, a class token's expand
     channels_last: set = set()  # nodes between x.permute(0, 2, 3, 1) and its permute back: already symparams' layout
-    called: dict = {}       # id(module) -> its first call's row name (a second call of a weighted module: reuse=)
+    calls: dict = {}        # id(module) -> its live calls (a weighted module called again: reuse=)
+    plain: dict = {}        # such a call's line before trainable= / reuse=
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
@@ -535,13 +536,12 @@ def from_torch(module, input_shape, generalize=None) -> str:
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
             line = _torch_mha(node, sub, name, torch) or _torch_line(sub, name, num)
-            if any(True for _ in sub.parameters()) and id(sub) in called and node in live:
-                # a module with weights called again: its weights run again, counted once (reuse=its first row)
-                line = _with_option(line, f"reuse={called[id(sub)]}")
-            else:
-                line = _frozen_torch(line, sub, name)
-                if node in live:            # a call whose result is never used is not written
-                    called.setdefault(id(sub), name)
+            if any(True for _ in sub.parameters()) and node in live:
+                # a module with weights called again runs its weights again, counted once: the call written first
+                # owns them, the others say reuse=<its name> (decided once the order is known, below)
+                calls.setdefault(id(sub), []).append(node)
+                plain[node] = line
+            line = _frozen_torch(line, sub, name)
             nodes[node] = Node(node, "layer", args[:1], line, name, sub)
         elif node.op == "call_function" and node.target in pools:
             # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
@@ -594,6 +594,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
                                   f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
     body = fold_graph(nodes, order, placeholder, output)
+    if any(len(c) > 1 for c in calls.values()):
+        body = _write_reuse(nodes, order, placeholder, output, body, calls, plain)
     body += _unused_torch(module, graph, names, live)
     text = file_text(num, shape, body)
     _compare_torch(text, nodes, shapes, module, channels_last)
@@ -702,6 +704,27 @@ def _free_shape(node, tensor, shapes) -> str:
     return " x ".join(str(d) for d in dims) or "1"
 
 
+def _write_reuse(nodes, order, start, end, body, calls, plain) -> list[str]:
+    """A module called more than once: the call written first in the file keeps its line (and trainable=false
+    when frozen), every other call becomes the same line with reuse=<that row's name>; folded again."""
+    text = "\n".join(body)
+
+    def position(node):
+        found = re.search(rf"name={re.escape(nodes[node].name)}(?![\w])", text)
+        return found.start() if found else len(text)
+
+    for group in calls.values():
+        if len(group) < 2:
+            continue
+        owner = min(group, key=position)
+        for node in group:
+            if node is not owner:
+                nodes[node].line = _with_option(plain[node], f"reuse={nodes[owner].name}")
+            else:
+                nodes[node].line = _frozen_torch(plain[node], nodes[node].module, nodes[node].name)
+    return fold_graph(nodes, order, start, end)
+
+
 def _live(graph) -> set:
     """The traced nodes the output is computed from."""
     out = [n for n in graph.nodes if n.op == "output"]
@@ -768,7 +791,11 @@ def _pool_module(node, how, torch):
                               f"not represent: {_args_text(node)}")
     if given.get("stride") in ((), []):
         given["stride"] = None
-    return cls(**given)
+    try:
+        return cls(**given)
+    except (TypeError, ValueError) as exc:      # values the module itself refuses
+        raise DefinitionError(f"the operation '{node.name}' ({node.target.__name__}) has arguments symparams does "
+                              f"not represent: {_args_text(node)} ({str(exc).splitlines()[0][:120]})") from None
 
 
 def _unchanged(node, torch) -> bool:
