@@ -512,6 +512,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
             line = f"dense {num('units', tensor.shape[1])} bias=false" + (
                 "" if tensor.requires_grad else " trainable=false")
             nodes[node] = Node(node, "layer", args[:1], f"{line} name={name}", name)
+        elif node.op == "get_attr" and _indexed_scalars(node, module, torch):
+            continue                        # self.weights[k]: each element read where it is taken (below)
+        elif node.op == "call_function" and node.target is operator.getitem and node.args and \
+                node.args[0].op == "get_attr" and _indexed_scalars(node.args[0], module, torch):
+            tensor = _attribute(module, node.args[0].target)
+            name = unique_name(identifier(f"{node.args[0].target}_{node.args[1]}"), names)
+            line = "parameter 1" + ("" if tensor.requires_grad else " trainable=false")
+            nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "get_attr" and list(node.users) and all(u.op == "output" for u in node.users) and \
                 isinstance(_attribute(module, node.target), torch.Tensor):
             # forward returns the tensor itself (its input unread): `parameter S` is that output, S its whole shape
@@ -702,6 +710,23 @@ def _free_shape(node, tensor, shapes) -> str:
     if rank >= 4:
         dims = dims[1:] + dims[:1]      # channels first -> channels last
     return " x ".join(str(d) for d in dims) or "1"
+
+
+def _indexed_scalars(node, module, torch) -> bool:
+    """Whether a free 1-D nn.Parameter is read only element by element (self.weights[k], each index once), each
+    element only added or multiplied (a learned weight per block: x + self.weights[k] * block(x))."""
+    import operator
+    tensor = _attribute(module, node.target)
+    if not isinstance(tensor, torch.nn.Parameter) or tensor.dim() != 1 or not node.users:
+        return False
+    indices = []
+    for u in node.users:
+        if not (u.op == "call_function" and u.target is operator.getitem and isinstance(u.args[1], int)
+                and _only_merged(u)):
+            return False
+        indices.append(u.args[1] % tensor.shape[0])
+    # every element read once: the count is the tensor's (an element read twice would be counted twice)
+    return sorted(indices) == list(range(tensor.shape[0]))
 
 
 def _write_reuse(nodes, order, start, end, body, calls, plain) -> list[str]:
