@@ -170,3 +170,33 @@ def test_set_values_reach_the_totals(capsys):
     out = capsys.readouterr().out
     for part in ("448", "4{,}640", "62{,}730", r"\left(6{,}272 + 1\right) \cdot 10"):
         assert part in out
+
+
+SMALL = "let n = 12\nlet f = 4\ninput n x n x 3\nconv f 3x3 relu\nbatchnorm\nmaxpool 2x2\nglobalavgpool\ndense 10\n"
+
+
+def test_a_metric_column_compiles_without_overfull_boxes(tmp_path, pdflatex):
+    """latex --columns macs: the column and its total in the PDF, summary's numbers, nothing
+    sticking out into the margin (0 overfull boxes in the log) as an article and as slides."""
+    from symparams import cost
+    net = symparams.parse(SMALL, convention="pytorch")
+    macs = cost.totals(net, ["macs"])["macs"]
+    shown = f"{int(at(macs, default_values(net))):,}"
+    for mode in ("standalone", "beamer"):
+        text = squash(pdflatex(latex.render(net, latex.PARTS, mode, columns=("params", "macs")), mode))
+        assert "MACs" in text and f"Total MACs" in text and shown in text, (mode, text[:2000])
+        log = (tmp_path / f"{mode}.log").read_text(encoding="utf-8", errors="replace")
+        assert log.count("Overfull") == 0, [line for line in log.splitlines() if "Overfull" in line]
+    # without --columns the table is the parameter table alone
+    assert "MACs" not in latex.render(net, ("table", "totals"), "fragment")
+
+
+def test_latex_columns_option(tmp_path, capsys):
+    path = tmp_path / "small.arch"
+    path.write_text(SMALL, encoding="utf-8")
+    assert cli.main(["latex", str(path), "--columns", "macs,flops", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert r"\text{Total MACs}" in out and r"\multicolumn{2}{@{}l}{Total FLOPs}" in out
+    assert cli.main(["latex", str(path), "--columns", "macz"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown column 'macz'" in err and "Traceback" not in err

@@ -1,6 +1,6 @@
 """Every metric of the registry (symparams/metrics.py) reaches every surface: summary as text,
-JSON and Markdown, solve, sweep, plot, the playground's Python API, the command-line help and
-docs/compute.md (LaTeX shows the parameter counts only: no metric columns there yet). A metric
+JSON and Markdown, LaTeX (latex --columns: the table's column and total, the totals' line), solve,
+sweep, plot, the playground's Python API, the command-line help and docs/compute.md. A metric
 one surface misses fails here, naming the surface, so a new metric is one registry entry plus
 its own test."""
 
@@ -76,6 +76,22 @@ def _check_summary_markdown(m):
     assert f" {cell(m.label)} |" in out, out
 
 
+def _check_latex(m):
+    from symparams.printers import latex
+    net = _net()
+    if m.name in NATIVE:
+        out = latex.render(net, ("table", "totals"), "fragment")
+        assert NATIVE[m.name]["text"] in out, out
+        return
+    out = latex.render(net, ("table", "totals"), "fragment", columns=("params", m.name), cost_options=_options())
+    label = latex.metric_label(m.name)
+    head = next(line for line in out.splitlines() if line.startswith("Layer &"))
+    assert label in head, f"no {m.name} column in the table head: {head}"
+    if not m.name.startswith("rf"):         # a receptive field has no total (summary prints none)
+        assert r"\multicolumn{2}{@{}l}{Total %s" % label in out, "no total row in the table"
+        assert r"\text{Total %s" % label in out, "no total line in the totals"
+
+
 def _check_solve(m):
     net = _net()
     try:
@@ -125,6 +141,7 @@ def _check_help(m):
     subs = parser._subparsers._group_actions[0].choices
     if m.column:
         assert m.name in " ".join(subs["summary"].format_help().split()), "summary --columns help"
+        assert m.name in " ".join(subs["latex"].format_help().split()), "latex --columns help"
     for command in ("solve", "sweep", "plot"):
         assert m.name in " ".join(subs[command].format_help().split()), f"{command} --metric help"
 
@@ -136,7 +153,7 @@ def _check_docs(m):
 
 
 SURFACES = {"summary text": _check_summary_text, "summary JSON": _check_summary_json,
-            "summary Markdown": _check_summary_markdown, "solve": _check_solve,
+            "summary Markdown": _check_summary_markdown, "latex": _check_latex, "solve": _check_solve,
             "sweep": _check_sweep, "plot": _check_plot, "playground": _check_playground, "CLI help": _check_help,
             "docs/compute.md": _check_docs}
 
@@ -145,7 +162,7 @@ def missing_surfaces(m, tmp_path) -> list[str]:
     """The surfaces that do not show metric m, each with why."""
     missing = []
     for surface, check in SURFACES.items():
-        if not m.column and surface.startswith("summary"):
+        if not m.column and surface.startswith(("summary", "latex")):
             continue        # a network total only (active): no column to show
         try:
             check(m, tmp_path) if surface == "plot" else check(m)
@@ -170,6 +187,10 @@ def test_a_metric_missing_from_a_surface_is_named(monkeypatch, tmp_path):
     assert missing == {"docs/compute.md"}, missing
     monkeypatch.setattr(web, "metrics", lambda: [n for n in metrics.names() if n != "fake_macs"])
     assert "playground" in {line.split(":")[0] for line in missing_surfaces(fake, tmp_path)}
+    # a LaTeX table that drops the metric columns is named as "latex"
+    from symparams.printers import latex
+    monkeypatch.setattr(latex, "metric_columns", lambda net, columns, options=None: None)
+    assert "latex" in {line.split(":")[0] for line in missing_surfaces(fake, tmp_path)}
 
 
 def test_every_metric_states_what_it_is():

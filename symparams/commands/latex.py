@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_convention, add_file, add_set, add_short_names, check_writable, load_network, write_output
+from ._common import add_convention, add_file, add_set, add_short_names, check_writable, load_network, time_limit, write_output
 
 
 def add_parser(sub):
@@ -35,6 +35,11 @@ def add_parser(sub):
     p.add_argument("--title", help="the document's title (default: the file name)")
     p.add_argument("--author", help="the author on the title (--standalone, --beamer)")
     p.add_argument("--date", help="the date on the title (--standalone, --beamer; default: none)")
+    from ..metrics import columns as metric_columns
+    p.add_argument("--columns", default="params", metavar="COL[,COL...]",
+                   help="metric columns in the table, with a total each (table, totals): "
+                        + ", ".join(metric_columns()) + " (default params; as summary --columns, at its "
+                        "default cost options; docs/compute.md says what each counts)")
     p.set_defaults(run=run, parts=None, mode="fragment")
 
 
@@ -43,8 +48,22 @@ def run(args) -> int:
 
     if args.output:
         check_writable(args.output)
+    columns = ("params",)
+    if args.columns != "params":
+        from ..cost import check_columns
+        columns = check_columns(args.columns)      # an unknown name fails before the file is read
     net = load_network(args)
-    text = latex.render(net, args.parts, args.mode, detail=args.detail, short_names=args.short_names,
-                        title=args.title, author=args.author, date=args.date)
+    if columns != ("params",):
+        net.at_defaults()      # as summary: the numbers shown at the defaults come from a possible network
+        with time_limit("the metric columns", "sums over a symbolic repeat that do not simplify are the usual "
+                        "cause; give the repeat count a value with --set NAME=N"):
+            text = _render(latex, net, args, columns)
+    else:
+        text = _render(latex, net, args, columns)
     write_output(text, args.output)
     return 0
+
+
+def _render(latex, net, args, columns) -> str:
+    return latex.render(net, args.parts, args.mode, detail=args.detail, short_names=args.short_names,
+                        title=args.title, author=args.author, date=args.date, columns=columns)

@@ -8,6 +8,8 @@ symbol names are typeset as a person would (n_in -> n_{\\mathrm{in}}, alpha -> \
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import sympy
 
@@ -248,9 +250,59 @@ SHAPE_SHARE = 0.28         # and for the output shape
 LABEL_COLUMN = "10em"       # the layer column's width
 
 
+METRIC_SHARE = 0.16         # of a table row, for each metric column's formula (a number is short)
+
+
+@dataclass(frozen=True)
+class MetricColumns:
+    """`latex --columns`: the metric columns besides params, their per-row expressions and
+    totals, worked out once by the same cost functions summary uses (cost.row_costs and
+    cost.totals), so the LaTeX numbers are summary's."""
+    names: tuple
+    rows: dict          # {row: {metric: expression or None}}
+    totals: dict        # {metric: the network's total} (rf metrics have none: summary prints none)
+    notes: dict         # {metric: what its total line says about the options (' (batch 2)')}
+
+
+# the metric columns of the document being rendered: set by render() for its duration, as the
+# short-name legend is, so every table and totals function (fragment, article, slides) sees them
+# without a parameter threaded through each
+_METRICS: ContextVar = ContextVar("latex_metric_columns", default=None)
+
+
+def metric_columns(net, columns, options=None) -> MetricColumns | None:
+    """The metric columns for columns (names from the metric registry; params is the table's own)."""
+    from .. import cost
+    extra = tuple(c for c in cost.check_columns(columns or ("params",)) if c != "params")
+    if not extra:
+        return None
+    options = options or cost.Options()
+    rows = cost.row_costs(net, extra, options)
+    sums = cost.totals(net, [c for c in extra if not c.startswith("rf")], options)
+    return MetricColumns(extra, rows, sums, {c: cost.total_note(c, options, net) for c in sums})
+
+
+def metric_label(name: str) -> str:
+    from ..metrics import REGISTRY
+    return escape(REGISTRY[name].label)
+
+
+def _metric_cell(expr, v, limit: float) -> tuple[str, int]:
+    """(cell, lines): the value at the defaults, the formula when it stays symbolic, -- when the
+    metric does not apply to the row (summary prints -)."""
+    if expr is None:
+        return "--", 1
+    value = v.value(expr)
+    if value is not None:
+        return "$%s$" % number(value), 1
+    math = tex(nice(expr))
+    return cell(math, limit * METRIC_SHARE), len(broken(math, limit * METRIC_SHARE))
+
+
 def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> list[tuple[str, int]]:
     """(row, lines it takes): formulas longer than their share of the width on several lines."""
     v = view(net)
+    metrics = _METRICS.get()
     rows = []
     for r in v.rows:
         indent = r"\hspace*{%dpt}" % min(5 * r.depth, 40) if r.depth else ""     # nesting, kept short
@@ -268,6 +320,10 @@ def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> li
                       "$%s$" % number(value) if value is not None else "--"]
         else:
             cells += ["", ""]
+        for name in metrics.names if metrics else ():
+            text, height = _metric_cell(metrics.rows[r.row][name], v, limit) if r.has_count else ("", 1)
+            cells.append(text)
+            lines = max(lines, height)
         row = " & ".join(cells) + r" \\"
         rows.append((row, lines * _TALL if r"\frac" in row else lines))
     return rows
@@ -276,29 +332,45 @@ def table_rows(net, values: dict | None = None, limit: float = PAGE_WIDTH) -> li
 def totals_rows(net, values: dict | None = None, formulas: bool = True, limit: float = PAGE_WIDTH) -> list[str]:
     """formulas=False: numbers only (when the totals are shown as formulas elsewhere)."""
     rows = []
+    metrics = _METRICS.get()
+    blank = "".join(" & " for _ in metrics.names) if metrics else ""      # empty metric cells
     for t in view(net).totals:
         value = t.value if values is None else at(t.expr, values)
         formula = cell(tex(t.formula), limit * FORMULA_SHARE) if t.formula is not None and formulas else ""
-        rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s \\" % (
-            t.label, formula, "$%s$" % number(value) if value is not None else "--"))
+        rows.append(r"\multicolumn{2}{@{}l}{%s} & %s & %s%s \\" % (
+            t.label, formula, "$%s$" % number(value) if value is not None else "--", blank))
+    # a metric's total under its own column, on a line of its own saying its options
+    v = view(net)
+    for name, expr in (metrics.totals.items() if metrics else ()):
+        text, _ = _metric_cell(expr, v, limit)
+        row_cells = ["" for _ in metrics.names]
+        row_cells[metrics.names.index(name)] = text
+        label = r"\multicolumn{2}{@{}l}{Total %s%s}" % (metric_label(name), escape(metrics.notes[name]))
+        rows.append(" & ".join([label, "", "", *row_cells]) + r" \\")
     return rows
 
 
 def tabular(rows: list[str], totals: list[str] | None) -> str:
-    lines = [r"\begin{tabular}{@{}llll@{}}", r"\toprule",
-             r"Layer & Output shape & Parameters & \multicolumn{1}{r@{}}{Count} \\", r"\midrule"]
-    lines += [_right_count(r) for r in rows]
+    metrics = _METRICS.get()
+    names = metrics.names if metrics else ()
+    head = _right_count(" & ".join(["Layer", "Output shape", "Parameters", "Count", *map(metric_label, names)])
+                        + r" \\", len(names))
+    lines = [r"\begin{tabular}{@{}llll%s@{}}" % ("l" * len(names)), r"\toprule", head, r"\midrule"]
+    lines += [_right_count(r, len(names)) for r in rows]
     if totals:
         lines.append(r"\midrule")
-        lines += [_right_count(r) for r in totals]
+        lines += [_right_count(r, len(names)) for r in totals]
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)
 
 
-def _right_count(row: str) -> str:
-    """Set the last cell of a row flush right (column type l keeps the fragment package-free)."""
-    head, sep, last = row[:-len(r" \\")].rpartition(" & ")
-    return f"{head}{sep}\\multicolumn{{1}}{{r@{{}}}}{{{last}}} \\\\"
+def _right_count(row: str, metrics: int = 0) -> str:
+    """Set the count cell and the metric cells after it flush right, the last without the
+    column gap (column type l keeps the fragment package-free)."""
+    cells = row[:-len(r" \\")].split(" & ")
+    cut = len(cells) - metrics - 1
+    right = [f"\\multicolumn{{1}}{{r{'@{}' if k == metrics else ''}}}{{{c}}}" for k, c in enumerate(cells[cut:])]
+    return " & ".join(cells[:cut] + right) + r" \\"
 
 
 def table(net) -> str:
@@ -532,7 +604,27 @@ def totals(net, limit: float = PAGE_WIDTH) -> str:
     lines = []
     for t in view(net).totals:
         lines += fit_line(r"P_{\text{%s}} &= %s" % (t.short, t.show("latex")), limit - 12)
+    for group in metric_totals(net, limit):
+        lines += group
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def metric_totals(net, limit: float = PAGE_WIDTH) -> list[list[str]]:
+    """`--columns`: each metric's total (summary's 'Total MACs (batch 2): formula = number') as
+    align* lines, one group per metric."""
+    metrics = _METRICS.get()
+    if not metrics:
+        return []
+    v = view(net)
+    out = []
+    for name, expr in metrics.totals.items():
+        value = v.value(expr)
+        shown = tex(collected(expr)) if getattr(expr, "free_symbols", None) else number(expr)
+        if getattr(expr, "free_symbols", None) and value is not None:
+            shown += " = " + number(value)
+        out.append(fit_line(r"\text{Total %s%s} &= %s" % (metric_label(name), escape(metrics.notes[name]), shown),
+                            limit - 12))
+    return out
 
 
 # ----------------------------------------------------------------------------- documents
@@ -682,6 +774,7 @@ def totals_frames(net) -> list[str]:
     """The closed-form totals on as many slides as their lines need."""
     groups = [" \\\\\n".join(fit_line(r"P_{\text{%s}} &= %s" % (t.short, t.show("latex")), SLIDE_WIDTH - 12))
               for t in view(net).totals]
+    groups += [" \\\\\n".join(g) for g in metric_totals(net, SLIDE_WIDTH)]
     chunks = chunked(groups, DERIVATION_LINES)
     return [_frame("Totals" + _cont(k, len(chunks)), r"\small" + "\n\\begin{align*}\n" + " \\\\\n".join(c) +
                    "\n\\end{align*}") for k, c in enumerate(chunks)]
@@ -783,18 +876,24 @@ def _frame(title: str, body: str, breaks: bool = False) -> str:
 
 
 def render(net, parts=None, mode: str = "fragment", detail: bool = False, *, short_names: bool | None = None,
-           title: str | None = None, author: str | None = None, date: str | None = None) -> str:
+           title: str | None = None, author: str | None = None, date: str | None = None,
+           columns=("params",), cost_options=None) -> str:
     """parts: any of table, derivation, totals (None: the table; in beamer mode, the summary deck
     unless detail); mode: fragment, standalone or beamer; short_names: long symbol names as short
     letters with a Notation legend (None: when a name is as long as a config field's,
-    wants_short_names); title, author, date: the document's (default: the file name, none, none)."""
+    wants_short_names); title, author, date: the document's (default: the file name, none, none);
+    columns, cost_options: metric columns (summary --columns' names) in the table and totals."""
     from ..notation import display_names
     from .text import legend_names
     if short_names is None:
         short_names = wants_short_names(net)
     meta = {"title": title, "author": author, "date": date}
     with display_names(legend_names(net) if short_names else {}):
-        return _render(net, parts, mode, detail, meta)
+        token = _METRICS.set(metric_columns(net, columns, cost_options))
+        try:
+            return _render(net, parts, mode, detail, meta)
+        finally:
+            _METRICS.reset(token)
 
 
 def _render(net, parts, mode: str, detail: bool, meta: dict) -> str:

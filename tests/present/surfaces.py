@@ -460,30 +460,48 @@ def tex_cells(line: str) -> list[str]:
     return cells
 
 
-_MULTI = re.compile(r"\\multicolumn\{1\}\{r@\{\}\}\{(.*)\}$")
+_MULTI = re.compile(r"\\multicolumn\{1\}\{r(?:@\{\})?\}\{(.*)\}$")
+
+
+def _right(cell: str) -> str:
+    """A right-set cell's content (\\multicolumn{1}{r}{...}, the last with @{})."""
+    return _MULTI.match(cell).group(1)
 
 
 def read_latex_tables(tex: str, truth: Truth, surface: str) -> list:
-    """Every booktabs layer table in tex (one table may be split over several tabulars)."""
+    """Every booktabs layer table in tex (one table may be split over several tabulars); with
+    latex --columns, a metric column after the count and each metric's total row."""
     printed, claims = [], []
-    for tab in re.findall(r"\\begin\{tabular\}\{@\{\}llll@\{\}\}\n(.*?)\n\\end\{tabular\}", tex, re.S):
+    for extra, tab in re.findall(r"\\begin\{tabular\}\{@\{\}llll(l*)@\{\}\}\n(.*?)\n\\end\{tabular\}", tex, re.S):
+        metric_columns = []
         for line in tab.splitlines():
-            if not line.endswith(r" \\") or line.startswith("Layer &"):
+            if not line.endswith(r" \\"):
                 continue
             cells = tex_cells(line[:-3])
-            count = _MULTI.match(cells[-1]).group(1)
+            if line.startswith("Layer &"):
+                metric_columns = [COST_LABELS[tex_text(_right(c))] for c in cells[4:]]
+                assert len(metric_columns) == len(extra), f"{surface}: table head {line!r}"
+                continue
             total = re.fullmatch(r"\\multicolumn\{2\}\{@\{\}l\}\{(.*)\}", cells[0])
-            if total:
+            first = 2 if total else 3         # the count's cell (a total's label spans two columns)
+            count = _right(cells[first])
+            costs = {column: _right(c) for column, c in zip(metric_columns, cells[first + 1:])}
+            if total and total.group(1) in TOTAL_LABELS:
                 key = TOTAL_LABELS[total.group(1)]
                 claims.append((("total", key), number(count)))
                 claims += tex_formula_claims(cells[1], total_expr(truth, key), truth, ("total", key))
+                continue
+            if total:       # a metric's total, under its column: 'Total MACs (batch 2)'
+                found = cost_total_claims(tex_text(total.group(1)) + ": " + " = ".join(v for v in costs.values() if v))
+                assert found, f"{surface}: unreadable total row {cells[0]!r}"
+                claims += found
                 continue
             m = re.fullmatch(r"\\parbox\[t\]\{[^}]*\}\{\\raggedright (?:\\hspace\*\{(\d+)pt\})?(.*)\}", cells[0], re.S)
             assert m, f"{surface}: unreadable label cell {cells[0]!r}"
             # the indent stops growing at 40pt: deeper rows are matched by name alone
             depth = (int(m.group(1)) // 5 if int(m.group(1)) < 40 else None) if m.group(1) else 0
             printed.append(Printed(depth, tex_text(m.group(2)), params=count, shape=tex_shape(cells[1]),
-                                   cells={"formula": cells[2]}))
+                                   cells={"formula": cells[2]}, costs=costs))
     if printed:
         claims = row_claims(printed, truth, surface) + claims
         for k, p in align(printed, truth, surface, True):     # the parameter cells, as functions
@@ -581,6 +599,11 @@ def read_totals(tex: str, truth: Truth, surface: str) -> list:
                 key = TOTAL_SHORT[m.group(1)]
                 claims.append((("total", key), last_step(rhs)))
                 claims += tex_formula_claims(rhs.split(" = ")[0], total_expr(truth, key), truth, ("total", key))
+            m = re.fullmatch(r"\\text\{(Total .*)\}", lhs)
+            if m:       # latex --columns: 'Total MACs (batch 2) = formula = value'
+                found = cost_total_claims(tex_text(m.group(1)) + ": " + rhs)
+                assert found, f"{surface}: unreadable total line {lhs!r}"
+                claims += found
     return claims
 
 
@@ -936,10 +959,10 @@ def _text(**kw):
     return lambda case: text.render(case.net, width=10**6, **kw)
 
 
-def _latex(parts, mode, detail=False):
+def _latex(parts, mode, detail=False, **kw):
     from symparams.printers import latex
     # a file with a config's long names prints short letters and a legend by default: read through it
-    return lambda case: long_names(latex.render(case.net, parts, mode, detail))
+    return lambda case: long_names(latex.render(case.net, parts, mode, detail, **kw))
 
 
 def _latex_short(parts, mode):
@@ -1038,6 +1061,8 @@ SURFACES = (
     Surface("latex --all --standalone", _latex(("table", "derivation", "totals"), "standalone"), read_latex),
     Surface("latex --all --standalone --short-names", _latex_short(("table", "derivation", "totals"), "standalone"),
             read_latex),
+    Surface("latex --columns", _latex(("table", "totals"), "fragment", columns=COST_COLUMNS), read_latex,
+            COST_COLUMNS),
     Surface("latex --beamer (summary deck)", _latex(None, "beamer"), read_deck),
     Surface("latex --beamer --detail", _latex(None, "beamer", detail=True), read_deck),
     Surface("notebook _repr_html_", lambda case: case.net._repr_html_(), read_html),
@@ -1067,6 +1092,7 @@ COVERED = {
     # these change no number: the title page's words, and the names these examples print by default
     ("latex", "--long-names"): "latex --all --standalone", ("latex", "--title"): "latex --beamer (summary deck)",
     ("latex", "--author"): "latex --beamer (summary deck)", ("latex", "--date"): "latex --beamer (summary deck)",
+    ("latex", "--columns"): "latex --columns",
     ("notebook", "_repr_html_"): "notebook _repr_html_", ("notebook", "_repr_markdown_"): "notebook _repr_markdown_",
     ("notebook", "_repr_latex_"): "notebook _repr_latex_",
 }

@@ -208,3 +208,19 @@ def test_the_readers_catch_a_wrong_number():
     assert not disagreements("deck", read_deck(deck, truth, "deck"), truth)
     assert disagreements("deck", read_deck(wrong, truth, "deck"), truth) == [
         "deck: pass repeat_1 printed 85054464, engine 7087872"]
+
+
+def test_the_latex_columns_reader_catches_a_wrong_metric_total():
+    """latex --columns: its metric totals (table row and align* line) are read, and one off by one is caught."""
+    from surfaces import disagreements
+    net = symparams.load(EXAMPLES / "seed002_mnist.arch")
+    surface = next(s for s in SURFACES if s.name == "latex --columns")
+    out = surface.render(Case("", None, net))
+    truth = Truth(net, surface.columns)
+    claims = surface.read(out, truth, surface.name)
+    assert sum(1 for key, _ in claims if key == ("cost total", "macs")) == 2, claims
+    assert not disagreements(surface.name, claims, truth)
+    wrong = out.replace(r"\text{Total MACs} &= 1{,}589{,}760", r"\text{Total MACs} &= 1{,}589{,}761")
+    assert wrong != out
+    assert disagreements(surface.name, surface.read(wrong, truth, surface.name), truth) == \
+        ["latex --columns: cost total macs printed 1589761, engine 1589760"]
