@@ -29,14 +29,19 @@ def _formula(r) -> str:
 
 def render(net, *, title: str | None = None) -> str:
     v = view(net)
+    # the shape at the defaults, as the text summary's "At defaults" column, when shapes are symbolic
+    with_defaults = v.symbolic and bool(v.values)
     out = [_STYLE, f"<p><b>{escape(title or net.program.file or 'Network')}</b> (convention: "
                    f"{escape(net.convention)})</p>",
-           '<table class="symparams"><thead><tr><th>Layer</th><th>Output shape</th><th>Parameters</th>'
+           '<table class="symparams"><thead><tr><th>Layer</th><th>Output shape</th>'
+           + ("<th>At defaults</th>" if with_defaults else "") + '<th>Parameters</th>'
            '<th style="text-align:right">Count</th></tr></thead><tbody>']
     for r in v.rows:
         count = (M.show(r.value) if r.value is not None else "?") if r.has_count else ""
+        at = f'<td class="d">{escape(M.shape(r.shape_values))}</td>' if with_defaults and r.shape_values is not None \
+            else ('<td class="d"></td>' if with_defaults else "")
         out.append(f'<tr><td style="padding-left:{0.5 + 1.2 * r.depth:g}em">{escape(plain_label(r.label))}</td>'
-                   f"<td>{_shape(r.row.output_shape)}</td><td>{_formula(r) if r.has_count else ''}</td>"
+                   f"<td>{_shape(r.row.output_shape)}</td>{at}<td>{_formula(r) if r.has_count else ''}</td>"
                    f'<td class="n">{count}</td></tr>')
     out.append("</tbody></table><ul>")
     for t in v.totals:

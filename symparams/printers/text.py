@@ -286,6 +286,9 @@ def footer(v, mode: str, width: int) -> list[str]:
     """Totals, symbols, aliases, validity conditions and warnings, each wrapped to width."""
     net = v.net
     texts = [f"{t.label}: {t.show(mode)}" for t in v.totals]
+    size = params_size(v)
+    if size:
+        texts.append(size)
     parts = [f"{symbol_legend(s, mode)} = {M.show(val, mode)}" if val is not None else
              f"{symbol_legend(s, mode)} (no default)" for s, val in net.symbols.items()]
     parts += [f"{terminal_text(name)} = {M.show(val, mode)} (set)" for name, val in sorted(net.values.items())]
@@ -299,6 +302,18 @@ def footer(v, mode: str, width: int) -> list[str]:
     for warning in net.warnings:
         texts.append(f"Warning: {terminal_text(rename_words(warning))}")
     return [line for text in texts for line in wrap_words(text, width)]
+
+
+def params_size(v) -> str:
+    """'Params size (float32): 870,824 bytes (850.41 KiB)', the weights' memory as Keras and torchinfo
+    print it; '' while the count is symbolic."""
+    total = next((t for t in v.totals if t.key == "params"), None)
+    if total is None or total.value is None:
+        return ""
+    count = int(total.value) * 4
+    unit, scaled = next(((u, count / 2 ** p) for u, p in (("GiB", 30), ("MiB", 20), ("KiB", 10))
+                         if count >= 2 ** p), ("bytes", None))
+    return f"Params size (float32): {count:,} bytes" + (f" ({scaled:,.2f} {unit})" if scaled is not None else "")
 
 
 def symbol_legend(symbol, mode: str = "text") -> str:

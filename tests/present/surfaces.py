@@ -720,14 +720,16 @@ def tex_value(tex: str, truth: Truth):
 def read_html(out: str, truth: Truth, surface: str) -> list:
     printed, claims = [], []
     body = re.search(r"<tbody>(.*)</tbody>", out, re.S).group(1)
-    for m in re.finditer(r'<tr><td style="padding-left:([\d.]+)em">(.*?)</td><td>(.*?)</td><td>(.*?)</td>'
-                         r'<td class="n">(.*?)</td></tr>', body, re.S):
+    for m in re.finditer(r'<tr><td style="padding-left:([\d.]+)em">(.*?)</td><td>(.*?)</td>'
+                         r'(?:<td class="d">(.*?)</td>)?<td>(.*?)</td><td class="n">(.*?)</td></tr>', body, re.S):
         tokens = re.findall(r"<(mn|mi|mo)>(.*?)</\1>", m.group(3))
         shape = None
-        if tokens and all(t == "mn" or (t, v) == ("mo", "×") for t, v in tokens):
+        if m.group(4) is not None:          # the At defaults column (a symbolic network)
+            shape = shape_numbers(html.unescape(m.group(4)), "×")
+        elif tokens and all(t == "mn" or (t, v) == ("mo", "×") for t, v in tokens):
             shape = shape_numbers("".join(v if t == "mn" else "|" for t, v in tokens), "|")
         printed.append(Printed(round((float(m.group(1)) - 0.5) / 1.2), html.unescape(m.group(2)),
-                               params=html.unescape(m.group(5)), shape=shape))
+                               params=html.unescape(m.group(6)), shape=shape))
     assert body.count("<tr>") == len(printed), f"{surface}: a table row this reader does not know"
     claims = row_claims(printed, truth, surface)
     for m in re.finditer(r"<li><b>(.*?)</b>: (.*?)</li>", out, re.S):

@@ -165,3 +165,13 @@ def test_solve_and_sweep_fit_80_columns(hf_files, monkeypatch):
         assert out.strip() and max(map(len, out.splitlines())) <= 80, out
     assert "hidden_size = 4192" in _run("solve", path, "--for", "hidden_size", "--max-params", "7e9", columns=80,
                                         monkeypatch=monkeypatch)
+
+
+def test_params_size_line_and_html_at_defaults():
+    """Issue 22 item 8: the weights' memory under the totals (Keras's and torchinfo's 'Params size'),
+    and the notebook's HTML with the At defaults column of a symbolic network."""
+    net = symparams.load(EXAMPLES / "seed002_mnist.arch")
+    out = text.render(net, width=100)
+    assert "Params size (float32): 870,824 bytes (850.41 KiB)" in out      # 217,706 params × 4 bytes
+    lecture = symparams.load(EXAMPLES / "lecture_symbolic.arch")
+    assert "<th>At defaults</th>" in lecture._repr_html_() and "<th>At defaults</th>" not in net._repr_html_()
