@@ -619,7 +619,9 @@ def bench_imports(report: Report, quick: bool):
     measured = {name: [] for name in floors}
     for _ in range(runs):
         for name, code in floors.items():
-            measured[name].append(_cold_process([sys.executable, "-c", code], env)["cpu_s"])
+            # ended as the symparams script ends (os._exit after its work): the imports without the
+            # interpreter's teardown, the same for every floor
+            measured[name].append(_cold_process([sys.executable, "-c", code + "; import os; os._exit(0)"], env)["cpu_s"])
     floor = {name: statistics.median(times) for name, times in measured.items()}
     report.raw["imports"] = {"command": command, "median_ms_by_package": median, "total_ms": total,
                              "floor_cpu_s": floor}
@@ -631,7 +633,8 @@ def bench_imports(report: Report, quick: bool):
                "SymPy; SymPy's lazily imported parts load later, during the derive")
     text = "; ".join(f"{'Python alone' if name == 'python' else 'import ' + name} {_fmt_s(t)}"
                      for name, t in floor.items())
-    note = "CPU time of a fresh `python -c ...` (medians): the least any cold process of each can take"
+    note = ("CPU time of a fresh `python -c ...` ended by os._exit (medians; this interpreter's install of "
+            "symparams, editable in a checkout): the least any cold process of each can take")
     if not quick:
         bound = {name: floor[name] / floor["symparams"] for name in ("torch + torchinfo", "keras")}
         note += (f"; with today's imports a cold symparams process can be at most {bound['torch + torchinfo']:.1f}× "
