@@ -685,7 +685,7 @@ class _Flow:
         if weight:      # the layer's own weight, expanded over the batch: keeping it keeps no activation
             core, layout = _Store(product(out), counted=True), "broadcast"
         else:
-            core = state.store if view else _Store(product(out))
+            core = state.store if view else _Store(spec.output_storage(cfg, shape, out, ctx))
             # an element-wise step on a tensor broadcast over the batch writes a new contiguous one
             inherited = "contiguous" if state.layout == "broadcast" and not view else state.layout
             layout = spec.output_layout(cfg, shape, out, ctx) or inherited

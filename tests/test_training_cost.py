@@ -142,8 +142,9 @@ def _kind_cases(seeds=(0, 1)):
 CASES = [(kind, text) for kind, texts in KINDS.items() if kind in REGISTERED for text in texts] + _kind_cases()
 
 
-def random_architectures():
-    """The differential harness's random PyTorch-convention networks (tests/kinds/harness.py)."""
+def random_architectures(counted: bool = True):
+    """The differential harness's random PyTorch-convention networks (tests/kinds/harness.py); counted=False:
+    with the kinds the FLOP counter's oracle leaves out (harness.NOT_COSTED), for the saved-memory oracle."""
     import sys
     from pathlib import Path
     kinds_dir = str(Path(__file__).resolve().parent / "kinds")
@@ -151,7 +152,7 @@ def random_architectures():
         sys.path.insert(0, kinds_dir)
     from harness import architecture, load_kind_modules
     load_kind_modules()
-    return st.integers(0, 2 ** 32 - 1).map(lambda seed: architecture(seed, "pytorch", costed=True))
+    return st.integers(0, 2 ** 32 - 1).map(lambda seed: architecture(seed, "pytorch", costed=True, counted=counted))
 
 
 def test_every_kind_is_covered():

@@ -493,6 +493,12 @@ class LayerSpec:
         """Whether the exported module's output shares its input's storage (flatten, identity)."""
         return False
 
+    def output_storage(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
+        """Values per example of the storage the exported module's output lives in, which a later layer keeping
+        the output keeps alive: the output's own size, unless it is a view that selects part of a larger new
+        tensor (a crop of a padded map)."""
+        return product(out)
+
     def output_is_weight(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> bool:
         """Whether the exported module's output is a view of its own weight, broadcast over the batch (a free
         tensor): a later layer that keeps it keeps no activation (its storage is the weight's, stride 0 over

@@ -435,6 +435,12 @@ class _CopyPad(ZeroPad):
             pads += [p, q]
         return out.wrap(row, f"nn.{self.mode}Pad{len(row.input_shape) - 1}d({tuple(pads)})")
 
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """Its input: Reflection/ReplicationPad's backward keeps self (the input, or the channels-first view of
+        it on a sequence: the same storage) to scatter the gradient of the copied cells back; recorded only when
+        the input needs a gradient (the layer has no weights)."""
+        return (Saved("input", for_input_grad=True),)
+
     def import_torch(self, module, r):
         if type(module).__name__ not in {f"{self.mode}Pad{n}d" for n in (1, 2, 3)}:
             return None

@@ -140,6 +140,16 @@ class WindowAttention(nn.Module):
         return (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
                 Saved("own", n * p * c))
 
+    def output_storage(self, cfg, shape, out, ctx):
+        """The output is a crop of proj's output over the padded map (rolled back: a new tensor of the same
+        size), P·C values, which a layer keeping the output keeps whole."""
+        n, p = self._windows(cfg, shape)
+        return n * p * shape[-1]
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """A channels-first view (permute) of proj's channels-last result: strided as the export sees it."""
+        return "strided"
+
     def emit_torch(self, row, out):
         cfg = row.config
         out.helper(self.torch_helpers, "WindowAttention")

@@ -37,8 +37,9 @@ ACTS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "softmax", "silu", "re
 TOKENS = "tokens"          # a generator's rank for 'right after a token-id input'
 COMPOSITES = ("residual", "concat", "add", "mul", "repeat")
 # kinds whose exported PyTorch module is a reference implementation (Mamba's scan as a Python loop, latent and
-# window attention written out op by op) while the kind states the training cost of the fused kernels: the
-# training-cost and saved-memory oracles do not draw them (issue 26 leaves their per-kernel check to do)
+# window attention written out op by op) while the kind states the training FLOPs of the fused kernels: the
+# FLOP counter's oracle does not draw them (issue 26 leaves their per-kernel check to do); the saved-memory
+# oracle does (their saved activations are stated for the export)
 NOT_COSTED = {"mamba": "a step-by-step scan", "mla": "latent attention written op by op",
               "windowattention": "windows partitioned op by op",
               # a free tensor replaces the current one: the layers before it feed nothing, and autograd skips
@@ -81,13 +82,14 @@ def generators_of(spec) -> list[Generator]:
 class Builder:
     """Grows an architecture line by line, keeping only lines the engine accepts."""
 
-    def __init__(self, rng, framework, target=None, importable=False, costed=False):
+    def __init__(self, rng, framework, target=None, importable=False, costed=False, counted=True):
         self.rng = rng
         self.importable = importable        # only kinds the importer reads back (for round trips)
         # for the training-cost oracles: no mixture of experts, whose export runs every expert on
         # every token (so check can compare each expert) while its costs count top_k experts per
         # token, as a real mixture runs (test_training_cost.py checks a mixture by hand)
         self.costed = costed
+        self.counted = counted              # costed for the FLOP counter too (leaves NOT_COSTED out)
         self.fw = framework                 # the convention the lines must be valid under
         self.target = target or framework   # the framework that builds them
         self.lines: list[str] = []
@@ -195,7 +197,7 @@ class Builder:
         """One random line: a registered kind's, or a composite of short random bodies."""
         rank = self.rank
         weighted = [g for g in GENERATORS for _ in range(g.weight) if rank in g.ranks and self.exportable(g.spec)
-                    and not (self.costed and g.spec.keyword in NOT_COSTED)]
+                    and not (self.costed and self.counted and g.spec.keyword in NOT_COSTED)]
         if rank != TOKENS and rank >= 2 and depth == 0:
             weighted += list(COMPOSITES)
             if rank == 2 and not self.importable and not self.costed:
@@ -253,11 +255,12 @@ class Builder:
 
 
 def architecture(seed: int, framework: str, target: str | None = None, importable: bool = False,
-                 costed: bool = False) -> str:
+                 costed: bool = False, counted: bool = True) -> str:
     """One random architecture the engine accepts under `framework`'s convention (to be built in
     `target`, by default the same framework; `importable`: only kinds the importer reads back;
-    `costed`: only what the exported model runs as the cost model counts it)."""
-    b = Builder(random.Random(seed), framework, target, importable, costed)
+    `costed`: only what the exported model runs as the cost model counts it; `counted`: with `costed`, only
+    what the FLOP counter's oracle checks, NOT_COSTED left out)."""
+    b = Builder(random.Random(seed), framework, target, importable, costed, counted)
     b.start()
     for _ in range(b.integer(1, 6)):
         b.layer()
