@@ -56,6 +56,9 @@ def table() -> str:
             f"(`python scripts/flops_table.py`; each row is `{command}`):\n\n" + "\n".join(rows))
 
 
+WIDTH = "100"       # the terminal width the page's command output is laid out for
+
+
 def command(argv) -> str:
     import contextlib
     import io
@@ -63,13 +66,18 @@ def command(argv) -> str:
     sys.path.insert(0, str(ROOT))
     from symparams.cli import main as cli
     out = io.StringIO()
-    here = os.getcwd()
+    here, before = os.getcwd(), os.environ.get("COLUMNS")
     os.chdir(ROOT)
+    os.environ["COLUMNS"] = WIDTH       # the printers fit COLUMNS: the same page whatever the caller's terminal
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             cli(list(argv))
     finally:
         os.chdir(here)
+        if before is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = before
     return f"```console\n$ symparams {' '.join(argv)}\n{out.getvalue().rstrip()}\n```"
 
 
