@@ -189,13 +189,7 @@ def test_product_and_mixture_by_hand():
     assert got["optim_bytes"] == 8 * moe.params + 4 * tensors and got["weight_bytes"] == 4 * moe.params
 
 
-# the kinds whose exported module is a reference implementation (tests/kinds/harness.py NOT_COSTED): their
-# training cost is stated for fused kernels and not yet checked against a counter
-NOT_COSTED = {"Mamba", "LatentAttention", "WindowAttention"}
-COSTED = [(k, t) for k, t in CASES if k not in NOT_COSTED]
-
-
-@pytest.mark.parametrize("kind, text", COSTED, ids=[f"{k}-{i}" for i, (k, _) in enumerate(COSTED)])
+@pytest.mark.parametrize("kind, text", CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CASES)])
 def test_each_kind_against_the_flop_counter(kind, text):
     net = symparams.parse(text, convention="pytorch")
     assert ours(net) == counted_training_flops(net)

@@ -88,20 +88,32 @@ class MambaMixer(nn.Module):
         return tuple(out)
 
     def macs(self, cfg, shape, out, ctx):
-        """T·(2·E·d + E·K + E·(R + 2N) + R·E + 2·E·N + E·d): in_proj, the convolution, x_proj, dt_proj, the scan's
-        state update (Δ·B·x into h) and read-out (C·h) per channel and state, out_proj."""
+        """T·(2·E·d + E·(R + 2N) + R·E + E·d) + E·K·(T + K − 1): in_proj, x_proj, dt_proj, out_proj, and the depthwise
+        convolution over the T + K − 1 positions of its both-sides padding (its last K − 1 outputs dropped, as
+        transformers' Mamba computes it). The scan's multiply-adds are element-wise: other_ops."""
         d, e, n, k, r = self._dims(cfg, shape)
-        return shape[0] * (2 * e * d + e * k + e * (r + 2 * n) + r * e + 2 * e * n + e * d)
+        return shape[0] * (2 * e * d + e * (r + 2 * n) + r * e + e * d) + e * k * (shape[0] + k - 1)
+
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Each product's weight gradient, and its input's gradient (in_proj's only when the input needs one);
+        counted=True: torch.utils.flop_counter counts the depthwise convolution's weight gradient as a dense one
+        (E times, as for dwconv)."""
+        d, e, n, k, r = self._dims(cfg, shape)
+        t = shape[0]
+        projections = t * (2 * e * d + e * (r + 2 * n) + r * e + e * d)
+        conv = e * k * (t + k - 1)
+        return projections + (e if counted else 1) * conv + projections - (0 if input_grad else t * 2 * e * d) + conv
 
     def bias_adds(self, cfg, shape, out, ctx):
         d, e, n, k, r = self._dims(cfg, shape)
         return shape[0] * ((e if cfg.conv_bias else 0) + e + (2 * e + d if cfg.bias else 0))
 
     def other_ops(self, cfg, shape, out, ctx):
-        """T·(2·E·N + 6·E): per channel and state exp(Δ·A) and its product with h; per channel the softplus of Δ,
-        two SiLUs (after the convolution, on the gate), the gate's product, D·x and its sum."""
+        """T·(6·E·N + 6·E): per channel and state exp(Δ·A) and its product with h, and the scan's state update
+        (Δ·B·x into h) and read-out (C·h), 2 per multiply-add; per channel the softplus of Δ, two SiLUs (after the
+        convolution, on the gate), the gate's product, D·x and its sum."""
         d, e, n, k, r = self._dims(cfg, shape)
-        return shape[0] * (2 * e * n + 6 * e)
+        return shape[0] * (6 * e * n + 6 * e)
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"         # the scan carries every earlier position

@@ -112,6 +112,14 @@ class LatentAttention(nn.Module):
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)
         return self._projection_macs(cfg, shape) + t * t * h * (n + r + v)
 
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Two per forward MAC (each product's weight or second operand's gradient, and its first operand's),
+        less the input's gradient through q_proj (or q_a_proj) and kv_a_proj_with_mqa when nothing before the
+        layer is trained: the latents, queries, keys and values inside always need theirs."""
+        t, d, h, c, q, r, n, v = self._dims(cfg, shape)
+        reading_input = t * d * ((h * (n + r) if q is None else q) + c + r)
+        return 2 * self.macs(cfg, shape, out, ctx) - (0 if input_grad else reading_input)
+
     def score_macs(self, cfg, shape, out, ctx):
         """The T x T scores (n + r wide) and the weighted values (v wide), per head."""
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)

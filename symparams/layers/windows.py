@@ -106,6 +106,13 @@ class WindowAttention(nn.Module):
         c = shape[-1]
         return 4 * n * p * c * c + 2 * n * p * p * c
 
+    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
+        """Two per forward MAC (each product's weight or second operand's gradient, and its first operand's),
+        less qkv's input gradient (3·P·C²) when nothing before the layer is trained."""
+        n, p = self._windows(cfg, shape)
+        c = shape[-1]
+        return 2 * self.macs(cfg, shape, out, ctx) - (0 if input_grad else 3 * n * p * c * c)
+
     def score_macs(self, cfg, shape, out, ctx):
         """Each window's W² x W² scores and weighted values."""
         n, p = self._windows(cfg, shape)

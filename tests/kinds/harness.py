@@ -36,13 +36,8 @@ ACTS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "softmax", "silu", "re
         "hard_sigmoid", "mish", "log_softmax", "softsign", "hard_swish", "swish", "linear", "exponential")
 TOKENS = "tokens"          # a generator's rank for 'right after a token-id input'
 COMPOSITES = ("residual", "concat", "add", "mul", "repeat")
-# kinds whose exported PyTorch module is a reference implementation (Mamba's scan as a Python loop, latent and
-# window attention written out op by op) while the kind states the training FLOPs of the fused kernels: the
-# FLOP counter's oracle does not draw them (issue 26 leaves their per-kernel check to do); the saved-memory
-# oracle does (their saved activations are stated for the export)
-NOT_COSTED = {"mamba": "a step-by-step scan", "mla": "latent attention written op by op",
-              "windowattention": "windows partitioned op by op",
-              # a free tensor replaces the current one: the layers before it feed nothing, and autograd skips
+# kinds the FLOP counter's oracle does not draw (the saved-memory oracle does: architecture(counted=False)):
+NOT_COSTED = {  # a free tensor replaces the current one: the layers before it feed nothing, and autograd skips
               # their backward pass, which a cost per layer cannot know
               "parameter": "cuts the data path"}
 
