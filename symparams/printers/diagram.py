@@ -193,11 +193,21 @@ class _Branches(_Node):
         out.append(Merge(x, merge_y, op, self.row.output_shape))
 
 
-def _sequence(rows) -> _Node:
-    return _Sequence([_node(r) for r in rows])
+def _sequence(rows, summary: bool = False) -> _Node:
+    return _Sequence([_node(r, summary) for r in rows])
 
 
-def _node(row) -> _Node:
+def _node(row, summary: bool = False) -> _Node:
+    """row's drawing; summary: a block is one box, a repeat one framed pass of such boxes (the
+    summary deck's architecture slide: few boxes, so the text stays readable at slide size)."""
+    if summary and row.kind == "block":
+        return _Leaf(row)
+    if summary and row.kind == "repeat":
+        first = list(row.children)[0]
+        return _Framed(_sequence(first.children, True), plain_label(row_label(row)),
+                       tex_label(row_label(row), tex_escape), dashed=True)
+    if row.kind in BRANCH_KINDS and summary:
+        return _Leaf(row)
     if row.kind in BRANCH_KINDS:
         return _Branches(row)
     if row.kind == "repeat":
@@ -217,7 +227,7 @@ def _node(row) -> _Node:
     if row.kind == "block":
         return _Framed(_sequence(row.children), row.name, tex_escape(row.name), dashed=False)
     if row.children:
-        return _sequence(row.children)
+        return _sequence(row.children, summary)
     return _Leaf(row)
 
 
@@ -242,9 +252,12 @@ COLUMN_H = 40.0     # a taller network continues in another column to the right
 LABEL_ROOM = 3.0    # right of a column, for the shapes written beside the merge circles
 
 
-def layout(net) -> Drawing:
-    nodes = [_node(r) for r in net.layers]
-    limit = max([COLUMN_H] + [n.h for n in nodes])
+SUMMARY_COLUMN_H = 9.0     # the summary drawing continues in columns about a slide's height (16:9)
+
+
+def layout(net, summary: bool = False) -> Drawing:
+    nodes = [_node(r, summary) for r in net.layers]
+    limit = max([SUMMARY_COLUMN_H if summary else COLUMN_H] + [n.h for n in nodes])
     columns: list[list] = [[]]
     height = 0.0
     for node in nodes:
@@ -296,9 +309,10 @@ def _pt(p) -> str:
     return f"({p[0]:.3f},{p[1]:.3f})"
 
 
-def tikz(net) -> str:
-    """A tikzpicture (needs \\usepackage{tikz}); y is flipped so the network flows downwards."""
-    d = layout(net)
+def tikz(net, summary: bool = False) -> str:
+    """A tikzpicture (needs \\usepackage{tikz}); y is flipped so the network flows downwards;
+    summary: blocks, branches and repeats collapsed (see _node)."""
+    d = layout(net, summary)
     out = [r"\begin{tikzpicture}[x=1cm, y=-1cm, font=\small, >=stealth,",
            r"  layer/.style={draw, rounded corners=2pt, align=center, inner sep=0pt},",
            r"  flow/.style={->, thick, black!70}]"]

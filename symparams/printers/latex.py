@@ -758,7 +758,10 @@ def summary_deck(net, meta: dict | None = None) -> str:
     out = _preamble(net, ("tikz",), meta)
     fit = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"
     tall = r"\resizebox{!}{\ifdim\height>0.78\textheight0.78\textheight\else\height\fi}"
-    out.append(_frame("Architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, diagram.tikz(net).rstrip())))
+    # the architecture as a summary (a block one box, a repeat one framed pass, a branch one box):
+    # few boxes, so its text stays readable on the slide; the full drawing is an appendix frame
+    summary, full = diagram.tikz(net, summary=True).rstrip(), diagram.tikz(net).rstrip()
+    out.append(_frame("Architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, summary)))
     for g in groups(net):
         out.append(_group_frame(net, g))
     out += totals_frames(net)
@@ -766,6 +769,8 @@ def summary_deck(net, meta: dict | None = None) -> str:
     chunks = chunked(worked, DERIVATION_LINES)[:WORKED_FRAMES] if worked else []
     for k, chunk in enumerate(chunks):
         out.append(_frame("Worked arithmetic" + _cont(k, len(chunks)), r"\small" + "\n" + align(chunk)))
+    if full != summary:
+        out.append(_frame("Appendix: the whole architecture", "\\centering\n%s{%s{%%\n%s}}" % (fit, tall, full)))
     out += [r"\end{document}", ""]
     return "\n".join(out)
 
