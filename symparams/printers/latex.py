@@ -90,7 +90,9 @@ def _pack(pieces: list[str], limit: float, joiner: str = " ") -> list[str]:
 _LEVELS = ((0, _OPS[:2]), (0, _OPS), (1, _OPS[:2]), (1, _OPS))
 
 
-_SHAPE_LEVELS = ((0, (r" \\times ",)), (1, (r" \\times ",) + _OPS[:2]), (1, (r" \\times ",) + _OPS))
+# a shape breaks between its factors (before a \times outside parentheses), never inside one:
+# "(n - k" / "+ 1) \times f" reads as two sizes
+_SHAPE_LEVELS = ((0, (r" \times ",)),)
 
 
 def broken(math: str, limit: float, levels=_LEVELS) -> list[str]:

@@ -165,3 +165,15 @@ def test_long_formulas_break_at_plus_then_dot_never_inside_a_fraction():
     lines = latex.broken(grouped, 30)
     assert r"\left(" not in "".join(lines) and r"\bigl(" in "".join(lines)
     assert " ".join(lines).replace(r"\bigl(", r"\left(").replace(r"\bigr)", r"\right)") == grouped
+
+
+def test_a_shape_breaks_between_factors_never_inside_parentheses():
+    """Issue 22: the detailed deck broke '(n − k' / '+ 1) × f'; a shape breaks before a × only."""
+    import sympy
+    n, k, f = sympy.symbols("n k f", integer=True, positive=True)
+    dims = (sympy.floor((n - k) / 2) + 1 + n, n - k + 1, f * n + k)
+    tex = latex.shape(dims)
+    lines = latex.broken(tex, 14, latex._SHAPE_LEVELS)
+    assert len(lines) > 1
+    assert all(line.count(r"\left(") == line.count(r"\right)") for line in lines), lines
+    assert all(line.startswith(r"\times ") for line in lines[1:]), lines
