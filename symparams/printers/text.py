@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
+from fractions import Fraction
 
 from ..notation import display_names, rename_words, short_names
 from . import math as M
@@ -311,9 +312,13 @@ def params_size(v) -> str:
     if total is None or total.value is None:
         return ""
     count = int(total.value) * 4
-    unit, scaled = next(((u, count / 2 ** p) for u, p in (("GiB", 30), ("MiB", 20), ("KiB", 10))
-                         if count >= 2 ** p), ("bytes", None))
-    return f"Params size (float32): {count:,} bytes" + (f" ({scaled:,.2f} {unit})" if scaled is not None else "")
+    # hundredths of the unit in exact arithmetic (a float overflows past ~10^308 bytes), rounded half to even
+    # as float formatting does
+    unit, hundredths = next(((u, round(Fraction(count * 100, 2 ** p))) for u, p in (("GiB", 30), ("MiB", 20),
+                                                                                   ("KiB", 10))
+                             if count >= 2 ** p), ("bytes", None))
+    scaled = f" ({hundredths // 100:,}.{hundredths % 100:02d} {unit})" if hundredths is not None else ""
+    return f"Params size (float32): {count:,} bytes" + scaled
 
 
 def symbol_legend(symbol, mode: str = "text") -> str:
