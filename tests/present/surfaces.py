@@ -986,7 +986,8 @@ def long_names(tex: str) -> str:
     pairs = [(short, symbol_name(long.replace("\\_", "_"))) for short, long in _LEGEND_ITEM.findall(legend)]
     body = "\n".join(line for line in tex.splitlines() if not line.startswith("Notation: "))
     for k, (short, _) in enumerate(sorted(pairs, key=lambda p: -len(p[0]))):
-        body = re.sub(r"(?<![\\A-Za-z])" + re.escape(short) + r"(?![A-Za-z_])", f"\x00{k}\x00", body)
+        # a letter alone, not a piece of a layer name (mixed\_c\_1) or of a command
+        body = re.sub(r"(?<![\\A-Za-z_])" + re.escape(short) + r"(?![A-Za-z_]|\\_)", f"\x00{k}\x00", body)
     for k, (_, long) in enumerate(sorted(pairs, key=lambda p: -len(p[0]))):
         body = body.replace(f"\x00{k}\x00", long)
     return body
