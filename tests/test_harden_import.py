@@ -109,7 +109,8 @@ def test_a_torch_factory_is_traced_on_the_meta_device(tmp_path):
                            cwd=tmp_path)
     assert code == 0, err
     assert "conv 64 3" in (tmp_path / "f.arch").read_text(encoding="utf-8")
-    assert peak < 1200, peak                                # 2.2 GB when run on zeros of that shape
+    # torch alone peaks at 1.1-1.2 GB (1,203 MB in a fresh venv); the input as zeros adds 972 MB more (2.2 GB)
+    assert peak < 1700, peak
 
 
 def test_a_factory_that_exits_does_not_end_symparams_silently(tmp_path):
