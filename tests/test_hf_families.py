@@ -186,3 +186,26 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
             _, total, trained = _counts(transformers, torch, config_class, model_class, {**fields, **change})
             sets = ",".join(f"{k}={v}" for k, v in change.items())
             assert _summary(capsys, target, "--set", sets) == (total, trained), (change, text)
+
+
+# ---------------------------------------------------------------------------- random configs per family
+
+def _random_cases():
+    import os
+    from hf_random import GENERATORS
+    draws = int(os.environ.get("SYMPARAMS_HF_EXAMPLES", "2"))
+    return [(family, seed) for family in GENERATORS for seed in range(draws)]
+
+
+@pytest.mark.parametrize("family,seed", _random_cases(), ids=lambda v: str(v))
+def test_random_configs_import_exactly(family, seed):
+    """A random config of the family (tests/hf_random.py: the switches published configs vary), written out
+    in full and as published configs are (only the fields that differ from the class' defaults), imports to
+    the total and trainable counts of the class transformers builds on the meta device. More draws:
+    SYMPARAMS_HF_EXAMPLES=N; by hand: python tests/hf_random.py N [family ...]."""
+    need_module("torch")
+    need_module("transformers")
+    from hf_random import check
+    for diff in (False, True):
+        problem, how = check(family, seed, diff)
+        assert problem is None or how == "skip", f"{family} seed {seed} ({'diff' if diff else 'full'}): {problem}"

@@ -52,29 +52,58 @@ def read_config(path: str) -> dict:
     return config
 
 
+_REQUIRED = object()
+
+
 @dataclass
 class _Config:
-    """The config's fields, asked for by name: a missing or impossible value is an error naming it."""
+    """The config's fields, asked for by name: a missing or impossible value is an error naming it. A field the
+    config leaves out takes the configuration class' default (hf_defaults.DEFAULTS), and a field may be given
+    under another name transformers accepts for it (hf_defaults.ALIASES): the file's symbol is then that name."""
     values: dict
     source: str
     family: str
+    renamed: dict = field(default_factory=dict)     # field -> the alias the config gave it under
+
+    def _alias(self, name: str):
+        from .hf_defaults import ALIASES
+        for alias, target in ALIASES.get(self.family, {}).items():
+            if target == name and alias in self.values and name not in self.values:
+                return alias
+        return None
+
+    def given(self, name: str) -> bool:
+        """The config itself says it (under its name or an alias), null or not."""
+        return name in self.values or self._alias(name) is not None
+
+    def get(self, name: str, default=None):
+        """The config's value, else the class' default (None: derived from other fields, or no such field)."""
+        if name in self.values:
+            return self.values[name]
+        alias = self._alias(name)
+        if alias is not None:
+            self.renamed[name] = alias
+            return self.values[alias]
+        from .hf_defaults import DEFAULTS
+        return DEFAULTS.get(self.family, {}).get(name, default)
 
     def has(self, name: str) -> bool:
-        return self.values.get(name) is not None
+        return self.get(name) is not None
 
-    def size(self, name: str, default=None) -> int:
-        value = self.values.get(name)
+    def size(self, name: str, default=_REQUIRED) -> int:
+        value = self.get(name) if default is not _REQUIRED or self.given(name) else None
         if value is None:
-            if default is not None:
+            if default is not None and default is not _REQUIRED:
                 return default
             raise DefinitionError(f"{self.source}: the {self.family} config has no '{name}' field",
                                   hint=f"a {self.family} model's size needs it; add \"{name}\": <whole number>")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise DefinitionError(f"{self.source}: '{name}' is {_shown(value)}; expected a positive whole number")
+            raise DefinitionError(f"{self.source}: '{self.renamed.get(name, name)}' is {_shown(value)}; "
+                                  "expected a positive whole number")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
-        value = self.values.get(name)
+        value = self.get(name)
         if value is None:
             return default
         if not isinstance(value, bool):
@@ -82,7 +111,7 @@ class _Config:
         return value
 
     def text(self, name: str, default: str) -> str:
-        value = self.values.get(name)
+        value = self.get(name)
         if value is None:
             return default
         if not isinstance(value, str):
@@ -172,6 +201,7 @@ class _Style:
                                         # rmsnorm_full (all heads at once: OLMo 2)
     post_norm: bool = False             # norms after attention and MLP only, none before (OLMo 2)
     qkv_bias: str = ""                  # a field that, when true, gives q, k and v biases (StableLM's use_qkv_bias)
+    reads_head_dim: bool = True         # a head_dim in the config sets the heads' width (StableLM ignores it)
 
 
 STYLES = {
@@ -186,9 +216,9 @@ STYLES = {
     "starcoder2": _Style(norm="layernorm", attention_bias="use_bias", mlp="plain", mlp_bias="use_bias", tied=True,
                          act="gelu_pytorch_tanh", kv_heads=2),
     "stablelm": _Style(norm="layernorm", attention_bias="", parallel="use_parallel_residual",
-                       refuse_qk="qk_layernorm", qkv_bias="use_qkv_bias"),
+                       refuse_qk="qk_layernorm", qkv_bias="use_qkv_bias", reads_head_dim=False),
     "qwen3": _Style(head_dim=128, qk_norm="rmsnorm"),
-    "qwen3_moe": _Style(head_dim=128, qk_norm="rmsnorm", moe="qwen3_moe"),
+    "qwen3_moe": _Style(qk_norm="rmsnorm", moe="qwen3_moe"),     # head_dim: hidden_size / heads unless given
     "gemma3_text": _Style(tied=True, act="gelu_pytorch_tanh", head_dim=256, gemma=True, sandwich=True,
                           qk_norm="rmsnorm"),
     "olmo2": _Style(qk_norm="rmsnorm_full", post_norm=True),
@@ -219,7 +249,7 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     # head_dim: Gemma always sets it; the others derive hidden_size / num_attention_heads when it is absent,
     # so it is a symbol of its own only where it says something else
     key_dim = ""
-    if style.head_dim or (cfg.has("head_dim") and cfg.size("head_dim") * heads != hidden):
+    if style.head_dim or (style.reads_head_dim and cfg.has("head_dim") and cfg.size("head_dim") * heads != hidden):
         out.let("head_dim", cfg.size("head_dim", style.head_dim))
         key_dim = "key_dim=head_dim"
     elif hidden % heads:
@@ -231,23 +261,24 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.let("num_local_experts", cfg.size("num_local_experts"))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
     elif style.moe in ("qwen2_moe", "qwen3_moe"):
-        if cfg.values.get("mlp_only_layers") or cfg.size("decoder_sparse_step", 1) != 1:
+        if cfg.get("mlp_only_layers") or cfg.size("decoder_sparse_step", 1) != 1:
             raise _NoStructure("mlp_only_layers / decoder_sparse_step (dense and sparse layers mixed)")
         width = "moe_intermediate_size"
         out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
         if style.moe == "qwen2_moe":
             out.let("shared_expert_intermediate_size", cfg.size("shared_expert_intermediate_size"),
                     "the shared expert's width")
-        # Qwen3-MoE's published configs say num_experts, transformers 5 writes num_local_experts (an alias)
-        experts_field = "num_local_experts" if not cfg.has("num_experts") and cfg.has("num_local_experts") \
-            else "num_experts"
+        # Qwen3-MoE's published configs say num_experts, transformers 5 writes num_local_experts (an alias,
+        # which the file then names)
+        experts_field = "num_experts"
         out.let(experts_field, cfg.size(experts_field))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
     else:
         out.let("intermediate_size", cfg.size("intermediate_size"), "the MLP's width")
     tied = cfg.flag("tie_word_embeddings", style.tied)
     act = _activation(cfg.text("hidden_act", style.act))
-    if style.attention_bias == "qkv" or (style.qkv_bias and cfg.flag(style.qkv_bias, False)):
+    if (style.attention_bias == "qkv" and cfg.flag("qkv_bias", True)) or \
+            (style.qkv_bias and cfg.flag(style.qkv_bias, False)):
         bias = "bias=qkv"                       # q, k and v projections with biases, the output projection without
     elif style.attention_bias and cfg.flag(style.attention_bias, style.attention_bias in _TRUE_BY_DEFAULT):
         bias = "bias=true"
@@ -375,7 +406,11 @@ def _parallel(cfg: _Config, arch: str, out: _File) -> list[str]:
     shared_norm = family in ("gptj", "phi")
     tied = cfg.flag("tie_word_embeddings", False)
     embed = {"gpt_neox": "embed_in", "gptj": "wte", "phi": "embed_tokens"}[family]
-    attention = _with(f"attention heads={heads}", kv, attention_bias, "causal")
+    key_dim = ""
+    if family == "phi" and cfg.has("head_dim") and cfg.size("head_dim") * cfg.size(heads) != cfg.size(hidden):
+        out.let("head_dim", cfg.size("head_dim"))      # Phi reads head_dim when the config has one; NeoX does not
+        key_dim = "key_dim=head_dim"
+    attention = _with(f"attention heads={heads}", kv, key_dim, attention_bias, "causal")
     out.add(f"input {positions}")
     out.add(_with(f"embedding vocab_size {hidden}", f"name={embed}" if tied else ""), embed)
     out.open(f"repeat {layers}", "layers")
@@ -466,7 +501,7 @@ def _falcon(cfg: _Config, arch: str, out: _File) -> list[str]:
         width = "ffn_hidden_size"
     bias = "" if cfg.flag("bias", False) else "bias=false"
     parallel = cfg.flag("parallel_attn", True)
-    norms = cfg.values.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    norms = cfg.get("num_ln_in_parallel_attn") or (2 if new else 1)
     tied = cfg.flag("tie_word_embeddings", True)
     attention = _with("attention heads=num_attention_heads", kv, bias, "causal")
     out.add("input max_position_embeddings")
@@ -587,6 +622,9 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
     act = _activation(cfg.text("hidden_act", "gelu"))
     masked = arch.endswith("ForMaskedLM")
     tied = masked and cfg.flag("tie_word_embeddings", True)
+    if roberta and masked and not tied:
+        raise _NoStructure("tie_word_embeddings=false in RobertaForMaskedLM (lm_head.bias and the decoder's own "
+                           "bias both kept)")
     # RoBERTa's positions start after the padding index: a table of max_position_embeddings rows, 2 fewer tokens
     tokens = "max_position_embeddings - 2" if roberta else "max_position_embeddings"
     out.add(f"input {tokens} as token_type_ids")
@@ -756,7 +794,7 @@ def _mamba(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("state_size", cfg.size("state_size", 16))
     out.let("conv_kernel", cfg.size("conv_kernel", 4))
     out.let("expand", cfg.size("expand", 2))
-    rank = cfg.values.get("time_step_rank", "auto")
+    rank = cfg.get("time_step_rank", "auto")
     dt = ""
     if rank != "auto" and cfg.size("time_step_rank") != -(-hidden // 16):
         out.let("time_step_rank", cfg.size("time_step_rank"))
@@ -780,7 +818,7 @@ def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
     """DeepSeek-V2 and V3: multi-head latent attention in every layer; the first first_k_dense_replace layers
     with a dense SwiGLU MLP, the others with a mixture of n_routed_experts routed experts (top
     num_experts_per_tok) and n_shared_experts shared ones of the same width."""
-    layers, dense = cfg.size("num_hidden_layers"), cfg.values.get("first_k_dense_replace") or 0
+    layers, dense = cfg.size("num_hidden_layers"), cfg.get("first_k_dense_replace") or 0
     if not isinstance(dense, int) or isinstance(dense, bool) or dense < 0:
         raise DefinitionError(f"{cfg.source}: 'first_k_dense_replace' is {_shown(dense)}; expected a whole number")
     out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
@@ -806,7 +844,7 @@ def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
         out.let("n_routed_experts", cfg.size("n_routed_experts"))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "routed experts active per token")
-        shared = cfg.values.get("n_shared_experts") or 0
+        shared = cfg.get("n_shared_experts") or 0
         if shared:
             out.let("n_shared_experts", cfg.size("n_shared_experts"), "experts every token uses")
     tied = cfg.flag("tie_word_embeddings", False)
@@ -836,12 +874,16 @@ def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.add("input max_position_embeddings")
     out.add(_with("embedding vocab_size hidden_size", "name=embed_tokens" if tied else ""), "embed_tokens")
     if dense:
-        out.open("repeat first_k_dense_replace" if cfg.has("n_routed_experts") else "repeat num_hidden_layers",
+        # more dense layers asked for than there are layers: every layer dense (transformers tests i < first_k)
+        over = dense > layers
+        out.open(("repeat min(first_k_dense_replace, num_hidden_layers)" if over else "repeat first_k_dense_replace")
+                 if cfg.has("n_routed_experts") else "repeat num_hidden_layers",
                  "dense layers")
         layer(False)
         out.close()
     if cfg.has("n_routed_experts"):
-        out.open("repeat num_hidden_layers - first_k_dense_replace" if dense else "repeat num_hidden_layers",
+        out.open(("repeat max(num_hidden_layers - first_k_dense_replace, 0)" if dense > layers else
+                  "repeat num_hidden_layers - first_k_dense_replace") if dense else "repeat num_hidden_layers",
                  "mixture-of-experts layers")
         layer(True)
         out.close()
@@ -962,6 +1004,7 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
     out = _File()
     try:
         notes = family.writer(cfg, arch, out)
+        _name_aliases(cfg, out)
     except _NoStructure as switch:
         text = from_meta_device(config, model_type, arch, source)
         if text is None:
@@ -976,6 +1019,22 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
               f"{arch}(config).parameters()."]
     header += notes
     return out.render(header)
+
+
+def _name_aliases(cfg: _Config, out: _File):
+    """A field the config gave under another name transformers accepts (Mixtral's num_experts for
+    num_local_experts): that name is the symbol, and the field's name an alias of it, so --set takes the name
+    the config uses."""
+    lets = []
+    for line, comment in out.lets:
+        name = line.split()[1]
+        alias = cfg.renamed.get(name)
+        if alias and re.fullmatch(r"[A-Za-z_]\w*", alias):
+            lets.append((f"let {alias} = {line.split('=', 1)[1].strip()}", comment))
+            lets.append((f"let {name} = {alias}", f"{alias} in the config"))
+        else:
+            lets.append((line, comment))
+    out.lets = lets
 
 
 # ============================================================================ any family: the module tree

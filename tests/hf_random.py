@@ -1,0 +1,482 @@
+"""Random Hugging Face configs at tiny sizes, one generator per family issue 26 names, each varying the
+switches published configs vary (tied heads, biases, grouped keys, head_dim given or not, partial rotary,
+sliding windows, shared experts, dense and sparse layers mixed, per-layer attention kinds, qk norms,
+parallel residuals, Falcon's decoder architectures, vocabularies padded, rope scaling, sub-configs...).
+
+`draw(family, rng)` returns (config class, model class, fields); the oracle builds both with transformers
+on the meta device. Used by tests/test_hf_families.py (a few draws per family in CI,
+SYMPARAMS_HF_EXAMPLES for more) and by hand: `python tests/hf_random.py [draws] [family ...]`."""
+
+from __future__ import annotations
+
+import random
+
+IDS = dict(pad_token_id=0, bos_token_id=1, eos_token_id=2)
+
+
+def _pick(rng: random.Random, *options):
+    return options[rng.randrange(len(options))]
+
+
+def _maybe(rng: random.Random, fields: dict, name: str, *values):
+    """Sometimes leave the field out (the class' default), else one of the values."""
+    if rng.random() < 0.5:
+        fields[name] = _pick(rng, *values)
+
+
+def _heads(rng):
+    """(heads, kv heads, head width): grouped, multi-query or plain."""
+    heads = _pick(rng, 2, 4, 6)
+    kv = _pick(rng, *[k for k in (1, 2, 3, 6) if heads % k == 0] + [heads])
+    return heads, kv, _pick(rng, 4, 8)
+
+
+def _vocab(rng):
+    return _pick(rng, 101, 128, 67)         # odd, and padded to a multiple of 64
+
+
+def _rope(rng, fields):
+    if rng.random() < 0.3:
+        fields["rope_scaling"] = _pick(rng, {"rope_type": "linear", "factor": 2.0},
+                                       {"rope_type": "dynamic", "factor": 2.0})
+
+
+def _decoder(rng, family, *, head_dim=True, mlp_bias=False, attention_bias=True, tied=True):
+    heads, kv, hd = _heads(rng)
+    fields = dict(vocab_size=_vocab(rng), num_hidden_layers=_pick(rng, 1, 2, 3), num_attention_heads=heads,
+                  num_key_value_heads=kv, intermediate_size=_pick(rng, 24, 40), max_position_embeddings=64, **IDS)
+    if rng.random() < 0.2 and family in ("llama", "phi3", "olmo", "olmo2", "gpt_neox", "phi"):
+        del fields["num_key_value_heads"]       # the class' default: as many as the query heads
+    hidden = heads * hd
+    if head_dim and rng.random() < 0.4:
+        fields["head_dim"] = _pick(rng, 4, 8, 16)
+        hidden = _pick(rng, hidden, 24 if 24 % heads == 0 else hidden)
+    fields["hidden_size"] = hidden
+    if tied:
+        _maybe(rng, fields, "tie_word_embeddings", True, False)
+    if attention_bias:
+        _maybe(rng, fields, "attention_bias", True, False)
+    if mlp_bias:
+        _maybe(rng, fields, "mlp_bias", True, False)
+    _rope(rng, fields)
+    return fields
+
+
+def _sliding(rng, fields):
+    _maybe(rng, fields, "sliding_window", None, 16)
+
+
+def gen_llama(rng):
+    return "LlamaConfig", _pick(rng, "LlamaForCausalLM", "LlamaModel", "LlamaForSequenceClassification"), \
+        _decoder(rng, "llama", mlp_bias=True)
+
+
+def gen_mistral(rng):
+    f = _decoder(rng, "mistral", attention_bias=False)
+    _sliding(rng, f)
+    return "MistralConfig", _pick(rng, "MistralForCausalLM", "MistralModel"), f
+
+
+def gen_mixtral(rng):
+    f = _decoder(rng, "mixtral", attention_bias=False)
+    f.update(num_local_experts=_pick(rng, 2, 4), num_experts_per_tok=_pick(rng, 1, 2))
+    _sliding(rng, f)
+    return "MixtralConfig", _pick(rng, "MixtralForCausalLM", "MixtralModel"), f
+
+
+def gen_qwen2(rng):
+    f = _decoder(rng, "qwen2", attention_bias=False)
+    if rng.random() < 0.3:
+        f.update(use_sliding_window=True, sliding_window=16, max_window_layers=1)
+    return "Qwen2Config", _pick(rng, "Qwen2ForCausalLM", "Qwen2Model", "Qwen2ForSequenceClassification"), f
+
+
+def _moe_layers(rng, f, sparse_step=True):
+    layers = f["num_hidden_layers"]
+    if rng.random() < 0.3:
+        f["mlp_only_layers"] = sorted(rng.sample(range(layers), rng.randrange(layers + 1)))
+    if sparse_step and rng.random() < 0.3:
+        f["decoder_sparse_step"] = _pick(rng, 1, 2, 3)
+
+
+def gen_qwen2_moe(rng):
+    f = _decoder(rng, "qwen2_moe", attention_bias=False)
+    f.update(moe_intermediate_size=_pick(rng, 8, 16), shared_expert_intermediate_size=_pick(rng, 16, 24),
+             num_experts=_pick(rng, 2, 4), num_experts_per_tok=_pick(rng, 1, 2))
+    _moe_layers(rng, f)
+    _maybe(rng, f, "qkv_bias", True, False)
+    return "Qwen2MoeConfig", _pick(rng, "Qwen2MoeForCausalLM", "Qwen2MoeModel"), f
+
+
+def gen_qwen3(rng):
+    f = _decoder(rng, "qwen3")
+    return "Qwen3Config", _pick(rng, "Qwen3ForCausalLM", "Qwen3Model"), f
+
+
+def gen_qwen3_moe(rng):
+    f = _decoder(rng, "qwen3_moe")
+    f.update(moe_intermediate_size=_pick(rng, 8, 16), num_experts=_pick(rng, 2, 4), num_experts_per_tok=2)
+    _moe_layers(rng, f)
+    return "Qwen3MoeConfig", _pick(rng, "Qwen3MoeForCausalLM", "Qwen3MoeModel"), f
+
+
+def gen_gemma(rng):
+    return "GemmaConfig", _pick(rng, "GemmaForCausalLM", "GemmaModel"), _decoder(rng, "gemma")
+
+
+def gen_gemma2(rng):
+    f = _decoder(rng, "gemma2")
+    _sliding(rng, f)
+    _maybe(rng, f, "final_logit_softcapping", None, 30.0)
+    return "Gemma2Config", _pick(rng, "Gemma2ForCausalLM", "Gemma2Model"), f
+
+
+def gen_gemma3_text(rng):
+    f = _decoder(rng, "gemma3_text")
+    _sliding(rng, f)
+    if rng.random() < 0.4:
+        f["layer_types"] = [_pick(rng, "sliding_attention", "full_attention") for _ in range(f["num_hidden_layers"])]
+    return "Gemma3TextConfig", _pick(rng, "Gemma3ForCausalLM", "Gemma3TextModel"), f
+
+
+def gen_phi3(rng):
+    f = _decoder(rng, "phi3", attention_bias=False)
+    _sliding(rng, f)
+    return "Phi3Config", _pick(rng, "Phi3ForCausalLM", "Phi3Model"), f
+
+
+def gen_olmo(rng):
+    f = _decoder(rng, "olmo", head_dim=False)
+    _maybe(rng, f, "clip_qkv", None, 8.0)
+    return "OlmoConfig", _pick(rng, "OlmoForCausalLM", "OlmoModel"), f
+
+
+def gen_olmo2(rng):
+    f = _decoder(rng, "olmo2", head_dim=False)
+    return "Olmo2Config", _pick(rng, "Olmo2ForCausalLM", "Olmo2Model"), f
+
+
+def gen_stablelm(rng):
+    f = _decoder(rng, "stablelm", attention_bias=False)
+    _maybe(rng, f, "use_qkv_bias", True, False)
+    _maybe(rng, f, "use_parallel_residual", True, False)
+    _maybe(rng, f, "qk_layernorm", True, False)
+    _maybe(rng, f, "partial_rotary_factor", 0.25, 0.5)
+    return "StableLmConfig", _pick(rng, "StableLmForCausalLM", "StableLmModel"), f
+
+
+def gen_starcoder2(rng):
+    f = _decoder(rng, "starcoder2", attention_bias=False)
+    _maybe(rng, f, "use_bias", True, False)
+    _sliding(rng, f)
+    return "Starcoder2Config", _pick(rng, "Starcoder2ForCausalLM", "Starcoder2Model"), f
+
+
+def gen_gpt_neox(rng):
+    f = _decoder(rng, "gpt_neox", attention_bias=False)
+    f.pop("num_key_value_heads", None)
+    f.pop("rope_scaling", None)
+    _maybe(rng, f, "use_parallel_residual", True, False)
+    _maybe(rng, f, "attention_bias", True, False)
+    _maybe(rng, f, "rotary_pct", 0.25, 1.0)
+    return "GPTNeoXConfig", _pick(rng, "GPTNeoXForCausalLM", "GPTNeoXModel"), f
+
+
+def gen_phi(rng):
+    f = _decoder(rng, "phi", attention_bias=False)
+    if rng.random() < 0.5:
+        f.pop("num_key_value_heads", None)
+    _maybe(rng, f, "partial_rotary_factor", 0.5, 1.0)
+    _maybe(rng, f, "qk_layernorm", True, False)
+    return "PhiConfig", _pick(rng, "PhiForCausalLM", "PhiModel"), f
+
+
+def gen_gptj(rng):
+    heads, hd = _pick(rng, 2, 4), _pick(rng, 8, 16)
+    f = dict(vocab_size=_vocab(rng), n_positions=64, n_embd=heads * hd, n_layer=_pick(rng, 1, 2), n_head=heads,
+             rotary_dim=_pick(rng, 4, 8), **IDS)
+    _maybe(rng, f, "n_inner", None, 40)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "GPTJConfig", _pick(rng, "GPTJForCausalLM", "GPTJModel"), f
+
+
+def gen_gpt2(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), n_positions=64, n_embd=heads * 8, n_layer=_pick(rng, 1, 2), n_head=heads)
+    _maybe(rng, f, "n_inner", None, 40)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    _maybe(rng, f, "activation_function", "gelu_new", "relu")
+    return "GPT2Config", _pick(rng, "GPT2LMHeadModel", "GPT2Model"), f
+
+
+def gen_opt(rng):
+    heads = _pick(rng, 2, 4)
+    hidden = heads * 8
+    f = dict(vocab_size=_vocab(rng), hidden_size=hidden, num_hidden_layers=_pick(rng, 1, 2), ffn_dim=48,
+             num_attention_heads=heads, max_position_embeddings=64, **IDS)
+    _maybe(rng, f, "word_embed_proj_dim", hidden, 16)
+    _maybe(rng, f, "do_layer_norm_before", True, False)
+    _maybe(rng, f, "enable_bias", True, False)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    _maybe(rng, f, "_remove_final_layer_norm", True, False)
+    return "OPTConfig", _pick(rng, "OPTForCausalLM", "OPTModel"), f
+
+
+def gen_bloom(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), hidden_size=heads * 8, n_layer=_pick(rng, 1, 2), n_head=heads, **IDS)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "BloomConfig", _pick(rng, "BloomForCausalLM", "BloomModel"), f
+
+
+def gen_falcon(rng):
+    heads = _pick(rng, 2, 4, 8)
+    f = dict(vocab_size=_vocab(rng), hidden_size=heads * 8, num_hidden_layers=_pick(rng, 1, 2),
+             num_attention_heads=heads, **IDS)
+    new = rng.random() < 0.4
+    if new:
+        f.update(new_decoder_architecture=True, num_kv_heads=_pick(rng, *[k for k in (1, 2, 4) if heads % k == 0]))
+        _maybe(rng, f, "num_ln_in_parallel_attn", None, 1, 2)
+    else:
+        _maybe(rng, f, "multi_query", True, False)
+        _maybe(rng, f, "parallel_attn", True, False)
+    _maybe(rng, f, "bias", True, False)
+    _maybe(rng, f, "alibi", True, False)
+    _maybe(rng, f, "ffn_hidden_size", None, 40)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "FalconConfig", _pick(rng, "FalconForCausalLM", "FalconModel"), f
+
+
+def _mla(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), hidden_size=32, intermediate_size=48, moe_intermediate_size=16,
+             num_hidden_layers=_pick(rng, 1, 2, 3), num_attention_heads=heads, num_key_value_heads=heads,
+             n_routed_experts=_pick(rng, 2, 4), n_shared_experts=_pick(rng, 1, 2), num_experts_per_tok=2,
+             kv_lora_rank=16, q_lora_rank=_pick(rng, None, 24), qk_rope_head_dim=4, qk_nope_head_dim=8,
+             v_head_dim=_pick(rng, 8, 12), first_k_dense_replace=_pick(rng, 0, 1, 2), max_position_embeddings=64,
+             **IDS)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    _maybe(rng, f, "attention_bias", True, False)
+    return f
+
+
+def gen_deepseek_v2(rng):
+    return "DeepseekV2Config", _pick(rng, "DeepseekV2ForCausalLM", "DeepseekV2Model"), _mla(rng)
+
+
+def gen_deepseek_v3(rng):
+    return "DeepseekV3Config", _pick(rng, "DeepseekV3ForCausalLM", "DeepseekV3Model"), _mla(rng)
+
+
+def gen_mamba(rng):
+    f = dict(vocab_size=_vocab(rng), hidden_size=_pick(rng, 16, 32, 48), state_size=_pick(rng, 4, 8),
+             num_hidden_layers=_pick(rng, 1, 2), expand=2, conv_kernel=_pick(rng, 2, 4), **IDS)
+    _maybe(rng, f, "time_step_rank", "auto", 3)
+    _maybe(rng, f, "use_bias", True, False)
+    _maybe(rng, f, "use_conv_bias", True, False)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "MambaConfig", _pick(rng, "MambaForCausalLM", "MambaModel"), f
+
+
+def _encoder(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), hidden_size=heads * 8, num_hidden_layers=_pick(rng, 1, 2),
+             num_attention_heads=heads, intermediate_size=48, max_position_embeddings=64, **IDS)
+    _maybe(rng, f, "type_vocab_size", 1, 2)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return f
+
+
+def gen_bert(rng):
+    return "BertConfig", _pick(rng, "BertForMaskedLM", "BertModel", "BertForSequenceClassification"), _encoder(rng)
+
+
+def gen_roberta(rng):
+    f = _encoder(rng)
+    f.update(pad_token_id=1, bos_token_id=0)
+    return "RobertaConfig", _pick(rng, "RobertaForMaskedLM", "RobertaModel",
+                                  "RobertaForSequenceClassification"), f
+
+
+def gen_distilbert(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), dim=heads * 8, n_layers=_pick(rng, 1, 2), n_heads=heads, hidden_dim=48,
+             max_position_embeddings=64, pad_token_id=0)
+    _maybe(rng, f, "sinusoidal_pos_embds", True, False)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "DistilBertConfig", _pick(rng, "DistilBertModel", "DistilBertForMaskedLM",
+                                     "DistilBertForSequenceClassification"), f
+
+
+def gen_t5(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), d_model=32, d_kv=_pick(rng, 8, 16), d_ff=48, num_layers=_pick(rng, 1, 2),
+             num_heads=heads, **IDS)
+    _maybe(rng, f, "num_decoder_layers", 1, 3)
+    _maybe(rng, f, "feed_forward_proj", "relu", "gated-gelu")
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "T5Config", _pick(rng, "T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), f
+
+
+def _seq2seq(rng):
+    heads = _pick(rng, 2, 4)
+    return dict(vocab_size=_vocab(rng), d_model=heads * 8, encoder_layers=_pick(rng, 1, 2),
+                decoder_layers=_pick(rng, 1, 2), encoder_attention_heads=heads, decoder_attention_heads=heads,
+                encoder_ffn_dim=48, decoder_ffn_dim=_pick(rng, 40, 48), decoder_start_token_id=1, **IDS)
+
+
+def gen_bart(rng):
+    f = _seq2seq(rng)
+    f["max_position_embeddings"] = 64
+    _maybe(rng, f, "scale_embedding", True, False)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "BartConfig", _pick(rng, "BartForConditionalGeneration", "BartModel"), f
+
+
+def gen_mbart(rng):
+    f = _seq2seq(rng)
+    f["max_position_embeddings"] = 64
+    _maybe(rng, f, "scale_embedding", True, False)
+    return "MBartConfig", _pick(rng, "MBartForConditionalGeneration", "MBartModel"), f
+
+
+def gen_whisper(rng):
+    f = _seq2seq(rng)
+    f.update(num_mel_bins=_pick(rng, 16, 80), max_source_positions=30, max_target_positions=40)
+    _maybe(rng, f, "tie_word_embeddings", True, False)
+    return "WhisperConfig", _pick(rng, "WhisperForConditionalGeneration", "WhisperModel"), f
+
+
+def gen_vit(rng):
+    heads = _pick(rng, 2, 4)
+    f = dict(hidden_size=heads * 8, num_hidden_layers=_pick(rng, 1, 2), num_attention_heads=heads,
+             intermediate_size=48, image_size=32, patch_size=_pick(rng, 8, 16), num_labels=_pick(rng, 3, 5))
+    _maybe(rng, f, "qkv_bias", True, False)
+    _maybe(rng, f, "num_channels", 1, 3)
+    return "ViTConfig", _pick(rng, "ViTForImageClassification", "ViTModel"), f
+
+
+def gen_clip(rng):
+    text = dict(vocab_size=_vocab(rng), hidden_size=32, intermediate_size=48, num_hidden_layers=_pick(rng, 1, 2),
+                num_attention_heads=4, max_position_embeddings=16, **IDS)
+    vision = dict(hidden_size=_pick(rng, 16, 32), intermediate_size=40, num_hidden_layers=_pick(rng, 1, 2),
+                  num_attention_heads=2, image_size=32, patch_size=_pick(rng, 8, 16))
+    f = dict(projection_dim=_pick(rng, 8, 16), text_config=text, vision_config=vision)
+    kind = _pick(rng, "CLIPModel", "CLIPTextModel", "CLIPVisionModel", "CLIPTextModelWithProjection",
+                 "CLIPVisionModelWithProjection")
+    if kind.startswith("CLIPText"):
+        return "CLIPTextConfig", kind, dict(text, projection_dim=f["projection_dim"])
+    if kind.startswith("CLIPVision"):
+        return "CLIPVisionConfig", kind, dict(vision, projection_dim=f["projection_dim"])
+    return "CLIPConfig", kind, f
+
+
+def gen_swin(rng):
+    stages = _pick(rng, 2, 3)
+    f = dict(image_size=32, patch_size=_pick(rng, 2, 4), embed_dim=_pick(rng, 8, 16),
+             depths=[_pick(rng, 1, 2) for _ in range(stages)], num_heads=[2 ** i for i in range(stages)],
+             window_size=_pick(rng, 2, 4), num_labels=_pick(rng, 3, 5))
+    _maybe(rng, f, "qkv_bias", True, False)
+    _maybe(rng, f, "mlp_ratio", 2.0, 4.0)
+    _maybe(rng, f, "use_absolute_embeddings", True, False)
+    return "SwinConfig", _pick(rng, "SwinForImageClassification", "SwinModel"), f
+
+
+def gen_convnext(rng):
+    f = dict(hidden_sizes=[8, 16, 24, 32], depths=[_pick(rng, 1, 2) for _ in range(4)],
+             num_labels=_pick(rng, 3, 5))
+    _maybe(rng, f, "patch_size", 2, 4)
+    _maybe(rng, f, "layer_scale_init_value", 0.0, 1e-6)
+    _maybe(rng, f, "num_channels", 1, 3)
+    return "ConvNextConfig", _pick(rng, "ConvNextForImageClassification", "ConvNextModel"), f
+
+
+def gen_wav2vec2(rng):
+    convs = _pick(rng, 2, 3)
+    heads = _pick(rng, 2, 4)
+    f = dict(vocab_size=_vocab(rng), hidden_size=heads * 8, num_hidden_layers=_pick(rng, 1, 2),
+             num_attention_heads=heads, intermediate_size=48, conv_dim=[16] * convs,
+             conv_stride=[5] + [2] * (convs - 1), conv_kernel=[10] + [3] * (convs - 1),
+             num_conv_pos_embeddings=_pick(rng, 8, 16), num_conv_pos_embedding_groups=_pick(rng, 2, 4), **IDS)
+    _maybe(rng, f, "conv_bias", True, False)
+    _maybe(rng, f, "feat_extract_norm", "group", "layer")
+    _maybe(rng, f, "do_stable_layer_norm", True, False)
+    if rng.random() < 0.3:
+        f.update(add_adapter=True, num_adapter_layers=_pick(rng, 1, 2), output_hidden_size=_pick(rng, 16, 32))
+    return "Wav2Vec2Config", _pick(rng, "Wav2Vec2Model", "Wav2Vec2ForCTC", "Wav2Vec2ForPreTraining"), f
+
+
+GENERATORS = {name[4:]: fn for name, fn in dict(globals()).items() if name.startswith("gen_")}
+
+
+def draw(family: str, rng: random.Random):
+    return GENERATORS[family](rng)
+
+
+def oracle(config_class: str, model_class: str, fields: dict):
+    """(config object, total, trainable) of the class transformers builds on the meta device."""
+    import torch
+    import transformers
+    config = getattr(transformers, config_class)(**fields)
+    with torch.device("meta"):
+        model = getattr(transformers, model_class)(config)
+    params = list(model.parameters())
+    return config, sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
+
+
+def imported(data: dict) -> tuple[int, int, str]:
+    """(total, trainable, file) of `symparams import` on the config dict."""
+    from symparams.engine.network import parse
+    from symparams.frameworks.hf_config import from_hf_config
+    text = from_hf_config(data)
+    net = parse(text, convention="pytorch").evaluate()
+    return int(net.params), int(net.trainable_params), text
+
+
+def case(family: str, seed: int):
+    """The draw for (family, seed): (config class, model class, fields), the same on every run."""
+    return draw(family, random.Random(f"{family}-{seed}"))
+
+
+def check(family: str, seed: int, diff: bool):
+    """(problem or None, how: "structure" | "tensors" | "skip") for one draw, its config.json written in full
+    (diff=False: every field, as to_dict) or as published ones are (diff=True: only what differs from the
+    class' defaults)."""
+    import json
+    config_class, model_class, fields = case(family, seed)
+    try:
+        config, total, trained = oracle(config_class, model_class, fields)
+    except Exception as exc:   # noqa: BLE001 - a draw transformers itself refuses: not a case
+        return f"transformers refuses it: {type(exc).__name__}: {str(exc)[:100]}", "skip"
+    data = json.loads(config.to_json_string(use_diff=diff))
+    data["architectures"] = [model_class]
+    data.setdefault("model_type", config.model_type)
+    try:
+        got_total, got_trained, text = imported(data)
+    except Exception as exc:    # noqa: BLE001
+        return f"{model_class} {fields}: {type(exc).__name__}: {exc}", "error"
+    how = "tensors" if "\nparameter " in text or "    parameter " in text else "structure"
+    if (got_total, got_trained) != (total, trained):
+        return (f"{model_class} {fields}: symparams {got_total}/{got_trained}, transformers {total}/{trained}",
+                how)
+    return None, how
+
+
+if __name__ == "__main__":
+    import sys
+    draws = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    families = sys.argv[2:] or list(GENERATORS)
+    grand = {}
+    for fam in families:
+        tally = {}
+        for seed in range(draws):
+            for diff in (False, True):
+                problem, how = check(fam, seed, diff)
+                key = "bad" if problem and how != "skip" else how
+                tally[key] = tally.get(key, 0) + 1
+                if problem:
+                    print(f"{fam} seed={seed} diff={diff}: [{how}] {problem}", flush=True)
+        print(f"== {fam}: {tally}", flush=True)
+        for key, n in tally.items():
+            grand[key] = grand.get(key, 0) + n
+    print(f"== all {len(families)} families: {grand}")
