@@ -209,3 +209,21 @@ def test_random_configs_import_exactly(family, seed):
     for diff in (False, True):
         problem, how = check(family, seed, diff)
         assert problem is None or how == "skip", f"{family} seed {seed} ({'diff' if diff else 'full'}): {problem}"
+
+
+def _published():
+    from hf_published import PUBLISHED
+    return list(PUBLISHED)
+
+
+@pytest.mark.parametrize("name", _published())
+def test_published_shaped_configs_import_exactly(name):
+    """config.json files shaped like published ones (tests/hf_published.py: real sizes, their old field names,
+    rope_scaling dicts, fields left at defaults) count what transformers builds from the same JSON."""
+    need_module("torch")
+    need_module("transformers")
+    from hf_published import PUBLISHED, oracle
+    from hf_random import imported
+    config = PUBLISHED[name]
+    total, trained, text = imported(config)
+    assert (total, trained) == oracle(config), text

@@ -724,12 +724,29 @@ def _t5(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.add("input decoder_length as decoder_input_ids")
     out.add("embedding tied=shared", "decoder.embed_tokens: the shared table")
     stack("num_decoder_layers", decoder=True)
+    notes = []
     if arch == "T5ForConditionalGeneration":
-        if cfg.flag("tie_word_embeddings", True):
-            out.add("dense vocab_size bias=false tied=shared", "lm_head, tied to shared")
-        else:
+        untied = not cfg.flag("tie_word_embeddings", True)
+        if untied and _transformers_major() >= 5:
+            # transformers 5 ties T5's head whatever the config says (tie_word_embeddings=false now only turns
+            # off the d_model^-0.5 output scaling); v4, and the T5 v1.1 / Flan checkpoints, keep a head of its own
+            untied = False
+            notes.append("tie_word_embeddings=false: transformers 5 (installed here) ties lm_head to shared all the "
+                         "same; under transformers 4 and in v1.1/Flan checkpoints lm_head is vocab_size x d_model more.")
+        if untied:
             out.add("dense vocab_size bias=false", "lm_head")
-    return []
+        else:
+            out.add("dense vocab_size bias=false tied=shared", "lm_head, tied to shared")
+    return notes
+
+
+def _transformers_major() -> int:
+    """The installed transformers' major version (read from its metadata, without importing it); 0 if none."""
+    from importlib import metadata
+    try:
+        return int(metadata.version("transformers").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def _whisper(cfg: _Config, arch: str, out: _File) -> list[str]:
