@@ -14,6 +14,7 @@ from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
                    by_rank, register)
 from .text import ints, one, window, window_text
+from . import weightnorm
 
 
 def spatial_text(shape) -> str:
@@ -177,13 +178,16 @@ class Conv(Windowed):
     keras_classes = by_rank("conv", "Conv{}D", "Convolution{}D")
     spatial_rank_of = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
     summary = "convolution with F filters of size K"
-    formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups"
+    formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups; weight_norm=true: + F"
     arguments = (Arg("filters", COUNT), Arg("kernel", WINDOW))
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
-               "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True)}
+               "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True), "weight_norm": weightnorm.OPTION}
     takes_activation = True
     letters = {"input": "C_in", "filters": "C_out"}
     keras_pad_folds = ("Conv1D", "Conv2D", "Conv3D")
+
+    def keras_refusal(self, cfg, shape, framework):
+        return weightnorm.problem(cfg, framework)
 
     def configure(self, cfg, shape, ctx):
         channels = shape[-1]
@@ -202,10 +206,17 @@ class Conv(Windowed):
     def weights(self, cfg, shape, ctx):
         per_group = shape[-1] / cfg.groups
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
-        out = (Weight(kernel_name, conventions.conv_kernel(cfg.kernel, per_group, cfg.filters, ctx.convention)),)
+        kernel = Weight(kernel_name, conventions.conv_kernel(cfg.kernel, per_group, cfg.filters, ctx.convention))
+        out = weightnorm.weights(cfg, kernel, cfg.filters, 0 if ctx.convention != "keras" else len(kernel.shape) - 1)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.filters,)),)
         return out
+
+    def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
+        """A convolution keeps its input (the weight is a parameter); weight_norm=true: the norms and the kernel
+        it computes too (layers/weightnorm.py)."""
+        return (self.kept_input(cfg, shape, style),) + weightnorm.saved(
+            cfg, product(cfg.kernel) * shape[-1] / cfg.groups * cfg.filters, cfg.filters, always=True)
 
     def macs(self, cfg, shape, out, ctx):
         """H_out·W_out·F·∏k·C/groups."""
@@ -214,7 +225,7 @@ class Conv(Windowed):
     def emit_torch(self, row, out):
         cfg = row.config
         text, pad = self.torch_conv(row, out, one(row.input_shape[-1]), one(cfg.filters), one(cfg.groups), cfg.bias)
-        return out.wrap(row, text, pad=pad)
+        return out.wrap(row, weightnorm.torch_text(cfg, text), pad=pad)
 
     def emit_keras(self, row, var, out):
         cfg, n = row.config, len(row.input_shape) - 1
@@ -228,7 +239,7 @@ class Conv(Windowed):
         text = f"conv {r.num('filters', module.out_channels)} {window(module.kernel_size)}" + self.torch_opts(module)
         if module.groups != 1:
             text += f" groups={module.groups}"
-        return text + ("" if module.bias is not None else " bias=false")
+        return text + ("" if module.bias is not None else " bias=false") + weightnorm.torch_option(module, r.name)
 
     def import_keras(self, layer, r):
         if r.cls(layer) not in self.keras_pad_folds:

@@ -12,6 +12,7 @@ from ..notation import text as math_text
 from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
                    LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text
+from . import weightnorm
 
 
 @register
@@ -53,10 +54,11 @@ class Dense(LayerSpec):
     keras_classes = named("dense", "Dense")
     gives_logits = True
     summary = "fully connected: U units on the last axis"
-    formula = "U*(in + 1); without bias U*in"
+    formula = "U*(in + 1); without bias U*in; weight_norm=true: + U"
     arguments = (Arg("units", COUNT),)
     options = {"bias": Opt(BOOL, True),
-               "tied": Opt(STRING, None, doc="an output head reusing a named embedding table as its kernel")}
+               "tied": Opt(STRING, None, doc="an output head reusing a named embedding table as its kernel"),
+               "weight_norm": weightnorm.OPTION}
     takes_activation = True
     diagram = "dense"
     letters = {"input": "N_in", "units": "N_out"}
@@ -92,7 +94,16 @@ class TiedDense(layers.Layer):
         return tuple(input_shape[:-1]) + (self.embedding().input_dim,)
 '''}
 
+    def framework_problem(self, cfg, shape, framework):
+        return weightnorm.problem(cfg, framework)
+
     def configure(self, cfg, shape, ctx):
+        problem = self.framework_problem(cfg, shape, ctx.convention)
+        if problem:
+            raise DefinitionError(problem)
+        if cfg.tied is not None and cfg.weight_norm:
+            raise DefinitionError(f"dense {cfg.units} tied={cfg.tied} weight_norm=true: a tied head's kernel is the "
+                                  "embedding's table, which it does not reparametrise")
         if cfg.tied is not None:
             from .attention import tied_table
             vocab, dim = tied_table(ctx, cfg.tied, "dense")
@@ -112,7 +123,8 @@ class TiedDense(layers.Layer):
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
         out = ()
         if cfg.tied is None:          # tied: the kernel is the named embedding's table
-            out = (Weight(kernel_name, conventions.dense_kernel(shape[-1], cfg.units, ctx.convention)),)
+            kernel = Weight(kernel_name, conventions.dense_kernel(shape[-1], cfg.units, ctx.convention))
+            out = weightnorm.weights(cfg, kernel, cfg.units, 0 if ctx.convention != "keras" else 1)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.units,)),)
         return out
@@ -131,7 +143,7 @@ class TiedDense(layers.Layer):
             return out.wrap(row, f"TiedLinear(self.{out.tables[cfg.tied]}, {cfg.tied!r}"
                             + ("" if cfg.bias else ", bias=False") + ")", channels_first=False)
         text = f"nn.Linear({one(row.input_shape[-1])}, {one(cfg.units)}" + ("" if cfg.bias else ", bias=False") + ")"
-        return out.wrap(row, text, channels_first=False)
+        return out.wrap(row, weightnorm.torch_text(cfg, text), channels_first=False)
 
     def emit_keras(self, row, var, out):
         bias = out.options(row.config)[3]
@@ -146,7 +158,8 @@ class TiedDense(layers.Layer):
             return (f"dense {r.num('units', module.embedding.num_embeddings)} tied={module.table}"
                     + ("" if module.bias is not None else " bias=false"))
         if isinstance(module, r.nn.Linear):
-            return f"dense {r.num('units', module.out_features)}" + ("" if module.bias is not None else " bias=false")
+            return (f"dense {r.num('units', module.out_features)}" + ("" if module.bias is not None else " bias=false")
+                    + weightnorm.torch_option(module, r.name))
         return None
 
     def import_keras(self, layer, r):
@@ -177,10 +190,12 @@ class TiedDense(layers.Layer):
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input of the product (the weight is a parameter, not an activation). On an image
         the exported Linear reads a channels-last view and keeps the contiguous copy it makes (no
-        copy when the view is contiguous already: one channel, or one position)."""
+        copy when the view is contiguous already: one channel, or one position). weight_norm=true: the
+        norms and the kernel it computes too (layers/weightnorm.py)."""
+        norm = weightnorm.saved(cfg, shape[-1] * cfg.units, cfg.units)
         if len(shape) > 2 and style == "pytorch" and shape[-1] != 1 and product(shape[:-1]) != 1:
-            return (Saved("own", product(shape)),)
-        return (Saved("input", layout="contiguous"),)
+            return (Saved("own", product(shape)),) + norm
+        return (Saved("input", layout="contiguous"),) + norm
 
     def output_layout(self, cfg, shape, out, ctx):
         """On an image or volume the result is channels last underneath: strided as the export sees it."""
