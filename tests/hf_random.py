@@ -434,8 +434,21 @@ def imported(data: dict) -> tuple[int, int, str]:
 
 
 def case(family: str, seed: int):
-    """The draw for (family, seed): (config class, model class, fields), the same on every run."""
-    return draw(family, random.Random(f"{family}-{seed}"))
+    """The draw for (family, seed): (config class, model class, fields), the same on every run; a causal
+    language model is sometimes its family's other heads (sequence or token classification, question
+    answering) when transformers has them."""
+    import transformers
+    rng = random.Random(f"{family}-{seed}")
+    config_class, model_class, fields = draw(family, rng)
+    if model_class.endswith(("ForCausalLM", "LMHeadModel")) and rng.random() < 0.3:
+        prefix = model_class.rsplit("For", 1)[0].replace("LMHeadModel", "")
+        heads = [c for c in (f"{prefix}ForSequenceClassification", f"{prefix}ForTokenClassification",
+                             f"{prefix}ForQuestionAnswering") if hasattr(transformers, c)]
+        if heads:
+            model_class = _pick(rng, *heads)
+            if model_class.endswith("SequenceClassification") or model_class.endswith("TokenClassification"):
+                fields = dict(fields, num_labels=_pick(rng, 2, 3, 5))
+    return config_class, model_class, fields
 
 
 def check(family: str, seed: int, diff: bool):

@@ -44,8 +44,9 @@ def test_torch_norms_without_affine_are_exact_or_refused():
     assert "batchnorm scale=false center=false" in text
     _torch_refused(nn.Sequential(nn.Flatten(), nn.BatchNorm1d(12, track_running_stats=False)), (2, 2, 3),
                    "track_running_stats", "'layer_1'")
-    _torch_refused(nn.Sequential(nn.Flatten(), nn.LayerNorm(12, elementwise_affine=False)), (2, 2, 3),
-                   "elementwise_affine", "'layer_1'")
+    # LayerNorm(elementwise_affine=False) is exact: layernorm affine=false, no weights (OLMo's norms)
+    assert "layernorm affine=false" in _torch_exact(nn.Sequential(nn.Flatten(), nn.Linear(12, 6),
+                                                                  nn.LayerNorm(6, elementwise_affine=False)), (2, 2, 3))
     _torch_refused(nn.Sequential(nn.Conv2d(3, 4, 1), nn.LayerNorm([4, 8])), (4, 8, 3), "LayerNorm([4, 8])", "'layer_1'")
     _torch_refused(nn.Sequential(nn.Conv2d(3, 4, 1), nn.GroupNorm(2, 4, affine=False)), (4, 4, 3), "affine", "'layer_1'")
     # LayerNorm(bias=False) is exact (layernorm bias=false)

@@ -222,6 +222,8 @@ STYLES = {
     "gemma3_text": _Style(tied=True, act="gelu_pytorch_tanh", head_dim=256, gemma=True, sandwich=True,
                           qk_norm="rmsnorm"),
     "olmo2": _Style(qk_norm="rmsnorm_full", post_norm=True),
+    # OLMo: LayerNorms with neither scale nor bias; clip_qkv clamps values (no weights)
+    "olmo": _Style(norm="layernorm affine=false"),
 }
 # fields whose absence means true (StarCoder2's use_bias); any other switch field defaults to false
 _TRUE_BY_DEFAULT = {"use_bias"}
@@ -964,6 +966,7 @@ FAMILIES = {
     "qwen3_moe": _Family(_decoder, _decoder_classes("Qwen3Moe"), "Qwen3MoeForCausalLM"),
     "gemma3_text": _Family(_decoder, ("Gemma3ForCausalLM", "Gemma3TextModel"), "Gemma3ForCausalLM"),
     "olmo2": _Family(_decoder, _decoder_classes("Olmo2"), "Olmo2ForCausalLM"),
+    "olmo": _Family(_decoder, _decoder_classes("Olmo"), "OlmoForCausalLM"),
     "starcoder2": _Family(_decoder, _decoder_classes("Starcoder2"), "Starcoder2ForCausalLM"),
     "stablelm": _Family(_decoder, _decoder_classes("StableLm"), "StableLmForCausalLM"),
     "gpt_neox": _Family(_parallel, ("GPTNeoXForCausalLM", "GPTNeoXModel"), "GPTNeoXForCausalLM"),

@@ -90,9 +90,11 @@ class LayerNorm(LayerSpec):
     keywords = ("layernorm", "ln")
     pytorch_classes = named("layernorm", "LayerNorm")
     keras_classes = named("layernorm", "LayerNormalization")
-    summary = "layer normalisation over the last axis D (bias=false: scale only)"
-    formula = "2*D; without bias D"
-    options = {"bias": Opt(BOOL, True)}
+    summary = ("layer normalisation over the last axis D (bias=false: scale only; affine=false: no scale or shift, "
+               "as OLMo's and PyTorch's elementwise_affine=False)")
+    formula = "2*D; without bias D; affine=false 0"
+    options = {"bias": Opt(BOOL, True),
+               "affine": Opt(BOOL, True, doc="a learned scale (and shift): false normalises only, no weights")}
     diagram = "norm"
     letters = {"input": "C"}
 
@@ -101,15 +103,21 @@ class LayerNorm(LayerSpec):
         return 5 * product(shape)
 
     def weights(self, cfg, shape, ctx):
+        if not cfg.affine:
+            return ()
         scale, shift = scale_and_shift(shape[-1], ctx.convention)
         return (scale, shift) if cfg.bias else (scale,)
 
     def emit_torch(self, row, out):
         bias = "" if row.config.bias else ", bias=False"
+        if not row.config.affine:
+            bias = ", elementwise_affine=False"
         return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])}{bias})", channels_first=False)
 
     def emit_keras(self, row, var, out):
         center = "" if row.config.bias else "center=False, "
+        if not row.config.affine:
+            center = "center=False, scale=False, "
         return out.emit(f"layers.LayerNormalization({center}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
@@ -119,17 +127,19 @@ class LayerNorm(LayerSpec):
             raise DefinitionError(f"the module '{r.name}' is LayerNorm({list(module.normalized_shape)}): symparams' "
                                   "layernorm normalises the last axis only")
         if not module.elementwise_affine:
-            raise DefinitionError(f"the module '{r.name}' is LayerNorm(elementwise_affine=False); symparams' layernorm "
-                                  "always has its scale")
+            return "layernorm affine=false"
         return "layernorm" if module.bias is not None else "layernorm bias=false"
 
     def import_keras(self, layer, r):
         if r.cls(layer) != "LayerNormalization":
             return None
         axis = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
-        if not layer.scale or list(axis) not in ([-1], [len(layer.input.shape) - 1]):
+        if list(axis) not in ([-1], [len(layer.input.shape) - 1]) or (not layer.scale and layer.center):
             raise DefinitionError(f"the Keras layer '{r.name}' is LayerNormalization(axis={layer.axis}, "
-                                  f"scale={layer.scale}); symparams' layernorm normalises the last axis with a scale")
+                                  f"scale={layer.scale}, center={layer.center}); symparams' layernorm normalises the "
+                                  "last axis with a scale, a scale and a shift, or neither")
+        if not layer.scale:
+            return "layernorm affine=false"
         return "layernorm" if layer.center else "layernorm bias=false"
 
     def receptive(self, cfg, shape, out, ctx):
