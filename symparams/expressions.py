@@ -130,6 +130,8 @@ def names_in(node: ir.Expr):
             todo += list(n.args)
         elif isinstance(n, ir.Ref) and n.index is not None:    # context=enc[i]: the index's names
             todo.append(n.index)
+        elif isinstance(n, ir.Size):                            # a block call's argument (1, k)
+            todo += list(n.parts)
     return out
 
 

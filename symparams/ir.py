@@ -144,8 +144,8 @@ class LayerStmt:
 @dataclass(frozen=True)
 class Call:
     block: str
-    args: tuple[Expr, ...]
-    kwargs: tuple[tuple[str, Expr, Pos], ...]
+    args: tuple[Expr | Size, ...]           # a Size: an argument of several values, '(1, 7)'
+    kwargs: tuple[tuple[str, Expr | Size, Pos], ...]
     options: tuple[Option, ...]
     pos: Pos
 

@@ -247,10 +247,10 @@ class _ToIR(Transformer):
 
     def keyword_arg(self, meta, children):
         name, value = children
-        return (str(name), value, _pos_of_token(name))
+        return (str(name), _call_value(value), _pos_of_token(name))
 
     def call_arg(self, meta, children):
-        return children[0]
+        return _call_value(children[0])
 
     def call(self, meta, children):
         callname, *rest = children
@@ -328,6 +328,16 @@ def _take_convention(statements: tuple) -> tuple[tuple, str | None]:
 
 # Statements written like a layer ('save skip1', 'use enc', 'crop to=skip1') that act on named tensors.
 NAMED_TENSOR_WORDS = ("save", "use", "crop")
+
+
+def _call_value(size: ir.Size):
+    """A block call's argument: one expression as it is, a size of several values ('(1, 7)', '1x7') as the
+    Size (bound as one value per axis); a saved tensor is no argument."""
+    for part in size.parts:
+        if isinstance(part, ir.Ref):
+            raise DSLSyntaxError(f"'{part.name}[...]' names a saved tensor; a block's argument is a number, a size "
+                                 "or a padding word", line=part.pos.line, column=part.pos.column)
+    return size.parts[0] if len(size.parts) == 1 else size
 
 
 def _named_tensor(keyword: str, args, options, pos: ir.Pos):

@@ -21,7 +21,7 @@ from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDO
 from ..notation import text as math_text
 from ..suggestions import (ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, framework_class,
                            usage)
-from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope
+from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope, SizeValue
 
 _UNBOUND = object()
 # a framework's keyword arguments that symparams has no use for, with why (binding's hints)
@@ -305,12 +305,12 @@ class Binder:
             close = did_you_mean(word.lower(), _PADDING_WORDS) if word not in self.names.values else None
             if close:
                 raise DefinitionError(f"padding= takes valid, same or a number; got '{word}'", hint=close)
-        values = [self.names.expr(p, scope) for p in size.parts]
+        parts, values = self._parts(size, scope)
         if kind == NUMBER:
             if len(values) != 1:
                 raise DefinitionError(f"{what} is one number")
             return values[0]
-        for node, v in zip(size.parts, values):
+        for node, v in zip(parts, values):
             if isinstance(node, ir.Dec) and kind != RATE:
                 raise DefinitionError(f"{what} must be a whole number; only dropout takes a decimal",
                                       line=node.pos.line, column=node.pos.column)
@@ -323,7 +323,7 @@ class Binder:
                 raise DefinitionError(f"{what} must be at least 0 and below 1, got {shown}")
             return rate
         if kind == DIMS:
-            for node, v in zip(size.parts, values):
+            for node, v in zip(parts, values):
                 self._whole(v, what, node)
             return tuple(values)
         if kind in (COUNT, INTEGER):
@@ -351,6 +351,20 @@ class Binder:
                 raise DefinitionError(f"{what} cannot be negative, got {v}", line=node.pos.line,
                                       column=node.pos.column)
         return tuple(values)
+
+    def _parts(self, size: ir.Size, scope: Scope) -> tuple[list, list]:
+        """(the node of each value, the values) of a size: a block parameter bound to a size ('conv 64 k' in a
+        block called with (1, 7)) stands for its values, each located at the parameter."""
+        parts, values = [], []
+        for p in size.parts:
+            bound = scope.local.get(p.id) if type(p) is ir.Name else None
+            if isinstance(bound, SizeValue):
+                parts += [p] * len(bound.values)
+                values += list(bound.values)
+            else:
+                parts.append(p)
+                values.append(self.names.expr(p, scope))
+        return parts, values
 
     def _whole(self, v, what, node):
         if isinstance(v, Integer):

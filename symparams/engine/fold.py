@@ -98,7 +98,7 @@ class Folder:
 
 def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
     if stmt.keyword not in REGISTRY and stmt.keyword in folder.names.blocks:
-        call = ir.Call(stmt.keyword, tuple(a.parts[0] for a in stmt.args if len(a.parts) == 1), (),
+        call = ir.Call(stmt.keyword, tuple(a.parts[0] if len(a.parts) == 1 else a for a in stmt.args), (),
                        stmt.options, stmt.pos)
         return fold_call(folder, call, shape, scope)
     spec = REGISTRY.get(stmt.keyword)

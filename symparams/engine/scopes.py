@@ -33,6 +33,18 @@ class PaddingWord:
         return self.word
 
 
+@dataclass(frozen=True)
+class SizeValue:
+    """A block argument that is a size of several values: 'conv_kx((1, 7))' with 'conv 64 k' in the block
+    has the kernel 1 x 7. It stands for those values wherever it is a whole size or a part of one (a
+    window, padding=k), never inside arithmetic."""
+    values: tuple       # SymPy values, one per axis
+    pos: ir.Pos
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(map(str, self.values)) + ")"
+
+
 @dataclass
 class Scope:
     """Names visible to one statement: block parameters and loop indices, then the globals."""
@@ -143,12 +155,15 @@ class Globals:
             return number(node, scope.local[node.id]) if node.id in scope.local else self.lookup_global(node)
         return to_sympy(node, self.lookup(scope))
 
-    def argument(self, node: ir.Expr, scope: Scope):
-        """A block call's argument: a number, or a padding word ('b(same)'; passed on as it is by a
-        block that calls another with its own parameter)."""
+    def argument(self, node: ir.Expr | ir.Size, scope: Scope):
+        """A block call's argument: a number, a size of several values ('b((1, 7))'), or a padding word
+        ('b(same)'); a parameter bound to a size or a word is passed on as it is by a block that calls
+        another with it."""
+        if isinstance(node, ir.Size):
+            return SizeValue(tuple(self.expr(p, scope) for p in node.parts), node.pos)
         if type(node) is ir.Name:
             bound = scope.local.get(node.id)
-            if isinstance(bound, PaddingWord):
+            if isinstance(bound, (PaddingWord, SizeValue)):
                 return bound
             if node.id.lower() in PADDING_WORDS and self.is_free_word(node.id, scope):
                 return PaddingWord(node.id.lower(), node.pos)
@@ -161,6 +176,10 @@ def number(name: ir.Name, value):
         raise DefinitionError(f"'{name.id}' is the padding word '{value.word}' (the block call on line "
                               f"{value.pos.line}); only padding= takes it, not a size", line=name.pos.line,
                               column=name.pos.column, end_column=name.pos.end_column)
+    if isinstance(value, SizeValue):
+        raise DefinitionError(f"'{name.id}' is the size {value} (the block call on line {value.pos.line}): it stands "
+                              f"as a whole size (conv 64 {name.id}), not inside arithmetic or as one number",
+                              line=name.pos.line, column=name.pos.column, end_column=name.pos.end_column)
     return value
 
 
