@@ -305,7 +305,8 @@ def gen_distilbert(rng):
     _maybe(rng, f, "sinusoidal_pos_embds", True, False)
     _maybe(rng, f, "tie_word_embeddings", True, False)
     return "DistilBertConfig", _pick(rng, "DistilBertModel", "DistilBertForMaskedLM",
-                                     "DistilBertForSequenceClassification"), f
+                                     "DistilBertForSequenceClassification", "DistilBertForTokenClassification",
+                                     "DistilBertForQuestionAnswering", "DistilBertForMultipleChoice"), f
 
 
 def gen_t5(rng):

@@ -119,7 +119,8 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "whisper", "mamba", "deepseek_v2", "deepseek_v3", "roberta",
+              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "whisper", "mamba", "deepseek_v2",
+              "deepseek_v3", "roberta",
               "vit"}
 # switches the table does not write: read through transformers' module tree
 THROUGH_TRANSFORMERS = {"stablelm-qk-norm", "qwen2_moe-mixed"}
@@ -176,7 +177,8 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
                     variant not in THROUGH_TRANSFORMERS:        # (qwen2_moe: every layer sparse)
                 assert re.search(rf"^let {name} = {value}\b", text, re.M), (name, text)
         # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
-        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers", "decoder_layers") if n in fields)
+        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "decoder_layers")
+                      if n in fields)
         change = {layers: fields[layers] + 1}
         if "vocab_size" in fields:
             change["vocab_size"] = fields["vocab_size"] + 7

@@ -663,6 +663,48 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _distilbert(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """DistilBERT: word and position embeddings (no token types) added and normalised, post-norm layers as
+    BERT's, no pooler; the masked-LM head (transform, norm, a projector tied to the word embeddings with a bias
+    of its own), or the classifier's pre_classifier + ReLU on the first token."""
+    out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
+            "tokens in the input, and rows of the position table")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("dim", cfg.size("dim"))
+    out.let("n_layers", cfg.size("n_layers"))
+    out.let("n_heads", cfg.size("n_heads"))
+    out.let("hidden_dim", cfg.size("hidden_dim"))
+    act = _activation(cfg.text("activation", "gelu"))
+    masked = arch == "DistilBertForMaskedLM"
+    tied = masked and cfg.flag("tie_word_embeddings", True)
+    out.add("input max_position_embeddings")
+    out.add(_with("embedding vocab_size dim", "name=word_embeddings" if tied else ""), "embeddings.word_embeddings")
+    # sinusoidal_pos_embds fills the table with sines at initialisation: it stays a parameter (transformers 5)
+    out.add("posembed length=max_position_embeddings", "embeddings.position_embeddings")
+    out.add("layernorm", "embeddings.LayerNorm")
+    out.open("repeat n_layers", "transformer.layer")
+    out.add("residual { attention heads=n_heads }", "attention: q_lin, k_lin, v_lin, out_lin")
+    out.add("layernorm", "sa_layer_norm")
+    out.add(_with("residual { dense hidden_dim", act, "; dense dim }"), "ffn: lin1, lin2")
+    out.add("layernorm", "output_layer_norm")
+    out.close()
+    if masked:
+        out.add(_with("dense dim", act), "vocab_transform")
+        out.add("layernorm", "vocab_layer_norm")
+        out.add("dense vocab_size tied=word_embeddings" if tied else "dense vocab_size",
+                "vocab_projector: the word embeddings reused, a bias of its own" if tied else "vocab_projector")
+    elif arch == "DistilBertForSequenceClassification":
+        out.let("num_labels", cfg.labels())
+        out.add("clspool", "the first token")
+        out.add("dense dim relu", "pre_classifier")
+        out.add("dense num_labels", "classifier")
+    elif arch in ("DistilBertForTokenClassification", "DistilBertForQuestionAnswering"):
+        out.let("num_labels", cfg.labels())
+        out.add("dense num_labels", "classifier" if arch.endswith("TokenClassification") else
+                "qa_outputs: start and end logits")
+    return []
+
+
 def _t5(cfg: _Config, arch: str, out: _File) -> list[str]:
     """T5: one shared token table, pre-norm layers with RMS norms and no biases, a relative position bias
     in each stack's first self-attention, the decoder attending to the encoder's output."""
@@ -984,6 +1026,9 @@ FAMILIES = {
     "roberta": _Family(_bert, ("RobertaForMaskedLM", "RobertaModel"), "RobertaForMaskedLM"),
     "vit": _Family(_vit, ("ViTForImageClassification", "ViTModel"), "ViTModel"),
     "bert": _Family(_bert, ("BertForMaskedLM", "BertModel", "BertForSequenceClassification"), "BertForMaskedLM"),
+    "distilbert": _Family(_distilbert, ("DistilBertForMaskedLM", "DistilBertModel",
+                                         "DistilBertForSequenceClassification", "DistilBertForTokenClassification",
+                                         "DistilBertForQuestionAnswering"), "DistilBertModel"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
 
