@@ -220,37 +220,65 @@ def _text_renderer():
     raise RuntimeError("no text printer found (symparams.present.text / symparams.printers.text)")
 
 
+# memos kept between repeats: the grammar and its LALR parser, built once per process whatever the file
+# (a cold process pays them with the imports: the CLI floor rows)
+_PROCESS_MEMOS = {("symparams.syntax", "grammar_text"), ("symparams.syntax", "parser")}
+
+
+def _forget_everything():
+    """Empty every memo a process fills while it derives and prints a file, so that a repeat does what a
+    user's fresh process does once: SymPy's cache, and symparams' own (the parsed program, the factored
+    formulas, the formula texts, the symbols)."""
+    from sympy.core.cache import clear_cache
+    clear_cache()
+    for name, module in list(sys.modules.items()):
+        if name != "symparams" and not name.startswith("symparams."):
+            continue
+        for attr, obj in list(vars(module).items()):
+            if (callable(getattr(obj, "cache_clear", None)) and getattr(obj, "__module__", None) == name
+                    and (name, attr) not in _PROCESS_MEMOS):
+                obj.cache_clear()
+
+
 def _derive_then_render(path: str, convention: str, render):
-    """What `symparams summary FILE` does in-process, timed in two parts: the derive (parse, rows, the
-    totals, the symbols, the validity conditions, the check at the defaults) and the text render."""
+    """What `symparams summary FILE` does in-process, timed in parts: the parse (Lark, the source to the
+    program), the derive (that, then the rows, the totals, the symbols, the validity conditions, the check
+    at the defaults) and the text render. CPU time of this thread (one thread does all of it; on this
+    kernel the process clock lags by up to a scheduler tick, which is most of a small file's derive)."""
     import symparams
-    # CPU time of this process: on a shared machine the wall time of a part moves with the other load
-    start = time.process_time()
+    from symparams.syntax import parse_program
+    clock = time.thread_time
+    source = Path(path).read_text(encoding="utf-8")
+    start = clock()
+    parse_program(source, path)         # remembered: load() below takes this program
+    parsed = clock()
     net = symparams.load(path, convention=convention)
     net.at_defaults()
     for name in ("params", "trainable_params", "non_trainable_params", "buffers", "free_symbols", "conditions"):
         getattr(net, name, None)        # the engine's facts the table prints (cached on the network)
-    derived = time.process_time()
+    derived = clock()
     text = render(net)
-    return derived - start, time.process_time() - derived, text
+    return parsed - start, derived - start, clock() - derived, text
 
 
 def child_parts(spec):
+    import gc
     render = _text_renderer()
-    from sympy.core.cache import clear_cache
+    gc.set_threshold(50_000, 50, 100)       # as the symparams script runs (cli.entry)
     convention = spec.get("convention", "keras")
-    first_derive, first_render, text = _derive_then_render(spec["path"], convention, render)
+    first_parse, first_derive, first_render, text = _derive_then_render(spec["path"], convention, render)
     cleared, warm = [], []
     for _ in range(spec.get("repeats", 3)):
-        clear_cache()       # a user's process derives a file once: nothing remembered from before
-        cleared.append(_derive_then_render(spec["path"], convention, render)[:2])
+        _forget_everything()     # a user's process derives a file once: nothing remembered from before
+        cleared.append(_derive_then_render(spec["path"], convention, render)[:3])
     for _ in range(spec.get("repeats", 3)):
-        warm.append(_derive_then_render(spec["path"], convention, render)[:2])
+        warm.append(_derive_then_render(spec["path"], convention, render)[:3])
     total = re.search(r"^Total params:.*?([\d,]+)\s*$", text, re.M)
     median = statistics.median
-    return {"first_derive_s": first_derive, "first_render_s": first_render,
-            "derive_s": median(d for d, _ in cleared), "render_s": median(r for _, r in cleared),
-            "warm_derive_s": median(d for d, _ in warm), "warm_render_s": median(r for _, r in warm),
+    return {"first_parse_s": first_parse, "first_derive_s": first_derive, "first_render_s": first_render,
+            "parse_s": median(p for p, _, _ in cleared), "derive_s": median(d for _, d, _ in cleared),
+            "render_s": median(r for _, _, r in cleared),
+            "warm_derive_s": median(d for _, d, _ in warm), "warm_render_s": median(r for _, _, r in warm),
             "repeats": len(cleared), "params": int(total.group(1).replace(",", "")) if total else None,
             "lines": text.count("\n"), "maxrss_mb": _maxrss_mb()}
 

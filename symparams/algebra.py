@@ -172,13 +172,17 @@ def _expandable(expr) -> bool:
     return expanded_terms(expr) <= EXPAND_AT_MOST
 
 
+@functools.lru_cache(maxsize=4096)
 def nice(expr):
-    """A formula as a person writes it: common factors pulled out, f*(c*k**2 + 1)."""
+    """A formula as a person writes it: common factors pulled out, f*(c*k**2 + 1). Remembered per
+    expression: a network's rows repeat their formulas (presentation only; expressions are immutable)."""
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return expr
-    return sympy.factor_terms(expr)
+    from .forms import factor_terms     # SymPy's factor_terms, faster on sums of products
+    return factor_terms(expr)
 
 
+@functools.lru_cache(maxsize=1024)
 def collected(expr):
     """A total collected by symbol: expanded, then grouped by each free symbol."""
     if not isinstance(expr, sympy.Basic) or expr.is_number:
@@ -188,6 +192,10 @@ def collected(expr):
     if not _expandable(expr):
         return expr         # a power of a long sum: shown as it is rather than multiplied out
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    from .forms import collected as fast   # the same result on whole-number polynomials, faster
+    done = fast(expr, syms)
+    if done is not None:
+        return done
     try:
         return sympy.collect(sympy.expand(expr), syms)
     except Exception:  # pragma: no cover - collect is best effort presentation only

@@ -2,7 +2,8 @@
 (`canonical`), terms and factors laid out as a person writes them (`Layout`), and the unicode/ASCII
 text printer. The layers, the engine, solve and sweep write sizes in messages with `text` and
 `named`; printers/math.py builds its LaTeX and MathML modes on the same `canonical` and `Layout`.
-A base module: it imports nothing of symparams, so every layer may use it.
+A base module: it imports nothing of symparams but forms.py (SymPy's term order, found faster), so
+every layer may use it.
 
 Before printing, `canonical` writes an expression in one form: floor/ceiling arguments over one
 denominator, and floor((s - 1)/a) + 1 as ceiling(s/a) (equal for every integer s and whole a >= 1:
@@ -21,6 +22,8 @@ import sympy
 from sympy import Add, Integer, Mul, Pow, ceiling, floor
 from sympy.printing.latex import greek_letters_set
 from sympy.printing.str import StrPrinter
+
+from .forms import ordered_terms
 
 # ----------------------------------------------------------------------------- one form
 
@@ -119,6 +122,15 @@ class Layout:
 
     def _person_terms(self, expr, order=None):
         return self._person_order(self._as_ordered_terms(expr, order=order))
+
+    def _as_ordered_terms(self, expr, order=None):
+        # SymPy's default (lex) order, found without as_ordered_terms' per-term float conversions
+        # where forms.ordered_terms can tell it is the same (most of a formula's printing time)
+        if (order or self.order) is None:
+            terms = ordered_terms(expr)
+            if terms is not None:
+                return terms
+        return super()._as_ordered_terms(expr, order=order)
 
     @staticmethod
     def _person_order(terms):

@@ -56,13 +56,13 @@ def wrap(text: str, width: int, cuts: list | None = None, words: bool = False) -
     return lines
 
 
-def _depths(text: str) -> list[int]:
-    depth, out = 0, []
-    for ch in text:
-        depth -= ch in ")]⌋⌉"
-        out.append(depth)
-        depth += ch in "([⌊⌈"
-    return out
+_OPENS, _CLOSES = "([⌊⌈", ")]⌋⌉"
+
+
+def _depth_at(text: str, k: int) -> int:
+    """How deep inside brackets text[k] stands (a closing bracket counts as outside its pair)."""
+    head = text[:k]
+    return sum(map(head.count, _OPENS)) - sum(map(text[:k + 1].count, _CLOSES))
 
 
 _WORD_BREAKS = (("_", 1, 0),)
@@ -70,11 +70,10 @@ _WORD_BREAKS = (("_", 1, 0),)
 
 def _break(text: str, width: int, outside: bool, lo: int, marks=_BREAKS):
     """(end of this line, start of the next) at the best break point; outside: only outside brackets."""
-    depth = _depths(text) if outside else None
     for mark, kept, dropped in marks:
         end = width - kept + len(mark)
         k = text.rfind(mark, lo, end)
-        while k >= lo and depth is not None and depth[k] != 0:
+        while k >= lo and outside and _depth_at(text, k) != 0:
             k = text.rfind(mark, lo, k)
         if k >= lo:
             return k + kept, k + kept + dropped

@@ -16,6 +16,7 @@ from functools import cached_property
 import sympy
 
 from ..algebra import collected, nice
+from ..forms import value_at
 from ..shapes import conv_length
 from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
 from ..engine.tensors import active, has_experts
@@ -34,6 +35,10 @@ def at(expr, values: dict):
     """expr with the given symbol values substituted (Sums evaluated); None if still symbolic."""
     if not isinstance(expr, sympy.Basic):
         return expr
+    if values:
+        value = value_at(expr, values)     # the same number, on Python integers (no SymPy objects made)
+        if value is not None:
+            return value
     if values and expr.free_symbols:
         if any(type(v) is int for v in values.values()):
             values = {k: sympy.Integer(v) if type(v) is int else v for k, v in values.items()}
