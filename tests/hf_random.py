@@ -331,7 +331,8 @@ def gen_bart(rng):
     f["max_position_embeddings"] = 64
     _maybe(rng, f, "scale_embedding", True, False)
     _maybe(rng, f, "tie_word_embeddings", True, False)
-    return "BartConfig", _pick(rng, "BartForConditionalGeneration", "BartModel"), f
+    return "BartConfig", _pick(rng, "BartForConditionalGeneration", "BartModel", "BartForSequenceClassification",
+                               "BartForQuestionAnswering", "BartForCausalLM"), f
 
 
 def gen_mbart(rng):

@@ -119,7 +119,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "whisper", "mamba", "deepseek_v2",
+              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "whisper", "mamba", "deepseek_v2",
               "deepseek_v3", "roberta",
               "vit"}
 # switches the table does not write: read through transformers' module tree

@@ -705,6 +705,66 @@ def _distilbert(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _bart(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """BART: one token table shared by encoder, decoder and head; learned positions with a 2-row offset and a
+    LayerNorm on the embeddings in each stack; post-norm layers with biases everywhere; the decoder attends to
+    the encoder's output."""
+    if not cfg.flag("tie_word_embeddings", True):
+        # untied, shared, encoder.embed_tokens and decoder.embed_tokens are three tables (shared unused)
+        raise _NoStructure("tie_word_embeddings=false (three token tables, one never read)")
+    out.let("max_position_embeddings", cfg.size("max_position_embeddings"),
+            "tokens into each stack, and rows of its position table (+ 2)")
+    out.let("vocab_size", cfg.size("vocab_size"))
+    out.let("d_model", cfg.size("d_model"))
+    for stack in ("encoder", "decoder"):
+        out.let(f"{stack}_layers", cfg.size(f"{stack}_layers"))
+        out.let(f"{stack}_attention_heads", cfg.size(f"{stack}_attention_heads"))
+        out.let(f"{stack}_ffn_dim", cfg.size(f"{stack}_ffn_dim"))
+    act = _activation(cfg.text("activation_function", "gelu"))
+
+    def embeddings(stack):
+        out.add("posembed length=max_position_embeddings + 2", f"{stack}.embed_positions (BART's 2-row offset)")
+        out.add("layernorm", f"{stack}.layernorm_embedding")
+
+    def feed_forward(stack):
+        out.add(_with(f"residual {{ dense {stack}_ffn_dim", act, "; dense d_model }"), "fc1, fc2")
+        out.add("layernorm", "final_layer_norm")
+
+    out.add("input max_position_embeddings")
+    out.add("embedding vocab_size d_model name=shared", "shared (encoder.embed_tokens, scaled by sqrt(d_model) "
+            "when scale_embedding)")
+    embeddings("encoder")
+    out.open("repeat encoder_layers", "encoder.layers")
+    out.add("residual { attention heads=encoder_attention_heads }", "self_attn: q_proj, k_proj, v_proj, out_proj")
+    out.add("layernorm", "self_attn_layer_norm")
+    feed_forward("encoder")
+    out.close()
+    out.add("save encoder")
+    out.add("input max_position_embeddings as decoder_input_ids")
+    out.add("embedding tied=shared", "decoder.embed_tokens: the shared table")
+    embeddings("decoder")
+    out.open("repeat decoder_layers", "decoder.layers")
+    out.add("residual { attention heads=decoder_attention_heads causal }", "self_attn")
+    out.add("layernorm", "self_attn_layer_norm")
+    out.add("residual { attention heads=decoder_attention_heads context=encoder }", "encoder_attn")
+    out.add("layernorm", "encoder_attn_layer_norm")
+    feed_forward("decoder")
+    out.close()
+    notes = []
+    if arch == "BartForConditionalGeneration":
+        out.add("dense vocab_size bias=false tied=shared", "lm_head, tied to shared")
+        notes.append("final_logits_bias is a buffer (not a parameter).")
+    elif arch == "BartForSequenceClassification":
+        out.let("num_labels", cfg.labels())
+        out.add("clspool", "the last end-of-sequence token's state")
+        out.add("dense d_model tanh", "classification_head.dense")
+        out.add("dense num_labels", "classification_head.out_proj")
+    elif arch == "BartForQuestionAnswering":
+        out.let("num_labels", cfg.labels())
+        out.add("dense num_labels", "qa_outputs: start and end logits")
+    return notes
+
+
 def _t5(cfg: _Config, arch: str, out: _File) -> list[str]:
     """T5: one shared token table, pre-norm layers with RMS norms and no biases, a relative position bias
     in each stack's first self-attention, the decoder attending to the encoder's output."""
@@ -1029,6 +1089,8 @@ FAMILIES = {
     "distilbert": _Family(_distilbert, ("DistilBertForMaskedLM", "DistilBertModel",
                                          "DistilBertForSequenceClassification", "DistilBertForTokenClassification",
                                          "DistilBertForQuestionAnswering"), "DistilBertModel"),
+    "bart": _Family(_bart, ("BartForConditionalGeneration", "BartModel", "BartForSequenceClassification",
+                            "BartForQuestionAnswering"), "BartForConditionalGeneration"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
 
