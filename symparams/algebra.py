@@ -9,14 +9,33 @@ from __future__ import annotations
 
 import functools
 import math
-
-import sympy
-from sympy import Add, Integer, ceiling, floor
-from sympy.core.cache import cacheit
+from fractions import Fraction
 
 from .errors import UsageError
 from .integers import parse_int
 from .limits import EXPAND_AT_MOST, MAX_SEARCHED_BITS
+from .numeric import integer, is_exact, needs_sympy, sympy, whole
+
+# SymPy is imported at first use (numeric.py): a derive on Python ints never needs it. The names
+# below are SymPy's own, looked up when a symbolic value first reaches them.
+
+
+def _rounding():
+    return sympy.floor, sympy.ceiling
+
+
+def cacheit(func):
+    """SymPy's cacheit (emptied with SymPy's cache), applied at the first call: importing this
+    module imports no SymPy."""
+    cached = None
+
+    @functools.wraps(func)
+    def call(*args):
+        nonlocal cached
+        if cached is None:
+            cached = sympy.core.cache.cacheit(func)
+        return cached(*args)
+    return call
 
 
 @functools.lru_cache(maxsize=None)
@@ -31,19 +50,28 @@ def index_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, nonnegative=True)
 
 
-@cacheit
 def known_number(expr) -> bool:
     """expr.is_number for a SymPy expression, remembered: SymPy walks the whole tree each time."""
+    return type(expr) is int or _is_number(expr)
+
+
+@cacheit
+def _is_number(expr) -> bool:
     return expr.is_number
+
+
+def is_number(expr) -> bool:
+    """expr.is_number, also for the Python ints (and Fractions) of a derive on ints (numeric.py)."""
+    return is_exact(expr) or expr.is_number
 
 
 def as_int(expr) -> int | None:
     """The Python int this expression equals, or None when it is symbolic or not whole."""
     if isinstance(expr, int):
         return expr
-    if isinstance(expr, Integer):
+    if getattr(expr, "is_Integer", False):
         return int(expr)
-    if isinstance(expr, sympy.Basic) and expr.is_number and expr.is_integer:
+    if getattr(expr, "is_number", False) and isinstance(expr, sympy.Basic) and expr.is_number and expr.is_integer:
         return int(expr)
     return None
 
@@ -51,11 +79,7 @@ def as_int(expr) -> int | None:
 def small_int(value) -> int | None:
     """The Python int a plain int or SymPy Integer holds, else None: the fast path for numbers,
     asking SymPy nothing (most sizes in a numeric derive are Integers)."""
-    if type(value) is int:
-        return value
-    if isinstance(value, Integer):
-        return value.p
-    return None
+    return whole(value)
 
 
 @cacheit       # together() is slow; SymPy's own cache (emptied with it) remembers the answer
@@ -63,7 +87,8 @@ def split_rounded(x):
     """Write x as q + m with q = floor(y/a) or ceiling(y/a) and m an integer free of floors.
 
     Returns (kind, y, a, m) or None."""
-    terms = Add.make_args(x)
+    floor, ceiling = _rounding()
+    terms = sympy.Add.make_args(x)
     rounded = [t for t in terms if isinstance(t, (floor, ceiling))]
     if len(rounded) != 1:
         return None
@@ -85,11 +110,11 @@ def _divide_numbers(x, b, up: bool):
         return None
     if nb == 1:
         # x itself only when whole: floor(1/2 / 1) is 0 (a user's expression may hold a fraction)
-        return x if isinstance(x, (int, Integer)) or getattr(x, "is_integer", False) else None
+        return x if whole(x) is not None or getattr(x, "is_integer", False) else None
     nx = small_int(x)
     if nx is None:
         return None
-    return Integer(-(-nx // nb) if up else nx // nb)
+    return integer(-(-nx // nb) if up else nx // nb)
 
 
 def floor_div(x, b, *, whole_divisor=False):
@@ -112,6 +137,7 @@ def _rounded_div(x, b, up: bool, whole_divisor: bool):
     x = sympy.sympify(x)
     if b == 1 and x.is_integer:
         return x
+    floor, ceiling = _rounding()
     rounding = ceiling if up else floor
     split = split_rounded(x) if whole_divisor or (b.is_integer and b.is_positive) else None
     if split is not None:
@@ -123,6 +149,16 @@ def _rounded_div(x, b, up: bool, whole_divisor: bool):
     return rounding(x / b)
 
 
+def ratio(a, b):
+    """a / b exactly: SymPy's division; on ints (numeric.py) the int when b divides a, else a Fraction
+    (SymPy's Rational), never a float."""
+    if type(a) is int and type(b) is int:
+        if b == 0:
+            needs_sympy("a division by zero")
+        return a // b if a % b == 0 else Fraction(a, b)
+    return a / b
+
+
 def product(values):
     values = tuple(values)
     whole = 1
@@ -132,8 +168,8 @@ def product(values):
             break
         whole *= n
     else:
-        return Integer(whole)
-    out = Integer(whole)
+        return integer(whole)
+    out = integer(whole)
     for v in values[k:]:
         out = out * v
     return out
@@ -187,6 +223,7 @@ def collected(expr):
     """A total collected by symbol: expanded, then grouped by each free symbol."""
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return expr
+    floor, ceiling = _rounding()
     if expr.has(floor, ceiling, sympy.Sum, sympy.Piecewise, sympy.Min, sympy.Max):
         return sympy.factor_terms(expr)
     if not _expandable(expr):
@@ -210,6 +247,9 @@ def equal(a, b) -> bool | None:
     if a is b and isinstance(a, sympy.Basic) and a.is_finite:     # one expression (not nan or zoo)
         return True
     diff = a - b
+    if type(diff) is int:       # an int and a number that is not one (a fraction on ints: never here)
+        return diff == 0
+    floor, ceiling = _rounding()
     if not _expandable(diff):
         return True if diff == 0 else None
     diff = sympy.expand(diff)
@@ -232,6 +272,8 @@ def _rounding_normal_form(expr):
     """floor/ceiling of y/a (y integer, a a positive whole number) as floor((y' + r)/a) + k with the
     constant r in [0, a): ceil(y/a) = floor((y + a - 1)/a) and floor((y + c)/a) = floor((y + c - k a)/a) + k,
     so that e.g. floor((s - 1)/2) + 1 and ceiling(s/2) meet."""
+    floor, ceiling = _rounding()
+    Integer = sympy.Integer
     def parts(arg):
         y, a = arg.together().as_numer_denom()
         if a.is_Integer and a > 0 and y.is_integer:
@@ -304,7 +346,7 @@ def search_limit(expr, symbol_, limit=10**12) -> int:
         base = power.base
         if not base.is_number:
             continue        # n**d: substituting d alone leaves it symbolic (undecided), nothing computed
-        if not exponent.is_polynomial(symbol_) or exponent.has(floor, ceiling):
+        if not exponent.is_polynomial(symbol_) or exponent.has(*_rounding()):
             limit = min(limit, 64)
             continue
         bits = max(1, int(abs(base)).bit_length() if abs(base) >= 1 else (1 / abs(base)).ceiling().p.bit_length())
@@ -346,11 +388,11 @@ def size_value(name: str, value) -> sympy.Expr:
     if isinstance(value, int):
         if value < 1:
             raise UsageError(f"--{name} must be at least 1, got {value}")
-        return Integer(value)
+        return sympy.Integer(value)
     text = str(value).strip()
     if text.isidentifier():
         return symbol(text)
     number = parse_int(text, f"--{name}")      # ASCII digits, a stated size limit: its message says which
     if number < 1:
         raise UsageError(f"--{name} must be at least 1, got {number}")
-    return Integer(number)
+    return sympy.Integer(number)

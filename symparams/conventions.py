@@ -7,7 +7,7 @@ engine (scripts/conventions_table.py), so what is documented is what is computed
 
 from __future__ import annotations
 
-from .algebra import as_int
+from .algebra import as_int, is_number
 from .errors import DefinitionError
 
 KERAS = "keras"
@@ -136,7 +136,8 @@ def pool_padding_error(pads, pool, convention: str) -> str | None:
     if convention != PYTORCH:
         return None
     for pad, size in zip(pads, pool):
-        if (2 * pad - size).is_positive:        # (a SymPy relation is never `is True`)
+        over = 2 * pad - size
+        if over > 0 if type(over) is int else over.is_positive:    # (a SymPy relation is never `is True`)
             return f"padding {pad} is more than half the pool size {size} (PyTorch rejects it)"
     return None
 
@@ -173,7 +174,7 @@ def attention_head_dim_error(heads, key_dim, model_dim, convention: str) -> str 
 
 def attention_context_error(model_dim, context_dim, grouped: bool, convention: str) -> str | None:
     """Keras GroupQueryAttention needs keys and values as wide as the queries."""
-    if convention == KERAS and grouped and (model_dim - context_dim).is_number and model_dim != context_dim:
+    if convention == KERAS and grouped and is_number(model_dim - context_dim) and model_dim != context_dim:
         return (f"Keras GroupQueryAttention needs the context as wide as the queries ({model_dim}); "
                 f"the context is {context_dim} wide (use --convention pytorch)")
     return None

@@ -46,8 +46,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-import sympy
-from sympy import Add, Integer
+from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from . import memory, metrics, parallel
 from .algebra import equal, product, size_value, symbol
@@ -131,16 +130,16 @@ def batch_value(batch) -> sympy.Expr:
 
 def tokens_value(tokens):
     """Training tokens: a whole number (300e9, 1.4T), a symbol name, or k·N (20N, 20*N): k times the
-    convention's parameter count. Returns an Integer/Symbol, or ('N', k) for the multiple."""
+    convention's parameter count. Returns an sympy.Integer/Symbol, or ('N', k) for the multiple."""
     if isinstance(tokens, (sympy.Basic, tuple)):
         return tokens
     text = str(tokens).strip().replace(" ", "")
     if text.upper().endswith("N"):
         factor = text[:-1].rstrip("*·") or "1"
-        return ("N", Integer(parse_number(factor, "--tokens")))
+        return ("N", sympy.Integer(parse_number(factor, "--tokens")))
     if text.isidentifier():
         return symbol(text)
-    return Integer(parse_number(text, "--tokens"))
+    return sympy.Integer(parse_number(text, "--tokens"))
 
 
 class Metric(str):
@@ -158,7 +157,7 @@ class Metric(str):
 
 def _own(net, row) -> dict:
     """What one occurrence of this row costs by itself (children not included)."""
-    zero = Integer(0)
+    zero = sympy.Integer(0)
     if row.kind in MERGES:
         values = product(row.output_shape)
         branches = len(row.children) if row.kind in ("add", "mul") else (2 if row.kind == "residual" else 1)
@@ -280,7 +279,7 @@ class _Analysis:
 def _identity(axes: int):
     if axes < 1:
         return None
-    return tuple((Integer(1), Integer(1), Integer(0)) for _ in range(axes))
+    return tuple((sympy.Integer(1), sympy.Integer(1), sympy.Integer(0)) for _ in range(axes))
 
 
 def _merge(states):
@@ -379,7 +378,7 @@ def totals(net, columns=None, options: Options | None = None) -> dict:
         check_columns(unknown)
     options = options or Options()
     analysis = analyse(net)
-    summed = {k: Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
+    summed = {k: sympy.Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
     facts = Facts(net, options, summed, analysis.last[1] if analysis.last else None)
     return {c: metrics.REGISTRY[c].compute(facts) for c in names}
 
@@ -485,7 +484,6 @@ def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
 # earlier layer already keeps the tensor it keeps (each storage is counted once). The flow walks
 # the rows in order carrying that state; a repeat's first pass may differ from the later ones.
 
-_ZERO = Integer(0)
 _RAW = ("bwd", "chin", "score", "emb", "shared", "head", "kv", "tensors", "factored")
 
 
@@ -494,8 +492,8 @@ class _Store:
     like x[:, 0], keeps the whole storage alive) and whether a layer already keeps it."""
     __slots__ = ("values", "counted")
 
-    def __init__(self, values=_ZERO, counted: bool = False):
-        self.values, self.counted = values, counted
+    def __init__(self, values=None, counted: bool = False):
+        self.values, self.counted = (sympy.S.Zero if values is None else values), counted
 
 
 class _State:
@@ -516,15 +514,15 @@ def _saved_key(entry) -> str:
 
 
 def _add(acc: dict, key: str, value) -> None:
-    if value is None or (isinstance(value, Integer) and value == 0):
+    if value is None or (isinstance(value, sympy.Integer) and value == 0):
         return
-    acc[key] = acc.get(key, _ZERO) + value
+    acc[key] = acc.get(key, sympy.S.Zero) + value
 
 
 def _sum(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
-        out[k] = out.get(k, _ZERO) + v
+        out[k] = out.get(k, sympy.S.Zero) + v
     return out
 
 
@@ -533,7 +531,7 @@ def _scale(acc: dict, factor) -> dict:
 
 
 def _has_trained(row) -> bool:
-    return not (isinstance(row.trainable_params, Integer) and row.trainable_params == 0)
+    return not (isinstance(row.trainable_params, sympy.Integer) and row.trainable_params == 0)
 
 
 class _Flow:
@@ -663,11 +661,11 @@ class _Flow:
         _add(acc, "head", sympy.sympify(spec.head_params(cfg, shape, out, ctx)))
         _add(acc, "kv", sympy.sympify(spec.kv_cache_values(cfg, shape, out, ctx)))
         trained = spec.optimizer_shapes(cfg, shape, out, ctx) if row.weights else []
-        _add(acc, "tensors", Integer(len(trained)))
-        _add(acc, "factored", Add(*[_factored(s) for s in trained]) if trained else _ZERO)
+        _add(acc, "tensors", sympy.Integer(len(trained)))
+        _add(acc, "factored", sympy.Add(*[_factored(s) for s in trained]) if trained else sympy.S.Zero)
         # the saved activations, each storage once; a layer autograd does not record (nothing
         # before it and nothing in it is trained) keeps nothing
-        trains = _has_trained(row) or acc.get("shared", _ZERO) != 0
+        trains = _has_trained(row) or acc.get("shared", sympy.S.Zero) != 0
         recorded = state.grad or trains
         incoming = state.grad if other is None else self._incoming
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
@@ -774,7 +772,7 @@ def tokens_per_example(net) -> sympy.Expr:
                                                               ctx) != 0:
                     return shape[0]
                 break
-    return Integer(1)
+    return sympy.Integer(1)
 
 
 def active_params(net) -> sympy.Expr:
@@ -793,9 +791,9 @@ def convention_params(net, raw: dict, params, convention: str) -> sympy.Expr:
             own kernel, or the table a tied head (unembed, dense tied=) multiplies by;
     all parameters otherwise."""
     if convention == "kaplan":
-        return params - raw.get("emb", _ZERO) - raw.get("head", _ZERO)
+        return params - raw.get("emb", sympy.S.Zero) - raw.get("head", sympy.S.Zero)
     if convention == "palm":
-        return params - raw.get("emb", _ZERO) + raw.get("shared", _ZERO)
+        return params - raw.get("emb", sympy.S.Zero) + raw.get("shared", sympy.S.Zero)
     return params
 
 
@@ -804,16 +802,16 @@ def _train_flops(kind: str, raw: dict, macs, bias, params, tokens, options) -> s
     conv = options.flops
     if conv == "torch":
         fwd = 2 * macs + (bias if options.bias_adds else 0)
-        bwd = 2 * raw.get("bwd", _ZERO)
+        bwd = 2 * raw.get("bwd", sympy.S.Zero)
     elif conv == "chinchilla":
-        fwd = raw.get("chin", _ZERO)
+        fwd = raw.get("chin", sympy.S.Zero)
         bwd = 2 * fwd
     else:
         # score: the MACs of the T x T' scores and of their weighted values, 2·T·T'·H·Q per layer.
         # Kaplan's C_forward = 2N + 2·n_layer·n_ctx·d_attn per token counts the scores once (that
         # is `score` per sequence); PaLM's 12·L·H·Q·T per token of training is 2 x `score` forward.
         n = convention_params(None, raw, params, conv)
-        fwd = 2 * n * tokens + (2 if conv == "palm" else 1) * raw.get("score", _ZERO)
+        fwd = 2 * n * tokens + (2 if conv == "palm" else 1) * raw.get("score", sympy.S.Zero)
         bwd = 2 * fwd
     return {"fwd": fwd, "bwd": bwd, "train": fwd + bwd}[kind]
 

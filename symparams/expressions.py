@@ -1,15 +1,17 @@
-"""IR expressions -> SymPy, built node by node (user text never reaches sympify)."""
+"""IR expressions -> SymPy, built node by node (user text never reaches sympify). In a derive on
+ints (numeric.py) the same walk gives Python ints; what only SymPy can write (a fraction, a free
+symbol) leaves that derive (NeedsSymPy)."""
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Callable, Mapping
-
-import sympy
-from sympy import Integer, Max, Min, Rational, ceiling, floor
 
 from . import ir
 from .algebra import as_int, expanded_terms, floor_div
 from .errors import DefinitionError, did_you_mean
+from .numeric import exact, integer, ints, is_exact, needs_sympy, sympy
 
 from .limits import MAX_EXPANDED_TERMS, MAX_INTEGER_BITS, MAX_SYMBOLIC_EXPONENT
 
@@ -21,6 +23,12 @@ def _fail(message: str, pos: ir.Pos, hint: str | None = None):
 
 
 def _check_size(value, pos: ir.Pos):
+    if is_exact(value):         # a derive on ints
+        value = exact(value)
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_INTEGER_BITS:
+            _fail(f"number too large (more than {MAX_INTEGER_BITS:,} bits)", pos)
+        return value
+    Integer, Rational = sympy.Integer, sympy.Rational
     if isinstance(value, Integer) and value.p.bit_length() > MAX_INTEGER_BITS:
         _fail(f"number too large (more than {MAX_INTEGER_BITS:,} bits)", pos)
     if isinstance(value, Rational) and not isinstance(value, Integer):
@@ -29,7 +37,24 @@ def _check_size(value, pos: ir.Pos):
     return value
 
 
+def _int_power(base: int, exponent: int, pos: ir.Pos) -> int:
+    """base ** exponent on ints (a derive on ints), with the checks _power makes on numbers."""
+    if exponent < 0:
+        if base == 0:
+            _fail("division by zero (0 to a negative power)", pos)
+        if abs(base) != 1:
+            needs_sympy("a fraction")
+        return 1 if base == 1 or exponent % 2 == 0 else -1
+    if abs(base or 2).bit_length() * exponent > MAX_INTEGER_BITS and abs(base) != 1 and base != 0:
+        _fail(f"number too large: the power has more than {MAX_INTEGER_BITS:,} bits", pos)
+    return base ** exponent
+
+
 def _power(base, exponent, pos: ir.Pos):
+    if type(base) is int and type(exponent) is int:
+        return _int_power(base, exponent, pos)
+    if is_exact(base) and is_exact(exponent):
+        needs_sympy("a power of a fraction")
     exp_int = as_int(exponent)
     if base.is_number and exp_int is not None:
         if exp_int < 0:
@@ -50,9 +75,10 @@ def _power(base, exponent, pos: ir.Pos):
     return power
 
 
-def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Expr:
-    """Evaluate an IR expression; `lookup` maps a name to its SymPy value."""
+def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], object]):
+    """Evaluate an IR expression; `lookup` maps a name to its SymPy value (a Python int on ints)."""
     stack_depth = 0
+    on_ints = ints()
 
     def ev(n):
         nonlocal stack_depth
@@ -68,9 +94,11 @@ def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Ex
         if isinstance(n, ir.Num):
             if n.value.bit_length() > MAX_INTEGER_BITS:
                 _fail(f"number too large (more than {MAX_INTEGER_BITS:,} bits)", n.pos)
-            return Integer(n.value)
+            return integer(n.value)
         if isinstance(n, ir.Dec):
-            return Rational(n.value.numerator, n.value.denominator)
+            if on_ints:             # exact, as SymPy's Rational (a dropout rate)
+                return exact(Fraction(n.value.numerator, n.value.denominator))
+            return sympy.Rational(n.value.numerator, n.value.denominator)
         if isinstance(n, ir.Name):
             return lookup(n)
         if isinstance(n, ir.Neg):
@@ -86,11 +114,15 @@ def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Ex
             if n.op in ("/", "//"):
                 if b == 0:
                     _fail("division by zero", n.pos)
+                if is_exact(a) and is_exact(b):     # a derive on ints: exact, as SymPy
+                    if n.op == "//":                    # Python's // is floor(a / b) for either sign
+                        return a // b
+                    return _check_size(Fraction(a) / b, n.pos)
                 if n.op == "/":
                     return a / b
                 if b.is_number and b.is_positive and b.is_integer:
                     return floor_div(a, b)
-                return floor(a / b)
+                return sympy.floor(a / b)
             if n.op == "**":
                 return _check_size(_power(a, b, n.pos), n.pos)
         if isinstance(n, ir.Func):
@@ -98,16 +130,22 @@ def to_sympy(node: ir.Expr, lookup: Callable[[ir.Name], sympy.Expr]) -> sympy.Ex
             if n.name in ("floor", "ceil"):
                 if len(args) != 1:
                     _fail(f"{n.name}() takes one argument, got {len(args)}", n.pos)
-                return floor(args[0]) if n.name == "floor" else ceiling(args[0])
+                if is_exact(args[0]):
+                    return math.floor(args[0]) if n.name == "floor" else math.ceil(args[0])
+                return sympy.floor(args[0]) if n.name == "floor" else sympy.ceiling(args[0])
             if n.name in ("min", "max"):
                 if not args:
                     _fail(f"{n.name}() needs at least one argument", n.pos)
-                return Min(*args) if n.name == "min" else Max(*args)
+                if all(is_exact(a) for a in args):
+                    return min(args) if n.name == "min" else max(args)
+                return sympy.Min(*args) if n.name == "min" else sympy.Max(*args)
             _fail(f"unknown function '{n.name}'", n.pos,
                   did_you_mean(n.name, FUNCTIONS) or f"the functions are {', '.join(FUNCTIONS)}")
         raise TypeError(f"not an expression: {n!r}")  # pragma: no cover - grammar makes no other nodes
 
     value = ev(node)
+    if is_exact(value):
+        return value
     if not value.is_number and expanded_terms(value) > MAX_EXPANDED_TERMS:
         _fail(f"this expression has {expanded_terms(value):,} terms multiplied out; at most "
               f"{MAX_EXPANDED_TERMS:,} are accepted", node.pos)
@@ -135,7 +173,7 @@ def names_in(node: ir.Expr):
     return out
 
 
-def simple_lookup(env: Mapping[str, sympy.Expr]):
+def simple_lookup(env: Mapping[str, object]):
     from .algebra import symbol
 
     def lookup(name: ir.Name):

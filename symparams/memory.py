@@ -22,8 +22,7 @@ a checkpoint keeping only its input).
 
 from __future__ import annotations
 
-import sympy
-from sympy import Add, Integer
+from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from .algebra import product
 from .errors import UsageError
@@ -42,7 +41,6 @@ STEP_BYTES = 4
 RECOMPUTE = ("none", "selective", "full")
 FIXED_BYTES = {"index": 8, "stat": 4, "bool": 1}  # int64 indices, float32 statistics, bool masks
 
-_ZERO = Integer(0)
 
 
 def bytes_of(dtype: str, options) -> int:
@@ -64,7 +62,7 @@ def kv_cache_bytes(batch, context, layers, kv_heads, head_dim, dtype_bytes=2):
 
 def saved_bytes(raw: dict, options, *, core: bool = True) -> sympy.Expr:
     """Bytes of the saved activations in a flow accumulator (per example entries times the batch)."""
-    total = _ZERO
+    total = sympy.S.Zero
     for key, values in raw.items():
         if not key.startswith("saved:"):
             continue
@@ -78,7 +76,7 @@ def saved_bytes(raw: dict, options, *, core: bool = True) -> sympy.Expr:
 def _unit_inputs(net, rows, options) -> sympy.Expr:
     """Full recomputation: the inputs each checkpoint keeps (one per row; a repeat's per pass)."""
     act = PRECISIONS[options.precision]["act"]
-    total = _ZERO
+    total = sympy.S.Zero
     for row in rows:
         if row.kind == "input":
             continue
@@ -139,7 +137,7 @@ def loss_bytes(net, options) -> sympy.Expr:
     megatron: the cross-entropy part of Megatron-LM's "inputs to output layer and CE loss" term,
     4·s·b·V (float32 logits; theoretical_memory_usage.py)."""
     if loss_name(net, options) == "none":
-        return _ZERO
+        return sympy.S.Zero
     found = logits(net)
     if found is None:
         raise UsageError("--loss cross-entropy needs logits: the network must end in a dense layer or unembed "
@@ -170,21 +168,21 @@ def column(name: str, raw: dict, params, trainable, buffers, options, net, rows=
         return trainable * p["grad"]
     if name == "optim_bytes":
         states = OPTIMIZERS[options.optimizer]
-        state = raw.get("factored", _ZERO) * p["state"] if states == "factored" else trainable * states * p["state"]
-        steps = raw.get("tensors", _ZERO) * STEP_BYTES if options.optimizer in STEP_COUNTER else _ZERO
+        state = raw.get("factored", sympy.S.Zero) * p["state"] if states == "factored" else trainable * states * p["state"]
+        steps = raw.get("tensors", sympy.S.Zero) * STEP_BYTES if options.optimizer in STEP_COUNTER else sympy.S.Zero
         return trainable * p["master"] + state + steps
     if name == "act_train_bytes":
-        loss = loss_bytes(net, options) if whole else _ZERO
+        loss = loss_bytes(net, options) if whole else sympy.S.Zero
         if options.recompute == "full":
             return _unit_inputs(net, rows or [], options) + loss
         return saved_bytes(raw, options, core=options.recompute == "none") + loss
     if name == "kv_bytes":
-        return raw.get("kv", _ZERO) * options.batch * p["weight"]
+        return raw.get("kv", sympy.S.Zero) * options.batch * p["weight"]
     if name == "train_bytes":
-        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
+        return sympy.Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
                      for part in ("weight_bytes", "grad_bytes", "optim_bytes", "act_train_bytes")])
     if name == "infer_bytes":
-        return Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
+        return sympy.Add(*[column(part, raw, params, trainable, buffers, options, net, rows, whole)
                      for part in ("weight_bytes", "kv_bytes")])
     raise UsageError(f"unknown memory column '{name}'")
 

@@ -25,8 +25,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field, fields
 
-import sympy
-from sympy import Integer
+from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from .algebra import product, size_value, symbol
 from .errors import UsageError, did_you_mean
@@ -37,7 +36,6 @@ GRAD_DTYPES = ("param", "fp32")
 OFFLOADS = ("none", "optimizer", "params")
 SIZES = ("dp", "tp", "pp", "cp", "ep", "microbatches", "interleave")
 FP32 = 4
-_ONE, _ZERO = Integer(1), Integer(0)
 
 
 @dataclass(frozen=True)
@@ -103,17 +101,17 @@ class _Leaf:
     sharded_in: bool
     parallel: bool               # attention or a column-parallel product: input replicated, the rest split
     ends_region: bool            # an all-reduce (or reduce-scatter) follows it under tensor parallelism
-    sharded: sympy.Expr = _ZERO  # parameters split over the tensor ranks
-    replicated: sympy.Expr = _ZERO
-    trainable_sharded: sympy.Expr = _ZERO
-    trainable_replicated: sympy.Expr = _ZERO
+    sharded: sympy.Expr = field(default_factory=lambda: sympy.S.Zero)  # parameters split over the tensor ranks
+    replicated: sympy.Expr = field(default_factory=lambda: sympy.S.Zero)
+    trainable_sharded: sympy.Expr = field(default_factory=lambda: sympy.S.Zero)
+    trainable_replicated: sympy.Expr = field(default_factory=lambda: sympy.S.Zero)
 
 
 def _weights_split(row, kind: str, column: bool) -> tuple:
     """(sharded, replicated, trainable sharded, trainable replicated) parameters of a leaf: attention
     and products split, except the bias of a row-parallel product (the output projection's, a
     row-parallel dense's); norms, position tables and the rest replicated (Megatron-LM's layout)."""
-    sh = rep = tsh = trep = _ZERO
+    sh = rep = tsh = trep = sympy.S.Zero
     for w in row.weights:
         if w.buffer:
             continue
@@ -192,7 +190,7 @@ def stage_split(net) -> _Split:
     top = [r for r in net.layers if r.kind != "input"]
     repeats = [r for r in top if r.kind == "repeat"]
     if not repeats:
-        return _Split(top, None, [], _ONE)
+        return _Split(top, None, [], sympy.S.One)
     known = {symbol(k): v for k, v in net.defaults.items()}
 
     def weight(r):
@@ -200,7 +198,7 @@ def stage_split(net) -> _Split:
         return v if v.is_number else 0
     body = max(repeats, key=weight)
     i = top.index(body)
-    passes = sympy.Add(*[c.count for c in body.children]) if body.children else _ONE
+    passes = sympy.Add(*[c.count for c in body.children]) if body.children else sympy.S.One
     return _Split(top[:i], body, top[i + 1:], passes)
 
 
@@ -212,7 +210,7 @@ class Stage:
     name: str
     holds: list
     parts: dict = field(default_factory=dict)
-    in_flight: sympy.Expr = _ONE
+    in_flight: sympy.Expr = field(default_factory=lambda: sympy.S.One)
 
 
 @dataclass
@@ -231,7 +229,7 @@ class Analysis:
 
 def _act_bytes(net, options, raw, rows) -> sympy.Expr:
     from . import memory
-    return sympy.sympify(memory.column("act_train_bytes", raw, _ZERO, _ZERO, _ZERO, options, net, rows))
+    return sympy.sympify(memory.column("act_train_bytes", raw, sympy.S.Zero, sympy.S.Zero, sympy.S.Zero, options, net, rows))
 
 
 def _region_acts(net, options, fl, rows, leaves) -> tuple:
@@ -239,13 +237,13 @@ def _region_acts(net, options, fl, rows, leaves) -> tuple:
     reads a split tensor keeps split tensors; attention and a column-parallel product read a
     replicated input (kept whole) and keep split tensors beyond it; anything else keeps replicated ones."""
     from . import memory
-    total = _ZERO
+    total = sympy.S.Zero
     for row in rows:
         total += _act_bytes(net, options, fl.rows.get(row, {}), [row])
     if options.recompute == "full":
-        return total, _ZERO                   # checkpoints keep the stage's inputs: replicated
+        return total, sympy.S.Zero                   # checkpoints keep the stage's inputs: replicated
     act = memory.PRECISIONS[options.precision]["act"]
-    replicated = _ZERO
+    replicated = sympy.S.Zero
     for leaf in leaves:
         if leaf.sharded_in:
             continue
@@ -283,15 +281,15 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
 
     # every leaf of each region, with its tensor-parallel split
     pre_leaves: list = []
-    sharded = _leaves(cut.pre, _ONE, False, False, pre_leaves)
+    sharded = _leaves(cut.pre, sympy.S.One, False, False, pre_leaves)
     body_leaves: list = []
     if cut.body is not None:
-        sharded = _leaves([cut.body], _ONE, False, sharded, body_leaves)
+        sharded = _leaves([cut.body], sympy.S.One, False, sharded, body_leaves)
     post_leaves: list = []
-    _leaves(cut.post, _ONE, False, sharded, post_leaves)
+    _leaves(cut.post, sympy.S.One, False, sharded, post_leaves)
 
     def params_of(leaves, trainable=False):
-        total = _ZERO
+        total = sympy.S.Zero
         for leaf in leaves:
             sh = leaf.trainable_sharded if trainable else leaf.sharded
             rep = leaf.trainable_replicated if trainable else leaf.replicated
@@ -300,17 +298,17 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
         return total
 
     def buffers_of(rows):
-        return sympy.Add(*[r.buffers for r in rows]) if rows else _ZERO
+        return sympy.Add(*[r.buffers for r in rows]) if rows else sympy.S.Zero
 
     def raw_sum(rows, key):
-        return sympy.Add(*[fl.rows.get(r, {}).get(key, _ZERO) for r in rows]) if rows else _ZERO
+        return sympy.Add(*[fl.rows.get(r, {}).get(key, sympy.S.Zero) for r in rows]) if rows else sympy.S.Zero
 
     body_rows = [cut.body] if cut.body is not None else []
     regions = {"pre": (cut.pre, pre_leaves), "body": (body_rows, body_leaves), "post": (cut.post, post_leaves)}
     acts = {k: _region_acts(net, options, fl, rows, leaves) for k, (rows, leaves) in regions.items()}
     # the loss belongs to the network, after its last row: the last stage keeps it, split over the
     # tensor ranks as the vocabulary-parallel logits are
-    loss = memory.loss_bytes(net, options) if hasattr(memory, "loss_bytes") else _ZERO
+    loss = memory.loss_bytes(net, options) if hasattr(memory, "loss_bytes") else sympy.S.Zero
     last = "post" if cut.post or cut.body is not None else "pre"
     acts[last] = (acts[last][0], acts[last][1] + loss)
     kv = {k: raw_sum(rows, "kv") for k, (rows, _) in regions.items()}
@@ -352,7 +350,7 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
     penalty = 1 + (p - 1) / (p * v)
 
     def stage(name, share_pre, share_post, in_flight):
-        frac = _ONE if single else 1 / p
+        frac = sympy.S.One if single else 1 / p
         pick = lambda parts: (parts["pre"] if share_pre else 0) + parts["body"] * frac + \
             (parts["post"] if share_post else 0)
         n_params = pick(params)
@@ -372,7 +370,7 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
             state = pick(factored) / t * prec["state"]
         else:
             state = n_train * states * prec["state"]
-        steps = _ZERO
+        steps = sympy.S.Zero
         if options.optimizer in memory.STEP_COUNTER and not megatron:
             steps = pick(tensors) * memory.STEP_BYTES      # one float32 step per parameter tensor, on every rank
         optim = n_train * prec["master"] + state
@@ -385,9 +383,9 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
         optim += steps
         cpu = {}
         if lay.offload in ("optimizer", "params"):
-            cpu["optim_bytes"], optim = optim, _ZERO
+            cpu["optim_bytes"], optim = optim, sympy.S.Zero
         if lay.offload == "params":
-            cpu["weight_bytes"], weight = weight, _ZERO
+            cpu["weight_bytes"], weight = weight, sympy.S.Zero
         act = per_mb * in_flight
         kv_bytes = (pick(kv_stored) if kv_stored is not None else pick(kv) * options.batch * prec["weight"]) / t / cp
         holds = _holds(cut, share_pre, share_post, single, p, name)
@@ -403,15 +401,15 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
     if lay.interleave != 1:
         first_flight = p * penalty
     else:
-        first_flight = sympy.Min(m, p) if not single else _ONE
+        first_flight = sympy.Min(m, p) if not single else sympy.S.One
     if single:
-        stages = [stage("only", True, True, _ONE)]
+        stages = [stage("only", True, True, sympy.S.One)]
     else:
         stages = [stage("first", True, False, first_flight)]
         if not (_numeric(p) and p == 2):
             stages.append(stage("middle", False, False,
                                 (p - 1) * penalty if lay.interleave != 1 else sympy.Min(m, p - 1)))
-        stages.append(stage("last", False, True, _ONE if lay.interleave == 1 else penalty))
+        stages.append(stage("last", False, True, sympy.S.One if lay.interleave == 1 else penalty))
     # Megatron-LM's formula reports the first stage (most loaded once M >= P); the others: the largest
     loaded = 0 if megatron else _most_loaded(stages, net, values)
     for st in stages:
@@ -422,7 +420,7 @@ def analyse(net, options, values: dict | None, fl) -> Analysis:
 
 def _table(leaves, t, trainable=False):
     """The parameters of a vocabulary table among leaves (an embedding or an output product), split."""
-    total = _ZERO
+    total = sympy.S.Zero
     for leaf in leaves:
         kind = (leaf.row.config or {}).get("keyword")
         if kind in ("embedding", "dense"):
@@ -480,15 +478,15 @@ def _communication(net, options, lay, st, regions, grad_b, act_b, single, cut) -
     # parallelism an all-gather and a reduce-scatter each: the same bytes); full recomputation
     # repeats the forward ones
     share = {"pre": st.name in ("first", "only"), "body": True, "post": st.name in ("last", "only")}
-    frac = _ONE if single else 1 / p
-    tp_bytes = _ZERO
-    ep_bytes = _ZERO
-    cp_bytes = _ZERO
+    frac = sympy.S.One if single else 1 / p
+    tp_bytes = sympy.S.Zero
+    ep_bytes = sympy.S.Zero
+    cp_bytes = sympy.S.Zero
     fwd_bwd = 3 if options.recompute == "full" else 2
     for key, (_, leaves) in regions.items():
         if not share[key]:
             continue
-        scale = frac if key == "body" else _ONE
+        scale = frac if key == "body" else sympy.S.One
         for leaf in leaves:
             out_values = product(leaf.row.output_shape) * b * act_b / cp
             if leaf.ends_region:
@@ -506,7 +504,7 @@ def _communication(net, options, lay, st, regions, grad_b, act_b, single, cut) -
     for key, (rows, _) in regions.items():
         if not share[key]:
             continue
-        scale = frac if key == "body" else _ONE
+        scale = frac if key == "body" else sympy.S.One
         for _, row in ((0, r) for r0 in rows for _, r in r0.walk()):
             if row.kind == "moe":
                 mult = _multiplicity(net, row)
@@ -516,7 +514,7 @@ def _communication(net, options, lay, st, regions, grad_b, act_b, single, cut) -
                 ep_bytes += 4 * ring(ep) * tokens * k * width * act_b * mult * scale
     tp_bytes, cp_bytes, ep_bytes = tp_bytes * m, cp_bytes * m, ep_bytes * m
     # pipeline: the boundary activation (and its gradient) of every micro-batch
-    pp_bytes = _ZERO
+    pp_bytes = sympy.S.Zero
     if not single and cut.body is not None:
         boundary = product(cut.body.input_shape) * b * act_b / cp / (t if lay.sequence_parallel else 1)
         sends = {"first": 2 * v - 1, "last": 2 * v - 1, "middle": 2 * v}[st.name]
@@ -537,7 +535,7 @@ def _multiplicity(net, target) -> sympy.Expr:
             if found is not None:
                 return found
         return None
-    return walk(net.layers, _ONE) or _ONE
+    return walk(net.layers, sympy.S.One) or sympy.S.One
 
 
 # ----------------------------------------------------------------------------- for cost.totals

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
-from sympy import Integer
+from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from .algebra import product
 from .errors import UsageError, did_you_mean
@@ -34,7 +33,6 @@ PLAIN = {"fp32": 4, "bf16": 2, "fp16": 2}
 DEFAULT_GROUP = {"int4": 128, "nf4": 64}
 NF4_SCALER_BLOCK = 256
 BASE = 2                         # bytes of the weights a scheme leaves alone (bf16)
-_ZERO = Integer(0)
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ def weight_bytes(net, rows, serving: Serving, fallback: int) -> sympy.Expr:
     plain = PLAIN.get(scheme, BASE) if scheme is not None else fallback
 
     def leaf(row):
-        out = _ZERO
+        out = sympy.S.Zero
         for w in row.weights:
             if scheme is not None and scheme not in PLAIN and _quantised(row, w):
                 out += matrix_bytes(w.size, _in_features(w, net.convention), scheme, serving.group_size)
@@ -115,7 +113,7 @@ def weight_bytes(net, rows, serving: Serving, fallback: int) -> sympy.Expr:
 def over(rows, leaf, *, stored: bool) -> sympy.Expr:
     """Σ leaf(row) over the leaves of rows, times their repeats (summed over a closed-form repeat's
     index); a mixture's experts count all of them when stored, top_k of them when run."""
-    total = _ZERO
+    total = sympy.S.Zero
     for row in rows:
         if row.children:
             sub = over(row.children, leaf, stored=stored)
@@ -136,7 +134,7 @@ def kv_bytes(net, rows, serving: Serving, batch, fallback: int) -> sympy.Expr:
     def leaf(row):
         spec, ctx = spec_and_context(row, net.convention)
         if spec is None:
-            return _ZERO
+            return sympy.S.Zero
         values = sympy.sympify(spec.kv_cache_values(row.config, row.input_shape, row.output_shape, ctx))
         if values != 0 and serving.kv_block is not None and hasattr(spec, "_span"):
             span = spec._span(row.config, row.config.get("context_tokens") or row.input_shape[0])

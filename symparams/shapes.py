@@ -1,13 +1,20 @@
-"""Output-size arithmetic, one spatial axis at a time, as pure functions of SymPy values.
+"""Output-size arithmetic, one spatial axis at a time, as pure functions of SymPy values (or
+of Python ints, in a derive on ints: numeric.py).
 
 `padding` is 'valid', 'same', or an expression p meaning p zeros on each side (PyTorch style).
 """
 
 from __future__ import annotations
 
-from sympy import Integer, Max
-
 from .algebra import ceil_div, floor_div, small_int
+from .numeric import integer, sympy
+
+
+def _max(a, b):
+    """max of two sizes: Python's on ints, SymPy's Max otherwise."""
+    if type(a) is int and type(b) is int:
+        return integer(max(a, b))
+    return sympy.Max(a, b)
 
 
 def dilated_kernel(kernel, dilation=1):
@@ -25,7 +32,7 @@ def conv_length(size, kernel, stride=1, padding="valid", dilation=1):
         n, k, s, p, d = numbers
         offset = 2 * p - d * (k - 1) - 1
         if n is not None:       # all numbers: the same formula in Python ints
-            return Integer((n + offset) // s + 1)
+            return integer((n + offset) // s + 1)
         # a symbolic size: one SymPy addition of the whole offset (additions of numbers to a
         # SymPy sum collect into its one numeric term, so this is the same expression)
         return floor_div(size + offset if offset else size, stride) + 1
@@ -45,7 +52,7 @@ def transposed_conv_length(size, kernel, stride=1, padding="valid", output_paddi
         if output_padding is None:
             if padding == "same":
                 return size * stride
-            return size * stride + Max(span - stride, 0)
+            return size * stride + _max(span - stride, 0)
         pad = 0 if padding == "valid" else floor_div(span, 2)
         return (size - 1) * stride + span - 2 * pad + output_padding
     pad = 0 if padding == "valid" else padding
@@ -58,4 +65,4 @@ def same_padding_total(size, kernel, stride=1, dilation=1):
     """Total zeros added along one axis by 'same' padding (TensorFlow/Keras rule)."""
     span = dilated_kernel(kernel, dilation)
     out = ceil_div(size, stride)
-    return Max((out - 1) * stride + span - size, 0)
+    return _max((out - 1) * stride + span - size, 0)

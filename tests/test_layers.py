@@ -72,15 +72,17 @@ def test_a_planted_upward_import_breaks_the_contract(tmp_path, where, planted):
 
 
 def test_the_low_layers_load_alone():
-    """Importing the layer kinds loads no engine, printer, framework or command (the notation
-    module, a base module, is how their messages write sizes)."""
+    """Importing the layer kinds loads no engine, printer, framework or command, and no SymPy: their
+    messages write sizes through wording.py, which imports the notation module when a message is
+    made (a derive on ints, summary --numbers, never imports SymPy: numeric.py)."""
     code = ("import sys, symparams.layers; print(' '.join(sorted(m for m in sys.modules "
-            "if m.startswith('symparams'))))")
+            "if m.startswith('symparams') or m == 'sympy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     loaded = out.stdout.split()
-    assert "symparams.layers.conv" in loaded and "symparams.notation" in loaded
+    assert "symparams.layers.conv" in loaded and "symparams.wording" in loaded
+    assert "symparams.notation" not in loaded and "sympy" not in loaded
     higher = [m for m in loaded if (m + ".").split(".")[1] in ("commands", "printers", "frameworks", "engine", "cost",
                                                       "memory", "solve", "sweep", "api", "web", "cli")]
     assert higher == [], higher

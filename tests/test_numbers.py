@@ -11,6 +11,11 @@ command's JSON must give:
 and its text the same totals, with no formula anywhere in it. What it cannot print as numbers
 (a symbol without a default) it refuses with a usage error, printing nothing.
 
+The derive on Python ints without SymPy (engine/numbers.py, what the command runs where it can) is
+compared with the SymPy derive directly as well: the same text and JSON, or a fall back to SymPy,
+never a different answer; the zoo files it covers are listed, and a fresh process that prints them
+all never imports SymPy.
+
 SYMPARAMS_NUMBERS_EXAMPLES (default 8) random architectures of each sort run in CI.
 """
 
@@ -19,6 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -171,3 +179,137 @@ def test_numbers_agree_on_random_symbolic_architectures(tmp_path_factory, capsys
     except SymparamsError:
         assume(False)
     _agree_text(tmp_path_factory.mktemp("s"), capsys, text, "keras")
+
+
+# ----------------------------------------------------------------------------- the derive on ints
+
+# zoo files the derive on ints covers under (keras, pytorch): a file listed here that falls back to
+# SymPy fails the test (the others' pytorch convention refuses them: the engine's error, from SymPy)
+COVERED = {"alexnet": "kp", "bert_base": "kp", "cifar_resnet": "kp", "convnext_tiny": "kp",
+           "deepseek_v2_lite": "kp", "densenet121": "kp", "efficientnet_b0": "k", "gpt2_small": "kp",
+           "inception_v3": "k", "lenet5": "kp", "llama_tinyllama": "kp", "mamba_130m": "kp",
+           "mixtral_moe": "kp", "mobilenet_v2": "k", "mobilenet_v3_small": "k", "resnet18": "kp",
+           "resnet50": "kp", "shufflenet_v2": "kp", "swin_t": "kp", "t5_small": "kp", "unet": "kp",
+           "vgg16": "kp", "vit_b16": "kp", "whisper_tiny": "kp"}
+
+
+def _both(text: str | bytes, convention: str | None, values=None, name="random.arch"):
+    """(derived on ints or None, the SymPy Network.at_values or the error it raised)."""
+    from symparams.engine import numbers as engine_numbers
+    from symparams.engine.network import Network
+    from symparams.syntax import parse_program
+    program = parse_program(text, name)
+    fast = engine_numbers.at_values(program, convention, values)
+    try:
+        slow = Network.at_values(program, convention, values)
+    except SymparamsError as exc:
+        slow = exc
+    return fast, slow
+
+
+def _same_output(fast, slow, where: str):
+    """The derive on ints prints what the SymPy derive prints (text, JSON, expanded), or fell back."""
+    from symparams.engine import numbers as engine_numbers
+    from symparams.errors import UsageError
+    from symparams.printers import numbers
+    if fast is None:
+        return engine_numbers.last_reason
+    assert not isinstance(slow, SymparamsError), f"{where}: on ints it derived, with SymPy: {slow}"
+    for expand in (False, True):
+        try:
+            want = numbers.text(slow, width=100, expand=expand), numbers.json_text(slow, expand)
+        except UsageError:          # a total that is not a whole number: on ints it cannot be either
+            raise AssertionError(f"{where}: on ints it derived what SymPy cannot print as numbers") from None
+        assert numbers.text(fast, width=100, expand=expand) == want[0], where
+        assert numbers.json_text(fast, expand) == want[1], where
+    return None
+
+
+@pytest.mark.parametrize("file", FILES)
+def test_the_derive_on_ints_prints_what_sympy_prints(file):
+    data = (EXAMPLES / file).read_bytes()
+    for convention in ("keras", "pytorch"):
+        fast, slow = _both(data, convention, name=file)
+        reason = _same_output(fast, slow, f"{file} {convention}")
+        stem = Path(file).stem
+        if file.startswith("zoo/") and convention[0] in COVERED.get(stem, ""):
+            assert reason is None, f"{file} ({convention}) fell back to SymPy: {reason}"
+
+
+def test_every_zoo_file_is_listed():
+    zoo = {p.stem for p in (EXAMPLES / "zoo").glob("*.arch")}
+    assert zoo == set(COVERED), "list each zoo file in COVERED with the conventions the derive on ints covers"
+
+
+def test_a_numbers_process_never_imports_sympy():
+    """`summary --numbers` (text and JSON) on every covered zoo file, in one fresh process: SymPy is
+    never imported (python -X importtime shows the same)."""
+    runs = [(f"zoo/{stem}.arch", {"k": "keras", "p": "pytorch"}[c], fmt)
+            for stem, conventions in sorted(COVERED.items()) for c in conventions for fmt in ("text", "json")]
+    script = f"""
+import contextlib, io, sys
+from symparams import cli
+for file, convention, fmt in {runs!r}:
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = cli.main(["summary", {str(EXAMPLES)!r} + "/" + file, "--numbers", "--convention", convention,
+                         "--format", fmt])
+    assert code == 0 and ("Total params" in out.getvalue() or "params_value" in out.getvalue()), (file, code)
+    assert "sympy" not in sys.modules, f"{{file}} {{convention}} {{fmt}} imported SymPy"
+print("ok", len({runs!r}))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr[-3000:]
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["pytorch", "keras"]), st.booleans())
+def test_the_derive_on_ints_agrees_on_random_architectures(seed, framework, symbolic):
+    text = architecture(seed, framework)
+    fast, slow = _both(_symbolic_input(text) if symbolic else text, framework)
+    _same_output(fast, slow, text)
+
+
+@SETTINGS
+@given(symbolic_architecture())
+def test_the_derive_on_ints_agrees_on_random_symbolic_architectures(text):
+    fast, slow = _both(text, "keras")
+    _same_output(fast, slow, text)
+
+
+@pytest.mark.parametrize("text, values", [
+    ("let d = 10\ninput 4 x d\ndense d / 3\n", {}),                        # not whole: SymPy's located error
+    ("let d = 12\ninput 4 x d\ndense d / 3\n", {}),                        # whole: 4 units
+    ("let n = 10**40\ninput n x 3\ndense 10**30\n", {}),                 # exact past 64 bits
+    ("let n = 7\ninput n x n x 3\nconv2d 8 3 stride=2 padding=same\nmaxpool2d 2\n"
+     "conv2d 4 3 stride=3 padding=1\n", {"n": 101}),                     # floors and ceilings
+    ("let d = 64\nlet h = d * 4\ninput 16 x d\ndropout 0.25\ndense h // 3\n", {}),   # an alias, a rate
+])
+def test_the_derive_on_ints_is_exact(text, values):
+    fast, slow = _both(text, None, values)
+    if isinstance(slow, SymparamsError):
+        assert fast is None          # the command then raises the SymPy derive's error, located
+    else:
+        assert fast is not None
+        _same_output(fast, slow, text)
+
+
+@SETTINGS
+@given(st.integers(1, 10**6), st.integers(1, 9), st.integers(1, 5), st.integers(0, 4), st.integers(1, 3))
+def test_output_sizes_on_ints_are_sympys(n, k, s, p, d):
+    """conv_length, floor_div and ceil_div on Python ints equal SymPy's for every positive size."""
+    import sympy
+
+    from symparams.algebra import ceil_div, floor_div
+    from symparams.numeric import on_ints
+    from symparams.shapes import conv_length, same_padding_total, transposed_conv_length
+    calls = [lambda n, k, s, p, d: conv_length(n, k, s, p, d), lambda n, k, s, p, d: conv_length(n, k, s, "same", d),
+             lambda n, k, s, p, d: floor_div(n, s), lambda n, k, s, p, d: ceil_div(n, s),
+             lambda n, k, s, p, d: same_padding_total(n, k, s, d),
+             lambda n, k, s, p, d: transposed_conv_length(n, k, s, "valid", None, d, keras_rules=True)]
+    for call in calls:
+        with on_ints():
+            fast = call(n, k, s, p, d)
+        slow = call(*map(sympy.Integer, (n, k, s, p, d)))
+        assert type(fast) is int and isinstance(slow, sympy.Integer) and fast == int(slow)

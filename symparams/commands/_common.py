@@ -92,10 +92,10 @@ def _nearby_file(path: str) -> str | None:
     return None
 
 
-def load_network(args, *, values=None, at_values: bool = False):
+def load_network(args, *, values=None, at_values: bool = False, on_ints: bool = False):
     """The network the arguments name; at_values: derived once at the defaults and --set values
-    (Network.at_values), as `load_network(args).at_defaults()` gives it."""
-    from ..api import Network
+    (Network.at_values), as `load_network(args).at_defaults()` gives it; on_ints (with at_values):
+    derived on Python ints without SymPy where it can be (an engine.numbers.Numbers), else as at_values."""
     from ..syntax import parse_program
 
     import os
@@ -108,9 +108,16 @@ def load_network(args, *, values=None, at_values: bool = False):
     # this machine: the file name then; error messages keep the path as given, to find the file
     shown = os.path.basename(name) if os.path.isabs(name) else name
     try:
+        program = parse_program(data, shown)
+        if on_ints:
+            from ..engine import numbers
+            result = numbers.at_values(program, getattr(args, "convention", None), merged)
+            if result is not None:
+                return result
+        from ..api import Network           # SymPy's import: the symbolic engine's public Network
         if at_values:
-            return Network.at_values(parse_program(data, shown), getattr(args, "convention", None), merged)
-        return Network(parse_program(data, shown), getattr(args, "convention", None), merged)
+            return Network.at_values(program, getattr(args, "convention", None), merged)
+        return Network(program, getattr(args, "convention", None), merged)
     except SymparamsError as exc:
         if exc.file == shown:
             exc.file = name

@@ -69,8 +69,9 @@ def _render(net, args, columns, options) -> str:
 
 
 def _numbers(args) -> int:
-    """summary --numbers: one derive at the values, the numbers printer (printers/numbers.py), which
-    refuses a network it cannot print as numbers only rather than print a formula."""
+    """summary --numbers: one derive at the values (on Python ints without SymPy where it can be:
+    engine/numbers.py), the numbers printer (printers/numbers.py), which refuses a network it cannot
+    print as numbers only rather than print a formula."""
     others = [flag for flag, given in (("--explain", args.explain), ("--ascii", args.ascii),
                                        ("--columns", args.columns != "params"), ("--batch", args.batch != "1"),
                                        ("--dtype", args.dtype != "float32"), ("--bias-adds", args.bias_adds),
@@ -80,7 +81,7 @@ def _numbers(args) -> int:
         raise UsageError(f"--numbers prints the parameter numbers only (text or JSON); {others[0]} needs the "
                          "full summary: drop --numbers")
     from ..printers import numbers
-    net = load_network(args, at_values=True)
+    net = load_network(args, at_values=True, on_ints=True)
     text = numbers.json_text(net, args.expand) if args.format == "json" else numbers.text(net, expand=args.expand)
     write_output(text, None)
     return 0

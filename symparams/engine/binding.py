@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from sympy import Integer, Symbol
-
+from ..algebra import is_number
+from ..numeric import integer, is_exact, sympy, whole
 from .. import ir
 from ..errors import DefinitionError, SymparamsError, did_you_mean, source_lines
 from ..expressions import names_in
@@ -18,7 +18,7 @@ from ..integers import shown
 from ..layers import REGISTRY
 from ..layers.base import (ACTIVATIONS, BOOL, COUNT, DIMS, INTEGER, NONNEG_WINDOW, NUMBER, PADDING, RATE, STRING,
                            WINDOW, WORD, Config, Context, Deferred, LayerSpec, MustBeWhole)
-from ..notation import text as math_text
+from ..wording import math_text
 from ..suggestions import (ARGUMENT_OPTIONS, OPTION_NAMES, activation_hint, activation_word, framework_class,
                            usage)
 from .scopes import PADDING_WORDS as _PADDING_WORDS, Globals, PaddingWord, Scope, SizeValue
@@ -45,9 +45,9 @@ def default_value(kind, default, spatial):
     if default is None:
         return None
     if kind in (WINDOW, NONNEG_WINDOW):
-        return (Integer(default),) * spatial
-    if kind in (COUNT, INTEGER):
-        return Integer(default)
+        return (integer(default),) * spatial
+    if kind in (COUNT, INTEGER) or kind == NUMBER and type(default) is int:
+        return integer(default)
     return default
 
 
@@ -293,7 +293,7 @@ class Binder:
         if kind == PADDING and isinstance(scope.local.get(word), PaddingWord):
             return scope.local[word].word           # b(same) with 'padding=p' in the block
         given = scope.local.get(word)
-        if kind == PADDING and isinstance(given, Symbol) and self.names.is_free_word(given.name, Scope()) \
+        if kind == PADDING and given is not None and not is_exact(given) and isinstance(given, sympy.Symbol) and self.names.is_free_word(given.name, Scope()) \
                 and given.name not in self.names.values:
             close = did_you_mean(given.name.lower(), _PADDING_WORDS)      # b(sme) with 'padding=p'
             if close:
@@ -318,7 +318,7 @@ class Binder:
             if len(values) != 1:
                 raise DefinitionError(f"{what} is one number")
             rate = values[0]
-            if rate.is_number and not (0 <= rate < 1):
+            if is_number(rate) and not (0 <= rate < 1):
                 shown = format(float(rate), 'g') if abs(rate) < 10**9 else rate
                 raise DefinitionError(f"{what} must be at least 0 and below 1, got {shown}")
             return rate
@@ -347,7 +347,7 @@ class Binder:
             self._whole(v, what, node)
             if kind == WINDOW:
                 self._positive(v, what, node)
-            elif v.is_number and v < 0:
+            elif is_number(v) and v < 0:
                 raise DefinitionError(f"{what} cannot be negative, got {v}", line=node.pos.line,
                                       column=node.pos.column)
         return tuple(values)
@@ -367,8 +367,11 @@ class Binder:
         return parts, values
 
     def _whole(self, v, what, node):
-        if isinstance(v, Integer):
+        if whole(v) is not None:
             return v
+        if is_exact(v):             # a fraction on ints: refused as SymPy refuses it (is_integer False)
+            raise DefinitionError(f"{what} must be a whole number, got {v}", line=node.pos.line,
+                                  column=node.pos.column)
         if v.is_integer is False:
             raise DefinitionError(f"{what} must be a whole number, got {v}", line=node.pos.line,
                                   column=node.pos.column)
@@ -379,7 +382,7 @@ class Binder:
 
     def _not_negative(self, v, what, node):
         """A whole number at least 0 (INTEGER): a number below is refused, a symbolic one gets the condition."""
-        if isinstance(v, Integer) and v.p >= 0:
+        if whole(v) is not None and whole(v) >= 0:
             return
         if v.is_number and not v >= 0:
             raise DefinitionError(f"{what} cannot be negative, got {v}", line=node.pos.line, column=node.pos.column)
@@ -387,7 +390,7 @@ class Binder:
             self.ctx.constraints.append((v + 1, Deferred(lambda: f"{what} {math_text(v)} must be at least 0")))
 
     def _positive(self, v, what, node):
-        if isinstance(v, Integer) and v.p >= 1:
+        if whole(v) is not None and whole(v) >= 1:
             return
         if v.is_number and not v >= 1:
             raise DefinitionError(f"{what} must be at least 1, got {v}", line=node.pos.line, column=node.pos.column)

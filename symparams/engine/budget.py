@@ -5,8 +5,7 @@ running count checked during the derive for what that bound cannot see."""
 
 from __future__ import annotations
 
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import ir
 from ..algebra import as_int
 from ..errors import DefinitionError, SymparamsError
@@ -94,7 +93,7 @@ class LeastRows:
             if name.id in env:
                 return env[name.id]
             if name.id in values:
-                return Integer(values[name.id])
+                return integer(values[name.id])
             raise LookupError       # a block parameter, loop index or free symbol: not known here
         try:
             return as_int(to_sympy(node, lookup))

@@ -7,9 +7,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import sympy
-from sympy import Add, Integer
-
+from ..numeric import integer, sympy
 from ..algebra import maximal_value, minimal_value, search_limit
 from ..layers.base import TESTS
 
@@ -47,9 +45,9 @@ class Condition:
 def _sides(expr):
     """expr >= 1 as a person writes it: '-k + n + 1 >= 1' reads 'n >= k'."""
     bigger, smaller = [], []
-    for term in Add.make_args(expr - 1):
+    for term in sympy.Add.make_args(expr - 1):
         (smaller if term.could_extract_minus_sign() else bigger).append(term)
-    return (Add(*bigger) if bigger else Integer(0)), (-Add(*smaller) if smaller else Integer(0))
+    return (sympy.Add(*bigger) if bigger else integer(0)), (-sympy.Add(*smaller) if smaller else integer(0))
 
 
 def _at_least_one(value) -> bool:

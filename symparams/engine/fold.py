@@ -10,21 +10,20 @@ from __future__ import annotations
 import functools
 from typing import Mapping
 
-from sympy import Add
-
+from ..numeric import sympy
 from .. import conventions, ir
-from ..algebra import equal
+from ..algebra import equal, is_number
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean, source_lines
 from ..layers import REGISTRY
 from ..layers.base import Config, Context, Deferred, LayerSpec, MustBeZero, Weight
 from ..limits import MAX_BLOCK_DEPTH, MAX_ROWS
-from ..notation import text as math_text
+from ..wording import math_text
 from ..suggestions import call_arguments, framework_class, layer_called, layer_hint, python_hint
 from . import tensors
 from .binding import Binder, located
 from .budget import LeastRows, too_many_rows
 from .repeats import fold_repeat
-from .rows import ADD, BLOCK, PATH, RESIDUAL, Layer, shape_text
+from .rows import ADD, BLOCK, PATH, RESIDUAL, Layer, shape_text, total
 from .scopes import Globals, Scope
 
 
@@ -145,7 +144,7 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         ctx.layer_weights[name] = (kind, weights)
     for w in weights:
         for d in w.shape:
-            if d.is_number and not d.is_integer:
+            if type(d) is not int and d.is_number and not d.is_integer:
                 raise DefinitionError(f"{kind}: weight '{w.name}' would have a fractional size {d}")
     tensors.name_input(folder, stmt, out)
     if is_input and stmt.alias is None and len(out) == 3:
@@ -192,10 +191,10 @@ def _channels_first(folder: Folder, stmt: ir.LayerStmt, shape):
     if shape != first:
         return
     channels, height, width = shape
-    few = [d.is_number and d <= 4 for d in shape]
-    if not (channels.is_number and few[0]) or few[1] or few[2]:
+    few = [is_number(d) and d <= 4 for d in shape]
+    if not (is_number(channels) and few[0]) or few[1] or few[2]:
         return
-    times = "x" if all(d.is_number for d in shape) else " x "
+    times = "x" if all(is_number(d) for d in shape) else " x "
     last = times.join(map(str, (height, width, channels)))
     folder.ctx.warn(f"'input {times.join(map(str, shape))}' (line {line}) looks channels-first, as PyTorch "
                     f"writes an image (C x H x W); symparams reads H x W x C, so {stmt.keyword} (line "
@@ -319,7 +318,7 @@ def fold_branches(folder: Folder, stmt: ir.Branches, shape, scope: Scope):
     else:
         _same_shapes(folder.ctx, [o[:-1] for o in outs], names, stmt.mode, None, ranks=[len(o) for o in outs],
                      what="all axes but the channels")
-        out = outs[0][:-1] + (Add(*[o[-1] for o in outs]),)
+        out = outs[0][:-1] + (total([o[-1] for o in outs]),)
     row = Layer(name=folder.auto_name(stmt.mode), kind=stmt.mode, line=stmt.pos.line, column=stmt.pos.column,
                 input_shape=shape, output_shape=out, children=tuple(paths))
     return row, out

@@ -8,15 +8,13 @@ import functools
 import os
 from typing import Iterator, Mapping
 
-import sympy
-from sympy import Integer
-
+from ..numeric import sympy, whole
 from .. import ir
 from ..algebra import as_int, symbol
 from ..cpu import bounded
 from ..errors import DefinitionError, SymparamsError, UsageError, did_you_mean
 from ..layers.base import KERAS
-from ..notation import machine
+from ..wording import machine
 from ..integers import parse_int, shown
 from ..syntax import collector_paused, parse_program
 from .conditions import Condition, validity
@@ -214,7 +212,7 @@ class Network:
 def _check_value(name, value):
     if isinstance(value, bool):
         raise DefinitionError(f"--set {name}: expected a whole number, got {value}")
-    if isinstance(value, (int, Integer)):
+    if type(value) is int or isinstance(value, int) or whole(value) is not None:
         v = int(value)
     elif isinstance(value, str):
         text = value.strip()

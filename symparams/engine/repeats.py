@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import random
 
-import sympy
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import ir
 from ..algebra import as_int, ceil_div, equal, floor_div, index_symbol, split_rounded
 from ..errors import DefinitionError, ShapeError
 from ..layers.base import Config, Deferred
-from ..notation import text as math_text
+from ..wording import math_text
 from ..limits import MAX_EXPLICIT_ITERATIONS, MAX_INTEGER_BITS, MAX_ROWS, MAX_UNROLL
 from .budget import too_many_rows
 from .rows import ITERATION, REPEAT, Layer, shape_text
@@ -25,14 +23,14 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
     """(row, output shape) of a repeat statement; folder is the fold.Folder doing the derive."""
     count = folder.names.expr(stmt.count, scope)
     n = as_int(count)
-    if count.is_integer is False:
+    if n is None and count.is_integer is False:
         raise DefinitionError(f"repeat count must be a whole number, got {count}")
     if n is not None and n < 0:
         raise DefinitionError(f"repeat count cannot be negative, got {n}")
     name = folder.auto_name(REPEAT)
     if n == 0:
         return Layer(name=name, kind=REPEAT, line=stmt.pos.line, column=stmt.pos.column, input_shape=shape,
-                     output_shape=shape, count=Integer(1), config=Config(count=count)), shape
+                     output_shape=shape, count=integer(1), config=Config(count=count)), shape
     constraints = folder.ctx.constraints
     if n is None and count.is_nonnegative is not True:
         # zero passes are fine (the input passes through); passes peeled off one by one below
@@ -45,8 +43,8 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
             raise DefinitionError(f"repeat {n} is too many iterations to unroll (limit {MAX_UNROLL:,})")
         for j in range(n):
             made = folder.rows_made
-            rows, current = _iteration(folder, stmt, current, scope, Integer(j))
-            segments.append(_segment(stmt, rows, current, Integer(1), Integer(j)))
+            rows, current = _iteration(folder, stmt, current, scope, integer(j))
+            segments.append(_segment(stmt, rows, current, integer(1), integer(j)))
             _foresee(folder, n, j, made)
         return _repeat_row(stmt, name, shape, current, segments, count), current
     uses_index = stmt.index is not None and body_uses(stmt.body, stmt.index)
@@ -56,12 +54,12 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
     for j in range(limit):
         before = folder.save()
         made = folder.rows_made
-        rows, nxt = _iteration(folder, stmt, current, scope, Integer(j))
+        rows, nxt = _iteration(folder, stmt, current, scope, integer(j))
         if uses_index and explicit is not None:
             _foresee(folder, explicit, j, made)
         if not uses_index and len(nxt) == len(current) and all(equal(a, b) is True for a, b in zip(nxt, current)):
             # every later pass sees the same shape: the rest are copies of this one
-            segments.append(_segment(stmt, rows, nxt, count - j, Integer(j)))
+            segments.append(_segment(stmt, rows, nxt, count - j, integer(j)))
             _require_passes(folder, count, n, j)
             return _repeat_row(stmt, name, shape, nxt, segments, count), nxt
         if explicit is None:
@@ -69,7 +67,7 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
             # the closed form replaces this explicit pass: its names and conditions go with it
             folder.restore(before)
             try:
-                segment, final = _closed_form(folder, stmt, current, Integer(j), count, scope)
+                segment, final = _closed_form(folder, stmt, current, integer(j), count, scope)
             except ShapeError as exc:
                 failure = exc
                 folder.restore(saved)
@@ -77,7 +75,7 @@ def fold_repeat(folder, stmt: ir.Repeat, shape, scope: Scope):
                 segments.append(segment)
                 _require_passes(folder, count, n, j)
                 return _repeat_row(stmt, name, shape, final, segments, count), final
-        segments.append(_segment(stmt, rows, nxt, Integer(1), Integer(j)))
+        segments.append(_segment(stmt, rows, nxt, integer(1), integer(j)))
         current = nxt
     if explicit is not None:
         return _repeat_row(stmt, name, shape, current, segments, count), current

@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
-import sympy
-from sympy import Add, Integer
-
+from ..numeric import integer, sympy, whole
 from ..layers.base import Weight, cached_value
 
-ONE, ZERO = Integer(1), Integer(0)
 
 # The kinds of composite rows, named once: a row of one of these kinds is never a leaf, even
 # when empty (a repeat 0, a residual around nothing).
@@ -47,12 +44,13 @@ COUNTED = {"params": _is_param, "trainable_params": _is_trainable, "non_trainabl
 
 def total(terms) -> sympy.Expr:
     """The sum of counts: numbers added as Python ints (most of them are), SymPy's Add otherwise."""
-    whole = 0
+    out = 0
     for t in terms:
-        if not isinstance(t, Integer):
-            return Add(*terms)
-        whole += t.p
-    return Integer(whole)
+        n = whole(t)
+        if n is None:
+            return sympy.Add(*terms)
+        out += n
+    return integer(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,15 +67,20 @@ class Layer:
     children: tuple = ()
     config: Mapping | None = None
     activation: str | None = None
-    count: object = ONE               # occurrences of this row in its parent (repeat segments)
+    count: object = 1                 # occurrences of this row in its parent (repeat segments)
     index: sympy.Symbol | None = None # a repeat segment in closed form: index runs start .. start+count-1
-    start: object = ZERO
+    start: object = 0
     role: str | None = None           # 'body' / 'shortcut' of a residual, 'branch' of concat/add
 
     def __init__(self, name, kind, line, column, input_shape, output_shape, weights=(), children=(), config=None,
-                 activation=None, count=ONE, index=None, start=ZERO, role=None):
+                 activation=None, count=None, index=None, start=None, role=None):
         # the fields above, set in one dict update: the dataclass's own __init__ calls the frozen
         # object.__setattr__ once per field, half the cost of a row (there are thousands)
+        # count 1 and start 0 unless given: SymPy Integers, or Python ints in a derive on ints
+        if count is None:
+            count = integer(1)
+        if start is None:
+            start = integer(0)
         self.__dict__.update(name=name, kind=kind, line=line, column=column, input_shape=input_shape,
                              output_shape=output_shape, weights=weights, children=children, config=config,
                              activation=activation, count=count, index=index, start=start, role=role)
@@ -88,7 +91,7 @@ class Layer:
 
     def _count(self, metric: str) -> sympy.Expr:
         if not self.weights and not self.children:
-            return ZERO
+            return integer(0)
         pick = COUNTED[metric]
         once = total([w.size for w in self.weights if pick(w)] + [getattr(c, metric) for c in self.children])
         if self.index is not None:
@@ -96,11 +99,13 @@ class Layer:
             if once.has(self.index):
                 return sympy.summation(once, (self.index, self.start, end))
             return once * self.count
-        if isinstance(self.count, Integer):
-            if self.count.p == 1:
+        count = whole(self.count)
+        if count is not None:
+            if count == 1:
                 return once
-            if isinstance(once, Integer):
-                return Integer(once.p * self.count.p)
+            n = whole(once)
+            if n is not None:
+                return integer(n * count)
         return once * self.count if self.count != 1 else once
 
     @cached_value

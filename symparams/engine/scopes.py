@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-import sympy
-from sympy import Integer
-
 from .. import ir
 from ..algebra import symbol
 from ..errors import DefinitionError
 from ..expressions import names_in, to_sympy
 from ..layers import REGISTRY
+from ..numeric import integer, is_exact
 
 
 PADDING_WORDS = ("same", "valid")
@@ -73,9 +71,9 @@ class Globals:
         self.values = dict(values)
         self.blocks: dict[str, ir.BlockDef] = {}
         self.lets: dict[str, ir.Let] = {}
-        self.env: dict[str, sympy.Expr] = {}
+        self.env: dict = {}                 # name -> SymPy expression (a Python int on ints)
         self.defaults: dict[str, int | None] = {}
-        self.aliases: dict[str, sympy.Expr] = {}
+        self.aliases: dict = {}
         self.used_names: set[str] = set()
 
     def collect(self):
@@ -108,6 +106,9 @@ class Globals:
                                   line=stmt.pos.line, column=stmt.pos.column)
         self.lets[stmt.name] = stmt
         value = to_sympy(stmt.value, self.lookup_global)
+        if is_exact(value):             # a derive on ints: every name had a value
+            self._define_number(stmt, value)
+            return
         if value.free_symbols or names_in(stmt.value):
             # an alias, also when the names it is made of were given values (then it is a number)
             if value.is_number and not (value.is_integer and value.is_positive):
@@ -121,9 +122,26 @@ class Globals:
                                   line=stmt.pos.line, column=stmt.pos.column)
         self.defaults[stmt.name] = int(value)
         if stmt.name in self.values:
-            self.env[stmt.name] = Integer(self.values[stmt.name])
+            self.env[stmt.name] = integer(self.values[stmt.name])
         else:
             self.env[stmt.name] = symbol(stmt.name)
+
+    def _define_number(self, stmt: ir.Let, value):
+        """_define on ints: the same outcomes when value is a Python int or Fraction (no symbol in it)."""
+        if names_in(stmt.value):
+            if not (type(value) is int and value > 0):
+                raise DefinitionError(f"'{stmt.name}' = {value}, but sizes are positive whole numbers",
+                                      line=stmt.pos.line, column=stmt.pos.column)
+            self.aliases[stmt.name] = value
+            self.env[stmt.name] = value
+            return
+        if not (type(value) is int and value > 0):
+            raise DefinitionError(f"'{stmt.name}' must be a positive whole number (every symbol is), got {value}",
+                                  line=stmt.pos.line, column=stmt.pos.column)
+        self.defaults[stmt.name] = value
+        # a derive on ints is given every value; only reading the defaults first (Network.at_values)
+        # meets a let without one, and it reads nothing but `defaults`: the default stands for it
+        self.env[stmt.name] = self.values.get(stmt.name, value)
 
     def is_free_word(self, word: str | None, scope: Scope) -> bool:
         """A bare word that names no number here (so it may be a keyword such as 'same' or 'relu')."""
@@ -134,7 +152,7 @@ class Globals:
         if name.id in self.env:
             return self.env[name.id]
         if name.id in self.values:
-            return Integer(self.values[name.id])
+            return integer(self.values[name.id])
         if name.id in self.blocks:
             raise DefinitionError(f"'{name.id}' is a block, not a number", line=name.pos.line, column=name.pos.column)
         return symbol(name.id)
@@ -150,7 +168,7 @@ class Globals:
         """The value of an expression where it stands."""
         # a literal or a lone name (most sizes) as to_sympy gives it, without its closures
         if type(node) is ir.Num and node.value.bit_length() <= 64:
-            return Integer(node.value)
+            return integer(node.value)
         if type(node) is ir.Name:
             return number(node, scope.local[node.id]) if node.id in scope.local else self.lookup_global(node)
         return to_sympy(node, self.lookup(scope))

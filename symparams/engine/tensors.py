@@ -12,16 +12,13 @@ experts that every token uses.
 
 from __future__ import annotations
 
-import sympy
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import ir
 from ..algebra import as_int, equal
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean
-from ..forms import expanded
 from ..layers import REGISTRY
 from ..layers.base import BOOL, COUNT, INTEGER, Config, Deferred
-from ..notation import named
+from ..wording import named
 from ..layers.tensors import broadcast, shape_text
 from .binding import located
 from .rows import MOE, MUL, PATH, Layer, total
@@ -44,7 +41,7 @@ def _key(folder, ref: ir.Ref, scope):
             raise DefinitionError(f"the index of {ref.name}[...] must be a whole number, got {index}",
                                   line=ref.pos.line, column=ref.pos.column)
         return (ref.name, index)
-    return (ref.name, Integer(value))
+    return (ref.name, integer(value))
 
 
 def _key_text(key) -> str:
@@ -137,7 +134,7 @@ MOE_OPTIONS = {"experts": COUNT, "top_k": COUNT, "shared": INTEGER}
 def fold_moe(folder, stmt: ir.Moe, shape, scope):
     binder, ctx = folder.binder, folder.ctx
     spatial = len(shape) - 1
-    values = {"shared": Integer(0), "router_bias": False}
+    values = {"shared": integer(0), "router_bias": False}
     for size in stmt.args:
         if size.word == "router_bias":
             values["router_bias"] = True
@@ -168,7 +165,7 @@ def fold_moe(folder, stmt: ir.Moe, shape, scope):
             raise DefinitionError(f"moe needs {needed}=", hint="e.g. 'moe experts=8 top_k=2 { ... }'")
     experts, top_k, shared = values["experts"], values["top_k"], values["shared"]
     gap = experts - top_k
-    if gap.is_number:
+    if type(gap) is int or gap.is_number:
         if gap < 0:
             raise DefinitionError(f"moe: top_k={top_k} is more than the {experts} experts")
     else:
@@ -209,9 +206,9 @@ def _unused(row, memo: dict):
         value = once * (row.count - row.config["active"])
     else:
         terms = [_unused(c, memo) for c in row.children]
-        once = total(terms) if terms else Integer(0)
+        once = total(terms) if terms else integer(0)
         if once == 0:
-            value = Integer(0)
+            value = integer(0)
         elif row.index is not None:
             end = row.start + row.count - 1
             value = (sympy.summation(once, (row.index, row.start, end)) if once.has(row.index)
@@ -230,9 +227,14 @@ def has_experts(net) -> bool:
 def active(net) -> sympy.Expr:
     """Parameters used per token: every weight but the experts a token is not routed to."""
     memo: dict = {}
-    unused = total([_unused(row, memo) for row in net.layers]) if net.layers else Integer(0)
-    # forms.expanded: sympy.expand's very result, multiplied out on Python integers (faster)
-    return expanded(net.params - unused) if unused != 0 else net.params
+    unused = total([_unused(row, memo) for row in net.layers]) if net.layers else integer(0)
+    if unused == 0:
+        return net.params
+    left = net.params - unused
+    if type(left) is int:       # a derive on ints
+        return left
+    from ..forms import expanded    # sympy.expand's very result, multiplied out on Python integers (faster)
+    return expanded(left)
 
 
 # ----------------------------------------------------------------------------- repeat passes

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sympy
-
+from ..numeric import sympy
 from .. import conventions
-from ..algebra import equal, product
+from ..algebra import equal, is_number, product, ratio
 from ..errors import DefinitionError, ShapeError, did_you_mean
-from ..notation import named as quantity     # messages name quantities as a person does: heads (32)
+from ..wording import named as quantity     # messages name quantities as a person does: heads (32)
 from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, named,
                    register)
 from .text import one
@@ -24,7 +23,7 @@ def tied_table(ctx, name: str, who: str):
 
 
 def _differs(a, b) -> bool:
-    return (a - b).is_number and a != b
+    return is_number(a - b) and a != b
 
 
 @register
@@ -241,7 +240,7 @@ class ProjectedAttention(nn.Module):
             ctx.require_divides(heads, d, Deferred(lambda: f"{quantity('heads', heads)} does not divide "
                                                            f"{quantity('the width', d)}; give key_dim="),
                                 Deferred(lambda: f"{quantity('heads', heads)} must divide {quantity('the width', d)}"))
-            cfg["key_dim"] = d / cfg.heads
+            cfg["key_dim"] = ratio(d, cfg.heads)
         if cfg.kv_heads is not None:
             kv, heads = cfg.kv_heads, cfg.heads
             ctx.require_divides(kv, heads, Deferred(lambda: f"{quantity('kv_heads', kv)} does not divide "
@@ -509,7 +508,7 @@ class PositionEmbedding(layers.Layer):
             cfg["length"] = shape[0]
         else:
             gap = cfg.length - shape[0]
-            ctx.require((gap >= 0) if gap.is_number else None,
+            ctx.require((gap >= 0) if is_number(gap) else None,
                         f"posembed length={cfg.length} is shorter than the {shape[0]} tokens",
                         f"posembed length {cfg.length} must be at least the sequence length {shape[0]}",
                         test=gap + 1)       # a size condition (>= 1) that solve and sweep can check
@@ -708,9 +707,9 @@ class Unembed(layers.Layer):
         vocab, dim = ctx.embeddings[-1]
         if cfg.vocabulary is None:
             cfg["vocabulary"] = vocab
-        elif (cfg.vocabulary - vocab).is_number and cfg.vocabulary != vocab:
+        elif is_number(cfg.vocabulary - vocab) and cfg.vocabulary != vocab:
             raise ShapeError(f"unembed {cfg.vocabulary} does not match the embedding's vocabulary {vocab}")
-        if (shape[-1] - dim).is_number and shape[-1] != dim:
+        if is_number(shape[-1] - dim) and shape[-1] != dim:
             raise ShapeError(f"unembed needs width {dim} (the embedding's) but gets {shape[-1]}")
 
     def output_shape(self, cfg, shape, ctx):

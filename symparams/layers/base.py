@@ -17,9 +17,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import sympy
-from sympy import Integer
-
+from ..numeric import integer, sympy, whole
 from ..algebra import as_int, known_number, product
 from ..conventions import KERAS
 from ..errors import ShapeError
@@ -59,7 +57,8 @@ class Weight:
 
     def __init__(self, name: str, shape: tuple, trainable: bool = True, buffer: bool = False):
         # the dataclass's own __init__ would set each field through the frozen object.__setattr__
-        self.__dict__.update(name=name, shape=tuple([d if isinstance(d, sympy.Basic) else sympy.sympify(d)
+        self.__dict__.update(name=name, shape=tuple([integer(d) if type(d) is int else
+                                                     d if isinstance(d, sympy.Basic) else sympy.sympify(d)
                                                      for d in shape]), trainable=trainable, buffer=buffer)
 
     @cached_value      # asked once per total (params, trainable, buffers, ...)
@@ -183,8 +182,9 @@ class Context:
     def require_positive(self, value, message):
         """value >= 1: an error when it is a number that is not, a constraint when symbolic.
         message: a string, or a function giving it (formatted only when it is needed)."""
-        if isinstance(value, Integer):      # the common case, without asking SymPy's assumptions
-            if value.p < 1:
+        n = whole(value)
+        if n is not None:           # the common case, without asking SymPy's assumptions
+            if n < 1:
                 raise ShapeError(message() if callable(message) else message)
             return
         if known_number(value):
@@ -214,8 +214,7 @@ class Context:
         self.warnings.append(message)
 
 
-_LARGE = Integer(10**6)
-_SAMPLES = (Integer(1), _LARGE)
+_LARGE = 10**6                  # the sample points (SymPy Integers where they are used)
 _SAMPLEABLE: dict = {}          # symbol -> whether 1 and _LARGE are values its assumptions allow
 
 
@@ -223,7 +222,7 @@ def _sampleable(symbol) -> bool:
     ok = _SAMPLEABLE.get(symbol)
     if ok is None:
         ok = symbol.is_Symbol and all(getattr(x, "is_" + key) == value for key, value in symbol.assumptions0.items()
-                                      for x in _SAMPLES)
+                                      for x in (sympy.Integer(1), sympy.Integer(_LARGE)))
         _SAMPLEABLE[symbol] = ok
     return ok
 
@@ -263,12 +262,13 @@ def _counterexample(e) -> bool:
     if not symbols or len(symbols) > 8 or not all(_sampleable(s) for s in symbols):
         return False
     order = sorted(symbols, key=str)
-    points = [dict.fromkeys(order, Integer(1))]
+    one, large = sympy.Integer(1), sympy.Integer(_LARGE)
+    points = [dict.fromkeys(order, one)]
     if any(p.is_Pow and not p.exp.is_Number for p in e.atoms(sympy.Pow)):
         order = []              # 2**d at a large d is a huge number: the all-ones point only
     for s in order:
-        points.append({t: (_LARGE if t is s else Integer(1)) for t in order})
-        points.append({t: (Integer(1) if t is s else _LARGE) for t in order})
+        points.append({t: (large if t is s else one) for t in order})
+        points.append({t: (one if t is s else large) for t in order})
     for point in points:
         at = e.xreplace(point)
         if at.is_Number and at.is_finite and at <= 0:
@@ -373,15 +373,15 @@ class LayerSpec:
         """0: no multiply-accumulates (products of two values added into a sum).
 
         A kind with products states its formula on the first line of its docstring (README lists them)."""
-        return Integer(0)
+        return integer(0)
 
     def bias_adds(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Additions of a bias, outside the MACs (in FLOPs only when asked for)."""
-        return Integer(0)
+        return integer(0)
 
     def other_ops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """None: no element operation besides its activation."""
-        return Integer(0)
+        return integer(0)
 
     def receptive(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """How the layer moves the receptive field: None (acts position by position),
@@ -462,15 +462,15 @@ class LayerSpec:
     def score_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """MACs of products between two activations (attention scores and their weighted sum):
         PaLM's 12·L·H·Q·T term counts them apart from 6·N."""
-        return Integer(0)
+        return integer(0)
 
     def embedding_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Parameters that are looked up, not multiplied (Kaplan et al.'s embedding parameters)."""
-        return Integer(0)
+        return integer(0)
 
     def shared_product_params(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Parameters of another layer this one multiplies by (a tied output head)."""
-        return Integer(0)
+        return integer(0)
 
     # Whether a network ending in this layer (without an activation) ends in logits, which the default
     # training loss, cross-entropy, reads (symparams/memory.py logits).
@@ -480,7 +480,7 @@ class LayerSpec:
         """Parameters of an output head's own matrix over a vocabulary (the logits' projection, when
         it is not tied to the embedding): Kaplan et al.'s N leaves every vocabulary matrix out.
         ctx.embeddings holds the (vocabulary, width) of the embeddings before the layer."""
-        return Integer(0)
+        return integer(0)
 
     def saved_activations(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, style: str = "pytorch"):
         """What autograd keeps of this layer for the backward pass, as Saved entries (the layer's
@@ -515,7 +515,7 @@ class LayerSpec:
 
     def kv_cache_values(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Values this layer keeps per example in an inference key-value cache."""
-        return Integer(0)
+        return integer(0)
 
     def tensor_named(self, cfg: Config) -> tuple:
         """(name saved here, name read here, whether the output is the read tensor itself): how a

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import conventions
-from ..algebra import as_int, product
+from ..algebra import as_int, product, ratio
 from ..errors import DefinitionError
-from ..notation import text as math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
+from ..wording import math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
                    by_rank, register)
@@ -133,7 +132,7 @@ class Windowed(LayerSpec):
             dilation = cfg.dilation[axis] if "dilation" in cfg else 1
             span, stride = dilated_kernel(window[axis], dilation), cfg.stride[axis]
             if cfg.padding == "valid":
-                before = Integer(0)
+                before = integer(0)
             elif cfg.padding == "same":
                 total = span - 1 if stride == 1 else same_padding_total(size, window[axis], stride, dilation)
                 before = total // 2
@@ -144,7 +143,7 @@ class Windowed(LayerSpec):
 
     def bias_adds(self, cfg, shape, out, ctx):
         """One addition per output value of a layer with a bias (pooling has none)."""
-        return product(out) if cfg.get("bias") else Integer(0)
+        return product(out) if cfg.get("bias") else integer(0)
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
@@ -204,7 +203,7 @@ class Conv(Windowed):
         return tuple(self.window_output(cfg, shape, ctx, cfg.kernel)) + (cfg.filters,)
 
     def weights(self, cfg, shape, ctx):
-        per_group = shape[-1] / cfg.groups
+        per_group = ratio(shape[-1], cfg.groups)
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
         kernel = Weight(kernel_name, conventions.conv_kernel(cfg.kernel, per_group, cfg.filters, ctx.convention))
         out = weightnorm.weights(cfg, kernel, cfg.filters, 0 if ctx.convention != "keras" else len(kernel.shape) - 1)
@@ -349,7 +348,7 @@ class SeparableConv(Windowed):
 
     def weights(self, cfg, shape, ctx):
         channels, mult = shape[-1], cfg.multiplier
-        ones = (Integer(1),) * len(cfg.kernel)
+        ones = (integer(1),) * len(cfg.kernel)
         out = (Weight("depthwise_kernel", tuple(cfg.kernel) + (channels, mult)),
                Weight("pointwise_kernel", ones + (channels * mult, cfg.filters)))
         if cfg.bias:
@@ -405,7 +404,7 @@ class SeparableConv(Windowed):
     def optimizer_shapes(self, cfg, shape, out, ctx):
         """The two passes as the convention's framework stores them (PyTorch: two Conv weights,
         (C·M, 1, *K) and (F, C·M, 1, ...)), which a factored optimiser factors over their last two axes."""
-        cm, ones = shape[-1] * cfg.multiplier, (Integer(1),) * len(cfg.kernel)
+        cm, ones = shape[-1] * cfg.multiplier, (integer(1),) * len(cfg.kernel)
         shapes = [conventions.depthwise_kernel(tuple(cfg.kernel), shape[-1], cfg.multiplier, ctx.convention)[1],
                   conventions.conv_kernel(ones, cm, cfg.filters, ctx.convention)]
         return shapes + ([(cfg.filters,)] if cfg.bias else [])
@@ -456,13 +455,13 @@ class TransposedConv(Windowed):
             op = cfg.output_padding[axis] if cfg.output_padding is not None else None
             length = transposed_conv_length(size, cfg.kernel[axis], cfg.stride[axis], pad, op, cfg.dilation[axis],
                                             keras_rules=keras_rules)
-            ctx.require_positive(length, f"padding {pad} is too large for the {spatial_text(shape)} input")
+            ctx.require_positive(length, lambda pad=pad: f"padding {pad} is too large for the {spatial_text(shape)} input")
             out.append(length)
         return tuple(out) + (cfg.filters,)
 
     def weights(self, cfg, shape, ctx):
         kernel_name, bias_name = conventions.weight_names(ctx.convention)
-        kernel = conventions.transposed_kernel(cfg.kernel, shape[-1], cfg.filters / cfg.groups, ctx.convention)
+        kernel = conventions.transposed_kernel(cfg.kernel, shape[-1], ratio(cfg.filters, cfg.groups), ctx.convention)
         out = (Weight(kernel_name, kernel),)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.filters,)),)

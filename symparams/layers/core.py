@@ -3,12 +3,11 @@ standalone activations."""
 
 from __future__ import annotations
 
-from sympy import Integer
-
+from ..numeric import integer, is_exact, needs_sympy, sympy
 from .. import conventions
-from ..algebra import equal, product
+from ..algebra import equal, is_number, product, ratio
 from ..errors import DefinitionError, ShapeError
-from ..notation import text as math_text
+from ..wording import math_text
 from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
                    LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text
@@ -107,7 +106,7 @@ class TiedDense(layers.Layer):
         if cfg.tied is not None:
             from .attention import tied_table
             vocab, dim = tied_table(ctx, cfg.tied, "dense")
-            if (cfg.units - vocab).is_number and cfg.units != vocab or (shape[-1] - dim).is_number and shape[-1] != dim:
+            if is_number(cfg.units - vocab) and cfg.units != vocab or is_number(shape[-1] - dim) and shape[-1] != dim:
                 raise ShapeError(f"dense {cfg.units} tied={cfg.tied}: the layer is {shape[-1]} -> {cfg.units} but the "
                                  f"table is {vocab} x {dim} (it needs {dim} -> {vocab})")
         # Per-token dense on a T x D sequence is ordinary (transformers); on an image or volume it
@@ -134,7 +133,7 @@ class TiedDense(layers.Layer):
         return product(shape) * cfg.units
 
     def bias_adds(self, cfg, shape, out, ctx):
-        return product(out) if cfg.bias else Integer(0)
+        return product(out) if cfg.bias else integer(0)
 
     def emit_torch(self, row, out):
         cfg = row.config
@@ -173,7 +172,7 @@ class TiedDense(layers.Layer):
 
     def shared_product_params(self, cfg, shape, out, ctx):
         """tied=: the embedding table, read here as the logits' matrix (PaLM's N counts it once)."""
-        return cfg.units * shape[-1] if cfg.tied is not None else Integer(0)
+        return cfg.units * shape[-1] if cfg.tied is not None else integer(0)
 
     def head_params(self, cfg, shape, out, ctx):
         """An untied output head: a dense from an earlier embedding's width to its vocabulary (its
@@ -181,7 +180,7 @@ class TiedDense(layers.Layer):
         if cfg.tied is None and any(equal(cfg.units, v) is True and equal(shape[-1], d) is True
                                     for v, d in ctx.embeddings):
             return cfg.units * shape[-1]
-        return Integer(0)
+        return integer(0)
 
     def receptive(self, cfg, shape, out, ctx):
         """None: a product over the last axis, at each position alone."""
@@ -317,14 +316,16 @@ class Reshape(nn.Module):
         if len(unknown) > 1:
             raise DefinitionError("reshape can infer only one axis (-1)")
         for d in target:
-            if d != -1 and d.is_number and not d >= 1:
+            if d != -1 and is_number(d) and not d >= 1:
                 raise ShapeError(f"reshape sizes must be at least 1 (or -1 once), got {d}")
         if unknown:
             known = product(d for d in target if d != -1)
-            inferred = total / known
-            if inferred.is_number and not inferred.is_integer:
+            inferred = ratio(total, known)
+            if is_exact(inferred) and type(inferred) is not int:
+                needs_sympy("a fraction")       # the SymPy derive says it cannot reshape
+            if type(inferred) is not int and inferred.is_number and not inferred.is_integer:
                 raise ShapeError(f"cannot reshape {len(shape)}-axis input of {total} values into {known}-sized pieces")
-            if not inferred.is_number and inferred.is_integer is not True:
+            if not is_number(inferred) and inferred.is_integer is not True:
                 ctx.constraints.append((MustBeWhole(inferred), Deferred(
                     lambda: f"reshape: {math_text(known)} must divide the {math_text(total)} values")))
             target[unknown[0]] = inferred
@@ -383,7 +384,7 @@ class ZeroPad(LayerSpec):
         return f"zeropad{len(shape) - 1}d"
 
     def receptive(self, cfg, shape, out, ctx):
-        return tuple((Integer(1), Integer(1), p) for p in cfg.padding)
+        return tuple((integer(1), integer(1), p) for p in cfg.padding)
 
     def output_shape(self, cfg, shape, ctx):
         after = cfg.after if cfg.after is not None else cfg.padding
@@ -437,7 +438,7 @@ class _CopyPad(ZeroPad):
         if self.reflect:
             for size, p, q in zip(shape[:-1], cfg.padding, cfg.after if cfg.after is not None else cfg.padding):
                 for pad in (p, q):
-                    if (size - pad).is_number and size - pad <= 0:
+                    if is_number(size - pad) and size - pad <= 0:
                         raise ShapeError(f"{self.keywords[0]} {pad}: reflection padding must be below the axis' "
                                          f"size {size}")
         return super().output_shape(cfg, shape, ctx)
@@ -503,7 +504,7 @@ class Upsample(LayerSpec):
 
     def receptive(self, cfg, shape, out, ctx):
         """Each output position copies one input position: the stride shrinks by the factor."""
-        return tuple((Integer(1), 1 / f, Integer(0)) for f in cfg.size)
+        return tuple((integer(1), 1 / f, integer(0)) for f in cfg.size)
 
     def emit_torch(self, row, out):
         return out.wrap(row, f"nn.Upsample(scale_factor={ints(row.config.size)}, mode=\"nearest\")")

@@ -7,8 +7,8 @@ last K - 1 inputs of the convolution and the E x N scan state."""
 
 from __future__ import annotations
 
-import sympy
-
+from ..algebra import ceil_div
+from ..numeric import sympy, whole
 from .base import BOOL, COUNT, LayerSpec, Opt, Saved, Weight, register
 from .text import one
 
@@ -69,7 +69,7 @@ class MambaMixer(nn.Module):
     def _dims(cfg, shape):
         """(d, E, N, K, R)."""
         d = shape[-1]
-        rank = cfg.dt_rank if cfg.dt_rank is not None else sympy.ceiling(d / 16)
+        rank = cfg.dt_rank if cfg.dt_rank is not None else (ceil_div(d, 16) if whole(d) is not None else sympy.ceiling(d / 16))
         return d, cfg.expand * d, cfg.d_state, cfg.d_conv, rank
 
     def weights(self, cfg, shape, ctx):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import conventions
-from ..algebra import ceil_div, product
+from ..algebra import ceil_div, is_number, product
 from ..errors import DefinitionError, ShapeError
 from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, by_rank, named, register
 from .conv import Windowed
@@ -120,11 +119,11 @@ class _CeilPool(_Pool):
         out = []
         for axis, size in enumerate(shape[:-1]):
             k, s = cfg.pool[axis], cfg.stride[axis]
-            p = Integer(0) if cfg.padding == "valid" else cfg.padding[axis]
+            p = integer(0) if cfg.padding == "valid" else cfg.padding[axis]
             length = ceil_div(size + 2 * p - k, s) + 1
             # PyTorch drops a last window that would start in the right padding
             late = (length - 1) * s - (size + p)
-            if late.is_number:
+            if is_number(late):
                 if late >= 0:
                     length -= 1
             elif (k - s - p).is_nonnegative is not True:
@@ -239,7 +238,7 @@ class GlobalPool(nn.Module):
 
     def output_shape(self, cfg, shape, ctx):
         if cfg.keepdims:
-            return (Integer(1),) * (len(shape) - 1) + (shape[-1],)
+            return (integer(1),) * (len(shape) - 1) + (shape[-1],)
         return (shape[-1],)
 
     def other_ops(self, cfg, shape, out, ctx):
@@ -348,7 +347,7 @@ class Subsample(layers.Layer):
         return tuple(ceil_div(size, s) for size, s in zip(shape[:-1], cfg.stride)) + (shape[-1],)
 
     def receptive(self, cfg, shape, out, ctx):
-        return tuple((Integer(1), s, Integer(0)) for s in cfg.stride)
+        return tuple((integer(1), s, integer(0)) for s in cfg.stride)
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "Subsample")
@@ -410,7 +409,7 @@ class ChannelPad(layers.Layer):
 
     def configure(self, cfg, shape, ctx):
         gap = cfg.channels - shape[-1]
-        ctx.require((gap >= 0) if gap.is_number else None,
+        ctx.require((gap >= 0) if is_number(gap) else None,
                     f"channelpad {cfg.channels} is fewer than the {shape[-1]} input channels",
                     f"channelpad {cfg.channels} needs at least the {shape[-1]} input channels",
                     test=gap + 1)       # a size condition (>= 1) that solve and sweep can check

@@ -3,8 +3,7 @@ rescaling (a constant)."""
 
 from __future__ import annotations
 
-from sympy import Integer
-
+from ..numeric import integer, sympy
 from .. import conventions
 from ..algebra import product
 from .base import BOOL, NUMBER, Arg, LayerSpec, Opt, Saved, Weight, named, register
@@ -160,8 +159,8 @@ class Rescaling(LayerSpec):
     keras_classes = named("rescaling", "Rescaling")
     summary = "multiplies by a constant S and adds an offset (Keras Rescaling): no weights"
     formula = "0"
-    arguments = (Arg("scale", NUMBER, required=False, default=Integer(1)),)
-    options = {"offset": Opt(NUMBER, Integer(0))}
+    arguments = (Arg("scale", NUMBER, required=False, default=1),)
+    options = {"offset": Opt(NUMBER, 0)}
     diagram = "plain"
     torch_helpers = {"Rescaling": '''
 class Rescaling(nn.Module):

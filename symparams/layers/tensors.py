@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
-from sympy import Integer
-
-from ..algebra import equal, product
+from ..numeric import integer, sympy
+from ..algebra import equal, is_number, product
 from ..errors import ShapeError
-from ..notation import text as math_text
+from ..wording import math_text
 from .base import Deferred, LayerSpec, MustBeZero, Saved, named, register
 
-ONE = Integer(1)
 
 
 def shape_text(shape) -> str:
@@ -26,11 +24,11 @@ def shape_text(shape) -> str:
 def broadcast(a: tuple, b: tuple, ctx, what: str) -> tuple:
     """NumPy broadcasting of two shapes: trailing axes aligned, each pair equal or one of them 1."""
     out = []
-    for x, y in zip_longest(reversed(a), reversed(b), fillvalue=ONE):
-        if x == ONE:
+    for x, y in zip_longest(reversed(a), reversed(b), fillvalue=1):
+        if x == 1:
             out.append(y)
             continue
-        if y == ONE:
+        if y == 1:
             out.append(x)
             continue
         same = equal(x, y)
@@ -53,7 +51,7 @@ def centre_crop(big: tuple, small: tuple, ctx, what: str) -> None:
         raise ShapeError(f"{what}: {shape_text(big)} and {shape_text(small)} have different ranks")
     for h_big, h_small in zip(big[:-1], small[:-1]):
         gap = h_big - h_small
-        if gap.is_number:
+        if is_number(gap):
             if gap < 0:
                 raise ShapeError(f"{what}: cannot crop {shape_text(big)} to {shape_text(small)} "
                                  f"({h_big} is smaller than {h_small})")

@@ -10,12 +10,18 @@ space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, 
 
 from __future__ import annotations
 
-import sympy
-
+from ..numeric import sympy, whole
 from .. import conventions
-from ..algebra import product
+from ..algebra import ceil_div, product, ratio
 from .base import BOOL, COUNT, INTEGER, Arg, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
+
+
+def _ceil_ratio(size, w):
+    """ceil(size / w): in Python ints for numbers (a derive on ints), SymPy's ceiling otherwise."""
+    if whole(size) is not None and whole(w) is not None:
+        return ceil_div(size, w)
+    return sympy.ceiling(size / w)
 
 
 @register
@@ -85,7 +91,7 @@ class WindowAttention(nn.Module):
     def _windows(cfg, shape):
         """(windows, positions per window): the map padded to whole windows."""
         w = cfg.window
-        return sympy.ceiling(shape[0] / w) * sympy.ceiling(shape[1] / w), w * w
+        return _ceil_ratio(shape[0], w) * _ceil_ratio(shape[1], w), w * w
 
     def weights(self, cfg, shape, ctx):
         c, w = shape[-1], cfg.window
@@ -198,7 +204,7 @@ class PixelUnshuffle(LayerSpec):
 
     def output_shape(self, cfg, shape, ctx):
         r = cfg.factor
-        return (shape[0] / r, shape[1] / r, shape[-1] * r * r)
+        return (ratio(shape[0], r), ratio(shape[1], r), shape[-1] * r * r)
 
     def other_ops(self, cfg, shape, out, ctx):
         """0: values are moved, not computed."""

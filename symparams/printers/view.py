@@ -18,15 +18,16 @@ import sympy
 from ..algebra import collected, nice
 from ..forms import value_at
 from ..shapes import conv_length
-from ..engine.rows import ADD, CONCAT, ITERATION, MUL, PATH, RESIDUAL
+from ..engine.rows import ADD, CONCAT, MUL, RESIDUAL
 from ..engine.tensors import active, has_experts
 from ..notation import plain
 from . import math as M
+# label pieces and the totals' names live in printers/labels.py (no SymPy: summary --numbers)
+from .labels import (GROUP_KINDS, TOTALS, Math, Range, Times, Words, kind_note, lay_label, pass_label,  # noqa: F401
+                     row_label, text_label)
 
 # row kinds whose children are parallel paths (drawn side by side, merged by +, × or concatenation)
 BRANCH_KINDS = (RESIDUAL, CONCAT, ADD, MUL)
-# rows that only group others and have no kind keyword of their own
-GROUP_KINDS = (PATH, ITERATION)
 
 
 # ----------------------------------------------------------------------------- values
@@ -55,92 +56,9 @@ def default_values(net) -> dict:
     return {s: sympy.sympify(v) for s, v in net.symbols.items() if v is not None}
 
 
-# ----------------------------------------------------------------------------- labels
-
-@dataclass(frozen=True)
-class Words:
-    text: str           # user or fixed text: escaped by each output
-
-
-@dataclass(frozen=True)
-class Math:
-    expr: object
-
-
-@dataclass(frozen=True)
-class Times:
-    expr: object        # a multiplicity: ×6
-
-
-@dataclass(frozen=True)
-class Range:
-    first: object
-    last: object        # 2–5
-
-
-def pass_label(row) -> tuple:
-    """A repeat segment: 'pass i + 1, i = 0 … d − 1', 'pass 3', 'passes 2–5 ×4'."""
-    if row.index is not None:
-        return (Words("pass"), Math(row.index + 1), Words(","), Math(row.index), Words("="),
-                Range(row.start, row.start + row.count - 1))
-    if row.count == 1:
-        return (Words("pass"), Math(row.start + 1))
-    return (Words("passes"), Range(row.start + 1, row.start + row.count), Times(row.count))
-
-
-def kind_note(row) -> str | None:
-    """What a row's name does not already say about its kind: conv2d_1 needs none, 'stem' (conv2d)."""
-    if row.kind == "block":
-        block = row.config["block"]
-        return None if row.name.startswith(block) else block
-    if row.kind in GROUP_KINDS or row.name.startswith(row.kind):
-        return None
-    return row.kind
-
-
-def row_label(row) -> tuple:
-    """Label pieces of one row: name, its kind when the name does not say it, a repeat's count."""
-    if row.kind == "iteration":
-        return pass_label(row)
-    if row.kind == "path":
-        return (Words(row.name + ":"),)
-    if row.kind == "repeat":
-        return (Words(row.name), Times(row.config["count"]))
-    note = kind_note(row)
-    return (Words(row.name),) + ((Words(f"({note})"),) if note else ())
-
-
-def lay_label(pieces, words, math, times, span) -> str:
-    """Label pieces joined by spaces, each written by its function (words(text), math(expr),
-    times(expr), span(first, last)); a lone ',' or ':' sticks to the piece before it."""
-    out = []
-    for piece in pieces:
-        if isinstance(piece, Words):
-            if piece.text in (",", ":") and out:
-                out[-1] += piece.text
-            else:
-                out.append(words(piece.text))
-        elif isinstance(piece, Math):
-            out.append(math(piece.expr))
-        elif isinstance(piece, Times):
-            out.append(times(piece.expr))
-        elif isinstance(piece, Range):
-            out.append(span(piece.first, piece.last))
-    return " ".join(out)
-
-
 def plain_label(pieces, mode: str = "text") -> str:
     """Label pieces as text in the text or ascii notation: words as they are, pass 2–5 ×4."""
-    plain = mode == "ascii"
-
-    def span(first, last):
-        first, last = M.show(first, mode), M.show(last, mode)
-        if " " not in first + last:
-            return f"{first}{'-' if plain else '–'}{last}"
-        return f"{first} {'..' if plain else '…'} {last}"
-
-    return lay_label(pieces, str, lambda e: M.show(e, mode), lambda e: ("x" if plain else "×") + M.show(e, mode),
-                     span)
+    return text_label(pieces, lambda e: M.show(e, mode), mode == "ascii")
 
 
 def tex_label(pieces, escape, mode: str = "latex") -> str:
@@ -341,13 +259,6 @@ class Total:
         formula = M.show(self.formula, mode) if self.formula is not None else ""
         value = M.show(self.value, mode) if self.value is not None and number else ""
         return " = ".join(t for t in (formula, value) if t) or ("–" if mode == "text" else "-")
-
-
-# the totals every output lists, in this order; buffers only when the network has some, active
-# parameters only for a mixture of experts
-TOTALS = (("params", "Total params", "total"), ("trainable", "Trainable params", "trainable"),
-          ("non_trainable", "Non-trainable params", "non-trainable"),
-          ("buffers", "Buffers (not parameters)", "buffers"), ("active", "Active params (per token)", "active"))
 
 
 def _sides(expr):
