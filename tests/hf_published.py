@@ -378,6 +378,6 @@ if __name__ == "__main__":
         except Exception as exc:        # noqa: BLE001
             print(f"{name}: ERROR {type(exc).__name__}: {str(exc)[:300]}")
             continue
-        how = "tensors" if "parameter " in text else "structure"
+        how = "tensors" if "through transformers on the meta device" in text else "structure"
         mark = "ok" if (total, trained) == expected else "MISMATCH"
         print(f"{name}: {mark} [{how}] symparams {total:,}/{trained:,} transformers {expected[0]:,}/{expected[1]:,}")

@@ -470,7 +470,7 @@ def check(family: str, seed: int, diff: bool):
         got_total, got_trained, text = imported(data)
     except Exception as exc:    # noqa: BLE001
         return f"{model_class} {fields}: {type(exc).__name__}: {exc}", "error"
-    how = "tensors" if "\nparameter " in text or "    parameter " in text else "structure"
+    how = "tensors" if "through transformers on the meta device" in text else "structure"
     if (got_total, got_trained) != (total, trained):
         return (f"{model_class} {fields}: symparams {got_total}/{got_trained}, transformers {total}/{trained}",
                 how)

@@ -119,7 +119,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "whisper", "mamba", "deepseek_v2",
+              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "clip", "whisper", "mamba", "deepseek_v2",
               "deepseek_v3", "roberta",
               "vit"}
 # switches the table does not write: read through transformers' module tree
@@ -168,7 +168,8 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
     text = target.read_text(encoding="utf-8")
     assert _summary(capsys, target) == (total, trained), text
     # the families of the table are written by structure, with the config's symbols; the others as tensors
-    assert ("parameter " not in text) == (family in STRUCTURED and variant not in THROUGH_TRANSFORMERS), text
+    through = "through transformers on the meta device" in text
+    assert (not through) == (family in STRUCTURED and variant not in THROUGH_TRANSFORMERS), text
     if family in STRUCTURED:
         for name, value in fields.items():
             if name in SIZES and (family, name) not in (("qwen2_moe", "intermediate_size"),
@@ -177,9 +178,10 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
                     variant not in THROUGH_TRANSFORMERS:        # (qwen2_moe: every layer sparse)
                 assert re.search(rf"^let {name} = {value}\b", text, re.M), (name, text)
         # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
-        layers = next(n for n in ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "decoder_layers")
-                      if n in fields)
-        change = {layers: fields[layers] + 1}
+        layers = next((n for n in ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "decoder_layers")
+                       if n in fields), None)
+        # (CLIP's sizes are its sub-configs'; its own field is projection_dim)
+        change = {layers: fields[layers] + 1} if layers else {"projection_dim": fields["projection_dim"] + 8}
         if "vocab_size" in fields:
             change["vocab_size"] = fields["vocab_size"] + 7
         if family == "t5":          # the config written holds num_decoder_layers (its default: num_layers)

@@ -20,7 +20,7 @@ from ..errors import DefinitionError
 
 # hidden_act / feed_forward_proj -> the DSL activation written on the layer (it changes no count)
 _ACTIVATIONS = {"silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_new": "gelu", "gelu_pytorch_tanh": "gelu",
-                "gelu_fast": "gelu", "gelu_python": "gelu", "relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+                "gelu_fast": "gelu", "gelu_python": "gelu", "quick_gelu": "gelu", "relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 
 # ============================================================================ reading
@@ -1051,6 +1051,73 @@ def _vit(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _clip(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """CLIP: a text tower (token and position tables, pre-norm layers, a final norm, the end-of-text token) and a
+    vision tower (a patch convolution without bias, a class embedding, positions, a norm before the layers and
+    one on the class token), each with a projection without bias to projection_dim; CLIPModel also learns
+    logit_scale. Inside a CLIPConfig the towers' fields are text_config's and vision_config's: the file names
+    them text_<field> and vision_<field>."""
+    notes = []
+    if cfg.family == "clip":
+        from .hf_defaults import DEFAULTS
+        towers = []
+        for kind in ("text", "vision"):
+            sub = cfg.get(f"{kind}_config") or {}
+            if not isinstance(sub, dict):
+                raise DefinitionError(f"{cfg.source}: '{kind}_config' is {_shown(sub)}; expected an object")
+            towers.append((kind, _Config(sub, f"{cfg.source} ({kind}_config)", f"clip_{kind}_model"),
+                           f"{kind}_"))
+        notes.append("text_<field> and vision_<field> are the fields of text_config and vision_config.")
+        del DEFAULTS        # (the towers read their own classes' defaults)
+    else:
+        kind = cfg.family.split("_")[1]
+        towers = [(kind, cfg, "")]
+    projected = arch in ("CLIPModel", "CLIPTextModelWithProjection", "CLIPVisionModelWithProjection")
+    if projected:
+        out.let("projection_dim", cfg.size("projection_dim", cfg.get("projection_dim") or 512))
+    for n, (kind, tower, prefix) in enumerate(towers):
+        def let(name, comment=""):
+            out.let(prefix + name, tower.size(name, tower.get(name)), comment)
+            return prefix + name
+        hidden = let("hidden_size")
+        layers = let("num_hidden_layers")
+        heads = let("num_attention_heads")
+        inner = let("intermediate_size")
+        act = _activation(tower.text("hidden_act", "quick_gelu"))
+        if kind == "text":
+            positions = let("max_position_embeddings", "tokens in the text, and rows of the position table")
+            vocab = let("vocab_size")
+            out.add(f"input {positions}" + (" as input_ids" if n else ""))
+            out.add(f"embedding {vocab} {hidden}", "text_model.embeddings.token_embedding")
+            out.add(f"posembed length={positions}", "text_model.embeddings.position_embedding")
+        else:
+            image, patch = let("image_size"), let("patch_size")
+            channels = let("num_channels")
+            out.add(f"input {image} x {image} x {channels}" + (" as pixel_values" if n else ""))
+            out.add(f"conv {hidden} {patch} stride={patch} bias=false", "vision_model.embeddings.patch_embedding")
+            out.add(f"reshape -1 x {hidden}", "the patches as a sequence")
+            out.add("clstoken", "vision_model.embeddings.class_embedding")
+            out.add("posembed", "vision_model.embeddings.position_embedding (patches + 1)")
+            out.add("layernorm", "vision_model.pre_layrnorm")
+        out.open(f"repeat {layers}", f"{kind}_model.encoder.layers")
+        out.add(f"residual {{ layernorm; attention heads={heads} }}", "layer_norm1, self_attn: q, k, v, out_proj")
+        out.add(_with(f"residual {{ layernorm; dense {inner}", act, f"; dense {hidden} }}"), "layer_norm2, mlp: fc1, fc2")
+        out.close()
+        if kind == "text":
+            out.add("layernorm", "text_model.final_layer_norm")
+            out.add("clspool", "the end-of-text token's state")
+        else:
+            out.add("clspool", "the class token")
+            out.add("layernorm", "vision_model.post_layernorm")
+        if projected:
+            out.add("dense projection_dim bias=false", "text_projection" if kind == "text" else "visual_projection")
+        if len(towers) > 1 and n == 0:
+            out.add("save text_embeds")
+    if arch == "CLIPModel":
+        out.add("parameter 1", "logit_scale (a learned scalar; the file's output is it, not the similarity matrix)")
+    return notes
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -1091,6 +1158,9 @@ FAMILIES = {
                                          "DistilBertForQuestionAnswering"), "DistilBertModel"),
     "bart": _Family(_bart, ("BartForConditionalGeneration", "BartModel", "BartForSequenceClassification",
                             "BartForQuestionAnswering"), "BartForConditionalGeneration"),
+    "clip": _Family(_clip, ("CLIPModel",), "CLIPModel"),
+    "clip_text_model": _Family(_clip, ("CLIPTextModel", "CLIPTextModelWithProjection"), "CLIPTextModel"),
+    "clip_vision_model": _Family(_clip, ("CLIPVisionModel", "CLIPVisionModelWithProjection"), "CLIPVisionModel"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
 
