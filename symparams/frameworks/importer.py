@@ -601,6 +601,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             raise DefinitionError(f"symparams cannot read the operation '{node.name}' ({node.op} "
                                   f"{getattr(node.target, '__name__', node.target)}) of the module")
         order.append(node)
+    _free_tensor_operands(nodes, order, placeholder)
     body = fold_graph(nodes, order, placeholder, output)
     if any(len(c) > 1 for c in calls.values()):
         body = _write_reuse(nodes, order, placeholder, output, body, calls, plain)
@@ -608,6 +609,30 @@ def from_torch(module, input_shape, generalize=None) -> str:
     text = file_text(num, shape, body)
     _compare_torch(text, nodes, shapes, module, channels_last)
     return finish(text, num, shape, body, "pytorch")
+
+
+def _free_tensor_operands(nodes, order, start) -> None:
+    """A free tensor (a `parameter` line: ConvNeXt's layer scale, ViT's position embedding) ignores its input, so
+    it is read from the other operand of the one merge that uses it, just before that merge, rather than from
+    the network's input: `mul { } { parameter 1 x 1 x C }` folds where each block's fork back to the input
+    made the graph one the folder searches exponentially (2^20 paths in ConvNeXt-T's 18 blocks)."""
+    users: dict = {}
+    for key in order:
+        for i in nodes[key].inputs:
+            users.setdefault(i, []).append(key)
+    for key in list(order):
+        node = nodes[key]
+        if node.op != "layer" or not node.line.startswith("parameter ") or node.inputs != [start]:
+            continue
+        merge = users.get(key, [])
+        if len(merge) != 1 or nodes[merge[0]].op not in ("add", "mul") or len(nodes[merge[0]].inputs) != 2:
+            continue
+        other = [i for i in nodes[merge[0]].inputs if i != key]
+        if len(other) != 1:
+            continue
+        node.inputs = other
+        order.remove(key)
+        order.insert(order.index(merge[0]), key)
 
 
 def _attribute(module, target: str):
