@@ -81,4 +81,7 @@ def test_serve_build_in_a_fresh_venv(fresh_venv, tmp_path):
                for p in (ROOT / "symparams").rglob("*.py") if "__pycache__" not in p.parts}
     assert sources <= names, sorted(sources - names)[:5]
     assert "symparams/grammar/symparams.lark" in names
-    assert (site / "python" / "symparams.zip").is_file()
+    own_archive = [name for name in manifest["archives"] if name.startswith("python/symparams-")]
+    assert len(own_archive) == 1 and (site / own_archive[0]).is_file()
+    # and the memory snapshot of the page's Python, made by Node from the same archives
+    assert manifest["snapshot"] is not None and (site / manifest["snapshot"]["file"]).is_file()

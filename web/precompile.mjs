@@ -2,7 +2,8 @@
 // the same runtime the page loads), compiled to bytecode and zipped as one site-packages archive, so the
 // page imports SymPy from .pyc files instead of compiling about a thousand modules at every visit.
 // Each module is in the archive once, as a sourceless module.pyc in its package folder (no .py beside
-// it: the archive was 13.5 MB with both). Unchecked-hash pycs: valid whatever the file times are. The packages' own test
+// it: the archive was 13.5 MB with both). Unchecked-hash pycs: valid whatever the file times are; the entries
+// carry no file times either, so the same wheels give the same bytes. The packages' own test
 // suites are left out (never imported, a third of SymPy).
 import fs from "node:fs";
 import { loadPyodide } from "pyodide";
@@ -22,6 +23,15 @@ pyodide.globals.set("added", pyodide.toPy(added));
 pyodide.runPython(`
 import os, py_compile, re, site, zipfile
 root = site.getsitepackages()[0]
+
+def add(zf, path, name):
+    # entries without file times: the same wheels give the same archive bytes at every build (the site names
+    # its archives by their hash, and the memory snapshot is made for exactly those bytes)
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.external_attr = 0o644 << 16
+    with open(path, "rb") as f:
+        zf.writestr(entry, f.read(), zipfile.ZIP_DEFLATED, 6)
+
 skip = re.compile(r"/(tests|testing|benchmarks)(/|$)")
 with zipfile.ZipFile("/tmp/site-packages.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
     for top in sorted(added):
@@ -36,8 +46,8 @@ with zipfile.ZipFile("/tmp/site-packages.zip", "w", zipfile.ZIP_DEFLATED, compre
                     # lone .pyc there); the archive holds each module once, not its source and bytecode
                     py_compile.compile(full, cfile=full + "c", dfile=rel, doraise=True,
                                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-                    zf.write(full + "c", rel + "c")
+                    add(zf, full + "c", rel + "c")
                 elif not name.endswith(".pyc"):
-                    zf.write(full, rel)
+                    add(zf, full, rel)
 `);
 fs.writeFileSync(out, pyodide.FS.readFile("/tmp/site-packages.zip"));

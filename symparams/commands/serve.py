@@ -114,7 +114,8 @@ def checkout() -> Path:
 
 
 def _sources(root: Path) -> list[Path]:
-    files = [root / "pyproject.toml", root / "web" / "package-lock.json", root / "web" / "precompile.mjs"]
+    files = [root / "pyproject.toml", root / "web" / "package-lock.json", root / "web" / "precompile.mjs",
+             root / "web" / "snapshot.mjs"]
     for folder, pattern in (("symparams", "*.py"), ("grammar", "*.lark"), ("web/src", "*"), ("examples", "*.arch")):
         files += sorted(p for p in (root / folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
     return files
@@ -257,11 +258,87 @@ def precompiled(root: Path, site: Path, wheel_names: list[str], pyodide_version:
         _run([node, str(root / "web" / "precompile.mjs"), str(part), *[str(site / "wheels" / n) for n in deps]],
              root / "web", "precompiling the dependencies")
         part.replace(cache)
-    shutil.copy2(cache, out / cache.name)
     own = [n for n in wheel_names if n.startswith("symparams-")]
     _run([node, str(root / "web" / "precompile.mjs"), str(out / "symparams.zip"), str(site / "wheels" / own[0])],
          root / "web", "precompiling symparams")
-    return [f"python/{cache.name}", "python/symparams.zip"]
+    # named by their contents: a browser's cached copy of an earlier build's archive is never taken for this
+    # build's (the memory snapshot holds the zip directories of exactly these bytes)
+    names = []
+    for path, stem in ((cache, "deps"), (out / "symparams.zip", "symparams")):
+        data = path.read_bytes()
+        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.zip"
+        (out / name).write_bytes(data)
+        names.append(f"python/{name}")
+    (out / "symparams.zip").unlink()
+    return names
+
+
+SNAPSHOT_WARMUPS = (DEFAULT_EXAMPLE, "lecture_symbolic.arch")   # every call of the page runs on these first
+SNAPSHOT_MOUNT = "/lib/symparams"        # where the archives are in the snapshot's file system (zipimport)
+SNAPSHOT_KEEP = 2                         # snapshots kept in web/.cache (about 50 MB each)
+
+
+def snapshot_key(site: Path, archives: list[str]) -> str:
+    """The archives' hash: a snapshot is used with exactly the archives it imported from."""
+    digest = hashlib.sha256()
+    for name in archives:
+        digest.update((site / name).read_bytes())
+    return digest.hexdigest()
+
+
+def snapshot(root: Path, site: Path, archives: list[str], pyodide_version: str, log=None) -> dict | None:
+    """A memory snapshot of the page's Python after SymPy and symparams.web are imported (web/snapshot.mjs, in
+    Node with the same Pyodide as the page), written into the site; the worker restores it instead of starting
+    Python. Cached in web/.cache by the archives, the Pyodide version and the script. None (the page boots
+    normally) when it cannot be made: the site works without it, only slower to start."""
+    key = snapshot_key(site, archives)
+    script = root / "web" / "snapshot.mjs"
+    warmups = [root / "examples" / name for name in SNAPSHOT_WARMUPS]
+    digest = hashlib.sha256(json.dumps([key, pyodide_version]).encode() + script.read_bytes()
+                            + b"".join(p.read_bytes() for p in warmups)).hexdigest()[:16]
+    cached = root / "web" / ".cache" / "python" / f"snapshot-{digest}.bin"
+    mounts = [(f"{SNAPSHOT_MOUNT}/{Path(name).name}", name) for name in archives]
+    if not cached.exists():
+        if log:
+            log("making the memory snapshot of Python with SymPy and symparams imported (web/snapshot.mjs)")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f"{cached.stem}.{os.getpid()}.part")
+        cmd = [shutil.which("node") or "node", str(script), str(part), key,
+               *[f"{target}={site / name}" for target, name in mounts], "--", *map(str, warmups)]
+        try:
+            _run(cmd, root / "web", "making the memory snapshot")
+        except UsageError as exc:
+            part.unlink(missing_ok=True)
+            if log:
+                log(f"no memory snapshot, the page will start Python itself: {exc}")
+            return None
+        part.replace(cached)
+        old = sorted(cached.parent.glob("snapshot-*.bin"), key=lambda p: p.stat().st_mtime)[:-SNAPSHOT_KEEP]
+        for path in old:
+            path.unlink(missing_ok=True)
+    data = cached.read_bytes()
+    header = _snapshot_header(data)
+    if header is None:
+        return None
+    name = f"python/snapshot-{key[:16]}.bin"
+    shutil.copy2(cached, site / name)
+    return {"file": name, "key": key, "size": len(data), "build_id": header["build_id"],
+            "mounts": [{"archive": name_, "path": target} for target, name_ in mounts]}
+
+
+SNAPSHOT_MAGIC = 1886286592          # Pyodide 0.29's memory snapshot: its first 32-bit word
+
+
+def _snapshot_header(data: bytes) -> dict | None:
+    """Pyodide's snapshot header (little-endian 32-bit words: magic, offset of the memory, length of its JSON
+    part, 0, then the 256-bit build id of the runtime that made it); None when data is not one."""
+    import struct
+    if len(data) < 48:
+        return None
+    magic, offset, json_length, _, *build = struct.unpack_from("<12I", data)
+    if magic != SNAPSHOT_MAGIC or not 48 + json_length <= offset <= len(data) or (len(data) - offset) % 65536:
+        return None
+    return {"offset": offset, "build_id": "".join(f"{w:08x}" for w in build)}
 
 
 def examples(root: Path) -> list[dict]:
@@ -309,10 +386,11 @@ def build(dest: Path, *, log=None) -> Path:
         wheel_names = wheels(root, staging / "wheels", log)
         pyodide_version = json.loads((modules / "pyodide" / "package.json").read_text())["version"]
         archives = precompiled(root, staging, wheel_names, pyodide_version, log)
+        memory = snapshot(root, staging, archives, pyodide_version, log)
         from .. import __version__
         site = {"version": __version__, "pyodide": pyodide_version, "wheels": wheel_names, "archives": archives,
                 "default": DEFAULT_EXAMPLE, "language": language(), "examples": examples(root),
-                "prerendered": prerendered(root)}
+                "prerendered": prerendered(root), "snapshot": memory}
         (staging / "site.json").write_text(json.dumps(site), encoding="utf-8")
         (staging / STAMP).write_text(json.dumps({"sources": sources, "version": __version__}), encoding="utf-8")
         if dest.exists():

@@ -25,6 +25,12 @@ try {
   const { page, errors } = await open(context, base);
   await ready(page);
   seen.bootMs = Date.now() - t0;
+  // how Python started (the memory snapshot, or the normal way and why), and the first live derive (of the
+  // default example) next to the derive pre-rendered at build time
+  seen.boot = await page.evaluate(() => window.__playground.timing.boot);
+  seen.firstLiveResult = await page.evaluate(() => window.__playground.lastResult);
+  seen.prerendered = await page.evaluate(async () => (await (await fetch("site.json")).json()).prerendered);
+  seen.showedPrerendered = await page.evaluate(() => !!window.__playground.prerendered);
   seen.defaultExample = await page.$eval("#examples", (el) => el.value);
   seen.defaultTotal = await text(page, "#total-params");
 

@@ -56,6 +56,18 @@ def test_offline_and_no_page_errors(seen):
     assert seen["pageErrors"] == []
 
 
+def test_python_starts_from_the_snapshot_and_derives_what_was_prerendered(seen):
+    """The page restores the site's memory snapshot (no fallback), shows the pre-rendered view first, and its
+    first live derive (of the default example, by the snapshot's Python) is that view exactly."""
+    assert seen["boot"]["snapshot"] is True, seen["boot"]
+    assert seen["boot"]["fallback"] is None
+    assert seen["showedPrerendered"] is True
+    live = dict(seen["firstLiveResult"])
+    live.pop("python_ms")
+    assert live["ok"] is True and seen["prerendered"]["name"] == "seed002_mnist.arch"
+    assert live == seen["prerendered"]["result"]
+
+
 def test_default_page_is_seed002(seen):
     assert seen["defaultExample"] == "seed002_mnist.arch"
     assert seen["defaultTotal"] == total(cli("summary", EXAMPLES / "seed002_mnist.arch").stdout) == "217,706"

@@ -343,6 +343,7 @@ function setPlotRange(force) {
 // ----------------------------------------------------------------------------- derive and evaluate
 let deriveSeq = 0;
 let deriveTimer = null;
+let requested = false;      // a derive has been sent to Python
 function scheduleDerive() {
   clearTimeout(deriveTimer);
   deriveTimer = setTimeout(deriveNow, 250);
@@ -353,6 +354,7 @@ async function deriveNow() {
   const t0 = performance.now();
   const text = editor.getValue();
   setStatus("deriving…");
+  requested = true;
   let d = await rpc("derive", [text, $("convention").value, fileName]);
   if (!d.ok && autoConvention && !$("convention").value) {
     const other = await rpc("derive", [text, "pytorch", fileName]);
@@ -370,9 +372,17 @@ async function deriveNow() {
     PG.derivedText = text;
     PG.derives++;
     updateFragment();
+    shownLive();
     return;
   }
+  PG.lastResult = d;
   await showDerived(d, text, seq, t0);
+  if (seq === deriveSeq) shownLive();
+}
+function shownLive() {
+  if (PG.live) return;
+  PG.timing.firstLive = performance.now();     // the first derive by the page's own Python, on screen
+  PG.live = true;
 }
 
 // A derive's result on the page: the table, sliders, tools and values (from a live derive, or the
@@ -753,12 +763,14 @@ async function main() {
       PG.prerendered = true;
     }
   }
-  editor.on("change", () => {
+  editor.on("change", (_, change) => {
     if (loading) return;
     if ($("examples").value && editor.getValue() !== (site.examples.find((e) => e.name === $("examples").value) || {}).text) {
       $("examples").value = "";
     }
-    scheduleDerive();
+    // a paste (or a dropped file) is a whole edit: derived at once; typing waits for a pause
+    if (change.origin === "paste" || change.origin === "drop") deriveNow();
+    else scheduleDerive();
   });
   const boot = await rpc("boot");
   if (!boot.ok) {
@@ -769,9 +781,9 @@ async function main() {
   PG.timing.pythonReady = performance.now();
   PG.ready = true;
   PG.deriveNow = deriveNow;
-  await deriveNow();
-  PG.timing.firstLive = performance.now();     // the first derive by the page's own Python
-  PG.live = true;
+  // the first live derive, unless an edit made while Python started has already asked for one (it is
+  // answered as soon as Python is up; asking again would derive the same text twice)
+  if (!requested) await deriveNow();
 }
 main().catch((err) => {
   // e.g. index.html opened as a file: the page needs its files served (symparams serve, or any web server)
