@@ -119,7 +119,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "clip", "whisper", "mamba", "deepseek_v2",
+              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "clip", "swin", "convnext", "whisper", "mamba", "deepseek_v2",
               "deepseek_v3", "roberta",
               "vit"}
 # switches the table does not write: read through transformers' module tree
@@ -180,15 +180,24 @@ def test_every_family_imports_exactly(tmp_path, capsys, family, config_class, mo
         # and the symbols resize it as the config's fields would: one more layer, a wider vocabulary
         layers = next((n for n in ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "decoder_layers")
                        if n in fields), None)
-        # (CLIP's sizes are its sub-configs'; its own field is projection_dim)
-        change = {layers: fields[layers] + 1} if layers else {"projection_dim": fields["projection_dim"] + 8}
+        # (CLIP's sizes are its sub-configs'; its own field is projection_dim; a list field's entries are
+        # <field>_<index>: ConvNeXt's and Swin's depths_1 = depths[1])
+        symbols = {}
+        if layers:
+            change = {layers: fields[layers] + 1}
+        elif "depths" in fields:
+            depths = list(fields["depths"])
+            depths[1] += 2
+            change, symbols = {"depths": depths}, {"depths_1": depths[1]}
+        else:
+            change = {"projection_dim": fields["projection_dim"] + 8}
         if "vocab_size" in fields:
             change["vocab_size"] = fields["vocab_size"] + 7
         if family == "t5":          # the config written holds num_decoder_layers (its default: num_layers)
             change["num_decoder_layers"] = fields[layers] + 1
         if variant not in THROUGH_TRANSFORMERS:
             _, total, trained = _counts(transformers, torch, config_class, model_class, {**fields, **change})
-            sets = ",".join(f"{k}={v}" for k, v in change.items())
+            sets = ",".join(f"{k}={v}" for k, v in (symbols or change).items())
             assert _summary(capsys, target, "--set", sets) == (total, trained), (change, text)
 
 

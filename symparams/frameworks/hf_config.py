@@ -1118,6 +1118,126 @@ def _clip(cfg: _Config, arch: str, out: _File) -> list[str]:
     return notes
 
 
+def _sizes(cfg: _Config, name: str, count: int | None = None) -> list[int]:
+    """A list field of positive whole numbers (ConvNeXt's hidden_sizes, Swin's depths), as given or defaulted."""
+    value = cfg.get(name)
+    if not isinstance(value, (list, tuple)) or not value or \
+            not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise DefinitionError(f"{cfg.source}: '{name}' is {_shown(value)}; expected a list of positive whole numbers")
+    if count is not None and len(value) != count:
+        raise _NoStructure(f"{name} with {len(value)} entries for {count} stages")
+    return list(value)
+
+
+def _convnext(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """ConvNeXt: a patchify stem (a strided convolution and a LayerNorm), stages of blocks (7x7 depthwise
+    convolution, LayerNorm, a 4x-wide MLP on the channels, a per-channel layer scale, the shortcut), a
+    LayerNorm and a 2x2 stride-2 convolution between stages; the mean, a LayerNorm, the classifier. A list
+    field's entries are the symbols <field>_<index> (hidden_sizes_0 = hidden_sizes[0])."""
+    stages = cfg.size("num_stages", cfg.get("num_stages") or 4)
+    widths, depths = _sizes(cfg, "hidden_sizes", stages), _sizes(cfg, "depths", stages)
+    out.let("image_size", cfg.size("image_size", 224), "input side (no weight depends on it)")
+    out.let("num_channels", cfg.size("num_channels", 3))
+    out.let("patch_size", cfg.size("patch_size", 4))
+    for i, (width, depth) in enumerate(zip(widths, depths)):
+        out.let(f"hidden_sizes_{i}", width)
+        out.let(f"depths_{i}", depth)
+    scale = cfg.get("layer_scale_init_value", 1e-6)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool):
+        raise DefinitionError(f"{cfg.source}: 'layer_scale_init_value' is {_shown(scale)}; expected a number")
+    act = _activation(cfg.text("hidden_act", "gelu"))
+    out.open("block convnext(d)", "encoder.stages[i].layers[j]")
+    out.open("residual")
+    out.add("dwconv 7x7 padding=3", "dwconv")
+    out.add("layernorm", "layernorm")
+    out.add(_with("dense 4*d", act), "pwconv1")
+    out.add("dense d", "pwconv2")
+    if scale > 0:
+        out.add("layerscale", "layer_scale_parameter (layer_scale_init_value > 0)")
+    out.close()
+    out.close()
+    out.add("input image_size x image_size x num_channels")
+    out.add("conv hidden_sizes_0 patch_size stride=patch_size", "embeddings.patch_embeddings")
+    out.add("layernorm", "embeddings.layernorm")
+    for i in range(stages):
+        if i:
+            out.add("layernorm", f"encoder.stages.{i}.downsampling_layer")
+            out.add(f"conv hidden_sizes_{i} 2x2 stride=2")
+        out.add(f"repeat depths_{i} {{ convnext(hidden_sizes_{i}) }}", f"encoder.stages.{i}.layers")
+    out.add("globalavgpool", "the mean over positions")
+    out.add("layernorm", "layernorm (ConvNextModel's pooler norm)")
+    if arch == "ConvNextForImageClassification":
+        out.let("num_labels", cfg.labels())
+        out.add("dense num_labels", "classifier")
+    return []
+
+
+def _swin(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """Swin: a patch embedding (a strided convolution, a LayerNorm), stages of blocks (LayerNorm, attention in
+    windows, every second block's windows shifted, with a relative position bias; LayerNorm, an MLP), a patch
+    merging between stages (2x2 positions into the channels, a LayerNorm, a dense layer halving them); a final
+    LayerNorm, the mean, the classifier. A window as large as the map shrinks to it, unshifted, as transformers
+    does. List entries are the symbols depths_<i> and num_heads_<i>."""
+    depths = _sizes(cfg, "depths")
+    heads = _sizes(cfg, "num_heads", len(depths))
+    if cfg.flag("use_absolute_embeddings", False):
+        raise _NoStructure("use_absolute_embeddings=true (a position table of patches + 1 rows)")
+    image, patch = cfg.size("image_size", 224), cfg.size("patch_size", 4)
+    window = cfg.size("window_size", 7)
+    ratio = cfg.get("mlp_ratio", 4.0)
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or ratio <= 0:
+        raise DefinitionError(f"{cfg.source}: 'mlp_ratio' is {_shown(ratio)}; expected a positive number")
+    out.let("image_size", image, "input side")
+    out.let("num_channels", cfg.size("num_channels", 3))
+    out.let("patch_size", patch)
+    out.let("embed_dim", cfg.size("embed_dim", 96))
+    out.let("window_size", window)
+    for i, (depth, head) in enumerate(zip(depths, heads)):
+        out.let(f"depths_{i}", depth)
+        out.let(f"num_heads_{i}", head)
+    bias = "" if cfg.flag("qkv_bias", True) else " bias=false"
+    act = _activation(cfg.text("hidden_act", "gelu"))
+    out.add("input image_size x image_size x num_channels")
+    out.add("conv embed_dim patch_size stride=patch_size", "embeddings.patch_embeddings.projection")
+    out.add("layernorm", "embeddings.norm")
+    side = image // patch
+    for i, depth in enumerate(depths):
+        dim = "embed_dim" if i == 0 else f"{2 ** i}*embed_dim"
+        width = f"{int(ratio)}*{dim}" if float(ratio).is_integer() else str(int(ratio * cfg.size("embed_dim", 96)
+                                                                                * 2 ** i))
+        small = side <= window         # transformers: the window is the whole map, and no shift
+        win = str(side) if small else "window_size"
+        def block(shift):
+            out.add(f"residual {{ layernorm; windowattention heads=num_heads_{i} window={win} shift={shift}{bias} }}",
+                    "layernorm_before, attention (query, key, value, output, relative_position_bias_table)")
+            out.add(_with(f"residual {{ layernorm; dense {width}", act, f"; dense {dim} }}"),
+                    "layernorm_after, intermediate, output")
+        if small:           # every block unshifted
+            out.open(f"repeat depths_{i}", f"encoder.layers.{i}.blocks")
+            block("0")
+            out.close()
+            continue_pairs = False
+        else:               # pairs of an unshifted and a shifted block, and a last unshifted one if odd
+            out.open(f"repeat depths_{i} // 2", f"encoder.layers.{i}.blocks, in pairs")
+            block("0")
+            block("window_size // 2")
+            out.close()
+            continue_pairs = depth % 2 == 1
+        if continue_pairs:
+            block("0")
+        if i < len(depths) - 1:
+            out.add("pixelunshuffle 2", f"encoder.layers.{i}.downsample: 2x2 positions into the channels")
+            out.add("layernorm", "downsample.norm")
+            out.add(f"dense {2 ** (i + 1)}*embed_dim bias=false", "downsample.reduction")
+            side = (side + 1) // 2
+    out.add("layernorm", "layernorm")
+    out.add("globalavgpool", "pooler: the mean")
+    if arch == "SwinForImageClassification":
+        out.let("num_labels", cfg.labels())
+        out.add("dense num_labels", "classifier")
+    return []
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -1161,6 +1281,9 @@ FAMILIES = {
     "clip": _Family(_clip, ("CLIPModel",), "CLIPModel"),
     "clip_text_model": _Family(_clip, ("CLIPTextModel", "CLIPTextModelWithProjection"), "CLIPTextModel"),
     "clip_vision_model": _Family(_clip, ("CLIPVisionModel", "CLIPVisionModelWithProjection"), "CLIPVisionModel"),
+    "convnext": _Family(_convnext, ("ConvNextForImageClassification", "ConvNextModel"),
+                        "ConvNextForImageClassification"),
+    "swin": _Family(_swin, ("SwinForImageClassification", "SwinModel"), "SwinForImageClassification"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
 
