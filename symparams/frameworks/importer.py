@@ -358,7 +358,14 @@ def _helper_classes() -> set:
     names = set(LAYOUT_WRAPPERS)
     for spec in kinds():
         names.update(spec.torch_helpers)
-    return names
+    return names | _unit_classes()
+
+
+def _unit_classes() -> set:
+    """Framework modules a kind reads whole (LayerSpec.torch_leaves: torchvision's ShiftedWindowAttention), kept
+    whole by the tracer; they take and give channels-last maps, so they are read between a permute to channels
+    last and back."""
+    return {name for spec in kinds() for name in getattr(spec, "torch_leaves", ())}
 
 
 def input_shape_of(value, what="from_torch") -> tuple[int, ...]:
@@ -450,6 +457,13 @@ def from_torch(module, input_shape, generalize=None) -> str:
             name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", [alias.get(source, source)], f"{line} name={name}", name)
             order.append(node)
+            continue
+        merging = _torch_patch_merging(node, shapes, channels_last)
+        if merging is not None:
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"{merging} name={name}", name)
+            order.append(node)
+            channels_last.add(node)
             continue
         turn = _torch_permute(node, shapes, torch)
         inputs = [a for a in _flat(list(node.args) + list(node.kwargs.values())) if isinstance(a, fx.Node)]
@@ -664,6 +678,23 @@ def _torch_permute(node, shapes, torch):
     return None
 
 
+def _torch_patch_merging(node, shapes, channels_last) -> str | None:
+    """torchvision's Swin patch merging step, _patch_merging_pad(x) on a channels-last B x H x W x C map (each 2 x 2
+    block's four positions concatenated on the channels; torch.fx keeps the function whole): `pixelunshuffle 2`
+    when H and W are even (the function pads odd sizes, which pixelunshuffle does not). The four positions'
+    order in the channels differs from nn.PixelUnshuffle's, which changes no count or shape."""
+    if node.op != "call_function" or getattr(node.target, "__name__", "") != "_patch_merging_pad" or \
+            not getattr(node.target, "__module__", "").startswith("torchvision.") or \
+            not node.args or node.args[0] not in channels_last:
+        return None
+    shape = shapes.get(node.args[0].name, ())
+    if len(shape) != 4 or shape[1] % 2 or shape[2] % 2:
+        raise DefinitionError(f"the operation '{node.name}' (Swin's patch merging) pads an odd-sized "
+                              f"{'x'.join(map(str, shape[1:3])) or 'unknown'} map; symparams' pixelunshuffle 2 "
+                              "takes even sizes")
+    return "pixelunshuffle 2"
+
+
 def _channels_last_problem(node, module, functional_names) -> None:
     """Between a permute to channels last and back, what reads the same in symparams' layout: modules acting on
     the last axis (LayerNorm, Linear), activations, and adding or multiplying; anything else is refused by name."""
@@ -673,7 +704,8 @@ def _channels_last_problem(node, module, functional_names) -> None:
     if node.op == "call_module":
         sub = module.get_submodule(node.target)
         if isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU, torch.nn.SiLU,
-                            torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES:
+                            torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES \
+                or type(sub).__name__ in _unit_classes():
             return
     elif node.op == "call_function" and (node.target in (operator.add, operator.mul, torch.add, torch.mul) or
                                          getattr(node.target, "__name__", "") in words):

@@ -170,8 +170,14 @@ class WindowAttention(nn.Module):
                 f"shift={one(cfg.shift)}" + ("" if cfg.bias else ", bias=False")
                 + ("" if cfg.relbias else ", relbias=False") + ")")
 
+    # torchvision's Swin attention modules, read whole (their window partition is view/permute/roll inside a
+    # function torch.fx does not trace into); they take and give a channels-last B x H x W x C map
+    torch_leaves = ("ShiftedWindowAttention", "ShiftedWindowAttentionV2")
+
     def import_torch(self, module, r):
-        if r.cls(module) != "WindowAttention" or not hasattr(module, "qkv"):
+        if r.cls(module) in self.torch_leaves:
+            return self._torchvision(module, r)
+        if r.cls(module) != "WindowAttention" or not hasattr(module, "heads") or not hasattr(module, "qkv"):
             return None
         text = f"windowattention heads={module.heads} window={module.window}"
         if module.shift:
@@ -180,6 +186,24 @@ class WindowAttention(nn.Module):
             text += " bias=false"
         if module.relative_position_bias_table is None:
             text += " relbias=false"
+        return text
+
+    def _torchvision(self, module, r):
+        """torchvision's ShiftedWindowAttention (Swin) and ShiftedWindowAttentionV2 (Swin-V2: cosine attention with
+        a learned logit scale, the relative bias from the continuous position bias MLP cpb_mlp)."""
+        from ..errors import DefinitionError
+        window = _square(module.window_size, "window", r)
+        shift = _square(module.shift_size, "shift", r)
+        if module.proj.bias is None:
+            raise DefinitionError(f"the module '{r.name}' ({r.cls(module)}) has no output projection bias "
+                                  "(proj_bias=False); symparams' windowattention always has one")
+        text = f"windowattention heads={module.num_heads} window={window}" + (f" shift={shift}" if shift else "")
+        if module.qkv.bias is None:
+            text += " bias=false"
+        if r.cls(module) == "ShiftedWindowAttentionV2":
+            raise DefinitionError(f"the module '{r.name}' (ShiftedWindowAttentionV2) has Swin-V2's continuous position "
+                                  "bias MLP (cpb_mlp) and scaled cosine attention (logit_scale); symparams' "
+                                  "windowattention has neither yet")
         return text
 
 
@@ -219,3 +243,13 @@ class PixelUnshuffle(LayerSpec):
 
     def import_torch(self, module, r):
         return f"pixelunshuffle {module.downscale_factor}" if isinstance(module, r.nn.PixelUnshuffle) else None
+
+
+def _square(value, what, r):
+    """A window or shift given per axis ([7, 7]) as one number: symparams' windows are square."""
+    from ..errors import DefinitionError
+    sizes = [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)] * 2
+    if len(set(sizes)) != 1:
+        raise DefinitionError(f"the module '{r.name}' has a {what} of {sizes}; symparams' "
+                              f"windowattention takes square windows")
+    return sizes[0]

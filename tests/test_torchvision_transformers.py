@@ -1,0 +1,70 @@
+"""Issue 26: torchvision's transformer-like classification models (ViT, Swin, Swin-V2, MaxViT, ConvNeXt), each run
+through `symparams import torchvision.models:NAME --input-shape 224x224x3` as a user runs it; the file it writes
+must read back and count what PyTorch counts, total and trainable (sum of p.numel() over the model built on the
+meta device: buffers such as Swin's relative_position_index are not parameters). All 16 build on the meta device and
+trace in 1-3 s each (ViT-H/14's 632 M parameters too), so none is set apart as slow.
+
+TRANSFORMERS is the data: None for a model that imports exactly, else words of the refusal the import must give
+(the construct it has no form for). A marked model that starts importing fails the test as much as an unmarked one
+that stops: the table is kept true. tests/test_torchvision_models.py holds the CNN families' table."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import need_module
+
+TRANSFORMERS = {
+    "vit_b_16": None,
+    "vit_b_32": None,
+    "vit_l_16": None,
+    "vit_l_32": None,
+    "vit_h_14": None,
+    "swin_t": None,
+    "swin_s": None,
+    "swin_b": None,
+    "swin_v2_t": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
+    "swin_v2_s": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
+    "swin_v2_b": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
+    "maxvit_t": "permute",
+    "convnext_tiny": None,
+    "convnext_small": None,
+    "convnext_base": None,
+    "convnext_large": None,
+}
+
+
+
+def _expected(torchvision, torch, name):
+    with torch.device("meta"):
+        model = torchvision.models.get_model(name)
+    return (sum(p.numel() for p in model.parameters()),
+            sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS))
+def test_torchvision_transformer_imports_exactly_or_is_refused_by_name(name, tmp_path, capsys):
+    torch = need_module("torch")
+    torchvision = need_module("torchvision")
+    import symparams
+    from symparams import cli
+    target = tmp_path / f"{name}.arch"
+    code = cli.main(["import", f"torchvision.models:{name}", "--input-shape", "224x224x3", "-o", str(target)])
+    err = capsys.readouterr().err
+    reason = TRANSFORMERS[name]
+    if reason is not None:
+        assert code != 0 and not target.exists(), f"{name} is marked refused ({reason}) but now imports: unmark it"
+        assert reason in err and "Traceback" not in err, err
+        return
+    assert code == 0, err
+    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
+    total, trainable = _expected(torchvision, torch, name)
+    assert (int(net.params), int(net.trainable_params)) == (total, trainable)
+
+
+def test_the_table_lists_every_transformer_like_model_torchvision_has():
+    """Every classification model of these families in list_models is in the table (a new torchvision one shows)."""
+    torchvision = need_module("torchvision")
+    families = ("vit_", "swin_", "maxvit_", "convnext_")
+    listed = {n for n in torchvision.models.list_models(module=torchvision.models) if n.startswith(families)}
+    assert listed == set(TRANSFORMERS)
