@@ -240,3 +240,25 @@ def test_published_shaped_configs_import_exactly(name):
     config = PUBLISHED[name]
     total, trained, text = imported(config)
     assert (total, trained) == oracle(config), text
+
+
+@pytest.mark.parametrize("architectures,model_class", [
+    (None, "LlamaForCausalLM"),                     # no architectures: the family's usual class
+    (["LLaMAForCausalLM"], "LlamaForCausalLM"),     # a name transformers lacks: the class with the same head
+    (["LlamaForTokenClassification"], "LlamaForTokenClassification"),    # transformers' class, its module tree
+])
+def test_which_class_is_counted(architectures, model_class):
+    need_module("torch")
+    need_module("transformers")
+    from hf_random import imported, oracle
+    fields = dict(DEC)
+    config, total, trained = oracle("LlamaConfig", model_class, fields)
+    data = json.loads(config.to_json_string(use_diff=True))
+    data.pop("architectures", None)
+    if architectures:
+        data["architectures"] = architectures
+    got_total, got_trained, text = imported(data)
+    assert (got_total, got_trained) == (total, trained), text
+    assert text.startswith(f"# {model_class}"), text
+    if architectures and architectures[0] != model_class:
+        assert architectures[0] in text                 # the header says which name was read as which class

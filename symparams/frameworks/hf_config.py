@@ -1316,6 +1316,14 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
                               hint=f"the families symparams writes without transformers are {known}; "
                               "with transformers installed (pip install transformers torch) every family it knows "
                               "is read from its module tree")
+    extra = []
+    alike = _same_head(arch, family.classes) if arch not in family.classes else None
+    if alike:
+        # a class name neither transformers nor the table has (an old spelling, remote code's own class): the
+        # family's class with the same head
+        extra.append(f"architectures names {arch}, which transformers does not have: written as {alike}, the "
+                     f"{model_type} class with the same head.")
+        arch = alike
     if arch not in family.classes:
         raise DefinitionError(f"{source}: architectures names {_shown(arch)}, which symparams does not write for "
                               f"model_type {_shown(model_type)}",
@@ -1337,8 +1345,24 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
     header = [f"{arch}{shown}, written by `symparams import` from a Hugging Face config (model_type {model_type}).",
               "The symbols are the config's fields, at the config's values; the count is that of "
               f"{arch}(config).parameters()."]
-    header += notes
+    header += extra + notes
     return out.render(header)
+
+
+_HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration", "ForSequenceClassification",
+          "ForTokenClassification", "ForQuestionAnswering", "ForImageClassification")
+
+
+def _same_head(arch: str, classes: tuple):
+    """The family's class with the head arch's name ends in (ForCausalLM, ..., or a bare Model), or None."""
+    head = next((h for h in _HEADS if arch.endswith(h)), "Model" if arch.endswith("Model") else None)
+    if head is None:
+        return None
+    for cls in classes:
+        bare = head == "Model" and not any(cls.endswith(h) for h in _HEADS)
+        if (cls.endswith(head) and head != "Model") or (bare and cls.endswith("Model")):
+            return cls
+    return None
 
 
 def _name_aliases(cfg: _Config, out: _File):
