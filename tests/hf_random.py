@@ -453,26 +453,54 @@ def case(family: str, seed: int):
     return config_class, model_class, fields
 
 
-def check(family: str, seed: int, diff: bool):
+# fields transformers derives from others when they are null: a published config sometimes writes them so
+NULLABLE = ("head_dim", "num_key_value_heads", "sliding_window", "n_inner", "num_kv_heads", "ffn_hidden_size",
+            "q_lora_rank", "num_decoder_layers", "rope_scaling", "num_ln_in_parallel_attn", "layer_types")
+MODES = ("full", "diff", "nulls")
+
+
+def _from_json(data: dict, model_class: str):
+    """(total, trainable) of the class transformers builds from the JSON itself (AutoConfig.for_model)."""
+    import torch
+    import transformers
+    from transformers import AutoConfig
+    config = AutoConfig.for_model(data["model_type"], **{k: v for k, v in data.items() if k != "model_type"})
+    with torch.device("meta"):
+        model = getattr(transformers, model_class)(config)
+    params = list(model.parameters())
+    return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
+
+
+def check(family: str, seed: int, mode: str):
     """(problem or None, how: "structure" | "tensors" | "skip") for one draw, its config.json written in full
-    (diff=False: every field, as to_dict) or as published ones are (diff=True: only what differs from the
-    class' defaults)."""
+    (mode "full": every field, as to_dict), as published ones are ("diff": only what differs from the class'
+    defaults), or so with some derivable fields written as null ("nulls", the oracle then built from that
+    JSON)."""
     import json
     config_class, model_class, fields = case(family, seed)
     try:
         config, total, trained = oracle(config_class, model_class, fields)
     except Exception as exc:   # noqa: BLE001 - a draw transformers itself refuses: not a case
         return f"transformers refuses it: {type(exc).__name__}: {str(exc)[:100]}", "skip"
-    data = json.loads(config.to_json_string(use_diff=diff))
+    data = json.loads(config.to_json_string(use_diff=mode != "full"))
     data["architectures"] = [model_class]
     data.setdefault("model_type", config.model_type)
+    if mode == "nulls":
+        rng = random.Random(f"{family}-{seed}-nulls")
+        for name in NULLABLE:
+            if name not in data and hasattr(config, name) and rng.random() < 0.5:
+                data[name] = None
+        try:
+            total, trained = _from_json(data, model_class)
+        except Exception as exc:   # noqa: BLE001
+            return f"transformers refuses the nulls: {type(exc).__name__}: {str(exc)[:100]}", "skip"
     try:
         got_total, got_trained, text = imported(data)
     except Exception as exc:    # noqa: BLE001
-        return f"{model_class} {fields}: {type(exc).__name__}: {exc}", "error"
+        return f"{model_class} {data}: {type(exc).__name__}: {exc}", "error"
     how = "tensors" if "through transformers on the meta device" in text else "structure"
     if (got_total, got_trained) != (total, trained):
-        return (f"{model_class} {fields}: symparams {got_total}/{got_trained}, transformers {total}/{trained}",
+        return (f"{model_class} {data}: symparams {got_total}/{got_trained}, transformers {total}/{trained}",
                 how)
     return None, how
 
@@ -485,12 +513,12 @@ if __name__ == "__main__":
     for fam in families:
         tally = {}
         for seed in range(draws):
-            for diff in (False, True):
-                problem, how = check(fam, seed, diff)
+            for mode in MODES:
+                problem, how = check(fam, seed, mode)
                 key = "bad" if problem and how != "skip" else how
                 tally[key] = tally.get(key, 0) + 1
                 if problem:
-                    print(f"{fam} seed={seed} diff={diff}: [{how}] {problem}", flush=True)
+                    print(f"{fam} seed={seed} {mode}: [{how}] {problem}", flush=True)
         print(f"== {fam}: {tally}", flush=True)
         for key, n in tally.items():
             grand[key] = grand.get(key, 0) + n

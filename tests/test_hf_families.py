@@ -213,15 +213,16 @@ def _random_cases():
 @pytest.mark.parametrize("family,seed", _random_cases(), ids=lambda v: str(v))
 def test_random_configs_import_exactly(family, seed):
     """A random config of the family (tests/hf_random.py: the switches published configs vary), written out
-    in full and as published configs are (only the fields that differ from the class' defaults), imports to
+    in full, as published configs are (only the fields that differ from the class' defaults) and so with
+    derivable fields null, imports to
     the total and trainable counts of the class transformers builds on the meta device. More draws:
     SYMPARAMS_HF_EXAMPLES=N; by hand: python tests/hf_random.py N [family ...]."""
     need_module("torch")
     need_module("transformers")
-    from hf_random import check
-    for diff in (False, True):
-        problem, how = check(family, seed, diff)
-        assert problem is None or how == "skip", f"{family} seed {seed} ({'diff' if diff else 'full'}): {problem}"
+    from hf_random import MODES, check
+    for mode in MODES:
+        problem, how = check(family, seed, mode)
+        assert problem is None or how == "skip", f"{family} seed {seed} ({mode}): {problem}"
 
 
 def _published():
