@@ -343,6 +343,11 @@ def _torch_leaf(module) -> bool:
         # torchvision's and timm's LayerNorm2d: an nn.LayerNorm over the channels of a channels-first map
         # (permute, layer_norm, permute back), symparams' layernorm on its channels-last map
         return True
+    if isinstance(module, nn.LayerNorm) and type(module).__module__.startswith("timm."):
+        # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
+        return True
+    if _timm_attention(module) is not None:
+        return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
         if len(parts) != 2:
@@ -407,7 +412,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             return id(m) in leaves or super().is_leaf_module(m, qualname)
 
     try:
-        graph = Tracer().trace(module)
+        graph = Tracer().trace(module, concrete_args=_defaulted_arguments(module))
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
         raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
     shapes = _torch_shapes(module, graph, shape)
@@ -505,6 +510,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", [alias.get(source, source)], f"shuffle {groups} name={name}", name)
             order.append(node)
             continue
+        if node.op == "placeholder" and placeholder is not None and node not in live:
+            continue                        # an argument fixed at its default for the trace (attn_mask=None)
         if node.op == "placeholder":
             if placeholder is not None:
                 raise DefinitionError(f"the module's forward takes more than one input ('{placeholder.name}', "
@@ -543,6 +550,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 " buffer=true" if not isinstance(tensor, torch.nn.Parameter) else "") + (
                 "" if tensor.requires_grad or not isinstance(tensor, torch.nn.Parameter) else " trainable=false")
             nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
+        elif node.op == "get_attr" and len(node.users) == 1 and \
+                _reshaped_free_tensor(next(iter(node.users)), module, torch) is not None:
+            continue                        # self.gamma.reshape(1, -1, 1, 1): read at the reshape (below)
+        elif _reshaped_free_tensor(node, module, torch) is not None:
+            tensor, shaped = _reshaped_free_tensor(node, module, torch)
+            name = unique_name(identifier(node.args[0].target), names)
+            line = f"parameter {_free_shape(node, shaped, shapes)}" + (" buffer=true" if not isinstance(
+                tensor, torch.nn.Parameter) else "") + ("" if tensor.requires_grad or not isinstance(
+                    tensor, torch.nn.Parameter) else " trainable=false")
+            nodes[node] = Node(node, "layer", [placeholder], f"{line} name={name}", name)
         elif node.op == "get_attr":
             # a free nn.Parameter or buffer read in forward: a `parameter` line where it is added or multiplied
             tensor = _attribute(module, node.target)
@@ -557,7 +574,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _torch_line(sub, name, num)
+            line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _torch_line(sub, name, num)
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
                 # owns them, the others say reuse=<its name> (decided once the order is known, below)
@@ -581,8 +598,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
-        elif node.op == "call_function" and node.target in merges:
-            op = merges[node.target]
+        elif node.op == "call_function" and node.target in merges or (
+                node.op == "call_method" and node.target in _MERGE_METHODS):
+            op = merges[node.target] if node.op == "call_function" else _MERGE_METHODS[node.target]
             _torch_merge_problem(node, op, args, shapes)
             nodes[node] = Node(node, op, args)
         elif (node.op == "call_function" and node.target in functions) or (
@@ -623,6 +641,19 @@ def from_torch(module, input_shape, generalize=None) -> str:
     text = file_text(num, shape, body)
     _compare_torch(text, nodes, shapes, module, channels_last)
     return finish(text, num, shape, body, "pytorch")
+
+
+def _defaulted_arguments(module) -> dict | None:
+    """forward's arguments after the input that have a default of None or a bool (timm's ViT:
+    forward(x, attn_mask=None)), fixed at that default for the trace: the model as called with one input."""
+    import inspect
+    try:
+        params = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    fixed = {p.name: p.default for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and (p.default is None or isinstance(p.default, bool))}
+    return fixed or None
 
 
 def _free_tensor_operands(nodes, order, start) -> None:
@@ -746,7 +777,30 @@ def _only_merged(node) -> bool:
     import operator
     torch = need("torch", "pytorch")
     merges = (operator.add, operator.iadd, operator.mul, operator.imul, torch.add, torch.mul)
-    return bool(node.users) and all(u.op == "call_function" and u.target in merges for u in node.users)
+    return bool(node.users) and all(u.op == "call_function" and u.target in merges or
+                                    u.op == "call_method" and u.target in _MERGE_METHODS for u in node.users)
+
+
+# x.mul(y), x.add(y) (timm's ConvNeXt: x.mul(self.gamma.reshape(1, -1, 1, 1))): merges as * and + are
+_MERGE_METHODS = {"add": "add", "add_": "add", "mul": "mul", "mul_": "mul"}
+
+
+def _reshaped_free_tensor(node, module, torch):
+    """The tensor of a free nn.Parameter or buffer reshaped by whole numbers (self.gamma.reshape(1, -1, 1, 1)) and
+    only added or multiplied, reshaped; None for anything else. The reshape node is the `parameter` line."""
+    if node.op != "call_method" or node.target not in ("reshape", "view") or not node.args or \
+            getattr(node.args[0], "op", None) != "get_attr" or len(node.args[0].users) != 1 or node.kwargs:
+        return None
+    sizes = list(node.args[1:])
+    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+        sizes = list(sizes[0])
+    tensor = _attribute(module, node.args[0].target)
+    if tensor is None or not sizes or not all(isinstance(d, int) for d in sizes) or not _only_merged(node):
+        return None
+    try:
+        return tensor, tensor.detach().reshape(sizes)
+    except RuntimeError:
+        return None
 
 
 def _free_shape(node, tensor, shapes) -> str:
@@ -1004,6 +1058,29 @@ def _torch_mha(node, sub, name, torch) -> str | None:
                               "represent; it reads self-attention attention(x, x, x) with batch_first=True, no bias_k, "
                               "no add_zero_attn and no mask")
     return f"attention heads={sub.num_heads}" + ("" if sub.in_proj_bias is not None else " bias=false") + \
+        f" name={name}"
+
+
+def _timm_attention(module, name=None) -> str | None:
+    """timm's Attention (its ViT, DeiT, BEiT-free blocks): qkv Linear(d, 3d), proj Linear(d, d), as `attention heads=H`
+    (bias=false when neither projection has a bias); None when the module is not one. Read whole (its forward
+    reshapes and permutes the heads, which the import does not follow); a variant symparams' attention does not
+    count alike (a q/k norm, a gate, a norm before proj, one projection biased and the other not) is refused."""
+    cls = type(module)
+    if cls.__name__ != "Attention" or not cls.__module__.startswith("timm.") or not hasattr(module, "qkv"):
+        return None
+    if name is None:
+        return "attention"
+    nn = need("torch", "pytorch").nn
+    d = module.qkv.in_features
+    plain = all(isinstance(getattr(module, part, None), (nn.Identity, type(None))) for part in ("q_norm", "k_norm", "norm"))
+    same_bias = (module.qkv.bias is None) == (module.proj.bias is None)
+    if not plain or getattr(module, "gate", None) is not None or not same_bias or \
+            module.qkv.out_features != 3 * d or module.proj.out_features != d:
+        raise DefinitionError(f"the module '{name}' (timm Attention) has a q/k norm, a gate, a norm before its output "
+                              "projection, a bias on one projection only or a width other than its input's; symparams "
+                              "reads timm's plain Attention as attention")
+    return f"attention heads={module.num_heads}" + ("" if module.qkv.bias is not None else " bias=false") + \
         f" name={name}"
 
 

@@ -1,0 +1,60 @@
+"""Issue 26: common timm models by module reference, as a user runs them:
+`symparams import timm.models.vision_transformer:vit_base_patch16_224 --input-shape 224x224x3` (timm's entry
+points build the model with pretrained=False; the import builds it on the meta device). The written file must
+read back and count what PyTorch counts, total and trainable.
+
+MODELS is the data: None for a model that imports exactly, else words of the refusal the import must give. A
+marked model that starts importing fails as much as an unmarked one that stops."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from conftest import need_module
+
+MODELS = {
+    "timm.models.vision_transformer:vit_base_patch16_224": None,
+    "timm.models.vision_transformer:vit_small_patch16_224": None,
+    "timm.models.deit:deit_small_patch16_224": None,
+    "timm.models.deit:deit_tiny_patch16_224": None,
+    "timm.models.convnext:convnext_tiny": None,
+    "timm.models.convnext:convnext_small": None,
+    "timm.models.swin_transformer:swin_tiny_patch4_window7_224": "getattr",
+    # a class token and a distillation token concatenated before the patches: symparams' clstoken adds one
+    "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
+    # BEiT's attention: free q and v biases (no k bias) and a relative position bias per block
+    "timm.models.beit:beit_base_patch16_224": "a bias on one projection only",
+    # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
+    "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
+    # timm's MaxViT chooses its partitioning by comparing sizes read off the tensor in Python
+    "timm.models.maxxvit:maxvit_tiny_tf_224": "cannot be used as inputs to control flow",
+}
+
+
+def _expected(torch, reference):
+    module, _, factory = reference.partition(":")
+    with torch.device("meta"):
+        model = getattr(importlib.import_module(module), factory)()
+    return (sum(p.numel() for p in model.parameters()),
+            sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+@pytest.mark.parametrize("reference", sorted(MODELS), ids=lambda r: r.rpartition(":")[2])
+def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, capsys):
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from symparams import cli
+    target = tmp_path / "model.arch"
+    code = cli.main(["import", reference, "--input-shape", "224x224x3", "-o", str(target)])
+    err = capsys.readouterr().err
+    reason = MODELS[reference]
+    if reason is not None:
+        assert code != 0 and not target.exists(), f"{reference} is marked refused ({reason}) but now imports: unmark it"
+        assert reason in err and "Traceback" not in err, err
+        return
+    assert code == 0, err
+    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
+    assert (int(net.params), int(net.trainable_params)) == _expected(torch, reference)
