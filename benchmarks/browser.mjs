@@ -1,13 +1,71 @@
-// node benchmarks/browser.mjs BASE_URL RESNET50_TEXT_FILE -> one JSON object of timings (ms), measured in
-// Debian's Chromium (headless, network closed but for 127.0.0.1) on the built playground.
+// node benchmarks/browser.mjs BASE_URL RESNET50_TEXT_FILE [RUNS] [RUNS_WITHOUT_SNAPSHOT] -> one JSON object of
+// timings (ms), measured in Debian's Chromium (headless, network closed but for 127.0.0.1) on the built playground.
 import fs from "node:fs";
 import { launch, open, ready } from "../web/browser.mjs";
 
-const [base, resnetFile] = process.argv.slice(2);
+const [base, resnetFile, runsArg, plainArg] = process.argv.slice(2);
 const resnet = fs.readFileSync(resnetFile, "utf-8");
-const out = { loads: [], slider: {}, rederive: {} };
+const RUNS = Number(runsArg || 5);
+const RUNS_WITHOUT_SNAPSHOT = Number(plainArg || 3);
+const outsideAll = [];
+const out = { loads: [], firstEdit: { snapshot: [], snapshotWarmCache: [], noSnapshot: [] }, slider: {}, rederive: {} };
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const p95 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]; };
+
+// A visit as a user makes it: navigate, and as soon as the page shows its first result, replace the editor's
+// text with ResNet-50 (select all, paste); timed to the moment the page shows ResNet-50's table and total. All
+// times from the navigation's start (the page's performance.now()). Without the snapshot: its file answers 404.
+async function firstEdit(context, snapshot) {
+  const page = await context.newPage();
+  if (!snapshot) await page.route("**/python/snapshot-*.bin", (route) => route.fulfill({ status: 404, body: "" }));
+  await page.goto(base);
+  await page.waitForFunction(() => window.__playground && window.__playground.timing.firstResult !== undefined,
+                             null, { timeout: 180000 });
+  await page.click(".CodeMirror");
+  await page.keyboard.press("Control+A");
+  const edited = await page.evaluate((text) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    document.querySelector(".CodeMirror textarea").dispatchEvent(
+      new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    return performance.now();
+  }, resnet);
+  await page.waitForFunction((text) => {
+    const pg = window.__playground;
+    return pg.live && pg.derivedText === text && pg.editor.getValue() === text;
+  }, resnet, { timeout: 180000 });
+  const r = await page.evaluate(() => {
+    const pg = window.__playground;
+    return { firstResult: pg.timing.firstResult, shown: pg.lastShown, boot: pg.timing.boot, pythonReady: pg.timing.pythonReady,
+             prerendered: !!pg.prerendered, derive: pg.lastDerive, total: document.getElementById("total-params").textContent.trim() };
+  });
+  await page.close();
+  return { firstResult: r.firstResult, edit: edited, total: r.shown, editToTotal: r.shown - edited, pythonReady: r.pythonReady,
+           snapshot: r.boot.snapshot, fallback: r.boot.fallback, runtime: r.boot.runtime, imports: r.boot.imports,
+           prerendered: r.prerendered, derive_ms: r.derive.total_ms, python_ms: r.derive.python_ms, resnetTotal: r.total };
+}
+
+// each run in a new browser with an empty cache (a first visit), then once more in the same browser (a visit
+// with the files and Chromium's compiled WebAssembly cached)
+for (let k = 0; k < RUNS; k++) {
+  const browser = await launch();
+  try {
+    out.firstEdit.snapshot.push(await firstEdit(browser.context, true));
+    out.firstEdit.snapshotWarmCache.push(await firstEdit(browser.context, true));
+  } finally {
+    outsideAll.push(...browser.outside);
+    await browser.close();
+  }
+}
+for (let k = 0; k < RUNS_WITHOUT_SNAPSHOT; k++) {
+  const browser = await launch();
+  try {
+    out.firstEdit.noSnapshot.push(await firstEdit(browser.context, false));
+  } finally {
+    outsideAll.push(...browser.outside);
+    await browser.close();
+  }
+}
 
 const { context, outside, close } = await launch();
 try {
@@ -19,7 +77,7 @@ try {
     await ready(page);
     const t = await page.evaluate(() => window.__playground.timing);
     out.loads.push({ firstResult: t.firstResult, firstLive: t.firstLive, runtime: t.boot.runtime, imports: t.boot.imports,
-                     pythonReady: t.pythonReady, prerendered: !!(await page.evaluate(() => window.__playground.prerendered)) });
+                     pythonReady: t.pythonReady, snapshot: t.boot.snapshot, prerendered: !!(await page.evaluate(() => window.__playground.prerendered)) });
   }
 
   // a slider move -> every count updated on screen (input event to the last cell written)
@@ -64,7 +122,7 @@ try {
   out.slider.resnet50_n = await sliderRun("n", Array.from({ length: 30 }, (_, i) => 200 + 2 * i));
   out.resnetRows = await page.$$eval("#summary tbody tr", (rows) => rows.length);
 } finally {
-  out.outside = outside;
+  out.outside = [...outsideAll, ...outside];
   await close();
 }
 console.log(JSON.stringify(out));
