@@ -61,7 +61,8 @@ KERAS_APPLICATIONS = {"vgg16": "VGG16", "resnet50": "ResNet50", "mobilenetv2": "
                       "densenet121": "DenseNet121", "efficientnetb0": "EfficientNetB0", "inceptionv3": "InceptionV3",
                       "convnexttiny": "ConvNeXtTiny", "mobilenetv3small": "MobileNetV3Small"}
 PEERS = ROOT / "benchmarks" / "peers"
-QUICK_ZOO = ("lenet5", "vgg16")
+QUICK_ZOO = ("lenet5", "vgg16", "t5small")   # a CNN, a deep CNN, a transformer
+LEAN = False                          # --lean: the end-to-end rows run the wheel's summary and the peers only
 ONLY_ZOO: set = set()                 # --zoo: these zoo files only (normalised stems)      # --quick: the render rows and the CLI row on these only
 
 
@@ -480,6 +481,8 @@ def export_code(path: Path, framework: str, out_dir: Path):
 def _fmt_s(seconds) -> str:
     if seconds is None:
         return "?"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
@@ -587,7 +590,7 @@ def _shown(path: Path) -> str:
 
 
 def bench_render(report: Report, quick: bool):
-    """In-process, what `symparams summary FILE` does, in two parts: derive, then the text render."""
+    """In-process, what `symparams summary FILE` does, in parts: parse, derive, then the text render."""
     section = "Render"
     target = "render ≤ derive"
     for path in _zoo_files(quick):
@@ -597,20 +600,23 @@ def bench_render(report: Report, quick: bool):
         if "error" in result:
             report.add(section, f"{label}: derive and text render", target, "error", False, result["error"])
             continue
-        derive, render = result["derive_s"], result["render_s"]
+        derive, render, parse = result["derive_s"], result["render_s"], result["parse_s"]
         ratio = render / derive
         ok = render <= TARGETS["render"] * derive
         note = (f"{result['lines']} lines printed, total {result['params']:,}" if result["params"] is not None
                 else f"{result['lines']} lines printed")
+        note += (f"; without the parse the derive is {_fmt_s(derive - parse)} "
+                 f"(render {render / max(derive - parse, 1e-9):.2f}× that)")
         if not ok:
-            note += (f"; missed: the text printer takes {ratio:.1f}× the derive — it formats each row's shape and "
-                     "formula and substitutes the defaults into every cell with SymPy (simplifying, printing), "
-                     "work the engine does not do; helper 'present' owns the render")
-        report.add(section, f"{label}: derive and text render, SymPy's cache emptied (headline)", target,
-                   f"CPU: derive {_fmt_s(derive)}, render {_fmt_s(render)} ({ratio:.2f}× the derive; median of "
-                   f"{result['repeats']}); first in the process {_fmt_s(result['first_derive_s'])} + "
-                   f"{_fmt_s(result['first_render_s'])}; warm (cache kept) {_fmt_s(result['warm_derive_s'])} + "
-                   f"{_fmt_s(result['warm_render_s'])}", ok, note)
+            note += (f"; missed: the text printer takes {ratio:.1f}× the derive: it typesets each row's formula "
+                     "(common factors out) and the totals (collected by symbol) and puts the defaults into every "
+                     "cell, while this file's derive is short (few distinct rows, a repeat in closed form)")
+        report.add(section, f"{label}: derive (parse included) and text render, every memo emptied (headline)",
+                   target,
+                   f"CPU: derive {_fmt_s(derive)} (parse {_fmt_s(parse)}), render {_fmt_s(render)} ({ratio:.2f}× "
+                   f"the derive; median of {result['repeats']}); first in the process (SymPy's lazy imports "
+                   f"included) {_fmt_s(result['first_derive_s'])} + {_fmt_s(result['first_render_s'])}; warm "
+                   f"(memos kept) {_fmt_s(result['warm_derive_s'])} + {_fmt_s(result['warm_render_s'])}", ok, note)
 
 
 def _import_profile(command: list[str], env) -> dict:
@@ -701,22 +707,77 @@ def wheel_install(work: Path):
     not written (PYTHONDONTWRITEBYTECODE, a read-only checkout): both are measured."""
     import sysconfig
     venv, wheels = work / "wheel-venv", work / "wheels"
+    # without PYTHONPATH: pip would take a checkout on it for symparams already installed (and no script)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     try:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-                       check=True, capture_output=True, timeout=600)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+                       check=True, capture_output=True, timeout=600, env=clean)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True,
+                       env=clean)
         site = next((venv / "lib").glob("python*/site-packages"), None) or venv / "Lib" / "site-packages"
         # the shared packages after the venv's own: the wheel's symparams comes first
         (site / "shared.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
                         "-q", *map(str, wheels.glob("symparams-*.whl"))], check=True, capture_output=True,
-                       timeout=600)
+                       timeout=600, env=clean)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         err = getattr(exc, "stderr", None) or b""
         return None, f"the wheel install failed: {_stderr_tail(err.decode(errors='replace')) if err else exc}"
     script = python.with_name("symparams.exe" if os.name == "nt" else "symparams")
     return (script, None) if script.exists() else (None, "the wheel installed no symparams script")
+
+
+# float32 weights a peer may allocate to build a model on this shared machine (TinyLlama's 4.4 GB, built four
+# times by each peer, would take most of a run; Mixtral's 187 GB cannot be built here at all)
+PEER_WEIGHTS_AT_MOST = 2e9
+PEER_FLOORS = {"PyTorch + torchinfo": "import torch, torchinfo", "Keras": "import keras"}
+SYMPARAMS_IMPORTS = "import sympy, lark, symparams.api, symparams.cli, symparams.printers.text"
+
+
+def peer_builds(env) -> dict:
+    """The versions and build of the peers this run measures (torch's CUDA build imports more than
+    the CPU one: its import cost is part of the PyTorch peer's floor)."""
+    code = ("import json, importlib.metadata as m, torch; print(json.dumps({'torch': torch.__version__, "
+            "'cuda': torch.version.cuda, 'torchinfo': m.version('torchinfo'), 'keras': m.version('keras')}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": _stderr_tail(proc.stderr)}
+
+
+def _torch_build(builds: dict) -> str:
+    if "torch" not in builds:
+        return f"torch: {builds.get('error', '?')}"
+    kind = f"CUDA {builds['cuda']} build" if builds.get("cuda") else "CPU build"
+    return f"torch {builds['torch']} ({kind}), torchinfo {builds['torchinfo']}, keras {builds['keras']} (torch backend)"
+
+
+def measure_floors(env, python: str, runs: int) -> dict:
+    """The floor of each program compared end to end: CPU time of a fresh process that starts Python and
+    imports what the program imports, then ends (os._exit, as the symparams script ends), medians of runs.
+    python: the interpreter of symparams' install (the wheel's venv)."""
+    commands = {"python": [python, "-c", "import os; os._exit(0)"],
+                "symparams": [python, "-c", SYMPARAMS_IMPORTS + "; import os; os._exit(0)"]}
+    commands.update({name: [sys.executable, "-c", code + "; import os; os._exit(0)"] for name, code in PEER_FLOORS.items()})
+    times: dict = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            run = _cold_process(command, env)
+            if run["rc"] == 0:
+                times[name].append(run["cpu_s"])
+    return {name: statistics.median(t) if t else None for name, t in times.items()}
+
+
+def _available_memory_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def bench_end_to_end(report: Report, quick: bool, work: Path):
@@ -731,25 +792,50 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
     script, why = (None, "--quick: no wheel built") if quick else wheel_install(work)
     editable = [sys.executable, "-m", "symparams", "summary"]
     cli = [str(script), "summary"] if script else editable
+    runs = 1 if quick else 3
+    floors: dict = {}
     if not quick:
         report.add(section, "symparams as installed", "—", "wheel" if script else "editable only", None if script
                    else False, f"a wheel of this tree in a fresh venv ({script})" if script else why)
-    runs = 1 if quick else 3
+        builds = peer_builds(env)
+        report.raw["peer_builds"] = builds
+        python = str(script.with_name(Path(sys.executable).name)) if script else sys.executable
+        floors = measure_floors(env, python, runs)
+        report.raw["e2e_floors_cpu_s"] = floors
+        bound = {name: floors[name] / floors["symparams"] for name in PEER_FLOORS
+                 if floors.get(name) and floors.get("symparams")}
+        report.add(section, "the floor of each program: Python's start and its imports, nothing else", "—",
+                   f"CPU: Python alone {_fmt_s(floors['python'])}; symparams' imports (sympy, lark, symparams; "
+                   f"{'wheel' if script else 'editable'}) {_fmt_s(floors['symparams'])}; "
+                   + "; ".join(f"{name}'s imports {_fmt_s(floors[name])}" for name in PEER_FLOORS), None,
+                   f"{_torch_build(builds)}; fresh processes ended by os._exit, medians of {runs}, interleaved; "
+                   "the imports alone allow symparams at most "
+                   + " and ".join(f"{v:.1f}× against {k}" for k, v in bound.items()) + " before anything is built")
     warmed = False
     for path in _zoo_files(quick):
         label, shown = _zoo_label(path), _shown(path)
         # the PyTorch convention where the file allows it (torchinfo counts by PyTorch's rules)
         convention = "pytorch"
-        if _cold_process(cli + [shown, "--convention", "pytorch"], env)["rc"] != 0:
+        probe = _cold_process(cli + [shown, "--convention", "pytorch"], env)
+        if probe["rc"] != 0:
             convention = "keras"        # a file written in Keras style (strided padding=same)
+            probe = _cold_process(cli + [shown, "--convention", "keras"], env)
+        # a peer allocates every weight to build the model: none that would crowd this shared machine
+        weights = (printed_count(probe["stdout"]) or 0) * 4
+        room = min(PEER_WEIGHTS_AT_MOST, (_available_memory_bytes() or 16e9) / 2)
+        too_big = (f"not run: its float32 weights alone are {weights / 1e9:.1f} GB, over the {room / 1e9:.1f} GB "
+                   f"a peer may take here (half the free memory, at most {PEER_WEIGHTS_AT_MOST / 1e9:.0f} GB): building the model in PyTorch or "
+                   "Keras allocates them all") if weights > room else None
         jobs = {"torch-side": cli + [shown, "--convention", convention],
                 "keras-side": cli + [shown, "--convention", "keras"]}
-        if not quick:
+        if not quick and not LEAN:
             jobs["editable"] = editable + [shown, "--convention", convention]
             jobs["numbers"] = cli + [shown, "--convention", convention, "--numbers"]
             jobs["numbers-keras"] = cli + [shown, "--convention", "keras", "--numbers"]
         peers = {}
-        if not quick:
+        if not quick and too_big:
+            peers = {"PyTorch + torchinfo": ("torch-side", too_big, ""), "Keras": ("keras-side", too_big, "")}
+        elif not quick:
             code, reason = export_code(path, "pytorch", work)
             peers["PyTorch + torchinfo"] = ("torch-side", [sys.executable, str(PEERS / "torchinfo_summary.py"),
                                                            str(code)] if code else reason,
@@ -820,6 +906,12 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                 ed = summary["editable"]
                 note += (f"; editable install (python -m symparams from the checkout, no bytecode written): "
                          f"{_fmt_s(ed['cpu_s'])} CPU, {theirs['cpu_s'] / ed['cpu_s']:,.1f}×")
+            mine_floor, their_floor = floors.get("symparams"), floors.get(name)
+            if mine_floor and their_floor:
+                note += (f"; floors (Python + imports): symparams {_fmt_s(mine_floor)}, {name} "
+                         f"{_fmt_s(their_floor)}, so at most {their_floor / mine_floor:.1f}×; above its floor "
+                         f"symparams took {_fmt_s(mine['cpu_s'] - mine_floor)}, {name} "
+                         f"{_fmt_s(theirs['cpu_s'] - their_floor)}")
             # judged on CPU time (one thread each): what one idle core would take; the wall-time ratio
             # moves with the other load on a shared machine and is shown beside it
             ok = cpu_ratio >= need and agree
@@ -830,6 +922,8 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                        f"{ratio:,.1f}× ({_fmt_s(mine['wall_s'])} vs {_fmt_s(theirs['wall_s'])}); medians of {runs}",
                        ok, note)
             # summary --numbers against the same peer run
+            if LEAN:
+                continue
             key = "numbers" if torch_peer else "numbers-keras"
             fast = summary.get(key)
             need = TARGETS["e2e_numbers_torchinfo"] if torch_peer else TARGETS["e2e_numbers_keras"]
@@ -850,26 +944,26 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
 
 
 def _e2e_reason(report: Report, label: str, mine: dict, theirs: dict, name: str) -> str:
-    """Why a cold `symparams summary` is not fast enough, from what this run measured: the floor of
-    its process (Python and the imports), the first derive and the render."""
+    """Why a cold `symparams summary` is not fast enough, from what this run measured: the floors of both
+    processes (Python and the imports), symparams' first derive and render."""
+    floors = report.raw.get("e2e_floors_cpu_s") or {}
+    mine_floor, their_floor = floors.get("symparams"), floors.get(name)
     parts = []
-    imports = report.raw.get("imports") or {}
-    floor = imports.get("floor_cpu_s", {})
-    if "symparams" in floor:
-        top = sorted(imports["median_ms_by_package"].items(), key=lambda kv: -kv[1])[:2]
-        shares = ", ".join(f"{k} {v / imports['total_ms']:.0%}" for k, v in top)
-        parts.append(f"{_fmt_s(floor['symparams'])} is Python's start and the imports ({shares} of the imports "
-                     "by -X importtime)")
+    need = TARGETS["e2e_torchinfo"] if name.startswith("PyTorch") else TARGETS["e2e_keras"]
+    if mine_floor and their_floor:
+        cap = their_floor / mine_floor
+        if cap < need:
+            parts.append(f"the imports alone allow at most {cap:.1f}×: {name}'s imports take {_fmt_s(their_floor)} "
+                         f"and symparams' {_fmt_s(mine_floor)}")
+        # what the measured ratio asks of symparams: the peer's time over the target, less its floor
+        allowed = theirs["cpu_s"] / need
+        parts.append(f"{need:.0f}× would need symparams in {_fmt_s(allowed)}: {_fmt_s(max(allowed - mine_floor, 0))} "
+                     f"above its floor, where it took {_fmt_s(mine['cpu_s'] - mine_floor)}")
     render = report.raw.get(f"render/{label}")
     if render and "error" not in render:
-        parts.append(f"the first derive takes {_fmt_s(render['first_derive_s'])} CPU and the text render "
-                     f"{_fmt_s(render['first_render_s'])} (Render rows)")
-    peer_floor = floor.get("torch + torchinfo" if name.startswith("PyTorch") else "keras")
-    reason = f"of symparams' {_fmt_s(mine['cpu_s'])} CPU, " + ("; ".join(parts) if parts else "see the CLI rows")
-    if peer_floor and "symparams" in floor:
-        reason += (f"; {name} takes {_fmt_s(theirs['cpu_s'])}, of which its imports {_fmt_s(peer_floor)}, so "
-                   f"the imports alone allow at most {peer_floor / floor['symparams']:.1f}× here")
-    return reason
+        parts.append(f"in-process, the first derive takes {_fmt_s(render['first_derive_s'])} CPU and the text "
+                     f"render {_fmt_s(render['first_render_s'])} (Render rows)")
+    return "; ".join(parts) if parts else "see the CLI rows"
 
 
 def bench_scaling(report: Report, quick: bool):
@@ -1043,6 +1137,7 @@ def write_results(report: Report, out: Path, quick: bool, started: float):
         except Exception:
             versions[name] = None
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": quick,
+            "peer_builds": report.raw.get("peer_builds"),
             "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "versions": versions, "elapsed_s": round(time.perf_counter() - started, 1)}
@@ -1054,7 +1149,8 @@ def write_results(report: Report, out: Path, quick: bool, started: float):
              f"Written by `python benchmarks/run.py{' --quick' if quick else ''}` on {meta['date']} "
              f"(Python {meta['python']}, {meta['cpus']} CPUs, load average at the end "
              f"{', '.join(f'{x:.1f}' for x in meta['load_average'] or [])}; sympy {versions['sympy']}, "
-             f"torch {versions['torch']}, keras {versions['keras']}). {met} targets met, {missed} missed.", "",
+             + (_torch_build(report.raw["peer_builds"]) if report.raw.get("peer_builds") else
+                f"torch {versions['torch']}, keras {versions['keras']}") + f"). {met} targets met, {missed} missed.", "",
              "Method: each measurement runs in a fresh Python process. Peak memory is that process's maxrss "
              "(imports included, the same way for symparams, Keras and PyTorch). Cold = first run in the "
              "process including imports; warm = the best of repeats of the same work in that process (3 for Keras "
@@ -1079,8 +1175,12 @@ def main(argv=None) -> int:
                         help="run these steps only (cold_start, imports, scaling, zoo, render, end_to_end, sweep, "
                              "solve, plan)")
     parser.add_argument("--zoo", metavar="NAME[,NAME]", help="these zoo files only (resnet50,densenet121)")
+    parser.add_argument("--lean", action="store_true",
+                        help="end to end: the wheel's summary and the peers only (no editable or --numbers runs)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global LEAN
+    LEAN = args.lean
     if args.zoo:
         ONLY_ZOO.update(_norm(name) for name in args.zoo.split(","))
     if args.child:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 from sympy import Add, Integer, Mul, Pow, Symbol
@@ -33,23 +34,26 @@ def factor_terms(expr):
 
 
 def _polynomial(expr) -> bool:
-    """Only whole numbers, symbols, sums, products and positive whole powers."""
+    """Only rational numbers, symbols, sums, products, positive whole powers and whole powers of a
+    symbol (1/heads): the formulas of layer counts, grouped-query attention included."""
     stack = [expr]
     while stack:
         e = stack.pop()
         if isinstance(e, (Add, Mul)):
             stack.extend(e.args)
         elif isinstance(e, Pow):
-            if not (isinstance(e.exp, Integer) and e.exp > 0):
+            if not (isinstance(e.exp, Integer) and (e.exp > 0 or isinstance(e.base, Symbol))):
                 return False
             stack.append(e.base)
-        elif not isinstance(e, (Symbol, Integer)):
+        elif not isinstance(e, (Symbol, sympy.Rational)):
             return False
     return True
 
 
+@lru_cache(maxsize=8192)
 def _do(expr):
-    # factor_terms' inner `do`, for the expressions _polynomial admits
+    # factor_terms' inner `do`, for the expressions _polynomial admits; remembered, as a network's
+    # formulas nest one another (a block's count inside its repeat's, inside the total)
     if expr.is_Atom:
         return expr
     if expr.is_Pow:
@@ -59,9 +63,8 @@ def _do(expr):
     cont, p = expr.as_content_primitive(radical=False, clear=False)
     if p.is_Add:
         terms = [_do(a) for a in Add.make_args(p)]
-        # a common negative sign, which the gcd below does not remove (every coefficient here is an
-        # integer: extract_multiplicatively(-1) is None exactly for the positive ones)
-        if not any(a.as_coeff_Mul()[0].is_positive for a in terms):
+        # a common negative sign, which the gcd below does not remove
+        if not any(a.as_coeff_Mul()[0].extract_multiplicatively(-1) is None for a in terms):
             cont = -cont
             terms = [-a for a in terms]
         p = _gcd_terms(terms)
@@ -71,16 +74,20 @@ def _do(expr):
 
 
 def _term(t):
-    """SymPy's Term(t) for a product of a whole number and powers: (coefficient, {base: exponent})."""
+    """SymPy's Term(t): (rational coefficient, {base: power} above, {base: power} below the bar)."""
     coeff, factors = t.as_coeff_mul()
     numer: dict = {}
+    denom: dict = {}
     for f in factors:
         base, exp = (f.base, int(f.exp)) if f.is_Pow else (f, 1)
         if base.is_Add:
             content, base = base.primitive()
             coeff *= content ** exp
-        numer[base] = numer.get(base, 0) + exp
-    return coeff, numer
+        if exp > 0:
+            numer[base] = numer.get(base, 0) + exp
+        else:
+            denom[base] = denom.get(base, 0) - exp
+    return coeff, numer, denom
 
 
 def _factors_expr(factors: dict):
@@ -88,65 +95,91 @@ def _factors_expr(factors: dict):
     return Mul(*[b if e == 1 else b ** Integer(e) for b, e in factors.items()])
 
 
+def _common(dicts):
+    common = dict(dicts[0])
+    for d in dicts[1:]:
+        common = {b: min(e, d[b]) for b, e in common.items() if b in d}
+    return common
+
+
+def _plus(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for base, e in b.items():
+        out[base] = out.get(base, 0) + e
+    return out
+
+
 def _gcd_terms(args):
-    """gcd_terms(Add(*args), isprimitive=True, clear=False, fraction=False): the common whole number
-    and the common powers out of every term, the rest summed."""
+    """gcd_terms(Add(*args), isprimitive=True, clear=False, fraction=False): the common rational
+    coefficient and the common powers (above and below the bar) out of every term, the rest summed."""
     terms = [_term(t) for t in args if t]
     if len(terms) == 1:
-        coeff, numer = terms[0]
-        cont, numer_expr = coeff, _factors_expr(numer)
+        cont, numer, denom = terms[0]
+        numer_expr = _factors_expr(numer) / _factors_expr(denom)
     else:
-        g = 0
-        for coeff, _ in terms:
-            g = math.gcd(g, int(coeff))
-        common = dict(terms[0][1])
-        for _, numer in terms[1:]:
-            common = {b: min(e, numer[b]) for b, e in common.items() if b in numer}
+        g = terms[0][0]
+        for coeff, _, _ in terms[1:]:
+            g = g.gcd(coeff)
+        top, bottom = _common([t[1] for t in terms]), _common([t[2] for t in terms])
         numers = []
-        for coeff, numer in terms:
-            rest = {b: e - common.get(b, 0) for b, e in numer.items() if e != common.get(b, 0)}
-            numers.append(Integer(int(coeff) // g) * _factors_expr(rest))
-        cont = Integer(g) * _factors_expr(common)
+        for coeff, numer, denom in terms:
+            # Term.quo: times the inverse of the common term, then Factors.normal cancels
+            n, d = _plus(numer, bottom), _plus(denom, top)
+            for base in set(n) & set(d):
+                k = min(n[base], d[base])
+                n[base] -= k
+                d[base] -= k
+            n = {b: e for b, e in n.items() if e}
+            d = {b: e for b, e in d.items() if e}
+            numers.append((coeff / g) * (_factors_expr(n) / _factors_expr(d)))
+        cont = g * (_factors_expr(top) / _factors_expr(bottom))
         numer_expr = Add(*numers)
     coeff, factors = cont.as_coeff_Mul()
+    c, rest = coeff.as_coeff_Mul()
+    if not c.is_Integer and numer_expr.is_Add:
+        n, d = c.as_numer_denom()
+        divided = numer_expr / d
+        if any(a.as_coeff_Mul()[0].is_Integer for a in divided.args):
+            numer_expr, coeff = divided, n * rest
     return _keep_coeff(coeff, factors * numer_expr, clear=False)
 
 
 # ----------------------------------------------------------------------------- expand and collect
 
 def polynomial_terms(expr) -> dict | None:
-    """expr multiplied out as {monomial: whole coefficient}, a monomial a frozenset of (symbol,
-    power) pairs; None when expr is not a polynomial with whole coefficients (see _polynomial)."""
+    """expr multiplied out as {monomial: rational coefficient (int or Fraction)}, a monomial a
+    frozenset of (symbol, nonzero power) pairs; None when expr is not such a sum (see _polynomial)."""
     if not isinstance(expr, sympy.Basic) or not _polynomial(expr):
         return None
-    memo: dict = {}
+    return _terms(expr)
 
-    def terms(e) -> dict:
-        known = memo.get(e)
-        if known is not None:
-            return known
-        if isinstance(e, Integer):
-            out = {frozenset(): int(e)} if e != 0 else {}
-        elif isinstance(e, Symbol):
-            out = {frozenset(((e, 1),)): 1}
-        elif isinstance(e, Add):
-            out = {}
-            for a in e.args:
-                for mono, c in terms(a).items():
-                    out[mono] = out.get(mono, 0) + c
-            out = {m: c for m, c in out.items() if c}
-        elif isinstance(e, Mul):
-            out = {frozenset(): 1}
-            for a in e.args:
-                out = _times(out, terms(a))
-        else:                       # a positive whole power
-            base, out = terms(e.base), {frozenset(): 1}
-            for _ in range(int(e.exp)):
-                out = _times(out, base)
-        memo[e] = out
+
+@lru_cache(maxsize=8192)
+def _terms(e) -> dict:
+    # remembered like _do (callers never change the dicts returned)
+    if isinstance(e, Integer):
+        return {frozenset(): int(e)} if e != 0 else {}
+    if isinstance(e, sympy.Rational):
+        return {frozenset(): Fraction(int(e.p), int(e.q))}
+    if isinstance(e, Symbol):
+        return {frozenset(((e, 1),)): 1}
+    if isinstance(e, Add):
+        out: dict = {}
+        for a in e.args:
+            for mono, c in _terms(a).items():
+                out[mono] = out.get(mono, 0) + c
+        return {m: c for m, c in out.items() if c}
+    if isinstance(e, Mul):
+        out = {frozenset(): 1}
+        for a in e.args:
+            out = _times(out, _terms(a))
         return out
-
-    return terms(expr)
+    if e.exp < 0:             # a negative power of a symbol
+        return {frozenset(((e.base, int(e.exp)),)): 1}
+    base, out = _terms(e.base), {frozenset(): 1}      # a positive whole power
+    for _ in range(int(e.exp)):
+        out = _times(out, base)
+    return out
 
 
 def _times(a: dict, b: dict) -> dict:
@@ -156,9 +189,13 @@ def _times(a: dict, b: dict) -> dict:
             powers = dict(ma)
             for s, k in mb:
                 powers[s] = powers.get(s, 0) + k
-            mono = frozenset(powers.items())
+            mono = frozenset((s, k) for s, k in powers.items() if k)
             out[mono] = out.get(mono, 0) + ca * cb
     return {m: c for m, c in out.items() if c}
+
+
+def _number(c):
+    return Integer(c) if isinstance(c, int) or c.denominator == 1 else sympy.Rational(c.numerator, c.denominator)
 
 
 def _power(s, k):
@@ -171,7 +208,7 @@ def expanded(expr):
     found = polynomial_terms(expr)
     if found is None:
         return sympy.expand(expr)
-    return Add(*[Mul(Integer(c), *[_power(s, k) for s, k in mono]) for mono, c in found.items()])
+    return Add(*[Mul(_number(c), *[_power(s, k) for s, k in mono]) for mono, c in found.items()])
 
 
 def collected(expr, syms):
@@ -188,10 +225,10 @@ def collected(expr, syms):
         powers = dict(mono)
         first = min((s for s in powers if s in order), key=order.__getitem__, default=None)
         if first is None:
-            constant += Integer(c) * Mul(*[_power(s, k) for s, k in mono])
+            constant += _number(c) * Mul(*[_power(s, k) for s, k in mono])
             continue
         key = _power(first, powers.pop(first))
-        groups.setdefault(key, []).append(Mul(Integer(c), *[_power(s, k) for s, k in powers.items()]))
+        groups.setdefault(key, []).append(Mul(_number(c), *[_power(s, k) for s, k in powers.items()]))
     out = {key: Add(*terms) for key, terms in groups.items()}
     if constant != 0:
         out[sympy.S.One] = constant

@@ -211,6 +211,13 @@ class TextPrinter(Layout, StrPrinter):
     def _is_letter(self, symbol) -> bool:
         return len(self._print(symbol)) == 1
 
+    def _print(self, expr, **kwargs):
+        # a sub-expression prints the same wherever it stands (brackets are the caller's), and a
+        # network's formulas share many (a block's count inside its repeat's, inside the total)
+        if kwargs or not isinstance(expr, sympy.Basic):
+            return super()._print(expr, **kwargs)
+        return _printed(self, expr)
+
     def _print_Integer(self, expr):
         n = int(expr)
         return (self._minus if n < 0 else "") + f"{abs(n):,}"
@@ -320,6 +327,11 @@ class TextPrinter(Layout, StrPrinter):
         if self._settings["ascii"] and op == "==":
             op = "="
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+
+@lru_cache(maxsize=32768)
+def _printed(printer: TextPrinter, expr) -> str:
+    return super(TextPrinter, printer)._print(expr)
 
 
 # ----------------------------------------------------------------------------- short names

@@ -92,10 +92,12 @@ SYMBOLS = sympy.symbols("a b c d", integer=True, positive=True)
 
 @st.composite
 def polynomials(draw, depth=3):
-    """A random expression of whole numbers, symbols, sums, products and small powers (SymPy
-    evaluates it into its canonical form as it is built, as the engine's formulas are)."""
+    """A random expression of rational numbers, symbols and their inverses, sums, products and small
+    powers (SymPy evaluates it into its canonical form as it is built, as the engine's formulas are)."""
     if depth == 0 or draw(st.integers(0, 3)) == 0:
-        return draw(st.one_of(st.sampled_from(SYMBOLS), st.integers(-6, 12).map(sympy.Integer)))
+        return draw(st.one_of(st.sampled_from(SYMBOLS), st.integers(-6, 12).map(sympy.Integer),
+                              st.sampled_from(SYMBOLS).map(lambda s: 1 / s),       # 2·h_kv·d²/h
+                              st.fractions(-4, 4, max_denominator=6).map(sympy.Rational)))
     kind = draw(st.sampled_from(["add", "mul", "pow"]))
     if kind == "pow":
         return draw(polynomials(depth - 1)) ** draw(st.integers(1, 3))
@@ -121,7 +123,7 @@ def test_values_with_floor_and_ceiling_equal_sympys(expr, numbers, q, shift):
 
 def test_what_is_not_a_polynomial_goes_to_sympy():
     n = SYMBOLS[0]
-    for expr in (n / 2 + 1, sympy.floor(n / 2) * 3 + 3, sympy.sqrt(2) * n + n, n ** n + 2 * n):
+    for expr in (sympy.floor(n / 2) * 3 + 3, sympy.sqrt(2) * n + n, n ** n + 2 * n, 1 / (n + 1) + n):
         assert forms.polynomial_terms(expr) is None
         assert _same(forms.factor_terms(expr), sympy.factor_terms(expr))
     assert forms.value_at(n + SYMBOLS[1], {n: sympy.Integer(3)}) is None        # b has no value
