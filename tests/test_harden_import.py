@@ -80,7 +80,11 @@ def test_a_keras_file_declaring_2_gb_of_weights_is_read_without_building_them(tm
     code, err, peak = _run("import", path, "-o", tmp_path / "big.arch")
     assert code == 0, err
     assert "dense 75000000" in (tmp_path / "big.arch").read_text(encoding="utf-8")
-    assert peak < 1500, peak
+    # Measured against the same import of a 4-unit file: the frameworks' own imports (torch's CUDA build
+    # alone peaks near 1.2-1.6 GB) are not this test's business, the 2.4 GB of weights are.
+    code, err, baseline = _run("import", _keras_file(tmp_path, 4, "small4.keras"), "-o", tmp_path / "small.arch")
+    assert code == 0, err
+    assert peak - baseline < 300, (peak, baseline)
 
 
 def test_a_keras_archive_whose_config_is_too_large_is_refused(tmp_path, capsys, monkeypatch):
