@@ -110,7 +110,7 @@ FAMILIES = [
      dict(image_size=32, patch_size=4, embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=4, num_labels=5)),
     ("convnext", "ConvNextConfig", "ConvNextForImageClassification",
      dict(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 2, 1], num_labels=5)),
-    ("wav2vec2", "Wav2Vec2Config", "Wav2Vec2Model",
+    ("wav2vec2", "Wav2Vec2Config", "Wav2Vec2ForCTC",
      dict(vocab_size=101, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
           conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
           num_conv_pos_embedding_groups=4)),
@@ -119,7 +119,7 @@ FAMILIES = [
 
 STRUCTURED = {"gpt2", "gpt_neox", "gptj", "opt", "bloom", "falcon", "llama", "mistral", "mixtral", "qwen2",
               "qwen2_moe", "gemma", "gemma2", "phi", "phi3", "stablelm", "starcoder2", "bert", "t5", "qwen3",
-              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "clip", "swin", "convnext", "whisper", "mamba", "deepseek_v2",
+              "qwen3_moe", "gemma3_text", "olmo", "olmo2", "distilbert", "bart", "clip", "swin", "convnext", "wav2vec2", "whisper", "mamba", "deepseek_v2",
               "deepseek_v3", "roberta",
               "vit"}
 # switches the table does not write: read through transformers' module tree

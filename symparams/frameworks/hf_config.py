@@ -1238,6 +1238,108 @@ def _swin(cfg: _Config, arch: str, out: _File) -> list[str]:
     return []
 
 
+def _wav2vec2(cfg: _Config, arch: str, out: _File) -> list[str]:
+    """wav2vec 2.0: a feature encoder of 1-D convolutions over the raw samples (a GroupNorm on the first, or a
+    LayerNorm on each: feat_extract_norm), a projection to hidden_size, a grouped positional convolution under
+    weight normalisation added to it, and post-norm (or, with do_stable_layer_norm, pre-norm) attention layers;
+    the CTC head or the sequence classifier. conv_dim, conv_kernel and conv_stride are the symbols
+    conv_dim_<i>, conv_kernel_<i>, conv_stride_<i>."""
+    if cfg.flag("add_adapter", False):
+        raise _NoStructure("add_adapter=true (GLU convolution adapters)")
+    if cfg.flag("use_weighted_layer_sum", False):
+        raise _NoStructure("use_weighted_layer_sum=true (a weight per layer's output)")
+    dims = _sizes(cfg, "conv_dim")
+    count = cfg.size("num_feat_extract_layers", len(dims)) if cfg.given("num_feat_extract_layers") else len(dims)
+    kernels, strides = _sizes(cfg, "conv_kernel", count), _sizes(cfg, "conv_stride", count)
+    if len(dims) != count:
+        raise _NoStructure(f"conv_dim with {len(dims)} entries for {count} layers")
+    norm = cfg.text("feat_extract_norm", "group")
+    if norm not in ("group", "layer"):
+        raise DefinitionError(f"{cfg.source}: 'feat_extract_norm' is {_shown(norm)}; expected \"group\" or \"layer\"")
+    out.let("samples", 16000, "audio samples in (one second at 16 kHz; no weight depends on it)")
+    for i, (dim, kernel, stride) in enumerate(zip(dims, kernels, strides)):
+        out.let(f"conv_dim_{i}", dim)
+        out.let(f"conv_kernel_{i}", kernel)
+        out.let(f"conv_stride_{i}", stride)
+    out.let("hidden_size", cfg.size("hidden_size"))
+    out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
+    out.let("num_attention_heads", cfg.size("num_attention_heads"))
+    out.let("intermediate_size", cfg.size("intermediate_size"))
+    out.let("num_conv_pos_embeddings", cfg.size("num_conv_pos_embeddings", 128), "the positional convolution's width")
+    out.let("num_conv_pos_embedding_groups", cfg.size("num_conv_pos_embedding_groups", 16))
+    bias = "" if cfg.flag("conv_bias", False) else " bias=false"
+    act = _activation(cfg.text("feat_extract_activation", "gelu")) or "gelu"
+    hidden_act = _activation(cfg.text("hidden_act", "gelu"))
+    stable = cfg.flag("do_stable_layer_norm", False)
+    masked = any(isinstance(cfg.get(name, 0.0), (int, float)) and cfg.get(name, 0.0) > 0
+                 for name in ("mask_time_prob", "mask_feature_prob"))
+    if cfg.get("mask_time_prob") is None and not cfg.given("mask_time_prob"):
+        masked = True                   # the class' default mask_time_prob is 0.05
+    out.add("input samples x 1", "input_values: the waveform, one channel")
+    for i in range(count):
+        out.add(f"conv1d conv_dim_{i} conv_kernel_{i} stride=conv_stride_{i}{bias}",
+                f"feature_extractor.conv_layers.{i}.conv")
+        if norm == "layer":
+            out.add("layernorm", "layer_norm")
+        elif i == 0:
+            out.add(f"groupnorm conv_dim_{i}", "layer_norm: a GroupNorm of one channel per group")
+        out.add(act)
+    pretraining = arch == "Wav2Vec2ForPreTraining"
+    if pretraining:
+        out.add("save extract_features", "what the quantizer reads")
+    out.add("layernorm", "feature_projection.layer_norm")
+    out.add("dense hidden_size", "feature_projection.projection")
+    if masked:
+        out.add("save features")
+        out.add("parameter hidden_size", "masked_spec_embed (mask_time_prob or mask_feature_prob > 0)")
+        out.add("use features")
+    out.add(f"residual {{ conv1d hidden_size num_conv_pos_embeddings groups=num_conv_pos_embedding_groups "
+            f"padding=same {act} }}", "encoder.pos_conv_embed.conv: weight_v and bias")
+    out.add("save hidden")
+    out.add("parameter num_conv_pos_embeddings", "pos_conv_embed weight_g: weight_norm over dim 2, one per tap")
+    out.add("use hidden")
+    if not stable:
+        out.add("layernorm", "encoder.layer_norm")
+    out.open("repeat num_hidden_layers", "encoder.layers")
+    if stable:
+        out.add("residual { layernorm; attention heads=num_attention_heads }", "layer_norm, attention: q, k, v, out")
+        out.add(_with("residual { layernorm; dense intermediate_size", hidden_act, "; dense hidden_size }"),
+                "final_layer_norm, feed_forward")
+    else:
+        out.add("residual { attention heads=num_attention_heads }", "attention: q_proj, k_proj, v_proj, out_proj")
+        out.add("layernorm", "layer_norm")
+        out.add(_with("residual { dense intermediate_size", hidden_act, "; dense hidden_size }"),
+                "feed_forward: intermediate_dense, output_dense")
+        out.add("layernorm", "final_layer_norm")
+    out.close()
+    if stable:
+        out.add("layernorm", "encoder.layer_norm")
+    if arch == "Wav2Vec2ForCTC":
+        out.let("vocab_size", cfg.size("vocab_size", 32))
+        out.add("dense vocab_size", "lm_head")
+    elif pretraining:
+        out.let("num_codevector_groups", cfg.size("num_codevector_groups", 2))
+        out.let("num_codevectors_per_group", cfg.size("num_codevectors_per_group", 320))
+        out.let("codevector_dim", cfg.size("codevector_dim", 256))
+        out.let("proj_codevector_dim", cfg.size("proj_codevector_dim", 256))
+        out.add("dense proj_codevector_dim", "project_hid (the context vectors; the file's output)")
+        out.add("save context")
+        out.add("use extract_features")
+        out.add("dense num_codevector_groups * num_codevectors_per_group", "quantizer.weight_proj")
+        out.add("parameter num_codevector_groups * num_codevectors_per_group x codevector_dim / num_codevector_groups",
+                "quantizer.codevectors")
+        out.add("reshape -1 x codevector_dim", "the chosen codewords, concatenated over the groups")
+        out.add("dense proj_codevector_dim", "project_q")
+        out.add("use context")
+    elif arch == "Wav2Vec2ForSequenceClassification":
+        out.let("classifier_proj_size", cfg.size("classifier_proj_size", 256))
+        out.let("num_labels", cfg.labels())
+        out.add("dense classifier_proj_size", "projector")
+        out.add("globalavgpool", "the mean over frames")
+        out.add("dense num_labels", "classifier")
+    return []
+
+
 def _decoder_classes(prefix: str) -> tuple:
     return (f"{prefix}ForCausalLM", f"{prefix}Model", f"{prefix}ForSequenceClassification")
 
@@ -1284,6 +1386,8 @@ FAMILIES = {
     "convnext": _Family(_convnext, ("ConvNextForImageClassification", "ConvNextModel"),
                         "ConvNextForImageClassification"),
     "swin": _Family(_swin, ("SwinForImageClassification", "SwinModel"), "SwinForImageClassification"),
+    "wav2vec2": _Family(_wav2vec2, ("Wav2Vec2Model", "Wav2Vec2ForCTC", "Wav2Vec2ForPreTraining",
+                                     "Wav2Vec2ForSequenceClassification"), "Wav2Vec2Model"),
     "t5": _Family(_t5, ("T5ForConditionalGeneration", "T5Model", "T5EncoderModel"), "T5ForConditionalGeneration"),
 }
 
