@@ -263,8 +263,9 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.let("num_local_experts", cfg.size("num_local_experts"))
         out.let("num_experts_per_tok", cfg.size("num_experts_per_tok"), "experts active per token")
     elif style.moe in ("qwen2_moe", "qwen3_moe"):
-        if cfg.get("mlp_only_layers") or cfg.size("decoder_sparse_step", 1) != 1:
-            raise _NoStructure("mlp_only_layers / decoder_sparse_step (dense and sparse layers mixed)")
+        kinds = _sparse_layers(cfg)
+        if not all(kinds):      # dense and sparse layers mixed: the dense ones' MLP width too
+            out.let("intermediate_size", cfg.size("intermediate_size"), "the dense layers' MLP width")
         width = "moe_intermediate_size"
         out.let("moe_intermediate_size", cfg.size("moe_intermediate_size"), "each expert's width")
         if style.moe == "qwen2_moe":
@@ -300,8 +301,10 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
                 "gate_proj x up_proj")
         out.add(f"dense hidden_size {mlp_bias}", "down_proj")
 
-    def feed_forward():
-        if style.moe in ("mixtral", "qwen3_moe"):
+    def feed_forward(sparse=True):
+        if not sparse:
+            mlp("intermediate_size")
+        elif style.moe in ("mixtral", "qwen3_moe"):
             experts = "num_local_experts" if style.moe == "mixtral" else experts_field
             out.open(f"moe experts={experts} top_k=num_experts_per_tok", "mlp: gate (router), experts")
             mlp(width)
@@ -326,43 +329,27 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
                       f"qk_norm={style.qk_norm}" if style.qk_norm else "", "causal")
     out.add("input max_position_embeddings")
     out.add(_with("embedding vocab_size hidden_size", "name=embed_tokens" if tied else ""), "embed_tokens")
-    out.open("repeat num_hidden_layers", "layers")
-    if parallel:
-        out.open("residual", "x + attention(norm(x)) + mlp(norm(x)): one norm, two branches")
-        out.add(norm, "input_layernorm")
-        out.open("add")
-        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
-        out.depth -= 1
-        out.add("} {")
-        out.depth += 1
-        feed_forward()
-        out.close()
-        out.close()
-    elif style.post_norm:
-        out.open("residual")
-        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj, q_norm, k_norm")
-        out.add(norm, "post_attention_layernorm")
-        out.close()
-        out.open("residual")
-        feed_forward()
-        out.add(norm, "post_feedforward_layernorm")
+    layer_kinds = _sparse_layers(cfg) if style.moe in ("qwen2_moe", "qwen3_moe") else [True]
+    notes = []
+    if all(layer_kinds):
+        out.open("repeat num_hidden_layers", "layers")
+        _decoder_layer(out, style, norm, parallel, attention, feed_forward, True)
         out.close()
     else:
-        out.open("residual")
-        out.add(norm, "input_layernorm")
-        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
-        if style.sandwich:
-            out.add(norm, "post_attention_layernorm")
-        out.close()
-        out.open("residual")
-        out.add(norm, "pre_feedforward_layernorm" if style.sandwich else "post_attention_layernorm")
-        feed_forward()
-        if style.sandwich:
-            out.add(norm, "post_feedforward_layernorm")
-        out.close()
-    out.close()
+        # mlp_only_layers / decoder_sparse_step: runs of dense and sparse layers, each run a repeat of its length
+        notes.append("Dense and mixture-of-experts layers alternate (mlp_only_layers, decoder_sparse_step): each "
+                     "run of layers is a repeat of its length, a number (num_hidden_layers does not resize it).")
+        start = 0
+        while start < len(layer_kinds):
+            end = start
+            while end < len(layer_kinds) and layer_kinds[end] == layer_kinds[start]:
+                end += 1
+            out.open(f"repeat {end - start}", f"layers {start}..{end - 1}: "
+                     + ("mixture of experts" if layer_kinds[start] else "dense MLP"))
+            _decoder_layer(out, style, norm, parallel, attention, feed_forward, layer_kinds[start])
+            out.close()
+            start = end
     out.add(norm, "norm")
-    notes = []
     if arch.endswith("ForCausalLM"):
         out.add(_with("dense vocab_size bias=false", "tied=embed_tokens" if tied else ""),
                 "lm_head, tied to embed_tokens" if tied else "lm_head")
@@ -374,6 +361,53 @@ def _decoder(cfg: _Config, arch: str, out: _File) -> list[str]:
     if family in ("gemma2", "mistral", "starcoder2") and cfg.has("sliding_window"):
         notes.append("Sliding-window attention and logit softcapping change no weight.")
     return notes
+
+
+def _decoder_layer(out: _File, style: _Style, norm: str, parallel: bool, attention: str, feed_forward, sparse: bool):
+    """One decoder layer of STYLES' kind: attention and MLP (dense, or sparse: the family's mixture)."""
+    if parallel:
+        out.open("residual", "x + attention(norm(x)) + mlp(norm(x)): one norm, two branches")
+        out.add(norm, "input_layernorm")
+        out.open("add")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
+        out.depth -= 1
+        out.add("} {")
+        out.depth += 1
+        feed_forward(sparse)
+        out.close()
+        out.close()
+    elif style.post_norm:
+        out.open("residual")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj, q_norm, k_norm")
+        out.add(norm, "post_attention_layernorm")
+        out.close()
+        out.open("residual")
+        feed_forward(sparse)
+        out.add(norm, "post_feedforward_layernorm")
+        out.close()
+    else:
+        out.open("residual")
+        out.add(norm, "input_layernorm")
+        out.add(attention, "self_attn: q_proj, k_proj, v_proj, o_proj")
+        if style.sandwich:
+            out.add(norm, "post_attention_layernorm")
+        out.close()
+        out.open("residual")
+        out.add(norm, "pre_feedforward_layernorm" if style.sandwich else "post_attention_layernorm")
+        feed_forward(sparse)
+        if style.sandwich:
+            out.add(norm, "post_feedforward_layernorm")
+        out.close()
+
+
+def _sparse_layers(cfg: _Config) -> list[bool]:
+    """Qwen-MoE: which layers have the mixture (transformers: not in mlp_only_layers, and (i + 1) a multiple of
+    decoder_sparse_step), the others a dense MLP of intermediate_size."""
+    layers, step = cfg.size("num_hidden_layers"), cfg.size("decoder_sparse_step", 1)
+    only = cfg.get("mlp_only_layers") or []
+    if not isinstance(only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only):
+        raise DefinitionError(f"{cfg.source}: 'mlp_only_layers' is {_shown(only)}; expected a list of layer indices")
+    return [i not in only and (i + 1) % step == 0 for i in range(layers)]
 
 
 def _parallel(cfg: _Config, arch: str, out: _File) -> list[str]:
