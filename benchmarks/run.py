@@ -936,8 +936,9 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
             note = f"prints {counted:,} parameters" if counted == theirs["total"] else \
                 f"printed totals differ: symparams {counted}, {name} {theirs['total']}"
             if fast_ratio < need:
-                note += (f"; missed: --numbers still imports SymPy and derives with it (one derive at the numbers, "
-                         f"no formulas): its floor is Python + SymPy + Lark; a SymPy-free numbers path is not built")
+                note += (f"; missed: --numbers derives once on Python ints without importing SymPy (engine/numbers.py; "
+                         f"a file it cannot do on ints falls back to SymPy): its floor is Python's start, Lark and "
+                         f"symparams' modules, against {_fmt_s(theirs['cpu_s'])} for {name}")
             report.add(section, what, f"≥ {need:.0f}× faster (CPU time)",
                        f"{fast_ratio:,.1f}× ({_fmt_s(fast['cpu_s'])} vs {_fmt_s(theirs['cpu_s'])} CPU); medians of {runs}",
                        fast_ratio >= need and counted == theirs["total"], note)

@@ -65,6 +65,11 @@ def is_number(expr) -> bool:
     return is_exact(expr) or expr.is_number
 
 
+def nonnegative(expr) -> bool | None:
+    """expr.is_nonnegative (True, False, or None when SymPy cannot tell), also for Python ints."""
+    return expr >= 0 if is_exact(expr) else expr.is_nonnegative
+
+
 def as_int(expr) -> int | None:
     """The Python int this expression equals, or None when it is symbolic or not whole."""
     if isinstance(expr, int):

@@ -7,7 +7,7 @@ engine (scripts/conventions_table.py), so what is documented is what is computed
 
 from __future__ import annotations
 
-from .algebra import as_int, is_number
+from .algebra import as_int, is_number, nonnegative
 from .errors import DefinitionError
 
 KERAS = "keras"
@@ -147,7 +147,7 @@ def avgpool3d_window_error(sizes, pool, convention: str) -> str | None:
     (MaxPool3d and the 1-D/2-D pools count the padding)."""
     if convention != PYTORCH or len(pool) != 3:
         return None
-    if any((size - p).is_negative is True for size, p in zip(sizes, pool)):
+    if any(nonnegative(size - p) is False for size, p in zip(sizes, pool)):
         return (f"PyTorch AvgPool3d needs each input axis ({'x'.join(map(str, sizes))}) at least the pool size "
                 f"({'x'.join(map(str, pool))}), whatever the padding")
     return None
@@ -197,11 +197,11 @@ def output_padding_error(output_padding, stride, dilation, convention: str) -> s
     """A transposed convolution's output_padding must be below the stride (Keras), or below the
     stride or the dilation (PyTorch)."""
     for op, s, d in zip(output_padding, stride, dilation):
-        if (op - s).is_nonnegative is not True:
+        if nonnegative(op - s) is not True:
             continue
         if convention == KERAS:
             return f"Keras needs output_padding below the stride: output_padding {op}, stride {s}"
-        if (op - d).is_nonnegative is True:
+        if nonnegative(op - d) is True:
             return (f"PyTorch needs output_padding below the stride or the dilation: output_padding {op}, "
                     f"stride {s}, dilation {d}")
     return None

@@ -14,7 +14,6 @@ import gc
 import itertools
 import re
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -44,9 +43,16 @@ TERMINAL_WORDS = {
 def grammar_text() -> str:
     # A source checkout (or a worktree of one) has the grammar beside the package: that copy goes with
     # this code, whatever an editable install elsewhere maps 'symparams.grammar' to.
-    beside = Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark"
+    here = Path(__file__).resolve().parent
+    beside = here.parent / "grammar" / "symparams.lark"
     if beside.is_file():
         return beside.read_text(encoding="utf-8")
+    # installed (a wheel): the package symparams.grammar is that folder; importlib.resources (8 ms of
+    # every cold start) only for an install that is not plain files (a zip)
+    installed = here / "grammar" / "symparams.lark"
+    if installed.is_file():
+        return installed.read_text(encoding="utf-8")
+    from importlib import resources
     return resources.files("symparams.grammar").joinpath("symparams.lark").read_text(encoding="utf-8")
 
 
