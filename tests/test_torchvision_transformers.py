@@ -26,7 +26,7 @@ TRANSFORMERS = {
     "swin_v2_t": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
     "swin_v2_s": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
     "swin_v2_b": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
-    "maxvit_t": "permute",
+    "maxvit_t": None,
     "convnext_tiny": None,
     "convnext_small": None,
     "convnext_base": None,

@@ -346,7 +346,7 @@ def _torch_leaf(module) -> bool:
     if isinstance(module, nn.LayerNorm) and type(module).__module__.startswith("timm."):
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
-    if _timm_attention(module) is not None:
+    if _timm_attention(module) is not None or _is_maxvit_partition(module):
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -574,7 +574,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _torch_line(sub, name, num)
+            line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
+                or _torch_line(sub, name, num)
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
                 # owns them, the others say reuse=<its name> (decided once the order is known, below)
@@ -1082,6 +1083,40 @@ def _timm_attention(module, name=None) -> str | None:
                               "reads timm's plain Attention as attention")
     return f"attention heads={module.num_heads}" + ("" if module.qkv.bias is not None else " bias=false") + \
         f" name={name}"
+
+
+def _is_maxvit_partition(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "PartitionAttentionLayer" and cls.__module__.startswith("torchvision.")
+
+
+def _maxvit_partition(module, name, num) -> str | None:
+    """torchvision's MaxViT PartitionAttentionLayer, read whole (its window partition is view/permute on a
+    channels-first map, and the attention and MLP run on the partitioned tensor, position by position): a pre-norm
+    attention residual and an MLP residual on the H x W x C map,
+        residual { layernorm; windowattention heads=H window=P [grid=true] }
+        residual { layernorm; dense 4C; gelu; dense C }
+    (the attention's window is the partition size: P x P blocks for "window", a P x P grid for "grid"); None
+    when the module is not one."""
+    if not _is_maxvit_partition(module):
+        return None
+    nn = need("torch", "pytorch").nn
+    norm, attention, *rest = list(module.attn_layer)
+    size = int(math.isqrt(attention.max_seq_len))
+    c = attention.to_qkv.in_features
+    if attention.n_heads * attention.head_dim != c or size * size != attention.max_seq_len or \
+            attention.to_qkv.bias is None or attention.merge.bias is None or \
+            tuple(attention.relative_position_bias_table.shape) != ((2 * size - 1) ** 2, attention.n_heads) or \
+            not all(isinstance(m, nn.Dropout) for m in rest):
+        raise DefinitionError(f"the module '{name}' (MaxViT PartitionAttentionLayer) has an attention other than "
+                              "heads x head_dim = channels with biased projections and a (2P-1)^2 x heads table")
+    inner = identifier(name)
+    attn = [_torch_line(norm, f"{inner}_attn_norm", num),
+            f"windowattention heads={attention.n_heads} window={size}" +
+            (" grid=true" if module.partition_type == "grid" else "") + f" name={inner}_attn"]
+    mlp = [_torch_line(m, f"{inner}_mlp_{k}", num) for k, m in enumerate(module.mlp_layer)]
+    return "\n".join(["residual {"] + ["    " + a for a in attn] + ["}", "residual {"] + ["    " + m for m in mlp]
+                     + ["}"])
 
 
 def _channel_axis(rank: int) -> int:

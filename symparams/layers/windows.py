@@ -3,7 +3,10 @@
 windowattention: multi-head self-attention inside each W x W window of an H x W x C map (the map padded to a
 multiple of W), the windows shifted by S positions first when shift=S (Swin's shifted windows), with a learned
 2-D relative position bias: a (2W - 1)^2 x heads table (and, in PyTorch, the W^2 x W^2 index into it as a buffer).
-Weights as torchvision and timm hold them: qkv (C -> 3C) and proj (C -> C).
+Weights as torchvision and timm hold them: qkv (C -> 3C) and proj (C -> C). With grid=true (MaxViT's grid attention,
+Tu et al. 2022) each group is instead the W x W positions spread evenly over the map, H/W rows and columns apart:
+the same weights, the same groups' sizes and so the same counts, MACs and saved tensors; only which positions
+attend together differs.
 
 pixelunshuffle: r x r blocks of positions into the channels (PyTorch's nn.PixelUnshuffle, TensorFlow's
 space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, a LayerNorm and a dense layer."""
@@ -29,12 +32,16 @@ class WindowAttention(LayerSpec):
     keywords = ("windowattention",)
     pytorch_classes: dict = {}
     keras_classes: dict = {}
-    summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, with a "
-               "learned (2W-1)^2 x heads relative position bias")
+    summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, or over a "
+               "W x W grid spread over the map with grid=true (MaxViT), with a learned (2W-1)^2 x heads relative "
+               "position bias")
     formula = "3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...)"
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
                "window": Opt(COUNT, 7, doc="W: the window's side"),
                "shift": Opt(INTEGER, 0, doc="S: the windows moved by S positions (Swin's odd blocks: W // 2)"),
+               "grid": Opt(BOOL, False, doc="MaxViT's grid attention: each group is W x W positions spread "
+                                           "evenly over the whole map (every H/W-th row and column), not a W x W "
+                                           "block"),
                "bias": Opt(BOOL, True, doc="a bias on the qkv projection"),
                "relbias": Opt(BOOL, True, doc="the learned relative position bias table")}
     min_rank = 3
@@ -46,9 +53,9 @@ class WindowAttention(LayerSpec):
 class WindowAttention(nn.Module):
     """Swin's (shifted) window attention on a channels-first map: pad to whole windows, roll by -shift,
     attend within each window with a relative position bias, roll back, crop."""
-    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True):
+    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False):
         super().__init__()
-        self.heads, self.window, self.shift = heads, window, shift
+        self.heads, self.window, self.shift, self.grid = heads, window, shift, grid
         self.qkv = nn.Linear(dim, 3 * dim, bias=bias)
         self.proj = nn.Linear(dim, dim)
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if relbias else None
@@ -66,14 +73,19 @@ class WindowAttention(nn.Module):
         shift = self.shift if win < min(h, w) else 0
         if shift:
             x = torch.roll(x, (-shift, -shift), (1, 2))
-        x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
+        if self.grid:       # MaxViT's grid: the win x win positions hp // win rows and wp // win columns apart
+            x = x.view(b, win, hp // win, win, wp // win, c).permute(0, 2, 4, 1, 3, 5).reshape(-1, win * win, c)
+        else:
+            x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
         q, k, v = self.qkv(x).view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
         if self.relative_position_bias_table is not None:
             bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
             scores = scores + bias.view(win * win, win * win, -1).permute(2, 0, 1)
         x = (scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, win * win, c)
-        x = self.proj(x).view(b, hp // win, wp // win, win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c)
+        x = self.proj(x).view(b, hp // win, wp // win, win, win, c)
+        x = x.permute(0, 3, 1, 4, 2, 5) if self.grid else x.permute(0, 1, 3, 2, 4, 5)
+        x = x.reshape(b, hp, wp, c)
         if shift:
             x = torch.roll(x, (shift, shift), (1, 2))
         return x[:, :h, :w].permute(0, 3, 1, 2)
@@ -86,6 +98,8 @@ class WindowAttention(nn.Module):
         c, heads = shape[-1], cfg.heads
         ctx.require_divides(heads, c, f"windowattention: {heads} heads do not divide the {c} channels",
                             f"windowattention: heads must divide the channels")
+        if cfg.grid and cfg.shift != 0:
+            raise DefinitionError("windowattention: shift moves windows; a grid (grid=true) is not shifted")
 
     @staticmethod
     def _windows(cfg, shape):
@@ -168,7 +182,7 @@ class WindowAttention(nn.Module):
         out.helper(self.torch_helpers, "WindowAttention")
         return (f"WindowAttention({one(row.input_shape[-1])}, {one(cfg.heads)}, window={one(cfg.window)}, "
                 f"shift={one(cfg.shift)}" + ("" if cfg.bias else ", bias=False")
-                + ("" if cfg.relbias else ", relbias=False") + ")")
+                + ("" if cfg.relbias else ", relbias=False") + (", grid=True" if cfg.grid else "") + ")")
 
     # torchvision's Swin attention modules, read whole (their window partition is view/permute/roll inside a
     # function torch.fx does not trace into); they take and give a channels-last B x H x W x C map
@@ -186,6 +200,8 @@ class WindowAttention(nn.Module):
             text += " bias=false"
         if module.relative_position_bias_table is None:
             text += " relbias=false"
+        if getattr(module, "grid", False):
+            text += " grid=true"
         return text
 
     def _torchvision(self, module, r):

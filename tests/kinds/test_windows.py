@@ -16,6 +16,8 @@ def window_attention(b):
     text = f"windowattention heads={heads} window={window}"
     if b.coin():
         text += f" shift={b.integer(0, window - 1)}"
+    elif b.coin():
+        text += " grid=true"            # MaxViT's grid: never shifted
     if b.coin():
         text += " bias=false"
     return text
@@ -50,3 +52,30 @@ def test_exports_run_and_import_back():
     back = symparams.from_torch(model, (10, 10, 12))
     assert "shift=2" in back and "pixelunshuffle 2" in back
     assert int(symparams.parse(back, convention="pytorch").params) == int(net.params)
+
+
+def test_grid_groups_positions_spread_over_the_map():
+    """grid=true: the same weights as windows; the exported module attends among positions H/W apart (a value at
+    (0, 0) moves the output at (H/W, 0), a grid neighbour, and leaves (1, 0), a window neighbour, unchanged)."""
+    torch = need_module("torch")
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    window = symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2", convention="pytorch")
+    grid = symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 grid=true", convention="pytorch")
+    assert int(grid.params) == int(window.params) and int(grid.buffers) == int(window.buffers)
+    model = run_source(export(grid))["build"]().eval()
+    x = torch.randn(1, 4, 8, 8)
+    y = x.clone()
+    y[0, :, 0, 0] += 1.0
+    with torch.no_grad():
+        moved = (model(y) - model(x)).abs().amax(dim=1)[0]
+    assert moved[4, 0] > 0 and moved[0, 4] > 0 and moved[4, 4] > 0
+    assert moved[1, 0] == 0 and moved[0, 1] == 0
+    back = symparams.from_torch(model, (8, 8, 4))
+    assert "grid=true" in back
+
+
+def test_a_grid_is_not_shifted():
+    import pytest
+    with pytest.raises(symparams.SymparamsError, match="grid"):
+        symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 shift=1 grid=true").evaluate()
