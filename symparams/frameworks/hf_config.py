@@ -66,9 +66,10 @@ class _Config:
     renamed: dict = field(default_factory=dict)     # field -> the alias the config gave it under
 
     def _alias(self, name: str):
-        from .hf_defaults import ALIASES
+        from .hf_defaults import ALIASES, OVERRIDING
         for alias, target in ALIASES.get(self.family, {}).items():
-            if target == name and alias in self.values and name not in self.values:
+            if target == name and alias in self.values and (name not in self.values
+                                                             or (self.family, alias) in OVERRIDING):
                 return alias
         return None
 
@@ -78,12 +79,12 @@ class _Config:
 
     def get(self, name: str, default=None):
         """The config's value, else the class' default (None: derived from other fields, or no such field)."""
-        if name in self.values:
-            return self.values[name]
         alias = self._alias(name)
-        if alias is not None:
+        if alias is not None and self.values[alias] is not None:
             self.renamed[name] = alias
             return self.values[alias]
+        if name in self.values:
+            return self.values[name]
         from .hf_defaults import DEFAULTS
         return DEFAULTS.get(self.family, {}).get(name, default)
 

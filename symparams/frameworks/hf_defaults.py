@@ -363,7 +363,7 @@ ALIASES = {
              "num_hidden_layers": "n_layer"},
     "gptj": {"max_position_embeddings": "n_positions", "hidden_size": "n_embd", "num_attention_heads": "n_head",
              "num_hidden_layers": "n_layer"},
-    "bloom": {"num_hidden_layers": "n_layer", "num_attention_heads": "n_head"},
+    "bloom": {"num_hidden_layers": "n_layer", "num_attention_heads": "n_head", "n_embed": "hidden_size"},
     "falcon": {"n_embed": "hidden_size"},
     "mixtral": {"num_experts": "num_local_experts"},
     "qwen3_moe": {"num_local_experts": "num_experts"},      # transformers 5 writes num_local_experts
@@ -378,3 +378,6 @@ ALIASES = {
     "whisper": {"hidden_size": "d_model", "num_hidden_layers": "encoder_layers",
                 "num_attention_heads": "encoder_attention_heads"},
 }
+
+# aliases that win over the field when a config gives both (BLOOM's and Falcon's n_embed, read after the field)
+OVERRIDING = {("bloom", "n_embed"), ("falcon", "n_embed")}
