@@ -21,7 +21,7 @@ MODELS = {
     "timm.models.deit:deit_tiny_patch16_224": None,
     "timm.models.convnext:convnext_tiny": None,
     "timm.models.convnext:convnext_small": None,
-    "timm.models.swin_transformer:swin_tiny_patch4_window7_224": "getattr",
+    "timm.models.swin_transformer:swin_tiny_patch4_window7_224": None,
     # a class token and a distillation token concatenated before the patches: symparams' clstoken adds one
     "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
     # BEiT's attention: free q and v biases (no k bias) and a relative position bias per block

@@ -346,7 +346,7 @@ def _torch_leaf(module) -> bool:
     if isinstance(module, nn.LayerNorm) and type(module).__module__.startswith("timm."):
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
-    if _timm_attention(module) is not None or _is_maxvit_partition(module):
+    if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module):
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -479,6 +479,15 @@ def from_torch(module, input_shape, generalize=None) -> str:
         if turn == "to_first" and inputs and inputs[0] in channels_last:
             alias[node] = args[0]           # and back
             continue
+        pooled = _channels_last_pool(node, shapes, torch) if any(a in channels_last for a in inputs) else None
+        if pooled is not None:
+            word, keep = pooled
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"{word} name={name}", name)
+            order.append(node)
+            if keep:
+                channels_last.add(node)     # B x 1 x 1 x C: still channels last
+            continue
         if any(a in channels_last for a in inputs):
             _channels_last_problem(node, module, functional_names=(_ACTIVATION_WORDS, _matmul_weight))
             channels_last.add(node)
@@ -575,7 +584,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
             line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
-                or _torch_line(sub, name, num)
+                or _timm_swin(sub, name, num) or _torch_line(sub, name, num)
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
                 # owns them, the others say reuse=<its name> (decided once the order is known, below)
@@ -710,6 +719,23 @@ def _torch_permute(node, shapes, torch):
     return None
 
 
+def _channels_last_pool(node, shapes, torch):
+    """A mean or maximum over every spatial axis of a channels-last B x H x W x C map (timm's NHWC head:
+    x.mean((1, 2))): (globalavgpool / globalmaxpool [keepdims], keepdim); None for anything else."""
+    if not ((node.op == "call_method" and node.target in ("mean", "amax")) or
+            (node.op == "call_function" and node.target in (torch.mean, torch.amax))) or not node.args:
+        return None
+    rank = len(shapes.get(getattr(node.args[0], "name", ""), ()))
+    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    dims = (dims,) if isinstance(dims, int) else tuple(dims) if isinstance(dims, (list, tuple)) else None
+    keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
+    if rank < 3 or dims is None or not all(isinstance(d, int) for d in dims) or not isinstance(keep, bool) or \
+            {d % rank for d in dims} != set(range(1, rank - 1)):
+        return None
+    word = "globalavgpool" if node.target in ("mean", torch.mean) else "globalmaxpool"
+    return word + (" keepdims" if keep else ""), keep
+
+
 def _torch_patch_merging(node, shapes, channels_last) -> str | None:
     """torchvision's Swin patch merging step, _patch_merging_pad(x) on a channels-last B x H x W x C map (each 2 x 2
     block's four positions concatenated on the channels; torch.fx keeps the function whole): `pixelunshuffle 2`
@@ -737,7 +763,7 @@ def _channels_last_problem(node, module, functional_names) -> None:
         sub = module.get_submodule(node.target)
         if isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU, torch.nn.SiLU,
                             torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES \
-                or type(sub).__name__ in _unit_classes():
+                or type(sub).__name__ in _unit_classes() or _timm_swin_unit(sub):
             return
     elif node.op == "call_function" and (node.target in (operator.add, operator.mul, torch.add, torch.mul) or
                                          getattr(node.target, "__name__", "") in words):
@@ -1117,6 +1143,53 @@ def _maxvit_partition(module, name, num) -> str | None:
     mlp = [_torch_line(m, f"{inner}_mlp_{k}", num) for k, m in enumerate(module.mlp_layer)]
     return "\n".join(["residual {"] + ["    " + a for a in attn] + ["}", "residual {"] + ["    " + m for m in mlp]
                      + ["}"])
+
+
+def _timm_swin_unit(module) -> bool:
+    cls = type(module)
+    return cls.__name__ in ("SwinTransformerBlock", "PatchMerging") and \
+        cls.__module__ == "timm.models.swin_transformer"
+
+
+def _timm_swin(module, name, num) -> str | None:
+    """timm's Swin blocks, read whole on their channels-last B x H x W x C map (their forward reads the sizes off
+    the tensor, pads, rolls and partitions it; none of that has a layer-by-layer form):
+    - SwinTransformerBlock: residual { layernorm; windowattention heads=H window=W [shift=S] } and
+      residual { layernorm; dense 4C; gelu; dense C } (the block's own window and shift: timm shrinks a window
+      larger than the map and drops its shift, as windowattention does);
+    - PatchMerging: pixelunshuffle 2, layernorm, dense 2C bias=false.
+    None when the module is neither."""
+    if not _timm_swin_unit(module):
+        return None
+    inner = identifier(name)
+    if type(module).__name__ == "PatchMerging":
+        return "\n".join(["pixelunshuffle 2" + f" name={inner}_merge", _torch_line(module.norm, f"{inner}_norm", num),
+                          _torch_line(module.reduction, f"{inner}_reduction", num)])
+    attn, mlp = module.attn, module.mlp
+    c = attn.qkv.in_features
+    window = _square_pair(module.window_size)
+    shift = _square_pair(module.shift_size)
+    nn = need("torch", "pytorch").nn
+    table = getattr(attn, "relative_position_bias_table", None)
+    if window is None or shift is None or attn.qkv.out_features != 3 * c or attn.proj.bias is None or \
+            table is None or tuple(table.shape) != ((2 * window - 1) ** 2, attn.num_heads) or \
+            not isinstance(mlp.norm, nn.Identity):
+        raise DefinitionError(f"the module '{name}' (timm SwinTransformerBlock) has a window that is not square, heads "
+                              "x head_dim other than its width, no output bias, another position bias or a norm in "
+                              "its MLP; symparams reads timm's plain Swin block")
+    line = f"windowattention heads={attn.num_heads} window={window}" + (f" shift={shift}" if shift else "") + \
+        ("" if attn.qkv.bias is not None else " bias=false")
+    block = [_torch_line(module.norm1, f"{inner}_norm1", num), f"{line} name={inner}_attn"]
+    ffn = [_torch_line(module.norm2, f"{inner}_norm2", num), _torch_line(mlp.fc1, f"{inner}_fc1", num),
+           _torch_line(mlp.act, f"{inner}_act", num), _torch_line(mlp.fc2, f"{inner}_fc2", num)]
+    return "\n".join(["residual {"] + ["    " + a for a in block] + ["}", "residual {"] + ["    " + m for m in ffn]
+                     + ["}"])
+
+
+def _square_pair(value):
+    """One side from a window or shift given per axis ((7, 7) -> 7), None when the sides differ."""
+    sides = {int(v) for v in value} if isinstance(value, (list, tuple)) else {int(value)}
+    return sides.pop() if len(sides) == 1 else None
 
 
 def _channel_axis(rank: int) -> int:
