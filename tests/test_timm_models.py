@@ -58,3 +58,28 @@ def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, c
     assert code == 0, err
     net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
     assert (int(net.params), int(net.trainable_params)) == _expected(torch, reference)
+
+
+
+def test_a_frozen_block_read_as_several_layers_is_refused_by_name():
+    """A unit read whole as several lines (timm's Swin block) has no one-line trainable=false: refused, never a
+    wrong trainable count."""
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from timm.models.swin_transformer import SwinTransformerBlock
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 16, 1)
+            self.block = SwinTransformerBlock(16, (8, 8), num_heads=2, window_size=4)
+
+        def forward(self, x):
+            return self.block(self.conv(x).permute(0, 2, 3, 1))
+
+    with torch.device("meta"):
+        model = Model()
+    model.block.requires_grad_(False)
+    with pytest.raises(symparams.SymparamsError, match="frozen and reads as several layers"):
+        symparams.from_torch(model, (8, 8, 3))

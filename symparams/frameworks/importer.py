@@ -321,6 +321,9 @@ def _frozen_torch(line: str, module, name: str) -> str:
     """A module whose parameters all have requires_grad=False is `trainable=false`; one with some of each
     has no one-line form (a located refusal rather than a wrong trainable count)."""
     flags = {p.requires_grad for p in module.parameters()}
+    if flags == {False} and "\n" in line:
+        raise DefinitionError(f"the module '{name}' ({type(module).__name__}) is frozen and reads as several layers; "
+                              "symparams freezes one layer line at a time")
     if flags == {False}:
         return _with_option(line, "trainable=false")
     if len(flags) == 2:
@@ -585,6 +588,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
             name = unique_name(identifier(node.target), names)
             line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
                 or _timm_swin(sub, name, num) or _torch_line(sub, name, num)
+            if "\n" in line and id(sub) in calls:
+                raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
+                                      "is called again; symparams writes reuse= on one layer line")
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
                 # owns them, the others say reuse=<its name> (decided once the order is known, below)
