@@ -19,16 +19,20 @@ MODELS = {
     "timm.models.vision_transformer:vit_small_patch16_224": None,
     "timm.models.deit:deit_small_patch16_224": None,
     "timm.models.deit:deit_tiny_patch16_224": None,
+    "timm.models.vision_transformer:vit_base_patch16_clip_224": None,       # a LayerNorm before the blocks
     "timm.models.convnext:convnext_tiny": None,
     "timm.models.convnext:convnext_small": None,
+    "timm.models.convnext:convnext_nano": None,
     "timm.models.swin_transformer:swin_tiny_patch4_window7_224": None,
     # a class token and a distillation token concatenated before the patches: symparams' clstoken adds one
     "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
+    # SigLIP's attention-pooling head (a learned query attending over the tokens) begins with x[:, 0:]
+    "timm.models.vision_transformer:vit_base_patch16_siglip_224": "indexes a tensor",
     # BEiT's attention: free q and v biases (no k bias) and a relative position bias per block
     "timm.models.beit:beit_base_patch16_224": "a bias on one projection only",
     # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
     "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
-    # timm's MaxViT chooses its partitioning by comparing sizes read off the tensor in Python
+    # timm's TensorFlow-style MaxViT: Conv2dSame computes its padding from sizes read off the tensor in Python
     "timm.models.maxxvit:maxvit_tiny_tf_224": "cannot be used as inputs to control flow",
 }
 
