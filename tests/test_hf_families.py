@@ -267,3 +267,22 @@ def test_which_class_is_counted(architectures, model_class):
     assert text.startswith(f"# {model_class}"), text
     if architectures and architectures[0] != model_class:
         assert architectures[0] in text                 # the header says which name was read as which class
+
+
+@pytest.mark.parametrize("config", [
+    dict(model_type="llama", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
+         vocab_size=100),
+    dict(model_type="deepseek_v2", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
+         vocab_size=100, moe_intermediate_size=32, num_experts_per_tok=2),
+    dict(model_type="opt", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, ffn_dim=96, vocab_size=100),
+], ids=lambda c: c["model_type"])
+def test_a_config_with_only_its_sizes(config):
+    """Only the model's own sizes (no max_position_embeddings, no MLA ranks, no architectures): every other field
+    is the class' default, as transformers takes it."""
+    need_module("torch")
+    need_module("transformers")
+    from hf_published import oracle
+    from hf_random import imported
+    usual = {"llama": "LlamaForCausalLM", "deepseek_v2": "DeepseekV2ForCausalLM", "opt": "OPTForCausalLM"}
+    total, trained, text = imported(config)
+    assert (total, trained) == oracle(dict(config, architectures=[usual[config["model_type"]]])), text

@@ -53,6 +53,12 @@ def read_config(path: str) -> dict:
 
 
 _REQUIRED = object()
+# the sizes a config must give (transformers would fill in its own reference model's): the width, the depth,
+# the heads, the MLP's width and the vocabulary, under each family's names
+_CORE_SIZES = {"vocab_size", "hidden_size", "n_embd", "d_model", "dim", "embed_dim", "num_hidden_layers", "n_layer",
+               "num_layers", "n_layers", "encoder_layers", "decoder_layers", "num_attention_heads", "n_head",
+               "num_heads", "n_heads", "encoder_attention_heads", "decoder_attention_heads", "intermediate_size",
+               "ffn_dim", "d_ff", "hidden_dim", "encoder_ffn_dim", "decoder_ffn_dim", "moe_intermediate_size"}
 
 
 @dataclass
@@ -92,7 +98,10 @@ class _Config:
         return self.get(name) is not None
 
     def size(self, name: str, default=_REQUIRED) -> int:
-        value = self.get(name) if default is not _REQUIRED or self.given(name) else None
+        # a model's own sizes must be given; any other field (max_position_embeddings, kv_lora_rank, ...) may be
+        # left to the class' default as transformers leaves it
+        optional = default is not _REQUIRED or self.given(name) or name not in _CORE_SIZES
+        value = self.get(name) if optional else None
         if value is None:
             if default is not None and default is not _REQUIRED:
                 return default
