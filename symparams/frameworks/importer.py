@@ -447,6 +447,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     calls: dict = {}        # id(module) -> its live calls (a weighted module called again: reuse=)
     plain: dict = {}        # such a call's line before trainable= / reuse=
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
+    unpooling: dict = {}    # the indices of a max pool with return_indices=True -> that pool's node
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
@@ -496,6 +497,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             channels_last.add(node)
         reduction = _torch_reduction(node, shapes, torch)
         split = _torch_split(node, shapes, torch)
+        if _torch_pool_indices(node, module, alias, unpooling, torch):
+            continue                        # (pooled, indices) of a max pool: the map, and indices for a maxunpool
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
         if split is not None:
             pieces[node] = split            # torch.chunk / split on the channels: read through its getitems
@@ -591,6 +594,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
                                       "is called again; symparams writes reuse= on one layer line")
+            line = _torch_unpool_source(node, sub, line, unpooling, nodes, torch)
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
                 # owns them, the others say reuse=<its name> (decided once the order is known, below)
@@ -611,6 +615,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif reduction is not None:
             name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{reduction} name={name}", name)
+        elif _torch_broadcast_index(node, merges):
+            alias[node] = args[0]           # x[:, None]: new axes for a broadcasting + or *, which symparams does itself
+            continue
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
@@ -1063,6 +1070,62 @@ def _torch_vit_step(node, shapes, module, torch, pending):
                 isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
             return "alias", source
     return None
+
+
+def _torch_broadcast_index(node, merges) -> bool:
+    """x[:, None, ...] (then .movedim(-1, 1) when the result is channels first): the batch axis kept and only new
+    axes of size 1 after it, read by + or * alone (the export's broadcast of a vector over a sequence or a map).
+    symparams' merges broadcast as NumPy does, so these steps write nothing."""
+    import operator
+
+    def new_axes(n) -> bool:
+        if not (n.op == "call_function" and n.target is operator.getitem and isinstance(n.args[1], tuple)):
+            return False
+        first, *rest = n.args[1]
+        return first == slice(None) and bool(rest) and all(r is None for r in rest)
+
+    def to_first(n) -> bool:
+        return n.op == "call_method" and n.target == "movedim" and tuple(n.args[1:]) == (-1, 1)
+
+    def merged(n) -> bool:
+        return bool(n.users) and all(u.op == "call_function" and merges.get(u.target) in ("add", "mul")
+                                     for u in n.users)
+
+    if to_first(node):
+        return new_axes(node.args[0]) and merged(node)
+    return new_axes(node) and (merged(node) or (len(node.users) == 1 and to_first(next(iter(node.users)))
+                                                and merged(next(iter(node.users)))))
+
+
+def _torch_pool_indices(node, module, alias, unpooling, torch) -> bool:
+    """Reads `pooled, indices = self.pool(x)` of a MaxPool with return_indices=True: the pooled map is the pool's
+    node (an alias), the indices are remembered for the MaxUnpool that reads them (and for nothing else)."""
+    import operator
+    if not (node.op == "call_function" and node.target is operator.getitem and node.args[0].op == "call_module"):
+        return False
+    pool = module.get_submodule(node.args[0].target)
+    if not (isinstance(pool, torch.nn.modules.pooling._MaxPoolNd) and pool.return_indices):
+        return False
+    if node.args[1] == 0:
+        alias[node] = node.args[0]
+        return True
+    for user in node.users:
+        if user.op != "call_module" or not isinstance(module.get_submodule(user.target),
+                                                      torch.nn.modules.pooling._MaxUnpoolNd) or user.args[1:] != (node,):
+            raise DefinitionError(f"the indices of the max pooling '{node.args[0].target}' go to '{user.name}'; "
+                                  "symparams reads a max pool's indices only as a MaxUnpool's second argument")
+    unpooling[node] = node.args[0]
+    return True
+
+
+def _torch_unpool_source(node, sub, line: str, unpooling, nodes, torch) -> str:
+    """A MaxUnpool's line with indices= naming the max pool whose indices it reads (its second argument)."""
+    if not isinstance(sub, torch.nn.modules.pooling._MaxUnpoolNd):
+        return line
+    if len(node.args) != 2 or node.kwargs or node.args[1] not in unpooling:
+        raise DefinitionError(f"the module '{node.target}' (MaxUnpool) is called with {len(node.args)} arguments; "
+                              "symparams reads MaxUnpool(pooled, indices) with the indices of a max pooling")
+    return _with_option(line, f"indices={nodes[unpooling[node.args[1]]].name}")
 
 
 def _swaps_last_two(node) -> bool:

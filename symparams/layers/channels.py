@@ -130,6 +130,11 @@ class ChannelShuffle(layers.Layer):
         """0: values are moved, not computed."""
         return 0 * cfg.groups
 
+    def output_is_view(self, cfg, shape, out, ctx):
+        """With one group, or one channel per group, the transpose swaps an axis of size 1: PyTorch's reshape then
+        returns a view of the input (the same storage), not a copy."""
+        return bool(cfg.groups == 1 or cfg.groups == shape[-1])
+
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "ChannelShuffle")
         dim = 1 if len(row.input_shape) >= 3 else -1

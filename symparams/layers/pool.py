@@ -6,9 +6,10 @@ from ..numeric import integer, sympy
 from .. import conventions
 from ..algebra import ceil_div, is_number, product
 from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, Saved, by_rank, named, register
+from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, REGISTRY, Saved, by_rank, named, register
 from .conv import Windowed
 from .text import ints, one, window, window_text
+from .unpool import unpooled
 
 
 class _Pool(Windowed):
@@ -16,6 +17,7 @@ class _Pool(Windowed):
     limit_kind = "pool"
     diagram = "pool"
     torch_name = keras_name = ""    # Max / Avg, Max / Average
+    import_allows: tuple = ()       # PyTorch options the import reads elsewhere (a max pool's return_indices)
     arguments = (Arg("pool", WINDOW, required=False, default=2),)
     options = {"stride": Opt(WINDOW, None), "padding": Opt(PADDING, "valid")}
     formula = "0"
@@ -37,6 +39,10 @@ class _Pool(Windowed):
         return product(out) * product(cfg.pool)
 
     def emit_torch(self, row, out):
+        return out.wrap(row, self.torch_text(row, out))
+
+    def torch_text(self, row, out) -> str:
+        """The pool's module text before the layout wrapping."""
         cfg, shape, n = row.config, row.input_shape, len(row.input_shape) - 1
         own = cfg.padding not in ("valid", "same") and not conventions.pool_pads_with_zeros(out.convention)
         text = (f"nn.{self.torch_name}Pool{n}d({window_text(cfg.pool)}"
@@ -48,7 +54,7 @@ class _Pool(Windowed):
             # Keras convention: an explicit pooling padding is zeros, then a 'valid' pool
             # (ZeroPadding2D + MaxPooling2D, as keras.applications writes it)
             text = f"nn.Sequential({out.pad_module(n, ints(cfg.padding), ints(cfg.padding), 0.0)}, {text})"
-        return out.wrap(row, text)
+        return text
 
     def emit_keras(self, row, var, out):
         cfg, n = row.config, len(row.input_shape) - 1
@@ -71,7 +77,7 @@ class _Pool(Windowed):
         if not isinstance(module, self.torch_class(r.nn)):
             return None
         for option, plain in (("dilation", 1), ("ceil_mode", False), ("return_indices", False)):
-            if option in self.options:       # maxpool says ceil_mode itself
+            if option in self.options or option in self.import_allows:    # maxpool says ceil_mode itself
                 continue
             value = getattr(module, option, plain)
             if value != plain and not (option == "dilation" and set(window(value).split("x")) == {"1"}):
@@ -154,9 +160,21 @@ class MaxPool(_CeilPool):
     torch_name, keras_name = "Max", "Max"
     keras_pad_folds = ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
 
+    # return_indices=True: the importer reads its (pooled, indices) pair, the indices going to a maxunpool
+    import_allows = ("return_indices",)
+
     @staticmethod
     def torch_class(nn):
         return nn.modules.pooling._MaxPoolNd
+
+    def emit_torch(self, row, out):
+        text = self.torch_text(row, out)
+        if unpooled(row, out.plan.leaves):       # a maxunpool reads its indices
+            text = REGISTRY["maxunpool"].keep_indices(row, out, text)
+        return out.wrap(row, text)
+
+    def import_torch(self, module, r):
+        return super().import_torch(module.pool if r.cls(module) == "KeepIndices" else module, r)
 
     def torch_same(self, row, out, text):
         """Keras 'same' max pooling: TF's padding with -inf (padded cells never win), then a 'valid' pool."""

@@ -56,9 +56,9 @@ class PReLUValues(nn.Module):
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input, which the gradients of the input and of the slopes both read (nn.PReLU's kernel keeps it
-        and the weight; the per-value helper keeps the input for α's gradient and the x >= 0 mask)."""
+        and the weight; the per-value helper keeps the input for α's gradient and torch.where its x >= 0 mask, for both gradients)."""
         if cfg.shared == "none":
-            return (Saved("input"), Saved("own", product(shape), dtype="bool", for_input_grad=True))
+            return (Saved("input"), Saved("own", product(shape), dtype="bool"))
         return (Saved("input"),)
 
     # -- frameworks ---------------------------------------------------------------------------
