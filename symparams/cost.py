@@ -711,7 +711,7 @@ class _Flow:
         for e in entries:
             if e.what == "own":
                 _add(acc, _saved_key(e), sympy.sympify(e.values))
-            elif e.layout is not None and e.layout != layout:
+            elif e.layout is not None and layout not in (e.layout if isinstance(e.layout, tuple) else (e.layout,)):
                 _add(acc, _saved_key(e), values)        # a contiguous copy of the strided view
             elif not store.counted:
                 _add(acc, _saved_key(e), store.values)

@@ -79,8 +79,9 @@ class Saved:
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
     for_input_grad: bool = False  # kept only for the input's gradient (not when nothing before is trained)
     for_other_grad: bool = False  # kept only for the gradient of the named tensor read ('other')
-    layout: str | None = None   # the layout an 'input' is read in ('contiguous'): one in another layout
-                                # is copied and the copy kept (PyTorch's matmul reshape), once per entry
+    layout: str | tuple | None = None   # the layout an 'input' is read in ('contiguous'; a tuple: any of
+                                # those): one in another layout is copied and the copy kept (PyTorch's
+                                # matmul reshape), once per entry
 
 
 # Argument and option kinds.
