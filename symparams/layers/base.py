@@ -508,7 +508,8 @@ class LayerSpec:
         return False
 
     def output_layout(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
-        """How the exported module's output is laid out: 'contiguous', 'strided' (a view), 'broadcast' (a view
+        """How the exported module's output is laid out: 'contiguous', 'strided' (a view), 'narrowed' (a view of part of
+        the last axis, read in place by a matrix product), 'broadcast' (a view
         repeated over the batch, output_is_weight), or None: as its input (element-wise steps keep their input's
         strides; on a broadcast input they write a new contiguous tensor). Default: a new tensor is contiguous,
         a view as its input."""

@@ -58,7 +58,9 @@ class ChannelSlice(layers.Layer):
         return True
 
     def output_layout(self, cfg, shape, out, ctx):
-        return "strided"
+        """A vector's or a sequence's channels are its last axis in the export too: the slice is 'narrowed', rows of
+        unit stride that a matrix product reads in place (no copy); on a channels-first map, 'strided'."""
+        return "narrowed" if len(shape) <= 2 else "strided"
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "ChannelSlice")

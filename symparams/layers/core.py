@@ -194,7 +194,8 @@ class TiedDense(layers.Layer):
         norm = weightnorm.saved(cfg, shape[-1] * cfg.units, cfg.units)
         if len(shape) > 2 and style == "pytorch" and shape[-1] != 1 and product(shape[:-1]) != 1:
             return (Saved("own", product(shape)),) + norm
-        return (Saved("input", layout="contiguous"),) + norm
+        # a slice of the last axis ('narrowed') is rows of unit stride: F.linear reads it in place, no copy
+        return (Saved("input", layout=("contiguous", "narrowed")),) + norm
 
     def output_layout(self, cfg, shape, out, ctx):
         """On an image or volume the result is channels last underneath: strided as the export sees it."""
