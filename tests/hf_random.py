@@ -219,6 +219,7 @@ def gen_opt(rng):
     _maybe(rng, f, "enable_bias", True, False)
     _maybe(rng, f, "tie_word_embeddings", True, False)
     _maybe(rng, f, "_remove_final_layer_norm", True, False)
+    _maybe(rng, f, "layer_norm_elementwise_affine", True, False)
     return "OPTConfig", _pick(rng, "OPTForCausalLM", "OPTModel"), f
 
 

@@ -584,8 +584,8 @@ def _opt(cfg: _Config, arch: str, out: _File) -> list[str]:
     if project:
         out.let("word_embed_proj_dim", cfg.size("word_embed_proj_dim"))
         embed_dim = "word_embed_proj_dim"
-    if not cfg.flag("layer_norm_elementwise_affine", True):
-        raise _NoStructure("layer_norm_elementwise_affine=false (LayerNorms without weights)")
+    # layer_norm_elementwise_affine=false: every LayerNorm without scale or shift
+    ln = "layernorm" if cfg.flag("layer_norm_elementwise_affine", True) else "layernorm affine=false"
     bias = "" if cfg.flag("enable_bias", True) else "bias=false"
     before = cfg.flag("do_layer_norm_before", True)
     tied = cfg.flag("tie_word_embeddings", True)
@@ -603,15 +603,15 @@ def _opt(cfg: _Config, arch: str, out: _File) -> list[str]:
                                                                                 "fc2")]))):
         out.open("residual")
         if before:
-            out.add("layernorm", where)
+            out.add(ln, where)
         for line, comment in body:
             out.add(line, comment)
         out.close()
         if not before:
-            out.add("layernorm", where)
+            out.add(ln, where)
     out.close()
     if before and not cfg.flag("_remove_final_layer_norm", False):
-        out.add("layernorm", "final_layer_norm")
+        out.add(ln, "final_layer_norm")
     if project:
         out.add(f"dense {embed_dim} bias=false", "project_out")
     if arch == "OPTForCausalLM":
