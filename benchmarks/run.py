@@ -758,8 +758,10 @@ def measure_floors(env, python: str, runs: int) -> dict:
     """The floor of each program compared end to end: CPU time of a fresh process that starts Python and
     imports what the program imports, then ends (os._exit, as the symparams script ends), medians of runs.
     python: the interpreter of symparams' install (the wheel's venv)."""
-    commands = {"python": [python, "-c", "import os; os._exit(0)"],
-                "symparams": [python, "-c", SYMPARAMS_IMPORTS + "; import os; os._exit(0)"]}
+    # -P: not the working directory first on sys.path (it is the checkout, whose symparams would be
+    # imported, and compiled, instead of the wheel's)
+    commands = {"python": [python, "-P", "-c", "import os; os._exit(0)"],
+                "symparams": [python, "-P", "-c", SYMPARAMS_IMPORTS + "; import os; os._exit(0)"]}
     commands.update({name: [sys.executable, "-c", code + "; import os; os._exit(0)"] for name, code in PEER_FLOORS.items()})
     times: dict = {name: [] for name in commands}
     for _ in range(runs):
@@ -780,6 +782,32 @@ def _available_memory_bytes() -> int | None:
     return None
 
 
+def _floor_row(report: Report, section: str, env, script, runs: int) -> dict:
+    """Measure and report the floor of each program compared end to end (and the peers' builds)."""
+    builds = peer_builds(env)
+    report.raw["peer_builds"] = builds
+    python = str(script.with_name(Path(sys.executable).name)) if script else sys.executable
+    floors = measure_floors(env, python, runs)
+    report.raw["e2e_floors_cpu_s"] = floors
+    bound = {name: floors[name] / floors["symparams"] for name in PEER_FLOORS
+             if floors.get(name) and floors.get("symparams")}
+    report.add(section, "the floor of each program: Python's start and its imports, nothing else", "—",
+               f"CPU: Python alone {_fmt_s(floors['python'])}; symparams' imports (sympy, lark, symparams; "
+               f"{'wheel' if script else 'editable'}) {_fmt_s(floors['symparams'])}; "
+               + "; ".join(f"{name}'s imports {_fmt_s(floors[name])}" for name in PEER_FLOORS), None,
+               f"{_torch_build(builds)}; fresh processes ended by os._exit, medians of {runs}, interleaved; "
+               "the imports alone allow symparams at most "
+               + " and ".join(f"{v:.1f}× against {k}" for k, v in bound.items()) + " before anything is built")
+    return floors
+
+
+def bench_floors(report: Report, quick: bool, work: Path):
+    """The end-to-end rows' floors alone (a wheel install's imports against the peers'), medians of 7."""
+    env = {k: v for k, v in _child_env().items() if k != "PYTHONPATH"}
+    script, why = (None, "--quick: no wheel built") if quick else wheel_install(work)
+    _floor_row(report, "End to end", env, script, 1 if quick else 7)
+
+
 def bench_end_to_end(report: Report, quick: bool, work: Path):
     """Cold processes side by side: `symparams summary FILE` against a script that builds the model and
     prints torchinfo.summary (PyTorch) or model.summary() (Keras), each started fresh, interleaved.
@@ -797,20 +825,7 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
     if not quick:
         report.add(section, "symparams as installed", "—", "wheel" if script else "editable only", None if script
                    else False, f"a wheel of this tree in a fresh venv ({script})" if script else why)
-        builds = peer_builds(env)
-        report.raw["peer_builds"] = builds
-        python = str(script.with_name(Path(sys.executable).name)) if script else sys.executable
-        floors = measure_floors(env, python, runs)
-        report.raw["e2e_floors_cpu_s"] = floors
-        bound = {name: floors[name] / floors["symparams"] for name in PEER_FLOORS
-                 if floors.get(name) and floors.get("symparams")}
-        report.add(section, "the floor of each program: Python's start and its imports, nothing else", "—",
-                   f"CPU: Python alone {_fmt_s(floors['python'])}; symparams' imports (sympy, lark, symparams; "
-                   f"{'wheel' if script else 'editable'}) {_fmt_s(floors['symparams'])}; "
-                   + "; ".join(f"{name}'s imports {_fmt_s(floors[name])}" for name in PEER_FLOORS), None,
-                   f"{_torch_build(builds)}; fresh processes ended by os._exit, medians of {runs}, interleaved; "
-                   "the imports alone allow symparams at most "
-                   + " and ".join(f"{v:.1f}× against {k}" for k, v in bound.items()) + " before anything is built")
+        floors = _floor_row(report, section, env, script, runs)
     warmed = False
     for path in _zoo_files(quick):
         label, shown = _zoo_label(path), _shown(path)
@@ -1173,8 +1188,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent),
                         help="directory for RESULTS.md and results.json (default: benchmarks/)")
     parser.add_argument("--only", metavar="STEP[,STEP]",
-                        help="run these steps only (cold_start, imports, scaling, zoo, render, end_to_end, sweep, "
-                             "solve, plan)")
+                        help="run these steps only (cold_start, imports, floors, scaling, zoo, render, end_to_end, "
+                             "sweep, solve, plan)")
     parser.add_argument("--zoo", metavar="NAME[,NAME]", help="these zoo files only (resnet50,densenet121)")
     parser.add_argument("--lean", action="store_true",
                         help="end to end: the wheel's summary and the peers only (no editable or --numbers runs)")
@@ -1191,12 +1206,14 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     report = Report()
     with tempfile.TemporaryDirectory(prefix="symparams-bench-") as work:
-        for step in (bench_cold_start, bench_imports, bench_scaling, bench_zoo, bench_render, bench_end_to_end,
+        for step in (bench_cold_start, bench_imports, bench_floors, bench_scaling, bench_zoo, bench_render, bench_end_to_end,
                      bench_sweep, bench_solve, bench_plan):
             if args.only and step.__name__[6:] not in args.only.split(","):
                 continue
+            if step is bench_floors and not args.only:
+                continue        # the end-to-end step measures its floors itself; --only floors: those alone
             print(f"[bench] {step.__name__[6:]} ...", file=sys.stderr, flush=True)
-            if step in (bench_zoo, bench_end_to_end):
+            if step in (bench_zoo, bench_end_to_end, bench_floors):
                 step(report, args.quick, Path(work))
             else:
                 step(report, args.quick)
