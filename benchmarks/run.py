@@ -62,6 +62,7 @@ KERAS_APPLICATIONS = {"vgg16": "VGG16", "resnet50": "ResNet50", "mobilenetv2": "
                       "convnexttiny": "ConvNeXtTiny", "mobilenetv3small": "MobileNetV3Small"}
 PEERS = ROOT / "benchmarks" / "peers"
 QUICK_ZOO = ("lenet5", "vgg16", "t5small")   # a CNN, a deep CNN, a transformer
+E2E_RUNS = 3                          # --e2e-runs: interleaved cold runs of each program per zoo file
 LEAN = False                          # --lean: the end-to-end rows run the wheel's summary and the peers only
 ONLY_ZOO: set = set()                 # --zoo: these zoo files only (normalised stems)      # --quick: the render rows and the CLI row on these only
 
@@ -440,6 +441,7 @@ class Report:
     def __init__(self):
         self.rows: list[dict] = []
         self.raw: dict = {}
+        self.progress = None        # called now and then to write what is measured so far
 
     def add(self, section, measurement, target, measured, ok, note=""):
         self.rows.append({"section": section, "measurement": measurement, "target": target,
@@ -808,6 +810,15 @@ def bench_floors(report: Report, quick: bool, work: Path):
     _floor_row(report, "End to end", env, script, 1 if quick else 7)
 
 
+def _total_at_defaults(path: Path, convention: str) -> int | None:
+    try:
+        import symparams
+        value = symparams.load(path, convention=convention).at_defaults().params
+        return int(value) if getattr(value, "is_Integer", False) or isinstance(value, int) else None
+    except Exception:       # the e2e row reports the failure itself
+        return None
+
+
 def bench_end_to_end(report: Report, quick: bool, work: Path):
     """Cold processes side by side: `symparams summary FILE` against a script that builds the model and
     prints torchinfo.summary (PyTorch) or model.summary() (Keras), each started fresh, interleaved.
@@ -820,12 +831,12 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
     script, why = (None, "--quick: no wheel built") if quick else wheel_install(work)
     editable = [sys.executable, "-m", "symparams", "summary"]
     cli = [str(script), "summary"] if script else editable
-    runs = 1 if quick else 3
+    runs = 1 if quick else E2E_RUNS
     floors: dict = {}
     if not quick:
         report.add(section, "symparams as installed", "—", "wheel" if script else "editable only", None if script
                    else False, f"a wheel of this tree in a fresh venv ({script})" if script else why)
-        floors = _floor_row(report, section, env, script, runs)
+        floors = _floor_row(report, section, env, script, max(runs, 3))
     warmed = False
     for path in _zoo_files(quick):
         label, shown = _zoo_label(path), _shown(path)
@@ -836,7 +847,8 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
             convention = "keras"        # a file written in Keras style (strided padding=same)
             probe = _cold_process(cli + [shown, "--convention", "keras"], env)
         # a peer allocates every weight to build the model: none that would crowd this shared machine
-        weights = (printed_count(probe["stdout"]) or 0) * 4
+        # (the total from the engine: the printed line of a long formula wraps)
+        weights = (_total_at_defaults(path, convention) or 0) * 4
         room = min(PEER_WEIGHTS_AT_MOST, (_available_memory_bytes() or 16e9) / 2)
         too_big = (f"not run: its float32 weights alone are {weights / 1e9:.1f} GB, over the {room / 1e9:.1f} GB "
                    f"a peer may take here (half the free memory, at most {PEER_WEIGHTS_AT_MOST / 1e9:.0f} GB): building the model in PyTorch or "
@@ -885,6 +897,8 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                             "trainable": printed_count(last["stdout"], "Trainable params"),
                             "error": _stderr_tail(last["stderr"]) if last["rc"] != 0 else None}
         report.raw[f"e2e/{label}"] = dict(summary, convention=convention, install="wheel" if script else "editable")
+        if report.progress:
+            report.progress()       # RESULTS.md so far: a long run leaves what it measured if stopped
         mine_keras = summary["keras-side"]
         if quick:
             ok = mine_keras["rc"] == 0 and mine_keras["total"] is not None
@@ -1193,10 +1207,12 @@ def main(argv=None) -> int:
     parser.add_argument("--zoo", metavar="NAME[,NAME]", help="these zoo files only (resnet50,densenet121)")
     parser.add_argument("--lean", action="store_true",
                         help="end to end: the wheel's summary and the peers only (no editable or --numbers runs)")
+    parser.add_argument("--e2e-runs", type=int, default=3, help="end to end: cold runs of each program per file "
+                        "(medians; default 3)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    global LEAN
-    LEAN = args.lean
+    global LEAN, E2E_RUNS
+    LEAN, E2E_RUNS = args.lean, max(1, args.e2e_runs)
     if args.zoo:
         ONLY_ZOO.update(_norm(name) for name in args.zoo.split(","))
     if args.child:
@@ -1205,6 +1221,7 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     report = Report()
+    report.progress = lambda: write_results(report, Path(args.out), args.quick, started)
     with tempfile.TemporaryDirectory(prefix="symparams-bench-") as work:
         for step in (bench_cold_start, bench_imports, bench_floors, bench_scaling, bench_zoo, bench_render, bench_end_to_end,
                      bench_sweep, bench_solve, bench_plan):
@@ -1217,6 +1234,7 @@ def main(argv=None) -> int:
                 step(report, args.quick, Path(work))
             else:
                 step(report, args.quick)
+            report.progress()
     write_results(report, Path(args.out), args.quick, started)
     print(f"[bench] wrote {Path(args.out) / 'RESULTS.md'}", file=sys.stderr)
     return 0
