@@ -261,8 +261,18 @@ class Session:
             out.append(v)
         outside = {n: v for n, v in zip(self.names, out) if v > self.ranges.get(n, v)}
         if outside:
-            self.net.subs(dict(zip(self.names, out)))      # raises on a number past the bit limit
+            self._derive_at(out)        # raises on a number past the bit limit
         return out
+
+    def _derive_at(self, point: list[int]) -> None:
+        """The real derive at these values, every check on the numbers; its error when the network is
+        impossible there. On Python ints first (engine/numbers.py: the engine's own derive, several
+        times faster than SymPy's); whatever that derive cannot decide, the SymPy derive decides."""
+        from .engine import numbers
+        values = dict(zip(self.names, point))
+        net = self.net
+        if not numbers.derives(net.program, net.convention, {**net.values, **values}, unroll=net.unroll):
+            net.subs(values)
 
     # -- the fast path ------------------------------------------------------------------------
     def evaluate(self, given: dict | None = None) -> dict:
@@ -293,8 +303,7 @@ class Session:
     def check(self, given: dict | None = None) -> dict:
         """The real derive at these values (every check on the numbers): None or the error."""
         try:
-            point = self._values(given)
-            self.net.subs(dict(zip(self.names, point)))
+            self._derive_at(self._values(given))
         except SymparamsError as exc:
             return {"ok": False, "error": error_dict(exc)}
         return {"ok": True}

@@ -313,3 +313,28 @@ def test_output_sizes_on_ints_are_sympys(n, k, s, p, d):
             fast = call(n, k, s, p, d)
         slow = call(*map(sympy.Integer, (n, k, s, p, d)))
         assert type(fast) is int and isinstance(slow, sympy.Integer) and fast == int(slow)
+
+
+@pytest.mark.parametrize("file", ["zoo/resnet50.arch", "zoo/mobilenet_v2.arch", "zoo/gpt2_small.arch",
+                                  "seed000_same_convs.arch"])
+def test_the_playgrounds_check_on_ints_agrees_with_sympy(file):
+    """The playground's check of its sliders' values (web.Session.check) derives on ints first: it says
+    possible exactly where the SymPy derive does, and an impossible point gives the SymPy derive's error."""
+    from symparams import web
+    from symparams.engine import numbers as engine_numbers
+    session = web.Session()
+    assert session.derive((EXAMPLES / file).read_text(encoding="utf-8"), None, file)["ok"]
+    on_ints = 0
+    for name in session.names:
+        for v in (1, 2, 5, 33, 100):
+            given = {name: v}
+            point = [v if n == name else session.net.defaults[n] for n in session.names]
+            try:
+                session.net.subs(dict(zip(session.names, point)))
+                want = {"ok": True}
+            except SymparamsError as exc:
+                want = {"ok": False, "error": web.error_dict(exc)}
+            assert session.check(given) == want, (file, given)
+            on_ints += engine_numbers.derives(session.net.program, session.net.convention,
+                                              {**session.net.values, **dict(zip(session.names, point))})
+    assert on_ints, f"{file}: no point checked on ints ({engine_numbers.last_reason})"

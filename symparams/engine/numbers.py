@@ -1,5 +1,6 @@
 """A network at numbers without SymPy: the one derive of `Network.at_values` run on Python ints
-(numeric.py), for outputs that print numbers only (summary --numbers).
+(numeric.py), for outputs that print numbers only (summary --numbers), and whether a network is
+possible at given numbers (the playground's check of its sliders' values).
 
 The derive is the engine's own (the same folds, the same kinds' `output_shape` and `weights`), so
 nothing is computed twice in two ways; only its numbers are Python ints instead of SymPy Integers.
@@ -65,6 +66,29 @@ def at_values(program: ir.Program, convention: str | None = None,
         last_reason = f"not a Python int: {odd!r} ({type(odd).__name__})"
         return None
     return Numbers(net, totals)
+
+
+def derives(program: ir.Program, convention: str | None, values: Mapping[str, object], *,
+            unroll: bool = False) -> bool:
+    """Whether `Network(program, convention, values, unroll=unroll)` derives to the end on Python ints:
+    True says the network is possible at these values (every check of the derive ran on the numbers);
+    False only that the int derive stopped, for any reason: the SymPy derive then says whether and why
+    (the playground's check of a slider's values)."""
+    global last_reason
+    last_reason = None
+    try:
+        with on_ints():
+            Network(program, convention, values, unroll=unroll)
+    except NeedsSymPy as exc:
+        last_reason = f"needs SymPy: {exc} ({_where(exc)})"
+        return False
+    except SymparamsError as exc:
+        last_reason = f"an error: {exc.message} ({_where(exc)})"
+        return False
+    except (AttributeError, TypeError) as exc:
+        last_reason = f"{type(exc).__name__}: {exc} ({_where(exc)})"
+        return False
+    return True
 
 
 def _where(exc: BaseException) -> str:
