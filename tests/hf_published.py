@@ -353,6 +353,25 @@ PUBLISHED = {
         "num_codevectors_per_group": 320, "num_conv_pos_embedding_groups": 16, "num_conv_pos_embeddings": 128,
         "num_feat_extract_layers": 7, "num_hidden_layers": 12, "num_negatives": 100, "pad_token_id": 0,
         "proj_codevector_dim": 256, "transformers_version": "4.7.0.dev0", "vocab_size": 32},
+    # (abridged: the fields that decide the weights, as these models' configs give them)
+    "swin-base-patch4-window12-384": {
+        "model_type": "swin", "architectures": ["SwinForImageClassification"], "depths": [2, 2, 18, 2],
+        "embed_dim": 128, "image_size": 384, "num_heads": [4, 8, 16, 32], "patch_size": 4, "window_size": 12,
+        "id2label": {str(i): f"class{i}" for i in range(1000)}},
+    "clip-vit-large-patch14-336": {
+        "model_type": "clip", "architectures": ["CLIPModel"], "projection_dim": 768,
+        "text_config": {"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
+                        "num_hidden_layers": 12, "projection_dim": 768},
+        "vision_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
+                          "num_hidden_layers": 24, "patch_size": 14, "image_size": 336, "projection_dim": 768}},
+    "wav2vec2-large-960h-lv60-self": {
+        "model_type": "wav2vec2", "architectures": ["Wav2Vec2ForCTC"], "conv_bias": True,
+        "do_stable_layer_norm": True, "feat_extract_norm": "layer", "hidden_size": 1024, "intermediate_size": 4096,
+        "num_attention_heads": 16, "num_hidden_layers": 24, "vocab_size": 32, "mask_time_prob": 0.05},
+    "convnext-large-384-22k-1k": {
+        "model_type": "convnext", "architectures": ["ConvNextForImageClassification"], "depths": [3, 3, 27, 3],
+        "hidden_sizes": [192, 384, 768, 1536], "image_size": 384,
+        "id2label": {str(i): f"class{i}" for i in range(1000)}},
 }
 
 
