@@ -54,7 +54,7 @@ CASES = [
     # refused, each naming the module or operation and the construct
     ("multiple_input_net", "300", 31120, 31120, None, "more than one input ('x1', 'x2')"),
     ("siamese_nets", "88x88x1", 2251585, 2251585, None, "more than one input ('x1', 'x2')"),
-    ("lstm_net", "100", 3784580, 3784580, None, "'encoder' (LSTM)"),
+    ("lstm_net", "100", 3784580, 3784580, None, "'encoder' is LSTM(batch_first=False, num_layers=2)"),
     ("mixed_trainable", "1x1", 6, 3, None, "'partially_trainable' (Conv1d) has some parameters frozen (bias)"),
     ("simple_rnn", "3", 65, 65, None, "cannot trace"),
     ("highly_nested_dict", "10", 220, 220, None, "'softmax'"),

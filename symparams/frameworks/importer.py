@@ -499,6 +499,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         split = _torch_split(node, shapes, torch)
         if _torch_pool_indices(node, module, alias, unpooling, torch):
             continue                        # (pooled, indices) of a max pool: the map, and indices for a maxunpool
+        if _torch_rnn_output(node, module, alias, live, torch):
+            continue                        # output, state = self.lstm(x): the output sequence
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
         if split is not None:
             pieces[node] = split            # torch.chunk / split on the channels: read through its getitems
@@ -589,7 +591,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
+            line = _torch_mha(node, sub, name, torch) or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
                 or _timm_swin(sub, name, num) or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
@@ -1095,6 +1097,43 @@ def _torch_broadcast_index(node, merges) -> bool:
         return new_axes(node.args[0]) and merged(node)
     return new_axes(node) and (merged(node) or (len(node.users) == 1 and to_first(next(iter(node.users)))
                                                 and merged(next(iter(node.users)))))
+
+
+def _torch_rnn(sub, name: str, num, torch) -> str | None:
+    """A bare nn.RNN / nn.LSTM / nn.GRU (batch_first, one layer) called on the sequence: its output sequence is
+    `rnn|lstm|gru U return_sequences=true` (the state it also returns is read by _torch_rnn_output)."""
+    cells = {torch.nn.RNN: "rnn", torch.nn.LSTM: "lstm", torch.nn.GRU: "gru"}
+    cell = cells.get(type(sub))
+    if cell is None:
+        return None
+    problems = [f"{k}={v}" for k, v, plain in (("batch_first", sub.batch_first, True), ("num_layers", sub.num_layers, 1),
+                                                ("proj_size", getattr(sub, "proj_size", 0), 0)) if v != plain]
+    if problems:
+        raise DefinitionError(f"the module '{name}' is {type(sub).__name__}({', '.join(problems)}); symparams reads a "
+                              f"recurrent layer with batch_first=True and one layer (stack {cell} lines for more)")
+    text = f"{cell} {num('units', sub.hidden_size)} return_sequences=true"
+    text += " bidirectional=true" if sub.bidirectional else ""
+    text += "" if sub.bias else " bias=false"
+    text += " relu" if cell == "rnn" and sub.nonlinearity == "relu" else ""
+    return f"{text} name={name}"
+
+
+def _torch_rnn_output(node, module, alias, live, torch) -> bool:
+    """`out, state = self.lstm(x)` (x, _ = ...): the output sequence is the recurrent layer's node; a state read
+    later has no form here (a located refusal)."""
+    import operator
+    if not (node.op == "call_function" and node.target is operator.getitem and node.args[0].op == "call_module"):
+        return False
+    if type(module.get_submodule(node.args[0].target)) not in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
+        return False
+    if node.args[1] == 0:
+        alias[node] = node.args[0]
+        return True
+    if node in live:
+        raise DefinitionError(f"the forward reads the state that '{node.args[0].target}' returns ('{node.name}'); "
+                              "symparams reads a bare recurrent module's output sequence only (its last state is "
+                              "the rnn/lstm/gru line without return_sequences, as the exported Recurrent module gives)")
+    return True
 
 
 def _torch_pool_indices(node, module, alias, unpooling, torch) -> bool:
