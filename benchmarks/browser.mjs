@@ -1,7 +1,7 @@
 // node benchmarks/browser.mjs BASE_URL RESNET50_TEXT_FILE [RUNS] [RUNS_WITHOUT_SNAPSHOT] -> one JSON object of
 // timings (ms), measured in Debian's Chromium (headless, network closed but for 127.0.0.1) on the built playground.
 import fs from "node:fs";
-import { launch, open, ready } from "../web/browser.mjs";
+import { browserCpuSeconds, launch, open, ready } from "../web/browser.mjs";
 
 const [base, resnetFile, runsArg, plainArg] = process.argv.slice(2);
 const resnet = fs.readFileSync(resnetFile, "utf-8");
@@ -15,8 +15,9 @@ const p95 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min
 // A visit as a user makes it: navigate, and as soon as the page shows its first result, replace the editor's
 // text with ResNet-50 (select all, paste); timed to the moment the page shows ResNet-50's table and total. All
 // times from the navigation's start (the page's performance.now()). Without the snapshot: its file answers 404.
-async function firstEdit(context, snapshot) {
+async function firstEdit({ context, profile }, snapshot) {
   const page = await context.newPage();
+  const cpu0 = browserCpuSeconds(profile);
   if (!snapshot) await page.route("**/python/snapshot-*.bin", (route) => route.fulfill({ status: 404, body: "" }));
   await page.goto(base);
   await page.waitForFunction(() => window.__playground && window.__playground.timing.firstResult !== undefined,
@@ -39,8 +40,9 @@ async function firstEdit(context, snapshot) {
     return { firstResult: pg.timing.firstResult, shown: pg.lastShown, boot: pg.timing.boot, pythonReady: pg.timing.pythonReady,
              prerendered: !!pg.prerendered, derive: pg.lastDerive, total: document.getElementById("total-params").textContent.trim() };
   });
+  const cpu = browserCpuSeconds(profile) - cpu0;     // every Chromium process's CPU time for this visit
   await page.close();
-  return { firstResult: r.firstResult, edit: edited, total: r.shown, editToTotal: r.shown - edited, pythonReady: r.pythonReady,
+  return { cpu, firstResult: r.firstResult, edit: edited, total: r.shown, editToTotal: r.shown - edited, pythonReady: r.pythonReady,
            snapshot: r.boot.snapshot, fallback: r.boot.fallback, runtime: r.boot.runtime, imports: r.boot.imports,
            prerendered: r.prerendered, derive_ms: r.derive.total_ms, python_ms: r.derive.python_ms, resnetTotal: r.total };
 }
@@ -50,8 +52,8 @@ async function firstEdit(context, snapshot) {
 for (let k = 0; k < RUNS; k++) {
   const browser = await launch();
   try {
-    out.firstEdit.snapshot.push(await firstEdit(browser.context, true));
-    out.firstEdit.snapshotWarmCache.push(await firstEdit(browser.context, true));
+    out.firstEdit.snapshot.push(await firstEdit(browser, true));
+    out.firstEdit.snapshotWarmCache.push(await firstEdit(browser, true));
   } finally {
     outsideAll.push(...browser.outside);
     await browser.close();
@@ -60,7 +62,7 @@ for (let k = 0; k < RUNS; k++) {
 for (let k = 0; k < RUNS_WITHOUT_SNAPSHOT; k++) {
   const browser = await launch();
   try {
-    out.firstEdit.noSnapshot.push(await firstEdit(browser.context, false));
+    out.firstEdit.noSnapshot.push(await firstEdit(browser, false));
   } finally {
     outsideAll.push(...browser.outside);
     await browser.close();

@@ -10,7 +10,8 @@
 - a re-derive after an edit, of seed 002 and of ResNet-50, once Python is up.
 
 Medians of RUNS runs (each in a new browser) are printed with the load average, since wall times on a shared
-machine grow with it.
+machine grow with it, and for the first edit the CPU time all of Chromium's processes spent on the visit
+(from /proc), which does not.
 
     python benchmarks/browser.py [--runs N] [--runs-without-snapshot M] [--json OUT.json]
 """
@@ -63,7 +64,9 @@ def main(argv=None) -> int:
               f"ResNet-50 median {med(total):.0f} ms ({ms(total)}), of which after the paste "
               f"{med([r['editToTotal'] for r in runs]):.0f}; Python ready at {med([r['pythonReady'] for r in runs]):.0f} "
               f"(runtime {med([r['runtime'] for r in runs]):.0f}, imports {med([r['imports'] for r in runs]):.0f}), "
-              f"ResNet-50 derive {med([r['derive_ms'] for r in runs]):.0f} (Python {med([r['python_ms'] for r in runs]):.0f})"
+              f"ResNet-50 derive {med([r['derive_ms'] for r in runs]):.0f} (Python {med([r['python_ms'] for r in runs]):.0f}); "
+              f"Chromium's CPU time for the visit {med([r['cpu'] for r in runs]):.2f} s (all its processes, "
+              f"navigation to ResNet-50 shown)"
               + ("" if all(r["snapshot"] == (key != "noSnapshot") for r in runs) else "   (NOT the intended boot)"))
     totals = {r["resnetTotal"] for rs in out["firstEdit"].values() for r in rs}
     print(f"  targets: first result <= 1500 ms, first edit <= 2500 ms; ResNet-50 total shown: {', '.join(sorted(totals))}")

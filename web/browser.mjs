@@ -33,7 +33,31 @@ export async function launch() {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
   };
-  return { context, outside, close };
+  return { context, outside, close, profile };
+}
+
+// CPU seconds (user + system, with the children it has reaped) of every process of the browser started with
+// this profile: the browser process (found by its --user-data-dir) and its descendants (Linux /proc only)
+export function browserCpuSeconds(profile) {
+  const tick = 100;        // USER_HZ, 100 on Linux
+  const procs = new Map();
+  for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf-8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf-8");
+      procs.set(pid, { ppid: fields[1], cpu: [11, 12, 13, 14].reduce((sum, k) => sum + Number(fields[k]), 0), cmdline });
+    } catch (err) {
+      // the process ended while read
+    }
+  }
+  const roots = [...procs].filter(([, p]) => p.cmdline.includes(`--user-data-dir=${profile}`) && !procs.get(p.ppid)?.cmdline.includes(`--user-data-dir=${profile}`));
+  const tree = new Set(roots.map(([pid]) => pid));
+  for (let grown = true; grown;) {
+    grown = false;
+    for (const [pid, p] of procs) if (!tree.has(pid) && tree.has(p.ppid)) { tree.add(pid); grown = true; }
+  }
+  return [...tree].reduce((sum, pid) => sum + procs.get(pid).cpu, 0) / tick;
 }
 
 // a page with the page's own errors collected (an uncaught error in the page fails a test)
