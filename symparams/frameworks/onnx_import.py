@@ -25,8 +25,14 @@ ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu
 VIEWS = ("Identity", "Dropout")
 KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
                                   "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape", "Transpose",
-                                  "Softmax", "LogSoftmax", "Clip", "Constant", *VIEWS})
-READS = set(KNOWN) | set(FOLDED)        # the operators read, and those of shape arithmetic folded
+                                  "Softmax", "LogSoftmax", "Clip", "Constant", "LayerNormalization", *VIEWS})
+# operators read only as parts of an attention (see _attention): the scores' scale, the split of a fused
+# projection, the head reshapes
+ATTENTION_PARTS = {"Expand", "Equal", "Where", "Mod", "Softmax", "MatMul", "Gemm", "Add", "Mul", "Div", "Sqrt", "Transpose", "Reshape", "Unsqueeze",
+                   "Squeeze", "Gather", "Slice", "Split", "Cast", "Identity", "Dropout", "Concat"}
+READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS    # the operators read, and those of shape arithmetic folded
+# what reads a map put channels last the same way as symparams (the last axis is the channels)
+LAST_AXIS = {"LayerNormalization", "MatMul", "Gemm", "Add", "Mul", *ACTIVATIONS, *VIEWS}
 
 
 def _window(values) -> str:
@@ -178,9 +184,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     if len(dims) < 2 or any(not d for d in dims[1:]):
         raise DefinitionError(f"{source}: the input '{data[0].name}' has no fixed shape ({dims}); export it with "
                               "fixed sizes")
-    # other graph inputs (a PyTorch export's buffers) are weights, not data
+    # other graph inputs (a PyTorch export's buffers, or every weight of an export without its parameters,
+    # export_params=False) are weights, not data: only their declared shapes are read
     for extra in inputs[1:]:
-        g.consts.setdefault(extra.name, None)
+        g.consts.setdefault(extra.name, _declared(extra, g))
     outputs = list(g.graph.output)
     if len(outputs) != 1:
         raise DefinitionError(f"{source}: the ONNX graph has {len(outputs)} outputs; symparams imports one")
@@ -196,9 +203,18 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     padded: dict[str, list] = {}          # a Pad folded into the convolution or pool that reads it
     pooled: dict[str, str] = {}           # a Reshape read as part of a global pool -> the pooled tensor
     shuffles: dict[str, tuple] = {}       # a channel shuffle under way -> (its input, groups, transposed yet)
+    # maps a Transpose put channels last (ConvNeXt's permute to (N, H, W, C)): symparams' own layout, so no
+    # layer is written; only what works on the last axis is read on them until a Transpose puts them back
+    last: set[str] = set()
+    tokens: dict[str, object] = {}        # a constant Expand-ed (a class token) -> the constant
+    patches: dict[str, int] = {}          # a map reshaped to (N, C, H*W), before its Transpose -> C
 
     def key(tensor):
         return alias.get(tensor, tensor)
+
+    regions = _attentions(g, start)     # first node of each -> (x, y, DSL text, node named after)
+    for members, _ in regions.values():
+        skip.update(members)
 
     def layer(node, text, index, source_tensor):
         name = unique_name(_node_name(node, index), names)
@@ -219,9 +235,13 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         if op in VIEWS:
             if tensors:
                 alias[node.output[0]] = key(tensors[0])
+                if tensors[0] in last:
+                    last.add(node.output[0])
             else:
                 g.consts[node.output[0]] = g.const(node.input[0])
             return
+        if op == "Expand" and not tensors:
+            tokens[node.output[0]] = g.const(node.input[0])     # a learned token broadcast over the batch
         if not tensors:
             # computed from constants only: shape arithmetic is folded (bounded); any other operator's
             # value stays unknown, never evaluated
@@ -231,7 +251,27 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             return
         x = tensors[0]
         in_shape = g.shapes.get(x, ())
-        if op == "Conv":
+        rank = len(in_shape)
+        if op == "Transpose" and rank >= 4 and x not in last and list(a.get("perm", [])) == \
+                [0, *range(2, rank), 1]:
+            alias[node.output[0]] = key(x)          # to channels last: symparams' layout already
+            last.add(node.output[0])
+            return
+        if op == "Transpose" and x in last and list(a.get("perm", [])) == [0, rank - 1, *range(1, rank - 1)]:
+            alias[node.output[0]] = key(x)          # back to channels first
+            return
+        if x in last:
+            if op not in LAST_AXIS:
+                raise DefinitionError(f"{where}: on a map put channels last by a Transpose; symparams reads "
+                                      "only operators on the last axis there (" + ", ".join(sorted(LAST_AXIS)) + ")")
+            for out in node.output:
+                last.add(out)
+        if op == "Reshape" and rank == 4 and x not in last and _patch_reshape(node, g, in_shape):
+            patches[node.output[0]] = in_shape[1]   # (N, C, H, W) -> (N, C, H*W), then Transpose(0, 2, 1)
+            alias[node.output[0]] = key(x)
+        elif op == "Transpose" and x in patches and list(a.get("perm", [])) == [0, 2, 1]:
+            layer(node, f"reshape -1 x {num('filters', patches[x])}", index, x)
+        elif op == "Conv":
             w = g.const(node.input[1])
             if w is None:
                 raise DefinitionError(f"{where}: its weight is not a constant")
@@ -340,6 +380,8 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                         has_bias = True
                         skip.add(g.position[id(users[0])])
                         alias[users[0].output[0]] = node.output[0]
+                        if x in last:
+                            last.add(users[0].output[0])
             layer(node, f"dense {num('units', units)}" + ("" if has_bias else " bias=false"), index, x)
         elif op in ("MaxPool", "AveragePool"):
             kernel = a["kernel_shape"]
@@ -382,6 +424,13 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             keep = bool(a.get("keepdims", 1)) and node.input[0] not in pooled      # ONNX's default keeps them
             layer(node, ("globalavgpool" if op == "ReduceMean" else "globalmaxpool") + (" keepdims" if keep else ""),
                   index, x)
+        elif op == "LayerNormalization":
+            if a.get("axis", -1) % max(rank, 1) != rank - 1 or (rank >= 4 and x not in last):
+                raise DefinitionError(f"{where}: normalises from axis {a.get('axis', -1)} of a rank-{rank} tensor; "
+                                      "symparams' layernorm normalises the last axis (channels) only")
+            layer(node, "layernorm" if len(node.input) > 2 and node.input[2] else "layernorm bias=false", index, x)
+        elif op == "Mul" and len(tensors) == 1 and _channel_scale(node, g, in_shape, x in last):
+            layer(node, "layerscale", index, x)     # x * gamma, one learned number per channel (ConvNeXt)
         elif op == "BatchNormalization":
             layer(node, "batchnorm", index, x)
         elif op == "Reshape" and [u.op_type for u in g.users.get(node.output[0], [])] in (["ReduceMean"],
@@ -436,9 +485,22 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if (low, high) != (0.0, 6.0):
                 raise DefinitionError(f"{where}: clips to [{low}, {high}]; symparams has relu6 (0 to 6)")
             layer(node, "relu6", index, x)
+        elif op == "Concat" and len(node.input) == 2 and node.input[0] in tokens and len(tensors) == 1 and \
+                _is_token(tokens[node.input[0]], in_shape) and a.get("axis") in (1, -2):
+            layer(node, "clstoken", index, x)       # a learned (1, 1, D) token before the sequence
+        elif op == "Add" and len(tensors) == 1 and rank == 3 and g.const(_other(node, x)) is not None and \
+                tuple(g.const(_other(node, x)).shape) in ((1,) + _known(g, node)[1:], _known(g, node)[1:]):
+            layer(node, "posembed", index, x)       # a learned (1, T, D) table added to the sequence
+        elif op == "Gather" and rank == 3 and a.get("axis", 0) in (1, -2) and g.const(node.input[1]) is not None \
+                and g.const(node.input[1]).shape == () and int(g.const(node.input[1])) == 0:
+            layer(node, "clspool", index, x)        # x[:, 0]: the class token's output
+        elif op == "Concat" and len(node.input) == 1:
+            alias[node.output[0]] = key(x)          # torch.cat([x]) (DenseNet's first layer): x itself
         elif op in ("Add", "Mul", "Concat"):
             if len(tensors) != len(node.input) or len(tensors) < 2:
                 raise DefinitionError(f"{where}: has a constant operand; symparams merges layers' outputs only")
+            if len({t in last for t in tensors}) != 1:
+                raise DefinitionError(f"{where}: merges a map put channels last with one that is not")
             if op == "Concat":
                 rank = len(g.shapes.get(node.output[0], ())) or 4
                 channel = 1 if rank >= 4 else rank - 1
@@ -452,6 +514,12 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                                   hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
 
     for index, node in enumerate(g.nodes):
+        if index in regions:
+            x_in, y_out, text, named = regions[index][1]
+            name = unique_name(_node_name(named, index), names)
+            nodes[y_out] = Node(y_out, "layer", [key(x_in)], f"{text} name={name}", name, named)
+            order.append(y_out)
+            continue
         if index in skip:
             continue
         where = f"{source}: the ONNX node '{node.name or index}' ({node.op_type})"
@@ -467,10 +535,11 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     end = key(outputs[0].name)
     if end not in nodes:
         raise DefinitionError(f"{source}: cannot follow the graph to its output '{outputs[0].name}'")
+    _nest_concats(nodes, order)
     body = fold_graph(nodes, order, start, end)
     shape = _layout(dims)
     text = file_text(num, shape, body)
-    _compare(text, nodes, g, source)
+    _compare(text, nodes, g, source, last)
     return finish(text, num, shape, body, "pytorch")
 
 
@@ -505,7 +574,250 @@ def _shuffle_start(node, g, x):
     return out[1] if known or len(big) in (0, len(out) - 1) else None
 
 
-def _compare(text, nodes, g, source) -> None:
+# what may sit between an attention's input and its output besides the projections and the two products
+_ATTENTION_PLUMBING = {"Transpose", "Reshape", "Unsqueeze", "Squeeze", "Gather", "Slice", "Split", "Identity",
+                       "Dropout", "Mul", "Div", "Add", "Cast", "Softmax", "MatMul", "Gemm", "Concat"}
+
+
+def _attentions(g, start) -> dict:
+    """Multi-head self-attention as an exporter writes it out (nn.MultiheadAttention, timm's Attention,
+    F.scaled_dot_product_attention decomposed): a Softmax between a product of two computed tensors and another,
+    fed by projections with constant weights from one tensor x and leading through an output projection to a
+    tensor y of x's shape. Each such region, closed (nothing inside read from outside but x and constants, nothing
+    inside read from outside but y) and holding exactly the weights of `attention heads=H`, is that one layer.
+    Returns {index of the region's first node: (its node indexes, (x, y, DSL text, the Softmax node))}."""
+    producer, users = {}, {}
+    for k, node in enumerate(g.nodes):
+        for out in node.output:
+            producer[out] = k
+        for i in node.input:
+            users.setdefault(i, []).append(k)
+    dynamic = {start}               # tensors computed from the input (a Shape's output is a fixed size)
+    for node in g.nodes:
+        if node.op_type != "Shape" and any(i in dynamic for i in node.input):
+            dynamic.update(node.output)
+
+    def weight(name):
+        """The constant 2-D (or 1-D) tensor behind `name` (an initializer, maybe through the exporter's Identity)."""
+        while name not in g.consts and name in producer and g.nodes[producer[name]].op_type == "Identity":
+            name = g.nodes[producer[name]].input[0]
+        return g.consts.get(name)
+
+    def data_inputs(k):
+        return [i for i in g.nodes[k].input if i in dynamic]
+
+    found = {}
+    for s_index, soft in enumerate(g.nodes):
+        if soft.op_type != "Softmax" or soft.input[0] not in producer:
+            continue
+        try:
+            region = _attention_region(g, s_index, producer, users, dynamic, data_inputs, weight)
+        except (KeyError, IndexError, TypeError, ValueError):
+            region = None
+        if region is not None:
+            members, info = region
+            found[min(members)] = (members, info)
+    return found
+
+
+def _attention_region(g, s_index, producer, users, dynamic, data_inputs, weight):
+    soft = g.nodes[s_index]
+    # scores: MatMul(q, k^T), maybe scaled or masked after
+    k = producer[soft.input[0]]
+    while g.nodes[k].op_type in ("Mul", "Div", "Add") and len(data_inputs(k)) == 1:
+        k = producer[data_inputs(k)[0]]
+    scores = k
+    if g.nodes[scores].op_type != "MatMul" or len(data_inputs(scores)) != 2:
+        return None
+    after = [u for u in users.get(soft.output[0], []) if g.nodes[u].op_type not in ("Identity", "Dropout")]
+    out = soft.output[0]
+    while len(users.get(out, [])) == 1 and g.nodes[users[out][0]].op_type in ("Identity", "Dropout"):
+        out = g.nodes[users[out][0]].output[0]
+    after = users.get(out, [])
+    if len(after) != 1 or g.nodes[after[0]].op_type != "MatMul" or len(data_inputs(after[0])) != 2:
+        return None
+    # forward from probs @ v to the output projection, then through reshapes to y
+    t = g.nodes[after[0]].output[0]
+    out_proj = None
+    while out_proj is None:
+        nxt = users.get(t, [])
+        if len(nxt) != 1:
+            return None
+        node = g.nodes[nxt[0]]
+        if node.op_type in ("MatMul", "Gemm") and len(data_inputs(nxt[0])) == 1:
+            out_proj = nxt[0]
+        elif node.op_type not in ("Transpose", "Reshape", "Identity", "Dropout", "Flatten"):
+            return None
+        t = node.output[0]
+    while len(users.get(t, [])) == 1:
+        node = g.nodes[users[t][0]]
+        if node.op_type == "Add" and len(data_inputs(users[t][0])) == 1:
+            pass
+        elif node.op_type not in ("Transpose", "Reshape", "Identity", "Dropout"):
+            break
+        t = node.output[0]
+    y = t
+    # backward from the scores and the values to the projections' common input
+    values = [i for i in data_inputs(after[0]) if i != out]
+    projections, stack, seen = [], data_inputs(scores) + values, set()
+    inputs = set()
+    while stack:
+        tensor = stack.pop()
+        if tensor in seen:
+            continue
+        seen.add(tensor)
+        k2 = producer.get(tensor)
+        if k2 is None:
+            return None
+        node = g.nodes[k2]
+        if node.op_type in ("MatMul", "Gemm") and len(data_inputs(k2)) == 1:
+            projections.append(k2)
+            inputs.add(data_inputs(k2)[0])
+        elif node.op_type in _ATTENTION_PLUMBING and node.op_type not in ("MatMul", "Softmax"):
+            stack.extend(data_inputs(k2))
+        else:
+            return None
+    if len(inputs) != 1 or not projections:
+        return None
+    x = inputs.pop()
+    shape_y = g.shapes.get(y)
+    while tuple(g.shapes.get(x, ())) != tuple(shape_y or ()) and x in producer and \
+            g.nodes[producer[x]].op_type in ("Transpose", "Reshape", "Identity") and len(data_inputs(producer[x])) == 1:
+        x = data_inputs(producer[x])[0]
+    shape_x = g.shapes.get(x)
+    if not shape_x or tuple(shape_x) != tuple(shape_y or ()) or None in shape_x or len(shape_x) != 3:
+        return None
+    # the region: every node on a path from x to y
+    below, stack = set(), [x]
+    while stack:
+        for u in users.get(stack.pop(), []):
+            if u not in below and g.nodes[u].op_type != "Shape":
+                below.add(u)
+                stack.extend(o for o in g.nodes[u].output if o in dynamic and o != y)
+    above, stack = set(), [producer[y]]
+    while stack:
+        k2 = stack.pop()
+        if k2 in above:
+            continue
+        above.add(k2)
+        stack.extend(producer[i] for i in data_inputs(k2) if i != x and i in producer)
+    members = below & above
+    for k2 in members:
+        node = g.nodes[k2]
+        if node.op_type not in _ATTENTION_PLUMBING:
+            return None
+        if any(i != x and producer.get(i) not in members for i in data_inputs(k2)):
+            return None
+        for o in node.output:
+            if o != y and any(u not in members and g.nodes[u].op_type != "Shape" for u in users.get(o, [])):
+                return None
+    # its weights: the projections' matrices and biases, and nothing else of more than one number
+    d = shape_x[-1]
+    mats, biases = [], {}
+    out_path = {out_proj}
+    for k2 in sorted(members):
+        node = g.nodes[k2]
+        consts = [weight(i) for i in node.input if i and i not in dynamic]
+        consts = [c for c in consts if c is not None and c.size > 1 and c.ndim >= 1]
+        if node.op_type in ("MatMul", "Gemm") and k2 in projections + [out_proj]:
+            mat = consts[0]
+            if mat.ndim != 2:
+                return None
+            a = g.attrs(node)
+            rows, cols = (mat.shape[::-1] if a.get("transB", 0) else mat.shape)
+            mats.append((k2, rows, cols))
+            if len(consts) > 1:
+                biases[k2] = consts[1].size
+        elif node.op_type == "Add" and consts:
+            src = producer.get(data_inputs(k2)[0])
+            if src not in projections + [out_proj] or len(consts) != 1:
+                return None
+            biases[src] = consts[0].size
+        elif node.op_type in ("Reshape", "Slice", "Gather", "Split", "Unsqueeze", "Squeeze", "Transpose", "Concat"):
+            continue
+        elif consts:
+            return None         # another learned tensor (a relative position table, a norm): not plain attention
+    heads_shape = g.shapes.get(soft.input[0], ())
+    if len(heads_shape) == 4 and isinstance(heads_shape[1], int):
+        heads = heads_shape[1]
+    elif len(heads_shape) == 3 and isinstance(heads_shape[0], int) and shape_x[0]:
+        heads = heads_shape[0] // shape_x[0]
+    else:
+        return None
+    ins = [(k2, r, c) for k2, r, c in mats if k2 != out_proj]
+    outs = [(k2, r, c) for k2, r, c in mats if k2 == out_proj]
+    if sum(c for _, _, c in ins) != 3 * d or any(r != d for _, r, _ in ins) or outs[0][1:] != (d, d) or heads < 1 \
+            or d % heads:
+        return None
+    in_bias = sum(v for k2, v in biases.items() if k2 != out_proj)
+    out_bias = biases.get(out_proj, 0)
+    words = {(3 * d, d): "", (0, 0): " bias=false", (3 * d, 0): " bias=qkv", (2 * d, d): " bias=qvo"}
+    if (in_bias, out_bias) not in words:
+        return None
+    text = f"attention heads={heads}" + words[(in_bias, out_bias)]
+    return members, (x, y, text, soft)
+
+
+def _declared(info, g):
+    """A weight given as a graph input: a read-only array of zeros of its declared shape (no memory), or None
+    when a size is not fixed."""
+    import numpy as np
+    dims = g.shapes.get(info.name, ())
+    if not dims or any(not isinstance(d, int) for d in dims):
+        return None
+    return np.broadcast_to(np.zeros((), np.float32), dims)
+
+
+def _known(g, node) -> tuple:
+    """The inferred shape of a node's output (known when its input's is not: after a class token's Concat)."""
+    return tuple(g.shapes.get(node.output[0], ()))
+
+
+def _other(node, x):
+    return next(i for i in node.input if i != x)
+
+
+def _is_token(value, in_shape) -> bool:
+    return value is not None and len(in_shape) == 3 and tuple(value.shape) == (1, 1, in_shape[-1])
+
+
+def _patch_reshape(node, g, in_shape) -> bool:
+    """A Reshape of a map (N, C, H, W) to (N, C, H*W) read by a Transpose(0, 2, 1) only: ViT's patches."""
+    out = tuple(g.shapes.get(node.output[0], ()))
+    users = g.users.get(node.output[0], [])
+    return len(out) == 3 and None not in in_shape and out == (in_shape[0], in_shape[1], in_shape[2] * in_shape[3]) \
+        and len(users) == 1 and users[0].op_type == "Transpose" and list(g.attrs(users[0]).get("perm", [])) == [0, 2, 1]
+
+
+def _nest_concats(nodes, order) -> None:
+    """A concatenation of t1..tn where one of t1..t(n-1) was already made (DenseNet's torch.cat of the list of
+    every feature so far) reads as that concatenation joined with tn: the same values, and a graph that folds
+    into nested `concat` forms instead of every feature read by every later layer."""
+    made = {}
+    for k in order:
+        node = nodes[k]
+        if node.op != "concat":
+            continue
+        written = tuple(node.inputs)
+        if len(written) >= 3 and written[:-1] in made:
+            node.inputs = [made[written[:-1]], written[-1]]
+        made.setdefault(written, k)
+
+
+def _channel_scale(node, g, in_shape, channels_last) -> bool:
+    """Whether a Mul's constant operand holds one number per channel (shape (C, 1, 1) on a channels-first
+    map, (C,) on channels last or a sequence): a learned layer scale."""
+    consts = [g.const(i) for i in node.input if i in g.consts]
+    if len(consts) != 1 or consts[0] is None or not in_shape:
+        return False
+    shape, rank = tuple(consts[0].shape), len(in_shape)
+    channel = 1 if rank >= 4 and not channels_last else rank - 1
+    c = in_shape[channel]
+    wanted = (c,) + (1,) * (rank - 2) if channel == 1 else (c,)
+    return isinstance(c, int) and c > 1 and shape[-len(wanted):] == wanted and set(shape[:-len(wanted)]) <= {1}
+
+
+def _compare(text, nodes, g, source, last=()) -> None:
     """Each imported layer's output shape against ONNX shape inference's; a difference names the node."""
     net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
@@ -516,7 +828,7 @@ def _compare(text, nodes, g, source) -> None:
         if not theirs or any(d is None for d in theirs):
             continue
         mine = got[node.name].output_shape
-        if squeezed(mine) != squeezed(_layout(theirs)):
+        if squeezed(mine) != squeezed(tuple(theirs[1:]) if out in last else _layout(theirs)):
             raise DefinitionError(f"{source}: the ONNX node '{node.module.name}' ({node.module.op_type}) gives "
                                   f"{'x'.join(map(str, _layout(theirs)))} (channels last) but reads as a layer giving "
                                   f"{'x'.join(str(int(d)) for d in mine)}")
