@@ -1,0 +1,126 @@
+"""ONNX exports of torchvision's classification models import exactly: symparams' total and trainable
+counts of the imported file equal PyTorch's count of the model (random weights, CPU, a small input).
+
+The exporter is torch.onnx's TorchScript one (`dynamo=False`): it is the one that needs no extra package
+and writes the graph as the modules ran it, and with `training=PRESERVE` on an evaluated model it keeps
+every BatchNormalization (its default EVAL mode, like the dynamo exporter's optimiser, folds each batch
+norm into the convolution before it, so the file holds fewer weights than the model: there the count is
+compared with the weights the file holds, below). `export_params=False` writes the weights as graph
+inputs with their shapes only: the same graph, without serialising hundreds of megabytes.
+
+What is compared, as data: MODELS (model -> input side), REFUSED (model -> the words of the located
+refusal; a refused model that starts importing fails, so the list stays true). A representative set runs
+by default; SYMPARAMS_ONNX_TORCHVISION=all runs every model in torchvision.models.list_models().
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import warnings
+
+import pytest
+
+import symparams
+from conftest import need_module
+from symparams.errors import SymparamsError
+
+# the input side each model is exported at: 64 where the model takes it (quick), else its smallest
+SIDE = {"alexnet": 224, "inception_v3": 75, "maxvit_t": 224, **{f"swin_{v}": 224 for v in ("t", "s", "b", "v2_t",
+                                                                                               "v2_s", "v2_b")}, **{f"vgg{d}{bn}": 224 for d in (11, 13, 16, 19)
+                                                                  for bn in ("", "_bn")}}
+# ViT's position table has the image's size: built for a 64 (56 for 14-pixel patches) image
+BUILD = {"vit_b_16": {"image_size": 64}, "vit_b_32": {"image_size": 64}, "vit_l_16": {"image_size": 64},
+         "vit_l_32": {"image_size": 64}, "vit_h_14": {"image_size": 56},
+         "googlenet": {"aux_logits": False, "init_weights": False},
+         "inception_v3": {"aux_logits": False, "init_weights": False}}
+# one of each family by default (CI): a minute or two on 2 cores
+DEFAULT = ("resnet18", "mobilenet_v3_small", "shufflenet_v2_x0_5", "efficientnet_b0", "regnet_y_400mf",
+           "squeezenet1_1", "densenet121", "googlenet", "mnasnet0_5", "convnext_tiny", "vit_b_32", "swin_t")
+# refused, with the words their message names (the construct); docs/frameworks.md lists them
+REFUSED = {
+    # Swin's shifted-window attention (window partition, shift mask, relative position table) as the exporter
+    # writes it out: the first operator symparams has no form for is a Pow in the first block's attention
+    **{name: "Pow" for name in ("swin_t", "swin_s", "swin_b")},
+    # Swin V2's: a ScatterND in the first block's attention
+    **{name: "ScatterND" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+    # MaxViT's block and grid attention: an Einsum
+    "maxvit_t": "Einsum",
+}
+
+
+def _chosen():
+    if os.environ.get("SYMPARAMS_ONNX_TORCHVISION") == "all":
+        import torchvision
+        return list(torchvision.models.list_models(module=torchvision.models))
+    return list(DEFAULT)
+
+
+def _export(name, tmp_path, export_params=False, training="PRESERVE"):
+    torch = need_module("torch")
+    torchvision = need_module("torchvision")
+    need_module("onnx")
+    torch.manual_seed(0)
+    model = torchvision.models.get_model(name, weights=None, **BUILD.get(name, {})).eval()
+    side = SIDE.get(name, 64)
+    path = tmp_path / f"{name}.onnx"
+    # (not under no_grad: there nn.MultiheadAttention takes its fused fast path, which has no ONNX form)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path), dynamo=False,
+                          export_params=export_params, training=getattr(torch.onnx.TrainingMode, training))
+    return model, path
+
+
+@pytest.mark.parametrize("name", _chosen())
+def test_torchvision_onnx_export_imports_exactly(name, tmp_path):
+    from symparams.frameworks.onnx_import import from_onnx
+    model, path = _export(name, tmp_path)
+    if name in REFUSED:
+        with pytest.raises(SymparamsError) as caught:
+            from_onnx(str(path))
+        assert REFUSED[name] in str(caught.value) and path.name in str(caught.value), str(caught.value)
+        return
+    text = from_onnx(str(path))
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert (int(net.params), int(net.trainable_params)) == (total, trainable), name
+
+
+def _weights_held(path) -> int:
+    """The elements of the floating-point weights an .onnx file's operators read: each initializer, once per
+    name it is read under (the exporter shares equal initializers, a fresh model's zero biases, through
+    Identity nodes)."""
+    import onnx
+    model = onnx.load(str(path))
+    size = {t.name: math.prod(t.dims) for t in model.graph.initializer
+            if t.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE)}
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in size:
+            size[node.output[0]] = size[node.input[0]]
+    read = {i for node in model.graph.node if node.op_type != "Identity" for i in node.input}
+    return sum(n for name, n in size.items() if name in read)
+
+
+def test_an_export_with_its_weights_imports_exactly(tmp_path):
+    """With the weights in the file (export_params, the default): the exporter shares equal initializers
+    through Identity nodes (a fresh model's batch norms are all ones and zeros), read as the weights they are."""
+    from symparams.frameworks.onnx_import import from_onnx
+    model, path = _export("mobilenet_v3_small", tmp_path, export_params=True)
+    net = symparams.parse(from_onnx(str(path)), convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+
+
+def test_a_folded_export_counts_the_weights_the_file_holds(tmp_path):
+    """The default EVAL export folds each BatchNormalization into the convolution before it (a bias added,
+    the batch norm's 2C parameters and 2C statistics gone): the imported count is then that of the weights
+    in the file, not the model's."""
+    from symparams.frameworks.onnx_import import from_onnx
+    model, path = _export("resnet18", tmp_path, export_params=True, training="EVAL")
+    net = symparams.parse(from_onnx(str(path)), convention="pytorch").evaluate()
+    assert int(net.params) + int(net.buffers) == _weights_held(path) != sum(p.numel() for p in model.parameters())
+    assert "batchnorm" not in from_onnx(str(path))
