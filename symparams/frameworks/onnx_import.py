@@ -50,6 +50,7 @@ class _Graph:
         self.source = source
         self.numpy_helper = numpy_helper
         _check_operators(model.graph, source)       # before anything reads or runs a node
+        weights = _weights_as_inputs(model, source)
         try:
             onnx.checker.check_model(model)
             model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
@@ -60,6 +61,7 @@ class _Graph:
         self.position = {id(node): k for k, node in enumerate(self.nodes)}
         self.folder = Folder()
         self.consts = {t.name: tensor_value(t, f"{source}: the initializer '{t.name}'") for t in self.graph.initializer}
+        self.consts.update(weights)
         self.shapes = {}
         for info in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
             dims = info.type.tensor_type.shape.dim
@@ -100,6 +102,26 @@ def _check_operators(graph, source) -> None:
             raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' ({node.op_type}): symparams has "
                                   f"no form for the operator {node.op_type}",
                                   hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
+
+
+def _weights_as_inputs(model, source) -> dict:
+    """The initializers too large to fold (the weights), each checked against its dims and taken out of the
+    model as a graph input of its type and shape: the checker and shape inference then copy a graph of
+    kilobytes, not the hundreds of megabytes of weights (VGG-16: 528 MB, copied twice). Returns each
+    weight's dims-only value (tensor_value)."""
+    from onnx import helper
+    graph = model.graph
+    big = [t for t in graph.initializer if math.prod(t.dims) > limits.MAX_FOLDED_ELEMENTS]
+    if not big:
+        return {}
+    values = {t.name: tensor_value(t, f"{source}: the initializer '{t.name}'") for t in big}
+    declared = {i.name for i in graph.input}
+    kept = [t for t in graph.initializer if t.name not in values]
+    infos = [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in big if t.name not in declared]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    graph.input.extend(infos)
+    return values
 
 
 def _first_line(exc) -> str:
