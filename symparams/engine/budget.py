@@ -5,7 +5,7 @@ running count checked during the derive for what that bound cannot see."""
 
 from __future__ import annotations
 
-from ..numeric import integer, sympy
+from ..numeric import integer
 from .. import ir
 from ..algebra import as_int
 from ..errors import DefinitionError, SymparamsError

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from typing import Mapping
 
-from ..numeric import sympy
 from .. import conventions, ir
 from ..algebra import equal, is_number
 from ..errors import DefinitionError, ShapeError, SymparamsError, did_you_mean, source_lines

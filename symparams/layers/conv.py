@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from ..numeric import integer, sympy
+from ..numeric import integer
 from .. import conventions
 from ..algebra import as_int, product, ratio
 from ..errors import DefinitionError

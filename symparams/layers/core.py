@@ -3,7 +3,7 @@ standalone activations."""
 
 from __future__ import annotations
 
-from ..numeric import integer, is_exact, needs_sympy, sympy
+from ..numeric import integer, is_exact, needs_sympy
 from .. import conventions
 from ..algebra import equal, is_number, product, ratio
 from ..errors import DefinitionError, ShapeError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..numeric import integer, sympy
+from ..numeric import integer
 from .. import conventions
 from ..algebra import ceil_div, is_number, product
 from ..errors import DefinitionError, ShapeError

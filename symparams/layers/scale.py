@@ -3,7 +3,6 @@ rescaling (a constant)."""
 
 from __future__ import annotations
 
-from ..numeric import integer, sympy
 from .. import conventions
 from ..algebra import product
 from .base import BOOL, NUMBER, Arg, LayerSpec, Opt, Saved, Weight, named, register

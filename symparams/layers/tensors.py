@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
-from ..numeric import integer, sympy
 from ..algebra import equal, is_number, product
 from ..errors import ShapeError
 from ..wording import math_text
