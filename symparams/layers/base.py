@@ -9,6 +9,12 @@ symparams/layers/: layers/__init__.py imports every module there, no list to edi
 arguments and options,
 implement the capabilities below, decorate it with @register, and add tests/kinds/test_<family>.py
 with its generator for the shared harness. tests/kinds/test_registry.py names what is missing.
+
+A kind's `output_shape` and `weights` also run on Python ints (summary --numbers derives without
+SymPy: numeric.py): import SymPy as `from ..numeric import sympy` (imported at first use), write a
+whole number as `integer(n)`, an exact quotient as `algebra.ratio(a, b)`, and ask `is_number(x)`
+rather than `x.is_number`. What a kind cannot do on ints (a SymPy function) is no error: the derive
+falls back to SymPy (tests/test_numbers.py lists the zoo files that must not).
 """
 
 from __future__ import annotations
