@@ -35,7 +35,8 @@ class WindowAttention(LayerSpec):
     summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, or over a "
                "W x W grid spread over the map with grid=true (MaxViT), with a learned (2W-1)^2 x heads relative "
                "position bias")
-    formula = "3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...)"
+    formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...); rel_pos=true: "
+               "+ 2*(2*W - 1)*C/h")
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
                "window": Opt(COUNT, 7, doc="W: the window's side"),
                "shift": Opt(INTEGER, 0, doc="S: the windows moved by S positions (Swin's odd blocks: W // 2)"),
@@ -43,7 +44,9 @@ class WindowAttention(LayerSpec):
                                            "evenly over the whole map (every H/W-th row and column), not a W x W "
                                            "block"),
                "bias": Opt(BOOL, True, doc="a bias on the qkv projection"),
-               "relbias": Opt(BOOL, True, doc="the learned relative position bias table")}
+               "relbias": Opt(BOOL, True, doc="the learned relative position bias table"),
+               "rel_pos": Opt(BOOL, False, doc="SAM's decomposed relative position: rel_pos_h and rel_pos_w tables "
+                                              "of (2W - 1) x C/h added to the scores along each axis")}
     min_rank = 3
     max_rank = 3
     diagram = "attention"
@@ -53,8 +56,11 @@ class WindowAttention(LayerSpec):
 class WindowAttention(nn.Module):
     """Swin's (shifted) window attention on a channels-first map: pad to whole windows, roll by -shift,
     attend within each window with a relative position bias, roll back, crop."""
-    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False):
+    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False, rel_pos=False):
         super().__init__()
+        # SAM's decomposed relative position: a table per axis of the window, indexed by the query-key offset
+        self.rel_pos_h = nn.Parameter(torch.zeros(2 * window - 1, dim // heads)) if rel_pos else None
+        self.rel_pos_w = nn.Parameter(torch.zeros(2 * window - 1, dim // heads)) if rel_pos else None
         self.heads, self.window, self.shift, self.grid = heads, window, shift, grid
         self.qkv = nn.Linear(dim, 3 * dim, bias=bias)
         self.proj = nn.Linear(dim, dim)
@@ -79,6 +85,18 @@ class WindowAttention(nn.Module):
             x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
         q, k, v = self.qkv(x).view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
+        if self.rel_pos_h is not None:      # SAM: q against the row and the column offset tables
+            offsets = torch.arange(win, device=x.device)
+            offsets = offsets[:, None] - offsets[None, :] + win - 1
+            d = c // self.heads
+            r_q = q.reshape(-1, win, win, d)        # (windows x heads, query row, query column, d)
+            # rel_h[b, i, j, k] = q[b, i, j] . rel_pos_h[i - k]: one product per query row (and per column for rel_w)
+            # each product's left operand a copy of its own (clone: also where the reshape could be a view)
+            rel_h = r_q.permute(1, 0, 2, 3).reshape(win, -1, d).clone() @ self.rel_pos_h[offsets].transpose(1, 2)
+            rel_w = r_q.permute(2, 0, 1, 3).reshape(win, -1, d).clone() @ self.rel_pos_w[offsets].transpose(1, 2)
+            rel_h = rel_h.view(win, -1, win, win).permute(1, 0, 2, 3)              # (b, i, j, k)
+            rel_w = rel_w.view(win, -1, win, win).permute(1, 2, 0, 3)              # (b, i, j, l)
+            scores = (scores.view(-1, win, win, win, win) + rel_h[..., :, None] + rel_w[..., None, :]).view(scores.shape)
         if self.relative_position_bias_table is not None:
             bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
             scores = scores + bias.view(win * win, win * win, -1).permute(2, 0, 1)
@@ -113,6 +131,8 @@ class WindowAttention(nn.Module):
         if cfg.bias:
             out.append(Weight("qkv.bias", (3 * c,)))
         out += [Weight("proj.weight", (c, c)), Weight("proj.bias", (c,))]
+        if cfg.rel_pos:
+            out += [Weight("rel_pos_h", (2 * w - 1, c / cfg.heads)), Weight("rel_pos_w", (2 * w - 1, c / cfg.heads))]
         if cfg.relbias:
             out.append(Weight("relative_position_bias_table", ((2 * w - 1) ** 2, cfg.heads)))
             if ctx.convention == conventions.PYTORCH:       # the index into the table: a buffer
@@ -124,7 +144,8 @@ class WindowAttention(nn.Module):
         2·P·W²·C for each window's scores and weighted values."""
         n, p = self._windows(cfg, shape)
         c = shape[-1]
-        return 4 * n * p * c * c + 2 * n * p * p * c
+        # rel_pos: each query against W row offsets and W column offsets, C/h values per head
+        return 4 * n * p * c * c + 2 * n * p * p * c + (2 * n * p * cfg.window * c if cfg.rel_pos else 0)
 
     def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
         """Two per forward MAC (each product's weight or second operand's gradient, and its first operand's),
@@ -144,9 +165,10 @@ class WindowAttention(nn.Module):
         return n * p * ((3 * c if cfg.bias else 0) + c)
 
     def other_ops(self, cfg, shape, out, ctx):
-        """1 per score (the softmax over each window's W² x W² scores per head), 1 more with the relative bias."""
+        """1 per score (the softmax over each window's W² x W² scores per head), 1 more with the relative bias, 2 more
+        with rel_pos (its row and column terms added)."""
         n, p = self._windows(cfg, shape)
-        return cfg.heads * n * p * p * (2 if cfg.relbias else 1)
+        return cfg.heads * n * p * p * (1 + (1 if cfg.relbias else 0) + (2 if cfg.rel_pos else 0))
 
     def receptive(self, cfg, shape, out, ctx):
         return "unknown"        # a window's span, moved by the shift: no (span, stride, padding) per axis
@@ -160,12 +182,19 @@ class WindowAttention(nn.Module):
                      (with one head the views fold and qkv's whole output, the same 3·P·C, is kept instead)
           h·n·W²·W²  each window's softmax output (the relative bias is added: an addition keeps nothing, and
                      the bias's index is a view of the buffer)
-          P·C        proj's input, the heads' output copied back to positions x channels.
+          P·C        proj's input, the heads' output copied back to positions x channels;
+        rel_pos=true: 2·P·C (the queries copied for the row and the column products) and, once per batch, the two
+        tables gathered by offset (2·W²·C/h) and the W² offsets (int64).
         The scale 1/sqrt(C/h) is a Python number (a 0-d float64 that saved_tensors_hooks does not see)."""
         n, p = self._windows(cfg, shape)
         c = shape[-1]
-        return (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
-                Saved("own", n * p * c))
+        saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
+                 Saved("own", n * p * c))
+        if cfg.rel_pos:     # the two products' query copies; once per batch the tables gathered by offset and the offsets
+            w = cfg.window
+            saved += (Saved("own", 2 * n * p * c), Saved("own", 2 * w * w * c / cfg.heads, per_example=False),
+                      Saved("own", w * w, dtype="index", per_example=False))
+        return saved
 
     def output_storage(self, cfg, shape, out, ctx):
         """The output is a crop of proj's output over the padded map (rolled back: a new tensor of the same
@@ -182,7 +211,8 @@ class WindowAttention(nn.Module):
         out.helper(self.torch_helpers, "WindowAttention")
         return (f"WindowAttention({one(row.input_shape[-1])}, {one(cfg.heads)}, window={one(cfg.window)}, "
                 f"shift={one(cfg.shift)}" + ("" if cfg.bias else ", bias=False")
-                + ("" if cfg.relbias else ", relbias=False") + (", grid=True" if cfg.grid else "") + ")")
+                + ("" if cfg.relbias else ", relbias=False") + (", grid=True" if cfg.grid else "")
+                + (", rel_pos=True" if cfg.rel_pos else "") + ")")
 
     # torchvision's Swin attention modules, read whole (their window partition is view/permute/roll inside a
     # function torch.fx does not trace into); they take and give a channels-last B x H x W x C map
@@ -202,6 +232,8 @@ class WindowAttention(nn.Module):
             text += " relbias=false"
         if getattr(module, "grid", False):
             text += " grid=true"
+        if getattr(module, "rel_pos_h", None) is not None:
+            text += " rel_pos=true"
         return text
 
     def _torchvision(self, module, r):
