@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import zip_longest
 
 from ..algebra import equal, is_number, product
+from ..numeric import integer
 from ..errors import ShapeError
 from ..wording import math_text
 from .base import Deferred, LayerSpec, MustBeZero, Saved, named, register
@@ -23,7 +24,9 @@ def shape_text(shape) -> str:
 def broadcast(a: tuple, b: tuple, ctx, what: str) -> tuple:
     """NumPy broadcasting of two shapes: trailing axes aligned, each pair equal or one of them 1."""
     out = []
-    for x, y in zip_longest(reversed(a), reversed(b), fillvalue=1):
+    # the missing leading axes are 1 as the derive's numbers are (a SymPy Integer in a symbolic
+    # derive): a bare int here would reach the output shape, where SymPy's methods are asked of it
+    for x, y in zip_longest(reversed(a), reversed(b), fillvalue=integer(1)):
         if x == 1:
             out.append(y)
             continue

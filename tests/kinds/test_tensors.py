@@ -87,7 +87,7 @@ def test_importers_say_why_they_cannot_read_them():
 # channels first, so an operand of lower rank gets its missing axes after the batch axis and its channels
 # moved to axis 1. These check the exported values against NumPy on the channels-last shapes.
 
-from hypothesis import given, settings, strategies as st  # noqa: E402  (kept next to its tests)
+from hypothesis import example, given, settings, strategies as st  # noqa: E402  (kept next to its tests)
 
 
 def test_mul_of_a_channel_vector_and_an_image_exports():
@@ -140,6 +140,7 @@ def _reference(model, form, a, b, x):
 
 @settings(max_examples=int(__import__("os").environ.get("SYMPARAMS_DIFF_EXAMPLES", "30")), deadline=None)
 @given(broadcast_pairs(), st.sampled_from(["mul with", "add with", "mul {}{}"]))
+@example(((1, 2), (2,)), "mul {}{}")    # a leading axis filled in by broadcasting (was a bare int in the shape)
 def test_broadcasting_exports_compute_numpys_result(pair, form):
     """Random broadcastable shape pairs: both exports build with our counts and shapes, and the PyTorch
     model's values are NumPy's broadcast on the channels-last shapes."""
