@@ -28,8 +28,9 @@ MODELS = {
     "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
     # SigLIP's attention-pooling head (a learned query attending over the tokens) begins with x[:, 0:]
     "timm.models.vision_transformer:vit_base_patch16_siglip_224": "indexes a tensor",
-    # BEiT's attention: free q and v biases (no k bias) and a relative position bias per block
-    "timm.models.beit:beit_base_patch16_224": "a bias on one projection only",
+    # BEiT's attention reads as `attention bias=qvo relbias=N`; its head averages the patches after the class
+    # token (x[:, 1:].mean(1))
+    "timm.models.beit:beit_base_patch16_224": "indexes a tensor",
     # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
     "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
     # timm's TensorFlow-style MaxViT: Conv2dSame computes its padding from sizes read off the tensor in Python
@@ -87,3 +88,34 @@ def test_a_frozen_block_read_as_several_layers_is_refused_by_name():
     model.block.requires_grad_(False)
     with pytest.raises(symparams.SymparamsError, match="frozen and reads as several layers"):
         symparams.from_torch(model, (8, 8, 3))
+
+
+def test_beits_attention_reads_as_attention_with_q_and_v_biases_and_a_relative_table():
+    """BEiT's Attention: an unbiased qkv Linear, free q_bias and v_bias parameters (k's is a zero buffer) and a
+    biased output projection, plus a (2W-1)^2 + 3 x heads relative position table: `bias=qvo relbias=N`, the
+    same weights as PyTorch counts."""
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from timm.models.beit import Attention
+
+    class Model(torch.nn.Module):
+        def __init__(self, **options):
+            super().__init__()
+            self.fc = torch.nn.Linear(16, 16)
+            self.attn = Attention(16, num_heads=2, **options)
+
+        def forward(self, x):
+            return self.attn(self.fc(x))
+
+    with torch.device("meta"):
+        model = Model(qkv_bias=True, window_size=(2, 2))
+    text = symparams.from_torch(model, (5, 16))
+    assert "attention heads=2 bias=qvo relbias=12 name=attn" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    # without its q and v biases only the output projection is biased: no attention bias option says that
+    with torch.device("meta"):
+        model = Model(qkv_bias=False)
+    with pytest.raises(symparams.SymparamsError, match="a bias on one projection only"):
+        symparams.from_torch(model, (5, 16))

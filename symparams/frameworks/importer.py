@@ -1209,14 +1209,41 @@ def _timm_attention(module, name=None) -> str | None:
     nn = need("torch", "pytorch").nn
     d = module.qkv.in_features
     plain = all(isinstance(getattr(module, part, None), (nn.Identity, type(None))) for part in ("q_norm", "k_norm", "norm"))
-    same_bias = (module.qkv.bias is None) == (module.proj.bias is None)
-    if not plain or getattr(module, "gate", None) is not None or not same_bias or \
+    bias = _timm_attention_bias(module)
+    if not plain or getattr(module, "gate", None) is not None or bias is None or \
             module.qkv.out_features != 3 * d or module.proj.out_features != d:
         raise DefinitionError(f"the module '{name}' (timm Attention) has a q/k norm, a gate, a norm before its output "
                               "projection, a bias on one projection only or a width other than its input's; symparams "
                               "reads timm's plain Attention as attention")
-    return f"attention heads={module.num_heads}" + ("" if module.qkv.bias is not None else " bias=false") + \
-        f" name={name}"
+    return f"attention heads={module.num_heads}" + bias + _timm_relbias(module, name) + f" name={name}"
+
+
+def _timm_attention_bias(module) -> str | None:
+    """The attention's bias option from timm's projections: all four biased (''), none (' bias=false'), or BEiT's
+    free q_bias and v_bias parameters with an unbiased qkv Linear (its k bias is a zero buffer, not a weight) and a
+    biased output projection (' bias=qvo'); None for any other mix, which the attention kind does not count."""
+    qkv_bias, out_bias = module.qkv.bias is not None, module.proj.bias is not None
+    free = getattr(module, "q_bias", None) is not None, getattr(module, "v_bias", None) is not None
+    if free == (True, True) and not qkv_bias and out_bias and \
+            tuple(module.q_bias.shape) == tuple(module.v_bias.shape) == (module.qkv.in_features,):
+        return " bias=qvo"
+    if free != (False, False) or qkv_bias != out_bias:
+        return None
+    return "" if qkv_bias else " bias=false"
+
+
+def _timm_relbias(module, name) -> str:
+    """BEiT's relative position bias: a learned (2W-1)^2 + 3 x heads table per block, gathered into a heads x T x T
+    bias added to the scores: read as relbias=N (the same N x heads weights and the same addition per score;
+    symparams' relbias gathers it by T5's buckets instead of BEiT's 2-D offsets, which changes no count)."""
+    table = getattr(module, "relative_position_bias_table", None)
+    if table is None:
+        return ""
+    rows, heads = tuple(table.shape)
+    if heads != module.num_heads:
+        raise DefinitionError(f"the module '{name}' (timm Attention) has a relative position table of {heads} "
+                              f"columns for {module.num_heads} heads")
+    return f" relbias={rows}"
 
 
 def _is_maxvit_partition(module) -> bool:
