@@ -124,3 +124,31 @@ def test_a_folded_export_counts_the_weights_the_file_holds(tmp_path):
     net = symparams.parse(from_onnx(str(path)), convention="pytorch").evaluate()
     assert int(net.params) + int(net.buffers) == _weights_held(path) != sum(p.numel() for p in model.parameters())
     assert "batchnorm" not in from_onnx(str(path))
+
+
+@pytest.mark.parametrize("sizes", [[3, 5], None])
+def test_a_split_of_the_channels_reads_as_slices(sizes, tmp_path):
+    """The dynamo exporter writes x.chunk / torch.split on the channels as one Split (the TorchScript one as
+    Slices): each part is a `slice` (sizes given, or num_outputs equal parts)."""
+    need_module("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    from symparams.frameworks.onnx_import import from_onnx
+    first, second = (sizes or [4, 4])
+    inits = [numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w1"),
+             numpy_helper.from_array(np.zeros((6, second, 1, 1), np.float32), "w2")]
+    split = (helper.make_node("Split", ["a", "sizes"], ["p", "q"], axis=1) if sizes else
+             helper.make_node("Split", ["a"], ["p", "q"], axis=1, num_outputs=2))
+    if sizes:
+        inits.append(numpy_helper.from_array(np.array(sizes, np.int64), "sizes"))
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w1"], ["a"]), split, helper.make_node("Conv", ["q", "w2"], ["r"]),
+         helper.make_node("Concat", ["p", "r"], ["y"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, first + 6, 6, 6])], inits)
+    path = tmp_path / "split.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString())
+    text = from_onnx(str(path))
+    assert f"slice {first} " in text and f"slice {second} start={first} " in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == 8 * 27 + 6 * second      # no biases and tuple(net.output_shape) == (6, 6, first + 6)

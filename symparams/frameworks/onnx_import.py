@@ -349,6 +349,14 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if len(node.input) < 3 or not node.input[2]:
                 text += " bias=false"
             layer(node, text, index, x)
+        elif op == "Split" and _channel_split(node, g, in_shape, a) is not None:
+            start_at = 0                            # x.chunk(k, dim=1) / torch.split on the channels, one slice each
+            for out, size in zip(node.output, _channel_split(node, g, in_shape, a)):
+                name = unique_name(_node_name(node, index), names)
+                text = f"slice {size}" + (f" start={start_at}" if start_at else "")
+                nodes[out] = Node(out, "layer", [key(x)], f"{text} name={name}", name, node)
+                order.append(out)
+                start_at += size
         elif op == "Slice" and _channel_slice(node, g, in_shape) is not None:
             start, size = _channel_slice(node, g, in_shape)
             layer(node, f"slice {size}" + (f" start={start}" if start else ""), index, x)
@@ -563,6 +571,24 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     text = file_text(num, shape, body)
     _compare(text, nodes, g, source, last)
     return finish(text, num, shape, body, "pytorch")
+
+
+def _channel_split(node, g, in_shape, a):
+    """The sizes of a Split of the channels (axis 1 of a map, the last of a sequence) into known parts, else None."""
+    rank = len(in_shape)
+    channel = 1 if rank >= 3 else rank - 1
+    if rank < 2 or int(a.get("axis", 0)) % rank != channel or not isinstance(in_shape[channel], int):
+        return None
+    c = in_shape[channel]
+    sizes = g.const(node.input[1]) if len(node.input) > 1 and node.input[1] else a.get("split")
+    if sizes is None:
+        parts = a.get("num_outputs", len(node.output))
+        step = -(-c // parts)                   # ONNX: equal parts, the last one smaller
+        sizes = [min(step, c - k * step) for k in range(parts)]
+    sizes = [int(v) for v in (sizes.ravel() if hasattr(sizes, "ravel") else sizes)]
+    if len(sizes) != len(node.output) or sum(sizes) != c or min(sizes) < 1:
+        return None
+    return sizes
 
 
 def _channel_slice(node, g, in_shape):
