@@ -152,3 +152,27 @@ def test_a_split_of_the_channels_reads_as_slices(sizes, tmp_path):
     assert f"slice {first} " in text and f"slice {second} start={first} " in text, text
     net = symparams.parse(text, convention="pytorch").evaluate()
     assert int(net.params) == 8 * 27 + 6 * second      # no biases and tuple(net.output_shape) == (6, 6, first + 6)
+
+
+# timm's squeeze-and-excitation networks (SE as a module with 1x1 convolutions on a kept 1 x 1 pool, or as
+# timm's SEModule / legacy SEModule); the whole list also imports exactly: mobilenetv3_small_100,
+# efficientnet_b0, rexnet_100 (measured, not run here to keep CI short)
+TIMM_SE = ("seresnet18", "legacy_seresnet18", "regnety_002")
+
+
+@pytest.mark.parametrize("name", TIMM_SE)
+def test_timm_se_network_onnx_export_imports_exactly(name, tmp_path):
+    torch = need_module("torch")
+    timm = need_module("timm")
+    need_module("onnx")
+    from symparams.frameworks.onnx_import import from_onnx
+    torch.manual_seed(0)
+    model = timm.create_model(name, pretrained=False).eval()
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 64, 64),), str(path), dynamo=False, export_params=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)
+    net = symparams.parse(from_onnx(str(path)), convention="pytorch").evaluate()
+    assert (int(net.params), int(net.trainable_params)) == (sum(p.numel() for p in model.parameters()),) * 2
