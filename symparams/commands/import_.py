@@ -173,6 +173,7 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
 
     from ..frameworks.importer import from_torch
     from ..frameworks.plan import need
+    from ..frameworks.torch_meta import build_on_meta
     if not input_shape:
         raise UsageError(f"{reference}: a PyTorch module needs --input-shape (channels last, e.g. 224x224x3)")
     torch = need("torch", "pytorch")
@@ -193,12 +194,8 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
     try:
         # on the meta device: parameters have shapes and no memory (a count needs nothing else), and
         # from_torch traces it with a meta input of --input-shape; a factory that cannot run there
-        # (it reads a value) is called again on the CPU
-        try:
-            with torch.device("meta"):
-                model = factory()
-        except (Exception, SystemExit):        # noqa: BLE001
-            model = factory()
+        # (it reads a value: RegNet's widths) is called again, each weight moved to meta as it is made
+        model = build_on_meta(factory)
     except (Exception, SystemExit) as exc:     # noqa: BLE001 - the user's code decides what it raises
         raise DefinitionError(f"{reference}: calling {factory_name}() failed: {_raised(exc)}") from None
     if not isinstance(model, torch.nn.Module):

@@ -93,6 +93,8 @@ class _Folder:
         self.order = order
         self.position = {k: i for i, k in enumerate(order)}
         self.emitted: list = []          # layers written, in order (one written twice: not series-parallel)
+        self.calls = 0                   # chain() calls: a graph that is not series-parallel (DenseNet's
+        self.budget = 4 * len(order) + 16   # concatenations of every earlier feature) would recurse exponentially
         self.users: dict = {k: [] for k in order}
         for k in order:
             for i in nodes[k].inputs:
@@ -138,6 +140,9 @@ class _Folder:
         raise DefinitionError("cannot read the model's graph as layers and merges")
 
     def chain(self, start, end, allowed, indent="") -> list[str]:
+        self.calls += 1
+        if self.calls > self.budget or len(self.emitted) > len(self.order):
+            raise DefinitionError("the model's graph is not series-parallel")     # written with named tensors
         out, v = [], start
         while v != end:
             users = [u for u in self.users[v] if u in allowed]
@@ -414,10 +419,18 @@ def from_torch(module, input_shape, generalize=None) -> str:
         def is_leaf_module(self, m, qualname):
             return id(m) in leaves or super().is_leaf_module(m, qualname)
 
+    # traced as evaluated: a forward that branches on self.training (GoogLeNet's and Inception-v3's auxiliary
+    # classifiers, their named-tuple outputs) gives its inference graph; parameters only training reads are
+    # counted as unused ones, as PyTorch counts them
+    modes = {m: m.training for m in module.modules()}
+    module.eval()
     try:
         graph = Tracer().trace(module, concrete_args=_defaulted_arguments(module))
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
         raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
+    finally:
+        for m, training in modes.items():
+            m.training = training
     shapes = _torch_shapes(module, graph, shape)
     num = Numbers(generalize)
     nodes, order = {}, []
@@ -591,8 +604,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) or _maxvit_partition(sub, name, num) \
-                or _timm_swin(sub, name, num) or _torch_line(sub, name, num)
+            line = _torch_mha(node, sub, name, torch) or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
+                or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
+                or _adaptive_pool(node, sub, shapes, name, torch) or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
                                       "is called again; symparams writes reuse= on one layer line")
@@ -663,9 +677,10 @@ def from_torch(module, input_shape, generalize=None) -> str:
     if any(len(c) > 1 for c in calls.values()):
         body = _write_reuse(nodes, order, placeholder, output, body, calls, plain)
     body += _unused_torch(module, graph, names, live)
-    text = file_text(num, shape, body)
+    head = _needed_convention(file_text(num, shape, body), "pytorch")
+    text = file_text(num, shape, body, head)
     _compare_torch(text, nodes, shapes, module, channels_last)
-    return finish(text, num, shape, body, "pytorch")
+    return finish(text, num, shape, body, "pytorch", head)
 
 
 def _defaulted_arguments(module) -> dict | None:
@@ -703,6 +718,33 @@ def _free_tensor_operands(nodes, order, start) -> None:
         node.inputs = other
         order.remove(key)
         order.insert(order.index(merge[0]), key)
+
+
+def _adaptive_pool(node, sub, shapes, name, torch) -> str | None:
+    """nn.AdaptiveAvgPool2d((7, 7)) and its kin to an output size other than 1, read at the import's input size
+    as the fixed pool it is there (kernel = stride = input / output on each axis: VGG's and AlexNet's (7, 7) and
+    (6, 6) of a 7 x 7 and 6 x 6 map are `avgpool 1`); refused, naming the sizes, when an axis is not a multiple
+    of its output size (its windows then differ in size). Size 1 is the global pool its kind reads."""
+    nn = torch.nn
+    kinds_ = {getattr(nn, f"Adaptive{mode}Pool{n}d"): word for mode, word in (("Avg", "avgpool"), ("Max", "maxpool"))
+              for n in (1, 2, 3)}
+    word = kinds_.get(type(sub))
+    if word is None:
+        return None
+    source = node.args[0] if node.args else None
+    big = shapes.get(getattr(source, "name", ""), ())[2:]
+    size = sub.output_size if isinstance(sub.output_size, tuple) else (sub.output_size,) * max(len(big), 1)
+    if set(size) == {1} or not big or len(size) != len(big):
+        return None                         # the global pool (or no shapes to read it at)
+    if getattr(sub, "return_indices", False):
+        return None                         # the pool kinds refuse it by name
+    size = tuple(b if s is None else s for s, b in zip(size, big))
+    if any(b % s for s, b in zip(size, big)):
+        raise DefinitionError(f"the module '{name}' ({type(sub).__name__}) pools a {'x'.join(map(str, big))} map to "
+                              f"{'x'.join(map(str, size))}: its windows differ in size; symparams reads adaptive "
+                              "pooling where each axis is a multiple of its output size (at the import's input size)")
+    kernel = [b // s for s, b in zip(size, big)]
+    return f"{word} {'x'.join(map(str, kernel)) if len(set(kernel)) > 1 else kernel[0]} name={name}"
 
 
 def _attribute(module, target: str):
@@ -1555,12 +1597,23 @@ def parse_back(text, convention):
 _NAME_OPTION = re.compile(r"[ \t]+name=\w+")
 
 
-def finish(text, num, shape, body, convention) -> str:
+def _needed_convention(text, convention) -> str | None:
+    """`convention` when the file reads back only under it (GoogLeNet's and SqueezeNet's ceil_mode pools are
+    PyTorch's alone), so that it reads back as written; else None (the file as before)."""
+    from ..engine.network import parse
+    try:
+        parse(text).evaluate()
+    except SymparamsError:
+        return convention
+    return None
+
+
+def finish(text, num, shape, body, convention, head=None) -> str:
     """With generalize=, the file as a person writes it: runs of identical statements (layer
     names aside) become `repeat k { ... }`; it must count what the layer-by-layer text counts."""
     if not num.generalize:
         return text
-    short = file_text(num, shape, _compact(body))
+    short = file_text(num, shape, _compact(body), head)
     if short != text:
         full, back = parse_back(text, convention), parse_back(short, convention)
         if int(full.params) != int(back.params) or tuple(full.output_shape) != tuple(back.output_shape):
@@ -1589,11 +1642,12 @@ def _compact(body: list[str]) -> list[str]:
     return out
 
 
-def file_text(num, shape, body) -> str:
-    """The file: its lets (each with its default: the input line registers its numbers first), the
-    input and the body."""
+def file_text(num, shape, body, convention=None) -> str:
+    """The file: its convention when it needs one, its lets (each with its default: the input line registers its
+    numbers first), the input and the body."""
     first = f"input {_shape_text(shape, num)}"
-    return "\n".join(num.lets() + [first] + body) + "\n"
+    head = [f"convention {convention}"] if convention else []
+    return "\n".join(head + num.lets() + [first] + body) + "\n"
 
 
 def _flat(args):
