@@ -37,12 +37,18 @@ async function firstEdit({ context, profile }, snapshot) {
   }, resnet, { timeout: 180000 });
   const r = await page.evaluate(() => {
     const pg = window.__playground;
-    return { firstResult: pg.timing.firstResult, shown: pg.lastShown, boot: pg.timing.boot, pythonReady: pg.timing.pythonReady,
-             prerendered: !!pg.prerendered, derive: pg.lastDerive, total: document.getElementById("total-params").textContent.trim() };
+    const n = pg.numbersShown && pg.numbersShown.text === pg.derivedText ? pg.numbersShown : null;
+    return { firstResult: pg.timing.firstResult, shown: pg.lastShown, numbers: n && { at: n.at, rows: n.rows, total: n.total }, boot: pg.timing.boot, pythonReady: pg.timing.pythonReady,
+             prerendered: !!pg.prerendered, derive: pg.lastDerive, total: document.getElementById("total-params").textContent.trim(),
+             rows: document.querySelectorAll("#summary tbody tr").length };
   });
   const cpu = browserCpuSeconds(profile) - cpu0;     // every Chromium process's CPU time for this visit
   await page.close();
-  return { cpu, firstResult: r.firstResult, edit: edited, total: r.shown, editToTotal: r.shown - edited, pythonReady: r.pythonReady,
+  // the edit shown: ResNet-50's table (every row's shape and count) and its total on screen, from the numbers
+  // call when that came first and showed the same total as the formulas' table, else the formulas' table
+  const numbers = r.numbers && r.numbers.total === r.total && r.numbers.rows === r.rows ? r.numbers.at : null;
+  return { cpu, firstResult: r.firstResult, edit: edited, shown: numbers ?? r.shown, numbersShown: numbers !== null,
+           total: r.shown, editToTotal: r.shown - edited, pythonReady: r.pythonReady,
            snapshot: r.boot.snapshot, fallback: r.boot.fallback, runtime: r.boot.runtime, imports: r.boot.imports,
            prerendered: r.prerendered, derive_ms: r.derive.total_ms, python_ms: r.derive.python_ms, resnetTotal: r.total };
 }

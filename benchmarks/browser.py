@@ -4,7 +4,10 @@
   time) and to the first live derive by the page's own Python;
 - time to first edit of ResNet-50: navigation, then as soon as the first result shows, the editor's text
   replaced by examples/zoo/resnet50.arch (select all, paste), timed to ResNet-50's table and total on screen
-  (target: 2.5 s from the navigation); in a new browser (empty cache), again in the same browser (files and
+  (target: 2.5 s from the navigation): "shown" when every row's shape and parameter count and the total are on
+  screen (the page lays these out from the engine's derive on integers before the formulas come; counted only
+  when that table has the final table's rows and total), and, as before, when the table with its typeset
+  formulas is; in a new browser (empty cache), again in the same browser (files and
   compiled WebAssembly cached), and without the memory snapshot (its file answering 404);
 - a slider update: an input event to every count re-evaluated and written (target: 50 ms);
 - a re-derive after an edit, of seed 002 and of ResNet-50, once Python is up.
@@ -60,8 +63,11 @@ def main(argv=None) -> int:
             continue
         first = [r["firstResult"] for r in runs]
         total = [r["total"] for r in runs]
+        shown = [r["shown"] for r in runs]
         print(f"{what}: time to first result median {med(first):.0f} ms ({ms(first)}); time to first edit of "
-              f"ResNet-50 median {med(total):.0f} ms ({ms(total)}), of which after the paste "
+              f"ResNet-50 shown (its table's shapes and counts and its total, from the numbers call in "
+              f"{sum(r['numbersShown'] for r in runs)} of {len(runs)}) median {med(shown):.0f} ms ({ms(shown)}); "
+              f"with its formulas median {med(total):.0f} ms ({ms(total)}), of which after the paste "
               f"{med([r['editToTotal'] for r in runs]):.0f}; Python ready at {med([r['pythonReady'] for r in runs]):.0f} "
               f"(runtime {med([r['runtime'] for r in runs]):.0f}, imports {med([r['imports'] for r in runs]):.0f}), "
               f"ResNet-50 derive {med([r['derive_ms'] for r in runs]):.0f} (Python {med([r['python_ms'] for r in runs]):.0f}); "
@@ -69,7 +75,7 @@ def main(argv=None) -> int:
               f"navigation to ResNet-50 shown)"
               + ("" if all(r["snapshot"] == (key != "noSnapshot") for r in runs) else "   (NOT the intended boot)"))
     totals = {r["resnetTotal"] for rs in out["firstEdit"].values() for r in rs}
-    print(f"  targets: first result <= 1500 ms, first edit <= 2500 ms; ResNet-50 total shown: {', '.join(sorted(totals))}")
+    print(f"  targets: first result <= 1500 ms, first edit shown <= 2500 ms; ResNet-50 total shown: {', '.join(sorted(totals))}")
     loads = out["loads"]
     print("navigation -> first result (ms): " + ", ".join(f"{l['firstResult']:.0f}" for l in loads)
           + (" (the pre-rendered view)" if loads[0].get("prerendered") else "")

@@ -184,6 +184,37 @@ class Session:
         with display_names(names):
             return self._derive(net, names)
 
+    def numbers(self, text: str, convention: str | None = None, file: str | None = None) -> dict:
+        """The table's numbers only, for the page to show before the formulas: each row's label, shape
+        and parameter count at the defaults and the totals, from the engine's own derive on Python ints
+        (engine/numbers.py, the numbers `summary --numbers` prints; no SymPy, several times faster than
+        `derive`). {'ok': False} when that derive stops (a symbol without a value, an error, a kind that
+        needs SymPy): the page then waits for `derive`, which reports any error. Keeps no state."""
+        from . import ir
+        from .engine import numbers as ints
+        from .printers import numbers as printed
+        from .syntax import parse_program
+        try:
+            program = parse_program(text)
+            result = ints.at_values(program, convention or None, {})
+        except SymparamsError:
+            return {"ok": False}
+        if result is None:
+            return {"ok": False}
+        listed = printed.rows(result, expand=True)      # every row, as the formulas' table lists them
+        rows = []
+        for r, row in zip(listed, printed.shown(result, expand=True)):
+            shape = r["output_shape_value"]
+            rows.append({"label": r["label_text"], "kind": r["kind"], "depth": r["depth"], "leaf": row.is_leaf,
+                         "shape": None if shape is None else "(" + ", ".join(map(str, shape)) + ")",
+                         "params": None if r["params_value"] is None else _digits(r["params_value"])})
+        named = {key: label for key, label, _ in printed.TOTALS}
+        totals = [{"key": key, "name": named[key], "value": _digits(value)}
+                  for key, value in printed.totals(result).items()]
+        return {"ok": True, "rows": rows, "totals": totals,
+                # a file with `let` sizes gets derive's "shape at values" column (the layout only)
+                "symbolic": any(isinstance(st, ir.Let) for st in program.statements)}
+
     def _derive(self, net, names: dict) -> dict:
         symbols = net.symbols
         bounds = _bounds(net)
@@ -414,7 +445,7 @@ SESSION = Session()
 
 def call(method: str, args_json: str = "[]") -> str:
     """The page's one entry point: SESSION.method(*args) as JSON text."""
-    if method not in ("derive", "evaluate", "check", "plot", "solve", "latex"):
+    if method not in ("derive", "numbers", "evaluate", "check", "plot", "solve", "latex"):
         return json.dumps({"ok": False, "error": {"kind": "usage error", "message": f"unknown call {method}",
                                                   "text": f"unknown call {method}"}})
     try:

@@ -8,7 +8,7 @@
 // needs (milliseconds), where unpacking them again took seconds. KEY (the archives' hash) is kept in Python's
 // memory as sys._symparams_snapshot: the page uses the snapshot only when it equals the key in site.json.
 //
-// Before the snapshot every call of the page runs once on each WARMUP file (derive, evaluate, check, plot,
+// Before the snapshot every call of the page runs once on each WARMUP file (numbers, derive, evaluate, check, plot,
 // solve, latex), so the modules they import lazily are in memory too; then the session and SymPy's cache are
 // cleared, so the snapshot holds no network of its own.
 import fs from "node:fs";
@@ -37,7 +37,7 @@ def _prepare(paths, key, warmups):
     import sympy
     import symparams.web as web
     for name, text in warmups:
-        calls = [("derive", [text, "", name]), ("evaluate", [{}]), ("check", [{}]), ("latex", [["table"], "fragment", {}])]
+        calls = [("numbers", [text, "", name]), ("derive", [text, "", name]), ("evaluate", [{}]), ("check", [{}]), ("latex", [["table"], "fragment", {}])]
         symbols = json.loads(web.call("derive", json.dumps([text, "", name]))).get("sliders") or []
         if symbols:
             s = symbols[0]["name"]

@@ -115,6 +115,12 @@ def rows(result, expand: bool = False) -> list[dict]:
     return _rows(_Facts(result), expand)
 
 
+def shown(result, expand: bool = False) -> list:
+    """The engine's rows `rows` prints, in its order (the playground reads whether each is a leaf)."""
+    facts = _Facts(result)
+    return [r.row for r, _ in shown_rows(facts.rows, expand, facts.label_text)]
+
+
 def totals(result) -> dict[str, int]:
     """{key: value} of the totals the summary lists (params, trainable, non_trainable, buffers when
     any, active for a mixture of experts)."""

@@ -44,6 +44,8 @@ try {
   seen.typedTotal = await text(page, "#total-params");
   seen.rowCounts = await page.$$eval("#summary td.count", (tds) => tds.map((td) => td.textContent));
   seen.katexFormulas = await page.$$eval("#summary td.formula .katex", (els) => els.length);
+  // the table laid out from the numbers call before the formulas came (app.js showNumbers)
+  seen.typedNumbers = await page.evaluate(() => window.__playground.numbersShown);
 
   // 3. an error on line 2: the CLI's message, marked at its line and column
   await page.evaluate((line) => {

@@ -81,6 +81,9 @@ def test_typed_seed002(seen):
     rows = json.loads(cli("summary", "-", "--format", "json", stdin=seed).stdout)["layers"]
     assert seen["rowCounts"] == [f"{r['params_value']:,}" for r in rows]
     assert seen["katexFormulas"] >= 4        # the weight arithmetic of the conv and dense rows, typeset
+    # before the formulas, the table at numbers only (the engine's derive on integers): the same total and rows
+    numbers = seen["typedNumbers"]
+    assert numbers["text"] == seed and numbers["total"] == "217,706" and numbers["rows"] == len(rows)
 
 
 def test_error_marked_with_the_cli_message(seen):

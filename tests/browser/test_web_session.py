@@ -138,3 +138,32 @@ def test_the_page_follows_the_file_convention_unless_told():
     assert session.derive(text, None, "resnet18.arch")["convention"] == "pytorch"
     assert session.derive(text, "", "resnet18.arch")["convention"] == "pytorch"
     assert session.derive(text, "keras", "resnet18.arch")["convention"] == "keras"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_numbers_first_are_the_derives_numbers(path):
+    """Session.numbers (the table the page lays out before the formulas come) shows what the derive
+    and its evaluation at the defaults show: the same rows' shapes and counts and the same totals."""
+    session, out = _derive(path)
+    numbers = web.Session().numbers(path.read_text(), out["convention"], path.name)
+    if not numbers["ok"]:               # the int derive stopped: the page waits for the formulas
+        assert out["free"] or web.Session().numbers(path.read_text(), out["convention"]) == {"ok": False}
+        return
+    at = session.evaluate({})
+    assert [t["key"] for t in numbers["totals"]] == [t["key"] for t in out["totals"]]
+    assert [t["value"] for t in numbers["totals"]] == at["totals"]
+    if any(r.kind == "iteration" and r.index is not None for _, r in session.net.walk()):
+        # a repeat count in symbols: the formulas' table has a closed-form pass, the numbers write out
+        # every pass (as `summary --numbers` does): the same totals (above), other rows
+        assert len(numbers["rows"]) > len(out["rows"]) - sum(r["kind"] == "iteration" for r in out["rows"])
+        return
+    assert len(numbers["rows"]) == len(out["rows"])
+    for shown, full, value in zip(numbers["rows"], out["rows"], at["rows"]):
+        assert shown["depth"] == full["depth"] and shown["leaf"] == full["leaf"], full["label"]
+        assert shown["params"] == value["params"], full["label"]
+        if value["shape"] is not None:
+            assert shown["shape"] == value["shape"], full["label"]
+
+
+def test_numbers_say_nothing_of_a_bad_text():
+    assert web.Session().numbers("input 28x28x1\nconv 32 5x5 rel$u\n") == {"ok": False}

@@ -259,6 +259,58 @@ function renderTable(d) {
   }
 }
 
+// The table at numbers only (Session.numbers), until the derive's formulas replace it (renderTable):
+// the same columns, the formula cells left empty, the counts and totals already the engine's.
+function showNumbers(n, text) {
+  const t0 = performance.now();
+  hideError();
+  $("right").classList.remove("stale");
+  derived = null;           // the sliders' compiled counts belong to the last derive, not to this table
+  fast = null;
+  const table = $("summary");
+  table.querySelector("colgroup")?.remove();
+  table.style.tableLayout = "auto";
+  const head = table.tHead;
+  head.innerHTML = "";
+  const hr = head.insertRow();
+  for (const h of ["Layer (type)", "Output shape", ...(n.symbolic ? ["Shape at values"] : []), "Param formula", "Param #"]) {
+    const th = document.createElement("th");
+    th.textContent = h;
+    hr.appendChild(th);
+  }
+  const body = table.tBodies[0];
+  body.innerHTML = "";
+  cells = { shapes: [], counts: [], totals: [] };
+  for (const r of n.rows) {
+    const tr = body.insertRow();
+    tr.className = r.leaf ? "leaf" : "composite";
+    const label = td(tr, "label");
+    label.textContent = r.label;
+    label.style.paddingLeft = 0.4 + 1.2 * r.depth + "em";
+    td(tr, "shape").textContent = n.symbolic ? "" : (r.shape || "");
+    if (n.symbolic) td(tr, "num shape-at").textContent = r.shape || "";
+    td(tr, "formula");
+    td(tr, "num count").textContent = r.params ? r.params.s : (r.kind === "path" ? "" : "—");
+  }
+  const totals = $("totals").tBodies[0];
+  totals.innerHTML = "";
+  for (const t of n.totals) {
+    const tr = totals.insertRow();
+    td(tr, "label").textContent = t.name;
+    td(tr, "formula");
+    const v = td(tr, "num total");
+    v.id = "total-" + t.key;
+    v.textContent = t.value.s;
+  }
+  $("legend").hidden = true;
+  $("constraints").innerHTML = "";
+  $("broken").hidden = true;
+  setStatus("deriving the formulas…");
+  // what the benchmark reads as the edit shown (benchmarks/browser.mjs): this table and its total on screen
+  PG.numbersShown = { text, at: performance.now(), ms: performance.now() - t0, rows: n.rows.length,
+                      total: $("total-params") ? $("total-params").textContent : null };
+}
+
 function freezeColumns(table) {
   table.querySelector("colgroup")?.remove();
   table.style.tableLayout = "auto";
@@ -369,7 +421,18 @@ async function deriveNow() {
   const text = editor.getValue();
   setStatus("deriving…");
   requested = true;
+  // the numbers first: each row's shape and count and the totals from the engine's derive on integers
+  // (symparams.web Session.numbers, no SymPy: a fraction of the derive's time on a big network), laid
+  // out while the formulas derive. The worker answers in order, so they come before the derive's result;
+  // a text already on screen (the first live derive of the pre-rendered view) is not laid out again.
+  let full = false;
+  if (text !== PG.derivedText) {
+    rpc("numbers", [text, $("convention").value, fileName]).then((n) => {
+      if (n.ok && !full && seq === deriveSeq) showNumbers(n, text);
+    });
+  }
   let d = await rpc("derive", [text, $("convention").value, fileName]);
+  full = true;
   if (!d.ok && autoConvention && !$("convention").value) {
     const other = await rpc("derive", [text, "pytorch", fileName]);
     if (other.ok) {
