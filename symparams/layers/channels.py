@@ -59,8 +59,9 @@ class ChannelSlice(layers.Layer):
 
     def output_layout(self, cfg, shape, out, ctx):
         """A vector's or a sequence's channels are its last axis in the export too: the slice is 'narrowed', rows of
-        unit stride that a matrix product reads in place (no copy); on a channels-first map, 'strided'."""
-        return "narrowed" if len(shape) <= 2 else "strided"
+        unit stride that a matrix product reads in place (no copy); on a channels-first map 'sliced' (strided, but
+        flattened it is a view whose rows are narrowed: LayerSpec.view_layout)."""
+        return "narrowed" if len(shape) <= 2 else "sliced"
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "ChannelSlice")

@@ -232,6 +232,11 @@ class Flatten(_View):
     summary = "all axes into one: H x W x C -> H*W*C"
     framework_name = "Flatten"
 
+    def view_layout(self, layout):
+        """A channel slice of a channels-first map flattens to a view: each example's values one run of unit stride
+        inside the whole map's storage ('narrowed', read in place by a matrix product that keeps the storage)."""
+        return "narrowed" if layout == "sliced" else layout
+
     def output_shape(self, cfg, shape, ctx):
         return (product(shape),)
 
