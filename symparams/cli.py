@@ -110,6 +110,7 @@ def entry() -> None:
     import os
 
     gc.set_threshold(50_000, 50, 100)
+    _lark_without_regex()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -119,6 +120,24 @@ def entry() -> None:
         except (OSError, ValueError):
             code = code or 1
     os._exit(code)
+
+
+def _lark_without_regex() -> None:
+    """Lark imports the third-party `regex` module whenever it is installed (5-10 ms of a cold command)
+    and uses it only for grammars with Unicode categories (\\p{...}) or Lark(regex=True); symparams'
+    grammar has neither. The command's process imports Lark with `regex` hidden; the entry is taken
+    away again at once, so anything later in the process (a framework importer) imports `regex` as usual.
+    Library users import Lark as they always do: this is the script's alone."""
+    if "lark" in sys.modules or "regex" in sys.modules or _command_module(sys.argv[1:]) in (None, "serve"):
+        return                              # --help, --version: no grammar needed
+    sys.modules["regex"] = None             # `import regex` raises ImportError: Lark takes `re`
+    try:
+        import lark  # noqa: F401
+    except ImportError:
+        pass                                # reported where the grammar is loaded, as before
+    finally:
+        if sys.modules.get("regex", False) is None:
+            del sys.modules["regex"]
 
 
 def _command_limit(args):

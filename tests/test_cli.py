@@ -177,3 +177,24 @@ def test_layers_fits_the_terminal(monkeypatch, capsys):
         assert max(map(len, lines)) <= columns, [line for line in lines if len(line) > columns]
         text = "\n".join(lines)
         assert all(keyword in text for keyword in REGISTRY)      # every kind and alias still listed
+
+
+def test_a_summary_process_imports_no_mathml_dom_nor_lark_regex():
+    """The cold path's import cuts hold: the MathML printer (xml.dom.minidom) is made at its first use, and
+    the script imports Lark with the optional `regex` module hidden (symparams' grammar needs `re` only);
+    the text is the same, and `regex` (when installed) still imports afterwards in that process."""
+    code = ("import sys, runpy; sys.argv = ['symparams', 'summary', %r]\n"
+            "from symparams import cli\n"
+            "cli._lark_without_regex()\n"
+            "sys.exit(cli.main(sys.argv[1:]))" % str(EXAMPLES / "zoo" / "lenet5.arch"))
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "= 61,706" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+    assert "lark" in imported and "xml.dom.minidom" not in imported and "regex._main" not in imported
+    assert "regex" not in sys.modules or sys.modules["regex"] is not None
+    after = subprocess.run([sys.executable, "-c", "import sys; from symparams import cli; sys.argv[1:] = ['summary', 'x'];"
+                            " cli._lark_without_regex(); import lark, importlib.util as u;"
+                            " print('regex' not in sys.modules, u.find_spec('regex') is None or __import__('regex') is not None)"],
+                           capture_output=True, text=True, timeout=120)
+    assert after.stdout.split() == ["True", "True"], after.stderr

@@ -217,8 +217,15 @@ def latex_text(text: str) -> str:
 _PRINTERS = {
     "latex": LatexMathPrinter(),
     "mathjax": LatexMathPrinter({"underscore": r"\underline{\phantom{x}}"}),
-    "mathml": MathMLPrinter(),
 }
+
+
+def _printer(mode: str):
+    # the MathML printer is made at its first use: making one imports xml.dom.minidom (about 9 ms of
+    # every cold command, and only the HTML and SVG outputs print MathML)
+    if mode not in _PRINTERS:
+        _PRINTERS[mode] = MathMLPrinter()
+    return _PRINTERS[mode]
 
 
 @lru_cache(maxsize=16384)
@@ -227,7 +234,7 @@ def _show(expr, mode: str) -> str:
         return sympy.sstr(expr)
     if mode in TEXT_PRINTERS:
         return notation.text(expr, ascii=mode == "ascii")
-    text = _PRINTERS[mode].doprint(canonical(expr))
+    text = _printer(mode).doprint(canonical(expr))
     if mode == "mathml":        # the character itself: the entity is HTML's, not XML's
         return text.replace("&InvisibleTimes;", "\u2062")
     return _markdown_safe(text) if mode == "mathjax" else text
