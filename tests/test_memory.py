@@ -120,6 +120,18 @@ def test_mul_keeps_a_factor_only_for_the_others_gradient(text, expected):
         assert measured == expected
 
 
+@pytest.mark.parametrize("text", [
+    "input 8x10x1\nconv 1 1\nslice 1\nsubsample 1x2\ngroupnorm 1",        # a strided view
+    "input 6x4\ndense 4\ngroupnorm 2",                                       # a transposed sequence
+    "input 8x5x1\nupsample 2x2\nslice 1\nsubsample 1x2\ngroupnorm 1\ngrn",  # found by the random draws
+])
+def test_groupnorm_keeps_its_input_view_and_the_storage_behind_it(text):
+    """torch 2.14's native_group_norm saves a strided input itself (no contiguous copy): the whole storage
+    the view reads stays alive."""
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net) == measured_saved_bytes(net)
+
+
 def test_dense_on_an_image_keeps_a_copy_of_its_channels_last_view():
     """The documented approximation: the exported Linear on an image reads x.movedim(1, -1) and keeps
     the contiguous copy matmul makes (one per dense), as measured after a convolution; after another

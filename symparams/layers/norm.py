@@ -252,11 +252,12 @@ class GroupNorm(LayerSpec):
         return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Its input (a contiguous copy of a strided one; one broadcast over the batch, a free tensor's, as it
-        is: measured on torch 2.14), and the mean and inverse deviation of each group (float32)."""
+        """Its input as it comes, in any layout (torch 2.14's native_group_norm keeps a strided view, a permuted
+        one or one broadcast over the batch itself, with the storage behind it, and makes no contiguous copy),
+        and the mean and inverse deviation of each group (float32)."""
         if style != "pytorch":
             return (Saved("input"),)
-        return (Saved("input", layout=("contiguous", "broadcast")), Saved("own", 2 * cfg.groups, dtype="stat"))
+        return (Saved("input"), Saved("own", 2 * cfg.groups, dtype="stat"))
 
     def output_layout(self, cfg, shape, out, ctx):
         """On a sequence the export runs it channels first between two transposes: a strided view."""
