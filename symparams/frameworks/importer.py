@@ -347,6 +347,10 @@ def _torch_leaf(module) -> bool:
     if type(module).__name__ in _IDENTITY_MODULES:      # not traced into: in training mode they draw at random
         return True
     nn = need("torch", "pytorch").nn
+    if _timm_norm_act(module) is not None:
+        return True                 # timm's BatchNormAct2d: its forward copies F.batch_norm with self.weight
+    if type(module) is not nn.Linear and isinstance(module, nn.Linear) and type(module).__module__.startswith("timm."):
+        return True                 # timm's Linear (MobileNetV3's head): nn.Linear whose forward calls F.linear
     if isinstance(module, nn.LayerNorm) and type(module).__name__ == "LayerNorm2d":
         # torchvision's and timm's LayerNorm2d: an nn.LayerNorm over the channels of a channels-first map
         # (permute, layer_norm, permute back), symparams' layernorm on its channels-last map
@@ -604,7 +608,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
+            line = _torch_mha(node, sub, name, torch) or _timm_norm_act(sub, name, num) \
+                or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
@@ -718,6 +723,32 @@ def _free_tensor_operands(nodes, order, start) -> None:
         node.inputs = other
         order.remove(key)
         order.insert(order.index(merge[0]), key)
+
+
+def _timm_norm_act(module, name=None, num=None) -> str | None:
+    """timm's BatchNormAct2d (EfficientNet, MobileNetV3, RegNet, RexNet, DenseNet, CSPNet... in timm): a batch norm
+    (an nn.BatchNorm2d subclass) with its activation and a dropout inside, read whole as `batchnorm` and the
+    activation's line (its drop is the identity when evaluated); None when the module is not one, and without a
+    name whether it is one. An activation or drop no kind reads is refused by name."""
+    torch = need("torch", "pytorch")
+    nn = torch.nn
+    cls = type(module)
+    if not (isinstance(module, nn.modules.batchnorm._BatchNorm) and cls.__module__.startswith("timm.")
+            and hasattr(module, "act") and hasattr(module, "drop")):
+        return None
+    if name is None:
+        return "batchnorm"
+    from ..layers.core import ACTIVATION
+    drop, act = module.drop, module.act
+    if not (isinstance(drop, (nn.Identity, nn.Dropout)) or type(drop).__name__ in _IDENTITY_MODULES):
+        raise DefinitionError(f"the module '{name}' ({cls.__name__}) drops with {type(drop).__name__}; symparams "
+                              "reads a dropout or the identity there")
+    word = None if isinstance(act, nn.Identity) else ACTIVATION.torch_word(act)
+    if word is None and not isinstance(act, nn.Identity):
+        raise DefinitionError(f"the module '{name}' ({cls.__name__}) activates with {type(act).__name__}, which no "
+                              "symparams activation reads")
+    line = _torch_line(module, name, num)        # the batchnorm kind reads it as the _BatchNorm it is
+    return line if word is None else f"{line}\n{word} name={name}_act"
 
 
 def _adaptive_pool(node, sub, shapes, name, torch) -> str | None:
