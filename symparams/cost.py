@@ -50,24 +50,14 @@ from .numeric import sympy     # imported at first use: the parser of a command 
 
 from . import memory, metrics, parallel
 from .algebra import equal, product, size_value, symbol
+# the options' vocabularies live in choices.py, which a command's parser imports without this module
+from .choices import (ACT_STYLES, ATTENTION_KERNELS, DEFAULT_ATTENTION, DEVICES, DTYPE_BYTES,  # noqa: F401
+                      FLOP_CONVENTIONS, INPUT_GRAD, LOSSES)
 from .errors import ShapeError, UsageError, did_you_mean
 from .integers import parse_number
 from .layers import spec_and_context
 from .layers.base import Saved
 
-FLOP_CONVENTIONS = ("torch", "kaplan", "palm", "chinchilla")
-INPUT_GRAD = ("needed", "all")
-ACT_STYLES = ("pytorch", "megatron")
-# the attention kernel whose saved tensors count (--attention): eager keeps the T x T' probabilities,
-# sdpa (scaled_dot_product_attention, Hugging Face's default; the flash kernel on CPU) and flash keep
-# the softmax statistics instead (layers/attention.py states each; docs/cost.md has the measurements)
-ATTENTION_KERNELS = ("eager", "sdpa", "flash")
-DEFAULT_ATTENTION = "sdpa"
-# the training loss (--loss): cross-entropy keeps float32 log-probabilities of every logit and the int64
-# targets (memory.loss_bytes); the default is cross-entropy when the network ends in logits
-LOSSES = ("cross-entropy", "none")
-DEVICES = ("cuda", "cpu")
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MERGES = ("residual", "add", "concat", "mul")
 CONTAINERS = ("block", "path", "repeat", "iteration")
 

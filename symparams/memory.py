@@ -25,20 +25,13 @@ from __future__ import annotations
 from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from .algebra import product
+from .choices import OPTIMIZERS, PRECISIONS, RECOMPUTE  # noqa: F401  (re-exported; the vocabularies: choices.py)
 from .errors import UsageError
 from .integers import parse_number
 from .layers import spec_and_context
 
-PRECISIONS = {
-    "fp32": {"weight": 4, "grad": 4, "master": 0, "state": 4, "act": 4},
-    "bf16-mixed": {"weight": 2, "grad": 2, "master": 4, "state": 4, "act": 2},
-    "fp16-mixed": {"weight": 2, "grad": 2, "master": 4, "state": 4, "act": 2},
-    "bf16": {"weight": 2, "grad": 2, "master": 0, "state": 2, "act": 2},
-}
-OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "adafactor": "factored"}
 STEP_COUNTER = {"adam", "adamw", "adafactor"}     # torch keeps a float32 `step` tensor per parameter
 STEP_BYTES = 4
-RECOMPUTE = ("none", "selective", "full")
 FIXED_BYTES = {"index": 8, "stat": 4, "bool": 1}  # int64 indices, float32 statistics, bool masks
 
 

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
 from .algebra import product
+from .choices import KV_DTYPES, WEIGHT_DTYPES  # (the options' vocabularies: choices.py)
 from .errors import UsageError, did_you_mean
 from .layers import spec_and_context
 
-WEIGHT_DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "nf4")
-KV_DTYPES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}
 PLAIN = {"fp32": 4, "bf16": 2, "fp16": 2}
 DEFAULT_GROUP = {"int4": 128, "nf4": 64}
 NF4_SCALER_BLOCK = 256

@@ -10,8 +10,8 @@ from ._common import add_convention, add_file, add_set, add_short_names, load_ne
 def add_cost_options(p, *, batch: bool = True, memory: bool = True):
     """The training-cost options (symparams/cost.py Options), for summary, solve, sweep and plot."""
     # every choice list from its one source: the Options (cost.py) and the memory model (memory.py)
-    from ..cost import ACT_STYLES, DEVICES, FLOP_CONVENTIONS, INPUT_GRAD
-    from ..memory import OPTIMIZERS, PRECISIONS, RECOMPUTE
+    from ..choices import ACT_STYLES, DEVICES, FLOP_CONVENTIONS, INPUT_GRAD
+    from ..choices import OPTIMIZERS, PRECISIONS, RECOMPUTE
     g = p.add_argument_group("training cost")
     if batch:
         g.add_argument("--batch", default="1", metavar="B",
@@ -36,7 +36,7 @@ def add_cost_options(p, *, batch: bool = True, memory: bool = True):
                             "megatron (Korthikanti et al. 2022)")
         g.add_argument("--device", default="cuda", choices=DEVICES,
                        help="kernels deciding a dropout mask's size: cuda (1 byte; default) or cpu")
-        from ..cost import ATTENTION_KERNELS, DEFAULT_ATTENTION, LOSSES
+        from ..choices import ATTENTION_KERNELS, DEFAULT_ATTENTION, LOSSES
         g.add_argument("--attention", default=DEFAULT_ATTENTION, choices=ATTENTION_KERNELS,
                        help="the attention kernel whose saved tensors count: eager (keeps the T x T "
                             "probabilities), sdpa (scaled_dot_product_attention, Hugging Face's default: "
@@ -51,7 +51,7 @@ def add_cost_options(p, *, batch: bool = True, memory: bool = True):
 
 def add_serving_options(p):
     """How the weights and the KV cache are stored when serving (symparams/serving.py Serving)."""
-    from ..serving import KV_DTYPES, WEIGHT_DTYPES
+    from ..choices import KV_DTYPES, WEIGHT_DTYPES
     g = p.add_argument_group("serving (docs/scale.md)")
     g.add_argument("--weight-dtype", choices=WEIGHT_DTYPES,
                    help="stored weights: fp32, bf16, fp16, or the products' matrices quantised (fp8, int8, int4, "

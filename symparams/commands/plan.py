@@ -22,7 +22,7 @@ def add_parser(sub):
     p.add_argument("--seq", metavar="T", help="sequence length: the value of the input's length symbol")
     p.add_argument("--tokens", metavar="D", help="training tokens: the total training time as well")
     p.add_argument("--mfu", default="1", metavar="F", help="model FLOP utilisation, 0 < F <= 1 (default 1: bounds)")
-    from ..memory import OPTIMIZERS, PRECISIONS
+    from ..choices import OPTIMIZERS, PRECISIONS
     p.add_argument("--precision", default="bf16-mixed", choices=tuple(PRECISIONS), help="(default bf16-mixed)")
     p.add_argument("--optimizer", default="adamw", choices=tuple(OPTIMIZERS), help="(default adamw)")
     p.add_argument("--top", default="10", metavar="K", help="layouts shown in the text output (default 10)")

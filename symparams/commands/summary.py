@@ -27,7 +27,7 @@ def add_parser(sub):
                         "docs/compute.md says what each counts)")
     p.add_argument("--batch", default="1", metavar="B",
                    help="batch size (a number or a symbol name): multiplies macs, flops, ops and activations")
-    from ..cost import DTYPE_BYTES
+    from ..choices import DTYPE_BYTES
     p.add_argument("--dtype", default="float32", choices=tuple(DTYPE_BYTES),
                    help="bytes per value for act_bytes and param_bytes (default float32)")
     p.add_argument("--bias-adds", action="store_true",
