@@ -36,16 +36,14 @@ CNNS = {
     "timm.models.xception:legacy_xception": None,
     "timm.models.byobnet:repvgg_a2": None,
     "timm.models.hrnet:hrnet_w18_small": None,
+    "timm.models.rexnet:rexnet_100": None,          # x[:, 0:C] + shortcut: a channel slice, then the add
+    "timm.models.ghostnet:ghostnet_100": None,      # x[:, :C] of a concatenation: a slice (or the tensor itself)
     # ECA's attention: a 1-D conv over the pooled channels, its gate broadcast with expand_as
     "timm.models.resnet:ecaresnet50d": "expand_as",
     # TensorFlow 'same' padding (Conv2dSame) computed in Python from sizes read off the tensor
     "timm.models.efficientnet:tf_efficientnet_b0": "cannot be used as inputs to control flow",
     # timm's VGG head (ConvMlp) checks the map's size in Python before its 7x7 convolution
     "timm.models.vgg:vgg16": "cannot be used as inputs to control flow",
-    # ReXNet's residual adds to the first C channels only (x[:, 0:C] + shortcut): a partial-channel add
-    "timm.models.rexnet:rexnet_100": "indexes a tensor",
-    # GhostNet keeps the first C channels of its concatenation (x[:, :C])
-    "timm.models.ghostnet:ghostnet_100": "indexes a tensor",
     # ResNeSt's split attention: a view of the radix groups summed over a new axis
     "timm.models.resnest:resnest14d": "reshapes channels",
     # SKNet's selective kernel: the paths stacked on a new axis

@@ -639,6 +639,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif _torch_broadcast_index(node, merges):
             alias[node] = args[0]           # x[:, None]: new axes for a broadcasting + or *, which symparams does itself
             continue
+        elif _channel_slice(node, shapes) is not None:
+            size, start = _channel_slice(node, shapes)
+            if size == shapes[node.args[0].name][1]:
+                alias[node] = args[0]       # every channel: the tensor itself
+                continue
+            name = unique_name(identifier(node.name), names)
+            line = f"slice {size}" + (f" start={start}" if start else "")
+            nodes[node] = Node(node, "layer", args[:1], f"{line} name={name}", name)
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
@@ -749,6 +757,25 @@ def _timm_norm_act(module, name=None, num=None) -> str | None:
                               "symparams activation reads")
     line = _torch_line(module, name, num)        # the batchnorm kind reads it as the _BatchNorm it is
     return line if word is None else f"{line}\n{word} name={name}_act"
+
+
+def _channel_slice(node, shapes):
+    """x[:, a:b] (and x[:, a:b, :, :]) of a channels-first 2-D or 3-D map (not a (b, T, D) sequence): (size, start)
+    of symparams' `slice` (GhostNet keeps the first C channels of a concatenation, all of them in most blocks; ReXNet
+    adds its shortcut to the first C); None for any other index."""
+    import operator
+    if node.op != "call_function" or node.target is not operator.getitem or len(node.args) != 2:
+        return None
+    source, index = node.args
+    big = shapes.get(getattr(source, "name", ""), ())
+    if not isinstance(index, tuple) or len(big) < 4 or not 2 <= len(index) <= len(big) or \
+            not all(isinstance(i, slice) for i in index):
+        return None
+    if index[0] != slice(None) or any(i != slice(None) for i in index[2:]) or index[1].step not in (None, 1) or \
+            not all(isinstance(v, (int, type(None))) for v in (index[1].start, index[1].stop)):
+        return None
+    start, stop, _ = index[1].indices(big[1])
+    return (stop - start, start) if stop > start else None
 
 
 def _adaptive_pool(node, sub, shapes, name, torch) -> str | None:
