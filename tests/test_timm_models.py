@@ -28,9 +28,9 @@ MODELS = {
     "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
     # SigLIP's attention-pooling head (a learned query attending over the tokens) begins with x[:, 0:]
     "timm.models.vision_transformer:vit_base_patch16_siglip_224": "indexes a tensor",
-    # BEiT's attention reads as `attention bias=qvo relbias=N`; its head averages the patches after the class
-    # token (x[:, 1:].mean(1))
-    "timm.models.beit:beit_base_patch16_224": "indexes a tensor",
+    # BEiT: `attention bias=qvo relbias=N` (free q/v biases, a relative table per block), layer-scale gammas,
+    # the avg head x[:, 1:].mean(1) as `globalavgpool prefix=1`
+    "timm.models.beit:beit_base_patch16_224": None,
     # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
     "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
     # timm's TensorFlow-style MaxViT: Conv2dSame computes its padding from sizes read off the tensor in Python

@@ -1130,6 +1130,7 @@ def _torch_vit_step(node, shapes, module, torch, pending):
     - self.class_token (1 x 1 x D) .expand(n, -1, -1), then torch.cat([token, x], dim=1): ('skip') twice, then
       ('layer', ('clstoken', x));
     - x[:, 0] of a sequence: ('layer', ('clspool', x));
+    - x[:, N:].mean(dim=1) of a sequence (timm's avg head): ('skip'), then ('layer', ('globalavgpool prefix=N', x));
     - [0] of an nn.MultiheadAttention's (output, weights): ('alias', the attention)."""
     import operator
     if node.op == "call_function" and node.target is torch._assert:
@@ -1164,14 +1165,38 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         if dim in (1, -2) and pending[args[0][0]][0] == "token":
             return "layer", ("clstoken", args[0][1])
         return None
+    if node in pending and pending[node][0] == "tokenmean":
+        _, origin, prefix = pending[node]
+        return "layer", ("globalavgpool" + (f" prefix={prefix}" if prefix else ""), origin)
     if node.op == "call_function" and node.target is operator.getitem and hasattr(source, "name"):
         index = args[1]
         if index == (slice(None), 0) and len(shapes.get(source.name, ())) == 3:
             return "layer", ("clspool", source)
+        mean = _token_mean(node, shapes)
+        if mean is not None:
+            pending[mean] = ("tokenmean", source, index[1].start or 0)
+            return "skip", None
         if index == 0 and source.op == "call_module" and \
                 isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
             return "alias", source
     return None
+
+
+def _token_mean(node, shapes):
+    """x[:, N:] of a B x T x D sequence read only by .mean(dim=1) (timm's avg head after its N class tokens): that
+    mean's node, which reads as `globalavgpool prefix=N`; None for any other index."""
+    index, source = node.args[1], node.args[0]
+    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and
+            isinstance(index[1], slice) and index[1].stop is None and index[1].step in (None, 1) and
+            isinstance(index[1].start, (int, type(None))) and len(shapes.get(source.name, ())) == 3):
+        return None
+    users = list(node.users)
+    if len(users) != 1 or users[0].op != "call_method" or users[0].target != "mean":
+        return None
+    user = users[0]
+    dim = user.kwargs.get("dim", user.args[1] if len(user.args) > 1 else None)
+    keep = user.kwargs.get("keepdim", user.args[2] if len(user.args) > 2 else False)
+    return user if dim in (1, -2, (1,), [1]) and not keep else None
 
 
 def _torch_broadcast_index(node, merges) -> bool:

@@ -6,7 +6,7 @@ from ..numeric import integer
 from .. import conventions
 from ..algebra import ceil_div, is_number, product
 from ..errors import DefinitionError, ShapeError
-from .base import BOOL, COUNT, PADDING, WINDOW, Arg, LayerSpec, Opt, REGISTRY, Saved, by_rank, named, register
+from .base import BOOL, COUNT, INTEGER, PADDING, WINDOW, Arg, LayerSpec, Opt, REGISTRY, Saved, by_rank, named, register
 from .conv import Windowed
 from .text import ints, one, window, window_text
 from .unpool import unpooled
@@ -304,8 +304,53 @@ class GlobalAvgPool(_GlobalPool):
     pytorch_classes = named("globalavgpool", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
     keras_classes = named("globalavgpool", *(f"Global{name}{rank}D" for name in ("AveragePooling", "AvgPool")
                                              for rank in (1, 2, 3)))
-    summary = "average over all spatial positions: H x W x C -> C"
+    summary = "average over all spatial positions: H x W x C -> C; prefix=N on a sequence averages the tokens after " \
+              "the first N (timm's mean of the patches after its class token)"
     mode, keras_name = "avg", "Average"
+    options = {**_GlobalPool.options,
+               "prefix": Opt(INTEGER, 0, doc="on a sequence T x D: skip the first N tokens (timm's num_prefix_tokens)")}
+    torch_helpers = {**_GlobalPool.torch_helpers, "TokenMean": '''
+class TokenMean(nn.Module):
+    """The mean of the tokens after the first `prefix` (class) tokens: (batch, T, D) -> (batch, D)."""
+    def __init__(self, prefix):
+        super().__init__()
+        self.prefix = prefix
+
+    def forward(self, x):
+        return x[:, self.prefix:].mean(dim=1)
+'''}
+
+    # timm's avg head: x[:, num_prefix_tokens:].mean(dim=1). Only on a sequence (a map has no leading tokens), never
+    # with keepdims (timm keeps no axis), and at least one token must be left. The counts hold under either
+    # convention (an imported PyTorch file reads back under the default one); only the Keras export refuses it.
+    def configure(self, cfg, shape, ctx):
+        super().configure(cfg, shape, ctx)
+        if not cfg.prefix:
+            return
+        if len(shape) != 2 or cfg.keepdims:
+            raise DefinitionError("globalavgpool prefix=N skips leading tokens of a sequence T x D (without keepdims)")
+        if is_number(shape[0]) and int(shape[0]) <= int(cfg.prefix):
+            raise ShapeError(f"globalavgpool prefix={cfg.prefix} leaves no token of the {shape[0]}")
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """1 per averaged value: every input value, or with prefix=N the tokens after the first N."""
+        return product((shape[0] - cfg.prefix,) + tuple(shape[1:])) if cfg.prefix else product(shape)
+
+    def emit_torch(self, row, out):
+        if not row.config.prefix:
+            return super().emit_torch(row, out)
+        out.helper(self.torch_helpers, "TokenMean")
+        return f"TokenMean({one(row.config.prefix)})"
+
+    def emit_keras(self, row, var, out):
+        if row.config.prefix:
+            raise out.unsupported("globalavgpool prefix=N: Keras' global pooling has no skipped tokens")
+        return super().emit_keras(row, var, out)
+
+    def import_torch(self, module, r):
+        if r.cls(module) == "TokenMean":
+            return f"globalavgpool prefix={module.prefix}" if module.prefix else "globalavgpool"
+        return super().import_torch(module, r)
 
 
 @register

@@ -46,7 +46,10 @@ def avgpool(b):
 
 @kind("globalavgpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalavgpool")
 def globalavgpool(b):
-    return b.pick(["globalavgpool", "globalavgpool keepdims"])
+    forms = ["globalavgpool", "globalavgpool keepdims"]
+    if len(b.shape) == 2 and b.shape[0] > 1 and "keras" not in (b.fw, b.target):
+        forms.append("globalavgpool prefix=1")        # timm's mean of the tokens after the class token
+    return b.pick(forms)
 
 
 @kind("globalmaxpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalmaxpool")
@@ -152,3 +155,30 @@ def test_maxpool_ceil_mode_is_pytorch_only_and_symbolic_where_it_can_be():
         symparams.parse("input 9x9x2\nmaxpool 3 stride=2 ceil_mode", convention="keras")
     net = symparams.parse("input n x n x 2\nmaxpool 3 stride=2 ceil_mode", convention="pytorch")
     assert int(net.output_shape[0].subs({s: 9 for s in net.output_shape[0].free_symbols})) == 4
+
+
+def test_globalavgpool_prefix_averages_the_tokens_after_the_first_n():
+    """timm's avg head, x[:, N:].mean(1): the counts agree with PyTorch's, the export computes exactly that mean
+    and imports back, a prefix that leaves no token or that Keras would have to write is refused by name."""
+    torch = need_module("torch")
+    from harness import agree, round_trip
+    from symparams.frameworks import torch_export
+    from symparams.frameworks.check import run_source
+    text = "input 6x4\ndense 5\nglobalavgpool prefix=2\ndense 3"
+    agree(text, "pytorch")
+    assert "globalavgpool prefix=2" in round_trip(text, "pytorch")
+    net = symparams.parse(text, convention="pytorch")
+    model = run_source(torch_export.export(net))["build"]()
+    x = torch.randn(2, 6, 4)
+    torch.testing.assert_close(model.globalavgpool1d_1(x), x[:, 2:].mean(dim=1))
+    from symparams.layers import REGISTRY
+    row = [r for _, r in net.evaluate().walk() if r.is_leaf][2]
+    ops = REGISTRY["globalavgpool"].other_ops(row.config, row.input_shape, row.output_shape, None)
+    assert int(ops) == 4 * 5                            # one add per averaged value: the skipped tokens are not read
+    with pytest.raises(symparams.SymparamsError, match="leaves no token"):
+        symparams.parse("input 2x4\nglobalavgpool prefix=2", convention="pytorch").evaluate()
+    from symparams.frameworks import keras_export
+    with pytest.raises(symparams.SymparamsError, match="Keras"):
+        keras_export.export(symparams.parse("input 6x4\nglobalavgpool prefix=1", convention="keras"))
+    with pytest.raises(symparams.SymparamsError, match="sequence"):
+        symparams.parse("input 6x6x4\nglobalavgpool prefix=1", convention="pytorch").evaluate()
