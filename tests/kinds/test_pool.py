@@ -46,10 +46,12 @@ def avgpool(b):
 
 @kind("globalavgpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalavgpool")
 def globalavgpool(b):
-    forms = ["globalavgpool", "globalavgpool keepdims"]
-    if len(b.shape) == 2 and b.shape[0] > 1 and "keras" not in (b.fw, b.target):
-        forms.append("globalavgpool prefix=1")        # timm's mean of the tokens after the class token
-    return b.pick(forms)
+    line = b.pick(["globalavgpool", "globalavgpool keepdims"])
+    # timm's mean of the tokens after the class token, on a sequence of odd length under PyTorch: chosen from the
+    # shape, not drawn, so the seeded random architectures of the other tests stay what they were (same output)
+    if line == "globalavgpool" and len(b.shape) == 2 and b.shape[0] % 2 == 1 and "keras" not in (b.fw, b.target):
+        return "globalavgpool prefix=1"
+    return line
 
 
 @kind("globalmaxpool", ranks=(2, 3, 4), weight=1, tail=lambda b: "globalmaxpool")
