@@ -329,9 +329,19 @@ class _Undecided(Exception):
     """expr is still symbolic after substituting one symbol."""
 
 
+def value_at_one(expr, symbol_, v):
+    """expr with symbol_ = v, evaluated: the number expr.subs(symbol_, v) gives, computed on Python
+    integers and fractions where forms.value_at can (floor, ceiling, max, min of polynomials: every
+    size of a network), else by that subs. The validity searches evaluate each condition at dozens of
+    points; SymPy's subs rebuilds every floor on the way, asking assumptions (most of U-Net's derive)."""
+    from .forms import value_at         # SymPy's modules: the int derive (numeric.py) never gets here
+    value = value_at(expr, {symbol_: v})
+    return expr.subs(symbol_, v) if value is None else value
+
+
 def _holds(expr, symbol_):
     def ok(v) -> bool:
-        value = expr.subs(symbol_, v)
+        value = value_at_one(expr, symbol_, v)
         if not value.is_number:
             raise _Undecided
         if value.is_finite is not True or value.is_extended_real is not True:

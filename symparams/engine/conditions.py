@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 
 from ..numeric import integer, sympy
-from ..algebra import maximal_value, minimal_value, search_limit
+from ..algebra import maximal_value, minimal_value, search_limit, value_at_one
 from ..layers.base import TESTS
 
 
@@ -68,7 +68,7 @@ def _one_symbol_bound(expr, s):
     # a lower bound only when the size keeps holding above it (not for 31 - n or floor(27/n)),
     # tried no further than a power of s stays small (search_limit)
     top = search_limit(expr, s)
-    if bound is not None and all(_at_least_one(expr.subs(s, min(t, top))) for t in
+    if bound is not None and all(_at_least_one(value_at_one(expr, s, min(t, top))) for t in
                                  (bound + 1, 2 * bound + 7, 10**6, 10**12)):
         return ("lower", bound)
     top = maximal_value(expr, s)
@@ -83,9 +83,10 @@ def validity(raw) -> list[Condition]:
     upper: dict = {}
     others: list[Condition] = []
     for expr, message in raw:
-        message = str(message)      # formatted only now (Deferred during the derive)
+        # a message (Deferred during the derive) is formatted only for a condition that keeps it: one
+        # that reduces to a bound on its symbol is printed as the bound (U-Net: 62 messages, none kept)
         if expr is None or isinstance(expr, TESTS):
-            others.append(Condition(None, "words", message, test=expr))
+            others.append(Condition(None, "words", str(message), test=expr))
             continue
         expr = sympy.sympify(expr)
         if expr.is_number or expr.is_positive is True:
@@ -102,7 +103,8 @@ def validity(raw) -> list[Condition]:
                     upper[s] = min(upper.get(s, value), value)
                 continue
         left, right = _sides(expr)
-        others.append(Condition(sympy.Ge(expr, 1, evaluate=False), "relation", message, left=left, right=right))
+        others.append(Condition(sympy.Ge(expr, 1, evaluate=False), "relation", str(message), left=left,
+                                right=right))
     out = []
     for s in sorted(set(lower) | set(upper), key=lambda s: s.name):
         lo, hi = lower.get(s), upper.get(s)
