@@ -24,8 +24,9 @@ MODELS = {
     "timm.models.convnext:convnext_small": None,
     "timm.models.convnext:convnext_nano": None,
     "timm.models.swin_transformer:swin_tiny_patch4_window7_224": None,
-    # a class token and a distillation token concatenated before the patches: symparams' clstoken adds one
-    "timm.models.deit:deit_tiny_distilled_patch16_224": "is not a merge of layers' outputs",
+    # a class and a distillation token (`clstoken tokens=2`), two heads on x[:, 0] and x[:, 1] (`clspool token=1`)
+    # averaged ((x + x_dist) / 2: `rescaling 0.5`)
+    "timm.models.deit:deit_tiny_distilled_patch16_224": None,
     # SigLIP's attention-pooling head (a learned query attending over the tokens) begins with x[:, 0:]
     "timm.models.vision_transformer:vit_base_patch16_siglip_224": "indexes a tensor",
     # BEiT: `attention bias=qvo relbias=N` (free q/v biases, a relative table per block), layer-scale gammas,

@@ -1129,7 +1129,8 @@ def _torch_vit_step(node, shapes, module, torch, pending):
       ('skip') then ('layer', ('reshape -1 x C', map)) -- the patches as a sequence;
     - self.class_token (1 x 1 x D) .expand(n, -1, -1), then torch.cat([token, x], dim=1): ('skip') twice, then
       ('layer', ('clstoken', x));
-    - x[:, 0] of a sequence: ('layer', ('clspool', x));
+    - x[:, 0] of a sequence: ('layer', ('clspool', x)); x[:, I]: ('layer', ('clspool token=I', x));
+    - torch.cat of N such tokens and x: ('layer', ('clstoken tokens=N', x)); x / c: ('layer', ('rescaling 1/c', x));
     - x[:, N:].mean(dim=1) of a sequence (timm's avg head): ('skip'), then ('layer', ('globalavgpool prefix=N', x));
     - [0] of an nn.MultiheadAttention's (output, weights): ('alias', the attention)."""
     import operator
@@ -1160,11 +1161,16 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         _, origin, channels = pending[node]
         return "layer", (f"reshape -1 x {channels}", origin)
     if node.op == "call_function" and node.target in (torch.cat, torch.concat) and args and \
-            isinstance(args[0], (list, tuple)) and len(args[0]) == 2 and args[0][0] in pending:
+            isinstance(args[0], (list, tuple)) and len(args[0]) >= 2 and args[0][0] in pending:
         dim = node.kwargs.get("dim", args[1] if len(args) > 1 else 0)
-        if dim in (1, -2) and pending[args[0][0]][0] == "token":
-            return "layer", ("clstoken", args[0][1])
+        *tokens, rest = args[0]
+        if dim in (1, -2) and all(t in pending and pending[t][0] == "token" for t in tokens):
+            # DeiT-distilled: cat((cls_token, dist_token, x), 1), the tokens in the order the file writes them
+            return "layer", ("clstoken" + (f" tokens={len(tokens)}" if len(tokens) > 1 else ""), rest)
         return None
+    scaled = _constant_division(node)
+    if scaled is not None:
+        return "layer", scaled
     if node in pending and pending[node][0] == "tokenmean":
         _, origin, prefix = pending[node]
         return "layer", ("globalavgpool" + (f" prefix={prefix}" if prefix else ""), origin)
@@ -1172,6 +1178,9 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         index = args[1]
         if index == (slice(None), 0) and len(shapes.get(source.name, ())) == 3:
             return "layer", ("clspool", source)
+        if isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], int) \
+                and index[1] > 0 and len(shapes.get(source.name, ())) == 3:
+            return "layer", (f"clspool token={index[1]}", source)      # DeiT's distillation token, x[:, 1]
         mean = _token_mean(node, shapes)
         if mean is not None:
             pending[mean] = ("tokenmean", source, index[1].start or 0)
@@ -1180,6 +1189,16 @@ def _torch_vit_step(node, shapes, module, torch, pending):
                 isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
             return "alias", source
     return None
+
+
+def _constant_division(node):
+    """x / c for a number c (DeiT-distilled's head: (x + x_dist) / 2): ('rescaling 1/c', x); None otherwise."""
+    import operator
+    if node.op != "call_function" or node.target is not operator.truediv or len(node.args) != 2 or \
+            not hasattr(node.args[0], "name") or isinstance(node.args[1], bool) or \
+            not isinstance(node.args[1], (int, float)) or node.args[1] == 0:
+        return None
+    return f"rescaling {1 / node.args[1]!r}", node.args[0]
 
 
 def _token_mean(node, shapes):

@@ -554,8 +554,10 @@ class ClassToken(LayerSpec):
     keywords = ("clstoken",)
     pytorch_classes = {}
     keras_classes = {}
-    summary = "prepends one learned token: T x D -> (T + 1) x D"
-    formula = "D"
+    summary = "prepends one learned token: T x D -> (T + 1) x D; tokens=N prepends N (DeiT's class and " \
+              "distillation tokens)"
+    formula = "D; tokens=N: N*D"
+    options = {"tokens": Opt(COUNT, 1, doc="how many learned tokens (timm's num_prefix_tokens)")}
     min_rank = 2
     max_rank = 2
     diagram = "plain"
@@ -569,6 +571,16 @@ class ClassToken(nn.Module):
 
     def forward(self, x):
         return torch.cat([self.weight.expand(x.shape[0], 1, -1), x], dim=1)
+''',
+                     "ClassTokens": '''
+class ClassTokens(nn.Module):
+    """Prepends N learned tokens: (batch, T, D) -> (batch, T + N, D)."""
+    def __init__(self, dim, tokens):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(tokens, dim))
+
+    def forward(self, x):
+        return torch.cat([self.weight.expand(x.shape[0], -1, -1), x], dim=1)
 '''}
     keras_helpers = {"ClassToken": '''
 class ClassToken(layers.Layer):
@@ -593,36 +605,45 @@ class ClassToken(layers.Layer):
         return ()
 
     def output_shape(self, cfg, shape, ctx):
-        return (shape[0] + 1, shape[1])
+        return (shape[0] + cfg.tokens, shape[1])
 
     def weights(self, cfg, shape, ctx):
-        return (Weight("class_token", (shape[-1],)),)
+        # one token keeps its (D,) vector (the export and import of plain clstoken are unchanged)
+        return (Weight("class_token", (shape[-1],) if cfg.tokens == 1 else (cfg.tokens, shape[-1])),)
 
     def emit_torch(self, row, out):
+        if row.config.tokens != 1:
+            out.helper(self.torch_helpers, "ClassTokens")
+            return f"ClassTokens({one(row.input_shape[-1])}, {one(row.config.tokens)})"
         out.helper(self.torch_helpers, "ClassToken")
         return f"ClassToken({one(row.input_shape[-1])})"
 
     def emit_keras(self, row, var, out):
+        if row.config.tokens != 1:
+            raise out.unsupported("clstoken tokens=N (several learned tokens)")
         out.helper(self.keras_helpers, "ClassToken")
         return out.emit(f"ClassToken({out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
+        if r.cls(module) == "ClassTokens":
+            return f"clstoken tokens={module.weight.shape[0]}"
         return "clstoken" if r.cls(module) == "ClassToken" else None
 
-    import_keras = import_torch
-
+    def import_keras(self, layer, r):
+        return "clstoken" if r.cls(layer) == "ClassToken" else None
 
     def embedding_params(self, cfg, shape, out, ctx):
-        """A learned token, as the embeddings are."""
-        return shape[-1]
+        """The learned tokens, as the embeddings are."""
+        return cfg.tokens * shape[-1]
 
 @register
 class ClassPool(LayerSpec):
     keywords = ("clspool",)
     pytorch_classes = {}
     keras_classes = {}
-    summary = "keeps the first (class) token: T x D -> D"
+    summary = "keeps the first (class) token: T x D -> D; token=I keeps token I (DeiT's distillation token: 1)"
     formula = "0"
+    options = {"token": Opt(INTEGER, 0, doc="which token to keep (0: the first)")}
     min_rank = 2
     max_rank = 2
     diagram = "pool"
@@ -631,6 +652,16 @@ class ClassPool(nn.Module):
     """Keeps the first (class) token: (batch, T, D) -> (batch, D)."""
     def forward(self, x):
         return x[:, 0]
+''',
+                     "TokenPick": '''
+class TokenPick(nn.Module):
+    """Keeps token I: (batch, T, D) -> (batch, D)."""
+    def __init__(self, index):
+        super().__init__()
+        self.index = index
+
+    def forward(self, x):
+        return x[:, self.index]
 '''}
     keras_helpers = {"ClassPool": '''
 class ClassPool(layers.Layer):
@@ -642,21 +673,33 @@ class ClassPool(layers.Layer):
         return (input_shape[0], input_shape[-1])
 '''}
 
+    def configure(self, cfg, shape, ctx):
+        if cfg.token and is_number(shape[0]) and is_number(cfg.token) and int(shape[0]) <= int(cfg.token):
+            raise ShapeError(f"clspool token={cfg.token} is past the {shape[0]} tokens")
+
     def output_shape(self, cfg, shape, ctx):
         return (shape[-1],)
 
     def emit_torch(self, row, out):
+        if row.config.token:
+            out.helper(self.torch_helpers, "TokenPick")
+            return f"TokenPick({one(row.config.token)})"
         out.helper(self.torch_helpers, "ClassPool")
         return "ClassPool()"
 
     def emit_keras(self, row, var, out):
+        if row.config.token:
+            raise out.unsupported("clspool token=I (a token other than the first)")
         out.helper(self.keras_helpers, "ClassPool")
         return out.emit(f"ClassPool({out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
+        if r.cls(module) == "TokenPick":
+            return f"clspool token={module.index}" if module.index else "clspool"
         return "clspool" if r.cls(module) == "ClassPool" else None
 
-    import_keras = import_torch
+    def import_keras(self, layer, r):
+        return "clspool" if r.cls(layer) == "ClassPool" else None
 
 
     def output_is_view(self, cfg, shape, out, ctx):

@@ -329,7 +329,7 @@ class TokenMean(nn.Module):
             return
         if len(shape) != 2 or cfg.keepdims:
             raise DefinitionError("globalavgpool prefix=N skips leading tokens of a sequence T x D (without keepdims)")
-        if is_number(shape[0]) and int(shape[0]) <= int(cfg.prefix):
+        if is_number(shape[0]) and is_number(cfg.prefix) and int(shape[0]) <= int(cfg.prefix):
             raise ShapeError(f"globalavgpool prefix={cfg.prefix} leaves no token of the {shape[0]}")
 
     def other_ops(self, cfg, shape, out, ctx):

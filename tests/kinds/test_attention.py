@@ -50,12 +50,43 @@ def posembed(b):
 
 @kind("clstoken", ranks=(2,))
 def clstoken(b):
+    # DeiT-distilled's class and distillation tokens on an odd-length sequence under PyTorch (Keras has one token):
+    # chosen from the shape, not drawn, so the other seeded draws stay
+    if b.shape[0] % 2 == 1 and "keras" not in (b.fw, b.target):
+        return "clstoken tokens=2"
     return "clstoken"
 
 
 @kind("clspool", ranks=(2,), weight=0, tail=lambda b: "clspool")
 def clspool(b):
+    if b.shape[0] % 2 == 1 and b.shape[0] > 1 and "keras" not in (b.fw, b.target):
+        return "clspool token=1"                        # the distillation token
     return "clspool"
+
+
+def test_distilled_tokens_and_the_pick_of_one_agree_with_pytorch():
+    """clstoken tokens=2 (N x D weights) and clspool token=1: counts as PyTorch's, the export's values are the
+    cat of the tokens and x[:, 1], both import back; Keras export and a token past the end refused by name."""
+    torch = need_module("torch")
+    from harness import agree, round_trip
+    from symparams.frameworks import keras_export, torch_export
+    from symparams.frameworks.check import run_source
+    text = "input 5x4\nclstoken tokens=2\nclspool token=1\ndense 3"
+    agree(text, "pytorch")
+    back = round_trip(text, "pytorch")
+    assert "clstoken tokens=2" in back and "clspool token=1" in back, back
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.evaluate().params) == 2 * 4 + 4 * 3 + 3
+    model = run_source(torch_export.export(net))["build"]()
+    x = torch.randn(2, 5, 4)
+    tokens = model.clstoken_1(x)
+    torch.testing.assert_close(tokens[:, 2:], x)
+    torch.testing.assert_close(model.clspool_1(tokens), tokens[:, 1])
+    with pytest.raises(symparams.SymparamsError, match="past the"):
+        symparams.parse("input 3x4\nclspool token=3", convention="pytorch").evaluate()
+    for form in ("clstoken tokens=2", "clspool token=1"):
+        with pytest.raises(symparams.SymparamsError, match="Keras|keras"):
+            keras_export.export(symparams.parse(f"input 5x4\n{form}", convention="keras"))
 
 
 def tied_head(b):
