@@ -132,6 +132,20 @@ def test_groupnorm_keeps_its_input_view_and_the_storage_behind_it(text):
     assert ours(net) == measured_saved_bytes(net)
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("input 6x5x4\nparameter 6x5x4\nglobalmaxpool\ndense 1", 2 * 4 * 4),   # the weight's view: no activation
+    ("input 6x7x2\nconv 2 1\nslice 1\nglobalmaxpool\ndense 4", None),     # the whole map's storage, no copy
+    ("input 6x7x2\nconv 3 1\nslice 2 start=1\nglobalmaxpool keepdims", None),
+    ("input 6x7x2\nconv 3 1\nsubsample 1x2\nglobalmaxpool", None),          # flatten(2) copies: the copy kept
+])
+def test_global_max_pool_keeps_the_view_it_flattens(text, expected):
+    net = symparams.parse(text, convention="pytorch")
+    measured = measured_saved_bytes(net)
+    assert ours(net) == measured
+    if expected is not None:
+        assert measured == expected
+
+
 def test_dense_on_an_image_keeps_a_copy_of_its_channels_last_view():
     """The documented approximation: the exported Linear on an image reads x.movedim(1, -1) and keeps
     the contiguous copy matmul makes (one per dense), as measured after a convolution; after another

@@ -364,8 +364,11 @@ class GlobalMaxPool(_GlobalPool):
 
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Its input (flattened: a contiguous copy of a strided image) and its result."""
-        return (Saved("input", layout="contiguous" if len(shape) > 2 else None), Saved("output"))
+        """Its input and its result. On a map, x.flatten(2) makes a contiguous copy of a strided input (a subsample,
+        a permuted view) and keeps that; a free tensor broadcast over the batch, or a channel slice of a map, flattens
+        its spatial axes as a view (they stay one run of unit stride) and amax keeps that view (measured, torch 2.14)."""
+        return (Saved("input", layout=("contiguous", "broadcast", "sliced") if len(shape) > 2 else None),
+                Saved("output"))
 
 @register
 class Subsample(LayerSpec):
