@@ -170,8 +170,10 @@ def test_free_tensors_unused_parameters_and_a_bare_layer_are_counted_as_pytorch_
     assert "parameter 5 x 8 name=pos" in text and "buffer=true" in text and "trainable=false" in text
     assert "name=unused_weight" in text and "use t_output" in text
     assert "parameter 1 x 1 x 6" in _exact(Gamma(), (8, 8, 3), torch)
-    assert _exact(nn.Linear(4, 3), (4,), torch).splitlines()[1].startswith("dense 3")
-    assert _exact(nn.Conv2d(3, 4, 3), (6, 6, 3), torch).splitlines()[1].startswith("conv 4 3")
+    # a bare layer: the convention line, the input, then the layer itself
+    lines = _exact(nn.Linear(4, 3), (4,), torch).splitlines()
+    assert lines[:2] == ["convention pytorch", "input 4"] and lines[2].startswith("dense 3")
+    assert _exact(nn.Conv2d(3, 4, 3), (6, 6, 3), torch).splitlines()[2].startswith("conv 4 3")
 
 
 def test_a_free_tensor_used_otherwise_is_refused_by_name():

@@ -690,10 +690,11 @@ def from_torch(module, input_shape, generalize=None) -> str:
     if any(len(c) > 1 for c in calls.values()):
         body = _write_reuse(nodes, order, placeholder, output, body, calls, plain)
     body += _unused_torch(module, graph, names, live)
-    head = _needed_convention(file_text(num, shape, body), "pytorch")
-    text = file_text(num, shape, body, head)
+    # The file states PyTorch's convention: read under Keras' default, batch norm's running statistics
+    # would count as (non-trainable) parameters and `summary` would print a total PyTorch never gives.
+    text = file_text(num, shape, body, "pytorch")
     _compare_torch(text, nodes, shapes, module, channels_last)
-    return finish(text, num, shape, body, "pytorch", head)
+    return finish(text, num, shape, body, "pytorch", "pytorch")
 
 
 def _defaulted_arguments(module) -> dict | None:
@@ -1697,17 +1698,6 @@ def parse_back(text, convention):
 
 
 _NAME_OPTION = re.compile(r"[ \t]+name=\w+")
-
-
-def _needed_convention(text, convention) -> str | None:
-    """`convention` when the file reads back only under it (GoogLeNet's and SqueezeNet's ceil_mode pools are
-    PyTorch's alone), so that it reads back as written; else None (the file as before)."""
-    from ..engine.network import parse
-    try:
-        parse(text).evaluate()
-    except SymparamsError:
-        return convention
-    return None
 
 
 def finish(text, num, shape, body, convention, head=None) -> str:

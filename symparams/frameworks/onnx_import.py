@@ -568,9 +568,11 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     _nest_concats(nodes, order)
     body = fold_graph(nodes, order, start, end)
     shape = _layout(dims)
-    text = file_text(num, shape, body)
+    # stated in the file: batch norm's mean and variance are initializers in the graph, and the count a
+    # reader compares with is the exporting framework's (PyTorch's, which holds them as buffers)
+    text = file_text(num, shape, body, "pytorch")
     _compare(text, nodes, g, source, last)
-    return finish(text, num, shape, body, "pytorch")
+    return finish(text, num, shape, body, "pytorch", "pytorch")
 
 
 def _channel_split(node, g, in_shape, a):
