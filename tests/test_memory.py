@@ -146,6 +146,16 @@ def test_global_max_pool_keeps_the_view_it_flattens(text, expected):
         assert measured == expected
 
 
+@pytest.mark.parametrize("text", [
+    "input 3x4\ndense 6\nslice 3\nflatten\ndense 1",                       # flatten copies: the copy kept
+    "input 3x4\ndense 6\nlayernorm bias=false\nslice 3\nflatten\ndense 1 elu",
+    "input 3x4\ndense 6\nslice 3\ndense 2",                                  # read in place: the whole storage
+])
+def test_a_sliced_sequence_flattens_to_a_copy(text):
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net) == measured_saved_bytes(net)
+
+
 def test_dense_on_an_image_keeps_a_copy_of_its_channels_last_view():
     """The documented approximation: the exported Linear on an image reads x.movedim(1, -1) and keeps
     the contiguous copy matmul makes (one per dense), as measured after a convolution; after another

@@ -521,9 +521,10 @@ class LayerSpec:
         a view as its input."""
         return None if self.output_is_view(cfg, shape, out, ctx) else "contiguous"
 
-    def view_layout(self, layout):
-        """The layout of a view's output (output_is_view, no output_layout of its own) given its input's: the
-        same by default; flatten makes a map's channel slice ('sliced') rows of unit stride ('narrowed')."""
+    def view_layout(self, layout, shape=()):
+        """The layout of a view's output (output_is_view, no output_layout of its own) given its input's (and the
+        input's shape): the same by default; flatten makes a map's channel slice ('sliced') rows of unit stride
+        ('narrowed')."""
         return layout
 
     def kv_cache_values(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):

@@ -236,10 +236,14 @@ class Flatten(_View):
     summary = "all axes into one: H x W x C -> H*W*C"
     framework_name = "Flatten"
 
-    def view_layout(self, layout):
+    def view_layout(self, layout, shape=()):
         """A channel slice of a channels-first map flattens to a view: each example's values one run of unit stride
-        inside the whole map's storage ('narrowed', read in place by a matrix product that keeps the storage)."""
-        return "narrowed" if layout == "sliced" else layout
+        inside the whole map's storage ('narrowed', read in place by a matrix product that keeps the storage). A
+        slice of a sequence's last axis leaves gaps between its rows: flattened, it is a copy, as a strided view's
+        is (a later layer keeping it keeps that copy, not the sequence's storage; measured, torch 2.14)."""
+        if layout == "sliced":
+            return "narrowed"
+        return "strided" if layout == "narrowed" and len(shape) >= 2 else layout
 
     def output_shape(self, cfg, shape, ctx):
         return (product(shape),)
