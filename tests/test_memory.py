@@ -150,8 +150,10 @@ def test_global_max_pool_keeps_the_view_it_flattens(text, expected):
     "input 3x4\ndense 6\nslice 3\nflatten\ndense 1",                       # flatten copies: the copy kept
     "input 3x4\ndense 6\nlayernorm bias=false\nslice 3\nflatten\ndense 1 elu",
     "input 3x4\ndense 6\nslice 3\ndense 2",                                  # read in place: the whole storage
+    "input 9x8x2\nparameter 10x5x3 buffer=true\nflatten\ndense 4",           # a free map flattens to a copy
+    "input 10x9x1\nparameter 10x9x1 buffer=true\nflatten\ndense 1",          # one channel: the weight's view
 ])
-def test_a_sliced_sequence_flattens_to_a_copy(text):
+def test_flatten_copies_what_does_not_merge(text):
     net = symparams.parse(text, convention="pytorch")
     assert ours(net) == measured_saved_bytes(net)
 

@@ -243,6 +243,10 @@ class Flatten(_View):
         is (a later layer keeping it keeps that copy, not the sequence's storage; measured, torch 2.14)."""
         if layout == "sliced":
             return "narrowed"
+        if layout == "broadcast" and len(shape) >= 3 and shape[-1] != 1 and product(shape[:-1]) != 1:
+            # a free tensor's map is its channels-last weight permuted channels first: its channels and positions
+            # do not merge, so flatten copies it (one channel, or one position: still the weight's view)
+            return "strided"
         return "strided" if layout == "narrowed" and len(shape) >= 2 else layout
 
     def output_shape(self, cfg, shape, ctx):
