@@ -32,7 +32,8 @@ def test_mamba_counts_what_transformers_builds_and_imports_back():
         text = symparams.from_torch(mixer, (5, d))          # transformers' own module reads as one mamba line
         net = symparams.parse(text, convention="pytorch")
         assert int(net.params) == expected, text
-        assert text.splitlines()[1].startswith("mamba")
+        lines = text.splitlines()                            # convention pytorch, the input, then the layer
+        assert lines[0] == "convention pytorch" and lines[2].startswith("mamba"), text
 
 
 def test_mamba_export_runs_and_the_state_is_its_cache():
