@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import need_module
+from import_rows import check_import_row
 
 CNNS = {
     "timm.models.resnet:resnet18": None,
@@ -69,16 +70,5 @@ def _expected(reference):
 def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, capsys):
     need_module("torch")
     need_module("timm")
-    import symparams
-    from symparams import cli
-    target = tmp_path / "model.arch"
-    code = cli.main(["import", reference, "--input-shape", SIZES.get(reference, "224x224x3"), "-o", str(target)])
-    err = capsys.readouterr().err
-    reason = CNNS[reference]
-    if reason is not None:
-        assert code != 0 and not target.exists(), f"{reference} is marked refused ({reason}) but now imports: unmark it"
-        assert reason in err and "Traceback" not in err, err
-        return
-    assert code == 0, err
-    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
-    assert (int(net.params), int(net.trainable_params)) == _expected(reference)
+    check_import_row(reference, SIZES.get(reference, "224x224x3"), CNNS[reference], lambda: _expected(reference),
+                     tmp_path, capsys)

@@ -13,6 +13,7 @@ import importlib
 import pytest
 
 from conftest import need_module
+from import_rows import check_import_row
 
 MODELS = {
     "timm.models.vision_transformer:vit_base_patch16_224": None,
@@ -51,19 +52,7 @@ def _expected(torch, reference):
 def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, capsys):
     torch = need_module("torch")
     need_module("timm")
-    import symparams
-    from symparams import cli
-    target = tmp_path / "model.arch"
-    code = cli.main(["import", reference, "--input-shape", "224x224x3", "-o", str(target)])
-    err = capsys.readouterr().err
-    reason = MODELS[reference]
-    if reason is not None:
-        assert code != 0 and not target.exists(), f"{reference} is marked refused ({reason}) but now imports: unmark it"
-        assert reason in err and "Traceback" not in err, err
-        return
-    assert code == 0, err
-    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
-    assert (int(net.params), int(net.trainable_params)) == _expected(torch, reference)
+    check_import_row(reference, "224x224x3", MODELS[reference], lambda: _expected(torch, reference), tmp_path, capsys)
 
 
 

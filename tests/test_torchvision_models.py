@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import need_module
+from import_rows import check_import_row
 
 CNNS = {
     "alexnet": None,            # AdaptiveAvgPool2d((6, 6)) of a 6 x 6 map: avgpool 1
@@ -62,21 +63,8 @@ def _expected(torchvision, name):
 def test_torchvision_cnn_imports_exactly_or_is_refused_by_name(name, tmp_path, capsys):
     need_module("torch")
     torchvision = need_module("torchvision")
-    import symparams
-    from symparams import cli
-    target = tmp_path / f"{name}.arch"
-    code = cli.main(["import", f"torchvision.models:{name}", "--input-shape", SIZES.get(name, "224x224x3"),
-                     "-o", str(target)])
-    err = capsys.readouterr().err
-    reason = CNNS[name]
-    if reason is not None:
-        assert code != 0 and not target.exists(), f"{name} is marked refused ({reason}) but now imports: unmark it"
-        assert reason in err and "Traceback" not in err, err
-        return
-    assert code == 0, err
-    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
-    total, trainable = _expected(torchvision, name)
-    assert (int(net.params), int(net.trainable_params)) == (total, trainable)
+    check_import_row(f"torchvision.models:{name}", SIZES.get(name, "224x224x3"), CNNS[name],
+                     lambda: _expected(torchvision, name), tmp_path, capsys)
 
 
 def test_the_tables_list_every_classification_model_torchvision_has():

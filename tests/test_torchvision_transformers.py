@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import need_module
+from import_rows import check_import_row
 
 TRANSFORMERS = {
     "vit_b_16": None,
@@ -46,20 +47,8 @@ def _expected(torchvision, torch, name):
 def test_torchvision_transformer_imports_exactly_or_is_refused_by_name(name, tmp_path, capsys):
     torch = need_module("torch")
     torchvision = need_module("torchvision")
-    import symparams
-    from symparams import cli
-    target = tmp_path / f"{name}.arch"
-    code = cli.main(["import", f"torchvision.models:{name}", "--input-shape", "224x224x3", "-o", str(target)])
-    err = capsys.readouterr().err
-    reason = TRANSFORMERS[name]
-    if reason is not None:
-        assert code != 0 and not target.exists(), f"{name} is marked refused ({reason}) but now imports: unmark it"
-        assert reason in err and "Traceback" not in err, err
-        return
-    assert code == 0, err
-    net = symparams.parse(target.read_text(), convention="pytorch").evaluate()     # the file reads back
-    total, trainable = _expected(torchvision, torch, name)
-    assert (int(net.params), int(net.trainable_params)) == (total, trainable)
+    check_import_row(f"torchvision.models:{name}", "224x224x3", TRANSFORMERS[name],
+                     lambda: _expected(torchvision, torch, name), tmp_path, capsys)
 
 
 def test_the_table_lists_every_transformer_like_model_torchvision_has():
