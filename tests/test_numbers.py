@@ -161,13 +161,7 @@ def test_numbers_agree_on_random_architectures(tmp_path_factory, capsys, seed, f
     _agree_text(tmp_path_factory.mktemp("n"), capsys, _symbolic_input(text) if symbolic else text, framework)
 
 
-SYMBOLIC_DEFAULTS = "let n = 32\nlet c = 3\nlet f = 8\nlet u = 10\nlet d = 3\n"
-
-
-@st.composite
-def symbolic_architecture(draw):
-    from test_properties import architecture as shapes      # the fold's property test's generator
-    return SYMBOLIC_DEFAULTS + draw(shapes())
+from test_properties import symbolic_architecture  # noqa: E402  (the fold's generator, every symbol defaulted)
 
 
 @SETTINGS

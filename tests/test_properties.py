@@ -70,6 +70,15 @@ def architecture(draw):
     return "\n".join(lines)
 
 
+# the same architectures with a default for every symbol (the surfaces' and the numbers path's property tests)
+SYMBOLIC_DEFAULTS = "let n = 32\nlet c = 3\nlet f = 8\nlet u = 10\nlet d = 3\n"
+
+
+@st.composite
+def symbolic_architecture(draw):
+    return SYMBOLIC_DEFAULTS + draw(architecture())
+
+
 values_st = st.fixed_dictionaries({"n": st.integers(1, 80), "c": st.integers(1, 5), "f": st.integers(1, 9),
                                    "u": st.integers(1, 20), "d": st.integers(1, 3)})
 

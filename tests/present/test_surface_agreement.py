@@ -73,13 +73,7 @@ def test_every_surface_on_random_architectures(seed, framework, symbolic):
 
 
 # symbolic: sizes in n, c, f, u and repeats of d passes (in closed form 'as i' too), with defaults
-SYMBOLIC_DEFAULTS = "let n = 32\nlet c = 3\nlet f = 8\nlet u = 10\nlet d = 3\n"
-
-
-@st.composite
-def symbolic_architecture(draw):
-    from test_properties import architecture as shapes      # the fold's property test's generator
-    return SYMBOLIC_DEFAULTS + draw(shapes())
+from test_properties import symbolic_architecture  # noqa: E402
 
 
 @SETTINGS
