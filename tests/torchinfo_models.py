@@ -393,14 +393,16 @@ class _Identity(nn.Module):
 
 
 class _HighlyNestedDict(nn.Module):
-    """Two linears and a softmax returned deep inside a dict."""
+    """Two linears and a softmax returned deep inside a dict. torchinfo calls it on an unbatched ones(10), where
+    its dim=0 is the features; with the batch axis symparams' import adds, that axis is dim=-1 (dim=0 would
+    normalise over the batch, which the import refuses by name)."""
 
     def __init__(self):
         super().__init__()
         self.lin1, self.lin2 = nn.Linear(10, 10), nn.Linear(10, 10)
 
     def forward(self, x):
-        return {"foo": ({"bar": [F.softmax(self.lin2(self.lin1(x)), dim=0)]},)}
+        return {"foo": ({"bar": [F.softmax(self.lin2(self.lin1(x)), dim=-1)]},)}
 
 
 class _EdgeCase(nn.Module):

@@ -465,6 +465,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     plain: dict = {}        # such a call's line before trainable= / reuse=
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     unpooling: dict = {}    # the indices of a max pool with return_indices=True -> that pool's node
+    states: dict = {}       # a recurrent layer's returned state (or its h, c) -> (that layer's call, what it is)
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
@@ -516,8 +517,10 @@ def from_torch(module, input_shape, generalize=None) -> str:
         split = _torch_split(node, shapes, torch)
         if _torch_pool_indices(node, module, alias, unpooling, torch):
             continue                        # (pooled, indices) of a max pool: the map, and indices for a maxunpool
-        if _torch_rnn_output(node, module, alias, live, torch):
-            continue                        # output, state = self.lstm(x): the output sequence
+        if _torch_rnn_output(node, module, alias, live, states, nodes, torch):
+            continue                        # output, state = self.lstm(x): the output sequence, or its last state
+        if node in live:
+            _torch_state_problem(node, states)
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
         if split is not None:
             pieces[node] = split            # torch.chunk / split on the channels: read through its getitems
@@ -633,6 +636,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch):
             alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
             continue
+        elif _rows_to_batch(node, shapes):
+            alias[node] = args[0]           # out.view(-1, C) returned: each example's rows, a layout (no layer)
+            continue
         elif reduction is not None:
             name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{reduction} name={name}", name)
@@ -675,11 +681,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{word} name={name}", name)
         elif node.op == "output":
-            outputs = [a for a in _flat(node.args) if isinstance(a, fx.Node)]
-            if len(outputs) != 1 or len(list(_flat(node.args))) != 1:
-                raise DefinitionError(f"the module returns {len(list(_flat(node.args)))} values; symparams imports "
-                                      "modules with one output")
-            output = alias.get(outputs[0], outputs[0])
+            output = _torch_output(node, alias, states)
             continue
         else:
             raise DefinitionError(f"symparams cannot read the operation '{node.name}' ({node.op} "
@@ -1245,40 +1247,124 @@ def _torch_broadcast_index(node, merges) -> bool:
 
 
 def _torch_rnn(sub, name: str, num, torch) -> str | None:
-    """A bare nn.RNN / nn.LSTM / nn.GRU (batch_first, one layer) called on the sequence: its output sequence is
-    `rnn|lstm|gru U return_sequences=true` (the state it also returns is read by _torch_rnn_output)."""
+    """A bare nn.RNN / nn.LSTM / nn.GRU called on the sequence: its output sequence is `rnn|lstm|gru U
+    return_sequences=true`, one line per stacked layer (num_layers=N: PyTorch's weight_*_l0 ... _l{N-1}, the
+    layers after the first reading the one before; its inter-layer dropout is the identity when evaluated).
+    batch_first=False is read as the same layer: which tensor axis holds the steps is a layout that changes
+    no count (T steps of a batch of B, or B steps of T, run the same gates the same number of times), and the
+    file's recurrent axis is its T (the state it also returns is read by _torch_rnn_output)."""
     cells = {torch.nn.RNN: "rnn", torch.nn.LSTM: "lstm", torch.nn.GRU: "gru"}
     cell = cells.get(type(sub))
     if cell is None:
         return None
-    problems = [f"{k}={v}" for k, v, plain in (("batch_first", sub.batch_first, True), ("num_layers", sub.num_layers, 1),
-                                                ("proj_size", getattr(sub, "proj_size", 0), 0)) if v != plain]
-    if problems:
-        raise DefinitionError(f"the module '{name}' is {type(sub).__name__}({', '.join(problems)}); symparams reads a "
-                              f"recurrent layer with batch_first=True and one layer (stack {cell} lines for more)")
+    if getattr(sub, "proj_size", 0):
+        raise DefinitionError(f"the module '{name}' is LSTM(proj_size={sub.proj_size}); symparams' lstm has no "
+                              "projection of its hidden state")
     text = f"{cell} {num('units', sub.hidden_size)} return_sequences=true"
     text += " bidirectional=true" if sub.bidirectional else ""
     text += "" if sub.bias else " bias=false"
     text += " relu" if cell == "rnn" and sub.nonlinearity == "relu" else ""
-    return f"{text} name={name}"
+    if sub.num_layers == 1:
+        return f"{text} name={name}"
+    lines = []
+    for layer in range(sub.num_layers):
+        if layer and sub.dropout:
+            lines.append(f"dropout {sub.dropout}")
+        lines.append(f"{text} name={name}_l{layer}")
+    return "\n".join(lines)
 
 
-def _torch_rnn_output(node, module, alias, live, torch) -> bool:
-    """`out, state = self.lstm(x)` (x, _ = ...): the output sequence is the recurrent layer's node; a state read
-    later has no form here (a located refusal)."""
+def _torch_rnn_output(node, module, alias, live, states, nodes, torch) -> bool:
+    """`out, state = self.lstm(x)` (x, _ = ...): the output sequence is the recurrent layer's node. Its state
+    (h for RNN/GRU, (h, c) for LSTM, one row per layer and direction) is remembered in `states` (node ->
+    (the layer's call, 'state' | 'h' | 'c')): returned from forward as it is, it is the layer's own result
+    (the network's output is the other tensor); its last row h[-1] of a one-direction layer read in forward
+    is the layer's last state, the rnn/lstm/gru line without return_sequences (and then its sequence must
+    be unread). Any other reading of a state is a located refusal (_torch_state_problem)."""
     import operator
-    if not (node.op == "call_function" and node.target is operator.getitem and node.args[0].op == "call_module"):
+    if not (node.op == "call_function" and node.target is operator.getitem):
         return False
-    if type(module.get_submodule(node.args[0].target)) not in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
+    source, index = node.args[0], node.args[1]
+    if source in states:
+        call, what = states[source]
+        sub = module.get_submodule(call.target)
+        if what == "state" and isinstance(sub, torch.nn.LSTM) and index in (0, 1):
+            states[node] = (call, "hc"[index])
+            return True
+        rows = sub.num_layers * (2 if sub.bidirectional else 1)
+        if what == "h" and not sub.bidirectional and isinstance(index, int) and index in (-1, rows - 1):
+            if any(n in live for n in call.users if n.args[1] == 0):
+                raise DefinitionError(f"the forward reads both the sequence and the last state of '{call.target}' "
+                                      f"('{node.name}'); a symparams recurrent line gives one of them")
+            layer = nodes[call]
+            head, _, last = layer.line.rpartition("\n")
+            layer.line = (head + "\n" if head else "") + last.replace(" return_sequences=true", "")
+            alias[node] = call
+            return True
+        raise DefinitionError(f"the forward reads {'the cell state' if what == 'c' else 'the state'} of "
+                              f"'{call.target}' as {source.name}[{index}] ('{node.name}'); symparams reads a "
+                              "recurrent layer's sequence, or the last row h[-1] of its hidden state when it has "
+                              "one direction (the rnn/lstm/gru line without return_sequences)")
+    if source.op != "call_module" or type(module.get_submodule(source.target)) not in (
+            torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU):
         return False
-    if node.args[1] == 0:
-        alias[node] = node.args[0]
+    if index == 0:
+        alias[node] = source
         return True
-    if node in live:
-        raise DefinitionError(f"the forward reads the state that '{node.args[0].target}' returns ('{node.name}'); "
-                              "symparams reads a bare recurrent module's output sequence only (its last state is "
-                              "the rnn/lstm/gru line without return_sequences, as the exported Recurrent module gives)")
+    lstm = isinstance(module.get_submodule(source.target), torch.nn.LSTM)
+    states[node] = (source, "state" if lstm else "h")
     return True
+
+
+def _rows_to_batch(node, shapes) -> bool:
+    """x.view(-1, C) / x.reshape(-1, C) of a B x ... x C tensor, returned from forward as it is (torchinfo's
+    LSTMNet: its decoder's T x V scores per example as B·T rows): each example's values, in its order, with
+    the batch axis taking the leading ones. A layout that changes no count; read only as the output, since
+    a layer after it would see rows where the file has a sequence."""
+    if node.op != "call_method" or node.target not in ("view", "reshape") or not node.users or \
+            any(u.op != "output" for u in node.users):
+        return False
+    before, after = shapes.get(getattr(node.args[0], "name", ""), ()), shapes.get(node.name, ())
+    return len(before) >= 3 and len(after) == 2 and after[-1] == before[-1] and \
+        after[0] == math.prod(before[:-1]) and node.args[1] == -1
+
+
+def _leaves(value):
+    """The values inside a forward's result: tuples, lists and dicts (its values, nested) opened."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _torch_output(node, alias, states):
+    """The tensor forward returns, inside any nesting of tuples, lists and dicts (torchinfo's nested dict):
+    symparams' network has one output, so exactly one tensor must leave, besides a recurrent layer's state
+    returned as it is (the layer's own result, computed whichever output the file follows). None values
+    (an optional output left empty) are no tensor; any other constant or a second tensor is a refusal."""
+    from torch import fx
+    values = list(_leaves(node.args))
+    tensors = list(dict.fromkeys(alias.get(v, v) for v in values if isinstance(v, fx.Node) and v not in states))
+    others = [v for v in values if not isinstance(v, fx.Node) and v is not None]
+    if len(tensors) != 1 or others:
+        named = ", ".join(f"'{v.name}'" if isinstance(v, fx.Node) else repr(v)[:40] for v in tensors + others)
+        raise DefinitionError(f"the module returns {len(tensors) + len(others)} values ({named[:200]}); symparams "
+                              "imports a module with one output tensor (a recurrent layer's state aside)")
+    return tensors[0]
+
+
+def _torch_state_problem(node, states) -> None:
+    """A recurrent layer's state read by anything but the indexing _torch_rnn_output reads, or the output."""
+    for arg in node.all_input_nodes:
+        if arg in states and node.op != "output":
+            call, what = states[arg]
+            raise DefinitionError(f"the forward passes the {'cell state' if what == 'c' else 'state'} of "
+                                  f"'{call.target}' ('{arg.name}') to '{node.name}'; symparams reads a recurrent "
+                                  "layer's sequence, or the last row h[-1] of its hidden state when it has one "
+                                  "direction")
 
 
 def _torch_pool_indices(node, module, alias, unpooling, torch) -> bool:
