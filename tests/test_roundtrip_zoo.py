@@ -25,19 +25,21 @@ SMALL = 30_000_000
 KERAS_SMALL = 35_000_000          # U-Net (31M) included
 ALL = bool(os.environ.get("SYMPARAMS_ZOO_ALL"))
 # (file, framework) -> words of the exporter's refusal
-NOT_EXPORTED = {("bert_base", "pytorch"): "second input", ("bert_base", "keras"): "second input",
-                ("t5_small", "pytorch"): "second input", ("t5_small", "keras"): "relative position bias",
+NOT_EXPORTED = {("t5_small", "keras"): "relative position bias",
                 ("mobilenet_v2", "pytorch"): "padding='same' only with stride 1",
                 # keras.applications models: PyTorch's rules refuse what only Keras builds
                 ("efficientnet_b0", "pytorch"): "padding='same' only with stride 1",
                 ("mobilenet_v3_small", "pytorch"): "padding='same' only with stride 1",
                 ("inception_v3", "pytorch"): "scale=false center=true is Keras only",
-                ("whisper_tiny", "pytorch"): "second input", ("whisper_tiny", "keras"): "bias=qvo",
+                ("whisper_tiny", "keras"): "bias=qvo",
                 ("mamba_130m", "keras"): "selective state-space", ("deepseek_v2_lite", "keras"): "latent attention",
                 ("swin_t", "keras"): "windowed attention"}
 # exported, but the importers do not read a mixture of experts back: words of their refusal
 NOT_IMPORTED = {("mixtral_moe", "pytorch"): "topk", ("mixtral_moe", "keras"): "MoECombine",
-                ("deepseek_v2_lite", "pytorch"): "topk"}
+                ("deepseek_v2_lite", "pytorch"): "topk",
+                # several inputs (issue 26): exported, not yet read back
+                ("bert_base", "pytorch"): "more than one input", ("t5_small", "pytorch"): "more than one input",
+                ("whisper_tiny", "pytorch"): "more than one input", ("bert_base", "keras"): "2 inputs"}
 
 
 def _small_enough(path, framework) -> bool:

@@ -120,6 +120,8 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         if folder.input_line is not None and spec.diagram in ("conv", "pool") and len(shape) == 3:
             _channels_first(folder, stmt, shape)
     cfg = folder.binder.configure(spec, stmt, shape, scope)
+    if is_input and stmt.alias is not None:
+        cfg["alias"] = stmt.alias       # 'input S as NAME': the exporters name the model's argument after it
     in_shape = shape if shape is not None else ()
     kind = spec.kind_name(stmt.keyword, in_shape) if not is_input else "input"
     name = cfg.get("name") or folder.auto_name(kind)

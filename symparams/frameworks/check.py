@@ -141,16 +141,18 @@ def _check_torch(plan) -> Report:
         hooks.append(module.register_forward_hook(
             lambda _mod, _inp, out, key=id(row): seen.__setitem__(key, tuple(out.shape[1:]))))
     # a batch of two: GroupNorm rejects a single value per group even in eval mode
-    x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device=device)
+    xs = _torch_inputs(torch, ns, device)
     with torch.no_grad():
-        model(x)
+        model(*xs)
+    given = iter(xs)            # each input row's tensor, in forward's order
+    owned: set = set()          # the parameters counted at a row already
     for h in hooks:
         h.remove()
     rows = []
     for name, row, ours, shape in expected:
         module = written[id(row)]
         if row.kind == "input":
-            theirs, their_shape = 0, torch_export.to_channels_last(tuple(x.shape[1:]))
+            theirs, their_shape = 0, torch_export.to_channels_last(tuple(next(given).shape[1:]))
         elif not _is_layer(row):
             theirs, their_shape = 0, shape
         elif module is None and row.config and row.config.get("reuse") is not None:
@@ -160,19 +162,27 @@ def _check_torch(plan) -> Report:
         elif module is None:
             theirs, their_shape = 0, ()         # nothing was built from this row: shown as a disagreement
         else:
-            theirs = sum(p.numel() for p in model._modules[module].parameters())
+            # a parameter an earlier row's module holds too (a tied embedding's module is its table's) is that
+            # row's, counted once as PyTorch's parameters() does
+            theirs = sum(p.numel() for p in model._modules[module].parameters() if id(p) not in owned)
+            owned.update(id(p) for p in model._modules[module].parameters())
             their_shape = torch_export.to_channels_last(seen.get(id(row), ()))
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, tuple(their_shape)))
     total = sum(p.numel() for p in model.parameters())
     return Report(PYTORCH, rows, _total(plan, expected, PYTORCH), int(total), _other(plan, PYTORCH))
 
 
+def _torch_inputs(torch, ns, device) -> tuple:
+    """Zeros for each of forward's inputs (the file's INPUTS), a batch of two."""
+    return tuple(torch.zeros((2,) + tuple(shape), dtype=dtype, device=device) for _, shape, dtype in ns["INPUTS"])
+
+
 def _meta_forward_runs(torch, model, ns) -> bool:
-    """Whether the model (on the meta device) runs forward on a meta input of the network's shape."""
+    """Whether the model (on the meta device) runs forward on meta inputs of the network's shapes."""
     try:
-        x = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device="meta")
+        xs = _torch_inputs(torch, ns, "meta")
         with torch.no_grad():
-            model(x)
+            model(*xs)
         return True
     except Exception:           # noqa: BLE001 - an operator without a meta kernel, data-dependent code
         return False
@@ -213,17 +223,17 @@ def _check_keras(plan) -> Report:
         ns = run_source(keras_export.write(plan))
         model = ns["build"]()
         probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names]) if names else None
-        x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
-        outputs = probe([x], training=False) if probe is not None else []
+        xs = [np.zeros((1,) + tuple(shape), dtype=dtype) for _, shape, dtype in ns["INPUTS"]]
+        outputs = probe(xs, training=False) if probe is not None else []
         if len(names) == 1:
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         shapes = {n: tuple(int(d) for d in tuple(o.shape)[1:]) for n, o in zip(names, outputs)}
-    x = np.zeros((1,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"])
+    given = iter(ns["INPUTS"])      # each input row's (name, shape, dtype), in the model's order
     rows = []
     for name, row, ours, shape in expected:
         layer = written[id(row)]
         if row.kind == "input":
-            theirs, their_shape = 0, tuple(x.shape[1:])
+            theirs, their_shape = 0, tuple(next(given)[1])
         elif not _is_layer(row) or layer is None:
             # no layer of its own: a named tensor, or a tied embedding applying its table's layer again
             theirs, their_shape = 0, shape

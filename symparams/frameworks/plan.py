@@ -67,7 +67,8 @@ def _every_value_known(net):
 # and every public attribute of nn.Module (a layer is `self.<identifier>` there; `forward`, `training`
 # or `to` would replace the Module's own). tests/test_export_names.py checks this against the installed torch.
 GENERATED = frozenset({"x", "self", "super", "input", "model", "inputs", "torch", "nn", "F", "keras", "layers",
-                       "ops", "os", "build", "Model", "INPUT_SHAPE", "INPUT_DTYPE", "LAYERS"})
+                       "ops", "os", "build", "Model", "INPUT_SHAPE", "INPUT_DTYPE", "INPUTS", "LAYERS",
+                       "example_inputs"})
 MODULE_ATTRIBUTES = frozenset("""
 T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches eval
 extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia
@@ -111,6 +112,13 @@ def make_plan(net) -> Plan:
         if row.kind in ("path", "iteration", "block", "repeat"):
             continue
         base = identifier(row.name, row.kind)
+        alias = row.config.get("alias") if row.kind == "input" and row.config else None
+        if alias is not None:
+            # 'input S as NAME': the model's argument (PyTorch) and keras.Input are named NAME; never a
+            # name the forward code gives its own variables (x, x1, x2, ...)
+            base = identifier(alias, "input")
+            if re.fullmatch(r"x\d*", base):
+                base += "_input"
         name, k = base, 2
         while not _free(name, taken):
             name, k = f"{base}_{k}", k + 1
@@ -143,6 +151,12 @@ class Writer:
     def helper(self, source_of: dict, name: str) -> None:
         """Write the helper class `name` (its source from a kind's torch_helpers/keras_helpers) once."""
         self.helpers.setdefault(name, source_of[name])
+
+    def saved_tensor(self, name: str) -> str:
+        """The variable holding the tensor saved as `name` ('save NAME', 'input S as NAME'): a kind that reads
+        a saved tensor (attention's context=) asks it here."""
+        from ..layers.tensors import NamedTensorSpec
+        return NamedTensorSpec.saved(self)[name]
 
     def unsupported(self, what: str):
         return unsupported(what, self.framework)
@@ -196,10 +210,31 @@ def write_experts(writer, row, write_body) -> list:
     return outs
 
 
-def token_input(plan: Plan) -> bool:
-    """Whether the input holds token ids (an embedding reads it)."""
+def token_input(plan: Plan, row=None) -> bool:
+    """Whether the input `row` (the first when None) holds token ids: a vector the layer after it reads
+    as tokens (an embedding)."""
     rows = plan.leaves
-    return len(rows) > 1 and len(rows[0].output_shape) == 1 and spec_for(rows[1]).reads_tokens
+    at = 0 if row is None else next(k for k, r in enumerate(rows) if r is row)
+    return at + 1 < len(rows) and len(rows[at].output_shape) == 1 and spec_for(rows[at + 1]).reads_tokens
+
+
+def inputs(plan: Plan) -> list:
+    """The model's inputs in the network's order (the first, then each 'input S as NAME'), each as
+    (row, argument name): the first input is x unless it is named, a named one takes its name (its plan
+    identifier). Two inputs of one name (an 'input ... as NAME' in a repeat, unrolled) are refused: each
+    pass would need a tensor of its own, which the file does not say."""
+    out, seen = [], {}
+    for row in plan.leaves:
+        if row.kind != "input":
+            continue
+        alias = row.config.get("alias") if row.config else None
+        if alias is not None and alias in seen:
+            raise DefinitionError(f"input ... as {alias} (line {row.line}) is reached more than once (inside a "
+                                  "repeat?): an exported model takes each input once, so each needs a name "
+                                  "of its own")
+        seen[alias] = row
+        out.append((row, plan.name(row) if alias is not None or out else "x"))
+    return out
 
 
 def unsupported(what: str, framework: str):

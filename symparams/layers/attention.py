@@ -168,14 +168,16 @@ class ProjectedAttention(nn.Module):
     (kv_heads groups of key/value heads shared by heads / kv_heads query heads each), through
     scaled_dot_product_attention (enable_gqa: the groups are not repeated); with a learned relative
     position bias table (buckets x heads, T5's bucketing) the scores are written out (eager), as the
-    bias needs its gradient; qk_norm normalises the queries and keys first."""
+    bias needs its gradient; qk_norm normalises the queries and keys first. With a context (cross-attention:
+    forward(x, context)) the keys and values are projected from the context, context_dim wide."""
     def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0,
-                 k_bias=True, qk_norm=None):
+                 k_bias=True, qk_norm=None, context_dim=None):
         super().__init__()
         self.heads, self.kv_heads, self.key_dim, self.causal = heads, kv_heads, key_dim, causal
+        context_dim = dim if context_dim is None else context_dim
         self.q_proj = nn.Linear(dim, heads * key_dim, bias=qkv_bias)
-        self.k_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias and k_bias)
-        self.v_proj = nn.Linear(dim, kv_heads * key_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(context_dim, kv_heads * key_dim, bias=qkv_bias and k_bias)
+        self.v_proj = nn.Linear(context_dim, kv_heads * key_dim, bias=qkv_bias)
         self.o_proj = nn.Linear(heads * key_dim, dim, bias=out_bias)
         self.relative_attention_bias = nn.Embedding(buckets, heads) if buckets else None
         # qk_norm: "rmsnorm" over each head's key_dim (one scale for all heads), "rmsnorm_full" over all heads
@@ -184,17 +186,19 @@ class ProjectedAttention(nn.Module):
         self.q_norm = nn.RMSNorm(heads * key_dim if full else key_dim) if qk_norm else None
         self.k_norm = nn.RMSNorm(kv_heads * key_dim if full else key_dim) if qk_norm else None
 
-    def forward(self, x):
+    def forward(self, x, context=None):
         b, t, _ = x.shape
         x = x.contiguous()          # the three projections keep one contiguous copy of a strided input
-        q, k = self.q_proj(x), self.k_proj(x)
+        c = x if context is None else context.contiguous()
+        tc = c.shape[1]
+        q, k = self.q_proj(x), self.k_proj(c)
         if self.qk_norm == "rmsnorm_full":
             q, k = self.q_norm(q), self.k_norm(k)
-        q, k = q.view(b, t, self.heads, self.key_dim), k.view(b, t, self.kv_heads, self.key_dim)
+        q, k = q.view(b, t, self.heads, self.key_dim), k.view(b, tc, self.kv_heads, self.key_dim)
         if self.qk_norm == "rmsnorm":         # before the transpose, as Qwen3 does: the kernel's output
             q, k = self.q_norm(q), self.k_norm(k)    # is then batch-first underneath (no copy for o_proj)
         q, k = q.transpose(1, 2), k.transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.kv_heads, self.key_dim).transpose(1, 2)
+        v = self.v_proj(c).view(b, tc, self.kv_heads, self.key_dim).transpose(1, 2)
         if self.relative_attention_bias is None:
             out = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
                                                  enable_gqa=self.heads != self.kv_heads)
@@ -202,8 +206,8 @@ class ProjectedAttention(nn.Module):
             k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
             v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
             scores = q @ k.transpose(-1, -2) / self.key_dim ** 0.5
-            pos = torch.arange(t, device=x.device)
-            buckets = (pos[None, :] - pos[:, None]).clamp(0, self.relative_attention_bias.num_embeddings - 1)
+            pos = torch.arange(max(t, tc), device=x.device)
+            buckets = (pos[None, :tc] - pos[:t, None]).clamp(0, self.relative_attention_bias.num_embeddings - 1)
             scores = scores + self.relative_attention_bias(buckets).permute(2, 0, 1)
             if self.causal:         # an additive mask: the sum keeps nothing for the backward pass
                 scores = scores + torch.full((t, t), float("-inf"), device=x.device).triu(1)
@@ -309,8 +313,6 @@ class ProjectedAttention(nn.Module):
 
     def emit_torch(self, row, out):
         cfg, d = row.config, one(row.input_shape[-1])
-        if cfg.context is not None:
-            raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
         if cfg.get("window") is not None:
             raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.projected:
@@ -321,15 +323,22 @@ class ProjectedAttention(nn.Module):
                     + (", causal=True" if cfg.causal else "")
                     + (f", buckets={one(cfg.relbias)}" if cfg.relbias else "")
                     + ("" if cfg.get("k_bias", cfg.bias) or not cfg.bias else ", k_bias=False")
-                    + (f', qk_norm="{cfg.qk_norm}"' if cfg.get("qk_norm", "none") != "none" else "") + ")")
+                    + (f', qk_norm="{cfg.qk_norm}"' if cfg.get("qk_norm", "none") != "none" else "")
+                    + (f", context_dim={one(cfg.context_dim)}" if cfg.context is not None and
+                       one(cfg.context_dim) != d else "") + ")")
         out.helper(self.torch_helpers, "SelfAttention")
         return (f"SelfAttention(nn.MultiheadAttention({d}, {one(cfg.heads)}, batch_first=True"
                 + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
 
+    def torch_call(self, row, var, out) -> str:
+        """The module's arguments in forward: the queries, and with context=NAME the saved tensor the keys and
+        values come from (ProjectedAttention's forward(x, context))."""
+        if row.config.context is None:
+            return var
+        return f"{var}, {out.saved_tensor(row.config.context)}"
+
     def emit_keras(self, row, var, out):
         cfg = row.config
-        if cfg.context is not None:
-            raise out.unsupported("cross-attention (context=): named tensors are not exported yet")
         if cfg.get("window") is not None:
             raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.relbias:
@@ -346,7 +355,9 @@ class ProjectedAttention(nn.Module):
         else:
             layer = (f"layers.MultiHeadAttention(num_heads={one(cfg.heads)}, key_dim={one(cfg.key_dim)}"
                      f"{bias}, {out.tag(row)})")
-        return out.emit(layer, f"{var}, {var}{causal}", row)
+        # MultiHeadAttention(query, value): the keys and values from the saved context, or the queries' own tensor
+        value = var if cfg.context is None else out.saved_tensor(cfg.context)
+        return out.emit(layer, f"{var}, {value}{causal}", row)
 
     def import_torch(self, module, r):
         name = r.cls(module)
