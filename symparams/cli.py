@@ -105,11 +105,17 @@ def entry() -> None:
     A command's output is complete once main() has flushed it; freeing every SymPy object at exit
     cost DenseNet-121's summary 75-85 ms of its ~500 ms. The streams are flushed here (a failure to
     write is reported and changes the exit status, as before), then os._exit skips the teardown.
-    The collector runs rarely: a command is a short run whose objects mostly live to the end."""
+    The collector runs rarely: a command is a short run whose objects mostly live to the end; it is
+    held while the command imports and loads its network (collector.py): every command that loads one
+    from a file (not serve, which runs until stopped, nor import, whose frameworks build models)."""
     import gc
     import os
 
+    from . import collector
+
     gc.set_threshold(50_000, 50, 100)
+    if _command_module(sys.argv[1:]) not in (None, "serve", "import_", "layers"):
+        collector.hold()
     _lark_without_regex()
     code = main()
     for stream in (sys.stdout, sys.stderr):

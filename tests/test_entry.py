@@ -42,3 +42,32 @@ def test_a_closed_pipe_ends_quietly():
                           shell=True, capture_output=True, text=True, env=ENV, timeout=120)
     assert proc.returncode == 0 and len(proc.stdout) == 10
     assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr
+
+
+def test_the_collector_is_held_while_importing_then_frozen_and_on():
+    """The script holds the garbage collector while a command imports and loads its network, then freezes
+    what is alive and turns it on again (collector.py): the render, and anything after, is collected as
+    usual. A library user's load leaves the collector alone."""
+    probe = (
+        "import gc, sys, json\n"
+        "from symparams.commands import summary\n"
+        "seen = {}\n"
+        "def render(net, args, *rest):\n"
+        "    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count(), sympy='sympy' in sys.modules)\n"
+        "    return json.dumps(seen) + '\\n'\n"
+        "summary._render = render\n"
+        "sys.argv = ['symparams', 'summary', sys.argv[1]]\n"
+        "from symparams.cli import entry\n"
+        "entry()\n")
+    proc = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "seed002_mnist.arch")], capture_output=True,
+                          text=True, env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    # SymPy and Lark were imported with the collector held: hundreds of thousands of objects frozen
+    assert seen == {"enabled": True, "frozen": seen["frozen"], "sympy": True} and seen["frozen"] > 100_000, seen
+    library = subprocess.run([sys.executable, "-c", "import gc, symparams; symparams.load(sys.argv[1]).params; "
+                              "print(gc.isenabled(), gc.get_freeze_count())".replace("gc,", "gc, sys,"),
+                              str(EXAMPLES / "seed002_mnist.arch")], capture_output=True, text=True, env=ENV,
+                             timeout=120)
+    assert library.stdout.split() == ["True", "0"], library.stderr

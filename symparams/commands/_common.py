@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
+from .. import collector
 from ..errors import DefinitionError, SymparamsError, UsageError
 
 
@@ -122,6 +123,8 @@ def load_network(args, *, values=None, at_values: bool = False, on_ints: bool = 
         if exc.file == shown:
             exc.file = name
         raise
+    finally:
+        collector.release()         # the script's imports and the derive done: frozen, collector on
 
 
 def write_output(text: str, path: str | None) -> None:
