@@ -520,6 +520,18 @@ def _scale(acc: dict, factor) -> dict:
     return {k: v * factor for k, v in acc.items()}
 
 
+def _optimized(shapes: list, row) -> list:
+    """The optimiser's tensors of a row: the kind's storage shapes of its trained weights, less those
+    trainable=false or frozen= keeps out of training (an optimiser holds no state for them). The kind gives
+    one storage shape per parameter weight, in the weights' order."""
+    params = [w for w in row.weights if not w.buffer]
+    if all(w.trainable for w in params):
+        return shapes
+    if len(shapes) != len(params):
+        return [w.shape for w in params if w.trainable]
+    return [s for s, w in zip(shapes, params) if w.trainable]
+
+
 def _has_trained(row) -> bool:
     return not (isinstance(row.trainable_params, sympy.Integer) and row.trainable_params == 0)
 
@@ -650,7 +662,7 @@ class _Flow:
         _add(acc, "shared", sympy.sympify(spec.shared_product_params(cfg, shape, out, ctx)))
         _add(acc, "head", sympy.sympify(spec.head_params(cfg, shape, out, ctx)))
         _add(acc, "kv", sympy.sympify(spec.kv_cache_values(cfg, shape, out, ctx)))
-        trained = spec.optimizer_shapes(cfg, shape, out, ctx) if row.weights else []
+        trained = _optimized(spec.optimizer_shapes(cfg, shape, out, ctx), row) if row.weights else []
         _add(acc, "tensors", sympy.Integer(len(trained)))
         _add(acc, "factored", sympy.Add(*[_factored(s) for s in trained]) if trained else sympy.S.Zero)
         # the saved activations, each storage once; a layer autograd does not record (nothing

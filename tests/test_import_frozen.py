@@ -103,12 +103,96 @@ def test_a_frozen_backbone_imports_with_pytorchs_trainable_count():
     assert sum(p.numel() for p in built.parameters() if p.requires_grad) == int(net.trainable_params)
 
 
-def test_a_module_half_frozen_is_refused_by_name():
+def _partly_frozen_torch(torch):
+    """An LSTM with its input-side bias and its recurrent weight frozen, a Linear with its weight frozen."""
+    nn = torch.nn
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(4, 5, batch_first=True)
+            self.rnn.bias_ih_l0.requires_grad_(False)
+            self.rnn.weight_hh_l0.requires_grad_(False)
+            self.head = nn.Linear(5, 3)
+            self.head.weight.requires_grad_(False)
+
+        def forward(self, x):
+            x, _ = self.rnn(x)
+            return self.head(x)
+
+    return Tagger()
+
+
+def test_some_weights_of_a_module_frozen_import_as_frozen_and_go_back_out():
+    """frozen=NAME: PyTorch's requires_grad=False on one parameter, imported, counted and exported back."""
     torch = need_module("torch")
-    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())
-    model[0].bias.requires_grad = False
-    with pytest.raises(SymparamsError, match=r"'layer_0' \(Linear\) has some parameters frozen \(bias\)"):
-        symparams.from_torch(model, (4,))
+    model = torch.nn.Sequential(torch.nn.Conv1d(4, 6, 3), torch.nn.ReLU(), torch.nn.Conv1d(6, 6, 1),
+                                torch.nn.Flatten(), torch.nn.Linear(36, 3))
+    model[0].bias.requires_grad_(False)
+    model[4].weight.requires_grad_(False)
+    text = symparams.from_torch(model, (8, 4))
+    assert "frozen=bias" in text and "frozen=weight" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert (int(net.params), int(net.trainable_params)) == (sum(p.numel() for p in model.parameters()), trained)
+    scope = {}
+    exec(compile(torch_export.export(net), "<export>", "exec"), scope)
+    built = scope["build"]()
+    assert [p.requires_grad for p in built.parameters()] == [p.requires_grad for p in model.parameters()]
+    # the optimiser's state and the gradients follow the trained weights: Adam keeps two values per trained one
+    optimizer = torch.optim.Adam([p for p in built.parameters() if p.requires_grad])
+    built(torch.ones(2, 8, 4)).sum().backward()     # the exported module reads channels last
+    optimizer.step()
+    state = sum(v.numel() * v.element_size() for s in optimizer.state.values() for v in s.values())
+    grads = sum(p.grad.numel() * p.grad.element_size() for p in built.parameters() if p.grad is not None)
+    from symparams import cost
+    got = cost.totals(net, ("grad_bytes", "optim_bytes"), cost.Options(optimizer="adam", batch=2))
+    assert (int(got["grad_bytes"]), int(got["optim_bytes"])) == (grads, state) and grads == 4 * trained
+
+
+def test_frozen_names_the_weights_of_several_kinds_against_pytorch():
+    torch = need_module("torch")
+    model = _partly_frozen_torch(torch)
+    text = symparams.from_torch(model, (8, 4))
+    assert "frozen=(weight_hh_l0, bias_ih_l0)" in text or "frozen=(bias_ih_l0, weight_hh_l0)" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert (int(net.params), int(net.trainable_params)) == (
+        sum(p.numel() for p in model.parameters()), sum(p.numel() for p in model.parameters() if p.requires_grad))
+    scope = {}
+    exec(compile(torch_export.export(net), "<export>", "exec"), scope)
+    built = scope["build"]()
+    assert sorted(p.numel() for p in built.parameters() if not p.requires_grad) == \
+        sorted(p.numel() for p in model.parameters() if not p.requires_grad)
+
+
+def test_frozen_is_checked_against_the_layer_and_refused_where_it_has_no_form():
+    with pytest.raises(SymparamsError, match="dense frozen=gamma: the layer has no weight 'gamma'") as info:
+        symparams.parse("input 8\ndense 4\ndense 2 frozen=gamma\n").evaluate()
+    assert info.value.line == 3
+    with pytest.raises(SymparamsError, match="frozen= with trainable=false"):
+        symparams.parse("input 8\ndense 2 frozen=bias trainable=false\n").evaluate()
+    with pytest.raises(SymparamsError, match="frozen= takes the name of a weight"):
+        symparams.parse("input 8\ndense 2 frozen=3\n").evaluate()
+    # PyTorch's LSTM has two bias vectors per gate, Keras' one: no Keras form of freezing one of them
+    net = symparams.parse("convention pytorch\ninput 5 x 8\nlstm 4 frozen=bias_ih_l0\n").evaluate()
+    with pytest.raises(SymparamsError, match="lstm_1 \\(line 3\\): frozen= on lstm names weights Keras lays out"):
+        keras_export.export(net)
+
+
+def test_a_keras_variable_frozen_imports_as_frozen_and_goes_back_out():
+    keras = need_module("keras")
+    from keras import layers
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(4, name="a"), layers.Dense(2, name="b")])
+    model.get_layer("a").bias.trainable = False
+    text = symparams.from_keras(model)
+    assert "frozen=bias" in text, text
+    net = symparams.parse(text, convention="keras").evaluate()
+    trained = sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert (int(net.params), int(net.trainable_params)) == (model.count_params(), trained) == (38, 34)
+    scope = {}
+    exec(compile(keras_export.export(net), "<export>", "exec"), scope)
+    built = scope["build"]()
+    assert sum(int(w.numpy().size) for w in built.trainable_weights) == trained
 
 
 def test_a_frozen_keras_layer_imports_as_trainable_false():

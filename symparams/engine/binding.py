@@ -170,6 +170,11 @@ class Binder:
                 raise DefinitionError("trainable= takes true or false")
             cfg["trainable"] = self.value(BOOL, "trainable", option.value, spatial, scope)
             return
+        if option.name == "frozen" and "frozen" not in spec.options:
+            # some of a weighted kind's weights frozen (PyTorch's requires_grad=False on one parameter, Keras'
+            # variable.trainable = False): names checked by fold_layer against the kind's weights
+            cfg["frozen"] = frozen_names(option.value)
+            return
         if option.name == "reuse" and "reuse" not in spec.options:
             # every weighted kind can run an earlier layer's weights again (PyTorch's module called twice,
             # Keras' shared layer); fold_layer checks the named layer's kind and weights once they are known
@@ -191,7 +196,7 @@ class Binder:
             return
         opt = spec.options.get(option.name)
         if opt is None:
-            allowed = list(spec.options) + ["name", "trainable", "reuse"] + (["activation"] if spec.takes_activation else [])
+            allowed = list(spec.options) + ["name", "trainable", "frozen", "reuse"] + (["activation"] if spec.takes_activation else [])
             hint = did_you_mean(option.name, allowed)
             argument = ARGUMENT_OPTIONS.get(option.name, option.name)
             if OPTION_NAMES.get(option.name) in spec.options:       # Keras's strides=, use_bias=
@@ -396,3 +401,18 @@ class Binder:
             raise DefinitionError(f"{what} must be at least 1, got {v}", line=node.pos.line, column=node.pos.column)
         if not v.is_number and v.is_positive is not True:
             self.ctx.constraints.append((v, Deferred(lambda: f"{what} {math_text(v)} must be at least 1")))
+
+
+def frozen_names(value) -> tuple:
+    """`frozen=bias`, `frozen=(bias_ih_l0, bias_hh_l0)` or `frozen="bias"`: the names of the weights kept but
+    not trained, each once."""
+    if isinstance(value, ir.Str):
+        names = [n for n in value.text.replace(",", " ").split() if n]
+    else:
+        names = [part.id if isinstance(part, ir.Name) else None for part in value.parts]
+    if not names or any(n is None or not n.isidentifier() for n in names):
+        raise DefinitionError("frozen= takes the name of a weight, or several in parentheses: frozen=bias, "
+                              "frozen=(weight_ih_l0, bias_ih_l0)")
+    if len(set(names)) != len(names):
+        raise DefinitionError(f"frozen= names a weight twice: {', '.join(names)}")
+    return tuple(names)

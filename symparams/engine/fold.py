@@ -141,6 +141,8 @@ def fold_layer(folder: Folder, stmt: ir.LayerStmt, shape, scope: Scope):
         weights = reused(ctx, cfg["reuse"], kind, weights, stmt)
     elif cfg.get("trainable") is False:
         weights = frozen(weights, kind, stmt)
+    if cfg.get("frozen"):
+        weights = frozen_some(weights, cfg, kind, stmt)
     if weights:
         ctx.layer_weights[name] = (kind, weights)
     for w in weights:
@@ -181,6 +183,47 @@ def frozen(weights: tuple, kind: str, stmt) -> tuple:
         raise DefinitionError(f"{kind} has no weights to freeze; trainable=false is for layers with weights",
                               line=stmt.pos.line, column=stmt.pos.column)
     return tuple(w if w.buffer else Weight(w.name, w.shape, trainable=False) for w in weights)
+
+
+# a layer's main weight: PyTorch's `weight`, Keras' `kernel`; either word names it in either convention
+_WEIGHT_WORDS = {"weight": "kernel", "kernel": "weight"}
+
+
+def frozen_some(weights: tuple, cfg, kind: str, stmt) -> tuple:
+    """`frozen=NAME` / `frozen=(A, B)`: those weights of the layer are kept but not trained (PyTorch's
+    requires_grad=False on one parameter, Keras' variable.trainable = False), the others are trained. A name
+    is one of the layer's weights under the file's convention (`weight` and `kernel` name the same one)."""
+    where = {"line": stmt.pos.line, "column": stmt.pos.column}
+    if cfg.get("trainable") is False or cfg.get("reuse") is not None:
+        other = "trainable=false already freezes every weight" if cfg.get("trainable") is False else \
+            "reuse= runs another layer's weights, frozen where that layer says"
+        raise DefinitionError(f"{kind}: frozen= with {other}", **where)
+    own = [w.name for w in weights if not w.buffer]
+    chosen = set()
+    for name in cfg["frozen"]:
+        found = name if name in own else _WEIGHT_WORDS.get(name) if _WEIGHT_WORDS.get(name) in own else None
+        if found is None:
+            raise DefinitionError(f"{kind} frozen={name}: the layer has no weight '{name}'; its weights are "
+                                  f"{', '.join(own) or 'none'}", hint=did_you_mean(name, own), **where)
+        chosen.add(found)
+    return tuple(Weight(w.name, w.shape, trainable=False) if w.name in chosen else w for w in weights)
+
+
+def frozen_in(row, convention: str) -> tuple | None:
+    """The names of `row`'s frozen= weights as `convention` names them (the exporters' target), paired with
+    the file's weights by position; None when the two conventions lay the weights out differently there
+    (PyTorch's LSTM has two bias vectors per gate where Keras has one)."""
+    if not (row.config and row.config.get("frozen")):
+        return ()
+    spec = REGISTRY[row.config["keyword"]]
+    try:
+        theirs = [w for w in spec.weights(row.config, row.input_shape, Context(convention=convention)) if not w.buffer]
+    except SymparamsError:
+        return None
+    mine = [w for w in row.weights if not w.buffer]
+    if len(theirs) != len(mine) or any(equal(a.size, b.size) is not True for a, b in zip(mine, theirs)):
+        return None
+    return tuple(t.name for m, t in zip(mine, theirs) if not m.trainable)
 
 
 def _channels_first(folder: Folder, stmt: ir.LayerStmt, shape):

@@ -323,8 +323,9 @@ def _with_option(line: str, option: str) -> str:
 
 
 def _frozen_torch(line: str, module, name: str) -> str:
-    """A module whose parameters all have requires_grad=False is `trainable=false`; one with some of each
-    has no one-line form (a located refusal rather than a wrong trainable count)."""
+    """A module whose parameters all have requires_grad=False is `trainable=false`; one with some of each is
+    `frozen=NAME` / `frozen=(A, B)` naming the frozen ones (read back against the layer's PyTorch weight names,
+    and the import's totals compared with the module's), refused when it reads as several lines."""
     flags = {p.requires_grad for p in module.parameters()}
     if flags == {False} and "\n" in line:
         raise DefinitionError(f"the module '{name}' ({type(module).__name__}) is frozen and reads as several layers; "
@@ -333,9 +334,13 @@ def _frozen_torch(line: str, module, name: str) -> str:
         return _with_option(line, "trainable=false")
     if len(flags) == 2:
         frozen = [n for n, p in module.named_parameters() if not p.requires_grad]
-        raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
-                              f"({', '.join(frozen)[:120]}) and others trained; symparams freezes a layer whole "
-                              "(trainable=false)")
+        leaves = [n.rsplit(".", 1)[-1] for n in frozen]
+        if "\n" in line or len(set(leaves)) != len(leaves):
+            raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
+                                  f"({', '.join(frozen)[:120]}) and others trained, and reads as several layers; "
+                                  "symparams writes frozen= on one layer line")
+        # the parameters by their own names (a helper module's nn.LSTM is rnn.weight_ih_l0): frozen=NAME
+        return _with_option(line, f"frozen={leaves[0]}" if len(leaves) == 1 else f"frozen=({', '.join(leaves)})")
     return line
 
 
@@ -1929,6 +1934,8 @@ def from_keras(model, generalize=None) -> str:
             line = _keras_line(layer, name, num, padding)
             if not layer.trainable and layer.weights:        # frozen: counted, not trained
                 line = _with_option(line, "trainable=false")
+            elif layer.weights:
+                line = _keras_frozen(layer, line)
             nodes[key] = Node(key, "layer", keys[:1], line, name, layer)
         producer[id(out)] = key
         order.append(key)
@@ -1937,6 +1944,23 @@ def from_keras(model, generalize=None) -> str:
     text = file_text(num, shape, body)
     _compare_keras(text, nodes, model)
     return finish(text, num, shape, body, "keras")
+
+
+# variables Keras creates non-trainable (statistics, not weights a user froze): symparams' kinds count them so
+_KERAS_STATE = ("moving_mean", "moving_variance", "mean", "variance", "count")
+
+
+def _keras_frozen(layer, line: str) -> str:
+    """A trainable layer with some variables set variable.trainable = False: `frozen=NAME` naming them (the
+    import's trainable total is compared with the model's afterwards)."""
+    frozen = [v.name for v in layer.weights if not v.trainable and v.name not in _KERAS_STATE]
+    if not frozen:
+        return line
+    if "\n" in line or type(layer).__name__ == "Bidirectional" or len(set(frozen)) != len(frozen):
+        raise DefinitionError(f"the Keras layer '{layer.name}' has some variables frozen ({', '.join(frozen)[:120]}) "
+                              "and others trained, and no one line names them; symparams writes frozen= on one "
+                              "layer line")
+    return _with_option(line, f"frozen={frozen[0]}" if len(frozen) == 1 else f"frozen=({', '.join(frozen)})")
 
 
 def _compare_keras(text, nodes, model) -> None:

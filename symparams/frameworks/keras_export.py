@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from .plan import Plan, Writer, inputs, ints, make_plan, token_input, write_experts
+from .plan import Plan, Writer, frozen_weights, inputs, ints, make_plan, token_input, write_experts
 from .plan import window_text as _tuple
 from ..errors import DefinitionError
 from ..layers.tensors import NamedTensorSpec
+
+# frozen=NAME: Keras 3 keeps a trainable flag per variable; a layer's variables are found by their names
+FREEZE_HELPER = {"freeze": '''
+def freeze(layer, names):
+    """variable.trainable = False on the variables of `layer` called `names` (symparams' frozen=)."""
+    found = set()
+    for v in layer.weights:
+        if v.name in names:
+            v.trainable = False
+            found.add(v.name)
+    if found != set(names):
+        raise ValueError(f"frozen {sorted(set(names) - found)}: no such variable in the layer {layer.name}")
+'''}
 
 # the walker's own helper: padding with a value other than zero (a kind's helpers are LayerSpec.keras_helpers)
 HELPERS = {
@@ -161,6 +174,12 @@ def export(net) -> str:
 def write(plan: Plan) -> str:
     w = _Writer(plan)
     out = w.rows(plan.net.layers, "inputs")
+    for row in plan.leaves:
+        if row.config and row.config.get("frozen"):
+            if row.config.get("bidirectional"):     # its two layers' variables share their names
+                raise DefinitionError(f"{row.name} (line {row.line}): frozen= on a bidirectional {row.kind} has no "
+                                      "Keras export (write trainable=false)")
+            w.helper(FREEZE_HELPER, "freeze")
     helpers = "".join(w.helpers.values())
     tokens = token_input(plan)
     shape = ints(plan.net.input_shape)
@@ -197,6 +216,9 @@ def write(plan: Plan) -> str:
         # trainable=false: the layer's weights are kept but not trained (its Keras layer frozen)
         *[f'    model.get_layer("{plan.name(row)}").trainable = False' for row in plan.leaves
           if row.config and row.config.get("trainable") is False],
+        # frozen=NAME: those variables of the layer kept but not trained (Keras 3 freezes one variable)
+        *[f'    freeze(model.get_layer("{plan.name(row)}"), {frozen_weights(row, "keras", "Keras")!r})'
+          for row in plan.leaves if row.config and row.config.get("frozen")],
         "    return model",
         "",
         "",

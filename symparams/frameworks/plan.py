@@ -15,6 +15,7 @@ import sympy
 
 from ..conventions import KERAS, PYTORCH
 from ..errors import DefinitionError, UsageError
+from ..engine.fold import frozen_in
 from ..layers.base import RATE, spec_for
 from ..notation import text as math_text
 from ..layers.text import ints, one, window_text  # noqa: F401  (the exporters' numbers)
@@ -259,3 +260,12 @@ def check_target(name: str) -> str:
     if name not in (KERAS, PYTORCH):
         raise UsageError(f"unknown framework '{name}'; use pytorch or keras")
     return name
+
+
+def frozen_weights(row, convention: str, framework: str) -> tuple:
+    """The names `convention` gives the weights `row` says frozen=, or a refusal naming the layer."""
+    names = frozen_in(row, convention)
+    if names is None:
+        raise DefinitionError(f"{row.name} (line {row.line}): frozen= on {row.kind} names weights {framework} lays "
+                              "out differently (write the file in that framework's convention, or trainable=false)")
+    return names

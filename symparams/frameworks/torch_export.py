@@ -9,7 +9,7 @@ padding as zeros) are written as an nn.ConstantPad*d in front of a 'valid' layer
 
 from __future__ import annotations
 
-from .plan import RESERVED, Plan, Writer, inputs, ints, make_plan, one, token_input, write_experts
+from .plan import RESERVED, Plan, Writer, frozen_weights, inputs, ints, make_plan, one, token_input, write_experts
 from .plan import window_text as _tuple
 from ..errors import DefinitionError, UsageError
 from ..layers.base import spec_for
@@ -39,6 +39,20 @@ class ChannelsLast(nn.Module):
         return self.module(x.movedim(1, -1)).movedim(-1, 1)
 ''',
 }
+
+
+
+# frozen=NAME (some of a layer's weights not trained): requires_grad=False on those parameters of its module,
+# found by their last name (a helper module's nn.LSTM is `rnn.weight_ih_l0`), checked against the count frozen
+FREEZE_HELPER = {"freeze": '''
+def freeze(module, names, count):
+    """requires_grad=False on the parameters of `module` called `names` (symparams' frozen=)."""
+    chosen = [p for n, p in module.named_parameters() if n.rsplit(".", 1)[-1] in names]
+    for p in chosen:
+        p.requires_grad_(False)
+    if sum(p.numel() for p in chosen) != count:
+        raise ValueError(f"frozen {names}: {sum(p.numel() for p in chosen)} parameters, symparams counts {count}")
+'''}
 
 
 class _Writer(Writer):
@@ -165,6 +179,8 @@ class _Writer(Writer):
                 self.forward.append(f"{indent}{out} = {(' * ' if row.kind == 'mul' else ' + ').join(outs)}")
             return out
         forward = getattr(self.spec(row), "torch_forward", None)
+        if forward is not None and row.config.get("frozen"):
+            raise DefinitionError(f"{row.name} (line {row.line}): frozen= on {row.kind} has no PyTorch export yet")
         if forward is not None:         # a kind that acts on the forward code itself (named tensors)
             return forward(row, var, self, indent)
         target = row.config.get("reuse") if row.config else None
@@ -188,6 +204,10 @@ class _Writer(Writer):
         self.init.append(f"        self.{name} = {text}  # line {row.line}: {shape}")
         if row.config.get("trainable") is False:        # trainable=false: kept, counted, not trained
             self.init.append(f"        self.{name}.requires_grad_(False)")
+        if row.config.get("frozen"):                    # frozen=NAME: that parameter alone not trained
+            self.init.append(f"        freeze(self.{name}, {frozen_weights(row, 'pytorch', 'PyTorch')!r}, "
+                             f"{sum(int(w.size) for w in row.weights if not w.trainable and not w.buffer)})")
+            self.helper(FREEZE_HELPER, "freeze")
         self.layer_of[id(row)] = name
         out = self.fresh()
         call = getattr(self.spec(row), "torch_call", None)        # a kind whose module takes more than its input
