@@ -19,7 +19,10 @@ Conventions (one forward pass, inference):
   rf           receptive field of the last layer with spatial axes (the largest over axes),
   rf_stride    its effective stride and
   rf_padding   its effective padding (google-research/receptive_field's definitions)
-A batch size (a number or a symbol) multiplies macs, flops, ops, act and act_bytes.
+A batch size (a number or a symbol) multiplies macs, flops, ops, act and act_bytes, except what a layer
+computes once per forward pass from its weights alone whatever the batch (LayerSpec.once_costs: Swin-V2's
+position-bias MLP over its coordinate table), which macs, flops, ops and the training FLOPs add once per pass
+(the once_* sums; per token, spread over the batch's tokens).
 
 Training (one optimiser step on a batch; docs/cost.md has the derivations):
   train_flops  forward + backward FLOPs of one step, under the FLOP convention `flops`:
@@ -59,6 +62,7 @@ from .layers import spec_and_context
 from .layers.base import Saved
 
 MERGES = ("residual", "add", "concat", "mul")
+ONCE = ("once_macs", "once_bias", "once_ops")      # the forward sums a layer adds once per pass, not per example
 CONTAINERS = ("block", "path", "repeat", "iteration")
 
 # receptive-field states besides a tuple of (rf, stride, padding) per spatial axis
@@ -148,22 +152,25 @@ class Metric(str):
 def _own(net, row) -> dict:
     """What one occurrence of this row costs by itself (children not included)."""
     zero = sympy.Integer(0)
+    nothing_once = {k: zero for k in ONCE}
     if row.kind in MERGES:
         values = product(row.output_shape)
         branches = len(row.children) if row.kind in ("add", "mul") else (2 if row.kind == "residual" else 1)
-        return {"macs": zero, "bias": zero, "ops": values * (branches - 1), "act": values}
+        return {"macs": zero, "bias": zero, "ops": values * (branches - 1), "act": values, **nothing_once}
     if not row.is_leaf:
-        return {"macs": zero, "bias": zero, "ops": zero, "act": zero}
+        return {"macs": zero, "bias": zero, "ops": zero, "act": zero, **nothing_once}
     if row.kind == "input":
-        return {"macs": zero, "bias": zero, "ops": zero, "act": zero}
+        return {"macs": zero, "bias": zero, "ops": zero, "act": zero, **nothing_once}
     spec, ctx = spec_and_context(row, net.convention)
     cfg, shape, out = row.config, row.input_shape, row.output_shape
     values = product(out)
     ops = sympy.sympify(spec.other_ops(cfg, shape, out, ctx))
     if row.activation and row.activation != "linear":
         ops += values
+    once = spec.once_costs(cfg, shape, out, ctx)
     return {"macs": sympy.sympify(spec.macs(cfg, shape, out, ctx)),
-            "bias": sympy.sympify(spec.bias_adds(cfg, shape, out, ctx)), "ops": ops, "act": values}
+            "bias": sympy.sympify(spec.bias_adds(cfg, shape, out, ctx)), "ops": ops, "act": values,
+            **{f"once_{k}": sympy.sympify(once.get(k, 0)) for k in ("macs", "bias", "ops")}}
 
 
 class _Analysis:
@@ -368,7 +375,8 @@ def totals(net, columns=None, options: Options | None = None) -> dict:
         check_columns(unknown)
     options = options or Options()
     analysis = analyse(net)
-    summed = {k: sympy.Add(*[analysis.totals[row][k] for row in net.layers]) for k in ("macs", "bias", "ops", "act")}
+    summed = {k: sympy.Add(*[analysis.totals[row][k] for row in net.layers])
+              for k in ("macs", "bias", "ops", "act") + ONCE}
     facts = Facts(net, options, summed, analysis.last[1] if analysis.last else None)
     return {c: metrics.REGISTRY[c].compute(facts) for c in names}
 
@@ -419,6 +427,20 @@ class Facts:
         step = _train_flops("train" if kind == "token" else kind, self.raw, self.sums["macs"], self.sums["bias"],
                             params, self.tokens, self.options)
         return step / self.tokens if kind == "token" else step
+
+    def once(self, kind: str) -> sympy.Expr:
+        """What the rows compute once per forward pass whatever the batch (LayerSpec.once_costs): 'macs', 'ops',
+        or FLOPs of the forward pass ('fwd'), its backward ('bwd') or both ('train') under the torch convention;
+        the published conventions (kaplan, palm, chinchilla) state their FLOPs per token and add nothing."""
+        zero = sympy.S.Zero
+        if kind in ("macs", "ops"):
+            return self.sums.get(f"once_{kind}", zero)
+        if self.options.flops != "torch":
+            return zero
+        fwd = 2 * self.sums.get("once_macs", zero) + (self.sums.get("once_bias", zero) if self.options.bias_adds
+                                                      else 0)
+        bwd = 2 * self.raw.get("once_bwd", zero) if kind != "fwd" else zero
+        return {"fwd": fwd, "bwd": bwd, "train": fwd + bwd}[kind]
 
     def training_tokens(self) -> sympy.Expr:
         """The training tokens D (--tokens): a number, a symbol, or k times the convention's N."""
@@ -474,7 +496,7 @@ def metric(net, name: str, options: Options | None = None) -> sympy.Expr:
 # earlier layer already keeps the tensor it keeps (each storage is counted once). The flow walks
 # the rows in order carrying that state; a repeat's first pass may differ from the later ones.
 
-_RAW = ("bwd", "chin", "score", "emb", "shared", "head", "kv", "tensors", "factored")
+_RAW = ("bwd", "once_bwd", "chin", "score", "emb", "shared", "head", "kv", "tensors", "factored")
 
 
 class _Store:
@@ -656,6 +678,8 @@ class _Flow:
             state = _State(state.grad or other.grad, state.store, state.layout)
         grad_in = state.grad or self.all_grads
         _add(acc, "bwd", sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True)))
+        if _has_trained(row):       # once per pass: the weight gradients of what runs on the weights alone
+            _add(acc, "once_bwd", sympy.sympify(spec.once_costs(cfg, shape, out, ctx).get("bwd", 0)))
         _add(acc, "chin", sympy.sympify(spec.chinchilla_flops(cfg, shape, out, ctx)))
         _add(acc, "score", sympy.sympify(spec.score_macs(cfg, shape, out, ctx)))
         _add(acc, "emb", sympy.sympify(spec.embedding_params(cfg, shape, out, ctx)))

@@ -70,12 +70,19 @@ def _forward_flops(f):
     return 2 * f.sums["macs"] + (f.sums["bias"] if f.options.bias_adds else 0)
 
 
+def _per_token(f, kind: str):
+    """FLOPs per token of the forward pass ('fwd') or a training step ('train'): what a layer computes once per
+    forward pass (Facts.once) spread over the batch's tokens."""
+    per_example = _forward_flops(f) if kind == "fwd" else f.train_flops("train")
+    return (per_example + f.once(kind) / f.batch) / f.tokens
+
+
 def _train_compute(f):
     from .errors import UsageError
     if f.options.tokens is None:
         raise UsageError("train_compute needs the training tokens: --tokens D (a number, or 20N for "
                          "20 tokens per parameter)")
-    return f.train_flops("token") * f.training_tokens()
+    return _per_token(f, "train") * f.training_tokens()
 
 
 for _m in [
@@ -91,16 +98,17 @@ for _m in [
            "parameters one token uses (a mixture of experts runs top_k of its experts)",
            lambda f: f.active(), column=False),
     # -- one forward pass
-    Metric("macs", "MACs", "MACs", "multiply-accumulates of one forward pass", lambda f: f.sums["macs"] * f.batch,
-           batch=True),
+    Metric("macs", "MACs", "MACs", "multiply-accumulates of one forward pass",
+           lambda f: f.sums["macs"] * f.batch + f.once("macs"), batch=True),
     Metric("flops", "FLOPs", "FLOPs", "forward FLOPs: 2 per MAC (torch's counter; --bias-adds adds the biases), "
-           "or the forward part of the --flops convention", lambda f: _forward_flops(f) * f.batch, batch=True,
+           "or the forward part of the --flops convention", lambda f: _forward_flops(f) * f.batch + f.once("fwd"),
+           batch=True,
            notes=("convention_if_set",)),
     Metric("flops_token", "FLOPs/token", "FLOPs",
            "forward FLOPs per token (per example when the input is not a sequence): the cost of serving one token",
-           lambda f: _forward_flops(f) / f.tokens, notes=("convention_if_set",)),
+           lambda f: _per_token(f, "fwd"), notes=("convention_if_set",)),
     Metric("ops", "Other ops", "operations", "element operations that are not MACs (activations, softmax, norms, "
-           "merges)", lambda f: f.sums["ops"] * f.batch, batch=True),
+           "merges)", lambda f: f.sums["ops"] * f.batch + f.once("ops"), batch=True),
     Metric("act", "Activations", "values", "values output by every layer and merge",
            lambda f: f.sums["act"] * f.batch, batch=True),
     Metric("act_bytes", "Activation bytes", "bytes", "act × the bytes of --dtype",
@@ -113,12 +121,14 @@ for _m in [
     Metric("rf_padding", "RF padding", "pixels", "its effective padding", lambda f: f.rf(2), additive=False),
     # -- one training step (docs/cost.md)
     Metric("train_flops", "Train FLOPs", "FLOPs", "one training step, forward + backward, under --flops",
-           lambda f: f.train_flops("train") * f.batch, batch=True, training=True, notes=("convention",)),
+           lambda f: f.train_flops("train") * f.batch + f.once("train"), batch=True, training=True,
+           notes=("convention",)),
     Metric("bwd_flops", "Backward FLOPs", "FLOPs", "the backward pass under --flops",
-           lambda f: f.train_flops("bwd") * f.batch, batch=True, training=True, notes=("convention",)),
+           lambda f: f.train_flops("bwd") * f.batch + f.once("bwd"), batch=True, training=True,
+           notes=("convention",)),
     Metric("train_flops_token", "Train FLOPs/token", "FLOPs",
            "train_flops per token (per example when the input is not a sequence)",
-           lambda f: f.train_flops("token"), training=True, notes=("convention",)),
+           lambda f: _per_token(f, "train"), training=True, notes=("convention",)),
     Metric("train_compute", "Train compute", "FLOPs", "train_flops_token × the training tokens --tokens D",
            _train_compute, training=True, notes=("convention",), needs=("tokens",)),
     # -- memory of training and inference, in bytes (symparams/memory.py)

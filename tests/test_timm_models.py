@@ -37,7 +37,18 @@ MODELS = {
     "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
     # timm's TensorFlow-style MaxViT: Conv2dSame computes its padding from sizes read off the tensor in Python
     "timm.models.maxxvit:maxvit_tiny_tf_224": "cannot be used as inputs to control flow",
+    # Swin-V2: post-norm residuals, `windowattention ... bias=qv cpb=512 cosine=true` (q and v biases, the
+    # position-bias MLP, the logit scale); window16 shrinks to the 8 x 8 map of its last stage; 12to16 holds
+    # pretrained window sizes (the MLP's coordinates scaled, the same counts)
+    "timm.models.swin_transformer_v2:swinv2_tiny_window8_256": None,
+    "timm.models.swin_transformer_v2:swinv2_tiny_window16_256": None,
+    "timm.models.swin_transformer_v2:swinv2_base_window12to16_192to256": None,
+    # Swin-V2-CR: a meta MLP with biases on both layers over all W^4 position pairs, no sigmoid
+    "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_ns_224": "meta MLP",
 }
+
+# the input a model is built for, where it is not 224 x 224 (timm's Swin-V2 fixes its map sizes when built)
+INPUT_SHAPES = {reference: "256x256x3" for reference in MODELS if reference.endswith("256")}
 
 
 def _expected(torch, reference):
@@ -52,7 +63,8 @@ def _expected(torch, reference):
 def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, capsys):
     torch = need_module("torch")
     need_module("timm")
-    check_import_row(reference, "224x224x3", MODELS[reference], lambda: _expected(torch, reference), tmp_path, capsys)
+    check_import_row(reference, INPUT_SHAPES.get(reference, "224x224x3"), MODELS[reference],
+                     lambda: _expected(torch, reference), tmp_path, capsys)
 
 
 

@@ -24,9 +24,10 @@ TRANSFORMERS = {
     "swin_t": None,
     "swin_s": None,
     "swin_b": None,
-    "swin_v2_t": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
-    "swin_v2_s": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
-    "swin_v2_b": "continuous position bias MLP (cpb_mlp) and scaled cosine attention (logit_scale)",
+    # Swin-V2: post-norm residuals, `windowattention ... cpb=512 cosine=true` (the position-bias MLP, the logit scale)
+    "swin_v2_t": None,
+    "swin_v2_s": None,
+    "swin_v2_b": None,
     "maxvit_t": None,
     "convnext_tiny": None,
     "convnext_small": None,

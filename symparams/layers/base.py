@@ -390,6 +390,15 @@ class LayerSpec:
         """None: no element operation besides its activation."""
         return integer(0)
 
+    def once_costs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> dict:
+        """{}: nothing computed once per forward pass whatever the batch.
+
+        A kind that computes something from its weights alone once per pass (Swin-V2's position-bias MLP over
+        its coordinate table) states it here, as {'macs', 'bias', 'ops', 'bwd'} in the units of macs(),
+        bias_adds(), other_ops() and backward_macs() (as torch's flop counter counts it, the weights trained);
+        cost.py adds it once per pass, not once per example."""
+        return {}
+
     def receptive(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """How the layer moves the receptive field: None (acts position by position),
         'start' (its output positions are input positions), 'global' (mixes every position),

@@ -7,6 +7,12 @@ Weights as torchvision and timm hold them: qkv (C -> 3C) and proj (C -> C). With
 Tu et al. 2022) each group is instead the W x W positions spread evenly over the map, H/W rows and columns apart:
 the same weights, the same groups' sizes and so the same counts, MACs and saved tensors; only which positions
 attend together differs.
+Swin-V2 (Liu et al. 2022) changes the attention, not the windows: cosine=true scores the cosine of q and k times a
+learned per-head scale exp(min(logit_scale, log 100)) (logit_scale: heads x 1 x 1), and cpb=H computes the relative
+bias with a small MLP (2 -> H with a bias, ReLU, H -> heads without) from the (2W - 1)^2 log-spaced relative
+coordinates of the window, then 16·sigmoid of it: the MLP runs once per forward pass, whatever the batch, so its
+MACs, additions, operations and kept tensors are per-forward terms (LayerSpec.once_costs, Saved(per_example=False)).
+timm's Swin-V2 holds learned q and v biases and a zero key bias buffer instead of qkv's bias: bias=qv.
 
 pixelunshuffle: r x r blocks of positions into the channels (PyTorch's nn.PixelUnshuffle, TensorFlow's
 space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, a LayerNorm and a dense layer."""
@@ -15,8 +21,8 @@ from __future__ import annotations
 
 from ..numeric import sympy, whole
 from .. import conventions
-from ..algebra import ceil_div, product, ratio
-from .base import BOOL, COUNT, INTEGER, Arg, LayerSpec, Opt, Saved, Weight, named, register
+from ..algebra import ceil_div, equal, product, ratio
+from .base import BOOL, COUNT, INTEGER, WORD, Arg, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
 
 
@@ -27,6 +33,9 @@ def _ceil_ratio(size, w):
     return sympy.ceiling(size / w)
 
 
+QKV_BIAS = ("true", "false", "qv")
+
+
 @register
 class WindowAttention(LayerSpec):
     keywords = ("windowattention",)
@@ -35,18 +44,25 @@ class WindowAttention(LayerSpec):
     summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, or over a "
                "W x W grid spread over the map with grid=true (MaxViT), with a learned (2W-1)^2 x heads relative "
                "position bias")
-    formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...); rel_pos=true: "
-               "+ 2*(2*W - 1)*C/h")
+    formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...; bias=qv: 2*C for 3*C); "
+               "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h; cosine=true: + h")
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
                "window": Opt(COUNT, 7, doc="W: the window's side"),
                "shift": Opt(INTEGER, 0, doc="S: the windows moved by S positions (Swin's odd blocks: W // 2)"),
                "grid": Opt(BOOL, False, doc="MaxViT's grid attention: each group is W x W positions spread "
                                            "evenly over the whole map (every H/W-th row and column), not a W x W "
                                            "block"),
-               "bias": Opt(BOOL, True, doc="a bias on the qkv projection"),
+               "bias": Opt(WORD, "true", choices=QKV_BIAS,
+                           doc="a bias on the qkv projection; qv: learned on q and v only, the key's a zero buffer "
+                               "(timm's Swin-V2)"),
                "relbias": Opt(BOOL, True, doc="the learned relative position bias table"),
                "rel_pos": Opt(BOOL, False, doc="SAM's decomposed relative position: rel_pos_h and rel_pos_w tables "
-                                              "of (2W - 1) x C/h added to the scores along each axis")}
+                                              "of (2W - 1) x C/h added to the scores along each axis"),
+               "cpb": Opt(INTEGER, 0, doc="H: Swin-V2's continuous position bias, the relative bias computed by an "
+                                          "MLP 2 -> H -> heads from the window's relative coordinates once per "
+                                          "forward pass, in place of the learned table (Swin-V2: 512); 0: the table"),
+               "cosine": Opt(BOOL, False, doc="Swin-V2's scaled cosine attention: cos(q, k) times a learned scale "
+                                              "per head (logit_scale, heads x 1 x 1) instead of q.k/sqrt(d)")}
     min_rank = 3
     max_rank = 3
     diagram = "attention"
@@ -56,15 +72,32 @@ class WindowAttention(LayerSpec):
 class WindowAttention(nn.Module):
     """Swin's (shifted) window attention on a channels-first map: pad to whole windows, roll by -shift,
     attend within each window with a relative position bias, roll back, crop."""
-    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False, rel_pos=False):
+    def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False, rel_pos=False, cpb=0,
+                 cosine=False):
         super().__init__()
         # SAM's decomposed relative position: a table per axis of the window, indexed by the query-key offset
         self.rel_pos_h = nn.Parameter(torch.zeros(2 * window - 1, dim // heads)) if rel_pos else None
         self.rel_pos_w = nn.Parameter(torch.zeros(2 * window - 1, dim // heads)) if rel_pos else None
         self.heads, self.window, self.shift, self.grid = heads, window, shift, grid
-        self.qkv = nn.Linear(dim, 3 * dim, bias=bias)
+        self.qkv = nn.Linear(dim, 3 * dim, bias=bias is True)
+        # timm's Swin-V2: learned q and v biases around a key bias held at zero (a buffer)
+        self.q_bias = nn.Parameter(torch.zeros(dim)) if bias == "qv" else None
+        self.v_bias = nn.Parameter(torch.zeros(dim)) if bias == "qv" else None
+        if bias == "qv":
+            self.register_buffer("k_bias", torch.zeros(dim))
         self.proj = nn.Linear(dim, dim)
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if relbias else None
+        # Swin-V2's scaled cosine attention: a learned temperature per head, log 10 (2.3026) at first
+        self.logit_scale = nn.Parameter(torch.full((heads, 1, 1), 2.302585092994046)) if cosine else None
+        table = relbias and not cpb
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if table else None
+        # Swin-V2's continuous position bias: an MLP from the log-spaced relative coordinates to a bias per head
+        self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(inplace=True),
+                                     nn.Linear(cpb, heads, bias=False)) if cpb else None
+        if cpb:
+            axis = torch.arange(1 - window, window, dtype=torch.float32) / max(window - 1, 1) * 8
+            axis = torch.sign(axis) * torch.log2(axis.abs() + 1.0) / 3.0
+            grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1)
+            self.register_buffer("relative_coords_table", grid.unsqueeze(0))
         if relbias:
             coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
             rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + window - 1
@@ -83,8 +116,16 @@ class WindowAttention(nn.Module):
             x = x.view(b, win, hp // win, win, wp // win, c).permute(0, 2, 4, 1, 3, 5).reshape(-1, win * win, c)
         else:
             x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
-        q, k, v = self.qkv(x).view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
-        scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
+        if self.q_bias is not None:
+            qkv = F.linear(x, self.qkv.weight, torch.cat((self.q_bias, self.k_bias, self.v_bias)))
+        else:
+            qkv = self.qkv(x)
+        q, k, v = qkv.view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        if self.logit_scale is not None:    # Swin-V2: cosine similarity times the head's scale, at most 100 (log 4.6)
+            scores = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-1, -2)
+            scores = scores * torch.clamp(self.logit_scale, max=4.605170185988092).exp()
+        else:
+            scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
         if self.rel_pos_h is not None:      # SAM: q against the row and the column offset tables
             offsets = torch.arange(win, device=x.device)
             offsets = offsets[:, None] - offsets[None, :] + win - 1
@@ -100,6 +141,10 @@ class WindowAttention(nn.Module):
         if self.relative_position_bias_table is not None:
             bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
             scores = scores + bias.view(win * win, win * win, -1).permute(2, 0, 1)
+        if self.cpb_mlp is not None:        # once per forward pass: the MLP over the (2 win - 1)^2 coordinates
+            table = self.cpb_mlp(self.relative_coords_table).view(-1, self.heads)
+            bias = table[self.relative_position_index.flatten()].view(win * win, win * win, -1).permute(2, 0, 1)
+            scores = scores + 16 * torch.sigmoid(bias)
         x = (scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, win * win, c)
         x = self.proj(x).view(b, hp // win, wp // win, win, win, c)
         x = x.permute(0, 3, 1, 4, 2, 5) if self.grid else x.permute(0, 1, 3, 2, 4, 5)
@@ -118,6 +163,10 @@ class WindowAttention(nn.Module):
                             f"windowattention: heads must divide the channels")
         if cfg.grid and cfg.shift != 0:
             raise DefinitionError("windowattention: shift moves windows; a grid (grid=true) is not shifted")
+        if cfg.cpb != 0 and not cfg.relbias:
+            raise DefinitionError("windowattention: cpb=H is the MLP that computes the relative position bias; "
+                                  "relbias=false has none")
+        cfg["bias"] = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
 
     @staticmethod
     def _windows(cfg, shape):
@@ -127,16 +176,29 @@ class WindowAttention(nn.Module):
 
     def weights(self, cfg, shape, ctx):
         c, w = shape[-1], cfg.window
+        pytorch = ctx.convention == conventions.PYTORCH
         out = [Weight("qkv.weight", (3 * c, c))]
-        if cfg.bias:
+        if cfg.bias == "true":
             out.append(Weight("qkv.bias", (3 * c,)))
+        elif cfg.bias == "qv":
+            out += [Weight("q_bias", (c,)), Weight("v_bias", (c,))]
+            if pytorch:         # the key's bias, zeros: a buffer
+                out.append(Weight("k_bias", (c,), trainable=False, buffer=True))
         out += [Weight("proj.weight", (c, c)), Weight("proj.bias", (c,))]
+        if cfg.cosine:
+            out.append(Weight("logit_scale", (cfg.heads, 1, 1)))
         if cfg.rel_pos:
             out += [Weight("rel_pos_h", (2 * w - 1, c / cfg.heads)), Weight("rel_pos_w", (2 * w - 1, c / cfg.heads))]
-        if cfg.relbias:
+        if cfg.cpb != 0:
+            out += [Weight("cpb_mlp.0.weight", (cfg.cpb, 2)), Weight("cpb_mlp.0.bias", (cfg.cpb,)),
+                    Weight("cpb_mlp.2.weight", (cfg.heads, cfg.cpb))]
+            if pytorch:         # the MLP's input: the (2W - 1) x (2W - 1) relative coordinates, a buffer
+                out.append(Weight("relative_coords_table", (1, 2 * w - 1, 2 * w - 1, 2), trainable=False,
+                                  buffer=True))
+        elif cfg.relbias:
             out.append(Weight("relative_position_bias_table", ((2 * w - 1) ** 2, cfg.heads)))
-            if ctx.convention == conventions.PYTORCH:       # the index into the table: a buffer
-                out.append(Weight("relative_position_index", (w * w, w * w), trainable=False, buffer=True))
+        if cfg.relbias and pytorch:       # the index into the table (or the MLP's output): a buffer
+            out.append(Weight("relative_position_index", (w * w, w * w), trainable=False, buffer=True))
         return tuple(out)
 
     def macs(self, cfg, shape, out, ctx):
@@ -162,13 +224,32 @@ class WindowAttention(nn.Module):
     def bias_adds(self, cfg, shape, out, ctx):
         n, p = self._windows(cfg, shape)
         c = shape[-1]
-        return n * p * ((3 * c if cfg.bias else 0) + c)
+        return n * p * ((3 * c if cfg.bias != "false" else 0) + c)
 
     def other_ops(self, cfg, shape, out, ctx):
         """1 per score (the softmax over each window's W² x W² scores per head), 1 more with the relative bias, 2 more
-        with rel_pos (its row and column terms added)."""
+        with rel_pos (its row and column terms added); cosine=true: 1 more per score (the scale) and 2 per value of
+        q and k (the L2 norm's square and the division).
+
+        cpb=H adds, once per forward pass, (2W-1)²·H (the MLP's ReLU) and 2·h·W⁴ (16·sigmoid of the bias)."""
         n, p = self._windows(cfg, shape)
-        return cfg.heads * n * p * p * (1 + (1 if cfg.relbias else 0) + (2 if cfg.rel_pos else 0))
+        per_score = 1 + (1 if cfg.relbias else 0) + (2 if cfg.rel_pos else 0) + (1 if cfg.cosine else 0)
+        return cfg.heads * n * p * p * per_score + (4 * n * p * shape[-1] if cfg.cosine else 0)
+
+    def once_costs(self, cfg, shape, out, ctx):
+        """Swin-V2's position-bias MLP (cpb=H) runs once per forward pass on the T = (2W-1)² relative coordinates,
+        whatever the batch: T·(2·H + H·h) MACs, T·H bias additions, T·H + 2·h·W⁴ operations (ReLU,
+        16·sigmoid of the gathered bias) and, with the MLP trained, T·2·H + 2·T·H·h backward MACs (the first
+        layer's weight gradient only: its input is a buffer); cosine=true adds 2·h operations (the logit scale
+        clamped and exponentiated)."""
+        costs = {}
+        if cfg.cpb != 0:
+            t, hidden, heads, w = (2 * cfg.window - 1) ** 2, cfg.cpb, cfg.heads, cfg.window
+            costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * hidden,
+                     "ops": t * hidden + 2 * heads * w ** 4, "bwd": t * 2 * hidden + 2 * t * hidden * heads}
+        if cfg.cosine:
+            costs["ops"] = costs.get("ops", 0) + 2 * cfg.heads
+        return costs
 
     def receptive(self, cfg, shape, out, ctx):
         return "unknown"        # a window's span, moved by the shift: no (span, stride, padding) per axis
@@ -185,11 +266,33 @@ class WindowAttention(nn.Module):
           P·C        proj's input, the heads' output copied back to positions x channels;
         rel_pos=true: 2·P·C (the queries copied for the row and the column products) and, once per batch, the two
         tables gathered by offset (2·W²·C/h) and the W² offsets (int64).
-        The scale 1/sqrt(C/h) is a Python number (a 0-d float64 that saved_tensors_hooks does not see)."""
+        The scale 1/sqrt(C/h) is a Python number (a 0-d float64 that saved_tensors_hooks does not see).
+        cosine=true (F.normalize of the q and k views, then the product's scale): in place of the q, k, v copies,
+          3·P·C      qkv's whole output (the norms keep the q and k views of it) and P·C for v's copy (none
+                     with one head: its view folds)
+          2·P·C      the normalised q and k, the product's operands
+          4·P·h      each position's q and k norm per head, and the norm clamped away from 0 (the divisor)
+          h·n·W²·W²  the scores before the scale (the scale's operand)
+        and once per batch the h scales exp(logit_scale).
+        cpb=H, once per batch (the MLP runs on its coordinate buffer): (2W-1)²·H, the ReLU's output (the second
+        layer's input), and h·W⁴, 16·sigmoid's sigmoid of the gathered bias."""
         n, p = self._windows(cfg, shape)
-        c = shape[-1]
-        saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", cfg.heads * n * p * p, core=True),
-                 Saved("own", n * p * c))
+        c, heads = shape[-1], cfg.heads
+        if cfg.cosine:
+            one_head = equal(heads, 1)
+            v_copy = 0 if one_head is True else n * p * c if one_head is False else \
+                sympy.Piecewise((0, sympy.Eq(heads, 1)), (n * p * c, True))
+            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c + v_copy), Saved("own", 2 * n * p * c),
+                     Saved("own", 4 * n * p * heads), Saved("own", heads * n * p * p, core=True),
+                     Saved("own", heads * n * p * p, core=True), Saved("own", n * p * c),
+                     Saved("own", heads, per_example=False))
+        else:
+            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", heads * n * p * p, core=True),
+                     Saved("own", n * p * c))
+        if cfg.cpb != 0:
+            w = cfg.window
+            saved += (Saved("own", (2 * w - 1) ** 2 * cfg.cpb, per_example=False),
+                      Saved("own", heads * w ** 4, per_example=False))
         if cfg.rel_pos:     # the two products' query copies; once per batch the tables gathered by offset and the offsets
             w = cfg.window
             saved += (Saved("own", 2 * n * p * c), Saved("own", 2 * w * w * c / cfg.heads, per_example=False),
@@ -210,9 +313,10 @@ class WindowAttention(nn.Module):
         cfg = row.config
         out.helper(self.torch_helpers, "WindowAttention")
         return (f"WindowAttention({one(row.input_shape[-1])}, {one(cfg.heads)}, window={one(cfg.window)}, "
-                f"shift={one(cfg.shift)}" + ("" if cfg.bias else ", bias=False")
+                f"shift={one(cfg.shift)}" + {"true": "", "false": ", bias=False", "qv": ", bias='qv'"}[cfg.bias]
                 + ("" if cfg.relbias else ", relbias=False") + (", grid=True" if cfg.grid else "")
-                + (", rel_pos=True" if cfg.rel_pos else "") + ")")
+                + (", rel_pos=True" if cfg.rel_pos else "") + (f", cpb={one(cfg.cpb)}" if cfg.cpb != 0 else "")
+                + (", cosine=True" if cfg.cosine else "") + ")")
 
     # torchvision's Swin attention modules, read whole (their window partition is view/permute/roll inside a
     # function torch.fx does not trace into); they take and give a channels-last B x H x W x C map
@@ -226,14 +330,21 @@ class WindowAttention(nn.Module):
         text = f"windowattention heads={module.heads} window={module.window}"
         if module.shift:
             text += f" shift={module.shift}"
-        if module.qkv.bias is None:
+        if getattr(module, "q_bias", None) is not None:
+            text += " bias=qv"
+        elif module.qkv.bias is None:
             text += " bias=false"
-        if module.relative_position_bias_table is None:
+        cpb = getattr(module, "cpb_mlp", None)
+        if module.relative_position_bias_table is None and cpb is None:
             text += " relbias=false"
         if getattr(module, "grid", False):
             text += " grid=true"
         if getattr(module, "rel_pos_h", None) is not None:
             text += " rel_pos=true"
+        if cpb is not None:
+            text += f" cpb={cpb[0].out_features}"
+        if getattr(module, "logit_scale", None) is not None:
+            text += " cosine=true"
         return text
 
     def _torchvision(self, module, r):
@@ -249,9 +360,7 @@ class WindowAttention(nn.Module):
         if module.qkv.bias is None:
             text += " bias=false"
         if r.cls(module) == "ShiftedWindowAttentionV2":
-            raise DefinitionError(f"the module '{r.name}' (ShiftedWindowAttentionV2) has Swin-V2's continuous position "
-                                  "bias MLP (cpb_mlp) and scaled cosine attention (logit_scale); symparams' "
-                                  "windowattention has neither yet")
+            text += v2_options(module, r.name, r.cls(module), r.nn)
         return text
 
 
@@ -291,6 +400,23 @@ class PixelUnshuffle(LayerSpec):
 
     def import_torch(self, module, r):
         return f"pixelunshuffle {module.downscale_factor}" if isinstance(module, r.nn.PixelUnshuffle) else None
+
+
+def v2_options(module, name, cls, nn):
+    """' cpb=H cosine=true' for a Swin-V2 attention module (torchvision's ShiftedWindowAttentionV2, timm's
+    swin_transformer_v2 WindowAttention): its cpb_mlp is Linear(2, H) with a bias, ReLU, Linear(H, heads) without,
+    and its logit_scale one value per head; anything else is refused by name rather than counted wrongly."""
+    from ..errors import DefinitionError
+    mlp, scale, heads = getattr(module, "cpb_mlp", None), getattr(module, "logit_scale", None), module.num_heads
+    parts = list(mlp) if isinstance(mlp, nn.Sequential) else []
+    if len(parts) != 3 or not isinstance(parts[0], nn.Linear) or not isinstance(parts[1], nn.ReLU) or \
+            not isinstance(parts[2], nn.Linear) or parts[0].in_features != 2 or parts[0].bias is None or \
+            parts[2].bias is not None or parts[2].in_features != parts[0].out_features or \
+            parts[2].out_features != heads or scale is None or tuple(scale.shape) != (heads, 1, 1):
+        raise DefinitionError(f"the module '{name}' ({cls}) has a continuous position bias MLP (cpb_mlp) or a "
+                              "logit_scale other than Swin-V2's (Linear(2, H) with a bias, ReLU, Linear(H, heads) "
+                              "without; heads x 1 x 1); symparams' windowattention cpb=H cosine=true is that form")
+    return f" cpb={parts[0].out_features} cosine=true"
 
 
 def _square(value, what, r):

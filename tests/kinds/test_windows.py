@@ -19,7 +19,9 @@ def window_attention(b):
     elif b.coin():
         text += " grid=true"            # MaxViT's grid: never shifted
     if b.coin():
-        text += " bias=false"
+        text += b.pick([" bias=false", " bias=qv"])
+    if b.coin():                        # Swin-V2's position-bias MLP and cosine attention, together or apart
+        text += b.pick([f" cpb={b.integer(1, 6)} cosine=true", f" cpb={b.integer(1, 6)}", " cosine=true"])
     return text
 
 
@@ -79,3 +81,101 @@ def test_a_grid_is_not_shifted():
     import pytest
     with pytest.raises(symparams.SymparamsError, match="grid"):
         symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 shift=1 grid=true").evaluate()
+
+
+def _swin_v2_facts(module, x, torch):
+    """(parameters, buffers, FlopCounterMode's FLOPs of forward + backward, bytes of the tensors autograd saves,
+    parameters and buffers left out) of one training step of `module` on x."""
+    from torch.utils.flop_counter import FlopCounterMode
+    weights = {t.untyped_storage().data_ptr() for t in list(module.parameters()) + list(module.buffers())}
+    seen = {}
+
+    def pack(tensor):
+        if tensor.untyped_storage().data_ptr() not in weights:
+            seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    with FlopCounterMode(display=False) as counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x).sum().backward()
+    return (sum(p.numel() for p in module.parameters()), sum(b.numel() for b in module.buffers()),
+            counter.get_total_flops(), sum(seen.values()))
+
+
+def test_swin_v2_attention_counts_costs_and_saves_what_torchvision_does():
+    """torchvision's ShiftedWindowAttentionV2 (cpb_mlp 2 -> 512 -> heads, logit_scale) is `cpb=512 cosine=true`:
+    its parameters, buffers, training FLOPs and saved bytes at batch 1 and 2, the position-bias MLP's share paid
+    once per pass (batch 2 costs less than twice batch 1)."""
+    torch = need_module("torch")
+    need_module("torchvision")
+    from symparams import cost
+    from torchvision.models.swin_transformer import ShiftedWindowAttentionV2
+    for size, c, heads, window, shift in ((8, 8, 2, 4, 0), (6, 12, 3, 4, 2), (5, 4, 1, 8, 0)):
+        module = ShiftedWindowAttentionV2(c, [window, window], [shift, shift], heads).train()
+        net = symparams.parse(f"input {size} x {size} x {c}\nwindowattention heads={heads} window={window} "
+                              f"shift={shift} cpb=512 cosine=true", convention="pytorch")
+        measured = []
+        for batch in (1, 2):
+            params, buffers, flops, saved = _swin_v2_facts(module, torch.randn(batch, size, size, c), torch)
+            ours = cost.totals(net, ("train_flops", "act_train_bytes"),
+                               cost.Options(batch=batch, device="cpu", loss="none"))
+            assert (int(net.params), int(net.buffers)) == (params, buffers)
+            assert (int(ours["train_flops"]), int(ours["act_train_bytes"])) == (flops, saved)
+            measured.append(flops)
+        assert measured[1] < 2 * measured[0]
+
+
+def test_swin_v2_forward_flops_count_the_mlp_once_per_pass():
+    """The forward FLOPs of the exported layer under the flop counter at batch 1 and 3: the MLP's
+    2·(2W-1)²·(2·H + H·h) FLOPs once, the rest per example (macs, flops and flops_token agree)."""
+    torch = need_module("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    from symparams import cost
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    net = symparams.parse("input 6 x 6 x 8\nwindowattention heads=2 window=3 shift=1 bias=qv cpb=16 cosine=true",
+                          convention="pytorch")
+    model = run_source(export(net))["build"]()
+    for batch in (1, 3):
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.randn(batch, 8, 6, 6))
+        got = cost.totals(net, ("macs", "flops", "flops_token"), cost.Options(batch=batch))
+        assert int(got["flops"]) == counter.get_total_flops() == 2 * int(got["macs"])
+        assert got["flops_token"] * batch == got["flops"]
+    once = 2 * 25 * (2 * 16 + 16 * 2)
+    assert int(net.metric("flops")) - once == (int(cost.totals(net, ("flops",), cost.Options(batch=3))["flops"])
+                                               - once) // 3
+
+
+def test_swin_v2_attention_counts_what_timm_builds():
+    """timm's Swin-V2 WindowAttention (learned q and v biases, a zero key bias buffer) is `bias=qv cpb=512
+    cosine=true`, and imports back as that line."""
+    torch = need_module("torch")
+    need_module("timm")
+    from timm.models.swin_transformer_v2 import WindowAttention
+    from symparams.layers.windows import v2_options
+    module = WindowAttention(12, (4, 4), num_heads=3)
+    net = symparams.parse("input 8 x 8 x 12\nwindowattention heads=3 window=4 bias=qv cpb=512 cosine=true",
+                          convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in module.parameters())
+    assert int(net.buffers) == sum(b.numel() for b in module.buffers())
+    assert v2_options(module, "attn", "WindowAttention", torch.nn) == " cpb=512 cosine=true"
+
+
+def test_swin_v2_exports_run_and_import_back():
+    torch = need_module("torch")
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    text = "input 9 x 9 x 8\nwindowattention heads=2 window=4 shift=2 bias=qv cpb=32 cosine=true\n"
+    net = symparams.parse(text, convention="pytorch")
+    model = run_source(export(net))["build"]()
+    assert tuple(model(torch.randn(2, 8, 9, 9)).shape) == (2, 8, 9, 9)
+    back = symparams.from_torch(model, (9, 9, 8))
+    assert "bias=qv cpb=32 cosine=true" in back
+    again = symparams.parse(back, convention="pytorch")
+    assert (int(again.params), int(again.buffers)) == (int(net.params), int(net.buffers))
+
+
+def test_a_position_bias_mlp_needs_the_relative_bias():
+    import pytest
+    with pytest.raises(symparams.SymparamsError, match="cpb"):
+        symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 cpb=8 relbias=false").evaluate()
