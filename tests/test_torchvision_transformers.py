@@ -58,3 +58,29 @@ def test_the_table_lists_every_transformer_like_model_torchvision_has():
     families = ("vit_", "swin_", "maxvit_", "convnext_")
     listed = {n for n in torchvision.models.list_models(module=torchvision.models) if n.startswith(families)}
     assert listed == set(TRANSFORMERS)
+
+
+def test_swin_v2_flops_count_the_position_bias_mlps_once_per_pass():
+    """swin_v2_t imported, against FlopCounterMode on the model built on the meta device: forward FLOPs at batch
+    1 and 2 (each block's cpb_mlp runs once per pass: batch 2 costs less than twice batch 1) and a training step's
+    (the MLP's weight gradients once per step)."""
+    torch = need_module("torch")
+    torchvision = need_module("torchvision")
+    import symparams
+    from symparams import cost
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.device("meta"):
+        model = torchvision.models.get_model("swin_v2_t")
+    net = symparams.parse(symparams.from_torch(model, (224, 224, 3)), convention="pytorch")
+    counted = []
+    for batch in (1, 2):
+        x = torch.zeros(batch, 3, 224, 224, device="meta")
+        with FlopCounterMode(display=False) as forward:
+            with torch.no_grad():
+                model.eval()(x)
+        with FlopCounterMode(display=False) as step:
+            model.train()(x).sum().backward()
+        ours = cost.totals(net, ("flops", "train_flops"), cost.Options(batch=batch))
+        assert (int(ours["flops"]), int(ours["train_flops"])) == (forward.get_total_flops(), step.get_total_flops())
+        counted.append(forward.get_total_flops())
+    assert counted[1] < 2 * counted[0]

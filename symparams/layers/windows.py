@@ -43,7 +43,8 @@ class WindowAttention(LayerSpec):
     keras_classes: dict = {}
     summary = ("self-attention within W x W windows of an H x W x C map (Swin), shifted by S with shift=S, or over a "
                "W x W grid spread over the map with grid=true (MaxViT), with a learned (2W-1)^2 x heads relative "
-               "position bias")
+               "position bias, or one computed by a small MLP with cpb=H and scaled cosine attention with "
+               "cosine=true (Swin-V2)")
     formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...; bias=qv: 2*C for 3*C); "
                "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h; cosine=true: + h")
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
