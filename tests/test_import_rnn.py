@@ -92,3 +92,60 @@ def test_what_has_no_line_yet_is_refused_by_name(model_kwargs, words):
     with pytest.raises(symparams.SymparamsError, match=words.replace("(", r"\(").replace(")", r"\)")
                        .replace("[", r"\[").replace("]", r"\]")):
         symparams.from_torch(_model(**model_kwargs), (5, 8))
+
+
+def _tutorial(cell="LSTM", batch_first=True, layers=2, start="zeros", read="last", device_move=True):
+    """The classic PyTorch tutorial classifier: an initial state made from the batch size in forward, the
+    recurrent layer called on (x, state), a linear head on the last step out[:, -1, :]."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers, self.hidden = layers, 16
+            self.rnn = getattr(nn, cell)(8, 16, num_layers=layers, batch_first=batch_first)
+            self.encoder = nn.GRU(8, 16, batch_first=True)
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            batch = x.size(0) if batch_first else x.size(1)
+            make = torch.zeros if start == "zeros" else torch.randn
+            h0 = make(self.layers, batch, self.hidden)
+            if device_move:
+                h0 = h0.to(x.device)
+            if start == "computed":
+                _, h0 = self.encoder(x)
+            state = (h0, make(self.layers, batch, self.hidden)) if cell == "LSTM" else h0
+            out, _ = self.rnn(x, state)
+            if read == "noise":
+                out = out + torch.randn(x.size(0), x.size(1), self.hidden)
+            last = out[:, -1, :] if batch_first else out[-1]
+            return self.fc(last)
+
+    return Classifier()
+
+
+@pytest.mark.parametrize("cell, batch_first, layers, start", [
+    ("LSTM", True, 2, "zeros"), ("GRU", False, 1, "randn"), ("RNN", True, 3, "randn")])
+def test_a_state_made_in_forward_and_the_last_step_import_exactly(cell, batch_first, layers, start):
+    torch = need_module("torch")
+    model = _tutorial(cell, batch_first, layers, start)
+    model.encoder = torch.nn.Identity()         # unused here: the import counts unused parameters too
+    text = symparams.from_torch(model, (5, 8))
+    lines = [ln for ln in text.splitlines() if ln.startswith(cell.lower())]
+    assert ["return_sequences=true" in ln for ln in lines] == [True] * (layers - 1) + [False], text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        out = model.eval()(torch.zeros((2, 5, 8) if batch_first else (5, 2, 8)))
+    assert tuple(int(d) for d in net.output_shape) == tuple(out.shape[1:]) == (4,)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"start": "computed"}, "passes the state of 'encoder' ('getitem_1') to 'rnn'"),
+    ({"read": "noise"}, "reads a tensor it makes ('randn"),
+])
+def test_a_made_tensor_read_otherwise_is_refused_by_name(kwargs, words):
+    with pytest.raises(symparams.SymparamsError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        symparams.from_torch(_tutorial(**kwargs), (5, 8))

@@ -9,6 +9,7 @@ the exporters write, come back as the same network (same per-layer counts and sh
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import itertools
 import math
@@ -434,7 +435,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     modes = {m: m.training for m in module.modules()}
     module.eval()
     try:
-        graph = Tracer().trace(module, concrete_args=_defaulted_arguments(module))
+        with _traced_factories(torch):
+            graph = Tracer().trace(module, concrete_args=_defaulted_arguments(module))
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
         raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
     finally:
@@ -471,12 +473,18 @@ def from_torch(module, input_shape, generalize=None) -> str:
     alias: dict = {}        # a node that is its input again (a cat of one tensor, an inference-time identity)
     unpooling: dict = {}    # the indices of a max pool with return_indices=True -> that pool's node
     states: dict = {}       # a recurrent layer's returned state (or its h, c) -> (that layer's call, what it is)
+    made: set = set()       # tensors forward makes (torch.zeros/randn of a size read off x): no layer, no weight
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
         if node.op in ("call_function", "call_method") and node not in live:
             continue                        # a result forward throws away (attention's weights in x, _ = ...)
+        if _made_tensor(node, made, torch):
+            made.add(node)                  # torch.zeros(n, x.size(0), h): a value of no layer (an initial state)
+            continue
+        if node in live:
+            _torch_made_problem(node, made, module, torch)
         vit = _torch_vit_step(node, shapes, module, torch, pending)
         if vit is not None:
             kind, value = vit
@@ -524,6 +532,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             continue                        # (pooled, indices) of a max pool: the map, and indices for a maxunpool
         if _torch_rnn_output(node, module, alias, live, states, nodes, torch):
             continue                        # output, state = self.lstm(x): the output sequence, or its last state
+        if _torch_last_step(node, module, alias, live, nodes, torch):
+            continue                        # out[:, -1, :]: the last step
         if node in live:
             _torch_state_problem(node, states)
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
@@ -563,7 +573,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif (node.op == "call_method" and node.target == "size") or (
                 node.op == "call_function" and node.target in _SIZE_ARITHMETIC
                 and any(isinstance(a, fx.Node) and a in scalars for a in _flat(node.args))) or (
-                node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",)):
+                node.op == "call_function" and node.target is getattr and node.args[1:] in (
+                    ("shape",), ("device",), ("dtype",))):
             scalars.add(node)                       # x.size(0) in x.view(x.size(0), -1), b, c, h, w = x.size()
             continue
         elif node.op == "get_attr" and node.users and all(_matmul_weight(u, module, shapes) is not None
@@ -623,6 +634,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
                                       "is called again; symparams writes reuse= on one layer line")
+            _torch_rnn_initial_state(node, sub, made, torch)
             line = _torch_unpool_source(node, sub, line, unpooling, nodes, torch)
             if any(True for _ in sub.parameters()) and node in live:
                 # a module with weights called again runs its weights again, counted once: the call written first
@@ -1334,6 +1346,73 @@ def _rows_to_batch(node, shapes) -> bool:
         after[0] == math.prod(before[:-1]) and node.args[1] == -1
 
 
+# tensor factories given a size: torch.randn(x.size(0), 2), torch.zeros(layers, x.size(0), hidden)
+_FACTORIES = ("zeros", "ones", "randn", "rand", "empty", "full")
+
+
+@contextlib.contextmanager
+def _traced_factories(torch):
+    """While tracing, torch.zeros/ones/randn/rand/empty/full called with a size read off a traced tensor
+    (`torch.randn(x.size(0), 2, device=x.device)`, an initial state made from the batch size) are recorded as
+    graph nodes: torch.fx hands such a size over as a Proxy, which the factory itself refuses. Calls with
+    plain numbers run as they are. The functions are put back when the trace ends, however it ends."""
+    from torch import fx
+    originals = {name: getattr(torch, name) for name in _FACTORIES}
+
+    def recorded(factory):
+        @functools.wraps(factory)
+        def call(*args, **kwargs):
+            proxy = next((a for a in _flat(list(args) + list(kwargs.values())) if isinstance(a, fx.Proxy)), None)
+            if proxy is None:
+                return factory(*args, **kwargs)
+            return proxy.tracer.create_proxy("call_function", factory, args, kwargs)
+        return call
+
+    for name, factory in originals.items():
+        setattr(torch, name, recorded(factory))
+    try:
+        yield
+    finally:
+        for name, factory in originals.items():
+            setattr(torch, name, factory)
+
+
+_MOVES = ("to", "type", "float", "double", "half", "bfloat16", "cpu", "cuda", "contiguous", "detach", "clone",
+          "requires_grad_")
+
+
+def _made_tensor(node, made, torch) -> bool:
+    """A tensor forward makes rather than computes from its input: a factory call (zeros, randn, ...) with a
+    size of numbers and sizes read off the input, or such a tensor moved or cast (`.to(x.device)`)."""
+    if node.op == "call_function" and node.target in tuple(getattr(torch, n) for n in _FACTORIES):
+        return True
+    return node.op == "call_method" and node.target in _MOVES and bool(node.args) and node.args[0] in made
+
+
+def _torch_made_problem(node, made, module, torch) -> None:
+    """A made tensor read by anything but a recurrent layer's initial state (its values change no count, its
+    shape is the state's): a located refusal rather than a layer silently left without an operand."""
+    read = [a for a in node.all_input_nodes if a in made]
+    if not read or node.op == "output":
+        return
+    if node.op == "call_module" and isinstance(module.get_submodule(node.target), (torch.nn.RNN, torch.nn.LSTM,
+                                                                                     torch.nn.GRU)) \
+            and node.args and node.args[0] not in made:
+        return
+    what = read[0].target if isinstance(read[0].target, str) else read[0].target.__name__
+    where = f"'{node.name}'"
+    if node.op == "call_module":
+        sub = module.get_submodule(node.target)
+        where = f"the module '{node.target}' ({type(sub).__name__})"
+        if isinstance(sub, torch.nn.RNNCellBase):
+            raise DefinitionError(f"{where} is a recurrent cell stepped in forward from a state it makes "
+                                  f"('{read[0].name}', {what}(...)); symparams has the whole recurrent layers "
+                                  "(nn.LSTM/GRU/RNN: lstm, gru, rnn) and no cell kind")
+    raise DefinitionError(f"the forward reads a tensor it makes ('{read[0].name}', {what}(...)) in {where}; "
+                          "symparams reads such a tensor only as a recurrent layer's initial state "
+                          "(nn.LSTM/GRU/RNN(x, h0))")
+
+
 def _leaves(value):
     """The values inside a forward's result: tuples, lists and dicts (its values, nested) opened."""
     if isinstance(value, dict):
@@ -1359,6 +1438,50 @@ def _torch_output(node, alias, states):
         raise DefinitionError(f"the module returns {len(tensors) + len(others)} values ({named[:200]}); symparams "
                               "imports a module with one output tensor (a recurrent layer's state aside)")
     return tensors[0]
+
+
+def _torch_rnn_initial_state(node, sub, made, torch) -> None:
+    """nn.LSTM/GRU/RNN(x, h0) with h0 (or (h0, c0)) a tensor forward makes, zeros or random
+    (`torch.zeros(layers, x.size(0), hidden)`): the same layer, its initial state's values changing no count;
+    an initial state computed from the input (an encoder's state handed to a decoder) has no form."""
+    if not isinstance(sub, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU)):
+        return
+    from torch import fx
+    given = [a for a in _flat(list(node.args[1:]) + list(node.kwargs.values())) if isinstance(a, fx.Node)]
+    computed = [a for a in given if a not in made]
+    if computed:
+        raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) starts from a state forward "
+                              f"computes ('{computed[0].name}'); symparams' recurrent layers start from a state of "
+                              "no layer (zeros, or a tensor forward makes)")
+
+
+def _torch_last_step(node, module, alias, live, nodes, torch) -> bool:
+    """out[:, -1] (out[:, -1, :]; out[-1] sequence first) of a one-direction recurrent layer's output sequence,
+    read while the sequence is not: its last step, the rnn/lstm/gru line without return_sequences."""
+    import operator
+    if not (node.op == "call_function" and node.target is operator.getitem and node.args[0] in alias):
+        return False
+    call = alias[node.args[0]]
+    if call.op != "call_module" or call not in nodes:
+        return False
+    sub = module.get_submodule(call.target)
+    if not isinstance(sub, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU)) or sub.bidirectional:
+        return False
+    index = node.args[1]
+    everything = slice(None)
+    last = (everything, -1) if sub.batch_first else (-1,)
+    if not isinstance(index, tuple):
+        index = (index,)
+    if index not in (last, last + (everything,)):
+        return False
+    if any(u is not node for u in node.args[0].users if u in live):
+        raise DefinitionError(f"the forward reads both the sequence and the last step of '{call.target}' "
+                              f"('{node.name}'); a symparams recurrent line gives one of them")
+    layer = nodes[call]
+    head, _, tail = layer.line.rpartition("\n")
+    layer.line = (head + "\n" if head else "") + tail.replace(" return_sequences=true", "")
+    alias[node] = call
+    return True
 
 
 def _torch_state_problem(node, states) -> None:
