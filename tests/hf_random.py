@@ -458,6 +458,7 @@ def case(family: str, seed: int):
 NULLABLE = ("head_dim", "num_key_value_heads", "sliding_window", "n_inner", "num_kv_heads", "ffn_hidden_size",
             "q_lora_rank", "num_decoder_layers", "rope_scaling", "num_ln_in_parallel_attn", "layer_types")
 MODES = ("full", "diff", "nulls")
+SWITCH_MODES = ("switch",)      # any field of the config switched (switch_case)
 
 
 def _from_json(data: dict, model_class: str):
@@ -478,8 +479,8 @@ def check(family: str, seed: int, mode: str):
     defaults), or so with some derivable fields written as null ("nulls", the oracle then built from that
     JSON)."""
     import json
-    config_class, model_class, fields = case(family, seed)
     try:
+        config_class, model_class, fields = switch_case(family, seed) if mode == "switch" else case(family, seed)
         config, total, trained = oracle(config_class, model_class, fields)
     except Exception as exc:   # noqa: BLE001 - a draw transformers itself refuses: not a case
         return f"transformers refuses it: {type(exc).__name__}: {str(exc)[:100]}", "skip"
@@ -495,8 +496,11 @@ def check(family: str, seed: int, mode: str):
             total, trained = _from_json(data, model_class)
         except Exception as exc:   # noqa: BLE001
             return f"transformers refuses the nulls: {type(exc).__name__}: {str(exc)[:100]}", "skip"
+    from symparams.errors import SymparamsError
     try:
         got_total, got_trained, text = imported(data)
+    except SymparamsError as exc:      # a located refusal: not wrong, but counted apart
+        return f"{model_class} {data}: refused: {exc}", "refused"
     except Exception as exc:    # noqa: BLE001
         return f"{model_class} {data}: {type(exc).__name__}: {exc}", "error"
     how = "tensors" if "through transformers on the meta device" in text else "structure"
@@ -506,17 +510,105 @@ def check(family: str, seed: int, mode: str):
     return None, how
 
 
+# ---------------------------------------------------------------------------- any field switched
+
+# fields no count depends on by their nature (token ids, bookkeeping); every other field of the config's to_dict
+# may be switched
+_NOT_SWITCHED = {"architectures", "id2label", "label2id", "_name_or_path", "transformers_version", "torch_dtype",
+                 "dtype", "model_type", "return_dict", "output_hidden_states", "output_attentions",
+                 "chunk_size_feed_forward", "is_encoder_decoder", "tie_encoder_decoder", "problem_type",
+                 "tokenizer_class", "prefix", "task_specific_params", "finetuning_task", "add_cross_attention",
+                 "cross_attention_hidden_size", "is_decoder", "pruned_heads", "tf_legacy_loss", "use_bfloat16",
+                 "bad_words_ids", "begin_suppress_tokens", "suppress_tokens", "forced_decoder_ids",
+                 "decoder_start_token_id", "sep_token_id", "cls_token_id", "unk_token_id", "mask_token_id"}
+# the values a string or float field is switched to (other strings and floats change no count)
+_STRINGS = {"hidden_act": ("gelu", "relu", "silu", "gelu_new", "tanh"),
+            "activation_function": ("gelu", "relu", "silu", "gelu_new"),
+            "feed_forward_proj": ("relu", "gated-gelu", "gated-silu", "gelu"),
+            "feat_extract_norm": ("group", "layer"), "feat_extract_activation": ("gelu", "relu"),
+            "position_embedding_type": ("absolute", "relative_key", "relative_key_query"),
+            "topk_method": ("greedy", "group_limited_greedy", "noaux_tc"), "scoring_func": ("softmax", "sigmoid"),
+            "time_step_rank": ("auto",), "pooler_act": ("tanh", "relu"), "projector_hidden_act": ("gelu", "relu"),
+            "classifier_activation": ("tanh", "gelu")}
+_FLOATS = {"layer_scale_init_value": (0.0, 1e-6), "mlp_ratio": (2.0, 3.0, 4.0), "partial_rotary_factor": (0.25, 0.5, 1.0),
+           "rotary_pct": (0.25, 1.0), "final_logit_softcapping": (None, 30.0), "attn_logit_softcapping": (None, 50.0),
+           "mask_time_prob": (0.0, 0.05), "mask_feature_prob": (0.0, 0.1), "clip_qkv": (None, 8.0),
+           "query_pre_attn_scalar": (8.0, 16.0), "routed_scaling_factor": (1.0, 2.5)}
+
+# whole-number fields whose 0 is a model (no dense layers first, no shared expert, no token types...)
+_ZERO = {"first_k_dense_replace", "n_shared_experts", "type_vocab_size", "num_ln_in_parallel_attn", "n_group",
+         "topk_group", "shared_expert_intermediate_size", "decoder_sparse_step", "sliding_window",
+         "max_window_layers", "rotary_dim", "layer_norm_eps", "num_labels", "moe_layer_freq",
+         "num_adapter_layers", "tdnn_dim", "classifier_proj_size", "q_lora_rank", "n_inner"}
+
+
+def _switched(rng: random.Random, key: str, value):
+    """Another value for one field: a boolean flipped, a whole number resized, null given a value, a string or
+    float from its few alternatives; None when the field is not one to switch."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        zero = (0,) if key in _ZERO else ()     # elsewhere 0 is no model (0 layers, 0 heads): refused, not drawn
+        return _pick(rng, *[v for v in zero + (1, 2, 3, 4, 8, value + 1, 2 * value) if v != value])
+    if value is None:
+        if key in _FLOATS:
+            return _pick(rng, *[v for v in _FLOATS[key] if v is not None])
+        if key in _STRINGS:
+            return _pick(rng, *_STRINGS[key])
+        return _pick(rng, 1, 2, 8, 16, False, True)
+    if isinstance(value, str) and key in _STRINGS:
+        return _pick(rng, *[v for v in _STRINGS[key] if v != value] or [value])
+    if isinstance(value, float) and key in _FLOATS:
+        return _pick(rng, *[v for v in _FLOATS[key] if v != value] or [value])
+    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return [max(1, v + _pick(rng, -1, 0, 1)) for v in value]
+    return None
+
+
+def family_classes(model_type: str) -> list[str]:
+    """Every model class transformers' auto mappings give the family (its heads), that transformers has."""
+    import transformers
+    from transformers.models.auto import modeling_auto
+    found = set()
+    for name in dir(modeling_auto):
+        if name.startswith("MODEL") and name.endswith("_MAPPING_NAMES"):
+            value = getattr(modeling_auto, name).get(model_type)
+            found.update([value] if isinstance(value, str) else value or ())
+    return sorted(c for c in found if isinstance(getattr(transformers, c, None), type))
+
+
+def switch_case(family: str, seed: int, switches: int = 3):
+    """The draw for (family, seed) with `switches` fields of its full config (any field transformers keeps, not
+    only those the generators vary) given another value, and half the time another of the family's classes."""
+    import transformers
+    config_class, model_class, fields = case(family, seed)
+    rng = random.Random(f"{family}-{seed}-switch")
+    full = getattr(transformers, config_class)(**fields).to_dict()
+    keys = sorted(k for k, v in full.items() if k not in _NOT_SWITCHED and not k.endswith("_token_id")
+                  and not isinstance(v, dict) and (not isinstance(v, float) or k in _FLOATS))
+    fields = dict(fields)
+    for key in rng.sample(keys, min(rng.randint(1, switches), len(keys))):
+        value = _switched(rng, key, full[key])
+        if value is not None or full[key] is not None:
+            fields[key] = value
+    if rng.random() < 0.5:
+        model_class = _pick(rng, *family_classes(full.get("model_type") or family))
+    return config_class, model_class, fields
+
+
 if __name__ == "__main__":
     import sys
     draws = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     families = sys.argv[2:] or list(GENERATORS)
+    import os
+    modes = os.environ.get("SYMPARAMS_HF_MODES", ",".join(MODES + SWITCH_MODES)).split(",")
     grand = {}
     for fam in families:
         tally = {}
         for seed in range(draws):
-            for mode in MODES:
+            for mode in modes:
                 problem, how = check(fam, seed, mode)
-                key = "bad" if problem and how != "skip" else how
+                key = "bad" if problem and how not in ("skip", "refused") else how
                 tally[key] = tally.get(key, 0) + 1
                 if problem:
                     print(f"{fam} seed={seed} {mode}: [{how}] {problem}", flush=True)

@@ -547,7 +547,10 @@ def _falcon(cfg: _Config, arch: str, out: _File) -> list[str]:
         width = "ffn_hidden_size"
     bias = "" if cfg.flag("bias", False) else "bias=false"
     parallel = cfg.flag("parallel_attn", True)
-    norms = cfg.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    # two norms (ln_attn, ln_mlp) when num_ln_in_parallel_attn is 2, or absent in the new architecture; else one
+    # (transformers tests == 2: 0 or 1 both give one)
+    ln_count = cfg.get("num_ln_in_parallel_attn")
+    norms = 2 if ln_count == 2 or (ln_count is None and new) else 1
     tied = cfg.flag("tie_word_embeddings", True)
     attention = _with("attention heads=num_attention_heads", kv, bias, "causal")
     out.add("input max_position_embeddings")
@@ -668,9 +671,6 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
     act = _activation(cfg.text("hidden_act", "gelu"))
     masked = arch.endswith("ForMaskedLM")
     tied = masked and cfg.flag("tie_word_embeddings", True)
-    if roberta and masked and not tied:
-        raise _NoStructure("tie_word_embeddings=false in RobertaForMaskedLM (lm_head.bias and the decoder's own "
-                           "bias both kept)")
     # RoBERTa's positions start after the padding index: a table of max_position_embeddings rows, 2 fewer tokens
     tokens = "max_position_embeddings - 2" if roberta else "max_position_embeddings"
     out.add(f"input {tokens} as token_type_ids")
@@ -704,6 +704,12 @@ def _bert(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.add("dense vocab_size tied=word_embeddings" if tied else "dense vocab_size",
                 "cls.predictions.decoder: the word embeddings reused, a bias of its own" if tied
                 else "cls.predictions.decoder")
+        if not tied:
+            # untied, the decoder's bias and the head's own `bias` are two tensors (tied, one)
+            out.add("save logits")
+            out.add("parameter vocab_size", "the head's bias (lm_head.bias / cls.predictions.bias), beside the "
+                    "decoder's own")
+            out.add("use logits")
     return []
 
 
@@ -813,8 +819,10 @@ def _t5(cfg: _Config, arch: str, out: _File) -> list[str]:
     """T5: one shared token table, pre-norm layers with RMS norms and no biases, a relative position bias
     in each stack's first self-attention, the decoder attending to the encoder's output."""
     proj = cfg.text("feed_forward_proj", "relu")
-    gated = proj.startswith("gated-")
-    act = _activation(proj.split("-", 1)[-1])
+    # a config transformers saved also says is_gated_act and dense_act_fn, derived from feed_forward_proj, and
+    # transformers reads those (a saved value wins over the derivation)
+    gated = cfg.flag("is_gated_act", proj.startswith("gated-"))
+    act = _activation(cfg.text("dense_act_fn", proj.split("-", 1)[-1]))
     out.let("encoder_length", 512, "tokens into the encoder (no weight depends on it)")
     if arch != "T5EncoderModel":
         out.let("decoder_length", 512, "tokens into the decoder (no weight depends on it)")
@@ -959,6 +967,8 @@ def _mamba(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("state_size", cfg.size("state_size", 16))
     out.let("conv_kernel", cfg.size("conv_kernel", 4))
     out.let("expand", cfg.size("expand", 2))
+    if cfg.has("intermediate_size") and cfg.size("intermediate_size") != cfg.size("expand", 2) * hidden:
+        raise _NoStructure(f"intermediate_size={cfg.size('intermediate_size')} other than expand * hidden_size")
     rank = cfg.get("time_step_rank", "auto")
     dt = ""
     if rank != "auto" and cfg.size("time_step_rank") != -(-hidden // 16):
@@ -1018,22 +1028,37 @@ def _deepseek(cfg: _Config, arch: str, out: _File) -> list[str]:
                       "qk_rope_head_dim=qk_rope_head_dim qk_nope_head_dim=qk_nope_head_dim v_head_dim=v_head_dim",
                       bias, "causal")
 
-    def mlp(width):
-        out.add(f"mul {{ dense {width} bias=false silu }} {{ dense {width} bias=false }}", "gate_proj x up_proj")
-        out.add("dense hidden_size bias=false", "down_proj")
+    # mlp_bias (V2): biases on the dense MLPs and the shared experts, none on the routed experts (one tensor each)
+    mlp_bias = cfg.family == "deepseek_v2" and cfg.flag("mlp_bias", False)
+
+    def mlp(width, bias=False):
+        on = "bias=true" if bias else "bias=false"
+        out.add(f"mul {{ dense {width} {on} silu }} {{ dense {width} {on} }}", "gate_proj x up_proj")
+        out.add(f"dense hidden_size {on}", "down_proj")
 
     def layer(moe: bool):
         out.add(f"residual {{ rmsnorm; {attention} }}",
                 "input_layernorm; self_attn: q (a, b), kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj")
         out.open("residual")
         out.add("rmsnorm", "post_attention_layernorm")
-        if moe:
+        if moe and mlp_bias and shared:
+            # the shared experts as one MLP of their summed width, with biases, beside the routed ones
+            out.open("add")
+            out.open("moe experts=n_routed_experts top_k=num_experts_per_tok", "mlp: gate (router), experts")
+            mlp("moe_intermediate_size")
+            out.close()
+            out.depth -= 1
+            out.add("} {", "mlp.shared_experts: one MLP, moe_intermediate_size x n_shared_experts wide, biased")
+            out.depth += 1
+            mlp("moe_intermediate_size * n_shared_experts", True)
+            out.close()
+        elif moe:
             out.open(_with("moe experts=n_routed_experts top_k=num_experts_per_tok",
                            "shared=n_shared_experts" if shared else ""), "mlp: gate (router), experts, shared_experts")
             mlp("moe_intermediate_size")
             out.close()
         else:
-            mlp("intermediate_size")
+            mlp("intermediate_size", mlp_bias)
         out.close()
 
     out.add("input max_position_embeddings")
@@ -1088,7 +1113,11 @@ def _vit(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.add("layernorm", "layernorm")
     out.add("clspool", "the class token")
     if arch == "ViTModel":
-        out.add("dense hidden_size tanh", "pooler.dense")
+        pooled = "hidden_size"
+        if cfg.has("pooler_output_size") and cfg.size("pooler_output_size") != cfg.size("hidden_size", 768):
+            out.let("pooler_output_size", cfg.size("pooler_output_size"))
+            pooled = "pooler_output_size"
+        out.add(_with(f"dense {pooled}", _activation(cfg.text("pooler_act", "tanh"))), "pooler.dense")
     else:
         out.let("num_labels", cfg.labels())
         out.add("dense num_labels", "classifier")
@@ -1250,7 +1279,9 @@ def _swin(cfg: _Config, arch: str, out: _File) -> list[str]:
         width = f"{int(ratio)}*{dim}" if float(ratio).is_integer() else str(int(ratio * cfg.size("embed_dim", 96)
                                                                                 * 2 ** i))
         small = side <= window         # transformers: the window is the whole map, and no shift
-        win = str(side) if small else "window_size"
+        # (its table: (2 * window_size - 1)^2 rows under transformers 5, which shrinks the window only in forward;
+        # transformers 4 built it for the shrunk window)
+        win = str(side) if small and _transformers_major() == 4 else "window_size"
         def block(shift):
             out.add(f"residual {{ layernorm; windowattention heads=num_heads_{i} window={win} shift={shift}{bias} }}",
                     "layernorm_before, attention (query, key, value, output, relative_position_bias_table)")
@@ -1290,6 +1321,8 @@ def _wav2vec2(cfg: _Config, arch: str, out: _File) -> list[str]:
     conv_dim_<i>, conv_kernel_<i>, conv_stride_<i>."""
     if cfg.flag("add_adapter", False):
         raise _NoStructure("add_adapter=true (GLU convolution adapters)")
+    if cfg.get("adapter_attn_dim") is not None:
+        raise _NoStructure(f"adapter_attn_dim={_shown(cfg.get('adapter_attn_dim'))} (an attention adapter per layer)")
     if cfg.flag("use_weighted_layer_sum", False):
         raise _NoStructure("use_weighted_layer_sum=true (a weight per layer's output)")
     dims = _sizes(cfg, "conv_dim")
