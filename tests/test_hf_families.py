@@ -217,16 +217,19 @@ def _random_cases():
 @pytest.mark.parametrize("family,seed", _random_cases(), ids=lambda v: str(v))
 def test_random_configs_import_exactly(family, seed):
     """A random config of the family (tests/hf_random.py: the switches published configs vary), written out
-    in full, as published configs are (only the fields that differ from the class' defaults) and so with
-    derivable fields null, imports to
+    in full, as published configs are (only the fields that differ from the class' defaults), so with
+    derivable fields null, and with one to three of any of its fields switched (any of the family's classes), imports to
     the total and trainable counts of the class transformers builds on the meta device. More draws:
     SYMPARAMS_HF_EXAMPLES=N; by hand: python tests/hf_random.py N [family ...]."""
     need_module("torch")
     need_module("transformers")
-    from hf_random import MODES, check
-    for mode in MODES:
+    from hf_random import MODES, SWITCH_MODES, check
+    for mode in MODES + SWITCH_MODES:
         problem, how = check(family, seed, mode)
-        assert problem is None or how == "skip", f"{family} seed {seed} ({mode}): {problem}"
+        # a switched field may make a config no model has (kv heads not dividing the heads, a kernel wider than the
+        # image): a located refusal is right there; elsewhere only a draw transformers itself refuses is passed over
+        passed = ("skip", "refused") if mode in SWITCH_MODES else ("skip",)
+        assert problem is None or how in passed, f"{family} seed {seed} ({mode}): {problem}"
 
 
 def _published():
