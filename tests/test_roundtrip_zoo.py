@@ -37,9 +37,8 @@ NOT_EXPORTED = {("t5_small", "keras"): "relative position bias",
 # exported, but the importers do not read a mixture of experts back: words of their refusal
 NOT_IMPORTED = {("mixtral_moe", "pytorch"): "topk", ("mixtral_moe", "keras"): "MoECombine",
                 ("deepseek_v2_lite", "pytorch"): "topk",
-                # several inputs (issue 26): exported, not yet read back
-                ("bert_base", "pytorch"): "more than one input", ("t5_small", "pytorch"): "more than one input",
-                ("whisper_tiny", "pytorch"): "more than one input", ("bert_base", "keras"): "2 inputs"}
+                # the Keras import reads models with one input (the PyTorch import reads several)
+                ("bert_base", "keras"): "2 inputs"}
 
 
 def _small_enough(path, framework) -> bool:
@@ -69,8 +68,10 @@ def _build(net, framework):
 
 
 def _import(model, net, framework, generalize=None):
-    if framework == "pytorch":
-        return symparams.from_torch(model, tuple(int(d) for d in net.evaluate().input_shape), generalize=generalize)
+    if framework == "pytorch":      # one shape per input line (BERT, T5, Whisper: two), in the file's order
+        shapes = [tuple(int(d) for d in row.output_shape) for row in net.evaluate().unrolled().leaves()
+                  if row.kind == "input"]
+        return symparams.from_torch(model, shapes if len(shapes) > 1 else shapes[0], generalize=generalize)
     return symparams.from_keras(model, generalize=generalize)
 
 

@@ -136,3 +136,132 @@ def test_an_input_inside_a_repeat_is_refused_by_name():
     net = _net("input 4\ndense 3\nrepeat 2 { input 4 as b\n dense 3 }\n")
     with pytest.raises(SymparamsError, match="input ... as b"):
         torch_export.export(net)
+
+
+# --------------------------------------------------------------------------- import of several inputs
+
+def _modules():
+    """Hand-built modules whose forward takes two tensors: two branches added, two maps side by side, one
+    encoder run on both (siamese: its weights counted once, as PyTorch counts them)."""
+    torch = need_module("torch")
+    nn, F = torch.nn, torch.nn.functional
+
+    class Added(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.head = nn.Linear(8, 16), nn.Linear(4, 16), nn.Linear(16, 3)
+
+        def forward(self, x, y):
+            return self.head(F.relu(self.a(x) + self.b(y)))
+
+    class SideBySide(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.head = nn.Conv2d(3, 8, 3), nn.Conv2d(1, 4, 3), nn.Conv2d(12, 2, 1)
+
+        def forward(self, image, depth):
+            return self.head(torch.cat([self.a(image), self.b(depth)], dim=1))
+
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 5))
+            self.encoder[0].requires_grad_(False)
+            self.head = nn.Linear(5, 1)
+
+        def forward(self, left, right, bias=None):       # bias: fixed at its default, no input
+            return self.head(self.encoder(left) + self.encoder(right))
+
+    return {"added": (Added(), [(8,), (4,)]), "side_by_side": (SideBySide(), ["16x16x3", "16x16x1"]),
+            "shared": (Shared(), "10,10")}
+
+
+@pytest.mark.parametrize("name", ["added", "side_by_side", "shared"])
+def test_modules_with_two_inputs_import_exactly_and_export_back(name):
+    torch = need_module("torch")
+    module, shapes = _modules()[name]
+    text = symparams.from_torch(module, shapes)
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    total = sum(p.numel() for p in module.parameters())
+    trained = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    assert (int(net.params), int(net.trainable_params)) == (total, trained), text
+    second = {"added": "y", "side_by_side": "depth", "shared": "right"}[name]
+    assert f" as {second}\n" in text, text            # forward's own argument name
+    if name == "shared":
+        assert "reuse=" in text
+    # exported back to PyTorch: the same count, and a forward taking two tensors of the given shapes
+    ns = run_source(torch_export.export(net))
+    rebuilt = ns["build"]()
+    assert sum(p.numel() for p in rebuilt.parameters()) == total
+    assert len(ns["INPUTS"]) == 2
+    with torch.no_grad():
+        ours, theirs = rebuilt(*ns["example_inputs"](2)), module(*[torch.zeros((2,) + tuple(s)) for _, s, _ in
+                                                                   ns["INPUTS"]])
+    assert ours.shape == theirs.shape
+
+
+@pytest.mark.parametrize("name", ["bert_base", "t5_small", "whisper_tiny"])
+def test_zoo_exports_with_several_inputs_import_back_with_the_same_costs(name):
+    """Exported, built on the meta device, imported back from forward's arguments: the same parameters and
+    MACs (T5's and Whisper's cross-attention reads the encoder's output as its context again)."""
+    torch = need_module("torch")
+    net = symparams.load(ZOO / f"{name}.arch", convention="pytorch").evaluate()
+    ns = run_source(torch_export.export(net))
+    with torch.device("meta"):
+        model = ns["build"]()
+    shapes = [tuple(int(d) for d in row.output_shape) for row in net.unrolled().leaves() if row.kind == "input"]
+    text = symparams.from_torch(model, shapes)
+    back = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(back.params) == int(net.params) == sum(p.numel() for p in model.parameters())
+    assert int(back.metric("macs")) == int(net.metric("macs"))
+    assert text.count("\ninput ") == len(shapes)
+
+
+def test_the_command_line_takes_one_shape_per_input(tmp_path, monkeypatch):
+    need_module("torch")
+    from symparams import cli
+    import contextlib
+    import io
+    (tmp_path / "two_inputs_module.py").write_text(
+        "import torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a, self.b = torch.nn.Linear(6, 4), torch.nn.Linear(3, 4)\n"
+        "    def forward(self, x, other):\n"
+        "        return self.a(x) + self.b(other)\n"
+        "def build():\n"
+        "    return M()\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def run(*args):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["import", "two_inputs_module:build", *args])
+        return code, out.getvalue(), err.getvalue()
+
+    repeated, commas = run("--input-shape", "6", "--input-shape", "3"), run("--input-shape", "6,3")
+    assert repeated[0] == commas[0] == 0 and repeated[1] == commas[1]
+    assert "input 3 as other" in repeated[1]
+    assert int(symparams.parse(repeated[1]).evaluate().params) == 6 * 4 + 4 + 3 * 4 + 4
+    code, _, err = run("--input-shape", "6")
+    assert code != 0 and "'x', 'other'" in err and "once per input" in err and "Traceback" not in err
+    code, _, err = run("--input-shape", "6,3,2")
+    assert code != 0 and "3 input shapes given" in err and "Traceback" not in err
+
+
+def test_a_module_called_with_a_second_tensor_is_refused_by_name():
+    torch = need_module("torch")
+
+    class Started(torch.nn.Module):
+        """A GRU given its first state as forward's second argument: the line would not say so."""
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(4, 6, batch_first=True)
+
+        def forward(self, x, h):
+            return self.gru(x, h)[0]
+
+    # named either as a state forward computes or as a module called with two tensors
+    with pytest.raises(SymparamsError, match="'gru' \\(GRU\\) (is called with 2 tensors|starts from a state)"):
+        symparams.from_torch(Started(), ["5x4", "1x6"])

@@ -55,8 +55,8 @@ CASES = [
     ("highly_nested_dict", "10", 220, 220, None, None),
     ("mixed_trainable", "1x1", 6, 3, None, None),
     # refused, each naming the module or operation and the construct
-    ("multiple_input_net", "300", 31120, 31120, None, "more than one input ('x1', 'x2')"),
-    ("siamese_nets", "88x88x1", 2251585, 2251585, None, "more than one input ('x1', 'x2')"),
+    ("multiple_input_net", "300,300", 31120, 31120, None, "concatenates on axis 0"),
+    ("siamese_nets", "88x88x1,88x88x1", 2251585, 2251585, None, "operation 'sub'"),
     ("simple_rnn", "3", 65, 65, None, "'lstm' (LSTMCell) is a recurrent cell stepped in forward"),
 ]
 

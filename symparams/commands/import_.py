@@ -27,8 +27,11 @@ def add_parser(sub):
     p.add_argument("--generalize", action="append", default=[], metavar="KIND=SYMBOL[,KIND=SYMBOL]",
                    help="turn a recurring value into a symbol (Keras and PyTorch sources), e.g. "
                         "--generalize filters=f,input=n")
-    p.add_argument("--input-shape", metavar="SHAPE",
-                   help="the input of a PyTorch module, channels last without the batch axis, e.g. 224x224x3")
+    p.add_argument("--input-shape", metavar="SHAPE", action="append",
+                   help="the input of a PyTorch module, channels last without the batch axis, e.g. 224x224x3; "
+                        "a forward with several tensor arguments takes one shape per argument, in forward's "
+                        "order: --input-shape given once per input (--input-shape 300 --input-shape 300) or "
+                        "the shapes comma-separated (--input-shape 88x88x1,88x88x1)")
     p.set_defaults(run=run)
 
 
@@ -200,7 +203,8 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
         raise DefinitionError(f"{reference}: calling {factory_name}() failed: {_raised(exc)}") from None
     if not isinstance(model, torch.nn.Module):
         raise DefinitionError(f"{reference}: {factory_name}() returned a {type(model).__name__}, not an nn.Module")
-    return from_torch(model, input_shape, generalize=generalize)
+    # each --input-shape may hold several shapes (commas); together, one per forward argument in order
+    return from_torch(model, ",".join(input_shape), generalize=generalize)
 
 
 def _raised(exc: BaseException) -> str:

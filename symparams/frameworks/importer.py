@@ -183,8 +183,15 @@ def fold_graph(nodes: dict, order: list, input_key, output_key) -> list[str]:
     else in order with named tensors (save / use / add with / concat with / mul with)."""
     folder = _Folder(nodes, order)
     needed = folder.ancestors(output_key)
-    if any(nodes[k].op == "crop" for k in needed):         # 'concat with NAME crop' has no branch form
-        return _named(nodes, [k for k in order if k in needed], input_key)
+    # 'concat with NAME crop' has no branch form; a second input (forward's other tensor arguments) starts a
+    # path of its own, which the branch forms (one input, one output) do not have
+    if any(nodes[k].op == "crop" or nodes[k].op == "input" and k != input_key
+           or nodes[k].op == "layer" and len(nodes[k].inputs) > 1 for k in needed):
+        seq = [k for k in order if k in needed]
+        for k in [k for k in seq if nodes[k].op == "input" and k != input_key]:
+            seq.remove(k)           # written where it is first read, not where forward lists it
+            seq.insert(min(seq.index(u) for u in folder.users[k] if u in seq), k)
+        return _named(nodes, seq, input_key)
     layers = [k for k in order if k in needed and nodes[k].op == "layer"]
     try:
         body = folder.chain(input_key, output_key, set(order))
@@ -210,15 +217,19 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
         if nodes[k].inputs:
             if not plain:
                 raise DefinitionError("a merge of cropped tensors only has no symparams form")
-            primary[k] = prev[k] if prev[k] in plain else plain[0]
+            # a layer continues from its first operand (an attention's queries; its context is read by name)
+            primary[k] = plain[0] if nodes[k].op == "layer" or prev[k] not in plain else prev[k]
     named = set()
     for k in seq:
         for i in nodes[k].inputs:
             if i != primary.get(k) or prev[k] != i:
                 named.add(source(i))
-    taken, label = set(), {}
+    # another input of forward is saved under its own name by its line ('input S as NAME')
+    extra = {k for k in seq if nodes[k].op == "input" and k != start}
+    taken = {nodes[k].name for k in extra}
+    label = {k: nodes[k].name for k in extra}
     for k in seq:
-        if k in named:
+        if k in named and k not in extra:
             base = "t_" + (nodes[k].name or ("input" if k == start else "merge"))
             label[k] = unique_name(base, taken)
     out = []
@@ -228,10 +239,15 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
         node = nodes[k]
         if k == start:
             continue
+        if k in extra:
+            out.append(node.line)           # the current tensor from here on
+            continue
         if prev[k] != primary[k]:
             out.append(f"use {label[primary[k]]}")
         if node.op == "layer":
-            out.append(node.line)
+            # a second operand of a layer is its context (cross-attention), read by its saved name
+            out.append(node.line + "".join(f" context={label[source(i)]}" for i in node.inputs
+                                           if i != primary[k]))
         else:
             for other in [i for i in node.inputs if i != primary[k]] or [primary[k]]:
                 cropped = nodes[other].op == "crop"
@@ -406,15 +422,35 @@ def input_shape_of(value, what="from_torch") -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+def input_shapes_of(value, what="from_torch") -> list[tuple[int, ...]]:
+    """One shape per input of forward, in its order: a shape as input_shape_of reads it ((28, 28, 1),
+    '28x28x1'), or several — text with commas ('300,300', '88x88x1,88x88x1', as torchinfo's input_size
+    list) or a list of shapes ([(300,), (300,)], ['88x88x1', '88x88x1']). A list of digit strings
+    (('28', '28', '1')) stays one shape, as before."""
+    if isinstance(value, str):
+        pieces = [p.strip() for p in value.split(",")]
+        return [input_shape_of(p, what) for p in pieces] if len(pieces) > 1 else [input_shape_of(value, what)]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple, str)) for v in value) \
+            and not all(isinstance(v, str) and v.strip().isdigit() for v in value):
+        out = []
+        for v in value:
+            out += input_shapes_of(v, what) if isinstance(v, str) else [input_shape_of(v, what)]
+        return out
+    return [input_shape_of(value, what)]
+
+
 def from_torch(module, input_shape, generalize=None) -> str:
     """DSL text for a PyTorch module. `input_shape` is symparams' input (channels last, without
-    the batch axis), as a tuple or text like '32x32x3'. The module is run once on zeros of that
-    shape (channels first) so each layer's shape can be compared with the network written."""
+    the batch axis), as a tuple or text like '32x32x3'; for a forward with several tensor arguments,
+    one shape per argument in forward's order (a list of shapes, or text with commas: '300,300'). The
+    module is run once on zeros of those shapes (channels first) so each layer's shape can be compared
+    with the network written. Each argument after the first is written `input S as NAME` with its name."""
     torch = need("torch", "pytorch")
     import operator
     from torch import fx
 
-    shape = input_shape_of(input_shape)
+    given = input_shapes_of(input_shape)
+    shape = given[0]
     if not isinstance(module, torch.nn.Module):
         raise UsageError(f"from_torch needs an nn.Module, got a {type(module).__name__}")
 
@@ -434,15 +470,17 @@ def from_torch(module, input_shape, generalize=None) -> str:
     # counted as unused ones, as PyTorch counts them
     modes = {m: m.training for m in module.modules()}
     module.eval()
+    fixed = _defaulted_arguments(module)
     try:
         with _traced_factories(torch):
-            graph = Tracer().trace(module, concrete_args=_defaulted_arguments(module))
+            graph = Tracer().trace(module, concrete_args=fixed)
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
         raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
     finally:
         for m, training in modes.items():
             m.training = training
-    shapes = _torch_shapes(module, graph, shape)
+    arguments = _forward_inputs(module, graph, fixed, given)
+    shapes = _torch_shapes(module, graph, shape, [given[k] for k in range(len(arguments))])
     num = Numbers(generalize)
     nodes, order = {}, []
     placeholder = output = None
@@ -562,12 +600,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", [alias.get(source, source)], f"shuffle {groups} name={name}", name)
             order.append(node)
             continue
-        if node.op == "placeholder" and placeholder is not None and node not in live:
+        if node.op == "placeholder" and placeholder is not None and (node not in live or node not in arguments):
             continue                        # an argument fixed at its default for the trace (attn_mask=None)
-        if node.op == "placeholder":
-            if placeholder is not None:
-                raise DefinitionError(f"the module's forward takes more than one input ('{placeholder.name}', "
-                                      f"'{node.name}'); symparams imports modules with one input")
+        if node.op == "placeholder" and placeholder is not None:
+            # another tensor argument of forward: 'input S as NAME' with the argument's name (a saved tensor too)
+            size, word = arguments[node]
+            nodes[node] = Node(node, "input", line=f"input {_shape_text(size, num)} as {identifier(word)}",
+                               name=identifier(word))
+        elif node.op == "placeholder":
             placeholder = node
             nodes[node] = Node(node, "input")
         elif (node.op == "call_method" and node.target == "size") or (
@@ -643,6 +683,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 plain[node] = line
             line = _frozen_torch(line, sub, name)
             nodes[node] = Node(node, "layer", args[:1], line, name, sub)
+            if len(args) > 1:
+                nodes[node].inputs = _context_argument(node, sub, line, args)
         elif node.op == "call_function" and node.target in pools:
             # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
             sub = _pool_module(node, pools[node.target], torch)
@@ -714,6 +756,31 @@ def from_torch(module, input_shape, generalize=None) -> str:
     text = file_text(num, shape, body, "pytorch")
     _compare_torch(text, nodes, shapes, module, channels_last)
     return finish(text, num, shape, body, "pytorch", "pytorch")
+
+
+def _forward_inputs(module, graph, fixed, given) -> dict:
+    """forward's tensor arguments (its placeholders not fixed at a default), each with (its shape from `given` in
+    forward's order, its name in forward's signature); a count that differs is refused, naming the arguments."""
+    import inspect
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    try:        # fx may rename a placeholder (bias -> bias_1): forward's own names, by position
+        signature = [p.name for p in inspect.signature(module.forward).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    except (TypeError, ValueError):
+        signature = []
+    if len(signature) != len(placeholders):
+        signature = [str(n.target) for n in placeholders]
+    names = [(n, word) for n, word in zip(placeholders, signature) if word not in (fixed or {})
+             and not word.startswith("*")]
+    if len(names) != len(given):
+        listed = ", ".join(f"'{word}'" for _, word in names)
+        if len(given) == 1 and len(names) > 1:
+            raise UsageError(f"the module's forward takes more than one input ({listed}); give one input shape "
+                             f"for each, in forward's order (--input-shape once per input, or "
+                             f"'{','.join(['SHAPE'] * len(names))}')")
+        raise UsageError(f"{len(given)} input shapes given, but the module's forward takes {len(names)} input"
+                         f"{'s' if len(names) != 1 else ''} ({listed})")
+    return {n: (shape, word) for (n, word), shape in zip(names, given)}
 
 
 def _defaulted_arguments(module) -> dict | None:
@@ -1538,6 +1605,16 @@ def _swaps_last_two(node) -> bool:
     return len(dims) == 2 and {d % 3 for d in dims if isinstance(d, int)} == {1, 2}
 
 
+def _context_argument(node, sub, line, args) -> list:
+    """A module called with a second tensor: the exporter's cross-attention (ProjectedAttention(x, context)) reads
+    as `attention ... context=NAME`, NAME the saved tensor _named writes for that operand; any other module is
+    refused, as its line would say nothing of that tensor."""
+    if type(sub).__name__ == "ProjectedAttention" and line.startswith("attention ") and len(args) == 2:
+        return list(args)
+    raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) is called with {len(args)} tensors; "
+                          "symparams reads a module call with one input (and attention with a context)")
+
+
 def _torch_mha(node, sub, name, torch) -> str | None:
     """A bare nn.MultiheadAttention called as self-attention, attention(x, x, x) batch first, as torchvision's
     ViT calls it: `attention heads=H` (bias=false without biases); None when it is not one."""
@@ -1825,14 +1902,16 @@ def _args_text(node) -> str:
     return ", ".join([str(a) for a in node.args] + [f"{k}={v}" for k, v in node.kwargs.items()])[:200]
 
 
-def _torch_shapes(module, graph, shape) -> dict:
+def _torch_shapes(module, graph, shape, several=None) -> dict:
     """Each traced node's output shape (the exporter's layout: channels first from rank 3 on, batch
-    axis included) from one run in eval mode on a batch of two zeros (floats, else token ids);
-    empty when the module runs on neither (the shapes are then not compared)."""
+    axis included) from one run in eval mode on a batch of two zeros (floats, else token ids; with
+    several inputs, each input float or token ids, floats tried first); empty when the module runs
+    on none of them (the shapes are then not compared)."""
     torch = need("torch", "pytorch")
     from torch import fx
     from torch.fx.passes.shape_prop import ShapeProp
-    layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
+    several = several or [shape]
+    layouts = [(s[-1],) + tuple(s[:-1]) if len(s) >= 3 else tuple(s) for s in several]
     modes = {m: m.training for m in module.modules()}
     # a module built on the meta device is run on a meta input: shapes without memory
     first = next(itertools.chain(module.parameters(), module.buffers()), None)
@@ -1840,10 +1919,15 @@ def _torch_shapes(module, graph, shape) -> dict:
     try:
         gm = fx.GraphModule(module, graph)
         gm.eval()
-        for dtype in (torch.float32, torch.long):
+        # float everywhere, token ids everywhere, then (few inputs) each mix: a first try that works is kept
+        kinds = [(torch.float32,) * len(layouts), (torch.long,) * len(layouts)]
+        if 1 < len(layouts) <= 3:
+            kinds += [c for c in itertools.product((torch.float32, torch.long), repeat=len(layouts)) if c not in kinds]
+        for dtypes in kinds:
             try:
                 with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):    # fx prints the failure
-                    ShapeProp(gm).propagate(torch.zeros((2,) + tuple(layout), dtype=dtype, device=device))
+                    ShapeProp(gm).propagate(*[torch.zeros((2,) + tuple(layout), dtype=dtype, device=device)
+                                              for layout, dtype in zip(layouts, dtypes)])
                 break
             except Exception:       # noqa: BLE001 - the module decides what it accepts
                 continue
