@@ -521,8 +521,10 @@ class _State:
 
 
 def _saved_key(entry) -> str:
-    """Accumulator name of a saved tensor: its dtype class, per example or per batch, core or not."""
-    return f"saved:{entry.dtype}:{'e' if entry.per_example else 'b'}:{'c' if entry.core else 'n'}"
+    """Accumulator name of a saved tensor: its dtype class, per example (e; m: only in a batch of more than one)
+    or per batch (b), core or not."""
+    per = ("m" if entry.batched else "e") if entry.per_example else "b"
+    return f"saved:{entry.dtype}:{per}:{'c' if entry.core else 'n'}"
 
 
 def _add(acc: dict, key: str, value) -> None:

@@ -62,8 +62,16 @@ def saved_bytes(raw: dict, options, *, core: bool = True) -> sympy.Expr:
         _, dtype, per, is_core = key.split(":")
         if is_core == "c" and not core:
             continue
-        total += values * bytes_of(dtype, options) * (options.batch if per == "e" else 1)
+        total += values * bytes_of(dtype, options) * (options.batch if per == "e" else 1 if per == "b" else
+                                                      _beyond_one(options.batch))
     return total
+
+
+def _beyond_one(batch):
+    """The batch size where a batch of one keeps nothing (Saved.batched): 0 at 1, the batch otherwise."""
+    if isinstance(batch, sympy.Integer) or isinstance(batch, int):
+        return 0 if batch == 1 else batch
+    return sympy.Piecewise((0, sympy.Eq(batch, 1)), (batch, True))
 
 
 def _unit_inputs(net, rows, options) -> sympy.Expr:

@@ -43,8 +43,10 @@ MODELS = {
     "timm.models.swin_transformer_v2:swinv2_tiny_window8_256": None,
     "timm.models.swin_transformer_v2:swinv2_tiny_window16_256": None,
     "timm.models.swin_transformer_v2:swinv2_base_window12to16_192to256": None,
-    # Swin-V2-CR: a meta MLP with biases on both layers over all W^4 position pairs, no sigmoid
-    "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_ns_224": "meta MLP",
+    # Swin-V2-CR: its MLP with biases on both layers over all W^4 position pairs (`cpb=384 cpb_form=pairs`),
+    # its PatchMerging's norm before the reduction; ns: an extra norm ending each stage
+    "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_224": None,
+    "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_ns_224": None,
 }
 
 # the input a model is built for, where it is not 224 x 224 (timm's Swin-V2 fixes its map sizes when built)

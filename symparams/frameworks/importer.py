@@ -1718,8 +1718,7 @@ def _maxvit_partition(module, name, num) -> str | None:
 
 _TIMM_SWIN_UNITS = {"timm.models.swin_transformer": ("SwinTransformerBlock", "PatchMerging"),
                     "timm.models.swin_transformer_v2": ("SwinTransformerV2Block", "PatchMerging"),
-                    # read whole only to be refused by name (_timm_swin)
-                    "timm.models.swin_transformer_v2_cr": ("SwinTransformerV2CrBlock",)}
+                    "timm.models.swin_transformer_v2_cr": ("SwinTransformerV2CrBlock", "PatchMerging")}
 
 
 def _timm_swin_unit(module) -> bool:
@@ -1738,22 +1737,23 @@ def _timm_swin(module, name, num) -> str | None:
     - SwinTransformerV2Block: residual { windowattention ... cpb=H cosine=true; layernorm } and
       residual { dense 4C; gelu; dense C; layernorm }, its q and v biases `bias=qv`;
     - PatchMerging: pixelunshuffle 2, dense 2C bias=false, layernorm.
+    timm's Swin-V2-CR (swin_transformer_v2_cr) is post-norm too, its position-bias MLP over all W^4 pairs:
+    - SwinTransformerV2CrBlock: residual { windowattention ... cpb=H cpb_form=pairs cosine=true; layernorm },
+      residual { dense 4C; gelu; dense C; layernorm } and, where the block has one, its extra norm: layernorm;
+    - PatchMerging: pixelunshuffle 2, layernorm, dense 2C bias=false (Swin's order).
     None when the module is none of these."""
     if not _timm_swin_unit(module):
         return None
     inner = identifier(name)
     v2 = type(module).__module__ == "timm.models.swin_transformer_v2"
+    if type(module).__name__ == "SwinTransformerV2CrBlock":
+        return _timm_swin_v2_block(module, name, num)
     if type(module).__name__ == "PatchMerging":
         merge, norm = "pixelunshuffle 2" + f" name={inner}_merge", _torch_line(module.norm, f"{inner}_norm", num)
         reduction = _torch_line(module.reduction, f"{inner}_reduction", num)
         return "\n".join([merge, reduction, norm] if v2 else [merge, norm, reduction])
     if v2:
         return _timm_swin_v2_block(module, name, num)
-    if type(module).__name__ == "SwinTransformerV2CrBlock":
-        raise DefinitionError(f"the module '{name}' (timm SwinTransformerV2CrBlock) computes its position bias with "
-                              "Swin-V2-CR's meta MLP (meta_mlp: biases on both layers, run on all W^4 position pairs, "
-                              "no sigmoid) and a logit_scale of one value per head; symparams' windowattention "
-                              "cpb=H is Swin-V2's MLP over the (2W-1)^2 relative coordinates")
     attn, mlp = module.attn, module.mlp
     c = attn.qkv.in_features
     window = _square_pair(module.window_size)
@@ -1776,26 +1776,37 @@ def _timm_swin(module, name, num) -> str | None:
 
 
 def _timm_swin_v2_block(module, name, num) -> str:
-    """timm's SwinTransformerV2Block (see _timm_swin): the attention and the MLP each normalised before the sum."""
-    from ..layers.windows import v2_options
+    """timm's SwinTransformerV2Block and SwinTransformerV2CrBlock (see _timm_swin): the attention and the MLP
+    each normalised before the sum."""
+    from ..layers.windows import cr_options, v2_options
     nn = need("torch", "pytorch").nn
+    cls = f"timm {type(module).__name__}"
+    cr = type(module).__name__ == "SwinTransformerV2CrBlock"
     attn, mlp, inner = module.attn, module.mlp, identifier(name)
     c = attn.qkv.in_features
     window, shift = _square_pair(module.window_size), _square_pair(module.shift_size)
-    if window is None or shift is None or attn.qkv.out_features != 3 * c or attn.qkv.bias is not None or \
+    # V2 holds learned q and v biases beside an unbiased qkv; CR a biased qkv
+    if window is None or shift is None or attn.qkv.out_features != 3 * c or \
+            (attn.qkv.bias is None if cr else attn.qkv.bias is not None) or \
             attn.proj.bias is None or getattr(attn, "relative_position_bias_table", None) is not None or \
             not isinstance(getattr(mlp, "norm", None), nn.Identity):
-        raise DefinitionError(f"the module '{name}' (timm SwinTransformerV2Block) has a window that is not square, "
-                              "heads x head_dim other than its width, a bias on qkv itself, no output bias, a "
-                              "position table or a norm in its MLP; symparams reads timm's plain Swin-V2 block")
-    bias = " bias=qv" if attn.q_bias is not None else " bias=false"
+        raise DefinitionError(f"the module '{name}' ({cls}) has a window that is not square, heads x head_dim other "
+                              "than its width, another qkv bias, no output bias, a position table or a norm in its "
+                              "MLP; symparams reads timm's plain Swin-V2 blocks")
+    if cr:
+        bias, options = "", cr_options(attn, name, cls, nn)
+    else:
+        bias = " bias=qv" if attn.q_bias is not None else " bias=false"
+        options = v2_options(attn, name, cls, nn)
     line = f"windowattention heads={attn.num_heads} window={window}" + (f" shift={shift}" if shift else "") + bias + \
-        v2_options(attn, name, "timm SwinTransformerV2Block", nn)
+        options
     block = [f"{line} name={inner}_attn", _torch_line(module.norm1, f"{inner}_norm1", num)]
     ffn = [_torch_line(mlp.fc1, f"{inner}_fc1", num), _torch_line(mlp.act, f"{inner}_act", num),
            _torch_line(mlp.fc2, f"{inner}_fc2", num), _torch_line(module.norm2, f"{inner}_norm2", num)]
+    extra = getattr(module, "norm3", None)      # CR's norm on the main branch, after both residuals
+    tail = [] if extra is None or isinstance(extra, nn.Identity) else [_torch_line(extra, f"{inner}_norm3", num)]
     return "\n".join(["residual {"] + ["    " + a for a in block] + ["}", "residual {"] + ["    " + m for m in ffn]
-                      + ["}"])
+                      + ["}"] + tail)
 
 
 def _square_pair(value):

@@ -13,6 +13,8 @@ bias with a small MLP (2 -> H with a bias, ReLU, H -> heads without) from the (2
 coordinates of the window, then 16·sigmoid of it: the MLP runs once per forward pass, whatever the batch, so its
 MACs, additions, operations and kept tensors are per-forward terms (LayerSpec.once_costs, Saved(per_example=False)).
 timm's Swin-V2 holds learned q and v biases and a zero key bias buffer instead of qkv's bias: bias=qv.
+cpb_form=pairs is timm's Swin-V2-CR variant of the MLP (its meta_mlp): a bias on both layers, a dropout of 0.125
+after the ReLU, run on the log-spaced offsets of all W² x W² query-key pairs (not the (2W - 1)^2 table), no sigmoid.
 
 pixelunshuffle: r x r blocks of positions into the channels (PyTorch's nn.PixelUnshuffle, TensorFlow's
 space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, a LayerNorm and a dense layer."""
@@ -34,6 +36,7 @@ def _ceil_ratio(size, w):
 
 
 QKV_BIAS = ("true", "false", "qv")
+CPB_FORMS = ("table", "pairs")
 
 
 @register
@@ -46,7 +49,8 @@ class WindowAttention(LayerSpec):
                "position bias, or one computed by a small MLP with cpb=H and scaled cosine attention with "
                "cosine=true (Swin-V2)")
     formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...; bias=qv: 2*C for 3*C); "
-               "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h; cosine=true: + h")
+               "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h (cpb_form=pairs: + h); "
+               "cosine=true: + h")
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
                "window": Opt(COUNT, 7, doc="W: the window's side"),
                "shift": Opt(INTEGER, 0, doc="S: the windows moved by S positions (Swin's odd blocks: W // 2)"),
@@ -62,6 +66,10 @@ class WindowAttention(LayerSpec):
                "cpb": Opt(INTEGER, 0, doc="H: Swin-V2's continuous position bias, the relative bias computed by an "
                                           "MLP 2 -> H -> heads from the window's relative coordinates once per "
                                           "forward pass, in place of the learned table (Swin-V2: 512); 0: the table"),
+               "cpb_form": Opt(WORD, "table", choices=CPB_FORMS,
+                               doc="table: Swin-V2's MLP over the (2W-1)^2 relative offsets, 16·sigmoid of its "
+                                   "output, no bias on its second layer; pairs: Swin-V2-CR's (timm swinv2_cr) over "
+                                   "all W^4 query-key pairs, biases on both layers, a dropout of 0.125, no sigmoid"),
                "cosine": Opt(BOOL, False, doc="Swin-V2's scaled cosine attention: cos(q, k) times a learned scale "
                                               "per head (logit_scale, heads x 1 x 1) instead of q.k/sqrt(d)")}
     min_rank = 3
@@ -74,7 +82,7 @@ class WindowAttention(nn.Module):
     """Swin's (shifted) window attention on a channels-first map: pad to whole windows, roll by -shift,
     attend within each window with a relative position bias, roll back, crop."""
     def __init__(self, dim, heads, window=7, shift=0, bias=True, relbias=True, grid=False, rel_pos=False, cpb=0,
-                 cosine=False):
+                 cosine=False, cpb_form="table"):
         super().__init__()
         # SAM's decomposed relative position: a table per axis of the window, indexed by the query-key offset
         self.rel_pos_h = nn.Parameter(torch.zeros(2 * window - 1, dim // heads)) if rel_pos else None
@@ -92,14 +100,21 @@ class WindowAttention(nn.Module):
         table = relbias and not cpb
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if table else None
         # Swin-V2's continuous position bias: an MLP from the log-spaced relative coordinates to a bias per head
-        self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(inplace=True),
-                                     nn.Linear(cpb, heads, bias=False)) if cpb else None
-        if cpb:
+        self.cpb_pairs = cpb_form == "pairs"
+        if self.cpb_pairs:      # Swin-V2-CR: biases on both layers, a dropout, all W^4 pairs' log-spaced offsets
+            self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(), nn.Dropout(0.125), nn.Linear(cpb, heads))
+            points = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
+            offsets = (points[:, :, None] - points[:, None, :]).permute(1, 2, 0).reshape(-1, 2).float()
+            self.register_buffer("relative_coordinates_log", torch.sign(offsets) * torch.log1p(offsets.abs()))
+        else:
+            self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(inplace=True),
+                                         nn.Linear(cpb, heads, bias=False)) if cpb else None
+        if cpb and not self.cpb_pairs:
             axis = torch.arange(1 - window, window, dtype=torch.float32) / max(window - 1, 1) * 8
             axis = torch.sign(axis) * torch.log2(axis.abs() + 1.0) / 3.0
             grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1)
             self.register_buffer("relative_coords_table", grid.unsqueeze(0))
-        if relbias:
+        if relbias and not self.cpb_pairs:
             coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
             rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + window - 1
             self.register_buffer("relative_position_index", rel[..., 0] * (2 * window - 1) + rel[..., 1])
@@ -142,7 +157,10 @@ class WindowAttention(nn.Module):
         if self.relative_position_bias_table is not None:
             bias = self.relative_position_bias_table[self.relative_position_index.flatten()]
             scores = scores + bias.view(win * win, win * win, -1).permute(2, 0, 1)
-        if self.cpb_mlp is not None:        # once per forward pass: the MLP over the (2 win - 1)^2 coordinates
+        if self.cpb_pairs:                  # once per forward pass: the MLP over the win^4 pairs
+            scores = scores + self.cpb_mlp(self.relative_coordinates_log).transpose(1, 0).reshape(
+                self.heads, win * win, win * win)
+        elif self.cpb_mlp is not None:      # once per forward pass: the MLP over the (2 win - 1)^2 coordinates
             table = self.cpb_mlp(self.relative_coords_table).view(-1, self.heads)
             bias = table[self.relative_position_index.flatten()].view(win * win, win * win, -1).permute(2, 0, 1)
             scores = scores + 16 * torch.sigmoid(bias)
@@ -167,6 +185,9 @@ class WindowAttention(nn.Module):
         if cfg.cpb != 0 and not cfg.relbias:
             raise DefinitionError("windowattention: cpb=H is the MLP that computes the relative position bias; "
                                   "relbias=false has none")
+        if cfg.cpb_form != "table" and cfg.cpb == 0:
+            raise DefinitionError(f"windowattention: cpb_form={cfg.cpb_form} is the form of the position-bias MLP; "
+                                  "give its width with cpb=H")
         cfg["bias"] = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
 
     @staticmethod
@@ -190,7 +211,13 @@ class WindowAttention(nn.Module):
             out.append(Weight("logit_scale", (cfg.heads, 1, 1)))
         if cfg.rel_pos:
             out += [Weight("rel_pos_h", (2 * w - 1, c / cfg.heads)), Weight("rel_pos_w", (2 * w - 1, c / cfg.heads))]
-        if cfg.cpb != 0:
+        pairs = cfg.cpb_form == "pairs"
+        if pairs:               # Swin-V2-CR: both layers biased, the MLP's input the W^4 pairs' offsets (a buffer)
+            out += [Weight("cpb_mlp.0.weight", (cfg.cpb, 2)), Weight("cpb_mlp.0.bias", (cfg.cpb,)),
+                    Weight("cpb_mlp.3.weight", (cfg.heads, cfg.cpb)), Weight("cpb_mlp.3.bias", (cfg.heads,))]
+            if pytorch:
+                out.append(Weight("relative_coordinates_log", (w ** 4, 2), trainable=False, buffer=True))
+        elif cfg.cpb != 0:
             out += [Weight("cpb_mlp.0.weight", (cfg.cpb, 2)), Weight("cpb_mlp.0.bias", (cfg.cpb,)),
                     Weight("cpb_mlp.2.weight", (cfg.heads, cfg.cpb))]
             if pytorch:         # the MLP's input: the (2W - 1) x (2W - 1) relative coordinates, a buffer
@@ -198,7 +225,7 @@ class WindowAttention(nn.Module):
                                   buffer=True))
         elif cfg.relbias:
             out.append(Weight("relative_position_bias_table", ((2 * w - 1) ** 2, cfg.heads)))
-        if cfg.relbias and pytorch:       # the index into the table (or the MLP's output): a buffer
+        if cfg.relbias and pytorch and not pairs:       # the index into the table (or the MLP's output): a buffer
             out.append(Weight("relative_position_index", (w * w, w * w), trainable=False, buffer=True))
         return tuple(out)
 
@@ -232,7 +259,8 @@ class WindowAttention(nn.Module):
         with rel_pos (its row and column terms added); cosine=true: 1 more per score (the scale) and 2 per value of
         q and k (the L2 norm's square and the division).
 
-        cpb=H adds, once per forward pass, (2W-1)²·H (the MLP's ReLU) and 2·h·W⁴ (16·sigmoid of the bias)."""
+        cpb=H adds, once per forward pass, (2W-1)²·H (the MLP's ReLU) and 2·h·W⁴ (16·sigmoid of the bias);
+        cpb_form=pairs W⁴·H (the ReLU)."""
         n, p = self._windows(cfg, shape)
         per_score = 1 + (1 if cfg.relbias else 0) + (2 if cfg.rel_pos else 0) + (1 if cfg.cosine else 0)
         return cfg.heads * n * p * p * per_score + (4 * n * p * shape[-1] if cfg.cosine else 0)
@@ -242,9 +270,14 @@ class WindowAttention(nn.Module):
         whatever the batch: T·(2·H + H·h) MACs, T·H bias additions, T·H + 2·h·W⁴ operations (ReLU,
         16·sigmoid of the gathered bias) and, with the MLP trained, T·2·H + 2·T·H·h backward MACs (the first
         layer's weight gradient only: its input is a buffer); cosine=true adds 2·h operations (the logit scale
-        clamped and exponentiated)."""
+        clamped and exponentiated). cpb_form=pairs (Swin-V2-CR) runs it on the T = W⁴ query-key pairs with a bias
+        on both layers: T·(H + h) bias additions, T·H operations (the ReLU; no sigmoid)."""
         costs = {}
-        if cfg.cpb != 0:
+        if cfg.cpb_form == "pairs":
+            t, hidden, heads = cfg.window ** 4, cfg.cpb, cfg.heads
+            costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * (hidden + heads), "ops": t * hidden,
+                     "bwd": t * 2 * hidden + 2 * t * hidden * heads}
+        elif cfg.cpb != 0:
             t, hidden, heads, w = (2 * cfg.window - 1) ** 2, cfg.cpb, cfg.heads, cfg.window
             costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * hidden,
                      "ops": t * hidden + 2 * heads * w ** 4, "bwd": t * 2 * hidden + 2 * t * hidden * heads}
@@ -276,21 +309,34 @@ class WindowAttention(nn.Module):
           h·n·W²·W²  the scores before the scale (the scale's operand)
         and once per batch the h scales exp(logit_scale).
         cpb=H, once per batch (the MLP runs on its coordinate buffer): (2W-1)²·H, the ReLU's output (the second
-        layer's input), and h·W⁴, 16·sigmoid's sigmoid of the gathered bias."""
+        layer's input), and h·W⁴, 16·sigmoid's sigmoid of the gathered bias; cpb_form=pairs: W⁴·H each for the
+        ReLU's output, the dropout's mask and its output (the second layer's input)."""
         n, p = self._windows(cfg, shape)
         c, heads = shape[-1], cfg.heads
         if cfg.cosine:
-            one_head = equal(heads, 1)
+            # v's copy: none with one head, nor with one window in a batch of one (the view folds either way)
+            one_head, one_window = equal(heads, 1), equal(n, 1)
             v_copy = 0 if one_head is True else n * p * c if one_head is False else \
                 sympy.Piecewise((0, sympy.Eq(heads, 1)), (n * p * c, True))
-            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c + v_copy), Saved("own", 2 * n * p * c),
+            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", 2 * n * p * c),
                      Saved("own", 4 * n * p * heads), Saved("own", heads * n * p * p, core=True),
                      Saved("own", heads * n * p * p, core=True), Saved("own", n * p * c),
                      Saved("own", heads, per_example=False))
+            if one_window is True:
+                saved += (Saved("own", v_copy, batched=True),)
+            elif one_window is False:
+                saved += (Saved("own", v_copy),)
+            else:       # a map of symbolic size: one window or more
+                saved += (Saved("own", sympy.Piecewise((v_copy, sympy.Eq(n, 1)), (0, True)), batched=True),
+                          Saved("own", sympy.Piecewise((0, sympy.Eq(n, 1)), (v_copy, True))))
         else:
             saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", heads * n * p * p, core=True),
                      Saved("own", n * p * c))
-        if cfg.cpb != 0:
+        if cfg.cpb_form == "pairs":
+            pairs = cfg.window ** 4 * cfg.cpb
+            saved += (Saved("own", pairs, per_example=False), Saved("own", pairs, dtype="mask", per_example=False),
+                      Saved("own", pairs, per_example=False))
+        elif cfg.cpb != 0:
             w = cfg.window
             saved += (Saved("own", (2 * w - 1) ** 2 * cfg.cpb, per_example=False),
                       Saved("own", heads * w ** 4, per_example=False))
@@ -317,7 +363,8 @@ class WindowAttention(nn.Module):
                 f"shift={one(cfg.shift)}" + {"true": "", "false": ", bias=False", "qv": ", bias='qv'"}[cfg.bias]
                 + ("" if cfg.relbias else ", relbias=False") + (", grid=True" if cfg.grid else "")
                 + (", rel_pos=True" if cfg.rel_pos else "") + (f", cpb={one(cfg.cpb)}" if cfg.cpb != 0 else "")
-                + (", cosine=True" if cfg.cosine else "") + ")")
+                + (", cosine=True" if cfg.cosine else "")
+                + (f", cpb_form={cfg.cpb_form!r}" if cfg.cpb_form != "table" else "") + ")")
 
     # torchvision's Swin attention modules, read whole (their window partition is view/permute/roll inside a
     # function torch.fx does not trace into); they take and give a channels-last B x H x W x C map
@@ -343,7 +390,7 @@ class WindowAttention(nn.Module):
         if getattr(module, "rel_pos_h", None) is not None:
             text += " rel_pos=true"
         if cpb is not None:
-            text += f" cpb={cpb[0].out_features}"
+            text += f" cpb={cpb[0].out_features}" + (" cpb_form=pairs" if getattr(module, "cpb_pairs", False) else "")
         if getattr(module, "logit_scale", None) is not None:
             text += " cosine=true"
         return text
@@ -418,6 +465,24 @@ def v2_options(module, name, cls, nn):
                               "logit_scale other than Swin-V2's (Linear(2, H) with a bias, ReLU, Linear(H, heads) "
                               "without; heads x 1 x 1); symparams' windowattention cpb=H cosine=true is that form")
     return f" cpb={parts[0].out_features} cosine=true"
+
+
+def cr_options(module, name, cls, nn):
+    """' cpb=H cpb_form=pairs cosine=true' for timm's Swin-V2-CR attention (WindowMultiHeadAttention): its
+    meta_mlp is timm's Mlp, Linear(2, H) and Linear(H, heads) both with a bias, ReLU between, no norm, and its
+    logit_scale one value per head; anything else is refused by name."""
+    from ..errors import DefinitionError
+    mlp, scale, heads = getattr(module, "meta_mlp", None), getattr(module, "logit_scale", None), module.num_heads
+    fc1, fc2 = getattr(mlp, "fc1", None), getattr(mlp, "fc2", None)
+    if not isinstance(fc1, nn.Linear) or not isinstance(fc2, nn.Linear) or fc1.in_features != 2 or \
+            fc1.bias is None or fc2.bias is None or fc2.in_features != fc1.out_features or \
+            fc2.out_features != heads or not isinstance(getattr(mlp, "act", None), nn.ReLU) or \
+            not isinstance(getattr(mlp, "norm", None), nn.Identity) or scale is None or scale.numel() != heads:
+        raise DefinitionError(f"the module '{name}' ({cls}) has a position-bias MLP (meta_mlp) or a logit_scale "
+                              "other than Swin-V2-CR's (Linear(2, H), ReLU, Linear(H, heads), both biased; one "
+                              "scale per head); symparams' windowattention cpb=H cpb_form=pairs cosine=true is that "
+                              "form")
+    return f" cpb={fc1.out_features} cpb_form=pairs cosine=true"
 
 
 def _square(value, what, r):

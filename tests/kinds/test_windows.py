@@ -21,7 +21,8 @@ def window_attention(b):
     if b.coin():
         text += b.pick([" bias=false", " bias=qv"])
     if b.coin():                        # Swin-V2's position-bias MLP and cosine attention, together or apart
-        text += b.pick([f" cpb={b.integer(1, 6)} cosine=true", f" cpb={b.integer(1, 6)}", " cosine=true"])
+        text += b.pick([f" cpb={b.integer(1, 6)} cosine=true", f" cpb={b.integer(1, 6)}", " cosine=true",
+                        f" cpb={b.integer(1, 6)} cpb_form=pairs"])
     return text
 
 
@@ -124,6 +125,28 @@ def test_swin_v2_attention_counts_costs_and_saves_what_torchvision_does():
         assert measured[1] < 2 * measured[0]
 
 
+def test_swin_v2_cr_attention_counts_costs_and_saves_what_timm_does():
+    """timm's Swin-V2-CR WindowMultiHeadAttention (meta_mlp 2 -> 384 -> heads, both biased, over all W^4 pairs)
+    is `cpb=384 cpb_form=pairs cosine=true`, run here on one window's W² positions: parameters, buffers, training
+    FLOPs and saved bytes at batch 1 and 2 (at batch 1 one window's v is a view, not a copy)."""
+    torch = need_module("torch")
+    need_module("timm")
+    from symparams import cost
+    from timm.models.swin_transformer_v2_cr import WindowMultiHeadAttention
+    from symparams.layers.windows import cr_options
+    for c, heads, window in ((8, 2, 4), (6, 1, 3)):
+        module = WindowMultiHeadAttention(c, heads, (window, window)).train()
+        assert cr_options(module, "attn", "WindowMultiHeadAttention", torch.nn) == " cpb=384 cpb_form=pairs cosine=true"
+        net = symparams.parse(f"input {window} x {window} x {c}\nwindowattention heads={heads} window={window} "
+                              "cpb=384 cpb_form=pairs cosine=true", convention="pytorch")
+        for batch in (1, 2):
+            params, buffers, flops, saved = _swin_v2_facts(module, torch.randn(batch, window * window, c), torch)
+            ours = cost.totals(net, ("train_flops", "act_train_bytes"),
+                               cost.Options(batch=batch, device="cpu", loss="none"))
+            assert (int(net.params), int(net.buffers)) == (params, buffers)
+            assert (int(ours["train_flops"]), int(ours["act_train_bytes"])) == (flops, saved)
+
+
 def test_swin_v2_forward_flops_count_the_mlp_once_per_pass():
     """The forward FLOPs of the exported layer under the flop counter at batch 1 and 3: the MLP's
     2·(2W-1)²·(2·H + H·h) FLOPs once, the rest per example (macs, flops and flops_token agree)."""
@@ -175,7 +198,9 @@ def test_swin_v2_exports_run_and_import_back():
     assert (int(again.params), int(again.buffers)) == (int(net.params), int(net.buffers))
 
 
-def test_a_position_bias_mlp_needs_the_relative_bias():
+def test_a_position_bias_mlp_needs_the_relative_bias_and_a_width():
     import pytest
     with pytest.raises(symparams.SymparamsError, match="cpb"):
         symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 cpb=8 relbias=false").evaluate()
+    with pytest.raises(symparams.SymparamsError, match="cpb=H"):
+        symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 cpb_form=pairs").evaluate()
