@@ -544,6 +544,21 @@ def _scale(acc: dict, factor) -> dict:
     return {k: v * factor for k, v in acc.items()}
 
 
+def _backward(spec, row, cfg, shape, out, ctx, grad_in) -> sympy.Expr:
+    """The row's backward MACs: none when autograd records nothing there (no gradient comes in, nothing in it
+    is trained: a frozen backbone's first layers), and without the gradients of its frozen weights."""
+    macs = sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True))
+    frozen = [w.name for w in row.weights if not w.trainable and not w.buffer]
+    if not frozen:
+        return macs
+    if not grad_in and not _has_trained(row):
+        return sympy.S.Zero
+    grads = spec.weight_grad_macs(cfg, shape, out, ctx)
+    if grads is None:
+        return macs
+    return macs - sympy.Add(*[sympy.sympify(grads.get(name, 0)) for name in frozen])
+
+
 def _optimized(shapes: list, row) -> list:
     """The optimiser's tensors of a row: the kind's storage shapes of its trained weights, less those
     trainable=false or frozen= keeps out of training (an optimiser holds no state for them). The kind gives
@@ -679,7 +694,7 @@ class _Flow:
         if other is not None:
             state = _State(state.grad or other.grad, state.store, state.layout)
         grad_in = state.grad or self.all_grads
-        _add(acc, "bwd", sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True)))
+        _add(acc, "bwd", _backward(spec, row, cfg, shape, out, ctx, grad_in))
         if _has_trained(row):       # once per pass: the weight gradients of what runs on the weights alone
             _add(acc, "once_bwd", sympy.sympify(spec.once_costs(cfg, shape, out, ctx).get("bwd", 0)))
         _add(acc, "chin", sympy.sympify(spec.chinchilla_flops(cfg, shape, out, ctx)))

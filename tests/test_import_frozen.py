@@ -211,3 +211,19 @@ def test_a_frozen_keras_layer_imports_as_trainable_false():
     exec(compile(keras_export.export(net), "<export>", "exec"), scope)
     built = scope["build"]()
     assert sum(int(w.numpy().size) for w in built.trainable_weights) == 10
+
+
+@pytest.mark.parametrize("text", [
+    "input 5x8\ndense 6 trainable=false\ndense 3",                 # a frozen first layer: no backward at all
+    "input 5x8\ndense 6 frozen=weight\ndense 3",                   # its bias trained: still no weight gradient
+    "input 5x8\ndense 6\ndense 4 trainable=false\ndense 3",        # frozen in the middle: the input gradient only
+    "input 6x6x3\nconv 4 3x3\nconv 4 3x3 frozen=weight\nconv 2 1x1",
+    "input 6x6x3\nconv 4 3x3 frozen=bias\nconv 2 1x1",
+])
+def test_training_flops_skip_the_gradients_of_frozen_weights(text):
+    """Against torch.utils.flop_counter on the exported module (forward and loss.backward()): autograd computes
+    no gradient for a frozen weight, and nothing at all for a layer nothing before or in it trains."""
+    need_module("torch")
+    from test_training_cost import counted_training_flops, ours
+    net = symparams.parse("convention pytorch\n" + text).evaluate()
+    assert ours(net) == counted_training_flops(net)

@@ -42,16 +42,18 @@ class ChannelsLast(nn.Module):
 
 
 
-# frozen=NAME (some of a layer's weights not trained): requires_grad=False on those parameters of its module,
-# found by their last name (a helper module's nn.LSTM is `rnn.weight_ih_l0`), checked against the count frozen
+# frozen=NAME (some of a layer's weights not trained): requires_grad=False on those parameters of its module, found
+# by position (the module's parameters in the order of the layer's weights, whatever a helper module calls them:
+# a separable convolution's two Conv2d), checked against the size of every one
 FREEZE_HELPER = {"freeze": '''
-def freeze(module, names, count):
-    """requires_grad=False on the parameters of `module` called `names` (symparams' frozen=)."""
-    chosen = [p for n, p in module.named_parameters() if n.rsplit(".", 1)[-1] in names]
-    for p in chosen:
-        p.requires_grad_(False)
-    if sum(p.numel() for p in chosen) != count:
-        raise ValueError(f"frozen {names}: {sum(p.numel() for p in chosen)} parameters, symparams counts {count}")
+def freeze(module, frozen, sizes, layer):
+    """requires_grad=False on the parameters of `module` at the positions `frozen` (symparams' frozen=)."""
+    params = list(module.parameters())
+    if [p.numel() for p in params] != list(sizes):
+        raise ValueError(f"{layer}: frozen= needs the module's parameters as symparams lays them out, {list(sizes)}; "
+                         f"it has {[p.numel() for p in params]}")
+    for i in frozen:
+        params[i].requires_grad_(False)
 '''}
 
 
@@ -205,8 +207,11 @@ class _Writer(Writer):
         if row.config.get("trainable") is False:        # trainable=false: kept, counted, not trained
             self.init.append(f"        self.{name}.requires_grad_(False)")
         if row.config.get("frozen"):                    # frozen=NAME: that parameter alone not trained
-            self.init.append(f"        freeze(self.{name}, {frozen_weights(row, 'pytorch', 'PyTorch')!r}, "
-                             f"{sum(int(w.size) for w in row.weights if not w.trainable and not w.buffer)})")
+            frozen_weights(row, "pytorch", "PyTorch")  # the file's weights pair with PyTorch's one by one
+            weights = [w for w in row.weights if not w.buffer]
+            frozen = tuple(i for i, w in enumerate(weights) if not w.trainable)
+            self.init.append(f"        freeze(self.{name}, {frozen!r}, {tuple(int(w.size) for w in weights)!r}, "
+                             f"{row.name!r})")
             self.helper(FREEZE_HELPER, "freeze")
         self.layer_of[id(row)] = name
         out = self.fresh()

@@ -472,6 +472,19 @@ class LayerSpec:
         m = self.macs(cfg, shape, out, ctx)
         return 2 * m if input_grad else m
 
+    def weight_grad_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> dict | None:
+        """MACs of each weight's own gradient in the backward pass, by weight name, as backward_macs(counted=True)
+        counts them: what autograd skips for a frozen weight (trainable=false, frozen=). Default: a kind whose
+        only weight of two or more axes is its product operand (dense, conv): backward_macs without the input
+        gradient; the gradients of vectors (biases, scales) are no products. None where a kind with several
+        matrices does not say (its frozen weights are then counted as trained: docs/cost.md)."""
+        matrices = [w for w in self.weights(cfg, shape, ctx) if not w.buffer and len(w.shape) >= 2]
+        if len(matrices) > 1:
+            return None
+        if not matrices:
+            return {}
+        return {matrices[0].name: self.backward_macs(cfg, shape, out, ctx, input_grad=False, counted=True)}
+
     def chinchilla_flops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Forward FLOPs by Hoffmann et al. (2022), appendix F: 2 per MAC of the matrix products;
         embeddings and the softmax of attention are counted by their own kinds."""
