@@ -235,7 +235,10 @@ OPTIMIZERS = {"sgd": ("SGD", {"lr": 0.1}), "momentum": ("SGD", {"lr": 0.1, "mome
               "adam": ("Adam", {}), "adamw": ("AdamW", {}), "adafactor": ("Adafactor", {})}
 NETS = ["input 6x6x3\nconv 4 3x3\nbatchnorm\nrelu\nflatten\ndense 5",
         "input 5\nembedding 11 8\nposembed\nattention heads=2\nlayernorm\ndense 16 gelu\ndense 8\nunembed",
-        "input 6x6x4\ndwconv 3\nsepconv 5 3 multiplier=2\ndeconv 2 2 stride=2 bias=false"]
+        "input 6x6x4\ndwconv 3\nsepconv 5 3 multiplier=2\ndeconv 2 2 stride=2 bias=false",
+        # frozen weights hold no optimiser state (nor a step): a whole layer, and one weight of a layer
+        "input 8x8x3\nconv 4 3x3 trainable=false\nconv 4 3x3 frozen=bias\nsepconv 5 3 frozen=pointwise_kernel\n"
+        "flatten\ndense 5 frozen=weight"]
 
 
 def _state_bytes(net, optimizer, dtype):
@@ -254,7 +257,7 @@ def _state_bytes(net, optimizer, dtype):
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-@pytest.mark.parametrize("text", NETS, ids=["cnn", "transformer", "separable"])
+@pytest.mark.parametrize("text", NETS, ids=["cnn", "transformer", "separable", "frozen"])
 def test_optimizer_state_after_one_step(text, optimizer):
     torch = need_module("torch")
     net = symparams.parse(text, convention="pytorch")
