@@ -242,7 +242,7 @@ def _forget_everything():
                 obj.cache_clear()
 
 
-def _derive_then_render(path: str, convention: str, render):
+def _derive_then_render(path: str, convention: str, render, between=None):
     """What `symparams summary FILE` does in-process, timed in parts: the parse (Lark, the source to the
     program), the derive (that, then the rows, the totals, the symbols, the validity conditions, the check
     at the defaults) and the text render. CPU time of this thread (one thread does all of it; on this
@@ -259,16 +259,27 @@ def _derive_then_render(path: str, convention: str, render):
     for name in ("params", "trainable_params", "non_trainable_params", "buffers", "free_symbols", "conditions"):
         getattr(net, name, None)        # the engine's facts the table prints (cached on the network)
     derived = clock()
+    if between is not None:
+        between()
+    rendering = clock()
     text = render(net)
-    return parsed - start, derived - start, clock() - derived, text
+    return parsed - start, derived - start, clock() - rendering, text
 
 
 def child_parts(spec):
     import gc
+    # as the symparams script runs (cli.entry): the collector held while it imports and derives, then
+    # what is alive frozen and the collector on for the render (symparams/collector.py)
+    gc.set_threshold(50_000, 50, 100)
+    try:
+        from symparams import collector
+        hold, release = collector.hold, collector.release
+    except ImportError:         # a tree before collector.py
+        hold, release = (lambda: None), None
+    hold()
     render = _text_renderer()
-    gc.set_threshold(50_000, 50, 100)       # as the symparams script runs (cli.entry)
     convention = spec.get("convention", "keras")
-    first_parse, first_derive, first_render, text = _derive_then_render(spec["path"], convention, render)
+    first_parse, first_derive, first_render, text = _derive_then_render(spec["path"], convention, render, release)
     cleared, warm = [], []
     for _ in range(spec.get("repeats", 3)):
         _forget_everything()     # a user's process derives a file once: nothing remembered from before

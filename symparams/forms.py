@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import sympy
 from sympy import Add, Integer, Mul, Pow, Symbol
+from sympy.core.basic import _args_sortkey
 from sympy.core.mul import _keep_coeff
 
 
@@ -54,23 +55,76 @@ def _polynomial(expr) -> bool:
 def _do(expr):
     # factor_terms' inner `do`, for the expressions _polynomial admits; remembered, as a network's
     # formulas nest one another (a block's count inside its repeat's, inside the total)
-    if expr.is_Atom:
-        return expr
+    if expr.is_Atom or _monomial(expr):
+        return expr         # SymPy's steps rebuild a monomial as it is (c·x²·y: content c, the rest x²·y)
     if expr.is_Pow:
         args = expr.args
         new = tuple(_do(a) for a in args)
         return expr if new == args else expr.func(*new)
-    cont, p = expr.as_content_primitive(radical=False, clear=False)
+    cont, p = _content_primitive(expr)
     if p.is_Add:
         terms = [_do(a) for a in Add.make_args(p)]
         # a common negative sign, which the gcd below does not remove
-        if not any(a.as_coeff_Mul()[0].extract_multiplicatively(-1) is None for a in terms):
+        if not any(_extracts_no_minus(a.as_coeff_Mul()[0]) for a in terms):
             cont = -cont
             terms = [-a for a in terms]
         p = _gcd_terms(terms)
     elif p.args:
         p = p.func(*[_do(a) for a in p.args])
     return _keep_coeff(cont, p, clear=False, sign=True)
+
+
+_ONE, _MINUS_ONE = Integer(1), Integer(-1)
+
+
+@lru_cache(maxsize=8192)
+def _content_primitive(expr):
+    """expr.as_content_primitive(radical=False, clear=False), following SymPy's Add and Mul methods
+    step by step with each sub-expression's content remembered: SymPy recomputes a nested sum's
+    content at every level that holds it (a repeat's count holds its body's, the total holds both)."""
+    if _monomial(expr):
+        # SymPy's steps give (|c|, the rest) for c·x·y: the rest rebuilt from the same canonical factors
+        first, rest = expr.args[0], expr.args[1:]
+        if not isinstance(first, sympy.Rational):
+            return _ONE, expr
+        if first.is_negative:
+            return -first, _keep_coeff(_MINUS_ONE, rest[0] if len(rest) == 1 else Mul._from_args(rest))
+        return first, rest[0] if len(rest) == 1 else Mul._from_args(rest)
+    if isinstance(expr, Mul):
+        coef, args = Integer(1), []
+        for a in expr.args:
+            c, p = _content_primitive(a)
+            coef *= c
+            if p is not sympy.S.One:
+                args.append(p)
+        return coef, Mul(*args)
+    if isinstance(expr, Add):
+        terms = [_keep_coeff(*_content_primitive(a)) for a in expr.args]
+        same = all(t is a or t == a for t, a in zip(terms, expr.args))
+        con, prim = (expr if same else Add(*terms)).primitive()     # the same sum rebuilt is itself
+        if not con.is_Integer and prim.is_Add:
+            con, d = con.as_numer_denom()
+            divided = prim / d
+            if any(a.as_coeff_Mul()[0].is_Integer for a in divided.args):
+                prim = divided
+            else:
+                con /= d
+        return con, prim
+    return expr.as_content_primitive(radical=False, clear=False)
+
+
+def _monomial(expr) -> bool:
+    """A product of a rational number, symbols and whole powers of symbols."""
+    return isinstance(expr, Mul) and all(
+        isinstance(a, (Symbol, sympy.Rational)) or isinstance(a, Pow) and isinstance(a.base, Symbol)
+        and isinstance(a.exp, Integer) for a in expr.args)
+
+
+def _extracts_no_minus(coeff) -> bool:
+    """coeff.extract_multiplicatively(-1) is None: for a rational, exactly when it is positive."""
+    if isinstance(coeff, sympy.Rational):
+        return coeff.is_positive
+    return coeff.extract_multiplicatively(-1) is None
 
 
 def _term(t):
@@ -93,6 +147,16 @@ def _term(t):
 def _factors_expr(factors: dict):
     """Factors.as_expr(): the product of base**exponent (SymPy's Mul orders it)."""
     return Mul(*[b if e == 1 else b ** Integer(e) for b, e in factors.items()])
+
+
+def _product(coeff, numer: dict, denom: dict):
+    """coeff·(Factors(numer).as_expr() / Factors(denom).as_expr()), made as one Mul: SymPy's product
+    of a rational, powers and sums is canonical however it is built (a whole-number power of a
+    product splits into its factors' powers), and the one case the two-argument product treats
+    apart, a rational times a lone sum (distributed), is the same two arguments either way."""
+    factors = [b if e == 1 else Pow(b, Integer(e)) for b, e in numer.items()]
+    factors += [Pow(b, Integer(-e)) for b, e in denom.items()]
+    return Mul(coeff, *factors)
 
 
 def _common(dicts):
@@ -131,8 +195,8 @@ def _gcd_terms(args):
                 d[base] -= k
             n = {b: e for b, e in n.items() if e}
             d = {b: e for b, e in d.items() if e}
-            numers.append((coeff / g) * (_factors_expr(n) / _factors_expr(d)))
-        cont = g * (_factors_expr(top) / _factors_expr(bottom))
+            numers.append(_product(coeff / g, n, d))
+        cont = _product(g, top, bottom)
         numer_expr = Add(*numers)
     coeff, factors = cont.as_coeff_Mul()
     c, rest = coeff.as_coeff_Mul()
@@ -194,6 +258,28 @@ def _times(a: dict, b: dict) -> dict:
     return {m: c for m, c in out.items() if c}
 
 
+def _canonical_mul(coeff, factors: list):
+    """Mul(coeff, *factors) for a rational coeff and powers of distinct symbols, made as SymPy's Mul
+    makes it — the factors in its canonical order (Basic.compare), the coefficient first unless it is
+    1 — without its general flatten (most of the time of multiplying out a total)."""
+    if coeff == 0:
+        return coeff
+    factors = sorted(factors, key=_args_sortkey)
+    if coeff != 1 or not factors:
+        factors.insert(0, coeff)
+    return Mul._from_args(factors)
+
+
+def _canonical_add(terms: list):
+    """Add(*terms) for distinct monomials (no two with the same symbols and powers) and at most one
+    number, made as SymPy's Add makes it: the terms in canonical order, the number first."""
+    numbers = [t for t in terms if isinstance(t, sympy.Number)]
+    rest = sorted((t for t in terms if not isinstance(t, sympy.Number)), key=_args_sortkey)
+    if len(numbers) > 1 or numbers and numbers[0] == 0:
+        return Add(*terms)
+    return Add._from_args(numbers + rest)
+
+
 def _number(c):
     return Integer(c) if isinstance(c, int) or c.denominator == 1 else sympy.Rational(c.numerator, c.denominator)
 
@@ -208,7 +294,7 @@ def expanded(expr):
     found = polynomial_terms(expr)
     if found is None:
         return sympy.expand(expr)
-    return Add(*[Mul(_number(c), *[_power(s, k) for s, k in mono]) for mono, c in found.items()])
+    return _canonical_add([_canonical_mul(_number(c), [_power(s, k) for s, k in mono]) for mono, c in found.items()])
 
 
 def collected(expr, syms):
@@ -228,8 +314,8 @@ def collected(expr, syms):
             constant += _number(c) * Mul(*[_power(s, k) for s, k in mono])
             continue
         key = _power(first, powers.pop(first))
-        groups.setdefault(key, []).append(Mul(_number(c), *[_power(s, k) for s, k in powers.items()]))
-    out = {key: Add(*terms) for key, terms in groups.items()}
+        groups.setdefault(key, []).append(_canonical_mul(_number(c), [_power(s, k) for s, k in powers.items()]))
+    out = {key: _canonical_add(terms) for key, terms in groups.items()}
     if constant != 0:
         out[sympy.S.One] = constant
     return Add(*[key * val for key, val in out.items()])
@@ -326,7 +412,7 @@ def ordered_terms(expr):
                 powers[base] = k
                 gens.add(base)
         parts.append((term, powers))
-    order = sorted(gens, key=sympy.default_sort_key)
+    order = sorted(gens, key=sort_key)
     keyed = []
     for term, powers in parts:
         keyed.append((tuple(-powers.get(g, 0) for g in order), term))
@@ -339,3 +425,50 @@ def ordered_terms(expr):
 def _decompose_power(factor):
     from sympy.core.exprtools import decompose_power
     return decompose_power(factor)
+
+
+@lru_cache(maxsize=8192)
+def sort_key(expr):
+    """sympy.default_sort_key(expr) (order=None), built as Expr.sort_key builds it, with a sum's terms
+    in the order ordered_terms finds where it applies — the very list as_ordered_terms returns, without
+    its float conversion of every coefficient (most of the time of ordering a formula whose symbols
+    include a sum, as layers·(5,698·width + 2,097,664)). Remembered: a formula's sums recur in others."""
+    if not isinstance(expr, sympy.Expr) or type(expr).sort_key is not sympy.Expr.sort_key:
+        return sympy.default_sort_key(expr)
+    coeff, e = expr.as_coeff_Mul()
+    if e.is_Pow:
+        base, exp = e.as_base_exp()
+        if base is sympy.S.Exp1:
+            return sympy.default_sort_key(expr)
+        e = base
+    else:
+        exp = sympy.S.One
+    if e.is_Dummy:
+        args = (e.sort_key(),)
+    elif e.is_Atom:
+        args = (str(e),)
+    else:
+        if e.is_Add:
+            terms = ordered_terms(e)
+            parts = terms if terms is not None else e.as_ordered_terms()
+        elif e.is_Mul:
+            commutative, rest = e.args_cnc()
+            commutative.sort(key=sort_key)
+            parts = commutative + rest
+        else:
+            parts = e.args
+        args = tuple(sort_key(a) if isinstance(a, sympy.Basic) else sympy.default_sort_key(a) for a in parts)
+    return e.class_key(), (len(args), tuple(args)), sort_key(exp), coeff
+
+
+def minus_sign(term) -> bool:
+    """term.could_extract_minus_sign(), without building -term for a product with a rational
+    coefficient (SymPy's Mul compares itself with its negation first, which only differs from the
+    coefficient's sign when a factor is infinite — then the coefficient is not rational)."""
+    if isinstance(term, Mul):
+        first = term.args[0]
+        if isinstance(first, sympy.Rational):
+            return first.is_negative
+        if not first.is_Number:
+            return False
+    return term.could_extract_minus_sign()

@@ -23,7 +23,7 @@ from sympy import Add, Integer, Mul, Pow, ceiling, floor
 from sympy.printing.latex import greek_letters_set
 from sympy.printing.str import StrPrinter
 
-from .forms import ordered_terms
+from .forms import minus_sign, ordered_terms
 
 # ----------------------------------------------------------------------------- one form
 
@@ -135,9 +135,9 @@ class Layout:
     @staticmethod
     def _person_order(terms):
         terms = list(terms)
-        terms.sort(key=lambda t: (bool(t.is_number), bool(t.could_extract_minus_sign())))
-        if terms[0].could_extract_minus_sign():
-            first = next((t for t in terms if not t.could_extract_minus_sign()), None)
+        terms.sort(key=lambda t: (bool(t.is_number), minus_sign(t)))
+        if minus_sign(terms[0]):
+            first = next((t for t in terms if not minus_sign(t)), None)
             if first is not None:
                 terms.remove(first)
                 terms.insert(0, first)
@@ -240,7 +240,7 @@ class TextPrinter(Layout, StrPrinter):
     def _print_Add(self, expr, order=None):
         out = ""
         for k, term in enumerate(self._person_terms(expr, order)):
-            negative = term.could_extract_minus_sign()
+            negative = minus_sign(term)
             if negative:
                 term = -term
             text = self._print(term)
@@ -254,7 +254,7 @@ class TextPrinter(Layout, StrPrinter):
         return f"({text})"
 
     def _print_Mul(self, expr):
-        if expr.could_extract_minus_sign():
+        if minus_sign(expr):
             inner = self._print(-expr)
             return self._minus + (f"({inner})" if isinstance(-expr, Add) else inner)
         coeff, numer, denom = self._split(expr)

@@ -1,8 +1,9 @@
 """symparams/forms.py gives exactly what SymPy gives (the same expression tree, so every printer
 prints the same text): factor_terms, expand, collect(expand(...)), the value at the defaults and
 the printers' term order — on every formula of every example and zoo file (rows, sizes, totals,
-active parameters, under both conventions) and on random polynomials with negative coefficients,
-nested sums and powers, where a slip in the sign rule, the content or the term order would show."""
+active parameters, under both conventions), with the sort key and the sign test the printers
+order terms by, and on random polynomials with negative coefficients, nested sums and powers,
+where a slip in the sign rule, the content or the term order would show."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def _check(expr, values=None):
             if order is not None:
                 assert order == add.as_ordered_terms(), add
                 took.add("order")
+        # the sort key the term order is found with, and the sign test the printers ask of every term
+        for part in sympy.preorder_traversal(shown):
+            assert forms.sort_key(part) == sympy.default_sort_key(part), part
+            assert forms.minus_sign(part) == part.could_extract_minus_sign(), part
     return took
 
 
