@@ -22,7 +22,7 @@ def _model(cell, bidirectional=False, bias=True, read="out", **kwargs):
             super().__init__()
             self.rnn = getattr(nn, cell)(8, 16, batch_first=batch_first, bidirectional=bidirectional, bias=bias,
                                          **kwargs)
-            self.head = nn.Linear(32 if bidirectional and read == "out" else 16, 3)
+            self.head = nn.Linear(32 if bidirectional and read in ("out", "ends") else 16, 3)
 
         def forward(self, x):
             out, state = self.rnn(x)
@@ -35,6 +35,8 @@ def _model(cell, bidirectional=False, bias=True, read="out", **kwargs):
                 return self.head(out) + self.head(h[-1])[:, None]
             if read == "h0":
                 return self.head(h[0])
+            if read == "ends":              # a bidirectional classifier: both directions' final states
+                return self.head(torch.cat([h[-2], h[-1]], dim=1))
             if read == "returned":          # torchinfo's LSTMNet: (output, state)
                 return self.head(out), state
             return self.head(out)
@@ -73,6 +75,14 @@ def test_the_last_hidden_state_is_the_line_without_return_sequences(cell, layers
     text = _check(_model(cell, read="h", num_layers=layers))
     lines = [ln for ln in text.splitlines() if ln.startswith(cell.lower())]
     assert ["return_sequences=true" in ln for ln in lines] == [True] * (layers - 1) + [False], text
+
+
+@pytest.mark.parametrize("cell, layers", [("LSTM", 1), ("GRU", 2)])
+def test_both_ends_of_a_bidirectional_state_are_its_last_state(cell, layers):
+    text = _check(_model(cell, bidirectional=True, read="ends", num_layers=layers))
+    lines = [ln for ln in text.splitlines() if ln.startswith(cell.lower())]
+    assert ["return_sequences=true" in ln for ln in lines] == [True] * (layers - 1) + [False], text
+    assert all("bidirectional=true" in ln for ln in lines), text
 
 
 def test_h0_of_one_layer_is_its_last_state_and_a_returned_state_is_the_layers_own():

@@ -572,6 +572,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             continue                        # output, state = self.lstm(x): the output sequence, or its last state
         if _torch_last_step(node, module, alias, live, nodes, torch):
             continue                        # out[:, -1, :]: the last step
+        if _torch_both_ends(node, states, alias, nodes, torch):
+            continue                        # torch.cat([h[-2], h[-1]], dim=1): a bidirectional layer's last state
         if node in live:
             _torch_state_problem(node, states)
         shuffle = _torch_shuffle_step(node, shapes, shuffling)
@@ -1364,7 +1366,8 @@ def _torch_rnn_output(node, module, alias, live, states, nodes, torch) -> bool:
     (the layer's call, 'state' | 'h' | 'c')): returned from forward as it is, it is the layer's own result
     (the network's output is the other tensor); its last row h[-1] of a one-direction layer read in forward
     is the layer's last state, the rnn/lstm/gru line without return_sequences (and then its sequence must
-    be unread). Any other reading of a state is a located refusal (_torch_state_problem)."""
+    be unread); a bidirectional layer's h[-2] and h[-1] are remembered for their cat (_torch_both_ends). Any
+    other reading of a state is a located refusal (_torch_state_problem)."""
     import operator
     if not (node.op == "call_function" and node.target is operator.getitem):
         return False
@@ -1376,13 +1379,15 @@ def _torch_rnn_output(node, module, alias, live, states, nodes, torch) -> bool:
             states[node] = (call, "hc"[index])
             return True
         rows = sub.num_layers * (2 if sub.bidirectional else 1)
-        if what == "h" and not sub.bidirectional and isinstance(index, int) and index in (-1, rows - 1):
+        if what == "h" and isinstance(index, int) and index in (-1, rows - 1, -2, rows - 2) and (
+                sub.bidirectional or index in (-1, rows - 1)):
             if any(n in live for n in call.users if n.args[1] == 0):
                 raise DefinitionError(f"the forward reads both the sequence and the last state of '{call.target}' "
                                       f"('{node.name}'); a symparams recurrent line gives one of them")
-            layer = nodes[call]
-            head, _, last = layer.line.rpartition("\n")
-            layer.line = (head + "\n" if head else "") + last.replace(" return_sequences=true", "")
+            if sub.bidirectional:       # one direction's last state: only as cat([h[-2], h[-1]]) (_torch_both_ends)
+                states[node] = (call, "forward" if index in (-2, rows - 2) else "backward")
+                return True
+            _last_state(nodes[call])
             alias[node] = call
             return True
         raise DefinitionError(f"the forward reads {'the cell state' if what == 'c' else 'the state'} of "
@@ -1505,6 +1510,30 @@ def _torch_output(node, alias, states):
         raise DefinitionError(f"the module returns {len(tensors) + len(others)} values ({named[:200]}); symparams "
                               "imports a module with one output tensor (a recurrent layer's state aside)")
     return tensors[0]
+
+
+def _last_state(layer) -> None:
+    """The recurrent node's last line gives its last state (return_sequences dropped)."""
+    head, _, last = layer.line.rpartition("\n")
+    layer.line = (head + "\n" if head else "") + last.replace(" return_sequences=true", "")
+
+
+def _torch_both_ends(node, states, alias, nodes, torch) -> bool:
+    """torch.cat([h[-2], h[-1]], dim=1) of a bidirectional layer's state: the last layer's forward and backward
+    final states side by side, which is the bidirectional rnn/lstm/gru line without return_sequences (as the
+    exported Recurrent module gives it)."""
+    if not (node.op == "call_function" and node.target in (torch.cat, torch.concat) and node.args):
+        return False
+    parts = node.args[0]
+    if not (isinstance(parts, (list, tuple)) and len(parts) == 2 and all(p in states for p in parts)):
+        return False
+    (call, first), (other, second) = states[parts[0]], states[parts[1]]
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+    if call is not other or (first, second) != ("forward", "backward") or dim not in (1, -1):
+        return False
+    _last_state(nodes[call])
+    alias[node] = call
+    return True
 
 
 def _torch_rnn_initial_state(node, sub, made, torch) -> None:
