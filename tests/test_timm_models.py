@@ -69,6 +69,125 @@ def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, c
                      lambda: _expected(torch, reference), tmp_path, capsys)
 
 
+# Issue 26's sweep for wrong numbers: one small variant of each timm transformer and hybrid family, built by timm's
+# own entry point (`timm.models:NAME`) at its default input size. Each is exact (None) or refused with these words
+# (a located message naming the construct); a WRONG count or a traceback fails the row. A handful run by default;
+# SYMPARAMS_TIMM_VIT=all runs every row (about a minute).
+SWEEP = {
+    "vit_tiny_patch16_224": None,
+    "vit_small_patch32_224": None,
+    "vit_small_patch16_18x2_224": "cannot read the operation 'stack' (call_function stack)",
+    "vit_base_patch16_gap_224": None,
+    "vit_medium_patch16_gap_256": "(timm Attention) has a q/k norm",
+    "vit_medium_patch16_reg4_gap_256": None,
+    "vit_little_patch16_reg4_gap_256": None,
+    "vit_small_patch14_dinov2": None,
+    "vit_small_patch14_reg4_dinov2": None,
+    "vitamin_xlarge_256": None,                 # no class token: x.view(B, -1, C) of the sequence, the tensor itself
+    "vit_base_patch16_clip_quickgelu_224": "(mul of 1.702, blocks_0_mlp_fc1) is not a merge",
+    "vit_xsmall_patch16_clip_224": None,
+    "vit_base_patch16_siglip_224": "indexes a tensor",
+    "vit_base_patch16_siglip_gap_224": None,
+    "vit_so150m_patch16_reg4_map_256": "indexes a tensor",
+    "vit_relpos_small_patch16_224": "cannot read the operation 'permute' (call_method permute)",
+    "vit_srelpos_small_patch16_224": "reads the tensor 'shared_rel_pos.rel_coords_log'",
+    "vit_relpos_medium_patch16_cls_224": "cannot read the operation 'permute' (call_method permute)",
+    "vit_small_patch16_rope_224": "cannot read the operation 'permute' (call_method permute)",
+    "vit_small_patch16_dinov3": "acts on a tensor permuted to channels last",
+    "vit_tiny_r_s16_p8_224": "cannot trace the PyTorch module",
+    "vit_small_resnet26d_224": None,
+    "vit_pe_core_tiny_patch16_384": "cannot read the operation 'permute' (call_method permute)",
+    "vit_base_patch16_xp_224": "reads the tensor 'norm_pre.weight'",
+    "vit_base_mci_224": None,
+    "flexivit_small": None,
+    "deit_tiny_patch16_224": None,
+    "deit_tiny_distilled_patch16_224": None,
+    "deit3_small_patch16_224": None,
+    "beit_base_patch16_224": None,
+    "beitv2_base_patch16_224": None,
+    "beit3_base_patch16_224": "(timm Attention) has a q/k norm",
+    "eva02_tiny_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
+    "eva_giant_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
+    "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
+    "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
+    "pvt_v2_b0": "acts on a tensor permuted to channels last",
+    "twins_pcpvt_small": "the operation 'permute' (permute) reshapes channels",
+    "twins_svt_small": "cannot trace the PyTorch module",
+    "coat_lite_tiny": "indexes a tensor",
+    "coat_tiny": "indexes a tensor",
+    "crossvit_tiny_240": "cannot trace the PyTorch module",
+    "levit_128s": "(timm Attention) has a qkv of LinearNorm",
+    "levit_conv_128s": "(timm Attention) has a qkv of ConvNorm",
+    "mobilevit_xxs": "cannot trace the PyTorch module",
+    "mobilevitv2_050": "cannot trace the PyTorch module",
+    "efficientformer_l1": "cannot read the operation 'sub' (call_function sub)",
+    "efficientformerv2_s0": "cannot read the operation 'permute' (call_method permute)",
+    "fastvit_t8": "(add of stem_0_conv_scale_bn, 0) is not a merge",
+    "tiny_vit_5m_224": "cannot trace the PyTorch module",
+    "nest_tiny": "cannot trace the PyTorch module",
+    "pit_ti_224": "reads the tensor 'cls_token'",
+    "pit_ti_distilled_224": "reads the tensor 'cls_token'",
+    "tnt_s_patch16_224": "cannot read the PyTorch module 'pixel_embed_unfold' (Unfold)",
+    "volo_d1_224": "acts on a tensor permuted to channels last",
+    "convit_tiny": "cannot trace the PyTorch module",
+    "sequencer2d_s": "acts on a tensor permuted to channels last",
+    "mixer_s32_224": "cannot read the operation 'transpose_1'",
+    "resmlp_12_224": "reads the tensor 'blocks.0.norm1.beta'",
+    "gmlp_ti16_224": "the operation 'chunk' splits axis -1",
+    "poolformer_s12": "reads the tensor 'stages.0.blocks.0.norm1.weight'",
+    "poolformerv2_s12": "reads the tensor 'stages.0.blocks.0.norm1.weight'",
+    "convformer_s18": "cannot read the operation 'pow_1' (call_function pow)",
+    "caformer_s18": "cannot read the operation 'pow_1' (call_function pow)",
+    "convnext_atto": None,
+    "convnext_atto_ols": None,
+    "convnext_atto_rms": "cannot read the operation 'pow_1' (call_method pow)",
+    "convnextv2_atto": None,
+    "focalnet_tiny_srf": "(add of 0, mul) is not a merge",
+    "davit_tiny": "cannot read the operation 'pad' (call_function pad)",
+    "hiera_tiny_224": "the operation 'view_1' (view) reshapes channels",
+    "hieradet_small": "acts on a tensor permuted to channels last",
+    "swin_tiny_patch4_window7_224": None,
+    "swin_s3_tiny_224": None,
+    "swinv2_tiny_window8_256": "acts on a tensor permuted to channels last",
+    "swinv2_cr_tiny_224": "acts on a tensor permuted to channels last",
+    "maxvit_tiny_tf_224": "cannot trace the PyTorch module",
+    "maxvit_pico_rw_256": "acts on a tensor permuted to channels last",
+    "maxvit_rmlp_pico_rw_256": "acts on a tensor permuted to channels last",
+    "maxxvit_rmlp_nano_rw_256": "acts on a tensor permuted to channels last",
+    "coatnet_nano_rw_224": "the operation 'chunk' splits axis 2",
+    "coatnet_0_224": "the operation 'chunk' splits axis 2",
+    "coatnext_nano_rw_224": "the operation 'chunk' splits axis 2",
+    "efficientvit_b0": "cannot trace the PyTorch module",
+    "efficientvit_m0": "cannot trace the PyTorch module",
+    "vitamin_small_224": None,
+    "mambaout_femto": "acts on a tensor permuted to channels last",
+    "inception_next_atto": None,
+    "edgenext_xx_small": "reads the tensor 'stages.1.blocks.1.pos_embd.token_projection.weight'",
+    "gcvit_xxtiny": "acts on a tensor permuted to channels last",
+    "mvitv2_tiny": "cannot trace the PyTorch module",
+    "repvit_m0_9": None,
+    "samvit_base_patch16_224": "acts on a tensor permuted to channels last",
+    "rdnet_tiny": None,
+}
+SWEEP_DEFAULT = ("vit_little_patch16_reg4_gap_256", "vitamin_xlarge_256", "levit_128s", "deit3_small_patch16_224",
+                 "vit_small_patch14_reg4_dinov2")
+
+
+def _sweep_rows():
+    import os
+    return sorted(SWEEP) if os.environ.get("SYMPARAMS_TIMM_VIT") == "all" else list(SWEEP_DEFAULT)
+
+
+@pytest.mark.parametrize("name", _sweep_rows())
+def test_timm_sweep_imports_exactly_or_is_refused_by_name(name, tmp_path, capsys):
+    torch = need_module("torch")
+    timm = need_module("timm")
+    config = timm.models.get_pretrained_cfg(name)
+    c, h, w = config.input_size if config is not None else (3, 224, 224)
+    reference = f"timm.models:{name}"
+    check_import_row(reference, f"{h}x{w}x{c}", SWEEP[name], lambda: _expected(torch, reference), tmp_path, capsys)
+
+
 
 def test_a_frozen_block_read_as_several_layers_is_refused_by_name():
     """A unit read whole as several lines (timm's Swin block) has no one-line trainable=false: refused, never a

@@ -694,7 +694,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
         elif node.op == "call_function" and node.target in identities or (
                 node.op == "call_function" and node.target in (torch.cat, torch.concat) and len(args) == 1
-                and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch):
+                and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch) or _same_shape_view(node, shapes):
             alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
             continue
         elif _rows_to_batch(node, shapes):
@@ -1229,8 +1229,9 @@ def _torch_vit_step(node, shapes, module, torch, pending):
     if node.op == "get_attr":
         tensor = _attribute(module, node.target)
         users = list(node.users)
-        if isinstance(tensor, torch.nn.Parameter) and tensor.dim() == 3 and tuple(tensor.shape[:2]) == (1, 1) \
-                and len(users) == 1 and users[0].op == "call_method" and users[0].target == "expand":
+        if isinstance(tensor, torch.nn.Parameter) and tensor.dim() == 3 and tensor.shape[0] == 1 \
+                and len(users) == 1 and users[0].op == "call_method" and users[0].target == "expand" \
+                and _prepended(users[0], torch):
             pending[users[0]] = ("token", tensor)
             return "skip", None
         return None
@@ -1254,8 +1255,16 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         dim = node.kwargs.get("dim", args[1] if len(args) > 1 else 0)
         *tokens, rest = args[0]
         if dim in (1, -2) and all(t in pending and pending[t][0] == "token" for t in tokens):
-            # DeiT-distilled: cat((cls_token, dist_token, x), 1), the tokens in the order the file writes them
-            return "layer", ("clstoken" + (f" tokens={len(tokens)}" if len(tokens) > 1 else ""), rest)
+            # DeiT-distilled: cat((cls_token, dist_token, x), 1), the tokens in the order the file writes them;
+            # timm's register tokens (a 1 x R x D parameter after the class token) are R more of them
+            learned = [pending[t][1] for t in tokens]
+            count = sum(int(t.shape[1]) for t in learned)
+            frozen = {t.requires_grad for t in learned}
+            if len(frozen) == 2:
+                raise DefinitionError(f"the operation '{node.name}' prepends tokens some of which are frozen and "
+                                      "others trained; symparams freezes a clstoken line whole")
+            return "layer", ("clstoken" + (f" tokens={count}" if count > 1 else "")
+                             + ("" if frozen == {True} else " trainable=false"), rest)
         return None
     scaled = _constant_division(node)
     if scaled is not None:
@@ -1278,6 +1287,27 @@ def _torch_vit_step(node, shapes, module, torch, pending):
                 isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
             return "alias", source
     return None
+
+
+def _prepended(expand, torch) -> bool:
+    """A learned token's .expand(B, -1, -1) read only by torch.cat(..., dim=1) as one of the tensors before the
+    last (the sequence): class, distillation and register tokens put in front of the patches."""
+    users = list(expand.users)
+    if len(users) != 1 or users[0].op != "call_function" or users[0].target not in (torch.cat, torch.concat):
+        return False
+    cat = users[0]
+    parts = cat.args[0] if cat.args else cat.kwargs.get("tensors")
+    dim = cat.kwargs.get("dim", cat.args[1] if len(cat.args) > 1 else 0)
+    return isinstance(parts, (list, tuple)) and expand in parts[:-1] and parts[-1] is not expand and dim in (1, -2)
+
+
+def _same_shape_view(node, shapes) -> bool:
+    """x.view(...) / x.reshape(...) that gives back its input's shape (timm's ViT without a class token:
+    x.view(B, -1, C) of a B x N x C sequence): the tensor itself, not a flatten."""
+    if node.op != "call_method" or node.target not in ("view", "reshape") or not hasattr(node.args[0], "name"):
+        return False
+    before, after = shapes.get(node.args[0].name), shapes.get(node.name)
+    return before is not None and after is not None and tuple(before) == tuple(after)
 
 
 def _constant_division(node):
@@ -1672,6 +1702,11 @@ def _timm_attention(module, name=None) -> str | None:
     if name is None:
         return "attention"
     nn = need("torch", "pytorch").nn
+    if not isinstance(module.qkv, nn.Linear) or not isinstance(getattr(module, "proj", None), nn.Linear):
+        # LeViT's Attention: its qkv and proj are Linear + BatchNorm units (and proj starts with an activation)
+        raise DefinitionError(f"the module '{name}' (timm Attention) has a qkv of {type(module.qkv).__name__} and a "
+                              f"proj of {type(getattr(module, 'proj', None)).__name__}; symparams reads timm's "
+                              "Attention with Linear projections")
     d = module.qkv.in_features
     plain = all(isinstance(getattr(module, part, None), (nn.Identity, type(None))) for part in ("q_norm", "k_norm", "norm"))
     bias = _timm_attention_bias(module)
