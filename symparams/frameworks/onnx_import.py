@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 
 from .. import limits
 from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder
+from .onnx_origin import folded_batchnorm, had_bias
 from .plan import need
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
                "Softplus": "softplus", "Softsign": "softsign", "HardSigmoid": "hard_sigmoid",
                "HardSwish": "hard_swish", "Mish": "mish", "Gelu": "gelu", "LeakyRelu": "leaky_relu"}
-VIEWS = ("Identity", "Dropout")
+VIEWS = ("Identity", "Dropout", "Cast", "CastLike")      # a change of element type counts nothing
 KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "MaxPool", "AveragePool",
                                   "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Shape", "Pad", "ConvTranspose", "Slice", "BatchNormalization", "Flatten", "Reshape", "Transpose",
                                   "Softmax", "LogSoftmax", "Clip", "Constant", "LayerNormalization", *VIEWS})
@@ -44,12 +46,14 @@ class _Graph:
     """The validated graph: its nodes in order, each tensor's inferred shape, the constants known so
     far (initializers, and the shape arithmetic folded by onnx_fold), and each tensor's readers."""
 
-    def __init__(self, model, source):
+    def __init__(self, model, source, base=None):
         onnx = need("onnx", "onnx")
         from onnx import numpy_helper
         self.source = source
         self.numpy_helper = numpy_helper
         _check_operators(model.graph, source)       # before anything reads or runs a node
+        if base is not None:
+            _small_external(model.graph, base)
         weights = _weights_as_inputs(model, source)
         try:
             onnx.checker.check_model(model)
@@ -66,6 +70,7 @@ class _Graph:
         for info in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
             dims = info.type.tensor_type.shape.dim
             self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
+        self.producer = {out: node for node in self.nodes for out in node.output}
         self.users: dict[str, list] = {}
         for node in self.nodes:
             for i in node.input:
@@ -111,7 +116,9 @@ def _weights_as_inputs(model, source) -> dict:
     weight's dims-only value (tensor_value)."""
     from onnx import helper
     graph = model.graph
-    big = [t for t in graph.initializer if math.prod(t.dims) > limits.MAX_FOLDED_ELEMENTS]
+    # and every tensor stored outside the file (torch.onnx's default writes each over 256 bytes to
+    # model.onnx.data): only its dims are read, that file is never opened
+    big = [t for t in graph.initializer if math.prod(t.dims) > limits.MAX_FOLDED_ELEMENTS or _external(t)]
     if not big:
         return {}
     values = {t.name: tensor_value(t, f"{source}: the initializer '{t.name}'") for t in big}
@@ -124,6 +131,44 @@ def _weights_as_inputs(model, source) -> dict:
     return values
 
 
+def _small_external(graph, base) -> None:
+    """The values of the small tensors (at most limits.MAX_FOLDED_ELEMENTS elements: index lists, sizes) that
+    torch.onnx's default export stores in the file beside the model (every tensor over 256 bytes), read into
+    the model: only from a regular file in the model's own folder, only the bytes the tensor's dims need. A
+    tensor that cannot be read so stays external: its dims only (tensor_value)."""
+    import numpy as np
+    from onnx import TensorProto, helper
+    for tensor in graph.initializer:
+        if tensor.data_location != TensorProto.EXTERNAL or math.prod(tensor.dims) > limits.MAX_FOLDED_ELEMENTS:
+            continue
+        info = {e.key: e.value for e in tensor.external_data}
+        location = info.get("location", "")
+        parts = location.replace("\\", "/").split("/")
+        if not location or os.path.isabs(location) or ".." in parts or ":" in location:
+            continue
+        try:
+            size = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize * math.prod(tensor.dims)
+            offset, length = int(info.get("offset", 0)), int(info.get("length", size))
+            if length != size or offset < 0:
+                continue
+            with open(os.path.join(base, *parts), "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    continue
+                handle.seek(offset)
+                data = handle.read(size)
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if len(data) == size:
+            tensor.raw_data = data
+            tensor.data_location = TensorProto.DEFAULT
+            del tensor.external_data[:]
+
+
+def _external(tensor) -> bool:
+    from onnx import TensorProto
+    return tensor.data_location == TensorProto.EXTERNAL
+
+
 def _first_line(exc) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0][:300] if text else type(exc).__name__)
@@ -131,8 +176,9 @@ def _first_line(exc) -> str:
 
 def tensor_value(tensor, what: str):
     """A TensorProto's value as a numpy array. A tensor of more than limits.MAX_FOLDED_ELEMENTS elements
-    (a weight) is only its dims: a read-only array of zeros that takes no memory (no importer reads a
-    weight's values); its data length is still checked against its dims."""
+    (a weight), or a floating-point one stored outside the file, is only its dims: a read-only array of zeros
+    that takes no memory (no importer reads a weight's values); its data length is still checked against its
+    dims. An integer tensor stored outside the file is None (unknown): sizes are never guessed."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
@@ -147,6 +193,8 @@ def tensor_value(tensor, what: str):
     if tensor.data_type == TensorProto.UNDEFINED or dtype is None or dtype.kind not in "iufbc":
         raise DefinitionError(f"{what} has the element type {tensor.data_type}, not a number type")
     external = tensor.data_location == TensorProto.EXTERNAL
+    if external and dtype.kind not in "fc":
+        return None             # an integer tensor kept outside the file (an index list): its values are unknown
     if count <= limits.MAX_FOLDED_ELEMENTS and not external:
         try:
             return numpy_helper.to_array(tensor)
@@ -185,8 +233,10 @@ def _node_name(node, index) -> str:
 def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     """DSL text for an ONNX ModelProto (or the path of an .onnx file)."""
     onnx = need("onnx", "onnx")
+    base = None                         # the folder a file's external data is found in
     if isinstance(model, (str, bytes, os.PathLike)):
         source = shown(model)
+        base = os.path.dirname(os.path.abspath(os.fsdecode(model)))
         data = read_bounded(model, limits.MAX_ONNX_BYTES, what="ONNX file", error=DefinitionError)
         try:
             # from the bytes: a tensor stored outside the file ("external data") is never opened
@@ -197,7 +247,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     if not isinstance(model, onnx.ModelProto):
         raise UsageError(f"from_onnx needs an onnx.ModelProto or the path of an .onnx file, got a "
                          f"{type(model).__name__}")
-    g = _Graph(model, source)
+    g = _Graph(model, source, base)
     inputs = [i for i in g.graph.input if i.name not in g.consts]
     data = inputs[:1]
     if not data:
@@ -229,6 +279,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     # layer is written; only what works on the last axis is read on them until a Transpose puts them back
     last: set[str] = set()
     tokens: dict[str, object] = {}        # a constant Expand-ed (a class token) -> the constant
+    flat: dict[str, str] = {}             # a tensor reshaped to one axis, read only by Gathers -> that tensor
     patches: dict[str, int] = {}          # a map reshaped to (N, C, H*W), before its Transpose -> C
 
     def key(tensor):
@@ -241,8 +292,29 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     def layer(node, text, index, source_tensor):
         name = unique_name(_node_name(node, index), names)
         out = node.output[0]
-        nodes[out] = Node(out, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
+        norm = folded_batchnorm(node) if node.op_type in ("Conv", "ConvTranspose", "Gemm") else None
+        if norm is not None:
+            # the exporter's optimiser folded a batch norm into this layer (onnx_origin): written back after it
+            inner = out + "\0folded"
+            nodes[inner] = Node(inner, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
+            order.append(inner)
+            bn = unique_name(name + "_bn", names)
+            nodes[out] = Node(out, "layer", [inner], ("batchnorm" if norm else "batchnorm scale=false center=false")
+                              + f" name={bn}", bn, node)
+        else:
+            nodes[out] = Node(out, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
         order.append(out)
+
+    def biased(node, where, index=2) -> bool:
+        """Whether the model's layer had a bias (onnx_origin: the dynamo optimiser's dropped zero biases)."""
+        bias = node.input[index] if len(node.input) > index and node.input[index] else None
+        if bias is not None and not _learned(g, bias):
+            bias = None                 # a computed zero bias (optimize=False: Expand of a CastLike of 0)
+        found = had_bias(node, node.input[1], bias)
+        if found is None:
+            raise DefinitionError(f"{where}: the exporter's optimiser dropped a bias of zeros and the file does not "
+                                  "say whether the model had one; export with optimize=False")
+        return found
 
     def read(index, node, where):
         op, a = node.op_type, g.attrs(node)
@@ -254,7 +326,9 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             g.consts[node.output[0]] = (g.fold(node) or [None])[0]
             return
         tensors = [i for i in node.input if i and i not in g.consts]
-        if op in VIEWS:
+        if op == "CastLike":
+            tensors = tensors if node.input[0] in tensors else []       # its second input gives only a type
+        if op in VIEWS and (tensors or op not in FOLDED):
             if tensors:
                 alias[node.output[0]] = key(tensors[0])
                 if tensors[0] in last:
@@ -268,6 +342,8 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             # computed from constants only: shape arithmetic is folded (bounded); any other operator's
             # value stays unknown, never evaluated
             values = g.fold(node) if op in FOLDED else None
+            if values is None and op in ("Transpose", "Reshape", "Unsqueeze", "Squeeze"):
+                values = _weight_view(g, node, a)
             for k, out in enumerate(node.output):
                 g.consts[out] = values[k] if values is not None and k < len(values) else None
             return
@@ -322,7 +398,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 text += f" dilation={_window(dilations)}"
             if a.get("group", 1) != 1:
                 text += f" groups={a['group']}"
-            if len(node.input) < 3 or not node.input[2]:
+            if not biased(node, where):
                 text += " bias=false"
             layer(node, text, index, x)
         elif op == "ConvTranspose":
@@ -346,7 +422,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 text += f" output_padding={_window(a['output_padding'])}"
             if group != 1:
                 text += f" groups={group}"
-            if len(node.input) < 3 or not node.input[2]:
+            if not biased(node, where):
                 text += " bias=false"
             layer(node, text, index, x)
         elif op == "Split" and _channel_split(node, g, in_shape, a) is not None:
@@ -401,7 +477,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if w is None or w.ndim != 2 or (op == "Gemm" and a.get("transA", 0)):
                 raise DefinitionError(f"{where}: only a product with a constant weight matrix is a dense layer")
             units = w.shape[0] if (op == "Gemm" and a.get("transB", 0)) else w.shape[1]
-            has_bias = op == "Gemm" and len(node.input) > 2 and bool(node.input[2])
+            has_bias = op == "Gemm" and biased(node, where)
             if op == "MatMul":
                 users = g.users.get(node.output[0], [])
                 if len(users) == 1 and users[0].op_type == "Add":
@@ -467,6 +543,20 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                                                                                           ["ReduceMax"]):
             pooled[node.output[0]] = x      # x.flatten(2).mean(-1): a global pool of x (the exporter's GlobalPool)
             alias[node.output[0]] = key(x)
+        elif op == "Reshape" and _flat(node, g, in_shape):
+            flat[node.output[0]] = x        # every element in one axis, for the Gather of an as_strided (below)
+        elif op == "Gather" and x in flat:
+            # torch's as_strided as the dynamo exporter writes it: a Gather of the flattened tensor; read when it
+            # takes every element back in place (ConvNeXt's pooled 1 x 1 map), a view of it
+            origin, indices = flat[x], g.const(node.input[1])
+            import numpy as np
+            if indices is None or int(a.get("axis", 0)) != 0 or tuple(indices.shape) != tuple(g.shapes.get(origin, ())) \
+                    or not np.array_equal(indices.ravel(), np.arange(indices.size)):
+                raise DefinitionError(f"{where}: gathers elements of a flattened tensor out of their order "
+                                      "(torch's as_strided); symparams reads it only when it keeps every element in place")
+            alias[node.output[0]] = key(origin)
+            if origin in last:
+                last.add(node.output[0])
         elif op == "Pad":
             users = g.users.get(node.output[0], [])
             raw = g.const(node.input[1]) if len(node.input) > 1 else a.get("pads")
@@ -515,9 +605,11 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if (low, high) != (0.0, 6.0):
                 raise DefinitionError(f"{where}: clips to [{low}, {high}]; symparams has relu6 (0 to 6)")
             layer(node, "relu6", index, x)
-        elif op == "Concat" and len(node.input) == 2 and node.input[0] in tokens and len(tensors) == 1 and \
-                _is_token(tokens[node.input[0]], in_shape) and a.get("axis") in (1, -2):
-            layer(node, "clstoken", index, x)       # a learned (1, 1, D) token before the sequence
+        elif op == "Concat" and len(node.input) == 2 and len(tensors) == 1 and \
+                _is_token(tokens.get(node.input[0], g.const(node.input[0])), in_shape) and a.get("axis") in (1, -2):
+            # a learned (1, 1, D) token before the sequence (Expand-ed over the batch, or a constant already when
+            # the dynamo optimiser folded the Expand of a batch of one)
+            layer(node, "clstoken", index, x)
         elif op == "Add" and len(tensors) == 1 and rank == 3 and g.const(_other(node, x)) is not None and \
                 tuple(g.const(_other(node, x)).shape) in ((1,) + _known(g, node)[1:], _known(g, node)[1:]):
             layer(node, "posembed", index, x)       # a learned (1, T, D) table added to the sequence
@@ -778,6 +870,12 @@ def _attention_region(g, s_index, producer, users, dynamic, data_inputs, weight)
             mats.append((k2, rows, cols))
             if len(consts) > 1:
                 biases[k2] = consts[1].size
+            elif node.op_type == "Gemm":
+                kept = had_bias(node, node.input[1], None)      # a zero bias the dynamo optimiser dropped
+                if kept is None:
+                    return None
+                if kept:
+                    biases[k2] = cols
         elif node.op_type == "Add" and consts:
             src = producer.get(data_inputs(k2)[0])
             if src not in projections + [out_proj] or len(consts) != 1:
@@ -808,6 +906,52 @@ def _attention_region(g, s_index, producer, users, dynamic, data_inputs, weight)
     return members, (x, y, text, soft)
 
 
+def _weight_view(g, node, a):
+    """A weight transposed or reshaped (the dynamo exporter without its optimiser writes nn.Linear as
+    MatMul(x, Transpose(W))): another dims-only weight of the new shape, [value], or None. Its values are
+    never read, so none is computed, whatever the weight's size."""
+    import numpy as np
+    value = g.const(node.input[0])
+    if value is None or value.size <= 1:
+        return None
+    if node.op_type == "Transpose":
+        perm = [int(v) for v in a.get("perm", range(value.ndim))[::-1 if "perm" not in a else 1]]
+        if sorted(perm) != list(range(value.ndim)):
+            return None
+        dims = [value.shape[k] for k in perm]
+    else:
+        dims = tuple(g.shapes.get(node.output[0], ()))
+        if not dims or any(not isinstance(d, int) for d in dims) or math.prod(dims) != value.size:
+            return None
+    return [np.broadcast_to(np.zeros((), value.dtype), dims)]
+
+
+def _learned(g, tensor) -> bool:
+    """Whether a tensor holds learned values: a constant, a graph input, or computed from one (not through
+    a Shape). The dynamo exporter without its optimiser gives a convolution without bias a bias of zeros
+    computed from a Constant 0 and the weight's Shape: nothing learned."""
+    producer = g.producer
+    seen, stack = set(), [tensor]
+    while stack:
+        t = stack.pop()
+        if t in seen or not t:
+            continue
+        seen.add(t)
+        node = producer.get(t)
+        if node is None:
+            return True         # an initializer or a graph input
+        if node.op_type == "Constant":
+            a = g.attrs(node)
+            value = a.get("value")
+            if value is None or math.prod(value.dims) > 1:
+                return True     # a tensor written in the graph (a hand-made file's weight)
+        elif node.op_type in ("CastLike", "Expand", "Reshape", "Tile", "Slice", "Unsqueeze", "Squeeze"):
+            stack.append(node.input[0])     # the others give a type or sizes
+        elif node.op_type != "Shape":
+            stack.extend(node.input)
+    return False
+
+
 def _declared(info, g):
     """A weight given as a graph input: a read-only array of zeros of its declared shape (no memory), or None
     when a size is not fixed."""
@@ -829,6 +973,14 @@ def _other(node, x):
 
 def _is_token(value, in_shape) -> bool:
     return value is not None and len(in_shape) == 3 and tuple(value.shape) == (1, 1, in_shape[-1])
+
+
+def _flat(node, g, in_shape) -> bool:
+    """A Reshape of a whole tensor of known shape to one axis whose readers are all Gathers."""
+    out = tuple(g.shapes.get(node.output[0], ()))
+    users = g.users.get(node.output[0], [])
+    return len(out) == 1 and bool(in_shape) and None not in in_shape and out == (math.prod(in_shape),) \
+        and bool(users) and all(u.op_type == "Gather" for u in users)
 
 
 def _patch_reshape(node, g, in_shape) -> bool:
