@@ -1,0 +1,167 @@
+"""ONNX files written by torch.onnx.export with its defaults (torch >= 2.9: the dynamo exporter, onnxscript's
+optimiser on, the weights in `model.onnx.data` beside the file) import with PyTorch's own counts, total and
+trainable: the batch norms the optimiser folds into the layer before them and the zero biases it drops are
+read back from the exporter's node records (symparams/frameworks/onnx_origin.py).
+
+Small modules written here (each one construct an exporter writes its own way), and the optimiser's three
+settings on one model. torchvision's models through this exporter are in test_import_onnx_torchvision.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import pytest
+
+import symparams
+from conftest import need_module
+
+
+def _export(model, shape, path, **options):
+    torch = need_module("torch")
+    need_module("onnx")
+    need_module("onnxscript")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(shape),), str(path), **options)
+    return path
+
+
+def _counts(model):
+    return (sum(p.numel() for p in model.parameters()),
+            sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def _imported(path):
+    from symparams.frameworks.onnx_import import from_onnx
+    text = from_onnx(str(path))
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    return (int(net.params), int(net.trainable_params)), text
+
+
+def _modules():
+    torch = need_module("torch")
+    nn, F = torch.nn, torch.nn.functional
+
+    class SE(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.down, self.up = nn.Conv2d(c, c // 4, 1), nn.Conv2d(c // 4, c, 1)
+
+        def forward(self, x):
+            return x * torch.sigmoid(self.up(F.relu(self.down(x.mean((2, 3), keepdim=True)))))
+
+    class Attention(nn.Module):             # timm's shape: one qkv projection, F.scaled_dot_product_attention
+        def __init__(self, d=32, heads=4):
+            super().__init__()
+            self.heads, self.qkv, self.proj, self.norm = heads, nn.Linear(d, 3 * d), nn.Linear(d, d), nn.LayerNorm(d)
+
+        def forward(self, x):
+            b, t, d = x.shape
+            q, k, v = self.qkv(self.norm(x)).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+            return x + self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, d))
+
+    class MHA(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn, self.head = nn.MultiheadAttention(32, 4, batch_first=True), nn.Linear(32, 3)
+
+        def forward(self, x):
+            return self.head(self.attn(x, x, x, need_weights=False)[0])
+
+    return {
+        # a convolution with its own bias and one without, each before a batch norm the optimiser folds
+        "cnn_batchnorm": (lambda: nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)), (1, 3, 16, 16)),
+        "batchnorm_without_affine": (lambda: nn.Sequential(
+            nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4, affine=False), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2)),
+            (1, 3, 8, 8)),
+        "dense_batchnorm1d": (lambda: nn.Sequential(nn.Linear(12, 20), nn.BatchNorm1d(20), nn.ReLU(),
+                                                    nn.Linear(20, 4, bias=False)), (1, 12)),
+        # biases set to zero (as torchvision's SqueezeNet and ConvNeXt initialise them): dropped by the optimiser
+        "zero_biases": (lambda: _zero_biases(nn.Sequential(nn.Conv2d(3, 6, 3), nn.ReLU(), nn.Flatten(),
+                                                           nn.Linear(6 * 6 * 6, 5))), (1, 3, 8, 8)),
+        "squeeze_excitation": (lambda: nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16), nn.ReLU(), SE(16),
+                                                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5)),
+                               (1, 3, 12, 12)),
+        "deconv_batchnorm": (lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ConvTranspose2d(8, 4, 2, stride=2),
+                                                   nn.BatchNorm2d(4), nn.ReLU()), (1, 3, 8, 8)),
+        "sdpa_attention": (lambda: nn.Sequential(nn.Linear(16, 32), Attention(), nn.LayerNorm(32), nn.Linear(32, 10)),
+                           (1, 8, 16)),
+        "multihead_attention": (MHA, (1, 6, 32)),
+        "transformer_encoder": (lambda: nn.Sequential(nn.Linear(16, 32), nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 2, enable_nested_tensor=False)), (1, 6, 16)),
+    }
+
+
+def _zero_biases(model):
+    torch = need_module("torch")
+    with torch.no_grad():
+        for m in model.modules():
+            if getattr(m, "bias", None) is not None:
+                m.bias.zero_()
+    return model
+
+
+NAMES = ("batchnorm_without_affine", "dense_batchnorm1d", "zero_biases", "squeeze_excitation",
+         "deconv_batchnorm", "sdpa_attention", "multihead_attention", "transformer_encoder")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_default_export_imports_with_pytorchs_counts(name, tmp_path):
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    build, shape = _modules()[name]
+    model = build().eval()
+    path = _export(model, shape, tmp_path / f"{name}.onnx")
+    got, text = _imported(path)
+    assert got == _counts(model), text
+
+
+@pytest.mark.parametrize("options", [{}, {"dynamo": True, "optimize": False}, {"dynamo": True, "external_data": False}])
+def test_each_dynamo_setting_gives_the_same_counts(options, tmp_path):
+    """Folded batch norms and dropped zero biases (optimize=True, the default), the unoptimised graph's computed
+    zero biases (CastLike, Expand) and weights written inside the file or beside it all read the same."""
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    build, shape = _modules()["cnn_batchnorm"]
+    model = build().eval()
+    path = _export(model, shape, tmp_path / "cnn.onnx", **options)
+    assert (tmp_path / "cnn.onnx.data").exists() == options.get("external_data", True)
+    got, text = _imported(path)
+    assert got == _counts(model), text
+    # the folded batch norms come back as layers (the file itself holds no BatchNormalization when optimised)
+    assert text.count("batchnorm") == 2, text
+
+
+def test_a_trained_batchnorm_folded_into_a_biasless_convolution_is_still_one(tmp_path):
+    """After training the folded bias is not zero, so the optimiser keeps it: named after the weight
+    (`<weight>_bias`) it is the batch norm's, not the convolution's."""
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(8 * 6 * 6, 3))
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-1, 1)
+        model[1].bias.uniform_(-1, 1)
+    model.eval()
+    got, text = _imported(_export(model, (1, 3, 8, 8), tmp_path / "trained.onnx"))
+    assert got == _counts(model) and "bias=false" in text, text
+
+
+def test_weights_beside_the_file_are_never_needed(tmp_path):
+    """The weights' file beside the model may be gone: only their dims are read (from the model), and the small
+    index tensors it would hold are only needed by constructs that read their values."""
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    build, shape = _modules()["cnn_batchnorm"]
+    model = build().eval()
+    path = _export(model, shape, tmp_path / "cnn.onnx")
+    (tmp_path / "cnn.onnx.data").unlink()
+    assert _imported(path)[0] == _counts(model)
