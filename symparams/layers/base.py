@@ -349,7 +349,8 @@ class LayerSpec:
     # -- presentation facts ----------------------------------------------------------------
     diagram: str = ""                   # diagram category, one of DIAGRAM_CATEGORIES
     # letters of the general formula in the LaTeX derivation: 'input' names the input's last axis,
-    # other keys name count arguments (Conv: input C_in, filters C_out); None: not given
+    # other keys name count arguments or options (Conv: input C_in, filters C_out; windowattention: heads h);
+    # None: not given
     letters: Mapping[str, str] | None = None
     # what a consumer cannot do with this kind, with the reason users see: keys are capabilities
     # (emit_torch, emit_keras, import_torch, import_keras, letters) or a framework (pytorch, keras)

@@ -75,7 +75,7 @@ class WindowAttention(LayerSpec):
     min_rank = 3
     max_rank = 3
     diagram = "attention"
-    letters = {"input": "C"}
+    letters = {"input": "C", "heads": "h", "window": "W", "cpb": "H"}     # as in `formula`
     unsupported = {"keras": "Keras has no windowed attention on image maps, and symparams writes none yet"}
     torch_helpers = {"WindowAttention": '''
 class WindowAttention(nn.Module):

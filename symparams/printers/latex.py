@@ -181,7 +181,7 @@ def general_weights(row, convention: str):
     """The row's weights re-derived with its own sizes as letters (kernel k_h x k_w, C_in input
     channels, C_out filters), checked to give the same count; None when that does not apply."""
     from ..layers import REGISTRY
-    from ..layers.base import COUNT, WINDOW, Config, Context
+    from ..layers.base import COUNT, INTEGER, WINDOW, Config, Context
     cfg = row.config or {}
     keyword = cfg.get("keyword")
     spec = REGISTRY.get(keyword)
@@ -202,6 +202,16 @@ def general_weights(row, convention: str):
             syms = tuple(_generic_symbol(f"k_{a}" if a else "k") for a in _AXES[len(value)])
             subs.update(zip(syms, value))
             generic[arg.name] = syms
+    for name, opt in (spec.options or {}).items():
+        # a count option lettered by the kind (windowattention's heads h, window W, cpb H), where it is given
+        value = cfg.get(name)
+        if name in letters and opt.kind in (COUNT, INTEGER) and isinstance(value, (int, sympy.Integer)) \
+                and value > 0:
+            s = _generic_symbol(letters[name])
+            if s in subs:
+                return None
+            subs[s] = value
+            generic[name] = s
     in_shape = tuple(row.input_shape)
     if "input" in letters:
         s = _generic_symbol(letters["input"])

@@ -204,3 +204,15 @@ def test_a_position_bias_mlp_needs_the_relative_bias_and_a_width():
         symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 cpb=8 relbias=false").evaluate()
     with pytest.raises(symparams.SymparamsError, match="cpb=H"):
         symparams.parse("input 8 x 8 x 4\nwindowattention heads=2 window=2 cpb_form=pairs").evaluate()
+
+
+def test_latex_derivation_letters_the_heads_window_and_mlp_width(tmp_path, capsys):
+    """The derivation's general formula names heads h, window W and cpb's width H (the kind's `formula`)."""
+    from symparams.cli import main
+    path = tmp_path / "v2.arch"
+    path.write_text("input 16 x 16 x 32\nwindowattention heads=2 window=8 cpb=512 cosine=true\n"
+                    "windowattention heads=4 window=7\n")
+    assert main(["latex", str(path), "--derivation"]) == 0
+    out = capsys.readouterr().out
+    assert r"h \cdot 1 \cdot 1 + H \cdot 2 + H + h \cdot H" in out
+    assert r"\left(\left(2 W - 1\right)^{2}\right) \cdot h" in out
