@@ -35,8 +35,9 @@ MODELS = {
     "timm.models.beit:beit_base_patch16_224": None,
     # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
     "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
-    # timm's TensorFlow-style MaxViT: Conv2dSame computes its padding from sizes read off the tensor in Python
-    "timm.models.maxxvit:maxvit_tiny_tf_224": "cannot be used as inputs to control flow",
+    # timm's TensorFlow-style MaxViT: its Conv2dSame now reads (padding at the input size); its stem's
+    # BatchNormAct2d activates with GELUTanh (gelu's tanh approximation), which no activation word reads
+    "timm.models.maxxvit:maxvit_tiny_tf_224": "GELUTanh",
     # Swin-V2: post-norm residuals, `windowattention ... bias=qv cpb=512 cosine=true` (q and v biases, the
     # position-bias MLP, the logit scale); window16 shrinks to the 8 x 8 map of its last stage; 12to16 holds
     # pretrained window sizes (the MLP's coordinates scaled, the same counts)

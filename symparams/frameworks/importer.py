@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from ..errors import DefinitionError, SymparamsError, UsageError
 from ..layers.base import kinds
 from .plan import need
+from .timm_cnn import pads_same_in_forward, same_pads
 
 # the walker's own wrappers (a kind's helper classes are LayerSpec.torch_helpers)
 LAYOUT_WRAPPERS = ("ChannelsFirst", "ChannelsLast")
@@ -149,7 +150,7 @@ class _Folder:
             users = [u for u in self.users[v] if u in allowed]
             if len(users) == 1 and self.nodes[users[0]].op == "layer":
                 v = users[0]
-                out.append(indent + self.nodes[v].line)
+                out.append(indent + self.nodes[v].line.replace("\n", "\n" + indent))   # a module read as several lines
                 self.emitted.append(v)
                 continue
             m = self.join(v, end, allowed)
@@ -369,6 +370,10 @@ def _torch_leaf(module) -> bool:
     if type(module).__name__ in _IDENTITY_MODULES:      # not traced into: in training mode they draw at random
         return True
     nn = need("torch", "pytorch").nn
+    if _is_timm_eca(module):
+        return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if pads_same_in_forward(module):
+        return True                 # timm's Conv2dSame and kin: padding computed from the input's size in Python
     if _timm_norm_act(module) is not None:
         return True                 # timm's BatchNormAct2d: its forward copies F.batch_norm with self.weight
     if type(module) is not nn.Linear and isinstance(module, nn.Linear) and type(module).__module__.startswith("timm."):
@@ -376,6 +381,10 @@ def _torch_leaf(module) -> bool:
     if isinstance(module, nn.LayerNorm) and type(module).__name__ == "LayerNorm2d":
         # torchvision's and timm's LayerNorm2d: an nn.LayerNorm over the channels of a channels-first map
         # (permute, layer_norm, permute back), symparams' layernorm on its channels-last map
+        return True
+    if isinstance(module, nn.GroupNorm) and type(module).__module__.startswith("timm."):
+        # timm's GroupNorm and GroupNorm1 (its _gn ResNets, PoolFormer): nn.GroupNorm with a forward of its own
+        # that calls F.group_norm with self.weight; the same layer
         return True
     if isinstance(module, nn.LayerNorm) and type(module).__module__.startswith("timm."):
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
@@ -475,7 +484,11 @@ def from_torch(module, input_shape, generalize=None) -> str:
         with _traced_factories(torch):
             graph = Tracer().trace(module, concrete_args=fixed)
     except Exception as exc:        # noqa: BLE001 - torch.fx raises many kinds
-        raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
+        # a forward that branches on its input's size (timm's VGG head: `if x.shape[-2] < 7`) traces with the
+        # sizes known: at the import's input size they are numbers (frameworks/timm_cnn.py)
+        graph = _trace_at_size(module, leaves, given, torch)
+        if graph is None:
+            raise DefinitionError(f"cannot trace the PyTorch module: {str(exc).splitlines()[0][:300]}") from None
     finally:
         for m, training in modes.items():
             m.training = training
@@ -672,7 +685,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
             line = _torch_mha(node, sub, name, torch) or _timm_norm_act(sub, name, num) \
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
-                or _adaptive_pool(node, sub, shapes, name, torch) or _torch_line(sub, name, num)
+                or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
+                or _timm_eca(node, sub, shapes, name, num) \
+                or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
                                       "is called again; symparams writes reuse= on one layer line")
@@ -694,7 +709,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
         elif node.op == "call_function" and node.target in identities or (
                 node.op == "call_function" and node.target in (torch.cat, torch.concat) and len(args) == 1
-                and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch) or _same_shape_view(node, shapes):
+                and len(list(_flat(node.args[:1]))) == 1) or _unchanged(node, torch) or _same_shape_view(node, shapes) \
+                or _adds_zero(node):
             alias[node] = args[0]           # stochastic depth when evaluated, a cat of one tensor (DenseNet)
             continue
         elif _rows_to_batch(node, shapes):
@@ -706,6 +722,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif _torch_broadcast_index(node, merges):
             alias[node] = args[0]           # x[:, None]: new axes for a broadcasting + or *, which symparams does itself
             continue
+        elif _constant_scale(node) is not None:
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"rescaling {_constant_scale(node)!r} name={name}", name)
         elif _channel_slice(node, shapes) is not None:
             size, start = _channel_slice(node, shapes)
             if size == shapes[node.args[0].name][1]:
@@ -785,6 +804,54 @@ def _forward_inputs(module, graph, fixed, given) -> dict:
     return {n: (shape, word) for (n, word), shape in zip(names, given)}
 
 
+def _trace_at_size(module, leaves, given, torch):
+    """The graph of a module on the meta device traced with its input's sizes known (torch.fx's MetaTracer runs each
+    step on meta tensors as it records it, so x.shape and x.size() are numbers and Python branches on them are
+    taken as at this input size); None when that fails too, or the module's weights are not on the meta device
+    (the trace runs its layers there). The sizes are the import's: the file holds numbers for that size already."""
+    import inspect
+    import warnings
+    from torch.fx.experimental import meta_tracer
+
+    first = next(itertools.chain(module.parameters(), module.buffers()), None)
+    if first is None or first.device.type != "meta":
+        return None
+    try:
+        arguments = list(inspect.signature(module.forward).parameters)
+    except (TypeError, ValueError):
+        return None
+    if len(arguments) < len(given):
+        return None
+
+    class Proxy(meta_tracer.MetaProxy):
+        def size(self, dim=None):
+            # MetaProxy.size(0) answers the whole size (it tests `if dim`); x.size(0) is the batch
+            meta = getattr(self, "_tensor_meta", None)
+            if meta is not None and dim is not None:
+                return meta.size(dim)
+            return super().size(dim)
+
+    class Tracer(meta_tracer.MetaTracer):
+        allow_insert_stateless_mods = False         # the graph names only the module's own submodules
+
+        def is_leaf_module(self, m, qualname):
+            return id(m) in leaves or super().is_leaf_module(m, qualname)
+
+        def proxy(self, node):
+            return Proxy(node, self)
+
+    examples = {}
+    for argument, shape in zip(arguments, given):        # forward's inputs in order, channels first, a batch of 2
+        layout = (shape[-1],) + tuple(shape[:-1]) if len(shape) >= 3 else tuple(shape)
+        examples[argument] = torch.zeros((2,) + tuple(layout), device="meta")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # steps it cannot run on meta tensors are reported as warnings
+            return Tracer().trace(module, meta_args=examples, concrete_args=_defaulted_arguments(module))
+    except Exception:               # noqa: BLE001 - the original trace's failure is the one reported
+        return None
+
+
 def _defaulted_arguments(module) -> dict | None:
     """forward's arguments after the input that have a default of None or a bool (timm's ViT:
     forward(x, attn_mask=None)), fixed at that default for the trace: the model as called with one input."""
@@ -823,14 +890,14 @@ def _free_tensor_operands(nodes, order, start) -> None:
 
 
 def _timm_norm_act(module, name=None, num=None) -> str | None:
-    """timm's BatchNormAct2d (EfficientNet, MobileNetV3, RegNet, RexNet, DenseNet, CSPNet... in timm): a batch norm
-    (an nn.BatchNorm2d subclass) with its activation and a dropout inside, read whole as `batchnorm` and the
+    """timm's BatchNormAct2d (EfficientNet, MobileNetV3, RegNet, RexNet, DenseNet, CSPNet... in timm) and GroupNormAct
+    (their _gn variants, ResNet-V2 GN): a batch or group norm (an nn.BatchNorm2d / nn.GroupNorm subclass) with its activation and a dropout inside, read whole as `batchnorm` and the
     activation's line (its drop is the identity when evaluated); None when the module is not one, and without a
     name whether it is one. An activation or drop no kind reads is refused by name."""
     torch = need("torch", "pytorch")
     nn = torch.nn
     cls = type(module)
-    if not (isinstance(module, nn.modules.batchnorm._BatchNorm) and cls.__module__.startswith("timm.")
+    if not (isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)) and cls.__module__.startswith("timm.")
             and hasattr(module, "act") and hasattr(module, "drop")):
         return None
     if name is None:
@@ -846,6 +913,87 @@ def _timm_norm_act(module, name=None, num=None) -> str | None:
                               "symparams activation reads")
     line = _torch_line(module, name, num)        # the batchnorm kind reads it as the _BatchNorm it is
     return line if word is None else f"{line}\n{word} name={name}_act"
+
+
+def _is_timm_eca(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "EcaModule" and cls.__module__.startswith("timm.")
+
+
+def _timm_eca(node, sub, shapes, name, num) -> str | None:
+    """timm's EcaModule (ECA-Net's gate: ECA-ResNets, ECA-VoVNet, the eca_ byobnets), read whole: the map times
+    a gate computed from its channels' means taken as a 1-D signal of C positions and one channel, convolved
+    along the channels (kernel k, or the 1x1-act-k pair of its rd_channels form), activated, and laid back out
+    as 1 x 1 x C to broadcast over the map:
+        mul { } { globalavgpool; reshape C x 1; conv 1 k ...; sigmoid; reshape 1 x 1 x C }
+    None for any other module."""
+    if not _is_timm_eca(sub):
+        return None
+    source = node.args[0] if node.args else None
+    big = shapes.get(getattr(source, "name", ""), ())
+    if len(big) != 4:
+        raise DefinitionError(f"the module '{name}' (timm EcaModule) gates a map whose shape the import could not "
+                              "compute; symparams reads ECA on a channels-first 2-D map")
+    c, inner = big[1], identifier(name)
+    steps = [f"globalavgpool name={inner}_pool", f"reshape {c} x 1 name={inner}_signal",
+             _torch_line(sub.conv, f"{inner}_conv", num)]
+    if sub.conv2 is not None:
+        steps += [_torch_line(sub.act, f"{inner}_act", num), _torch_line(sub.conv2, f"{inner}_conv2", num)]
+    steps += [_torch_line(sub.gate, f"{inner}_gate", num), f"reshape 1 x 1 x {c} name={inner}_map"]
+    return "mul { } {\n" + "\n".join("    " + step for step in steps) + "\n}"
+
+
+def _adds_zero(node) -> bool:
+    """x + 0 or 0 + x (a sum started at 0 in Python: timm's re-parameterisable blocks, MobileOne, FastViT,
+    GhostNet-V3, when a branch is absent): the tensor itself."""
+    import operator
+    torch = need("torch", "pytorch")
+    if node.op != "call_function" or node.target not in (operator.add, operator.iadd, torch.add) or \
+            len(node.args) != 2 or node.kwargs:
+        return False
+    zeros = [a for a in node.args if type(a) in (int, float) and a == 0]
+    return len(zeros) == 1 and any(hasattr(a, "name") for a in node.args)
+
+
+def _constant_scale(node):
+    """c of x * c, c * x, x.mul(c) for a number c (Inception-ResNet-v2's residual scale 0.17, NFNet's activation
+    gamma): symparams' `rescaling c`; None for anything else."""
+    import operator
+    torch = need("torch", "pytorch")
+    if node.op == "call_function" and node.target in (operator.mul, operator.imul, torch.mul):
+        operands = list(node.args)
+    elif node.op == "call_method" and node.target in ("mul", "mul_"):
+        operands = list(node.args)
+    else:
+        return None
+    if len(operands) != 2 or node.kwargs:
+        return None
+    numbers = [a for a in operands if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    tensors = [a for a in operands if hasattr(a, "name")]
+    if len(numbers) != 1 or len(tensors) != 1 or (node.op == "call_method" and operands[0] is not tensors[0]):
+        return None
+    return float(numbers[0])
+
+
+def _timm_same(node, sub, shapes, name, num) -> str | None:
+    """timm's Conv2dSame, MaxPool2dSame, AvgPool2dSame (TensorFlow 'same' padding computed in forward from the
+    input's size, frameworks/timm_cnn.py), read at the import's input size: the layer with its symmetric padding=,
+    or a `zeropad B after=A` line before it; None for any other module."""
+    if not pads_same_in_forward(sub):
+        return None
+    source = node.args[0] if node.args else None
+    big = shapes.get(getattr(source, "name", ""), ())[2:]
+    if not big:
+        raise DefinitionError(f"the module '{name}' ({type(sub).__name__}) pads 'same' from its input's size, which "
+                              "the import could not compute (the module did not run on the input shape)")
+    before, after = same_pads(sub, big)
+    line = _torch_line(sub, name, num)      # the layer as its kind reads it, without padding (timm's is 0)
+    if not any(before + after):
+        return line
+    if before == after:
+        return _with_option(line, f"padding={before[0] if len(set(before)) == 1 else 'x'.join(map(str, before))}")
+    pad = f"zeropad {'x'.join(map(str, before))}" + f" after={'x'.join(map(str, after))} name={name}_pad"
+    return f"{pad}\n{line}"
 
 
 def _channel_slice(node, shapes):

@@ -423,6 +423,9 @@ class ZeroPad(LayerSpec):
         if not isinstance(module, r.nn.modules.padding._ConstantPadNd):
             return None
         pads = list(module.padding)
+        if any(p < 0 for p in pads):
+            raise DefinitionError(f"the module '{r.name}' ({r.cls(module)}{tuple(pads)}) pads by a negative amount, "
+                                  "which crops; symparams' zeropad takes paddings of 0 or more")
         before = [pads[i] for i in range(len(pads) - 2, -1, -2)]
         after = [pads[i + 1] for i in range(len(pads) - 2, -1, -2)]
         return f"zeropad {window(before)}" + (f" after={window(after)}" if before != after else "")
