@@ -258,3 +258,11 @@ def test_timm_cnn_sweep_is_exact_or_refused_by_name(reference, tmp_path, capsys)
 
 def test_sweep_defaults_are_rows():
     assert set(SWEEP_DEFAULT) <= set(SWEEP)
+
+
+def test_timm_root_names_the_entry_points_of_timm_models(tmp_path, capsys):
+    """`symparams import timm:NAME` builds timm.models' NAME (timm's package root does not hold the entry points)."""
+    need_module("torch")
+    need_module("timm")
+    check_import_row("timm:mobilenetv3_small_050", "224x224x3", None,
+                     lambda: _expected("timm.models:mobilenetv3_small_050"), tmp_path, capsys)

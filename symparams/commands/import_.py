@@ -192,6 +192,10 @@ def _from_torch_factory(reference: str, input_shape, generalize) -> str:
     except (Exception, SystemExit) as exc:     # noqa: BLE001 - the user's module runs at import
         raise DefinitionError(f"{reference}: importing {module_name} failed: {_raised(exc)}") from None
     factory = getattr(module, factory_name, None)
+    if factory is None and module_name == "timm":
+        # timm's entry points (timm.models.resnet.resnet50, ...) are gathered in timm.models, not in the package
+        # root: `timm:resnet50` names the same factory
+        factory = getattr(importlib.import_module("timm.models"), factory_name, None)
     if not callable(factory):
         raise DefinitionError(f"{reference}: {module_name} has no callable '{factory_name}'")
     try:
