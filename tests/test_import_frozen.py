@@ -169,6 +169,11 @@ def test_frozen_is_checked_against_the_layer_and_refused_where_it_has_no_form():
     with pytest.raises(SymparamsError, match="dense frozen=gamma: the layer has no weight 'gamma'") as info:
         symparams.parse("input 8\ndense 4\ndense 2 frozen=gamma\n").evaluate()
     assert info.value.line == 3
+    # PyTorch's and Keras' words for the same weight name it under either convention
+    for convention in ("keras", "pytorch"):
+        net = symparams.parse("input 4x4x3\nbatchnorm frozen=weight\ndense 2 frozen=kernel\n",
+                              convention=convention).evaluate()
+        assert int(net.trainable_params) == 3 + 2, convention
     with pytest.raises(SymparamsError, match="frozen= with trainable=false"):
         symparams.parse("input 8\ndense 2 frozen=bias trainable=false\n").evaluate()
     with pytest.raises(SymparamsError, match="frozen= takes the name of a weight"):

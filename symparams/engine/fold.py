@@ -185,14 +185,17 @@ def frozen(weights: tuple, kind: str, stmt) -> tuple:
     return tuple(w if w.buffer else Weight(w.name, w.shape, trainable=False) for w in weights)
 
 
-# a layer's main weight: PyTorch's `weight`, Keras' `kernel`; either word names it in either convention
-_WEIGHT_WORDS = {"weight": "kernel", "kernel": "weight"}
+# the words PyTorch and Keras give the same weight (a layer's matrix or kernel; a norm's scale and shift), so
+# either names it in either convention
+_WEIGHT_WORDS = {"weight": ("kernel", "gamma"), "kernel": ("weight",), "gamma": ("weight",), "beta": ("bias",),
+                 "bias": ("beta",)}
 
 
 def frozen_some(weights: tuple, cfg, kind: str, stmt) -> tuple:
     """`frozen=NAME` / `frozen=(A, B)`: those weights of the layer are kept but not trained (PyTorch's
     requires_grad=False on one parameter, Keras' variable.trainable = False), the others are trained. A name
-    is one of the layer's weights under the file's convention (`weight` and `kernel` name the same one)."""
+    is one of the layer's weights under the file's convention (`weight`/`kernel`/`gamma` and `bias`/`beta` name
+    the same one in either)."""
     where = {"line": stmt.pos.line, "column": stmt.pos.column}
     if cfg.get("trainable") is False or cfg.get("reuse") is not None:
         other = "trainable=false already freezes every weight" if cfg.get("trainable") is False else \
@@ -201,7 +204,7 @@ def frozen_some(weights: tuple, cfg, kind: str, stmt) -> tuple:
     own = [w.name for w in weights if not w.buffer]
     chosen = set()
     for name in cfg["frozen"]:
-        found = name if name in own else _WEIGHT_WORDS.get(name) if _WEIGHT_WORDS.get(name) in own else None
+        found = name if name in own else next((w for w in _WEIGHT_WORDS.get(name, ()) if w in own), None)
         if found is None:
             raise DefinitionError(f"{kind} frozen={name}: the layer has no weight '{name}'; its weights are "
                                   f"{', '.join(own) or 'none'}", hint=did_you_mean(name, own), **where)
