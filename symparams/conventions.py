@@ -38,16 +38,6 @@ def rms_scale_name(convention: str) -> str:
     return "scale" if convention == KERAS else "weight"
 
 
-def batchnorm_affine_error(scale: bool, center: bool, convention: str) -> str | None:
-    """Keras BatchNormalization drops gamma (scale=False) or beta (center=False) separately; PyTorch's
-    BatchNorm has both (affine=True) or neither (affine=False)."""
-    if convention == PYTORCH and scale != center:
-        return ("PyTorch BatchNorm has both a scale and a shift or neither (affine=False): "
-                f"scale={'true' if scale else 'false'} center={'true' if center else 'false'} is Keras only "
-                "(use --convention keras, or give both)")
-    return None
-
-
 def normalization_statistics(convention: str) -> bool:
     """Whether a Normalization layer's mean, variance and count are buffers: Keras counts them as
     non-trainable weights; the PyTorch module symparams writes keeps them as buffers."""

@@ -26,14 +26,28 @@ class BatchNorm(LayerSpec):
     options = {"scale": Opt(BOOL, True), "center": Opt(BOOL, True)}
     diagram = "norm"
     letters = {"input": "C"}
+    # PyTorch's BatchNorm has both a learned scale and shift (affine=True) or neither: one without the
+    # other (Keras' scale=False or center=False) is its normalisation without them, then the one kept
+    torch_helpers = {"BatchNormPart": '''
+class BatchNormPart(nn.Module):
+    """Batch normalisation with a learned scale but no shift, or a shift but no scale (Keras'
+    center=False or scale=False): PyTorch's BatchNorm without its affine part (the running statistics
+    as buffers), then the learned part kept, per channel."""
+    def __init__(self, channels, rank, scale=False, center=False):
+        super().__init__()
+        self.norm = getattr(nn, f"BatchNorm{rank}d")(channels, affine=False)
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
 
-    def framework_problem(self, cfg, shape, framework):
-        return conventions.batchnorm_affine_error(cfg.scale, cfg.center, framework)
-
-    def configure(self, cfg, shape, ctx):
-        problem = self.framework_problem(cfg, shape, ctx.convention)
-        if problem:
-            raise DefinitionError(problem)
+    def forward(self, x):
+        x = self.norm(x)
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        if self.weight is not None:
+            x = x * self.weight.view(shape)
+        if self.bias is not None:
+            x = x + self.bias.view(shape)
+        return x
+'''}
 
     def weights(self, cfg, shape, ctx):
         (mean, variance), buffer = conventions.batch_statistics(ctx.convention)
@@ -48,8 +62,13 @@ class BatchNorm(LayerSpec):
         return 2 * product(shape)
 
     def emit_torch(self, row, out):
-        affine = "" if row.config.scale else ", affine=False"
-        return out.wrap(row, f"nn.BatchNorm{max(len(row.input_shape) - 1, 1)}d({one(row.input_shape[-1])}{affine})")
+        cfg, rank = row.config, max(len(row.input_shape) - 1, 1)
+        if cfg.scale != cfg.center:
+            out.helper(self.torch_helpers, "BatchNormPart")
+            kept = "scale=True" if cfg.scale else "center=True"
+            return out.wrap(row, f"BatchNormPart({one(row.input_shape[-1])}, {rank}, {kept})")
+        affine = "" if cfg.scale else ", affine=False"
+        return out.wrap(row, f"nn.BatchNorm{rank}d({one(row.input_shape[-1])}{affine})")
 
     def emit_keras(self, row, var, out):
         cfg = row.config
@@ -57,6 +76,10 @@ class BatchNorm(LayerSpec):
         return out.emit(f"layers.BatchNormalization({flags}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
+        if r.cls(module) == "BatchNormPart" and isinstance(getattr(module, "norm", None),
+                                                           r.nn.modules.batchnorm._BatchNorm):
+            return self.import_torch(module.norm, r).replace(" scale=false center=false", "") + \
+                ("" if module.weight is not None else " scale=false") + ("" if module.bias is not None else " center=false")
         if not isinstance(module, r.nn.modules.batchnorm._BatchNorm):
             return None
         if not module.track_running_stats:

@@ -64,6 +64,31 @@ def test_batchnorm_issue_numbers():
     assert (torch_net.params, torch_net.non_trainable_params, torch_net.buffers) == (128, 0, 128)
 
 
+@pytest.mark.parametrize("option", ["scale=false", "center=false"])
+@pytest.mark.parametrize("shape", ["6x6x5", "7x5"])
+def test_batchnorm_with_one_of_scale_and_shift_in_pytorch(option, shape):
+    """PyTorch's BatchNorm has a scale and a shift or neither: `batchnorm scale=false` (Inception-v3's) is
+    written as its normalisation without them (affine=False) and the learned shift alone, which PyTorch
+    counts as symparams' PyTorch convention does and whose import reads the same line back."""
+    torch = need_module("torch")
+    from symparams.frameworks import torch_export
+    from symparams.frameworks.check import run_source
+    text = f"input {shape}\nbatchnorm {option}"
+    net = symparams.parse(text, convention="pytorch")
+    source = run_source(torch_export.export(net))
+    model = source["build"]()
+    assert int(net.params) == torch_count(model) == 5
+    assert int(net.buffers) == sum(b.numel() for name, b in model.named_buffers() if "running" in name) == 10
+    x = torch.randn((2,) + tuple(source["INPUT_SHAPE"]))
+    channels = 1 if x.dim() >= 4 else x.dim() - 1          # an image channels first, a sequence channels last
+    axes = [a for a in range(x.dim()) if a != channels]
+    mean, var = x.mean(dim=axes, keepdim=True), x.var(dim=axes, keepdim=True, unbiased=False)
+    # training mode (the batch's statistics); a fresh scale is 1 and a fresh shift 0: the bare normalisation
+    assert torch.allclose(model(x), (x - mean) / torch.sqrt(var + 1e-5), atol=1e-4)
+    back = symparams.from_torch(model, tuple(int(d) for d in shape.split("x")))     # symparams' layout
+    assert f"batchnorm {option}" in back and int(symparams.parse(back).params) == 5
+
+
 @SETTINGS
 @given(st.integers(1, 40), st.integers(1, 5))
 def test_layernorm(width, length):
