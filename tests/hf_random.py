@@ -541,6 +541,9 @@ _ZERO = {"first_k_dense_replace", "n_shared_experts", "type_vocab_size", "num_ln
          "max_window_layers", "rotary_dim", "layer_norm_eps", "num_labels", "moe_layer_freq",
          "num_adapter_layers", "tdnn_dim", "classifier_proj_size", "q_lora_rank", "n_inner"}
 
+# fields a class does not declare but its modeling code reads when a config.json gives them (getattr(config, ...))
+_READ_IF_GIVEN = {"head_dim": (4, 8, 16), "apply_spec_augment": (False,)}
+
 
 def _switched(rng: random.Random, key: str, value):
     """Another value for one field: a boolean flipped, a whole number resized, null given a value, a string or
@@ -591,6 +594,9 @@ def switch_case(family: str, seed: int, switches: int = 3):
         value = _switched(rng, key, full[key])
         if value is not None or full[key] is not None:
             fields[key] = value
+    for key, values in _READ_IF_GIVEN.items():
+        if key not in full and rng.random() < 0.3:
+            fields[key] = _pick(rng, *values)
     if rng.random() < 0.5:
         model_class = _pick(rng, *family_classes(full.get("model_type") or family))
     return config_class, model_class, fields

@@ -291,3 +291,72 @@ def test_a_config_with_only_its_sizes(config):
     usual = {"llama": "LlamaForCausalLM", "deepseek_v2": "DeepseekV2ForCausalLM", "opt": "OPTForCausalLM"}
     total, trained, text = imported(config)
     assert (total, trained) == oracle(dict(config, architectures=[usual[config["model_type"]]])), text
+
+
+# families outside the table, each as transformers saves a small config of it (to_json_string: a Mamba-2's
+# infinite time_step_limit written as {"__float__": "Infinity"}), and one class of each
+OTHERS = [
+    ("gpt_bigcode", "GPTBigCodeForCausalLM", dict(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=4)),
+    ("albert", "AlbertForMaskedLM", dict(vocab_size=101, embedding_size=16, hidden_size=32, num_hidden_layers=3,
+                                         num_attention_heads=4, intermediate_size=48, max_position_embeddings=64,
+                                         **IDS)),
+    ("mt5", "MT5ForConditionalGeneration", dict(vocab_size=101, d_model=32, d_kv=8, d_ff=48, num_layers=2,
+                                                num_heads=4, **IDS)),
+    ("mamba2", "Mamba2ForCausalLM", dict(vocab_size=101, hidden_size=32, num_heads=4, head_dim=16, n_groups=1,
+                                         state_size=8, num_hidden_layers=2, **IDS)),
+    ("granite", "GraniteModel", DEC),
+    ("xlm-roberta", "XLMRobertaForTokenClassification", dict(ENC, pad_token_id=1, bos_token_id=0, num_labels=5)),
+]
+
+
+def _others():
+    import os
+    if os.environ.get("SYMPARAMS_HF_OTHERS") != "all":
+        return OTHERS
+    # every family transformers' auto mappings know that has a causal LM, at its class' default sizes
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    from symparams.frameworks.hf_config import FAMILIES as TABLE
+    return OTHERS + [(t, c, {}) for t, c in sorted(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.items())
+                     if t not in TABLE and isinstance(c, str)]
+
+
+@pytest.mark.parametrize("model_type,model_class,fields", _others(), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_family_outside_the_table_through_the_module_tree(model_type, model_class, fields):
+    """A model_type the table does not write is built by transformers on the meta device and read as its
+    parameter tensors: the total and trainable counts are the class's, or transformers' own refusal is a located
+    message. SYMPARAMS_HF_OTHERS=all: every causal-LM family transformers has, at its default sizes."""
+    torch = need_module("torch")
+    transformers = need_module("transformers")
+    from transformers import AutoConfig
+    from hf_random import imported
+    from symparams.errors import SymparamsError
+    from symparams.frameworks.hf_config import FAMILIES as TABLE
+    try:
+        config = AutoConfig.for_model(model_type, **fields)
+        data = json.loads(config.to_json_string(use_diff=True))
+        with torch.device("meta"):
+            model = getattr(transformers, model_class)(config)
+    except Exception:       # noqa: BLE001 - a class transformers cannot build from its own defaults
+        config, data, model = None, dict(fields), None
+    data.setdefault("model_type", model_type)
+    data["architectures"] = [model_class]
+    if model is None:
+        with pytest.raises(SymparamsError, match="transformers cannot"):
+            imported(data)
+        return
+    params = list(model.parameters())
+    total, trained, text = imported(data)
+    assert (total, trained) == (sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad))
+    # (a model_type another family's config class writes, as gpt-sw3's GPT2Config, is that family's)
+    assert ("through transformers on the meta device" in text) == (data["model_type"] not in TABLE)
+
+
+def test_a_class_transformers_lacks_in_a_family_outside_the_table():
+    need_module("torch")
+    need_module("transformers")
+    from hf_random import imported
+    from symparams.errors import SymparamsError
+    with pytest.raises(SymparamsError) as caught:
+        imported(dict(DEC, model_type="granite", architectures=["GraniteForImaginaryTask"]))
+    message = str(caught.value)
+    assert "GraniteForImaginaryTask" in message and "GraniteForCausalLM" in message

@@ -1099,13 +1099,18 @@ def _vit(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("num_attention_heads", cfg.size("num_attention_heads", 12))
     out.let("intermediate_size", cfg.size("intermediate_size", 3072))
     act = _activation(cfg.text("hidden_act", "gelu"))
+    # a head_dim in the config (not a ViTConfig field, but ViT's attention reads it when given) sets the heads' width
+    key_dim = ""
+    if cfg.has("head_dim") and cfg.size("head_dim") * cfg.size("num_attention_heads", 12) != cfg.size("hidden_size", 768):
+        out.let("head_dim", cfg.size("head_dim"))
+        key_dim = " key_dim=head_dim"
     out.add("input image_size x image_size x num_channels")
     out.add("conv hidden_size patch_size stride=patch_size", "embeddings.patch_embeddings.projection")
     out.add("reshape -1 x hidden_size", "the patches as a sequence")
     out.add("clstoken", "embeddings.cls_token")
     out.add("posembed", "embeddings.position_embeddings")
     out.open("repeat num_hidden_layers", "encoder.layer")
-    out.add("residual { layernorm; attention heads=num_attention_heads }",
+    out.add(f"residual {{ layernorm; attention heads=num_attention_heads{key_dim} }}",
             "layernorm_before, attention: query, key, value, output.dense")
     out.add(_with("residual { layernorm; dense intermediate_size", act, "; dense hidden_size }"),
             "layernorm_after, intermediate.dense, output.dense")
@@ -1492,6 +1497,12 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
         text = from_meta_device(config, model_type, arch, source)
         if text is not None:
             return text
+    others = _transformers_classes(model_type) if family is None else None
+    if others:
+        # a family transformers has, but not the class architectures names
+        raise DefinitionError(f"{source}: architectures names {_shown(arch)}, which transformers does not have for "
+                              f"model_type {_shown(model_type)}",
+                              hint=f"the {model_type} classes transformers has are {', '.join(others)}")
     if family is None:
         raise DefinitionError(f"{source}: unknown model_type {_shown(model_type)}",
                               hint=f"the families symparams writes without transformers are {known}; "
@@ -1578,6 +1589,11 @@ def _meta_model(config: dict, model_type: str, arch, source: str):
         return None         # a family transformers does not know either: refused, naming the known ones
     if arch is not None and not isinstance(getattr(transformers, arch, None), type):
         return None         # nor a class it has: refused, naming the family's classes
+    # a config transformers 5 saved writes infinities as {"__float__": "Infinity"} (Mamba-2's time_step_limit):
+    # decoded as from_pretrained decodes them
+    decode = getattr(transformers.PretrainedConfig, "_decode_special_floats", None)
+    if callable(decode):
+        config = decode(config)
     try:
         hf_config = AutoConfig.for_model(model_type, **{k: v for k, v in config.items() if k != "model_type"})
     except Exception as exc:        # noqa: BLE001 - transformers raises ValueError, KeyError, TypeError, ...
@@ -1598,6 +1614,21 @@ def _meta_model(config: dict, model_type: str, arch, source: str):
             problem = problem or exc
     raise DefinitionError(f"{source}: transformers cannot build {arch or model_type} from this config: "
                           f"{_shown(str(problem).splitlines()[0] if str(problem) else type(problem).__name__)}")
+
+
+def _transformers_classes(model_type) -> list[str]:
+    """The model classes transformers' auto mappings give model_type (its heads), [] without transformers."""
+    try:
+        import transformers
+        from transformers.models.auto import modeling_auto
+    except ImportError:
+        return []
+    found = set()
+    for name in dir(modeling_auto):
+        if name.startswith("MODEL") and name.endswith("_MAPPING_NAMES"):
+            value = getattr(modeling_auto, name).get(model_type) if isinstance(model_type, str) else None
+            found.update([value] if isinstance(value, str) else value or ())
+    return sorted(c for c in found if isinstance(getattr(transformers, c, None), type))
 
 
 def _signature(module) -> tuple:
