@@ -307,6 +307,7 @@ class _ToIR(Transformer):
     concat_with = _merge_with("concat")
     add_with = _merge_with("add")
     mul_with = _merge_with("mul")
+    sub_with = _merge_with("sub")
     del _merge_with
 
     def moe(self, meta, children):

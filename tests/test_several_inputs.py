@@ -265,3 +265,34 @@ def test_a_module_called_with_a_second_tensor_is_refused_by_name():
     # named either as a state forward computes or as a module called with two tensors
     with pytest.raises(SymparamsError, match="'gru' \\(GRU\\) (is called with 2 tensors|starts from a state)"):
         symparams.from_torch(Started(), ["5x4", "1x6"])
+
+
+def test_a_cat_on_the_batch_axis_of_vectors_reads_as_rows_per_example():
+    """torch.cat((a, b), 0): k examples of one batch, read as the k vectors side by side seen as k x D (the same
+    counts and costs); a map catted on the batch axis is refused by name."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Rows(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.head = nn.Linear(4, 6), nn.Linear(3, 6), nn.Linear(6, 2)
+
+        def forward(self, x, y):
+            return torch.log_softmax(self.head(torch.cat([self.a(x), self.b(y)], 0)), dim=1)
+
+    class Maps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x, y):
+            return torch.cat([self.conv(x), self.conv(y)], 0)
+
+    module = Rows()
+    text = symparams.from_torch(module, [(4,), (3,)])
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in module.parameters())
+    assert tuple(net.output_shape) == (2, 2) and "reshape 2 x 6" in text
+    with pytest.raises(SymparamsError, match="concatenates on axis 0"):
+        symparams.from_torch(Maps(), ["8x8x3", "8x8x3"])

@@ -186,7 +186,8 @@ def fold_graph(nodes: dict, order: list, input_key, output_key) -> list[str]:
     needed = folder.ancestors(output_key)
     # 'concat with NAME crop' has no branch form; a second input (forward's other tensor arguments) starts a
     # path of its own, which the branch forms (one input, one output) do not have
-    if any(nodes[k].op == "crop" or nodes[k].op == "input" and k != input_key
+    # a difference ('sub with NAME') has the named form only
+    if any(nodes[k].op in ("crop", "sub") or nodes[k].op == "input" and k != input_key
            or nodes[k].op == "layer" and len(nodes[k].inputs) > 1 for k in needed):
         seq = [k for k in order if k in needed]
         for k in [k for k in seq if nodes[k].op == "input" and k != input_key]:
@@ -218,8 +219,10 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
         if nodes[k].inputs:
             if not plain:
                 raise DefinitionError("a merge of cropped tensors only has no symparams form")
-            # a layer continues from its first operand (an attention's queries; its context is read by name)
-            primary[k] = plain[0] if nodes[k].op == "layer" or prev[k] not in plain else prev[k]
+            # a layer continues from its first operand (an attention's queries; its context is read by name), a
+            # difference from the tensor the other is taken from, a concatenation from its first part (the order
+            # of its channels)
+            primary[k] = plain[0] if nodes[k].op in ("layer", "sub", "concat") or prev[k] not in plain else prev[k]
     named = set()
     for k in seq:
         for i in nodes[k].inputs:
@@ -511,8 +514,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
     identities = _identity_functions(torch)
     pools = _functional_pools(torch)
     functions.update({functional.softmax: "softmax", functional.log_softmax: "log_softmax", torch.softmax: "softmax",
-                      torch.log_softmax: "log_softmax"})
-    methods.update({"softmax": "softmax", "log_softmax": "log_softmax"})
+                      torch.log_softmax: "log_softmax", torch.abs: "abs", torch.abs_: "abs"})
+    methods.update({"softmax": "softmax", "log_softmax": "log_softmax", "abs": "abs", "abs_": "abs"})
     scalars: set = set()    # sizes read off tensors (x.size(), x.shape) and arithmetic on them: no layers
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
@@ -526,11 +529,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
     states: dict = {}       # a recurrent layer's returned state (or its h, c) -> (that layer's call, what it is)
     made: set = set()       # tensors forward makes (torch.zeros/randn of a size read off x): no layer, no weight
     merges = {operator.add: "add", operator.iadd: "add", torch.add: "add", torch.cat: "concat", torch.concat: "concat",
-              operator.mul: "mul", operator.imul: "mul", torch.mul: "mul"}
+              operator.mul: "mul", operator.imul: "mul", torch.mul: "mul",
+              operator.sub: "sub", operator.isub: "sub", torch.sub: "sub"}
+    stacked: dict = {}      # a node after a cat on the batch axis -> k, the tensors stacked (its batch is k times)
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
         if node.op in ("call_function", "call_method") and node not in live:
             continue                        # a result forward throws away (attention's weights in x, _ = ...)
+        for a in args:
+            if a in stacked:
+                stacked[node] = stacked[a]
         if _made_tensor(node, made, torch):
             made.add(node)                  # torch.zeros(n, x.size(0), h): a value of no layer (an initial state)
             continue
@@ -700,8 +708,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 plain[node] = line
             line = _frozen_torch(line, sub, name)
             nodes[node] = Node(node, "layer", args[:1], line, name, sub)
-            if len(args) > 1:
-                nodes[node].inputs = _context_argument(node, sub, line, args)
+            distinct = list(dict.fromkeys(args))       # attention(x, x, x) reads one tensor
+            if len(distinct) > 1:
+                nodes[node].inputs = _context_argument(node, sub, line, distinct)
         elif node.op == "call_function" and node.target in pools:
             # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
             sub = _pool_module(node, pools[node.target], torch)
@@ -736,6 +745,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
+        elif _batch_stack(node, args, shapes, torch) is not None:
+            # torch.cat((a, b), 0) of k vectors: k examples of one batch; per example of the inputs, the k vectors
+            # side by side (concat) seen as k x D (reshape): the same values, counts and costs, k rows of D
+            k, width = _batch_stack(node, args, shapes, torch)
+            joined = _Joined(f"{node.name}_joined")
+            nodes[joined] = Node(joined, "concat", args)
+            order.append(joined)
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", [joined], f"reshape {k} x {width} name={name}", name)
+            stacked[node] = k
         elif node.op == "call_function" and node.target in merges or (
                 node.op == "call_method" and node.target in _MERGE_METHODS):
             op = merges[node.target] if node.op == "call_function" else _MERGE_METHODS[node.target]
@@ -775,7 +794,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     # The file states PyTorch's convention: read under Keras' default, batch norm's running statistics
     # would count as (non-trainable) parameters and `summary` would print a total PyTorch never gives.
     text = file_text(num, shape, body, "pytorch")
-    _compare_torch(text, nodes, shapes, module, channels_last)
+    _compare_torch(text, nodes, shapes, module, channels_last, stacked)
     return finish(text, num, shape, body, "pytorch", "pytorch")
 
 
@@ -1161,7 +1180,7 @@ def _only_merged(node) -> bool:
 
 
 # x.mul(y), x.add(y) (timm's ConvNeXt: x.mul(self.gamma.reshape(1, -1, 1, 1))): merges as * and + are
-_MERGE_METHODS = {"add": "add", "add_": "add", "mul": "mul", "mul_": "mul"}
+_MERGE_METHODS = {"add": "add", "add_": "add", "mul": "mul", "mul_": "mul", "sub": "sub", "sub_": "sub"}
 
 
 def _reshaped_free_tensor(node, module, torch):
@@ -2206,8 +2225,29 @@ def _torch_merge_problem(node, op, args, shapes) -> None:
                                   "(axis 1); symparams' concat joins the channels")
 
 
-def _compare_torch(text, nodes, shapes, module, channels_last=frozenset()) -> None:
-    """Each imported layer's count and shape against the module's own; a difference names the layer."""
+@dataclass(frozen=True)
+class _Joined:
+    """The key of a node the import adds to the traced graph (a batch cat's side-by-side join)."""
+    name: str
+
+
+def _batch_stack(node, args, shapes, torch):
+    """(k, D) when `node` is torch.cat of k traced (batch, D) tensors of one shape on axis 0 (the batch), else None."""
+    if node.op != "call_function" or node.target not in (torch.cat, torch.concat) or not node.args:
+        return None
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+    tensors = list(_flat(node.args[:1]))
+    sizes = [shapes.get(getattr(t, "name", None)) for t in tensors]
+    if dim not in (0, -2) or len(tensors) < 2 or len(args) != len(tensors) or any(s is None for s in sizes):
+        return None
+    if any(len(s) != 2 or s != sizes[0] for s in sizes):
+        return None
+    return len(tensors), sizes[0][1]
+
+
+def _compare_torch(text, nodes, shapes, module, channels_last=frozenset(), stacked=None) -> None:
+    """Each imported layer's count and shape against the module's own; a difference names the layer (after a
+    cat on the batch axis of k tensors, PyTorch's batch is k times the input's: k rows per example here)."""
     from .torch_export import to_channels_last
     net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
@@ -2224,6 +2264,8 @@ def _compare_torch(text, nodes, shapes, module, channels_last=frozenset()) -> No
         torch_shape = shapes.get(node.key.name)
         if torch_shape:
             mine = tuple(torch_shape[1:]) if node.key in channels_last else to_channels_last(torch_shape[1:])
+            if (stacked or {}).get(node.key):
+                mine = (stacked[node.key],) + tuple(mine)
             if squeezed(row.output_shape) != squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
                 raise DefinitionError(f"the module '{node.name}' gives {'x'.join(map(str, mine))} (channels last) but "
                                       f"reads as '{_line_of(text, node.name)}' giving "

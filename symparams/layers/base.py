@@ -31,7 +31,7 @@ from ..errors import ShapeError
 ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish", "sigmoid",
     "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign", "hard_swish",
-    "exponential", "linear",
+    "exponential", "abs", "linear",
 )
 
 

@@ -560,23 +560,24 @@ TORCH_ACTIVATIONS = {
     "mish": "nn.Mish()", "sigmoid": "nn.Sigmoid()", "hard_sigmoid": "nn.Hardsigmoid()", "tanh": "nn.Tanh()",
     "softmax": "nn.Softmax(dim={dim})", "log_softmax": "nn.LogSoftmax(dim={dim})", "softplus": "nn.Softplus()",
     "softsign": "nn.Softsign()", "hard_swish": "nn.Hardswish()", "hardswish": "nn.Hardswish()",
-    "exponential": "Exp()", "linear": "nn.Identity()",
+    "exponential": "Exp()", "abs": "Abs()", "linear": "nn.Identity()",
 }
 # PyTorch class -> DSL word (the importer's reading of the table above)
 TORCH_CLASSES = {
     "ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu", "ELU": "elu", "SELU": "selu", "GELU": "gelu",
     "SiLU": "silu", "Mish": "mish", "Sigmoid": "sigmoid", "Hardsigmoid": "hard_sigmoid", "Tanh": "tanh",
     "Softmax": "softmax", "LogSoftmax": "log_softmax", "Softplus": "softplus", "Softsign": "softsign",
-    "Hardswish": "hard_swish", "Exp": "exponential",
+    "Hardswish": "hard_swish", "Exp": "exponential", "Abs": "abs",
 }
 KERAS_NAMES = {"leakyrelu": "leaky_relu", "hardswish": "hard_swish"}     # DSL word -> Keras name
+KERAS_MISSING = {"abs": "keras.activations has no abs"}                    # DSL words Keras has no activation for
 KERAS_WORDS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}    # Keras name -> DSL word
 
 
 @register
 class Activation(LayerSpec):
     keywords = ACTIVATIONS + ("leakyrelu", "hardswish", "activation")
-    pytorch_classes = {k: w for k, w in TORCH_CLASSES.items() if k != "Exp"}
+    pytorch_classes = {k: w for k, w in TORCH_CLASSES.items() if k not in ("Exp", "Abs")}
     keras_classes = {"Activation": "activation", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
                      "Softmax": "softmax"}
     summary = "an element-wise activation function (relu, softmax, ...)"
@@ -587,6 +588,10 @@ class Activation(LayerSpec):
 class Exp(nn.Module):
     def forward(self, x):
         return torch.exp(x)
+''', "Abs": '''
+class Abs(nn.Module):
+    def forward(self, x):
+        return torch.abs(x)
 '''}
 
     def configure(self, cfg, shape, ctx):
@@ -601,11 +606,15 @@ class Exp(nn.Module):
     # -- the activation table, also used for activations fused into other layers --------
     def torch_activation(self, name: str, channel_dim: int, out) -> str:
         text = TORCH_ACTIVATIONS[name]
-        if text.startswith("Exp"):
-            out.helper(self.torch_helpers, "Exp")
+        helper = text.split("(")[0]
+        if helper in self.torch_helpers:            # no nn module of its own: a small helper class
+            out.helper(self.torch_helpers, helper)
         return text.format(dim=channel_dim)
 
     def keras_activation(self, name: str) -> str:
+        if name in KERAS_MISSING:
+            raise DefinitionError(f"the activation {name} has no Keras name ({KERAS_MISSING[name]}); it is "
+                                  "exported to PyTorch only")
         return KERAS_NAMES.get(name, name)
 
     def torch_word(self, module) -> str | None:

@@ -267,6 +267,20 @@ class MulWith(_ElementwiseWith):
 
 
 @register
+class SubWith(_ElementwiseWith):
+    keywords = ("sub with",)
+    pytorch_classes = {}
+    keras_classes = named("sub with", "Subtract")
+    summary = "sub with NAME: element-wise difference, the current tensor minus a saved one (NumPy broadcasting)"
+    formula = "0"
+    operator, keras_layer = "-", "Subtract"
+
+    def other_ops(self, cfg, shape, out, ctx):
+        """1 per output value: the difference."""
+        return product(out)
+
+
+@register
 class CropTo(NamedTensorSpec):
     keywords = ("crop to",)
     pytorch_classes = {}

@@ -57,6 +57,12 @@ def mul_with(b):
     return lines + [f"mul with {name}"]
 
 
+@kind("sub with")
+def sub_with(b):
+    lines, name = _saved(b, lambda shape: shape == b.shape)
+    return lines + [f"sub with {name}"]
+
+
 @kind("crop to", ranks=(2, 3, 4))
 def crop_to(b):
     lines, name = _saved(b, lambda shape: len(shape) == len(b.shape) and all(
@@ -70,15 +76,27 @@ def crop_to(b):
     "input 8 x 8 x 3\nsave a\nconv 3 3x3 padding=same\nadd with a\nsave b\nconv 3 1x1\nmul with b",
     "input 20 x 20 x 3\nconv 2 5x5\nsave small\nconv 2 1x1\nzeropad 3\ncrop to=small",
     "input 6 x 8\nsave x\ndense 4\nsave y\nuse x\ndense 4\nadd with y",
+    "input 6 x 8\nsave x\ndense 4\nsave y\nuse x\ndense 4\nsub with y",
 ])
 def test_exported_named_tensors_agree_with_the_framework(text, framework):
     """Written as variables of the forward code: the layers around them agree in count and shape."""
     agree(text, framework)
 
 
+def test_a_difference_and_its_absolute_value_export_to_pytorch():
+    """|a - b| (a siamese network's distance): 'sub with' and the abs activation, alone and fused; Keras has no
+    abs activation, which its export says by name."""
+    text = "input 6 x 8\nsave x\ndense 4 abs\nsave y\nuse x\ndense 4\nsub with y\nabs\ndense 2"
+    agree(text, "pytorch")
+    need_module("keras")
+    from symparams.errors import SymparamsError
+    with pytest.raises(SymparamsError, match="abs has no Keras name"):
+        agree(text, "keras")
+
+
 def test_importers_say_why_they_cannot_read_them():
     from symparams.layers import REGISTRY
-    for keyword in ("save", "use", "concat with", "add with", "mul with", "crop to"):
+    for keyword in ("save", "use", "concat with", "add with", "mul with", "sub with", "crop to"):
         assert "edge" in REGISTRY[keyword].unsupported_reason("import_torch")
 
 
