@@ -224,6 +224,8 @@ def test_a_frozen_keras_layer_imports_as_trainable_false():
     "input 5x8\ndense 6\ndense 4 trainable=false\ndense 3",        # frozen in the middle: the input gradient only
     "input 6x6x3\nconv 4 3x3\nconv 4 3x3 frozen=weight\nconv 2 1x1",
     "input 6x6x3\nconv 4 3x3 frozen=bias\nconv 2 1x1",
+    "input 5x8\nlstm 4 frozen=(weight_ih_l0, weight_hh_l0) return_sequences\ndense 3",   # the biases still train
+    "input 5x8\ndense 8\ngru 4 frozen=weight_hh_l0 bidirectional return_sequences\ndense 3",
 ])
 def test_training_flops_skip_the_gradients_of_frozen_weights(text):
     """Against torch.utils.flop_counter on the exported module (forward and loss.backward()): autograd computes

@@ -142,6 +142,16 @@ class _Recurrent(LayerSpec):
         directions = 2 if cfg.bidirectional else 1
         return directions * g * u * (t * (d + u) + (t * d if input_grad else 0) + (t - 1) * u)
 
+    def weight_grad_macs(self, cfg, shape, out, ctx):
+        """Per direction, the input kernel's gradient T·G·U·D and the recurrent kernel's T·G·U (what a frozen
+        one saves; measured with FlopCounterMode on nn.LSTM/GRU/RNN: the previous output's gradient stays, the
+        biases' gradients need it)."""
+        t, d, u, g = shape[0], shape[-1], cfg.units, GATES[self.cell]
+        matrices = [w.name for w in self.weights(cfg, shape, ctx) if len(w.shape) >= 2]
+        # recurrent_weights writes each direction's input kernel, then its recurrent kernel
+        return {name: t * g * u * (d if i % 2 == 0 else u) for i, name in enumerate(matrices)}
+
+
 @register
 class SimpleRNN(_Recurrent):
     keywords = ("rnn",)
