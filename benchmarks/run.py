@@ -179,9 +179,10 @@ def _torch_once(spec):
     model = build()
     if not isinstance(model, torch.nn.Module):
         raise RuntimeError("the exported PyTorch code did not give an nn.Module")
-    shape = (1,) + tuple(namespace["INPUT_SHAPE"])
-    dtype = namespace.get("INPUT_DTYPE", torch.float32)
-    stats = torchinfo.summary(model, input_data=[torch.zeros(shape, dtype=dtype)], verbose=0, device="cpu")
+    # one zero tensor per forward argument (INPUTS: BERT's, T5's and Whisper's two), token ids as integers
+    inputs = namespace.get("INPUTS") or (("x", namespace["INPUT_SHAPE"], namespace.get("INPUT_DTYPE", torch.float32)),)
+    data = [torch.zeros((1,) + tuple(shape), dtype=dtype) for _, shape, dtype in inputs]
+    stats = torchinfo.summary(model, input_data=data, verbose=0, device="cpu")
     return int(stats.total_params), len(stats.summary_list)
 
 

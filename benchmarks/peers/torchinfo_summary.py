@@ -3,7 +3,8 @@ torchinfo's summary, as a user with the model's code would.
 
     python benchmarks/peers/torchinfo_summary.py MODEL.py
 
-MODEL.py is the code `symparams export --to pytorch` wrote (its build() and INPUT_SHAPE / INPUT_DTYPE);
+MODEL.py is the code `symparams export --to pytorch` wrote (its build() and INPUTS: each of forward's inputs,
+its shape and dtype — integer token ids where an embedding reads it; older exports: INPUT_SHAPE / INPUT_DTYPE);
 torchvision, which would hold most of these models, cannot be installed beside torch 2.13 here.
 """
 
@@ -19,9 +20,12 @@ def main(path: str) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     model = module.build()
-    data = torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
+    inputs = getattr(module, "INPUTS", None) or (("x", module.INPUT_SHAPE, module.INPUT_DTYPE),)
+    # one tensor per forward argument, in its order (BERT: token types and tokens; T5, Whisper: the encoder's
+    # and the decoder's inputs), as a torchinfo user passes several inputs: input_data=[...]
+    data = [torch.zeros((1,) + tuple(shape), dtype=dtype) for _, shape, dtype in inputs]
     # depth=10: every nested module gets its row, as symparams lists every row
-    print(torchinfo.summary(model, input_data=[data], device="cpu", depth=10, verbose=0))
+    print(torchinfo.summary(model, input_data=data, device="cpu", depth=10, verbose=0))
 
 
 if __name__ == "__main__":
