@@ -62,7 +62,7 @@ KERAS_APPLICATIONS = {"vgg16": "VGG16", "resnet50": "ResNet50", "mobilenetv2": "
                       "convnexttiny": "ConvNeXtTiny", "mobilenetv3small": "MobileNetV3Small"}
 PEERS = ROOT / "benchmarks" / "peers"
 QUICK_ZOO = ("lenet5", "vgg16", "t5small")   # a CNN, a deep CNN, a transformer
-E2E_RUNS = 3                          # --e2e-runs: interleaved cold runs of each program per zoo file
+E2E_RUNS = 5                          # --e2e-runs: interleaved cold runs of each program per zoo file
 LEAN = False                          # --lean: the end-to-end rows run the wheel's summary and the peers only
 ONLY_ZOO: set = set()                 # --zoo: these zoo files only (normalised stems)      # --quick: the render rows and the CLI row on these only
 
@@ -878,8 +878,9 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
         weights = (_total_at_defaults(path, convention) or 0) * 4
         room = min(PEER_WEIGHTS_AT_MOST, (_available_memory_bytes() or 16e9) / 2)
         too_big = (f"not run: its float32 weights alone are {weights / 1e9:.1f} GB, over the {room / 1e9:.1f} GB "
-                   f"a peer may take here (half the free memory, at most {PEER_WEIGHTS_AT_MOST / 1e9:.0f} GB): building the model in PyTorch or "
-                   "Keras allocates them all") if weights > room else None
+                   f"a peer may take here (half the free memory, at most {PEER_WEIGHTS_AT_MOST / 1e9:.0f} GB): building "
+                   "the model in Keras allocates them all, and Keras has no meta device to build it without them"
+                   ) if weights > room else None
         jobs = {"torch-side": cli + [shown, "--convention", convention],
                 "keras-side": cli + [shown, "--convention", "keras"]}
         if not quick and not LEAN:
@@ -887,14 +888,20 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
             jobs["numbers"] = cli + [shown, "--convention", convention, "--numbers"]
             jobs["numbers-keras"] = cli + [shown, "--convention", "keras", "--numbers"]
         peers = {}
-        if not quick and too_big:
-            peers = {"PyTorch + torchinfo": ("torch-side", too_big, ""), "Keras": ("keras-side", too_big, "")}
-        elif not quick:
+        if not quick:
+            # a model too large to build here is built on PyTorch's meta device (shapes, no memory), as a
+            # user sizing it would: torchinfo counts its parameters and runs its forward pass on shapes alone
             code, reason = export_code(path, "pytorch", work)
-            peers["PyTorch + torchinfo"] = ("torch-side", [sys.executable, str(PEERS / "torchinfo_summary.py"),
-                                                           str(code)] if code else reason,
-                                            "the model from `symparams export --to pytorch`, "
-                                            "torchinfo.summary(depth=10) with an input")
+            command = [sys.executable, str(PEERS / "torchinfo_summary.py"), str(code)] if code else reason
+            how = "the model from `symparams export --to pytorch`"
+            if too_big and code:
+                command.append("--meta")
+                how += (f" built on the meta device (`with torch.device('meta')`: no memory for its "
+                        f"{weights / 1e9:.1f} GB of float32 weights)")
+            peers["PyTorch + torchinfo"] = ("torch-side", command, how + ", torchinfo.summary(depth=10) with an input")
+        if not quick and too_big:
+            peers["Keras"] = ("keras-side", too_big, "")
+        elif not quick:
             application = KERAS_APPLICATIONS.get(_norm(path.stem))
             if application:
                 keras_cmd, how = ["--application", application], f"keras.applications.{application}(weights=None)"
@@ -903,9 +910,9 @@ def bench_end_to_end(report: Report, quick: bool, work: Path):
                 keras_cmd, how = ([str(code)] if code else reason), "the model from `symparams export --to keras`"
             peers["Keras"] = ("keras-side", [sys.executable, str(PEERS / "keras_summary.py")] + keras_cmd
                               if isinstance(keras_cmd, list) else keras_cmd, f"{how}, model.summary()")
-            for name, (_, command, _) in peers.items():
-                if isinstance(command, list):
-                    jobs[name] = command
+        for name, (_, command, _) in peers.items():
+            if isinstance(command, list):
+                jobs[name] = command
         if not warmed and not quick:
             for command in jobs.values():      # once: the file-system cache holds torch, keras and sympy
                 _cold_process(command, env)
@@ -1231,8 +1238,8 @@ def main(argv=None) -> int:
     parser.add_argument("--zoo", metavar="NAME[,NAME]", help="these zoo files only (resnet50,densenet121)")
     parser.add_argument("--lean", action="store_true",
                         help="end to end: the wheel's summary and the peers only (no editable or --numbers runs)")
-    parser.add_argument("--e2e-runs", type=int, default=3, help="end to end: cold runs of each program per file "
-                        "(medians; default 3)")
+    parser.add_argument("--e2e-runs", type=int, default=5, help="end to end: cold runs of each program per file "
+                        "(medians; default 5)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     global LEAN, E2E_RUNS
