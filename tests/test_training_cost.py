@@ -42,9 +42,9 @@ def counted_training_flops(net, batch: int = 2) -> int:
     ns = exported(net)
     with torch.device("meta"):
         model = ns["build"]().train()
-    x = torch.zeros((batch,) + tuple(ns["INPUT_SHAPE"]), dtype=ns["INPUT_DTYPE"], device="meta")
+    xs = ns["example_inputs"](batch, device="meta")     # one tensor per input line (BERT, T5, Whisper: two)
     with FlopCounterMode(display=False) as counter:
-        out = model(x)
+        out = model(*xs)
         if out.requires_grad:           # a network without trained weights has no backward pass
             out.float().sum().backward()
     return counter.get_total_flops()
@@ -248,8 +248,10 @@ ZOO = [("lenet5", "pytorch"), ("alexnet", "pytorch"), ("vgg16", "pytorch"), ("re
        ("resnet50", "pytorch"), ("cifar_resnet", "pytorch"), ("densenet121", "pytorch"), ("gpt2_small", "pytorch"),
        ("vit_b16", "pytorch"), ("mobilenet_v2", "keras"), ("unet", "keras"), ("llama_tinyllama", "pytorch"),
        ("convnext_tiny", "keras"), ("efficientnet_b0", "keras"), ("mobilenet_v3_small", "keras"),
-       ("inception_v3", "keras")]
-# not here: bert_base and t5_small (a second input), which PyTorch export does not write, and mixtral_moe,
+       ("inception_v3", "keras"),
+       # two inputs each (forward(self, x, NAME)); T5's and Whisper's decoders attend to the encoder's output
+       ("bert_base", "pytorch"), ("t5_small", "pytorch"), ("whisper_tiny", "pytorch")]
+# not here: mixtral_moe,
 # whose export runs every expert on every token (so check can compare each expert) while its cost counts
 # top_k experts per token
 
