@@ -521,9 +521,9 @@ class _State:
 
 
 def _saved_key(entry) -> str:
-    """Accumulator name of a saved tensor: its dtype class, per example (e; m: only in a batch of more than one)
-    or per batch (b), core or not."""
-    per = ("m" if entry.batched else "e") if entry.per_example else "b"
+    """Accumulator name of a saved tensor: its dtype class, per example (e; m: only in a batch of more than one;
+    s: only in a batch of one) or per batch (b), core or not."""
+    per = ("m" if entry.batched else "s" if entry.single else "e") if entry.per_example else "b"
     return f"saved:{entry.dtype}:{per}:{'c' if entry.core else 'n'}"
 
 

@@ -62,16 +62,20 @@ def saved_bytes(raw: dict, options, *, core: bool = True) -> sympy.Expr:
         _, dtype, per, is_core = key.split(":")
         if is_core == "c" and not core:
             continue
-        total += values * bytes_of(dtype, options) * (options.batch if per == "e" else 1 if per == "b" else
-                                                      _beyond_one(options.batch))
+        total += values * bytes_of(dtype, options) * _batch_factor(per, options.batch)
     return total
 
 
-def _beyond_one(batch):
-    """The batch size where a batch of one keeps nothing (Saved.batched): 0 at 1, the batch otherwise."""
-    if isinstance(batch, sympy.Integer) or isinstance(batch, int):
-        return 0 if batch == 1 else batch
-    return sympy.Piecewise((0, sympy.Eq(batch, 1)), (batch, True))
+def _batch_factor(per: str, batch):
+    """How many times a saved tensor is kept in a batch: per example (e) the batch, per batch (b) once; only
+    beyond a batch of one (m, Saved.batched) 0 at 1 and the batch otherwise; only in a batch of one (s,
+    Saved.single) 1 at 1 and 0 otherwise."""
+    if per in ("e", "b"):
+        return batch if per == "e" else 1
+    at_one, beyond = (0, batch) if per == "m" else (1, 0)
+    if isinstance(batch, (int, sympy.Integer)):
+        return at_one if batch == 1 else beyond
+    return sympy.Piecewise((at_one, sympy.Eq(batch, 1)), (beyond, True))
 
 
 def _unit_inputs(net, rows, options) -> sympy.Expr:

@@ -84,3 +84,33 @@ def test_swin_v2_flops_count_the_position_bias_mlps_once_per_pass():
         assert (int(ours["flops"]), int(ours["train_flops"])) == (forward.get_total_flops(), step.get_total_flops())
         counted.append(forward.get_total_flops())
     assert counted[1] < 2 * counted[0]
+
+
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+def test_swin_saved_activations_match_autograd_at_batch_one_and_two(name):
+    """The imported Swin's act_train_bytes against what autograd saves in the real model (training mode, CPU,
+    stochastic depth off), at 64 x 64: its last two stages are one padded window each, where a batch of one
+    keeps views of qkv's output that larger batches copy."""
+    torch = need_module("torch")
+    torchvision = need_module("torchvision")
+    import symparams
+    from symparams import cost
+    torch.manual_seed(0)
+    model = torchvision.models.get_model(name).train()
+    for module in model.modules():
+        if type(module).__name__ == "StochasticDepth":
+            module.p = 0.0                      # as the import reads it: no layer
+    net = symparams.parse(symparams.from_torch(model, (64, 64, 3)), convention="pytorch")
+    weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    for batch in (1, 2):
+        seen = {}
+
+        def pack(tensor):
+            if tensor.untyped_storage().data_ptr() not in weights:
+                seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model(torch.randn(batch, 3, 64, 64))
+        ours = cost.totals(net, ("act_train_bytes",), cost.Options(batch=batch, device="cpu", loss="none"))
+        assert int(ours["act_train_bytes"]) == sum(seen.values())

@@ -84,6 +84,7 @@ class Saved:
     per_example: bool = True    # False: one tensor for the whole batch (a mask built from T)
     batched: bool = False       # kept only when the batch holds more than one example (a copy that batch 1 makes
                                 # a view of: one window's v in Swin-V2's cosine attention)
+    single: bool = False        # kept only in a batch of one, once (the storage those views keep alive instead)
     core: bool = False          # part of the attention core: recomputed under the 'selective' policy
     for_input_grad: bool = False  # kept only for the input's gradient (not when nothing before is trained)
     for_other_grad: bool = False  # kept only for the gradient of the named tensor read ('other')

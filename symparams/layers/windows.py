@@ -140,8 +140,8 @@ class WindowAttention(nn.Module):
         if self.logit_scale is not None:    # Swin-V2: cosine similarity times the head's scale, at most 100 (log 4.6)
             scores = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-1, -2)
             scores = scores * torch.clamp(self.logit_scale, max=4.605170185988092).exp()
-        else:
-            scores = q @ k.transpose(-1, -2) / (c // self.heads) ** 0.5
+        else:               # q scaled, then the product (torchvision's and timm's order)
+            scores = (q * (c // self.heads) ** -0.5) @ k.transpose(-1, -2)
         if self.rel_pos_h is not None:      # SAM: q against the row and the column offset tables
             offsets = torch.arange(win, device=x.device)
             offsets = offsets[:, None] - offsets[None, :] + win - 1
@@ -170,7 +170,8 @@ class WindowAttention(nn.Module):
         x = x.reshape(b, hp, wp, c)
         if shift:
             x = torch.roll(x, (shift, shift), (1, 2))
-        return x[:, :h, :w].permute(0, 3, 1, 2)
+        # the crop copied, as torchvision's and timm's Swin do (.contiguous()): the padding's positions are not kept
+        return x[:, :h, :w].contiguous().permute(0, 3, 1, 2)
 '''}
 
     def configure(self, cfg, shape, ctx):
@@ -293,17 +294,20 @@ class WindowAttention(nn.Module):
         n windows of the padded map (each term the tensor a backward step reads):
           P·C        qkv's input: the windows cut out of the padded (or rolled) map, a reshape that copies (not
                      the layer's input, which the padding, roll and window permutation leave unread by backward)
-          3·P·C      q, k and v for the scores and the weighted sum: copies of the head-major views of qkv's output
-                     (with one head the views fold and qkv's whole output, the same 3·P·C, is kept instead)
+          P·C        q times the scale (torchvision's and timm's order: q scaled, then the product)
+          2·P·C      k and v for the scores and the weighted sum: copies of the head-major views of qkv's output;
+                     where the views fold (one head; one window in a batch of one) qkv's whole output, 3·P·C,
+                     is kept instead
           h·n·W²·W²  each window's softmax output (the relative bias is added: an addition keeps nothing, and
                      the bias's index is a view of the buffer)
           P·C        proj's input, the heads' output copied back to positions x channels;
         rel_pos=true: 2·P·C (the queries copied for the row and the column products) and, once per batch, the two
         tables gathered by offset (2·W²·C/h) and the W² offsets (int64).
         The scale 1/sqrt(C/h) is a Python number (a 0-d float64 that saved_tensors_hooks does not see).
-        cosine=true (F.normalize of the q and k views, then the product's scale): in place of the q, k, v copies,
+        cosine=true (F.normalize of the q and k views, then the product's scale): in place of q's scaled copy
+        and the k and v copies,
           3·P·C      qkv's whole output (the norms keep the q and k views of it) and P·C for v's copy (none
-                     with one head: its view folds)
+                     where its view folds: one head; one window in a batch of one)
           2·P·C      the normalised q and k, the product's operands
           4·P·h      each position's q and k norm per head, and the norm clamped away from 0 (the divisor)
           h·n·W²·W²  the scores before the scale (the scale's operand)
@@ -314,24 +318,13 @@ class WindowAttention(nn.Module):
         n, p = self._windows(cfg, shape)
         c, heads = shape[-1], cfg.heads
         if cfg.cosine:
-            # v's copy: none with one head, nor with one window in a batch of one (the view folds either way)
-            one_head, one_window = equal(heads, 1), equal(n, 1)
-            v_copy = 0 if one_head is True else n * p * c if one_head is False else \
-                sympy.Piecewise((0, sympy.Eq(heads, 1)), (n * p * c, True))
             saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", 2 * n * p * c),
                      Saved("own", 4 * n * p * heads), Saved("own", heads * n * p * p, core=True),
                      Saved("own", heads * n * p * p, core=True), Saved("own", n * p * c),
-                     Saved("own", heads, per_example=False))
-            if one_window is True:
-                saved += (Saved("own", v_copy, batched=True),)
-            elif one_window is False:
-                saved += (Saved("own", v_copy),)
-            else:       # a map of symbolic size: one window or more
-                saved += (Saved("own", sympy.Piecewise((v_copy, sympy.Eq(n, 1)), (0, True)), batched=True),
-                          Saved("own", sympy.Piecewise((0, sympy.Eq(n, 1)), (v_copy, True))))
+                     Saved("own", heads, per_example=False)) + _unless_folded(n * p * c, 0, heads, n)
         else:
-            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", heads * n * p * p, core=True),
-                     Saved("own", n * p * c))
+            saved = (Saved("own", n * p * c), Saved("own", n * p * c), Saved("own", heads * n * p * p, core=True),
+                     Saved("own", n * p * c)) + _unless_folded(2 * n * p * c, 3 * n * p * c, heads, n)
         if cfg.cpb_form == "pairs":
             pairs = cfg.window ** 4 * cfg.cpb
             saved += (Saved("own", pairs, per_example=False), Saved("own", pairs, dtype="mask", per_example=False),
@@ -345,12 +338,6 @@ class WindowAttention(nn.Module):
             saved += (Saved("own", 2 * n * p * c), Saved("own", 2 * w * w * c / cfg.heads, per_example=False),
                       Saved("own", w * w, dtype="index", per_example=False))
         return saved
-
-    def output_storage(self, cfg, shape, out, ctx):
-        """The output is a crop of proj's output over the padded map (rolled back: a new tensor of the same
-        size), P·C values, which a layer keeping the output keeps whole."""
-        n, p = self._windows(cfg, shape)
-        return n * p * shape[-1]
 
     def output_layout(self, cfg, shape, out, ctx):
         """A channels-first view (permute) of proj's channels-last result: strided as the export sees it."""
@@ -465,6 +452,33 @@ def v2_options(module, name, cls, nn):
                               "logit_scale other than Swin-V2's (Linear(2, H) with a bias, ReLU, Linear(H, heads) "
                               "without; heads x 1 x 1); symparams' windowattention cpb=H cosine=true is that form")
     return f" cpb={parts[0].out_features} cosine=true"
+
+
+def _unless_folded(copied, folded, heads, windows) -> tuple:
+    """The Saved entries of head-major views of qkv's output that a batched product reads: `copied` values per
+    example where they are copied, `folded` where they fold into views of it (one head; one window in a batch of
+    one, where the batch of windows is a single one), whatever heads and windows are (Piecewise when symbolic)."""
+    def pick(cases):
+        """The first case whose condition holds (None: unknown, a Piecewise from there on)."""
+        pieces = []
+        for condition, value in cases:
+            if condition is False:
+                continue
+            if condition is True:
+                return value if not pieces else sympy.Piecewise(*pieces, (value, True))
+            pieces.append((value, condition))
+        return sympy.Piecewise(*pieces, (0, True)) if pieces else 0
+
+    def test(a):
+        known = equal(a, 1)
+        return known if known is not None else sympy.Eq(a, 1)
+
+    one_head, one_window = test(heads), test(windows)
+    # per example: folded with one head, copied with several windows; with one window, copied from batch 2 on
+    # (Saved.batched) and folded in a batch of one (Saved.single)
+    return (Saved("own", pick([(one_head, folded), (one_window, 0), (True, copied)])),
+            Saved("own", pick([(one_head, 0), (one_window, copied), (True, 0)]), batched=True),
+            Saved("own", pick([(one_head, 0), (one_window, folded), (True, 0)]), single=True))
 
 
 def cr_options(module, name, cls, nn):
