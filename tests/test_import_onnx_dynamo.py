@@ -165,3 +165,23 @@ def test_weights_beside_the_file_are_never_needed(tmp_path):
     path = _export(model, shape, tmp_path / "cnn.onnx")
     (tmp_path / "cnn.onnx.data").unlink()
     assert _imported(path)[0] == _counts(model)
+
+
+@pytest.mark.parametrize("options", [{"dynamo": False, "opset_version": 16}, {"opset_version": 17}, {"dynamo": False},
+                                     {}], ids=["torchscript-opset16", "dynamo-opset17", "torchscript", "dynamo"])
+def test_layer_norm_and_gelu_written_out_op_by_op(options, tmp_path):
+    """Below opset 17 (LayerNormalization) and 20 (Gelu) the exporters write nn.LayerNorm as ReduceMean, Sub, Pow,
+    Sqrt, Div, Mul, Add and nn.GELU with Erf: each read back as the one layer (onnx_patterns). A layer norm
+    without a learned scale or bias is written with constant ones and zeros the model does not hold: not
+    counted (except through the dynamo exporter at an opset below its own, whose conversion drops the records
+    that say so: there the optimiser's shared ones read as the scale, docs/frameworks.md)."""
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    nn = torch.nn
+    plain = options != {"opset_version": 17}
+    model = nn.Sequential(nn.Linear(8, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, 16),
+                          nn.LayerNorm(16, elementwise_affine=not plain), nn.Linear(16, 16),
+                          nn.LayerNorm(16, bias=not plain), nn.Linear(16, 4)).eval()
+    got, text = _imported(_export(model, (1, 5, 8), tmp_path / "norms.onnx", **options))
+    assert got == _counts(model), text
+    assert text.count("layernorm") == 3 and "gelu" in text, text

@@ -48,8 +48,8 @@ DEFAULT = {"torchscript": ("mobilenet_v3_small", "shufflenet_v2_x0_5", "efficien
 # refused, with the words their message names (the construct); docs/frameworks.md lists them
 REFUSED_TORCHSCRIPT = {
     # Swin's shifted-window attention (window partition, shift mask, relative position table) as the exporter
-    # writes it out: the first operator symparams has no form for is a Pow in the first block's attention
-    **{name: "Pow" for name in ("swin_t", "swin_s", "swin_b")},
+    # writes it out: the first operator symparams has no form for is the ScatterND building the shift mask
+    **{name: "ScatterND" for name in ("swin_t", "swin_s", "swin_b")},
     # Swin V2's: a ScatterND in the first block's attention
     **{name: "ScatterND" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
     # MaxViT's block and grid attention: an Einsum

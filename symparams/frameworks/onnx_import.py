@@ -18,7 +18,8 @@ from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder
-from .onnx_origin import folded_batchnorm, had_bias
+from .onnx_origin import aten_call, folded_batchnorm, had_bias
+from .onnx_patterns import decomposed
 from .plan import need
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
@@ -32,7 +33,10 @@ KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Conc
 # projection, the head reshapes
 ATTENTION_PARTS = {"Expand", "Equal", "Where", "Mod", "Softmax", "MatMul", "Gemm", "Add", "Mul", "Div", "Sqrt", "Transpose", "Reshape", "Unsqueeze",
                    "Squeeze", "Gather", "Slice", "Split", "Cast", "Identity", "Dropout", "Concat"}
-READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS    # the operators read, and those of shape arithmetic folded
+# operators read only as parts of a layer written out op by op (onnx_patterns: layer norm, GELU below opset 17/20)
+PATTERN_PARTS = {"Sub", "Pow", "Sqrt", "Div", "Erf"}
+READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS | PATTERN_PARTS    # the operators read, and those of shape
+# arithmetic folded
 # what reads a map put channels last the same way as symparams (the last axis is the channels)
 LAST_AXIS = {"LayerNormalization", "MatMul", "Gemm", "Add", "Mul", *ACTIVATIONS, *VIEWS}
 
@@ -61,6 +65,9 @@ class _Graph:
         except Exception as exc:        # noqa: BLE001 - onnx raises its own kinds
             raise DefinitionError(f"{source}: not a valid ONNX model: {_first_line(exc)}") from None
         self.graph = model.graph
+        # a Constant node of a torch export holds a value computed at export (nn.LayerNorm(elementwise_affine=False)'s
+        # ones and zeros), never a parameter
+        self.from_torch = model.producer_name == "pytorch"
         self.nodes = list(self.graph.node)          # one list, so a node's position is found by identity
         self.position = {id(node): k for k, node in enumerate(self.nodes)}
         self.folder = Folder()
@@ -286,6 +293,9 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         return alias.get(tensor, tensor)
 
     regions = _attentions(g, start)     # first node of each -> (x, y, DSL text, node named after)
+    for first, found in decomposed(g, lambda name: _constant_value(g, name)).items():
+        if not any(found[0] & members for members, _ in regions.values()):
+            regions[first] = found
     for members, _ in regions.values():
         skip.update(members)
 
@@ -534,7 +544,12 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             if a.get("axis", -1) % max(rank, 1) != rank - 1 or (rank >= 4 and x not in last):
                 raise DefinitionError(f"{where}: normalises from axis {a.get('axis', -1)} of a rank-{rank} tensor; "
                                       "symparams' layernorm normalises the last axis (channels) only")
-            layer(node, "layernorm" if len(node.input) > 2 and node.input[2] else "layernorm bias=false", index, x)
+            scale, shift = (_learned_argument(g, node, k) for k in (1, 2))
+            if shift and not scale:
+                raise DefinitionError(f"{where}: a learned bias without a learned scale; symparams' layernorm has a "
+                                      "scale, or neither")
+            layer(node, "layernorm" if shift else "layernorm bias=false" if scale else "layernorm affine=false",
+                  index, x)
         elif op == "Mul" and len(tensors) == 1 and _channel_scale(node, g, in_shape, x in last):
             layer(node, "layerscale", index, x)     # x * gamma, one learned number per channel (ConvNeXt)
         elif op == "BatchNormalization":
@@ -641,6 +656,8 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             name = unique_name(_node_name(named, index), names)
             nodes[y_out] = Node(y_out, "layer", [key(x_in)], f"{text} name={name}", name, named)
             order.append(y_out)
+            if x_in in last:
+                last.add(y_out)
             continue
         if index in skip:
             continue
@@ -926,10 +943,43 @@ def _weight_view(g, node, a):
     return [np.broadcast_to(np.zeros((), value.dtype), dims)]
 
 
+def _learned_argument(g, node, index) -> bool:
+    """Whether input `index` of a node is a learned tensor: present, fed by a constant (_learned), and a
+    tensor in the PyTorch call the dynamo exporter recorded (nn.LayerNorm(elementwise_affine=False) is
+    written with a scale of ones and a bias of zeros that the model does not hold)."""
+    if len(node.input) <= index or not node.input[index] or not _learned(g, node.input[index]):
+        return False
+    call = aten_call(node)
+    if call is not None and call[0] in ("layer_norm", "native_layer_norm") and len(call[1]) > index + 1:
+        return call[1][index + 1] != "None"         # layer_norm(input, normalized_shape, weight, bias, eps)
+    return True
+
+
+def _constant_value(g, name):
+    """A constant's value before the graph is read: an initializer, or a Constant node's small tensor."""
+    if not name:
+        return None
+    if name in g.consts:
+        return g.consts[name]
+    node = g.producer.get(name)
+    if node is not None and node.op_type == "Identity":
+        return _constant_value(g, node.input[0])        # the TorchScript exporter's shared initializers
+    if node is None or node.op_type != "Constant":
+        return None
+    a = g.attrs(node)
+    if "value" in a and math.prod(a["value"].dims) <= limits.MAX_FOLDED_ELEMENTS:
+        try:
+            return tensor_value(a["value"], name)
+        except SymparamsError:
+            return None
+    return (g.folder.fold("Constant", [], a) or [None])[0] if "value" not in a else None
+
+
 def _learned(g, tensor) -> bool:
     """Whether a tensor holds learned values: a constant, a graph input, or computed from one (not through
     a Shape). The dynamo exporter without its optimiser gives a convolution without bias a bias of zeros
-    computed from a Constant 0 and the weight's Shape: nothing learned."""
+    computed from a Constant 0 and the weight's Shape: nothing learned. A Constant node is a learned tensor
+    in a hand-made file, not in a torch export."""
     producer = g.producer
     seen, stack = set(), [tensor]
     while stack:
@@ -941,6 +991,8 @@ def _learned(g, tensor) -> bool:
         if node is None:
             return True         # an initializer or a graph input
         if node.op_type == "Constant":
+            if g.from_torch:
+                continue        # torch.onnx writes every parameter and buffer as an initializer (or graph input)
             a = g.attrs(node)
             value = a.get("value")
             if value is None or math.prod(value.dims) > 1:
