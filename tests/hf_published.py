@@ -519,9 +519,73 @@ def oracle(config: dict) -> tuple[int, int]:
     return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
 
 
+_LAYERS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "encoder_layers", "decoder_layers",
+           "num_decoder_layers")
+
+
+def switched(name: str, seed: int) -> dict:
+    """The published config `name` with its layer counts cut to 2 or 3 (cheap on the meta device, the widths kept)
+    and one to three of any of its fields given another value (hf_random's switch), its class half the time
+    another of the family's: a published config of another kind, as a held-out check may give."""
+    import random
+    from transformers import AutoConfig
+    from hf_random import _NOT_SWITCHED, _FLOATS, _READ_IF_GIVEN, _pick, _switched, family_classes
+    rng = random.Random(f"{name}-{seed}")
+    data = dict(PUBLISHED[name])
+    for key in _LAYERS:
+        if isinstance(data.get(key), int):
+            data[key] = min(data[key], _pick(rng, 2, 3))
+    if isinstance(data.get("first_k_dense_replace"), int):
+        data["first_k_dense_replace"] = min(data["first_k_dense_replace"], 1)
+    full = AutoConfig.for_model(data["model_type"], **{k: v for k, v in data.items() if k != "model_type"}).to_dict()
+    keys = sorted(k for k, v in full.items() if k not in _NOT_SWITCHED and not k.endswith("_token_id")
+                  and k not in _LAYERS and not isinstance(v, dict) and (not isinstance(v, float) or k in _FLOATS))
+    for key in rng.sample(keys, min(len(keys), rng.randint(1, 3))):
+        value = _switched(rng, key, full[key])
+        if value is not None or full[key] is not None:
+            data[key] = value
+    for key, values in _READ_IF_GIVEN.items():
+        if key not in full and rng.random() < 0.2:
+            data[key] = _pick(rng, *values)
+    if rng.random() < 0.5:
+        data["architectures"] = [_pick(rng, *family_classes(data["model_type"]))]
+    return data
+
+
+def check_switched(name: str, seed: int):
+    """(problem or None, how) for switched(name, seed): how is "skip" when transformers refuses the config,
+    "refused" for symparams' located refusal, else "structure" or "tensors"."""
+    from hf_random import imported
+    from symparams.errors import SymparamsError
+    try:
+        data = switched(name, seed)
+        expected = oracle(data)
+    except Exception as exc:    # noqa: BLE001 - a switch transformers itself refuses: not a case
+        return f"transformers refuses it: {type(exc).__name__}", "skip"
+    try:
+        total, trained, text = imported(data)
+    except SymparamsError as exc:
+        return f"refused: {exc}", "refused"
+    how = "tensors" if "through transformers on the meta device" in text else "structure"
+    if (total, trained) != expected:
+        changed = {k: v for k, v in data.items() if PUBLISHED[name].get(k, "<absent>") != v and k not in _LAYERS}
+        return f"{name} {changed}: symparams {total}/{trained}, transformers {expected[0]}/{expected[1]}", how
+    return None, how
+
 if __name__ == "__main__":
     import sys
     from hf_random import imported
+    if sys.argv[1:2] == ["--switched"]:         # python tests/hf_published.py --switched N [name ...]
+        tally = {}
+        for name in sys.argv[3:] or PUBLISHED:
+            for seed in range(int(sys.argv[2])):
+                problem, how = check_switched(name, seed)
+                key = how if how in ("skip", "refused") or not problem else "bad"
+                tally[key] = tally.get(key, 0) + 1
+                if problem and how not in ("skip", "refused"):
+                    print(f"{name} seed={seed}: [{how}] {problem}", flush=True)
+        print(tally)
+        sys.exit(0)
     for name, config in PUBLISHED.items():
         if sys.argv[1:] and name not in sys.argv[1:]:
             continue

@@ -252,6 +252,27 @@ def test_published_shaped_configs_import_exactly(name):
     assert (total, trained) == oracle(config), text
 
 
+def _switched_cases():
+    import os
+    from hf_published import CI, PUBLISHED
+    draws = os.environ.get("SYMPARAMS_HF_SWITCHED")
+    if draws:
+        return [(name, seed) for name in PUBLISHED for seed in range(int(draws))]
+    return [(name, 0) for name in CI[::3]]         # a third of them in CI (one of each family or so)
+
+
+@pytest.mark.parametrize("name,seed", _switched_cases(), ids=lambda v: str(v))
+def test_published_configs_with_a_switch_import_exactly(name, seed):
+    """A published config (its layers cut to 2 or 3) with one to three of any of its fields given another value and,
+    half the time, another class of its family (tests/hf_published.switched): exact, or (a switch making a config no
+    model has) a located refusal. SYMPARAMS_HF_SWITCHED=N: N draws of every published config."""
+    need_module("torch")
+    need_module("transformers")
+    from hf_published import check_switched
+    problem, how = check_switched(name, seed)
+    assert problem is None or how in ("skip", "refused"), problem
+
+
 @pytest.mark.parametrize("architectures,model_class", [
     (None, "LlamaForCausalLM"),                     # no architectures: the family's usual class
     (["LLaMAForCausalLM"], "LlamaForCausalLM"),     # a name transformers lacks: the class with the same head

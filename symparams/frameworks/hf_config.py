@@ -72,10 +72,11 @@ class _Config:
     renamed: dict = field(default_factory=dict)     # field -> the alias the config gave it under
 
     def _alias(self, name: str):
-        from .hf_defaults import ALIASES, OVERRIDING
+        # a config giving both names: transformers 5 sets the alias (through attribute_map) after the field, so the
+        # alias wins (BART's num_hidden_layers over encoder_layers, Qwen3-MoE's num_local_experts over num_experts)
+        from .hf_defaults import ALIASES
         for alias, target in ALIASES.get(self.family, {}).items():
-            if target == name and alias in self.values and (name not in self.values
-                                                             or (self.family, alias) in OVERRIDING):
+            if target == name and alias in self.values and (name not in self.values or self.values[alias] is not None):
                 return alias
         return None
 
@@ -129,11 +130,15 @@ class _Config:
         return value
 
     def labels(self) -> int:
-        """num_labels, as transformers derives it from id2label (2 by default)."""
-        if self.has("num_labels"):
-            return self.size("num_labels")
+        """num_labels, as transformers 5 derives it: id2label's length when the config has one (a num_labels
+        beside it is only warned about), else num_labels, else the class' default (2; BART's 3)."""
         id2label = self.values.get("id2label")
-        return len(id2label) if isinstance(id2label, dict) and id2label else 2
+        if isinstance(id2label, dict) and id2label:
+            return len(id2label)
+        if self.values.get("num_labels") is not None:
+            return self.size("num_labels")
+        from .hf_defaults import DEFAULTS
+        return DEFAULTS.get(self.family, {}).get("num_labels", 2)
 
 
 # ============================================================================ writing
@@ -536,11 +541,14 @@ def _falcon(cfg: _Config, arch: str, out: _File) -> list[str]:
     out.let("num_hidden_layers", cfg.size("num_hidden_layers"))
     out.let("num_attention_heads", cfg.size("num_attention_heads"))
     new = cfg.flag("new_decoder_architecture", False)
-    if new or not cfg.flag("multi_query", True):
+    if new:
         out.let("num_kv_heads", cfg.size("num_kv_heads", cfg.size("num_attention_heads")))
         kv = "kv_heads=num_kv_heads"
-    else:
+    elif cfg.flag("multi_query", True):
         kv = "kv_heads=1"                          # multi-query: one key and one value head
+    else:
+        kv = ""                 # the old architecture without multi-query: keys and values for every head, whatever
+                                # num_kv_heads says (query_key_value is 3 x hidden_size wide)
     width = "4*hidden_size"
     if cfg.has("ffn_hidden_size"):
         out.let("ffn_hidden_size", cfg.size("ffn_hidden_size"))
@@ -810,8 +818,8 @@ def _bart(cfg: _Config, arch: str, out: _File) -> list[str]:
         out.add("dense d_model tanh", "classification_head.dense")
         out.add("dense num_labels", "classification_head.out_proj")
     elif arch == "BartForQuestionAnswering":
-        out.let("num_labels", cfg.labels())
-        out.add("dense num_labels", "qa_outputs: start and end logits")
+        # (BartForQuestionAnswering sets config.num_labels = 2 itself, whatever the config says)
+        out.add("dense 2", "qa_outputs: start and end logits")
     return notes
 
 

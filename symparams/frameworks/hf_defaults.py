@@ -5,7 +5,8 @@ as the writer derives it the same way). Read by symparams/frameworks/hf_config.p
 config.json, which writes only the fields its model changes, imports as transformers builds it.
 
 Also the field names transformers accepts for another (each class' attribute_map): a config giving the
-alias is read through it, and the imported file's symbol is the name the config used."""
+alias is read through it, and the imported file's symbol is the name the config used. A config giving both takes
+the alias's value, as transformers 5 does (it sets the alias through attribute_map after the field)."""
 
 DEFAULTS = {
     "gpt2": {'vocab_size': 50257,
@@ -303,7 +304,8 @@ DEFAULTS = {
                    'hidden_dim': 3072,
                    'activation': 'gelu',
                    'tie_word_embeddings': True},
-    "bart": {'vocab_size': 50265, 'max_position_embeddings': 1024, 'encoder_layers': 12, 'encoder_ffn_dim': 4096,
+    "bart": {'num_labels': 3,  # BartConfig's own default (2 elsewhere)
+             'vocab_size': 50265, 'max_position_embeddings': 1024, 'encoder_layers': 12, 'encoder_ffn_dim': 4096,
              'encoder_attention_heads': 16, 'decoder_layers': 12, 'decoder_ffn_dim': 4096,
              'decoder_attention_heads': 16, 'activation_function': 'gelu', 'd_model': 1024,
              'tie_word_embeddings': True},
@@ -375,8 +377,7 @@ ALIASES = {
     "bart": {"num_attention_heads": "encoder_attention_heads", "hidden_size": "d_model",
              "num_hidden_layers": "encoder_layers"},
     "whisper": {"hidden_size": "d_model", "num_hidden_layers": "encoder_layers",
-                "num_attention_heads": "encoder_attention_heads"},
+                "num_attention_heads": "encoder_attention_heads", "num_key_value_heads": "encoder_attention_heads"},
+    "convnext": {"num_hidden_layers": "num_stages"},
 }
 
-# aliases that win over the field when a config gives both (BLOOM's and Falcon's n_embed, read after the field)
-OVERRIDING = {("bloom", "n_embed"), ("falcon", "n_embed")}
