@@ -79,7 +79,8 @@ SWEEP = {
     "vit_small_patch32_224": None,
     "vit_small_patch16_18x2_224": "cannot read the operation 'stack' (call_function stack)",
     "vit_base_patch16_gap_224": None,
-    "vit_medium_patch16_gap_256": "(timm Attention) has a q/k norm",
+    "vit_medium_patch16_gap_256": None,         # qkv_bias=False, proj biased: attention bias=o
+    "vit_so150m2_patch16_reg1_gap_256": None,
     "vit_medium_patch16_reg4_gap_256": None,
     "vit_little_patch16_reg4_gap_256": None,
     "vit_small_patch14_dinov2": None,
@@ -106,7 +107,7 @@ SWEEP = {
     "deit3_small_patch16_224": None,
     "beit_base_patch16_224": None,
     "beitv2_base_patch16_224": None,
-    "beit3_base_patch16_224": "(timm Attention) has a q/k norm",
+    "beit3_base_patch16_224": "(timm Attention) has a norm before its output projection",
     "eva02_tiny_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
     "eva_giant_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
     "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
@@ -149,8 +150,8 @@ SWEEP = {
     "hieradet_small": "acts on a tensor permuted to channels last",
     "swin_tiny_patch4_window7_224": None,
     "swin_s3_tiny_224": None,
-    "swinv2_tiny_window8_256": "acts on a tensor permuted to channels last",
-    "swinv2_cr_tiny_224": "acts on a tensor permuted to channels last",
+    "swinv2_tiny_window8_256": None,            # swinv2 helper: windowattention cpb= cosine=true, post-norm
+    "swinv2_cr_tiny_224": None,
     "maxvit_tiny_tf_224": "cannot trace the PyTorch module",
     "maxvit_pico_rw_256": "acts on a tensor permuted to channels last",
     "maxvit_rmlp_pico_rw_256": "acts on a tensor permuted to channels last",
@@ -238,8 +239,15 @@ def test_beits_attention_reads_as_attention_with_q_and_v_biases_and_a_relative_t
     assert "attention heads=2 bias=qvo relbias=12 name=attn" in text, text
     net = symparams.parse(text, convention="pytorch").evaluate()
     assert int(net.params) == sum(p.numel() for p in model.parameters())
-    # without its q and v biases only the output projection is biased: no attention bias option says that
+    # without its q and v biases only the output projection is biased: bias=o, exported and read back alike
     with torch.device("meta"):
         model = Model(qkv_bias=False)
-    with pytest.raises(symparams.SymparamsError, match="a bias on one projection only"):
-        symparams.from_torch(model, (5, 16))
+    text = symparams.from_torch(model, (5, 16))
+    assert "attention heads=2 bias=o name=attn" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    exported = run_source(export(net))["build"]()
+    assert sum(p.numel() for p in exported.parameters()) == int(net.params)
+    assert "bias=o " in symparams.from_torch(exported, (5, 16))

@@ -1875,28 +1875,35 @@ def _timm_attention(module, name=None) -> str | None:
                               f"proj of {type(getattr(module, 'proj', None)).__name__}; symparams reads timm's "
                               "Attention with Linear projections")
     d = module.qkv.in_features
-    plain = all(isinstance(getattr(module, part, None), (nn.Identity, type(None))) for part in ("q_norm", "k_norm", "norm"))
     bias = _timm_attention_bias(module)
-    if not plain or getattr(module, "gate", None) is not None or bias is None or \
-            module.qkv.out_features != 3 * d or module.proj.out_features != d:
-        raise DefinitionError(f"the module '{name}' (timm Attention) has a q/k norm, a gate, a norm before its output "
-                              "projection, a bias on one projection only or a width other than its input's; symparams "
-                              "reads timm's plain Attention as attention")
+    problems = [what for what, present in (
+        ("a q/k norm", any(not isinstance(getattr(module, part, None), (nn.Identity, type(None)))
+                           for part in ("q_norm", "k_norm"))),
+        ("a norm before its output projection", not isinstance(getattr(module, "norm", None), (nn.Identity, type(None)))),
+        ("a gate", getattr(module, "gate", None) is not None),
+        ("free biases other than q_bias and v_bias together", bias is None),
+        ("a width other than its input's", module.qkv.out_features != 3 * d or module.proj.out_features != d))
+        if present]
+    if problems:
+        raise DefinitionError(f"the module '{name}' (timm Attention) has {', '.join(problems)}; symparams reads timm's "
+                              "plain Attention as attention")
     return f"attention heads={module.num_heads}" + bias + _timm_relbias(module, name) + f" name={name}"
 
 
 def _timm_attention_bias(module) -> str | None:
     """The attention's bias option from timm's projections: all four biased (''), none (' bias=false'), or BEiT's
     free q_bias and v_bias parameters with an unbiased qkv Linear (its k bias is a zero buffer, not a weight) and a
-    biased output projection (' bias=qvo'); None for any other mix, which the attention kind does not count."""
+    biased output projection (' bias=qvo'); qkv_bias=False with the biased proj timm always builds (' bias=o'), a
+    biased qkv and an unbiased proj (' bias=qkv'); None for any other mix, which the attention kind does not count."""
     qkv_bias, out_bias = module.qkv.bias is not None, module.proj.bias is not None
     free = getattr(module, "q_bias", None) is not None, getattr(module, "v_bias", None) is not None
     if free == (True, True) and not qkv_bias and out_bias and \
             tuple(module.q_bias.shape) == tuple(module.v_bias.shape) == (module.qkv.in_features,):
         return " bias=qvo"
-    if free != (False, False) or qkv_bias != out_bias:
+    if free != (False, False):
         return None
-    return "" if qkv_bias else " bias=false"
+    return {(True, True): "", (False, False): " bias=false", (False, True): " bias=o", (True, False): " bias=qkv"}[
+        (qkv_bias, out_bias)]
 
 
 def _timm_relbias(module, name) -> str:

@@ -114,7 +114,7 @@ class Embedding(LayerSpec):
         return cfg.vocabulary * cfg.dim
 
 
-ATTENTION_BIAS = ("true", "false", "qkv", "qvo")
+ATTENTION_BIAS = ("true", "false", "qkv", "qvo", "o")
 # qk_norm: a learned RMS norm of the queries and keys before the scores; over each head's key_dim, one scale
 # shared by the heads (Qwen3, Gemma 3), or over all heads at once (OLMo 2)
 QK_NORMS = ("none", "rmsnorm", "rmsnorm_full")
@@ -135,7 +135,7 @@ class Attention(LayerSpec):
                "k = d/h by default, so 4*d**2 + 4*d")
     options = {"heads": Opt(COUNT, None), "key_dim": Opt(COUNT, None), "kv_heads": Opt(COUNT, None),
                "bias": Opt(WORD, "true", choices=ATTENTION_BIAS,
-                           doc="false: none; qkv: on q, k, v only (Qwen2); qvo: all but k (Whisper)"),
+                           doc="false: none; qkv: on q, k, v only (Qwen2); qvo: all but k (Whisper); o: the output projection only (timm qkv_bias=False)"),
                "qk_norm": Opt(WORD, "none", choices=QK_NORMS,
                               doc="rmsnorm: an RMS norm of each head's queries and keys (Qwen3); rmsnorm_full: "
                                   "over all heads (OLMo 2)"),
@@ -251,11 +251,13 @@ class ProjectedAttention(nn.Module):
                                                             f"{quantity('heads', heads)}"),
                                 Deferred(lambda: f"{quantity('kv_heads', kv)} must divide {quantity('heads', heads)}"))
         word = cfg.bias if isinstance(cfg.bias, str) else ("true" if cfg.bias else "false")
-        cfg["bias"], cfg["out_bias"], cfg["k_bias"] = word != "false", word in ("true", "qvo"), word in ("true", "qkv")
+        # bias: q and v (and k when k_bias) are biased; out_bias: the output projection is
+        cfg["bias"], cfg["out_bias"], cfg["k_bias"] = word not in ("false", "o"), word in ("true", "qvo", "o"), \
+            word in ("true", "qkv")
         # kv_heads equal to heads is plain multi-head attention: the same module, tensors and costs
         grouped = cfg.kv_heads is not None and equal(cfg.kv_heads, cfg.heads) is not True
         cfg["projected"] = bool(grouped or cfg.context is not None or cfg.relbias
-                                or word in ("qkv", "qvo") or cfg.get("qk_norm", "none") != "none"
+                                or word in ("qkv", "qvo", "o") or cfg.get("qk_norm", "none") != "none"
                                 or (cfg.key_dim * cfg.heads - d) != 0)
 
     @staticmethod
@@ -344,7 +346,7 @@ class ProjectedAttention(nn.Module):
         if cfg.relbias:
             raise out.unsupported("a relative position bias (relbias=): Keras has no such layer")
         if cfg.bias != cfg.out_bias or cfg.bias != cfg.get("k_bias", cfg.bias):
-            raise out.unsupported("bias=qkv / bias=qvo: Keras attention biases all four projections or none")
+            raise out.unsupported("bias=qkv / bias=qvo / bias=o: Keras attention biases all four projections or none")
         if cfg.get("qk_norm", "none") != "none":
             raise out.unsupported("qk_norm: Keras' attention layers have no norm of the queries and keys")
         causal = ", use_causal_mask=True" if cfg.causal else ""
@@ -368,7 +370,7 @@ class ProjectedAttention(nn.Module):
             if module.key_dim * module.heads != module.q_proj.in_features:
                 text += f" key_dim={module.key_dim}"
             if module.q_proj.bias is None:
-                text += " bias=false"
+                text += " bias=false" if module.o_proj.bias is None else " bias=o"
             elif module.o_proj.bias is None:
                 text += " bias=qkv"
             elif module.k_proj.bias is None:

@@ -142,9 +142,10 @@ def test_per_projection_biases_and_qk_norm_count_what_hugging_face_builds():
     d, h, g, k = 32, 4, 2, 8
     for bias, qk_norm, expected in (
             ("qvo", "none", 4 * d * d + 3 * d),
+            ("o", "none", 4 * d * d + d),
             ("false", "rmsnorm", 2 * d * h * k + 2 * d * g * k + 2 * k),
             ("qkv", "rmsnorm_full", 2 * d * h * k + 2 * d * g * k + h * k + 2 * g * k + h * k + g * k)):
-        kv = "" if bias == "qvo" else f" kv_heads={g}"
+        kv = "" if bias in ("qvo", "o") else f" kv_heads={g}"
         net = symparams.parse(f"input 6 x {d}\nattention heads={h}{kv} bias={bias} qk_norm={qk_norm}",
                               convention="pytorch")
         assert int(net.params) == expected, (bias, qk_norm)
