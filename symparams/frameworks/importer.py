@@ -763,9 +763,10 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif (node.op == "call_function" and node.target in functions) or (
                 node.op == "call_method" and node.target in methods):
             word = functions[node.target] if node.op == "call_function" else methods[node.target]
-            # inplace= changes where the result is stored, not what it is
-            extra = [a for a in list(node.args[1:]) + [v for k, v in node.kwargs.items() if k != "inplace"]
-                     if not isinstance(a, fx.Node)]
+            # inplace= changes where the result is stored, not what it is; GELU's approximate='tanh' (SigLIP's
+            # MLPs) changes no weight, shape or saved tensor: gelu, as nn.GELU(approximate='tanh') reads
+            extra = [a for a in list(node.args[1:]) + [v for k, v in node.kwargs.items() if k != "inplace" and not (
+                word == "gelu" and k == "approximate" and v in ("none", "tanh"))] if not isinstance(a, fx.Node)]
             if word in ("softmax", "log_softmax"):
                 extra = _softmax_extra(node, shapes, extra)
             if extra and word in _ACTIVATION_WORDS and node.op == "call_function" and extra == [True] \

@@ -568,6 +568,9 @@ TORCH_CLASSES = {
     "SiLU": "silu", "Mish": "mish", "Sigmoid": "sigmoid", "Hardsigmoid": "hard_sigmoid", "Tanh": "tanh",
     "Softmax": "softmax", "LogSoftmax": "log_softmax", "Softplus": "softplus", "Softsign": "softsign",
     "Hardswish": "hard_swish", "Exp": "exponential", "Abs": "abs",
+    # timm's GELU with the tanh approximation: the same function to a count (no weights, one value per value,
+    # its input kept for the backward pass as nn.GELU(approximate='tanh') keeps it, which also reads as gelu)
+    "GELUTanh": "gelu",
 }
 KERAS_NAMES = {"leakyrelu": "leaky_relu", "hardswish": "hard_swish"}     # DSL word -> Keras name
 KERAS_MISSING = {"abs": "keras.activations has no abs"}                    # DSL words Keras has no activation for
@@ -577,7 +580,7 @@ KERAS_WORDS = {"hard_silu": "hard_swish", "leaky_relu": "leaky_relu"}    # Keras
 @register
 class Activation(LayerSpec):
     keywords = ACTIVATIONS + ("leakyrelu", "hardswish", "activation")
-    pytorch_classes = {k: w for k, w in TORCH_CLASSES.items() if k not in ("Exp", "Abs")}
+    pytorch_classes = {k: w for k, w in TORCH_CLASSES.items() if k not in ("Exp", "Abs", "GELUTanh")}   # torch.nn's own
     keras_classes = {"Activation": "activation", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
                      "Softmax": "softmax"}
     summary = "an element-wise activation function (relu, softmax, ...)"
