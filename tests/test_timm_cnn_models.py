@@ -51,8 +51,8 @@ CNNS = {
     "timm.models.resnest:resnest14d": "reshapes channels",
     # SKNet's selective kernel: the paths stacked on a new axis
     "timm.models.sknet:skresnet18": "stack",
-    # NF-ResNet's weight-standardised convolution reads self.weight in its own forward
-    "timm.models.nfnet:nf_resnet50": "reads the tensor",
+    # NF-ResNet's weight-standardised convolution (ScaledStdConv2d): conv ... weight_std=scaled (a gain per filter)
+    "timm.models.nfnet:nf_resnet50": None,
 }
 
 SIZES = {"timm.models.inception_v3:inception_v3": "299x299x3", "timm.models.xception:legacy_xception": "299x299x3"}
@@ -89,7 +89,7 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   'permute': channels moved by permute outside a channels-last block (TResNet's space-to-depth, attention)
 #   'stack': SKNet's selective kernel: the paths stacked on a new axis
 #   reshapes channels: ResNeSt's split attention: radix groups viewed and summed
-#   reads the tensor: weight-standardised convolution (StdConv2d / ScaledStdConv2d) or EvoNorm reads its weight in forward
+#   reads the tensor: EvoNorm, or BoTNet-style attention's position table, read in forward
 #   'sub': pool(x) - x (PoolFormer's token mixer, FastViT's RepMixer): a difference of tensors
 #   permuted to channels last: a split or pad between a permute to channels last and back
 #   as one layer: an nn.Sequential of three layers read as one (StarNet's stem)
@@ -113,7 +113,7 @@ SWEEP = {
     "timm.models.senet:legacy_seresnet18": None,
     "timm.models.senet:legacy_seresnext26_32x4d": None,
     "timm.models.resnetv2:resnetv2_18": None,
-    "timm.models.resnetv2:resnetv2_50x1_bit": 'reads the tensor',
+    "timm.models.resnetv2:resnetv2_50x1_bit": None,
     "timm.models.resnetv2:resnetv2_50d_gn": None,
     "timm.models.resnetv2:resnetv2_50d_evos": 'reads the tensor',
     "timm.models.resnetv2:resnetv2_50d_frn": "'square'",
@@ -196,13 +196,13 @@ SWEEP = {
     "timm.models.sknet:skresnet18": "'stack'",
     "timm.models.sknet:skresnext50_32x4d": "'stack'",
     "timm.models.resnest:resnest14d": 'reshapes channels',
-    "timm.models.nfnet:nf_resnet26": 'reads the tensor',
-    "timm.models.nfnet:nf_regnet_b0": 'reads the tensor',
-    "timm.models.nfnet:dm_nfnet_f0": 'reads the tensor',
-    "timm.models.nfnet:nfnet_f0": 'reads the tensor',
-    "timm.models.nfnet:eca_nfnet_l0": 'reads the tensor',
-    "timm.models.nfnet:nf_seresnet26": 'reads the tensor',
-    "timm.models.nfnet:nf_ecaresnet26": 'reads the tensor',
+    "timm.models.nfnet:nf_resnet26": None,
+    "timm.models.nfnet:nf_regnet_b0": None,
+    "timm.models.nfnet:dm_nfnet_f0": None,
+    "timm.models.nfnet:nfnet_f0": None,
+    "timm.models.nfnet:eca_nfnet_l0": None,
+    "timm.models.nfnet:nf_seresnet26": None,
+    "timm.models.nfnet:nf_ecaresnet26": None,
     "timm.models.byobnet:gernet_s": None,
     "timm.models.byobnet:repvgg_a0": None,
     "timm.models.byobnet:repvgg_b0": None,
@@ -237,6 +237,7 @@ SWEEP = {
 
 # run in CI (each a mechanism CNNS does not cover); SYMPARAMS_TIMM_CNN=all runs every row (about 2-3 minutes)
 SWEEP_DEFAULT = ("timm.models.resnet:resnet50_gn", "timm.models.mobilenetv3:tf_mobilenetv3_small_075",
+                 "timm.models.nfnet:nf_regnet_b0",
                  "timm.models.byobnet:eca_resnet33ts", "timm.models.byobnet:mobileone_s0",
                  "timm.models.nasnet:nasnetalarge")
 

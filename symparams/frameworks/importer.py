@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..errors import DefinitionError, SymparamsError, UsageError
 from ..layers.base import kinds
+from ..layers.weightstd import is_timm_standardised
 from .plan import need
 from .timm_cnn import pads_same_in_forward, same_pads
 
@@ -375,6 +376,8 @@ def _torch_leaf(module) -> bool:
     nn = need("torch", "pytorch").nn
     if _is_timm_eca(module):
         return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if is_timm_standardised(module):
+        return True                 # timm's StdConv2d / ScaledStdConv2d: conv weight_std=, its forward reads self.weight
     if pads_same_in_forward(module):
         return True                 # timm's Conv2dSame and kin: padding computed from the input's size in Python
     if _timm_norm_act(module) is not None:

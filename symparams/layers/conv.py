@@ -13,7 +13,7 @@ from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed
 from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
                    by_rank, register)
 from .text import ints, one, window, window_text
-from . import weightnorm
+from . import weightnorm, weightstd
 
 
 def spatial_text(shape) -> str:
@@ -177,16 +177,18 @@ class Conv(Windowed):
     keras_classes = by_rank("conv", "Conv{}D", "Convolution{}D")
     spatial_rank_of = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
     summary = "convolution with F filters of size K"
-    formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups; weight_norm=true: + F"
+    formula = "F*(prod(K)*C/groups + 1); without bias F*prod(K)*C/groups; weight_norm=true or weight_std=scaled: + F"
     arguments = (Arg("filters", COUNT), Arg("kernel", WINDOW))
     options = {"stride": Opt(WINDOW, 1), "padding": Opt(PADDING, "valid"), "dilation": Opt(WINDOW, 1),
-               "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True), "weight_norm": weightnorm.OPTION}
+               "groups": Opt(COUNT, 1), "bias": Opt(BOOL, True), "weight_norm": weightnorm.OPTION,
+               "weight_std": weightstd.OPTION}
     takes_activation = True
     letters = {"input": "C_in", "filters": "C_out"}
     keras_pad_folds = ("Conv1D", "Conv2D", "Conv3D")
+    torch_helpers = weightstd.HELPERS
 
     def keras_refusal(self, cfg, shape, framework):
-        return weightnorm.problem(cfg, framework)
+        return weightnorm.problem(cfg, framework) or weightstd.problem(cfg, framework)
 
     def configure(self, cfg, shape, ctx):
         channels = shape[-1]
@@ -197,6 +199,7 @@ class Conv(Windowed):
             ctx.require_divides(cfg.groups, cfg.filters, f"groups={cfg.groups} does not divide the {cfg.filters} "
                                 "filters", f"groups={cfg.groups} must divide the filters {cfg.filters}")
         self.check_padding(cfg, ctx)
+        weightstd.check(cfg)
         self.check_framework(cfg, shape, ctx)
 
     def output_shape(self, cfg, shape, ctx):
@@ -209,13 +212,23 @@ class Conv(Windowed):
         out = weightnorm.weights(cfg, kernel, cfg.filters, 0 if ctx.convention != "keras" else len(kernel.shape) - 1)
         if cfg.bias:
             out += (Weight(bias_name, (cfg.filters,)),)
-        return out
+        return out + weightstd.weights(cfg, len(kernel.shape))
+
+    def _kernel_values(self, cfg, shape):
+        return product(cfg.kernel) * shape[-1] / cfg.groups * cfg.filters
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """A convolution keeps its input (the weight is a parameter); weight_norm=true: the norms and the kernel
-        it computes too (layers/weightnorm.py)."""
-        return (self.kept_input(cfg, shape, style),) + weightnorm.saved(
-            cfg, product(cfg.kernel) * shape[-1] / cfg.groups * cfg.filters, cfg.filters, always=True)
+        it computes too (layers/weightnorm.py); weight_std: its statistics and the kernel it computes
+        (layers/weightstd.py)."""
+        kernel = self._kernel_values(cfg, shape)
+        return (self.kept_input(cfg, shape, style),) + weightnorm.saved(cfg, kernel, cfg.filters, always=True) \
+            + weightstd.saved(cfg, kernel, cfg.filters)
+
+    def once_costs(self, cfg, shape, out, ctx):
+        """weight_std: the kernel standardised once per forward pass (element operations; layers/weightstd.py)."""
+        ops = weightstd.once_ops(cfg, self._kernel_values(cfg, shape), cfg.filters)
+        return {"ops": ops} if ops else {}
 
     def macs(self, cfg, shape, out, ctx):
         """H_out·W_out·F·∏k·C/groups."""
@@ -224,7 +237,7 @@ class Conv(Windowed):
     def emit_torch(self, row, out):
         cfg = row.config
         text, pad = self.torch_conv(row, out, one(row.input_shape[-1]), one(cfg.filters), one(cfg.groups), cfg.bias)
-        return out.wrap(row, weightnorm.torch_text(cfg, text), pad=pad)
+        return out.wrap(row, weightstd.torch_text(cfg, weightnorm.torch_text(cfg, text), out), pad=pad)
 
     def emit_keras(self, row, var, out):
         cfg, n = row.config, len(row.input_shape) - 1
@@ -233,12 +246,16 @@ class Conv(Windowed):
 
     def import_torch(self, module, r):
         conv = r.nn.modules.conv
+        standardising = module if r.cls(module) == "StdConv" else None     # the export's weight_std helper
+        if standardising is not None:
+            module = module.conv
         if not isinstance(module, conv._ConvNd) or isinstance(module, conv._ConvTransposeNd):
             return None
         text = f"conv {r.num('filters', module.out_channels)} {window(module.kernel_size)}" + self.torch_opts(module)
         if module.groups != 1:
             text += f" groups={module.groups}"
-        return text + ("" if module.bias is not None else " bias=false") + weightnorm.torch_option(module, r.name)
+        return text + ("" if module.bias is not None else " bias=false") + weightnorm.torch_option(module, r.name) \
+            + weightstd.torch_option(standardising if standardising is not None else module, r.name)
 
     def import_keras(self, layer, r):
         if r.cls(layer) not in self.keras_pad_folds:
