@@ -117,6 +117,7 @@ def entry() -> None:
     if _command_module(sys.argv[1:]) not in (None, "serve", "import_", "layers"):
         collector.hold()
     _lark_without_regex()
+    _sympy_tensors_deferred()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -144,6 +145,39 @@ def _lark_without_regex() -> None:
     finally:
         if sys.modules.get("regex", False) is None:
             del sys.modules["regex"]
+
+
+def _sympy_tensors_deferred() -> None:
+    """SymPy's Add imports sympy.tensor.tensor at a process's first sum, to ask whether a term is a tensor
+    expression; that module imports sympy.combinatorics, whose polyhedra build their permutation groups
+    at import: 13-15 ms of every cold command, for a question whose answer is no until a tensor exists.
+    The script's process gets a stand-in (_TensorsDeferred) until anything asks it for more than Add
+    does. Library users import SymPy as they always do: this is the script's alone."""
+    name = "sympy.tensor.tensor"
+    if name in sys.modules or _command_module(sys.argv[1:]) in (None, "serve"):
+        return
+    sys.modules[name] = _TensorsDeferred(name)
+
+
+class _TensorsDeferred(type(sys)):
+    """sympy.tensor.tensor before it is imported: the two classes Add.flatten asks about, which no object
+    is an instance of (tensor expressions are made from the real module's classes, and the real module
+    is imported before any can be made); any other name imports the real module, which then takes this
+    one's place in sys.modules (Add imports its two names again at every sum, and gets the real ones)."""
+
+    class TensExpr:
+        pass
+
+    class TensAdd:
+        pass
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):               # the import system's questions (__path__, ...): a plain module
+            raise AttributeError(attr)
+        import importlib
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def _command_limit(args):

@@ -71,3 +71,33 @@ def test_the_collector_is_held_while_importing_then_frozen_and_on():
                               str(EXAMPLES / "seed002_mnist.arch")], capture_output=True, text=True, env=ENV,
                              timeout=120)
     assert library.stdout.split() == ["True", "0"], library.stderr
+
+
+def test_sympy_tensors_are_deferred_in_the_script_and_real_when_asked():
+    """The script's process gets a stand-in for sympy.tensor.tensor (SymPy's Add asks it two questions at
+    the first sum; the real module imports sympy.combinatorics): a summary never imports the real one,
+    and asking the stand-in for anything else gives the real module, in sys.modules from then on."""
+    probe = (
+        "import sys\n"
+        "from symparams.commands import summary\n"
+        "seen = []\n"
+        "real_render = summary._render\n"
+        "def render(*a):\n"
+        "    text = real_render(*a)\n"
+        "    seen.append('sympy.combinatorics' in sys.modules)\n"
+        "    import sympy\n"
+        "    from sympy.tensor.tensor import TensorIndexType, tensor_indices, tensor_heads\n"
+        "    L = TensorIndexType('L'); i, j = tensor_indices('i j', L); A, B = tensor_heads('A B', [L])\n"
+        "    total = A(i) + B(i)           # a real tensor sum: Add's questions answered by the real classes\n"
+        "    seen.append(type(total).__name__)\n"
+        "    seen.append(type(sys.modules['sympy.tensor.tensor']).__name__)\n"
+        "    return text + repr(seen) + '\\n'\n"
+        "summary._render = render\n"
+        "sys.argv = ['symparams', 'summary', sys.argv[1]]\n"
+        "from symparams.cli import entry\n"
+        "entry()\n")
+    proc = subprocess.run([sys.executable, "-c", probe, str(EXAMPLES / "seed002_mnist.arch")], capture_output=True,
+                          text=True, env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "217,706" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "[False, 'TensAdd', 'module']", proc.stdout[-300:]
