@@ -587,6 +587,7 @@ class _Flow:
         self.activation_spec = REGISTRY["activation"]
         self.rows: dict = {}
         self.named: dict = {}          # saved tensors (save NAME): the state they flowed in
+        self._by_name = None           # leaf rows by name (reuse=NAME looks its owner up), made when first asked
         self.tables: list = []         # (vocabulary, width) of the embeddings so far: a head over one is a vocabulary matrix
         self.total, state = self._rows(net.layers, _State(False, _Store(product(net.input_shape))))
 
@@ -657,16 +658,16 @@ class _Flow:
     def _segment(self, row, state):
         """`count` passes of the body: the first walked with the incoming state, the later ones
         with the state a pass leaves (repeated until it settles), summed over the index if any."""
-        seen = state.key()                          # before the walk: a pass may mark its input kept
+        seen = self._settled(state)                 # before the walk: a pass may mark its input kept
         first, after = self._rows(row.children, state)
         count, i = row.count, row.index
         if equal(count, 1) is True:
             return (_subs(first, i, row.start) if i is not None else first), after
         later = first
         for _ in range(3):
-            if after.key() == seen:
+            if self._settled(after) == seen:
                 break
-            seen = after.key()
+            seen = self._settled(after)
             later, after = self._rows(row.children, after)
         if i is None:
             if later == first:
@@ -678,6 +679,11 @@ class _Flow:
         out = _subs(first, i, row.start)
         return _sum(out, {k: _summed(v, i, row.start + 1, end, count - 1) for k, v in later.items()}), after
 
+    def _settled(self, state) -> tuple:
+        """What a pass of a repeat depends on: the incoming state, and whether each saved tensor is kept already
+        (a pass reading one from outside the body, a decoder layer's context, keeps it once, not once a pass)."""
+        return state.key(), tuple((name, s.store.counted) for name, s in self.named.items())
+
     def _leaf(self, row, state):
         spec, ctx = spec_and_context(row, self.net.convention)
         cfg, shape, out = row.config, row.input_shape, row.output_shape
@@ -687,7 +693,10 @@ class _Flow:
         if getattr(spec, "reads_tokens", False) and cfg.get("vocabulary") is not None:
             self.tables.append((cfg.vocabulary, cfg.dim))
         if spec is None or getattr(spec, "is_input", False):
-            return acc, _State(False, _Store(product(out)))
+            fresh = _State(False, _Store(product(out)))
+            if cfg and cfg.get("alias") is not None:       # input S as NAME: a saved tensor too
+                self.named[cfg.get("alias")] = fresh
+            return acc, fresh
         saves_name, reads_name, becomes = spec.tensor_named(cfg)
         other = self.named.get(reads_name) if reads_name is not None else None
         self._incoming = state.grad
@@ -708,7 +717,7 @@ class _Flow:
         _add(acc, "factored", sympy.Add(*[_factored(s) for s in trained]) if trained else sympy.S.Zero)
         # the saved activations, each storage once; a layer autograd does not record (nothing
         # before it and nothing in it is trained) keeps nothing
-        trains = _has_trained(row) or acc.get("shared", sympy.S.Zero) != 0
+        trains = _has_trained(row) or acc.get("shared", sympy.S.Zero) != 0 or self._reuses_trained(cfg)
         recorded = state.grad or trains
         incoming = state.grad if other is None else self._incoming
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
@@ -717,10 +726,10 @@ class _Flow:
         self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
                    state.layout)
         for e in (e for e in saved if e.what == "other"):           # the named tensor read here
-            if other is not None:
-                self._keep(acc, [Saved("input")], other.store, other.store.values)
+            if other is not None:       # its storage once, however many layers keep it (a context read by each)
+                self._keep(acc, [Saved("input", layout=e.layout)], other.store, other.store.values, other.layout)
             else:
-                _add(acc, _saved_key(e), product(cfg.get("other") or ()))
+                _add(acc, _saved_key(e), e.values or product(cfg.get("other") or ()))
         view = spec.output_is_view(cfg, shape, out, ctx)
         weight = spec.output_is_weight(cfg, shape, out, ctx)
         if weight:      # the layer's own weight, expanded over the batch: keeping it keeps no activation
@@ -748,6 +757,18 @@ class _Flow:
         if saves_name is not None:
             self.named[saves_name] = result
         return acc, result
+
+    def _reuses_trained(self, cfg) -> bool:
+        """reuse=NAME (or tied=NAME, a named embedding table): the layer runs NAME's weights again (no weights of
+        its own), so autograd records it when NAME's are trained, even on a path nothing trained reaches (a
+        siamese tower's call on a second input, T5's and Whisper's decoder tokens through the shared table)."""
+        target = (cfg.get("reuse") or cfg.get("tied")) if cfg else None
+        if target is None:
+            return False
+        if self._by_name is None:
+            self._by_name = {r.name: r for _, r in self.net.walk() if r.is_leaf}
+        owner = self._by_name.get(target)
+        return owner is not None and _has_trained(owner)
 
     @staticmethod
     def _keep(acc, entries, store, values, layout="contiguous"):

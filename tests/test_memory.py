@@ -39,8 +39,9 @@ def measured_saved_bytes(net, batch: int = 2) -> int:
     ns = exported(net)
     torch.manual_seed(0)
     model = ns["build"]().train()
-    shape = (batch,) + tuple(ns["INPUT_SHAPE"])
-    x = torch.randint(0, 2, shape) if ns["INPUT_DTYPE"] == torch.long else torch.randn(shape)
+    # one tensor per input line (forward(self, x, NAME, ...)), token ids where an embedding reads it
+    xs = [torch.randint(0, 2, (batch,) + tuple(shape)) if dtype == torch.long else torch.randn((batch,) + tuple(shape))
+          for _, shape, dtype in ns["INPUTS"]]
     weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
     seen: dict = {}
 
@@ -51,7 +52,7 @@ def measured_saved_bytes(net, batch: int = 2) -> int:
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        model(x)
+        model(*xs)
     return sum(seen.values())
 
 

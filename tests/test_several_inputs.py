@@ -296,3 +296,25 @@ def test_a_cat_on_the_batch_axis_of_vectors_reads_as_rows_per_example():
     assert tuple(net.output_shape) == (2, 2) and "reshape 2 x 6" in text
     with pytest.raises(SymparamsError, match="concatenates on axis 0"):
         symparams.from_torch(Maps(), ["8x8x3", "8x8x3"])
+
+
+# the zoo's networks with two inputs at sizes a test builds for real (their repeats kept: T5's and Whisper's
+# decoder layers read the encoder's output as their context, once per layer)
+SMALL = {"bert_base": dict(seq=16, positions=16, vocab=50, width=32, layers=3, heads=4, mlp_width=64),
+         "t5_small": dict(seq=12, target=9, vocab=50, width=32, layers=4, heads=4, key_dim=8, mlp_width=64, buckets=8),
+         "whisper_tiny": dict(frames=10, tokens=7, mels=8, vocab=50, width=24, layers=3, heads=4, mlp_width=48)}
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS) + sorted(SMALL))
+def test_saved_activations_of_two_input_networks_are_what_autograd_keeps(name):
+    """The memory model against PyTorch's own saved tensors (tests/test_memory.py's oracle, fed every input): a
+    siamese tower's second call on an input nothing trained reaches is recorded (its weights are trained), a
+    table read through tied= on the decoder's tokens keeps their ids, and a context read by every decoder layer
+    of a repeat is kept once."""
+    need_module("torch")
+    from test_memory import measured_saved_bytes, ours
+    if name in SMALL:
+        net = symparams.load(ZOO / f"{name}.arch", convention="pytorch", values=SMALL[name])
+    else:
+        net = _net(NETWORKS[name])
+    assert ours(net) == measured_saved_bytes(net)

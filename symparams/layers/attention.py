@@ -332,6 +332,10 @@ class ProjectedAttention(nn.Module):
         return (f"SelfAttention(nn.MultiheadAttention({d}, {one(cfg.heads)}, batch_first=True"
                 + ("" if cfg.bias else ", bias=False") + ")" + (", causal=True" if cfg.causal else "") + ")")
 
+    def tensor_named(self, cfg):
+        """context=NAME reads the saved tensor NAME (the analysis follows its storage and its gradient)."""
+        return (None, cfg.get("context"), False)
+
     def torch_call(self, row, var, out) -> str:
         """The module's arguments in forward: the queries, and with context=NAME the saved tensor the keys and
         values come from (ProjectedAttention's forward(x, context))."""
@@ -447,7 +451,8 @@ class ProjectedAttention(nn.Module):
         probabilities (the 5·a·s/h term, recomputed under 'selective'), the output projection's input."""
         t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
         h = cfg.heads
-        context = (Saved("own", tc * dc),) if cfg.get("context") else ()
+        # the context: the saved tensor itself (one storage, however many layers read it), a copy if strided
+        context = (Saved("other", tc * dc, layout="contiguous"),) if cfg.get("context") else ()
         if style != "pytorch":
             return (Saved("input"),) + context + (
                 Saved("own", t * hk + 2 * tc * gk), Saved("own", h * t * tc, core=True),
