@@ -86,13 +86,12 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
-#   'permute': channels moved by permute outside a channels-last block (TResNet's space-to-depth, attention)
+#   'permute': channels moved by permute outside a channels-last block (attention)
 #   'stack': SKNet's selective kernel: the paths stacked on a new axis
 #   reshapes channels: ResNeSt's split attention: radix groups viewed and summed
 #   reads the tensor: EvoNorm, or BoTNet-style attention's position table, read in forward
 #   'sub': pool(x) - x (PoolFormer's token mixer, FastViT's RepMixer): a difference of tensors
 #   permuted to channels last: a split or pad between a permute to channels last and back
-#   as one layer: an nn.Sequential of three layers read as one (StarNet's stem)
 #   control flow: a Python branch on a traced value the sized trace cannot take either
 SWEEP = {
     "timm.models.resnet:resnet18": None,
@@ -186,7 +185,7 @@ SWEEP = {
     "timm.models.pnasnet:pnasnet5large": 'pads by a negative amount',
     "timm.models.selecsls:selecsls42": None,
     "timm.models.selecsls:selecsls42b": None,
-    "timm.models.tresnet:tresnet_m": "'permute'",
+    "timm.models.tresnet:tresnet_m": "'pad'",
     "timm.models.vovnet:vovnet39a": None,
     "timm.models.vovnet:ese_vovnet19b_dw": None,
     "timm.models.vovnet:eca_vovnet39b": None,
@@ -224,7 +223,7 @@ SWEEP = {
     "timm.models.inception_next:inception_next_atto": None,
     "timm.models.lcnetv2:lcnetv2_small": None,
     "timm.models.mambaout:mambaout_femto": 'permuted to channels last',
-    "timm.models.starnet:starnet_s1": 'as one layer',
+    "timm.models.starnet:starnet_s1": None,
     "timm.models.efficientvit_mit:efficientvit_b0": 'control flow',
     "timm.models.efficientvit_msra:efficientvit_m0": 'permuted to channels last',
     "timm.models.rdnet:rdnet_tiny": None,

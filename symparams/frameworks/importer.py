@@ -376,6 +376,8 @@ def _torch_leaf(module) -> bool:
     nn = need("torch", "pytorch").nn
     if _is_timm_eca(module):
         return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if _is_timm_space_to_depth(module):
+        return True                 # timm's SpaceToDepth (TResNet's stem): view, permute, view of the whole map
     if is_timm_standardised(module):
         return True                 # timm's StdConv2d / ScaledStdConv2d: conv weight_std=, its forward reads self.weight
     if pads_same_in_forward(module):
@@ -403,7 +405,10 @@ def _torch_leaf(module) -> bool:
             return False
         from ..layers.core import ACTIVATION
         if ACTIVATION.torch_word(parts[1]) is not None:
-            return True
+            # a layer and its activation; a first part that is itself several layers (StarNet's stem:
+            # Sequential(ConvBN(conv, bn), ReLU6)) is traced into instead
+            return not isinstance(parts[0], nn.Sequential) or \
+                _recognise("import_torch", parts[0], Reader(Numbers(None), "", nn)) is not None
         return _recognise("import_torch", module, Reader(Numbers(None), "", nn)) is not None
     return False
 
@@ -697,7 +702,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
-                or _timm_eca(node, sub, shapes, name, num) \
+                or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
@@ -936,6 +941,20 @@ def _timm_norm_act(module, name=None, num=None) -> str | None:
                               "symparams activation reads")
     line = _torch_line(module, name, num)        # the batchnorm kind reads it as the _BatchNorm it is
     return line if word is None else f"{line}\n{word} name={name}_act"
+
+
+def _is_timm_space_to_depth(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "SpaceToDepth" and cls.__module__.startswith("timm.") and hasattr(module, "bs")
+
+
+def _timm_space_to_depth(sub, name) -> str | None:
+    """timm's SpaceToDepth (TResNet's stem): each bs x bs block of positions into the channels, `spacetodepth bs`
+    (its channels ordered block position first, as TensorFlow's space_to_depth; nn.PixelUnshuffle orders them
+    channel first, which changes no count or shape); None for any other module."""
+    if not _is_timm_space_to_depth(sub):
+        return None
+    return f"spacetodepth {int(sub.bs)} name={name}"
 
 
 def _is_timm_eca(module) -> bool:
