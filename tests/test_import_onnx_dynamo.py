@@ -185,3 +185,22 @@ def test_layer_norm_and_gelu_written_out_op_by_op(options, tmp_path):
     got, text = _imported(_export(model, (1, 5, 8), tmp_path / "norms.onnx", **options))
     assert got == _counts(model), text
     assert text.count("layernorm") == 3 and "gelu" in text, text
+
+
+@pytest.mark.parametrize("options", [{"dynamo": False}, {}], ids=["torchscript", "dynamo"])
+def test_group_and_instance_norm(options, tmp_path):
+    """torch writes nn.GroupNorm as a reshape to (N, G, -1), an InstanceNormalization with ones and zeros, a reshape
+    back (to Shape(x) in the TorchScript export) and the learned scale and shift; nn.InstanceNorm2d(affine=True) is
+    one InstanceNormalization with its own: read as `groupnorm G` and `groupnorm C`. GroupNorm(affine=False) is
+    refused by name."""
+    from symparams.errors import SymparamsError
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(4, 8), nn.ReLU(), nn.Conv2d(8, 8, 3), nn.GroupNorm(2, 8),
+                          nn.InstanceNorm2d(8, affine=True), nn.Flatten(), nn.Linear(8 * 4 * 4, 2)).eval()
+    got, text = _imported(_export(model, (1, 3, 8, 8), tmp_path / "gn.onnx", **options))
+    assert got == _counts(model) and "groupnorm 4 " in text and "groupnorm 8 " in text, text
+    model[4] = nn.GroupNorm(1, 8, affine=False)
+    with pytest.raises(SymparamsError, match="GroupNorm.affine=False"):
+        _imported(_export(model, (1, 3, 8, 8), tmp_path / "plain.onnx", **options))

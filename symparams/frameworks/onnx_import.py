@@ -34,7 +34,7 @@ KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Conc
 ATTENTION_PARTS = {"Expand", "Equal", "Where", "Mod", "Softmax", "MatMul", "Gemm", "Add", "Mul", "Div", "Sqrt", "Transpose", "Reshape", "Unsqueeze",
                    "Squeeze", "Gather", "Slice", "Split", "Cast", "Identity", "Dropout", "Concat"}
 # operators read only as parts of a layer written out op by op (onnx_patterns: layer norm, GELU below opset 17/20)
-PATTERN_PARTS = {"Sub", "Pow", "Sqrt", "Div", "Erf"}
+PATTERN_PARTS = {"Sub", "Pow", "Sqrt", "Div", "Erf", "InstanceNormalization"}
 READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS | PATTERN_PARTS    # the operators read, and those of shape
 # arithmetic folded
 # what reads a map put channels last the same way as symparams (the last axis is the channels)
@@ -61,7 +61,7 @@ class _Graph:
         weights = _weights_as_inputs(model, source)
         try:
             onnx.checker.check_model(model)
-            model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+            model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
         except Exception as exc:        # noqa: BLE001 - onnx raises its own kinds
             raise DefinitionError(f"{source}: not a valid ONNX model: {_first_line(exc)}") from None
         self.graph = model.graph
@@ -293,7 +293,8 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         return alias.get(tensor, tensor)
 
     regions = _attentions(g, start)     # first node of each -> (x, y, DSL text, node named after)
-    for first, found in decomposed(g, lambda name: _constant_value(g, name)).items():
+    for first, found in decomposed(g, lambda name: _constant_value(g, name),
+                                   lambda node, k: _learned_argument(g, node, k)).items():
         if not any(found[0] & members for members, _ in regions.values()):
             regions[first] = found
     for members, _ in regions.values():
@@ -950,8 +951,14 @@ def _learned_argument(g, node, index) -> bool:
     if len(node.input) <= index or not node.input[index] or not _learned(g, node.input[index]):
         return False
     call = aten_call(node)
-    if call is not None and call[0] in ("layer_norm", "native_layer_norm") and len(call[1]) > index + 1:
-        return call[1][index + 1] != "None"         # layer_norm(input, normalized_shape, weight, bias, eps)
+    # where the weight and bias are among the recorded call's arguments: layer_norm(input, normalized_shape,
+    # weight, bias, eps), group_norm(input, groups, weight, bias, eps), instance_norm(input, weight, bias, ...);
+    # a Mul/Add of a group norm's scale/shift records the group_norm call
+    at = {"layer_norm": 2, "native_layer_norm": 2, "group_norm": 2, "native_group_norm": 2, "instance_norm": 1}
+    if call is not None and call[0] in at:
+        # the norm's own node: input 1 the weight, 2 the bias; a group norm's Mul is its weight, its Add its bias
+        k = at[call[0]] + {"Mul": 0, "Add": 1}.get(node.op_type, index - 1)
+        return len(call[1]) > k and call[1][k] != "None"
     return True
 
 

@@ -6,7 +6,11 @@ of elementwise operators and reductions:
 
 - layer norm: m = ReduceMean(x, last axis); d = x - m; s = Sqrt(ReduceMean(d ^ 2) + eps); y = d / s, then
   optionally * gamma and + beta (constants of the last axis' size);
-- GELU: y = x * 0.5 * (1 + Erf(x / sqrt(2))), the three products in any order.
+- GELU: y = x * 0.5 * (1 + Erf(x / sqrt(2))), the three products in any order;
+- group norm (torch writes nn.GroupNorm so at every opset): the map reshaped to (N, G, -1), an
+  InstanceNormalization with a scale of ones and a bias of zeros, reshaped back, times gamma plus beta (C, 1, ...);
+  an InstanceNormalization of the map itself with a learned scale and bias (nn.InstanceNorm2d(affine=True)) is
+  the same normalisation with G = C.
 
 Each pattern found (every intermediate tensor read only inside it) is one layer line; anything else made of
 these operators stays refused by the importer, naming the operator.
@@ -16,10 +20,13 @@ from __future__ import annotations
 
 import math
 
+from ..errors import DefinitionError
 
-def decomposed(g, value) -> dict:
+
+def decomposed(g, value, learned) -> dict:
     """{index of the pattern's first node: (its node indexes, (x, y, DSL text, node named after))}; `value(name)`
-    is a constant's value (numpy) or None."""
+    is a constant's value (numpy) or None; `learned(node, k)` whether a node's input k is a learned tensor of the
+    model (importer._learned_argument)."""
     position = g.position
     found = {}
 
@@ -41,6 +48,8 @@ def decomposed(g, value) -> dict:
                 hit = _layer_norm(g, node, only_user, scalar, other, value)
             elif node.op_type == "Erf":
                 hit = _gelu(g, node, only_user, scalar, other)
+            elif node.op_type == "InstanceNormalization":
+                hit = _group_norm(g, node, only_user, other, value, learned)
             else:
                 continue
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
@@ -137,3 +146,48 @@ def _gelu(g, erf, only_user, scalar, other):
         members.append(step)
         t = step.output[0]
     return members, (x, t, "gelu", erf)
+
+
+def _group_norm(g, norm, only_user, other, value, learned):
+    import numpy as np
+    shaped = g.producer.get(norm.input[0])
+    x_shape = None
+    if shaped is not None and shaped.op_type == "Reshape":
+        x = shaped.input[0]
+        x_shape, grouped = tuple(g.shapes.get(x, ())), tuple(g.shapes.get(shaped.output[0], ()))
+        if len(x_shape) < 3 or None in x_shape or len(grouped) != 3 or grouped[:1] != x_shape[:1] or \
+                not grouped[1] or x_shape[1] % grouped[1]:
+            return None
+        scale, shift = value(norm.input[1]), value(norm.input[2]) if len(norm.input) > 2 else None
+        if scale is None or shift is None or not (np.all(scale == 1) and np.all(shift == 0)):
+            return None         # the groups' own scale and shift: ones and zeros, not the model's
+        back = only_user(norm.output[0], "Reshape")
+        # back to x's shape: inferred so, or (the TorchScript exporter) given as Shape(x), which onnx's shape
+        # inference does not follow
+        size = g.producer.get(back.input[1]) if back is not None else None
+        if back is None or len(g.users.get(shaped.output[0], [])) != 1 or not (
+                tuple(g.shapes.get(back.output[0], ())) == x_shape or
+                (size is not None and size.op_type == "Shape" and size.input[0] == x and not g.attrs(size))):
+            return None
+        members, y, groups = [shaped, norm, back], back.output[0], grouped[1]
+        words = []
+        for op in ("Mul", "Add"):
+            step = only_user(y, op)
+            rest = other(step, y) if step is not None else None
+            const = value(rest) if rest is not None else None
+            if const is None or const.size != x_shape[1] or const.shape[-len(x_shape) + 1:][:1] not in \
+                    ((x_shape[1],), ()) or not learned(step, list(step.input).index(rest)):
+                break
+            members.append(step)
+            words.append(op)
+            y = step.output[0]
+        if words != ["Mul", "Add"]:
+            raise DefinitionError(f"{g.source}: the ONNX node '{norm.name}' (InstanceNormalization) is a group norm "
+                                  f"of {groups} groups without a learned scale and shift (GroupNorm(affine=False)); "
+                                  "symparams' groupnorm always has its scale and shift")
+        return members, (x, y, f"groupnorm {groups}", norm)
+    x = norm.input[0]
+    x_shape = tuple(g.shapes.get(x, ()))
+    if len(x_shape) < 3 or not x_shape[1] or len(norm.input) < 3 or not (learned(norm, 1) and learned(norm, 2)):
+        return None             # InstanceNorm without a learned scale and shift: no symparams form
+    return [norm], (x, norm.output[0], f"groupnorm {x_shape[1]}", norm)
