@@ -36,9 +36,7 @@ NOT_EXPORTED = {("t5_small", "keras"): "relative position bias",
                 ("swin_t", "keras"): "windowed attention"}
 # exported, but the importers do not read a mixture of experts back: words of their refusal
 NOT_IMPORTED = {("mixtral_moe", "pytorch"): "topk", ("mixtral_moe", "keras"): "MoECombine",
-                ("deepseek_v2_lite", "pytorch"): "topk",
-                # the Keras import reads models with one input (the PyTorch import reads several)
-                ("bert_base", "keras"): "2 inputs"}
+                ("deepseek_v2_lite", "pytorch"): "topk"}
 
 
 def _small_enough(path, framework) -> bool:

@@ -318,3 +318,17 @@ def test_saved_activations_of_two_input_networks_are_what_autograd_keeps(name):
     else:
         net = _net(NETWORKS[name])
     assert ours(net) == measured_saved_bytes(net)
+
+
+@pytest.mark.parametrize("name", ["cross", "merged"])
+def test_keras_models_with_two_inputs_import_back_with_the_same_costs(name):
+    """Exported to Keras (one keras.Input per input line) and read back by from_keras: each other keras.Input is
+    'input S as NAME' with its name, MultiHeadAttention(query, value) on another tensor is context=NAME."""
+    need_module("keras")
+    net = symparams.parse(NETWORKS[name], convention="keras").evaluate()
+    model = run_source(keras_export.export(net))["build"]()
+    text = symparams.from_keras(model)
+    back = symparams.parse(text, convention="keras").evaluate()
+    assert int(back.params) == int(net.params) == int(model.count_params())
+    assert int(back.metric("macs")) == int(net.metric("macs"))
+    assert f" as {ast.literal_eval(repr(model.inputs[1].name))}\n" in text

@@ -2408,20 +2408,27 @@ def from_keras(model, generalize=None) -> str:
     need("keras", "keras")
     num = Numbers(generalize)
     inputs = list(getattr(model, "inputs", None) or [])
-    if len(inputs) != 1:
-        raise DefinitionError(f"the Keras model has {len(inputs)} inputs; symparams imports models with exactly one")
+    if not inputs:
+        raise DefinitionError("the Keras model has no inputs; symparams imports models built on keras.Input")
     outputs = list(getattr(model, "outputs", None) or [])
     if len(outputs) != 1:
         raise DefinitionError(f"the Keras model has {len(outputs)} outputs; symparams imports models with exactly one")
-    shape = tuple(inputs[0].shape[1:])
-    if any(d is None for d in shape):
+    if any(d is None for t in inputs for d in tuple(t.shape[1:])):
         raise DefinitionError("the Keras model's input shape has unknown sizes; give keras.Input(shape=...) numbers")
+    shape = tuple(inputs[0].shape[1:])
     producer = {}
     nodes, order = {}, []
     start = ("input",)
     nodes[start] = Node(start, "input")
     order.append(start)
     producer[id(inputs[0])] = start
+    for k, tensor in enumerate(inputs[1:], 2):
+        # another keras.Input: 'input S as NAME' with its name (written where it is first read)
+        word = identifier(getattr(tensor, "name", None) or f"input_{k}")
+        key = ("input", k)
+        nodes[key] = Node(key, "input", line=f"input {_shape_text(tuple(tensor.shape[1:]), num)} as {word}", name=word)
+        order.append(key)
+        producer[id(tensor)] = key
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     pads = {}
     by_name = {layer.name: layer for layer in layers}
@@ -2438,7 +2445,7 @@ def from_keras(model, generalize=None) -> str:
             key = producer.get(id(t))
             if key is None:
                 raise DefinitionError(f"cannot follow the input of the Keras layer '{layer.name}'")
-            if key not in keys or cls in ("Add", "Concatenate", "Multiply"):
+            if key not in keys or cls in ("Add", "Concatenate", "Multiply", "Subtract"):
                 keys.append(key)
         if len(node.output_tensors) != 1:
             raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) gives {len(node.output_tensors)} outputs; "
@@ -2462,11 +2469,12 @@ def from_keras(model, generalize=None) -> str:
             producer[id(out)] = key
             order.append(key)
             continue
-        if cls in ("Add", "Concatenate", "Multiply"):
+        if cls in ("Add", "Concatenate", "Multiply", "Subtract"):
             if cls == "Concatenate" and layer.axis not in (-1, len(out.shape) - 1):
                 raise DefinitionError(f"the Keras layer '{layer.name}' is Concatenate(axis={layer.axis}); symparams' "
                                       "concat joins the channels (the last axis)")
-            nodes[key] = Node(key, {"Add": "add", "Concatenate": "concat", "Multiply": "mul"}[cls], keys)
+            nodes[key] = Node(key, {"Add": "add", "Concatenate": "concat", "Multiply": "mul", "Subtract": "sub"}[cls],
+                              keys)
         else:
             padding = None
             if layer.name in pads:
@@ -2480,6 +2488,14 @@ def from_keras(model, generalize=None) -> str:
             elif layer.weights:
                 line = _keras_frozen(layer, line)
             nodes[key] = Node(key, "layer", keys[:1], line, name, layer)
+            if len(keys) > 1:
+                # attention(query, value) on another tensor: cross-attention, 'context=NAME'; no other layer
+                # reads two tensors in one line
+                if cls not in ("MultiHeadAttention", "GroupedQueryAttention") or len(keys) != 2 \
+                        or not line.startswith("attention "):
+                    raise DefinitionError(f"the Keras layer '{layer.name}' ({cls}) reads {len(keys)} tensors; "
+                                          "symparams reads a layer with one input (and attention with a context)")
+                nodes[key].inputs = keys
         producer[id(out)] = key
         order.append(key)
     output = producer[id(outputs[0])]
