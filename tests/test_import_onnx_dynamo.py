@@ -204,3 +204,24 @@ def test_group_and_instance_norm(options, tmp_path):
     model[4] = nn.GroupNorm(1, 8, affine=False)
     with pytest.raises(SymparamsError, match="GroupNorm.affine=False"):
         _imported(_export(model, (1, 3, 8, 8), tmp_path / "plain.onnx", **options))
+
+
+@pytest.mark.parametrize("options", [{"dynamo": False}, {}], ids=["torchscript", "dynamo"])
+def test_a_difference_of_two_layers_outputs(options, tmp_path):
+    """PoolFormer's token mixer, pool(x) - x after a one-group GroupNorm: the Sub of two computed tensors is `sub`."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Mixer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm, self.pool = nn.GroupNorm(1, 8), nn.AvgPool2d(3, 1, 1, count_include_pad=False)
+
+        def forward(self, x):
+            y = self.norm(x)
+            return x + (self.pool(y) - y)
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), Mixer(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
+    got, text = _imported(_export(model, (1, 3, 10, 10), tmp_path / "mixer.onnx", **options))
+    assert got == _counts(model) and "sub" in text, text

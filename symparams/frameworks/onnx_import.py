@@ -634,7 +634,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             layer(node, "clspool", index, x)        # x[:, 0]: the class token's output
         elif op == "Concat" and len(node.input) == 1:
             alias[node.output[0]] = key(x)          # torch.cat([x]) (DenseNet's first layer): x itself
-        elif op in ("Add", "Mul", "Concat"):
+        elif op in ("Add", "Mul", "Concat", "Sub"):
             if len(tensors) != len(node.input) or len(tensors) < 2:
                 raise DefinitionError(f"{where}: has a constant operand; symparams merges layers' outputs only")
             if len({t in last for t in tensors}) != 1:
@@ -644,7 +644,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 channel = 1 if rank >= 4 else rank - 1
                 if a.get("axis") not in (channel, channel - rank):
                     raise DefinitionError(f"{where}: concatenates on axis {a.get('axis')}, not the channels")
-            nodes[node.output[0]] = Node(node.output[0], {"Add": "add", "Mul": "mul", "Concat": "concat"}[op],
+            nodes[node.output[0]] = Node(node.output[0], {"Add": "add", "Mul": "mul", "Concat": "concat", "Sub": "sub"}[op],
                                          [key(t) for t in tensors])
             order.append(node.output[0])
         else:
