@@ -22,7 +22,7 @@ EXAMPLES = int(os.environ.get("SYMPARAMS_DIFF_EXAMPLES", "30")) // 3 or 1
 # names that broke the exporters (issue 17) or collide with what they write
 HOSTILE = ["forward", "training", "class", "self", "super", "def", "None", "__init__", "_modules", "to", "float",
            "eval", "parameters", "x", "x1", "x2", "inputs", "nn", "torch", "layers", "keras", "ops", "F", "os",
-           "INPUT_SHAPE", "INPUT_DTYPE", "LAYERS", "Model", "build", "ChannelsFirst", "ConstantPadding",
+           "INPUT_SHAPE", "INPUT_DTYPE", "INPUTS", "example_inputs", "LAYERS", "Model", "build", "ChannelsFirst", "ConstantPadding",
            "stem_pad", "stem", "1x1", "a-b", "a b", "a_b", "café", "cafe", "ﬁ", "层", "a\\b", "\\", "'", "''' + '",
            "'); import os; os.system('x", "# comment", "\t", "x\r", " ", "match", "type"]
 

@@ -332,3 +332,19 @@ def test_keras_models_with_two_inputs_import_back_with_the_same_costs(name):
     assert int(back.params) == int(net.params) == int(model.count_params())
     assert int(back.metric("macs")) == int(net.metric("macs"))
     assert f" as {ast.literal_eval(repr(model.inputs[1].name))}\n" in text
+
+
+@pytest.mark.parametrize("alias", ["forward", "self", "x", "x1", "inputs", "inputs_2", "torch", "F", "INPUTS",
+                                   "example_inputs", "match", "layers", "Model"])
+def test_an_input_named_like_generated_code_still_exports(alias):
+    """A second input's name becomes forward's argument (PyTorch) and the keras.Input's name: a word the files
+    use themselves is renamed, never shadowing it."""
+    need_module("torch")
+    try:
+        net = _net(f"input 4\ndense 3 name=first\nsave h\ninput 5 as {alias}\ndense 3\nadd with h\n")
+    except SymparamsError:
+        return          # not a name the language takes
+    for framework in ("pytorch", "keras"):
+        need_module("torch" if framework == "pytorch" else "keras")
+        report = check(net, framework)
+        assert report.ok, render(report)
