@@ -28,8 +28,9 @@ MODELS = {
     # a class and a distillation token (`clstoken tokens=2`), two heads on x[:, 0] and x[:, 1] (`clspool token=1`)
     # averaged ((x + x_dist) / 2: `rescaling 0.5`)
     "timm.models.deit:deit_tiny_distilled_patch16_224": None,
-    # SigLIP's attention-pooling head (a learned query attending over the tokens) begins with x[:, 0:]
-    "timm.models.vision_transformer:vit_base_patch16_siglip_224": "indexes a tensor",
+    # SigLIP's attention-pooling head (timm's AttentionPoolLatent: a learned query attending over the tokens) read
+    # whole as `attentionpool heads=H` and its norm + MLP as a residual after it
+    "timm.models.vision_transformer:vit_base_patch16_siglip_224": None,
     # BEiT: `attention bias=qvo relbias=N` (free q/v biases, a relative table per block), layer-scale gammas,
     # the avg head x[:, 1:].mean(1) as `globalavgpool prefix=1`
     "timm.models.beit:beit_base_patch16_224": None,
@@ -88,10 +89,10 @@ SWEEP = {
     "vitamin_xlarge_256": None,                 # no class token: x.view(B, -1, C) of the sequence, the tensor itself
     "vit_base_patch16_clip_quickgelu_224": None,
     "vit_xsmall_patch16_clip_224": None,
-    "vit_base_patch16_siglip_224": "indexes a tensor",
+    "vit_base_patch16_siglip_224": None,
     "vit_base_patch16_siglip_gap_224": None,
     "vit_so400m_patch16_siglip_gap_256": None,  # F.gelu(x, approximate='tanh') as gelu
-    "vit_so150m_patch16_reg4_map_256": "indexes a tensor",
+    "vit_so150m_patch16_reg4_map_256": None,           # attentionpool heads=H prefix=4: x[:, 4:] skips the registers
     "vit_relpos_small_patch16_224": "cannot read the operation 'permute' (call_method permute)",
     "vit_srelpos_small_patch16_224": "reads the tensor 'shared_rel_pos.rel_coords_log'",
     "vit_relpos_medium_patch16_cls_224": "cannot read the operation 'permute' (call_method permute)",
@@ -125,7 +126,7 @@ SWEEP = {
     "mobilevitv2_050": "reads the tensor '_tensor_constant0'",
     "efficientformer_l1": "cannot read the operation 'sub' (call_function sub)",
     "efficientformerv2_s0": "cannot read the operation 'permute' (call_method permute)",
-    "fastvit_t8": "cannot read the operation 'sub'",
+    "fastvit_t8": None,
     "tiny_vit_5m_224": "the operation 'view' (view) acts on a tensor permuted to channels last",
     "nest_tiny": "the operation 'reshape' (reshape) acts on a tensor permuted to channels last",
     "pit_ti_224": "reads the tensor 'cls_token'",
@@ -137,8 +138,8 @@ SWEEP = {
     "mixer_s32_224": "cannot read the operation 'transpose_1'",
     "resmlp_12_224": "reads the tensor 'blocks.0.norm1.beta'",
     "gmlp_ti16_224": "the operation 'chunk' splits axis -1",
-    "poolformer_s12": "cannot read the operation 'sub'",
-    "poolformerv2_s12": "cannot read the operation 'sub'",
+    "poolformer_s12": None,
+    "poolformerv2_s12": "cannot read the operation 'pow_1'",
     "convformer_s18": "cannot read the operation 'pow_1' (call_function pow)",
     "caformer_s18": "cannot read the operation 'pow_1' (call_function pow)",
     "convnext_atto": None,
@@ -173,7 +174,7 @@ SWEEP = {
     "rdnet_tiny": None,
 }
 SWEEP_DEFAULT = ("vit_little_patch16_reg4_gap_256", "vitamin_xlarge_256", "levit_128s", "deit3_small_patch16_224",
-                 "vit_small_patch14_reg4_dinov2")
+                 "vit_so150m_patch16_reg4_map_256")
 
 
 def _sweep_rows():

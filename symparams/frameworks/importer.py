@@ -397,7 +397,8 @@ def _torch_leaf(module) -> bool:
     if isinstance(module, nn.LayerNorm) and type(module).__module__.startswith("timm."):
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
-    if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module):
+    if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
+            _is_timm_attention_pool(module):
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -701,6 +702,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             line = _torch_mha(node, sub, name, torch) or _timm_norm_act(sub, name, num) \
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
+                or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _torch_line(sub, name, num)
@@ -1469,6 +1471,11 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         if isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], int) \
                 and index[1] > 0 and len(shapes.get(source.name, ())) == 3:
             return "layer", (f"clspool token={index[1]}", source)      # DeiT's distillation token, x[:, 1]
+        pooled = _pool_prefix(node, shapes, module)
+        if pooled is not None:
+            user, prefix = pooled
+            pending[user] = ("poolprefix", prefix)     # the pool's keys and values skip the first N tokens
+            return "alias", source
         mean = _token_mean(node, shapes)
         if mean is not None:
             pending[mean] = ("tokenmean", source, index[1].start or 0)
@@ -1498,6 +1505,21 @@ def _same_shape_view(node, shapes) -> bool:
         return False
     before, after = shapes.get(node.args[0].name), shapes.get(node.name)
     return before is not None and after is not None and tuple(before) == tuple(after)
+
+
+def _pool_prefix(node, shapes, module):
+    """x[:, N:] of a B x T x D sequence read only by timm's AttentionPoolLatent (its ViT's map head after N class or
+    register tokens): (that call's node, N), which reads as `attentionpool ... prefix=N`; None otherwise."""
+    index, source = node.args[1], node.args[0]
+    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and
+            isinstance(index[1], slice) and index[1].stop is None and index[1].step in (None, 1) and
+            isinstance(index[1].start, (int, type(None))) and len(shapes.get(source.name, ())) == 3):
+        return None
+    users = list(node.users)
+    if len(users) != 1 or users[0].op != "call_module" or users[0].args[:1] != (node,) or \
+            not _is_timm_attention_pool(module.get_submodule(users[0].target)):
+        return None
+    return users[0], index[1].start or 0
 
 
 def _constant_division(node):
@@ -1941,6 +1963,51 @@ def _timm_relbias(module, name) -> str:
         raise DefinitionError(f"the module '{name}' (timm Attention) has a relative position table of {heads} "
                               f"columns for {module.num_heads} heads")
     return f" relbias={rows}"
+
+
+def _is_timm_attention_pool(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "AttentionPoolLatent" and cls.__module__.startswith("timm.")
+
+
+def _timm_attention_pool(module, name, num, prefix=0) -> str | None:
+    """timm's AttentionPoolLatent (SigLIP's map head), read whole: `attentionpool heads=H [latent=L]
+    [qkv_bias=false] [prefix=N]` for the latent query, q, kv and proj, then its norm and MLP on the pooled tokens
+    as `residual { layernorm; dense; act; dense }`, and with L > 1 latent tokens its pool (x[:, 0]: clspool; the
+    mean: globalavgpool). A variant whose weights attentionpool does not count alike (a position embedding,
+    q/k norms, widths other than the input's, no query projection, timm's pre-logits mode without proj and MLP, a
+    1 x D sequence kept) is refused by name. None when the module is not one."""
+    if not _is_timm_attention_pool(module):
+        return None
+    nn = need("torch", "pytorch").nn
+    d = module.kv.in_features
+    latent = int(module.latent.shape[1])
+    mlp = module.mlp
+    problems = [what for what, present in (
+        ("a position embedding", module.pos_embed is not None),
+        ("q/k norms", not (isinstance(module.q_norm, nn.Identity) and isinstance(module.k_norm, nn.Identity))),
+        ("no query projection or widths other than its input's",
+         not isinstance(module.q, nn.Linear) or module.q.in_features != d or module.q.out_features != d
+         or module.kv.out_features != 2 * d or (module.q.bias is None) != (module.kv.bias is None)),
+        ("no output projection and MLP (pre-logits mode)",
+         not isinstance(module.proj, nn.Linear) or module.proj.out_features != d or module.proj.bias is None
+         or mlp is None or type(mlp).__name__ != "Mlp"),
+        ("its latent tokens kept as a sequence", module.pool not in ("token", "avg") and latent == 1))
+        if present]
+    if problems:
+        raise DefinitionError(f"the module '{name}' (timm AttentionPoolLatent) has {', '.join(problems)}; symparams "
+                              "reads timm's attention pool of the input's width with its norm and MLP as attentionpool")
+    inner = identifier(name)
+    line = f"attentionpool heads={module.num_heads}" + (f" latent={latent}" if latent != 1 else "") + \
+        ("" if module.q.bias is not None else " qkv_bias=false") + (f" prefix={prefix}" if prefix else "") + \
+        f" name={inner}_attn"
+    ffn = [] if isinstance(module.norm, nn.Identity) else [_torch_line(module.norm, f"{inner}_norm", num)]
+    ffn += [_torch_line(mlp.fc1, f"{inner}_fc1", num), _torch_line(mlp.act, f"{inner}_act", num)]
+    ffn += [] if isinstance(mlp.norm, nn.Identity) else [_torch_line(mlp.norm, f"{inner}_mlp_norm", num)]
+    ffn += [_torch_line(mlp.fc2, f"{inner}_fc2", num)]
+    tail = [] if latent == 1 else [f"clspool name={inner}_token"] if module.pool == "token" else \
+        [f"globalavgpool name={inner}_mean"] if module.pool == "avg" else []
+    return "\n".join([line, "residual {"] + ["    " + f for f in ffn] + ["}"] + tail)
 
 
 def _is_maxvit_partition(module) -> bool:
