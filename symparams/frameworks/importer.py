@@ -21,6 +21,7 @@ from ..layers.base import kinds
 from ..layers.weightstd import is_timm_standardised
 from .plan import need
 from .timm_cnn import pads_same_in_forward, same_pads
+from .torch_cells import cell_line, unroll_cells
 
 # the walker's own wrappers (a kind's helper classes are LayerSpec.torch_helpers)
 LAYOUT_WRAPPERS = ("ChannelsFirst", "ChannelsLast")
@@ -506,6 +507,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
             m.training = training
     arguments = _forward_inputs(module, graph, fixed, given)
     shapes = _torch_shapes(module, graph, shape, [given[k] for k in range(len(arguments))])
+    # a cell stepped over a sequence's time axis (LSTMCell, GRUCell, RNNCell): one call on the whole sequence
+    unroll_cells(graph, module, shapes, lambda n: _made_by_forward(n, torch), torch)
     num = Numbers(generalize)
     nodes, order = {}, []
     placeholder = output = None
@@ -700,6 +703,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
             line = _torch_mha(node, sub, name, torch) or _timm_norm_act(sub, name, num) \
+                or cell_line(node, sub, name, num, torch) \
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
@@ -1701,6 +1705,13 @@ def _made_tensor(node, made, torch) -> bool:
     if node.op == "call_function" and node.target in tuple(getattr(torch, n) for n in _FACTORIES):
         return True
     return node.op == "call_method" and node.target in _MOVES and bool(node.args) and node.args[0] in made
+
+
+def _made_by_forward(node, torch) -> bool:
+    """node is a tensor forward makes (a factory call, or one moved or cast), seen from the node alone."""
+    from torch import fx
+    inputs = {a for a in node.all_input_nodes if isinstance(a, fx.Node) and _made_by_forward(a, torch)}
+    return _made_tensor(node, inputs, torch)
 
 
 def _torch_made_problem(node, made, module, torch) -> None:

@@ -1,10 +1,11 @@
-"""Recurrent layers: rnn, lstm, gru on a T x D sequence."""
+"""Recurrent layers: rnn, lstm, gru on a T x D sequence (or `steps=N` times on one D vector)."""
 
 from __future__ import annotations
 
 from .. import conventions
 from ..errors import DefinitionError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Weight, named, register
+from ..errors import ShapeError
+from .base import BOOL, COUNT, WORD, Arg, LayerSpec, Opt, Weight, named, register
 from .text import one
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -26,24 +27,74 @@ class Recurrent(nn.Module):
 '''
 
 
+TORCH_STEPPED = '''
+class SteppedCell(nn.Module):
+    """An nn.RNNCell/LSTMCell/GRUCell stepped over the sequence x[:, t] (or `steps` times over one input
+    vector), from a zero state, its h passed through `activation` after every step when one is given."""
+    def __init__(self, cell, steps=None, return_sequences=False, activation=None):
+        super().__init__()
+        self.cell, self.steps, self.return_sequences = cell, steps, return_sequences
+        self.activation = activation
+
+    def forward(self, x):
+        h = c = None
+        outs = []
+        for t in range(self.steps or x.size(1)):
+            step = x if self.steps else x[:, t]
+            if isinstance(self.cell, nn.LSTMCell):
+                h, c = self.cell(step, None if h is None else (h, c))
+            else:
+                h = self.cell(step, h)
+            if self.activation is not None:
+                h = self.activation(h)
+            outs.append(h)
+        return torch.stack(outs, dim=1) if self.return_sequences else h
+'''
+
+# what a state activation may be: one value per value, no weights (as PyTorch's cells are stepped in forward)
+STATE_ACTIVATIONS = ("tanh", "relu", "sigmoid")
+_TORCH_STATE = {"tanh": "nn.Tanh()", "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()"}
+_STATE_WORDS = {"Tanh": "tanh", "ReLU": "relu", "Sigmoid": "sigmoid"}
+
+
 class _Recurrent(LayerSpec):
     arguments = (Arg("units", COUNT),)
-    options = {"return_sequences": Opt(BOOL, False), "bidirectional": Opt(BOOL, False), "bias": Opt(BOOL, True)}
+    options = {"return_sequences": Opt(BOOL, False), "bidirectional": Opt(BOOL, False), "bias": Opt(BOOL, True),
+               "steps": Opt(COUNT, None, doc="the input, one vector, read at each of N steps (Keras: RepeatVector(N) "
+                                             "first; PyTorch: a cell stepped N times)"),
+               "state_activation": Opt(WORD, None, choices=STATE_ACTIVATIONS,
+                                       doc="applied to h after every step, before it is handed on and returned")}
     takes_activation = True
-    min_rank = 2
+    min_rank = 1            # T x D, or a D vector with steps=N (configure)
     max_rank = 2
     cell = "rnn"
     torch_class = keras_class = ""      # nn.RNN / keras.layers.SimpleRNN, ...
     diagram = "recurrent"
     letters = {"input": "D", "units": "U"}
-    torch_helpers = {"Recurrent": TORCH_RECURRENT}
+    torch_helpers = {"Recurrent": TORCH_RECURRENT, "SteppedCell": TORCH_STEPPED}
 
     def kind_name(self, keyword, shape):
         return self.cell
 
+    def configure(self, cfg, shape, ctx):
+        if cfg.steps is None and len(shape) != 2:
+            raise ShapeError(f"{cfg.keyword} needs a sequence T x D (or steps=N with one vector D); it gets "
+                             f"{len(shape)} axes", hint="did a 'flatten' or a dense layer come too early?")
+        if cfg.steps is not None and len(shape) != 1:
+            raise ShapeError(f"{cfg.keyword} with steps={cfg.steps} reads one vector D at every step; it gets "
+                             f"{len(shape)} axes")
+        if cfg.bidirectional and (cfg.steps is not None or cfg.state_activation):
+            raise DefinitionError(f"{cfg.keyword}: bidirectional=true with steps= or state_activation= has no "
+                                  "PyTorch layer; symparams steps one direction")
+
     def output_shape(self, cfg, shape, ctx):
         width = cfg.units * (2 if cfg.bidirectional else 1)
-        return (shape[0], width) if cfg.return_sequences else (width,)
+        return (self.length(cfg, shape), width) if cfg.return_sequences else (width,)
+
+    @staticmethod
+    def length(cfg, shape):
+        """T, the steps: the sequence's, or steps=N over one vector."""
+        return cfg.steps if cfg.steps is not None else shape[0]
 
     def weights(self, cfg, shape, ctx):
         biases = conventions.recurrent_bias_vectors(self.cell, ctx.convention) if cfg.bias else 0
@@ -56,24 +107,28 @@ class _Recurrent(LayerSpec):
     def macs(self, cfg, shape, out, ctx):
         """T·G·U·(D + U) (G = 1, 4, 3 gates; ×2 bidirectional): every step's gates from the inputs and the last outputs."""
         directions = 2 if cfg.bidirectional else 1
-        return shape[0] * directions * GATES[self.cell] * cfg.units * (shape[-1] + cfg.units)
+        return self.length(cfg, shape) * directions * GATES[self.cell] * cfg.units * (shape[-1] + cfg.units)
 
     def bias_adds(self, cfg, shape, out, ctx):
         if not cfg.bias:
             return 0
         directions = 2 if cfg.bidirectional else 1
         vectors = conventions.recurrent_bias_vectors(self.cell, ctx.convention)
-        return shape[0] * directions * GATES[self.cell] * cfg.units * vectors
+        return self.length(cfg, shape) * directions * GATES[self.cell] * cfg.units * vectors
 
     def other_ops(self, cfg, shape, out, ctx):
-        """1 per gate value and step: the gate nonlinearities."""
-        return shape[0] * (2 if cfg.bidirectional else 1) * GATES[self.cell] * cfg.units
+        """1 per gate value and step: the gate nonlinearities; and 1 per state value and step for a state
+        activation."""
+        gates = GATES[self.cell] + (1 if cfg.state_activation else 0)
+        return self.length(cfg, shape) * (2 if cfg.bidirectional else 1) * gates * cfg.units
 
     def receptive(self, cfg, shape, out, ctx):
         return "global"
 
     def emit_torch(self, row, out):
         cfg = row.config
+        if cfg.steps is not None or cfg.state_activation:
+            return self._emit_stepped(row, out)
         out.helper(self.torch_helpers, "Recurrent")
         extra = ""
         if self.cell == "rnn" and row.activation == "relu":
@@ -85,14 +140,47 @@ class _Recurrent(LayerSpec):
         return (f"Recurrent(nn.{self.torch_class}({one(row.input_shape[-1])}, {one(cfg.units)}, batch_first=True{extra})"
                 + (", return_sequences=True" if cfg.return_sequences else "") + ")")
 
+    def _emit_stepped(self, row, out):
+        """The cell stepped in forward (SteppedCell): steps= over one vector, or a state activation."""
+        cfg = row.config
+        out.helper(self.torch_helpers, "SteppedCell")
+        extra = ', nonlinearity="relu"' if self.cell == "rnn" and row.activation == "relu" else ""
+        extra += "" if cfg.bias else ", bias=False"
+        text = f"SteppedCell(nn.{self.torch_class}Cell({one(row.input_shape[-1])}, {one(cfg.units)}{extra})"
+        text += f", steps={one(cfg.steps)}" if cfg.steps is not None else ""
+        text += ", return_sequences=True" if cfg.return_sequences else ""
+        if cfg.state_activation:
+            text += f", activation={_TORCH_STATE[cfg.state_activation]}"
+        return text + ")"
+
     def emit_keras(self, row, var, out):
         cfg = row.config
+        if cfg.state_activation:
+            raise out.unsupported(f"{self.cell} state_activation={cfg.state_activation} (an activation on the "
+                                  "state between steps): Keras' recurrent layers have none")
+        if cfg.steps is not None:       # Keras' own spelling: the vector repeated, then the layer over it
+            var = out.emit(f'layers.RepeatVector({one(cfg.steps)}, name="{out.plan.name(row)}_repeat")', var)
         seqs = ", return_sequences=True" if cfg.return_sequences else ""
         inner = f"layers.{self.keras_class}({one(cfg.units)}{seqs}{out.options(cfg)[3]}{out.activation(row)}"
         text = f"layers.Bidirectional({inner}), {out.tag(row)})" if cfg.bidirectional else f"{inner}, {out.tag(row)})"
         return out.emit(text, var, row)
 
     def import_torch(self, module, r):
+        if r.cls(module) == "SteppedCell" and type(module.cell).__name__ == self.torch_class + "Cell":
+            cell = module.cell
+            text = f"{self.cell} {r.num('units', cell.hidden_size)}"
+            text += f" steps={module.steps}" if module.steps else ""
+            text += " return_sequences=true" if module.return_sequences else ""
+            text += "" if cell.bias else " bias=false"
+            text += " relu" if self.cell == "rnn" and cell.nonlinearity == "relu" else ""
+            if module.activation is not None:
+                word = _STATE_WORDS.get(type(module.activation).__name__)
+                if word is None:
+                    raise DefinitionError(f"the module '{r.name}' (SteppedCell) applies "
+                                          f"{type(module.activation).__name__} to its state; symparams' "
+                                          f"state_activation is one of {', '.join(STATE_ACTIVATIONS)}")
+                text += f" state_activation={word}"
+            return text
         if r.cls(module) != "Recurrent" or type(module.rnn).__name__ != self.torch_class:
             return None
         rnn = module.rnn
@@ -138,7 +226,7 @@ class _Recurrent(LayerSpec):
         """Per direction and step: the gradients of both weight matrices, of the input (when anything
         before is trained) and of the previous output (not before the first step: the initial state
         is zeros, not trained)."""
-        t, d, u, g = shape[0], shape[-1], cfg.units, GATES[self.cell]
+        t, d, u, g = self.length(cfg, shape), shape[-1], cfg.units, GATES[self.cell]
         directions = 2 if cfg.bidirectional else 1
         return directions * g * u * (t * (d + u) + (t * d if input_grad else 0) + (t - 1) * u)
 
@@ -146,7 +234,7 @@ class _Recurrent(LayerSpec):
         """Per direction, the input kernel's gradient T·G·U·D and the recurrent kernel's T·G·U (what a frozen
         one saves; measured with FlopCounterMode on nn.LSTM/GRU/RNN: the previous output's gradient stays, the
         biases' gradients need it)."""
-        t, d, u, g = shape[0], shape[-1], cfg.units, GATES[self.cell]
+        t, d, u, g = self.length(cfg, shape), shape[-1], cfg.units, GATES[self.cell]
         matrices = [w.name for w in self.weights(cfg, shape, ctx) if len(w.shape) >= 2]
         # recurrent_weights writes each direction's input kernel, then its recurrent kernel
         return {name: t * g * u * (d if i % 2 == 0 else u) for i, name in enumerate(matrices)}

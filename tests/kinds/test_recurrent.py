@@ -101,3 +101,86 @@ def test_recurrent_formulas_symbolic():
             bi = symparams.parse(f"input T x D\n{cell} U bidirectional", convention=convention)
             assert expand(bi.params - 2 * f) == 0
             assert bi.output_shape == (2 * U,)
+
+
+# ----------------------------------------------------------------------------- steps=N and state_activation=
+
+STEPPED = ["input 3\nlstm 2 steps=4 state_activation=tanh", "input 5\ngru 4 steps=3 return_sequences=true",
+           "input 6x3\nrnn 5 state_activation=relu return_sequences=true", "input 4\nrnn 3 steps=2 relu bias=false",
+           "input 4\ndense 3\nlstm 2 steps=3 state_activation=sigmoid"]
+
+
+@pytest.mark.parametrize("text", STEPPED)
+def test_stepped_cells_against_torch(text):
+    """Exported as the cell stepped in forward (SteppedCell): each count and shape equal to PyTorch's, the
+    forward MACs and the training FLOPs equal to FlopCounterMode's, and the import gives the same lines back."""
+    torch = need_module("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    from symparams import cost
+    from symparams.frameworks import torch_export
+    from symparams.frameworks.check import check, run_source
+    from symparams.frameworks.importer import from_torch
+    from symparams.frameworks.plan import make_plan
+    net = symparams.parse(text, convention="pytorch")
+    assert check(net, "pytorch").ok
+    ns = run_source(torch_export.write(make_plan(net)))
+    with torch.device("meta"):
+        model = ns["build"]()
+    x = torch.zeros((1,) + tuple(ns["INPUT_SHAPE"]), device="meta")
+    with torch.no_grad(), FlopCounterMode(display=False) as forward:
+        model.eval()(x)
+    assert int(net.metric("macs")) * 2 == forward.get_total_flops()
+    x2 = torch.zeros((2,) + tuple(ns["INPUT_SHAPE"]), device="meta")
+    with FlopCounterMode(display=False) as step:
+        model.train()(x2).sum().backward()
+    assert int(cost.totals(net, ("train_flops",), cost.Options(batch=2))["train_flops"]) == step.get_total_flops()
+    back = from_torch(ns["build"](), text.split("\n")[0].split(" ", 1)[1].replace(" ", ""))
+    last_line = text.split("\n")[-1]
+    assert all(word in back for word in last_line.split()[2:]), back
+
+
+def test_state_activation_counts_one_op_per_state_value():
+    """The activation on h after every step: 1 op per value, as many values as PyTorch's module applies it to
+    (the elements aten.tanh returns beyond the cell's own, counted with a dispatch mode)."""
+    torch = need_module("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from symparams import cost  # noqa: F401
+
+    class Tanhs(TorchDispatchMode):
+        values = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if func is torch.ops.aten.tanh.default:
+                Tanhs.values += out.numel()
+            return out
+
+    def tanh_values(activation):
+        cell = torch.nn.GRUCell(3, 4)
+        h, x = None, torch.zeros(1, 3)
+        Tanhs.values = 0
+        with torch.no_grad(), Tanhs():
+            for _ in range(5):
+                h = cell(x, h)
+                h = torch.tanh(h) if activation else h
+        return Tanhs.values
+
+    ops = {a: symparams.parse(f"input 3\ngru 4 steps=5{' state_activation=tanh' if a else ''}",
+                              convention="pytorch").metric("ops") for a in (True, False)}
+    assert int(ops[True] - ops[False]) == tanh_values(True) - tanh_values(False)
+
+
+def test_steps_in_keras_is_repeatvector_then_the_layer():
+    need_module("keras")
+    from symparams.frameworks.check import check
+    for text in ("input 3\nlstm 2 steps=4", "input 5\ngru 4 steps=3 return_sequences=true", "input 4\nrnn 3 steps=2"):
+        assert check(symparams.parse(text, convention="keras"), "keras").ok
+
+
+def test_stepped_refusals():
+    from symparams.errors import SymparamsError
+    for text, words in (("input 3x2\nlstm 2 steps=4", "reads one vector"), ("input 3\nlstm 2", "needs a sequence"),
+                        ("input 3\nlstm 2 steps=2 bidirectional=true", "bidirectional"),
+                        ("input 3\nlstm 2 state_activation=gelu", "state_activation")):
+        with pytest.raises(SymparamsError, match=words):
+            symparams.parse(text, convention="pytorch").params
