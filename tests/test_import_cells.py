@@ -198,3 +198,16 @@ def test_activation_after_some_steps_only_is_refused():
 
     with pytest.raises(SymparamsError, match="after some steps only"):
         from_torch(Some(), f"{D}")
+
+
+def test_a_cell_partly_frozen_names_the_layer_weight():
+    """requires_grad=False on the cell's weight_ih: frozen=weight_ih_l0 (the layer's name for it), trainable total
+    equal to PyTorch's."""
+    need_module("torch")
+    from symparams.frameworks.importer import from_torch
+    module = _unrolled("GRUCell", "last")()
+    module.cell.weight_ih.requires_grad_(False)
+    text = from_torch(module, f"{T}x{D}")
+    assert "frozen=weight_ih_l0" in text
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.trainable_params) == sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -358,6 +358,8 @@ def _frozen_torch(line: str, module, name: str) -> str:
     if len(flags) == 2:
         frozen = [n for n, p in module.named_parameters() if not p.requires_grad]
         leaves = [n.rsplit(".", 1)[-1] for n in frozen]
+        if _is_cell(module) or _is_cell(getattr(module, "cell", None)):
+            leaves = [n + "_l0" for n in leaves]    # a cell's weight_ih is its layer's weight_ih_l0 (torch_cells.py)
         if "\n" in line or len(set(leaves)) != len(leaves):
             raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
                                   f"({', '.join(frozen)[:120]}) and others trained, and reads as several layers; "
@@ -365,6 +367,12 @@ def _frozen_torch(line: str, module, name: str) -> str:
         # the parameters by their own names (a helper module's nn.LSTM is rnn.weight_ih_l0): frozen=NAME
         return _with_option(line, f"frozen={leaves[0]}" if len(leaves) == 1 else f"frozen=({', '.join(leaves)})")
     return line
+
+
+def _is_cell(module) -> bool:
+    """An nn.LSTMCell/GRUCell/RNNCell (its weights named without the layer index nn.LSTM's have)."""
+    cells = getattr(need("torch", "pytorch").nn, "RNNCellBase")
+    return isinstance(module, cells)
 
 
 def _torch_leaf(module) -> bool:
@@ -2511,6 +2519,7 @@ def from_keras(model, generalize=None) -> str:
     pads = {}
     by_name = {layer.name: layer for layer in layers}
     names: set[str] = set()
+    repeats = _keras_repeats(layers)
     for layer in layers:
         cls = type(layer).__name__
         if len(layer._inbound_nodes) != 1:
@@ -2534,6 +2543,9 @@ def from_keras(model, generalize=None) -> str:
                 and _symmetric(layer.padding):
             pads[layer.name[:-4]] = (layer, keys)
             producer[id(out)] = keys[0]            # folded into the convolution that follows
+            continue
+        if cls == "RepeatVector" and layer.name in repeats.values():
+            producer[id(out)] = keys[0]            # read by the recurrent layer after it as its steps=N
             continue
         key = (layer.name,)
         if cls.startswith("Cropping"):
@@ -2561,6 +2573,8 @@ def from_keras(model, generalize=None) -> str:
                                           else (pad_layer.padding,))]
             name = unique_name(identifier(layer.name), names)
             line = _keras_line(layer, name, num, padding)
+            if layer.name in repeats:
+                line = _with_option(line, f"steps={by_name[repeats[layer.name]].n}")
             if not layer.trainable and layer.weights:        # frozen: counted, not trained
                 line = _with_option(line, "trainable=false")
             elif layer.weights:
@@ -2581,6 +2595,24 @@ def from_keras(model, generalize=None) -> str:
     text = file_text(num, shape, body)
     _compare_keras(text, nodes, model)
     return finish(text, num, shape, body, "keras")
+
+
+def _keras_repeats(layers) -> dict:
+    """{recurrent layer: the RepeatVector(N) it alone reads}: one vector read at each of N steps, `steps=N` on
+    the rnn/lstm/gru line (how symparams exports steps=N to Keras)."""
+    readers: dict = {}
+    for layer in layers:
+        for node in layer._inbound_nodes:
+            for t in node.input_tensors:
+                readers.setdefault(id(t), []).append(layer)
+    out = {}
+    for layer in layers:
+        if type(layer).__name__ != "RepeatVector" or len(layer._inbound_nodes) != 1:
+            continue
+        after = readers.get(id(layer._inbound_nodes[0].output_tensors[0]), [])
+        if len(after) == 1 and type(after[0]).__name__ in ("SimpleRNN", "LSTM", "GRU"):
+            out[after[0].name] = layer.name
+    return out
 
 
 # variables Keras creates non-trainable (statistics, not weights a user froze): symparams' kinds count them so

@@ -171,10 +171,18 @@ def test_state_activation_counts_one_op_per_state_value():
 
 
 def test_steps_in_keras_is_repeatvector_then_the_layer():
+    """Exported to Keras as RepeatVector(N) then the layer (counts and shapes equal), imported back as steps=N."""
     need_module("keras")
-    from symparams.frameworks.check import check
+    from symparams.frameworks import keras_export
+    from symparams.frameworks.check import check, run_source
+    from symparams.frameworks.importer import from_keras
+    from symparams.frameworks.plan import make_plan
     for text in ("input 3\nlstm 2 steps=4", "input 5\ngru 4 steps=3 return_sequences=true", "input 4\nrnn 3 steps=2"):
-        assert check(symparams.parse(text, convention="keras"), "keras").ok
+        net = symparams.parse(text, convention="keras")
+        assert check(net, "keras").ok
+        back = from_keras(run_source(keras_export.write(make_plan(net)))["build"]())
+        assert symparams.parse(back, convention="keras").params == net.params
+        assert text.split("\n")[1].split(" ", 2)[2].split()[0] in back, back
 
 
 def test_stepped_refusals():
