@@ -544,19 +544,24 @@ def _scale(acc: dict, factor) -> dict:
     return {k: v * factor for k, v in acc.items()}
 
 
-def _backward(spec, row, cfg, shape, out, ctx, grad_in) -> sympy.Expr:
-    """The row's backward MACs: none when autograd records nothing there (no gradient comes in, nothing in it
-    is trained: a frozen backbone's first layers), and without the gradients of its frozen weights."""
-    macs = sympy.sympify(spec.backward_macs(cfg, shape, out, ctx, grad_in, counted=True))
-    frozen = [w.name for w in row.weights if not w.trainable and not w.buffer]
-    if not frozen:
-        return macs
-    if not grad_in and not _has_trained(row):
-        return sympy.S.Zero
-    grads = spec.weight_grad_macs(cfg, shape, out, ctx)
-    if grads is None:
-        return macs
-    return macs - sympy.Add(*[sympy.sympify(grads.get(name, 0)) for name in frozen])
+def _backward(spec, row, weights, cfg, shape, out, ctx, needs: dict) -> tuple:
+    """The row's backward MACs, per example and once per pass: the gradients its kind states
+    (LayerSpec.gradients), each counted only where autograd computes it, when what it is taken for needs a
+    gradient: `needs` says whether the input, the tensor read by name ('other') and a tied table do; a weight
+    does when it is trained (not trainable=false, not frozen=). So a frozen weight drops its own gradient and,
+    where nothing before it trains either, the gradients of what is computed from it; a layer nothing before it
+    and nothing in it trains (a frozen backbone's first layers) has no backward pass at all. `weights`: the
+    layer's, or those of the layer it runs again (reuse=NAME)."""
+    names = {w.name for w in weights}
+    trained = {w.name for w in weights if w.trainable and not w.buffer}
+    each, once = [], []
+    for grad in spec.gradients(cfg, shape, out, ctx):
+        unknown = [s for s in grad.of if s not in needs and s not in names]
+        if unknown:         # a kind's statement naming a weight it does not have: a bug, never a silent zero
+            raise RuntimeError(f"{row.kind}: a gradient taken for {', '.join(unknown)}, which the layer does not have")
+        if any(needs[s] if s in needs else s in trained for s in grad.of):
+            (once if grad.once else each).append(sympy.sympify(grad.macs))
+    return sympy.Add(*each), sympy.Add(*once)
 
 
 def _optimized(shapes: list, row) -> list:
@@ -589,6 +594,7 @@ class _Flow:
         self.named: dict = {}          # saved tensors (save NAME): the state they flowed in
         self._by_name = None           # leaf rows by name (reuse=NAME looks its owner up), made when first asked
         self.tables: list = []         # (vocabulary, width) of the embeddings so far: a head over one is a vocabulary matrix
+        self.trained_tables: dict = {}  # whether an embedding table is trained, by its name= (None: the last one)
         self.total, state = self._rows(net.layers, _State(False, _Store(product(net.input_shape))))
 
     def _rows(self, rows, state):
@@ -690,8 +696,14 @@ class _Flow:
         acc: dict = {}
         ctx.embeddings = list(self.tables)
         ctx.attention = self.attention
+        # the table a layer reads without owning it (a tied head: unembed, dense tied=NAME; embedding tied=NAME)
+        tied = self.trained_tables.get(cfg.get("tied") if cfg else None, True)
         if getattr(spec, "reads_tokens", False) and cfg.get("vocabulary") is not None:
             self.tables.append((cfg.vocabulary, cfg.dim))
+            owned = cfg.get("tied") is None
+            self.trained_tables[None] = _has_trained(row) if owned else tied
+            if owned and cfg.get("name"):
+                self.trained_tables[cfg.name] = self.trained_tables[None]
         if spec is None or getattr(spec, "is_input", False):
             fresh = _State(False, _Store(product(out)))
             if cfg and cfg.get("alias") is not None:       # input S as NAME: a saved tensor too
@@ -702,10 +714,13 @@ class _Flow:
         self._incoming = state.grad
         if other is not None:
             state = _State(state.grad or other.grad, state.store, state.layout)
-        grad_in = state.grad or self.all_grads
-        _add(acc, "bwd", _backward(spec, row, cfg, shape, out, ctx, grad_in))
-        if _has_trained(row):       # once per pass: the weight gradients of what runs on the weights alone
-            _add(acc, "once_bwd", sympy.sympify(spec.once_costs(cfg, shape, out, ctx).get("bwd", 0)))
+        # what needs a gradient coming in: the input and the tensor read by name, where something before them
+        # is trained (--input-grad all: everywhere), and another layer's table read here, where it is trained
+        needs = {"input": self._incoming or self.all_grads, "other": bool(other is not None and other.grad)
+                 or self.all_grads, "tied": tied}
+        bwd, once_bwd = _backward(spec, row, self._weights_run(row, cfg), cfg, shape, out, ctx, needs)
+        _add(acc, "bwd", bwd)
+        _add(acc, "once_bwd", once_bwd)
         _add(acc, "chin", sympy.sympify(spec.chinchilla_flops(cfg, shape, out, ctx)))
         _add(acc, "score", sympy.sympify(spec.score_macs(cfg, shape, out, ctx)))
         _add(acc, "emb", sympy.sympify(spec.embedding_params(cfg, shape, out, ctx)))
@@ -717,7 +732,9 @@ class _Flow:
         _add(acc, "factored", sympy.Add(*[_factored(s) for s in trained]) if trained else sympy.S.Zero)
         # the saved activations, each storage once; a layer autograd does not record (nothing
         # before it and nothing in it is trained) keeps nothing
-        trains = _has_trained(row) or acc.get("shared", sympy.S.Zero) != 0 or self._reuses_trained(cfg)
+        reads_table = acc.get("shared", sympy.S.Zero) != 0 or (getattr(spec, "reads_tokens", False)
+                                                             and cfg.get("tied") is not None)
+        trains = _has_trained(row) or self._reuses_trained(cfg) or (reads_table and tied)
         recorded = state.grad or trains
         incoming = state.grad if other is None else self._incoming
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
@@ -757,6 +774,16 @@ class _Flow:
         if saves_name is not None:
             self.named[saves_name] = result
         return acc, result
+
+    def _weights_run(self, row, cfg) -> tuple:
+        """The weights a layer runs: its own, or with reuse=NAME those of the layer NAME (it has none of its own)."""
+        target = cfg.get("reuse") if cfg else None
+        if target is None:
+            return row.weights
+        if self._by_name is None:
+            self._by_name = {r.name: r for _, r in self.net.walk() if r.is_leaf}
+        owner = self._by_name.get(target)
+        return owner.weights if owner is not None else row.weights
 
     def _reuses_trained(self, cfg) -> bool:
         """reuse=NAME (or tied=NAME, a named embedding table): the layer runs NAME's weights again (no weights of

@@ -403,16 +403,23 @@ class Binder:
             self.ctx.constraints.append((v, Deferred(lambda: f"{what} {math_text(v)} must be at least 1")))
 
 
+def _weight_name(name: str) -> bool:
+    """A weight's name: a word, or words and indices joined by dots (PyTorch's out_proj.weight, cpb_mlp.0.bias)."""
+    first, *rest = name.split(".")
+    return first.isidentifier() and all(part.isidentifier() or part.isdigit() for part in rest)
+
+
 def frozen_names(value) -> tuple:
     """`frozen=bias`, `frozen=(bias_ih_l0, bias_hh_l0)` or `frozen="bias"`: the names of the weights kept but
-    not trained, each once."""
+    not trained, each once; a quoted one may have dots (`frozen="out_proj.weight, cpb_mlp.0.bias"`: a weight of
+    a module inside the layer's, as attention's projections are named)."""
     if isinstance(value, ir.Str):
         names = [n for n in value.text.replace(",", " ").split() if n]
     else:
         names = [part.id if isinstance(part, ir.Name) else None for part in value.parts]
-    if not names or any(n is None or not n.isidentifier() for n in names):
+    if not names or any(n is None or not _weight_name(n) for n in names):
         raise DefinitionError("frozen= takes the name of a weight, or several in parentheses: frozen=bias, "
-                              "frozen=(weight_ih_l0, bias_ih_l0)")
+                              "frozen=(weight_ih_l0, bias_ih_l0); quoted with dots: frozen=\"out_proj.weight\"")
     if len(set(names)) != len(names):
         raise DefinitionError(f"frozen= names a weight twice: {', '.join(names)}")
     return tuple(names)

@@ -42,12 +42,23 @@ class ChannelsLast(nn.Module):
 
 
 
-# frozen=NAME (some of a layer's weights not trained): requires_grad=False on those parameters of its module, found
+# frozen=NAME (some of a layer's weights not trained): requires_grad=False on those parameters of its module, by
+# their names where the module's own parameters carry symparams' names (a module that registers its free
+# parameters before its submodules', as the Mamba mixer's A_log and D, lists them in another order), else found
 # by position (the module's parameters in the order of the layer's weights, whatever a helper module calls them:
 # a separable convolution's two Conv2d), checked against the size of every one
 FREEZE_HELPER = {"freeze": '''
-def freeze(module, frozen, sizes, layer):
-    """requires_grad=False on the parameters of `module` at the positions `frozen` (symparams' frozen=)."""
+def freeze(module, frozen, sizes, layer, names=()):
+    """requires_grad=False on the parameters of `module` named `names`, or else at the positions `frozen`
+    (symparams' frozen=)."""
+    # weight_norm's parametrisation holds g and v as original0 and original1 (symparams' weight_g, weight_v)
+    named = {n.replace("parametrizations.weight.original0", "weight_g").replace("parametrizations.weight.original1",
+                                                                               "weight_v"): p
+             for n, p in module.named_parameters()}
+    if names and all(n in named for n in names) and sorted(p.numel() for p in named.values()) == sorted(sizes):
+        for n in names:
+            named[n].requires_grad_(False)
+        return
     params = list(module.parameters())
     if [p.numel() for p in params] != list(sizes):
         raise ValueError(f"{layer}: frozen= needs the module's parameters as symparams lays them out, {list(sizes)}; "
@@ -211,7 +222,7 @@ class _Writer(Writer):
             weights = [w for w in row.weights if not w.buffer]
             frozen = tuple(i for i, w in enumerate(weights) if not w.trainable)
             self.init.append(f"        freeze(self.{name}, {frozen!r}, {tuple(int(w.size) for w in weights)!r}, "
-                             f"{row.name!r})")
+                             f"{row.name!r}, {tuple(w.name for w in weights if not w.trainable)!r})")
             self.helper(FREEZE_HELPER, "freeze")
         self.layer_of[id(row)] = name
         out = self.fresh()

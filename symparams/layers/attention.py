@@ -7,8 +7,8 @@ from .. import conventions
 from ..algebra import equal, is_number, product, ratio
 from ..errors import DefinitionError, ShapeError, did_you_mean
 from ..wording import named as quantity     # messages name quantities as a person does: heads (32)
-from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, LayerSpec, Opt, Saved, Weight, named,
-                   register)
+from .base import (BOOL, COUNT, INTEGER, STRING, WORD, Arg, Deferred, Gradient, LayerSpec, Opt, Saved, Weight,
+                   named, register)
 from .text import one
 
 
@@ -413,12 +413,44 @@ class ProjectedAttention(nn.Module):
         dc = cfg.get("context_dim") or d
         return t, d, cfg.heads * k, g * k, tc, dc
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Every product twice (the scores and the weighted values need both operands' gradients),
-        except the input gradient of the query/key/value projections when nothing before is trained."""
+    # which part of the layer a weight belongs to, by the first word of its name in each layout (PyTorch's packed
+    # in_proj holds the queries', keys' and values' projections, its out_proj the output's)
+    _PARTS = {"in": "qkv", "q": "q", "query": "q", "k": "k", "key": "k", "v": "v", "value": "v", "out": "o", "o": "o",
+              "output": "o", "relative": "bias"}
+
+    def gradients(self, cfg, shape, out, ctx):
+        """The projections' kernel and input gradients (the keys' and values' input is the context with
+        context=); the scores' gradients for the queries and the keys, and the weighted sum's for the
+        probabilities and the values, each where what it is computed from needs one (the probabilities also
+        from the relative bias table); the output projection's kernel gradient, and its input's (the heads'
+        output) where anything before it in the layer or before the layer is trained."""
         t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
-        m = self.macs(cfg, shape, out, ctx)
-        return 2 * m if input_grad else 2 * m - t * d * hk - 2 * tc * dc * gk
+        source = "other" if cfg.get("context") else "input"
+        parts: dict = {}
+        for w in self.weights(cfg, shape, ctx):
+            if not w.buffer:
+                parts.setdefault(self._PARTS[w.name.replace(".", "_").split("_")[0]], []).append(w)
+
+        def names(*keys):
+            return tuple(w.name for key in keys for w in parts.get(key, ()))
+
+        def kernel(key):            # the projection's matrix: not its bias (Keras' is heads x key_dim), not a norm
+            return tuple(w.name for w in parts.get(key, ()) if w.name.endswith(("weight", "kernel"))
+                         and "norm" not in w.name)
+
+        q, k, v = ("input",) + names("q", "qkv"), (source,) + names("k", "qkv"), (source,) + names("v", "qkv")
+        probabilities = q + k + names("bias")
+        scores = t * self._span(cfg, tc) * hk
+        grads = []
+        if "qkv" in parts:          # one packed product for the three
+            grads += [Gradient(t * d * (hk + 2 * gk), kernel("qkv")), Gradient(t * d * (hk + 2 * gk), ("input",))]
+        else:
+            grads += [Gradient(t * d * hk, kernel("q")), Gradient(t * d * hk, ("input",)),
+                      Gradient(tc * dc * gk, kernel("k")), Gradient(tc * dc * gk, (source,)),
+                      Gradient(tc * dc * gk, kernel("v")), Gradient(tc * dc * gk, (source,))]
+        return tuple(grads) + (Gradient(scores, q), Gradient(scores, k), Gradient(scores, probabilities),
+                               Gradient(scores, v), Gradient(t * hk * d, kernel("o")),
+                               Gradient(t * hk * d, probabilities + v))
 
     def score_macs(self, cfg, shape, out, ctx):
         """The T x T' scores and their weighted sum of the values, per head."""

@@ -93,6 +93,21 @@ class Saved:
                                 # matmul reshape), once per entry
 
 
+
+@dataclass(frozen=True)
+class Gradient:
+    """One gradient the backward pass of a layer computes (LayerSpec.gradients): its multiply-accumulates, as
+    torch.utils.flop_counter counts them, and `of`, what the operand it is taken for is computed from: 'input'
+    (the layer's input), 'other' (the tensor it reads by name), 'tied' (another layer's table it multiplies by)
+    or the layer's weight names. Autograd computes it only when that operand needs a gradient, that is when one
+    of those does: the input or the other tensor when something before it is trained, a weight when it is
+    trained (not frozen by trainable=false or frozen=). `once`: computed once per forward pass, whatever the
+    batch (what LayerSpec.once_costs states)."""
+    macs: Any
+    of: tuple
+    once: bool = False
+
+
 # Argument and option kinds.
 COUNT = "count"          # one positive whole number (filters, units)
 WINDOW = "window"        # one value per spatial axis (kernel, pool size, stride, dilation)
@@ -398,8 +413,8 @@ class LayerSpec:
         """{}: nothing computed once per forward pass whatever the batch.
 
         A kind that computes something from its weights alone once per pass (Swin-V2's position-bias MLP over
-        its coordinate table) states it here, as {'macs', 'bias', 'ops', 'bwd'} in the units of macs(),
-        bias_adds(), other_ops() and backward_macs() (as torch's flop counter counts it, the weights trained);
+        its coordinate table) states it here, as {'macs', 'bias', 'ops'} in the units of macs(),
+        bias_adds() and other_ops(); its backward pass is stated by gradients() (Gradient(once=True)).
         cost.py adds it once per pass, not once per example."""
         return {}
 
@@ -466,26 +481,26 @@ class LayerSpec:
     # the precisions and the sharing of tensors between layers are the analysis' business.
     def backward_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, input_grad: bool = True,
                       counted: bool = False):
-        """Multiply-accumulates of the backward pass. Each product of the forward pass becomes two:
-        the gradient of its weight (or of its second operand) and the gradient of its input, which
+        """Multiply-accumulates of the backward pass of a one-product kind (the default gradients() reads
+        it): the product becomes two, the gradient of its weight and the gradient of its input, which
         autograd skips when nothing before the layer is trained (input_grad=False: the first
         layer). counted=True gives what torch.utils.flop_counter counts, where that differs.
         Default: every MAC of macs() is a product of the input with a trained weight."""
         m = self.macs(cfg, shape, out, ctx)
         return 2 * m if input_grad else m
 
-    def weight_grad_macs(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> dict | None:
-        """MACs of each weight's own gradient in the backward pass, by weight name, as backward_macs(counted=True)
-        counts them: what autograd skips for a frozen weight (trainable=false, frozen=). Default: a kind whose
-        only weight of two or more axes is its product operand (dense, conv): backward_macs without the input
-        gradient; the gradients of vectors (biases, scales) are no products. None where a kind with several
-        matrices does not say (its frozen weights are then counted as trained: docs/cost.md)."""
-        matrices = [w for w in self.weights(cfg, shape, ctx) if not w.buffer and len(w.shape) >= 2]
-        if len(matrices) > 1:
-            return None
-        if not matrices:
-            return {}
-        return {matrices[0].name: self.backward_macs(cfg, shape, out, ctx, input_grad=False, counted=True)}
+    def gradients(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> tuple:
+        """The gradients of the backward pass, each a Gradient: its MACs as torch.utils.flop_counter counts them,
+        and what it is taken for (the input, the other tensor, weights), so that symparams/cost.py adds only those
+        autograd computes given which weights are trained and whether anything before the layer is.
+        Default: one product of the input with a kernel, the layer's weights of two or more axes (a dense or
+        convolution kernel, weight_norm's direction and magnitude; none: another layer's table, 'tied'), as
+        backward_macs counts it: the kernel's gradient (backward_macs without the input gradient) and the input's.
+        A kind with several products (attention, a separable convolution, recurrent layers) states each one's."""
+        kernel = tuple(w.name for w in self.weights(cfg, shape, ctx) if not w.buffer and len(w.shape) >= 2)
+        weight = self.backward_macs(cfg, shape, out, ctx, input_grad=False, counted=True)
+        both = self.backward_macs(cfg, shape, out, ctx, input_grad=True, counted=True)
+        return (Gradient(weight, kernel or ("tied",)), Gradient(both - weight, ("input",)))
 
     def chinchilla_flops(self, cfg: Config, shape: tuple, out: tuple, ctx: Context):
         """Forward FLOPs by Hoffmann et al. (2022), appendix F: 2 per MAC of the matrix products;

@@ -10,8 +10,8 @@ from ..algebra import as_int, product, ratio
 from ..errors import DefinitionError
 from ..wording import math_text   # messages write sizes as the summary does: (n − 2)x(n − 2)
 from ..shapes import conv_length, dilated_kernel, same_padding_total, transposed_conv_length
-from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, LayerSpec, Opt, Saved, Weight,
-                   by_rank, register)
+from .base import (BOOL, COUNT, NONNEG_WINDOW, PADDING, WINDOW, Arg, Config, Context, Gradient, LayerSpec, Opt,
+                   Saved, Weight, by_rank, register)
 from .text import ints, one, window, window_text
 from . import weightnorm, weightstd
 
@@ -408,11 +408,14 @@ class SeparableConv(Windowed):
                 f"{mult}{r.bias(layer)}{r.activation(layer)}")
 
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """The depthwise pass as DepthwiseConv; the pointwise pass always needs its input gradient."""
+    def gradients(self, cfg, shape, out, ctx):
+        """The depthwise pass as DepthwiseConv (its kernel's gradient counted C x by the flop counter, as a
+        grouped one); the pointwise pass's kernel gradient, and its input's, which the depthwise pass computes
+        from the layer's input and its kernel (no gradient when neither needs one)."""
         depthwise = product(out[:-1]) * shape[-1] * cfg.multiplier * product(cfg.kernel)
         pointwise = self.macs(cfg, shape, out, ctx) - depthwise
-        return (shape[-1] if counted else 1) * depthwise + (depthwise if input_grad else 0) + 2 * pointwise
+        return (Gradient(shape[-1] * depthwise, ("depthwise_kernel",)), Gradient(depthwise, ("input",)),
+                Gradient(pointwise, ("pointwise_kernel",)), Gradient(pointwise, ("input", "depthwise_kernel")))
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """Its input, and the depthwise pass's output (the pointwise convolution's input)."""

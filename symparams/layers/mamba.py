@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..algebra import ceil_div
 from ..numeric import sympy, whole
-from .base import BOOL, COUNT, LayerSpec, Opt, Saved, Weight, register
+from .base import BOOL, COUNT, Gradient, LayerSpec, Opt, Saved, Weight, register
 from .text import one
 
 
@@ -94,15 +94,27 @@ class MambaMixer(nn.Module):
         d, e, n, k, r = self._dims(cfg, shape)
         return shape[0] * (2 * e * d + e * (r + 2 * n) + r * e + e * d) + e * k * (shape[0] + k - 1)
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Each product's weight gradient, and its input's gradient (in_proj's only when the input needs one);
-        counted=True: torch.utils.flop_counter counts the depthwise convolution's weight gradient as a dense one
-        (E times, as for dwconv)."""
+    def gradients(self, cfg, shape, out, ctx):
+        """Each product's kernel gradient (torch.utils.flop_counter counts the depthwise convolution's as a dense
+        one, E times) and its input's: in_proj's the layer's input, the convolution's in_proj's output, x_proj's
+        the convolution's (after its SiLU), dt_proj's x_proj's output, out_proj's the gated scan output (computed
+        from every other weight); each where what it is computed from needs one."""
         d, e, n, k, r = self._dims(cfg, shape)
         t = shape[0]
-        projections = t * (2 * e * d + e * (r + 2 * n) + r * e + e * d)
+        names = [w.name for w in self.weights(cfg, shape, ctx)]
+
+        def of(*modules):
+            return tuple(name for name in names if name.split(".")[0] in modules)
+        projected = ("input",) + of("in_proj")
+        convolved = projected + of("conv1d")
+        selected = convolved + of("x_proj")
+        gated = selected + of("dt_proj", "A_log", "D")
         conv = e * k * (t + k - 1)
-        return projections + (e if counted else 1) * conv + projections - (0 if input_grad else t * 2 * e * d) + conv
+        return (Gradient(t * 2 * e * d, ("in_proj.weight",)), Gradient(t * 2 * e * d, ("input",)),
+                Gradient(e * conv, ("conv1d.weight",)), Gradient(conv, projected),
+                Gradient(t * e * (r + 2 * n), ("x_proj.weight",)), Gradient(t * e * (r + 2 * n), convolved),
+                Gradient(t * r * e, ("dt_proj.weight",)), Gradient(t * r * e, selected),
+                Gradient(t * e * d, ("out_proj.weight",)), Gradient(t * e * d, gated))
 
     def bias_adds(self, cfg, shape, out, ctx):
         d, e, n, k, r = self._dims(cfg, shape)

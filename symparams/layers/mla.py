@@ -8,7 +8,7 @@ whatever the number of heads (rotary positions have no weights)."""
 
 from __future__ import annotations
 
-from .base import BOOL, COUNT, LayerSpec, Opt, Saved, Weight, register
+from .base import BOOL, COUNT, Gradient, LayerSpec, Opt, Saved, Weight, register
 from .text import one
 from ..errors import DefinitionError
 
@@ -112,13 +112,36 @@ class LatentAttention(nn.Module):
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)
         return self._projection_macs(cfg, shape) + t * t * h * (n + r + v)
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Two per forward MAC (each product's weight or second operand's gradient, and its first operand's),
-        less the input's gradient through q_proj (or q_a_proj) and kv_a_proj_with_mqa when nothing before the
-        layer is trained: the latents, queries, keys and values inside always need theirs."""
+    def gradients(self, cfg, shape, out, ctx):
+        """Each projection's kernel gradient and its input's: the layer's input for q_proj (or q_a_proj) and
+        kv_a_proj_with_mqa, the normalised latent for q_b_proj and kv_b_proj (computed from the input, the
+        first projection and its norm); the scores' gradients for the queries and the keys (the latent's
+        and the shared rotary key's), the weighted sum's for the probabilities and the values; o_proj's kernel
+        gradient and its input's (the heads' output). Each where what it is computed from needs one."""
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)
-        reading_input = t * d * ((h * (n + r) if q is None else q) + c + r)
-        return 2 * self.macs(cfg, shape, out, ctx) - (0 if input_grad else reading_input)
+        names = {w.name.split(".")[0]: [] for w in self.weights(cfg, shape, ctx)}
+        for w in self.weights(cfg, shape, ctx):
+            names[w.name.split(".")[0]].append(w.name)
+
+        def of(*modules):
+            return tuple(name for m in modules for name in names.get(m, ()))
+        latent = ("input",) + of("kv_a_proj_with_mqa", "kv_a_layernorm")
+        keys = values = latent + of("kv_b_proj")
+        if q is None:
+            queries = ("input",) + of("q_proj")
+            grads = [Gradient(t * d * h * (n + r), ("q_proj.weight",)), Gradient(t * d * h * (n + r), ("input",))]
+        else:
+            low = ("input",) + of("q_a_proj", "q_a_layernorm")
+            queries = low + of("q_b_proj")
+            grads = [Gradient(t * d * q, ("q_a_proj.weight",)), Gradient(t * d * q, ("input",)),
+                     Gradient(t * q * h * (n + r), ("q_b_proj.weight",)), Gradient(t * q * h * (n + r), low)]
+        grads += [Gradient(t * d * (c + r), ("kv_a_proj_with_mqa.weight",)), Gradient(t * d * (c + r), ("input",)),
+                  Gradient(t * c * h * (n + v), ("kv_b_proj.weight",)), Gradient(t * c * h * (n + v), latent)]
+        scores, weighted = t * t * h * (n + r), t * t * h * v
+        heads = queries + keys + values
+        return tuple(grads) + (Gradient(scores, queries), Gradient(scores, keys), Gradient(weighted, queries + keys),
+                               Gradient(weighted, values), Gradient(t * h * v * d, ("o_proj.weight",)),
+                               Gradient(t * h * v * d, heads))
 
     def score_macs(self, cfg, shape, out, ctx):
         """The T x T scores (n + r wide) and the weighted values (v wide), per head."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conventions
 from ..errors import DefinitionError
 from ..errors import ShapeError
-from .base import BOOL, COUNT, WORD, Arg, LayerSpec, Opt, Weight, named, register
+from .base import BOOL, COUNT, WORD, Arg, Gradient, LayerSpec, Opt, Weight, named, register
 from .text import one
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -222,22 +222,20 @@ class _Recurrent(LayerSpec):
         network is then too low (tests/test_memory.py leaves these kinds out of its measurement)."""
         return ()
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Per direction and step: the gradients of both weight matrices, of the input (when anything
-        before is trained) and of the previous output (not before the first step: the initial state
-        is zeros, not trained)."""
+    def gradients(self, cfg, shape, out, ctx):
+        """Per direction and step: the input kernel's gradient (T·G·U·D) and the input's, the recurrent kernel's
+        (T·G·U·U) and the previous output's, (T − 1)·G·U·U, not before the first step (the initial state is zeros,
+        not trained), computed from the input and every weight of the direction (measured with FlopCounterMode on
+        nn.LSTM/GRU/RNN: it stays while a bias trains, which needs it)."""
         t, d, u, g = self.length(cfg, shape), shape[-1], cfg.units, GATES[self.cell]
+        weights = [w.name for w in self.weights(cfg, shape, ctx)]
         directions = 2 if cfg.bidirectional else 1
-        return directions * g * u * (t * (d + u) + (t * d if input_grad else 0) + (t - 1) * u)
-
-    def weight_grad_macs(self, cfg, shape, out, ctx):
-        """Per direction, the input kernel's gradient T·G·U·D and the recurrent kernel's T·G·U (what a frozen
-        one saves; measured with FlopCounterMode on nn.LSTM/GRU/RNN: the previous output's gradient stays, the
-        biases' gradients need it)."""
-        t, d, u, g = self.length(cfg, shape), shape[-1], cfg.units, GATES[self.cell]
-        matrices = [w.name for w in self.weights(cfg, shape, ctx) if len(w.shape) >= 2]
-        # recurrent_weights writes each direction's input kernel, then its recurrent kernel
-        return {name: t * g * u * (d if i % 2 == 0 else u) for i, name in enumerate(matrices)}
+        grads = ()
+        for i in range(directions):     # recurrent_weights writes each direction's input kernel, recurrent kernel, biases
+            own = weights[i * len(weights) // directions:(i + 1) * len(weights) // directions]
+            grads += (Gradient(t * g * u * d, (own[0],)), Gradient(t * g * u * d, ("input",)),
+                      Gradient(t * g * u * u, (own[1],)), Gradient((t - 1) * g * u * u, ("input",) + tuple(own)))
+        return grads
 
 
 @register

@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..numeric import sympy, whole
 from .. import conventions
 from ..algebra import ceil_div, equal, product, ratio
-from .base import BOOL, COUNT, INTEGER, WORD, Arg, LayerSpec, Opt, Saved, Weight, named, register
+from .base import BOOL, COUNT, INTEGER, WORD, Arg, Gradient, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
 
 
@@ -238,12 +238,36 @@ class WindowAttention(nn.Module):
         # rel_pos: each query against W row offsets and W column offsets, C/h values per head
         return 4 * n * p * c * c + 2 * n * p * p * c + (2 * n * p * cfg.window * c if cfg.rel_pos else 0)
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Two per forward MAC (each product's weight or second operand's gradient, and its first operand's),
-        less qkv's input gradient (3·P·C²) when nothing before the layer is trained."""
+    def gradients(self, cfg, shape, out, ctx):
+        """qkv's kernel gradient and its input's; the scores' for q and k (qkv's one output, computed from the input
+        and all of qkv's weights), with rel_pos each offset table's product's for q and for the table; the weighted
+        sum's for the probabilities (also computed from the position bias, its MLP, the tables and the logit scale)
+        and for v; proj's kernel gradient and its input's. Once per pass, the position-bias MLP's kernel
+        gradients and its second layer's input gradient (its first layer reads a buffer). Each where what it is
+        computed from needs one."""
         n, p = self._windows(cfg, shape)
         c = shape[-1]
-        return 2 * self.macs(cfg, shape, out, ctx) - (0 if input_grad else 3 * n * p * c * c)
+        names = [w.name for w in self.weights(cfg, shape, ctx) if not w.buffer]
+        mlp = [name for name in names if name.startswith("cpb_mlp.")]
+        qkv = ("input",) + tuple(name for name in names if name.startswith("qkv.") or name in ("q_bias", "v_bias"))
+        probabilities = qkv + tuple(name for name in names if name in ("logit_scale", "rel_pos_h", "rel_pos_w",
+                                                                       "relative_position_bias_table")) + tuple(mlp)
+        scores = n * p * p * c
+        grads = [Gradient(3 * n * p * c * c, ("qkv.weight",)), Gradient(3 * n * p * c * c, ("input",)),
+                 Gradient(scores, qkv), Gradient(scores, qkv), Gradient(scores, probabilities), Gradient(scores, qkv),
+                 Gradient(n * p * c * c, ("proj.weight",)), Gradient(n * p * c * c, probabilities)]
+        if cfg.rel_pos:
+            offsets = n * p * cfg.window * c
+            grads += [Gradient(offsets, qkv), Gradient(offsets, ("rel_pos_h",)), Gradient(offsets, qkv),
+                      Gradient(offsets, ("rel_pos_w",))]
+        if mlp:
+            t = cfg.window ** 4 if cfg.cpb_form == "pairs" else (2 * cfg.window - 1) ** 2
+            first, second = [name for name in mlp if name.endswith("weight")]
+            hidden = tuple(name for name in mlp if name.startswith(first.rsplit(".", 1)[0] + "."))   # its first layer
+            grads += [Gradient(t * 2 * cfg.cpb, (first,), once=True),
+                      Gradient(t * cfg.cpb * cfg.heads, (second,), once=True),
+                      Gradient(t * cfg.cpb * cfg.heads, hidden, once=True)]
+        return tuple(grads)
 
     def score_macs(self, cfg, shape, out, ctx):
         """Each window's W² x W² scores and weighted values."""
@@ -269,19 +293,17 @@ class WindowAttention(nn.Module):
     def once_costs(self, cfg, shape, out, ctx):
         """Swin-V2's position-bias MLP (cpb=H) runs once per forward pass on the T = (2W-1)² relative coordinates,
         whatever the batch: T·(2·H + H·h) MACs, T·H bias additions, T·H + 2·h·W⁴ operations (ReLU,
-        16·sigmoid of the gathered bias) and, with the MLP trained, T·2·H + 2·T·H·h backward MACs (the first
-        layer's weight gradient only: its input is a buffer); cosine=true adds 2·h operations (the logit scale
+        16·sigmoid of the gathered bias) (its backward pass: gradients); cosine=true adds 2·h operations (the logit scale
         clamped and exponentiated). cpb_form=pairs (Swin-V2-CR) runs it on the T = W⁴ query-key pairs with a bias
         on both layers: T·(H + h) bias additions, T·H operations (the ReLU; no sigmoid)."""
         costs = {}
         if cfg.cpb_form == "pairs":
             t, hidden, heads = cfg.window ** 4, cfg.cpb, cfg.heads
-            costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * (hidden + heads), "ops": t * hidden,
-                     "bwd": t * 2 * hidden + 2 * t * hidden * heads}
+            costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * (hidden + heads), "ops": t * hidden}
         elif cfg.cpb != 0:
             t, hidden, heads, w = (2 * cfg.window - 1) ** 2, cfg.cpb, cfg.heads, cfg.window
             costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * hidden,
-                     "ops": t * hidden + 2 * heads * w ** 4, "bwd": t * 2 * hidden + 2 * t * hidden * heads}
+                     "ops": t * hidden + 2 * heads * w ** 4}
         if cfg.cosine:
             costs["ops"] = costs.get("ops", 0) + 2 * cfg.heads
         return costs
