@@ -152,6 +152,12 @@ def test_every_kind_with_several_products_is_covered():
     'input 6x6x4\nwindowattention heads=2 window=3 cpb=5 frozen="cpb_mlp.0.weight, cpb_mlp.0.bias"',
     "input 5x8\nlstm 4 frozen=(weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0) return_sequences\ndense 3",
     "input 5\nembedding 7 8 trainable=false\nattention heads=2\nunembed",  # the tied head's table frozen
+    "input 5\nembedding 7 8 name=wte trainable=false\ndense 8 trainable=false\ndense 7 tied=wte",
+    # cross-attention: the keys' and values' input gradient where the context's layers train
+    "input 5x8 as x\ninput 4x6 as mem\nuse mem\ndense 6 trainable=false\nsave m2\nuse x\nattention heads=2 context=m2",
+    'input 5x8 as x\ninput 4x6 as mem\nuse mem\ndense 6\nsave m2\nuse x\nattention heads=2 context=m2 '
+    'frozen="k_proj.weight, k_proj.bias, v_proj.weight, v_proj.bias"',
+    "input 5x8\ndense 8 name=d1 frozen=weight\ndense 8 reuse=d1",         # reuse= runs d1's frozen weight
 ])
 def test_frozen_weights_drop_their_gradients_and_what_only_they_need(text):
     need_module("torch")
