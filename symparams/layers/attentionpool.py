@@ -12,7 +12,7 @@ from ..algebra import ratio
 from ..algebra import is_number
 from ..errors import DefinitionError, ShapeError
 from ..wording import named as quantity
-from .base import BOOL, COUNT, INTEGER, Deferred, LayerSpec, Opt, Saved, Weight, register
+from .base import BOOL, COUNT, INTEGER, Deferred, Gradient, LayerSpec, Opt, Saved, Weight, register
 from .text import one
 
 
@@ -93,11 +93,19 @@ class AttentionPool(nn.Module):
         """1 per score: the softmax over each head's L x T scores (T: the tokens after the prefix)."""
         return cfg.heads * cfg.latent * (shape[0] - cfg.prefix)
 
-    def backward_macs(self, cfg, shape, out, ctx, input_grad=True, counted=False):
-        """Every product twice, except the input gradient of the kv projection when nothing before is trained
-        (the latent query is a weight: its gradient is always computed)."""
-        m = self.macs(cfg, shape, out, ctx)
-        return 2 * m if input_grad else 2 * m - 2 * (shape[0] - cfg.prefix) * shape[-1] ** 2
+    def gradients(self, cfg, shape, out, ctx):
+        """Each projection's kernel gradient and its input's (q's input is the latent, a weight; kv's the layer's
+        input); the scores' for the queries and the keys, the weighted sum's for the probabilities and the values;
+        the output projection's kernel gradient and its input's. Each where what it is computed from needs one."""
+        t, d, n = shape[0] - cfg.prefix, shape[-1], cfg.latent
+        names = [w.name for w in self.weights(cfg, shape, ctx)]
+        queries = ("latent",) + tuple(name for name in names if name.startswith("q."))
+        keys = values = ("input",) + tuple(name for name in names if name.startswith("kv."))
+        return (Gradient(n * d * d, ("q.weight",)), Gradient(n * d * d, ("latent",)),
+                Gradient(2 * t * d * d, ("kv.weight",)), Gradient(2 * t * d * d, ("input",)),
+                Gradient(n * t * d, queries), Gradient(n * t * d, keys), Gradient(n * t * d, queries + keys),
+                Gradient(n * t * d, values), Gradient(n * d * d, ("proj.weight",)),
+                Gradient(n * d * d, queries + keys))
 
     def score_macs(self, cfg, shape, out, ctx):
         """The L x T scores and their weighted sum of the values, per head."""
