@@ -16,7 +16,7 @@ from conftest import need_module
 T, D, U = 6, 5, 7
 
 
-def _unrolled(kind: str, keep: str, loop: str = "constant", state: str = "zeros"):
+def _unrolled(kind: str, keep: str, loop: str = "constant", state: str = "zeros", activation: bool = False):
     """A module stepping one cell over x[:, t] (keep: 'stack' every h on axis 1, or the 'last' one)."""
     torch = need_module("torch")
     nn = torch.nn
@@ -35,6 +35,7 @@ def _unrolled(kind: str, keep: str, loop: str = "constant", state: str = "zeros"
                     h, c = self.cell(x[:, t], None if h is None else (h, c))
                 else:
                     h = self.cell(x[:, t], h)
+                h = torch.relu(h) if activation else h
                 outs.append(h)
             return torch.stack(outs, dim=1) if keep == "stack" else h
 
@@ -211,3 +212,72 @@ def test_a_cell_partly_frozen_names_the_layer_weight():
     assert "frozen=weight_ih_l0" in text
     net = symparams.parse(text, convention="pytorch")
     assert int(net.trainable_params) == sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def test_cell_over_time_axis_with_an_activation_after_each_step():
+    torch = need_module("torch")
+    from symparams.frameworks.importer import from_torch
+    module = _unrolled("RNNCell", "stack", activation=True)()
+    text = from_torch(module, f"{T}x{D}")
+    assert f"rnn {U} return_sequences=true state_activation=relu name=cell" in text
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in module.parameters())
+    assert int(net.metric("macs")) == _macs(module, torch.randn(1, T, D))
+    with torch.device("meta"):
+        meta = _unrolled("RNNCell", "stack", activation=True)().train()
+    got = int(cost.totals(net, ("train_flops",), cost.Options(batch=2))["train_flops"])
+    assert got == _train_flops(meta, torch.zeros(2, T, D, device="meta"))
+
+
+def test_a_trained_initial_state_is_refused():
+    """torch.zeros(..., requires_grad=True): autograd computes its gradient, which a layer's state has not."""
+    torch = need_module("torch")
+    from symparams.frameworks.importer import from_torch
+    nn = torch.nn
+
+    class Trained(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = nn.GRUCell(D, U)
+
+        def forward(self, x):
+            h = torch.zeros(x.size(0), U, requires_grad=True)
+            for t in range(T):
+                h = self.cell(x[:, t], h)
+            return h
+
+    with pytest.raises(SymparamsError, match="starts from a state"):
+        from_torch(Trained(), f"{T}x{D}")
+
+
+def test_stacked_cells():
+    """Two cells, the second stepped over the first's h: lstm return_sequences=true, then the second's line."""
+    torch = need_module("torch")
+    from symparams.frameworks.importer import from_torch
+    nn = torch.nn
+
+    class Stacked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lower, self.upper = nn.LSTMCell(D, U), nn.GRUCell(U, 3)
+
+        def forward(self, x):
+            h = c = torch.zeros(x.size(0), U, device=x.device)
+            g = None
+            outs = []
+            for t in range(T):
+                h, c = self.lower(x[:, t], (h, c))
+                g = self.upper(h, g)
+                outs.append(g)
+            return torch.stack(outs, 1)
+
+    module = Stacked()
+    text = from_torch(module, f"{T}x{D}")
+    assert f"lstm {U} return_sequences=true name=lower" in text and "gru 3 return_sequences=true name=upper" in text
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in module.parameters())
+    assert int(net.metric("macs")) == _macs(module, torch.randn(1, T, D))
+    with torch.device("meta"):
+        meta = Stacked().train()
+    got = int(cost.totals(net, ("train_flops",), cost.Options(batch=2))["train_flops"])
+    assert got == _train_flops(meta, torch.zeros(2, T, D, device="meta"))

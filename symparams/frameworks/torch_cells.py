@@ -99,9 +99,10 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
     for i, call in enumerate(calls):
         state = given(call)
         if i == 0:
-            computed = [s for s in state if s is not None and not made(s)]
+            computed = [s for s in state if s is not None and (not made(s) or _trained(s))]
             if computed:
-                raise DefinitionError(f"{where} starts from a state forward computes ('{computed[0].name}'); "
+                raise DefinitionError(f"{where} starts from a state forward computes or trains "
+                                      f"('{computed[0].name}'); "
                                       "symparams' recurrent layers start from a state of no layer (zeros, or a "
                                       "tensor forward makes)")
             continue
@@ -141,6 +142,10 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
                               "symparams' recurrent layers read every step")
 
     # what forward keeps: every step's h stacked on axis 1 (the sequence), or only the last one
+    above = _next_cell(hs, calls, module, torch)
+    if above is not None:
+        return _feed_above(graph, target, sub, sequence, hs, above, shapes, (steps, activation), old_nodes(
+            calls, outs, hs, xs, steps, given(calls[0]), None))
     stacks = {u for h in hs[:-1] for u in h.users if u not in calls}
     stacked = None
     if stacks:
@@ -159,12 +164,70 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
     anchor.replace_all_uses_with(whole)
     if anchor.name in shapes:
         shapes[whole.name] = shapes[anchor.name]
-    # the steps, their pieces of the sequence and their initial states: no longer read
+    _erase(graph, old_nodes(calls, outs, hs, xs, steps, given(calls[0]), stacked))
+
+
+def old_nodes(calls, outs, hs, xs, steps, first_state, stacked) -> set:
+    """The steps, their pieces of the sequence, their initial states: no longer read once the whole call is in."""
     old = set(calls) | {n for o in outs for n in o if n is not None} | set(hs) | (set() if steps else set(xs))
-    old |= {s for s in given(calls[0]) if s is not None} | ({stacked} if stacked is not None else set())
-    for node in reversed(list(graph.nodes)):
-        if node in old and not node.users:
-            graph.erase_node(node)
+    return old | {s for s in first_state if s is not None} | ({stacked} if stacked is not None else set())
+
+
+def _erase(graph, old) -> None:
+    """Erase the nodes of `old` nothing reads (again until none is left: stacked cells' steps read pieces of the
+    sequence placed after them)."""
+    while True:
+        dead = [n for n in reversed(list(graph.nodes)) if n in old and not n.users]
+        if not dead:
+            return
+        for node in dead:
+            if not node.users:
+                graph.erase_node(node)
+                old.discard(node)
+
+
+def _next_cell(hs, calls, module, torch):
+    """The calls of another cell reading this one's h at each step as its input (stacked cells: the second
+    over the first's states), in step order; None when h is read otherwise."""
+    above = []
+    for i, h in enumerate(hs):
+        readers = [u for u in h.users if u not in calls]
+        if len(readers) != 1:
+            return None
+        call = readers[0]
+        if not (call.op == "call_module" and isinstance(module.get_submodule(call.target), torch.nn.RNNCellBase)
+                and call.args and call.args[0] is h and h not in list(call.args[1:]) + list(call.kwargs.values())):
+            return None
+        above.append(call)
+    if len({c.target for c in above}) != 1 or len(set(above)) != len(above):
+        return None
+    return above
+
+
+def _feed_above(graph, target, sub, sequence, hs, above, shapes, options, old) -> None:
+    """This cell's whole sequence (return_sequences=true) given to the cell above as x[:, t] at each step t: the
+    cell above then reads as its own line over it (unroll_cells' next target)."""
+    steps, activation = options
+    with graph.inserting_after(hs[-1]):
+        whole = graph.call_module(target, (sequence,))
+    whole.meta[KIND] = (_WORDS[type(sub).__name__], True, steps, activation)
+    if hs[-1].name in shapes:
+        batch, width = shapes[hs[-1].name]
+        shapes[whole.name] = (batch, len(hs), width)
+    last = whole
+    for t, (h, call) in enumerate(zip(hs, above)):
+        with graph.inserting_after(last):
+            last = graph.call_function(operator.getitem, (whole, (slice(None), t)))
+        call.replace_input_with(h, last)
+    _erase(graph, old)
+
+
+def _trained(node) -> bool:
+    """A made tensor autograd follows (requires_grad=True, or .requires_grad_()): its gradient is one more
+    product of the first step's backward pass than a layer starting from a state of no layer has."""
+    if node.kwargs.get("requires_grad") or (node.op == "call_method" and node.target == "requires_grad_"):
+        return True
+    return any(_trained(a) for a in node.all_input_nodes)
 
 
 def _activation(node, module):
