@@ -381,3 +381,33 @@ def test_a_class_transformers_lacks_in_a_family_outside_the_table():
         imported(dict(DEC, model_type="granite", architectures=["GraniteForImaginaryTask"]))
     message = str(caught.value)
     assert "GraniteForImaginaryTask" in message and "GraniteForCausalLM" in message
+
+
+def test_the_import_command_checks_the_structure_against_transformers(tmp_path, capsys, monkeypatch):
+    """`symparams import config.json` compares the file's counts with transformers' class on the meta device: the
+    same, it says so; different (a table entry gone wrong, simulated here), it writes the module tree instead."""
+    import dataclasses
+    torch = need_module("torch")
+    transformers = need_module("transformers")
+    from symparams.frameworks import hf_config
+    config, total, trained = _counts(transformers, torch, "LlamaConfig", "LlamaForCausalLM", DEC)
+    source = tmp_path / "config.json"
+    source.write_text(config.to_json_string(use_diff=True), encoding="utf-8")
+    target = tmp_path / "model.arch"
+    assert cli.main(["import", str(source), "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert f"Checked against transformers on the meta device: {total:,} parameters" in text
+    assert "let hidden_size = 32" in text
+    assert _summary(capsys, target) == (total, trained)
+
+    usual = hf_config.FAMILIES["llama"]
+
+    def wrong(cfg, arch, out):          # one tensor too many
+        notes = usual.writer(cfg, arch, out)
+        out.add("parameter 3")
+        return notes
+    monkeypatch.setitem(hf_config.FAMILIES, "llama", dataclasses.replace(usual, writer=wrong))
+    assert cli.main(["import", str(source), "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert f"counted {total + 3:,} parameters" in text and "written from the module tree instead" in text
+    assert _summary(capsys, target) == (total, trained)

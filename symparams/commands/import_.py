@@ -65,7 +65,7 @@ def run(args) -> int:
             raise UsageError("--generalize does not apply to a config.json: its symbols are the config's own "
                              "field names")
         from ..frameworks.hf_config import from_hf_config, read_config
-        text = from_hf_config(read_config(source), source=source)
+        text = from_hf_config(read_config(source), source=source, verify=True)
     elif _FACTORY.fullmatch(source) and not os.path.exists(source):
         text = _from_torch_factory(source, args.input_shape, generalize)
     elif not os.path.exists(source):

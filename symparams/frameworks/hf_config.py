@@ -1484,8 +1484,13 @@ FAMILIES = {
 
 # ============================================================================ entry point
 
-def from_hf_config(config: dict, *, source: str = "config.json") -> str:
-    """DSL text for the model a Hugging Face config describes (the class first in `architectures`)."""
+def from_hf_config(config: dict, *, source: str = "config.json", verify: bool = False) -> str:
+    """DSL text for the model a Hugging Face config describes (the class first in `architectures`).
+
+    verify: when transformers and torch are installed, also build the class on the meta device and compare its
+    total and trainable counts with the file's; on a difference the file is the module tree's instead (never a
+    wrong number), its header saying so. `symparams import` verifies; the tests of the table call without it, so
+    that a wrong table entry fails them rather than being replaced."""
     if not isinstance(config, dict):
         raise DefinitionError(f"{source} is not a Hugging Face config: expected a JSON object")
     model_type = config.get("model_type")
@@ -1546,7 +1551,40 @@ def from_hf_config(config: dict, *, source: str = "config.json") -> str:
               "The symbols are the config's fields, at the config's values; the count is that of "
               f"{arch}(config).parameters()."]
     header += extra + notes
-    return out.render(header)
+    text = out.render(header)
+    if verify:
+        text = _verified(text, config, model_type, arch, source)
+    return text
+
+
+def _verified(text: str, config: dict, model_type: str, arch: str, source: str) -> str:
+    """The file written by structure, checked against transformers' own class on the meta device: the same text
+    with a header line saying so, or the module tree's file when the counts differ; unchanged without
+    transformers (or when transformers cannot build this config)."""
+    try:
+        built = _meta_model(config, model_type, arch, source)
+    except DefinitionError:
+        return text             # transformers refuses the config itself: the structure stands, unchecked
+    if built is None:
+        return text
+    model, name = built
+    from ..engine.network import parse
+    net = parse(text, convention="pytorch").evaluate()
+    total = sum(p.numel() for p in model.parameters())
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    got = (int(net.params), int(net.trainable_params))
+    if got == (total, trained):
+        lines = text.split("\n")
+        at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+        lines.insert(at, f"# Checked against transformers on the meta device: {total:,} parameters ({trained:,} "
+                         "trainable), the same.")
+        return "\n".join(lines)
+    tree = from_meta_device(config, model_type, name, source)
+    note = (f"# symparams' structure for this config counted {got[0]:,} parameters ({got[1]:,} trainable), "
+            f"transformers builds {total:,} ({trained:,}): written from the module tree instead (please report it).")
+    lines = tree.split("\n")
+    at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    return "\n".join(lines[:at] + [note] + lines[at:])
 
 
 _HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration", "ForSequenceClassification",
@@ -1586,6 +1624,9 @@ def _name_aliases(cfg: _Config, out: _File):
 def _meta_model(config: dict, model_type: str, arch, source: str):
     """transformers' model for the config, built on the meta device (shapes only: no memory, nothing
     downloaded, no remote code), and the class name; None when transformers or torch is not installed."""
+    import logging
+    # torch's import-time deprecation notes (torch.compile's Enum registration) are not the user's concern here
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     try:
         import torch
         import transformers
