@@ -1628,11 +1628,24 @@ def _meta_model(config: dict, model_type: str, arch, source: str):
     # torch's import-time deprecation notes (torch.compile's Enum registration) are not the user's concern here
     logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     try:
-        import torch
-        import transformers
-        from transformers import AutoConfig
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+        from transformers.utils import logging as hf_logging
     except ImportError:
         return None
+    # nor transformers' notes while it reads the config ("legacy value ... setting hidden_act=..."): only errors
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return _build_on_meta(config, model_type, arch, source)
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def _build_on_meta(config: dict, model_type: str, arch, source: str):
+    import torch
+    import transformers
+    from transformers import AutoConfig
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
     if model_type not in CONFIG_MAPPING_NAMES:
         return None         # a family transformers does not know either: refused, naming the known ones
