@@ -79,7 +79,8 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 # A broad sweep for wrong numbers: one or a few small variants of each timm CNN family, at the input size its
 # pretrained config gives (timm.get_pretrained_cfg_value(name, "input_size")). Each row imports exactly or is
 # refused naming the construct; a wrong total or trainable count, or a traceback, fails. The words of each refusal:
-#   'pad': BlurPool: F.pad then a fixed depthwise filter (a buffer) read by F.conv2d
+#   'pad': HGNet-V2's stem pads with F.pad in forward
+#   pads with mode 'constant': a BlurPool2d padding with zeros (symparams' blurpool reflects)
 #   'square': FRN: x.square().mean() over the map (filter response normalisation)
 #   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
 #   softmax: global context block: softmax over the flattened positions
@@ -101,7 +102,7 @@ SWEEP = {
     "timm.models.resnet:resnet26t": None,
     "timm.models.resnet:resnet18d": None,
     "timm.models.resnet:resnetaa34d": None,
-    "timm.models.resnet:resnetblur18": "'pad'",
+    "timm.models.resnet:resnetblur18": None,
     "timm.models.resnet:resnetrs50": None,
     "timm.models.resnet:seresnext26d_32x4d": None,
     "timm.models.resnet:ecaresnet26t": None,
@@ -124,7 +125,7 @@ SWEEP = {
     "timm.models.efficientnet:efficientnet_lite0": None,
     "timm.models.efficientnet:efficientnet_es": None,
     "timm.models.efficientnet:efficientnet_cc_b0_4e": "'conv2d'",
-    "timm.models.efficientnet:efficientnet_blur_b0": "'pad'",
+    "timm.models.efficientnet:efficientnet_blur_b0": "pads with mode 'constant'",
     "timm.models.efficientnet:efficientnet_b0_gn": None,
     "timm.models.efficientnet:efficientnetv2_rw_t": None,
     "timm.models.efficientnet:gc_efficientnetv2_rw_t": 'softmax',
@@ -157,7 +158,7 @@ SWEEP = {
     "timm.models.repghost:repghostnet_050": None,
     "timm.models.repvit:repvit_m1": None,
     "timm.models.densenet:densenet121": None,
-    "timm.models.densenet:densenetblur121d": "'pad'",
+    "timm.models.densenet:densenetblur121d": None,
     "timm.models.dla:dla34": None,
     "timm.models.dla:dla46_c": None,
     "timm.models.dla:dla60x_c": None,
@@ -185,7 +186,7 @@ SWEEP = {
     "timm.models.pnasnet:pnasnet5large": 'pads by a negative amount',
     "timm.models.selecsls:selecsls42": None,
     "timm.models.selecsls:selecsls42b": None,
-    "timm.models.tresnet:tresnet_m": "'pad'",
+    "timm.models.tresnet:tresnet_m": None,
     "timm.models.vovnet:vovnet39a": None,
     "timm.models.vovnet:ese_vovnet19b_dw": None,
     "timm.models.vovnet:eca_vovnet39b": None,
