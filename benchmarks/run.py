@@ -762,6 +762,15 @@ def wheel_install(work: Path):
 PEER_WEIGHTS_AT_MOST = 2e9
 PEER_FLOORS = {"PyTorch + torchinfo": "import torch, torchinfo", "Keras": "import keras"}
 SYMPARAMS_IMPORTS = "import sympy, lark, symparams.api, symparams.cli, symparams.printers.text"
+# the symparams script imports them its own way (cli.entry): the collector held, Lark without the optional
+# `regex` module, SymPy's tensor module deferred; its floor is measured the same way (a tree without those
+# steps imports them plainly)
+SCRIPT_START = ("import sys; sys.argv = ['symparams', 'summary']\n"
+                "try:\n"
+                "    from symparams import cli, collector\n"
+                "    collector.hold(); cli._lark_without_regex(); cli._sympy_tensors_deferred()\n"
+                "except (ImportError, AttributeError):\n"
+                "    pass\n")
 
 
 def peer_builds(env) -> dict:
@@ -790,7 +799,7 @@ def measure_floors(env, python: str, runs: int) -> dict:
     # -P: not the working directory first on sys.path (it is the checkout, whose symparams would be
     # imported, and compiled, instead of the wheel's)
     commands = {"python": [python, "-P", "-c", "import os; os._exit(0)"],
-                "symparams": [python, "-P", "-c", SYMPARAMS_IMPORTS + "; import os; os._exit(0)"]}
+                "symparams": [python, "-P", "-c", SCRIPT_START + SYMPARAMS_IMPORTS + "; import os; os._exit(0)"]}
     commands.update({name: [sys.executable, "-c", code + "; import os; os._exit(0)"] for name, code in PEER_FLOORS.items()})
     times: dict = {name: [] for name in commands}
     for _ in range(runs):
@@ -822,7 +831,7 @@ def _floor_row(report: Report, section: str, env, script, runs: int) -> dict:
              if floors.get(name) and floors.get("symparams")}
     report.add(section, "the floor of each program: Python's start and its imports, nothing else", "—",
                f"CPU: Python alone {_fmt_s(floors['python'])}; symparams' imports (sympy, lark, symparams; "
-               f"{'wheel' if script else 'editable'}) {_fmt_s(floors['symparams'])}; "
+               f"{'wheel' if script else 'editable'}; as its script imports them) {_fmt_s(floors['symparams'])}; "
                + "; ".join(f"{name}'s imports {_fmt_s(floors[name])}" for name in PEER_FLOORS), None,
                f"{_torch_build(builds)}; fresh processes ended by os._exit, medians of {runs}, interleaved; "
                "the floors' ratios: " + ", ".join(f"{k} {v:.1f}×" for k, v in bound.items())
