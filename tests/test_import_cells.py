@@ -37,6 +37,8 @@ def _unrolled(kind: str, keep: str, loop: str = "constant", state: str = "zeros"
                     h = self.cell(x[:, t], h)
                 h = torch.relu(h) if activation else h
                 outs.append(h)
+            if keep == "cat":
+                return torch.cat([o.unsqueeze(1) for o in outs], dim=1)
             return torch.stack(outs, dim=1) if keep == "stack" else h
 
     return Unrolled
@@ -58,14 +60,16 @@ def _macs(model, x) -> int:
     return counter.get_total_flops() // 2
 
 
-@pytest.mark.parametrize("kind,word", [("LSTMCell", "lstm"), ("GRUCell", "gru"), ("RNNCell", "rnn")])
-@pytest.mark.parametrize("keep", ["stack", "last"])
+@pytest.mark.parametrize("kind,word,keep", [("LSTMCell", "lstm", "stack"), ("LSTMCell", "lstm", "last"),
+                                            ("GRUCell", "gru", "stack"), ("GRUCell", "gru", "last"),
+                                            ("RNNCell", "rnn", "stack"), ("RNNCell", "rnn", "last"),
+                                            ("GRUCell", "gru", "cat")])
 def test_cell_over_time_axis(kind, word, keep):
     torch = need_module("torch")
     from symparams.frameworks.importer import from_torch
     module = _unrolled(kind, keep)()
     text = from_torch(module, f"{T}x{D}")
-    line = f"{word} {U}" + (" return_sequences=true" if keep == "stack" else "")
+    line = f"{word} {U}" + (" return_sequences=true" if keep in ("stack", "cat") else "")
     assert f"{line} name=cell" in text
     net = symparams.parse(text, convention="pytorch")
     assert int(net.params) == sum(p.numel() for p in module.parameters())

@@ -146,14 +146,15 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
     if above is not None:
         return _feed_above(graph, target, sub, sequence, hs, above, shapes, (steps, activation), old_nodes(
             calls, outs, hs, xs, steps, given(calls[0]), None))
-    stacks = {u for h in hs[:-1] for u in h.users if u not in calls}
+    stacks = {_through(u) for h in hs[:-1] for u in h.users if u not in calls}
     stacked = None
     if stacks:
         stack = next(iter(stacks))
         if len(stacks) != 1 or not _stacks(stack, hs):
             raise DefinitionError(f"{where}: the forward reads a step's state ('{stack.name}') other than stacked "
-                                  "with every step's (torch.stack(hs, dim=1)) or as the next step's state")
-        if set(hs[-1].users) != {stack}:
+                                  "with every step's (torch.stack(hs, dim=1), torch.cat of h.unsqueeze(1)) or as "
+                                  "the next step's state")
+        if {_through(u) for u in hs[-1].users} != {stack} or len(hs[-1].users) != 1:
             raise DefinitionError(f"{where}: the forward reads both the stacked states and the last one "
                                   f"('{hs[-1].name}'); a symparams recurrent line gives one of them")
         stacked = stack
@@ -164,7 +165,8 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
     anchor.replace_all_uses_with(whole)
     if anchor.name in shapes:
         shapes[whole.name] = shapes[anchor.name]
-    _erase(graph, old_nodes(calls, outs, hs, xs, steps, given(calls[0]), stacked))
+    old = old_nodes(calls, outs, hs, xs, steps, given(calls[0]), stacked)
+    _erase(graph, old | {u for h in hs for u in h.users if _through(u) is not u})
 
 
 def old_nodes(calls, outs, hs, xs, steps, first_state, stacked) -> set:
@@ -257,9 +259,29 @@ def _time_source(node, t: int, shapes):
 
 
 def _stacks(node, hs) -> bool:
-    """node is torch.stack(hs, dim=1) (or dim=-2) of every step's h, in order."""
+    """node is torch.stack(hs, dim=1) (or dim=-2) of every step's h, in order, or torch.cat of each h with a
+    new axis 1 (h.unsqueeze(1), h[:, None]) on that axis."""
     import torch
-    if not (node.op == "call_function" and node.target is torch.stack and node.args):
+    if not (node.op == "call_function" and node.args):
         return False
     dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
-    return list(node.args[0]) == hs and dim in (1, -2)
+    pieces = list(node.args[0]) if isinstance(node.args[0], (list, tuple)) else []
+    if node.target is torch.stack:
+        return pieces == hs and dim in (1, -2)
+    if node.target in (torch.cat, torch.concat):
+        return len(pieces) == len(hs) and all(isinstance(p, type(node)) and _through(p) is node and p.args[0] is h
+                                              for p, h in zip(pieces, hs)) \
+            and dim in (1, -2)
+    return False
+
+
+def _through(node):
+    """The one reader of h.unsqueeze(1) / torch.unsqueeze(h, 1) / h[:, None] (a step's state given a time
+    axis, to be concatenated on it); any other node itself."""
+    import torch
+    whole = slice(None)
+    axis = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    unsqueezed = (node.op == "call_method" and node.target == "unsqueeze" and axis in (1, -2)) or (
+        node.op == "call_function" and node.target is torch.unsqueeze and axis in (1, -2)) or (
+        node.op == "call_function" and node.target is operator.getitem and axis in ((whole, None), (whole, None, whole)))
+    return next(iter(node.users)) if unsqueezed and len(node.users) == 1 else node
