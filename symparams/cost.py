@@ -552,16 +552,22 @@ def _backward(spec, row, weights, cfg, shape, out, ctx, needs: dict) -> tuple:
     where nothing before it trains either, the gradients of what is computed from it; a layer nothing before it
     and nothing in it trains (a frozen backbone's first layers) has no backward pass at all. `weights`: the
     layer's, or those of the layer it runs again (reuse=NAME)."""
-    names = {w.name for w in weights}
-    trained = {w.name for w in weights if w.trainable and not w.buffer}
     each, once = [], []
     for grad in spec.gradients(cfg, shape, out, ctx):
-        unknown = [s for s in grad.of if s not in needs and s not in names]
-        if unknown:         # a kind's statement naming a weight it does not have: a bug, never a silent zero
-            raise RuntimeError(f"{row.kind}: a gradient taken for {', '.join(unknown)}, which the layer does not have")
-        if any(needs[s] if s in needs else s in trained for s in grad.of):
+        if _needed(row, grad.of, weights, needs):
             (once if grad.once else each).append(sympy.sympify(grad.macs))
     return sympy.Add(*each), sympy.Add(*once)
+
+
+def _needed(row, of: tuple, weights, needs: dict) -> bool:
+    """Whether a gradient taken for `of` (Gradient.of, Saved.of) is computed: one of them needs a gradient (`needs`
+    for the input, the other tensor and a tied table; a weight when it is trained)."""
+    names = {w.name for w in weights}
+    unknown = [s for s in of if s not in needs and s not in names]
+    if unknown:             # a kind's statement naming a weight it does not have: a bug, never a silent zero
+        raise RuntimeError(f"{row.kind}: a gradient taken for {', '.join(unknown)}, which the layer does not have")
+    return any(needs[s] if s in needs else any(w.name == s and w.trainable and not w.buffer for w in weights)
+               for s in of)
 
 
 def _optimized(shapes: list, row) -> list:
@@ -737,9 +743,12 @@ class _Flow:
         trains = _has_trained(row) or self._reuses_trained(cfg) or (reads_table and tied)
         recorded = state.grad or trains
         incoming = state.grad if other is None else self._incoming
+        kept_for = {"input": incoming, "other": bool(other is not None and other.grad), "tied": tied}
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
                       if (incoming or not e.for_input_grad)
-                      and (other is None or other.grad or not e.for_other_grad)) if recorded else ()
+                      and (other is None or other.grad or not e.for_other_grad)
+                      and (e.of is None or _needed(row, e.of, self._weights_run(row, cfg), kept_for))) \
+            if recorded else ()
         self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
                    state.layout)
         for e in (e for e in saved if e.what == "other"):           # the named tensor read here

@@ -177,3 +177,22 @@ def test_random_networks_with_random_layers_frozen(seed, freezing):
     text = harness.architecture(seed, "pytorch", costed=True)
     frozen, _ = freeze(text, random_freezing(freezing))
     _check(frozen)
+
+
+# ----------------------------------------------------------------------------- saved activations
+
+@pytest.mark.parametrize("text", [
+    "input 5x8\ndense 8\ndense 6 trainable=false\ndense 3",        # a matrix product keeps its input for its kernel
+    "input 5x8\ndense 8\ndense 6 frozen=weight\ndense 3",
+    "input 6x6x3\nconv 4 3x3\ndense 5 trainable=false\nconv 2 1x1",  # the channels-last copy too
+    "input 5\nembedding 7 8 trainable=false\ndense 8\nunembed",      # a tied head over a frozen table
+    "input 6x6x4\nsepconv 5 3 frozen=depthwise_kernel",              # the depthwise pass not recorded
+    "input 6x6x4\nconv 3 1x1\nsepconv 5 3 frozen=depthwise_kernel",
+])
+def test_frozen_kernels_keep_no_input_for_their_gradient(text):
+    """act_train_bytes against the tensors autograd saves (torch.autograd.graph.saved_tensors_hooks on the exported
+    model): a frozen kernel's product keeps nothing for its gradient (Saved.of)."""
+    need_module("torch")
+    from test_memory import measured_saved_bytes, ours as saved_bytes
+    net = symparams.parse(text, convention="pytorch")
+    assert saved_bytes(net) == measured_saved_bytes(net), text

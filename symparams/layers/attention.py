@@ -825,7 +825,8 @@ class Unembed(layers.Layer):
 
     import_keras = import_torch
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        return (Saved("input", layout="contiguous"),)
+        """Its input, for the table's gradient (none when the embedding is frozen)."""
+        return (Saved("input", layout="contiguous", of=("tied",)),)
 
     def shared_product_params(self, cfg, shape, out, ctx):
         """The embedding table, read here as a matrix product (PaLM's N counts it)."""

@@ -91,6 +91,10 @@ class Saved:
     layout: str | tuple | None = None   # the layout an 'input' is read in ('contiguous'; a tuple: any of
                                 # those): one in another layout is copied and the copy kept (PyTorch's
                                 # matmul reshape), once per entry
+    of: tuple | None = None     # kept only for gradients taken for these (as Gradient.of: 'input', 'other',
+                                # 'tied', weight names), when one of them needs a gradient (a matrix product
+                                # keeps its input for its weight's gradient only); None: whenever the layer is
+                                # recorded
 
 
 

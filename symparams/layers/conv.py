@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from ..numeric import integer
 from .. import conventions
@@ -418,8 +419,10 @@ class SeparableConv(Windowed):
                 Gradient(pointwise, ("pointwise_kernel",)), Gradient(pointwise, ("input", "depthwise_kernel")))
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Its input, and the depthwise pass's output (the pointwise convolution's input)."""
-        return (self.kept_input(cfg, shape, style), Saved("own", product(out[:-1]) * shape[-1] * cfg.multiplier))
+        """Its input, and the depthwise pass's output (the pointwise convolution's input); the input only where the
+        depthwise pass is recorded (its input or its kernel needs a gradient)."""
+        return (replace(self.kept_input(cfg, shape, style), of=("input", "depthwise_kernel")),
+                Saved("own", product(out[:-1]) * shape[-1] * cfg.multiplier))
 
     def optimizer_shapes(self, cfg, shape, out, ctx):
         """The two passes as the convention's framework stores them (PyTorch: two Conv weights,

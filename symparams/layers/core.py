@@ -187,19 +187,21 @@ class TiedDense(layers.Layer):
         return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """The input of the product (the weight is a parameter, not an activation). On an image
+        """The input of the product, for the kernel's gradient (the weight is a parameter, not an activation). On an image
         the exported Linear reads a channels-last view and keeps the contiguous copy it makes (no
         copy when the view is contiguous already: one channel, or one position). weight_norm=true: the
         norms and the kernel it computes too (layers/weightnorm.py)."""
         norm = weightnorm.saved(cfg, shape[-1] * cfg.units, cfg.units)
+        # the product keeps its input for its kernel's gradient only (a frozen kernel: nothing kept)
+        kernel = tuple(w.name for w in self.weights(cfg, shape, ctx) if len(w.shape) >= 2) or ("tied",)
         if len(shape) > 2 and style == "pytorch" and shape[-1] != 1 and product(shape[:-1]) != 1:
-            return (Saved("own", product(shape)),) + norm
+            return (Saved("own", product(shape), of=kernel),) + norm
         # a slice of the last axis ('narrowed') is rows of unit stride: F.linear reads it in place, no copy; so is a
         # vector broadcast over the batch (a free tensor's expand, stride 0): addmm keeps the expanded view itself
         # (measured, torch 2.14: 'parameter 4 buffer=true; dense 1' keeps 0 bytes). A broadcast sequence is
         # flattened to rows first, which copies it.
         read = ("contiguous", "narrowed") + (("broadcast",) if len(shape) == 1 else ())
-        return (Saved("input", layout=read),) + norm
+        return (Saved("input", layout=read, of=kernel),) + norm
 
     def output_layout(self, cfg, shape, out, ctx):
         """On an image or volume the result is channels last underneath: strided as the export sees it."""
