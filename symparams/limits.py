@@ -33,6 +33,7 @@ MAX_ONNX_BYTES = 600_000_000      # an .onnx file, read whole (VGG-16 with its w
 # ONNX import: only shape arithmetic of the graph is evaluated, by symparams itself
 MAX_FOLDED_ELEMENTS = 10_000      # elements of any tensor folded (a shape, a padding, an index list)
 MAX_FOLD_WORK = 1_000_000         # elements folded in total over one graph
+MAX_CHECKED_ELEMENTS = 2_000_000  # a constant whose values a pattern checks (a gathered window position bias)
 MAX_ONNX_NODES = 500_000          # nodes of one graph (validation runs in onnx's C++, which no time limit interrupts)
 
 # time: CPU seconds of this process (not wall time, so a loaded machine does not trip it)

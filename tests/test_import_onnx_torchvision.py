@@ -41,23 +41,23 @@ BUILD = {"vit_b_16": {"image_size": 64}, "vit_b_32": {"image_size": 64}, "vit_l_
          "inception_v3": {"aux_logits": False, "init_weights": False}}
 # one of each family by default (CI): a minute or two on 2 cores
 DEFAULT = {"torchscript": ("mobilenet_v3_small", "shufflenet_v2_x0_5", "efficientnet_b0", "regnet_y_400mf",
-                           "densenet121", "googlenet", "mnasnet0_5", "vit_b_32", "swin_t"),
+                           "densenet121", "googlenet", "mnasnet0_5", "vit_b_32"),
            # the optimiser's folds (resnet18: batch norms; squeezenet1_1: zero biases; convnext_tiny: both, and its
-           # pooled map's as_strided), the attention written by the dynamo exporter (vit_b_32)
-           "dynamo": ("resnet18", "squeezenet1_1", "convnext_tiny", "vit_b_32")}
+           # pooled map's as_strided), the attention written by the dynamo exporter (vit_b_32), shifted windows and
+           # patch merging (swin_t)
+           "dynamo": ("resnet18", "squeezenet1_1", "convnext_tiny", "vit_b_32", "swin_t")}
 # refused, with the words their message names (the construct); docs/frameworks.md lists them
 REFUSED_TORCHSCRIPT = {
-    # Swin's shifted-window attention (window partition, shift mask, relative position table) as the exporter
-    # writes it out: the first operator symparams has no form for is the ScatterND building the shift mask
-    **{name: "ScatterND" for name in ("swin_t", "swin_s", "swin_b")},
-    # Swin V2's: a ScatterND in the first block's attention
-    **{name: "ScatterND" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+    # Swin's shifted-window attention (window partition, shift mask, relative position table) as the TorchScript
+    # exporter writes it out: the padding to whole windows computed from the map's Shape, on the channels-last map
+    **{name: "Pad" for name in ("swin_t", "swin_s", "swin_b")},
+    # Swin V2's: the cosine attention's norm of q and k (ReduceL2)
+    **{name: "ReduceL2" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
     # MaxViT's block and grid attention: an Einsum
     "maxvit_t": "Einsum",
 }
 REFUSED = {"torchscript": REFUSED_TORCHSCRIPT,
-           "dynamo": {**{name: "ScatterND" for name in ("swin_t", "swin_s", "swin_b")},
-                      **{name: "GatherND" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+           "dynamo": {**{name: "ReduceL2" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
                       "maxvit_t": "Einsum",
                       # a convolution whose bias is all zeros (VGG initialises them so) before a batch norm the
                       # optimiser folds: the file keeps no trace of that bias (onnx_origin.had_bias)

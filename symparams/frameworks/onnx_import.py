@@ -20,6 +20,7 @@ from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, 
 from .onnx_fold import FOLDED, Folder
 from .onnx_origin import aten_call, folded_batchnorm, had_bias
 from .onnx_patterns import decomposed
+from .onnx_windows import patch_merges, window_attentions
 from .plan import need
 
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Elu": "elu", "Selu": "selu",
@@ -58,6 +59,17 @@ class _Graph:
         _check_operators(model.graph, source)       # before anything reads or runs a node
         if base is not None:
             _small_external(model.graph, base)
+        self.base = base
+        # square (…, N, N) float tensors of at most limits.MAX_CHECKED_ELEMENTS elements, kept before the weights
+        # leave the model: a gathered position bias whose values onnx_windows checks
+        # (only where each tensor is, for one stored beside the file)
+        self.kept = {}
+        for t in model.graph.initializer:
+            if len(t.dims) >= 2 and (t.dims[-1] == t.dims[-2] or _external(t)) and \
+                    math.prod(t.dims) <= limits.MAX_CHECKED_ELEMENTS and t.data_type in (1, 10, 11, 16):
+                self.kept[t.name] = type(t)()
+                self.kept[t.name].CopyFrom(t)
+        self.integers = {t.name for t in model.graph.initializer if t.data_type in (2, 3, 4, 5, 6, 7, 9, 12, 13)}
         weights = _weights_as_inputs(model, source)
         try:
             onnx.checker.check_model(model)
@@ -106,10 +118,19 @@ def _check_operators(graph, source) -> None:
     if len(graph.node) > limits.MAX_ONNX_NODES:
         raise DefinitionError(f"{source}: the ONNX graph has {len(graph.node):,} nodes, more than the "
                               f"{limits.MAX_ONNX_NODES:,} symparams reads (symparams.limits.MAX_ONNX_NODES)")
+    # tensors computed from the data (a Shape's output is a size, not data): an operator on constants and sizes
+    # only (a shifted window's mask built with ScatterND) is never evaluated and never a layer, so any standard
+    # one may appear there
+    weights = {t.name for t in graph.initializer}
+    dynamic = {i.name for i in graph.input if i.name not in weights}
     for index, node in enumerate(graph.node):
         if node.domain not in STANDARD_DOMAINS:
             raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' is the operator {node.op_type} of "
                                   f"the domain '{node.domain}'; symparams reads standard ONNX operators only")
+        if node.op_type != "Shape" and any(i in dynamic for i in node.input):
+            dynamic.update(node.output)
+        elif node.op_type not in ("Loop", "Scan", "If"):
+            continue
         if node.op_type not in READS:
             raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' ({node.op_type}): symparams has "
                                   f"no form for the operator {node.op_type}",
@@ -143,32 +164,39 @@ def _small_external(graph, base) -> None:
     torch.onnx's default export stores in the file beside the model (every tensor over 256 bytes), read into
     the model: only from a regular file in the model's own folder, only the bytes the tensor's dims need. A
     tensor that cannot be read so stays external: its dims only (tensor_value)."""
+    from onnx import TensorProto
+    for tensor in graph.initializer:
+        if tensor.data_location == TensorProto.EXTERNAL and math.prod(tensor.dims) <= limits.MAX_FOLDED_ELEMENTS:
+            _small_external_one(tensor, base)
+
+
+def _small_external_one(tensor, base) -> None:
+    """One tensor's bytes read into it from its external file (in the model's folder, bounded by its dims)."""
     import numpy as np
     from onnx import TensorProto, helper
-    for tensor in graph.initializer:
-        if tensor.data_location != TensorProto.EXTERNAL or math.prod(tensor.dims) > limits.MAX_FOLDED_ELEMENTS:
-            continue
-        info = {e.key: e.value for e in tensor.external_data}
-        location = info.get("location", "")
-        parts = location.replace("\\", "/").split("/")
-        if not location or os.path.isabs(location) or ".." in parts or ":" in location:
-            continue
-        try:
-            size = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize * math.prod(tensor.dims)
-            offset, length = int(info.get("offset", 0)), int(info.get("length", size))
-            if length != size or offset < 0:
-                continue
-            with open(os.path.join(base, *parts), "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    continue
-                handle.seek(offset)
-                data = handle.read(size)
-        except (OSError, ValueError, TypeError, KeyError):
-            continue
-        if len(data) == size:
-            tensor.raw_data = data
-            tensor.data_location = TensorProto.DEFAULT
-            del tensor.external_data[:]
+    info = {e.key: e.value for e in tensor.external_data}
+    location = info.get("location", "")
+    parts = location.replace("\\", "/").split("/")
+    if not location or os.path.isabs(location) or ".." in parts or ":" in location:
+        return
+    try:
+        size = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize * math.prod(tensor.dims)
+        offset, length = int(info.get("offset", 0)), int(info.get("length", size))
+        if length != size or offset < 0:
+            return
+        with open(os.path.join(base, *parts), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return
+            handle.seek(offset)
+            data = handle.read(size)
+    except (OSError, ValueError, TypeError, KeyError):
+        return
+    if len(data) == size:
+        tensor.raw_data = data
+        tensor.data_location = TensorProto.DEFAULT
+        del tensor.external_data[:]
+
+
 
 
 def _external(tensor) -> bool:
@@ -297,6 +325,13 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                                    lambda node, k: _learned_argument(g, node, k)).items():
         if not any(found[0] & members for members, _ in regions.values()):
             regions[first] = found
+    dynamic = _dynamic(g, start)
+    windows = window_attentions(g, dynamic, lambda name: _constant_value(g, name), lambda name: _checked_value(g, name),
+                                lambda name: _learned(g, name))
+    windows.update(patch_merges(g, dynamic, lambda name: _constant_value(g, name)))
+    for first, found in windows.items():
+        if not any(found[0] & members for members, _ in regions.values()):
+            regions[first] = found
     for members, _ in regions.values():
         skip.update(members)
 
@@ -370,7 +405,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             alias[node.output[0]] = key(x)          # back to channels first
             return
         if x in last:
-            if op not in LAST_AXIS:
+            if op not in LAST_AXIS and not (op == "Pad" and _no_padding(node, g, a)):
                 raise DefinitionError(f"{where}: on a map put channels last by a Transpose; symparams reads "
                                       "only operators on the last axis there (" + ", ".join(sorted(LAST_AXIS)) + ")")
             for out in node.output:
@@ -572,6 +607,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                                       "(torch's as_strided); symparams reads it only when it keeps every element in place")
             alias[node.output[0]] = key(origin)
             if origin in last:
+                last.add(node.output[0])
+        elif op == "Pad" and _no_padding(node, g, a):
+            alias[node.output[0]] = key(x)          # pads of zero (Swin's windows on a map they divide): x itself
+            if x in last:
                 last.add(node.output[0])
         elif op == "Pad":
             users = g.users.get(node.output[0], [])
@@ -944,6 +983,62 @@ def _weight_view(g, node, a):
     return [np.broadcast_to(np.zeros((), value.dtype), dims)]
 
 
+def _no_padding(node, g, a) -> bool:
+    raw = g.const(node.input[1]) if len(node.input) > 1 and node.input[1] else a.get("pads")
+    if raw is None:
+        return False
+    values = [int(v) for v in (raw.ravel() if hasattr(raw, "ravel") else raw)]
+    return bool(values) and set(values) == {0}
+
+
+def _dynamic(g, start) -> set:
+    """The tensors computed from the data input (a Shape's output is a size, not data)."""
+    dynamic = {start}
+    for node in g.nodes:
+        if node.op_type != "Shape" and any(i in dynamic for i in node.input):
+            dynamic.update(node.output)
+    return dynamic
+
+
+def _checked_value(g, name):
+    """The whole value of a constant kept for a check (a window attention's gathered position bias: its values
+    tell whether it is a relative position table), read from the file or the one beside it; None otherwise."""
+    import numpy as np
+    value = g.consts.get(name)
+    if value is not None and not (value.size > 1 and all(st == 0 for st in value.strides)):
+        return value
+    node = g.producer.get(name)
+    if node is not None and node.op_type in ("Reshape", "Transpose", "Unsqueeze", "Squeeze", "Identity"):
+        # the optimiser folds a table's Gather but may leave the reshapes after it in the graph
+        source = _checked_value(g, node.input[0])
+        shape = tuple(g.shapes.get(name, ()))
+        if source is None:
+            return None
+        if node.op_type == "Transpose":
+            perm = g.attrs(node).get("perm")
+            return np.transpose(source, perm) if perm is not None else None
+        if node.op_type == "Identity":
+            return source
+        return source.reshape(shape) if shape and None not in shape and math.prod(shape) == source.size else None
+    tensor = g.kept.get(name)
+    if tensor is None:
+        return None
+    from onnx import TensorProto, numpy_helper
+    if tensor.data_location == TensorProto.EXTERNAL:
+        if g.base is None:
+            return None
+        copy = type(tensor)()
+        copy.CopyFrom(tensor)
+        _small_external_one(copy, g.base)
+        if copy.data_location == TensorProto.EXTERNAL:
+            return None
+        tensor = copy
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception:               # noqa: BLE001 - onnx raises several kinds
+        return None
+
+
 def _learned_argument(g, node, index) -> bool:
     """Whether input `index` of a node is a learned tensor: present, fed by a constant (_learned), and a
     tensor in the PyTorch call the dynamo exporter recorded (nn.LayerNorm(elementwise_affine=False) is
@@ -996,7 +1091,12 @@ def _learned(g, tensor) -> bool:
         seen.add(t)
         node = producer.get(t)
         if node is None:
-            return True         # an initializer or a graph input
+            # an initializer or a graph input; an integer one holds indices, and a single number met on the way
+            # (a mask's fill value) is a constant of the computation
+            small = t != tensor and g.consts.get(t) is not None and g.consts[t].size <= 1
+            if t in g.integers or small:
+                continue
+            return True
         if node.op_type == "Constant":
             if g.from_torch:
                 continue        # torch.onnx writes every parameter and buffer as an initializer (or graph input)

@@ -1,0 +1,283 @@
+"""Swin's (shifted) window attention and patch merging as torch.onnx's default exporter writes them out.
+
+Window attention on a channels-last map x (N, H, W, C): padded, maybe rolled by -S on H and W (`Slice`s and a
+`Concat` per axis), partitioned into W x W windows (Reshape, Transpose, Reshape), a qkv projection, the scores
+q·kᵀ plus a relative position bias the optimiser has already gathered from its (2W - 1)² x heads table into a
+constant (heads, W², W²) (plus, when shifted, a mask computed from constants), Softmax, ·v, an output
+projection, the windows put back, rolled back, cropped: y of x's shape. Read as one
+`windowattention heads=h window=W [shift=S]` when the region between x and y is closed and holds exactly those
+weights, and the bias's values are those of a relative position table (equal for equal offsets): the table's
+(2W - 1)² x heads numbers are what the model holds, not the gathered copy. Anything else is left to the
+importer, which names the operator it cannot read.
+
+Patch merging: a Concat on the channels of the four strided slices x[:, i::2, j::2, :] (i, j in {0, 1}) of one
+channels-last map is `pixelunshuffle 2` (the same values, another channel order).
+"""
+
+from __future__ import annotations
+
+import math
+
+# what may sit on the way from x to the qkv projection, between the projections and the products, and from
+# the output projection back to y
+_PLUMBING = {"Pad", "Slice", "Concat", "Reshape", "Transpose", "Gather", "Mul", "Div", "Add", "Softmax", "MatMul",
+             "Identity", "Squeeze", "Unsqueeze", "Split", "Dropout", "Cast"}
+
+
+def window_attentions(g, dynamic, value, checked, learned) -> dict:
+    """{first node index: (node indexes, (x, y, DSL text, Softmax node))} as importer regions; `value(name)` a
+    constant's (small) value, `checked(name)` a constant's full value for a check (bounded) or None,
+    `learned(tensor)` whether a constant is a learned tensor."""
+    found = {}
+    for soft in g.nodes:
+        if soft.op_type != "Softmax":
+            continue
+        try:
+            hit = _region(g, soft, dynamic, value, checked, learned)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+            hit = None
+        if hit is not None:
+            members, info = hit
+            found[min(members)] = (members, info)
+    return found
+
+
+def _region(g, soft, dynamic, value, checked, learned):
+    import numpy as np
+    producer, users, pos = g.producer, g.users, g.position
+
+    def data(node):
+        return [i for i in node.input if i in dynamic]
+
+    def weight(name):
+        while name and name not in g.consts and name in producer and producer[name].op_type == "Identity":
+            name = producer[name].input[0]
+        return g.consts.get(name)
+
+    # the scores: back from the Softmax over Reshape and the Adds/Muls of constants to q·kᵀ
+    t, biases = soft.input[0], []
+    while True:
+        node = producer[t]
+        if node.op_type in ("Add", "Mul", "Div", "Reshape") and len(data(node)) == 1:
+            if node.op_type == "Add":
+                biases.append(next(i for i in node.input if i not in dynamic))
+            t = data(node)[0]
+            continue
+        break
+    scores = producer[t]
+    if scores.op_type != "MatMul" or len(data(scores)) != 2:
+        return None
+    # heads and the window from the scores' shape (..., heads, N, N)
+    shape = tuple(g.shapes.get(scores.output[0], ()))
+    if len(shape) < 3 or shape[-1] != shape[-2] or None in shape[-3:]:
+        return None
+    heads, n = shape[-3], shape[-1]
+    w = math.isqrt(n)
+    if w * w != n or w < 2:
+        return None
+    # the bias: one learned constant (heads, N, N) that is a relative position table gathered, and maybe a mask
+    masks = [b for b in biases if _mask(g, b)]
+    table = [b for b in biases if learned(b) and b not in masks]
+    if len(table) != 1 or len(masks) > 1:
+        return None
+    gathered = checked(table[0])
+    if gathered is None or gathered.size != heads * n * n or not _relative(gathered.reshape(heads, n, n), w, np):
+        return None
+    # forward from softmax·v to the output projection, then back to a map of x's shape
+    out = soft.output[0]
+    while len(users.get(out, [])) == 1 and users[out][0].op_type in ("Identity", "Dropout"):
+        out = users[out][0].output[0]
+    after = users.get(out, [])
+    if len(after) != 1 or after[0].op_type != "MatMul":
+        return None
+    t, proj = after[0].output[0], None
+    while proj is None:
+        nxt = users.get(t, [])
+        if len(nxt) != 1:
+            return None
+        if nxt[0].op_type in ("MatMul", "Gemm") and len(data(nxt[0])) == 1:
+            proj = nxt[0]
+        elif nxt[0].op_type not in ("Transpose", "Reshape", "Identity", "Dropout"):
+            return None
+        t = nxt[0].output[0]
+    # backward to the qkv projection and its input, then through the partition/roll/pad to x
+    projections, stack, seen = [], data(scores) + [i for i in data(after[0]) if i != out], set()
+    while stack:
+        tensor = stack.pop()
+        if tensor in seen:
+            continue
+        seen.add(tensor)
+        node = producer[tensor]
+        if node.op_type in ("MatMul", "Gemm") and len(data(node)) == 1:
+            projections.append(node)
+        elif node.op_type in _PLUMBING and node.op_type not in ("MatMul", "Softmax", "Pad", "Concat"):
+            stack.extend(data(node))
+        else:
+            return None
+    if len({p.input[0] for p in projections}) != 1:
+        return None
+    x = projections[0].input[0]
+    while producer.get(x) is not None:
+        node = producer[x]
+        if node.op_type in ("Reshape", "Transpose", "Slice", "Pad") and len(data(node)) == 1:
+            x = data(node)[0]
+        elif node.op_type == "Concat" and len(data(node)) == 2 and all(
+                producer.get(i) is not None and producer[i].op_type == "Slice" for i in data(node)) and \
+                len({producer[i].input[0] for i in data(node)}) == 1:
+            x = producer[data(node)[0]].input[0]          # a roll: two slices of one tensor joined
+        else:
+            break
+    map_shape = tuple(g.shapes.get(x, ()))
+    if len(map_shape) != 4 or None in map_shape:
+        return None
+    # y: from the output projection (and its bias) through the windows put back, the roll back and the crop
+    t = proj.output[0]
+    while True:
+        nxt = users.get(t, [])
+        if len(nxt) == 1 and (nxt[0].op_type in ("Reshape", "Transpose", "Slice", "Identity", "Dropout") or (
+                nxt[0].op_type == "Add" and len(data(nxt[0])) == 1)):
+            t = nxt[0].output[0]
+        elif len(nxt) == 2 and all(u.op_type == "Slice" for u in nxt) and \
+                {v.op_type for u in nxt for v in users.get(u.output[0], [])} == {"Concat"} and \
+                len({v.output[0] for u in nxt for v in users.get(u.output[0], [])}) == 1:
+            t = users[nxt[0].output[0]][0].output[0]          # a roll: two slices joined
+        else:
+            break
+    y = t
+    if tuple(g.shapes.get(y, ())) != map_shape:
+        return None
+    # the region: every node on a path from x to y, closed
+    below, stack = set(), [x]
+    while stack:
+        for u in users.get(stack.pop(), []):
+            k = pos[id(u)]
+            if k not in below and u.op_type != "Shape":
+                below.add(k)
+                stack.extend(o for o in u.output if o in dynamic and o != y)
+    above, stack = set(), [pos[id(producer[y])]]
+    while stack:
+        k = stack.pop()
+        if k in above:
+            continue
+        above.add(k)
+        stack.extend(pos[id(producer[i])] for i in data(g.nodes[k]) if i != x and i in producer)
+    members = below & above
+    weights = 0
+    for k in members:
+        node = g.nodes[k]
+        if node.op_type not in _PLUMBING:
+            return None
+        if any(i != x and pos[id(producer[i])] not in members for i in data(node)):
+            return None
+        for o in node.output:
+            if o != y and any(pos[id(u)] not in members and u.op_type != "Shape" for u in users.get(o, [])):
+                return None
+        for i in node.input:
+            if i and i not in dynamic and learned(i) and i != table[0] and i not in masks:
+                c = weight(i)
+                if c is None:
+                    return None
+                weights += int(c.size) if c.size > 1 else 0
+    c = map_shape[-1]
+    qkv = [p for p in projections]
+    if len(qkv) != 1 or heads < 1 or c % heads:
+        return None
+    # qkv (C x 3C) and proj (C x C), with or without their biases: nothing else learned in the region
+    plain = 3 * c * c + c * c
+    if weights == plain + 3 * c + c:
+        bias = ""
+    elif weights == plain + c:
+        bias = " bias=false"
+    else:
+        return None
+    shift = _shift(g, members, x, map_shape, value)
+    if shift is None:
+        return None
+    text = f"windowattention heads={heads} window={w}" + (f" shift={shift}" if shift else "") + bias
+    return members, (x, y, text, soft)
+
+
+def _mask(g, tensor) -> bool:
+    """Whether a constant added to the scores is a shifted window's mask: a selection (Where) of fill values
+    computed from the windows' positions, reached through reshapes."""
+    node = g.producer.get(tensor)
+    while node is not None and node.op_type in ("Unsqueeze", "Reshape", "Transpose", "Cast", "Identity"):
+        node = g.producer.get(node.input[0])
+    return node is not None and node.op_type == "Where"
+
+
+def _relative(bias, w, np) -> bool:
+    """Whether bias[h, i, j] depends only on the offset between window positions i and j (a gathered table)."""
+    rows, cols = np.divmod(np.arange(w * w), w)
+    offset = (rows[:, None] - rows[None, :] + w - 1) * (2 * w - 1) + (cols[:, None] - cols[None, :] + w - 1)
+    for h in range(bias.shape[0]):
+        table = np.full((2 * w - 1) ** 2, np.nan)
+        table[offset.ravel()] = bias[h].ravel()
+        if not np.array_equal(table[offset], bias[h]):
+            return False
+    return True
+
+
+def _shift(g, members, x, map_shape, value):
+    """The roll before the windows (S: the cut of the two slices joined back to front on H and W), 0 without one,
+    None when the region's slices are not such a roll."""
+    cuts = set()
+    for k in members:
+        node = g.nodes[k]
+        if node.op_type != "Slice" or node.input[0] != x and g.producer.get(node.input[0]) is None:
+            continue
+        starts, ends = (value(node.input[i]) if len(node.input) > i else None for i in (1, 2))
+        if starts is None or ends is None:
+            return None
+        for v in list(starts.ravel()) + list(ends.ravel()):
+            v = int(v)
+            if 0 < v < max(map_shape[1], map_shape[2]):
+                cuts.add(v)
+    if not cuts:
+        return 0
+    if len(cuts) == 1:
+        return cuts.pop()
+    # the roll before and the roll back cut at S and at H - S: the smaller is the shift when they pair so
+    low = min(cuts)
+    return low if cuts <= {low, map_shape[1] - low, map_shape[2] - low} else None
+
+
+def patch_merges(g, dynamic, value) -> dict:
+    """Swin's patch merging: a Concat on the channels of x[:, i::2, j::2, :] for (i, j) in {0, 1}², each a Slice
+    of a Slice of one channels-last map x: {first node index: (node indexes, (x, y, "pixelunshuffle 2", Concat))}."""
+    found = {}
+    for cat in g.nodes:
+        if cat.op_type != "Concat" or len(cat.input) != 4 or any(i not in dynamic for i in cat.input):
+            continue
+        out = tuple(g.shapes.get(cat.output[0], ()))
+        if len(out) != 4 or int(g.attrs(cat).get("axis", 0)) % 4 != 3:
+            continue
+        members, sources, corners = {g.position[id(cat)]}, set(), set()
+        for tensor in cat.input:
+            start = {1: None, 2: None}
+            while tensor in g.producer and g.producer[tensor].op_type == "Slice":
+                node = g.producer[tensor]
+                starts, ends, axes, steps = (value(node.input[k]) if len(node.input) > k and node.input[k] else None
+                                             for k in (1, 2, 3, 4))
+                if starts is None or axes is None or steps is None or starts.size != 1 or axes.size != 1:
+                    break
+                axis, step = int(axes.ravel()[0]) % 4, int(steps.ravel()[0])
+                if axis not in (1, 2) or step != 2 or start[axis] is not None or int(starts.ravel()[0]) not in (0, 1):
+                    break
+                start[axis] = int(starts.ravel()[0])
+                members.add(g.position[id(node)])
+                tensor = node.input[0]
+            sources.add(tensor)
+            corners.add((start[1], start[2]))
+        if len(sources) != 1 or corners != {(0, 0), (0, 1), (1, 0), (1, 1)}:
+            continue
+        x = sources.pop()
+        shape = tuple(g.shapes.get(x, ()))
+        if len(shape) != 4 or None in shape or shape[1] % 2 or shape[2] % 2:
+            continue
+        inside = {g.nodes[k].output[0] for k in members}
+        if any(u is not None and g.position[id(u)] not in members
+               for t in inside - {cat.output[0]} for u in g.users.get(t, [])):
+            continue
+        found[min(members)] = (members, (x, cat.output[0], "pixelunshuffle 2", cat))
+    return found
