@@ -225,3 +225,49 @@ def test_a_difference_of_two_layers_outputs(options, tmp_path):
     model = nn.Sequential(nn.Conv2d(3, 8, 3), Mixer(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
     got, text = _imported(_export(model, (1, 3, 10, 10), tmp_path / "mixer.onnx", **options))
     assert got == _counts(model) and "sub" in text, text
+
+
+def _small_swin(window_attention=None):
+    torch = need_module("torch")
+    need_module("torchvision")
+    from torchvision.models import swin_transformer as swin
+    from functools import partial
+    torch.manual_seed(0)
+    block = partial(swin.SwinTransformerBlock, attn_layer=window_attention) if window_attention else \
+        swin.SwinTransformerBlock
+    # two stages on a 32 x 32 image: an 8 x 8 map in 4 x 4 windows (the second block shifted by 2), patch merging,
+    # a 4 x 4 map in one window (not shifted: torchvision drops the shift when the window covers the map)
+    return swin.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+                                stochastic_depth_prob=0.0, num_classes=5, block=block).eval()
+
+
+def test_swin_through_the_default_exporter(tmp_path):
+    """Shifted window attention (roll, partition, the relative position bias the optimiser gathers from its table,
+    the shift mask) is `windowattention`, patch merging `pixelunshuffle 2`: torchvision's Swin imports exactly."""
+    model = _small_swin()
+    got, text = _imported(_export(model, (1, 3, 32, 32), tmp_path / "swin.onnx"))
+    assert got == _counts(model), text
+    assert "windowattention heads=2 window=4 name" in text and "windowattention heads=2 window=4 shift=2" in text
+    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2" in text, text
+
+
+def test_a_window_bias_that_is_not_a_relative_table_is_refused(tmp_path):
+    """The file holds the bias gathered, heads x W^4 numbers; the table's (2W - 1)^2 x heads are counted only when the
+    values show a table (equal for equal offsets). A learned bias of every pair (heads x W^4 numbers of its own) is
+    not read as windowattention: refused by name, never counted as the table."""
+    torch = need_module("torch")
+    from symparams.errors import SymparamsError
+    from torchvision.models import swin_transformer as swin
+
+    class PairBias(swin.ShiftedWindowAttention):
+        def __init__(self, dim, window_size, *args, **kwargs):
+            super().__init__(dim, window_size, *args, **kwargs)
+            n = window_size[0] * window_size[1]
+            self.pairs = torch.nn.Parameter(torch.randn(1, self.num_heads, n, n) * 0.02)
+
+        def get_relative_position_bias(self):
+            return self.pairs
+
+    model = _small_swin(PairBias)
+    with pytest.raises(SymparamsError):
+        _imported(_export(model, (1, 3, 32, 32), tmp_path / "pairs.onnx"))
