@@ -411,3 +411,18 @@ def test_the_import_command_checks_the_structure_against_transformers(tmp_path, 
     text = target.read_text(encoding="utf-8")
     assert f"counted {total + 3:,} parameters" in text and "written from the module tree instead" in text
     assert _summary(capsys, target) == (total, trained)
+
+
+@pytest.mark.parametrize("name", ["Llama-3.1-8B", "whisper-small"])
+def test_a_config_without_model_type_is_read_by_its_class(name):
+    """An old or hand-written config.json without model_type: the family whose class architectures names, as
+    transformers' class would read it."""
+    need_module("torch")
+    need_module("transformers")
+    from hf_published import PUBLISHED, oracle
+    from hf_random import imported
+    config = dict(PUBLISHED[name])
+    family = config.pop("model_type")
+    total, trained, text = imported(config)
+    assert (total, trained) == oracle(dict(config, model_type=family)), text
+    assert f"no model_type: {family}" in text

@@ -1495,14 +1495,21 @@ def from_hf_config(config: dict, *, source: str = "config.json", verify: bool = 
         raise DefinitionError(f"{source} is not a Hugging Face config: expected a JSON object")
     model_type = config.get("model_type")
     known = ", ".join(sorted(FAMILIES))
-    if model_type is None:
-        raise DefinitionError(f"{source} is not a Hugging Face config: it has no 'model_type' field",
-                              hint=f"the families known are {known}")
     architectures = config.get("architectures")
     if architectures is not None and (not isinstance(architectures, list)
                                       or not all(isinstance(a, str) for a in architectures)):
         raise DefinitionError(f"{source}: 'architectures' is {_shown(architectures)}; expected a list of "
                               "class names")
+    inferred = None
+    if model_type is None and architectures:
+        # an old or hand-written config without model_type: the family whose class architectures names
+        model_type = _family_of(architectures[0])
+        if model_type is not None:
+            config = dict(config, model_type=model_type)
+            inferred = (f"The config has no model_type: {model_type}, the family of {architectures[0]}.")
+    if model_type is None:
+        raise DefinitionError(f"{source} is not a Hugging Face config: it has no 'model_type' field",
+                              hint=f"the families known are {known}")
     family = FAMILIES.get(model_type) if isinstance(model_type, str) else None
     arch = architectures[0] if architectures else family.usual if family else None
     if family is None or arch not in family.classes:
@@ -1550,7 +1557,7 @@ def from_hf_config(config: dict, *, source: str = "config.json", verify: bool = 
     header = [f"{arch}{shown}, written by `symparams import` from a Hugging Face config (model_type {model_type}).",
               "The symbols are the config's fields, at the config's values; the count is that of "
               f"{arch}(config).parameters()."]
-    header += extra + notes
+    header += ([inferred] if inferred else []) + extra + notes
     text = out.render(header)
     if verify:
         text = _verified(text, config, model_type, arch, source)
@@ -1585,6 +1592,23 @@ def _verified(text: str, config: dict, model_type: str, arch: str, source: str) 
     lines = tree.split("\n")
     at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
     return "\n".join(lines[:at] + [note] + lines[at:])
+
+
+def _family_of(arch: str):
+    """The model_type whose classes include arch: the table's, else transformers' auto mappings'; None if none
+    or several."""
+    found = {name for name, family in FAMILIES.items() if arch in family.classes}
+    if not found:
+        try:
+            from transformers.models.auto import modeling_auto
+        except ImportError:
+            return None
+        for table in dir(modeling_auto):
+            if table.startswith("MODEL") and table.endswith("_MAPPING_NAMES"):
+                for model_type, value in getattr(modeling_auto, table).items():
+                    if arch == value or (isinstance(value, (list, tuple)) and arch in value):
+                        found.add(model_type)
+    return found.pop() if len(found) == 1 else None
 
 
 _HEADS = ("ForCausalLM", "LMHeadModel", "ForMaskedLM", "ForConditionalGeneration", "ForSequenceClassification",
