@@ -285,3 +285,35 @@ def test_stacked_cells():
         meta = Stacked().train()
     got = int(cost.totals(net, ("train_flops",), cost.Options(batch=2))["train_flops"])
     assert got == _train_flops(meta, torch.zeros(2, T, D, device="meta"))
+
+
+def test_a_linear_on_every_step():
+    """y_t = fc(h_t) at every step, the y_t stacked: the recurrent line with return_sequences=true, then the dense
+    line (one Linear counted once, its products on every step)."""
+    torch = need_module("torch")
+    from symparams.frameworks.importer import from_torch
+    nn = torch.nn
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell, self.fc = nn.LSTMCell(D, U), nn.Linear(U, 4)
+
+        def forward(self, x):
+            state, ys = None, []
+            for t in range(T):
+                state = self.cell(x[:, t], state)
+                ys.append(self.fc(state[0]))
+            return torch.stack(ys, dim=1)
+
+    module = Tagger()
+    text = from_torch(module, f"{T}x{D}")
+    assert f"lstm {U} return_sequences=true name=cell" in text and "dense 4 name=fc" in text, text
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in module.parameters())
+    assert tuple(int(d) for d in net.output_shape) == tuple(module(torch.randn(2, T, D)).shape[1:])
+    assert int(net.metric("macs")) == _macs(module, torch.randn(1, T, D))
+    with torch.device("meta"):
+        meta = Tagger().train()
+    got = int(cost.totals(net, ("train_flops",), cost.Options(batch=2))["train_flops"])
+    assert got == _train_flops(meta, torch.zeros(2, T, D, device="meta"))

@@ -146,27 +146,54 @@ def _unroll(graph, module, target, calls, shapes, made, torch) -> None:
     if above is not None:
         return _feed_above(graph, target, sub, sequence, hs, above, shapes, (steps, activation), old_nodes(
             calls, outs, hs, xs, steps, given(calls[0]), None))
-    stacks = {_through(u) for h in hs[:-1] for u in h.users if u not in calls}
+    head = _per_step_linear(hs, calls, module, torch)     # y_t = self.fc(h_t) at every step, the y_t stacked
+    kept = head or hs
+    stacks = {_through(u) for h in kept[:-1] for u in h.users if u not in calls}
     stacked = None
+    if head is not None and not stacks:
+        raise DefinitionError(f"{where}: the forward applies '{head[0].target}' to every step's state and reads only "
+                              "the last result; symparams reads a Linear on the stacked steps or on the last state")
     if stacks:
         stack = next(iter(stacks))
-        if len(stacks) != 1 or not _stacks(stack, hs):
+        if len(stacks) != 1 or not _stacks(stack, kept):
             raise DefinitionError(f"{where}: the forward reads a step's state ('{stack.name}') other than stacked "
                                   "with every step's (torch.stack(hs, dim=1), torch.cat of h.unsqueeze(1)) or as "
                                   "the next step's state")
-        if {_through(u) for u in hs[-1].users} != {stack} or len(hs[-1].users) != 1:
+        if {_through(u) for u in kept[-1].users} != {stack} or len(kept[-1].users) != 1:
             raise DefinitionError(f"{where}: the forward reads both the stacked states and the last one "
-                                  f"('{hs[-1].name}'); a symparams recurrent line gives one of them")
+                                  f"('{kept[-1].name}'); a symparams recurrent line gives one of them")
         stacked = stack
     anchor = stacked if stacked is not None else hs[-1]
     with graph.inserting_after(anchor):
         whole = graph.call_module(target, (sequence,))
     whole.meta[KIND] = (_WORDS[type(sub).__name__], stacked is not None, steps, activation)
-    anchor.replace_all_uses_with(whole)
+    result = whole
+    if head is not None:            # the same Linear on every step's h = that Linear on the sequence's last axis
+        with graph.inserting_after(whole):
+            result = graph.call_module(head[0].target, (whole,))
+    anchor.replace_all_uses_with(result)
     if anchor.name in shapes:
-        shapes[whole.name] = shapes[anchor.name]
-    old = old_nodes(calls, outs, hs, xs, steps, given(calls[0]), stacked)
-    _erase(graph, old | {u for h in hs for u in h.users if _through(u) is not u})
+        shapes[result.name] = shapes[anchor.name]
+        if head is not None and hs[-1].name in shapes:
+            batch, width = shapes[hs[-1].name]
+            shapes[whole.name] = (batch, shapes[anchor.name][1], width)
+    old = old_nodes(calls, outs, hs, xs, steps, given(calls[0]), stacked) | set(head or ())
+    _erase(graph, old | {u for h in kept for u in h.users if _through(u) is not u})
+
+
+def _per_step_linear(hs, calls, module, torch):
+    """The calls of one nn.Linear reading each step's h (and nothing else reading it but the next step), in
+    step order, else None: applied to every row of the sequence, it is the dense line after it."""
+    heads = []
+    for h in hs:
+        readers = [u for u in h.users if u not in calls]
+        if len(readers) != 1 or readers[0].op != "call_module" or readers[0].args[:1] != (h,) \
+                or len(readers[0].args) != 1 or readers[0].kwargs:
+            return None
+        heads.append(readers[0])
+    if len({c.target for c in heads}) != 1 or not isinstance(module.get_submodule(heads[0].target), torch.nn.Linear):
+        return None
+    return heads
 
 
 def old_nodes(calls, outs, hs, xs, steps, first_state, stacked) -> set:
