@@ -188,6 +188,11 @@ def test_random_networks_with_random_layers_frozen(seed, freezing):
     "input 5\nembedding 7 8 trainable=false\ndense 8\nunembed",      # a tied head over a frozen table
     "input 6x6x4\nsepconv 5 3 frozen=depthwise_kernel",              # the depthwise pass not recorded
     "input 6x6x4\nconv 3 1x1\nsepconv 5 3 frozen=depthwise_kernel",
+    "input 5x8\ndense 8\nlayerscale trainable=false\ndense 3",     # x·γ keeps x for γ's gradient only
+    "input 5x8\ndense 8\ndyt frozen=alpha\ndense 3",
+    "input 5x8\ndense 8\nrmsnorm frozen=weight\ndense 3",           # the normalised values, for the scale's
+    "input 6x6x4\nconv 4 1x1\nprelu shared=none trainable=false\nconv 2 1x1",
+    "input 6x6x4\nconv 4 1x1\ngrn frozen=gamma\nconv 2 1x1",
 ])
 def test_frozen_kernels_keep_no_input_for_their_gradient(text):
     """act_train_bytes against the tensors autograd saves (torch.autograd.graph.saved_tensors_hooks on the exported

@@ -61,8 +61,8 @@ class DyT(layers.Layer):
         return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        # α·x keeps x (for α's gradient); tanh keeps its output, which the product with γ reads too
-        return (Saved("input"), Saved("own", product(shape)))
+        # α·x keeps x for α's gradient (none with α frozen); tanh keeps its output, which the product with γ reads too
+        return (Saved("input", of=("alpha",)), Saved("own", product(shape)))
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "DyT")

@@ -79,11 +79,11 @@ class GRN(layers.Layer):
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """For the input's gradient: the input and the norms (C) of vector_norm, the norms and the divisor
-        (1) of the division, the scale N(x) (C) of x·N(x); always: x·N(x), read by γ's gradient."""
+        (1) of the division, the scale N(x) (C) of x·N(x); x·N(x) for γ's gradient (not with γ frozen)."""
         c = shape[-1]
         return (Saved("input", for_input_grad=True), Saved("own", c, for_input_grad=True),
                 Saved("own", 1, for_input_grad=True), Saved("own", c, for_input_grad=True),
-                Saved("own", product(shape)))
+                Saved("own", product(shape), of=("gamma",)))
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "GlobalResponseNorm")

@@ -222,9 +222,10 @@ class RMSNorm(LayerSpec):
         (the other steps are not recorded). Megatron's accounting keeps only the input."""
         if style != "pytorch":
             return (Saved("input"),)
+        scale = tuple(w.name for w in self.weights(cfg, shape, ctx))     # the normalised values: for its gradient
         return (Saved("input", for_input_grad=True),
                 Saved("own", product(shape[:-1]), dtype="stat", for_input_grad=True),
-                Saved("own", product(shape), dtype="cpu"))
+                Saved("own", product(shape), dtype="cpu", of=scale))
 
 @register
 class GroupNorm(LayerSpec):

@@ -57,8 +57,8 @@ class PReLUValues(nn.Module):
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The input, which the gradients of the input and of the slopes both read (nn.PReLU's kernel keeps it
         and the weight; the per-value helper keeps the input for α's gradient and torch.where its x >= 0 mask, for both gradients)."""
-        if cfg.shared == "none":
-            return (Saved("input"), Saved("own", product(shape), dtype="bool"))
+        if cfg.shared == "none":        # the input for α's gradient only (none with α frozen)
+            return (Saved("input", of=("alpha",)), Saved("own", product(shape), dtype="bool"))
         return (Saved("input"),)
 
     # -- frameworks ---------------------------------------------------------------------------

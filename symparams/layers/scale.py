@@ -61,7 +61,8 @@ class LayerScale(layers.Layer):
         return None
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        return (Saved("input"),)
+        """x·γ keeps x for γ's gradient (none with γ frozen; γ itself is a parameter)."""
+        return (Saved("input", of=("gamma",)),)
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "LayerScale")
