@@ -34,8 +34,9 @@ MODELS = {
     # BEiT: `attention bias=qvo relbias=N` (free q/v biases, a relative table per block), layer-scale gammas,
     # the avg head x[:, 1:].mean(1) as `globalavgpool prefix=1`
     "timm.models.beit:beit_base_patch16_224": None,
-    # EVA-02: the same free q/v biases, rotary embeddings, SwiGLU
-    "timm.models.eva:eva02_tiny_patch14_224": "q_bias",
+    # EVA-02: EvaAttention read whole as `attention bias=qvo` (free q/v biases; its rotary table, made from buffers
+    # for the attention alone, adds no weight), SwiGLU's GluMlp as dense 2F, then the halves' product (slices)
+    "timm.models.eva:eva02_tiny_patch14_224": None,
     # timm's TensorFlow-style MaxViT: its Conv2dSame reads (padding at the input size), its GELUTanh as gelu; its
     # PartitionAttention blocks read the sizes of their channels-last map (x.shape) in forward
     "timm.models.maxxvit:maxvit_tiny_tf_224": "(getattr) acts on a tensor permuted to channels last",
@@ -110,8 +111,10 @@ SWEEP = {
     "beit_base_patch16_224": None,
     "beitv2_base_patch16_224": None,
     "beit3_base_patch16_224": "(timm Attention) has a norm before its output projection",
-    "eva02_tiny_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
-    "eva_giant_patch14_224": "reads the tensor 'blocks.0.attn.q_bias'",
+    "eva02_tiny_patch14_224": None,
+    "eva_giant_patch14_224": None,
+    "eva02_base_patch16_clip_224": "has a norm before its output projection (scale_norm)",
+    "vit_base_patch16_rope_reg1_gap_256": None,  # timm's rope ViTs use EvaAttention
     "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
     "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
     "pvt_v2_b0": "acts on a tensor permuted to channels last",
@@ -124,7 +127,7 @@ SWEEP = {
     "levit_conv_128s": "(timm Attention) has a qkv of ConvNorm",
     "mobilevit_xxs": "reads the tensor '_tensor_constant0'",
     "mobilevitv2_050": "reads the tensor '_tensor_constant0'",
-    "efficientformer_l1": "cannot read the operation 'sub' (call_function sub)",
+    "efficientformer_l1": "(timm Attention) has a width other than its input's",
     "efficientformerv2_s0": "cannot read the operation 'permute' (call_method permute)",
     "fastvit_t8": None,
     "tiny_vit_5m_224": "the operation 'view' (view) acts on a tensor permuted to channels last",

@@ -407,7 +407,7 @@ def _torch_leaf(module) -> bool:
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
-            _is_timm_attention_pool(module):
+            _is_timm_attention_pool(module) or _is_eva_attention(module):
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -540,6 +540,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     pieces: dict = {}       # a chunk/split node -> (its input, the channel counts of its pieces)
     shuffling: dict = {}    # the steps of view -> transpose -> view (a channel shuffle) -> (input, groups, transposed)
     live = _live(graph)     # the nodes the output depends on (fx keeps calls whose results are overwritten)
+    rope_side = _rope_side(graph, module)   # EVA's rotary tables: computed from buffers for its attention only
     pending: dict = {}      # ViT's steps under way: a (b, C, H*W) reshape awaiting its transpose, a class token's expand
     channels_last: set = set()  # nodes between x.permute(0, 2, 3, 1) and its permute back: already symparams' layout
     calls: dict = {}        # id(module) -> its live calls (a weighted module called again: reuse=)
@@ -556,6 +557,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
         if node.op in ("call_function", "call_method") and node not in live:
             continue                        # a result forward throws away (attention's weights in x, _ = ...)
+        if node in rope_side:
+            continue                        # rotary embeddings made from buffers, read by an attention read whole
         for a in args:
             if a in stacked:
                 stacked[node] = stacked[a]
@@ -715,6 +718,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
+                or _eva_attention(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _torch_line(sub, name, num)
@@ -2029,6 +2033,69 @@ def _timm_attention_pool(module, name, num, prefix=0) -> str | None:
     return "\n".join([line, "residual {"] + ["    " + f for f in ffn] + ["}"] + tail)
 
 
+def _is_eva_attention(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "EvaAttention" and cls.__module__.startswith("timm.")
+
+
+def _eva_attention(module, name) -> str | None:
+    """timm's EvaAttention (EVA, EVA-02), read whole: `attention heads=H` with BEiT's bias reading (a qkv Linear
+    without bias, free q_bias and v_bias, k's a zero buffer, a biased proj: bias=qvo; or separate q/k/v Linears,
+    k's unbiased); its rotary embeddings rotate q and k in place with a table computed from buffers, which adds no
+    weight (as in the attention of Llama-style configs). A q/k norm, a norm before proj (scale_norm), a gate or a
+    head width other than D/H is refused by name. None when the module is not one."""
+    if not _is_eva_attention(module):
+        return None
+    nn = need("torch", "pytorch").nn
+    d = module.proj.out_features
+    fused = module.qkv is not None
+    if fused:
+        widths_ok = module.qkv.in_features == d and module.qkv.out_features == 3 * d
+        free = module.q_bias is not None
+        bias = " bias=qvo" if free and module.qkv.bias is None and module.proj.bias is not None else \
+            " bias=o" if not free and module.qkv.bias is None and module.proj.bias is not None else None
+    else:
+        widths_ok = all(p.in_features == d and p.out_features == d for p in (module.q_proj, module.k_proj, module.v_proj))
+        q, k, v = (p.bias is not None for p in (module.q_proj, module.k_proj, module.v_proj))
+        bias = {(True, False, True): " bias=qvo", (False, False, False): " bias=o"}.get((q, k, v)) \
+            if module.proj.bias is not None else None
+    problems = [what for what, present in (
+        ("a q/k norm", not (isinstance(module.q_norm, nn.Identity) and isinstance(module.k_norm, nn.Identity))),
+        ("a norm before its output projection (scale_norm)", not isinstance(module.norm, nn.Identity)),
+        ("a gate", module.gate is not None),
+        ("a head width other than its width / heads", not widths_ok or module.proj.in_features != d),
+        ("biases other than q and v with a biased proj", bias is None)) if present]
+    if problems:
+        raise DefinitionError(f"the module '{name}' (timm EvaAttention) has {', '.join(problems)}; symparams reads "
+                              "EVA's attention with q/v biases as attention bias=qvo")
+    return f"attention heads={module.num_heads}{bias} name={name}"
+
+
+def _rope_side(graph, module) -> set:
+    """The nodes that only make EVA's rotary table: they read no input (buffers and constants only) and every use
+    ends in the rope= argument of an EvaAttention read whole, which counts it (no weights) itself."""
+    from torch import fx
+    from_input: set = set()
+    for n in graph.nodes:
+        if n.op == "placeholder" or any(isinstance(a, fx.Node) and a in from_input
+                                        for a in _flat(list(n.args) + list(n.kwargs.values()))):
+            from_input.add(n)
+    side: set = set()
+    for n in reversed(list(graph.nodes)):
+        if n in from_input or n.op in ("placeholder", "output") or not n.users:
+            continue
+
+        def rope_use(user, n=n) -> bool:
+            if user in side:
+                return True
+            return user.op == "call_module" and _is_eva_attention(module.get_submodule(user.target)) and \
+                n not in _flat(user.args) and all(v is n for k, v in user.kwargs.items() if k == "rope" and v is n) \
+                and any(v is n for v in user.kwargs.values())
+        if all(rope_use(u) for u in n.users):
+            side.add(n)
+    return side
+
+
 def _is_maxvit_partition(module) -> bool:
     cls = type(module)
     return cls.__name__ == "PartitionAttentionLayer" and cls.__module__.startswith("torchvision.")
@@ -2180,9 +2247,12 @@ def _torch_split(node, shapes, torch):
     how = node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks", node.kwargs.get("split_size_or_sections"))
     dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
     rank = len(shape)
-    if not isinstance(dim, int) or dim % rank != _channel_axis(rank):
+    axis = _channel_axis(rank)
+    if rank == 3 and isinstance(dim, int) and dim % rank == 2 and _linear_output(source):
+        axis = 2            # a Linear's B x T x F output is a sequence, its features the channels (timm's GluMlp)
+    if not isinstance(dim, int) or dim % rank != axis:
         raise DefinitionError(f"the operation '{node.name}' splits axis {dim}; symparams' slice takes channels only")
-    c = shape[_channel_axis(rank)]
+    c = shape[axis]
     name = node.target if isinstance(node.target, str) else node.target.__name__
     if isinstance(how, int) and name == "chunk":
         size = -(-c // how)
@@ -2194,6 +2264,15 @@ def _torch_split(node, shapes, torch):
     else:
         raise DefinitionError(f"the operation '{node.name}' splits by {how!r}; symparams reads whole numbers")
     return source, parts
+
+
+def _linear_output(node) -> bool:
+    """Whether `node` is an nn.Linear module's call (its rank-3 output is a sequence to symparams)."""
+    if getattr(node, "op", None) != "call_module":
+        return False
+    sub = node.graph.owning_module.get_submodule(node.target) if node.graph.owning_module is not None else None
+    nn = need("torch", "pytorch").nn
+    return isinstance(sub, nn.Linear)
 
 
 def _torch_shuffle_step(node, shapes, shuffling):
