@@ -79,7 +79,6 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 # A broad sweep for wrong numbers: one or a few small variants of each timm CNN family, at the input size its
 # pretrained config gives (timm.get_pretrained_cfg_value(name, "input_size")). Each row imports exactly or is
 # refused naming the construct; a wrong total or trainable count, or a traceback, fails. The words of each refusal:
-#   'pad': HGNet-V2's stem pads with F.pad in forward
 #   pads with mode 'constant': a BlurPool2d padding with zeros (symparams' blurpool reflects)
 #   'square': FRN: x.square().mean() over the map (filter response normalisation)
 #   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
@@ -220,7 +219,7 @@ SWEEP = {
     "timm.models.fasternet:fasternet_t0": None,
     "timm.models.fastvit:fastvit_t8": "'sub'",
     "timm.models.hgnet:hgnet_tiny": None,
-    "timm.models.hgnet:hgnetv2_b0": "'pad'",
+    "timm.models.hgnet:hgnetv2_b0": None,
     "timm.models.inception_next:inception_next_atto": None,
     "timm.models.lcnetv2:lcnetv2_small": None,
     "timm.models.mambaout:mambaout_femto": 'permuted to channels last',
@@ -267,3 +266,28 @@ def test_timm_root_names_the_entry_points_of_timm_models(tmp_path, capsys):
     need_module("timm")
     check_import_row("timm:mobilenetv3_small_050", "224x224x3", None,
                      lambda: _expected("timm.models:mobilenetv3_small_050"), tmp_path, capsys)
+
+
+def test_functional_pad_reads_as_the_padding_layer_of_its_mode():
+    """F.pad(x, (l, r, t, b)) in forward (HGNet-V2's stem): zeropad / reflectpad / replicatepad with after= when
+    asymmetric; a circular pad or a constant other than 0 is refused by name."""
+    torch = need_module("torch")
+    import symparams
+    functional = torch.nn.functional
+
+    class Padded(torch.nn.Module):
+        def __init__(self, **how):
+            super().__init__()
+            self.conv, self.how = torch.nn.Conv2d(3, 4, 2), how
+
+        def forward(self, x):
+            return self.conv(functional.pad(x, (0, 1, 2, 1), **self.how))
+
+    for how, word in (({}, "zeropad 2x0 after=1"), ({"mode": "reflect"}, "reflectpad 2x0 after=1"),
+                      ({"mode": "replicate"}, "replicatepad 2x0 after=1")):
+        text = symparams.from_torch(Padded(**how), (8, 8, 3))
+        assert word in text, text
+        assert symparams.parse(text).output_shape == (10, 8, 4)
+    for how in ({"mode": "circular"}, {"value": 1.0}):
+        with pytest.raises(symparams.SymparamsError, match="pad"):
+            symparams.from_torch(Padded(**how), (8, 8, 3))

@@ -737,6 +737,11 @@ def from_torch(module, input_shape, generalize=None) -> str:
             distinct = list(dict.fromkeys(args))       # attention(x, x, x) reads one tensor
             if len(distinct) > 1:
                 nodes[node].inputs = _context_argument(node, sub, line, distinct)
+        elif node.op == "call_function" and node.target is torch.nn.functional.pad:
+            # F.pad(x, (l, r, t, b)) is the padding module of its mode called: read by the same kinds
+            sub = _pad_module(node, shapes, torch)
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], _torch_line(sub, name, num), name, sub)
         elif node.op == "call_function" and node.target in pools:
             # F.max_pool2d(x, 2) is nn.MaxPool2d(2) called: read by the same kind, refused with its messages
             sub = _pool_module(node, pools[node.target], torch)
@@ -1351,6 +1356,28 @@ def _functional_pools(torch) -> dict:
             "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad") + (("divisor_override",) if n > 1
                                                                                    else ()))
     return out
+
+
+def _pad_module(node, shapes, torch):
+    """The nn padding module F.pad(x, pad, mode, value) is (constant 0, reflect, replicate), refused by name for a
+    padding that is not numbers, another mode, a constant other than 0, or pads beyond the map's spatial axes."""
+    from torch import fx
+    names = ("pad", "mode", "value")
+    given = dict(zip(names, node.args[1:]))
+    given.update({k: v for k, v in node.kwargs.items() if k in names})
+    pad, mode, value = given.get("pad"), given.get("mode", "constant"), given.get("value")
+    rank = len(shapes.get(getattr(node.args[0], "name", ""), ()))
+    ok = isinstance(pad, (list, tuple)) and pad and len(pad) % 2 == 0 and \
+        all(isinstance(p, int) and not isinstance(p, fx.Node) for p in pad) and \
+        not any(k not in names for k in node.kwargs) and len(node.args) <= 4
+    n = len(pad) // 2 if ok else 0
+    if not ok or not 1 <= n <= 3 or (rank and rank != n + 2) or mode not in ("constant", "reflect", "replicate") \
+            or (mode == "constant" and value not in (None, 0, 0.0)):
+        raise DefinitionError(f"the operation '{node.name}' (pad) has arguments symparams does not represent: "
+                              f"{_args_text(node)}; it reads F.pad of a map's spatial axes with zeros, reflection or "
+                              "replication")
+    cls = {"constant": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad"}[mode]
+    return getattr(torch.nn, f"{cls}{n}d")(tuple(pad))
 
 
 def _pool_module(node, how, torch):
