@@ -426,3 +426,20 @@ def test_a_config_without_model_type_is_read_by_its_class(name):
     total, trained, text = imported(config)
     assert (total, trained) == oracle(dict(config, model_type=family)), text
     assert f"no model_type: {family}" in text
+
+
+def test_a_config_the_structure_cannot_hold_goes_through_the_module_tree(tmp_path, capsys):
+    """A Swin whose image gives a stage of odd side (transformers pads before merging patches; symparams'
+    pixelunshuffle needs an even side): `symparams import` writes the module tree, exact, saying why."""
+    torch = need_module("torch")
+    transformers = need_module("transformers")
+    fields = dict(image_size=40, patch_size=4, embed_dim=8, depths=[1, 1, 1], num_heads=[1, 2, 4], window_size=2)
+    config, total, trained = _counts(transformers, torch, "SwinConfig", "SwinForImageClassification", fields)
+    source = tmp_path / "config.json"
+    source.write_text(json.dumps(dict(config.to_dict(), architectures=["SwinForImageClassification"])),
+                      encoding="utf-8")
+    target = tmp_path / "model.arch"
+    assert cli.main(["import", str(source), "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "does not evaluate" in text and "pixelunshuffle" in text
+    assert _summary(capsys, target) == (total, trained)

@@ -1576,9 +1576,20 @@ def _verified(text: str, config: dict, model_type: str, arch: str, source: str) 
         return text
     model, name = built
     from ..engine.network import parse
-    net = parse(text, convention="pytorch").evaluate()
+    from ..errors import SymparamsError
     total = sum(p.numel() for p in model.parameters())
     trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    try:
+        net = parse(text, convention="pytorch").evaluate()
+    except SymparamsError as exc:
+        # a config transformers builds but the structure cannot hold (a Swin stage of odd side, kv heads that do
+        # not divide the heads): the module tree, rather than a refusal
+        why = str(exc).strip().splitlines()[0][:160]
+        tree = from_meta_device(config, model_type, name, source)
+        lines = tree.split("\n")
+        at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+        return "\n".join(lines[:at] + [f"# symparams' structure for this config does not evaluate ({why}): written "
+                                        "from the module tree instead."] + lines[at:])
     got = (int(net.params), int(net.trainable_params))
     if got == (total, trained):
         lines = text.split("\n")
