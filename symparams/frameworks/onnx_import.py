@@ -18,7 +18,7 @@ from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder
-from .onnx_origin import aten_call, folded_batchnorm, had_bias
+from .onnx_origin import aten_call, folded_batchnorm, had_bias, module_scopes
 from .onnx_patterns import decomposed
 from .onnx_windows import patch_merges, window_attentions
 from .plan import need
@@ -256,6 +256,9 @@ def _layout(dims) -> tuple:
 
 
 def _node_name(node, index) -> str:
+    scopes = module_scopes(node)        # the dynamo exporter's record: the module the node ran in
+    if len(scopes) >= 3 and scopes[-2]:
+        return identifier(scopes[-2])
     parts = [p for p in (node.name or "").split("/") if p]
     if len(parts) >= 2:
         qual = parts[-2]
@@ -340,11 +343,14 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
         out = node.output[0]
         norm = folded_batchnorm(node) if node.op_type in ("Conv", "ConvTranspose", "Gemm") else None
         if norm is not None:
-            # the exporter's optimiser folded a batch norm into this layer (onnx_origin): written back after it
-            inner = out + "\0folded"
+            # the exporter's optimiser folded a batch norm into this layer (onnx_origin): written back after it; the
+            # node records the batch norm's module, the layer's own name is its weight's (`conv1.weight`)
+            inner, bn = out + "\0folded", name
+            weight = node.input[1] if len(node.input) > 1 else ""
+            name = unique_name(identifier(weight[:-len(".weight")]) if weight.endswith(".weight") else bn + "_layer",
+                               names)
             nodes[inner] = Node(inner, "layer", [key(source_tensor)], f"{text} name={name}", name, node)
             order.append(inner)
-            bn = unique_name(name + "_bn", names)
             nodes[out] = Node(out, "layer", [inner], ("batchnorm" if norm else "batchnorm scale=false center=false")
                               + f" name={bn}", bn, node)
         else:

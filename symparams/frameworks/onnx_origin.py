@@ -21,6 +21,7 @@ import re
 
 RULES = "pkg.onnxscript.rewriter.rule_name"
 FX_NODE = "pkg.torch.onnx.fx_node"
+SCOPES = "pkg.torch.onnx.name_scopes"
 # the argument holding the bias of each aten operation a Conv/ConvTranspose/Gemm is made from
 _BIAS_ARGUMENT = {"conv1d": 2, "conv2d": 2, "conv3d": 2, "convolution": 2, "conv_transpose1d": 2,
                   "conv_transpose2d": 2, "conv_transpose3d": 2, "linear": 2, "addmm": 0}
@@ -34,6 +35,15 @@ def metadata(node) -> dict:
 
 def rules(node) -> list[str]:
     return [r.strip() for r in metadata(node).get(RULES, "").split(",") if r.strip()]
+
+
+def module_scopes(node) -> list:
+    """The module path the dynamo exporter recorded for a node (`pkg.torch.onnx.name_scopes`: '', 'features',
+    'features.1', ..., then the operation's own name), or []."""
+    text = metadata(node).get(SCOPES, "")
+    if not text.startswith("[") or not text.endswith("]"):
+        return []
+    return [part.strip().strip("'\"") for part in text[1:-1].split(",")]
 
 
 def aten_call(node):
