@@ -609,7 +609,7 @@ def bench_render(report: Report, quick: bool):
     target = "render ≤ derive"
     for path in _zoo_files(quick):
         label = _zoo_label(path)
-        result = run_child({"task": "parts", "path": str(path), "repeats": 1 if quick else 5})
+        result = run_child({"task": "parts", "path": str(path), "repeats": 1 if quick else 9})
         report.raw[f"render/{label}"] = result
         if "error" in result:
             report.add(section, f"{label}: derive and text render", target, "error", False, result["error"])
