@@ -193,6 +193,11 @@ def test_random_networks_with_random_layers_frozen(seed, freezing):
     "input 5x8\ndense 8\nrmsnorm frozen=weight\ndense 3",           # the normalised values, for the scale's
     "input 6x6x4\nconv 4 1x1\nprelu shared=none trainable=false\nconv 2 1x1",
     "input 6x6x4\nconv 4 1x1\ngrn frozen=gamma\nconv 2 1x1",
+    "input 5x8\ndense 8\nattention heads=2 trainable=false",         # sdpa: the projections' input not kept
+    'input 5x8\nattention heads=2 frozen="in_proj_weight, in_proj_bias"',  # sdpa not recorded: o_proj's input
+    'input 5x8\nattention heads=4 kv_heads=2 frozen="q_proj.weight, q_proj.bias, k_proj.weight, k_proj.bias"',
+    'input 5x8 as x\ninput 4x6 as mem\nuse mem\ndense 6\nsave m2\nuse x\nattention heads=2 context=m2 '
+    'frozen="k_proj.weight, k_proj.bias, v_proj.weight, v_proj.bias"',
 ])
 def test_frozen_kernels_keep_no_input_for_their_gradient(text):
     """act_train_bytes against the tensors autograd saves (torch.autograd.graph.saved_tensors_hooks on the exported

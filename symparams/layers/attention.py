@@ -418,13 +418,10 @@ class ProjectedAttention(nn.Module):
     _PARTS = {"in": "qkv", "q": "q", "query": "q", "k": "k", "key": "k", "v": "v", "value": "v", "out": "o", "o": "o",
               "output": "o", "relative": "bias"}
 
-    def gradients(self, cfg, shape, out, ctx):
-        """The projections' kernel and input gradients (the keys' and values' input is the context with
-        context=); the scores' gradients for the queries and the keys, and the weighted sum's for the
-        probabilities and the values, each where what it is computed from needs one (the probabilities also
-        from the relative bias table); the output projection's kernel gradient, and its input's (the heads'
-        output) where anything before it in the layer or before the layer is trained."""
-        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+    def _operands(self, cfg, shape, ctx) -> tuple:
+        """What the gradients and the kept tensors are taken for (Gradient.of, Saved.of): the keys' and values'
+        input ('input', or 'other' with context=), each projection's matrix by part (kernel('q'), ..., 'qkv' for
+        PyTorch's packed in_proj, 'o'), and what the queries, keys, values and probabilities are computed from."""
         source = "other" if cfg.get("context") else "input"
         parts: dict = {}
         for w in self.weights(cfg, shape, ctx):
@@ -439,10 +436,19 @@ class ProjectedAttention(nn.Module):
                          and "norm" not in w.name)
 
         q, k, v = ("input",) + names("q", "qkv"), (source,) + names("k", "qkv"), (source,) + names("v", "qkv")
-        probabilities = q + k + names("bias")
+        return source, kernel, q, k, v, q + k + names("bias")
+
+    def gradients(self, cfg, shape, out, ctx):
+        """The projections' kernel and input gradients (the keys' and values' input is the context with
+        context=); the scores' gradients for the queries and the keys, and the weighted sum's for the
+        probabilities and the values, each where what it is computed from needs one (the probabilities also
+        from the relative bias table); the output projection's kernel gradient, and its input's (the heads'
+        output) where anything before it in the layer or before the layer is trained."""
+        t, d, hk, gk, tc, dc = self._cost_dims(cfg, shape)
+        source, kernel, q, k, v, probabilities = self._operands(cfg, shape, ctx)
         scores = t * self._span(cfg, tc) * hk
         grads = []
-        if "qkv" in parts:          # one packed product for the three
+        if kernel("qkv"):           # one packed product for the three
             grads += [Gradient(t * d * (hk + 2 * gk), kernel("qkv")), Gradient(t * d * (hk + 2 * gk), ("input",))]
         else:
             grads += [Gradient(t * d * hk, kernel("q")), Gradient(t * d * hk, ("input",)),
@@ -490,11 +496,19 @@ class ProjectedAttention(nn.Module):
                 Saved("own", t * hk + 2 * tc * gk), Saved("own", h * t * tc, core=True),
                 Saved("own", h * t * tc, dtype="mask", core=True), Saved("own", h * t * tc, core=True),
                 Saved("own", t * hk))
-        saved = (Saved("input", layout="contiguous"),) + context
+        # with frozen projections (sdpa, flash): the input is kept for the projections' kernels' gradients only
+        # (the context for the keys' and values'), the kernel's q, k, v and statistics only where it is recorded
+        # (q, k or v needs a gradient), the heads' output also for the output projection's kernel
+        source, kernel, q, k, v, probabilities = self._operands(cfg, shape, ctx)
+        own = kernel("q") + kernel("qkv") + (kernel("k") + kernel("v") if source == "input" else ())
+        context = tuple(Saved(e.what, e.values, layout=e.layout, of=kernel("k") + kernel("v")) for e in context)
+        saved = (Saved("input", layout="contiguous", of=own),) + context
         if getattr(ctx, "attention", "sdpa") == "eager" or cfg.get("relbias"):
             saved += (Saved("own", 2 * t * hk + 2 * tc * hk), Saved("own", h * t * tc, core=True))
         else:
-            saved += (Saved("own", 2 * t * hk + 2 * tc * gk), Saved("own", h * t, dtype="stat", core=True))
+            core = q + k + v
+            saved += (Saved("own", t * hk + 2 * tc * gk, of=core), Saved("own", t * hk, of=core + kernel("o")),
+                      Saved("own", h * t, dtype="stat", core=True, of=core))
         if cfg.get("relbias"):
             saved += (Saved("own", t * tc, dtype="index", per_example=False),)
         norm = cfg.get("qk_norm", "none")
