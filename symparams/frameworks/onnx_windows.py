@@ -211,6 +211,8 @@ def _relative(bias, w, np) -> bool:
     rows, cols = np.divmod(np.arange(w * w), w)
     offset = (rows[:, None] - rows[None, :] + w - 1) * (2 * w - 1) + (cols[:, None] - cols[None, :] + w - 1)
     for h in range(bias.shape[0]):
+        if np.unique(bias[h]).size < 2:
+            return False        # one value everywhere (a bias set to zeros): a table or not, the values cannot tell
         table = np.full((2 * w - 1) ** 2, np.nan)
         table[offset.ravel()] = bias[h].ravel()
         if not np.array_equal(table[offset], bias[h]):
