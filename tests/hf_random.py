@@ -4,8 +4,11 @@ sliding windows, shared experts, dense and sparse layers mixed, per-layer attent
 parallel residuals, Falcon's decoder architectures, vocabularies padded, rope scaling, sub-configs...).
 
 `draw(family, rng)` returns (config class, model class, fields); the oracle builds both with transformers
-on the meta device. Used by tests/test_hf_families.py (a few draws per family in CI,
-SYMPARAMS_HF_EXAMPLES for more) and by hand: `python tests/hf_random.py [draws] [family ...]`."""
+on the meta device. `switch_case` then gives one to three of ANY of the config's fields another value and, half
+the time, picks another of the family's classes (transformers' auto mappings); `sweep` switches each field alone.
+Used by tests/test_hf_families.py (a few draws per family in CI, SYMPARAMS_HF_EXAMPLES for more) and by hand:
+`python tests/hf_random.py [draws] [family ...]` (SYMPARAMS_HF_MODES=full,diff,nulls,switch to choose the
+forms), `python tests/hf_random.py --sweep [family ...]` (which fields change a count, and any wrong one)."""
 
 from __future__ import annotations
 
@@ -602,8 +605,60 @@ def switch_case(family: str, seed: int, switches: int = 3):
     return config_class, model_class, fields
 
 
+def sweep(family: str, seed: int = 0):
+    """Each field of the family's draw switched alone, to each of its alternatives, for the draw's class and one
+    other of the family: yields (field, value, class, changes the count, problem or None). Which fields change a
+    count, and whether the import follows each."""
+    import json
+    import transformers
+    from symparams.errors import SymparamsError
+    config_class, model_class, fields = case(family, seed)
+    full = getattr(transformers, config_class)(**fields).to_dict()
+    classes = family_classes(full.get("model_type") or family)
+    for key in sorted(full):
+        if key in _NOT_SWITCHED or key.endswith("_token_id") or isinstance(full[key], dict):
+            continue
+        value = full[key]
+        if isinstance(value, bool):
+            values = [not value]
+        elif isinstance(value, int):
+            values = [v for v in ((0,) if key in _ZERO else ()) + (1, 3, value + 1, 2 * value) if v != value]
+        elif value is None:
+            values = [v for v in _FLOATS.get(key, _STRINGS.get(key, (2, 8, True))) if v is not None]
+        elif isinstance(value, (str, float)):
+            values = [v for v in (_STRINGS if isinstance(value, str) else _FLOATS).get(key, ()) if v != value]
+        else:
+            values = []
+        rng = random.Random(f"{family}-{seed}-{key}")
+        for new in values:
+            for cls in {model_class, _pick(rng, *classes)}:
+                try:
+                    _, before, _ = oracle(config_class, cls, fields)
+                    config, total, trained = oracle(config_class, cls, dict(fields, **{key: new}))
+                except Exception:       # noqa: BLE001 - transformers refuses the switch
+                    continue
+                data = json.loads(config.to_json_string(use_diff=True))
+                data.update(architectures=[cls], model_type=data.get("model_type") or config.model_type)
+                try:
+                    got = imported(data)[:2]
+                    problem = None if got == (total, trained) else f"symparams {got}, transformers {(total, trained)}"
+                except SymparamsError as exc:
+                    problem = f"refused: {str(exc).splitlines()[0][:100]}"
+                yield key, new, cls, total != before, problem
+
+
 if __name__ == "__main__":
     import sys
+    if sys.argv[1:2] == ["--sweep"]:        # python tests/hf_random.py --sweep [family ...]: one field at a time
+        for fam in sys.argv[2:] or list(GENERATORS):
+            changing, wrong = set(), 0
+            for key, new, cls, changes, problem in sweep(fam):
+                changing.update([key] if changes else [])
+                if problem and not problem.startswith("refused"):
+                    wrong += 1
+                    print(f"{fam} {cls} {key}={new!r}: {problem}", flush=True)
+            print(f"== {fam}: fields changing a count: {', '.join(sorted(changing))}; wrong: {wrong}", flush=True)
+        sys.exit(0)
     draws = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     families = sys.argv[2:] or list(GENERATORS)
     import os
