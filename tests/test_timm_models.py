@@ -37,9 +37,9 @@ MODELS = {
     # EVA-02: EvaAttention read whole as `attention bias=qvo` (free q/v biases; its rotary table, made from buffers
     # for the attention alone, adds no weight), SwiGLU's GluMlp as dense 2F, then the halves' product (slices)
     "timm.models.eva:eva02_tiny_patch14_224": None,
-    # timm's TensorFlow-style MaxViT: its Conv2dSame reads (padding at the input size), its GELUTanh as gelu; its
-    # PartitionAttention blocks read the sizes of their channels-last map (x.shape) in forward
-    "timm.models.maxxvit:maxvit_tiny_tf_224": "(getattr) acts on a tensor permuted to channels last",
+    # timm's TensorFlow-style MaxViT: Conv2dSame read at the input size, GELUTanh as gelu, each PartitionAttentionCl
+    # read whole as torchvision's: residual { layernorm; windowattention heads=H window=P [grid=true] } + its MLP
+    "timm.models.maxxvit:maxvit_tiny_tf_224": None,
     # Swin-V2: post-norm residuals, `windowattention ... bias=qv cpb=512 cosine=true` (q and v biases, the
     # position-bias MLP, the logit scale); window16 shrinks to the 8 x 8 map of its last stage; 12to16 holds
     # pretrained window sizes (the MLP's coordinates scaled, the same counts)
@@ -157,10 +157,10 @@ SWEEP = {
     "swin_s3_tiny_224": None,
     "swinv2_tiny_window8_256": None,            # swinv2 helper: windowattention cpb= cosine=true, post-norm
     "swinv2_cr_tiny_224": None,
-    "maxvit_tiny_tf_224": "(getattr) acts on a tensor permuted to channels last",
-    "maxvit_pico_rw_256": "acts on a tensor permuted to channels last",
-    "maxvit_rmlp_pico_rw_256": "acts on a tensor permuted to channels last",
-    "maxxvit_rmlp_nano_rw_256": "acts on a tensor permuted to channels last",
+    "maxvit_tiny_tf_224": None,
+    "maxvit_pico_rw_256": None,
+    "maxvit_rmlp_pico_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
+    "maxxvit_rmlp_nano_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
     "coatnet_nano_rw_224": "the operation 'chunk' splits axis 2",
     "coatnet_0_224": "the operation 'chunk' splits axis 2",
     "coatnext_nano_rw_224": "the operation 'chunk' splits axis 2",

@@ -407,7 +407,7 @@ def _torch_leaf(module) -> bool:
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
-            _is_timm_attention_pool(module) or _is_eva_attention(module):
+            _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module):
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -718,7 +718,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
-                or _eva_attention(sub, name) \
+                or _eva_attention(sub, name) or _timm_partition(sub, name, num) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _torch_line(sub, name, num)
@@ -1180,7 +1180,7 @@ def _channels_last_problem(node, module, functional_names) -> None:
         sub = module.get_submodule(node.target)
         if isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU, torch.nn.SiLU,
                             torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES \
-                or type(sub).__name__ in _unit_classes() or _timm_swin_unit(sub):
+                or type(sub).__name__ in _unit_classes() or _timm_swin_unit(sub) or _is_timm_partition(sub):
             return
     elif node.op == "call_function" and (node.target in (operator.add, operator.mul, torch.add, torch.mul) or
                                          getattr(node.target, "__name__", "") in words):
@@ -2121,6 +2121,53 @@ def _rope_side(graph, module) -> set:
         if all(rope_use(u) for u in n.users):
             side.add(n)
     return side
+
+
+def _is_timm_partition(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "PartitionAttentionCl" and cls.__module__.startswith("timm.")
+
+
+def _timm_partition(module, name, num) -> str | None:
+    """timm's MaxViT PartitionAttentionCl (maxvit_*_tf, maxvit_*_rw), read whole on its channels-last map as
+    torchvision's PartitionAttentionLayer is:
+        residual { layernorm; windowattention heads=H window=P [grid=true] }
+        residual { layernorm; dense 4C; act; dense C }
+    (its window or grid partition, attention within each P x P group, and the partition undone). Its relative
+    position table, TensorFlow's (heads, 2P-1, 2P-1) or timm's ((2P-1)^2, heads), holds windowattention's
+    (2P-1)^2 x heads weights. A non-square partition, unbiased projections, widths other than its input's, another
+    position bias (rmlp's MLP), layer scale or a norm in its MLP is refused by name. None when the module is not
+    one."""
+    if not _is_timm_partition(module):
+        return None
+    nn = need("torch", "pytorch").nn
+    attn, mlp = module.attn, module.mlp
+    c = attn.qkv.in_features
+    size = _square_pair(module.partition_size)
+    table = getattr(attn.rel_pos, "relative_position_bias_table", None)
+    heads = attn.num_heads
+    problems = [what for what, present in (
+        ("a partition that is not square", size is None),
+        ("projections without biases or of another width",
+         attn.qkv.out_features != 3 * c or attn.proj.in_features != c or attn.proj.out_features != c
+         or attn.qkv.bias is None or attn.proj.bias is None),
+        (f"a position bias other than a (2P-1)^2 x heads table ({type(attn.rel_pos).__name__})",
+         table is None or size is None or table.numel() != (2 * size - 1) ** 2 * heads
+         or type(attn.rel_pos).__name__ not in ("RelPosBiasTf", "RelPosBias")),
+        ("layer scale", not (isinstance(module.ls1, nn.Identity) and isinstance(module.ls2, nn.Identity))),
+        ("an MLP other than fc1, act, fc2", type(mlp).__name__ != "Mlp" or not isinstance(mlp.norm, nn.Identity)))
+        if present]
+    if problems:
+        raise DefinitionError(f"the module '{name}' (timm PartitionAttentionCl) has {', '.join(problems)}; symparams "
+                              "reads MaxViT's partition attention block as windowattention")
+    inner = identifier(name)
+    attn_lines = [_torch_line(module.norm1, f"{inner}_norm1", num),
+                  f"windowattention heads={heads} window={size}" + ("" if module.partition_block else " grid=true")
+                  + f" name={inner}_attn"]
+    ffn = [_torch_line(module.norm2, f"{inner}_norm2", num), _torch_line(mlp.fc1, f"{inner}_fc1", num),
+           _torch_line(mlp.act, f"{inner}_act", num), _torch_line(mlp.fc2, f"{inner}_fc2", num)]
+    return "\n".join(["residual {"] + ["    " + a for a in attn_lines] + ["}", "residual {"] + ["    " + f for f in ffn]
+                     + ["}"])
 
 
 def _is_maxvit_partition(module) -> bool:
