@@ -150,6 +150,33 @@ def test_some_weights_of_a_module_frozen_import_as_frozen_and_go_back_out():
     assert (int(got["grad_bytes"]), int(got["optim_bytes"])) == (grads, state) and grads == 4 * trained
 
 
+@pytest.mark.parametrize("frozen", [("out_proj.weight",), ("in_proj_bias", "out_proj.bias"), ("in_proj_weight",)])
+def test_a_dotted_parameter_of_a_module_frozen_imports_by_its_full_name(frozen):
+    """nn.MultiheadAttention holds weights of its own and in a child (out_proj.weight): freezing one of the
+    child's is written by the full, quoted name (the short 'weight' is not the layer's), reads back, and counts
+    PyTorch's trainable parameters."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.att = nn.MultiheadAttention(16, 2, batch_first=True)
+            self.fc = nn.Linear(16, 4)
+
+        def forward(self, x):
+            y, _ = self.att(x, x, x)
+            return self.fc(y)
+
+    model = Block()
+    for name in frozen:
+        model.att.get_parameter(name).requires_grad_(False)
+    text = symparams.from_torch(model, (5, 16))
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert (int(net.params), int(net.trainable_params)) == (
+        sum(p.numel() for p in model.parameters()), sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
 def test_frozen_names_the_weights_of_several_kinds_against_pytorch():
     torch = need_module("torch")
     model = _partly_frozen_torch(torch)

@@ -357,16 +357,27 @@ def _frozen_torch(line: str, module, name: str) -> str:
         return _with_option(line, "trainable=false")
     if len(flags) == 2:
         frozen = [n for n, p in module.named_parameters() if not p.requires_grad]
-        leaves = [n.rsplit(".", 1)[-1] for n in frozen]
+        leaves = _own_names(module, frozen)
         if _is_cell(module) or _is_cell(getattr(module, "cell", None)):
             leaves = [n + "_l0" for n in leaves]    # a cell's weight_ih is its layer's weight_ih_l0 (torch_cells.py)
         if "\n" in line or len(set(leaves)) != len(leaves):
             raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
                                   f"({', '.join(frozen)[:120]}) and others trained, and reads as several layers; "
                                   "symparams writes frozen= on one layer line")
-        # the parameters by their own names (a helper module's nn.LSTM is rnn.weight_ih_l0): frozen=NAME
+        if any("." in leaf for leaf in leaves):     # nn.MultiheadAttention's out_proj.weight: quoted, as written
+            return _with_option(line, f'frozen="{", ".join(leaves)}"')
         return _with_option(line, f"frozen={leaves[0]}" if len(leaves) == 1 else f"frozen=({', '.join(leaves)})")
     return line
+
+
+def _own_names(module, names: list[str]) -> list[str]:
+    """The frozen parameters by the names the layer line's own module gives them: a helper module wrapping one
+    nn.LSTM (rnn.weight_ih_l0) drops its one child's prefix; a module holding weights of its own and in children
+    (nn.MultiheadAttention: in_proj_weight beside out_proj.weight) keeps its full names."""
+    every, names = [n for n, _ in module.named_parameters()], list(names)
+    while every and all("." in n for n in every) and len({n.split(".", 1)[0] for n in every}) == 1:
+        every, names = [n.split(".", 1)[1] for n in every], [n.split(".", 1)[1] for n in names]
+    return names
 
 
 def _is_cell(module) -> bool:
