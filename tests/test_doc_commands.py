@@ -51,11 +51,13 @@ NOT_RUN = {
     ("contributing.md", "python scripts/fuzz_atheris.py fuzz-corpus -max_total_time=3600"): "an hour-long fuzz run",
     ("performance.md", "python benchmarks/run.py"): "the full benchmark, minutes long",
     ("performance.md", "python benchmarks/run.py --quick"): "run by tests/test_benchmarks.py",
+    ("playground.md", "symparams serve --build DIR"):
+        "downloads from the network (npm ci, pip download) and takes about a minute (its options are checked)",
     ("playground.md", "symparams serve [FILE] [--port P] [--no-open]"):
         "a long-running server that opens a browser (its options are checked as a usage line)",
 }
 
-PLACEHOLDER = re.compile(r"\[|\bFILE\b|\bDIR\b|\|")
+PLACEHOLDER = re.compile(r"\[|\b[A-Z]{2,}\b|\|")         # [--opt], FILE, NAME, a|b
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
@@ -254,3 +256,24 @@ def test_a_number_the_engine_does_not_print_fails(scratch, capsys):
     step.shown = [line.replace("f = 14 ", "f = 13 ") for line in step.shown]
     with pytest.raises(AssertionError, match="13"):
         _check(step, scratch, capsys)
+
+
+INLINE = re.compile(r"`((?:symparams|python -m symparams) [a-z_]+[^`]*)`")
+
+
+def test_inline_commands_name_real_options():
+    """A command written in the prose (`symparams memory FILE --optimizer adamw ...`) names only
+    options its subcommand has; one with no placeholder parses as written."""
+    seen = 0
+    for path in DOCS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for text in INLINE.findall(line):
+                argv = _argv(text)
+                if argv[0] not in cli.COMMANDS and argv[0] != "import":
+                    continue
+                seen += 1
+                step = Step(path.name, number, text if text.startswith("symparams") else "symparams " + " ".join(argv))
+                _usage_options_exist(step)
+                if not PLACEHOLDER.search(text) and len(argv) > 1 and (ROOT / argv[1]).exists():
+                    _parses(argv)
+    assert seen > 20
