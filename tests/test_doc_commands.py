@@ -111,6 +111,8 @@ def steps_of(path: Path) -> list[list[Step]]:
                     steps[-1].shown.append(line)
             elif _is_command(line):
                 steps.append(Step(path.name, start + offset, line.strip()))
+            elif line.startswith("# ") and steps:   # `# Total MACs: ... = 15,470,264,320` under a command
+                steps[-1].shown.append(line[2:])
         steps = [step for step in steps if _is_command(step.text) or step.text.startswith("cat ")]
         if steps:
             for step in steps:
