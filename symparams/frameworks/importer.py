@@ -2783,12 +2783,43 @@ def _keras_repeats(layers) -> dict:
 _KERAS_STATE = ("moving_mean", "moving_variance", "mean", "variance", "count")
 
 
+def _line_weights(layer, line: str) -> list:
+    """(name, shape) of the weights `line` gives the layer under Keras' convention, [] when its input shape is
+    not known here."""
+    from ..engine.network import parse
+    try:
+        first = layer.input[0] if isinstance(layer.input, (list, tuple)) else layer.input    # attention: the query
+        shape = tuple(int(d) for d in first.shape[1:])
+        net = parse(f"input {'x'.join(map(str, shape))}\n{line}", convention="keras")
+        return [(w.name, tuple(int(d) for d in w.shape)) for w in net.layers[-1].weights if not w.buffer]
+    except Exception:       # noqa: BLE001 - any layer Keras cannot say its input of: the variable's own name
+        return []
+
+
+def _symparams_name(variable, own: list) -> str:
+    """The name symparams' line gives a Keras variable (frozen=): its own name when the line has a weight of
+    that name; else the weight the variable's path ends with (MultiHeadAttention's attention_output/kernel is
+    output_kernel); else the one weight of its shape (a DepthwiseConv2D's 'kernel' is depthwise_kernel, a
+    helper layer's variable is the weight it holds); else its own name, which the read-back then refuses."""
+    names = [n for n, _ in own]
+    if variable.name in names:
+        return variable.name
+    path = variable.path.replace("/", "_")
+    by_path = [n for n in names if path.endswith("_" + n)]
+    if len(by_path) == 1:
+        return by_path[0]
+    by_shape = [n for n, shape in own if shape == tuple(int(d) for d in variable.shape)]
+    return by_shape[0] if len(by_shape) == 1 else variable.name
+
+
 def _keras_frozen(layer, line: str) -> str:
     """A trainable layer with some variables set variable.trainable = False: `frozen=NAME` naming them (the
     import's trainable total is compared with the model's afterwards)."""
-    frozen = [v.name for v in layer.weights if not v.trainable and v.name not in _KERAS_STATE]
-    if not frozen:
+    variables = [v for v in layer.weights if not v.trainable and v.name not in _KERAS_STATE]
+    if not variables:
         return line
+    own = _line_weights(layer, line)
+    frozen = [_symparams_name(v, own) for v in variables]
     if "\n" in line or type(layer).__name__ == "Bidirectional" or len(set(frozen)) != len(frozen):
         raise DefinitionError(f"the Keras layer '{layer.name}' has some variables frozen ({', '.join(frozen)[:120]}) "
                               "and others trained, and no one line names them; symparams writes frozen= on one "

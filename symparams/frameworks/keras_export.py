@@ -7,17 +7,20 @@ from .plan import window_text as _tuple
 from ..errors import DefinitionError
 from ..layers.tensors import NamedTensorSpec
 
-# frozen=NAME: Keras 3 keeps a trainable flag per variable; a layer's variables are found by their names
+# frozen=NAME: Keras 3 keeps a trainable flag per variable. symparams' weight names are not always the Keras
+# variable's (a DepthwiseConv2D's depthwise_kernel is its variable 'kernel', MultiHeadAttention's output_kernel
+# is 'attention_output/kernel', a helper layer names its own): by name, else by the end of the variable's path,
+# else the one variable of that weight's shape; anything else is an error naming the layer, never a guess
 FREEZE_HELPER = {"freeze": '''
-def freeze(layer, names):
-    """variable.trainable = False on the variables of `layer` called `names` (symparams' frozen=)."""
-    found = set()
-    for v in layer.weights:
-        if v.name in names:
-            v.trainable = False
-            found.add(v.name)
-    if found != set(names):
-        raise ValueError(f"frozen {sorted(set(names) - found)}: no such variable in the layer {layer.name}")
+def freeze(layer, names, shapes):
+    """variable.trainable = False on the variables of `layer` symparams' frozen= names (with their shapes)."""
+    for name, shape in zip(names, shapes):
+        hits = ([v for v in layer.weights if v.name == name]
+                or [v for v in layer.weights if v.path.replace("/", "_").endswith("_" + name)]
+                or [v for v in layer.weights if tuple(v.shape) == tuple(shape)])
+        if len(hits) != 1:
+            raise ValueError(f"frozen {name}: no one variable of the layer {layer.name} is it")
+        hits[0].trainable = False
 '''}
 
 # the walker's own helper: padding with a value other than zero (a kind's helpers are LayerSpec.keras_helpers)
@@ -217,7 +220,8 @@ def write(plan: Plan) -> str:
         *[f'    model.get_layer("{plan.name(row)}").trainable = False' for row in plan.leaves
           if row.config and row.config.get("trainable") is False],
         # frozen=NAME: those variables of the layer kept but not trained (Keras 3 freezes one variable)
-        *[f'    freeze(model.get_layer("{plan.name(row)}"), {frozen_weights(row, "keras", "Keras")!r})'
+        *[f'    freeze(model.get_layer("{plan.name(row)}"), {frozen_weights(row, "keras", "Keras")!r}, '
+          f'{_frozen_shapes(row, frozen_weights(row, "keras", "Keras"))!r})'
           for row in plan.leaves if row.config and row.config.get("frozen")],
         "    return model",
         "",
@@ -228,3 +232,11 @@ def write(plan: Plan) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _frozen_shapes(row, names) -> tuple:
+    """The Keras shapes of `row`'s frozen weights `names` (freeze() finds a variable by its shape when the
+    names differ)."""
+    from ..layers.base import Context, spec_for
+    weights = {w.name: w.shape for w in spec_for(row).weights(row.config, row.input_shape, Context(convention="keras"))}
+    return tuple(tuple(int(d) for d in weights[n]) for n in names)
