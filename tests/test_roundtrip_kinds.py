@@ -30,7 +30,7 @@ from symparams.errors import SymparamsError
 from symparams.layers.base import BOOL, WORD
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "kinds"))
-from harness import TOKENS, Builder, generators_of, load_kind_modules, registered  # noqa: E402
+from harness import Builder, generators_of, load_kind_modules, registered  # noqa: E402
 
 load_kind_modules()
 DRAWS = int(os.environ.get("SYMPARAMS_ROUNDTRIP_KIND_DRAWS", "1"))
@@ -48,6 +48,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("replicatepad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("pixelunshuffle", "*", "keras"): ("export", "Keras has no space-to-depth layer"),
     ("maxunpool", "*", "keras"): ("export", "Keras has no max unpooling layer"),
+    ("blurpool", "*", "keras"): ("export", "Keras has no anti-aliased (blur) pooling layer"),
     ("attention", "bias=qkv", "keras"): ("export", "Keras attention biases all four projections or none"),
     ("attention", "bias=qvo", "keras"): ("export", "Keras attention biases all four projections or none"),
     ("attention", "bias=o", "keras"): ("export", "Keras attention biases all four projections or none"),
