@@ -377,7 +377,10 @@ def _own_names(module, names: list[str]) -> list[str]:
     every, names = [n for n, _ in module.named_parameters()], list(names)
     while every and all("." in n for n in every) and len({n.split(".", 1)[0] for n in every}) == 1:
         every, names = [n.split(".", 1)[1] for n in every], [n.split(".", 1)[1] for n in names]
-    return names
+    # a two-part nn.Sequential read as one layer (a layer and its activation, a separable convolution): its
+    # position is no name of the layer's (1.bias is the line's bias), where the rest names one parameter alone
+    tails = [n.split(".", 1)[1] if n.split(".", 1)[0].isdigit() and "." in n else n for n in every]
+    return [tails[every.index(n)] if tails.count(tails[every.index(n)]) == 1 else n for n in names]
 
 
 def _is_cell(module) -> bool:
