@@ -145,7 +145,7 @@ def _check_torch(plan) -> Report:
     with torch.no_grad():
         model(*xs)
     given = iter(xs)            # each input row's tensor, in forward's order
-    owned: set = set()          # the parameters counted at a row already
+    owned: dict = {}            # each parameter counted at a row already -> the module it was counted in
     for h in hooks:
         h.remove()
     rows = []
@@ -164,8 +164,10 @@ def _check_torch(plan) -> Report:
         else:
             # a parameter an earlier row's module holds too (a tied embedding's module is its table's) is that
             # row's, counted once as PyTorch's parameters() does
-            theirs = sum(p.numel() for p in model._modules[module].parameters() if id(p) not in owned)
-            owned.update(id(p) for p in model._modules[module].parameters())
+            # (the same module shown at two rows, a moe's expert body and its shared expert's, counts at both)
+            params = list(model._modules[module].parameters())
+            theirs = sum(p.numel() for p in params if owned.get(id(p), module) == module)
+            owned.update((id(p), module) for p in params if id(p) not in owned)
             their_shape = torch_export.to_channels_last(seen.get(id(row), ()))
         rows.append(Comparison(name, row.kind, row.line, ours, theirs, shape, tuple(their_shape)))
     total = sum(p.numel() for p in model.parameters())
