@@ -1546,7 +1546,8 @@ def from_hf_config(config: dict, *, source: str = "config.json", verify: bool = 
         notes = family.writer(cfg, arch, out)
         _name_aliases(cfg, out)
     except _NoStructure as switch:
-        text = from_meta_device(config, model_type, arch, source)
+        text = from_meta_device(config, model_type, arch, source,
+                                reason=f"symparams writes {model_type} by structure except with {switch}:")
         if text is None:
             raise DefinitionError(f"{source}: symparams writes {model_type} without transformers except with "
                                   f"{switch}", hint="install transformers and torch to read it through the "
@@ -1585,11 +1586,9 @@ def _verified(text: str, config: dict, model_type: str, arch: str, source: str) 
         # a config transformers builds but the structure cannot hold (a Swin stage of odd side, kv heads that do
         # not divide the heads): the module tree, rather than a refusal
         why = str(exc).strip().splitlines()[0][:160]
-        tree = from_meta_device(config, model_type, name, source)
-        lines = tree.split("\n")
-        at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
-        return "\n".join(lines[:at] + [f"# symparams' structure for this config does not evaluate ({why}): written "
-                                        "from the module tree instead."] + lines[at:])
+        return from_meta_device(config, model_type, name, source,
+                                reason=f"symparams' structure for this config does not evaluate ({why}): written "
+                                       "from the module tree instead:")
     got = (int(net.params), int(net.trainable_params))
     if got == (total, trained):
         lines = text.split("\n")
@@ -1597,12 +1596,10 @@ def _verified(text: str, config: dict, model_type: str, arch: str, source: str) 
         lines.insert(at, f"# Checked against transformers on the meta device: {total:,} parameters ({trained:,} "
                          "trainable), the same.")
         return "\n".join(lines)
-    tree = from_meta_device(config, model_type, name, source)
-    note = (f"# symparams' structure for this config counted {got[0]:,} parameters ({got[1]:,} trainable), "
-            f"transformers builds {total:,} ({trained:,}): written from the module tree instead (please report it).")
-    lines = tree.split("\n")
-    at = next(i for i, line in enumerate(lines) if not line.startswith("#"))
-    return "\n".join(lines[:at] + [note] + lines[at:])
+    return from_meta_device(config, model_type, name, source,
+                            reason=f"symparams' structure for this config counted {got[0]:,} parameters ({got[1]:,} "
+                                   f"trainable), transformers builds {total:,} ({trained:,}): written from the module "
+                                   "tree instead (please report it):")
 
 
 def _family_of(arch: str):
@@ -1765,11 +1762,12 @@ def _inventory(module, prefix: str, out: _File, seen: set):
         k += run
 
 
-def from_meta_device(config: dict, model_type, arch, source: str) -> str | None:
+def from_meta_device(config: dict, model_type, arch, source: str, reason: str = "") -> str | None:
     """A family without a table entry (or a class the table does not write), when transformers is installed:
     the class built on the meta device, its parameters listed as `parameter` lines (numbers, not the config's
     symbols) in the module tree's order, layers of a stack as one repeat. The total and the trainable count
-    are the class's exactly (checked here); the shapes and costs between the lines are not the model's."""
+    are the class's exactly (checked here); the shapes and costs between the lines are not the model's. reason:
+    why a family of the table is written so (said in the header instead of "no structure for this class")."""
     if not isinstance(model_type, str):
         return None
     built = _meta_model(config, model_type, arch, source)
@@ -1781,8 +1779,8 @@ def from_meta_device(config: dict, model_type, arch, source: str) -> str | None:
     _inventory(model, "", out, set())
     header = [f"{arch}, written by `symparams import` from a Hugging Face config (model_type {model_type}) through "
               "transformers on the meta device.",
-              "symparams has no structure for this class yet: the file lists its parameter tensors (numbers, not "
-              "the config's symbols),",
+              reason or "symparams has no structure for this class yet:",
+              "the file lists its parameter tensors (numbers, not the config's symbols),",
               "so the total and trainable counts are exact, the shapes and costs between the lines are not."]
     text = out.render(header)
     from ..engine.network import parse
