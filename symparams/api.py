@@ -79,13 +79,14 @@ def load(path, *, convention: str | None = None, values: Mapping[str, object] | 
     return engine.load(path, convention=convention, values=values, cls=Network)
 
 
-def from_torch(module, input_shape, **kwargs) -> str:
-    """DSL text for a PyTorch module (needs the 'pytorch' extra)."""
+def from_torch(module, input_shape, generalize=None) -> str:
+    """DSL text for a PyTorch module (needs the 'pytorch' extra). The arguments are spelt out, not
+    forwarded as **kwargs, so help() and a misspelt keyword show the real contract."""
     from .frameworks.importer import from_torch as read
-    return read(module, input_shape, **kwargs)
+    return read(module, input_shape, generalize=generalize)
 
 
-def from_keras(model, **kwargs) -> str:
+def from_keras(model, generalize=None) -> str:
     """DSL text for a Keras model (needs the 'keras' extra)."""
     from .frameworks.importer import from_keras as read
-    return read(model, **kwargs)
+    return read(model, generalize=generalize)
