@@ -9,6 +9,7 @@ with the exporter's reason, and that refusal is itself checked."""
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -79,6 +80,12 @@ def _framework_count(model, framework) -> int:
     return int(model.count_params())
 
 
+def _framework_trainable(model, framework) -> int:
+    if framework == "pytorch":
+        return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return sum(int(math.prod(int(d) for d in w.shape)) for w in model.trainable_weights)
+
+
 @pytest.mark.parametrize("path, framework", CASES, ids=lambda c: c.stem if isinstance(c, Path) else c)
 def test_zoo_round_trip(path, framework):
     need_module("torch" if framework == "pytorch" else "keras")
@@ -101,6 +108,7 @@ def test_zoo_round_trip(path, framework):
     back = symparams.parse(text, convention=framework).evaluate()
     original = net.evaluate()
     assert int(back.params) == int(original.params) == _framework_count(model, framework)
+    assert int(back.trainable_params) == int(original.trainable_params) == _framework_trainable(model, framework)
     assert int(back.buffers) == int(original.buffers)
     assert tuple(back.output_shape) == tuple(original.output_shape)
     assert tuple(back.input_shape) == tuple(original.input_shape)
