@@ -58,9 +58,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
        for cell in ("rnn", "lstm", "gru") for a in ("tanh", "relu", "sigmoid")},
 }
 # found by this test and not fixed yet (strict xfail: a fix makes them fail until removed here)
-KNOWN_BUGS = {("sub with", "", "pytorch"): "x - x of one tensor (save right after the input): KeyError in the import",
-              ("sub with", "", "keras"): "x - x of one tensor (save right after the input): KeyError in the import",
-              ("crop to", "", "pytorch"): "a crop to the same size (x[:, 0:]) is refused as an indexing",
+KNOWN_BUGS = {("crop to", "", "pytorch"): "a crop to the same size (x[:, 0:]) is refused as an indexing",
               **{(k, "frozen", "keras"): "the Keras export's freeze() looks the variable up by symparams' name, "
                  "which the Keras variable does not carry: a ValueError when the model is built"
                  for k in ()}}

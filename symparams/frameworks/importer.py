@@ -227,8 +227,10 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
             primary[k] = plain[0] if nodes[k].op in ("layer", "sub", "concat") or prev[k] not in plain else prev[k]
     named = set()
     for k in seq:
-        for i in nodes[k].inputs:
-            if i != primary.get(k) or prev[k] != i:
+        ins = nodes[k].inputs
+        for i in ins:
+            # a merge of a tensor with itself (x - x, x + x) reads it `with` its name too
+            if i != primary.get(k) or prev[k] != i or (nodes[k].op != "layer" and ins.count(i) > 1):
                 named.add(source(i))
     # another input of forward is saved under its own name by its line ('input S as NAME')
     extra = {k for k in seq if nodes[k].op == "input" and k != start}
