@@ -423,7 +423,8 @@ def _torch_leaf(module) -> bool:
         # timm's LayerNorm: nn.LayerNorm with its own forward (a fast path chosen at run time), the same layer
         return True
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
-            _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module):
+            _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module) or \
+            _timm_rmsnorm(module) is not None:
         return True
     if isinstance(module, nn.Sequential):
         parts = list(module)
@@ -734,7 +735,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
-                or _eva_attention(sub, name) or _timm_partition(sub, name, num) \
+                or _eva_attention(sub, name) or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _torch_line(sub, name, num)
@@ -2137,6 +2138,18 @@ def _rope_side(graph, module) -> set:
         if all(rope_use(u) for u in n.users):
             side.add(n)
     return side
+
+
+def _timm_rmsnorm(module, name=None) -> str | None:
+    """timm's RmsNorm over the last axis with a learned scale (AIMv2's and other ViTs' norms; its forward calls
+    timm's own rms_norm with self.weight): symparams' rmsnorm, D weights; None for anything else (without a scale,
+    or over several axes, it is traced into and refused where it reads its tensors)."""
+    cls = type(module)
+    if cls.__name__ != "RmsNorm" or not cls.__module__.startswith("timm.") or \
+            getattr(module, "weight", None) is None or len(tuple(module.normalized_shape)) != 1 or \
+            getattr(module, "bias", None) is not None:
+        return None
+    return "rmsnorm" if name is None else f"rmsnorm name={name}"
 
 
 def _is_timm_partition(module) -> bool:
