@@ -66,11 +66,6 @@ KNOWN_BUGS = {("crop to", "", "pytorch"): "a crop to the same size (x[:, 0:]) is
 NOT_UNDER = {("conv", "weight_norm=true", "keras"), ("dense", "weight_norm=true", "keras"),
              ("conv", "weight_std=true", "keras"), ("conv", "weight_std=scaled", "keras"),
              ("maxpool", "ceil_mode=true", "keras"), ("avgpool", "ceil_mode=true", "keras")}
-# kinds whose exported Keras helper layers (symparams' own classes) a saved .keras file cannot load back:
-# `symparams import model.keras` refuses with these words; the built model is then imported in memory
-# (symparams.from_keras), which reads the helpers by class
-KERAS_FILE_REFUSES = {"posembed", "clstoken", "clspool", "slice", "shuffle", "dyt", "grn", "parameter", "subsample",
-                      "channelpad", "layerscale"}
 # kinds whose exported Keras model cannot be saved at all: Unembed holds the embedding layer it reads (a tied
 # table), which no get_config can say; model.save raises, and the model is imported in memory
 KERAS_UNSAVABLE = {"unembed"}
@@ -239,12 +234,11 @@ def test_kind_round_trip(spec, variant, framework, tmp_path, capsys):
             error = None
             try:
                 back = _import_cli(source, framework, net, tmp_path, re.sub(r"\W", "_", f"{keyword}_{seed}"), capsys)
-                assert not (framework == "keras" and keyword in KERAS_FILE_REFUSES | KERAS_UNSAVABLE), (
-                    f"{keyword}: the saved .keras file now loads: drop it from KERAS_FILE_REFUSES / KERAS_UNSAVABLE")
+                assert not (framework == "keras" and keyword in KERAS_UNSAVABLE), (
+                    f"{keyword}: the exported Keras model now saves: drop it from KERAS_UNSAVABLE")
             except SymparamsError as exc:
                 error, back = exc, None
-                if framework == "keras" and ((keyword in KERAS_FILE_REFUSES and "Keras cannot load it" in str(exc))
-                                             or (keyword in KERAS_UNSAVABLE and "Keras cannot save it" in str(exc))):
+                if framework == "keras" and keyword in KERAS_UNSAVABLE and "Keras cannot save it" in str(exc):
                     error, back = None, _keras_in_memory(source)
         capsys.readouterr()
         if error is not None:

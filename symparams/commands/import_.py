@@ -109,7 +109,8 @@ def _from_keras_file(path: str, generalize) -> str:
         # the architecture only: every weight is made on PyTorch's meta device (shapes, no memory), so a
         # 709-byte file declaring a 2 GB layer costs nothing; safe_mode keeps Lambda bytecode refused
         with keras.device("meta"):
-            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True,
+                                                          custom_objects=_exported_keras_classes(keras))
             if not isinstance(model, keras.Model):
                 raise DefinitionError(f"{path}: its config.json describes a {type(model).__name__}, not a model")
             # a loaded model's layers keep one graph node per build during loading, which the importer
@@ -120,6 +121,24 @@ def _from_keras_file(path: str, generalize) -> str:
     except Exception as exc:        # noqa: BLE001 - Keras raises many kinds for a file it cannot read
         raise DefinitionError(f"{path}: Keras cannot load it: {_first_line(exc)}") from None
     return from_keras(model, generalize=generalize)
+
+
+def _exported_keras_classes(keras) -> dict:
+    """The helper layer classes symparams' own Keras export writes (ClassToken, PositionEmbedding, GRN, ...),
+    by name: a model it exported and the user saved loads back (their source is symparams', run as the
+    exported file runs it; a saved file names them, it brings no code)."""
+    from ..frameworks.keras_export import HELPERS
+    from ..layers.base import kinds
+    space = {"keras": keras, "layers": keras.layers, "ops": keras.ops}
+    sources = dict(HELPERS)
+    for spec in kinds():
+        sources.update(spec.keras_helpers)
+    found = {}
+    for name, source in sources.items():
+        exec(compile(source, f"<symparams helper {name}>", "exec"), space)     # noqa: S102 - symparams' own source
+        if isinstance(space.get(name), type):
+            found[name] = space[name]
+    return found
 
 
 def keras_config(path: str) -> dict:
