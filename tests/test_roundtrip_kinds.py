@@ -58,10 +58,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
        for cell in ("rnn", "lstm", "gru") for a in ("tanh", "relu", "sigmoid")},
 }
 # found by this test and not fixed yet (strict xfail: a fix makes them fail until removed here)
-KNOWN_BUGS = {("crop to", "", "pytorch"): "a crop to the same size (x[:, 0:]) is refused as an indexing",
-              **{(k, "frozen", "keras"): "the Keras export's freeze() looks the variable up by symparams' name, "
-                 "which the Keras variable does not carry: a ValueError when the model is built"
-                 for k in ()}}
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 # options the Keras convention has no such layer for: the file itself is refused under it (the words)
 NOT_UNDER = {("conv", "weight_norm=true", "keras"), ("dense", "weight_norm=true", "keras"),
              ("conv", "weight_std=true", "keras"), ("conv", "weight_std=scaled", "keras"),

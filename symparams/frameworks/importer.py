@@ -790,6 +790,9 @@ def from_torch(module, input_shape, generalize=None) -> str:
             name = unique_name(identifier(node.name), names)
             line = f"slice {size}" + (f" start={start}" if start else "")
             nodes[node] = Node(node, "layer", args[:1], f"{line} name={name}", name)
+        elif node.op == "call_function" and node.target is operator.getitem and _whole_slice(node, shapes):
+            alias[node] = args[0]           # x[:, 0:]: a crop to the size it has (crop to=NAME of the same size)
+            continue
         elif node.op == "call_function" and node.target is operator.getitem:
             _torch_crop_problem(node, shapes)
             nodes[node] = Node(node, "crop", args[:1])
@@ -2491,6 +2494,15 @@ def _centre_crop(big, small, befores) -> bool:
     (⌊(H − h)/2⌋ before, as symparams' crop takes)."""
     return len(big) == len(small) == len(befores) and all(
         b >= s and before == (b - s) // 2 for b, s, before in zip(big, small, befores))
+
+
+def _whole_slice(node, shapes) -> bool:
+    """x[:, 0:, ...]: slices that keep every position of a tensor whose shape is known to stay the same."""
+    index = node.args[1] if len(node.args) > 1 else None
+    source = node.args[0].name if hasattr(node.args[0], "name") else ""
+    return (isinstance(index, tuple) and all(isinstance(i, slice) and i.start in (None, 0) and i.stop is None
+                                             and i.step in (None, 1) for i in index)
+            and source in shapes and shapes.get(node.name) == shapes[source])
 
 
 def _torch_crop_problem(node, shapes) -> None:
