@@ -57,6 +57,9 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     **{(cell, f"state_activation={a}", "keras"): ("export", "Keras' recurrent layers have none")
        for cell in ("rnn", "lstm", "gru") for a in ("tanh", "relu", "sigmoid")},
 }
+# refusals that depend on the draw (accepted with these words where they happen, required nowhere): Keras'
+# Bidirectional holds two cells, and a frozen weight of one direction has no one variable to freeze
+MAY_REFUSE = {(cell, "frozen", "keras"): ("export", "frozen= on a bidirectional") for cell in ("rnn", "lstm", "gru")}
 # found by this test and not fixed yet (strict xfail: a fix makes them fail until removed here)
 KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 # options the Keras convention has no such layer for: the file itself is refused under it (the words)
@@ -157,9 +160,13 @@ def _framework_counts(model, framework) -> tuple[int, int]:
             sum(math.prod(int(d) for d in w.shape) for w in model.trainable_weights))
 
 
-def _refusal(key):
+def _refusal(key, error=None):
+    """The table's refusal for `key`; with the error met, also a refusal the draw may meet (MAY_REFUSE)."""
     spec_key = (key[0], "*", key[2])
-    return REFUSED.get(key) or REFUSED.get(spec_key)
+    found = REFUSED.get(key) or REFUSED.get(spec_key)
+    if found is None and error is not None and key in MAY_REFUSE and MAY_REFUSE[key][1] in str(error):
+        return MAY_REFUSE[key]
+    return found
 
 
 def _import_cli(source, framework, net, tmp_path, tag, capsys) -> str:
@@ -217,6 +224,7 @@ def test_kind_round_trip(spec, variant, framework, tmp_path, capsys):
         try:
             source = exporter.export(net)
         except SymparamsError as exc:
+            refused = _refusal(key, exc)
             assert refused is not None and refused[0] == "export", (
                 f"{framework} export of '{keyword} {variant}' refused, not in REFUSED:\n{text}\n-> {exc}")
             assert refused[1] in str(exc), f"{key}: refusal words changed: {exc}"
