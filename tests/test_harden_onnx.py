@@ -184,3 +184,29 @@ def test_a_graph_past_the_node_limit_is_refused_before_validation(monkeypatch):
                        h.make_node("Relu", [f"r{i - 1}"], [f"r{i}" if i < 4 else "y"]) for i in range(5)])
     with pytest.raises(DefinitionError, match="MAX_ONNX_NODES"):
         _import(model)
+
+
+def test_external_data_named_by_a_fifo_is_not_waited_on(tmp_path):
+    """A model whose small tensor lives in an external file that is a FIFO: the import never blocks opening it
+    (nobody writes to it), it reads the tensor as its dims only and finishes."""
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+    onnx, model = _model([])
+    from onnx import external_data_helper
+    from onnx import helper as h
+    from onnx import numpy_helper as nh
+    shape = np.array([1, 8], dtype=np.int64)
+    model.graph.initializer.append(nh.from_array(shape, "shape"))
+    model.graph.node.append(h.make_node("Reshape", ["x", "shape"], ["y"]))
+    external_data_helper.convert_model_to_external_data(model, all_tensors_to_one_file=True, location="w.data",
+                                                        size_threshold=0)
+    onnx.save_model(model, str(tmp_path / "m.onnx"))
+    (tmp_path / "w.data").unlink()
+    os.mkfifo(tmp_path / "w.data")
+    done = subprocess.run([sys.executable, "-m", "symparams", "import", str(tmp_path / "m.onnx")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr

@@ -184,7 +184,10 @@ def _small_external_one(tensor, base) -> None:
         offset, length = int(info.get("offset", 0)), int(info.get("length", size))
         if length != size or offset < 0:
             return
-        with open(os.path.join(base, *parts), "rb") as handle:
+        # opened without blocking (a FIFO named like the data file would wait for a writer forever), then
+        # read only if it is a regular file
+        fd = os.open(os.path.join(base, *parts), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return
             handle.seek(offset)
