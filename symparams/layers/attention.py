@@ -348,11 +348,11 @@ class ProjectedAttention(nn.Module):
         if cfg.get("window") is not None:
             raise out.unsupported("sliding-window attention (window=): not exported yet")
         if cfg.relbias:
-            raise out.unsupported("a relative position bias (relbias=): Keras has no such layer")
+            raise out.unsupported("a relative position bias (relbias=)")
         if cfg.bias != cfg.out_bias or cfg.bias != cfg.get("k_bias", cfg.bias):
-            raise out.unsupported("bias=qkv / bias=qvo / bias=o: Keras attention biases all four projections or none")
+            raise out.unsupported("attention bias=qkv / bias=qvo / bias=o (Keras attention biases all four projections or none)")
         if cfg.get("qk_norm", "none") != "none":
-            raise out.unsupported("qk_norm: Keras' attention layers have no norm of the queries and keys")
+            raise out.unsupported("qk_norm (Keras' attention layers have no norm of the queries and keys)")
         causal = ", use_causal_mask=True" if cfg.causal else ""
         bias = "" if cfg.bias else ", use_bias=False"
         if cfg.kv_heads is not None:

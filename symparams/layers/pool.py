@@ -344,7 +344,7 @@ class TokenMean(nn.Module):
 
     def emit_keras(self, row, var, out):
         if row.config.prefix:
-            raise out.unsupported("globalavgpool prefix=N: Keras' global pooling has no skipped tokens")
+            raise out.unsupported("globalavgpool prefix=N (Keras' global pooling has no skipped tokens)")
         return super().emit_keras(row, var, out)
 
     def import_torch(self, module, r):
