@@ -1570,19 +1570,28 @@ def _same_shape_view(node, shapes) -> bool:
     return before is not None and after is not None and tuple(before) == tuple(after)
 
 
-def _pool_prefix(node, shapes, module):
-    """x[:, N:] of a B x T x D sequence read only by timm's AttentionPoolLatent (its ViT's map head after N class or
-    register tokens): (that call's node, N), which reads as `attentionpool ... prefix=N`; None otherwise."""
+def _token_prefix(node, shapes) -> int | None:
+    """N for x[:, N:] (a getitem node) of a B x T x D sequence: the tokens after the first N; None for any other
+    index."""
     index, source = node.args[1], node.args[0]
     if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and
             isinstance(index[1], slice) and index[1].stop is None and index[1].step in (None, 1) and
             isinstance(index[1].start, (int, type(None))) and len(shapes.get(source.name, ())) == 3):
         return None
+    return index[1].start or 0
+
+
+def _pool_prefix(node, shapes, module):
+    """x[:, N:] of a B x T x D sequence read only by timm's AttentionPoolLatent (its ViT's map head after N class or
+    register tokens): (that call's node, N), which reads as `attentionpool ... prefix=N`; None otherwise."""
+    start = _token_prefix(node, shapes)
+    if start is None:
+        return None
     users = list(node.users)
     if len(users) != 1 or users[0].op != "call_module" or users[0].args[:1] != (node,) or \
             not _is_timm_attention_pool(module.get_submodule(users[0].target)):
         return None
-    return users[0], index[1].start or 0
+    return users[0], start
 
 
 def _constant_division(node):
@@ -1598,10 +1607,7 @@ def _constant_division(node):
 def _token_mean(node, shapes):
     """x[:, N:] of a B x T x D sequence read only by .mean(dim=1) (timm's avg head after its N class tokens): that
     mean's node, which reads as `globalavgpool prefix=N`; None for any other index."""
-    index, source = node.args[1], node.args[0]
-    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and
-            isinstance(index[1], slice) and index[1].stop is None and index[1].step in (None, 1) and
-            isinstance(index[1].start, (int, type(None))) and len(shapes.get(source.name, ())) == 3):
+    if _token_prefix(node, shapes) is None:
         return None
     users = list(node.users)
     if len(users) != 1 or users[0].op != "call_method" or users[0].target != "mean":
