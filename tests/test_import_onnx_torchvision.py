@@ -72,37 +72,38 @@ def _chosen():
     return [(exporter, name) for exporter, names in DEFAULT.items() for name in names]
 
 
-def _export_default(name, tmp_path):
-    """torch.onnx.export with its defaults (the dynamo exporter; weights beside the file)."""
+def _built(name, tmp_path, *modules):
+    """torchvision's model NAME (fresh weights, eval mode), the input side it is exported at and the file's path."""
     torch = need_module("torch")
     torchvision = need_module("torchvision")
-    need_module("onnx")
-    need_module("onnxscript")
+    for module in ("onnx",) + modules:
+        need_module(module)
     torch.manual_seed(0)
     model = torchvision.models.get_model(name, weights=None, **BUILD.get(name, {})).eval()
-    side = SIDE.get(name, 64)
-    path = tmp_path / f"{name}.onnx"
+    return torch, model, SIDE.get(name, 64), tmp_path / f"{name}.onnx"
+
+
+def _quietly(export):
+    """The exporter's warnings and printing kept out of the test's output."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path))
+        export()
+
+
+def _export_default(name, tmp_path):
+    """torch.onnx.export with its defaults (the dynamo exporter; weights beside the file)."""
+    torch, model, side, path = _built(name, tmp_path, "onnxscript")
+    _quietly(lambda: torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path)))
     return model, path
 
 
 def _export(name, tmp_path, export_params=False, training="PRESERVE"):
-    torch = need_module("torch")
-    torchvision = need_module("torchvision")
-    need_module("onnx")
-    torch.manual_seed(0)
-    model = torchvision.models.get_model(name, weights=None, **BUILD.get(name, {})).eval()
-    side = SIDE.get(name, 64)
-    path = tmp_path / f"{name}.onnx"
+    torch, model, side, path = _built(name, tmp_path)
     # (not under no_grad: there nn.MultiheadAttention takes its fused fast path, which has no ONNX form)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path), dynamo=False,
-                          export_params=export_params, training=getattr(torch.onnx.TrainingMode, training))
+    _quietly(lambda: torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path), dynamo=False,
+                                       export_params=export_params,
+                                       training=getattr(torch.onnx.TrainingMode, training)))
     return model, path
 
 
