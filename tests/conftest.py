@@ -6,6 +6,7 @@ import importlib
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,37 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "kinds"))
 EXAMPLES = ROOT / "examples"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# Free space where the tests write, watched through the run and printed at its end: a disk that fills
+# shows as errors at the setup of `tmp_path` in unrelated tests, and the summary says so.
+_DISK = {"start": 0, "least": 0, "after": "the start"}
+_LOW_DISK = 1 << 30
+
+
+def _free_bytes() -> int:
+    return shutil.disk_usage(tempfile.gettempdir()).free
+
+
+def pytest_sessionstart(session):
+    _DISK["start"] = _DISK["least"] = _free_bytes()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":          # the test's own files are still there; tmp_path goes at teardown
+        free = _free_bytes()
+        if free < _DISK["least"]:
+            _DISK.update(least=free, after=report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    gb = 1e9
+    terminalreporter.write_line(
+        f"disk free in {tempfile.gettempdir()}: {_DISK['start'] / gb:.1f} GB at the start, "
+        f"{_DISK['least'] / gb:.1f} GB at the least (after {_DISK['after']})")
+    if _DISK["least"] < _LOW_DISK:
+        terminalreporter.write_line("the disk nearly filled during the run: errors at the setup of tmp_path "
+                                    "or 'No space left on device' come from that, not from the tests", red=True)
 
 
 def need_module(name: str):

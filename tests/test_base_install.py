@@ -89,7 +89,8 @@ def base_env(tmp_path_factory):
     home = work / "home"
     home.mkdir()
     run_env = dict(env, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), TMPDIR=str(work))
-    return venv, run_env, work
+    yield venv, run_env, work
+    shutil.rmtree(work, ignore_errors=True)        # ~200 MB of wheels and venv, not kept to the session's end
 
 
 def test_only_the_runtime_dependencies_are_installed(base_env):

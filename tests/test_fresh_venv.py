@@ -37,7 +37,8 @@ def fresh_venv(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_", "VIRTUAL_ENV"))}
     env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", VIRTUAL_ENV=str(venv),
                PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
-    return venv, env
+    yield venv, env
+    shutil.rmtree(work, ignore_errors=True)        # ~190 MB, not kept to the session's end
 
 
 def test_readme_quick_start_in_a_fresh_venv(fresh_venv):
