@@ -25,10 +25,11 @@ def _run(*args, cwd=None, env=None):
     """The command in a fresh interpreter: (exit code, stderr, peak memory in MB)."""
     # a script file, not -c: python -c would put the current folder first on the path itself, as the
     # `symparams` script does not
-    script = Path(tempfile.mkdtemp()) / "peak.py"
-    script.write_text(PEAK, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300)
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "peak.py"
+        script.write_text(PEAK, encoding="utf-8")
+        result = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
+                                cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300)
     peak = int(result.stderr.rsplit("PEAK_KB", 1)[1].split()[0]) // 1024
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
     return result.returncode, result.stderr, peak
