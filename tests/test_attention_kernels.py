@@ -96,7 +96,9 @@ KERNEL_CASES = ["input 6x8\nattention heads=2\ndense 3",
                 "input 6x8\nlayernorm\nattention heads=4 kv_heads=1 causal\nresidual { dense 8 }",
                 "input 6x8\nattention heads=2 relbias=4 causal\ndense 3",
                 "input 6x8\nattention heads=4 kv_heads=2 qk_norm=rmsnorm causal\ndense 3",
-                "input 6x8\nattention heads=2 qk_norm=rmsnorm_full bias=qvo\ndense 3"]
+                "input 6x8\nattention heads=2 qk_norm=rmsnorm_full bias=qvo\ndense 3",
+                "input 6x8\nattention heads=2 qk_norm=layernorm scale_norm=layernorm bias=o\ndense 3",
+                "input 6x8\nattention heads=4 kv_heads=2 scale_norm=rmsnorm causal\ndense 3"]
 
 
 @pytest.mark.parametrize("text", KERNEL_CASES)

@@ -54,6 +54,9 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("attention", "bias=o", "keras"): ("export", "Keras attention biases all four projections or none"),
     ("attention", "qk_norm=rmsnorm", "keras"): ("export", "no norm of the queries and keys"),
     ("attention", "qk_norm=rmsnorm_full", "keras"): ("export", "no norm of the queries and keys"),
+    ("attention", "qk_norm=layernorm", "keras"): ("export", "no norm of the queries and keys"),
+    ("attention", "scale_norm=layernorm", "keras"): ("export", "no norm before the output projection"),
+    ("attention", "scale_norm=rmsnorm", "keras"): ("export", "no norm before the output projection"),
     **{(cell, f"state_activation={a}", "keras"): ("export", "Keras' recurrent layers have none")
        for cell in ("rnn", "lstm", "gru") for a in ("tanh", "relu", "sigmoid")},
 }

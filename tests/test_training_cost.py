@@ -108,7 +108,10 @@ if "kv_heads" in REGISTRY["attention"].options:
     # position bias, biases on q, k, v only, heads·key_dim other than the width)
     KINDS["Attention"] += ["input 5x8\ndense 8\nattention heads=4 kv_heads=2 causal",
                            "input 5x8\nattention heads=4 kv_heads=1 key_dim=3 bias=false",
-                           "input 5x8\ndense 8\nattention heads=2 relbias=3 bias=qkv causal"]
+                           "input 5x8\ndense 8\nattention heads=2 relbias=3 bias=qkv causal",
+                           # timm's q/k LayerNorm and norm before proj (EVA-02 CLIP), first and after a layer
+                           "input 5x8\nattention heads=2 qk_norm=layernorm scale_norm=layernorm bias=o",
+                           "input 5x8\ndense 8\nattention heads=2 scale_norm=rmsnorm"]
 REGISTERED = {type(spec).__name__ for spec in REGISTRY.values()}
 
 

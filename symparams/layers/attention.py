@@ -115,9 +115,24 @@ class Embedding(LayerSpec):
 
 
 ATTENTION_BIAS = ("true", "false", "qkv", "qvo", "o")
-# qk_norm: a learned RMS norm of the queries and keys before the scores; over each head's key_dim, one scale
-# shared by the heads (Qwen3, Gemma 3), or over all heads at once (OLMo 2)
-QK_NORMS = ("none", "rmsnorm", "rmsnorm_full")
+# qk_norm: a learned norm of the queries and keys before the scores; RMS over each head's key_dim, one scale
+# shared by the heads (Qwen3, Gemma 3), or over all heads at once (OLMo 2); a LayerNorm (scale and shift) over each
+# head's key_dim, shared by the heads (timm's Attention(qk_norm=True), EVA-02)
+QK_NORMS = ("none", "rmsnorm", "rmsnorm_full", "layernorm")
+# scale_norm: a learned norm of the heads' output (heads * key_dim wide) before the output projection (timm's
+# scale_norm=True: EVA-02 CLIP, BEiT-3)
+SCALE_NORMS = ("none", "layernorm", "rmsnorm")
+# values per normalised row each norm's forward does (as the layernorm and rmsnorm kinds count them)
+_NORM_OPS = {"layernorm": 5, "rmsnorm": 4, "rmsnorm_full": 4}
+
+
+def _norm_saved(norm: str, values, rows) -> tuple:
+    """What a norm of `values` values in `rows` rows keeps on PyTorch's CPU path: its input; a LayerNorm
+    the float32 mean and inverse deviation of each row; an RMS norm the inverse root mean square of each
+    row and the normalised values (as the layernorm and rmsnorm kinds keep)."""
+    if norm == "layernorm":
+        return Saved("own", values), Saved("own", 2 * rows, dtype="stat")
+    return Saved("own", values), Saved("own", rows, dtype="stat"), Saved("own", values, dtype="cpu")
 
 
 @register
@@ -138,7 +153,10 @@ class Attention(LayerSpec):
                            doc="false: none; qkv: on q, k, v only (Qwen2); qvo: all but k (Whisper); o: the output projection only (timm qkv_bias=False)"),
                "qk_norm": Opt(WORD, "none", choices=QK_NORMS,
                               doc="rmsnorm: an RMS norm of each head's queries and keys (Qwen3); rmsnorm_full: "
-                                  "over all heads (OLMo 2)"),
+                                  "over all heads (OLMo 2); layernorm: a LayerNorm of each head's (timm qk_norm)"),
+               "scale_norm": Opt(WORD, "none", choices=SCALE_NORMS,
+                                 doc="a layernorm or rmsnorm of the heads' output before the output projection "
+                                     "(timm scale_norm)"),
                "causal": Opt(BOOL, False), "context": Opt(STRING, None, doc="a saved T' x d' sequence"),
                "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)"),
                "window": Opt(COUNT, None, doc="sliding window: each query sees the last W positions (Mistral)")}
@@ -168,10 +186,11 @@ class ProjectedAttention(nn.Module):
     (kv_heads groups of key/value heads shared by heads / kv_heads query heads each), through
     scaled_dot_product_attention (enable_gqa: the groups are not repeated); with a learned relative
     position bias table (buckets x heads, T5's bucketing) the scores are written out (eager), as the
-    bias needs its gradient; qk_norm normalises the queries and keys first. With a context (cross-attention:
-    forward(x, context)) the keys and values are projected from the context, context_dim wide."""
+    bias needs its gradient; qk_norm normalises the queries and keys first, scale_norm the heads' output before
+    o_proj. With a context (cross-attention: forward(x, context)) the keys and values are projected from the
+    context, context_dim wide."""
     def __init__(self, dim, heads, kv_heads, key_dim, qkv_bias=True, out_bias=True, causal=False, buckets=0,
-                 k_bias=True, qk_norm=None, context_dim=None):
+                 k_bias=True, qk_norm=None, context_dim=None, scale_norm=None):
         super().__init__()
         self.heads, self.kv_heads, self.key_dim, self.causal = heads, kv_heads, key_dim, causal
         context_dim = dim if context_dim is None else context_dim
@@ -180,11 +199,14 @@ class ProjectedAttention(nn.Module):
         self.v_proj = nn.Linear(context_dim, kv_heads * key_dim, bias=qkv_bias)
         self.o_proj = nn.Linear(heads * key_dim, dim, bias=out_bias)
         self.relative_attention_bias = nn.Embedding(buckets, heads) if buckets else None
-        # qk_norm: "rmsnorm" over each head's key_dim (one scale for all heads), "rmsnorm_full" over all heads
+        # qk_norm: "rmsnorm" or "layernorm" over each head's key_dim (one for all heads), "rmsnorm_full" over all
         full = qk_norm == "rmsnorm_full"
+        norm = nn.LayerNorm if qk_norm == "layernorm" else nn.RMSNorm
         self.qk_norm = qk_norm
-        self.q_norm = nn.RMSNorm(heads * key_dim if full else key_dim) if qk_norm else None
-        self.k_norm = nn.RMSNorm(kv_heads * key_dim if full else key_dim) if qk_norm else None
+        self.q_norm = norm(heads * key_dim if full else key_dim) if qk_norm else None
+        self.k_norm = norm(kv_heads * key_dim if full else key_dim) if qk_norm else None
+        norm = nn.LayerNorm if scale_norm == "layernorm" else nn.RMSNorm
+        self.scale_norm = norm(heads * key_dim) if scale_norm else None
 
     def forward(self, x, context=None):
         b, t, _ = x.shape
@@ -195,7 +217,7 @@ class ProjectedAttention(nn.Module):
         if self.qk_norm == "rmsnorm_full":
             q, k = self.q_norm(q), self.k_norm(k)
         q, k = q.view(b, t, self.heads, self.key_dim), k.view(b, tc, self.kv_heads, self.key_dim)
-        if self.qk_norm == "rmsnorm":         # before the transpose, as Qwen3 does: the kernel's output
+        if self.qk_norm in ("rmsnorm", "layernorm"):    # before the transpose, as Qwen3 does: the kernel's output
             q, k = self.q_norm(q), self.k_norm(k)    # is then batch-first underneath (no copy for o_proj)
         q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.v_proj(c).view(b, tc, self.kv_heads, self.key_dim).transpose(1, 2)
@@ -212,7 +234,8 @@ class ProjectedAttention(nn.Module):
             if self.causal:         # an additive mask: the sum keeps nothing for the backward pass
                 scores = scores + torch.full((t, t), float("-inf"), device=x.device).triu(1)
             out = scores.softmax(-1) @ v
-        return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.key_dim))
+        out = out.transpose(1, 2).reshape(b, t, self.heads * self.key_dim)
+        return self.o_proj(out if self.scale_norm is None else self.scale_norm(out))
 '''}
 
     def framework_problem(self, cfg, shape, framework):
@@ -258,6 +281,7 @@ class ProjectedAttention(nn.Module):
         grouped = cfg.kv_heads is not None and equal(cfg.kv_heads, cfg.heads) is not True
         cfg["projected"] = bool(grouped or cfg.context is not None or cfg.relbias
                                 or word in ("qkv", "qvo", "o") or cfg.get("qk_norm", "none") != "none"
+                                or cfg.get("scale_norm", "none") != "none"
                                 or (cfg.key_dim * cfg.heads - d) != 0)
 
     @staticmethod
@@ -286,8 +310,13 @@ class ProjectedAttention(nn.Module):
             norm = cfg.get("qk_norm", "none")
             if norm != "none":
                 full = norm == "rmsnorm_full"
-                pairs = list(pairs) + [("q_norm.weight", (cfg.heads * cfg.key_dim if full else cfg.key_dim,)),
-                                       ("k_norm.weight", (g * cfg.key_dim if full else cfg.key_dim,))]
+                parts = ("weight", "bias") if norm == "layernorm" else ("weight",)
+                pairs = list(pairs) + [(f"{which}_norm.{part}", (n * cfg.key_dim if full else cfg.key_dim,))
+                                       for which, n in (("q", cfg.heads), ("k", g)) for part in parts]
+            norm = cfg.get("scale_norm", "none")
+            if norm != "none":
+                parts = ("weight", "bias") if norm == "layernorm" else ("weight",)
+                pairs = list(pairs) + [(f"scale_norm.{part}", (cfg.heads * cfg.key_dim,)) for part in parts]
         else:
             pairs = attention_weights(d, cfg.heads, cfg.key_dim, cfg.bias, ctx.convention)
         return tuple(Weight(name, shape_) for name, shape_ in pairs)
@@ -305,9 +334,11 @@ class ProjectedAttention(nn.Module):
 
     def other_ops(self, cfg, shape, out, ctx):
         """1 per score: the softmax over each head's T x T' scores (and 1 more with a relative bias); with
-        qk_norm, 4 per query and key value (square, mean, scale by the root, the learned scale)."""
+        qk_norm, per query and key value what the norm kind counts (rmsnorm 4: square, mean, scale by the root,
+        the learned scale; layernorm 5), and with scale_norm the same per value of the heads' output."""
         t, d, hk, gk, tc, dc = self._dims(cfg, shape)
-        norm = 4 * (t * hk + tc * gk) if cfg.get("qk_norm", "none") != "none" else 0
+        norm = _NORM_OPS.get(cfg.get("qk_norm", "none"), 0) * (t * hk + tc * gk) + \
+            _NORM_OPS.get(cfg.get("scale_norm", "none"), 0) * t * hk
         return cfg.heads * t * self._span(cfg, tc) * (2 if cfg.relbias else 1) + norm
 
     def receptive(self, cfg, shape, out, ctx):
@@ -326,6 +357,7 @@ class ProjectedAttention(nn.Module):
                     + (f", buckets={one(cfg.relbias)}" if cfg.relbias else "")
                     + ("" if cfg.get("k_bias", cfg.bias) or not cfg.bias else ", k_bias=False")
                     + (f', qk_norm="{cfg.qk_norm}"' if cfg.get("qk_norm", "none") != "none" else "")
+                    + (f', scale_norm="{cfg.scale_norm}"' if cfg.get("scale_norm", "none") != "none" else "")
                     + (f", context_dim={one(cfg.context_dim)}" if cfg.context is not None and
                        one(cfg.context_dim) != d else "") + ")")
         out.helper(self.torch_helpers, "SelfAttention")
@@ -353,6 +385,8 @@ class ProjectedAttention(nn.Module):
             raise out.unsupported("attention bias=qkv / bias=qvo / bias=o (Keras attention biases all four projections or none)")
         if cfg.get("qk_norm", "none") != "none":
             raise out.unsupported("qk_norm (Keras' attention layers have no norm of the queries and keys)")
+        if cfg.get("scale_norm", "none") != "none":
+            raise out.unsupported("scale_norm (Keras' attention layers have no norm before the output projection)")
         causal = ", use_causal_mask=True" if cfg.causal else ""
         bias = "" if cfg.bias else ", use_bias=False"
         if cfg.kv_heads is not None:
@@ -381,6 +415,8 @@ class ProjectedAttention(nn.Module):
                 text += " bias=qvo"
             if getattr(module, "qk_norm", None):
                 text += f" qk_norm={module.qk_norm}"
+            if getattr(module, "scale_norm", None) is not None:
+                text += " scale_norm=" + ("layernorm" if isinstance(module.scale_norm, r.nn.LayerNorm) else "rmsnorm")
             if module.relative_attention_bias is not None:
                 text += f" relbias={module.relative_attention_bias.num_embeddings}"
             return text + (" causal=true" if module.causal else "")
@@ -416,7 +452,7 @@ class ProjectedAttention(nn.Module):
     # which part of the layer a weight belongs to, by the first word of its name in each layout (PyTorch's packed
     # in_proj holds the queries', keys' and values' projections, its out_proj the output's)
     _PARTS = {"in": "qkv", "q": "q", "query": "q", "k": "k", "key": "k", "v": "v", "value": "v", "out": "o", "o": "o",
-              "output": "o", "relative": "bias"}
+              "output": "o", "relative": "bias", "scale": "heads"}
 
     def _operands(self, cfg, shape, ctx) -> tuple:
         """What the gradients and the kept tensors are taken for (Gradient.of, Saved.of): the keys' and values'
@@ -456,7 +492,11 @@ class ProjectedAttention(nn.Module):
                       Gradient(tc * dc * gk, kernel("v")), Gradient(tc * dc * gk, (source,))]
         return tuple(grads) + (Gradient(scores, q), Gradient(scores, k), Gradient(scores, probabilities),
                                Gradient(scores, v), Gradient(t * hk * d, kernel("o")),
-                               Gradient(t * hk * d, probabilities + v))
+                               Gradient(t * hk * d, probabilities + v + self._scale_norm_weights(cfg, shape, ctx)))
+
+    def _scale_norm_weights(self, cfg, shape, ctx) -> tuple:
+        """The names of scale_norm's weights (the norm between the heads' output and the output projection)."""
+        return tuple(w.name for w in self.weights(cfg, shape, ctx) if w.name.startswith("scale_norm"))
 
     def score_macs(self, cfg, shape, out, ctx):
         """The T x T' scores and their weighted sum of the values, per head."""
@@ -507,7 +547,10 @@ class ProjectedAttention(nn.Module):
             saved += (Saved("own", 2 * t * hk + 2 * tc * hk), Saved("own", h * t * tc, core=True))
         else:
             core = q + k + v
-            saved += (Saved("own", t * hk + 2 * tc * gk, of=core), Saved("own", t * hk, of=core + kernel("o")),
+            # the heads' output: kept by the kernel, and by what reads it next (the output projection, for its
+            # kernel's gradient; a scale_norm, whenever it is recorded)
+            reader = self._scale_norm_weights(cfg, shape, ctx) or kernel("o")
+            saved += (Saved("own", t * hk + 2 * tc * gk, of=core), Saved("own", t * hk, of=core + reader),
                       Saved("own", h * t, dtype="stat", core=True, of=core))
         if cfg.get("relbias"):
             saved += (Saved("own", t * tc, dtype="index", per_example=False),)
@@ -515,8 +558,12 @@ class ProjectedAttention(nn.Module):
         if norm != "none":
             g = gk / cfg.key_dim
             rows = t + tc if norm == "rmsnorm_full" else h * t + g * tc
-            saved += (Saved("own", t * hk + tc * gk), Saved("own", rows, dtype="stat"),
-                      Saved("own", t * hk + tc * gk, dtype="cpu"))
+            saved += _norm_saved(norm, t * hk + tc * gk, rows)
+        norm = cfg.get("scale_norm", "none")
+        if norm != "none":
+            # the norm keeps the heads' output (the kernel's output, kept above, or eager's copy), its statistics
+            # and, as its own tensor, the normalised values the output projection reads
+            saved += _norm_saved(norm, t * hk, t)[1:] + (Saved("own", t * hk, of=kernel("o")),)
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):

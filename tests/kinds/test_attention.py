@@ -35,7 +35,10 @@ def attention(b):
     if bias != "true":
         text += f" bias={bias}"
     if not keras_builds and b.coin():                  # a norm of the queries and keys: Keras has none
-        text += f" qk_norm={b.pick(['rmsnorm', 'rmsnorm_full'])}"
+        norm = b.pick(['rmsnorm', 'rmsnorm_full', 'layernorm'])
+        # timm's EVA-02 CLIP norms both the queries and keys and the heads' output (no further draw: the other
+        # seeded draws stay)
+        text += f" qk_norm={norm}" + (" scale_norm=layernorm" if norm == "layernorm" else "")
     if not keras_builds and b.coin():                  # a relative position bias: Keras has no such layer
         text += f" relbias={b.integer(1, 8)}"
     if b.coin():
@@ -144,7 +147,8 @@ def test_per_projection_biases_and_qk_norm_count_what_hugging_face_builds():
             ("qvo", "none", 4 * d * d + 3 * d),
             ("o", "none", 4 * d * d + d),
             ("false", "rmsnorm", 2 * d * h * k + 2 * d * g * k + 2 * k),
-            ("qkv", "rmsnorm_full", 2 * d * h * k + 2 * d * g * k + h * k + 2 * g * k + h * k + g * k)):
+            ("qkv", "rmsnorm_full", 2 * d * h * k + 2 * d * g * k + h * k + 2 * g * k + h * k + g * k),
+            ("o", "layernorm", 4 * d * d + d + 4 * k)):
         kv = "" if bias in ("qvo", "o") else f" kv_heads={g}"
         net = symparams.parse(f"input 6 x {d}\nattention heads={h}{kv} bias={bias} qk_norm={qk_norm}",
                               convention="pytorch")
