@@ -111,10 +111,10 @@ SWEEP = {
     "deit3_small_patch16_224": None,
     "beit_base_patch16_224": None,
     "beitv2_base_patch16_224": None,
-    "beit3_base_patch16_224": "(timm Attention) has a norm before its output projection",
+    "beit3_base_patch16_224": None,             # a LayerNorm before proj: attention scale_norm=layernorm
     "eva02_tiny_patch14_224": None,
     "eva_giant_patch14_224": None,
-    "eva02_base_patch16_clip_224": "has a norm before its output projection (scale_norm)",
+    "eva02_base_patch16_clip_224": None,        # EvaAttention(scale_norm=True): scale_norm=layernorm
     "vit_base_patch16_rope_reg1_gap_256": None,  # timm's rope ViTs use EvaAttention
     "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
     "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
@@ -178,7 +178,7 @@ SWEEP = {
     "rdnet_tiny": None,
 }
 SWEEP_DEFAULT = ("vit_little_patch16_reg4_gap_256", "vitamin_xlarge_256", "levit_128s", "deit3_small_patch16_224",
-                 "vit_so150m_patch16_reg4_map_256")
+                 "vit_so150m_patch16_reg4_map_256", "eva02_base_patch16_clip_224")
 
 
 def _sweep_rows():
@@ -257,3 +257,73 @@ def test_beits_attention_reads_as_attention_with_q_and_v_biases_and_a_relative_t
     exported = run_source(export(net))["build"]()
     assert sum(p.numel() for p in exported.parameters()) == int(net.params)
     assert "bias=o " in symparams.from_torch(exported, (5, 16))
+
+
+# timm builders with the attention options as their own arguments: (class path, keywords, the options read)
+_ATTENTION_NORMS = [
+    ("timm.models.vision_transformer:VisionTransformer", {"qk_norm": True}, "qk_norm=layernorm"),
+    ("timm.models.vision_transformer:VisionTransformer", {"qk_norm": True, "qkv_bias": False, "init_values": 1e-5,
+                                                          "norm_layer": "RmsNorm"}, "bias=o qk_norm=rmsnorm"),
+    ("timm.models.eva:Eva", {"qk_norm": True, "scale_attn_inner": True}, "bias=qvo qk_norm=layernorm "
+                                                                          "scale_norm=layernorm"),
+    ("timm.models.eva:Eva", {"scale_attn_inner": True, "qkv_fused": False, "norm_layer": "RmsNorm"},
+     "bias=qvo scale_norm=rmsnorm"),
+]
+
+
+@pytest.mark.parametrize("builder, options, words", _ATTENTION_NORMS, ids=lambda v: str(v)[:40])
+def test_attention_norms_read_as_qk_norm_and_scale_norm(builder, options, words):
+    """timm's q/k norms (one norm of head_dim shared by the heads) and its norm of the heads' output before proj
+    (ViT's scale_norm, EVA's scale_attn_inner), LayerNorm or RmsNorm, read as the attention's qk_norm= and
+    scale_norm=: the same total as PyTorch's, and the PyTorch export of the file counts it again and reads back
+    with the same options."""
+    torch = need_module("torch")
+    timm = need_module("timm")
+    import symparams
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    module, _, name = builder.partition(":")
+    options = {k: getattr(timm.layers, v) if k == "norm_layer" else v for k, v in options.items()}
+    with torch.device("meta"):
+        model = getattr(importlib.import_module(module), name)(
+            img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=4, num_classes=10, **options)
+    text = symparams.from_torch(model, (32, 32, 3))
+    assert f"attention heads=4 {words} name=blocks_0_attn" in text, text
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    exported = run_source(export(net))["build"]()
+    assert sum(p.numel() for p in exported.parameters()) == int(net.params)
+    assert f"{words} name=" in symparams.from_torch(exported, (32, 32, 3))
+
+
+def test_exported_attention_norms_compute_timms_attention():
+    """The exported attention with qk_norm=layernorm scale_norm=layernorm computes what timm's Attention(qk_norm=True,
+    scale_norm=True) computes, given its weights: the norms act where timm's do (each head's queries and keys,
+    the heads' output before proj)."""
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from timm.layers import Attention
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    torch.manual_seed(0)
+    theirs = Attention(16, num_heads=2, qkv_bias=True, qk_norm=True, scale_norm=True,
+                       norm_layer=torch.nn.LayerNorm).eval()
+    for norm in (theirs.q_norm, theirs.k_norm, theirs.norm):         # not the identity they start as
+        torch.nn.init.normal_(norm.weight)
+        torch.nn.init.normal_(norm.bias)
+    net = symparams.parse("input 5x16\nattention heads=2 qk_norm=layernorm scale_norm=layernorm",
+                          convention="pytorch")
+    ours = run_source(export(net))["build"]().eval()
+    attention = next(m for m in ours.modules() if type(m).__name__ == "ProjectedAttention")
+    with torch.no_grad():
+        for part, weight, bias in zip((attention.q_proj, attention.k_proj, attention.v_proj),
+                                      theirs.qkv.weight.chunk(3), theirs.qkv.bias.chunk(3)):
+            part.weight.copy_(weight)
+            part.bias.copy_(bias)
+        attention.o_proj.load_state_dict(theirs.proj.state_dict())
+        attention.q_norm.load_state_dict(theirs.q_norm.state_dict())
+        attention.k_norm.load_state_dict(theirs.k_norm.state_dict())
+        attention.scale_norm.load_state_dict(theirs.norm.state_dict())
+        x = torch.randn(3, 5, 16)
+        torch.testing.assert_close(attention(x), theirs(x))

@@ -1979,11 +1979,42 @@ def _torch_mha(node, sub, name, torch) -> str | None:
         f" name={name}"
 
 
+def _timm_attention_norms(module, heads, head_dim, nn) -> tuple[str, list]:
+    """The options of timm's norms inside an attention: q_norm and k_norm over each head's head_dim (one module
+    each, shared by the heads: qk_norm=layernorm or rmsnorm) and `norm` over the heads' output before proj
+    (scale_norm=layernorm or rmsnorm), and the problems of a norm symparams does not count alike (another kind,
+    another width, a LayerNorm without its scale or shift)."""
+    def kind(norm, width):
+        if isinstance(norm, (nn.Identity, type(None))):
+            return "none"
+        shape = tuple(getattr(norm, "normalized_shape", ()) or ())
+        if shape != (width,):
+            return None
+        if isinstance(norm, nn.LayerNorm):
+            return "layernorm" if norm.weight is not None and norm.bias is not None else None
+        rms = isinstance(norm, nn.RMSNorm) or (type(norm).__name__ in ("RmsNorm", "RmsNormFp32")
+                                               and type(norm).__module__.startswith("timm."))
+        return "rmsnorm" if rms and getattr(norm, "weight", None) is not None \
+            and getattr(norm, "bias", None) is None else None
+    q, k = (kind(getattr(module, part, None), head_dim) for part in ("q_norm", "k_norm"))
+    out = kind(getattr(module, "norm", None), heads * head_dim)
+    problems = []
+    if q is None or k is None or q != k:
+        problems.append("a q/k norm other than one LayerNorm or RMS norm of each head's width for q and for k")
+    if out is None:
+        problems.append("a norm before its output projection other than a LayerNorm or RMS norm of the heads' "
+                        "output")
+    options = ("" if q in (None, "none") or q != k else f" qk_norm={q}") + \
+        ("" if out in (None, "none") else f" scale_norm={out}")
+    return options, problems
+
+
 def _timm_attention(module, name=None) -> str | None:
-    """timm's Attention (its ViT, DeiT, BEiT-free blocks): qkv Linear(d, 3d), proj Linear(d, d), as `attention heads=H`
-    (bias=false when neither projection has a bias); None when the module is not one. Read whole (its forward
-    reshapes and permutes the heads, which the import does not follow); a variant symparams' attention does not
-    count alike (a q/k norm, a gate, a norm before proj, one projection biased and the other not) is refused."""
+    """timm's Attention (its ViT, DeiT, BEiT-free blocks): qkv Linear(d, 3hk), proj Linear(hk, d), as `attention
+    heads=H` (key_dim=k when h·k is not d; bias=false when neither projection has a bias; qk_norm= and scale_norm=
+    for its q/k norms and its norm before proj); None when the module is not one. Read whole (its forward reshapes
+    and permutes the heads, which the import does not follow); a variant symparams' attention does not count alike
+    (another norm, a gate, one projection biased and the other not) is refused."""
     cls = type(module)
     if cls.__name__ != "Attention" or not cls.__module__.startswith("timm.") or not hasattr(module, "qkv"):
         return None
@@ -1995,20 +2026,21 @@ def _timm_attention(module, name=None) -> str | None:
         raise DefinitionError(f"the module '{name}' (timm Attention) has a qkv of {type(module.qkv).__name__} and a "
                               f"proj of {type(getattr(module, 'proj', None)).__name__}; symparams reads timm's "
                               "Attention with Linear projections")
-    d = module.qkv.in_features
+    d, heads = module.qkv.in_features, module.num_heads
+    head_dim = module.qkv.out_features // (3 * heads)
     bias = _timm_attention_bias(module)
-    problems = [what for what, present in (
-        ("a q/k norm", any(not isinstance(getattr(module, part, None), (nn.Identity, type(None)))
-                           for part in ("q_norm", "k_norm"))),
-        ("a norm before its output projection", not isinstance(getattr(module, "norm", None), (nn.Identity, type(None)))),
+    norms, problems = _timm_attention_norms(module, heads, head_dim, nn)
+    problems += [what for what, present in (
         ("a gate", getattr(module, "gate", None) is not None),
         ("free biases other than q_bias and v_bias together", bias is None),
-        ("a width other than its input's", module.qkv.out_features != 3 * d or module.proj.out_features != d))
+        ("a width other than its input's", module.qkv.out_features != 3 * heads * head_dim
+         or module.proj.in_features != heads * head_dim or module.proj.out_features != d))
         if present]
     if problems:
         raise DefinitionError(f"the module '{name}' (timm Attention) has {', '.join(problems)}; symparams reads timm's "
-                              "plain Attention as attention")
-    return f"attention heads={module.num_heads}" + bias + _timm_relbias(module, name) + f" name={name}"
+                              "Attention as attention")
+    key_dim = "" if heads * head_dim == d else f" key_dim={head_dim}"
+    return f"attention heads={heads}{key_dim}" + bias + norms + _timm_relbias(module, name) + f" name={name}"
 
 
 def _timm_attention_bias(module) -> str | None:
@@ -2019,7 +2051,7 @@ def _timm_attention_bias(module) -> str | None:
     qkv_bias, out_bias = module.qkv.bias is not None, module.proj.bias is not None
     free = getattr(module, "q_bias", None) is not None, getattr(module, "v_bias", None) is not None
     if free == (True, True) and not qkv_bias and out_bias and \
-            tuple(module.q_bias.shape) == tuple(module.v_bias.shape) == (module.qkv.in_features,):
+            tuple(module.q_bias.shape) == tuple(module.v_bias.shape) == (module.qkv.out_features // 3,):
         return " bias=qvo"
     if free != (False, False):
         return None
@@ -2095,33 +2127,37 @@ def _eva_attention(module, name) -> str | None:
     """timm's EvaAttention (EVA, EVA-02), read whole: `attention heads=H` with BEiT's bias reading (a qkv Linear
     without bias, free q_bias and v_bias, k's a zero buffer, a biased proj: bias=qvo; or separate q/k/v Linears,
     k's unbiased); its rotary embeddings rotate q and k in place with a table computed from buffers, which adds no
-    weight (as in the attention of Llama-style configs). A q/k norm, a norm before proj (scale_norm), a gate or a
-    head width other than D/H is refused by name. None when the module is not one."""
+    weight (as in the attention of Llama-style configs). Its q/k norms and its norm before proj (scale_norm, EVA-02
+    CLIP) read as qk_norm= and scale_norm=; a head width other than D/H as key_dim=. Another norm, a gate or
+    other widths are refused by name. None when the module is not one."""
     if not _is_eva_attention(module):
         return None
     nn = need("torch", "pytorch").nn
-    d = module.proj.out_features
+    d, heads = module.proj.out_features, module.num_heads
+    head_dim = getattr(module, "head_dim", None) or d // heads
+    width = heads * head_dim
     fused = module.qkv is not None
     if fused:
-        widths_ok = module.qkv.in_features == d and module.qkv.out_features == 3 * d
+        widths_ok = module.qkv.in_features == d and module.qkv.out_features == 3 * width
         free = module.q_bias is not None
         bias = " bias=qvo" if free and module.qkv.bias is None and module.proj.bias is not None else \
             " bias=o" if not free and module.qkv.bias is None and module.proj.bias is not None else None
     else:
-        widths_ok = all(p.in_features == d and p.out_features == d for p in (module.q_proj, module.k_proj, module.v_proj))
+        widths_ok = all(p.in_features == d and p.out_features == width
+                        for p in (module.q_proj, module.k_proj, module.v_proj))
         q, k, v = (p.bias is not None for p in (module.q_proj, module.k_proj, module.v_proj))
         bias = {(True, False, True): " bias=qvo", (False, False, False): " bias=o"}.get((q, k, v)) \
             if module.proj.bias is not None else None
-    problems = [what for what, present in (
-        ("a q/k norm", not (isinstance(module.q_norm, nn.Identity) and isinstance(module.k_norm, nn.Identity))),
-        ("a norm before its output projection (scale_norm)", not isinstance(module.norm, nn.Identity)),
+    norms, problems = _timm_attention_norms(module, heads, head_dim, nn)
+    problems += [what for what, present in (
         ("a gate", module.gate is not None),
-        ("a head width other than its width / heads", not widths_ok or module.proj.in_features != d),
+        ("projections of other widths than heads x head_dim", not widths_ok or module.proj.in_features != width),
         ("biases other than q and v with a biased proj", bias is None)) if present]
     if problems:
         raise DefinitionError(f"the module '{name}' (timm EvaAttention) has {', '.join(problems)}; symparams reads "
                               "EVA's attention with q/v biases as attention bias=qvo")
-    return f"attention heads={module.num_heads}{bias} name={name}"
+    key_dim = "" if width == d else f" key_dim={head_dim}"
+    return f"attention heads={heads}{key_dim}{bias}{norms} name={name}"
 
 
 def _rope_side(graph, module) -> set:
