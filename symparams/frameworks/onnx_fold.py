@@ -17,7 +17,7 @@ import math
 from .. import limits
 
 FOLDED = ("Shape", "Gather", "Concat", "Unsqueeze", "Squeeze", "Cast", "Constant", "Slice", "Reshape", "Transpose",
-          "ConstantOfShape", "Range", "Add", "Sub", "Mul", "Div", "Neg")
+          "ConstantOfShape", "Range", "Add", "Sub", "Mul", "Div", "Neg", "Mod")
 
 
 class Folder:
@@ -216,11 +216,72 @@ class Folder:
             return np.sign(x) * np.sign(y) * (np.abs(x) // np.abs(y))    # ONNX's integer Div truncates
         return self._arithmetic(np, inputs, divide)
 
+    def _mod(self, np, inputs, a, _shape):
+        # torchvision's Swin pads its map to whole windows: (window - size % window) % window
+        def remainder(x, y):
+            if np.any(y == 0):
+                raise ZeroDivisionError
+            return np.fmod(x, y) if a.get("fmod", 0) else np.mod(x, y)   # fmod: the dividend's sign
+        return self._arithmetic(np, inputs, remainder)
+
     def _neg(self, np, inputs, a, _shape):
         data = inputs[0]
         if data is None or data.dtype.kind not in "iu" or not self.small(int(data.size)):
             return None
         return -data.astype(np.int64)
+
+
+def settle(model, infer, folder: Folder, rounds: int = 16):
+    """The model with its shape arithmetic folded into Constant nodes, round after round with shape inference
+    (`infer(model)` -> the inferred model) in between, until no new value is found.
+
+    The TorchScript exporter writes sizes it computed from the map (Swin's padding to whole windows,
+    `(W - H % W) % W`, then the padded map's Shape divided into windows) as operators onnx's shape inference
+    does not evaluate (Mod, integer Div of a Shape): every tensor after them would have no shape. Folded
+    here, on values known from constants and inferred shapes, the next inference knows them, and so on."""
+    import onnx
+    from onnx import helper, numpy_helper
+    for _ in range(rounds):
+        inferred = infer(model)
+        shapes = {}
+        for info in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
+            dims = info.type.tensor_type.shape.dim
+            if info.type.tensor_type.HasField("shape"):
+                shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
+        values = {}
+        for t in model.graph.initializer:
+            if t.data_type in (6, 7) and math.prod(t.dims) <= folder.max_elements:      # int32/int64 sizes
+                values[t.name] = numpy_helper.to_array(t)
+        nodes, changed = [], False
+        for node in model.graph.node:
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            if node.op_type == "Constant":
+                if "value" in attrs and math.prod(attrs["value"].dims) <= folder.max_elements:
+                    values[node.output[0]] = numpy_helper.to_array(attrs["value"])
+                else:
+                    out = folder.fold("Constant", [], attrs)
+                    if out is not None:
+                        values[node.output[0]] = out[0]
+                nodes.append(node)
+                continue
+            out = None
+            if node.op_type in FOLDED and len(node.output) == 1 and (
+                    node.op_type == "Shape" or all(not i or i in values for i in node.input)):
+                out = folder.fold(node.op_type, [values.get(i) if i else None for i in node.input], attrs,
+                                  shapes.get(node.input[0]) if node.input else None)
+            if out is None or out[0].dtype.kind not in "iub":
+                nodes.append(node)
+                continue
+            values[node.output[0]] = out[0]
+            nodes.append(helper.make_node("Constant", [], list(node.output), name=node.name,
+                                          value=numpy_helper.from_array(out[0])))
+            changed = True
+        if not changed:
+            return model
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+        onnx.checker.check_model(model)
+    return model
 
 
 def _two(inputs):

@@ -17,7 +17,7 @@ from .. import limits
 from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
-from .onnx_fold import FOLDED, Folder
+from .onnx_fold import FOLDED, Folder, settle
 from .onnx_origin import aten_call, folded_batchnorm, had_bias, module_scopes
 from .onnx_patterns import decomposed
 from .onnx_windows import patch_merges, window_attentions
@@ -71,18 +71,24 @@ class _Graph:
                 self.kept[t.name].CopyFrom(t)
         self.integers = {t.name for t in model.graph.initializer if t.data_type in (2, 3, 4, 5, 6, 7, 9, 12, 13)}
         weights = _weights_as_inputs(model, source)
+        self.folder = Folder()
+
+        def infer(model):
+            return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
         try:
             onnx.checker.check_model(model)
-            model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+            inferred = infer(model)
+            if _unsettled(inferred):
+                inferred = infer(settle(model, infer, self.folder))
         except Exception as exc:        # noqa: BLE001 - onnx raises its own kinds
             raise DefinitionError(f"{source}: not a valid ONNX model: {_first_line(exc)}") from None
+        model = inferred
         self.graph = model.graph
         # a Constant node of a torch export holds a value computed at export (nn.LayerNorm(elementwise_affine=False)'s
         # ones and zeros), never a parameter
         self.from_torch = model.producer_name == "pytorch"
         self.nodes = list(self.graph.node)          # one list, so a node's position is found by identity
         self.position = {id(node): k for k, node in enumerate(self.nodes)}
-        self.folder = Folder()
         self.consts = {t.name: tensor_value(t, f"{source}: the initializer '{t.name}'") for t in self.graph.initializer}
         self.consts.update(weights)
         self.shapes = {}
@@ -107,6 +113,16 @@ class _Graph:
     def attrs(self, node) -> dict:
         from onnx import helper
         return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _unsettled(model) -> bool:
+    """Whether shape inference left a computed tensor without a whole shape (sizes it could not evaluate:
+    onnx_fold.settle folds them)."""
+    known = {}
+    for info in list(model.graph.value_info) + list(model.graph.output):
+        t = info.type.tensor_type
+        known[info.name] = t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim)
+    return any(not known.get(o, False) for node in model.graph.node for o in node.output if o)
 
 
 STANDARD_DOMAINS = ("", "ai.onnx")

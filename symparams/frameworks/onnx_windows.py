@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+from ..errors import DefinitionError
+
 # what may sit on the way from x to the qkv projection, between the projections and the products, and from
 # the output projection back to y
 _PLUMBING = {"Pad", "Slice", "Concat", "Reshape", "Transpose", "Gather", "Mul", "Div", "Add", "Softmax", "MatMul",
@@ -81,7 +83,7 @@ def _region(g, soft, dynamic, value, checked, learned):
     if len(table) != 1 or len(masks) > 1:
         return None
     gathered = checked(table[0])
-    if gathered is None or gathered.size != heads * n * n or not _relative(gathered.reshape(heads, n, n), w, np):
+    if gathered is not None and (gathered.size != heads * n * n or not _relative(gathered.reshape(heads, n, n), w, np)):
         return None
     # forward from softmax·v to the output projection, then back to a map of x's shape
     out = soft.output[0]
@@ -193,6 +195,14 @@ def _region(g, soft, dynamic, value, checked, learned):
     shift = _shift(g, members, x, map_shape, value)
     if shift is None:
         return None
+    if gathered is None:
+        # everything else is a window attention, but whether the bias is a relative position table ((2W - 1)² x
+        # heads numbers) or a learned bias of every pair (heads x W⁴) only its values tell
+        raise DefinitionError(
+            f"{g.source}: the ONNX node '{soft.name}' (Softmax) is a window attention whose position bias "
+            f"'{table[0]}' ({heads} x {n} x {n}) has no values in the file (exported without its weights, "
+            "export_params=False, or too large to check): symparams cannot tell a relative position table from a "
+            "bias of every pair", hint="export with the weights (export_params=True)")
     text = f"windowattention heads={heads} window={w}" + (f" shift={shift}" if shift else "") + bias
     return members, (x, y, text, soft)
 

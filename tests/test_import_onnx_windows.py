@@ -1,0 +1,71 @@
+"""Window attention through torch.onnx's TorchScript exporter (dynamo=False): torchvision's Swin, Swin-V2 and
+MaxViT, built small here (two stages, a 32 x 32 image), import with PyTorch's counts, total and trainable, and the
+file reads back.
+
+The TorchScript exporter computes Swin's padding to whole windows from the map's sizes ((W - H % W) % W) and
+folds each block's relative position bias, gathered from its table, into a constant (heads, W², W²): the import
+folds the sizes (onnx_fold.settle) and counts the table's (2W - 1)² x heads numbers only when the gathered
+values show a table. Exported without the weights (export_params=False) the values are not there: refused by
+name. torchvision's full-size models are in test_import_onnx_torchvision.py (SYMPARAMS_ONNX_TORCHVISION=all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import pytest
+
+import symparams
+from conftest import need_module
+from symparams.errors import SymparamsError
+
+
+def _swin(version=1):
+    torch = need_module("torch")
+    need_module("torchvision")
+    from torchvision.models import swin_transformer as swin
+    torch.manual_seed(0)
+    parts = {2: {"block": swin.SwinTransformerBlockV2, "downsample_layer": swin.PatchMergingV2}}.get(version, {})
+    # an 8 x 8 map in 4 x 4 windows (the second block shifted by 2), patch merging, a 4 x 4 map in one window
+    return swin.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+                                stochastic_depth_prob=0.0, num_classes=5, **parts).eval()
+
+
+def _export(model, path, side=32, export_params=True):
+    torch = need_module("torch")
+    need_module("onnx")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, side, side),), str(path), dynamo=False,
+                          export_params=export_params, training=torch.onnx.TrainingMode.PRESERVE)
+    return path
+
+
+def _imported(path):
+    from symparams.frameworks.onnx_import import from_onnx
+    text = from_onnx(str(path))          # the file, read back as symparams reads any file
+    net = symparams.parse(text, convention="pytorch").evaluate()
+    return (int(net.params), int(net.trainable_params)), text
+
+
+def _counts(model):
+    return (sum(p.numel() for p in model.parameters()),
+            sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def test_swin_through_the_torchscript_exporter(tmp_path):
+    model = _swin()
+    got, text = _imported(_export(model, tmp_path / "swin.onnx"))
+    assert got == _counts(model), text
+    assert "windowattention heads=2 window=4 name" in text and "windowattention heads=2 window=4 shift=2" in text
+    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2" in text, text
+
+
+def test_a_window_bias_without_its_values_is_refused(tmp_path):
+    """export_params=False: the gathered bias is a graph input with a shape and no values; a relative position
+    table and a learned bias of every pair look the same: refused, naming the attention and its bias."""
+    with pytest.raises(SymparamsError, match="window attention whose position bias"):
+        _imported(_export(_swin(), tmp_path / "swin.onnx", export_params=False))
