@@ -125,15 +125,20 @@ class WindowAttention(nn.Module):
         win = self.window
         x = F.pad(x, (0, 0, 0, (-w) % win, 0, (-h) % win))
         hp, wp = x.shape[1], x.shape[2]
-        shift = self.shift if win < min(h, w) else 0
-        if shift:
-            x = torch.roll(x, (-shift, -shift), (1, 2))
+        # no shift along an axis one window covers (torchvision's and timm's rule, per axis)
+        shift = (self.shift if win < hp else 0, self.shift if win < wp else 0)
+        if any(shift):
+            x = torch.roll(x, (-shift[0], -shift[1]), (1, 2))
         if self.grid:       # MaxViT's grid: the win x win positions hp // win rows and wp // win columns apart
             x = x.view(b, win, hp // win, win, wp // win, c).permute(0, 2, 4, 1, 3, 5).reshape(-1, win * win, c)
         else:
             x = x.view(b, hp // win, win, wp // win, win, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, win * win, c)
         if self.q_bias is not None:
             qkv = F.linear(x, self.qkv.weight, torch.cat((self.q_bias, self.k_bias, self.v_bias)))
+        elif self.logit_scale is not None and self.qkv.bias is not None:
+            # torchvision's Swin-V2: the key's third of qkv's bias is held at zero in the forward pass
+            qkv = F.linear(x, self.qkv.weight, torch.cat((self.qkv.bias[:c], torch.zeros_like(self.qkv.bias[c:2 * c]),
+                                                          self.qkv.bias[2 * c:])))
         else:
             qkv = self.qkv(x)
         q, k, v = qkv.view(x.shape[0], win * win, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
@@ -164,14 +169,31 @@ class WindowAttention(nn.Module):
             table = self.cpb_mlp(self.relative_coords_table).view(-1, self.heads)
             bias = table[self.relative_position_index.flatten()].view(win * win, win * win, -1).permute(2, 0, 1)
             scores = scores + 16 * torch.sigmoid(bias)
+        if any(shift):      # a rolled window joins parts of the map that are not neighbours: they do not attend
+            scores = (scores.view(b, -1, self.heads, win * win, win * win)
+                      + self._shift_mask(hp, wp, shift, x.device)[None, :, None]).view(scores.shape)
         x = (scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, win * win, c)
         x = self.proj(x).view(b, hp // win, wp // win, win, win, c)
         x = x.permute(0, 3, 1, 4, 2, 5) if self.grid else x.permute(0, 1, 3, 2, 4, 5)
         x = x.reshape(b, hp, wp, c)
-        if shift:
-            x = torch.roll(x, (shift, shift), (1, 2))
+        if any(shift):
+            x = torch.roll(x, (shift[0], shift[1]), (1, 2))
         # the crop copied, as torchvision's and timm's Swin do (.contiguous()): the padding's positions are not kept
         return x[:, :h, :w].contiguous().permute(0, 3, 1, 2)
+
+    def _shift_mask(self, hp, wp, shift, device):
+        """(windows, win², win²): -100 where a query and a key of one rolled window come from different regions
+        of the padded map (the last `shift` rows or columns wrapped round, the window before them, the rest), 0
+        within a region: the mask torchvision's and timm's Swin add to the scores before the softmax."""
+        win = self.window
+
+        def regions(size, s):
+            index = torch.arange(size, device=device)
+            return (index >= size - win).long() + (index >= size - s).long() if s else torch.zeros_like(index)
+
+        label = regions(hp, shift[0])[:, None] * 3 + regions(wp, shift[1])[None, :]
+        label = label.view(hp // win, win, wp // win, win).permute(0, 2, 1, 3).reshape(-1, win * win)
+        return (label[:, None, :] != label[:, :, None]).float() * -100.0
 '''}
 
     def configure(self, cfg, shape, ctx):

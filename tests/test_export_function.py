@@ -1,0 +1,204 @@
+"""Exported networks compute the function of the framework model they were imported from: a torchvision / timm
+module or a small hand-built one is imported (symparams.from_torch), the text exported to PyTorch, the source's
+weights (random, and random batch-norm statistics) copied into the export, and both run on one random input in
+eval mode. The oracle is the source module's own forward pass.
+
+Weights go by name: the importer names each line after its module's path (features.1.0 -> features_1_0), and
+the export names its module after the line, so a module of the export takes the parameters of the source module
+of its name in their order (shapes checked, axes of size 1 aside: a layer scale of (C, 1, 1) is symparams' (C,)).
+A free parameter read as a line of another name (a class token read at its torch.cat) takes the one source
+parameter of its shape nobody else took. A module of the export with parameters and no source fails the test.
+
+By default a few representative models (CI: 2 cores); SYMPARAMS_EXPORT_FUNCTION=all runs every case below."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+import symparams
+from conftest import need_module
+
+ALL = os.environ.get("SYMPARAMS_EXPORT_FUNCTION", "").lower() == "all"
+
+
+def _sources(module):
+    """Each source module and parameter under the name the importer gives the line it becomes."""
+    from symparams.frameworks.importer import identifier
+    out = {}
+    for path, sub in module.named_modules():
+        if path:
+            out.setdefault(identifier(path), sub)
+    for path, p in module.named_parameters():
+        out.setdefault(identifier(path), p)
+    return out
+
+
+def _squeezed(p):
+    return tuple(d for d in p.shape if d != 1)
+
+
+def _transfer(source, exported):
+    """Copy the source's parameters and batch-norm statistics into the export (see the module's docstring)."""
+    torch = need_module("torch")
+    by_name, used, unnamed = _sources(source), set(), []
+    with torch.no_grad():
+        for name, child in exported.named_children():
+            ours = list(child.parameters())
+            if not ours:
+                continue
+            src = by_name.get(name)
+            stacked = re.fullmatch(r"(.+)_l(\d+)", name)
+            if src is None and stacked and isinstance(by_name.get(stacked[1]), torch.nn.RNNBase):
+                # one line per layer of a stacked recurrent module: its parameters ending _l<k> (and _l<k>_reverse)
+                src = [p for key, p in by_name[stacked[1]].named_parameters()
+                       if re.search(rf"_l{stacked[2]}(_reverse)?$", key)]
+            if src is None:
+                unnamed.append((name, ours))
+                continue
+            theirs = src if isinstance(src, list) else [src] if isinstance(src, torch.nn.Parameter) \
+                else list(src.parameters())
+            assert [_squeezed(p) for p in ours] == [_squeezed(p) for p in theirs], \
+                (name, [tuple(p.shape) for p in ours], [tuple(p.shape) for p in theirs])
+            for a, b in zip(ours, theirs):
+                a.copy_(b.reshape(a.shape))
+                used.add(id(b))
+            if isinstance(src, torch.nn.Module):
+                buffers = dict(src.named_buffers())
+                for key, value in child.named_buffers():
+                    if key.rsplit(".", 1)[-1] in ("running_mean", "running_var"):
+                        value.copy_(buffers[key] if key in buffers else buffers[key.split(".", 1)[-1]])
+        # the rest in order: a line named otherwise (a free parameter read at its use, a module whose path the
+        # importer shortened) takes the first source module or free parameter left whose shapes are its own
+        rest = [[p] for p in source.parameters() if id(p) not in used and
+                not any(p is q for m in source.modules() for q in m.parameters(recurse=False))]
+        rest += [list(m.parameters(recurse=False)) for m in source.modules()
+                 if list(m.parameters(recurse=False)) and not any(id(q) in used for q in m.parameters(recurse=False))]
+        for name, ours in unnamed:
+            match = next((ps for ps in rest if [_squeezed(p) for p in ps] == [_squeezed(p) for p in ours]), None)
+            assert match is not None, f"the export's module {name} has parameters no source module gives"
+            for a, b in zip(ours, match):
+                a.copy_(b.reshape(a.shape))
+            rest.remove(match)
+
+
+def _randomize(module, seed=0):
+    torch = need_module("torch")
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+        for name, b in module.named_buffers():
+            if name.endswith("running_var"):
+                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
+            elif name.endswith("running_mean"):
+                b.copy_(torch.randn(b.shape, generator=g) * 0.2)
+
+
+def same_function(model, shape, atol=1e-4):
+    """Import `model` (input `shape` without the batch axis, in PyTorch's layout), export, copy, compare."""
+    torch = need_module("torch")
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    model.eval()
+    _randomize(model)
+    layout = tuple(shape[1:]) + tuple(shape[:1]) if len(shape) >= 3 else tuple(shape)    # symparams': channels last
+    text = symparams.from_torch(model, layout)
+    net = symparams.parse(text, convention="pytorch")
+    exported = run_source(export(net))["build"]().eval()
+    assert sum(p.numel() for p in exported.parameters()) == sum(p.numel() for p in model.parameters())
+    _transfer(model, exported)
+    x = torch.randn((2,) + tuple(shape), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        theirs, ours = model(x), exported(x)
+    assert ours.shape == theirs.shape, text
+    assert torch.allclose(ours, theirs, atol=atol, rtol=atol), (float((ours - theirs).abs().max()), text)
+    return text
+
+
+# -- the models ---------------------------------------------------------------------------------------------------
+
+def _tv():
+    need_module("torchvision")
+    import torchvision.models as tvm
+    return tvm
+
+
+def _swin(v2=False, **kwargs):
+    """torchvision's Swin of one stage (no patch merging), window 4: its odd blocks shift by 2."""
+    tvm = _tv()
+    from torchvision.models import swin_transformer as swin
+    extra = dict(block=swin.SwinTransformerBlockV2, downsample_layer=swin.PatchMergingV2) if v2 else {}
+    return swin.SwinTransformer([4, 4], 24, [2], [2], [4, 4], num_classes=5, **extra, **kwargs)
+
+
+def _timm_swin():
+    need_module("timm")
+    from timm.models.swin_transformer import SwinTransformer
+    return SwinTransformer(img_size=64, patch_size=4, embed_dim=24, depths=(2,), num_heads=(2,), window_size=4,
+                           num_classes=5)
+
+
+def _lstm_tagger():
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Linear(6, 8)
+            self.rnn = nn.LSTM(8, 12, num_layers=2, batch_first=True)
+            self.head = nn.Linear(12, 3)
+
+        def forward(self, x):
+            out, _ = self.rnn(self.embed(x))
+            return self.head(out)
+
+    return Tagger()
+
+
+def _separable():
+    """Depthwise then pointwise without biases (a frozen pointwise kernel), batch norm, a residual."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+            self.pw = nn.Conv2d(8, 8, 1, bias=False)
+            self.bn = nn.BatchNorm2d(8)
+
+        def forward(self, x):
+            return x + self.bn(self.pw(self.dw(x))).relu()
+
+    return Block()
+
+
+CASES = {
+    # name: (model factory, input shape in PyTorch's layout, in CI by default)
+    "resnet18": (lambda: _tv().resnet18(num_classes=5), (3, 32, 32), True),
+    "efficientnet_b0 (SE, depthwise)": (lambda: _tv().efficientnet_b0(num_classes=5), (3, 32, 32), False),
+    "regnet_y_400mf (SE)": (lambda: _tv().regnet_y_400mf(num_classes=5), (3, 32, 32), False),
+    "shufflenet_v2_x0_5 (split, shuffle)": (lambda: _tv().shufflenet_v2_x0_5(num_classes=5), (3, 32, 32), False),
+    "convnext_tiny (layer scale)": (lambda: _tv().convnext_tiny(num_classes=5), (3, 32, 32), False),
+    "densenet121 (concat)": (lambda: _tv().densenet121(num_classes=5), (3, 32, 32), False),
+    "vit (attention, class token)": (lambda: _tv().VisionTransformer(32, 8, 2, 2, 32, 64, num_classes=5),
+                                     (3, 32, 32), True),
+    "swin (shifted windows)": (_swin, (3, 64, 64), True),
+    "swin (shift along one axis)": (_swin, (3, 64, 16), True),
+    "swin (padded map)": (_swin, (3, 64, 40), False),
+    "swin_v2 (cosine, cpb, shifted)": (lambda: _swin(v2=True), (3, 64, 64), True),
+    "timm swin": (_timm_swin, (3, 64, 64), False),
+    "lstm": (_lstm_tagger, (7, 6), True),
+    "separable conv": (_separable, (8, 10, 10), True),
+}
+
+
+@pytest.mark.parametrize("case", [name for name, (_, _, ci) in CASES.items() if ci or ALL])
+def test_the_export_computes_the_imported_models_function(case):
+    factory, shape, _ = CASES[case]
+    need_module("torch")
+    same_function(factory(), shape)
