@@ -48,9 +48,9 @@ CNNS = {
     # timm's VGG head (ConvMlp) checks the map's size in Python: traced with the sizes known
     "timm.models.vgg:vgg16": None,
     # ResNeSt's split attention: a view of the radix groups summed over a new axis
-    "timm.models.resnest:resnest14d": "reshapes channels",
+    "timm.models.resnest:resnest14d": None,
     # SKNet's selective kernel: the paths stacked on a new axis
-    "timm.models.sknet:skresnet18": "stack",
+    "timm.models.sknet:skresnet18": None,
     # NF-ResNet's weight-standardised convolution (ScaledStdConv2d): conv ... weight_std=scaled (a gain per filter)
     "timm.models.nfnet:nf_resnet50": None,
 }
@@ -87,8 +87,6 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
 #   'permute': channels moved by permute outside a channels-last block (attention)
-#   'stack': SKNet's selective kernel: the paths stacked on a new axis
-#   reshapes channels: ResNeSt's split attention: radix groups viewed and summed
 #   reads the tensor: EvoNorm, or BoTNet-style attention's position table, read in forward
 #   permuted to channels last: a split or pad between a permute to channels last and back
 #   control flow: a Python branch on a traced value the sized trace cannot take either
@@ -191,9 +189,9 @@ SWEEP = {
     "timm.models.res2net:res2net50_14w_8s": None,
     "timm.models.res2net:res2net50d": None,
     "timm.models.res2net:res2next50": None,
-    "timm.models.sknet:skresnet18": "'stack'",
-    "timm.models.sknet:skresnext50_32x4d": "'stack'",
-    "timm.models.resnest:resnest14d": 'reshapes channels',
+    "timm.models.sknet:skresnet18": None,
+    "timm.models.sknet:skresnext50_32x4d": None,
+    "timm.models.resnest:resnest14d": None,
     "timm.models.nfnet:nf_resnet26": None,
     "timm.models.nfnet:nf_regnet_b0": None,
     "timm.models.nfnet:dm_nfnet_f0": None,

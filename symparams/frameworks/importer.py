@@ -401,6 +401,8 @@ def _torch_leaf(module) -> bool:
     nn = need("torch", "pytorch").nn
     if _is_timm_eca(module):
         return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if _is_timm_split(module):
+        return True                 # timm's SplitAttn / SelectiveKernel: reshapes and stacks its paths in forward
     if _is_timm_space_to_depth(module):
         return True                 # timm's SpaceToDepth (TResNet's stem): view, permute, view of the whole map
     if is_timm_standardised(module):
@@ -738,6 +740,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _eva_attention(sub, name) or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
+                or _timm_split_attention(sub, name, num) \
                 or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
@@ -1026,6 +1029,93 @@ def _timm_eca(node, sub, shapes, name, num) -> str | None:
         steps += [_torch_line(sub.act, f"{inner}_act", num), _torch_line(sub.conv2, f"{inner}_conv2", num)]
     steps += [_torch_line(sub.gate, f"{inner}_gate", num), f"reshape 1 x 1 x {c} name={inner}_map"]
     return "mul { } {\n" + "\n".join("    " + step for step in steps) + "\n}"
+
+
+def _is_timm_split(module) -> bool:
+    cls = type(module)
+    return cls.__name__ in ("SplitAttn", "SelectiveKernel") and cls.__module__.startswith("timm.")
+
+
+def _inner_lines(module, name: str, num) -> list[str]:
+    """The lines of a part of a module read whole: none for the identity (an absent norm, a drop that is the
+    identity when evaluated), a timm norm-and-activation as its two lines, an nn.Sequential part by part, else the
+    module's own line."""
+    nn = need("torch", "pytorch").nn
+    if module is None or isinstance(module, nn.Identity) or (isinstance(module, nn.Sequential) and not len(module)):
+        return []
+    if type(module).__name__ in _IDENTITY_MODULES and not any(True for _ in module.parameters()):
+        return []
+    if pads_same_in_forward(module):
+        raise DefinitionError(f"the module '{name}' ({type(module).__name__}) pads 'same' from its input's size inside "
+                              "a split attention; symparams reads that padding only where it knows the map's size")
+    norm_act = _timm_norm_act(module, name, num)
+    if norm_act is not None:
+        return norm_act.split("\n")
+    if isinstance(module, nn.Sequential) and not _torch_leaf(module):
+        return [line for k, part in enumerate(module) for line in _inner_lines(part, f"{name}_{k}", num)]
+    return _torch_line(module, name, num).split("\n")
+
+
+def _timm_split_attention(sub, name, num) -> str | None:
+    """timm's SplitAttn (ResNeSt) and SelectiveKernel (SKNet), read whole; None for any other module.
+
+    SplitAttn(radix R, cardinality G): its convolution to R·C channels (G·R groups), norm and activation, then the
+    R paths (channels path-major) weighted by a softmax across them computed from their sum's channel means, and
+    summed:
+        conv R*C K groups=G*R; batchnorm; relu
+        mul { } { radixsum R; globalavgpool keepdims; conv A 1 groups=G; batchnorm; relu; conv R*C 1 groups=G;
+                  radixsoftmax R groups=G }
+        radixsum R
+    (R = 1: no sums, and timm's sigmoid in place of the softmax.)
+    SelectiveKernel(P paths): each path a convolution, norm and activation (ConvNormAct) on its share of the input's
+    channels (split_input) or on all of them, the paths side by side (torch.stack(paths, 1) is that layout), then the
+    same weighting (fc_reduce, bn, act, fc_select, a softmax across the paths) and sum."""
+    if not _is_timm_split(sub):
+        return None
+    inner = identifier(name)
+    if type(sub).__name__ == "SplitAttn":
+        radix, groups = int(sub.radix), int(sub.rsoftmax.cardinality)
+        body = _inner_lines(sub.conv, f"{inner}_conv", num) + _inner_lines(sub.bn0, f"{inner}_bn0", num) + \
+            _inner_lines(sub.drop, f"{inner}_drop", num) + _inner_lines(sub.act0, f"{inner}_act0", num)
+        gate = _inner_lines(sub.fc1, f"{inner}_fc1", num) + _inner_lines(sub.bn1, f"{inner}_bn1", num) + \
+            _inner_lines(sub.act1, f"{inner}_act1", num) + _inner_lines(sub.fc2, f"{inner}_fc2", num)
+        return _split_weighting(body, gate, radix, groups, inner)
+    paths = int(sub.num_paths)
+    share = int(sub.in_channels) // paths
+    branches = []
+    for k, path in enumerate(sub.paths):
+        if type(path).__name__ != "ConvNormAct":
+            raise DefinitionError(f"the module '{name}' (timm SelectiveKernel) has a path of {type(path).__name__}; "
+                                  "symparams reads ConvNormAct paths")
+        lines = [f"slice {share}" + (f" start={k * share}" if k else "") + f" name={inner}_split{k}"] \
+            if sub.split_input else []
+        lines += _inner_lines(path.conv, f"{inner}_paths_{k}_conv", num) + \
+            _inner_lines(path.bn, f"{inner}_paths_{k}_bn", num) + \
+            _inner_lines(getattr(path, "aa", None), f"{inner}_paths_{k}_aa", num)
+        branches.append(lines)
+    body = ["concat " + " ".join("{\n" + "".join(f"    {line}\n" for line in lines) + "}" for lines in branches)]
+    attn = sub.attn
+    gate = _inner_lines(attn.fc_reduce, f"{inner}_attn_fc_reduce", num) + \
+        _inner_lines(attn.bn, f"{inner}_attn_bn", num) + _inner_lines(attn.act, f"{inner}_attn_act", num) + \
+        _inner_lines(attn.fc_select, f"{inner}_attn_fc_select", num)
+    return _split_weighting(body, gate, paths, 1, inner)
+
+
+def _split_weighting(body, gate, radix, groups, inner) -> str:
+    """The lines of a split attention: `body` (R paths side by side on the channels), then its paths weighted by
+    the `gate` (from the channel means of the paths' sum) through a softmax across the paths (the sigmoid with
+    one path, as timm's RadixSoftmax), and summed. SelectiveKernel always has two paths or more."""
+    pool = ([f"radixsum {radix} name={inner}_gap_sum"] if radix > 1 else []) + \
+        [f"globalavgpool keepdims name={inner}_gap"]
+    if radix > 1:
+        weigh = f"radixsoftmax {radix}" + (f" groups={groups}" if groups != 1 else "") + f" name={inner}_rsoftmax"
+    else:
+        weigh = f"sigmoid name={inner}_rsoftmax"
+    steps = pool + gate + [weigh]
+    lines = body + ["mul { } {\n" + "\n".join("    " + step for step in steps) + "\n}"]
+    if radix > 1:
+        lines.append(f"radixsum {radix} name={inner}_sum")
+    return "\n".join(lines)
 
 
 def _adds_zero(node) -> bool:
