@@ -162,6 +162,7 @@ SWEEP = {
     "maxvit_pico_rw_256": None,
     "maxvit_rmlp_pico_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
     "maxxvit_rmlp_nano_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
+    "maxxvitv2_nano_rw_256": None,              # each partition branch ends in timm's LayerScale: layerscale
     "coatnet_nano_rw_224": "the operation 'chunk' splits axis 2",
     "coatnet_0_224": "the operation 'chunk' splits axis 2",
     "coatnext_nano_rw_224": "the operation 'chunk' splits axis 2",

@@ -2318,7 +2318,8 @@ def _timm_partition(module, name, num) -> str | None:
         (f"a position bias other than a (2P-1)^2 x heads table ({type(attn.rel_pos).__name__})",
          table is None or size is None or table.numel() != (2 * size - 1) ** 2 * heads
          or type(attn.rel_pos).__name__ not in ("RelPosBiasTf", "RelPosBias")),
-        ("layer scale", not (isinstance(module.ls1, nn.Identity) and isinstance(module.ls2, nn.Identity))),
+        ("a layer scale other than a learned C-vector (timm's LayerScale)",
+         not all(_timm_layer_scale(ls, c, nn) is not None for ls in (module.ls1, module.ls2))),
         ("an MLP other than fc1, act, fc2", type(mlp).__name__ != "Mlp" or not isinstance(mlp.norm, nn.Identity)))
         if present]
     if problems:
@@ -2330,8 +2331,24 @@ def _timm_partition(module, name, num) -> str | None:
                   + f" name={inner}_attn"]
     ffn = [_torch_line(module.norm2, f"{inner}_norm2", num), _torch_line(mlp.fc1, f"{inner}_fc1", num),
            _torch_line(mlp.act, f"{inner}_act", num), _torch_line(mlp.fc2, f"{inner}_fc2", num)]
+    # MaxxViT-v2's layer scale: each residual branch ends in x * gamma (MaxViT's are identities)
+    attn_lines += _timm_layer_scale(module.ls1, c, nn, f"{inner}_ls1")
+    ffn += _timm_layer_scale(module.ls2, c, nn, f"{inner}_ls2")
     return "\n".join(["residual {"] + ["    " + a for a in attn_lines] + ["}", "residual {"] + ["    " + f for f in ffn]
                      + ["}"])
+
+
+def _timm_layer_scale(module, channels, nn, name="") -> list | None:
+    """The lines of timm's layer scale on a channels-last branch: [] for an identity, a `layerscale` (its gamma,
+    one learned number per channel, multiplied in) for timm's LayerScale of `channels`; None for anything else."""
+    if isinstance(module, nn.Identity):
+        return []
+    gamma = getattr(module, "gamma", None)
+    if type(module).__name__ != "LayerScale" or not type(module).__module__.startswith("timm.") or gamma is None \
+            or tuple(gamma.shape) != (channels,) or len(list(module.parameters())) != 1:
+        return None
+    line = "layerscale" + (f" name={name}" if name else "")
+    return [_frozen_torch(line, module, name) if name and not gamma.requires_grad else line]
 
 
 def _is_maxvit_partition(module) -> bool:
