@@ -97,11 +97,12 @@ SWEEP = {
     "vit_relpos_small_patch16_224": "cannot read the operation 'permute' (call_method permute)",
     "vit_srelpos_small_patch16_224": "reads the tensor 'shared_rel_pos.rel_coords_log'",
     "vit_relpos_medium_patch16_cls_224": "cannot read the operation 'permute' (call_method permute)",
-    "vit_small_patch16_rope_224": "cannot read the operation 'permute' (call_method permute)",
+    "vit_small_patch16_rope_224": None,         # timm's AttentionRope read whole, as EvaAttention
+    "vit_small_patch16_rope_mixed_224": "reads the tensor 'rope.freqs'",   # learned rotary frequencies
     "vit_small_patch16_dinov3": "acts on a tensor permuted to channels last",
     "vit_tiny_r_s16_p8_224": None,
     "vit_small_resnet26d_224": None,
-    "vit_pe_core_tiny_patch16_384": "cannot read the operation 'permute' (call_method permute)",
+    "vit_pe_core_tiny_patch16_384": None,
     "vit_base_patch16_xp_224": "cannot read the operation 'transpose_1'",
     "aimv2_large_patch14_224": None,            # timm's RmsNorm (a scale over the last axis) as rmsnorm
     "vit_base_mci_224": None,
@@ -269,12 +270,15 @@ _ATTENTION_NORMS = [
                                                                           "scale_norm=layernorm"),
     ("timm.models.eva:Eva", {"scale_attn_inner": True, "qkv_fused": False, "norm_layer": "RmsNorm"},
      "bias=qvo scale_norm=rmsnorm"),
+    # timm's AttentionRope with grouped keys and values (num_kv_heads) and q/k norms, its rotary table from buffers
+    ("timm.models.eva:Eva", {"attn_type": "rope", "num_kv_heads": 2, "qkv_fused": False, "qk_norm": True,
+                             "use_rot_pos_emb": True, "use_abs_pos_emb": False}, "kv_heads=2 qk_norm=layernorm"),
 ]
 
 
 @pytest.mark.parametrize("builder, options, words", _ATTENTION_NORMS, ids=lambda v: str(v)[:40])
 def test_attention_norms_read_as_qk_norm_and_scale_norm(builder, options, words):
-    """timm's q/k norms (one norm of head_dim shared by the heads) and its norm of the heads' output before proj
+    """timm's Attention, EvaAttention and AttentionRope options: q/k norms (one norm of head_dim shared by the heads) and its norm of the heads' output before proj
     (ViT's scale_norm, EVA's scale_attn_inner), LayerNorm or RmsNorm, read as the attention's qk_norm= and
     scale_norm=: the same total as PyTorch's, and the PyTorch export of the file counts it again and reads back
     with the same options."""

@@ -426,6 +426,7 @@ def _torch_leaf(module) -> bool:
         return True
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
             _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module) or \
+            _is_timm_attention_rope(module) or \
             _timm_rmsnorm(module) is not None:
         return True
     if isinstance(module, nn.Sequential):
@@ -737,7 +738,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
-                or _eva_attention(sub, name) or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
+                or _eva_attention(sub, name) or _timm_attention_rope(sub, name) \
+                or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _timm_split_attention(sub, name, num) \
@@ -2250,9 +2252,46 @@ def _eva_attention(module, name) -> str | None:
     return f"attention heads={heads}{key_dim}{bias}{norms} name={name}"
 
 
+def _is_timm_attention_rope(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "AttentionRope" and cls.__module__.startswith("timm.")
+
+
+def _timm_attention_rope(module, name) -> str | None:
+    """timm's AttentionRope (its rope ViTs, the PE towers), read whole as EvaAttention is: `attention heads=H`
+    with kv_heads=G for its grouped keys and values (num_kv_heads), key_dim= for a head width other than D/H, the
+    bias of q, k, v together (qkv_bias) and of proj (bias=false|qkv|o), qk_norm= and scale_norm= for its norms; its
+    rotary table rotates q and k with no weight. A gate, another norm or an output width other than its input's is
+    refused by name. None when the module is not one."""
+    if not _is_timm_attention_rope(module):
+        return None
+    nn = need("torch", "pytorch").nn
+    heads, kv_heads, head_dim = module.num_heads, module.num_kv_heads, module.head_dim
+    parts = (module.qkv,) if module.qkv is not None else (module.q_proj, module.k_proj, module.v_proj)
+    d = parts[0].in_features
+    widths = (3 * heads * head_dim,) if module.qkv is not None else \
+        (heads * head_dim, kv_heads * head_dim, kv_heads * head_dim)
+    biased = {p.bias is not None for p in parts}
+    norms, problems = _timm_attention_norms(module, heads, head_dim, nn)
+    problems += [what for what, present in (
+        ("a gate", module.gate is not None),
+        ("projections of other widths than heads x head_dim and an output of its input's width",
+         any(p.in_features != d or p.out_features != w for p, w in zip(parts, widths))
+         or module.proj.in_features != heads * head_dim or module.proj.out_features != d),
+        ("a bias on some of q, k and v only", len(biased) != 1)) if present]
+    if problems:
+        raise DefinitionError(f"the module '{name}' (timm AttentionRope) has {', '.join(problems)}; symparams reads "
+                              "timm's rope attention as attention")
+    bias = {(True, True): "", (False, False): " bias=false", (False, True): " bias=o", (True, False): " bias=qkv"}[
+        (biased.pop(), module.proj.bias is not None)]
+    kv = "" if kv_heads == heads else f" kv_heads={kv_heads}"
+    key_dim = "" if heads * head_dim == d else f" key_dim={head_dim}"
+    return f"attention heads={heads}{kv}{key_dim}{bias}{norms} name={name}"
+
+
 def _rope_side(graph, module) -> set:
     """The nodes that only make EVA's rotary table: they read no input (buffers and constants only) and every use
-    ends in the rope= argument of an EvaAttention read whole, which counts it (no weights) itself."""
+    ends in the rope= argument of an EvaAttention or AttentionRope read whole, which counts it (no weights) itself."""
     from torch import fx
     from_input: set = set()
     for n in graph.nodes:
@@ -2260,14 +2299,18 @@ def _rope_side(graph, module) -> set:
                                         for a in _flat(list(n.args) + list(n.kwargs.values()))):
             from_input.add(n)
     side: set = set()
+    torch = need("torch", "pytorch")
     for n in reversed(list(graph.nodes)):
         if n in from_input or n.op in ("placeholder", "output") or not n.users:
             continue
+        if n.op == "get_attr" and isinstance(_attribute(module, n.target), torch.nn.Parameter):
+            continue            # learned frequencies (rope 'mixed'): weights, read (or refused) where they are used
 
         def rope_use(user, n=n) -> bool:
             if user in side:
                 return True
-            return user.op == "call_module" and _is_eva_attention(module.get_submodule(user.target)) and \
+            sub = module.get_submodule(user.target) if user.op == "call_module" else None
+            return sub is not None and (_is_eva_attention(sub) or _is_timm_attention_rope(sub)) and \
                 n not in _flat(user.args) and all(v is n for k, v in user.kwargs.items() if k == "rope" and v is n) \
                 and any(v is n for v in user.kwargs.values())
         if all(rope_use(u) for u in n.users):
