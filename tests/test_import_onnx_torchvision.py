@@ -51,8 +51,6 @@ DEFAULT = {"torchscript": ("mobilenet_v3_small", "shufflenet_v2_x0_5", "efficien
 # relative position bias, gathered into a constant by the TorchScript exporter: a table only if its values say so)
 WITH_WEIGHTS = {"swin_t", "swin_s", "swin_b"}
 REFUSED_TORCHSCRIPT = {
-    # Swin V2's: the cosine attention's norm of q and k (ReduceL2)
-    **{name: "ReduceL2" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
     # MaxViT's block and grid attention: an Einsum
     "maxvit_t": "Einsum",
 }

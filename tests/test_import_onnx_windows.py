@@ -69,3 +69,16 @@ def test_a_window_bias_without_its_values_is_refused(tmp_path):
     table and a learned bias of every pair look the same: refused, naming the attention and its bias."""
     with pytest.raises(SymparamsError, match="window attention whose position bias"):
         _imported(_export(_swin(), tmp_path / "swin.onnx", export_params=False))
+
+
+@pytest.mark.parametrize("export_params", [True, False], ids=["weights", "no-weights"])
+def test_swin_v2_through_the_torchscript_exporter(export_params, tmp_path):
+    """Swin-V2's cosine attention (q and k over their L2 norms, ReduceL2; the scores times exp(a clipped logit scale
+    per head)), its continuous position bias (an MLP on the relative coordinates, on constants; its count does not
+    depend on any value, so an export without the weights reads the same) and its qkv bias with the key part zeroed
+    (ScatterND): `windowattention cpb=H cosine=true`."""
+    model = _swin(2)
+    got, text = _imported(_export(model, tmp_path / "swin2.onnx", export_params=export_params))
+    assert got == _counts(model), text
+    assert "windowattention heads=2 window=4 shift=2 cpb=512 cosine=true" in text, text
+    assert text.count("windowattention heads=4 window=4 cpb=512 cosine=true") == 2, text

@@ -34,9 +34,11 @@ KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Conc
 # projection, the head reshapes
 ATTENTION_PARTS = {"Expand", "Equal", "Where", "Mod", "Softmax", "MatMul", "Gemm", "Add", "Mul", "Div", "Sqrt", "Transpose", "Reshape", "Unsqueeze",
                    "Squeeze", "Gather", "Slice", "Split", "Cast", "Identity", "Dropout", "Concat"}
+# operators read only inside a region onnx_windows matched, and what they are there (refused by name elsewhere)
+REGION_ONLY = {"ReduceL2": "the norm of q and k in a window attention's cosine scores (Swin-V2)"}
 # operators read only as parts of a layer written out op by op (onnx_patterns: layer norm, GELU below opset 17/20)
 PATTERN_PARTS = {"Sub", "Pow", "Sqrt", "Div", "Erf", "InstanceNormalization"}
-READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS | PATTERN_PARTS    # the operators read, and those of shape
+READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS | PATTERN_PARTS | set(REGION_ONLY)    # the operators read, and those of shape
 # arithmetic folded
 # what reads a map put channels last the same way as symparams (the last axis is the channels)
 LAST_AXIS = {"LayerNormalization", "MatMul", "Gemm", "Add", "Mul", *ACTIVATIONS, *VIEWS}
@@ -69,7 +71,10 @@ class _Graph:
                     math.prod(t.dims) <= limits.MAX_CHECKED_ELEMENTS and t.data_type in (1, 10, 11, 16):
                 self.kept[t.name] = type(t)()
                 self.kept[t.name].CopyFrom(t)
-        self.integers = {t.name for t in model.graph.initializer if t.data_type in (2, 3, 4, 5, 6, 7, 9, 12, 13)}
+        # integer tensors hold indices or sizes, never a learned weight: initializers, and graph inputs (a buffer
+        # of an export without its weights, export_params=False: Swin-V2's relative position index)
+        self.integers = {t.name for t in model.graph.initializer if t.data_type in (2, 3, 4, 5, 6, 7, 9, 12, 13)} | \
+            {i.name for i in model.graph.input if i.type.tensor_type.elem_type in (2, 3, 4, 5, 6, 7, 9, 12, 13)}
         weights = _weights_as_inputs(model, source)
         self.folder = Folder()
 
@@ -138,7 +143,11 @@ def _check_operators(graph, source) -> None:
     # only (a shifted window's mask built with ScatterND) is never evaluated and never a layer, so any standard
     # one may appear there
     weights = {t.name for t in graph.initializer}
+    # the data is the first input that is no initializer, as from_onnx reads it: the others are weights given as
+    # inputs (export_params=False), on which an operator (Swin-V2's ScatterND zeroing the key bias) computes a
+    # constant
     dynamic = {i.name for i in graph.input if i.name not in weights}
+    dynamic = set(sorted(dynamic, key=[i.name for i in graph.input].index)[:1])
     for index, node in enumerate(graph.node):
         if node.domain not in STANDARD_DOMAINS:
             raise DefinitionError(f"{source}: the ONNX node '{node.name or index}' is the operator {node.op_type} of "
@@ -356,6 +365,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             regions[first] = found
     for members, _ in regions.values():
         skip.update(members)
+    for k, node in enumerate(g.nodes):
+        if node.op_type in REGION_ONLY and k not in skip and any(i in dynamic for i in node.input):
+            raise DefinitionError(f"{source}: the ONNX node '{node.name or k}' ({node.op_type}): symparams reads "
+                                  f"{node.op_type} only as {REGION_ONLY[node.op_type]}, and this one is not")
 
     def layer(node, text, index, source_tensor):
         name = unique_name(_node_name(node, index), names)

@@ -23,7 +23,9 @@ from ..errors import DefinitionError
 # what may sit on the way from x to the qkv projection, between the projections and the products, and from
 # the output projection back to y
 _PLUMBING = {"Pad", "Slice", "Concat", "Reshape", "Transpose", "Gather", "Mul", "Div", "Add", "Softmax", "MatMul",
-             "Identity", "Squeeze", "Unsqueeze", "Split", "Dropout", "Cast"}
+             "Identity", "Squeeze", "Unsqueeze", "Split", "Dropout", "Cast",
+             # Swin-V2's cosine attention: q / max(|q|, eps) on the last axis
+             "ReduceL2", "Clip", "Expand", "Max"}
 
 
 def window_attentions(g, dynamic, value, checked, learned) -> dict:
@@ -57,12 +59,14 @@ def _region(g, soft, dynamic, value, checked, learned):
         return g.consts.get(name)
 
     # the scores: back from the Softmax over Reshape and the Adds/Muls of constants to q·kᵀ
-    t, biases = soft.input[0], []
+    t, biases, scales = soft.input[0], [], []
     while True:
         node = producer[t]
         if node.op_type in ("Add", "Mul", "Div", "Reshape") and len(data(node)) == 1:
             if node.op_type == "Add":
                 biases.append(next(i for i in node.input if i not in dynamic))
+            elif node.op_type == "Mul":
+                scales.append(next(i for i in node.input if i not in dynamic))
             t = data(node)[0]
             continue
         break
@@ -77,12 +81,18 @@ def _region(g, soft, dynamic, value, checked, learned):
     w = math.isqrt(n)
     if w * w != n or w < 2:
         return None
-    # the bias: one learned constant (heads, N, N) that is a relative position table gathered, and maybe a mask
+    # the bias: one learned constant (heads, N, N) that is a relative position table gathered, or (Swin-V2) the
+    # continuous position bias an MLP computes from the relative coordinates; maybe a mask
     masks = [b for b in biases if _mask(g, b)]
     table = [b for b in biases if learned(b) and b not in masks]
     if len(table) != 1 or len(masks) > 1:
         return None
-    gathered = checked(table[0])
+    cpb = _continuous_bias(g, table[0], heads, weight)
+    # Swin-V2's cosine attention: the scores scaled by exp(a learned logit scale per head, clipped)
+    logit = [leaf for leaf in (_logit_scale(g, i, weight) for i in scales) if leaf is not None]
+    if (cpb is None) != (not logit) or len(logit) > 1:
+        return None
+    gathered = checked(table[0]) if cpb is None else None
     if gathered is not None and (gathered.size != heads * n * n or not _relative(gathered.reshape(heads, n, n), w, np)):
         return None
     # forward from softmax·v to the output projection, then back to a map of x's shape
@@ -164,7 +174,7 @@ def _region(g, soft, dynamic, value, checked, learned):
         above.add(k)
         stack.extend(pos[id(producer[i])] for i in data(g.nodes[k]) if i != x and i in producer)
     members = below & above
-    weights = 0
+    weights, read = 0, set(masks) | {table[0]} | set(scales if logit else ())
     for k in members:
         node = g.nodes[k]
         if node.op_type not in _PLUMBING:
@@ -175,17 +185,20 @@ def _region(g, soft, dynamic, value, checked, learned):
             if o != y and any(pos[id(u)] not in members and u.op_type != "Shape" for u in users.get(o, [])):
                 return None
         for i in node.input:
-            if i and i not in dynamic and learned(i) and i != table[0] and i not in masks:
-                c = weight(i)
-                if c is None:
+            if i and i not in dynamic and i not in read and learned(i):
+                read.add(i)
+                count = _learned_size(g, i, weight, learned)
+                if count is None:
                     return None
-                weights += int(c.size) if c.size > 1 else 0
+                weights += count
     c = map_shape[-1]
     qkv = [p for p in projections]
     if len(qkv) != 1 or heads < 1 or c % heads:
         return None
     # qkv (C x 3C) and proj (C x C), with or without their biases: nothing else learned in the region
     plain = 3 * c * c + c * c
+    if cpb is not None and int(weight(logit[0]).size) != heads:
+        return None         # Swin-V2's logit scale: one per head (its count, with the cpb MLP's, the DSL's own)
     if weights == plain + 3 * c + c:
         bias = ""
     elif weights == plain + c:
@@ -195,7 +208,7 @@ def _region(g, soft, dynamic, value, checked, learned):
     shift = _shift(g, members, x, map_shape, value)
     if shift is None:
         return None
-    if gathered is None:
+    if gathered is None and cpb is None:
         # everything else is a window attention, but whether the bias is a relative position table ((2W - 1)² x
         # heads numbers) or a learned bias of every pair (heads x W⁴) only its values tell
         raise DefinitionError(
@@ -204,7 +217,91 @@ def _region(g, soft, dynamic, value, checked, learned):
             "export_params=False, or too large to check): symparams cannot tell a relative position table from a "
             "bias of every pair", hint="export with the weights (export_params=True)")
     text = f"windowattention heads={heads} window={w}" + (f" shift={shift}" if shift else "") + bias
+    if cpb is not None:
+        text += f" cpb={cpb[0]} cosine=true"
     return members, (x, y, text, soft)
+
+
+def _source(g, tensor, ops):
+    """The node producing `tensor` past any of `ops` (reshapes, casts), or None."""
+    node = g.producer.get(tensor)
+    while node is not None and node.op_type in ops:
+        node = g.producer.get(node.input[0])
+    return node
+
+
+_VIEWS = ("Unsqueeze", "Squeeze", "Reshape", "Transpose", "Cast", "Identity")
+
+
+def _continuous_bias(g, tensor, heads, weight):
+    """Swin-V2's continuous position bias: 16·sigmoid(MLP(relative coordinates))[relative index], the MLP a
+    Linear(2, H) with bias, a ReLU and a Linear(H, heads) without bias, all on constants. (H, the MLP's weights
+    counted) when `tensor` is one, else None. Its count does not depend on the index's values: the same MLP
+    weights whatever pairs it is gathered for."""
+    node = _source(g, tensor, _VIEWS)
+    if node is None or node.op_type != "Mul":
+        return None
+    sig = next((n for n in (_source(g, i, _VIEWS) for i in node.input) if n is not None and n.op_type == "Sigmoid"),
+               None)
+    gather = _source(g, sig.input[0], _VIEWS) if sig is not None else None
+    index = gather.input[1] if gather is not None and gather.op_type == "Gather" else None
+    while index in g.producer and g.producer[index].op_type == "Identity":      # equal buffers shared
+        index = g.producer[index].input[0]
+    if index is None or weight(index) is None or (weight(index).dtype.kind not in "iu" and index not in g.integers):
+        return None
+    second = _source(g, gather.input[0], _VIEWS)
+    if second is None or second.op_type != "MatMul":
+        return None
+    w2 = weight(second.input[1])
+    relu = _source(g, second.input[0], _VIEWS)
+    add = _source(g, relu.input[0], _VIEWS) if relu is not None and relu.op_type == "Relu" else None
+    if w2 is None or w2.ndim != 2 or w2.shape[1] != heads or add is None or add.op_type not in ("Add", "Gemm"):
+        return None
+    if add.op_type == "Gemm":
+        w1, b1 = weight(add.input[1]), weight(add.input[2]) if len(add.input) > 2 else None
+    else:
+        first = next((_source(g, i, ()) for i in add.input if _source(g, i, ()) is not None and
+                      _source(g, i, ()).op_type == "MatMul"), None)
+        b1 = next((weight(i) for i in add.input if weight(i) is not None), None)
+        w1 = weight(first.input[1]) if first is not None else None
+    if w1 is None or b1 is None or w1.ndim != 2 or 2 not in w1.shape or b1.size != w2.shape[0]:
+        return None
+    hidden = w2.shape[0]
+    return hidden, 2 * hidden + hidden + hidden * heads
+
+
+def _logit_scale(g, tensor, weight):
+    """The learned tensor of a scale exp(clip(t)) (Swin-V2's logit scale per head), or None."""
+    node = _source(g, tensor, _VIEWS)
+    if node is None or node.op_type != "Exp":
+        return None
+    clip = _source(g, node.input[0], _VIEWS)
+    leaf = clip.input[0] if clip is not None and clip.op_type in ("Clip", "Min") else None
+    return leaf if leaf is not None and weight(leaf) is not None else None
+
+
+def _learned_size(g, tensor, weight, learned):
+    """The elements of the learned tensors a constant input of the region is computed from (a weight, or
+    Swin-V2's qkv bias with its key part zeroed by a ScatterND of computed zeros): each tensor once; a single number (a scale
+    written as a constant) counts nothing; None when a learned tensor's size is unknown."""
+    c = weight(tensor)
+    if c is not None:
+        return int(c.size) if c.size > 1 else 0
+    total, seen, stack = 0, set(), [tensor]
+    while stack:
+        t = stack.pop()
+        if not t or t in seen or not learned(t):
+            continue
+        seen.add(t)
+        node = g.producer.get(t)
+        if node is None or node.op_type == "Identity":
+            c = weight(t)
+            if c is None:
+                return None
+            total += int(c.size) if c.size > 1 else 0
+        else:
+            stack.extend(node.input)
+    return total
 
 
 def _mask(g, tensor) -> bool:
