@@ -227,6 +227,18 @@ def test_a_difference_of_two_layers_outputs(options, tmp_path):
     assert got == _counts(model) and "sub" in text, text
 
 
+@pytest.mark.parametrize("options", [{"dynamo": False}, {}], ids=["torchscript", "dynamo"])
+def test_attention_with_only_an_output_bias(options, tmp_path):
+    """timm's qkv_bias=False: the qkv projection without bias, the output projection with one: `attention bias=o`."""
+    torch = need_module("torch")
+    torch.manual_seed(0)
+    build, shape = _modules()["sdpa_attention"]
+    model = build().eval()
+    model[1].qkv = torch.nn.Linear(32, 96, bias=False)
+    got, text = _imported(_export(model, shape, tmp_path / "attention.onnx", **options))
+    assert got == _counts(model) and "attention heads=4 bias=o" in text, text
+
+
 def _small_swin(window_attention=None):
     torch = need_module("torch")
     need_module("torchvision")

@@ -994,7 +994,8 @@ def _attention_region(g, s_index, producer, users, dynamic, data_inputs, weight)
         return None
     in_bias = sum(v for k2, v in biases.items() if k2 != out_proj)
     out_bias = biases.get(out_proj, 0)
-    words = {(3 * d, d): "", (0, 0): " bias=false", (3 * d, 0): " bias=qkv", (2 * d, d): " bias=qvo"}
+    words = {(3 * d, d): "", (0, 0): " bias=false", (3 * d, 0): " bias=qkv", (2 * d, d): " bias=qvo",
+             (0, d): " bias=o"}          # timm's qkv_bias=False: the output projection keeps its bias
     if (in_bias, out_bias) not in words:
         return None
     text = f"attention heads={heads}" + words[(in_bias, out_bias)]
