@@ -82,7 +82,6 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   pads with mode 'constant': a BlurPool2d padding with zeros (symparams' blurpool reflects)
 #   'square': FRN: x.square().mean() over the map (filter response normalisation)
 #   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
-#   softmax: global context block: softmax over the flattened positions
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
@@ -124,7 +123,7 @@ SWEEP = {
     "timm.models.efficientnet:efficientnet_blur_b0": "pads with mode 'constant'",
     "timm.models.efficientnet:efficientnet_b0_gn": None,
     "timm.models.efficientnet:efficientnetv2_rw_t": None,
-    "timm.models.efficientnet:gc_efficientnetv2_rw_t": 'softmax',
+    "timm.models.efficientnet:gc_efficientnetv2_rw_t": None,
     "timm.models.efficientnet:tf_efficientnet_b0": None,
     "timm.models.efficientnet:tf_efficientnet_lite0": None,
     "timm.models.efficientnet:tf_efficientnetv2_b0": None,
@@ -207,8 +206,8 @@ SWEEP = {
     "timm.models.byobnet:resnet33ts": None,
     "timm.models.byobnet:seresnet33ts": None,
     "timm.models.byobnet:eca_resnet33ts": None,
-    "timm.models.byobnet:gcresnet33ts": 'softmax',
-    "timm.models.byobnet:gcresnext26ts": 'softmax',
+    "timm.models.byobnet:gcresnet33ts": None,
+    "timm.models.byobnet:gcresnext26ts": None,
     "timm.models.byobnet:bat_resnext26ts": 'reads the tensor',
     "timm.models.byobnet:regnetz_b16": None,
     "timm.models.byobnet:resnet51q": None,
@@ -235,7 +234,7 @@ SWEEP = {
 SWEEP_DEFAULT = ("timm.models.resnet:resnet50_gn", "timm.models.mobilenetv3:tf_mobilenetv3_small_075",
                  "timm.models.nfnet:nf_regnet_b0",
                  "timm.models.byobnet:eca_resnet33ts", "timm.models.byobnet:mobileone_s0",
-                 "timm.models.nasnet:nasnetalarge")
+                 "timm.models.nasnet:nasnetalarge", "timm.models.byobnet:gcresnext26ts")
 
 
 def _sweep_rows():

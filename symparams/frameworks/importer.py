@@ -35,6 +35,8 @@ class Node:
     line: str = ""
     name: str = ""               # the row's name= (layers)
     module: object = None        # the framework's layer (compared with the row)
+    broadcast: bool = False      # a sum whose operands' shapes differ: `add with NAME` broadcasts, `add { } { }`
+                                 # and `residual` want equal shapes
 
 
 class Numbers:
@@ -188,8 +190,8 @@ def fold_graph(nodes: dict, order: list, input_key, output_key) -> list[str]:
     needed = folder.ancestors(output_key)
     # 'concat with NAME crop' has no branch form; a second input (forward's other tensor arguments) starts a
     # path of its own, which the branch forms (one input, one output) do not have
-    # a difference ('sub with NAME') has the named form only
-    if any(nodes[k].op in ("crop", "sub") or nodes[k].op == "input" and k != input_key
+    # a difference ('sub with NAME') and a sum that broadcasts (x + a 1 x 1 x C context) have the named form only
+    if any(nodes[k].op in ("crop", "sub") or nodes[k].broadcast or nodes[k].op == "input" and k != input_key
            or nodes[k].op == "layer" and len(nodes[k].inputs) > 1 for k in needed):
         seq = [k for k in order if k in needed]
         for k in [k for k in seq if nodes[k].op == "input" and k != input_key]:
@@ -401,6 +403,8 @@ def _torch_leaf(module) -> bool:
     nn = need("torch", "pytorch").nn
     if _is_timm_eca(module):
         return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if _is_timm_global_context(module):
+        return True                 # timm's GlobalContext (GCNet): reshapes the map to its positions in forward
     if _is_timm_split(module):
         return True                 # timm's SplitAttn / SelectiveKernel: reshapes and stacks its paths in forward
     if _is_timm_space_to_depth(module):
@@ -742,7 +746,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
-                or _timm_split_attention(sub, name, num) \
+                or _timm_split_attention(sub, name, num) or _timm_global_context(sub, name, num) \
                 or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
@@ -815,7 +819,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 node.op == "call_method" and node.target in _MERGE_METHODS):
             op = merges[node.target] if node.op == "call_function" else _MERGE_METHODS[node.target]
             _torch_merge_problem(node, op, args, shapes)
-            nodes[node] = Node(node, op, args)
+            operand_shapes = {tuple(shapes.get(getattr(a, "name", ""), ())) for a in args}
+            nodes[node] = Node(node, op, args, broadcast=op == "add" and len(operand_shapes) > 1)
         elif (node.op == "call_function" and node.target in functions) or (
                 node.op == "call_method" and node.target in methods):
             word = functions[node.target] if node.op == "call_function" else methods[node.target]
@@ -1101,6 +1106,50 @@ def _timm_split_attention(sub, name, num) -> str | None:
         _inner_lines(attn.bn, f"{inner}_attn_bn", num) + _inner_lines(attn.act, f"{inner}_attn_act", num) + \
         _inner_lines(attn.fc_select, f"{inner}_attn_fc_select", num)
     return _split_weighting(body, gate, paths, 1, inner)
+
+
+def _is_timm_global_context(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "GlobalContext" and cls.__module__.startswith("timm.") and hasattr(module, "mlp_scale")
+
+
+def _timm_global_context(sub, name, num) -> str | None:
+    """timm's GlobalContext (GCNet's block: gcresnet*, gcresnext*, gc_efficientnetv2), read whole; None for any
+    other module. Its context is `contextpool keepdims` (use_attn: a softmax over the positions of one logit each)
+    or `globalavgpool keepdims`; mlp_scale (fuse_scale) gates the map, `mul { } { context; MLP; gate }`, and mlp_add
+    (fuse_add) is added to it (`save x; context; MLP; add with x`: the sum broadcasts the context). With both, the context is computed once and read by both
+    MLPs: saved, and the map multiplied and then added through saved names (the weights in timm's order)."""
+    if not _is_timm_global_context(sub):
+        return None
+    inner = identifier(name)
+    pool = f"contextpool keepdims name={inner}_conv_attn" if sub.conv_attn is not None else \
+        f"globalavgpool keepdims name={inner}_pool"
+
+    def mlp(part, label):
+        if type(part).__name__ != "ConvMlp":
+            raise DefinitionError(f"the module '{name}' (timm GlobalContext) has a {label} of "
+                                  f"{type(part).__name__}; symparams reads timm's ConvMlp there")
+        return [line for key in ("fc1", "norm", "act", "drop", "fc2")
+                for line in _inner_lines(_dropout_or_none(getattr(part, key)), f"{inner}_{label}_{key}", num)]
+
+    scale = mlp(sub.mlp_scale, "mlp_scale") + _inner_lines(sub.gate, f"{inner}_gate", num) \
+        if sub.mlp_scale is not None else None
+    add = mlp(sub.mlp_add, "mlp_add") if sub.mlp_add is not None else None
+    if scale is None and add is None:
+        return f"identity name={inner}"
+    if add is None:
+        return "mul { } {\n" + "\n".join("    " + step for step in [pool] + scale) + "\n}"
+    if scale is None:       # `add { } { }` wants equal shapes; `add with` broadcasts the 1 x 1 x C context
+        return "\n".join([f"save {inner}_x", pool] + add + [f"add with {inner}_x"])
+    # x * gate(mlp_scale(context)) + mlp_add(context), the add's MLP written first (timm's order of the weights)
+    lines = [f"save {inner}_x", pool, f"save {inner}_context"] + add + [f"save {inner}_added", f"use {inner}_context"]
+    return "\n".join(lines + scale + [f"mul with {inner}_x", f"add with {inner}_added"])
+
+
+def _dropout_or_none(module):
+    """A dropout of rate 0 (timm's ConvMlp's default) is no layer; any other module is itself."""
+    nn = need("torch", "pytorch").nn
+    return None if isinstance(module, nn.Dropout) and not module.p else module
 
 
 def _split_weighting(body, gate, radix, groups, inner) -> str:
@@ -2950,7 +2999,7 @@ def from_keras(model, generalize=None) -> str:
                 raise DefinitionError(f"the Keras layer '{layer.name}' is Concatenate(axis={layer.axis}); symparams' "
                                       "concat joins the channels (the last axis)")
             nodes[key] = Node(key, {"Add": "add", "Concatenate": "concat", "Multiply": "mul", "Subtract": "sub"}[cls],
-                              keys)
+                              keys, broadcast=cls == "Add" and len({tuple(t.shape) for t in tensors}) > 1)
         else:
             padding = None
             if layer.name in pads:
