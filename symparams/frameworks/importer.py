@@ -364,6 +364,9 @@ def _frozen_torch(line: str, module, name: str) -> str:
         leaves = _own_names(module, frozen)
         if _is_cell(module) or _is_cell(getattr(module, "cell", None)):
             leaves = [n + "_l0" for n in leaves]    # a cell's weight_ih is its layer's weight_ih_l0 (torch_cells.py)
+        weights = _torch_line_weights(line, module) if "\n" not in line else None
+        if weights is not None and not set(leaves) <= set(weights):
+            leaves = _as_line_weights(module, weights) or leaves
         if "\n" in line or len(set(leaves)) != len(leaves):
             raise DefinitionError(f"the module '{name}' ({type(module).__name__}) has some parameters frozen "
                                   f"({', '.join(frozen)[:120]}) and others trained, and reads as several layers; "
@@ -372,6 +375,50 @@ def _frozen_torch(line: str, module, name: str) -> str:
             return _with_option(line, f'frozen="{", ".join(leaves)}"')
         return _with_option(line, f"frozen={leaves[0]}" if len(leaves) == 1 else f"frozen=({', '.join(leaves)})")
     return line
+
+
+def _torch_line_weights(line: str, module) -> list[str] | None:
+    """The names of the trained weights of the layer `line` in their order, or None. A weight's name does not hang on
+    the input's sizes, only on its rank: the line is read on a map, a sequence, a vector and a volume of sizes most
+    options divide, and the first reading with as many weights as the module has parameters is taken."""
+    from ..engine.network import parse
+    from ..errors import SymparamsError
+    count = sum(1 for _ in module.parameters())
+    for shape in ("64 x 64 x 840", "64 x 840", "840", "16 x 16 x 16 x 840"):
+        try:
+            net = parse(f"input {shape}\n{line}", convention="pytorch")
+        except SymparamsError:
+            continue
+        names = [w.name for row in net.leaves() for w in row.weights if not w.buffer]
+        if len(names) == count:
+            return names
+    return None
+
+
+def _as_line_weights(module, weights: list[str]) -> list[str] | None:
+    """The frozen parameters of `module` by the line's weight names `weights`, where the module names them
+    otherwise: the one weight each parameter's dotted name ends with (a wrapper's module.conv.weight is weight;
+    weight_norm's parametrizations.weight.original0 and original1 are weight_g and weight_v), else, for an
+    nn.Sequential of parts (a separable convolution's two Conv2d: 0.weight, 1.weight), the line's weights paired with
+    its parameters in order, as the export's freeze() pairs them. None when neither says."""
+    params = [(n.replace("parametrizations.weight.original0", "weight_g")
+               .replace("parametrizations.weight.original1", "weight_v"), p) for n, p in module.named_parameters()]
+    out = []
+    for n, p in params:
+        hits = [w for w in weights if n == w or n.endswith("." + w)]
+        if len(hits) != 1:
+            break
+        if not p.requires_grad:
+            out.append(hits[0])
+    else:
+        if len(set(out)) == len(out):
+            return out
+    parts = [n for n, _ in params]
+    while parts and all("." in n for n in parts) and len({n.split(".", 1)[0] for n in parts}) == 1:
+        parts = [n.split(".", 1)[1] for n in parts]         # a wrapper's one child (a layer and its activation)
+    if len(parts) == len(weights) and all(n.split(".", 1)[0].isdigit() for n in parts):
+        return [w for w, (_, p) in zip(weights, params) if not p.requires_grad]
+    return None
 
 
 def _own_names(module, names: list[str]) -> list[str]:

@@ -55,9 +55,13 @@ def freeze(module, frozen, sizes, layer, names=()):
     named = {n.replace("parametrizations.weight.original0", "weight_g").replace("parametrizations.weight.original1",
                                                                                "weight_v"): p
              for n, p in module.named_parameters()}
-    if names and all(n in named for n in names) and sorted(p.numel() for p in named.values()) == sorted(sizes):
-        for n in names:
-            named[n].requires_grad_(False)
+    # a name symparams gives, else the one parameter whose dotted name ends with it (a wrapper's module.conv.weight)
+    found = [named[n] if n in named else next(iter(hits)) if len(hits := [p for k, p in named.items()
+                                                                          if k.endswith("." + n)]) == 1 else None
+             for n in names]
+    if names and all(p is not None for p in found) and sorted(p.numel() for p in named.values()) == sorted(sizes):
+        for p in found:
+            p.requires_grad_(False)
         return
     params = list(module.parameters())
     if [p.numel() for p in params] != list(sizes):
