@@ -99,7 +99,7 @@ SWEEP = {
     "vit_relpos_medium_patch16_cls_224": "cannot read the operation 'permute' (call_method permute)",
     "vit_small_patch16_rope_224": None,         # timm's AttentionRope read whole, as EvaAttention
     "vit_small_patch16_rope_mixed_224": "reads the tensor 'rope.freqs'",   # learned rotary frequencies
-    "vit_small_patch16_dinov3": "acts on a tensor permuted to channels last",
+    "vit_small_patch16_dinov3": None,           # NHWC patches viewed as tokens; rope table from sizes and buffers
     "vit_tiny_r_s16_p8_224": None,
     "vit_small_resnet26d_224": None,
     "vit_pe_core_tiny_patch16_384": None,
@@ -119,7 +119,7 @@ SWEEP = {
     "vit_base_patch16_rope_reg1_gap_256": None,  # timm's rope ViTs use EvaAttention
     "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
     "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
-    "pvt_v2_b0": "acts on a tensor permuted to channels last",
+    "pvt_v2_b0": "the operation 'permute_1' (permute) reshapes channels",
     "twins_pcpvt_small": "the operation 'permute' (permute) reshapes channels",
     "twins_svt_small": "the operation 'pad' (pad) has arguments symparams does not represent",
     "coat_lite_tiny": "indexes a tensor",
@@ -137,7 +137,7 @@ SWEEP = {
     "pit_ti_224": "reads the tensor 'cls_token'",
     "pit_ti_distilled_224": "reads the tensor 'cls_token'",
     "tnt_s_patch16_224": "cannot read the PyTorch module 'pixel_embed_unfold' (Unfold)",
-    "volo_d1_224": "acts on a tensor permuted to channels last",
+    "volo_d1_224": "cannot read the operation 'ceil'",
     "convit_tiny": "reads the tensor 'blocks.0.attn.qk.weight'",
     "sequencer2d_s": "acts on a tensor permuted to channels last",
     "mixer_s32_224": "cannot read the operation 'transpose_1'",
@@ -154,7 +154,7 @@ SWEEP = {
     "focalnet_tiny_srf": None,
     "davit_tiny": "the operation 'pad' (pad) has arguments symparams does not represent",
     "hiera_tiny_224": "the operation 'view_1' (view) reshapes channels",
-    "hieradet_small": "acts on a tensor permuted to channels last",
+    "hieradet_small": "reads the tensor 'pos_embed_window'",
     "swin_tiny_patch4_window7_224": None,
     "swin_s3_tiny_224": None,
     "swinv2_tiny_window8_256": None,            # swinv2 helper: windowattention cpb= cosine=true, post-norm
@@ -180,7 +180,8 @@ SWEEP = {
     "rdnet_tiny": None,
 }
 SWEEP_DEFAULT = ("vit_little_patch16_reg4_gap_256", "vitamin_xlarge_256", "levit_128s", "deit3_small_patch16_224",
-                 "vit_so150m_patch16_reg4_map_256", "eva02_base_patch16_clip_224")
+                 "vit_so150m_patch16_reg4_map_256", "eva02_base_patch16_clip_224",
+                 "vit_small_patch16_dinov3")
 
 
 def _sweep_rows():

@@ -676,7 +676,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
             if keep:
                 channels_last.add(node)     # B x 1 x 1 x C: still channels last
             continue
-        if any(a in channels_last for a in inputs):
+        if any(a in channels_last for a in inputs) and _size_of(node):
+            channels_last.discard(node)     # B, H, W, C = x.shape of the channels-last map: sizes (read below)
+        elif any(a in channels_last for a in inputs) and _channels_last_tokens(node, shapes):
+            # x.view(B, -1, C) of a B x H x W x C map (timm's patch embedding with NHWC output, dynamic_img_size):
+            # its positions as a sequence, which is symparams' own flatten of a channels-last map
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"reshape -1 x {shapes[node.name][-1]} name={name}", name)
+            order.append(node)
+            continue
+        elif any(a in channels_last for a in inputs):
             _channels_last_problem(node, module, functional_names=(_ACTIVATION_WORDS, _matmul_weight))
             channels_last.add(node)
         reduction = _torch_reduction(node, shapes, torch)
@@ -1376,6 +1385,24 @@ def _torch_patch_merging(node, shapes, channels_last) -> str | None:
                               f"{'x'.join(map(str, shape[1:3])) or 'unknown'} map; symparams' pixelunshuffle 2 "
                               "takes even sizes")
     return "pixelunshuffle 2"
+
+
+def _size_of(node) -> bool:
+    """x.shape, x.size() or x.size(i): sizes, not a tensor."""
+    return (node.op == "call_method" and node.target == "size") or (
+        node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",))
+
+
+def _channels_last_tokens(node, shapes) -> bool:
+    """x.view(B, -1, C) / x.reshape(B, H * W, C) / x.flatten(1, 2) of a channels-last B x H x W x C map: its
+    positions in row order as a B x HW x C sequence."""
+    if node.op != "call_method" or node.target not in ("view", "reshape", "flatten") or not node.args or \
+            not hasattr(node.args[0], "name"):
+        return False
+    big, out = shapes.get(node.args[0].name, ()), shapes.get(node.name, ())
+    if node.target == "flatten" and tuple(node.args[1:]) not in ((1, 2), (1, -2)):
+        return False
+    return len(big) == 4 and len(out) == 3 and out[0] == big[0] and out[1] == big[1] * big[2] and out[2] == big[3]
 
 
 def _channels_last_problem(node, module, functional_names) -> None:
@@ -2386,11 +2413,14 @@ def _timm_attention_rope(module, name) -> str | None:
 
 
 def _rope_side(graph, module) -> set:
-    """The nodes that only make EVA's rotary table: they read no input (buffers and constants only) and every use
+    """The nodes that only make EVA's rotary table: they read no input (buffers, constants and the input's sizes
+    only) and every use
     ends in the rope= argument of an EvaAttention or AttentionRope read whole, which counts it (no weights) itself."""
     from torch import fx
     from_input: set = set()
     for n in graph.nodes:
+        if _size_of(n):
+            continue            # the input's sizes (DINOv3's grid of H x W patches) are numbers, not its values
         if n.op == "placeholder" or any(isinstance(a, fx.Node) and a in from_input
                                         for a in _flat(list(n.args) + list(n.kwargs.values()))):
             from_input.add(n)
@@ -2399,7 +2429,8 @@ def _rope_side(graph, module) -> set:
     for n in reversed(list(graph.nodes)):
         if n in from_input or n.op in ("placeholder", "output") or not n.users:
             continue
-        if n.op == "get_attr" and isinstance(_attribute(module, n.target), torch.nn.Parameter):
+        if (n.op == "get_attr" and isinstance(_attribute(module, n.target), torch.nn.Parameter)) or \
+                (n.op == "call_module" and any(True for _ in module.get_submodule(n.target).parameters())):
             continue            # learned frequencies (rope 'mixed'): weights, read (or refused) where they are used
 
         def rope_use(user, n=n) -> bool:
