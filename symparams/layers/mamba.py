@@ -133,27 +133,60 @@ class MambaMixer(nn.Module):
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """What autograd keeps for the exported MambaMixer, whose scan is a Python loop over the T positions
         (transformers' slow path; mamba_ssm's fused kernel recomputes the states instead and keeps far less).
-        Per example, each term the tensor a backward step needs:
+        Per example, each term the tensor a backward step needs, and (Saved.of) what it is kept for: a product
+        keeps each factor for the other factor's gradient only, so with frozen weights (and nothing trained
+        before the layer) what only their gradients read is not kept (measured with saved_tensors_hooks):
           T·d        the input, for in_proj's weight gradient (a strided view is copied by matmul's reshape)
-          2E·T       in_proj's output (x and z), read by the convolution (its weight gradient) and silu(z)
+          2E·T       in_proj's output (x and z): the convolution's input (kept whenever it is recorded) and
+                     silu(z)'s
           E·(T+K−1)  the convolution's padded output, for the SiLU's gradient (the slice [..., :T] is a view)
-          E·T        the SiLU's output x: read by the scan (Δ·B·x) and by D·x
+          E·T        the SiLU's output x: read by the scan (Δ·B·x, for Δ·B's gradient) and by D·x (for D's)
           E·T        x_proj's copy of x: x is laid out time-major underneath (a transposed view's SiLU), so
-                     matmul's reshape copies it (not when E = 1 or T = 1: then the view folds)
+                     matmul's reshape copies it in a batch of several (one example, E = 1 or T = 1: the view
+                     folds and x itself is kept)
           T·(R+2N)   x_proj's output (Δ's input, B, C are views of it): dt_proj's input, the scan's B and C
-          2·E·T      dt_proj's output (softplus's input) and Δ = softplus(...) (the scan's products)
-          (3T+1)·E·N the scan: per step exp(Δ·A), Δ·B (multiplied by x) and the new state h (read by C·h and
-                     the next step), and the zero initial state (multiplied by exp(Δ·A) at the first step)
+          E·T        dt_proj's output (softplus's input)
+          E·T        Δ = softplus(...), the factor of Δ·A (for A's gradient) and of Δ·B (for B's)
+          T·E·N      per step exp(Δ·A), exp's result (the factor of the state's product too)
+          T·E·N      per step Δ·B, the factor of x in Δ·B·x (for x's gradient)
+          T·E·N      the zero initial state and every state but the last, factors of exp(Δ·A)·h; the last
+          E·N        state, the factor of C (for C's gradient)
           3·E·T      y = stack(C·h) + D·x and silu(z) (each the other's factor in the gate), and their product
                      (out_proj's input)
-        and once for the batch exp(A_log) and A = −exp(A_log) (E·N each: exp keeps its result, Δ·A keeps A)."""
+        and once for the batch exp(A_log) and A = −exp(A_log) (E·N each: exp keeps its result for A_log's gradient,
+        Δ·A keeps A for Δ's)."""
         d, e, n, k, r = self._dims(cfg, shape)
         t = shape[0]
-        copy = 0 if (e == 1 or t == 1) else e * t
-        return (Saved("input", layout="contiguous"),
-                Saved("own", 2 * e * t + e * (t + k - 1) + e * t + copy + t * (r + 2 * n) + 2 * e * t
-                      + (3 * t + 1) * e * n + 3 * e * t),
-                Saved("own", 2 * e * n, per_example=False))
+        names = [w.name for w in self.weights(cfg, shape, ctx)]
+
+        def of(*modules):
+            return tuple(name for name in names if name.split(".")[0] in modules)
+        # what each intermediate is computed from (it needs a gradient when one of these does)
+        projected = ("input",) + of("in_proj")
+        convolved = projected + of("conv1d")
+        selected = convolved + of("x_proj")
+        steps = selected + of("dt_proj")
+        scanned = steps + of("A_log")
+        gated = scanned + of("D")
+        # x_proj's copy of the time-major x: none where the view folds (one example, E = 1 or T = 1)
+        folds = e == 1 or t == 1
+        return (Saved("input", layout="contiguous", of=of("in_proj")[:1]),
+                Saved("own", 2 * e * t, of=convolved),
+                Saved("own", e * (t + k - 1), of=convolved),
+                Saved("own", e * t, of=steps + of("D")),
+                *(() if folds else (Saved("own", e * t, batched=True, of=("x_proj.weight",)),)),
+                Saved("own", t * (r + 2 * n), of=scanned),
+                Saved("own", e * t, of=steps),
+                Saved("own", e * t, of=of("A_log") + selected),
+                Saved("own", t * e * n, of=scanned),
+                Saved("own", t * e * n, of=convolved),
+                Saved("own", t * e * n, of=scanned),
+                Saved("own", e * n, of=selected),
+                Saved("own", e * t, of=projected),
+                Saved("own", e * t, of=gated),
+                Saved("own", e * t, of=("out_proj.weight",)),
+                Saved("own", e * n, per_example=False, of=of("A_log")),
+                Saved("own", e * n, per_example=False, of=steps))
 
     def kv_cache_values(self, cfg, shape, out, ctx):
         """E·(K − 1) + E·N per example, whatever the length: the convolution's last inputs and the scan state."""
