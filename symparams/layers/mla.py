@@ -174,27 +174,61 @@ class LatentAttention(nn.Module):
                        output itself when it folds: one head or one position; the same size either way)
           T·H·(n+r)    the keys: the concatenation of the no-rope keys and the shared rotary key
           H·T·T        the softmax's output (its own gradient and the weighted sum's)
-          T·H·v        the values as the weighted sum reads them: a copy of the head-major view; with one head
-                       or one position the view folds and kv_b_proj's whole output (T·H·(n+v)) is kept instead
+          T·H·v        the values as the weighted sum reads them: a copy of the head-major view; with one head,
+                       one position or one example the view folds and kv_b_proj's whole output (T·H·(n+v)) is
+                       kept instead
           T·H·v        the heads' output, o_proj's input (a copy, or the product itself: the same size)
         and once for the batch the causal mask (T x T bools, masked_fill's). The scale 1/sqrt(n+r) is a Python
-        number (autograd keeps it as a 0-d float64 that saved_tensors_hooks does not see). Megatron's accounting
-        keeps only the inputs of the RMS norms, as the rmsnorm kind's."""
+        number (autograd keeps it as a 0-d float64 that saved_tensors_hooks does not see). Each tensor is kept only
+        for the gradients that read it (Saved.of): a product's factor for the other factor's gradient, a norm's
+        input and statistics for its input's, so frozen weights (with nothing trained before the layer) drop what
+        only their gradients would read. Megatron's accounting keeps only the inputs of the RMS norms, as the
+        rmsnorm kind's."""
         t, d, h, c, q, r, n, v = self._dims(cfg, shape)
-        pytorch = style == "pytorch"
+        if style != "pytorch":
+            saved = (Saved("input"), Saved("input"), Saved("own", t * (c + r)), Saved("own", t * c))
+            if q is not None:
+                saved += (Saved("own", t * q), Saved("own", t * q))
+            saved += (Saved("own", 2 * t * h * (n + r)), Saved("own", h * t * t, core=True),
+                      Saved("own", t * h * (n + v) if h == 1 or t == 1 else t * h * v), Saved("own", t * h * v))
+            if cfg.causal:
+                saved += (Saved("own", t * t, dtype="bool", per_example=False, core=True),)
+            return saved
+        names = [w.name for w in self.weights(cfg, shape, ctx)]
 
-        def rms(width):          # an RMS norm on a latent of `width` whose input is counted by the caller
-            return (Saved("own", t, dtype="stat"), Saved("own", t * width, dtype="cpu")) if pytorch else ()
-
-        folds = h == 1 or t == 1
-        saved = (Saved("input", layout="contiguous"), Saved("input", layout="contiguous"),
-                 Saved("own", t * (c + r)), *rms(c), Saved("own", t * c))
-        if q is not None:
-            saved += (Saved("own", t * q), *rms(q), Saved("own", t * q))
-        saved += (Saved("own", 2 * t * h * (n + r)), Saved("own", h * t * t, core=True),
-                  Saved("own", t * h * (n + v) if folds else t * h * v), Saved("own", t * h * v))
+        def of(*modules):
+            return tuple(name for name in names if name.split(".")[0] in modules)
+        # what each intermediate is computed from (it needs a gradient when one of these does); a product keeps
+        # each factor for the other's gradient only, an RMS norm its input and statistics for its input's
+        latent = ("input",) + of("kv_a_proj_with_mqa")
+        kv = latent + of("kv_a_layernorm", "kv_b_proj")
+        if q is None:
+            queries = ("input",) + of("q_proj")
+            saved = (Saved("input", layout="contiguous", of=("q_proj.weight",)),)
+        else:
+            low = ("input",) + of("q_a_proj")
+            queries = low + of("q_a_layernorm", "q_b_proj")
+            saved = (Saved("input", layout="contiguous", of=("q_a_proj.weight",)),
+                     Saved("own", t * q, of=low), Saved("own", t, dtype="stat", of=low),
+                     Saved("own", t * q, dtype="cpu", of=("q_a_layernorm.weight",)),
+                     Saved("own", t * q, of=("q_b_proj.weight",)))
+        scores = queries + kv
+        saved += (Saved("input", layout="contiguous", of=("kv_a_proj_with_mqa.weight",)),
+                  Saved("own", t * (c + r), of=latent), Saved("own", t, dtype="stat", of=latent),
+                  Saved("own", t * c, dtype="cpu", of=("kv_a_layernorm.weight",)),
+                  Saved("own", t * c, of=("kv_b_proj.weight",)),
+                  Saved("own", t * h * (n + r), of=kv), Saved("own", t * h * (n + r), of=queries),
+                  Saved("own", h * t * t, core=True, of=scores))
+        # v as the weighted sum reads it: kv_b_proj's whole output where the head-major view folds (one head or one
+        # position; in a batch of one too), else a copy of the view
+        if h == 1 or t == 1:
+            saved += (Saved("own", t * h * (n + v), of=scores),)
+        else:
+            saved += (Saved("own", t * h * v, batched=True, of=scores),
+                      Saved("own", t * h * (n + v), single=True, of=scores))
+        saved += (Saved("own", t * h * v, of=("o_proj.weight",)),)
         if cfg.causal:
-            saved += (Saved("own", t * t, dtype="bool", per_example=False, core=True),)
+            saved += (Saved("own", t * t, dtype="bool", per_example=False, core=True, of=scores),)
         return saved
 
     def kv_cache_values(self, cfg, shape, out, ctx):
