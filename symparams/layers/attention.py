@@ -126,13 +126,16 @@ SCALE_NORMS = ("none", "layernorm", "rmsnorm")
 _NORM_OPS = {"layernorm": 5, "rmsnorm": 4, "rmsnorm_full": 4}
 
 
-def _norm_saved(norm: str, values, rows) -> tuple:
-    """What a norm of `values` values in `rows` rows keeps on PyTorch's CPU path: its input; a LayerNorm
-    the float32 mean and inverse deviation of each row; an RMS norm the inverse root mean square of each
-    row and the normalised values (as the layernorm and rmsnorm kinds keep)."""
+def _norm_saved(norm: str, values, rows, source: tuple, scale: tuple) -> tuple:
+    """What a norm of `values` values in `rows` rows keeps on PyTorch's CPU path, as the layernorm and rmsnorm kinds
+    keep: a LayerNorm (one fused kernel) its input and the float32 mean and inverse deviation of each row whenever
+    it is recorded (its input, computed from `source`, or its weights `scale` need a gradient); an RMS norm its input
+    and the inverse root mean square of each row for its input's gradient, and the normalised values for its scale's
+    (Saved.of)."""
     if norm == "layernorm":
-        return Saved("own", values), Saved("own", 2 * rows, dtype="stat")
-    return Saved("own", values), Saved("own", rows, dtype="stat"), Saved("own", values, dtype="cpu")
+        return Saved("own", values, of=source + scale), Saved("own", 2 * rows, dtype="stat", of=source + scale)
+    return (Saved("own", values, of=source), Saved("own", rows, dtype="stat", of=source),
+            Saved("own", values, dtype="cpu", of=scale))
 
 
 @register
@@ -518,12 +521,19 @@ class ProjectedAttention(nn.Module):
           enable_gqa): the heads' output, which is the output projection's input, and the softmax
           statistics (float32, one per head and position); a causal mask is is_causal: nothing kept;
           eager (the scores written out, as attn_implementation="eager"): k and v repeated to the h
-          heads (repeat_kv's copies), the h·T·T' probabilities, and a contiguous copy of the heads'
-          output for the output projection; an additive causal mask keeps nothing.
+          heads (repeat_kv's copies; with one key/value head, in a batch of one, the expanded view folds
+          and the projections' outputs are kept instead), the h·T·T' probabilities, and a contiguous copy
+          of the heads' output for the output projection; an additive causal mask keeps nothing.
+        With frozen weights (and nothing trained before the layer) each tensor is kept only for the gradients
+        that read it (Saved.of): a product keeps each factor for the other factor's gradient (the input for the
+        projections' kernels, q for the keys', k for the queries', v for the probabilities', the probabilities
+        for the values' and, as softmax's result, for the scores'); scaled_dot_product_attention's kernels keep
+        all of theirs once any of q, k, v needs a gradient.
         A learned relative bias (relbias=) needs the scores' gradient, so every kernel keeps what eager
         keeps, and the int64 buckets (one per batch). qk_norm: each RMS norm keeps its input (the
         projection's output), the float32 inverse root mean square of each row (per head, or per
-        position with rmsnorm_full) and, on PyTorch's CPU path, the normalised values (as rmsnorm does).
+        position with rmsnorm_full) for its input's gradient and, on PyTorch's CPU path, the normalised values
+        for its scale's (as rmsnorm does).
         megatron (Korthikanti et al. 2022, eager attention with dropout on the probabilities): the
         projections' input, Q, K and V, the softmax output, its dropout mask and the dropped
         probabilities (the 5·a·s/h term, recomputed under 'selective'), the output projection's input."""
@@ -543,27 +553,47 @@ class ProjectedAttention(nn.Module):
         own = kernel("q") + kernel("qkv") + (kernel("k") + kernel("v") if source == "input" else ())
         context = tuple(Saved(e.what, e.values, layout=e.layout, of=kernel("k") + kernel("v")) for e in context)
         saved = (Saved("input", layout="contiguous", of=own),) + context
+        table = tuple(w.name for w in self.weights(cfg, shape, ctx) if w.name.startswith("relative"))
+        scale_norm, scale_weights = cfg.get("scale_norm", "none"), self._scale_norm_weights(cfg, shape, ctx)
+        # the heads' output is read next by the output projection (kept for its kernel's gradient) or by a
+        # scale_norm: an RMS norm keeps it for its input's gradient (that is, for what it is computed from), a
+        # LayerNorm (one fused kernel) whenever it is recorded
+        if scale_norm == "none":
+            reader = kernel("o")
+        else:
+            reader = probabilities + v + (scale_weights if scale_norm == "layernorm" else ())
         if getattr(ctx, "attention", "sdpa") == "eager" or cfg.get("relbias"):
-            saved += (Saved("own", 2 * t * hk + 2 * tc * hk), Saved("own", h * t * tc, core=True))
+            # the scores written out: each product keeps each factor for the other's gradient only (q for the
+            # keys', the repeated keys for the queries', the repeated values for the probabilities', the
+            # probabilities for the values' and, as softmax's result, for the scores'), the heads' output
+            # copy for what reads it next
+            if cfg.get("relbias") or cfg.get("kv_heads") != 1 or h == 1:
+                repeated = (Saved("own", tc * hk, of=q), Saved("own", tc * hk, of=probabilities))
+            else:   # one key/value head: repeat_kv's expand folds into a view in a batch of one (no copies)
+                repeated = (Saved("own", tc * hk, batched=True, of=q), Saved("own", tc * gk, single=True, of=q),
+                            Saved("own", tc * hk, batched=True, of=probabilities),
+                            Saved("own", tc * gk, single=True, of=probabilities))
+            saved += (Saved("own", t * hk, of=k),) + repeated + (
+                Saved("own", h * t * tc, core=True, of=probabilities + v), Saved("own", t * hk, of=reader))
         else:
             core = q + k + v
-            # the heads' output: kept by the kernel, and by what reads it next (the output projection, for its
-            # kernel's gradient; a scale_norm, whenever it is recorded)
-            reader = self._scale_norm_weights(cfg, shape, ctx) or kernel("o")
+            # the heads' output: kept by the kernel, and by what reads it next
             saved += (Saved("own", t * hk + 2 * tc * gk, of=core), Saved("own", t * hk, of=core + reader),
                       Saved("own", h * t, dtype="stat", core=True, of=core))
-        if cfg.get("relbias"):
-            saved += (Saved("own", t * tc, dtype="index", per_example=False),)
+        if cfg.get("relbias"):      # the buckets, for the table's gradient
+            saved += (Saved("own", t * tc, dtype="index", per_example=False, of=table),)
         norm = cfg.get("qk_norm", "none")
         if norm != "none":
             g = gk / cfg.key_dim
-            rows = t + tc if norm == "rmsnorm_full" else h * t + g * tc
-            saved += _norm_saved(norm, t * hk + tc * gk, rows)
-        norm = cfg.get("scale_norm", "none")
-        if norm != "none":
-            # the norm keeps the heads' output (the kernel's output, kept above, or eager's copy), its statistics
-            # and, as its own tensor, the normalised values the output projection reads
-            saved += _norm_saved(norm, t * hk, t)[1:] + (Saved("own", t * hk, of=kernel("o")),)
+            full = norm == "rmsnorm_full"
+            for values, rows, sources in ((t * hk, t if full else h * t, q), (tc * gk, tc if full else g * tc, k)):
+                saved += _norm_saved(norm, values, rows, tuple(n for n in sources if "norm" not in n),
+                                     tuple(n for n in sources if "norm" in n))
+        if scale_norm != "none":
+            # the norm keeps the heads' output (counted above), its statistics and, as its own tensor, the values
+            # the output projection reads (for its kernel's gradient)
+            saved += _norm_saved(scale_norm, t * hk, t, probabilities + v, scale_weights)[1:] + (
+                Saved("own", t * hk, of=kernel("o")),)
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):
