@@ -747,7 +747,8 @@ class _Flow:
         saved = tuple(e for e in spec.saved_activations(cfg, shape, out, ctx, self.style)
                       if (incoming or not e.for_input_grad)
                       and (other is None or other.grad or not e.for_other_grad)
-                      and (e.of is None or _needed(row, e.of, self._weights_run(row, cfg), kept_for))) \
+                      and (e.of is None or _needed(row, e.of, self._weights_run(row, cfg), kept_for))
+                      and (e.unless is None or not _needed(row, e.unless, self._weights_run(row, cfg), kept_for))) \
             if recorded else ()
         self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
                    state.layout)

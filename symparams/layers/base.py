@@ -95,6 +95,9 @@ class Saved:
                                 # 'tied', weight names), when one of them needs a gradient (a matrix product
                                 # keeps its input for its weight's gradient only); None: whenever the layer is
                                 # recorded
+    unless: tuple | None = None  # not kept when one of these needs a gradient (Saved.of's names): the tensor
+                                # is then kept by another entry already (one storage that two uses keep for
+                                # different gradients)
 
 
 

@@ -360,27 +360,47 @@ class WindowAttention(nn.Module):
         layer's input), and h·W⁴, 16·sigmoid's sigmoid of the gathered bias; cpb_form=pairs: W⁴·H each for the
         ReLU's output, the dropout's mask and its output (the second layer's input)."""
         n, p = self._windows(cfg, shape)
-        c, heads = shape[-1], cfg.heads
+        c, heads, w = shape[-1], cfg.heads, cfg.window
+        positions = n * p * c
+        names = [weight.name for weight in self.weights(cfg, shape, ctx) if not weight.buffer]
+        mlp = tuple(name for name in names if name.startswith("cpb_mlp."))
+        # what each tensor is computed from (it needs a gradient when one of these does): q, k and v are views of
+        # qkv's one output; the probabilities also come from the position bias (table, tables, MLP) and the scale
+        qkv = ("input",) + tuple(name for name in names if name.startswith("qkv.") or name in ("q_bias", "v_bias"))
+        probabilities = qkv + tuple(name for name in names if name in (
+            "logit_scale", "rel_pos_h", "rel_pos_w", "relative_position_bias_table")) + mlp
+        saved = (Saved("own", positions, of=("qkv.weight",)),      # the windows, for qkv's kernel gradient
+                 Saved("own", positions, of=("proj.weight",)))     # the heads' output, for proj's
         if cfg.cosine:
-            saved = (Saved("own", n * p * c), Saved("own", 3 * n * p * c), Saved("own", 2 * n * p * c),
-                     Saved("own", 4 * n * p * heads), Saved("own", heads * n * p * p, core=True),
-                     Saved("own", heads * n * p * p, core=True), Saved("own", n * p * c),
-                     Saved("own", heads, per_example=False)) + _unless_folded(n * p * c, 0, heads, n)
+            saved += (Saved("own", 3 * positions, of=qkv),          # the norms' q and k views of qkv's output
+                      Saved("own", 2 * positions, of=qkv),          # normalised q (for k's gradient) and k (for q's)
+                      Saved("own", 4 * n * p * heads, of=qkv),      # the norms and their clamped divisors
+                      Saved("own", heads * n * p * p, core=True, of=("logit_scale",)),    # the scores, for the scale's
+                      Saved("own", heads * n * p * p, core=True, of=probabilities),       # softmax's result
+                      Saved("own", heads, per_example=False, of=("logit_scale",) + qkv))  # exp's result
+            # v's copy, for the probabilities' gradient; where its view folds, qkv's output, which the norms keep
+            # already when q or k needs a gradient
+            saved += _unless_folded(positions, 0, heads, n, of=probabilities)
+            saved += _unless_folded(0, 3 * positions, heads, n, of=probabilities, unless=qkv)
         else:
-            saved = (Saved("own", n * p * c), Saved("own", n * p * c), Saved("own", heads * n * p * p, core=True),
-                     Saved("own", n * p * c)) + _unless_folded(2 * n * p * c, 3 * n * p * c, heads, n)
-        if cfg.cpb_form == "pairs":
-            pairs = cfg.window ** 4 * cfg.cpb
-            saved += (Saved("own", pairs, per_example=False), Saved("own", pairs, dtype="mask", per_example=False),
-                      Saved("own", pairs, per_example=False))
-        elif cfg.cpb != 0:
-            w = cfg.window
-            saved += (Saved("own", (2 * w - 1) ** 2 * cfg.cpb, per_example=False),
-                      Saved("own", heads * w ** 4, per_example=False))
-        if cfg.rel_pos:     # the two products' query copies; once per batch the tables gathered by offset and the offsets
-            w = cfg.window
-            saved += (Saved("own", 2 * n * p * c), Saved("own", 2 * w * w * c / cfg.heads, per_example=False),
-                      Saved("own", w * w, dtype="index", per_example=False))
+            saved += (Saved("own", positions, of=qkv),                 # q scaled, for k's gradient
+                      Saved("own", heads * n * p * p, core=True, of=probabilities))
+            # k's copy (for q's gradient) and v's (for the probabilities'); where the views fold, qkv's output
+            saved += _unless_folded(positions, 0, heads, n, of=qkv)
+            saved += _unless_folded(positions, 3 * positions, heads, n, of=probabilities)
+        if cfg.cpb_form == "pairs":     # ReLU's result and the dropout's mask (for the first layer's gradient), and
+            pairs = w ** 4 * cfg.cpb    # the dropout's output (for the second layer's kernel)
+            first = tuple(name for name in mlp if name.startswith("cpb_mlp.0."))
+            saved += (Saved("own", pairs, per_example=False, of=first),
+                      Saved("own", pairs, dtype="mask", per_example=False, of=first),
+                      Saved("own", pairs, per_example=False, of=("cpb_mlp.3.weight",)))
+        elif cfg.cpb != 0:              # ReLU's result (the second layer's input), 16·sigmoid's sigmoid
+            saved += (Saved("own", (2 * w - 1) ** 2 * cfg.cpb, per_example=False, of=mlp),
+                      Saved("own", heads * w ** 4, per_example=False, of=mlp))
+        if cfg.rel_pos:     # the two products' query copies (for the tables' gradients); once per batch the tables
+            saved += (Saved("own", positions, of=("rel_pos_h",)), Saved("own", positions, of=("rel_pos_w",)),
+                      Saved("own", 2 * w * w * c / cfg.heads, per_example=False, of=qkv),      # gathered (for q's)
+                      Saved("own", w * w, dtype="index", per_example=False, of=("rel_pos_h", "rel_pos_w")))
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):
@@ -498,10 +518,11 @@ def v2_options(module, name, cls, nn):
     return f" cpb={parts[0].out_features} cosine=true"
 
 
-def _unless_folded(copied, folded, heads, windows) -> tuple:
+def _unless_folded(copied, folded, heads, windows, **kept) -> tuple:
     """The Saved entries of head-major views of qkv's output that a batched product reads: `copied` values per
     example where they are copied, `folded` where they fold into views of it (one head; one window in a batch of
-    one, where the batch of windows is a single one), whatever heads and windows are (Piecewise when symbolic)."""
+    one, where the batch of windows is a single one), whatever heads and windows are (Piecewise when symbolic);
+    `kept`: each entry's Saved.of and Saved.unless."""
     def pick(cases):
         """The first case whose condition holds (None: unknown, a Piecewise from there on)."""
         pieces = []
@@ -520,9 +541,9 @@ def _unless_folded(copied, folded, heads, windows) -> tuple:
     one_head, one_window = test(heads), test(windows)
     # per example: folded with one head, copied with several windows; with one window, copied from batch 2 on
     # (Saved.batched) and folded in a batch of one (Saved.single)
-    return (Saved("own", pick([(one_head, folded), (one_window, 0), (True, copied)])),
-            Saved("own", pick([(one_head, 0), (one_window, copied), (True, 0)]), batched=True),
-            Saved("own", pick([(one_head, 0), (one_window, folded), (True, 0)]), single=True))
+    return (Saved("own", pick([(one_head, folded), (one_window, 0), (True, copied)]), **kept),
+            Saved("own", pick([(one_head, 0), (one_window, copied), (True, 0)]), batched=True, **kept),
+            Saved("own", pick([(one_head, 0), (one_window, folded), (True, 0)]), single=True, **kept))
 
 
 def cr_options(module, name, cls, nn):
