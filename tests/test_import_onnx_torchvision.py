@@ -46,17 +46,13 @@ DEFAULT = {"torchscript": ("mobilenet_v3_small", "shufflenet_v2_x0_5", "efficien
            # pooled map's as_strided), the attention written by the dynamo exporter (vit_b_32); Swin's windows on a
            # small torchvision SwinTransformer in test_import_onnx_dynamo.py (swin_t itself with =all)
            "dynamo": ("resnet18", "squeezenet1_1", "convnext_tiny", "vit_b_32")}
+# exported with their weights (export_params=True): a pattern whose meaning depends on the values (Swin's and
+# MaxViT's relative position bias, gathered into a constant by the TorchScript exporter: a table only if its values
+# say so; without them the import refuses, test_import_onnx_windows.py)
+WITH_WEIGHTS = {"swin_t", "swin_s", "swin_b", "maxvit_t"}
 # refused, with the words their message names (the construct); docs/frameworks.md lists them
-# exported with their weights (export_params=True): a pattern whose meaning depends on the values (Swin's
-# relative position bias, gathered into a constant by the TorchScript exporter: a table only if its values say so)
-WITH_WEIGHTS = {"swin_t", "swin_s", "swin_b"}
-REFUSED_TORCHSCRIPT = {
-    # MaxViT's block and grid attention: an Einsum
-    "maxvit_t": "Einsum",
-}
-REFUSED = {"torchscript": REFUSED_TORCHSCRIPT,
+REFUSED = {"torchscript": {},
            "dynamo": {**{name: "ReduceL2" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
-                      "maxvit_t": "Einsum",
                       # a convolution whose bias is all zeros (VGG initialises them so) before a batch norm the
                       # optimiser folds: the file keeps no trace of that bias (onnx_origin.had_bias)
                       **{f"vgg{d}_bn": "WRONG" for d in (11, 13, 16, 19)}}}

@@ -1,12 +1,12 @@
 """Window attention through torch.onnx's TorchScript exporter (dynamo=False): torchvision's Swin, Swin-V2 and
-MaxViT, built small here (two stages, a 32 x 32 image), import with PyTorch's counts, total and trainable, and the
-file reads back.
+MaxViT, built small here (two stages), import with PyTorch's counts, total and trainable, and the file reads back.
 
 The TorchScript exporter computes Swin's padding to whole windows from the map's sizes ((W - H % W) % W) and
 folds each block's relative position bias, gathered from its table, into a constant (heads, W², W²): the import
 folds the sizes (onnx_fold.settle) and counts the table's (2W - 1)² x heads numbers only when the gathered
 values show a table. Exported without the weights (export_params=False) the values are not there: refused by
-name. torchvision's full-size models are in test_import_onnx_torchvision.py (SYMPARAMS_ONNX_TORCHVISION=all).
+name. MaxViT's attention runs on the map cut into windows or a grid by reshapes outside it (onnx_partition: the
+cut is computed on the positions' indexes), its products written as Einsum. torchvision's full-size models are in test_import_onnx_torchvision.py (SYMPARAMS_ONNX_TORCHVISION=all).
 """
 
 from __future__ import annotations
@@ -82,3 +82,60 @@ def test_swin_v2_through_the_torchscript_exporter(export_params, tmp_path):
     assert got == _counts(model), text
     assert "windowattention heads=2 window=4 shift=2 cpb=512 cosine=true" in text, text
     assert text.count("windowattention heads=4 window=4 cpb=512 cosine=true") == 2, text
+
+
+def _maxvit():
+    torch = need_module("torch")
+    need_module("torchvision")
+    from torchvision.models.maxvit import MaxVit
+    torch.manual_seed(0)
+    # a 64 x 64 image: 16 x 16 then 8 x 8 maps, each in 4 x 4 windows and a 4 x 4 grid
+    return MaxVit(input_size=(64, 64), stem_channels=16, partition_size=4, block_channels=[16, 32], block_layers=[1, 1],
+                  head_dim=8, stochastic_depth_prob=0.0, num_classes=5).eval()
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_maxvit_block_and_grid_attention(exporter, tmp_path):
+    """The map cut into 4 x 4 windows, then into a 4 x 4 grid (the dynamo exporter goes from one to the other without
+    the map between), attention within each group with Einsum products and a gathered relative position table:
+    `windowattention window=4` and `windowattention window=4 grid=true` on the map."""
+    model = _maxvit()
+    if exporter == "dynamo":
+        torch = need_module("torch")
+        need_module("onnxscript")
+        path = tmp_path / "maxvit.onnx"
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.zeros(1, 3, 64, 64),), str(path))
+    else:
+        path = _export(model, tmp_path / "maxvit.onnx", side=64)
+    got, text = _imported(path)
+    assert got == _counts(model), text
+    for heads in (2, 4):
+        assert f"windowattention heads={heads} window=4 name" in text, text
+        assert f"windowattention heads={heads} window=4 grid=true name" in text, text
+
+
+def test_a_cut_that_is_neither_windows_nor_a_grid_is_refused(tmp_path):
+    """Attention within groups of 16 positions that are whole rows of the map (not 4 x 4 windows, not a grid): the
+    attention reads as windowattention only on a cut the positions' indexes show; this one is refused by name."""
+    torch = need_module("torch")
+    from torchvision.models import maxvit
+
+    class Rows(torch.nn.Module):            # through (N, C, H/p, p, W/p, p) as MaxViT's cut, but whole rows
+        def forward(self, x, p):
+            b, c, h, w = x.shape
+            return x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 3, 4, 5, 1).reshape(b, h * w // (p * p), p * p, c)
+
+    class RowsBack(torch.nn.Module):
+        def forward(self, x, p, gh, gw):
+            b, g, n, c = x.shape
+            return x.reshape(b, gh * p, gw * p, c).permute(0, 3, 1, 2)
+
+    model = _maxvit()
+    for block in model.modules():
+        if isinstance(block, maxvit.PartitionAttentionLayer):
+            block.partition_op, block.departition_op = Rows(), RowsBack()
+    with pytest.raises(SymparamsError, match="partition_op"):
+        _imported(_export(model, tmp_path / "rows.onnx", side=64))

@@ -19,6 +19,7 @@ from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder, settle
 from .onnx_origin import aten_call, folded_batchnorm, had_bias, module_scopes
+from .onnx_partition import partition, regroup
 from .onnx_patterns import decomposed
 from .onnx_windows import patch_merges, window_attentions
 from .plan import need
@@ -35,7 +36,9 @@ KNOWN = sorted(set(ACTIVATIONS) | {"Conv", "Gemm", "MatMul", "Add", "Mul", "Conc
 ATTENTION_PARTS = {"Expand", "Equal", "Where", "Mod", "Softmax", "MatMul", "Gemm", "Add", "Mul", "Div", "Sqrt", "Transpose", "Reshape", "Unsqueeze",
                    "Squeeze", "Gather", "Slice", "Split", "Cast", "Identity", "Dropout", "Concat"}
 # operators read only inside a region onnx_windows matched, and what they are there (refused by name elsewhere)
-REGION_ONLY = {"ReduceL2": "the norm of q and k in a window attention's cosine scores (Swin-V2)"}
+REGION_ONLY = {"ReduceL2": "the norm of q and k in a window attention's cosine scores (Swin-V2)",
+               "Einsum": "the scores and the weighted sum of an attention within the windows or the grid of a map "
+                         "(MaxViT)"}
 # operators read only as parts of a layer written out op by op (onnx_patterns: layer norm, GELU below opset 17/20)
 PATTERN_PARTS = {"Sub", "Pow", "Sqrt", "Div", "Erf", "InstanceNormalization"}
 READS = set(KNOWN) | set(FOLDED) | ATTENTION_PARTS | PATTERN_PARTS | set(REGION_ONLY)    # the operators read, and those of shape
@@ -347,6 +350,15 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     tokens: dict[str, object] = {}        # a constant Expand-ed (a class token) -> the constant
     flat: dict[str, str] = {}             # a tensor reshaped to one axis, read only by Gathers -> that tensor
     patches: dict[str, int] = {}          # a map reshaped to (N, C, H*W), before its Transpose -> C
+    # maps cut into groups of positions (MaxViT's windows and grid; onnx_partition), read as the map channels last
+    # -> (the permutation of its positions, "window" or "grid", p, the map's ONNX shape); None: put back
+    permuted: dict[str, tuple | None] = {}
+
+    def key_tensor(tensor):
+        """The tensor a region reads, past the views (Identity, Dropout) before it."""
+        while tensor not in permuted and tensor in g.producer and g.producer[tensor].op_type in VIEWS:
+            tensor = g.producer[tensor].input[0]
+        return tensor
 
     def key(tensor):
         return alias.get(tensor, tensor)
@@ -728,20 +740,62 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
             raise DefinitionError(f"{where}: symparams has no form for the operator {op}",
                                   hint="it reads " + ", ".join(k for k in KNOWN if k != "Constant"))
 
+    def grouped(index, node, where) -> bool:
+        """A map cut into windows or a grid (MaxViT), or put back (onnx_partition): the same map, channels last,
+        its positions permuted (no layer); True when read so."""
+        data_in = [i for i in node.input[:1] if i in dynamic]
+        if node.op_type not in ("Reshape", "Transpose") or not data_in:
+            return False
+        x = data_in[0]
+        if permuted.get(x) is not None:
+            perm, kind, p, shape = permuted[x]
+            back = regroup(g, x, perm, shape, lambda name: _constant_value(g, name), dynamic)
+            if back is None:
+                raise DefinitionError(f"{where}: reshapes a map cut into {kind}s of {p} x {p} positions in a way "
+                                      "that neither puts each position back where it was nor cuts it into windows "
+                                      "or a grid")
+            skip.update(back[0])
+            alias[back[1]] = key(x)
+            if len(back) == 2:
+                permuted[back[1]] = None    # the map again, every position in its place
+            else:
+                last.add(back[1])
+                permuted[back[1]] = (back[2], back[3], back[4], shape)
+            return True
+        if x in last or node.op_type != "Reshape":
+            return False
+        cut = partition(g, x, lambda name: _constant_value(g, name), dynamic)
+        if cut is None:
+            return False
+        members, t, perm, kind, p = cut
+        alias[t] = key(x)
+        last.add(t)
+        permuted[t] = (perm, kind, p, tuple(g.shapes[x]))
+        skip.update(members)
+        return True
+
     for index, node in enumerate(g.nodes):
         if index in regions:
             x_in, y_out, text, named = regions[index][1]
+            where = f"{source}: the ONNX node '{named.name or index}' ({named.op_type})"
+            if callable(text):              # an attention within the groups of a partitioned map
+                text = text(permuted.get(key_tensor(x_in)), where)
             name = unique_name(_node_name(named, index), names)
             nodes[y_out] = Node(y_out, "layer", [key(x_in)], f"{text} name={name}", name, named)
             order.append(y_out)
             if x_in in last:
                 last.add(y_out)
+            _carry(permuted, last, [x_in], [y_out], where, alias)
             continue
         if index in skip:
             continue
         where = f"{source}: the ONNX node '{node.name or index}' ({node.op_type})"
         try:
+            if grouped(index, node, where):
+                continue
             read(index, node, where)
+            _carry(permuted, last, [i for i in node.input if i in dynamic], [o for o in node.output if o], where,
+                   alias)
         except SymparamsError:
             raise
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, ZeroDivisionError) as exc:
@@ -758,7 +812,7 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
     # stated in the file: batch norm's mean and variance are initializers in the graph, and the count a
     # reader compares with is the exporting framework's (PyTorch's, which holds them as buffers)
     text = file_text(num, shape, body, "pytorch")
-    _compare(text, nodes, g, source, last)
+    _compare(text, nodes, g, source, last, permuted)
     return finish(text, num, shape, body, "pytorch", "pytorch")
 
 
@@ -1217,8 +1271,29 @@ def _channel_scale(node, g, in_shape, channels_last) -> bool:
     return isinstance(c, int) and c > 1 and shape[-len(wanted):] == wanted and set(shape[:-len(wanted)]) <= {1}
 
 
-def _compare(text, nodes, g, source, last=()) -> None:
-    """Each imported layer's output shape against ONNX shape inference's; a difference names the node."""
+def _carry(permuted, last, inputs, outputs, where, alias) -> None:
+    """A position-wise operator's outputs hold the positions of its partitioned inputs in the same order; inputs
+    partitioned differently (a window-cut map added to a grid-cut one) have no meaning on the map. A tensor read
+    as another (a bias Add folded into its dense layer) is looked up as that one."""
+    def cut(tensor):
+        return permuted[tensor] if tensor in permuted else permuted.get(alias.get(tensor))
+    cuts = {id(cut(i)[0]): cut(i) for i in inputs if cut(i) is not None}
+    if not cuts:
+        return
+    if len(cuts) > 1 or any(cut(i) is None for i in inputs):
+        raise DefinitionError(f"{where}: combines maps whose positions are grouped differently (windows, a grid, "
+                              "or not at all)")
+    for out in outputs:
+        if out not in last:
+            raise DefinitionError(f"{where}: reads a map cut into groups of positions other than position by "
+                                  "position")
+        permuted[out] = next(iter(cuts.values()))
+
+
+def _compare(text, nodes, g, source, last=(), permuted=None) -> None:
+    """Each imported layer's output shape against ONNX shape inference's; a difference names the node. A map cut
+    into groups (onnx_partition) has its positions in another shape: only their number and the channels compare."""
+    import math as _math
     net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
     for out, node in nodes.items():
@@ -1228,6 +1303,14 @@ def _compare(text, nodes, g, source, last=()) -> None:
         if not theirs or any(d is None for d in theirs):
             continue
         mine = got[node.name].output_shape
+        if permuted and permuted.get(out) is not None:
+            theirs_cells = (_math.prod(theirs[1:-1]), theirs[-1])
+            mine_cells = (_math.prod(int(d) for d in mine[:-1]), int(mine[-1]))
+            if theirs_cells != mine_cells:
+                raise DefinitionError(f"{source}: the ONNX node '{node.module.name}' ({node.module.op_type}) gives "
+                                      f"{theirs_cells[0]} positions of {theirs_cells[1]} channels but reads as a "
+                                      f"layer giving {'x'.join(str(int(d)) for d in mine)}")
+            continue
         if squeezed(mine) != squeezed(tuple(theirs[1:]) if out in last else _layout(theirs)):
             raise DefinitionError(f"{source}: the ONNX node '{node.module.name}' ({node.module.op_type}) gives "
                                   f"{'x'.join(map(str, _layout(theirs)))} (channels last) but reads as a layer giving "

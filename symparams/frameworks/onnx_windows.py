@@ -25,7 +25,9 @@ from ..errors import DefinitionError
 _PLUMBING = {"Pad", "Slice", "Concat", "Reshape", "Transpose", "Gather", "Mul", "Div", "Add", "Softmax", "MatMul",
              "Identity", "Squeeze", "Unsqueeze", "Split", "Dropout", "Cast",
              # Swin-V2's cosine attention: q / max(|q|, eps) on the last axis
-             "ReduceL2", "Clip", "Expand", "Max"}
+             "ReduceL2", "Clip", "Expand", "Max",
+             # MaxViT's products written as Einsum
+             "Einsum"}
 
 
 def window_attentions(g, dynamic, value, checked, learned) -> dict:
@@ -71,7 +73,7 @@ def _region(g, soft, dynamic, value, checked, learned):
             continue
         break
     scores = producer[t]
-    if scores.op_type != "MatMul" or len(data(scores)) != 2:
+    if not _product(g, scores, "scores") or len(data(scores)) != 2:
         return None
     # heads and the window from the scores' shape (..., heads, N, N)
     shape = tuple(g.shapes.get(scores.output[0], ()))
@@ -100,7 +102,7 @@ def _region(g, soft, dynamic, value, checked, learned):
     while len(users.get(out, [])) == 1 and users[out][0].op_type in ("Identity", "Dropout"):
         out = users[out][0].output[0]
     after = users.get(out, [])
-    if len(after) != 1 or after[0].op_type != "MatMul":
+    if len(after) != 1 or not _product(g, after[0], "values"):
         return None
     t, proj = after[0].output[0], None
     while proj is None:
@@ -205,8 +207,12 @@ def _region(g, soft, dynamic, value, checked, learned):
         bias = " bias=false"
     else:
         return None
-    shift = _shift(g, members, x, map_shape, value)
-    if shift is None:
+    # MaxViT: the attention reads a map cut into G groups of N positions already, (1, G, N, C), and its scores are
+    # (1, G, heads, N, N): windowattention on the map, its window or grid from the cut (onnx_partition) the importer
+    # knows when it reaches x
+    grouped = len(shape) == 5 and shape[1] == map_shape[1] and map_shape[2] == n and map_shape[0] == 1
+    shift = 0 if grouped else _shift(g, members, x, map_shape, value)
+    if shift is None or grouped and any(_slices_positions(g, g.nodes[k], value) for k in members):
         return None
     if gathered is None and cpb is None:
         # everything else is a window attention, but whether the bias is a relative position table ((2W - 1)² x
@@ -219,7 +225,43 @@ def _region(g, soft, dynamic, value, checked, learned):
     text = f"windowattention heads={heads} window={w}" + (f" shift={shift}" if shift else "") + bias
     if cpb is not None:
         text += f" cpb={cpb[0]} cosine=true"
+    if grouped:
+        def in_groups(cut, where, text=text):
+            if cut is None or cut[2] != w:
+                raise DefinitionError(f"{where}: an attention within groups of {n} positions of a map that symparams "
+                                      f"cannot tell are {w} x {w} windows or a {w} x {w} grid of it")
+            return text + (" grid=true" if cut[1] == "grid" else "")
+        return members, (x, y, in_groups, soft)
     return members, (x, y, text, soft)
+
+
+def _product(g, node, which) -> bool:
+    """Whether a node is an attention's q·kᵀ ("scores") or probabilities·v ("values"): a MatMul, or an Einsum over
+    shared leading axes (MaxViT's "BGHID,BGHJD->BGHIJ" and "BGHIJ,BGHJD->BGHID")."""
+    if node.op_type == "MatMul":
+        return True
+    if node.op_type != "Einsum" or len(node.input) != 2:
+        return False
+    equation = g.attrs(node).get("equation", b"")
+    equation = (equation.decode() if isinstance(equation, bytes) else str(equation)).replace(" ", "")
+    if "->" not in equation or equation.count(",") != 1 or "." in equation:
+        return False
+    left, out = equation.split("->")
+    a, b = left.split(",")
+    if not (len(a) == len(b) == len(out) >= 3) or not a[:-2] == b[:-2] == out[:-2] or len(set(a)) != len(a):
+        return False
+    if which == "scores":           # ...id, ...jd -> ...ij
+        return a[-1] == b[-1] and out[-2:] == a[-2] + b[-2] and a[-2] != b[-2] and a[-1] not in out
+    return a[-1] == b[-2] and out[-2:] == a[-2] + b[-1] and a[-2] != b[-1] and a[-1] not in out   # ...ij, ...jd
+
+
+def _slices_positions(g, node, value) -> bool:
+    """Whether a node slices other than the last axis (a chunk of the qkv projection cuts the channels only)."""
+    if node.op_type != "Slice":
+        return False
+    rank = len(g.shapes.get(node.input[0], ()))
+    axes = value(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+    return rank == 0 or axes is None or any(int(v) % rank != rank - 1 for v in axes.ravel())
 
 
 def _source(g, tensor, ops):
