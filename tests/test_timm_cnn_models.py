@@ -80,13 +80,12 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 # pretrained config gives (timm.get_pretrained_cfg_value(name, "input_size")). Each row imports exactly or is
 # refused naming the construct; a wrong total or trainable count, or a traceback, fails. The words of each refusal:
 #   pads with mode 'constant': a BlurPool2d padding with zeros (symparams' blurpool reflects)
-#   'square': FRN: x.square().mean() over the map (filter response normalisation)
 #   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
 #   'permute': channels moved by permute outside a channels-last block (attention)
-#   reads the tensor: EvoNorm, or BoTNet-style attention's position table, read in forward
+#   reads the tensor: BoTNet-style attention's position table, read in forward
 #   permuted to channels last: a split or pad between a permute to channels last and back
 #   control flow: a Python branch on a traced value the sized trace cannot take either
 SWEEP = {
@@ -110,8 +109,10 @@ SWEEP = {
     "timm.models.resnetv2:resnetv2_18": None,
     "timm.models.resnetv2:resnetv2_50x1_bit": None,
     "timm.models.resnetv2:resnetv2_50d_gn": None,
-    "timm.models.resnetv2:resnetv2_50d_evos": 'reads the tensor',
-    "timm.models.resnetv2:resnetv2_50d_frn": "'square'",
+    "timm.models.resnetv2:resnetv2_50d_evos": None,
+    "timm.models.resnetv2:resnetv2_50d_frn": None,
+    "timm.models.byobnet:regnetz_b16_evos": None,
+    "timm.models.vovnet:ese_vovnet39b_evos": None,
     "timm.models.regnet:regnetx_002": None,
     "timm.models.regnet:regnety_002": None,
     "timm.models.regnet:regnetz_005": None,

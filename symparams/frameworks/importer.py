@@ -450,6 +450,8 @@ def _torch_leaf(module) -> bool:
     nn = need("torch", "pytorch").nn
     if _is_timm_eca(module):
         return True                 # timm's ECA gate: its forward views the pooled channels as a 1-D signal
+    if _is_timm_frn_act(module) or _other_timm_evonorm(module):
+        return True                 # timm's FilterResponseNormAct2d: its norm computed in forward, then its act
     if _is_timm_global_context(module):
         return True                 # timm's GlobalContext (GCNet): reshapes the map to its positions in forward
     if _is_timm_split(module):
@@ -803,6 +805,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
                 or _timm_split_attention(sub, name, num) or _timm_global_context(sub, name, num) \
+                or _timm_frn_act(sub, name, num) or _refuse_other_evonorm(sub, name) \
                 or _torch_line(sub, name, num)
             if "\n" in line and id(sub) in calls:
                 raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) reads as several layers and "
@@ -1162,6 +1165,35 @@ def _timm_split_attention(sub, name, num) -> str | None:
         _inner_lines(attn.bn, f"{inner}_attn_bn", num) + _inner_lines(attn.act, f"{inner}_attn_act", num) + \
         _inner_lines(attn.fc_select, f"{inner}_attn_fc_select", num)
     return _split_weighting(body, gate, paths, 1, inner)
+
+
+def _is_timm_frn_act(module) -> bool:
+    cls = type(module)
+    return cls.__name__ == "FilterResponseNormAct2d" and cls.__module__.startswith("timm.") and hasattr(module, "act")
+
+
+def _timm_frn_act(sub, name, num) -> str | None:
+    """timm's FilterResponseNormAct2d: filter response normalisation without its threshold, then its activation
+    (`frn tlu=false` and the activation's line; none for the identity); None for any other module."""
+    if not _is_timm_frn_act(sub):
+        return None
+    inner = identifier(name)
+    return "\n".join([f"frn tlu=false name={inner}"] + _inner_lines(sub.act, f"{inner}_act", num))
+
+
+def _other_timm_evonorm(module) -> bool:
+    """timm's EvoNorm forms other than S0 and S0a (B0/B1/B2: a running variance and batch statistics; S1/S2: an
+    activation divided by the group's deviation or RMS), which no kind reads yet."""
+    cls = type(module)
+    return cls.__name__.startswith("EvoNorm2d") and cls.__name__ not in ("EvoNorm2dS0", "EvoNorm2dS0a") and \
+        cls.__module__.startswith("timm.")
+
+
+def _refuse_other_evonorm(sub, name) -> None:
+    if _other_timm_evonorm(sub):
+        raise DefinitionError(f"the module '{name}' is timm's {type(sub).__name__}; symparams reads EvoNorm's S0 and "
+                              "S0a forms (evonorm), not its B0/B1/B2 (batch statistics) or S1/S2 forms")
+    return None
 
 
 def _is_timm_global_context(module) -> bool:
