@@ -202,3 +202,44 @@ def test_the_export_computes_the_imported_models_function(case):
     factory, shape, _ = CASES[case]
     need_module("torch")
     same_function(factory(), shape)
+
+
+def test_a_mixture_of_experts_computes_mixtrals_sparse_block():
+    """`moe experts=E top_k=K { mul { dense F silu } { dense F }; dense D }` (biases off) given the weights of
+    transformers' MixtralSparseMoeBlock (router, each expert's fused gate_up_proj and down_proj) computes its
+    output; with shared=2 each shared expert's output is added (their own weights, set here to expert 0's and
+    1's, so the sum is checked against the block plus both of those experts run densely)."""
+    torch = need_module("torch")
+    need_module("transformers")
+    from transformers import MixtralConfig
+    from transformers.models.mixtral.modeling_mixtral import MixtralSparseMoeBlock
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    d, f, e = 8, 6, 4
+    block = MixtralSparseMoeBlock(MixtralConfig(hidden_size=d, intermediate_size=f, num_local_experts=e,
+                                                num_experts_per_tok=2)).eval()
+    _randomize(block)
+    x = torch.randn(2, 5, d, generator=torch.Generator().manual_seed(3))
+    gate_up, down = block.experts.gate_up_proj, block.experts.down_proj
+
+    def dense_expert(k, y):
+        g, u = torch.nn.functional.linear(y, gate_up[k]).chunk(2, dim=-1)
+        return torch.nn.functional.linear(torch.nn.functional.silu(g) * u, down[k])
+
+    for shared in (0, 2):
+        text = (f"input 5 x {d}\nmoe experts={e} top_k=2" + (f" shared={shared}" if shared else "") +
+                f" {{\n    mul {{ dense {f} silu bias=false name=w1 }} {{ dense {f} bias=false name=w3 }}\n"
+                f"    dense {d} bias=false name=w2\n}}")
+        ns = run_source(export(symparams.parse(text, convention="pytorch")))
+        model, (router, w1, w3, w2) = ns["build"]().eval(), ns["LAYERS"][1:5]     # the rows' modules, in order
+        weight = {name: next(m.parameters()) for name, m in model.named_children() if list(m.parameters())}
+        suffixes = [""] + [f"_expert{k}" for k in range(1, e)] + [f"_shared{k}" for k in range(shared)]
+        with torch.no_grad():
+            weight[router].copy_(block.gate.weight)
+            for k, suffix in enumerate(suffixes):
+                source = k if k < e else k - e          # the shared experts hold experts 0 and 1's weights
+                weight[w1 + suffix].copy_(gate_up[source][:f])
+                weight[w3 + suffix].copy_(gate_up[source][f:])
+                weight[w2 + suffix].copy_(down[source])
+            expected = block(x) + sum(dense_expert(k, x) for k in range(shared))
+            assert torch.allclose(model(x), expected, atol=1e-5), (shared, text)
