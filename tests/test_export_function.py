@@ -60,6 +60,10 @@ def _transfer(source, exported):
                 continue
             theirs = src if isinstance(src, list) else [src] if isinstance(src, torch.nn.Parameter) \
                 else list(src.parameters())
+            if isinstance(src, torch.nn.Module):        # the same names in another order (timm's Swin-V2 attention)
+                named, mine = dict(src.named_parameters()), [n for n, _ in child.named_parameters()]
+                if sorted(named) == sorted(mine) and named.keys() != set():
+                    theirs = [named[n] for n in mine]
             assert [_squeezed(p) for p in ours] == [_squeezed(p) for p in theirs], \
                 (name, [tuple(p.shape) for p in ours], [tuple(p.shape) for p in theirs])
             for a, b in zip(ours, theirs):
@@ -126,19 +130,27 @@ def _tv():
     return tvm
 
 
-def _swin(v2=False, **kwargs):
-    """torchvision's Swin of one stage (no patch merging), window 4: its odd blocks shift by 2."""
-    tvm = _tv()
+def _swin(v2=False, stages=1):
+    """torchvision's Swin, window 4 (its odd blocks shift by 2); of one stage, no patch merging."""
+    _tv()
     from torchvision.models import swin_transformer as swin
     extra = dict(block=swin.SwinTransformerBlockV2, downsample_layer=swin.PatchMergingV2) if v2 else {}
-    return swin.SwinTransformer([4, 4], 24, [2], [2], [4, 4], num_classes=5, **extra, **kwargs)
+    return swin.SwinTransformer([4, 4], 24, [2] * stages, [2] * stages, [4, 4], num_classes=5, **extra)
 
 
-def _timm_swin():
+def _timm_swin(version=""):
     need_module("timm")
-    from timm.models.swin_transformer import SwinTransformer
-    return SwinTransformer(img_size=64, patch_size=4, embed_dim=24, depths=(2,), num_heads=(2,), window_size=4,
-                           num_classes=5)
+    from timm.models import swin_transformer, swin_transformer_v2
+    cls = swin_transformer_v2.SwinTransformerV2 if version == "v2" else swin_transformer.SwinTransformer
+    return cls(img_size=64, patch_size=4, embed_dim=24, depths=(2, 2), num_heads=(2, 2), window_size=4, num_classes=5)
+
+
+def _space_to_depth():
+    """timm's SpaceToDepth (TResNet's stem: TensorFlow's channel order) before a convolution that reads it."""
+    torch = need_module("torch")
+    need_module("timm")
+    from timm.layers import SpaceToDepth
+    return torch.nn.Sequential(SpaceToDepth(4), torch.nn.Conv2d(48, 4, 1))
 
 
 def _lstm_tagger():
@@ -188,10 +200,14 @@ CASES = {
     "vit (attention, class token)": (lambda: _tv().VisionTransformer(32, 8, 2, 2, 32, 64, num_classes=5),
                                      (3, 32, 32), True),
     "swin (shifted windows)": (_swin, (3, 64, 64), True),
+    "swin (two stages: patch merging)": (lambda: _swin(stages=2), (3, 64, 64), True),
+    "space_to_depth (timm)": (_space_to_depth, (3, 8, 12), True),
     "swin (shift along one axis)": (_swin, (3, 64, 16), True),
     "swin (padded map)": (_swin, (3, 64, 40), False),
     "swin_v2 (cosine, cpb, shifted)": (lambda: _swin(v2=True), (3, 64, 64), True),
     "timm swin": (_timm_swin, (3, 64, 64), False),
+    "timm swin_v2 (bias=qv)": (lambda: _timm_swin("v2"), (3, 64, 64), False),
+    "swin_v2 (two stages)": (lambda: _swin(v2=True, stages=2), (3, 64, 64), False),
     "lstm": (_lstm_tagger, (7, 6), True),
     "separable conv": (_separable, (8, 10, 10), True),
 }

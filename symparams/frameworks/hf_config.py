@@ -1314,7 +1314,8 @@ def _swin(cfg: _Config, arch: str, out: _File) -> list[str]:
         if continue_pairs:
             block("0")
         if i < len(depths) - 1:
-            out.add("pixelunshuffle 2", f"encoder.layers.{i}.downsample: 2x2 positions into the channels")
+            out.add("pixelunshuffle 2 order=swin", f"encoder.layers.{i}.downsample: 2x2 positions into the channels, "
+                    "column by column")
             out.add("layernorm", "downsample.norm")
             out.add(f"dense {2 ** (i + 1)}*embed_dim bias=false", "downsample.reduction")
             side = (side + 1) // 2

@@ -1061,12 +1061,12 @@ def _is_timm_space_to_depth(module) -> bool:
 
 
 def _timm_space_to_depth(sub, name) -> str | None:
-    """timm's SpaceToDepth (TResNet's stem): each bs x bs block of positions into the channels, `spacetodepth bs`
-    (its channels ordered block position first, as TensorFlow's space_to_depth; nn.PixelUnshuffle orders them
-    channel first, which changes no count or shape); None for any other module."""
+    """timm's SpaceToDepth (TResNet's stem): each bs x bs block of positions into the channels, `spacetodepth bs
+    order=tensorflow` (its channels ordered block position first, as TensorFlow's space_to_depth); None for any
+    other module."""
     if not _is_timm_space_to_depth(sub):
         return None
-    return f"spacetodepth {int(sub.bs)} name={name}"
+    return f"spacetodepth {int(sub.bs)} order=tensorflow name={name}"
 
 
 def _is_timm_eca(module) -> bool:
@@ -1405,8 +1405,8 @@ def _channels_last_pool(node, shapes, torch):
 def _torch_patch_merging(node, shapes, channels_last) -> str | None:
     """torchvision's Swin patch merging step, _patch_merging_pad(x) on a channels-last B x H x W x C map (each 2 x 2
     block's four positions concatenated on the channels; torch.fx keeps the function whole): `pixelunshuffle 2`
-    when H and W are even (the function pads odd sizes, which pixelunshuffle does not). The four positions'
-    order in the channels differs from nn.PixelUnshuffle's, which changes no count or shape."""
+    order=swin when H and W are even (the function pads odd sizes, which pixelunshuffle does not): the four
+    positions column by column in the channels, x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2]."""
     if node.op != "call_function" or getattr(node.target, "__name__", "") != "_patch_merging_pad" or \
             not getattr(node.target, "__module__", "").startswith("torchvision.") or \
             not node.args or node.args[0] not in channels_last:
@@ -1416,7 +1416,7 @@ def _torch_patch_merging(node, shapes, channels_last) -> str | None:
         raise DefinitionError(f"the operation '{node.name}' (Swin's patch merging) pads an odd-sized "
                               f"{'x'.join(map(str, shape[1:3])) or 'unknown'} map; symparams' pixelunshuffle 2 "
                               "takes even sizes")
-    return "pixelunshuffle 2"
+    return "pixelunshuffle 2 order=swin"
 
 
 def _size_of(node) -> bool:
@@ -2603,15 +2603,15 @@ def _timm_swin(module, name, num) -> str | None:
     - SwinTransformerBlock: residual { layernorm; windowattention heads=H window=W [shift=S] } and
       residual { layernorm; dense 4C; gelu; dense C } (the block's own window and shift: timm shrinks a window
       larger than the map and drops its shift, as windowattention does);
-    - PatchMerging: pixelunshuffle 2, layernorm, dense 2C bias=false.
+    - PatchMerging: pixelunshuffle 2 order=swin, layernorm, dense 2C bias=false.
     timm's Swin-V2 (swin_transformer_v2) normalises after each branch instead, and merges before its norm:
     - SwinTransformerV2Block: residual { windowattention ... cpb=H cosine=true; layernorm } and
       residual { dense 4C; gelu; dense C; layernorm }, its q and v biases `bias=qv`;
-    - PatchMerging: pixelunshuffle 2, dense 2C bias=false, layernorm.
+    - PatchMerging: pixelunshuffle 2 order=swin, dense 2C bias=false, layernorm.
     timm's Swin-V2-CR (swin_transformer_v2_cr) is post-norm too, its position-bias MLP over all W^4 pairs:
     - SwinTransformerV2CrBlock: residual { windowattention ... cpb=H cpb_form=pairs cosine=true; layernorm },
       residual { dense 4C; gelu; dense C; layernorm } and, where the block has one, its extra norm: layernorm;
-    - PatchMerging: pixelunshuffle 2, layernorm, dense 2C bias=false (Swin's order).
+    - PatchMerging: pixelunshuffle 2 order=swin, layernorm, dense 2C bias=false (Swin's order).
     None when the module is none of these."""
     if not _timm_swin_unit(module):
         return None
@@ -2620,7 +2620,7 @@ def _timm_swin(module, name, num) -> str | None:
     if type(module).__name__ == "SwinTransformerV2CrBlock":
         return _timm_swin_v2_block(module, name, num)
     if type(module).__name__ == "PatchMerging":
-        merge, norm = "pixelunshuffle 2" + f" name={inner}_merge", _torch_line(module.norm, f"{inner}_norm", num)
+        merge, norm = "pixelunshuffle 2 order=swin" + f" name={inner}_merge", _torch_line(module.norm, f"{inner}_norm", num)
         reduction = _torch_line(module.reduction, f"{inner}_reduction", num)
         return "\n".join([merge, reduction, norm] if v2 else [merge, norm, reduction])
     if v2:

@@ -36,6 +36,7 @@ def _ceil_ratio(size, w):
 
 
 QKV_BIAS = ("true", "false", "qv")
+BLOCK_ORDERS = ("pytorch", "tensorflow", "swin")
 CPB_FORMS = ("table", "pairs")
 
 
@@ -471,10 +472,34 @@ class PixelUnshuffle(LayerSpec):
     summary = "r x r blocks of positions into the channels: H x W x C -> H/r x W/r x r²·C (Swin's patch merging)"
     formula = "0"
     arguments = (Arg("factor", COUNT, doc="r: the block's side"),)
+    # which of the r²·C output channels holds which input position and channel: no count or shape changes, the
+    # function does (the layer after it reads its channels in this order)
+    options = {"order": Opt(WORD, "pytorch", choices=BLOCK_ORDERS,
+                            doc="the output channels' order: pytorch (nn.PixelUnshuffle: each input channel's r x r "
+                                "block together, row by row), tensorflow (space_to_depth, timm's SpaceToDepth: the "
+                                "block's positions row by row, all channels at each), swin (Swin's patch merging, "
+                                "torchvision's, timm's and Hugging Face's: the positions column by column, all "
+                                "channels at each)")}
     min_rank = 3
     max_rank = 3
     diagram = "plain"
     unsupported = {"keras": "Keras has no space-to-depth layer, and symparams writes none yet"}
+    torch_helpers = {"BlocksToChannels": '''
+class BlocksToChannels(nn.Module):
+    """r x r blocks of a channels-first map into the channels, in TensorFlow's space_to_depth order (the block's
+    positions row by row, all channels at each: order "tensorflow") or in Swin's patch merging order (column by
+    column: order "swin"); nn.PixelUnshuffle is the third order, each channel's block together."""
+    def __init__(self, factor, order):
+        super().__init__()
+        self.factor, self.order = factor, order
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        r = self.factor
+        x = x.view(n, c, h // r, r, w // r, r)                      # (n, c, rows, dy, columns, dx)
+        x = x.permute(0, 3, 5, 1, 2, 4) if self.order == "tensorflow" else x.permute(0, 5, 3, 1, 2, 4)
+        return x.reshape(n, r * r * c, h // r, w // r)
+'''}
 
     def configure(self, cfg, shape, ctx):
         r = cfg.factor
@@ -495,9 +520,15 @@ class PixelUnshuffle(LayerSpec):
         return tuple((r, r, sympy.Integer(0)) for _ in shape[:-1])
 
     def emit_torch(self, row, out):
-        return f"nn.PixelUnshuffle({one(row.config.factor)})"
+        cfg = row.config
+        if cfg.order == "pytorch":
+            return f"nn.PixelUnshuffle({one(cfg.factor)})"
+        out.helper(self.torch_helpers, "BlocksToChannels")
+        return f"BlocksToChannels({one(cfg.factor)}, {cfg.order!r})"
 
     def import_torch(self, module, r):
+        if r.cls(module) == "BlocksToChannels" and getattr(module, "order", None) in BLOCK_ORDERS:
+            return f"pixelunshuffle {module.factor} order={module.order}"
         return f"pixelunshuffle {module.downscale_factor}" if isinstance(module, r.nn.PixelUnshuffle) else None
 
 
