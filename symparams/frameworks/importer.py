@@ -20,6 +20,7 @@ from ..errors import DefinitionError, SymparamsError, UsageError
 from ..layers.base import kinds
 from ..layers.weightstd import is_timm_standardised
 from .plan import need
+from .pyramid import TokenMaps, is_map_unit, unit_line
 from .timm_cnn import pads_same_in_forward, same_pads
 from .torch_cells import cell_line, unroll_cells
 
@@ -482,6 +483,8 @@ def _torch_leaf(module) -> bool:
             _is_timm_attention_rope(module) or \
             _timm_rmsnorm(module) is not None:
         return True
+    if is_map_unit(module):
+        return True                 # PVT-v2's and Twins' attentions: they take a map's tokens and its sizes
     if isinstance(module, nn.Sequential):
         parts = list(module)
         if len(parts) != 2:
@@ -626,12 +629,16 @@ def from_torch(module, input_shape, generalize=None) -> str:
               operator.mul: "mul", operator.imul: "mul", torch.mul: "mul",
               operator.sub: "sub", operator.isub: "sub", torch.sub: "sub"}
     stacked: dict = {}      # a node after a cat on the batch axis -> k, the tensors stacked (its batch is k times)
+    maps = TokenMaps(module, shapes)    # a map's positions as B x N x C tokens (PVT-v2, Twins): the map itself
     for node in graph.nodes:
         args = [alias.get(a, a) for a in _flat(node.args) if isinstance(a, fx.Node) and alias.get(a, a) in nodes]
         if node.op in ("call_function", "call_method") and node not in live:
             continue                        # a result forward throws away (attention's weights in x, _ = ...)
         if node in rope_side:
             continue                        # rotary embeddings made from buffers, read by an attention read whole
+        if maps.step(node, node.args[0] if node.args and isinstance(node.args[0], fx.Node) else None, alias,
+                     channels_last, scalars):
+            continue                        # between a map and its tokens, or a size read off either
         for a in args:
             if a in stacked:
                 stacked[node] = stacked[a]
@@ -690,6 +697,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif any(a in channels_last for a in inputs):
             _channels_last_problem(node, module, functional_names=(_ACTIVATION_WORDS, _matmul_weight))
             channels_last.add(node)
+            maps.follow(node, inputs)
         reduction = _torch_reduction(node, shapes, torch)
         split = _torch_split(node, shapes, torch)
         if _torch_pool_indices(node, module, alias, unpooling, torch):
@@ -795,7 +803,8 @@ def from_torch(module, input_shape, generalize=None) -> str:
         elif node.op == "call_module":
             sub = module.get_submodule(node.target)
             name = unique_name(identifier(node.target), names)
-            line = _torch_mha(node, sub, name, torch) or _timm_norm_act(sub, name, num) \
+            line = unit_line(sub, name, maps.size_of(node.args[0])) or _torch_mha(node, sub, name, torch) \
+                or _timm_norm_act(sub, name, num) \
                 or cell_line(node, sub, name, num, torch) \
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
@@ -915,7 +924,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
     # The file states PyTorch's convention: read under Keras' default, batch norm's running statistics
     # would count as (non-trainable) parameters and `summary` would print a total PyTorch never gives.
     text = file_text(num, shape, body, "pytorch")
-    _compare_torch(text, nodes, shapes, module, channels_last, stacked)
+    _compare_torch(text, nodes, shapes, module, channels_last, stacked, maps.tokens)
     return finish(text, num, shape, body, "pytorch", "pytorch")
 
 
@@ -1447,7 +1456,8 @@ def _channels_last_problem(node, module, functional_names) -> None:
         sub = module.get_submodule(node.target)
         if isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU, torch.nn.SiLU,
                             torch.nn.Dropout, torch.nn.Identity)) or type(sub).__name__ in _IDENTITY_MODULES \
-                or type(sub).__name__ in _unit_classes() or _timm_swin_unit(sub) or _is_timm_partition(sub):
+                or type(sub).__name__ in _unit_classes() or _timm_swin_unit(sub) or _is_timm_partition(sub) \
+                or is_map_unit(sub):
             return
     elif node.op == "call_function" and (node.target in (operator.add, operator.mul, torch.add, torch.mul) or
                                          getattr(node.target, "__name__", "") in words):
@@ -2906,9 +2916,10 @@ def _batch_stack(node, args, shapes, torch):
     return len(tensors), sizes[0][1]
 
 
-def _compare_torch(text, nodes, shapes, module, channels_last=frozenset(), stacked=None) -> None:
+def _compare_torch(text, nodes, shapes, module, channels_last=frozenset(), stacked=None, tokens=None) -> None:
     """Each imported layer's count and shape against the module's own; a difference names the layer (after a
-    cat on the batch axis of k tensors, PyTorch's batch is k times the input's: k rows per example here)."""
+    cat on the batch axis of k tensors, PyTorch's batch is k times the input's: k rows per example here; a map's
+    B x N x C tokens, `tokens`: node -> (H, W), are the H x W x C map here)."""
     from .torch_export import to_channels_last
     net = parse_back(text, "pytorch")
     got = {r.name: r for r in net.unrolled().leaves()}
@@ -2925,6 +2936,8 @@ def _compare_torch(text, nodes, shapes, module, channels_last=frozenset(), stack
         torch_shape = shapes.get(node.key.name)
         if torch_shape:
             mine = tuple(torch_shape[1:]) if node.key in channels_last else to_channels_last(torch_shape[1:])
+            if node.key in (tokens or {}):
+                mine = tuple(tokens[node.key]) + (torch_shape[-1],)
             if (stacked or {}).get(node.key):
                 mine = (stacked[node.key],) + tuple(mine)
             if squeezed(row.output_shape) != squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
