@@ -79,7 +79,6 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 # A broad sweep for wrong numbers: one or a few small variants of each timm CNN family, at the input size its
 # pretrained config gives (timm.get_pretrained_cfg_value(name, "input_size")). Each row imports exactly or is
 # refused naming the construct; a wrong total or trainable count, or a traceback, fails. The words of each refusal:
-#   pads with mode 'constant': a BlurPool2d padding with zeros (symparams' blurpool reflects)
 #   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
@@ -121,7 +120,7 @@ SWEEP = {
     "timm.models.efficientnet:efficientnet_lite0": None,
     "timm.models.efficientnet:efficientnet_es": None,
     "timm.models.efficientnet:efficientnet_cc_b0_4e": "'conv2d'",
-    "timm.models.efficientnet:efficientnet_blur_b0": "pads with mode 'constant'",
+    "timm.models.efficientnet:efficientnet_blur_b0": None,
     "timm.models.efficientnet:efficientnet_b0_gn": None,
     "timm.models.efficientnet:efficientnetv2_rw_t": None,
     "timm.models.efficientnet:gc_efficientnetv2_rw_t": None,

@@ -1,7 +1,8 @@
 """blurpool: anti-aliased downsampling (Zhang 2019, "Making convolutional networks shift-invariant again"), as timm's
 BlurPool2d writes it: the map reflection-padded by ((S - 1) + (K - 1)) // 2 on each side, then each channel
 convolved with a fixed K x K binomial filter (the outer product of the binomial coefficients of K - 1, normalised)
-at stride S. The filter is a fixed buffer that timm does not save with the model (persistent=False): no weights,
+at stride S (pad_mode=constant pads zeros instead, as timm's 'blurpc' anti-aliasing in efficientnet_blur_b0;
+pad_mode=replicate repeats the edge). The filter is a fixed buffer that timm does not save with the model (persistent=False): no weights,
 and nothing a count or a state dict holds.
 Its convolution is a depthwise one, so torch's FLOP counter counts it as a convolution (2 per product).
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from ..algebra import product
 from ..errors import DefinitionError
-from .base import COUNT, Arg, LayerSpec, Opt, Saved, register
+from .base import COUNT, WORD, Arg, LayerSpec, Opt, Saved, register
 from .text import one
 
 
@@ -27,11 +28,15 @@ class BlurPool(LayerSpec):
     keywords = ("blurpool",)
     pytorch_classes = {}
     keras_classes = {}
-    summary = "anti-aliased downsampling (timm's BlurPool2d): reflection padding, a fixed K x K binomial blur per " \
+    summary = "anti-aliased downsampling (timm's BlurPool2d): reflection padding (pad_mode=constant: zeros), a fixed " \
+              "K x K binomial blur per " \
               "channel at stride S (a buffer, no weights)"
     formula = "0"
     arguments = (Arg("size", COUNT, required=False, default=3, doc="the binomial filter's size K (timm: 3 or 5)"),)
-    options = {"stride": Opt(COUNT, 2)}
+    options = {"stride": Opt(COUNT, 2),
+               "pad_mode": Opt(WORD, "reflect", choices=("reflect", "constant", "replicate"),
+                               doc="how the border is padded (timm's pad_mode): mirrored, zeros (efficientnet_blur's "
+                                   "'blurpc'), or the edge repeated")}
     min_rank = 3
     diagram = "pool"
     letters = {"input": "C"}
@@ -61,6 +66,8 @@ class BlurPool2d(nn.Module):
             raise DefinitionError(f"blurpool takes a 2-D map (H x W x C), as timm's BlurPool2d; it gets "
                                   f"{len(shape) - 1} spatial axes")
         pad = padding(cfg.size, cfg.stride)
+        if cfg.pad_mode != "reflect":
+            return                  # zeros and edge copies fit any size; a reflection needs more cells than it mirrors
         for size in shape[:-1]:
             ctx.require_positive(size - pad, lambda: f"blurpool's reflection padding {pad} needs each spatial size "
                                                      f"above it")
@@ -91,24 +98,29 @@ class BlurPool2d(nn.Module):
         return tuple((cfg.size, cfg.stride, pad) for _ in shape[:-1])
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """For the input's gradient only (the filter is a buffer): the reflection padding's input and the padded
-        map the convolution reads."""
+        """For the input's gradient only (the filter is a buffer): the reflection (or replication) padding's input
+        and the padded map the convolution reads; a zero padding keeps nothing of its own."""
         pad = self._padding(cfg)
         padded = product(s + 2 * pad for s in shape[:-1]) * shape[-1]
-        return (Saved("input", for_input_grad=True), Saved("own", padded, for_input_grad=True))
+        own = Saved("own", padded, for_input_grad=True)
+        # a zero padding's gradient is a crop (nothing kept); reflection and replication keep their input
+        return (own,) if cfg.pad_mode == "constant" else (Saved("input", for_input_grad=True), own)
 
     def emit_torch(self, row, out):
         cfg = row.config
         out.helper(self.torch_helpers, "BlurPool2d")
+        mode = "" if cfg.pad_mode == "reflect" else f", pad_mode={cfg.pad_mode!r}"
         return out.wrap(row, f"BlurPool2d({one(row.input_shape[-1])}, filt_size={one(cfg.size)}, "
-                             f"stride={one(cfg.stride)})")
+                             f"stride={one(cfg.stride)}{mode})")
 
     def import_torch(self, module, r):
         """timm's BlurPool2d and the exported module (the same class name and attributes)."""
         if r.cls(module) != "BlurPool2d":
             return None
-        if getattr(module, "pad_mode", "reflect") != "reflect":
-            raise DefinitionError(f"the module '{r.name}' (BlurPool2d) pads with mode '{module.pad_mode}'; symparams' "
-                                  "blurpool reflects")
+        mode = getattr(module, "pad_mode", "reflect")
+        if mode not in ("reflect", "constant", "replicate"):
+            raise DefinitionError(f"the module '{r.name}' (BlurPool2d) pads with mode '{mode}'; symparams' "
+                                  "blurpool reflects, pads zeros (constant) or repeats the edge (replicate)")
         size, stride = int(module.filt_size), int(module.stride)
-        return "blurpool" + (f" {size}" if size != 3 else "") + (f" stride={stride}" if stride != 2 else "")
+        return "blurpool" + (f" {size}" if size != 3 else "") + (f" stride={stride}" if stride != 2 else "") + \
+            (f" pad_mode={mode}" if mode != "reflect" else "")

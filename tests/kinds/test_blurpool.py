@@ -14,12 +14,16 @@ from harness import agree, kind, round_trip
 @kind("blurpool", ranks=(3,))
 def blurpool(b):
     # candidates in order: the engine takes the first that fits the map (a 1-pixel map fits none: reflection)
-    first = b.pick(["blurpool", "blurpool 5", "blurpool stride=1", "blurpool 5 stride=3"])
-    return (first, "blurpool", "blurpool stride=1")
+    first = b.pick(["blurpool", "blurpool 5", "blurpool stride=1", "blurpool 5 stride=3", "blurpool pad_mode=constant",
+                    "blurpool 5 pad_mode=replicate"])
+    return (first, "blurpool", "blurpool stride=1", "blurpool pad_mode=constant")
 
 
 CASES = ["input 12x12x4\nconv 8 3\nblurpool\nrelu\nblurpool 5\nflatten\ndense 3",
-         "input 9x7x3\nblurpool stride=1\nconv 2 3 padding=1\nblurpool 5 stride=3"]
+         "input 9x7x3\nblurpool stride=1\nconv 2 3 padding=1\nblurpool 5 stride=3",
+         "input 9x7x3\nblurpool pad_mode=constant\nconv 2 3 padding=1\nblurpool 5 pad_mode=replicate\n"
+         "blurpool 5 pad_mode=constant",
+         "input 2x2x3\nconv 4 1\nblurpool 5 pad_mode=constant"]
 
 
 @pytest.mark.parametrize("text", CASES)
@@ -42,11 +46,12 @@ def test_exported_blurpool_computes_what_timms_computes():
     from timm.layers import BlurPool2d
     from symparams.frameworks import torch_export
     from symparams.frameworks.check import run_source
-    for size, stride in ((3, 2), (5, 2), (3, 1)):
-        text = f"input 11x10x6\nblurpool {size} stride={stride}"
+    for size, stride, mode in ((3, 2, "reflect"), (5, 2, "reflect"), (3, 1, "reflect"), (3, 2, "constant"),
+                               (5, 1, "replicate")):
+        text = f"input 11x10x6\nblurpool {size} stride={stride} pad_mode={mode}"
         model = run_source(torch_export.export(symparams.parse(text, convention="pytorch")))["build"]()
         x = torch.randn(2, 6, 11, 10)
-        reference = BlurPool2d(6, filt_size=size, stride=stride)
+        reference = BlurPool2d(6, filt_size=size, stride=stride, pad_mode=mode)
         assert torch.allclose(model(x), reference(x), atol=1e-6), (size, stride)
 
 
@@ -57,8 +62,10 @@ def test_timms_blurpool_imports_and_other_padding_is_refused():
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), BlurPool2d(4, filt_size=5), torch.nn.ReLU())
     assert "blurpool 5" in symparams.from_torch(model, (16, 16, 3))
     zeros = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), BlurPool2d(4, pad_mode="constant"))
-    with pytest.raises(symparams.SymparamsError, match="pads with mode 'constant'"):
-        symparams.from_torch(zeros, (16, 16, 3))
+    assert "blurpool pad_mode=constant" in symparams.from_torch(zeros, (16, 16, 3))
+    circular = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), BlurPool2d(4, pad_mode="circular"))
+    with pytest.raises(symparams.SymparamsError, match="pads with mode 'circular'"):
+        symparams.from_torch(circular, (16, 16, 3))
 
 
 def test_keras_export_is_refused_by_name():
