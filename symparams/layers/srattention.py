@@ -196,14 +196,32 @@ class SRAttention(nn.Module):
         with a reduction, the layer's input (the convolution's, or the pool's with linear=true), the
         LayerNorm's input M·C and its mean and inverse deviation (2·M, float32), and kv's input M·C (the
         norm's output; linear=true: P²·C more for the 1x1 convolution's pooled input and M·C for GELU's
-        input)."""
+        input). Each only where a gradient reads it: the rows for q's kernel (and kv's with sr=1), q and the
+        softmax's output for the keys' side, k and v for either side, proj's input for its kernel, the
+        convolution's input wherever it is recorded (the pool's for the input's gradient), the norm's tensors and GELU's
+        input where what they are computed from needs one (the input, the reduction's weights), kv's input for
+        its kernel."""
         n, m, c, h = shape[0] * shape[1], self._reduced(cfg, shape), shape[-1], cfg.heads
-        saved = (Saved("own", n * c), Saved("own", n * c), Saved("own", 2 * m * c),
-                 Saved("own", h * n * m, core=True), Saved("own", n * c))
+        names = [w.name for w in self.weights(cfg, shape, ctx)]
+        reduction = ("input",) + tuple(name for name in names if name.startswith(("sr.", "norm.")))
+        queries = ("input",) + tuple(name for name in names if name.startswith("q."))
+        keys = reduction + tuple(name for name in names if name.startswith("kv."))
+        # each kept only for the gradients that read it (Saved.of): a matrix product keeps one operand for the
+        # other's gradient, the softmax and the norm their tensors when their input needs one
+        rows = ("q.weight",) if self._reduces(cfg) else ("q.weight", "kv.weight")
+        saved = (Saved("own", n * c, of=rows), Saved("own", n * c, of=keys), Saved("own", 2 * m * c, of=queries + keys),
+                 Saved("own", h * n * m, core=True, of=queries + keys), Saved("own", n * c, of=("proj.weight",)))
+        # a convolution keeps its input whenever it is recorded (one backward formula for input, kernel and bias)
+        conv = ("input", "sr.weight", "sr.bias")
+        if cfg.linear:      # the pool keeps the map for its own input's gradient, the 1x1 conv the pooled map
+            saved += (Saved("input", of=("input",)), Saved("own", cfg.pool * cfg.pool * c, of=conv))
+        elif self._reduces(cfg):
+            saved += (Saved("input", of=conv),)
         if self._reduces(cfg):
-            saved += (Saved("input"), Saved("own", m * c), Saved("own", 2 * m, dtype="stat"), Saved("own", m * c))
-        if cfg.linear:
-            saved += (Saved("own", m * c), Saved("own", m * c))
+            saved += (Saved("own", m * c, of=reduction), Saved("own", 2 * m, dtype="stat", of=reduction),
+                      Saved("own", m * c, of=("kv.weight",)))
+        if cfg.linear:      # GELU's input, the norm's output
+            saved += (Saved("own", m * c, of=reduction),)
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):

@@ -70,7 +70,8 @@ def test_the_export_holds_and_computes_what_timms_pvt_v2_attention_does(size, c,
                                   "input 5x6x6\nsrattention heads=3 qkv_bias=false"])
 def test_flops_and_saved_tensors_are_what_torch_measures(text):
     """Forward and training FLOPs against torch.utils.flop_counter, and the bytes autograd saves against
-    saved_tensors_hooks, with the input's gradient taken (input_grad='all'), at batch 1 and 2."""
+    saved_tensors_hooks, the layer first (no input gradient; after a trained layer: test_frozen_weights_... below and
+    tests/test_training_cost.py's harness cases), at batch 1 and 2."""
     torch = need_module("torch")
     from torch.utils.flop_counter import FlopCounterMode
     from symparams import cost
@@ -79,7 +80,7 @@ def test_flops_and_saved_tensors_are_what_torch_measures(text):
     first = text.splitlines()[0].split()[1].split("x")
     h, w, c = (int(v) for v in first)
     for batch in (1, 2):
-        x = torch.randn(batch, c, h, w, requires_grad=True)
+        x = torch.randn(batch, c, h, w)
         weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
         seen: dict = {}
 
@@ -93,7 +94,7 @@ def test_flops_and_saved_tensors_are_what_torch_measures(text):
         with FlopCounterMode(display=False) as backward:
             y.sum().backward()
         ours = cost.totals(net, ("flops", "train_flops", "act_train_bytes"),
-                           cost.Options(batch=batch, device="cpu", loss="none", input_grad="all"))
+                           cost.Options(batch=batch, device="cpu", loss="none"))
         assert int(ours["flops"]) == forward.get_total_flops()
         assert int(ours["train_flops"]) == forward.get_total_flops() + backward.get_total_flops()
         assert int(ours["act_train_bytes"]) == sum(seen.values())
@@ -112,3 +113,21 @@ def test_refusals_name_the_construct():
     from symparams.frameworks import keras_export
     with pytest.raises(symparams.SymparamsError, match="spatial-reduction"):
         keras_export.export(symparams.parse("input 8x8x8\nsrattention heads=2 sr=2"))
+
+
+@pytest.mark.parametrize("text", ["input 6x6x4\nsrattention heads=2 sr=2", "input 5x5x4\nsrattention heads=1",
+                                  "input 6x6x4\nsrattention heads=2 linear=true pool=2 qkv_bias=false"])
+def test_frozen_weights_keep_what_autograd_keeps(text):
+    """trainable=false and frozen= subsets (tests/test_memory_frozen.py's variants: all trained, all frozen, the
+    first weight alone, the last alone, all but the first), the layer first and after a trained dense layer, at
+    batch 1 and 2: act_train_bytes against the exported model's saved tensors."""
+    need_module("torch")
+    from symparams import cost
+    from test_memory import measured_saved_bytes
+    from test_memory_frozen import _placed, _variants
+    for placed in _placed(text):
+        for variant in _variants(placed):
+            net = symparams.parse(variant, convention="pytorch")
+            for batch in (1, 2):
+                ours = cost.totals(net, ("act_train_bytes",), cost.Options(batch=batch, device="cpu", loss="none"))
+                assert int(ours["act_train_bytes"]) == measured_saved_bytes(net, batch=batch), (batch, variant)
