@@ -3,7 +3,9 @@
 The clock is this process's CPU time (ITIMER_PROF), so a loaded machine does not trip it. Limits
 nest: a command's whole run (limits.CPU_SECONDS) holds a solve's shorter one, and the timer is
 always set for the nearest deadline. The alarm repeats every half second until it reaches the frame
-that set it, in case library code catches and retries. Where there are no interval timers (Windows,
+that set it, in case library code catches and retries; and when the alarm's exception is lost anyway (raised
+inside a garbage-collector callback or a __del__, where Python only prints it), the frame still reports the
+limit when the work returns. Where there are no interval timers (Windows,
 Pyodide) or off the main thread, the work runs unbounded (the playground's page bounds its worker
 itself, web/src/app.js).
 """
@@ -17,7 +19,7 @@ import time
 
 from .errors import SymparamsError
 
-_deadlines: list[list] = []      # [deadline in process_time seconds, token] of the limits now running
+_deadlines: list[list] = []      # [deadline in process_time seconds, token, alarm fired] of the limits now running
 
 
 class OutOfTime(BaseException):
@@ -36,6 +38,8 @@ def _on_alarm(_signum, _frame):
     if expired:
         # the outermost limit past its deadline: its frame reports it (an inner one expiring at
         # the same time is then unwound by the same exception)
+        for entry in expired:
+            entry[2] = True
         raise OutOfTime(expired[0][1])
     _arm()
 
@@ -60,7 +64,7 @@ def cpu_limit(seconds: float | None, what: str, hint: str = "", how: str = ""):
         yield
         return
     token = object()
-    entry = [time.process_time() + seconds, token]
+    entry = [time.process_time() + seconds, token, False]
     try:
         if not _deadlines:
             previous = signal.signal(signal.SIGPROF, _on_alarm)
@@ -74,6 +78,8 @@ def cpu_limit(seconds: float | None, what: str, hint: str = "", how: str = ""):
     try:
         try:
             yield
+            if entry[2]:      # the alarm fired for this limit, but its exception was swallowed on the way
+                raise OutOfTime(token)
         finally:
             _deadlines.remove(entry)
             _arm()
