@@ -50,6 +50,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("pixelunshuffle", "*", "keras"): ("export", "Keras has no space-to-depth layer"),
     ("maxunpool", "*", "keras"): ("export", "Keras has no max unpooling layer"),
     ("blurpool", "*", "keras"): ("export", "Keras has no anti-aliased (blur) pooling layer"),
+    ("condconv", "*", "keras"): ("export", "Keras has no conditionally parameterised convolution"),
     ("attention", "bias=qkv", "keras"): ("export", "Keras attention biases all four projections or none"),
     ("attention", "bias=qvo", "keras"): ("export", "Keras attention biases all four projections or none"),
     ("attention", "bias=o", "keras"): ("export", "Keras attention biases all four projections or none"),

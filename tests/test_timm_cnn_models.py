@@ -79,7 +79,7 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 # A broad sweep for wrong numbers: one or a few small variants of each timm CNN family, at the input size its
 # pretrained config gives (timm.get_pretrained_cfg_value(name, "input_size")). Each row imports exactly or is
 # refused naming the construct; a wrong total or trainable count, or a traceback, fails. The words of each refusal:
-#   'conv2d': CondConv: per-example kernels mixed by routing weights, F.conv2d in forward
+#   pads 'same' from its input's size: CondConv2d with TensorFlow's padding (tf_efficientnet_cc_*)
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
@@ -119,7 +119,8 @@ SWEEP = {
     "timm.models.efficientnet:efficientnet_b0": None,
     "timm.models.efficientnet:efficientnet_lite0": None,
     "timm.models.efficientnet:efficientnet_es": None,
-    "timm.models.efficientnet:efficientnet_cc_b0_4e": "'conv2d'",
+    "timm.models.efficientnet:efficientnet_cc_b0_4e": None,
+    "timm.models.efficientnet:tf_efficientnet_cc_b0_4e": "pads 'same' from its input's size",
     "timm.models.efficientnet:efficientnet_blur_b0": None,
     "timm.models.efficientnet:efficientnet_b0_gn": None,
     "timm.models.efficientnet:efficientnetv2_rw_t": None,

@@ -245,7 +245,8 @@ def _refs(stmt):
         yield stmt.ref.name, stmt.ref.pos
     elif isinstance(stmt, ir.LayerStmt):
         for option in stmt.options:
-            ref = option.value.ref if option.name == "context" and isinstance(option.value, ir.Size) else None
+            ref = option.value.ref if option.name in ("context", "routing") and isinstance(option.value, ir.Size) \
+                else None
             if ref is not None and ref.index is None:
                 yield ref.name, ref.pos
 

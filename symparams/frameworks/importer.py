@@ -257,7 +257,9 @@ def _named(nodes: dict, seq: list, start) -> list[str]:
             out.append(f"use {label[primary[k]]}")
         if node.op == "layer":
             # a second operand of a layer is its context (cross-attention), read by its saved name
-            out.append(node.line + "".join(f" context={label[source(i)]}" for i in node.inputs
+            # (a conditional convolution's second operand is its routing weights)
+            word = "routing" if node.line.startswith("condconv ") else "context"
+            out.append(node.line + "".join(f" {word}={label[source(i)]}" for i in node.inputs
                                            if i != primary[k]))
         else:
             for other in [i for i in node.inputs if i != primary[k]] or [primary[k]]:
@@ -2211,10 +2213,13 @@ def _swaps_last_two(node) -> bool:
 
 def _context_argument(node, sub, line, args) -> list:
     """A module called with a second tensor: the exporter's cross-attention (ProjectedAttention(x, context)) reads
-    as `attention ... context=NAME`, NAME the saved tensor _named writes for that operand; any other module is
-    refused, as its line would say nothing of that tensor."""
+    as `attention ... context=NAME`, a CondConv2d(x, routing_weights) as `condconv ... routing=NAME`, NAME the saved
+    tensor _named writes for that operand; any other module is refused, as its line would say nothing of that
+    tensor."""
     if type(sub).__name__ == "ProjectedAttention" and line.startswith("attention ") and len(args) == 2:
         return list(args)
+    if type(sub).__name__ == "CondConv2d" and line.startswith("condconv ") and len(args) == 2:
+        return list(args)           # forward(x, routing_weights): condconv ... routing=NAME
     raise DefinitionError(f"the module '{node.target}' ({type(sub).__name__}) is called with {len(args)} tensors; "
                           "symparams reads a module call with one input (and attention with a context)")
 
