@@ -161,8 +161,8 @@ SWEEP = {
     "swinv2_cr_tiny_224": None,
     "maxvit_tiny_tf_224": None,
     "maxvit_pico_rw_256": None,
-    "maxvit_rmlp_pico_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
-    "maxxvit_rmlp_nano_rw_256": "a position bias other than a (2P-1)^2 x heads table (RelPosMlp)",
+    "maxvit_rmlp_pico_rw_256": None,    # timm's RelPosMlp: windowattention cpb=H cpb_form=rmlp
+    "maxxvit_rmlp_nano_rw_256": None,   # timm's RelPosMlp: windowattention cpb=H cpb_form=rmlp
     "maxxvitv2_nano_rw_256": None,              # each partition branch ends in timm's LayerScale: layerscale
     "coatnet_nano_rw_224": "the operation 'chunk' splits axis 2",
     "coatnet_0_224": "the operation 'chunk' splits axis 2",
@@ -333,3 +333,29 @@ def test_exported_attention_norms_compute_timms_attention():
         attention.scale_norm.load_state_dict(theirs.norm.state_dict())
         x = torch.randn(3, 5, 16)
         torch.testing.assert_close(attention(x), theirs(x))
+
+
+def test_rel_pos_mlp_reads_as_cpb_form_rmlp_and_the_export_computes_its_bias():
+    """timm's RelPosMlp (MaxViT-rmlp's position bias: 2 -> H -> heads, both biased, on the (2W-1)^2 log-spaced
+    offsets) is windowattention `cpb=H cpb_form=rmlp`: its weights counted alike, and the exported layer's MLP,
+    given timm's weights, computes timm's heads x W² x W² bias."""
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from timm.layers.pos_embed_rel import RelPosMlp
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.importer import _timm_rel_pos_mlp
+    from symparams.frameworks.torch_export import export
+    torch.manual_seed(0)
+    theirs = RelPosMlp((3, 3), num_heads=2, hidden_dim=5).eval()
+    assert _timm_rel_pos_mlp(theirs, 3, 2, torch.nn) == " cpb=5 cpb_form=rmlp"
+    net = symparams.parse("input 6x6x8\nwindowattention heads=2 window=3 cpb=5 cpb_form=rmlp", convention="pytorch")
+    ours = next(m for m in run_source(export(net))["build"]().modules() if type(m).__name__ == "WindowAttention")
+    ours.eval()
+    with torch.no_grad():
+        ours.cpb_mlp[0].load_state_dict(theirs.mlp.fc1.state_dict())
+        ours.cpb_mlp[3].load_state_dict(theirs.mlp.fc2.state_dict())
+        table = ours.cpb_mlp(ours.relative_coords_table).view(-1, 2)
+        bias = table[ours.relative_position_index.flatten()].view(9, 9, -1).permute(2, 0, 1)
+        torch.testing.assert_close(bias, theirs.get_bias()[0])
+    assert int(net.params) == 4 * 8 * 8 + 4 * 8 + sum(p.numel() for p in theirs.parameters())

@@ -102,6 +102,9 @@ KINDS = {
     "MulWith": ["input 6x6x3\nconv 4 3x3 relu\nsave a\nconv 4 1x1\nmul with a\nconv 2 1x1"],
     "CropTo": ["input 6x6x3\nconv 4 3x3\nsave a\nzeropad 1\nconv 4 1x1\ncrop to=a\nconv 2 1x1"],
     "LayerScale": ["input 5x8\ndense 6\nlayerscale\ndense 2"],
+    # timm's RelPosMlp (MaxViT-rmlp): the position-bias MLP with both layers biased and a dropout, on the table
+    "WindowAttention": ["input 6x6x8\nwindowattention heads=2 window=3 cpb=5 cpb_form=rmlp",
+                        "input 6x6x4\nconv 8 1x1\nwindowattention heads=2 window=3 grid=true cpb=4 cpb_form=rmlp"],
 }
 if "kv_heads" in REGISTRY["attention"].options:
     # the forms of issue 12, exported as explicit projections (grouped-query attention, a relative

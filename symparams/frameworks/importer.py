@@ -2532,9 +2532,10 @@ def _timm_partition(module, name, num) -> str | None:
         ("projections without biases or of another width",
          attn.qkv.out_features != 3 * c or attn.proj.in_features != c or attn.proj.out_features != c
          or attn.qkv.bias is None or attn.proj.bias is None),
-        (f"a position bias other than a (2P-1)^2 x heads table ({type(attn.rel_pos).__name__})",
-         table is None or size is None or table.numel() != (2 * size - 1) ** 2 * heads
-         or type(attn.rel_pos).__name__ not in ("RelPosBiasTf", "RelPosBias")),
+        (f"a position bias other than a (2P-1)^2 x heads table or timm's RelPosMlp ({type(attn.rel_pos).__name__})",
+         size is None or (_timm_rel_pos_mlp(attn.rel_pos, size, heads, nn) is None and (
+             table is None or table.numel() != (2 * size - 1) ** 2 * heads
+             or type(attn.rel_pos).__name__ not in ("RelPosBiasTf", "RelPosBias")))),
         ("a layer scale other than a learned C-vector (timm's LayerScale)",
          not all(_timm_layer_scale(ls, c, nn) is not None for ls in (module.ls1, module.ls2))),
         ("an MLP other than fc1, act, fc2", type(mlp).__name__ != "Mlp" or not isinstance(mlp.norm, nn.Identity)))
@@ -2545,7 +2546,7 @@ def _timm_partition(module, name, num) -> str | None:
     inner = identifier(name)
     attn_lines = [_torch_line(module.norm1, f"{inner}_norm1", num),
                   f"windowattention heads={heads} window={size}" + ("" if module.partition_block else " grid=true")
-                  + f" name={inner}_attn"]
+                  + (_timm_rel_pos_mlp(attn.rel_pos, size, heads, nn) or "") + f" name={inner}_attn"]
     ffn = [_torch_line(module.norm2, f"{inner}_norm2", num), _torch_line(mlp.fc1, f"{inner}_fc1", num),
            _torch_line(mlp.act, f"{inner}_act", num), _torch_line(mlp.fc2, f"{inner}_fc2", num)]
     # MaxxViT-v2's layer scale: each residual branch ends in x * gamma (MaxViT's are identities)
@@ -2553,6 +2554,26 @@ def _timm_partition(module, name, num) -> str | None:
     ffn += _timm_layer_scale(module.ls2, c, nn, f"{inner}_ls2")
     return "\n".join(["residual {"] + ["    " + a for a in attn_lines] + ["}", "residual {"] + ["    " + f for f in ffn]
                      + ["}"])
+
+
+def _timm_rel_pos_mlp(module, window, heads, nn) -> str | None:
+    """' cpb=H cpb_form=rmlp' for timm's RelPosMlp in its 'cr' mode (MaxViT-rmlp, MaxxViT): an MLP 2 -> H -> heads,
+    both layers biased, ReLU and a dropout of 0.125 between them, on the (2W-1)^2 log-spaced offsets of a square W x
+    W window, no prefix tokens, its output added to the scores; None for anything else (another mode, MLP or
+    window)."""
+    if type(module).__name__ != "RelPosMlp" or not type(module).__module__.startswith("timm."):
+        return None
+    mlp = module.mlp
+    fc1, fc2 = getattr(mlp, "fc1", None), getattr(mlp, "fc2", None)
+    drop = getattr(mlp, "drop1", None)
+    if module.mode != "cr" or module.prefix_tokens or tuple(module.window_size) != (window, window) \
+            or type(mlp).__name__ != "Mlp" or not isinstance(fc1, nn.Linear) or not isinstance(fc2, nn.Linear) \
+            or fc1.in_features != 2 or fc2.in_features != fc1.out_features or fc2.out_features != heads \
+            or fc1.bias is None or fc2.bias is None or not isinstance(mlp.act, nn.ReLU) \
+            or not isinstance(drop, nn.Dropout) or drop.p != 0.125 or not isinstance(mlp.norm, nn.Identity) \
+            or not isinstance(module.bias_act, nn.Identity) or module.bias_gain is not None:
+        return None
+    return f" cpb={fc1.out_features} cpb_form=rmlp"
 
 
 def _timm_layer_scale(module, channels, nn, name="") -> list | None:

@@ -15,6 +15,9 @@ MACs, additions, operations and kept tensors are per-forward terms (LayerSpec.on
 timm's Swin-V2 holds learned q and v biases and a zero key bias buffer instead of qkv's bias: bias=qv.
 cpb_form=pairs is timm's Swin-V2-CR variant of the MLP (its meta_mlp): a bias on both layers, a dropout of 0.125
 after the ReLU, run on the log-spaced offsets of all W² x W² query-key pairs (not the (2W - 1)^2 table), no sigmoid.
+cpb_form=rmlp is timm's RelPosMlp (its 'cr' mode: MaxViT-rmlp, MaxxViT): the MLP with a bias on both layers and the
+dropout of 0.125, run on the (2W - 1)^2 table of log-spaced offsets (sign(x)·ln(1 + |x|)), gathered as the table
+form is, no sigmoid.
 
 pixelunshuffle: r x r blocks of positions into the channels (PyTorch's nn.PixelUnshuffle, TensorFlow's
 space_to_depth): H x W x C -> H/r x W/r x r^2·C; Swin's patch merging is this, a LayerNorm and a dense layer."""
@@ -37,7 +40,7 @@ def _ceil_ratio(size, w):
 
 QKV_BIAS = ("true", "false", "qv")
 BLOCK_ORDERS = ("pytorch", "tensorflow", "swin")
-CPB_FORMS = ("table", "pairs")
+CPB_FORMS = ("table", "pairs", "rmlp")
 
 
 @register
@@ -50,7 +53,7 @@ class WindowAttention(LayerSpec):
                "position bias, or one computed by a small MLP with cpb=H and scaled cosine attention with "
                "cosine=true (Swin-V2)")
     formula = ("3*C*C + 3*C + C*C + C + (2*W - 1)**2*h (without bias: 4*C*C + C + ...; bias=qv: 2*C for 3*C); "
-               "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h (cpb_form=pairs: + h); "
+               "rel_pos=true: + 2*(2*W - 1)*C/h; cpb=H: 3*H + H*h in place of (2*W - 1)**2*h (cpb_form=pairs|rmlp: + h); "
                "cosine=true: + h")
     options = {"heads": Opt(COUNT, None, doc="h: attention heads"),
                "window": Opt(COUNT, 7, doc="W: the window's side"),
@@ -70,7 +73,9 @@ class WindowAttention(LayerSpec):
                "cpb_form": Opt(WORD, "table", choices=CPB_FORMS,
                                doc="table: Swin-V2's MLP over the (2W-1)^2 relative offsets, 16·sigmoid of its "
                                    "output, no bias on its second layer; pairs: Swin-V2-CR's (timm swinv2_cr) over "
-                                   "all W^4 query-key pairs, biases on both layers, a dropout of 0.125, no sigmoid"),
+                                   "all W^4 query-key pairs, biases on both layers, a dropout of 0.125, no sigmoid; "
+                                   "rmlp: timm's RelPosMlp (MaxViT-rmlp) over the (2W-1)^2 offsets, biases on both "
+                                   "layers, a dropout of 0.125, no sigmoid"),
                "cosine": Opt(BOOL, False, doc="Swin-V2's scaled cosine attention: cos(q, k) times a learned scale "
                                               "per head (logit_scale, heads x 1 x 1) instead of q.k/sqrt(d)")}
     min_rank = 3
@@ -101,8 +106,10 @@ class WindowAttention(nn.Module):
         table = relbias and not cpb
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if table else None
         # Swin-V2's continuous position bias: an MLP from the log-spaced relative coordinates to a bias per head
-        self.cpb_pairs = cpb_form == "pairs"
-        if self.cpb_pairs:      # Swin-V2-CR: biases on both layers, a dropout, all W^4 pairs' log-spaced offsets
+        self.cpb_pairs, self.cpb_rmlp = cpb_form == "pairs", cpb_form == "rmlp"
+        if self.cpb_rmlp:       # timm's RelPosMlp: biases on both layers and a dropout, on the (2 win - 1)^2 offsets
+            self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(), nn.Dropout(0.125), nn.Linear(cpb, heads))
+        elif self.cpb_pairs:      # Swin-V2-CR: biases on both layers, a dropout, all W^4 pairs' log-spaced offsets
             self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(), nn.Dropout(0.125), nn.Linear(cpb, heads))
             points = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
             offsets = (points[:, :, None] - points[:, None, :]).permute(1, 2, 0).reshape(-1, 2).float()
@@ -111,8 +118,12 @@ class WindowAttention(nn.Module):
             self.cpb_mlp = nn.Sequential(nn.Linear(2, cpb), nn.ReLU(inplace=True),
                                          nn.Linear(cpb, heads, bias=False)) if cpb else None
         if cpb and not self.cpb_pairs:
-            axis = torch.arange(1 - window, window, dtype=torch.float32) / max(window - 1, 1) * 8
-            axis = torch.sign(axis) * torch.log2(axis.abs() + 1.0) / 3.0
+            axis = torch.arange(1 - window, window, dtype=torch.float32)
+            if self.cpb_rmlp:   # timm's 'cr' coordinates: sign(x) ln(1 + |x|) of the offsets themselves
+                axis = torch.sign(axis) * torch.log1p(axis.abs())
+            else:               # Swin-V2's: the offsets scaled to [-8, 8], then sign(x) log2(1 + |x|) / 3
+                axis = axis / max(window - 1, 1) * 8
+                axis = torch.sign(axis) * torch.log2(axis.abs() + 1.0) / 3.0
             grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1)
             self.register_buffer("relative_coords_table", grid.unsqueeze(0))
         if relbias and not self.cpb_pairs:
@@ -169,7 +180,7 @@ class WindowAttention(nn.Module):
         elif self.cpb_mlp is not None:      # once per forward pass: the MLP over the (2 win - 1)^2 coordinates
             table = self.cpb_mlp(self.relative_coords_table).view(-1, self.heads)
             bias = table[self.relative_position_index.flatten()].view(win * win, win * win, -1).permute(2, 0, 1)
-            scores = scores + 16 * torch.sigmoid(bias)
+            scores = scores + (bias if self.cpb_rmlp else 16 * torch.sigmoid(bias))
         if any(shift):      # a rolled window joins parts of the map that are not neighbours: they do not attend
             scores = (scores.view(b, -1, self.heads, win * win, win * win)
                       + self._shift_mask(hp, wp, shift, x.device)[None, :, None]).view(scores.shape)
@@ -236,11 +247,16 @@ class WindowAttention(nn.Module):
         if cfg.rel_pos:
             out += [Weight("rel_pos_h", (2 * w - 1, c / cfg.heads)), Weight("rel_pos_w", (2 * w - 1, c / cfg.heads))]
         pairs = cfg.cpb_form == "pairs"
-        if pairs:               # Swin-V2-CR: both layers biased, the MLP's input the W^4 pairs' offsets (a buffer)
+        if cfg.cpb_form in ("pairs", "rmlp"):      # both layers biased, a dropout between them
             out += [Weight("cpb_mlp.0.weight", (cfg.cpb, 2)), Weight("cpb_mlp.0.bias", (cfg.cpb,)),
                     Weight("cpb_mlp.3.weight", (cfg.heads, cfg.cpb)), Weight("cpb_mlp.3.bias", (cfg.heads,))]
+        if pairs:               # Swin-V2-CR: the MLP's input the W^4 pairs' offsets (a buffer)
             if pytorch:
                 out.append(Weight("relative_coordinates_log", (w ** 4, 2), trainable=False, buffer=True))
+        elif cfg.cpb_form == "rmlp":    # its input the (2W - 1) x (2W - 1) relative coordinates, a buffer
+            if pytorch:
+                out.append(Weight("relative_coords_table", (1, 2 * w - 1, 2 * w - 1, 2), trainable=False,
+                                  buffer=True))
         elif cfg.cpb != 0:
             out += [Weight("cpb_mlp.0.weight", (cfg.cpb, 2)), Weight("cpb_mlp.0.bias", (cfg.cpb,)),
                     Weight("cpb_mlp.2.weight", (cfg.heads, cfg.cpb))]
@@ -308,7 +324,7 @@ class WindowAttention(nn.Module):
         q and k (the L2 norm's square and the division).
 
         cpb=H adds, once per forward pass, (2W-1)²·H (the MLP's ReLU) and 2·h·W⁴ (16·sigmoid of the bias);
-        cpb_form=pairs W⁴·H (the ReLU)."""
+        cpb_form=pairs W⁴·H (the ReLU); cpb_form=rmlp (2W-1)²·H (the ReLU)."""
         n, p = self._windows(cfg, shape)
         per_score = 1 + (1 if cfg.relbias else 0) + (2 if cfg.rel_pos else 0) + (1 if cfg.cosine else 0)
         return cfg.heads * n * p * p * per_score + (4 * n * p * shape[-1] if cfg.cosine else 0)
@@ -318,10 +334,12 @@ class WindowAttention(nn.Module):
         whatever the batch: T·(2·H + H·h) MACs, T·H bias additions, T·H + 2·h·W⁴ operations (ReLU,
         16·sigmoid of the gathered bias) (its backward pass: gradients); cosine=true adds 2·h operations (the logit scale
         clamped and exponentiated). cpb_form=pairs (Swin-V2-CR) runs it on the T = W⁴ query-key pairs with a bias
-        on both layers: T·(H + h) bias additions, T·H operations (the ReLU; no sigmoid)."""
+        on both layers: T·(H + h) bias additions, T·H operations (the ReLU; no sigmoid); cpb_form=rmlp (timm's
+        RelPosMlp) likewise on the T = (2W-1)² coordinates."""
         costs = {}
-        if cfg.cpb_form == "pairs":
-            t, hidden, heads = cfg.window ** 4, cfg.cpb, cfg.heads
+        if cfg.cpb_form in ("pairs", "rmlp"):
+            t = cfg.window ** 4 if cfg.cpb_form == "pairs" else (2 * cfg.window - 1) ** 2
+            hidden, heads = cfg.cpb, cfg.heads
             costs = {"macs": t * (2 * hidden + hidden * heads), "bias": t * (hidden + heads), "ops": t * hidden}
         elif cfg.cpb != 0:
             t, hidden, heads, w = (2 * cfg.window - 1) ** 2, cfg.cpb, cfg.heads, cfg.window
@@ -359,7 +377,8 @@ class WindowAttention(nn.Module):
         and once per batch the h scales exp(logit_scale).
         cpb=H, once per batch (the MLP runs on its coordinate buffer): (2W-1)²·H, the ReLU's output (the second
         layer's input), and h·W⁴, 16·sigmoid's sigmoid of the gathered bias; cpb_form=pairs: W⁴·H each for the
-        ReLU's output, the dropout's mask and its output (the second layer's input)."""
+        ReLU's output, the dropout's mask and its output (the second layer's input); cpb_form=rmlp: (2W-1)²·H each
+        for the same three (no sigmoid)."""
         n, p = self._windows(cfg, shape)
         c, heads, w = shape[-1], cfg.heads, cfg.window
         positions = n * p * c
@@ -389,8 +408,9 @@ class WindowAttention(nn.Module):
             # k's copy (for q's gradient) and v's (for the probabilities'); where the views fold, qkv's output
             saved += _unless_folded(positions, 0, heads, n, of=qkv)
             saved += _unless_folded(positions, 3 * positions, heads, n, of=probabilities)
-        if cfg.cpb_form == "pairs":     # ReLU's result and the dropout's mask (for the first layer's gradient), and
-            pairs = w ** 4 * cfg.cpb    # the dropout's output (for the second layer's kernel)
+        if cfg.cpb_form in ("pairs", "rmlp"):   # ReLU's result and the dropout's mask (for the first layer's
+            # gradient), and the dropout's output (for the second layer's kernel), over the W^4 pairs or the table
+            pairs = (w ** 4 if cfg.cpb_form == "pairs" else (2 * w - 1) ** 2) * cfg.cpb
             first = tuple(name for name in mlp if name.startswith("cpb_mlp.0."))
             saved += (Saved("own", pairs, per_example=False, of=first),
                       Saved("own", pairs, dtype="mask", per_example=False, of=first),
@@ -442,7 +462,8 @@ class WindowAttention(nn.Module):
         if getattr(module, "rel_pos_h", None) is not None:
             text += " rel_pos=true"
         if cpb is not None:
-            text += f" cpb={cpb[0].out_features}" + (" cpb_form=pairs" if getattr(module, "cpb_pairs", False) else "")
+            text += f" cpb={cpb[0].out_features}" + (" cpb_form=pairs" if getattr(module, "cpb_pairs", False) else
+                                                     " cpb_form=rmlp" if getattr(module, "cpb_rmlp", False) else "")
         if getattr(module, "logit_scale", None) is not None:
             text += " cosine=true"
         return text
