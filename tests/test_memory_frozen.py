@@ -52,6 +52,7 @@ KINDS = [
     ("sdpa", "input 6x6x4\nwindowattention heads=2 window=3 cosine=true cpb=5 bias=qv"),
     ("sdpa", "input 3x3x4\nwindowattention heads=1 window=3 cosine=true cpb=3 bias=qv"),
     ("sdpa", "input 3x3x4\nwindowattention heads=2 window=3 cpb=4 cpb_form=pairs cosine=true"),
+    ("sdpa", "input 6x6x4\nwindowattention heads=2 window=3 grid=true cpb=5 cpb_form=rmlp"),
     ("sdpa", "input 4x4x2\nwindowattention heads=2 window=3 shift=1 rel_pos=true"),
     ("sdpa", "input 5x8\nmamba d_state=2 d_conv=3"),
     ("sdpa", "input 4x6\nmamba d_state=3 d_conv=2 expand=1 bias=true conv_bias=false dt_rank=2"),
