@@ -28,6 +28,13 @@ def check(convention: str) -> str:
 
 # -- weight names and layouts: (name, shape) pairs; the kinds make their Weight objects from them
 
+
+def norm_epsilon(convention: str) -> float:
+    """The epsilon a batch, layer or group norm adds to the variance when none is given: PyTorch's 1e-5 (BatchNorm*d,
+    LayerNorm, GroupNorm), Keras' 1e-3 (BatchNormalization, LayerNormalization, GroupNormalization)."""
+    return 1e-3 if convention == KERAS else 1e-5
+
+
 def norm_weight_names(convention: str) -> tuple[str, str]:
     """(scale, shift) of a normalisation: Keras gamma/beta, PyTorch weight/bias."""
     return ("gamma", "beta") if convention == KERAS else ("weight", "bias")

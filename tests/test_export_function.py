@@ -192,6 +192,8 @@ def _separable():
 CASES = {
     # name: (model factory, input shape in PyTorch's layout, in CI by default)
     "resnet18": (lambda: _tv().resnet18(num_classes=5), (3, 32, 32), True),
+    "mobilenet_v3_small (SE, hardswish, batch norm eps 1e-3)": (lambda: _tv().mobilenet_v3_small(num_classes=5),
+                                                                (3, 32, 32), True),
     "efficientnet_b0 (SE, depthwise)": (lambda: _tv().efficientnet_b0(num_classes=5), (3, 32, 32), False),
     "regnet_y_400mf (SE)": (lambda: _tv().regnet_y_400mf(num_classes=5), (3, 32, 32), False),
     "shufflenet_v2_x0_5 (split, shuffle)": (lambda: _tv().shufflenet_v2_x0_5(num_classes=5), (3, 32, 32), False),
@@ -259,3 +261,36 @@ def test_a_mixture_of_experts_computes_mixtrals_sparse_block():
                 weight[w2 + suffix].copy_(down[source])
             expected = block(x) + sum(dense_expert(k, x) for k in range(shared))
             assert torch.allclose(model(x), expected, atol=1e-5), (shared, text)
+
+
+def test_a_keras_model_exported_from_its_import_computes_its_function():
+    """Keras: a model with norms of other epsilons than Keras' default (a batch norm of 1e-5, a layer norm of 1e-6,
+    a group norm of 1e-4) imported (symparams.from_keras), exported to Keras, given the model's weights layer by
+    layer (by name) computes its output."""
+    keras = need_module("keras")
+    import numpy as np
+    from symparams.frameworks import keras_export
+    from symparams.frameworks.check import run_source
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="conv")(inputs)
+    x = layers.BatchNormalization(epsilon=1e-5, name="bn")(x)
+    x = layers.GroupNormalization(2, epsilon=1e-4, name="gn")(x)
+    x = layers.LayerNormalization(epsilon=1e-6, name="ln")(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    model = keras.Model(inputs, layers.Dense(4, name="head")(x))
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in layer.get_weights()]
+        if layer.name == "bn":          # the moving variance positive, small enough that the epsilon shows
+            weights[3] = (rng.random(weights[3].shape) * 1e-3 + 1e-4).astype("float32")
+        layer.set_weights(weights)
+    text = symparams.from_keras(model)
+    assert "eps=" in text, text
+    exported = run_source(keras_export.export(symparams.parse(text, convention="keras")))["build"]()
+    for layer in model.layers:
+        if layer.get_weights():
+            exported.get_layer(layer.name).set_weights(layer.get_weights())
+    x = rng.standard_normal((2, 8, 8, 3)).astype("float32")
+    ours, theirs = (keras.ops.convert_to_numpy(m(x, training=False)) for m in (exported, model))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)

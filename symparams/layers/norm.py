@@ -5,8 +5,27 @@ from __future__ import annotations
 from .. import conventions
 from ..algebra import product
 from ..errors import DefinitionError
-from .base import BOOL, COUNT, Arg, LayerSpec, Opt, Saved, Weight, named, register
+from .base import BOOL, COUNT, NUMBER, Arg, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
+
+
+# the epsilon added to the variance: no count or shape hangs on it, the function does (a BatchNorm2d(eps=1e-3) of
+# MobileNetV3 exported with PyTorch's 1e-5 computes other values)
+EPS = Opt(NUMBER, None, doc="the epsilon added to the variance; absent: the file's convention's default (PyTorch "
+                            "1e-5, Keras 1e-3), written out when exported to the other framework")
+
+
+def epsilon(row, out, framework: str, word: str = "eps") -> str:
+    """', eps=X' for a norm's module (word: its argument's name) where the line's epsilon (eps=, else the file's
+    convention's default) is not `framework`'s own default; '' where it is."""
+    eps = row.config.get("eps")
+    eps = float(eps) if eps is not None else conventions.norm_epsilon(out.plan.net.convention)
+    return "" if eps == conventions.norm_epsilon(framework) else f", {word}={eps!r}"
+
+
+def eps_option(value: float, convention: str) -> str:
+    """' eps=X' for an imported norm whose epsilon is not its convention's default."""
+    return "" if float(value) == conventions.norm_epsilon(convention) else f" eps={float(value)!r}"
 
 
 def scale_and_shift(channels, convention) -> tuple[Weight, Weight]:
@@ -23,7 +42,7 @@ class BatchNorm(LayerSpec):
     summary = ("batch normalisation over the channels C (the last axis); scale=false drops the learned "
                "scale (gamma), center=false the shift (beta)")
     formula = "keras: 4*C, of which 2*C non-trainable (C less for each of scale=false, center=false); pytorch: 2*C (+ 2*C buffers)"
-    options = {"scale": Opt(BOOL, True), "center": Opt(BOOL, True)}
+    options = {"scale": Opt(BOOL, True), "center": Opt(BOOL, True), "eps": EPS}
     diagram = "norm"
     letters = {"input": "C"}
     # PyTorch's BatchNorm has both a learned scale and shift (affine=True) or neither: one without the
@@ -33,9 +52,9 @@ class BatchNormPart(nn.Module):
     """Batch normalisation with a learned scale but no shift, or a shift but no scale (Keras'
     center=False or scale=False): PyTorch's BatchNorm without its affine part (the running statistics
     as buffers), then the learned part kept, per channel."""
-    def __init__(self, channels, rank, scale=False, center=False):
+    def __init__(self, channels, rank, scale=False, center=False, eps=1e-5):
         super().__init__()
-        self.norm = getattr(nn, f"BatchNorm{rank}d")(channels, affine=False)
+        self.norm = getattr(nn, f"BatchNorm{rank}d")(channels, eps=eps, affine=False)
         self.weight = nn.Parameter(torch.ones(channels)) if scale else None
         self.bias = nn.Parameter(torch.zeros(channels)) if center else None
 
@@ -66,13 +85,17 @@ class BatchNormPart(nn.Module):
         if cfg.scale != cfg.center:
             out.helper(self.torch_helpers, "BatchNormPart")
             kept = "scale=True" if cfg.scale else "center=True"
-            return out.wrap(row, f"BatchNormPart({one(row.input_shape[-1])}, {rank}, {kept})")
+            return out.wrap(row, f"BatchNormPart({one(row.input_shape[-1])}, {rank}, {kept}"
+                                 f"{epsilon(row, out, conventions.PYTORCH)})")
         affine = "" if cfg.scale else ", affine=False"
-        return out.wrap(row, f"nn.BatchNorm{rank}d({one(row.input_shape[-1])}{affine})")
+        return out.wrap(row, f"nn.BatchNorm{rank}d({one(row.input_shape[-1])}{epsilon(row, out, conventions.PYTORCH)}"
+                             f"{affine})")
 
     def emit_keras(self, row, var, out):
         cfg = row.config
         flags = ("" if cfg.scale else "scale=False, ") + ("" if cfg.center else "center=False, ")
+        eps = epsilon(row, out, conventions.KERAS, "epsilon")
+        flags += eps[2:] + ", " if eps else ""
         return out.emit(f"layers.BatchNormalization({flags}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
@@ -85,12 +108,14 @@ class BatchNormPart(nn.Module):
         if not module.track_running_stats:
             raise DefinitionError(f"the module '{r.name}' is {r.cls(module)}(track_running_stats=False): it keeps no "
                                   "running statistics, which symparams' batchnorm counts as buffers")
-        return "batchnorm" if module.affine else "batchnorm scale=false center=false"
+        eps = eps_option(module.eps, conventions.PYTORCH)
+        return ("batchnorm" if module.affine else "batchnorm scale=false center=false") + eps
 
     def import_keras(self, layer, r):
         if r.cls(layer) != "BatchNormalization":
             return None
-        return "batchnorm" + ("" if layer.scale else " scale=false") + ("" if layer.center else " center=false")
+        return "batchnorm" + ("" if layer.scale else " scale=false") + ("" if layer.center else " center=false") + \
+            eps_option(layer.epsilon, conventions.KERAS)
 
     def receptive(self, cfg, shape, out, ctx):
         """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
@@ -117,7 +142,8 @@ class LayerNorm(LayerSpec):
                "as OLMo's and PyTorch's elementwise_affine=False)")
     formula = "2*D; without bias D; affine=false 0"
     options = {"bias": Opt(BOOL, True),
-               "affine": Opt(BOOL, True, doc="a learned scale (and shift): false normalises only, no weights")}
+               "affine": Opt(BOOL, True, doc="a learned scale (and shift): false normalises only, no weights"),
+               "eps": EPS}
     diagram = "norm"
     letters = {"input": "C"}
 
@@ -135,13 +161,15 @@ class LayerNorm(LayerSpec):
         bias = "" if row.config.bias else ", bias=False"
         if not row.config.affine:
             bias = ", elementwise_affine=False"
-        return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])}{bias})", channels_first=False)
+        return out.wrap(row, f"nn.LayerNorm({one(row.input_shape[-1])}{epsilon(row, out, conventions.PYTORCH)}{bias})",
+                        channels_first=False)
 
     def emit_keras(self, row, var, out):
         center = "" if row.config.bias else "center=False, "
         if not row.config.affine:
             center = "center=False, scale=False, "
-        return out.emit(f"layers.LayerNormalization({center}{out.tag(row)})", var, row)
+        eps = epsilon(row, out, conventions.KERAS, "epsilon")
+        return out.emit(f"layers.LayerNormalization({center}{eps[2:] + ', ' if eps else ''}{out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
         if not isinstance(module, r.nn.LayerNorm):
@@ -149,9 +177,10 @@ class LayerNorm(LayerSpec):
         if len(module.normalized_shape) != 1:
             raise DefinitionError(f"the module '{r.name}' is LayerNorm({list(module.normalized_shape)}): symparams' "
                                   "layernorm normalises the last axis only")
+        eps = eps_option(module.eps, conventions.PYTORCH)
         if not module.elementwise_affine:
-            return "layernorm affine=false"
-        return "layernorm" if module.bias is not None else "layernorm bias=false"
+            return "layernorm affine=false" + eps
+        return ("layernorm" if module.bias is not None else "layernorm bias=false") + eps
 
     def import_keras(self, layer, r):
         if r.cls(layer) != "LayerNormalization":
@@ -161,9 +190,10 @@ class LayerNorm(LayerSpec):
             raise DefinitionError(f"the Keras layer '{r.name}' is LayerNormalization(axis={layer.axis}, "
                                   f"scale={layer.scale}, center={layer.center}); symparams' layernorm normalises the "
                                   "last axis with a scale, a scale and a shift, or neither")
+        eps = eps_option(layer.epsilon, conventions.KERAS)
         if not layer.scale:
-            return "layernorm affine=false"
-        return "layernorm" if layer.center else "layernorm bias=false"
+            return "layernorm affine=false" + eps
+        return ("layernorm" if layer.center else "layernorm bias=false") + eps
 
     def receptive(self, cfg, shape, out, ctx):
         """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
@@ -235,6 +265,7 @@ class GroupNorm(LayerSpec):
     summary = "group normalisation: the C channels in G groups"
     formula = "2*C"
     arguments = (Arg("groups", COUNT),)
+    options = {"eps": EPS}
     diagram = "norm"
     letters = {"input": "C", "groups": "G"}
 
@@ -250,10 +281,12 @@ class GroupNorm(LayerSpec):
         return scale_and_shift(shape[-1], ctx.convention)
 
     def emit_torch(self, row, out):
-        return out.wrap(row, f"nn.GroupNorm({one(row.config.groups)}, {one(row.input_shape[-1])})")
+        return out.wrap(row, f"nn.GroupNorm({one(row.config.groups)}, {one(row.input_shape[-1])}"
+                             f"{epsilon(row, out, conventions.PYTORCH)})")
 
     def emit_keras(self, row, var, out):
-        return out.emit(f"layers.GroupNormalization({one(row.config.groups)}, {out.tag(row)})", var, row)
+        return out.emit(f"layers.GroupNormalization({one(row.config.groups)}"
+                        f"{epsilon(row, out, conventions.KERAS, 'epsilon')}, {out.tag(row)})", var, row)
 
     def import_torch(self, module, r):
         if not isinstance(module, r.nn.GroupNorm):
@@ -261,7 +294,7 @@ class GroupNorm(LayerSpec):
         if not module.affine:
             raise DefinitionError(f"the module '{r.name}' is GroupNorm(affine=False); symparams' groupnorm always has "
                                   "its scale and shift")
-        return f"groupnorm {module.num_groups}"
+        return f"groupnorm {module.num_groups}" + eps_option(module.eps, conventions.PYTORCH)
 
     def import_keras(self, layer, r):
         if r.cls(layer) != "GroupNormalization":
@@ -269,7 +302,7 @@ class GroupNorm(LayerSpec):
         if not (layer.scale and layer.center):
             raise DefinitionError(f"the Keras layer '{r.name}' is GroupNormalization(scale={layer.scale}, "
                                   f"center={layer.center}); symparams' groupnorm always has its scale and shift")
-        return f"groupnorm {layer.groups}"
+        return f"groupnorm {layer.groups}" + eps_option(layer.epsilon, conventions.KERAS)
 
     def receptive(self, cfg, shape, out, ctx):
         """None: each position is normalised by statistics, not by a window: a norm does not widen the receptive field (google-research/receptive_field counts it as the identity)."""
