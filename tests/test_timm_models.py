@@ -79,7 +79,7 @@ def test_timm_model_imports_exactly_or_is_refused_by_name(reference, tmp_path, c
 SWEEP = {
     "vit_tiny_patch16_224": None,
     "vit_small_patch32_224": None,
-    "vit_small_patch16_18x2_224": "cannot read the operation 'stack' (call_function stack)",
+    "vit_small_patch16_18x2_224": None,         # parallel blocks: torch.stack([...]).sum(dim=0) as add
     "vit_base_patch16_gap_224": None,
     "vit_medium_patch16_gap_256": None,         # qkv_bias=False, proj biased: attention bias=o
     "vit_so150m2_patch16_reg1_gap_256": None,
@@ -359,3 +359,26 @@ def test_rel_pos_mlp_reads_as_cpb_form_rmlp_and_the_export_computes_its_bias():
         bias = table[ours.relative_position_index.flatten()].view(9, 9, -1).permute(2, 0, 1)
         torch.testing.assert_close(bias, theirs.get_bias()[0])
     assert int(net.params) == 4 * 8 * 8 + 4 * 8 + sum(p.numel() for p in theirs.parameters())
+
+
+def test_a_stack_summed_over_its_new_axis_is_an_add_of_the_branches():
+    """torch.stack([a(x), b(x), c(x)]).sum(dim=0) (timm's ParallelThingsBlock) is `add { a } { b } { c }`: the
+    same weights and output; a stack summed over another axis (its operands mixed with the stacking) is refused
+    by name."""
+    torch = need_module("torch")
+    import symparams
+
+    class Parallel(torch.nn.Module):
+        def __init__(self, axis=0):
+            super().__init__()
+            self.axis = axis
+            self.a, self.b, self.c = (torch.nn.Linear(8, 8) for _ in range(3))
+
+        def forward(self, x):
+            return x + torch.stack([self.a(x), self.b(x), self.c(x)]).sum(dim=self.axis)
+
+    text = symparams.from_torch(Parallel(), (5, 8))
+    assert "residual {\n    add {\n        dense 8 name=a\n    } {\n        dense 8 name=b\n    } {" in text, text
+    assert int(symparams.parse(text, convention="pytorch").evaluate().params) == 3 * (8 * 8 + 8)
+    with pytest.raises(symparams.SymparamsError, match="stack"):
+        symparams.from_torch(Parallel(axis=1), (5, 8))

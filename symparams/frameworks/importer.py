@@ -638,6 +638,14 @@ def from_torch(module, input_shape, generalize=None) -> str:
             continue                        # a result forward throws away (attention's weights in x, _ = ...)
         if node in rope_side:
             continue                        # rotary embeddings made from buffers, read by an attention read whole
+        if _summed_stack(node, shapes, torch) is not None:
+            continue                        # torch.stack([a, b, ...]) summed at once: read at the sum (below)
+        stacked_parts = _summed_stack(node.args[0], shapes, torch) if _sums_first_axis(node, torch) else None
+        if stacked_parts is not None:
+            # torch.stack([a, b, ...]).sum(dim=0) (timm's parallel blocks): the branches added, a + b + ...
+            nodes[node] = Node(node, "add", [alias.get(a, a) for a in stacked_parts])
+            order.append(node)
+            continue
         if maps.step(node, node.args[0] if node.args and isinstance(node.args[0], fx.Node) else None, alias,
                      channels_last, scalars):
             continue                        # between a map and its tokens, or a size read off either
@@ -1428,6 +1436,30 @@ def _torch_patch_merging(node, shapes, channels_last) -> str | None:
                               f"{'x'.join(map(str, shape[1:3])) or 'unknown'} map; symparams' pixelunshuffle 2 "
                               "takes even sizes")
     return "pixelunshuffle 2 order=swin"
+
+
+def _sums_first_axis(node, torch) -> bool:
+    """x.sum(dim=0) / x.sum(0) / torch.sum(x, 0) of one tensor, without keepdim."""
+    if not ((node.op == "call_method" and node.target == "sum") or
+            (node.op == "call_function" and node.target is torch.sum)) or not node.args:
+        return False
+    dims = node.args[1:2] or [node.kwargs.get("dim")]
+    return dims[0] in (0, (0,), [0]) and not node.kwargs.get("keepdim", False) and len(node.args) <= 2
+
+
+def _summed_stack(node, shapes, torch) -> list | None:
+    """The tensors of torch.stack([a, b, ...]) (on a new first axis) whose only use is its sum over that axis,
+    each of one shape; None for anything else."""
+    if getattr(node, "op", None) != "call_function" or node.target is not torch.stack or not node.args:
+        return None
+    parts = node.args[0]
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+    users = list(node.users)
+    if not isinstance(parts, (list, tuple)) or len(parts) < 2 or dim != 0 or len(users) != 1 or \
+            not _sums_first_axis(users[0], torch) or not all(hasattr(a, "name") for a in parts) or \
+            len({tuple(shapes.get(a.name, ())) for a in parts}) != 1:
+        return None
+    return list(parts)
 
 
 def _size_of(node) -> bool:
