@@ -17,6 +17,7 @@ import pytest
 
 import symparams
 from conftest import need_module
+from symparams.errors import SymparamsError
 
 
 def _export(model, shape, path, **options):
@@ -237,6 +238,34 @@ def test_attention_with_only_an_output_bias(options, tmp_path):
     model[1].qkv = torch.nn.Linear(32, 96, bias=False)
     got, text = _imported(_export(model, shape, tmp_path / "attention.onnx", **options))
     assert got == _counts(model) and "attention heads=4 bias=o" in text, text
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_parameters_the_optimiser_merged_away_are_refused(optimize, tmp_path):
+    """timm's FastViT subtracts a fresh batch norm of x from a sum holding another fresh batch norm of x: equal
+    values, so the optimiser shares their initializers and merges the two nodes into one; the second module's
+    parameters are left in no operation and no record (only the graph signature names them). Refused, naming
+    the parameter, never counted short; optimize=False keeps both."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Mixer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.identity, self.conv, self.norm = nn.BatchNorm2d(8), nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+
+        def forward(self, x):
+            return x + ((self.identity(x) + self.conv(x)) - self.norm(x))
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), Mixer(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
+    path = _export(model, (1, 3, 10, 10), tmp_path / "merged.onnx", dynamo=True, optimize=optimize)
+    if optimize:
+        with pytest.raises(SymparamsError, match=r"'1\.(identity|norm)\.weight'.* is in no operation of the file"):
+            _imported(path)
+    else:
+        got, text = _imported(path)
+        assert got == _counts(model), text
 
 
 def _small_swin(window_attention=None):

@@ -18,7 +18,7 @@ from ..errors import DefinitionError, SymparamsError, UsageError
 from ..files import read_bounded, shown
 from .importer import Node, Numbers, file_text, finish, fold_graph, identifier, parse_back, squeezed, unique_name
 from .onnx_fold import FOLDED, Folder, settle
-from .onnx_origin import aten_call, folded_batchnorm, had_bias, module_scopes
+from .onnx_origin import aten_call, folded_batchnorm, had_bias, lost_parameters, module_scopes
 from .onnx_partition import partition, regroup
 from .onnx_patterns import decomposed
 from .onnx_windows import patch_merges, window_attentions
@@ -62,6 +62,14 @@ class _Graph:
         self.source = source
         self.numpy_helper = numpy_helper
         _check_operators(model.graph, source)       # before anything reads or runs a node
+        lost = lost_parameters(model.graph)
+        if lost:
+            raise DefinitionError(
+                f"{source}: the model's parameter '{lost[0]}'" + (f" (and {len(lost) - 1} more)" if len(lost) > 1 else "")
+                + " is in no operation of the file: the exporter's optimiser took it out (fresh weights: a zero bias "
+                "dropped before the batch norm after it was folded, or a computation merged with an equal one); "
+                "symparams cannot count it",
+                hint="export with optimize=False, or with trained weights")
         if base is not None:
             _small_external(model.graph, base)
         self.base = base

@@ -96,3 +96,29 @@ def had_bias(node, weight: str, bias: str | None):
         return None
     index = _BIAS_ARGUMENT[call[0]]
     return len(call[1]) > index and call[1][index] != "None"
+
+
+SIGNATURE = "pkg.torch.export.ExportedProgram.graph_signature"
+
+
+def lost_parameters(graph) -> list[str]:
+    """The model's parameters (the graph signature the dynamo exporter records: `p_...: PARAMETER target='...'`)
+    of which the file keeps no trace: not an initializer, named by no node's record, and owned by a module none of
+    whose operations is left in the graph. onnxscript's optimiser merges equal computations: two fresh batch norms
+    of one tensor (equal initial values, their initializers shared) become one node, and the other module's
+    parameters vanish without a record (timm's FastViT: the token mixer's `norm` and the `mixer`'s identity branch);
+    it drops a convolution's zero bias and then folds the batch norm after it, the node recording the batch norm
+    only (torchvision's VGG-BN with fresh weights).
+    A parameter whose module still has operations (a position table gathered into a constant, a class token folded)
+    is read by the pattern that reads that module."""
+    signature = {p.key: p.value for p in getattr(graph, "metadata_props", ())}.get(SIGNATURE)
+    if not signature:
+        return []
+    params = re.findall(r"^(p_\w+): PARAMETER target='([^']+)'", signature, re.M)
+    held = {t.name for t in graph.initializer}
+    named, scopes = set(), set()
+    for node in graph.node:
+        named.update(re.findall(r"%(p_\w+)", metadata(node).get(FX_NODE, "")))
+        scopes.update(module_scopes(node)[:-1])
+    return [target for value, target in params if target not in held and value not in named
+            and target.rpartition(".")[0] not in scopes]
