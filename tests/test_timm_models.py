@@ -132,6 +132,7 @@ SWEEP = {
     "efficientformer_l1": "(timm Attention) has a width other than its input's",
     "efficientformerv2_s0": "cannot read the operation 'permute' (call_method permute)",
     "fastvit_t8": None,
+    "fastvit_sa12": None,           # its Attention flattens a B x C x H x W map inside: srattention (sr=1)
     "tiny_vit_5m_224": "the operation 'view' (view) acts on a tensor permuted to channels last",
     "nest_tiny": "the operation 'reshape' (reshape) acts on a tensor permuted to channels last",
     "pit_ti_224": "reads the tensor 'cls_token'",
@@ -181,7 +182,7 @@ SWEEP = {
 }
 SWEEP_DEFAULT = ("vit_little_patch16_reg4_gap_256", "vitamin_xlarge_256", "levit_128s", "deit3_small_patch16_224",
                  "vit_so150m_patch16_reg4_map_256", "eva02_base_patch16_clip_224",
-                 "vit_small_patch16_dinov3")
+                 "vit_small_patch16_dinov3", "fastvit_sa12")
 
 
 def _sweep_rows():

@@ -2315,6 +2315,8 @@ def _timm_attention(module, name=None) -> str | None:
     if name is None:
         return "attention"
     nn = need("torch", "pytorch").nn
+    if cls.__module__ == "timm.models.fastvit":
+        return _fastvit_attention(module, name, nn)
     if not isinstance(module.qkv, nn.Linear) or not isinstance(getattr(module, "proj", None), nn.Linear):
         # LeViT's Attention: its qkv and proj are Linear + BatchNorm units (and proj starts with an activation)
         raise DefinitionError(f"the module '{name}' (timm Attention) has a qkv of {type(module.qkv).__name__} and a "
@@ -2335,6 +2337,22 @@ def _timm_attention(module, name=None) -> str | None:
                               "Attention as attention")
     key_dim = "" if heads * head_dim == d else f" key_dim={head_dim}"
     return f"attention heads={heads}{key_dim}" + bias + norms + _timm_relbias(module, name) + f" name={name}"
+
+
+def _fastvit_attention(module, name, nn) -> str:
+    """FastViT's Attention takes a B x C x H x W map and flattens it to tokens inside its forward: attention over
+    every position of the map, which is `srattention` without a reduction (sr=1: q, k and v from the map itself;
+    one qkv Linear holds the weights of q and kv). Read as `attention` it would meet a map, which that kind does
+    not take (a file that does not read back)."""
+    c = module.qkv.in_features if isinstance(module.qkv, nn.Linear) else None
+    if c is None or not isinstance(getattr(module, "proj", None), nn.Linear) or module.qkv.out_features != 3 * c \
+            or module.proj.in_features != c or module.proj.out_features != c or module.proj.bias is None \
+            or c % module.num_heads:
+        raise DefinitionError(f"the module '{name}' (timm FastViT Attention) has projections of another width than "
+                              "its input's, an unbiased output projection or heads that do not divide its channels; "
+                              "symparams reads it as srattention (attention over every position of the map)")
+    return f"srattention heads={module.num_heads}" + ("" if module.qkv.bias is not None else " qkv_bias=false") + \
+        f" name={name}"
 
 
 def _timm_attention_bias(module) -> str | None:
