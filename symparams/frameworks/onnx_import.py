@@ -741,8 +741,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 channel = 1 if rank >= 4 else rank - 1
                 if a.get("axis") not in (channel, channel - rank):
                     raise DefinitionError(f"{where}: concatenates on axis {a.get('axis')}, not the channels")
+            # a sum whose operands' shapes differ (x + a 1 x 1 x C context) broadcasts: written `add with NAME`
+            shapes = {tuple(g.shapes[t]) if g.shapes.get(t) else None for t in tensors}
             nodes[node.output[0]] = Node(node.output[0], {"Add": "add", "Mul": "mul", "Concat": "concat", "Sub": "sub"}[op],
-                                         [key(t) for t in tensors])
+                                         [key(t) for t in tensors], broadcast=op == "Add" and len(shapes) > 1)
             order.append(node.output[0])
         else:
             raise DefinitionError(f"{where}: symparams has no form for the operator {op}",
