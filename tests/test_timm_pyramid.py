@@ -92,6 +92,36 @@ def test_forward_flops_are_what_torch_counts_on_timms_model(name, size):
     assert int(cost.totals(net, ("flops",), cost.Options(batch=1))["flops"]) == counter.get_total_flops()
 
 
+def test_other_configurations_count_and_cost_what_pytorch_does():
+    """PVT-v2 and Twins built with other configurations (depths of 1: Twins' last stage ends with its position
+    encoding generator straight into the mean; no q/k/v biases; the linear variant; other widths, heads, reductions
+    and windows), at inputs of other sizes: total counts and forward FLOPs as PyTorch counts them."""
+    torch = need_module("torch")
+    need_module("timm")
+    from torch.utils.flop_counter import FlopCounterMode
+    from symparams import cost
+    from timm.models.pvt_v2 import PyramidVisionTransformerV2
+    from timm.models.twins import Twins
+    cases = [(PyramidVisionTransformerV2, dict(depths=(1, 2, 1, 1), embed_dims=(16, 24, 48, 64), num_heads=(1, 2, 3, 4),
+                                               sr_ratios=(4, 2, 2, 1), mlp_ratios=(2, 4, 2, 2), qkv_bias=False,
+                                               num_classes=10), (80, 72)),
+             (PyramidVisionTransformerV2, dict(depths=(1, 1, 1, 1), embed_dims=(16, 16, 32, 32), num_heads=(1, 1, 2, 2),
+                                               linear=True, num_classes=0), (64, 112)),
+             (Twins, dict(embed_dims=[16, 24, 12, 12], num_heads=[1, 2, 1, 1], mlp_ratios=[2, 2, 2, 2],
+                          depths=[1, 1, 1, 1], sr_ratios=[4, 1, 2, 1], wss=[4, 2, 2, 2], num_classes=10,
+                          img_size=(64, 128)), (64, 128)),
+             (Twins, dict(embed_dims=[16, 32, 48, 64], num_heads=[1, 2, 3, 4], mlp_ratios=[4, 4, 2, 2],
+                          depths=[2, 2, 2, 2], sr_ratios=[4, 2, 2, 1], num_classes=0, img_size=(96, 96)), (96, 96))]
+    for cls, config, size in cases:
+        with torch.device("meta"):
+            model = cls(**config).eval()
+        net = symparams.parse(symparams.from_torch(model, size + (3,)), convention="pytorch")
+        with FlopCounterMode(display=False) as counter:
+            model(torch.empty(1, 3, *size, device="meta"))
+        assert int(net.params) == sum(p.numel() for p in model.parameters()), config
+        assert int(cost.totals(net, ("flops",), cost.Options(batch=1))["flops"]) == counter.get_total_flops(), config
+
+
 def test_frozen_parts_import_as_frozen():
     """requires_grad=False on the patch embedding, on one attention whole and on one reduction's kernel: the
     trainable count is PyTorch's, written as trainable=false and frozen=."""

@@ -11,10 +11,12 @@ tokens is a layout, written as nothing, and what runs on the tokens is read as o
 - tokens transposed and viewed as B x C x H x W (the MLP's and the PEG's depthwise conv), or reshaped to
   B x H x W x C (the end of a stage), become the map again;
 - x.shape and x.size() of either are sizes, not layers.
-A step becomes tokens only where the tokens reach a module that needs the map (one read whole here, or the
-view back to a map); elsewhere the import reads as before (a ViT's patches become a sequence). While they are
-tokens, the channels-last rules hold: only LayerNorm, Linear, activations, + and * (and these modules) are read,
-anything else is refused by name.
+A step becomes tokens only where every path from it reads them position by position (LayerNorm, Linear,
+activations, + and * of two such tensors) until a module that needs the map (one read whole here), a view back
+to a map, a read of their sizes or their mean over the positions; elsewhere (a class token concatenated, a
+position embedding added, another attention, the output) the import reads as before (a ViT's patches become a
+sequence). While they are tokens, the channels-last rules hold: only LayerNorm, Linear, activations, + and *
+(and these modules) are read, anything else is refused by name.
 
 Read whole, on the map:
 - timm pvt_v2's Attention and twins' GlobalSubSampleAttn: `srattention` (layers/srattention.py);
@@ -114,16 +116,24 @@ class TokenMaps:
             return isinstance(sub, (torch.nn.LayerNorm, torch.nn.Linear, torch.nn.GELU, torch.nn.ReLU,
                                     torch.nn.SiLU, torch.nn.Dropout, torch.nn.Identity)) or \
                 type(sub).__name__ in ("DropPath", "StochasticDepth")
-        if node.op == "call_function":
-            return node.target in (operator.add, operator.iadd, operator.mul, operator.imul, torch.add, torch.mul)
-        return node.op == "call_method" and node.target in ("contiguous", "add", "add_", "mul", "mul_")
+        merge = (node.op == "call_function" and node.target in (operator.add, operator.iadd, operator.mul,
+                                                                   operator.imul, torch.add, torch.mul)) or \
+            (node.op == "call_method" and node.target in ("add", "add_", "mul", "mul_"))
+        if merge:
+            # not with a free tensor (a position embedding of N x C, self.pos_embed or its view): it is laid out
+            # by position, which the map does not hold
+            return not any(getattr(a, "op", None) == "get_attr" or (
+                getattr(a, "op", None) == "call_method" and getattr(a.args[0], "op", None) == "get_attr")
+                for a in list(node.args) + list(node.kwargs.values()))
+        return node.op == "call_method" and node.target == "contiguous"
 
     def _needs_map(self, node) -> bool:
         """Whether tokens made at `node` are read only position by position until a module that needs the map or a
-        view back to a map reads them (with their sizes read and their mean over the positions taken on the way):
-        every path; one that leaves by another step (a class token concatenated, an attention that flattens the
-        map) keeps the import's other readings."""
-        torch, found, seen, todo = self.torch, False, {node}, [node]
+        view back to a map reads them, or their sizes are read, or their mean over the positions taken (Twins'
+        last stage after its position-encoding generator): on every path. One that leaves by another step (a
+        class token concatenated, a position embedding added, an attention that flattens the map, the output)
+        keeps the import's other readings."""
+        torch, seen, todo = self.torch, {node}, [node]
         while todo:
             for user in todo.pop().users:
                 if user in seen:
@@ -132,12 +142,12 @@ class TokenMaps:
                 if (user.op == "call_module" and is_map_unit(self.module.get_submodule(user.target))) or \
                         (_regroup(user, torch) and len(self._shape(user)) == 4) or \
                         (_swap(user) and all(_regroup(u, torch) and len(self._shape(u)) == 4 for u in user.users)):
-                    found = True
+                    continue
                 elif self._passes(user):
                     todo.append(user)
                 elif not self._ends(user):
                     return False
-        return found
+        return True
 
     def _ends(self, node) -> bool:
         """A read of the tokens that ends there and needs no map: their sizes, or their mean over the positions."""
