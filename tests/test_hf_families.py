@@ -52,6 +52,8 @@ FAMILIES = [
     ("gemma2", "Gemma2Config", "Gemma2ForCausalLM", dict(DEC, head_dim=8, sliding_window=16)),
     ("gemma3_text", "Gemma3TextConfig", "Gemma3ForCausalLM", dict(DEC, head_dim=8, sliding_window=16)),
     ("phi", "PhiConfig", "PhiForCausalLM", dict(ENC, partial_rotary_factor=0.5)),
+    # its shared LayerNorm of the queries' and keys' head width: attention qk_norm=layernorm
+    ("phi-qk-norm", "PhiConfig", "PhiForCausalLM", dict(ENC, partial_rotary_factor=0.5, qk_layernorm=True)),
     ("phi3", "Phi3Config", "Phi3ForCausalLM", DEC),
     ("olmo", "OlmoConfig", "OlmoForCausalLM", DEC),
     ("olmo2", "Olmo2Config", "Olmo2ForCausalLM", DEC),

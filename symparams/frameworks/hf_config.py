@@ -443,8 +443,12 @@ def _parallel(cfg: _Config, arch: str, out: _File) -> list[str]:
     else:
         out.let(inner, cfg.size(inner), "the MLP's width")
         width = inner
-    if family == "phi" and cfg.flag("qk_layernorm", False):
-        raise _NoStructure("qk_layernorm=true (a norm on the queries and keys)")
+    # Phi's qk_layernorm: one LayerNorm for the queries and one for the keys, shared by the heads, of
+    # hidden_size / heads (PhiAttention's width whatever head_dim says: the file's qk_norm is key_dim wide)
+    qk_norm = "qk_norm=layernorm" if family == "phi" and cfg.flag("qk_layernorm", False) else ""
+    if qk_norm and cfg.has("head_dim") and cfg.size("head_dim") * cfg.size(heads) != cfg.size(hidden):
+        raise _NoStructure("qk_layernorm=true with a head_dim other than hidden_size / heads (its norms are "
+                           "hidden_size / heads wide)")
     kv = ""
     if family == "phi" and cfg.has("num_key_value_heads") and cfg.size("num_key_value_heads") != cfg.size(heads):
         out.let("num_key_value_heads", cfg.size("num_key_value_heads"))
@@ -461,7 +465,7 @@ def _parallel(cfg: _Config, arch: str, out: _File) -> list[str]:
     if family == "phi" and cfg.has("head_dim") and cfg.size("head_dim") * cfg.size(heads) != cfg.size(hidden):
         out.let("head_dim", cfg.size("head_dim"))      # Phi reads head_dim when the config has one; NeoX does not
         key_dim = "key_dim=head_dim"
-    attention = _with(f"attention heads={heads}", kv, key_dim, attention_bias, "causal")
+    attention = _with(f"attention heads={heads}", kv, key_dim, attention_bias, qk_norm, "causal")
     out.add(f"input {positions}")
     out.add(_with(f"embedding vocab_size {hidden}", f"name={embed}" if tied else ""), embed)
     out.open(f"repeat {layers}", "layers")
