@@ -92,8 +92,9 @@ def _randomize(module, seed=0):
     torch = need_module("torch")
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+        for p in module.parameters():       # a matrix or kernel scaled by its fan-in: deep models stay finite
+            fan_in = p.numel() // p.shape[0] if p.dim() >= 2 else 4
+            p.copy_(torch.randn(p.shape, generator=g) / fan_in ** 0.5)
         for name, b in module.named_buffers():
             if name.endswith("running_var"):
                 b.copy_(torch.rand(b.shape, generator=g) + 0.5)
@@ -145,6 +146,12 @@ def _timm_swin(version=""):
     return cls(img_size=64, patch_size=4, embed_dim=24, depths=(2, 2), num_heads=(2, 2), window_size=4, num_classes=5)
 
 
+def _timm(name):
+    need_module("timm")
+    import timm
+    return timm.create_model(name, pretrained=False, num_classes=5)
+
+
 def _space_to_depth():
     """timm's SpaceToDepth (TResNet's stem: TensorFlow's channel order) before a convolution that reads it."""
     torch = need_module("torch")
@@ -189,6 +196,14 @@ def _separable():
     return Block()
 
 
+def _leaky():
+    """LeakyReLUs of PyTorch's slope 0.01 (fused in a Sequential with its conv) and TResNet's 1e-3."""
+    torch = need_module("torch")
+    nn = torch.nn
+    return nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.LeakyReLU(0.01)), nn.Conv2d(4, 4, 3), nn.LeakyReLU(1e-3),
+                         nn.Flatten(), nn.Linear(64, 3))
+
+
 CASES = {
     # name: (model factory, input shape in PyTorch's layout, in CI by default)
     "resnet18": (lambda: _tv().resnet18(num_classes=5), (3, 32, 32), True),
@@ -211,6 +226,8 @@ CASES = {
     "timm swin_v2 (bias=qv)": (lambda: _timm_swin("v2"), (3, 64, 64), False),
     "swin_v2 (two stages)": (lambda: _swin(v2=True, stages=2), (3, 64, 64), False),
     "lstm": (_lstm_tagger, (7, 6), True),
+    "leaky relu slopes": (_leaky, (3, 8, 8), True),
+    "tresnet_m (timm: space to depth, leaky relu 1e-3, SE)": (lambda: _timm("tresnet_m"), (3, 64, 64), False),
     "separable conv": (_separable, (8, 10, 10), True),
 }
 

@@ -333,7 +333,8 @@ def _torch_line(module, name: str, num: Numbers) -> str:
     reader = Reader(num, name, nn)
     if isinstance(module, nn.Sequential):
         parts = list(module)
-        if len(parts) == 2 and ACTIVATION.torch_word(parts[1]) is not None:
+        # a layer and its activation, fused: an activation with an option of its own (a LeakyReLU's slope) is no word
+        if len(parts) == 2 and ACTIVATION.torch_word(parts[1]) is not None and not ACTIVATION.slope_option(parts[1]):
             return _torch_line(parts[0], name, num).rsplit(" name=", 1)[0] + " " + ACTIVATION.torch_word(parts[1]) \
                 + f" name={name}"
         text = _recognise("import_torch", module, reader)
@@ -492,8 +493,8 @@ def _torch_leaf(module) -> bool:
         if len(parts) != 2:
             return False
         from ..layers.core import ACTIVATION
-        if ACTIVATION.torch_word(parts[1]) is not None:
-            # a layer and its activation; a first part that is itself several layers (StarNet's stem:
+        if ACTIVATION.torch_word(parts[1]) is not None and not ACTIVATION.slope_option(parts[1]):
+            # a layer and its activation (one with a slope of its own is traced into: two lines); a first part that is itself several layers (StarNet's stem:
             # Sequential(ConvBN(conv, bn), ReLU6)) is traced into instead
             return not isinstance(parts[0], nn.Sequential) or \
                 _recognise("import_torch", parts[0], Reader(Numbers(None), "", nn)) is not None
@@ -1071,7 +1072,7 @@ def _timm_norm_act(module, name=None, num=None) -> str | None:
         raise DefinitionError(f"the module '{name}' ({cls.__name__}) activates with {type(act).__name__}, which no "
                               "symparams activation reads")
     line = _torch_line(module, name, num)        # the batchnorm kind reads it as the _BatchNorm it is
-    return line if word is None else f"{line}\n{word} name={name}_act"
+    return line if word is None else f"{line}\n{word}{ACTIVATION.slope_option(act)} name={name}_act"
 
 
 def _is_timm_space_to_depth(module) -> bool:

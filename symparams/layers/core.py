@@ -8,8 +8,8 @@ from .. import conventions
 from ..algebra import equal, is_number, product, ratio
 from ..errors import DefinitionError, ShapeError
 from ..wording import math_text
-from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, RATE, REGISTRY, STRING, WINDOW, Arg, Deferred,
-                   LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
+from .base import (ACTIVATIONS, BOOL, COUNT, DIMS, NONNEG_WINDOW, NUMBER, RATE, REGISTRY, STRING, WINDOW, Arg,
+                   Deferred, LayerSpec, MustBeWhole, MustBeZero, Opt, Saved, Weight, by_rank, named, register)
 from .text import ints, one, window, window_text
 from . import weightnorm
 
@@ -587,6 +587,10 @@ class Activation(LayerSpec):
                      "Softmax": "softmax"}
     summary = "an element-wise activation function (relu, softmax, ...)"
     formula = "0"
+    # leaky_relu's slope for negative inputs: no count hangs on it, the function does (PyTorch's LeakyReLU defaults to
+    # 0.01, Keras' LeakyReLU layer to 0.3, the word leaky_relu is keras.activations.leaky_relu's 0.2)
+    options = {"slope": Opt(NUMBER, None, doc="leaky_relu's slope for negative inputs (absent: 0.2, as "
+                                              "keras.activations.leaky_relu; PyTorch's nn.LeakyReLU is 0.01)")}
     takes_activation = True
     diagram = "plain"
     torch_helpers = {"Exp": '''
@@ -604,6 +608,8 @@ class Abs(nn.Module):
             raise DefinitionError("'activation' needs a function, e.g. 'activation relu'")
         if cfg.keyword != "activation":
             cfg["activation"] = cfg.keyword
+        if cfg.get("slope") is not None and cfg.activation not in ("leaky_relu", "leakyrelu"):
+            raise DefinitionError(f"slope= is leaky_relu's slope for negative inputs; {cfg.activation} has none")
 
     def kind_name(self, keyword, shape):
         return keyword
@@ -639,13 +645,24 @@ class Abs(nn.Module):
         return " " + word
 
     def emit_torch(self, row, out):
+        if row.config.get("slope") is not None:
+            return f"nn.LeakyReLU({float(row.config.slope)!r})"
         return self.torch_activation(row.activation, 1 if len(row.input_shape) >= 3 else -1, out)
 
     def emit_keras(self, row, var, out):
+        if row.config.get("slope") is not None:
+            return out.emit(f"layers.LeakyReLU(negative_slope={float(row.config.slope)!r}, {out.tag(row)})", var, row)
         return out.emit(f'layers.Activation("{self.keras_activation(row.activation)}", {out.tag(row)})', var, row)
 
+    @staticmethod
+    def slope_option(module) -> str:
+        """' slope=X' for a LeakyReLU module or layer whose slope is not the word leaky_relu's 0.2; '' otherwise."""
+        slope = getattr(module, "negative_slope", None)
+        return "" if slope is None or float(slope) == 0.2 else f" slope={float(slope)!r}"
+
     def import_torch(self, module, r):
-        return self.torch_word(module)
+        word = self.torch_word(module)
+        return word + self.slope_option(module) if word == "leaky_relu" else word
 
     def import_keras(self, layer, r):
         cls = r.cls(layer)
@@ -657,6 +674,8 @@ class Abs(nn.Module):
                                       f"negative_slope={layer.negative_slope}, threshold={layer.threshold}); "
                                       "symparams has relu and relu6")
             return "relu6" if layer.max_value == 6 else "relu"
+        if cls == "LeakyReLU":         # Keras' layer defaults to 0.3, the word to 0.2
+            return "leaky_relu" + self.slope_option(layer)
         return None
 
     def output_is_view(self, cfg, shape, out, ctx):
