@@ -920,6 +920,10 @@ def from_torch(module, input_shape, generalize=None) -> str:
                                       "flatten keeps only the batch axis (torch.flatten(x, 1))")
             name = unique_name(identifier(node.name), names)
             nodes[node] = Node(node, "layer", args[:1], f"{word} name={name}", name)
+        elif _swaps_last_two(node) and len(shapes.get(node.name, ())) == 3:
+            # x.transpose(1, 2) of a B x T x D sequence (MLP-Mixer's token mixing): D x T, as _compare_torch checks
+            name = unique_name(identifier(node.name), names)
+            nodes[node] = Node(node, "layer", args[:1], f"transpose name={name}", name)
         elif node.op == "output":
             output = _torch_output(node, alias, states)
             continue
@@ -2873,6 +2877,9 @@ def _torch_reduction(node, shapes, torch) -> str | None:
     keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
     if rank < 3 or dims is None or not all(isinstance(d, int) for d in dims) or not isinstance(keep, bool):
         return None
+    if rank == 3 and {d % rank for d in dims} == {1} and not keep:
+        # x.mean(dim=1) of a B x T x D sequence (MLP-Mixer's and ResMLP's avg head): the mean of the tokens
+        return "globalavgpool" if target in ("mean", torch.mean) else "globalmaxpool"
     if {d % rank for d in dims} != set(range(2, rank)):
         return None
     word = "globalavgpool" if target in ("mean", torch.mean) else "globalmaxpool"
