@@ -117,7 +117,7 @@ SWEEP = {
     "eva_giant_patch14_224": None,
     "eva02_base_patch16_clip_224": None,        # EvaAttention(scale_norm=True): scale_norm=layernorm
     "vit_base_patch16_rope_reg1_gap_256": None,  # timm's rope ViTs use EvaAttention
-    "cait_xxs24_224": "cannot read the operation 'permute' (call_method permute)",
+    "cait_xxs24_224": "(timm TalkingHeadAttn) is talking-heads attention",
     "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
     "pvt_v2_b0": None,
     "twins_pcpvt_small": None,

@@ -483,7 +483,7 @@ def _torch_leaf(module) -> bool:
         return True
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
             _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module) or \
-            _is_timm_attention_rope(module) or \
+            _is_timm_attention_rope(module) or _timm_unread_attention(module) is not None or \
             _timm_rmsnorm(module) is not None:
         return True
     if is_map_unit(module):
@@ -820,7 +820,7 @@ def from_torch(module, input_shape, generalize=None) -> str:
                 or _torch_rnn(sub, name, num, torch) or _timm_attention(sub, name) \
                 or _maxvit_partition(sub, name, num) or _timm_swin(sub, name, num) \
                 or _timm_attention_pool(sub, name, num, pending.get(node, ("", 0))[1]) \
-                or _eva_attention(sub, name) or _timm_attention_rope(sub, name) \
+                or _eva_attention(sub, name) or _timm_attention_rope(sub, name) or _timm_unread(sub, name) \
                 or _timm_partition(sub, name, num) or _timm_rmsnorm(sub, name) \
                 or _adaptive_pool(node, sub, shapes, name, torch) or _timm_same(node, sub, shapes, name, num) \
                 or _timm_eca(node, sub, shapes, name, num) or _timm_space_to_depth(sub, name) \
@@ -2475,6 +2475,30 @@ def _eva_attention(module, name) -> str | None:
                               "EVA's attention with q/v biases as attention bias=qvo")
     key_dim = "" if width == d else f" key_dim={head_dim}"
     return f"attention heads={heads}{key_dim}{bias}{norms} name={name}"
+
+
+# timm attention modules with no symparams form yet, and what each does that the language does not say: kept whole by
+# the tracer so that the refusal names the construct rather than a permute inside it
+_TIMM_UNREAD_ATTENTION = {
+    "TalkingHeadAttn": "talking-heads attention (CaiT: proj_l and proj_w mix the heads' scores before and after the "
+                       "softmax)",
+    "ClassAttn": "class attention (CaiT: the class token alone queries itself and the patches)",
+    "XCA": "cross-covariance attention (XCiT: attention between channels, with a learned temperature per head)",
+}
+
+
+def _timm_unread_attention(module) -> str | None:
+    cls = type(module)
+    return _TIMM_UNREAD_ATTENTION.get(cls.__name__) if cls.__module__.startswith("timm.") else None
+
+
+def _timm_unread(module, name) -> None:
+    """Refuses, by name, a timm attention module symparams has no form for (None for any other module)."""
+    what = _timm_unread_attention(module)
+    if what is not None:
+        raise DefinitionError(f"the module '{name}' (timm {type(module).__name__}) is {what}; symparams has no "
+                              "such attention yet")
+    return None
 
 
 def _is_timm_attention_rope(module) -> bool:
