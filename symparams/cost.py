@@ -56,7 +56,7 @@ from .algebra import equal, product, size_value, symbol
 # the options' vocabularies live in choices.py, which a command's parser imports without this module
 from .choices import (ACT_STYLES, ATTENTION_KERNELS, DEFAULT_ATTENTION, DEVICES, DTYPE_BYTES,  # noqa: F401
                       FLOP_CONVENTIONS, INPUT_GRAD, LOSSES)
-from .errors import ShapeError, UsageError, did_you_mean
+from .errors import DefinitionError, ShapeError, UsageError, did_you_mean
 from .integers import parse_number
 from .layers import spec_and_context
 from .layers.base import Saved
@@ -453,12 +453,32 @@ class Facts:
     def memory(self, part: str) -> sympy.Expr:
         """A memory part in bytes (symparams/memory.py); under a parallel layout, the network's is the
         most loaded GPU's (symparams/parallel.py) and a row has none."""
+        if part in ("act_train_bytes", "train_bytes") and self.options.recompute != "full":
+            refuse_unmodelled_saves(self.net, self.options)
         if self.options.layout is not None:     # per GPU: the network's total only, not split by rows
             if self.row is not None:
                 return None
             return parallel.column(self.net, self.options, part, flow(self.net, self.options))
         return memory.column(part, self.raw, self.params, self.trainable, self.buffers, self.options, self.net,
                              self.rows, self.row is None)
+
+
+def refuse_unmodelled_saves(net, options) -> None:
+    """A located DefinitionError at the first layer whose saved tensors its kind does not state on the options'
+    device (LayerSpec.saved_unmodelled): the saved activations are then not known, and no number is printed."""
+    for _, row in net.walk():
+        if not row.is_leaf or row.kind == "input":
+            continue
+        spec, ctx = spec_and_context(row, net.convention)
+        if spec is None:
+            continue
+        reason = spec.saved_unmodelled(row.config, row.input_shape, row.output_shape, ctx, options.device)
+        if reason:
+            raise DefinitionError(f"saved activations of '{row.name}' ({row.kind}) on {options.device} are not known: "
+                                  f"{reason}", line=row.line, column=row.column,
+                                  hint="--device cpu states them for rnn and gru and for every stepped cell (steps=, "
+                                       "state_activation=); see docs/cost.md").with_source(
+                *((net.program.file, net.program.source) if getattr(net, "program", None) else (None, None)))
 
 
 def receptive_field(net):
@@ -748,7 +768,9 @@ class _Flow:
                       if (incoming or not e.for_input_grad)
                       and (other is None or other.grad or not e.for_other_grad)
                       and (e.of is None or _needed(row, e.of, self._weights_run(row, cfg), kept_for))
-                      and (e.unless is None or not _needed(row, e.unless, self._weights_run(row, cfg), kept_for))) \
+                      and (e.unless is None or not _needed(row, e.unless, self._weights_run(row, cfg), kept_for))
+                      and (e.when_input is None or state.layout in e.when_input)
+                      and (e.unless_input is None or state.layout not in e.unless_input)) \
             if recorded else ()
         self._keep(acc, [e for e in saved if e.what not in ("output", "other")], state.store, product(shape),
                    state.layout)
@@ -768,7 +790,7 @@ class _Flow:
             layout = spec.output_layout(cfg, shape, out, ctx) or spec.view_layout(inherited, shape)
         self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
         final = core
-        if row.activation and row.activation != "linear":
+        if row.activation and row.activation != "linear" and not spec.activation_inside:
             function = tuple(self.activation_spec.function_saves(row.activation, product(out)))
             if function:
                 final = _Store(product(out))             # element-wise: a new tensor with the same strides
@@ -810,6 +832,8 @@ class _Flow:
     @staticmethod
     def _keep(acc, entries, store, values, layout="contiguous"):
         for e in entries:
+            if layout == "timemajor":   # a recurrent layer's batch-first view of its time-major output: read as a
+                layout = "contiguous"   # contiguous sequence by every kind but a recurrent layer (Saved.when_input)
             if e.what == "own":
                 _add(acc, _saved_key(e), sympy.sympify(e.values))
             elif e.layout is not None and layout not in (e.layout if isinstance(e.layout, tuple) else (e.layout,)):

@@ -98,6 +98,9 @@ class Saved:
     unless: tuple | None = None  # not kept when one of these needs a gradient (Saved.of's names): the tensor
                                 # is then kept by another entry already (one storage that two uses keep for
                                 # different gradients)
+    when_input: tuple | None = None     # kept only when the layer's input arrives in one of these layouts
+    unless_input: tuple | None = None   # not kept when it arrives in one of these (a time-major sequence that a
+                                # recurrent layer reads as a view instead of copying it)
 
 
 
@@ -362,6 +365,9 @@ class LayerSpec:
     arguments: tuple[Arg, ...] = ()
     options: Mapping[str, Opt] = {}
     takes_activation: bool = False
+    # the activation word names the layer's own nonlinearity, applied inside it (a recurrent cell's, at every step:
+    # its saved tensors are the kind's), not a function after it
+    activation_inside: bool = False
     # keyword -> number of spatial axes it requires (conv2d -> 2); None: any
     spatial_rank_of: Mapping[str, int] = {}
     min_rank: int = 1                   # smallest input rank (H x W x C has rank 3)
@@ -543,6 +549,12 @@ class LayerSpec:
         module in training mode; 'megatron': Korthikanti et al. (2022)'s accounting.
         Default: nothing (a layer without trained products or nonlinear steps)."""
         return ()
+
+    def saved_unmodelled(self, cfg: Config, shape: tuple, out: tuple, ctx: Context, device: str):
+        """Why saved_activations does not state what this layer keeps on `device` ('cpu', 'cuda'), or None when it
+        does: a kernel whose saved workspace is its own choice. The memory columns that count saved activations then
+        refuse, naming the layer, rather than print a number that is not PyTorch's."""
+        return None
 
     def output_is_view(self, cfg: Config, shape: tuple, out: tuple, ctx: Context) -> bool:
         """Whether the exported module's output shares its input's storage (flatten, identity)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conventions
 from ..errors import DefinitionError
 from ..errors import ShapeError
-from .base import BOOL, COUNT, WORD, Arg, Gradient, LayerSpec, Opt, Weight, named, register
+from .base import BOOL, COUNT, WORD, Arg, Gradient, LayerSpec, Opt, Saved, Weight, named, register
 from .text import one
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -65,6 +65,7 @@ class _Recurrent(LayerSpec):
                "state_activation": Opt(WORD, None, choices=STATE_ACTIVATIONS,
                                        doc="applied to h after every step, before it is handed on and returned")}
     takes_activation = True
+    activation_inside = True    # the cell's nonlinearity (rnn: tanh or relu), counted with its steps
     min_rank = 1            # T x D, or a D vector with steps=N (configure)
     max_rank = 2
     cell = "rnn"
@@ -216,11 +217,88 @@ class _Recurrent(LayerSpec):
         return text
 
 
+    def _stepped(self, cfg) -> bool:
+        """Whether the export steps a cell in forward (SteppedCell: steps=N, or a state activation) rather than
+        running the fused nn.RNN/LSTM/GRU."""
+        return cfg.steps is not None or bool(cfg.state_activation)
+
+    def saved_unmodelled(self, cfg, shape, out, ctx, device):
+        """The fused kernels whose saved tensors no formula states: nn.LSTM on CPU runs oneDNN, which keeps a
+        workspace whose size oneDNN chooses (measured, torch 2.14: 28,672 bytes for every small size tried, whatever
+        the batch, length and width); on a GPU nn.RNN/LSTM/GRU run cuDNN (a reserve space of its choosing) and
+        LSTMCell/GRUCell fused cell kernels (not measured here). RNNCell (tanh or ReLU of two products) is the same
+        composite on every device."""
+        stepped = self._stepped(cfg)
+        if self.cell == "lstm" and not stepped:
+            return ("nn.LSTM keeps an implementation-defined workspace for its backward pass (oneDNN on CPU, cuDNN on "
+                    "a GPU) that symparams does not model")
+        if device != "cpu" and not stepped:
+            return f"nn.{self.torch_class} on a GPU runs cuDNN, whose reserve space symparams does not model"
+        if device != "cpu" and self.cell != "rnn":
+            return (f"nn.{self.torch_class}Cell on a GPU runs a fused cell kernel whose saved workspace symparams "
+                    "does not model")
+        return None
+
+    def output_layout(self, cfg, shape, out, ctx):
+        """nn.RNN/LSTM/GRU compute the sequence time-major and return it batch-first as a transposed view
+        ('timemajor': a later recurrent layer reads it without a copy); the last state and a stepped cell's stacked
+        outputs are new batch-first tensors."""
+        return "timemajor" if cfg.return_sequences and not self._stepped(cfg) else "contiguous"
+
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """Not modelled: counted as nothing. PyTorch's fused recurrent kernels (oneDNN, cuDNN) keep a
-        workspace of every step's gates that symparams does not follow yet; the memory of a recurrent
-        network is then too low (tests/test_memory.py leaves these kinds out of its measurement)."""
-        return ()
+        """What autograd keeps for the exported recurrent layer on PyTorch's CPU path (measured with
+        saved_tensors_hooks), per example and direction, each tensor kept for the gradients that read it (Saved.of;
+        None: whenever the layer is recorded). On CPU nn.RNN and nn.GRU, and the cells stepped in forward (steps=,
+        state_activation=), run as composite operations, so every step's tensors are autograd's (nn.LSTM runs
+        oneDNN, and GPUs cuDNN or fused cells: saved_unmodelled refuses those):
+          the input, for the input kernel's gradient: nn.RNN/GRU project the whole sequence at once, time-major, so
+                 matmul's reshape copies it (T·D) in a batch of several (one example, or one step, or a sequence
+                 another recurrent layer returned, time-major underneath: a view of the input, which is kept); a
+                 stepped cell reads the input (or x[:, t], a view of it) itself
+          the zero initial state, for the recurrent kernel's (U per direction; LSTMCell's h and c are one zero
+                 tensor, also kept for the forget gate's gradient; nn.RNN/GRU's two directions share one)
+          per step: rnn the new state (tanh's or ReLU's result); gru the 3U gates (the sigmoids and the reset
+                 product read them in place), two copies autograd makes before an in-place product (U each) and
+                 the candidate (tanh's result); lstm the 4U gates, tanh(c) and, from the second step on, the
+                 previous c (the forget gate's factor)
+          the previous states, for the recurrent kernel's gradient (the last state is read by nothing): gru and
+                 lstm a new tensor each step; with state_activation the activation's result, kept for its own
+                 gradient too (U per step)."""
+        t, d, u = self.length(cfg, shape), shape[-1], cfg.units
+        weights = [w.name for w in self.weights(cfg, shape, ctx)]
+        directions = 2 if cfg.bidirectional else 1
+        stepped, act = self._stepped(cfg), bool(cfg.state_activation)
+        saved = ()
+        recurrent = ()
+        for i in range(directions):     # recurrent_weights writes each direction's input kernel, recurrent kernel, biases
+            own = weights[i * len(weights) // directions:(i + 1) * len(weights) // directions]
+            w_ih, w_hh = (own[0],), (own[1],)
+            recurrent += w_hh
+            if stepped:
+                saved += (Saved("input", of=w_ih),)
+            else:       # time-major already (another recurrent layer's sequence): a view of it, no copy
+                time_major = ("timemajor",)
+                saved += (Saved("input", of=w_ih, when_input=time_major),)
+                # one step or one example: the time-major view of any batch-first layout folds into rows, no copy
+                if t == 1:
+                    saved += (Saved("input", of=w_ih, unless_input=time_major),)
+                else:
+                    saved += (Saved("own", t * d, batched=True, of=w_ih, unless_input=time_major),
+                              Saved("input", single=True, of=w_ih, unless_input=time_major))
+            steps = ("input",) + tuple(own)       # the direction is recorded when one of these needs a gradient
+            if self.cell == "rnn":
+                saved += (Saved("own", (2 if act else 1) * t * u, of=steps),)
+            elif self.cell == "gru":
+                saved += (Saved("own", 6 * t * u, of=steps),)
+            else:
+                saved += (Saved("own", 5 * t * u + (t - 1) * u, of=steps),)
+            if act:
+                saved += () if self.cell == "rnn" else (Saved("own", t * u, of=steps),)
+            elif self.cell != "rnn":
+                saved += (Saved("own", (t - 1) * u, of=w_hh),)
+        # the zero initial state (both directions' in one tensor); LSTMCell's is its c too
+        saved += (Saved("own", directions * u, of=("input",) + tuple(weights) if self.cell == "lstm" else recurrent),)
+        return saved
 
     def gradients(self, cfg, shape, out, ctx):
         """Per direction and step: the input kernel's gradient (T·G·U·D) and the input's, the recurrent kernel's
