@@ -47,7 +47,7 @@ kv_bytes, train_bytes (weights + gradients + optimiser + activations), infer_byt
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .numeric import sympy     # imported at first use: the parser of a command imports this module
 
@@ -522,10 +522,11 @@ _RAW = ("bwd", "once_bwd", "chin", "score", "emb", "shared", "head", "kv", "tens
 class _Store:
     """One tensor storage flowing between layers: its values per example (a view that selects,
     like x[:, 0], keeps the whole storage alive) and whether a layer already keeps it."""
-    __slots__ = ("values", "counted")
+    __slots__ = ("values", "counted", "single")
 
     def __init__(self, values=None, counted: bool = False):
         self.values, self.counted = (sympy.S.Zero if values is None else values), counted
+        self.single = False     # kept so far only in a batch of one (Saved.single): a later keeper adds the rest
 
 
 class _State:
@@ -537,7 +538,7 @@ class _State:
         self.grad, self.store, self.layout = grad, store, layout
 
     def key(self):
-        return (self.grad, self.store.counted, self.layout)
+        return (self.grad, self.store.counted, self.store.single, self.layout)
 
 
 def _saved_key(entry) -> str:
@@ -714,7 +715,7 @@ class _Flow:
     def _settled(self, state) -> tuple:
         """What a pass of a repeat depends on: the incoming state, and whether each saved tensor is kept already
         (a pass reading one from outside the body, a decoder layer's context, keeps it once, not once a pass)."""
-        return state.key(), tuple((name, s.store.counted) for name, s in self.named.items())
+        return state.key(), tuple((name, s.store.counted, s.store.single) for name, s in self.named.items())
 
     def _leaf(self, row, state):
         spec, ctx = spec_and_context(row, self.net.convention)
@@ -832,14 +833,19 @@ class _Flow:
     @staticmethod
     def _keep(acc, entries, store, values, layout="contiguous"):
         for e in entries:
-            if layout == "timemajor":   # a recurrent layer's batch-first view of its time-major output: read as a
-                layout = "contiguous"   # contiguous sequence by every kind but a recurrent layer (Saved.when_input)
+            if layout == "timemajor":   # a recurrent layer's batch-first view of its time-major output: strided
+                layout = "strided"      # to every kind but a recurrent layer (Saved.when_input)
             if e.what == "own":
                 _add(acc, _saved_key(e), sympy.sympify(e.values))
             elif e.layout is not None and layout not in (e.layout if isinstance(e.layout, tuple) else (e.layout,)):
                 _add(acc, _saved_key(e), values)        # a contiguous copy of the strided view
+            elif e.single:          # only in a batch of one: a later keeper still counts it beyond one
+                if not store.counted and not store.single:
+                    _add(acc, _saved_key(e), store.values)
+                    store.single = True
             elif not store.counted:
-                _add(acc, _saved_key(e), store.values)
+                # counted in a batch of one already (Saved.single): the rest, beyond one
+                _add(acc, _saved_key(replace(e, batched=True) if store.single else e), store.values)
                 store.counted = True
 
 

@@ -189,6 +189,12 @@ class MaxPool(_CeilPool):
         """Its input and the int64 index of each maximum."""
         return (Saved("input"), Saved("own", product(out), dtype="index"))
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """On a sequence, max_pool1d writes a new channels-first result (avg_pool1d's follows its input's layout):
+        it comes back from the transposes a strided view, which each matrix product then copies (measured, torch
+        2.14: an mla after it keeps two copies, one per projection reading it)."""
+        return "strided" if len(shape) == 2 else super().output_layout(cfg, shape, out, ctx)
+
 @register
 class AvgPool(_CeilPool):
     keywords = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
