@@ -252,8 +252,8 @@ class _Recurrent(LayerSpec):
         state_activation=), run as composite operations, so every step's tensors are autograd's (nn.LSTM runs
         oneDNN, and GPUs cuDNN or fused cells: saved_unmodelled refuses those):
           the input, for the input kernel's gradient: nn.RNN/GRU project the whole sequence at once, time-major, so
-                 matmul's reshape copies it (T·D) in a batch of several (one example, one step, one feature, or a
-                 sequence another recurrent layer returned, time-major underneath: a view of the input, kept); a
+                 matmul's reshape copies it (T·D) in a batch of several (one example, one step, or a sequence
+                 another recurrent layer returned, time-major underneath: a view of the input, kept); a
                  stepped cell reads the input (or x[:, t], a view of it) itself
           the zero initial state, for the recurrent kernel's (U per direction; LSTMCell's h and c are one zero
                  tensor, also kept for the forget gate's gradient; nn.RNN/GRU's two directions share one)
@@ -279,9 +279,8 @@ class _Recurrent(LayerSpec):
             else:       # time-major already (another recurrent layer's sequence): a view of it, no copy
                 time_major = ("timemajor",)
                 saved += (Saved("input", of=w_ih, when_input=time_major),)
-                # one step, one input feature or one example: the time-major view of any batch-first layout folds
-                # into rows, no copy
-                if t == 1 or d == 1:
+                # one step or one example: the time-major view of any batch-first layout folds into rows, no copy
+                if t == 1:
                     saved += (Saved("input", of=w_ih, unless_input=time_major),)
                 else:
                     saved += (Saved("own", t * d, batched=True, of=w_ih, unless_input=time_major),
