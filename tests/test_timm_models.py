@@ -143,7 +143,8 @@ SWEEP = {
     "sequencer2d_s": "acts on a tensor permuted to channels last",
     "mixer_s32_224": None,          # token mixing: transpose, dense over the tokens, transpose
     "mixer_b16_224": None,
-    "resmlp_12_224": "reads the tensor 'blocks.0.norm1.beta'",
+    "resmlp_12_224": None,          # timm's Affine norms: affine
+    "resmlp_24_224": None,
     "gmlp_ti16_224": "the operation 'chunk' splits axis -1",
     "poolformer_s12": None,
     "poolformerv2_s12": "cannot read the operation 'pow_1'",
