@@ -183,6 +183,10 @@ class SRAttention(nn.Module):
             grads += [Gradient(conv, ("sr.weight",)), Gradient(conv, ("input",))]
         return tuple(grads)
 
+    def chinchilla_flops(self, cfg, shape, out, ctx):
+        """2 per MAC, and 3 per softmax score (appendix F)."""
+        return 2 * self.macs(cfg, shape, out, ctx) + 3 * cfg.heads * shape[0] * shape[1] * self._reduced(cfg, shape)
+
     def receptive(self, cfg, shape, out, ctx):
         return "global"
 
@@ -200,7 +204,8 @@ class SRAttention(nn.Module):
         softmax's output for the keys' side, k and v for either side, proj's input for its kernel, the
         convolution's input wherever it is recorded (the pool's for the input's gradient), the norm's tensors and GELU's
         input where what they are computed from needs one (the input, the reduction's weights), kv's input for
-        its kernel."""
+        its kernel. megatron (Korthikanti et al.'s accounting): the attention dropout's mask and output too (h·N·M
+        each)."""
         n, m, c, h = shape[0] * shape[1], self._reduced(cfg, shape), shape[-1], cfg.heads
         names = [w.name for w in self.weights(cfg, shape, ctx)]
         reduction = ("input",) + tuple(name for name in names if name.startswith(("sr.", "norm.")))
@@ -222,6 +227,9 @@ class SRAttention(nn.Module):
                       Saved("own", m * c, of=("kv.weight",)))
         if cfg.linear:      # GELU's input, the norm's output
             saved += (Saved("own", m * c, of=reduction),)
+        if style != "pytorch":      # megatron: the attention dropout's mask and output too, as attention keeps them
+            saved += (Saved("own", h * n * m, dtype="mask", core=True, of=queries + keys),
+                      Saved("own", h * n * m, core=True, of=queries + keys))
         return saved
 
     def output_layout(self, cfg, shape, out, ctx):
