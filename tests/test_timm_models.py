@@ -145,7 +145,8 @@ SWEEP = {
     "mixer_b16_224": None,
     "resmlp_12_224": None,          # timm's Affine norms: affine
     "resmlp_24_224": None,
-    "gmlp_ti16_224": "the operation 'chunk' splits axis -1",
+    "gmlp_ti16_224": None,          # spatial gating: the activated Linear output chunked on its features
+    "gmlp_s16_224": None,
     "poolformer_s12": None,
     "poolformerv2_s12": "cannot read the operation 'pow_1'",
     "convformer_s18": "cannot read the operation 'pow_1' (call_function pow)",

@@ -2820,8 +2820,10 @@ def _torch_split(node, shapes, torch):
     dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
     rank = len(shape)
     axis = _channel_axis(rank)
-    if rank == 3 and isinstance(dim, int) and dim % rank == 2 and _linear_output(source):
-        axis = 2            # a Linear's B x T x F output is a sequence, its features the channels (timm's GluMlp)
+    if rank == 3 and isinstance(dim, int) and dim % rank == 2 and _linear_output(_through_pointwise(source)):
+        # a Linear's B x T x F output (after its activation and dropout, as gMLP's gating unit splits it) is a
+        # sequence, its features the channels (timm's GluMlp)
+        axis = 2
     if not isinstance(dim, int) or dim % rank != axis:
         raise DefinitionError(f"the operation '{node.name}' splits axis {dim}; symparams' slice takes channels only")
     c = shape[axis]
@@ -2836,6 +2838,19 @@ def _torch_split(node, shapes, torch):
     else:
         raise DefinitionError(f"the operation '{node.name}' splits by {how!r}; symparams reads whole numbers")
     return source, parts
+
+
+def _through_pointwise(node):
+    """The node an activation, dropout or identity module (a chain of them) reads: the tensor whose layout the
+    result keeps."""
+    from ..layers.core import ACTIVATION
+    nn = need("torch", "pytorch").nn
+    while getattr(node, "op", None) == "call_module" and node.args and node.graph.owning_module is not None:
+        sub = node.graph.owning_module.get_submodule(node.target)
+        if not (isinstance(sub, (nn.Dropout, nn.Identity)) or ACTIVATION.torch_word(sub) is not None):
+            break
+        node = node.args[0]
+    return node
 
 
 def _linear_output(node) -> bool:

@@ -54,9 +54,9 @@ def test_timm_resmlp_imports_exactly():
     torch's flop counter."""
     torch = need_module("torch")
     need_module("timm")
+    from functools import partial
     from timm.models.mlp_mixer import MlpMixer, ResBlock, Affine
     from torch.utils.flop_counter import FlopCounterMode
-    from functools import partial
     from symparams import cost
     model = MlpMixer(num_classes=10, img_size=32, patch_size=8, num_blocks=2, embed_dim=24, mlp_ratio=4,
                      block_layer=partial(ResBlock, init_values=1e-5), norm_layer=Affine).eval()

@@ -62,3 +62,22 @@ def test_timm_mixer_imports_with_its_token_mixing():
     with FlopCounterMode(display=False) as counter:
         model(torch.zeros(1, 3, 32, 32))
     assert int(cost.totals(net, ("flops",), cost.Options(batch=1))["flops"]) == counter.get_total_flops()
+
+
+def test_timm_gmlp_spatial_gating_imports_exactly():
+    """A small timm gMLP: its spatial gating unit chunks the activated Linear output on the features (a channel
+    split of the sequence), norms one half, mixes its tokens (transpose, Linear, transpose) and multiplies."""
+    torch = need_module("torch")
+    need_module("timm")
+    from timm.models.mlp_mixer import GatedMlp, MlpMixer, SpatialGatingBlock
+    from torch.utils.flop_counter import FlopCounterMode
+    from symparams import cost
+    model = MlpMixer(num_classes=10, img_size=32, patch_size=8, num_blocks=2, embed_dim=24, mlp_ratio=6,
+                     block_layer=SpatialGatingBlock, mlp_layer=GatedMlp).eval()
+    text = symparams.from_torch(model, (32, 32, 3))
+    assert "slice 72 start=72" in text and "transpose" in text
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, 32, 32))
+    assert int(cost.totals(net, ("flops",), cost.Options(batch=1))["flops"]) == counter.get_total_flops()
