@@ -76,10 +76,9 @@ def _transfer(source, exported):
                         value.copy_(buffers[key] if key in buffers else buffers[key.split(".", 1)[-1]])
         # the rest in order: a line named otherwise (a free parameter read at its use, a module whose path the
         # importer shortened) takes the first source module or free parameter left whose shapes are its own
-        rest = [[p] for p in source.parameters() if id(p) not in used and
-                not any(p is q for m in source.modules() for q in m.parameters(recurse=False))]
-        rest += [list(m.parameters(recurse=False)) for m in source.modules()
-                 if list(m.parameters(recurse=False)) and not any(id(q) in used for q in m.parameters(recurse=False))]
+        rest = [list(m.parameters(recurse=False)) for m in source.modules()
+                if list(m.parameters(recurse=False)) and not any(id(q) in used for q in m.parameters(recurse=False))]
+        rest += [[p] for p in source.parameters() if id(p) not in used]
         for name, ours in unnamed:
             match = next((ps for ps in rest if [_squeezed(p) for p in ps] == [_squeezed(p) for p in ours]), None)
             assert match is not None, f"the export's module {name} has parameters no source module gives"
@@ -227,6 +226,11 @@ CASES = {
     "swin_v2 (two stages)": (lambda: _swin(v2=True, stages=2), (3, 64, 64), False),
     "lstm": (_lstm_tagger, (7, 6), True),
     "leaky relu slopes": (_leaky, (3, 8, 8), True),
+    "average pool of the real cells": (lambda: need_module("torch").nn.Sequential(
+        need_module("torch").nn.Conv2d(3, 4, 3, padding=1),
+        need_module("torch").nn.AvgPool2d(3, 1, 1, count_include_pad=False)), (3, 6, 6), True),
+    "poolformer_s12 (timm: pooling minus its input, group norm)": (lambda: _timm("poolformer_s12"), (3, 64, 64),
+                                                                   False),
     "tresnet_m (timm: space to depth, leaky relu 1e-3, SE)": (lambda: _timm("tresnet_m"), (3, 64, 64), False),
     "separable conv": (_separable, (8, 10, 10), True),
 }

@@ -218,9 +218,42 @@ class ValidCellAverage(nn.Module):
         return self.pool(self.pad(x)) / self.pool(self.pad(ones))
 '''}
 
+    # which cells a window's average divides by where it covers an explicit padding: no count or shape hangs on it,
+    # the values do (PoolFormer's AvgPool2d(3, 1, 1, count_include_pad=False))
+    options = {**_CeilPool.options,
+               "count_include_pad": Opt(BOOL, True, doc="an explicit padding's zeros counted in the average "
+                                                        "(PyTorch's default); false: the real cells only")}
+
     @staticmethod
     def torch_class(nn):
         return nn.modules.pooling._AvgPoolNd
+
+    def _real_cells_only(self, cfg) -> bool:
+        return not cfg.get("count_include_pad", True) and cfg.padding not in ("valid", "same")
+
+    def torch_extra(self, cfg) -> str:
+        return super().torch_extra(cfg) + (", count_include_pad=False" if self._real_cells_only(cfg) else "")
+
+    def torch_text(self, row, out) -> str:
+        text = super().torch_text(row, out)
+        if self._real_cells_only(row.config) and text.startswith("nn.Sequential("):
+            # the Keras convention's explicit padding is a padding module before the pool: divided by the real cells
+            out.helper(self.torch_helpers, "ValidCellAverage")
+            text = "ValidCellAverage(" + text[len("nn.Sequential("):]
+        return text
+
+    def emit_keras(self, row, var, out):
+        if self._real_cells_only(row.config):
+            raise DefinitionError(f"{row.name} (line {row.line}): count_include_pad=false (an average of the real cells "
+                                  "only) with an explicit padding has no Keras counterpart (Keras' average pooling "
+                                  "counts a ZeroPadding's zeros; its 'same' pads by its own rule)")
+        return super().emit_keras(row, var, out)
+
+    def import_torch(self, module, r):
+        text = super().import_torch(module, r)
+        if text is not None and " padding=" in text and not getattr(module, "count_include_pad", True):
+            text += " count_include_pad=false"
+        return text
 
     def torch_same(self, row, out, text):
         """Keras 'same' average pooling divides by the real cells only."""
