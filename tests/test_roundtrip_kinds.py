@@ -46,6 +46,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("attentionpool", "*", "keras"): ("export", "Keras has no attention pooling layer"),
     ("srattention", "*", "keras"): ("export", "spatial-reduction attention"),
     ("bottleneckattn", "*", "keras"): ("export", "BoTNet"),
+    ("haloattn", "*", "keras"): ("export", "HaloNet"),
     ("reflectpad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("replicatepad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("pixelunshuffle", "*", "keras"): ("export", "Keras has no space-to-depth layer"),

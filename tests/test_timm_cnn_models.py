@@ -212,13 +212,16 @@ SWEEP = {
     "timm.models.byobnet:bat_resnext26ts": 'reads the tensor',
     "timm.models.byobnet:regnetz_b16": None,
     "timm.models.byobnet:resnet51q": None,
-    # timm's byoanet self-attention CNNs: BoTNet's BottleneckAttn read whole (bottleneckattn), HaloNet, LambdaNet
+    # timm's byoanet self-attention CNNs: BoTNet's BottleneckAttn (bottleneckattn) and
+    # HaloNet's HaloAttn (haloattn) read whole, LambdaNet
     "timm.models.byoanet:botnet26t_256": None,
     "timm.models.byoanet:sebotnet33ts_256": None,
     "timm.models.byoanet:botnet50ts_256": None,
-    "timm.models.byoanet:halonet26t": "'permute'",
-    "timm.models.byoanet:sehalonet33ts": "'permute'",
-    "timm.models.byoanet:halonet50ts": "'permute'",
+    "timm.models.byoanet:halonet26t": None,
+    "timm.models.byoanet:sehalonet33ts": None,
+    "timm.models.byoanet:halonet50ts": None,
+    "timm.models.byoanet:halo2botnet50ts_256": None,
+    "timm.models.byoanet:haloregnetz_b": None,
     "timm.models.byoanet:lambda_resnet26t": "'transpose'",
     "timm.models.byoanet:lambda_resnet50ts": "'transpose'",
     "timm.models.byoanet:lambda_resnet26rpt_256": "'transpose'",
@@ -246,7 +249,7 @@ SWEEP_DEFAULT = ("timm.models.resnet:resnet50_gn", "timm.models.mobilenetv3:tf_m
                  "timm.models.nfnet:nf_regnet_b0",
                  "timm.models.byobnet:eca_resnet33ts", "timm.models.byobnet:mobileone_s0",
                  "timm.models.nasnet:nasnetalarge", "timm.models.byobnet:gcresnext26ts",
-                 "timm.models.byoanet:botnet26t_256")
+                 "timm.models.byoanet:botnet26t_256", "timm.models.byoanet:halonet26t")
 
 
 def _sweep_rows():
