@@ -178,8 +178,8 @@ SWEEP = {
     "timm.models.xception:legacy_xception": None,
     "timm.models.xception_aligned:xception41": None,
     "timm.models.xception_aligned:xception41p": None,
-    "timm.models.nasnet:nasnetalarge": 'pads by a negative amount',
-    "timm.models.pnasnet:pnasnet5large": 'pads by a negative amount',
+    "timm.models.nasnet:nasnetalarge": None,      # ZeroPad2d((-1, 1, -1, 1)): cropping, then zeropad
+    "timm.models.pnasnet:pnasnet5large": None,
     "timm.models.selecsls:selecsls42": None,
     "timm.models.selecsls:selecsls42b": None,
     "timm.models.tresnet:tresnet_m": None,

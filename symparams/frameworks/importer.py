@@ -3082,6 +3082,13 @@ def squeezed(shape) -> tuple:
     return tuple(int(d) for d in shape if int(d) != 1)
 
 
+def _read_by_concat_only(layer) -> bool:
+    """Whether every layer reading this Keras layer's output is a Concatenate (a U-Net's crop of its skip
+    connection: `concat with NAME crop`); another crop is the cropping kind's line."""
+    users = [getattr(n, "operation", None) for n in getattr(layer, "_outbound_nodes", ())]
+    return bool(users) and all(type(u).__name__ == "Concatenate" for u in users)
+
+
 def _line_of(text, name) -> str:
     for line in text.splitlines():
         if line.rstrip().endswith(f"name={name}"):
@@ -3229,7 +3236,7 @@ def from_keras(model, generalize=None) -> str:
             producer[id(out)] = keys[0]            # read by the recurrent layer after it as its steps=N
             continue
         key = (layer.name,)
-        if cls.startswith("Cropping"):
+        if cls.startswith("Cropping") and _read_by_concat_only(layer):
             crops = layer.cropping if isinstance(layer.cropping[0], (tuple, list)) else (layer.cropping,)
             big = tuple(int(d) for d in tensors[0].shape[1:-1])
             small = tuple(int(d) for d in out.shape[1:-1])

@@ -425,12 +425,22 @@ class ZeroPad(LayerSpec):
         if not isinstance(module, r.nn.modules.padding._ConstantPadNd):
             return None
         pads = list(module.padding)
-        if any(p < 0 for p in pads):
-            raise DefinitionError(f"the module '{r.name}' ({r.cls(module)}{tuple(pads)}) pads by a negative amount, "
-                                  "which crops; symparams' zeropad takes paddings of 0 or more")
+        if any(p < 0 for p in pads) and float(module.value) != 0.0:
+            raise DefinitionError(f"the module '{r.name}' ({r.cls(module)}{tuple(pads)}, value={module.value}) pads "
+                                  "by a negative amount with a value other than 0; symparams reads a crop and zeros")
         before = [pads[i] for i in range(len(pads) - 2, -1, -2)]
         after = [pads[i + 1] for i in range(len(pads) - 2, -1, -2)]
-        return f"zeropad {window(before)}" + (f" after={window(after)}" if before != after else "")
+        # a negative amount crops (PyTorch's F.pad): the crop first, as its own line, then the zeros
+        cut = [max(-p, 0) for p in before], [max(-q, 0) for q in after]
+        grow = [max(p, 0) for p in before], [max(q, 0) for q in after]
+        lines = []
+        if any(cut[0] + cut[1]):
+            lines.append(f"cropping {window(cut[0])}" + (f" after={window(cut[1])}" if cut[0] != cut[1] else ""))
+        if any(grow[0] + grow[1]) or not lines:
+            lines.append(f"zeropad {window(grow[0])}" + (f" after={window(grow[1])}" if grow[0] != grow[1] else ""))
+        if len(lines) == 2:
+            lines[0] += f" name={r.name}_crop"
+        return "\n".join(lines)
 
     def import_keras(self, layer, r):
         if not r.cls(layer).startswith("ZeroPadding"):
