@@ -82,7 +82,6 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   pads 'same' from its input's size: CondConv2d with TensorFlow's padding (tf_efficientnet_cc_*)
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
-#   pads by a negative amount: NASNet/PNASNet: ZeroPad2d((-1, 1, -1, 1)), a one-pixel shift
 #   'permute': channels moved by permute outside a channels-last block (attention)
 #   reads the tensor: BoTNet-style attention's position table, read in forward
 #   permuted to channels last: a split or pad between a permute to channels last and back
