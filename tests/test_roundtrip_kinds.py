@@ -47,6 +47,7 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("srattention", "*", "keras"): ("export", "spatial-reduction attention"),
     ("bottleneckattn", "*", "keras"): ("export", "BoTNet"),
     ("haloattn", "*", "keras"): ("export", "HaloNet"),
+    ("lambdalayer", "*", "keras"): ("export", "lambda layer"),
     ("reflectpad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("replicatepad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("pixelunshuffle", "*", "keras"): ("export", "Keras has no space-to-depth layer"),

@@ -212,7 +212,7 @@ SWEEP = {
     "timm.models.byobnet:regnetz_b16": None,
     "timm.models.byobnet:resnet51q": None,
     # timm's byoanet self-attention CNNs: BoTNet's BottleneckAttn (bottleneckattn) and
-    # HaloNet's HaloAttn (haloattn) read whole, LambdaNet
+    # HaloNet's HaloAttn (haloattn), LambdaNetworks' LambdaLayer (lambdalayer) read whole
     "timm.models.byoanet:botnet26t_256": None,
     "timm.models.byoanet:sebotnet33ts_256": None,
     "timm.models.byoanet:botnet50ts_256": None,
@@ -221,9 +221,9 @@ SWEEP = {
     "timm.models.byoanet:halonet50ts": None,
     "timm.models.byoanet:halo2botnet50ts_256": None,
     "timm.models.byoanet:haloregnetz_b": None,
-    "timm.models.byoanet:lambda_resnet26t": "'transpose'",
-    "timm.models.byoanet:lambda_resnet50ts": "'transpose'",
-    "timm.models.byoanet:lambda_resnet26rpt_256": "'transpose'",
+    "timm.models.byoanet:lambda_resnet26t": None,
+    "timm.models.byoanet:lambda_resnet50ts": None,
+    "timm.models.byoanet:lambda_resnet26rpt_256": None,
     "timm.models.convmixer:convmixer_768_32": None,
     "timm.models.fasternet:fasternet_t0": None,
     "timm.models.fastvit:fastvit_t8": None,
@@ -248,7 +248,8 @@ SWEEP_DEFAULT = ("timm.models.resnet:resnet50_gn", "timm.models.mobilenetv3:tf_m
                  "timm.models.nfnet:nf_regnet_b0",
                  "timm.models.byobnet:eca_resnet33ts", "timm.models.byobnet:mobileone_s0",
                  "timm.models.nasnet:nasnetalarge", "timm.models.byobnet:gcresnext26ts",
-                 "timm.models.byoanet:botnet26t_256", "timm.models.byoanet:halonet26t")
+                 "timm.models.byoanet:botnet26t_256", "timm.models.byoanet:halonet26t",
+                 "timm.models.byoanet:lambda_resnet26rpt_256")
 
 
 def _sweep_rows():
