@@ -231,57 +231,85 @@ class Folder:
         return -data.astype(np.int64)
 
 
-def settle(model, infer, folder: Folder, rounds: int = 16):
-    """The model with its shape arithmetic folded into Constant nodes, round after round with shape inference
-    (`infer(model)` -> the inferred model) in between, until no new value is found.
+def settle(model, infer, folder: Folder, rounds: int = 8):
+    """The model with its shape arithmetic folded into Constant nodes, until no new value is found.
 
     The TorchScript exporter writes sizes it computed from the map (Swin's padding to whole windows,
     `(W - H % W) % W`, then the padded map's Shape divided into windows) as operators onnx's shape inference
-    does not evaluate (Mod, integer Div of a Shape): every tensor after them would have no shape. Folded
-    here, on values known from constants and inferred shapes, the next inference knows them, and so on."""
+    does not evaluate (Mod, integer Div of a Shape): every tensor after them would have no shape. Here the graph
+    is walked in order: a node of shape arithmetic whose inputs are known (constants, the Shape of a tensor whose
+    shape is known) is folded into a Constant; any other node's output types are inferred by onnx from its
+    inputs' types and the constant values it reads (`infer_node_outputs`), so the sizes after a folded padding
+    are known in the same walk. A round of whole-graph inference (`infer(model)`) between walks picks up what a
+    single node's inference cannot."""
     import onnx
     from onnx import helper, numpy_helper
+    opsets = list(model.opset_import)
+    domain_version = {o.domain or "": o.version for o in opsets}
     for _ in range(rounds):
         inferred = infer(model)
-        shapes = {}
-        for info in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
-            dims = info.type.tensor_type.shape.dim
-            if info.type.tensor_type.HasField("shape"):
-                shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
-        values = {}
+        types = {info.name: info.type for info in
+                 list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+        for t in model.graph.initializer:
+            types.setdefault(t.name, helper.make_tensor_type_proto(t.data_type, list(t.dims)))
+
+        def shape_of(name):
+            tt = types.get(name)
+            if tt is None or not tt.tensor_type.HasField("shape"):
+                return None
+            return tuple(d.dim_value if d.HasField("dim_value") else None for d in tt.tensor_type.shape.dim)
+
+        values, tensors = {}, {}
         for t in model.graph.initializer:
             if t.data_type in (6, 7) and math.prod(t.dims) <= folder.max_elements:      # int32/int64 sizes
-                values[t.name] = numpy_helper.to_array(t)
+                values[t.name], tensors[t.name] = numpy_helper.to_array(t), t
         nodes, changed = [], False
         for node in model.graph.node:
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            out = None
             if node.op_type == "Constant":
                 if "value" in attrs and math.prod(attrs["value"].dims) <= folder.max_elements:
-                    values[node.output[0]] = numpy_helper.to_array(attrs["value"])
+                    out = [numpy_helper.to_array(attrs["value"])]
                 else:
                     out = folder.fold("Constant", [], attrs)
-                    if out is not None:
-                        values[node.output[0]] = out[0]
-                nodes.append(node)
-                continue
-            out = None
-            if node.op_type in FOLDED and len(node.output) == 1 and (
+            elif node.op_type in FOLDED and len(node.output) == 1 and (
                     node.op_type == "Shape" or all(not i or i in values for i in node.input)):
                 out = folder.fold(node.op_type, [values.get(i) if i else None for i in node.input], attrs,
-                                  shapes.get(node.input[0]) if node.input else None)
-            if out is None or out[0].dtype.kind not in "iub":
-                nodes.append(node)
-                continue
-            values[node.output[0]] = out[0]
-            nodes.append(helper.make_node("Constant", [], list(node.output), name=node.name,
-                                          value=numpy_helper.from_array(out[0])))
-            changed = True
+                                  shape_of(node.input[0]) if node.input else None)
+                if out is not None and out[0].dtype.kind in "iub":
+                    node = helper.make_node("Constant", [], list(node.output), name=node.name,
+                                            value=numpy_helper.from_array(out[0]))
+                    changed = True
+                else:
+                    out = None
+            if out is not None and out[0].dtype.kind in "iub":
+                values[node.output[0]] = out[0]
+                tensors[node.output[0]] = numpy_helper.from_array(out[0], node.output[0])
+                types[node.output[0]] = helper.make_tensor_type_proto(tensors[node.output[0]].data_type,
+                                                                      list(out[0].shape))
+            elif any(shape_of(o) is None or None in shape_of(o) for o in node.output if o):
+                _infer_node(onnx, node, types, tensors, domain_version, opsets)
+            nodes.append(node)
         if not changed:
             return model
         del model.graph.node[:]
         model.graph.node.extend(nodes)
-        onnx.checker.check_model(model)
     return model
+
+
+def _infer_node(onnx, node, types, tensors, domain_version, opsets) -> None:
+    """One node's output types from its inputs' (onnx's own inference for that operator), into `types`; nothing
+    when onnx cannot tell."""
+    try:
+        schema = onnx.defs.get_schema(node.op_type, domain_version.get(node.domain or "", 1), node.domain or "")
+        inputs = {i: types[i] for i in node.input if i and i in types}
+        data = {i: tensors[i] for i in node.input if i in tensors}
+        got = onnx.shape_inference.infer_node_outputs(schema, node, inputs, data, opset_imports=opsets)
+    except Exception:               # noqa: BLE001 - onnx raises its own kinds; the type stays unknown
+        return
+    for name, found in got.items():
+        if found.tensor_type.HasField("shape"):
+            types[name] = found
 
 
 def _two(inputs):
