@@ -48,6 +48,8 @@ REFUSED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("bottleneckattn", "*", "keras"): ("export", "BoTNet"),
     ("haloattn", "*", "keras"): ("export", "HaloNet"),
     ("lambdalayer", "*", "keras"): ("export", "lambda layer"),
+    ("talkingheads", "*", "keras"): ("export", "talking-heads attention"),
+    ("classattention", "*", "keras"): ("export", "class-attention block"),
     ("reflectpad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("replicatepad", "*", "keras"): ("export", "Keras has no reflection or replication padding"),
     ("pixelunshuffle", "*", "keras"): ("export", "Keras has no space-to-depth layer"),

@@ -50,6 +50,10 @@ MODELS = {
     # its PatchMerging's norm before the reduction; ns: an extra norm ending each stage
     "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_224": None,
     "timm.models.swin_transformer_v2_cr:swinv2_cr_tiny_ns_224": None,
+    # CaiT: TalkingHeadAttn read whole as `talkingheads heads=H`, the layer-scale gammas as free tensors; the class
+    # token joins at the first class-attention block (`clstoken`), each LayerScaleBlockClassAttn read whole as
+    # `classattention heads=H` on [class token; patches]
+    "timm.models.cait:cait_xxs24_224": None,
 }
 
 # the input a model is built for, where it is not 224 x 224 (timm's Swin-V2 fixes its map sizes when built)
@@ -117,7 +121,7 @@ SWEEP = {
     "eva_giant_patch14_224": None,
     "eva02_base_patch16_clip_224": None,        # EvaAttention(scale_norm=True): scale_norm=layernorm
     "vit_base_patch16_rope_reg1_gap_256": None,  # timm's rope ViTs use EvaAttention
-    "cait_xxs24_224": "(timm TalkingHeadAttn) is talking-heads attention",
+    "cait_xxs24_224": None,
     "xcit_nano_12_p16_224": "reads the tensor 'pos_embed.token_projection.weight'",
     "pvt_v2_b0": None,
     "twins_pcpvt_small": None,
@@ -386,3 +390,30 @@ def test_a_stack_summed_over_its_new_axis_is_an_add_of_the_branches():
     assert int(symparams.parse(text, convention="pytorch").evaluate().params) == 3 * (8 * 8 + 8)
     with pytest.raises(symparams.SymparamsError, match="stack"):
         symparams.from_torch(Parallel(axis=1), (5, 8))
+
+
+@pytest.mark.parametrize("options", [dict(depth=2, depth_token_only=2, num_heads=2),
+                                     dict(depth=1, depth_token_only=1, num_heads=4, qkv_bias=False, mlp_ratio=2.0)])
+def test_a_small_cait_counts_and_computes_what_timm_does(options):
+    """A small CaiT built by timm (talking-heads blocks, then the class-attention stage): the import counts its
+    parameters and its forward FLOPs as torch's flop counter measures them on timm's own model."""
+    torch = need_module("torch")
+    need_module("timm")
+    import symparams
+    from symparams import cost
+    from timm.models.cait import Cait
+    from torch.utils.flop_counter import FlopCounterMode
+    model = Cait(img_size=32, patch_size=8, embed_dim=32, num_classes=10, **options).eval()
+    text = symparams.from_torch(model, (32, 32, 3))
+    assert "talkingheads heads=" in text and text.count("classattention heads=") == options["depth_token_only"]
+    net = symparams.parse(text, convention="pytorch")
+    assert int(net.params) == sum(p.numel() for p in model.parameters())
+    for m in model.modules():
+        if hasattr(m, "fused_attn"):
+            # ClassAttn's fused path runs CPU flash attention, whose products the flop counter does not see; the
+            # eager path computes the same function with the products written out
+            m.fused_attn = False
+    with FlopCounterMode(display=False) as counter:
+        model(torch.randn(2, 3, 32, 32))
+    ours = cost.totals(net, ("flops",), cost.Options(batch=2))
+    assert int(ours["flops"]) == counter.get_total_flops()

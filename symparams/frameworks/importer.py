@@ -484,6 +484,7 @@ def _torch_leaf(module) -> bool:
     if _timm_attention(module) is not None or _is_maxvit_partition(module) or _timm_swin_unit(module) or \
             _is_timm_attention_pool(module) or _is_eva_attention(module) or _is_timm_partition(module) or \
             _is_timm_attention_rope(module) or _timm_unread_attention(module) is not None or \
+            _is_class_block(module) or \
             _timm_rmsnorm(module) is not None:
         return True
     if is_map_unit(module):
@@ -1785,9 +1786,17 @@ def _torch_vit_step(node, shapes, module, torch, pending):
                 and _prepended(users[0], torch):
             pending[users[0]] = ("token", tensor)
             return "skip", None
+        if isinstance(tensor, torch.nn.Parameter) and tuple(tensor.shape[:2]) == (1, 1) and tensor.dim() == 3 \
+                and len(users) == 1 and users[0].op == "call_method" and users[0].target == "expand" \
+                and _class_blocks_read(users[0], module):
+            pending[users[0]] = ("classtoken", tensor)      # CaiT's class token, put in front at its first block
+            return "skip", None
         return None
     if node in pending and pending[node][0] == "token":
         return "skip", None
+    cait = _cait_class_step(node, module, torch, pending)
+    if cait is not None:
+        return cait
     source = args[0] if args else None
     if node.op == "call_method" and node.target in ("reshape", "view", "flatten") and hasattr(source, "name"):
         big, out = shapes.get(source.name, ()), shapes.get(node.name, ())
@@ -1842,6 +1851,60 @@ def _torch_vit_step(node, shapes, module, torch, pending):
         if index == 0 and source.op == "call_module" and \
                 isinstance(module.get_submodule(source.target), torch.nn.MultiheadAttention):
             return "alias", source
+    return None
+
+
+def _is_class_block(module) -> bool:
+    """timm's LayerScaleBlockClassAttn (CaiT's class-attention block) or the export's: read whole."""
+    return type(module).__name__ == "LayerScaleBlockClassAttn" and hasattr(module, "gamma_1")
+
+
+def _class_block_call(node, module) -> bool:
+    return node.op == "call_module" and _is_class_block(module.get_submodule(node.target)) and len(node.args) == 2
+
+
+def _class_blocks_read(expand, module) -> bool:
+    """A learned 1 x 1 x D token's .expand(B, -1, -1) read only as the class token of a CaiT class-attention
+    block (its second argument)."""
+    users = list(expand.users)
+    return len(users) == 1 and _class_block_call(users[0], module) and users[0].args[1] is expand
+
+
+def _cait_class_step(node, module, torch, pending):
+    """CaiT's class-attention stage, on symparams' one sequence [class token; patches]:
+    - the class token's expand, read by the first block: ('skip');
+    - blk(x, cls) with the class token: ('layer', ('clstoken' then 'classattention ...', x));
+    - blk(x, cls) with the previous block's class token and the same patches x: ('layer', ('classattention ...',
+      the previous block)) -- the block keeps the patches and updates the class token;
+    - torch.cat((cls, x), dim=1) of the last block's class token and those patches: ('alias', the last block).
+    A block that reads other patches than the first did, or its class token used otherwise, is refused by name;
+    None for any other node."""
+    from ..layers.cait import class_attention_line
+    if node in pending and pending[node][0] == "classtoken":
+        return "skip", None
+    if _class_block_call(node, module):
+        x, cls = node.args
+        if cls in pending and pending[cls][0] == "classtoken":
+            token = pending[cls][1]
+            pending[node] = ("classstream", x)
+            line = class_attention_line(module.get_submodule(node.target), torch.nn)
+            return "layer", ("clstoken" + ("" if token.requires_grad else " trainable=false") + f"\n{line}", x)
+        if cls in pending and pending[cls][0] == "classstream" and pending[cls][1] is x and len(cls.users) == 1:
+            pending[node] = ("classstream", x)
+            return "layer", (class_attention_line(module.get_submodule(node.target), torch.nn), cls)
+        raise DefinitionError(f"the operation '{node.name}' calls a CaiT class-attention block on other patches or "
+                              "class token than the stage's; symparams reads the stage on one sequence [class token; "
+                              "patches]")
+    if node.op == "call_function" and node.target in (torch.cat, torch.concat) and node.args and \
+            isinstance(node.args[0], (list, tuple)) and len(node.args[0]) == 2:
+        cls, x = node.args[0]
+        dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+        if cls in pending and pending[cls][0] == "classstream":
+            if pending[cls][1] is not x or dim not in (1, -2) or len(cls.users) != 1:
+                raise DefinitionError(f"the operation '{node.name}' joins a CaiT class token with other patches "
+                                      "than its blocks read; symparams reads the stage on one sequence [class "
+                                      "token; patches]")
+            return "alias", cls
     return None
 
 
@@ -2480,9 +2543,8 @@ def _eva_attention(module, name) -> str | None:
 # timm attention modules with no symparams form yet, and what each does that the language does not say: kept whole by
 # the tracer so that the refusal names the construct rather than a permute inside it
 _TIMM_UNREAD_ATTENTION = {
-    "TalkingHeadAttn": "talking-heads attention (CaiT: proj_l and proj_w mix the heads' scores before and after the "
-                       "softmax)",
-    "ClassAttn": "class attention (CaiT: the class token alone queries itself and the patches)",
+    "ClassAttn": "class attention (CaiT: the class token alone queries itself and the patches) outside timm's "
+                 "LayerScaleBlockClassAttn, which symparams reads whole as classattention",
     "XCA": "cross-covariance attention (XCiT: attention between channels, with a learned temperature per head)",
 }
 
@@ -3063,6 +3125,11 @@ def _compare_torch(text, nodes, shapes, module, channels_last=frozenset(), stack
                 mine = tuple(tokens[node.key]) + (torch_shape[-1],)
             if (stacked or {}).get(node.key):
                 mine = (stacked[node.key],) + tuple(mine)
+            if getattr(node.key, "op", None) == "call_module" and _is_class_block(
+                    module.get_submodule(node.key.target)) and tuple(mine[:1]) == (1,):
+                # a CaiT class-attention block returns the class token alone; here it returns the sequence
+                # [class token; patches] with the patches unchanged, so only the width is the module's
+                mine = (int(row.output_shape[0]),) + tuple(mine[1:])
             if squeezed(row.output_shape) != squeezed(mine):   # AdaptiveAvgPool2d(1) keeps 1x1
                 raise DefinitionError(f"the module '{node.name}' gives {'x'.join(map(str, mine))} (channels last) but "
                                       f"reads as '{_line_of(text, node.name)}' giving "
