@@ -226,6 +226,7 @@ def test_a_difference_of_two_layers_outputs(options, tmp_path):
     model = nn.Sequential(nn.Conv2d(3, 8, 3), Mixer(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
     got, text = _imported(_export(model, (1, 3, 10, 10), tmp_path / "mixer.onnx", **options))
     assert got == _counts(model) and "sub" in text, text
+    assert "avgpool 3 stride=1 padding=1 count_include_pad=false" in text, text     # the padding not averaged
 
 
 @pytest.mark.parametrize("options", [{"dynamo": False}, {}], ids=["torchscript", "dynamo"])

@@ -608,6 +608,10 @@ def from_onnx(model, generalize=None, source: str = "the ONNX model") -> str:
                 raise DefinitionError(f"{where}: pads {pads} are not symmetric")
             if set(pads) != {0}:
                 text += f" padding={_window(pads[:half])}"
+            if op == "AveragePool" and set(a.get("pads", [0])) != {0} and not a.get("count_include_pad", 0):
+                # ONNX's default leaves the pool's own padding out of the average (PyTorch's
+                # count_include_pad=False, PoolFormer's token mixer); a Pad node's zeros are real cells
+                text += " count_include_pad=false"
             if a.get("ceil_mode", 0):
                 text += " ceil_mode"
             for option, plain in (("dilations", None),):
