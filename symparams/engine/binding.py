@@ -199,7 +199,9 @@ class Binder:
             allowed = list(spec.options) + ["name", "trainable", "frozen", "reuse"] + (["activation"] if spec.takes_activation else [])
             hint = did_you_mean(option.name, allowed)
             argument = ARGUMENT_OPTIONS.get(option.name, option.name)
-            if OPTION_NAMES.get(option.name) in spec.options:       # Keras's strides=, use_bias=
+            if option.name in spec.elsewhere:                      # attention talking_heads=true
+                hint = spec.elsewhere[option.name]
+            elif OPTION_NAMES.get(option.name) in spec.options:     # Keras's strides=, use_bias=
                 value = self._quoted(option.value) if isinstance(option.value, ir.Size) else "..."
                 hint = f"symparams calls it {OPTION_NAMES[option.name]}: write '{OPTION_NAMES[option.name]}={value}'"
             elif argument in {a.name for a in spec.arguments}:      # kernel_size=3, units=10

@@ -163,6 +163,12 @@ class Attention(LayerSpec):
                "causal": Opt(BOOL, False), "context": Opt(STRING, None, doc="a saved T' x d' sequence"),
                "relbias": Opt(INTEGER, 0, doc="relative position buckets (0: none)"),
                "window": Opt(COUNT, None, doc="sliding window: each query sees the last W positions (Mistral)")}
+    elsewhere = {option: text for options, text in (
+        (("talking_heads", "talkingheads", "talking_head"),
+         "talking-heads attention (CaiT, timm's TalkingHeadAttn) is a kind of its own: write 'talkingheads heads=H'"),
+        (("class_attention", "class_attn", "cls_only", "class_token_only"),
+         "CaiT's class attention is a kind of its own, its whole block on [class token; patches]: write "
+         "'classattention heads=H'")) for option in options}
     min_rank = 2
     max_rank = 2
     diagram = "attention"

@@ -396,6 +396,9 @@ class LayerSpec:
     # framework classes spelt like one of this kind's keywords but meaning another layer -> why they differ
     # (Keras' weightless Attention is not 'attention'): a did-you-mean says so instead of the look-alike
     unlike: Mapping[str, str] = {}
+    # options a user may guess on this kind whose layer is another kind (attention talking_heads=true is the kind
+    # talkingheads) -> the hint that names it, instead of a did-you-mean to a look-alike option
+    elsewhere: Mapping[str, str] = {}
 
     # -- what a spec implements -------------------------------------------------------
     def configure(self, cfg: Config, shape: tuple, ctx: Context) -> None:

@@ -140,6 +140,11 @@ def test_refusals_name_the_construct():
         symparams.parse("input 8x8\ntalkingheads")
     with pytest.raises(symparams.SymparamsError, match="heads"):
         symparams.parse("input 8x8\nclassattention heads=3")
+    # the option a timm user guesses on attention names the kind that is the layer
+    with pytest.raises(symparams.SymparamsError, match="talkingheads heads=H"):
+        symparams.parse("input 8x8\nattention heads=2 talking_heads=true")
+    with pytest.raises(symparams.SymparamsError, match="classattention heads=H"):
+        symparams.parse("input 8x8\nattention heads=2 class_attention=true")
     with pytest.raises(symparams.SymparamsError, match="Keras has no such layer"):
         from symparams.frameworks.keras_export import export
         export(symparams.parse("input 8x8\nclassattention heads=2"))
