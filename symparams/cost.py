@@ -667,7 +667,11 @@ class _Flow:
                 shape = _broadcast(shape, tuple(path.output_shape))
                 left = _State(left.grad or end.grad, _Store(product(shape)))
         grad = any(o.grad for o in outs)
-        return acc, _State(grad, _Store(product(row.output_shape)))     # the sum / concatenation is new
+        # the sum / product / concatenation is new; a sum or product of operands of one shape (no broadcast) is
+        # written with the first operand's strides (TensorIterator's order), a concatenation contiguous
+        alike = row.kind != "concat" and len({tuple(p.output_shape) for p in row.children}) == 1
+        layout = outs[0].layout if alike and outs[0].layout != "broadcast" else "contiguous"
+        return acc, _State(grad, _Store(product(row.output_shape)), layout)
 
     def _mixture(self, row, state):
         """A mixture of experts: the router and every expert read the same input; each token runs

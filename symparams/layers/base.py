@@ -368,6 +368,9 @@ class LayerSpec:
     # the activation word names the layer's own nonlinearity, applied inside it (a recurrent cell's, at every step:
     # its saved tensors are the kind's), not a function after it
     activation_inside: bool = False
+    # its result is the input's values combined one by one (x·γ, tanh(αx)·γ + β, a PReLU): PyTorch writes it with the
+    # input's strides, so it is laid out as its input (output_layout None)
+    elementwise: bool = False
     # keyword -> number of spatial axes it requires (conv2d -> 2); None: any
     spatial_rank_of: Mapping[str, int] = {}
     min_rank: int = 1                   # smallest input rank (H x W x C has rank 3)
@@ -582,7 +585,7 @@ class LayerSpec:
         repeated over the batch, output_is_weight), or None: as its input (element-wise steps keep their input's
         strides; on a broadcast input they write a new contiguous tensor). Default: a new tensor is contiguous,
         a view as its input."""
-        return None if self.output_is_view(cfg, shape, out, ctx) else "contiguous"
+        return None if self.output_is_view(cfg, shape, out, ctx) or self.elementwise else "contiguous"
 
     def view_layout(self, layout, shape=()):
         """The layout of a view's output (output_is_view, no output_layout of its own) given its input's (and the

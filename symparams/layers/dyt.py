@@ -13,6 +13,7 @@ from .text import one
 @register
 class DynamicTanh(LayerSpec):
     keywords = ("dyt",)
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes = {}
     keras_classes = {}
     summary = "Dynamic Tanh γ·tanh(α·x) + β on the last axis D: a learned scalar α, scale and shift (LayerNorm's replacement)"

@@ -15,6 +15,7 @@ from .text import one
 @register
 class GlobalResponseNorm(LayerSpec):
     keywords = ("grn", "globalresponsenorm")
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes = {}
     keras_classes = {}
     summary = ("global response normalisation (ConvNeXt-V2) on the C channels of a map or sequence: "

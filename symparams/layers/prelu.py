@@ -18,6 +18,7 @@ SHARED = ("all", "spatial", "none")
 @register
 class PReLU(LayerSpec):
     keywords = ("prelu",)
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes = named("prelu", "PReLU")
     keras_classes = named("prelu", "PReLU")
     summary = ("parametric ReLU max(x, 0) + α·min(x, 0) with learned slopes: shared=all one α (PyTorch's "

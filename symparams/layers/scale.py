@@ -17,6 +17,7 @@ def _number_text(value) -> str:
 @register
 class LayerScale(LayerSpec):
     keywords = ("layerscale",)
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes = {}
     keras_classes = {}
     summary = "a learned per-channel scale on the last axis (ConvNeXt, CaiT)"
@@ -155,6 +156,7 @@ class Normalization(nn.Module):
 @register
 class Rescaling(LayerSpec):
     keywords = ("rescaling",)
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes = {}
     keras_classes = named("rescaling", "Rescaling")
     summary = "multiplies by a constant S and adds an offset (Keras Rescaling): no weights"
