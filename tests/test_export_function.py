@@ -60,10 +60,15 @@ def _transfer(source, exported):
                 continue
             theirs = src if isinstance(src, list) else [src] if isinstance(src, torch.nn.Parameter) \
                 else list(src.parameters())
-            if isinstance(src, torch.nn.Module):        # the same names in another order (timm's Swin-V2 attention)
+            if isinstance(src, torch.nn.Module):
+                # the same names in another order (timm's Swin-V2 attention), or the same last parts of them (timm's
+                # ScaledStdConv2d weight, bias, gain: the export's standardised conv holds conv.weight, conv.bias, gain)
                 named, mine = dict(src.named_parameters()), [n for n, _ in child.named_parameters()]
-                if sorted(named) == sorted(mine) and named.keys() != set():
+                tail = {n.rsplit(".", 1)[-1]: p for n, p in named.items()}
+                if sorted(named) == sorted(mine) and named:
                     theirs = [named[n] for n in mine]
+                elif len(tail) == len(named) == len(mine) and sorted(tail) == sorted(n.rsplit(".", 1)[-1] for n in mine):
+                    theirs = [tail[n.rsplit(".", 1)[-1]] for n in mine]
             assert [_squeezed(p) for p in ours] == [_squeezed(p) for p in theirs], \
                 (name, [tuple(p.shape) for p in ours], [tuple(p.shape) for p in theirs])
             for a, b in zip(ours, theirs):
@@ -221,6 +226,14 @@ CASES = {
     "swin (shift along one axis)": (_swin, (3, 64, 16), True),
     "swin (padded map)": (_swin, (3, 64, 40), False),
     "swin_v2 (cosine, cpb, shifted)": (lambda: _swin(v2=True), (3, 64, 64), True),
+    "swin_t (whole, last stages one padded window)": (lambda: _tv().swin_t(num_classes=5), (3, 64, 64), False),
+    "swin_v2_t (whole)": (lambda: _tv().swin_v2_t(num_classes=5), (3, 64, 64), False),
+    "inception_v3": (lambda: _tv().inception_v3(num_classes=5, aux_logits=False, init_weights=False), (3, 80, 80),
+                     False),
+    "googlenet": (lambda: _tv().googlenet(num_classes=5, aux_logits=False, init_weights=False), (3, 64, 64), False),
+    **{f"{name} (timm)": (lambda name=name: _timm(name), (3, 64, 64), False)
+       for name in ("mobilenetv3_large_100", "seresnext26d_32x4d", "cspresnet50", "dla34", "ese_vovnet19b_dw",
+                    "repvgg_a0", "efficientnet_lite0", "resnetv2_50", "convnextv2_atto", "rexnet_100")},
     "timm swin": (_timm_swin, (3, 64, 64), False),
     "timm swin_v2 (bias=qv)": (lambda: _timm_swin("v2"), (3, 64, 64), False),
     "swin_v2 (two stages)": (lambda: _swin(v2=True, stages=2), (3, 64, 64), False),
@@ -236,8 +249,24 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", [name for name, (_, _, ci) in CASES.items() if ci or ALL])
+# found by this test and not fixed yet (strict xfail: a fix makes them fail until removed here)
+KNOWN_MISMATCH = {
+    "nfnet_l0 (timm: scaled weight standardisation)": (
+        lambda: _timm("nfnet_l0"), (3, 64, 64),
+        "timm's ScaledStdConv2d(gamma=1.7868 for SiLU, eps=1e-5) reads as weight_std=scaled, whose export holds "
+        "gamma 1 and eps 1e-6: the counts are equal, the kernels are scaled otherwise"),
+}
+
+
+@pytest.mark.parametrize("case", [name for name, (_, _, ci) in CASES.items() if ci or ALL] + [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISMATCH[name][2]))
+    for name in KNOWN_MISMATCH if ALL])
 def test_the_export_computes_the_imported_models_function(case):
+    if case in KNOWN_MISMATCH:
+        factory, shape, _ = KNOWN_MISMATCH[case]
+        need_module("torch")
+        same_function(factory(), shape)
+        return
     factory, shape, _ = CASES[case]
     need_module("torch")
     same_function(factory(), shape)
