@@ -431,3 +431,17 @@ def test_mixture_memory_counts_every_expert_and_reports_the_active(capsys):
     assert got["train_flops_token"] == 6 * (active - vocabulary) + 6 * 32 * 4096 * (32 * 128)
     assert main(["memory", str(MIXTRAL), "--precision", "bf16", "--batch", "1", "--inference"]) == 0
     assert f"active per token" in capsys.readouterr().out
+
+
+_MLA = "mla heads=2 kv_lora_rank=5 q_lora_rank=5 qk_rope_head_dim=1 qk_nope_head_dim=1 v_head_dim=2"
+
+
+@pytest.mark.parametrize("step", ["rescaling", "layerscale", "dyt", "prelu shared=none", "grn", "maxpool 1",
+                                  "add { } { }", "mul { } { }", "add { relu } { dense 4 }"])
+def test_a_strided_sequence_stays_strided_through_element_wise_steps(step):
+    """A convolution on a sequence returns a strided (transposed) view; an element-wise kind, a sum or product of one
+    shape (the first operand's strides) and max pooling's new channels-first result keep it strided, so the two
+    projections of an mla reading it each keep a copy (batch 2; at a batch of one the view is contiguous, which the
+    formulas do not follow: docs/cost.md)."""
+    net = symparams.parse(f"input 3x4\nconv 4 1\n{step}\n{_MLA}", convention="pytorch")
+    assert ours(net) == measured_saved_bytes(net)
