@@ -83,7 +83,7 @@ def test_timm_cnn_imports_exactly_or_is_refused_by_name(reference, tmp_path, cap
 #   'transpose': MobileNetV4 hybrid: multi-query attention on the map
 #   'interpolate': GhostNet-V2/V3 DFC attention: a pooled gate upsampled with F.interpolate
 #   'permute': channels moved by permute outside a channels-last block (attention)
-#   reads the tensor: BoTNet-style attention's position table, read in forward
+#   reads the tensor: bat_resnext26ts's BatNonLocalAttn (bilinear attention transform), a tensor read in forward
 #   permuted to channels last: a split or pad between a permute to channels last and back
 #   control flow: a Python branch on a traced value the sized trace cannot take either
 SWEEP = {
@@ -220,6 +220,10 @@ SWEEP = {
     "timm.models.byoanet:sehalonet33ts": None,
     "timm.models.byoanet:halonet50ts": None,
     "timm.models.byoanet:halo2botnet50ts_256": None,
+    "timm.models.byoanet:lamhalobotnet50ts_256": None,
+    "timm.models.byoanet:eca_botnext26ts_256": None,
+    "timm.models.byoanet:eca_halonext26ts": None,
+    "timm.models.byoanet:halonet_h1": None,
     "timm.models.byoanet:haloregnetz_b": None,
     "timm.models.byoanet:lambda_resnet26t": None,
     "timm.models.byoanet:lambda_resnet50ts": None,
