@@ -9,7 +9,7 @@ module.conv.weight: each must come back as the line's own weight name.
 
 By default the default lines of the kinds whose modules hold their weights under other names (TORCH_DEFAULT,
 KERAS_DEFAULT) and a handful of option values that do (NAMED_OTHERWISE); SYMPARAMS_EXPORT_FROZEN=all: every kind and
-every option value test_roundtrip_kinds enumerates, in both frameworks (193 cases)."""
+every option value test_roundtrip_kinds enumerates, in both frameworks."""
 
 from __future__ import annotations
 
