@@ -345,6 +345,46 @@ def torch_out(module, shape_cl):
     return dims[1:] + dims[:1]
 
 
+def exported_module(text: str, class_name: str):
+    """(network, its PyTorch export built, the export's one module of that class)."""
+    from symparams.frameworks.check import run_source
+    from symparams.frameworks.torch_export import export
+    net = symparams.parse(text, convention="pytorch")
+    model = run_source(export(net))["build"]()
+    [module] = [m for m in model.modules() if type(m).__name__ == class_name]
+    return net, model, module
+
+
+def assert_costs_are_what_torch_measures(net, model, shape_cl, batches=(1, 2)):
+    """The engine's forward FLOPs, training FLOPs and saved-activation bytes of `net` equal what torch measures on
+    its export `model` (training mode, no loss): FlopCounterMode forward and backward, and the tensors autograd
+    keeps (saved_tensors_hooks; weights and buffers left out, each storage once). `shape_cl`: the input, channels
+    last, without the batch."""
+    torch = need_module("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    from symparams import cost
+    model.train()
+    shape = (shape_cl[-1], *shape_cl[:-1]) if len(shape_cl) >= 3 else tuple(shape_cl)
+    weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    for batch in batches:
+        seen: dict = {}
+
+        def pack(tensor):
+            if tensor.untyped_storage().data_ptr() not in weights:
+                seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+            return tensor
+
+        with FlopCounterMode(display=False) as forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            y = model(torch.randn(batch, *shape))
+        with FlopCounterMode(display=False) as backward:
+            y.sum().backward()
+        ours = cost.totals(net, ("flops", "train_flops", "act_train_bytes"),
+                           cost.Options(batch=batch, device="cpu", loss="none"))
+        assert int(ours["flops"]) == forward.get_total_flops(), batch
+        assert int(ours["train_flops"]) == forward.get_total_flops() + backward.get_total_flops(), batch
+        assert int(ours["act_train_bytes"]) == sum(seen.values()), (batch, sorted(seen.values()))
+
+
 def keras_layer(layer, shape):
     """(count_params, output shape) of a Keras layer built on `shape`."""
     keras = need_module("keras")

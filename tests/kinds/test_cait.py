@@ -8,7 +8,7 @@ import pytest
 
 import symparams
 from conftest import need_module
-from harness import kind, torch_count
+from harness import assert_costs_are_what_torch_measures, exported_module, kind, torch_count
 
 
 # weight 0: per kind only (tests/kinds/test_every_kind.py), so the random architectures' seeded draws stay
@@ -26,15 +26,6 @@ def classattention(b):
     if b.coin():
         text += f" hidden={b.integer(1, 9)}"
     return text + (" qkv_bias=false" if b.coin() else "")
-
-
-def _exported(text, cls):
-    from symparams.frameworks.check import run_source
-    from symparams.frameworks.torch_export import export
-    net = symparams.parse(text, convention="pytorch")
-    model = run_source(export(net))["build"]()
-    [module] = [m for m in model.modules() if type(m).__name__ == cls]
-    return net, model, module
 
 
 def _timm_reference(which, d, heads, hidden, qkv_bias):
@@ -66,7 +57,7 @@ def test_the_export_computes_what_timms_module_does(which, t, d, heads, hidden, 
     torch = need_module("torch")
     reference, cls = _timm_reference(which, d, heads, hidden, qkv_bias)
     line = _line(which, d, heads, hidden, qkv_bias)
-    net, model, module = _exported(f"input {t}x{d}\n{line}", cls)
+    net, model, module = exported_module(f"input {t}x{d}\n{line}", cls)
     assert int(net.params) == torch_count(reference) == sum(p.numel() for p in model.parameters())
     with torch.no_grad():
         for p in reference.parameters():
@@ -89,32 +80,10 @@ def test_the_export_computes_what_timms_module_does(which, t, d, heads, hidden, 
 def test_flops_and_saved_tensors_are_what_torch_measures(text):
     """Forward and training FLOPs against torch.utils.flop_counter, and the bytes autograd saves against
     saved_tensors_hooks, at batch 1 and 2."""
-    torch = need_module("torch")
-    from torch.utils.flop_counter import FlopCounterMode
-    from symparams import cost
     cls = "TalkingHeadAttn" if "talkingheads" in text else "LayerScaleBlockClassAttn"
-    net, model, _ = _exported(text, cls)
-    model.train()
-    t, d = (int(v) for v in text.splitlines()[0].split()[1].split("x"))
-    for batch in (1, 2):
-        x = torch.randn(batch, t, d)
-        weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
-        seen: dict = {}
-
-        def pack(tensor):
-            if tensor.untyped_storage().data_ptr() not in weights:
-                seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
-            return tensor
-
-        with FlopCounterMode(display=False) as forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = model(x)
-        with FlopCounterMode(display=False) as backward:
-            y.sum().backward()
-        ours = cost.totals(net, ("flops", "train_flops", "act_train_bytes"),
-                           cost.Options(batch=batch, device="cpu", loss="none"))
-        assert int(ours["flops"]) == forward.get_total_flops()
-        assert int(ours["train_flops"]) == forward.get_total_flops() + backward.get_total_flops()
-        assert int(ours["act_train_bytes"]) == sum(seen.values()), (batch, seen)
+    net, model, _ = exported_module(text, cls)
+    shape = tuple(int(v) for v in text.splitlines()[0].split()[1].split("x"))
+    assert_costs_are_what_torch_measures(net, model, shape)
 
 
 @pytest.mark.parametrize("text", ["input 5x8\ntalkingheads heads=2", "input 4x4\ntalkingheads heads=1 qkv_bias=false",

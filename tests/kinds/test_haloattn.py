@@ -8,7 +8,7 @@ import pytest
 
 import symparams
 from conftest import need_module
-from harness import kind, torch_count
+from harness import assert_costs_are_what_torch_measures, exported_module, kind, torch_count
 
 
 # weight 0: per kind only (tests/kinds/test_every_kind.py), so the random architectures' seeded draws stay
@@ -29,12 +29,7 @@ def haloattn(b):
 
 
 def _exported(text):
-    from symparams.frameworks.check import run_source
-    from symparams.frameworks.torch_export import export
-    net = symparams.parse(text, convention="pytorch")
-    model = run_source(export(net))["build"]()
-    [module] = [m for m in model.modules() if type(m).__name__ == "HaloAttn"]
-    return net, model, module
+    return exported_module(text, "HaloAttn")
 
 
 @pytest.mark.parametrize("size, c, heads, block, halo, stride, avg_down, dim_qk, qkv_bias", [
@@ -71,32 +66,9 @@ def test_the_export_holds_and_computes_what_timms_halo_attn_does(size, c, heads,
 def test_flops_and_saved_tensors_are_what_torch_measures(text):
     """Forward and training FLOPs against torch.utils.flop_counter, and the bytes autograd saves against
     saved_tensors_hooks, at batch 1 and 2."""
-    torch = need_module("torch")
-    from torch.utils.flop_counter import FlopCounterMode
-    from symparams import cost
     net, model, _ = _exported(text)
-    model.train()
-    first = text.splitlines()[0].split()[1].split("x")
-    h, w, c = (int(v) for v in first)
-    for batch in (1, 2):
-        x = torch.randn(batch, c, h, w)
-        weights = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
-        seen: dict = {}
-
-        def pack(tensor):
-            if tensor.untyped_storage().data_ptr() not in weights:
-                seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
-            return tensor
-
-        with FlopCounterMode(display=False) as forward, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = model(x)
-        with FlopCounterMode(display=False) as backward:
-            y.sum().backward()
-        ours = cost.totals(net, ("flops", "train_flops", "act_train_bytes"),
-                           cost.Options(batch=batch, device="cpu", loss="none"))
-        assert int(ours["flops"]) == forward.get_total_flops()
-        assert int(ours["train_flops"]) == forward.get_total_flops() + backward.get_total_flops()
-        assert int(ours["act_train_bytes"]) == sum(seen.values()), (batch, seen)
+    shape = tuple(int(v) for v in text.splitlines()[0].split()[1].split("x"))
+    assert_costs_are_what_torch_measures(net, model, shape)
 
 
 @pytest.mark.parametrize("text", ["input 4x4x4\nhaloattn heads=2 block=2 halo=1 stride=2",
