@@ -57,6 +57,11 @@ STACKS = [
     # one feature is still copied; a merge's result is a new batch-first tensor (found by tests/test_memory.py's
     # random networks)
     "input 9x1\ndense 1\nmul { gru 4 return_sequences=true bias=false; dense 1 } {  }",
+    # a merge of the time-major sequence with itself keeps its layout: the next recurrent layer reads a view
+    "input 4x1\nrnn 3 return_sequences=true relu\nsave t0\nmul with t0\nrnn 2 bidirectional=true\ndense 5",
+    "input 10x1\ngru 1 return_sequences=true bias=false\ndropout 0.1\nsave t0\nsub with t0\ngru 3 bidirectional=true",
+    "input 6\nembedding 19 3\ngru 2 return_sequences=true bidirectional=true bias=false\naffine\nlayerscale\n"
+    "gru 1 bidirectional=true",
 ]
 
 

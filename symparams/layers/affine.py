@@ -12,6 +12,7 @@ from .text import one
 @register
 class Affine(LayerSpec):
     keywords = ("affine",)
+    elementwise = True         # written with its input's strides (a strided sequence stays strided)
     pytorch_classes: dict = {}          # timm's Affine is not a torch.nn class
     keras_classes: dict = {}
     summary = ("a learned scale and shift per channel on the last axis, α·x + β (timm's Affine: ResMLP's "

@@ -221,6 +221,11 @@ class _ElementwiseWith(NamedTensorSpec):
     def output_shape(self, cfg, shape, ctx):
         return broadcast(tuple(shape), tuple(cfg.other), ctx, f"{self.keyword} {cfg.tensor}")
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """The current tensor is the first operand: with no broadcasting PyTorch writes the result with its strides
+        (None: laid out as the input, a recurrent layer's time-major sequence stays one); a broadcast result is new."""
+        return None if tuple(shape) == tuple(out) == tuple(cfg.other) else "contiguous"
+
     def torch_forward(self, row, var, out, indent):
         result = out.fresh()
         mine = out.broadcast(var, row.input_shape, row.output_shape)
