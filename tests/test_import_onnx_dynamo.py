@@ -290,7 +290,7 @@ def test_swin_through_the_default_exporter(tmp_path):
     got, text = _imported(_export(model, (1, 3, 32, 32), tmp_path / "swin.onnx"))
     assert got == _counts(model), text
     assert "windowattention heads=2 window=4 name" in text and "windowattention heads=2 window=4 shift=2" in text
-    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2" in text, text
+    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2 order=swin" in text, text
 
 
 def test_a_window_bias_that_is_not_a_relative_table_is_refused(tmp_path):

@@ -61,7 +61,7 @@ def test_swin_through_the_torchscript_exporter(tmp_path):
     got, text = _imported(_export(model, tmp_path / "swin.onnx"))
     assert got == _counts(model), text
     assert "windowattention heads=2 window=4 name" in text and "windowattention heads=2 window=4 shift=2" in text
-    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2" in text, text
+    assert text.count("windowattention heads=4 window=4 name") == 2 and "pixelunshuffle 2 order=swin" in text, text
 
 
 def test_a_window_bias_without_its_values_is_refused(tmp_path):
@@ -139,3 +139,25 @@ def test_a_cut_that_is_neither_windows_nor_a_grid_is_refused(tmp_path):
             block.partition_op, block.departition_op = Rows(), RowsBack()
     with pytest.raises(SymparamsError, match="partition_op"):
         _imported(_export(model, tmp_path / "rows.onnx", side=64))
+
+
+@pytest.mark.parametrize("corners, order", [([(0, 0), (1, 0), (0, 1), (1, 1)], "swin"),
+                                            ([(0, 0), (0, 1), (1, 0), (1, 1)], "tensorflow")])
+def test_a_patch_merge_keeps_its_channel_order(tmp_path, corners, order):
+    """The four strided slices of a channels-last map concatenated column by column (Swin) or row by row
+    (space_to_depth) read as pixelunshuffle 2 in that order; the next dense layer then meets the same channels."""
+    torch = need_module("torch")
+    nn = torch.nn
+
+    class Merge(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.reduce = nn.Conv2d(3, 4, 2, stride=2), nn.Linear(16, 6)
+
+        def forward(self, x):
+            x = self.embed(x).permute(0, 2, 3, 1)
+            x = torch.cat([x[:, i::2, j::2, :] for i, j in corners], -1)
+            return self.reduce(x)
+
+    _, text = _imported(_export(Merge().eval(), tmp_path / "merge.onnx", side=16))
+    assert f"pixelunshuffle 2 order={order}" in text, text

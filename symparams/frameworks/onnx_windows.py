@@ -11,7 +11,8 @@ weights, and the bias's values are those of a relative position table (equal for
 importer, which names the operator it cannot read.
 
 Patch merging: a Concat on the channels of the four strided slices x[:, i::2, j::2, :] (i, j in {0, 1}) of one
-channels-last map is `pixelunshuffle 2` (the same values, another channel order).
+channels-last map is `pixelunshuffle 2 order=swin` when the corners are concatenated column by column (Swin's
+order), `order=tensorflow` when row by row (space_to_depth); other orders are left to the importer.
 """
 
 from __future__ import annotations
@@ -393,9 +394,13 @@ def _shift(g, members, x, map_shape, value):
     return low if cuts <= {low, map_shape[1] - low, map_shape[2] - low} else None
 
 
+BLOCK_CORNERS = {((0, 0), (1, 0), (0, 1), (1, 1)): "swin", ((0, 0), (0, 1), (1, 0), (1, 1)): "tensorflow"}
+
+
 def patch_merges(g, dynamic, value) -> dict:
     """Swin's patch merging: a Concat on the channels of x[:, i::2, j::2, :] for (i, j) in {0, 1}², each a Slice
-    of a Slice of one channels-last map x: {first node index: (node indexes, (x, y, "pixelunshuffle 2", Concat))}."""
+    of a Slice of one channels-last map x: {first node index: (node indexes, (x, y, "pixelunshuffle 2 order=…",
+    Concat))}."""
     found = {}
     for cat in g.nodes:
         if cat.op_type != "Concat" or len(cat.input) != 4 or any(i not in dynamic for i in cat.input):
@@ -403,7 +408,7 @@ def patch_merges(g, dynamic, value) -> dict:
         out = tuple(g.shapes.get(cat.output[0], ()))
         if len(out) != 4 or int(g.attrs(cat).get("axis", 0)) % 4 != 3:
             continue
-        members, sources, corners = {g.position[id(cat)]}, set(), set()
+        members, sources, corners = {g.position[id(cat)]}, set(), []
         for tensor in cat.input:
             start = {1: None, 2: None}
             while tensor in g.producer and g.producer[tensor].op_type == "Slice":
@@ -419,8 +424,11 @@ def patch_merges(g, dynamic, value) -> dict:
                 members.add(g.position[id(node)])
                 tensor = node.input[0]
             sources.add(tensor)
-            corners.add((start[1], start[2]))
-        if len(sources) != 1 or corners != {(0, 0), (0, 1), (1, 0), (1, 1)}:
+            corners.append((start[1], start[2]))
+        # the channel order is the order of the concatenated corners (row, column): Swin's patch merging takes them
+        # column by column, TensorFlow's space_to_depth row by row; any other order has no form
+        order = BLOCK_CORNERS.get(tuple(corners))
+        if len(sources) != 1 or order is None:
             continue
         x = sources.pop()
         shape = tuple(g.shapes.get(x, ()))
@@ -430,5 +438,5 @@ def patch_merges(g, dynamic, value) -> dict:
         if any(u is not None and g.position[id(u)] not in members
                for t in inside - {cat.output[0]} for u in g.users.get(t, [])):
             continue
-        found[min(members)] = (members, (x, cat.output[0], "pixelunshuffle 2", cat))
+        found[min(members)] = (members, (x, cat.output[0], f"pixelunshuffle 2 order={order}", cat))
     return found
