@@ -128,6 +128,11 @@ class _Recurrent(LayerSpec):
 
     def emit_torch(self, row, out):
         cfg = row.config
+        # PyTorch's recurrent modules and cells run tanh inside (nn.RNN also relu): another activation word would
+        # export as a different function with the same weights
+        if row.activation not in (None, "tanh") and not (self.cell == "rnn" and row.activation == "relu"):
+            raise out.unsupported(f"{self.cell} with the activation {row.activation} (PyTorch's nn.{self.torch_class} "
+                                  "runs tanh inside" + (", or relu" if self.cell == "rnn" else "") + ")")
         if cfg.steps is not None or cfg.state_activation:
             return self._emit_stepped(row, out)
         out.helper(self.torch_helpers, "Recurrent")

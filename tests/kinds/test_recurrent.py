@@ -192,3 +192,17 @@ def test_stepped_refusals():
                         ("input 3\nlstm 2 state_activation=gelu", "state_activation")):
         with pytest.raises(SymparamsError, match=words):
             symparams.parse(text, convention="pytorch").params
+
+
+@pytest.mark.parametrize("line, exported", [("lstm 4 relu", False), ("gru 4 sigmoid", False), ("rnn 4 sigmoid", False),
+                                            ("rnn 4 relu", True), ("gru 4 tanh", True), ("lstm 4", True),
+                                            ("lstm 2 steps=3 relu", False), ("rnn 2 steps=3 relu", True)])
+def test_an_activation_pytorch_cannot_run_inside_the_cell_is_not_exported_to_pytorch(line, exported):
+    """PyTorch's cells run tanh (nn.RNN also relu): another word would export a different function."""
+    from symparams.frameworks.torch_export import export
+    net = symparams.parse(f"input {'3' if 'steps=' in line else '5x3'}\n{line}", convention="pytorch")
+    if exported:
+        assert "nn." in export(net)
+    else:
+        with pytest.raises(symparams.SymparamsError, match="runs tanh inside"):
+            export(net)
