@@ -3168,8 +3168,12 @@ def parse_back(text, convention):
     try:
         return parse(text, convention=convention).evaluate()
     except SymparamsError as exc:
-        raise DefinitionError(f"the import wrote text symparams cannot read back ({exc}); please report this "
-                              "model") from None
+        # most often the model does not run at the input size asked for (windows or blocks that do not tile it,
+        # position tables sized for another map): say so before asking for a report
+        raise DefinitionError(f"the import wrote text symparams cannot read back ({exc})",
+                              hint="check that the model runs at this input size (--input-shape; many are built "
+                                   "for one size, e.g. 256 x 256 for timm's *_256 models); if it does, please "
+                                   "report this model") from None
 
 
 _NAME_OPTION = re.compile(r"[ \t]+name=\w+")
