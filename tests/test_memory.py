@@ -443,3 +443,25 @@ def test_a_strided_sequence_stays_strided_through_element_wise_steps(step):
     formulas do not follow: docs/cost.md)."""
     net = symparams.parse(f"input 3x4\nconv 4 1\n{step}\n{_MLA}", convention="pytorch")
     assert ours(net) == measured_saved_bytes(net)
+
+
+@pytest.mark.parametrize("text", [
+    "input 10x9x2\nsubsample 2x1\nmul { slice 2\ncontextpool keepdims } { }",   # the random draw that found it
+    "input 10x9x2\nconv 3 1\nsubsample 2x2\nslice 2\nglobalmaxpool",
+    "input 10x9x2\nslice 1\ncontextpool",
+    # whether a subsample's positions (and channels) merge depends on how the sizes divide by the strides
+    "input 10x8x2\nsubsample 1x2\ncontextpool",                       # an even width: the positions merge
+    "input 10x8x2\nconv 2 1\nsubsample 1x2\nflatten\ndense 5",       # ... and the channels: dense reads it in place
+    "input 10x9x2\nconv 2 1\nsubsample 1x2\nflatten\ndense 5",       # an odd width: flatten copies
+    "input 9x1x2\nconv 2 1\nsubsample 2x1\ncontextpool",             # one axis left: positions merge, channels not
+    "input 9x1x2\nconv 2 1\nsubsample 2x1\nflatten\ndense 3",
+    "input 4x10x2\nconv 2 1\nsubsample 4x2\nflatten\ndense 3",
+    "input 4x6x4x2\nconv 2 1\nsubsample 1x1x2\nflatten\ndense 3",   # a volume
+    "input 4x6x5x2\nconv 2 1\nsubsample 1x1x2\nglobalmaxpool",
+])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_subsample_is_copied_where_its_positions_do_not_merge(text, batch):
+    """contextpool's reshape, globalmaxpool's flatten(2) and flatten read a subsample (or a channel slice of one) in
+    place where its positions (and, for flatten, its channels) merge into one axis, and keep a copy where they do not."""
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net, batch=batch) == measured_saved_bytes(net, batch=batch)

@@ -587,9 +587,9 @@ class LayerSpec:
         a view as its input."""
         return None if self.output_is_view(cfg, shape, out, ctx) or self.elementwise else "contiguous"
 
-    def view_layout(self, layout, shape=()):
+    def view_layout(self, layout, shape=(), cfg=None):
         """The layout of a view's output (output_is_view, no output_layout of its own) given its input's (and the
-        input's shape): the same by default; flatten makes a map's channel slice ('sliced') rows of unit stride
+        input's shape and the layer's configuration): the same by default; flatten makes a map's channel slice ('sliced') rows of unit stride
         ('narrowed')."""
         return layout
 

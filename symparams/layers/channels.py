@@ -59,9 +59,15 @@ class ChannelSlice(layers.Layer):
 
     def output_layout(self, cfg, shape, out, ctx):
         """A vector's or a sequence's channels are its last axis in the export too: the slice is 'narrowed', rows of
-        unit stride that a matrix product reads in place (no copy); on a channels-first map 'sliced' (strided, but
-        flattened it is a view whose rows are narrowed: LayerSpec.view_layout)."""
-        return "narrowed" if len(shape) <= 2 else "sliced"
+        unit stride that a matrix product reads in place (no copy). On a map it depends on the input (view_layout)."""
+        return "narrowed" if len(shape) <= 2 else None
+
+    def view_layout(self, layout, shape=(), cfg=None):
+        """On a channels-first map 'sliced' (strided, but each channel's positions one run of unit stride: flattened
+        it is a view whose rows are narrowed); a channel slice of a subsample keeps its gaps between positions
+        ('gapped', 'spaced': Subsample.view_layout), copied where its positions are merged (measured, torch 2.14:
+        'subsample 2x1; slice 2; contextpool' keeps the copy its reshape makes)."""
+        return layout if layout in ("gapped", "spaced") else "sliced"
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "ChannelSlice")

@@ -96,9 +96,13 @@ class ContextPool(layers.Layer):
         return "global"
 
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
-        """The input (the convolution's and the weighted sum's operand: the exported module reads it in place)
-        and the softmax's H·W weights (its own gradient and the sum's operand)."""
-        return (Saved("input"), Saved("own", product(shape[:-1])))
+        """The input (the convolution's operand: Conv2d keeps a strided input as it is), the weighted sum's operand
+        (x.reshape(b, c, h·w): the input itself where its positions merge into one axis; a copy of a subsample's
+        map whose positions do not ('gapped': Subsample.view_layout), which the matrix product keeps. A channels-last
+        map (a dense layer's result, 'strided') merges its positions) and the softmax's
+        H·W weights (its own gradient and the sum's operand)."""
+        return (Saved("input"), Saved("input", layout=("contiguous", "broadcast", "sliced", "spaced", "strided")),
+                Saved("own", product(shape[:-1])))
 
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "ContextPool")

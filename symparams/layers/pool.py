@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..numeric import integer
 from .. import conventions
-from ..algebra import ceil_div, is_number, product
+from ..algebra import as_int, ceil_div, is_number, product
 from ..errors import DefinitionError, ShapeError
 from .base import BOOL, COUNT, INTEGER, PADDING, WINDOW, Arg, LayerSpec, Opt, REGISTRY, Saved, by_rank, named, register
 from .conv import Windowed
@@ -406,7 +406,7 @@ class GlobalMaxPool(_GlobalPool):
         """Its input and its result. On a map, x.flatten(2) makes a contiguous copy of a strided input (a subsample,
         a permuted view) and keeps that; a free tensor broadcast over the batch, or a channel slice of a map, flattens
         its spatial axes as a view (they stay one run of unit stride) and amax keeps that view (measured, torch 2.14)."""
-        return (Saved("input", layout=("contiguous", "broadcast", "sliced") if len(shape) > 2 else None),
+        return (Saved("input", layout=("contiguous", "broadcast", "sliced", "spaced") if len(shape) > 2 else None),
                 Saved("output"))
 
 @register
@@ -473,7 +473,46 @@ class Subsample(layers.Layer):
         return True
 
     def output_layout(self, cfg, shape, out, ctx):
-        return "strided"
+        """A sequence's x[:, ::s] is strided; a map's view depends on its input (view_layout)."""
+        return "strided" if len(shape) <= 2 else None
+
+    def view_layout(self, layout, shape=(), cfg=None):
+        """x[:, :, ::s, ::s] of a channels-first map laid out as a new one (or a channel slice of one): whether the
+        kept positions merge into one axis (a view for a reshape over the positions: contextpool, globalmaxpool's
+        flatten(2)) and the channels with them (a view for flatten) depends on how the sizes divide by the strides
+        (a stride of 2 along an even width merges, along an odd one it does not). 'sliced': both merge; 'spaced':
+        only the positions; 'gapped': neither (each such reshape copies; measured, torch 2.14). Symbolic sizes that
+        leave it undecided count the copy (docs/cost.md). Other inputs: 'strided', as before."""
+        if len(shape) <= 2 or cfg is None or layout not in ("contiguous", "sliced"):
+            return "strided"
+        sizes, strides = [shape[-1]], [product(shape[:-1])]         # the channels, then each spatial axis
+        for axis, (size, step) in enumerate(zip(shape[:-1], cfg.stride)):
+            sizes.append(ceil_div(size, step))
+            strides.append(step * product(shape[axis + 1:-1]))
+        positions = _merges(sizes[1:], strides[1:])
+        if positions is not True:
+            return "gapped"
+        return "sliced" if _merges(sizes, strides) is True else "spaced"
+
+
+def _merges(sizes, strides):
+    """Whether axes of these sizes and element strides flatten to one as a view (torch's rule: axes of size 1 are
+    skipped, each other axis's stride is the next one's size times its stride): True, False, or None when a symbolic
+    size leaves it undecided."""
+    kept = []
+    for size, stride in zip(sizes, strides):
+        one_ = as_int(size)
+        if one_ is None:
+            return None
+        if one_ != 1:
+            kept.append((size, stride))
+    for (_, outer), (size, inner) in zip(kept, kept[1:]):
+        same = as_int(outer - size * inner)
+        if same is None:
+            return None
+        if same != 0:
+            return False
+    return True
 
 
 @register
