@@ -792,7 +792,7 @@ class _Flow:
             core = state.store if view else _Store(spec.output_storage(cfg, shape, out, ctx))
             # an element-wise step on a tensor broadcast over the batch writes a new contiguous one
             inherited = "contiguous" if state.layout == "broadcast" and not view else state.layout
-            layout = spec.output_layout(cfg, shape, out, ctx) or spec.view_layout(inherited, shape, cfg)
+            layout = spec.output_layout(cfg, shape, out, ctx) or spec.view_layout(inherited, shape, cfg, state.layout)
         self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
         final = core
         if row.activation and row.activation != "linear" and not spec.activation_inside:

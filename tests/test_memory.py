@@ -465,3 +465,30 @@ def test_a_subsample_is_copied_where_its_positions_do_not_merge(text, batch):
     place where its positions (and, for flatten, its channels) merge into one axis, and keep a copy where they do not."""
     net = symparams.parse(text, convention="pytorch")
     assert ours(net, batch=batch) == measured_saved_bytes(net, batch=batch)
+
+
+_ONE_CHANNEL_BOTH = [
+    "input 8x1\nconv 3 2 exponential\nattention heads=1 bias=qkv",     # the random draw that found it
+    "input 8x1\nconv 3 2 relu\ndense 4",
+    "input 8x3\ndense 1\nconv 3 2 relu\ndense 4",                       # a dense layer's result is contiguous too
+    "input 8x1\nconv 3 2 weight_norm=true relu\ndense 4",
+    "input 8x1\nconv 3 3 padding=same relu\ndense 4",
+    "input 8x1\nconv 3 2 relu\nmaxpool 2\ndense 4",
+]
+_ONE_CHANNEL_BATCHED = [        # strided at batch 2 (at a batch of one a transposed view is contiguous: docs/cost.md)
+    "input 8x1\nconv 1 3 relu\nconv 3 2 relu\ndense 4",                 # a one-channel result: not channels last
+    "input 8x1\nconv 3 2 padding=same relu\ndense 4",                   # the padded copy is channels first
+    "input 8x1\nparameter 8x1\nconv 3 2 relu\ndense 4",                 # a free tensor's expand
+    "input 8x1\ndense 3\nslice 1\nconv 3 2 relu\ndense 4",              # a narrowed view
+    "input 8x1\nzeropad 1\nconv 3 2 relu\ndense 4",
+]
+
+
+@pytest.mark.parametrize("text, batch", [(t, b) for t in _ONE_CHANNEL_BOTH for b in (1, 2)]
+                         + [(t, 2) for t in _ONE_CHANNEL_BATCHED])
+def test_a_convolution_of_one_channel_returns_a_contiguous_sequence(text, batch):
+    """A convolution of a contiguous one-channel sequence is written channels last by PyTorch (the transposed input's
+    channel stride is 1), so its result is contiguous and a matrix product reads it without a copy; other inputs and
+    one-channel results come back strided."""
+    net = symparams.parse(text, convention="pytorch")
+    assert ours(net, batch=batch) == measured_saved_bytes(net, batch=batch)

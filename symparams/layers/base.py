@@ -587,9 +587,10 @@ class LayerSpec:
         a view as its input."""
         return None if self.output_is_view(cfg, shape, out, ctx) or self.elementwise else "contiguous"
 
-    def view_layout(self, layout, shape=(), cfg=None):
+    def view_layout(self, layout, shape=(), cfg=None, source=None):
         """The layout of a view's output (output_is_view, no output_layout of its own) given its input's (and the
-        input's shape and the layer's configuration): the same by default; flatten makes a map's channel slice ('sliced') rows of unit stride
+        input's shape, the layer's configuration and the input's own layout, `source`: 'broadcast' where `layout`
+        says 'contiguous' for a new tensor written from it): the same by default; flatten makes a map's channel slice ('sliced') rows of unit stride
         ('narrowed')."""
         return layout
 

@@ -62,7 +62,7 @@ class ChannelSlice(layers.Layer):
         unit stride that a matrix product reads in place (no copy). On a map it depends on the input (view_layout)."""
         return "narrowed" if len(shape) <= 2 else None
 
-    def view_layout(self, layout, shape=(), cfg=None):
+    def view_layout(self, layout, shape=(), cfg=None, source=None):
         """On a channels-first map 'sliced' (strided, but each channel's positions one run of unit stride: flattened
         it is a view whose rows are narrowed); a channel slice of a subsample keeps its gaps between positions
         ('gapped', 'spaced': Subsample.view_layout), copied where its positions are merged (measured, torch 2.14:

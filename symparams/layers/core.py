@@ -238,7 +238,7 @@ class Flatten(_View):
     summary = "all axes into one: H x W x C -> H*W*C"
     framework_name = "Flatten"
 
-    def view_layout(self, layout, shape=(), cfg=None):
+    def view_layout(self, layout, shape=(), cfg=None, source=None):
         """A channel slice of a channels-first map flattens to a view: each example's values one run of unit stride
         inside the whole map's storage ('narrowed', read in place by a matrix product that keeps the storage). A
         slice of a sequence's last axis leaves gaps between its rows: flattened, it is a copy, as a strided view's

@@ -476,7 +476,7 @@ class Subsample(layers.Layer):
         """A sequence's x[:, ::s] is strided; a map's view depends on its input (view_layout)."""
         return "strided" if len(shape) <= 2 else None
 
-    def view_layout(self, layout, shape=(), cfg=None):
+    def view_layout(self, layout, shape=(), cfg=None, source=None):
         """x[:, :, ::s, ::s] of a channels-first map laid out as a new one (or a channel slice of one): whether the
         kept positions merge into one axis (a view for a reshape over the positions: contextpool, globalmaxpool's
         flatten(2)) and the channels with them (a view for flatten) depends on how the sizes divide by the strides
