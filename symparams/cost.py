@@ -790,8 +790,9 @@ class _Flow:
             core, layout = _Store(product(out), counted=True), "broadcast"
         else:
             core = state.store if view else _Store(spec.output_storage(cfg, shape, out, ctx))
-            # an element-wise step on a tensor broadcast over the batch writes a new contiguous one
-            inherited = "contiguous" if state.layout == "broadcast" and not view else state.layout
+            # an element-wise step on a tensor broadcast over the batch, or on a view in the standard axis order with
+            # gaps (a slice, a subsample), writes a new contiguous one (PyTorch keeps only a permuted order)
+            inherited = "contiguous" if state.layout in _GAPPED and not view else state.layout
             layout = spec.output_layout(cfg, shape, out, ctx) or spec.view_layout(inherited, shape, cfg, state.layout)
         self._keep(acc, [e for e in saved if e.what == "output"], core, product(out), layout)
         final = core
@@ -851,6 +852,9 @@ class _Flow:
                 # counted in a batch of one already (Saved.single): the rest, beyond one
                 _add(acc, _saved_key(replace(e, batched=True) if store.single else e), store.values)
                 store.counted = True
+
+
+_GAPPED = ("broadcast", "gapped", "spaced", "sliced", "narrowed")
 
 
 def _broadcast(a: tuple, b: tuple) -> tuple:

@@ -481,6 +481,14 @@ _ONE_CHANNEL_BATCHED = [        # strided at batch 2 (at a batch of one a transp
     "input 8x1\nparameter 8x1\nconv 3 2 relu\ndense 4",                 # a free tensor's expand
     "input 8x1\ndense 3\nslice 1\nconv 3 2 relu\ndense 4",              # a narrowed view
     "input 8x1\nzeropad 1\nconv 3 2 relu\ndense 4",
+    # radixsoftmax 1 is torch.sigmoid: a recurrent layer's strided sequence stays strided (SYMPARAMS_DIFF_EXAMPLES=3000)
+    "input 3x5\ngru 2 return_sequences=true bidirectional=true\nradixsoftmax 1 groups=2\ndense 4",
+    "input 3x4\nconv 4 1\nradixsoftmax 1\ndense 4",
+    "input 3x4\nconv 4 1\nradixsoftmax 2\ndense 4",
+    # an element-wise step on a view with gaps in the standard axis order writes a new contiguous tensor
+    "input 4x4x4\nconv 4 1\nsubsample 2x2\nradixsoftmax 1\nflatten\ndense 2",
+    "input 4x4x4\nconv 4 1\nsubsample 2x2\nrescaling 2\nflatten\ndense 2",
+    "input 3x4\ndense 4\nslice 2\nlayerscale\nflatten\ndense 2",
 ]
 
 

@@ -170,6 +170,11 @@ class RadixSoftmax(layers.Layer):
         a tensor of its own (the reshape after the transpose copies)."""
         return (Saved("output"),) if self._view(cfg) else (Saved("own", product(shape)),)
 
+    def output_layout(self, cfg, shape, out, ctx):
+        """Radix 1 is torch.sigmoid, element-wise: its result keeps its input's strides (a recurrent layer's strided
+        sequence stays strided: measured, torch 2.14); the softmax's result is a new tensor."""
+        return None if cfg.radix == 1 else "contiguous"
+
     def emit_torch(self, row, out):
         out.helper(self.torch_helpers, "RadixSoftmax")
         cfg = row.config
