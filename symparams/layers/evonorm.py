@@ -237,15 +237,18 @@ class EvoNormS0(layers.Layer):
     def saved_activations(self, cfg, shape, out, ctx, style="pytorch"):
         """The scale's input for its gradient (the input itself in S0 without apply_act). With the deviation, for
         the input's gradient: the variance's input (the input), its G roots and the quotient's numerator; the
-        divisor laid out over the map (a copy: an expanded view reshaped; with one group a view of the roots) for
+        divisor laid out over the map (a copy: an expanded view reshaped; with one group, or one channel per group, a
+        view of the roots) for
         the numerator's gradient. With
         apply_act, for the input's or v's gradient: v·x's input (the input) and the sigmoid's result."""
         n = product(shape)
         if not self._divides(cfg):
             return (Saved("input", of=("weight",)),)
         numerator = ("input", "v") if cfg.apply_act else ("input",)
-        if cfg.groups == 1:         # one group: the laid-out divisor is a view of the roots (a size-1 axis merges)
-            saved = [Saved("own", 1, of=numerator), Saved("own", n, of=("weight",))]
+        # one group, or one channel per group: the laid-out divisor is a view of the roots (a size-1 axis merges
+        # with its neighbour); a symbolic channel count the engine cannot tell equal to the groups counts the copy
+        if cfg.groups == 1 or shape[-1] - cfg.groups == 0:
+            saved = [Saved("own", cfg.groups, of=numerator), Saved("own", n, of=("weight",))]
         else:
             saved = [Saved("own", cfg.groups, for_input_grad=True), Saved("own", n, of=numerator),
                      Saved("own", n, of=("weight",))]
