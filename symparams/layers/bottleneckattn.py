@@ -17,6 +17,7 @@ from ..numeric import sympy
 from ..errors import DefinitionError
 from ..wording import named as quantity
 from .base import BOOL, COUNT, Deferred, Gradient, LayerSpec, Opt, Saved, Weight, register
+from .pool import timm_attention_pool_stride
 from .text import one
 
 
@@ -219,15 +220,7 @@ def timm_line(module, cls: str = "BottleneckAttn") -> str:
         problems.append("its position logits scaled with the scores (scale_pos_embed)")
     if tuple(conv.kernel_size) != (1, 1) or conv.out_channels != 2 * module.dim_out_qk + module.dim_out_v:
         problems.append("a q, k, v projection other than one 1x1 convolution")
-    pool = module.pool
-    stride = 1
-    if type(pool).__name__ == "AvgPool2d":
-        if pool.kernel_size not in (2, (2, 2)) or pool.stride not in (2, (2, 2)) or pool.padding not in (0, (0, 0)) \
-                or pool.ceil_mode:
-            problems.append("a pool other than 2 x 2 of stride 2")
-        stride = 2
-    elif type(pool).__name__ != "Identity":
-        problems.append(f"a pool of {type(pool).__name__}")
+    stride = timm_attention_pool_stride(module.pool, problems)
     if problems:
         raise DefinitionError(f"the module ({cls}) has {', '.join(problems)}; symparams reads BoTNet's attention "
                               "as bottleneckattn")

@@ -19,6 +19,7 @@ from ..errors import DefinitionError
 from ..numeric import sympy, whole
 from ..wording import named as quantity
 from .base import BOOL, COUNT, INTEGER, Deferred, Gradient, LayerSpec, Opt, Saved, Weight, register
+from .pool import timm_attention_pool_stride
 from .text import one
 
 
@@ -268,12 +269,7 @@ def timm_line(module, cls: str = "HaloAttn") -> str:
     if tuple(q.kernel_size) != (1, 1) or tuple(kv.kernel_size) != (1, 1) or tuple(kv.stride) != (1, 1) \
             or (q.bias is None) != (kv.bias is None):
         problems.append("q, k, v projections other than two 1x1 convolutions")
-    pooled = type(module.pool).__name__ == "AvgPool2d"
-    if pooled and (module.pool.kernel_size not in (2, (2, 2)) or module.pool.stride not in (2, (2, 2))
-                   or module.pool.padding not in (0, (0, 0)) or module.pool.ceil_mode):
-        problems.append("a pool other than 2 x 2 of stride 2")
-    elif not pooled and type(module.pool).__name__ != "Identity":
-        problems.append(f"a pool of {type(module.pool).__name__}")
+    pooled = timm_attention_pool_stride(module.pool, problems) == 2
     if module.block_stride not in (1, 2) or (pooled and module.block_stride != 1):
         problems.append(f"q strided {module.block_stride}")
     if problems:

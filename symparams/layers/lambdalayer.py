@@ -17,6 +17,7 @@ from ..errors import DefinitionError
 from ..numeric import sympy
 from ..wording import named as quantity
 from .base import BOOL, COUNT, INTEGER, Deferred, Gradient, LayerSpec, Opt, Saved, Weight, register
+from .pool import timm_attention_pool_stride
 from .text import one
 
 
@@ -257,15 +258,7 @@ def timm_line(module, cls: str, nn) -> str:
             problems.append("a lambda convolution other than an odd R x R x 1 one with its bias, padded R // 2")
     elif module.pos_emb is None:
         problems.append("neither a lambda convolution nor a position table")
-    pool = module.pool
-    stride = 1
-    if type(pool).__name__ == "AvgPool2d":
-        if pool.kernel_size not in (2, (2, 2)) or pool.stride not in (2, (2, 2)) or pool.padding not in (0, (0, 0)) \
-                or pool.ceil_mode:
-            problems.append("a pool other than 2 x 2 of stride 2")
-        stride = 2
-    elif type(pool).__name__ != "Identity":
-        problems.append(f"a pool of {type(pool).__name__}")
+    stride = timm_attention_pool_stride(module.pool, problems)
     if problems:
         raise DefinitionError(f"the module ({cls}) has {', '.join(problems)}; symparams reads LambdaNetworks' "
                               "lambda layer as lambdalayer")

@@ -573,3 +573,16 @@ class ChannelPad(layers.Layer):
         return f"channelpad {module.channels}" if r.cls(module) == "ChannelPad" else None
 
     import_keras = import_torch
+
+
+def timm_attention_pool_stride(pool, problems: list) -> int:
+    """The stride of the pool timm's BoTNet, HaloNet and lambda layers put after their attention: 1 for an Identity,
+    2 for a 2 x 2 average pool of stride 2; anything else is added to `problems`, which the import refuses by name."""
+    if type(pool).__name__ == "AvgPool2d":
+        if pool.kernel_size not in (2, (2, 2)) or pool.stride not in (2, (2, 2)) or pool.padding not in (0, (0, 0)) \
+                or pool.ceil_mode:
+            problems.append("a pool other than 2 x 2 of stride 2")
+        return 2
+    if type(pool).__name__ != "Identity":
+        problems.append(f"a pool of {type(pool).__name__}")
+    return 1
