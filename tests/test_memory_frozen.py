@@ -83,6 +83,18 @@ def _placed(text: str) -> list:
     return [text, "\n".join([first, f"dense {width}"] + rest)]
 
 
+def assert_frozen_variants_save_what_autograd_saves(text: str) -> None:
+    """For a layer kind's own tests: its last line placed first and after a trained dense layer, with every weight
+    trained, all frozen and frozen subsets (_variants), at batch 1 and 2: act_train_bytes equal to the bytes autograd
+    keeps in the exported model."""
+    need_module("torch")
+    for placed in _placed(text):
+        for variant in _variants(placed):
+            net = symparams.parse(variant, convention="pytorch")
+            for batch in (1, 2):
+                assert _ours(net, batch, "sdpa") == measured_saved_bytes(net, batch=batch), (batch, variant)
+
+
 CASES = [(kernel, variant) for kernel, text in KINDS for placed in _placed(text) for variant in _variants(placed)]
 
 

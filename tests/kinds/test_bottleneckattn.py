@@ -70,16 +70,8 @@ def test_flops_and_saved_tensors_are_what_torch_measures(text):
 def test_frozen_weights_keep_what_autograd_keeps(text):
     """trainable=false and frozen= subsets, the layer first and after a trained dense layer, at batch 1 and 2:
     act_train_bytes against the exported model's saved tensors."""
-    need_module("torch")
-    from symparams import cost
-    from test_memory import measured_saved_bytes
-    from test_memory_frozen import _placed, _variants
-    for placed in _placed(text):
-        for variant in _variants(placed):
-            net = symparams.parse(variant, convention="pytorch")
-            for batch in (1, 2):
-                ours = cost.totals(net, ("act_train_bytes",), cost.Options(batch=batch, device="cpu", loss="none"))
-                assert int(ours["act_train_bytes"]) == measured_saved_bytes(net, batch=batch), (batch, variant)
+    from test_memory_frozen import assert_frozen_variants_save_what_autograd_saves
+    assert_frozen_variants_save_what_autograd_saves(text)
 
 
 def test_refusals_name_the_construct():
