@@ -355,6 +355,25 @@ def exported_module(text: str, class_name: str):
     return net, model, module
 
 
+def assert_export_is_the_reference(line: str, reference, size, c: int, class_name: str, modes=(False,)):
+    """The export of `line` on a size[0] x size[1] x c map against a framework module (timm's): the same parameter
+    count; loaded with the reference's state dict (the same names), the same output in each training mode of `modes`;
+    and both modules imported back as the same line."""
+    torch = need_module("torch")
+    net, model, module = exported_module(f"input {size[0]}x{size[1]}x{c}\n{line}", class_name)
+    assert int(net.params) == torch_count(reference) == sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.normal_()
+        module.load_state_dict(reference.state_dict())
+        x = torch.randn(2, c, *size)
+        for mode in modes:
+            assert torch.allclose(module.train(mode)(x), reference.train(mode)(x), atol=1e-4), mode
+    for source in (model, reference):
+        back = symparams.from_torch(source, (size[0], size[1], c))
+        assert line + " name=" in back and int(symparams.parse(back, convention="pytorch").params) == int(net.params)
+
+
 def assert_costs_are_what_torch_measures(net, model, shape_cl, batches=(1, 2)):
     """The engine's forward FLOPs, training FLOPs and saved-activation bytes of `net` equal what torch measures on
     its export `model` (training mode, no loss): FlopCounterMode forward and backward, and the tensors autograd

@@ -8,7 +8,8 @@ import pytest
 
 import symparams
 from conftest import need_module
-from harness import assert_costs_are_what_torch_measures, exported_module, kind, torch_count
+from harness import (assert_costs_are_what_torch_measures, assert_export_is_the_reference, exported_module, kind,
+                     torch_count)
 
 
 # weight 0: per kind only (tests/kinds/test_every_kind.py), so the random architectures' seeded draws stay
@@ -42,17 +43,7 @@ def test_the_export_holds_and_computes_what_timms_bottleneck_attn_does(size, c, 
                                qkv_bias=qkv_bias).eval()
     line = f"bottleneckattn heads={heads}" + (f" dim_qk={dim_qk}" if dim_qk and dim_qk * heads != c else "") + \
         (" stride=2" if stride == 2 else "") + (" qkv_bias=true" if qkv_bias else "")
-    net, model, module = _exported(f"input {size[0]}x{size[1]}x{c}\n{line}")
-    assert int(net.params) == torch_count(reference) == sum(p.numel() for p in model.parameters())
-    with torch.no_grad():
-        for p in reference.parameters():
-            p.normal_()
-        module.load_state_dict(reference.state_dict())
-        x = torch.randn(2, c, *size)
-        assert torch.allclose(module.eval()(x), reference(x), atol=1e-4)
-    for source in (model, reference):
-        back = symparams.from_torch(source, (size[0], size[1], c))
-        assert line + " name=" in back and int(symparams.parse(back, convention="pytorch").params) == int(net.params)
+    assert_export_is_the_reference(line, reference, size, c, "BottleneckAttn", modes=(False,))
 
 
 @pytest.mark.parametrize("text", ["input 8x8x8\nbottleneckattn heads=2", "input 6x4x8\nbottleneckattn heads=4 stride=2",

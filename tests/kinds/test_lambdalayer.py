@@ -8,7 +8,8 @@ import pytest
 
 import symparams
 from conftest import need_module
-from harness import assert_costs_are_what_torch_measures, exported_module, kind, torch_count
+from harness import (assert_costs_are_what_torch_measures, assert_export_is_the_reference, exported_module, kind,
+                     torch_count)
 
 
 # weight 0: per kind only (tests/kinds/test_every_kind.py), so the random architectures' seeded draws stay
@@ -46,18 +47,7 @@ def test_the_export_holds_and_computes_what_timms_lambda_layer_does(size, c, hea
     reference = LambdaLayer(c, feat_size=size, num_heads=heads, dim_head=dim_qk, r=r, stride=stride,
                             qkv_bias=qkv_bias)
     line = _line(heads, dim_qk, r, stride, qkv_bias)
-    net, model, module = _exported(f"input {size[0]}x{size[1]}x{c}\n{line}")
-    assert int(net.params) == torch_count(reference) == sum(p.numel() for p in model.parameters())
-    with torch.no_grad():
-        for p in reference.parameters():
-            p.normal_()
-        module.load_state_dict(reference.state_dict())
-        x = torch.randn(2, c, *size)
-        for mode in (True, False):
-            assert torch.allclose(module.train(mode)(x), reference.train(mode)(x), atol=1e-4)
-    for source in (model, reference):
-        back = symparams.from_torch(source, (size[0], size[1], c))
-        assert line + " name=" in back and int(symparams.parse(back, convention="pytorch").params) == int(net.params)
+    assert_export_is_the_reference(line, reference, size, c, "LambdaLayer", modes=(True, False))
 
 
 @pytest.mark.parametrize("text", ["input 6x6x8\nlambdalayer heads=2 dim_qk=4 r=3",
